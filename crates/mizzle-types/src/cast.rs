@@ -1,0 +1,455 @@
+//! Conversions between types: explicit `CAST` and storing into a column.
+//!
+//! Invariants:
+//! 1. [`cast`] (explicit `CAST`/`CONVERT` and implicit conversions in
+//!    expressions) never fails on a value: like MySQL it saturates, truncates
+//!    or uses a numeric prefix, and reports that through `lossy`.
+//! 2. [`assign`] (INSERT/UPDATE into a column) under strict mode rejects
+//!    anything that would lose information, with the MySQL error for it.
+//! 3. Text results are valid UTF-8; bytes become text only if they are.
+
+use std::sync::Arc;
+
+use crate::datetime::{Date, DateTime, MICROS_PER_DAY};
+use crate::decimal::{pow10, Decimal};
+use crate::error::{hex_prefix, TypeError};
+use crate::sqltype::{IntWidth, SqlType};
+use crate::value::{parse_decimal_prefix, parse_f64_prefix, parse_i64_prefix, Value};
+
+/// Result of a lenient conversion: the value and whether information was lost.
+pub struct Cast {
+    /// The converted value.
+    pub value: Value,
+    /// True when the input did not convert cleanly (MySQL would warn).
+    pub lossy: bool,
+}
+
+fn ok(value: Value) -> Cast {
+    Cast { value, lossy: false }
+}
+
+fn lossy(value: Value) -> Cast {
+    Cast { value, lossy: true }
+}
+
+/// Converts `v` to `target` the way `CAST(v AS target)` does.
+pub fn cast(v: &Value, target: SqlType) -> Cast {
+    if v.is_null() {
+        return ok(Value::Null);
+    }
+    match target {
+        SqlType::Null => ok(Value::Null),
+        SqlType::Bool | SqlType::Int { unsigned: false, .. } => cast_signed(v),
+        SqlType::Int { unsigned: true, .. } => cast_unsigned(v),
+        SqlType::Double => match v {
+            Value::Text(s) => {
+                let (f, clean) = parse_f64_prefix(s);
+                Cast { value: Value::Double(f), lossy: !clean }
+            }
+            _ => ok(Value::Double(v.to_f64().unwrap_or(0.0))),
+        },
+        SqlType::Float => {
+            let f = match v {
+                Value::Text(s) => parse_f64_prefix(s).0,
+                _ => v.to_f64().unwrap_or(0.0),
+            };
+            ok(Value::Float(f as f32))
+        }
+        SqlType::Decimal { precision, scale } => cast_decimal(v, precision, scale),
+        SqlType::Char(_) | SqlType::Varchar(_) | SqlType::Text(_) => {
+            let s: Arc<str> = match v {
+                Value::Text(s) => return ok(Value::Text(s.clone())),
+                Value::Bytes(b) => match std::str::from_utf8(b) {
+                    Ok(s) => Arc::from(s),
+                    Err(_) => return lossy(Value::Text(Arc::from(String::from_utf8_lossy(b).as_ref()))),
+                },
+                other => Arc::from(other.to_text_lossy().as_str()),
+            };
+            let s: Arc<str> = match target.max_len() {
+                Some(n) if s.chars().count() > n as usize => {
+                    let cut: String = s.chars().take(n as usize).collect();
+                    return lossy(Value::Text(Arc::from(cut.as_str())));
+                }
+                _ => s,
+            };
+            ok(Value::Text(s))
+        }
+        SqlType::Binary(_) | SqlType::Varbinary(_) | SqlType::Blob(_) => {
+            let b: Arc<[u8]> = match v {
+                Value::Bytes(b) => b.clone(),
+                Value::Text(s) => Arc::from(s.as_bytes()),
+                other => {
+                    let mut out = Vec::new();
+                    other.write_text(&mut out);
+                    Arc::from(out)
+                }
+            };
+            ok(Value::Bytes(b))
+        }
+        SqlType::Date => match to_datetime(v) {
+            Some(dt) => ok(Value::Date(dt.date())),
+            None => lossy(Value::Null),
+        },
+        SqlType::DateTime(fsp) | SqlType::Timestamp(fsp) => match to_datetime(v) {
+            Some(dt) => ok(Value::DateTime(round_fsp(dt, fsp))),
+            None => lossy(Value::Null),
+        },
+    }
+}
+
+fn cast_signed(v: &Value) -> Cast {
+    match v {
+        Value::Int(i) => ok(Value::Int(*i)),
+        Value::UInt(u) => ok(Value::Int(*u as i64)),
+        Value::Text(s) => {
+            let (i, clean) = parse_i64_prefix(s);
+            Cast { value: Value::Int(i), lossy: !clean }
+        }
+        other => ok(Value::Int(other.to_i64_lossy().unwrap_or(0))),
+    }
+}
+
+fn cast_unsigned(v: &Value) -> Cast {
+    match v {
+        Value::Int(i) => ok(Value::UInt(*i as u64)),
+        Value::UInt(u) => ok(Value::UInt(*u)),
+        Value::Text(s) => {
+            let t = s.trim_start();
+            if let Ok(u) = t.trim_end().parse::<u64>() {
+                return ok(Value::UInt(u));
+            }
+            let (i, clean) = parse_i64_prefix(s);
+            Cast { value: Value::UInt(i as u64), lossy: !clean }
+        }
+        Value::Double(f) if *f >= 9.223372036854775807e18 => ok(Value::UInt(if *f >= 1.8446744073709552e19 {
+            u64::MAX
+        } else {
+            f.round() as u64
+        })),
+        Value::Decimal(d) if d.round_i128() > i64::MAX as i128 => {
+            ok(Value::UInt(d.round_i128().clamp(0, u64::MAX as i128) as u64))
+        }
+        other => {
+            let i = other.to_i64_lossy().unwrap_or(0);
+            if i < 0 && matches!(other, Value::Double(_) | Value::Float(_) | Value::Decimal(_)) {
+                // MySQL clamps negative non-integers to 0 for UNSIGNED.
+                return lossy(Value::UInt(0));
+            }
+            ok(Value::UInt(i as u64))
+        }
+    }
+}
+
+fn cast_decimal(v: &Value, precision: u8, scale: u8) -> Cast {
+    let (d, mut was_lossy) = match v {
+        Value::Text(s) => {
+            let (d, clean) = parse_decimal_prefix(s);
+            (Some(d), !clean)
+        }
+        other => (other.to_decimal().flatten(), false),
+    };
+    let d = match d.and_then(|d| d.rescale(scale)) {
+        Some(d) => d,
+        None => {
+            was_lossy = true;
+            max_decimal(precision, scale, v.to_f64().unwrap_or(0.0) < 0.0)
+        }
+    };
+    let d = if d.digits() > precision as u32 && !d.is_zero() {
+        was_lossy = true;
+        max_decimal(precision, scale, d.signum() < 0)
+    } else {
+        d
+    };
+    Cast { value: Value::Decimal(d), lossy: was_lossy }
+}
+
+fn max_decimal(precision: u8, scale: u8, negative: bool) -> Decimal {
+    let m = pow10(precision as u32).unwrap_or(1) - 1;
+    Decimal::new(if negative { -m } else { m }, scale).unwrap_or(Decimal::ZERO)
+}
+
+fn round_fsp(dt: DateTime, fsp: u8) -> DateTime {
+    let unit = 10i64.pow(6 - fsp.min(6) as u32);
+    let us = dt.micros_of_day();
+    let r = (us + unit / 2) / unit * unit;
+    if r >= MICROS_PER_DAY {
+        return DateTime::from_unix_micros(dt.unix_micros() - us + r).unwrap_or(dt);
+    }
+    DateTime::from_parts(dt.date(), r)
+}
+
+/// The value as a date-time, if it is one or reads as one.
+pub fn to_datetime(v: &Value) -> Option<DateTime> {
+    match v {
+        Value::DateTime(d) => Some(*d),
+        Value::Date(d) => Some(d.at_midnight()),
+        Value::Text(s) => DateTime::parse(s),
+        Value::Bytes(b) => DateTime::parse(std::str::from_utf8(b).ok()?),
+        Value::Int(_) | Value::UInt(_) | Value::Decimal(_) | Value::Double(_) | Value::Float(_) => {
+            let i = v.to_i64_lossy()?;
+            if i <= 0 {
+                return None;
+            }
+            DateTime::parse(&i.to_string())
+        }
+        Value::Null => None,
+    }
+}
+
+/// Where a value is being stored, for error messages.
+pub struct Target<'a> {
+    /// Column name.
+    pub column: &'a str,
+    /// 1-based row number within the statement.
+    pub row: u64,
+}
+
+/// Converts `v` for storing into a column of type `ty` in strict mode.
+pub fn assign(v: &Value, ty: SqlType, at: &Target<'_>) -> Result<Value, TypeError> {
+    if v.is_null() {
+        return Ok(Value::Null);
+    }
+    let range = || TypeError::OutOfRangeForColumn { column: at.column.to_string(), row: at.row };
+    let incorrect = |tyname: &'static str| TypeError::IncorrectValue {
+        ty: tyname,
+        value: v.to_text_lossy(),
+        column: at.column.to_string(),
+        row: at.row,
+    };
+    match ty {
+        SqlType::Null => Ok(Value::Null),
+        SqlType::Bool | SqlType::Int { .. } => {
+            let (width, unsigned) = match ty {
+                SqlType::Int { width, unsigned } => (width, unsigned),
+                _ => (IntWidth::Tiny, false),
+            };
+            let n: i128 = match v {
+                Value::Int(i) => *i as i128,
+                Value::UInt(u) => *u as i128,
+                Value::Decimal(d) => d.round_i128(),
+                Value::Double(f) => float_to_i128(*f).ok_or_else(range)?,
+                Value::Float(f) => float_to_i128(*f as f64).ok_or_else(range)?,
+                Value::Text(s) => text_to_i128(s).ok_or_else(|| incorrect("integer"))?,
+                Value::Bytes(b) => std::str::from_utf8(b)
+                    .ok()
+                    .and_then(text_to_i128)
+                    .ok_or_else(|| incorrect("integer"))?,
+                Value::Date(_) | Value::DateTime(_) => v.to_i64_lossy().unwrap_or(0) as i128,
+                Value::Null => return Ok(Value::Null),
+            };
+            if unsigned {
+                if n < 0 || n > width.unsigned_max() as i128 {
+                    return Err(range());
+                }
+                Ok(Value::UInt(n as u64))
+            } else {
+                let (lo, hi) = width.signed_range();
+                if n < lo as i128 || n > hi as i128 {
+                    return Err(range());
+                }
+                Ok(Value::Int(n as i64))
+            }
+        }
+        SqlType::Double | SqlType::Float => {
+            let f = match v {
+                Value::Text(s) => {
+                    let (f, clean) = parse_f64_prefix(s);
+                    if !clean {
+                        return Err(incorrect("double"));
+                    }
+                    f
+                }
+                other => other.to_f64().unwrap_or(0.0),
+            };
+            if !f.is_finite() {
+                return Err(range());
+            }
+            if ty == SqlType::Float {
+                if f.abs() > f32::MAX as f64 {
+                    return Err(range());
+                }
+                return Ok(Value::Float(f as f32));
+            }
+            Ok(Value::Double(f))
+        }
+        SqlType::Decimal { precision, scale } => {
+            let d = match v {
+                Value::Text(s) => {
+                    let (d, clean) = parse_decimal_prefix(s);
+                    if !clean {
+                        return Err(incorrect("decimal"));
+                    }
+                    d
+                }
+                other => other.to_decimal().flatten().ok_or_else(range)?,
+            };
+            let d = d.rescale(scale).ok_or_else(range)?;
+            if d.digits() > precision as u32 && !d.is_zero() {
+                return Err(range());
+            }
+            Ok(Value::Decimal(d))
+        }
+        SqlType::Char(_) | SqlType::Varchar(_) | SqlType::Text(_) => {
+            let s: Arc<str> = match v {
+                Value::Text(s) => s.clone(),
+                Value::Bytes(b) => match std::str::from_utf8(b) {
+                    Ok(s) => Arc::from(s),
+                    Err(_) => {
+                        return Err(TypeError::IncorrectValue {
+                            ty: "string",
+                            value: format!("\\x{}", hex_prefix(b)),
+                            column: at.column.to_string(),
+                            row: at.row,
+                        })
+                    }
+                },
+                other => Arc::from(other.to_text_lossy().as_str()),
+            };
+            let too_long = match ty {
+                SqlType::Text(max) => s.len() as u64 > max as u64,
+                _ => ty.max_len().is_some_and(|n| s.chars().count() > n as usize),
+            };
+            if too_long {
+                return Err(TypeError::DataTooLong { column: at.column.to_string(), row: at.row });
+            }
+            Ok(Value::Text(s))
+        }
+        SqlType::Binary(_) | SqlType::Varbinary(_) | SqlType::Blob(_) => {
+            let b: Arc<[u8]> = match v {
+                Value::Bytes(b) => b.clone(),
+                Value::Text(s) => Arc::from(s.as_bytes()),
+                other => Arc::from(other.to_text_lossy().into_bytes()),
+            };
+            let limit = match ty {
+                SqlType::Blob(max) => Some(max),
+                _ => ty.max_len(),
+            };
+            if limit.is_some_and(|n| b.len() as u64 > n as u64) {
+                return Err(TypeError::DataTooLong { column: at.column.to_string(), row: at.row });
+            }
+            if let SqlType::Binary(n) = ty {
+                if b.len() < n as usize {
+                    let mut padded = b.to_vec();
+                    padded.resize(n as usize, 0);
+                    return Ok(Value::Bytes(Arc::from(padded)));
+                }
+            }
+            Ok(Value::Bytes(b))
+        }
+        SqlType::Date => match v {
+            Value::Date(d) => Ok(Value::Date(*d)),
+            Value::DateTime(d) => Ok(Value::Date(d.date())),
+            other => to_datetime(other).map(|d| Value::Date(d.date())).ok_or_else(|| TypeError::IncorrectValue {
+                ty: "date",
+                value: other.to_text_lossy(),
+                column: at.column.to_string(),
+                row: at.row,
+            }),
+        },
+        SqlType::DateTime(fsp) | SqlType::Timestamp(fsp) => {
+            let dt = to_datetime(v).ok_or_else(|| TypeError::IncorrectValue {
+                ty: "datetime",
+                value: v.to_text_lossy(),
+                column: at.column.to_string(),
+                row: at.row,
+            })?;
+            if matches!(ty, SqlType::Timestamp(_)) {
+                let secs = dt.unix_micros() / 1_000_000;
+                if !(1..=2_147_483_647).contains(&secs) {
+                    return Err(TypeError::IncorrectValue {
+                        ty: "datetime",
+                        value: v.to_text_lossy(),
+                        column: at.column.to_string(),
+                        row: at.row,
+                    });
+                }
+            }
+            Ok(Value::DateTime(round_fsp(dt, fsp)))
+        }
+    }
+}
+
+fn float_to_i128(f: f64) -> Option<i128> {
+    if !f.is_finite() || f.abs() >= 1.8446744073709552e19 * 2.0 {
+        return None;
+    }
+    Some(f.round() as i128)
+}
+
+/// Text into an integer column: a number (fraction rounded), nothing else.
+fn text_to_i128(s: &str) -> Option<i128> {
+    let t = s.trim();
+    if let Ok(i) = t.parse::<i128>() {
+        return Some(i);
+    }
+    let (d, clean) = parse_decimal_prefix(t);
+    if clean {
+        return Some(d.round_i128());
+    }
+    None
+}
+
+/// Checks that bytes are UTF-8 and makes them text, or reports them the
+/// way MySQL does (error 1366 with the bad bytes in hex).
+pub fn text_from_bytes(b: &[u8]) -> Result<Value, TypeError> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Ok(Value::Text(Arc::from(s))),
+        Err(e) => Err(TypeError::InvalidUtf8 { hex: hex_prefix(&b[e.valid_up_to()..]) }),
+    }
+}
+
+/// A date value from text, for literals such as `DATE '2024-01-01'`.
+pub fn parse_date_literal(s: &str) -> Result<Value, TypeError> {
+    Date::parse(s)
+        .map(Value::Date)
+        .ok_or_else(|| TypeError::BadLiteral { ty: "DATE", value: s.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> Target<'static> {
+        Target { column: "c", row: 1 }
+    }
+
+    #[test]
+    fn cast_is_lenient() {
+        assert_eq!(cast(&Value::text("12abc"), SqlType::BIGINT).value.to_text_lossy(), "12");
+        assert!(cast(&Value::text("12abc"), SqlType::BIGINT).lossy);
+        assert_eq!(cast(&Value::Int(-1), SqlType::UBIGINT).value.to_text_lossy(), "18446744073709551615");
+        assert_eq!(cast(&Value::Double(1.5), SqlType::BIGINT).value.to_text_lossy(), "2");
+        let dec = SqlType::Decimal { precision: 4, scale: 1 };
+        assert_eq!(cast(&Value::Int(123456), dec).value.to_text_lossy(), "999.9");
+        assert_eq!(cast(&Value::text("1.25"), dec).value.to_text_lossy(), "1.3");
+    }
+
+    #[test]
+    fn assign_is_strict() {
+        let tiny = SqlType::Int { width: IntWidth::Tiny, unsigned: false };
+        assert!(matches!(assign(&Value::Int(300), tiny, &at()), Err(TypeError::OutOfRangeForColumn { .. })));
+        assert!(matches!(assign(&Value::text("abc"), SqlType::INT, &at()), Err(TypeError::IncorrectValue { .. })));
+        assert_eq!(assign(&Value::text(" 42 "), SqlType::INT, &at()).map(|v| v.to_text_lossy()), Ok("42".into()));
+        assert!(matches!(
+            assign(&Value::text("hello"), SqlType::Varchar(3), &at()),
+            Err(TypeError::DataTooLong { .. })
+        ));
+        assert!(matches!(
+            assign(&Value::bytes(&[0xff, 0xfe]), SqlType::Varchar(10), &at()),
+            Err(TypeError::IncorrectValue { .. })
+        ));
+        assert_eq!(
+            assign(&Value::text("2024-01-02"), SqlType::Date, &at()).map(|v| v.to_text_lossy()),
+            Ok("2024-01-02".into())
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_in_hex() {
+        assert!(matches!(
+            text_from_bytes(b"ab\xC3"),
+            Err(TypeError::InvalidUtf8 { hex }) if hex == "C3"
+        ));
+    }
+}

@@ -1,0 +1,343 @@
+//! Calendar values: `DATE`, `DATETIME` and `TIMESTAMP`.
+//!
+//! Invariants:
+//! 1. A [`Date`] packs year, month and day so that integer order is
+//!    calendar order; a [`DateTime`] packs a date and microseconds of the day
+//!    the same way. Both compare as plain integers.
+//! 2. Parsed values are always valid calendar dates (no `0000-00-00`: the
+//!    default strict `sql_mode` of MySQL 8 rejects zero dates).
+//!
+//! `TIMESTAMP` values use [`DateTime`] in the session time zone, which is
+//! always UTC in this version. There is no `TIME` type yet.
+
+use std::fmt;
+
+/// Microseconds in one day.
+pub const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// A calendar date between 0001-01-01 and 9999-12-31.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(u32);
+
+/// A date and a time of day with microsecond precision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DateTime(i64);
+
+fn is_leap(y: i32) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+/// Days in a month of a year.
+pub fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap(y) => 29,
+        _ => 28,
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+pub fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y as i64 - 1 } else { y as i64 };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+/// The civil date of a day number since 1970-01-01.
+pub fn civil_from_days(z: i64) -> (i32, u32, u32) {
+    let z = z + 719468;
+    let era = if z >= 0 { z } else { z - 146096 } / 146097;
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    ((if m <= 2 { y + 1 } else { y }) as i32, m, d)
+}
+
+impl Date {
+    /// A date from its parts, or `None` if it is not a valid calendar date.
+    pub fn from_ymd(y: i32, m: u32, d: u32) -> Option<Date> {
+        if !(1..=9999).contains(&y) || !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+            return None;
+        }
+        Some(Date(((y as u32) << 9) | (m << 5) | d))
+    }
+
+    /// Year, month and day.
+    pub fn ymd(self) -> (i32, u32, u32) {
+        ((self.0 >> 9) as i32, (self.0 >> 5) & 15, self.0 & 31)
+    }
+
+    /// The packed representation (order-preserving).
+    pub fn to_bits(self) -> u32 {
+        self.0
+    }
+
+    /// Rebuilds a date from [`Date::to_bits`]; `None` if the bits are not a date.
+    pub fn from_bits(b: u32) -> Option<Date> {
+        let d = Date(b);
+        let (y, m, dd) = d.ymd();
+        Date::from_ymd(y, m, dd)
+    }
+
+    /// Days since 1970-01-01.
+    pub fn day_number(self) -> i64 {
+        let (y, m, d) = self.ymd();
+        days_from_civil(y, m, d)
+    }
+
+    /// The date of a day number since 1970-01-01, if in range.
+    pub fn from_day_number(n: i64) -> Option<Date> {
+        let (y, m, d) = civil_from_days(n);
+        Date::from_ymd(y, m, d)
+    }
+
+    /// Parses `YYYY-MM-DD` (any punctuation as delimiter) or `YYYYMMDD`,
+    /// ignoring a time part if one follows.
+    pub fn parse(s: &str) -> Option<Date> {
+        parse_datetime_parts(s).and_then(|p| Date::from_ymd(p.0, p.1, p.2))
+    }
+
+    /// Midnight of this date.
+    pub fn at_midnight(self) -> DateTime {
+        DateTime::from_parts(self, 0)
+    }
+}
+
+impl DateTime {
+    /// A date-time from a date and microseconds since midnight.
+    pub fn from_parts(date: Date, micros: i64) -> DateTime {
+        DateTime(((date.0 as i64) << 37) | micros.clamp(0, MICROS_PER_DAY - 1))
+    }
+
+    /// The date part.
+    pub fn date(self) -> Date {
+        Date((self.0 >> 37) as u32)
+    }
+
+    /// Microseconds since midnight.
+    pub fn micros_of_day(self) -> i64 {
+        self.0 & ((1i64 << 37) - 1)
+    }
+
+    /// The packed representation (order-preserving).
+    pub fn to_bits(self) -> i64 {
+        self.0
+    }
+
+    /// Rebuilds from [`DateTime::to_bits`]; `None` if the bits are not valid.
+    pub fn from_bits(b: i64) -> Option<DateTime> {
+        let dt = DateTime(b);
+        Date::from_bits(dt.date().0)?;
+        if dt.micros_of_day() >= MICROS_PER_DAY {
+            return None;
+        }
+        Some(dt)
+    }
+
+    /// Microseconds since 1970-01-01 00:00:00.
+    pub fn unix_micros(self) -> i64 {
+        self.date().day_number() * MICROS_PER_DAY + self.micros_of_day()
+    }
+
+    /// The date-time at microseconds since the epoch, if in range.
+    pub fn from_unix_micros(us: i64) -> Option<DateTime> {
+        let day = us.div_euclid(MICROS_PER_DAY);
+        let rem = us.rem_euclid(MICROS_PER_DAY);
+        Some(DateTime::from_parts(Date::from_day_number(day)?, rem))
+    }
+
+    /// Hour, minute, second and microsecond.
+    pub fn hms(self) -> (u32, u32, u32, u32) {
+        let us = self.micros_of_day();
+        let secs = us / 1_000_000;
+        ((secs / 3600) as u32, ((secs / 60) % 60) as u32, (secs % 60) as u32, (us % 1_000_000) as u32)
+    }
+
+    /// Parses `YYYY-MM-DD[ T]HH:MM:SS[.ffffff]` and the forms MySQL accepts
+    /// (a date alone means midnight).
+    pub fn parse(s: &str) -> Option<DateTime> {
+        let (y, m, d, h, mi, se, us) = parse_datetime_parts(s)?;
+        if h > 23 || mi > 59 || se > 59 {
+            return None;
+        }
+        let date = Date::from_ymd(y, m, d)?;
+        let micros = ((h as i64 * 60 + mi as i64) * 60 + se as i64) * 1_000_000 + us as i64;
+        Some(DateTime::from_parts(date, micros))
+    }
+
+    /// Formats with `fsp` fractional digits (0..=6).
+    pub fn format(self, fsp: u8) -> String {
+        let (h, mi, s, us) = self.hms();
+        let mut out = format!("{} {:02}:{:02}:{:02}", self.date(), h, mi, s);
+        if fsp > 0 {
+            let digits = format!("{us:06}");
+            out.push('.');
+            out.push_str(&digits[..(fsp.min(6) as usize)]);
+        }
+        out
+    }
+}
+
+/// Splits date-time text into numeric parts. Accepts delimited forms with any
+/// ASCII punctuation between parts, and the compact `YYYYMMDD[HHMMSS]` form.
+fn parse_datetime_parts(s: &str) -> Option<(i32, u32, u32, u32, u32, u32, u32)> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    if b.is_empty() {
+        return None;
+    }
+    if b.iter().all(|c| c.is_ascii_digit()) {
+        return match b.len() {
+            8 | 14 => {
+                let n = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<u32>().ok());
+                let y = n(0..4)? as i32;
+                let (m, d) = (n(4..6)?, n(6..8)?);
+                let (h, mi, se) = if b.len() == 14 { (n(8..10)?, n(10..12)?, n(12..14)?) } else { (0, 0, 0) };
+                Some((y, m, d, h, mi, se, 0))
+            }
+            6 => {
+                let n = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<u32>().ok());
+                let yy = n(0..2)? as i32;
+                Some((if yy < 70 { 2000 + yy } else { 1900 + yy }, n(2..4)?, n(4..6)?, 0, 0, 0, 0))
+            }
+            _ => None,
+        };
+    }
+    let mut parts: Vec<u32> = Vec::with_capacity(7);
+    let mut frac: u32 = 0;
+    let mut i = 0;
+    let mut year_digits = 0;
+    while i < b.len() {
+        if parts.len() == 6 {
+            // Fraction after the seconds: up to 6 digits, rest ignored.
+            if b[i] == b'.' {
+                i += 1;
+                let mut n = 0;
+                let mut v: u32 = 0;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    if n < 6 {
+                        v = v * 10 + (b[i] - b'0') as u32;
+                        n += 1;
+                    }
+                    i += 1;
+                }
+                while n < 6 {
+                    v *= 10;
+                    n += 1;
+                }
+                frac = v;
+            }
+            break;
+        }
+        let start = i;
+        let mut v: u32 = 0;
+        while i < b.len() && b[i].is_ascii_digit() {
+            v = v.checked_mul(10)?.checked_add((b[i] - b'0') as u32)?;
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        if parts.is_empty() {
+            year_digits = i - start;
+        }
+        parts.push(v);
+        if i >= b.len() {
+            break;
+        }
+        // Delimiter: one punctuation char, or 'T'/spaces between date and time.
+        let c = b[i];
+        if parts.len() == 3 {
+            if c == b'T' || c == b' ' {
+                while i < b.len() && (b[i] == b' ' || b[i] == b'T') {
+                    i += 1;
+                }
+                continue;
+            }
+            if c.is_ascii_punctuation() {
+                i += 1;
+                continue;
+            }
+            return None;
+        }
+        if parts.len() == 6 {
+            continue;
+        }
+        if c.is_ascii_punctuation() {
+            i += 1;
+        } else {
+            return None;
+        }
+    }
+    if i < b.len() && !b[i..].iter().all(|c| c.is_ascii_whitespace()) {
+        return None;
+    }
+    if parts.len() < 3 || parts.len() == 4 {
+        return None;
+    }
+    let mut y = *parts.first()? as i32;
+    if year_digits <= 2 {
+        y += if y < 70 { 2000 } else { 1900 };
+    }
+    let g = |k: usize| parts.get(k).copied().unwrap_or(0);
+    Some((y, g(1), g(2), g(3), g(4), g(5), frac))
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = self.ymd();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+impl fmt::Display for DateTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fsp = if self.micros_of_day() % 1_000_000 == 0 { 0 } else { 6 };
+        f.write_str(&self.format(fsp))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_round_trip() {
+        for n in [-719162i64, -1, 0, 1, 11016, 2_932_896] {
+            let (y, m, d) = civil_from_days(n);
+            assert_eq!(days_from_civil(y, m, d), n);
+        }
+        assert_eq!(days_from_civil(2000, 3, 1), 11017);
+    }
+
+    #[test]
+    fn parses_mysql_forms() {
+        assert_eq!(Date::parse("2024-02-29").map(|d| d.to_string()), Some("2024-02-29".into()));
+        assert_eq!(Date::parse("2023-02-29"), None);
+        assert_eq!(Date::parse("20240105").map(|d| d.to_string()), Some("2024-01-05".into()));
+        assert_eq!(
+            DateTime::parse("2024-01-05 10:20:30.5").map(|d| d.to_string()),
+            Some("2024-01-05 10:20:30.500000".into())
+        );
+        assert_eq!(DateTime::parse("2024-01-05").map(|d| d.to_string()), Some("2024-01-05 00:00:00".into()));
+        assert_eq!(DateTime::parse("2024-01-05 25:00:00"), None);
+        assert_eq!(Date::parse("hello"), None);
+    }
+
+    #[test]
+    fn order_is_calendar_order() {
+        let a = DateTime::parse("2023-12-31 23:59:59").expect("valid");
+        let b = DateTime::parse("2024-01-01 00:00:00").expect("valid");
+        assert!(a < b);
+        assert!(a.to_bits() < b.to_bits());
+    }
+}

@@ -1,0 +1,280 @@
+//! The one table that maps every user-visible error to a MySQL error number,
+//! SQLSTATE and class, plus the value-level error type of this crate.
+//!
+//! Invariants:
+//! 1. Error numbers and SQLSTATEs appear nowhere else in the workspace; other
+//!    crates name an [`ErrorCode`] variant and let the edge render it.
+//! 2. Every [`ErrorCode`] has exactly one [`ErrorClass`].
+//!
+//! This module does not format messages for whole errors: each crate's error
+//! enum owns its `Display`, and the edge prefixes `ERROR n (state): `.
+
+use std::fmt;
+
+/// How an error should be treated by whoever receives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The statement or its input was wrong; retrying the same thing fails again.
+    User,
+    /// A concurrency conflict; the transaction may succeed if retried.
+    Retryable,
+    /// A limit or resource ran out (memory, disk, time).
+    Resource,
+    /// Stored data failed a check; writes to the catalog stop.
+    Corruption,
+    /// A bug in mizzle: an invariant did not hold.
+    Internal,
+}
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $name:ident = ($num:expr, $state:expr, $class:ident), )*) => {
+        /// A MySQL-compatible error identity: number, SQLSTATE and class.
+        #[non_exhaustive]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $name, )*
+        }
+
+        impl ErrorCode {
+            /// The MySQL error number (`ER_*`).
+            pub fn number(self) -> u16 {
+                match self { $( ErrorCode::$name => $num, )* }
+            }
+            /// The five-character SQLSTATE.
+            pub fn sqlstate(self) -> &'static str {
+                match self { $( ErrorCode::$name => $state, )* }
+            }
+            /// How callers should treat this error.
+            pub fn class(self) -> ErrorClass {
+                match self { $( ErrorCode::$name => ErrorClass::$class, )* }
+            }
+            /// Every code, for table-driven tests.
+            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$name, )* ];
+        }
+    };
+}
+
+error_codes! {
+    /// ER_DB_CREATE_EXISTS
+    DatabaseExists = (1007, "HY000", User),
+    /// ER_DB_DROP_EXISTS
+    DatabaseMissingOnDrop = (1008, "HY000", User),
+    /// ER_ACCESS_DENIED_ERROR
+    AccessDenied = (1045, "28000", User),
+    /// ER_NO_DB_ERROR
+    NoDatabaseSelected = (1046, "3D000", User),
+    /// ER_BAD_NULL_ERROR
+    ColumnCannotBeNull = (1048, "23000", User),
+    /// ER_BAD_DB_ERROR
+    UnknownDatabase = (1049, "42000", User),
+    /// ER_TABLE_EXISTS_ERROR
+    TableExists = (1050, "42S01", User),
+    /// ER_BAD_TABLE_ERROR
+    UnknownTable = (1051, "42S02", User),
+    /// ER_NON_UNIQ_ERROR
+    AmbiguousColumn = (1052, "23000", User),
+    /// ER_BAD_FIELD_ERROR
+    UnknownColumn = (1054, "42S22", User),
+    /// ER_WRONG_FIELD_WITH_GROUP
+    WrongFieldWithGroup = (1055, "42000", User),
+    /// ER_DUP_FIELDNAME
+    DuplicateColumn = (1060, "42S21", User),
+    /// ER_DUP_KEYNAME
+    DuplicateKeyName = (1061, "42000", User),
+    /// ER_DUP_ENTRY
+    DuplicateEntry = (1062, "23000", User),
+    /// ER_PARSE_ERROR
+    Syntax = (1064, "42000", User),
+    /// ER_NONUNIQ_TABLE
+    NonUniqueTable = (1066, "42000", User),
+    /// ER_INVALID_DEFAULT
+    InvalidDefault = (1067, "42000", User),
+    /// ER_MULTIPLE_PRI_KEY
+    MultiplePrimaryKey = (1068, "42000", User),
+    /// ER_KEY_COLUMN_DOES_NOT_EXITS
+    KeyColumnMissing = (1072, "42000", User),
+    /// ER_WRONG_AUTO_KEY
+    WrongAutoKey = (1075, "42000", User),
+    /// ER_CANT_DROP_FIELD_OR_KEY
+    CantDropFieldOrKey = (1091, "42000", User),
+    /// ER_UNKNOWN_ERROR: used for internal errors, whose message says it is a bug.
+    Internal = (1105, "HY000", Internal),
+    /// ER_INVALID_GROUP_FUNC_USE
+    InvalidGroupFuncUse = (1111, "HY000", User),
+    /// ER_WRONG_VALUE_COUNT_ON_ROW
+    WrongValueCountOnRow = (1136, "21S01", User),
+    /// ER_NET_PACKET_TOO_LARGE
+    PacketTooLarge = (1153, "08S01", User),
+    /// ER_CANT_DO_THIS_DURING_AN_TRANSACTION
+    NotDuringTransaction = (1179, "25000", User),
+    /// ER_UNKNOWN_SYSTEM_VARIABLE
+    UnknownSystemVariable = (1193, "HY000", User),
+    /// ER_LOCK_WAIT_TIMEOUT
+    LockWaitTimeout = (1205, "HY000", Retryable),
+    /// ER_WRONG_ARGUMENTS
+    WrongArguments = (1210, "HY000", User),
+    /// ER_LOCK_DEADLOCK: write conflict or serialization failure.
+    WriteConflict = (1213, "40001", Retryable),
+    /// ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT
+    WrongColumnsInSetOp = (1222, "21000", User),
+    /// ER_WRONG_VALUE_FOR_VAR
+    WrongValueForVar = (1231, "42000", User),
+    /// ER_WRONG_TYPE_FOR_VAR
+    WrongTypeForVar = (1232, "42000", User),
+    /// ER_NOT_SUPPORTED_YET
+    NotSupported = (1235, "42000", User),
+    /// ER_OPERAND_COLUMNS
+    OperandColumns = (1241, "21000", User),
+    /// ER_SUBQUERY_NO_1_ROW
+    SubqueryMoreThanOneRow = (1242, "21000", User),
+    /// ER_UNKNOWN_STMT_HANDLER
+    UnknownPreparedStatement = (1243, "HY000", User),
+    /// ER_DERIVED_MUST_HAVE_ALIAS
+    DerivedMustHaveAlias = (1248, "42000", User),
+    /// ER_WARN_DATA_OUT_OF_RANGE
+    OutOfRangeForColumn = (1264, "22003", User),
+    /// ER_TRUNCATED_WRONG_VALUE
+    TruncatedWrongValue = (1292, "22007", User),
+    /// ER_INVALID_CHARACTER_STRING
+    InvalidCharacterString = (1300, "HY000", User),
+    /// ER_SP_DOES_NOT_EXIST (also used for unknown functions and savepoints)
+    DoesNotExist = (1305, "42000", User),
+    /// ER_QUERY_INTERRUPTED
+    QueryInterrupted = (1317, "70100", Resource),
+    /// ER_WRONG_OBJECT
+    WrongObject = (1347, "HY000", User),
+    /// ER_VIEW_INVALID
+    ViewInvalid = (1356, "HY000", User),
+    /// ER_DIVISION_BY_ZERO
+    DivisionByZero = (1365, "22012", User),
+    /// ER_TRUNCATED_WRONG_VALUE_FOR_FIELD (also invalid UTF-8 for a column)
+    IncorrectValueForColumn = (1366, "HY000", User),
+    /// ER_DATA_TOO_LONG
+    DataTooLong = (1406, "22001", User),
+    /// ER_STACK_OVERRUN_NEED_MORE: statement nested too deeply.
+    NestedTooDeeply = (1436, "HY000", Resource),
+    /// ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT
+    WrongParamCount = (1582, "42000", User),
+    /// ER_FUNC_INEXISTENT_NAME_COLLISION: unknown function.
+    UnknownFunction = (1630, "42000", User),
+    /// ER_DATA_OUT_OF_RANGE
+    ValueOutOfRange = (1690, "22003", User),
+    /// ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
+    ReadOnlyTransaction = (1792, "25006", User),
+    /// ER_CHECK_CONSTRAINT_VIOLATED
+    CheckConstraintViolated = (3819, "HY000", User),
+    /// ER_OUT_OF_RESOURCES style: memory or storage limit reached.
+    OutOfResources = (1041, "HY000", Resource),
+    /// ER_NOT_SUPPORTED_AUTH_MODE-like: feature not available in this build or mode.
+    FeatureUnavailable = (1289, "HY000", User),
+    /// ER_NO_SUCH_TABLE
+    NoSuchTable = (1146, "42S02", User),
+    /// ER_TOO_BIG_PRECISION / scale problems in a type.
+    TooBigPrecision = (1426, "42000", User),
+    /// ER_WRONG_COLUMN_NAME / wrong identifiers.
+    WrongName = (1166, "42000", User),
+    /// ER_FILE_CORRUPT style: stored data failed a check.
+    Corrupted = (1712, "HY000", Corruption),
+    /// ER_ERROR_ON_WRITE style: an I/O failure.
+    Io = (1026, "HY000", Resource),
+    /// ER_TOO_MANY_ROWS style: a statement tried to write while another iterated.
+    WrongUsage = (1221, "HY000", User),
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ERROR {} ({})", self.number(), self.sqlstate())
+    }
+}
+
+/// Implemented by every crate's error enum, so the edge can render any of
+/// them as `ERROR n (state): message`.
+pub trait SqlError: std::error::Error {
+    /// The MySQL identity of this error.
+    fn code(&self) -> ErrorCode;
+}
+
+/// Errors from value operations: arithmetic, conversion, encoding.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TypeError {
+    /// An arithmetic result does not fit its type.
+    #[error("{ty} value is out of range in '{expr}'")]
+    OutOfRange { ty: &'static str, expr: String },
+    /// A value does not fit the column it is stored into.
+    #[error("Out of range value for column '{column}' at row {row}")]
+    OutOfRangeForColumn { column: String, row: u64 },
+    /// Division by zero in a strict data-changing statement.
+    #[error("Division by 0")]
+    DivisionByZero,
+    /// A value could not be converted for a column in strict mode.
+    #[error("Incorrect {ty} value: '{value}' for column '{column}' at row {row}")]
+    IncorrectValue { ty: &'static str, value: String, column: String, row: u64 },
+    /// A string does not parse as the wanted type.
+    #[error("Incorrect {ty} value: '{value}'")]
+    BadLiteral { ty: &'static str, value: String },
+    /// Text that is not valid UTF-8.
+    #[error("Invalid utf8mb4 character string: '{hex}'")]
+    InvalidUtf8 { hex: String },
+    /// A string longer than its column allows.
+    #[error("Data too long for column '{column}' at row {row}")]
+    DataTooLong { column: String, row: u64 },
+    /// NULL into a NOT NULL column.
+    #[error("Column '{column}' cannot be null")]
+    NullNotAllowed { column: String },
+    /// A DECIMAL type or value beyond what mizzle supports.
+    #[error("Too-big precision {precision} specified. Maximum is {max}.")]
+    TooBigPrecision { precision: u32, max: u32 },
+    /// Stored bytes that do not decode: corruption, never user input.
+    #[error("corrupted row or key bytes: {what}")]
+    Corrupt { what: &'static str },
+}
+
+impl SqlError for TypeError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            TypeError::OutOfRange { .. } => ErrorCode::ValueOutOfRange,
+            TypeError::OutOfRangeForColumn { .. } => ErrorCode::OutOfRangeForColumn,
+            TypeError::DivisionByZero => ErrorCode::DivisionByZero,
+            TypeError::IncorrectValue { .. } => ErrorCode::IncorrectValueForColumn,
+            TypeError::BadLiteral { .. } => ErrorCode::TruncatedWrongValue,
+            TypeError::InvalidUtf8 { .. } => ErrorCode::IncorrectValueForColumn,
+            TypeError::DataTooLong { .. } => ErrorCode::DataTooLong,
+            TypeError::NullNotAllowed { .. } => ErrorCode::ColumnCannotBeNull,
+            TypeError::TooBigPrecision { .. } => ErrorCode::TooBigPrecision,
+            TypeError::Corrupt { .. } => ErrorCode::Corrupted,
+        }
+    }
+}
+
+/// Renders up to 32 bytes as upper-case hex, the way MySQL quotes bad bytes.
+pub fn hex_prefix(bytes: &[u8]) -> String {
+    use fmt::Write;
+    let mut s = String::new();
+    for b in bytes.iter().take(32) {
+        let _ = write!(s, "{b:02X}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_match_mysql() {
+        assert_eq!(ErrorCode::WriteConflict.number(), 1213);
+        assert_eq!(ErrorCode::WriteConflict.sqlstate(), "40001");
+        assert_eq!(ErrorCode::DuplicateEntry.number(), 1062);
+        assert_eq!(ErrorCode::NoSuchTable.sqlstate(), "42S02");
+        assert_eq!(ErrorCode::Syntax.number(), 1064);
+        assert_eq!(ErrorCode::WriteConflict.class(), ErrorClass::Retryable);
+    }
+
+    #[test]
+    fn every_sqlstate_has_five_characters() {
+        for c in ErrorCode::ALL {
+            assert_eq!(c.sqlstate().len(), 5, "{c:?}");
+        }
+    }
+}

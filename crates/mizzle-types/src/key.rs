@@ -1,0 +1,281 @@
+//! Memcomparable key encoding: the byte order of encoded keys is the value
+//! order of the tuples they encode.
+//!
+//! Invariants:
+//! 1. For values `a`, `b` of one kind, `encode(a) < encode(b)` (bytewise) iff
+//!    `a.sort_cmp(b) == Less`; NULL sorts before every value.
+//! 2. Encodings are prefix-free: no encoded value is a prefix of another, so
+//!    a tuple's encoding is the concatenation of its values' encodings and
+//!    anything appended after a tuple (an MVCC version) never changes order.
+//! 3. Decoding is the exact inverse and rejects malformed bytes with an error.
+//!
+//! Values are encoded by their kind; callers convert values to the column's
+//! type first, so one index column never mixes kinds.
+
+use std::sync::Arc;
+
+use crate::datetime::{Date, DateTime};
+use crate::decimal::{Decimal, MAX_SCALE};
+use crate::error::TypeError;
+use crate::value::Value;
+
+const NULL: u8 = 0x01;
+const INT: u8 = 0x10;
+const UINT: u8 = 0x11;
+const DOUBLE: u8 = 0x12;
+const DECIMAL: u8 = 0x13;
+const TEXT: u8 = 0x20;
+const BYTES: u8 = 0x21;
+const DATE: u8 = 0x30;
+const DATETIME: u8 = 0x31;
+
+/// Appends the encoding of one value.
+pub fn encode_value(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Null => out.push(NULL),
+        Value::Int(i) => {
+            out.push(INT);
+            out.extend_from_slice(&((*i as u64) ^ (1 << 63)).to_be_bytes());
+        }
+        Value::UInt(u) => {
+            out.push(UINT);
+            out.extend_from_slice(&u.to_be_bytes());
+        }
+        Value::Float(f) => encode_double(*f as f64, out),
+        Value::Double(f) => encode_double(*f, out),
+        Value::Decimal(d) => {
+            out.push(DECIMAL);
+            let f = crate::decimal::pow10(d.scale() as u32).unwrap_or(1);
+            let int = d.mantissa() / f;
+            let frac = (d.mantissa() % f) * crate::decimal::pow10((MAX_SCALE - d.scale()) as u32).unwrap_or(1);
+            out.extend_from_slice(&((int as u128) ^ (1 << 127)).to_be_bytes());
+            out.extend_from_slice(&((frac as u128) ^ (1 << 127)).to_be_bytes());
+        }
+        Value::Text(s) => {
+            out.push(TEXT);
+            encode_bytes(s.as_bytes(), out);
+        }
+        Value::Bytes(b) => {
+            out.push(BYTES);
+            encode_bytes(b, out);
+        }
+        Value::Date(d) => {
+            out.push(DATE);
+            out.extend_from_slice(&d.to_bits().to_be_bytes());
+        }
+        Value::DateTime(d) => {
+            out.push(DATETIME);
+            out.extend_from_slice(&(d.to_bits() as u64).to_be_bytes());
+        }
+    }
+}
+
+fn encode_double(f: f64, out: &mut Vec<u8>) {
+    out.push(DOUBLE);
+    // -0.0 and 0.0 are equal in SQL, so they must encode alike.
+    let f = if f == 0.0 { 0.0 } else { f };
+    let bits = f.to_bits();
+    let ordered = if bits >> 63 == 1 { !bits } else { bits | (1 << 63) };
+    out.extend_from_slice(&ordered.to_be_bytes());
+}
+
+/// Escapes 0x00 as 0x00 0xFF and terminates with 0x00 0x00.
+fn encode_bytes(b: &[u8], out: &mut Vec<u8>) {
+    for &c in b {
+        if c == 0 {
+            out.extend_from_slice(&[0, 0xFF]);
+        } else {
+            out.push(c);
+        }
+    }
+    out.extend_from_slice(&[0, 0]);
+}
+
+/// Appends the encoding of a tuple.
+pub fn encode_tuple(vals: &[Value], out: &mut Vec<u8>) {
+    for v in vals {
+        encode_value(v, out);
+    }
+}
+
+fn take<'a>(b: &mut &'a [u8], n: usize) -> Result<&'a [u8], TypeError> {
+    if b.len() < n {
+        return Err(TypeError::Corrupt { what: "key ends inside a value" });
+    }
+    let (h, t) = b.split_at(n);
+    *b = t;
+    Ok(h)
+}
+
+fn take8(b: &mut &[u8]) -> Result<[u8; 8], TypeError> {
+    let s = take(b, 8)?;
+    let mut a = [0u8; 8];
+    a.copy_from_slice(s);
+    Ok(a)
+}
+
+fn take16(b: &mut &[u8]) -> Result<u128, TypeError> {
+    let s = take(b, 16)?;
+    let mut a = [0u8; 16];
+    a.copy_from_slice(s);
+    Ok(u128::from_be_bytes(a))
+}
+
+/// Decodes one value from the front of `b`, advancing it.
+pub fn decode_value(b: &mut &[u8]) -> Result<Value, TypeError> {
+    let tag = *take(b, 1)?.first().ok_or(TypeError::Corrupt { what: "empty key" })?;
+    Ok(match tag {
+        NULL => Value::Null,
+        INT => Value::Int((u64::from_be_bytes(take8(b)?) ^ (1 << 63)) as i64),
+        UINT => Value::UInt(u64::from_be_bytes(take8(b)?)),
+        DOUBLE => {
+            let o = u64::from_be_bytes(take8(b)?);
+            let bits = if o >> 63 == 1 { o & !(1 << 63) } else { !o };
+            Value::Double(f64::from_bits(bits))
+        }
+        DECIMAL => {
+            let int = (take16(b)? ^ (1 << 127)) as i128;
+            let frac = (take16(b)? ^ (1 << 127)) as i128;
+            // Use the smallest scale that holds the fraction, so values with
+            // many integer digits still fit the mantissa.
+            let mut scale = MAX_SCALE;
+            let mut frac = frac;
+            while scale > 0 && frac % 10 == 0 {
+                frac /= 10;
+                scale -= 1;
+            }
+            let p = crate::decimal::pow10(scale as u32).unwrap_or(1);
+            let mant = int
+                .checked_mul(p)
+                .and_then(|m| m.checked_add(frac))
+                .ok_or(TypeError::Corrupt { what: "decimal key out of range" })?;
+            let d = Decimal::new(mant, scale).ok_or(TypeError::Corrupt { what: "decimal key out of range" })?;
+            Value::Decimal(d.normalize())
+        }
+        TEXT => {
+            let raw = decode_bytes(b)?;
+            let s = String::from_utf8(raw).map_err(|_| TypeError::Corrupt { what: "key text is not UTF-8" })?;
+            Value::Text(Arc::from(s.as_str()))
+        }
+        BYTES => Value::Bytes(Arc::from(decode_bytes(b)?)),
+        DATE => {
+            let s = take(b, 4)?;
+            let mut a = [0u8; 4];
+            a.copy_from_slice(s);
+            Value::Date(Date::from_bits(u32::from_be_bytes(a)).ok_or(TypeError::Corrupt { what: "bad date in key" })?)
+        }
+        DATETIME => Value::DateTime(
+            DateTime::from_bits(u64::from_be_bytes(take8(b)?) as i64)
+                .ok_or(TypeError::Corrupt { what: "bad datetime in key" })?,
+        ),
+        _ => return Err(TypeError::Corrupt { what: "unknown key tag" }),
+    })
+}
+
+fn decode_bytes(b: &mut &[u8]) -> Result<Vec<u8>, TypeError> {
+    let mut out = Vec::new();
+    loop {
+        let c = *take(b, 1)?.first().ok_or(TypeError::Corrupt { what: "key string" })?;
+        if c != 0 {
+            out.push(c);
+            continue;
+        }
+        match *take(b, 1)?.first().ok_or(TypeError::Corrupt { what: "key string" })? {
+            0 => return Ok(out),
+            0xFF => out.push(0),
+            _ => return Err(TypeError::Corrupt { what: "bad escape in key string" }),
+        }
+    }
+}
+
+/// Decodes `n` values from the front of `b`, advancing it.
+pub fn decode_tuple(b: &mut &[u8], n: usize) -> Result<Vec<Value>, TypeError> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(decode_value(b)?);
+    }
+    Ok(out)
+}
+
+/// The smallest byte string greater than every string with prefix `p`,
+/// or `None` if there is none (all 0xFF).
+pub fn prefix_successor(p: &[u8]) -> Option<Vec<u8>> {
+    let mut v = p.to_vec();
+    while let Some(last) = v.pop() {
+        if last != 0xFF {
+            v.push(last + 1);
+            return Some(v);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn enc(v: &Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_value(v, &mut out);
+        out
+    }
+
+    fn same_kind_values() -> impl Strategy<Value = (Value, Value)> {
+        prop_oneof![
+            (any::<i64>(), any::<i64>()).prop_map(|(a, b)| (Value::Int(a), Value::Int(b))),
+            (any::<u64>(), any::<u64>()).prop_map(|(a, b)| (Value::UInt(a), Value::UInt(b))),
+            (-1e300f64..1e300, -1e300f64..1e300).prop_map(|(a, b)| (Value::Double(a), Value::Double(b))),
+            (any::<i64>(), 0u8..=10, any::<i64>(), 0u8..=10).prop_map(|(a, sa, b, sb)| (
+                Value::Decimal(Decimal::new(a as i128, sa).expect("fits")),
+                Value::Decimal(Decimal::new(b as i128, sb).expect("fits"))
+            )),
+            (".{0,8}", ".{0,8}").prop_map(|(a, b): (String, String)| (Value::text(&a), Value::text(&b))),
+            (proptest::collection::vec(any::<u8>(), 0..8), proptest::collection::vec(any::<u8>(), 0..8))
+                .prop_map(|(a, b)| (Value::bytes(&a), Value::bytes(&b))),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn byte_order_is_value_order((a, b) in same_kind_values()) {
+            prop_assert_eq!(enc(&a).cmp(&enc(&b)), a.sort_cmp(&b));
+        }
+
+        #[test]
+        fn round_trips((a, b) in same_kind_values()) {
+            let mut buf = Vec::new();
+            encode_tuple(&[a.clone(), Value::Null, b.clone()], &mut buf);
+            let mut s = buf.as_slice();
+            let back = decode_tuple(&mut s, 3).expect("decodes");
+            prop_assert!(s.is_empty());
+            prop_assert!(back[0].group_eq(&a));
+            prop_assert!(back[1].is_null());
+            prop_assert!(back[2].group_eq(&b));
+        }
+
+        #[test]
+        fn tuples_are_prefix_free(a in ".{0,6}", b in ".{0,6}", x in any::<i64>(), y in any::<i64>()) {
+            let mut ka = Vec::new();
+            encode_tuple(&[Value::text(&a), Value::Int(x)], &mut ka);
+            let mut kb = Vec::new();
+            encode_tuple(&[Value::text(&b), Value::Int(y)], &mut kb);
+            let want = Value::text(&a).sort_cmp(&Value::text(&b)).then(x.cmp(&y));
+            prop_assert_eq!(ka.cmp(&kb), want);
+        }
+    }
+
+    #[test]
+    fn null_sorts_first() {
+        assert!(enc(&Value::Null) < enc(&Value::Int(i64::MIN)));
+        assert!(enc(&Value::Null) < enc(&Value::text("")));
+    }
+
+    #[test]
+    fn truncated_keys_are_errors() {
+        let mut b: &[u8] = &[INT, 1, 2];
+        assert!(decode_value(&mut b).is_err());
+        let mut b: &[u8] = &[0x99];
+        assert!(decode_value(&mut b).is_err());
+    }
+}

@@ -1,0 +1,23 @@
+//! Values, SQL types, UTF-8 text, memcomparable key encoding, the stored row
+//! format and the MySQL error-code table: the vocabulary every other mizzle
+//! crate speaks.
+//!
+//! Invariants:
+//! 1. This crate has no workspace dependencies.
+//! 2. Nothing here does I/O or keeps global state.
+
+pub mod cast;
+pub mod datetime;
+pub mod decimal;
+pub mod error;
+pub mod key;
+pub mod ops;
+pub mod row;
+pub mod sqltype;
+pub mod value;
+
+pub use datetime::{Date, DateTime};
+pub use decimal::Decimal;
+pub use error::{ErrorClass, ErrorCode, SqlError, TypeError};
+pub use sqltype::{IntWidth, SqlType, ValueKind};
+pub use value::{GroupKey, Value};
