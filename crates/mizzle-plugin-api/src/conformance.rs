@@ -1,0 +1,145 @@
+//! The shared conformance suite every storage engine runs in its tests.
+//!
+//! Each check takes a fresh engine from a closure and returns `Err(what)` on
+//! the first broken rule of the `storage` contract, so a plugin's test is
+//! one line: `conformance::run_all(|| open_engine()).expect("conforms")`.
+//! This module is not used at run time.
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use crate::storage::{Durability, KeyRange, KvBatch, StorageEngine, WriteBatch};
+
+type Check = fn(&dyn StorageEngine) -> Result<(), String>;
+
+/// Runs every check, each on its own fresh engine.
+pub fn run_all(mut open: impl FnMut() -> Arc<dyn StorageEngine>) -> Result<(), String> {
+    let checks: &[(&str, Check)] = &[
+        ("put_get_delete", put_get_delete),
+        ("scan_is_ordered_and_bounded", scan_is_ordered_and_bounded),
+        ("batches_split_long_scans", batches_split_long_scans),
+        ("seek_moves_forward", seek_moves_forward),
+        ("delete_range_removes_half_open_range", delete_range_removes_half_open_range),
+        ("later_mutations_in_a_batch_win", later_mutations_in_a_batch_win),
+        ("binary_keys_compare_bytewise", binary_keys_compare_bytewise),
+    ];
+    for (name, check) in checks {
+        let e = open();
+        check(e.as_ref()).map_err(|m| format!("{name}: {m}"))?;
+    }
+    Ok(())
+}
+
+fn write(e: &dyn StorageEngine, b: &WriteBatch) -> Result<(), String> {
+    e.write(b, Durability::Sync).map_err(|x| x.to_string())?.wait().map_err(|x| x.to_string())
+}
+
+fn collect(e: &dyn StorageEngine, r: KeyRange) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+    let mut c = e.scan(r).map_err(|x| x.to_string())?;
+    let mut out = Vec::new();
+    let mut b = KvBatch::new();
+    while c.next_batch(&mut b, 3).map_err(|x| x.to_string())? {
+        for (k, v) in b.iter() {
+            out.push((k.to_vec(), v.to_vec()));
+        }
+    }
+    Ok(out)
+}
+
+fn ensure(cond: bool, what: &str) -> Result<(), String> {
+    if cond {
+        Ok(())
+    } else {
+        Err(what.to_string())
+    }
+}
+
+fn put_get_delete(e: &dyn StorageEngine) -> Result<(), String> {
+    let mut b = WriteBatch::new();
+    b.put(b"a".to_vec(), b"1".to_vec());
+    b.put(b"b".to_vec(), b"2".to_vec());
+    write(e, &b)?;
+    ensure(e.get(b"a").map_err(|x| x.to_string())? == Some(b"1".to_vec()), "get after put")?;
+    ensure(e.get(b"zz").map_err(|x| x.to_string())?.is_none(), "get of missing key")?;
+    let mut b = WriteBatch::new();
+    b.delete(b"a".to_vec());
+    write(e, &b)?;
+    ensure(e.get(b"a").map_err(|x| x.to_string())?.is_none(), "get after delete")?;
+    ensure(e.get(b"b").map_err(|x| x.to_string())?.is_some(), "unrelated key survives delete")
+}
+
+fn scan_is_ordered_and_bounded(e: &dyn StorageEngine) -> Result<(), String> {
+    let mut b = WriteBatch::new();
+    for k in [b"d".as_ref(), b"a", b"c", b"b", b"e"] {
+        b.put(k.to_vec(), k.to_vec());
+    }
+    write(e, &b)?;
+    let all: Vec<Vec<u8>> = collect(e, KeyRange::all())?.into_iter().map(|p| p.0).collect();
+    ensure(all == vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec(), b"d".to_vec(), b"e".to_vec()], "full scan order")?;
+    let r = KeyRange { start: Bound::Excluded(b"a".to_vec()), end: Bound::Included(b"d".to_vec()) };
+    let part: Vec<Vec<u8>> = collect(e, r)?.into_iter().map(|p| p.0).collect();
+    ensure(part == vec![b"b".to_vec(), b"c".to_vec(), b"d".to_vec()], "bounded scan")
+}
+
+fn batches_split_long_scans(e: &dyn StorageEngine) -> Result<(), String> {
+    let mut b = WriteBatch::new();
+    for i in 0u32..1000 {
+        b.put(i.to_be_bytes().to_vec(), vec![1; 10]);
+    }
+    write(e, &b)?;
+    let got = collect(e, KeyRange::all())?;
+    ensure(got.len() == 1000, "every key returned once")?;
+    ensure(got.windows(2).all(|w| w[0].0 < w[1].0), "ascending across batches")
+}
+
+fn seek_moves_forward(e: &dyn StorageEngine) -> Result<(), String> {
+    let mut b = WriteBatch::new();
+    for i in 0u8..10 {
+        b.put(vec![i], vec![i]);
+    }
+    write(e, &b)?;
+    let mut c = e.scan(KeyRange::all()).map_err(|x| x.to_string())?;
+    c.seek(&[5]);
+    let mut kb = KvBatch::new();
+    c.next_batch(&mut kb, 2).map_err(|x| x.to_string())?;
+    ensure(kb.key(0) == [5], "seek lands on the key")?;
+    c.seek(&[1]);
+    c.next_batch(&mut kb, 1).map_err(|x| x.to_string())?;
+    ensure(kb.key(0) == [7], "seek backward is ignored")
+}
+
+fn delete_range_removes_half_open_range(e: &dyn StorageEngine) -> Result<(), String> {
+    let mut b = WriteBatch::new();
+    for i in 0u8..10 {
+        b.put(vec![i], vec![i]);
+    }
+    write(e, &b)?;
+    let mut b = WriteBatch::new();
+    b.delete_range(vec![3], vec![7]);
+    write(e, &b)?;
+    let keys: Vec<u8> = collect(e, KeyRange::all())?.into_iter().map(|p| p.0[0]).collect();
+    ensure(keys == vec![0, 1, 2, 7, 8, 9], "range delete")
+}
+
+fn later_mutations_in_a_batch_win(e: &dyn StorageEngine) -> Result<(), String> {
+    let mut b = WriteBatch::new();
+    b.put(b"k".to_vec(), b"1".to_vec());
+    b.delete(b"k".to_vec());
+    b.put(b"k".to_vec(), b"2".to_vec());
+    b.put(b"j".to_vec(), b"1".to_vec());
+    b.delete(b"j".to_vec());
+    write(e, &b)?;
+    ensure(e.get(b"k").map_err(|x| x.to_string())? == Some(b"2".to_vec()), "last put wins")?;
+    ensure(e.get(b"j").map_err(|x| x.to_string())?.is_none(), "last delete wins")
+}
+
+fn binary_keys_compare_bytewise(e: &dyn StorageEngine) -> Result<(), String> {
+    let mut b = WriteBatch::new();
+    b.put(vec![0xFF], vec![]);
+    b.put(vec![0x00], vec![]);
+    b.put(vec![0x00, 0x00], vec![]);
+    b.put(vec![], vec![]);
+    write(e, &b)?;
+    let keys: Vec<Vec<u8>> = collect(e, KeyRange::all())?.into_iter().map(|p| p.0).collect();
+    ensure(keys == vec![vec![], vec![0x00], vec![0x00, 0x00], vec![0xFF]], "bytewise order with empty key")
+}

@@ -1,0 +1,22 @@
+//! The plugin API: the traits a plugin implements and the kernel calls.
+//!
+//! Invariants:
+//! 1. Depends on `mizzle-types` only; plugins depend on this crate alone.
+//! 2. Every trait here is object-safe, `Send + Sync`, and passes data on hot
+//!    paths in batches ([`storage::KvBatch`]), so a dynamically loaded plugin
+//!    never crosses the boundary once per row.
+//! 3. [`API_VERSION`] changes whenever a trait or the C-ABI table changes
+//!    shape; the kernel refuses plugins built for another version.
+//!
+//! Only storage engines exist so far; authentication, replication log, query
+//! observers and schedulers arrive with their issues.
+
+pub mod conformance;
+pub mod durability;
+pub mod registry;
+pub mod storage;
+
+pub use mizzle_types;
+
+/// The plugin API version this build of the kernel speaks.
+pub const API_VERSION: u32 = 1;

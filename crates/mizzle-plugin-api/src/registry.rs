@@ -1,0 +1,49 @@
+//! Descriptions of plugins, as `SHOW PLUGINS` lists them.
+//!
+//! Invariants:
+//! 1. A plugin is described by its name, kind, version and how it was loaded;
+//!    compiled-in and dynamic plugins are described alike.
+//!
+//! The registry itself (which plugins a catalog uses) lives in
+//! `mizzle-kernel`; this module only names the shared vocabulary.
+
+use std::fmt;
+
+/// What kind of plugin something is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PluginKind {
+    /// A storage engine.
+    Storage,
+}
+
+impl fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PluginKind::Storage => "STORAGE ENGINE",
+        })
+    }
+}
+
+/// How a plugin came to be registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginOrigin {
+    /// Linked into the binary and registered at start-up.
+    CompiledIn,
+    /// Loaded from a shared library at run time.
+    Dynamic { path: String },
+}
+
+/// One registered plugin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginDescriptor {
+    /// Unique name within its kind.
+    pub name: String,
+    /// Kind.
+    pub kind: PluginKind,
+    /// The plugin's own version string.
+    pub version: String,
+    /// One-line description.
+    pub description: String,
+    /// Compiled in or loaded.
+    pub origin: PluginOrigin,
+}

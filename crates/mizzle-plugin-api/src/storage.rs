@@ -1,0 +1,296 @@
+//! The storage-engine API: an ordered key -> value store with atomic write
+//! batches, batched range scans and durability tickets.
+//!
+//! Engines know nothing of SQL, rows or transactions: MVCC lives above, in
+//! `mizzle-txn`, and encodes versions in the keys. Invariants every engine
+//! must keep (the shared conformance suite in `conformance` checks them):
+//! 1. Keys are compared as byte strings; scans return keys in ascending order.
+//! 2. A [`WriteBatch`] is atomic with respect to crashes: after recovery
+//!    either all of it or none of it is present. Concurrent readers may see a
+//!    batch partly applied; the MVCC layer never depends on the opposite.
+//! 3. Once [`StorageEngine::write`]'s ticket completes with `Ok`, the batch
+//!    survives a crash (for engines that persist at all).
+//! 4. A cursor sees every key that was present for its whole lifetime and
+//!    none that was absent for its whole lifetime.
+//! 5. No method panics on any input; failures are [`StorageError`]s.
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use mizzle_types::{ErrorCode, SqlError};
+
+use crate::durability::DurableTicket;
+
+/// Errors from storage engines.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    /// An I/O call failed.
+    #[error("storage I/O error: {0}")]
+    Io(String),
+    /// Stored bytes failed a check.
+    #[error("storage corruption: {0}")]
+    Corrupt(String),
+    /// The engine has been shut down.
+    #[error("storage engine is closed")]
+    Closed,
+    /// A configured limit (memory, disk) was reached.
+    #[error("storage limit reached: {0}")]
+    Full(String),
+    /// The operation is not available in this engine or build.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl SqlError for StorageError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            StorageError::Io(_) => ErrorCode::Io,
+            StorageError::Corrupt(_) => ErrorCode::Corrupted,
+            StorageError::Closed => ErrorCode::Io,
+            StorageError::Full(_) => ErrorCode::OutOfResources,
+            StorageError::Unsupported(_) => ErrorCode::FeatureUnavailable,
+        }
+    }
+}
+
+/// One mutation in a write batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mutation {
+    /// Insert or overwrite `key`.
+    Put { key: Vec<u8>, value: Vec<u8> },
+    /// Remove `key` if present.
+    Delete { key: Vec<u8> },
+    /// Remove every key in `[start, end)`.
+    DeleteRange { start: Vec<u8>, end: Vec<u8> },
+}
+
+/// An ordered list of mutations applied atomically.
+#[derive(Debug, Default, Clone)]
+pub struct WriteBatch {
+    ops: Vec<Mutation>,
+    bytes: usize,
+}
+
+impl WriteBatch {
+    /// An empty batch.
+    pub fn new() -> WriteBatch {
+        WriteBatch::default()
+    }
+
+    /// Adds a put.
+    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.bytes += key.len() + value.len();
+        self.ops.push(Mutation::Put { key, value });
+    }
+
+    /// Adds a delete.
+    pub fn delete(&mut self, key: Vec<u8>) {
+        self.bytes += key.len();
+        self.ops.push(Mutation::Delete { key });
+    }
+
+    /// Adds a range delete of `[start, end)`.
+    pub fn delete_range(&mut self, start: Vec<u8>, end: Vec<u8>) {
+        self.bytes += start.len() + end.len();
+        self.ops.push(Mutation::DeleteRange { start, end });
+    }
+
+    /// The mutations in order.
+    pub fn ops(&self) -> &[Mutation] {
+        &self.ops
+    }
+
+    /// True when the batch holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// Approximate payload size in bytes.
+    pub fn size_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Removes every mutation, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.ops.clear();
+        self.bytes = 0;
+    }
+}
+
+/// Whether a write must be durable before its ticket completes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// The ticket may complete before the data reaches stable storage.
+    Relaxed,
+    /// The ticket completes only once the batch survives a crash.
+    Sync,
+}
+
+/// A batch of key/value pairs in two flat buffers: no allocation per pair.
+#[derive(Debug, Default, Clone)]
+pub struct KvBatch {
+    keys: Vec<u8>,
+    key_ends: Vec<u32>,
+    vals: Vec<u8>,
+    val_ends: Vec<u32>,
+}
+
+impl KvBatch {
+    /// An empty batch.
+    pub fn new() -> KvBatch {
+        KvBatch::default()
+    }
+
+    /// Removes every pair, keeping the buffers.
+    pub fn clear(&mut self) {
+        self.keys.clear();
+        self.key_ends.clear();
+        self.vals.clear();
+        self.val_ends.clear();
+    }
+
+    /// Appends a pair.
+    pub fn push(&mut self, key: &[u8], value: &[u8]) {
+        self.keys.extend_from_slice(key);
+        self.key_ends.push(self.keys.len() as u32);
+        self.vals.extend_from_slice(value);
+        self.val_ends.push(self.vals.len() as u32);
+    }
+
+    /// Number of pairs.
+    pub fn len(&self) -> usize {
+        self.key_ends.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.key_ends.is_empty()
+    }
+
+    /// Bytes held (keys and values).
+    pub fn byte_len(&self) -> usize {
+        self.keys.len() + self.vals.len()
+    }
+
+    /// The `i`-th key; empty if `i` is out of range.
+    pub fn key(&self, i: usize) -> &[u8] {
+        slice_at(&self.keys, &self.key_ends, i)
+    }
+
+    /// The `i`-th value; empty if `i` is out of range.
+    pub fn value(&self, i: usize) -> &[u8] {
+        slice_at(&self.vals, &self.val_ends, i)
+    }
+
+    /// Iterates over the pairs in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        (0..self.len()).map(move |i| (self.key(i), self.value(i)))
+    }
+}
+
+fn slice_at<'a>(buf: &'a [u8], ends: &[u32], i: usize) -> &'a [u8] {
+    let Some(&end) = ends.get(i) else { return &[] };
+    let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) };
+    buf.get(start as usize..end as usize).unwrap_or(&[])
+}
+
+/// A key range for scans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRange {
+    /// Lower bound.
+    pub start: Bound<Vec<u8>>,
+    /// Upper bound.
+    pub end: Bound<Vec<u8>>,
+}
+
+impl KeyRange {
+    /// Every key.
+    pub fn all() -> KeyRange {
+        KeyRange { start: Bound::Unbounded, end: Bound::Unbounded }
+    }
+
+    /// `[start, end)`.
+    pub fn half_open(start: Vec<u8>, end: Vec<u8>) -> KeyRange {
+        KeyRange { start: Bound::Included(start), end: Bound::Excluded(end) }
+    }
+
+    /// Every key that starts with `prefix`.
+    pub fn prefix(prefix: &[u8]) -> KeyRange {
+        let end = match mizzle_types::key::prefix_successor(prefix) {
+            Some(e) => Bound::Excluded(e),
+            None => Bound::Unbounded,
+        };
+        KeyRange { start: Bound::Included(prefix.to_vec()), end }
+    }
+
+    /// True if `key` is inside the range.
+    pub fn contains(&self, key: &[u8]) -> bool {
+        let lo = match &self.start {
+            Bound::Included(s) => key >= s.as_slice(),
+            Bound::Excluded(s) => key > s.as_slice(),
+            Bound::Unbounded => true,
+        };
+        let hi = match &self.end {
+            Bound::Included(e) => key <= e.as_slice(),
+            Bound::Excluded(e) => key < e.as_slice(),
+            Bound::Unbounded => true,
+        };
+        lo && hi
+    }
+}
+
+/// An ascending cursor over a key range, read in batches.
+pub trait Cursor: Send {
+    /// Clears `out` and fills it with the next pairs (at most about
+    /// `max_pairs`); returns `false` once the range is exhausted and `out` is empty.
+    fn next_batch(&mut self, out: &mut KvBatch, max_pairs: usize) -> Result<bool, StorageError>;
+
+    /// Moves forward so that the next batch starts at the first key `>= key`
+    /// (never backward: a key before the current position is ignored).
+    fn seek(&mut self, key: &[u8]);
+}
+
+/// Facts about an engine for `SHOW ENGINES`, limits and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineInfo {
+    /// Engine name, e.g. `memory`.
+    pub name: String,
+    /// True if data survives a restart.
+    pub persistent: bool,
+}
+
+/// An ordered key/value store. See the module documentation for the contract.
+pub trait StorageEngine: Send + Sync {
+    /// What this engine is.
+    fn info(&self) -> EngineInfo;
+
+    /// The value of `key`, if present.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+
+    /// A cursor over `range` in ascending key order.
+    fn scan(&self, range: KeyRange) -> Result<Box<dyn Cursor>, StorageError>;
+
+    /// Applies `batch` atomically. The ticket completes when the batch is as
+    /// durable as `durability` asks.
+    fn write(&self, batch: &WriteBatch, durability: Durability) -> Result<DurableTicket, StorageError>;
+
+    /// Approximate bytes of keys and values stored, for limits and tests.
+    fn approximate_size(&self) -> u64;
+
+    /// Number of keys stored (may be approximate for large engines).
+    fn approximate_keys(&self) -> u64;
+}
+
+/// Creates engine instances; what a storage plugin registers.
+pub trait StorageEngineFactory: Send + Sync {
+    /// The engine's name as used in `ENGINE=` and `SHOW ENGINES`.
+    fn name(&self) -> &str;
+
+    /// One line describing the engine.
+    fn description(&self) -> &str;
+
+    /// Opens (or creates) an engine instance. `dir` is `None` for an
+    /// in-memory database.
+    fn open(&self, dir: Option<&std::path::Path>) -> Result<Arc<dyn StorageEngine>, StorageError>;
+}

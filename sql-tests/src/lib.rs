@@ -1,0 +1,1 @@
+//! Placeholder: the runner is being written.
