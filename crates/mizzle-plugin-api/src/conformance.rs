@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::storage::{Durability, KeyRange, KvBatch, StorageEngine, WriteBatch};
 
 type Check = fn(&dyn StorageEngine) -> Result<(), String>;
+type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Runs every check, each on its own fresh engine.
 pub fn run_all(mut open: impl FnMut() -> Arc<dyn StorageEngine>) -> Result<(), String> {
@@ -34,7 +35,7 @@ fn write(e: &dyn StorageEngine, b: &WriteBatch) -> Result<(), String> {
     e.write(b, Durability::Sync).map_err(|x| x.to_string())?.wait().map_err(|x| x.to_string())
 }
 
-fn collect(e: &dyn StorageEngine, r: KeyRange) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+fn collect(e: &dyn StorageEngine, r: KeyRange) -> Result<Pairs, String> {
     let mut c = e.scan(r).map_err(|x| x.to_string())?;
     let mut out = Vec::new();
     let mut b = KvBatch::new();

@@ -121,7 +121,7 @@ fn cast_unsigned(v: &Value) -> Cast {
             let (i, clean) = parse_i64_prefix(s);
             Cast { value: Value::UInt(i as u64), lossy: !clean }
         }
-        Value::Double(f) if *f >= 9.223372036854775807e18 => ok(Value::UInt(if *f >= 1.8446744073709552e19 {
+        Value::Double(f) if *f >= 9.223_372_036_854_776e18 => ok(Value::UInt(if *f >= 1.8446744073709552e19 {
             u64::MAX
         } else {
             f.round() as u64

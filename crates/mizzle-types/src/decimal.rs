@@ -85,7 +85,7 @@ impl Decimal {
     }
 
     /// The value negated.
-    pub fn neg(self) -> Decimal {
+    pub fn negated(self) -> Decimal {
         Decimal { mant: -self.mant, scale: self.scale }
     }
 
@@ -197,7 +197,7 @@ impl Decimal {
 
     /// Difference; `None` on overflow.
     pub fn checked_sub(self, o: Decimal) -> Option<Decimal> {
-        self.checked_add(o.neg())
+        self.checked_add(o.negated())
     }
 
     /// Product with scale `s1 + s2` (at most 30, rounded); `None` on overflow.
@@ -340,7 +340,7 @@ impl Decimal {
         } else {
             Decimal::new(mant, (-net) as u8)?
         };
-        Some((if neg { d.neg() } else { d }, &s[i..]))
+        Some((if neg { d.negated() } else { d }, &s[i..]))
     }
 
     /// The nearest double.

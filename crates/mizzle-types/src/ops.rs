@@ -225,7 +225,7 @@ pub fn negate(v: &Value) -> Result<Value, TypeError> {
                 return Err(TypeError::OutOfRange { ty: "BIGINT", expr: format!("-({u})") });
             }
         }
-        Value::Decimal(d) => Value::Decimal(d.neg()),
+        Value::Decimal(d) => Value::Decimal(d.negated()),
         Value::Float(f) => Value::Double(-(*f as f64)),
         Value::Double(f) => Value::Double(-f),
         Value::Date(_) => Value::Int(-v.to_i64_lossy().unwrap_or(0)),

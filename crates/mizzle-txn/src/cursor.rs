@@ -1,0 +1,166 @@
+//! Snapshot reads: a cursor that turns the engine's stream of versions into
+//! the stream of visible (user key, value) pairs, in batches.
+//!
+//! Invariants:
+//! 1. For each user key at most one pair is produced: the newest visible
+//!    version's, and nothing when that version is a tombstone.
+//! 2. The cursor holds no lock and no borrow of the transaction; it copies
+//!    the read view when opened.
+//!
+//! Skipping old versions: after a key is decided, its remaining versions
+//! are skipped; when many remain, the cursor seeks past them instead.
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use mizzle_plugin_api::storage::{Cursor, KeyRange, KvBatch};
+
+use crate::error::TxnError;
+use crate::ids::SpaceId;
+use crate::manager::{ReadView, Shared};
+use crate::version::{self, Kind};
+
+/// Versions of one key passed over before the cursor seeks instead.
+const SEEK_AFTER: usize = 16;
+
+/// A cursor over visible pairs of one space.
+pub struct TxnCursor {
+    shared: Arc<Shared>,
+    view: ReadView,
+    inner: Box<dyn Cursor>,
+    buf: KvBatch,
+    pos: usize,
+    current: Vec<u8>,
+    decided: bool,
+    skipped: usize,
+    exhausted: bool,
+}
+
+fn engine_bound(space: SpaceId, b: Bound<&[u8]>, lower: bool) -> Bound<Vec<u8>> {
+    let mut p = Vec::new();
+    match b {
+        Bound::Unbounded => {
+            version::space_prefix(space, &mut p);
+            if lower {
+                Bound::Included(p)
+            } else {
+                mizzle_types::key::prefix_successor(&p).map_or(Bound::Unbounded, Bound::Excluded)
+            }
+        }
+        Bound::Included(k) => {
+            version::user_prefix(space, k, &mut p);
+            if lower {
+                Bound::Included(p)
+            } else {
+                // Every version of k sorts after k's prefix: include them all.
+                mizzle_types::key::prefix_successor(&p).map_or(Bound::Unbounded, Bound::Excluded)
+            }
+        }
+        Bound::Excluded(k) => {
+            version::user_prefix(space, k, &mut p);
+            if lower {
+                mizzle_types::key::prefix_successor(&p).map_or(Bound::Unbounded, Bound::Included)
+            } else {
+                Bound::Excluded(p)
+            }
+        }
+    }
+}
+
+impl TxnCursor {
+    pub(crate) fn open(
+        shared: Arc<Shared>,
+        view: ReadView,
+        space: SpaceId,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+    ) -> Result<TxnCursor, TxnError> {
+        let range = KeyRange { start: engine_bound(space, lo, true), end: engine_bound(space, hi, false) };
+        let inner = shared.engine.scan(range)?;
+        Ok(TxnCursor {
+            shared,
+            view,
+            inner,
+            buf: KvBatch::new(),
+            pos: 0,
+            current: Vec::new(),
+            decided: false,
+            skipped: 0,
+            exhausted: false,
+        })
+    }
+
+    /// Clears `out` and fills it with up to about `max_pairs` visible
+    /// (user key, value) pairs; returns `false` once nothing is left.
+    pub fn next_batch(&mut self, out: &mut KvBatch, max_pairs: usize) -> Result<bool, TxnError> {
+        out.clear();
+        let max_pairs = max_pairs.max(1);
+        while out.len() < max_pairs {
+            if self.pos >= self.buf.len() {
+                if self.exhausted {
+                    break;
+                }
+                self.pos = 0;
+                if !self.inner.next_batch(&mut self.buf, max_pairs.clamp(16, 1024))? {
+                    self.exhausted = true;
+                    break;
+                }
+            }
+            let k = self.buf.key(self.pos);
+            let v = self.buf.value(self.pos);
+            self.pos += 1;
+            let vk = version::parse_key(k)?;
+            if vk.user_key == self.current.as_slice() && !self.current.is_empty() {
+                if self.decided {
+                    self.skipped += 1;
+                    if self.skipped == SEEK_AFTER {
+                        let mut p = Vec::new();
+                        version::user_prefix(vk.space, vk.user_key, &mut p);
+                        if let Some(next) = mizzle_types::key::prefix_successor(&p) {
+                            self.inner.seek(&next);
+                            self.pos = self.buf.len();
+                        }
+                    }
+                    continue;
+                }
+            } else {
+                self.current.clear();
+                self.current.extend_from_slice(vk.user_key);
+                self.decided = false;
+                self.skipped = 0;
+            }
+            let vv = version::parse_value(v)?;
+            if self.shared.is_visible(&self.view, vv.writer, vk.seq) {
+                self.decided = true;
+                if vv.kind == Kind::Put {
+                    out.push(vk.user_key, vv.payload);
+                }
+            }
+        }
+        Ok(!out.is_empty())
+    }
+}
+
+/// The visible value of one key.
+pub(crate) fn point_get(shared: &Arc<Shared>, view: &ReadView, space: SpaceId, key: &[u8]) -> Result<Option<Vec<u8>>, TxnError> {
+    let mut p = Vec::with_capacity(key.len() + 5);
+    version::user_prefix(space, key, &mut p);
+    let mut cur = shared.engine.scan(KeyRange::prefix(&p))?;
+    let mut batch = KvBatch::new();
+    while cur.next_batch(&mut batch, 4)? {
+        for (k, v) in batch.iter() {
+            let vk = version::parse_key(k)?;
+            if vk.user_key != key {
+                continue;
+            }
+            let vv = version::parse_value(v)?;
+            if shared.is_visible(view, vv.writer, vk.seq) {
+                return Ok(match vv.kind {
+                    Kind::Put => Some(vv.payload.to_vec()),
+                    Kind::Tombstone => None,
+                });
+            }
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,27 @@
+//! MVCC above the storage-engine API: every engine gets snapshot
+//! isolation, serializable validation, savepoints and garbage collection
+//! without knowing about transactions.
+//!
+//! Invariants:
+//! 1. Reaches storage only through `mizzle-plugin-api`.
+//! 2. Knows nothing of SQL, tables or rows: it stores opaque payloads under
+//!    opaque, prefix-free user keys in numbered spaces.
+//! 3. Readers never block writers and writers never block readers; a write
+//!    that meets a concurrent write fails at once with a conflict (no waits
+//!    in this version).
+
+pub mod cursor;
+pub mod error;
+pub mod gc;
+pub mod ids;
+pub mod manager;
+pub mod status;
+pub mod txn;
+pub mod version;
+
+pub use cursor::TxnCursor;
+pub use error::TxnError;
+pub use gc::GcStats;
+pub use ids::{IsolationLevel, SpaceId, Ts, TxnId};
+pub use manager::{ReadView, TxnManager};
+pub use txn::{PendingCommit, Txn, TxnOptions};

@@ -1,0 +1,462 @@
+//! The transaction manager: the clock, the status table, open snapshots,
+//! write-conflict checks, commit validation and publication.
+//!
+//! # Visibility (the rule every read applies)
+//!
+//! A reader has a [`ReadView`] `(txn, snapshot, stmt)`. A version written by
+//! `w` with sequence number `seq` is visible iff
+//!
+//! * V1: `w == txn` and `seq < stmt` (own writes of earlier statements: a
+//!   statement never sees its own changes, which keeps `UPDATE t SET a=a+1`
+//!   and `INSERT INTO t SELECT * FROM t` from chasing their tails), or
+//! * V2: `w` committed at `c <= snapshot`, or `w` has no status entry
+//!   (pruned: committed before every open snapshot).
+//!
+//! The newest visible version of a key decides its value (a tombstone means
+//! absent).
+//!
+//! # Why newest-sequence-first is newest-commit-first
+//!
+//! W1: a transaction writes key `k` only after checking, under `k`'s stripe
+//! lock, that the newest version of `k` is its own, or aborted, or committed
+//! at or before its snapshot (otherwise: write conflict, 1213). The check and
+//! the write happen under the same stripe lock and the sequence number is
+//! drawn after the check, so for one key the committed versions' sequence
+//! order equals their commit order. Example: T1 (snapshot 10) and T2
+//! (snapshot 10) both update row r. T1 writes first (seq 12). T2 finds the
+//! newest version of r written by active T1 and fails at once with 1213; had
+//! T1 already committed at 13, T2 would find `13 > 10` and fail the same way
+//! (first committer wins). No lost update is possible.
+//!
+//! # Commit
+//!
+//! `commit_prepare` (under the commit lock): validate reads (SERIALIZABLE and
+//! dictionary reads) against the write summaries of transactions that
+//! committed after the snapshot, draw the commit time `c`, mark
+//! `Committing(c)`, record the write summary. Then the commit record is made
+//! durable (persistent engines) and `commit_publish` marks `Committed(c)` and
+//! advances the visible time to just below the oldest commit still pending,
+//! so snapshots never observe commits out of order.
+//!
+//! Invariants:
+//! M1. The clock only grows; ids, sequence numbers and times are unique.
+//! M2. `visible_ts` < every commit time still pending publication.
+//! M3. Lock order: stripe lock, then (inside the engine) engine locks; the
+//!     commit lock is never held together with a stripe lock. Status and
+//!     snapshot shard locks are leaves.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use mizzle_plugin_api::durability::DurableTicket;
+use mizzle_plugin_api::storage::{Durability, KeyRange, KvBatch, StorageEngine, WriteBatch};
+use parking_lot::Mutex;
+
+use crate::error::TxnError;
+use crate::ids::{SpaceId, Ts, TxnId};
+use crate::status::{SnapshotRegistry, Status, StatusTable};
+use crate::version::{self, Kind};
+
+/// What a reader sees; see the module documentation (V1, V2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadView {
+    /// The reading transaction (`TxnId(0)` for none).
+    pub txn: TxnId,
+    /// Commits at or before this time are visible.
+    pub snapshot: Ts,
+    /// Own versions with a sequence number below this are visible.
+    pub stmt: Ts,
+}
+
+/// A read a transaction must validate at commit. Keys and bounds are
+/// `space prefix | user key`.
+#[derive(Clone, Debug)]
+pub(crate) enum ReadItem {
+    Key(Vec<u8>),
+    Range(Bound<Vec<u8>>, Bound<Vec<u8>>),
+}
+
+/// What a committed transaction wrote, for validating others.
+pub(crate) struct CommitSummary {
+    pub(crate) ts: Ts,
+    pub(crate) spaces: Vec<SpaceId>,
+    /// Sorted `space prefix | user key`s, or `None` when only the spaces
+    /// were kept (very large transactions): then any read of a written
+    /// space conflicts.
+    pub(crate) keys: Option<Vec<Vec<u8>>>,
+}
+
+impl CommitSummary {
+    fn touches(&self, item: &ReadItem) -> bool {
+        let space_of = |k: &[u8]| -> Option<SpaceId> {
+            (k.len() >= 5).then(|| SpaceId(u32::from_be_bytes([k[1], k[2], k[3], k[4]])))
+        };
+        match (&self.keys, item) {
+            (Some(keys), ReadItem::Key(k)) => keys.binary_search(k).is_ok(),
+            (Some(keys), ReadItem::Range(lo, hi)) => {
+                let start = match lo {
+                    Bound::Included(l) => keys.partition_point(|k| k < l),
+                    Bound::Excluded(l) => keys.partition_point(|k| k <= l),
+                    Bound::Unbounded => 0,
+                };
+                keys.get(start).is_some_and(|k| match hi {
+                    Bound::Included(h) => k <= h,
+                    Bound::Excluded(h) => k < h,
+                    Bound::Unbounded => true,
+                })
+            }
+            (None, ReadItem::Key(k)) => space_of(k).is_some_and(|s| self.spaces.contains(&s)),
+            (None, ReadItem::Range(lo, hi)) => {
+                let lo_space = match lo {
+                    Bound::Included(l) | Bound::Excluded(l) => space_of(l).map(|s| s.0).unwrap_or(0),
+                    Bound::Unbounded => 0,
+                };
+                let hi_space = match hi {
+                    Bound::Included(h) | Bound::Excluded(h) => space_of(h).map(|s| s.0).unwrap_or(u32::MAX),
+                    Bound::Unbounded => u32::MAX,
+                };
+                self.spaces.iter().any(|s| s.0 >= lo_space && s.0 <= hi_space)
+            }
+        }
+    }
+}
+
+struct CommitState {
+    pending: BTreeSet<u64>,
+    last_commit: u64,
+    recent: VecDeque<Arc<CommitSummary>>,
+}
+
+const STRIPES: usize = 1024;
+/// Write summaries keep exact keys up to this many keys.
+const SUMMARY_KEY_LIMIT: usize = 200_000;
+
+/// State shared by every transaction of one database.
+pub struct Shared {
+    pub(crate) engine: Arc<dyn StorageEngine>,
+    clock: AtomicU64,
+    visible: AtomicU64,
+    pub(crate) status: StatusTable,
+    pub(crate) snapshots: SnapshotRegistry,
+    stripes: Vec<Mutex<()>>,
+    commit: Mutex<CommitState>,
+    pub(crate) active_validators: AtomicUsize,
+    commits: AtomicU64,
+}
+
+/// Result of looking at the newest version of a key before writing it.
+pub(crate) enum Newest {
+    /// No live version: the key is absent.
+    Absent,
+    /// The newest version is a put visible to (or written by) the writer.
+    Present,
+}
+
+impl Shared {
+    pub(crate) fn new(engine: Arc<dyn StorageEngine>) -> Shared {
+        Shared {
+            engine,
+            clock: AtomicU64::new(1),
+            visible: AtomicU64::new(1),
+            status: StatusTable::new(),
+            snapshots: SnapshotRegistry::new(),
+            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            commit: Mutex::new(CommitState { pending: BTreeSet::new(), last_commit: 1, recent: VecDeque::new() }),
+            active_validators: AtomicUsize::new(0),
+            commits: AtomicU64::new(0),
+        }
+    }
+
+    /// Draws the next point on the clock (M1).
+    pub(crate) fn tick(&self) -> Ts {
+        Ts(self.clock.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+
+    /// The newest time whose commits are all published (M2).
+    pub(crate) fn visible_ts(&self) -> Ts {
+        Ts(self.visible.load(Ordering::SeqCst))
+    }
+
+    /// Registers and returns a snapshot at the current visible time.
+    pub(crate) fn open_snapshot(&self, slot: usize) -> Ts {
+        self.snapshots.register(slot, || self.visible_ts())
+    }
+
+    /// The time before which no open or future snapshot can look: read the
+    /// visible time first, then the registry (see `SnapshotRegistry::register`).
+    pub(crate) fn horizon(&self) -> Ts {
+        let v = self.visible_ts();
+        match self.snapshots.oldest() {
+            Some(o) => o.min(v),
+            None => v,
+        }
+    }
+
+    /// Applies V1/V2.
+    pub(crate) fn is_visible(&self, view: &ReadView, writer: TxnId, seq: Ts) -> bool {
+        if writer == view.txn {
+            return seq < view.stmt;
+        }
+        match self.status.get(writer) {
+            None => true,
+            Some(Status::Committed(c)) => c <= view.snapshot,
+            Some(_) => false,
+        }
+    }
+
+    fn stripe(&self, space: SpaceId, key: &[u8]) -> &Mutex<()> {
+        // FNV-1a over space and key.
+        let mut h: u64 = 0xcbf29ce484222325;
+        for b in space.0.to_le_bytes().iter().chain(key.iter()) {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        &self.stripes[(h as usize) % STRIPES]
+    }
+
+    /// Checks W1 for a write of `key` by the owner of `view`, and if allowed
+    /// writes the version. `must_be_absent` turns an existing live key into
+    /// `Ok(Some(Newest::Present))` without writing. Returns the engine key
+    /// written (for the write log) through `written`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn write_version(
+        &self,
+        view: &ReadView,
+        space: SpaceId,
+        key: &[u8],
+        kind: Kind,
+        payload: &[u8],
+        must_be_absent: bool,
+        written: &mut Vec<u8>,
+    ) -> Result<Option<Newest>, TxnError> {
+        let _g = self.stripe(space, key).lock();
+        let newest = self.newest_for_write(view, space, key)?;
+        if must_be_absent && matches!(newest, Newest::Present) {
+            return Ok(Some(newest));
+        }
+        let seq = self.tick();
+        version::version_key(space, key, seq, written);
+        let mut val = Vec::with_capacity(version::HEADER_LEN + payload.len());
+        version::encode_value(kind, view.txn, payload, &mut val);
+        let mut b = WriteBatch::new();
+        b.put(written.clone(), val);
+        self.engine.write(&b, Durability::Relaxed)?;
+        Ok(Some(newest))
+    }
+
+    /// The newest live version of `key` for a writer, or a conflict (W1).
+    fn newest_for_write(&self, view: &ReadView, space: SpaceId, key: &[u8]) -> Result<Newest, TxnError> {
+        let mut prefix = Vec::with_capacity(key.len() + 5);
+        version::user_prefix(space, key, &mut prefix);
+        let mut cur = self.engine.scan(KeyRange::prefix(&prefix))?;
+        let mut batch = KvBatch::new();
+        while cur.next_batch(&mut batch, 8)? {
+            for (k, v) in batch.iter() {
+                let vk = version::parse_key(k)?;
+                if vk.user_key != key {
+                    continue;
+                }
+                let vv = version::parse_value(v)?;
+                let live = if vv.writer == view.txn {
+                    true
+                } else {
+                    match self.status.get(vv.writer) {
+                        None => true,
+                        Some(Status::Committed(c)) => {
+                            if c > view.snapshot {
+                                return Err(TxnError::WriteConflict { space });
+                            }
+                            true
+                        }
+                        Some(Status::Active) | Some(Status::Committing(_)) => {
+                            return Err(TxnError::WriteConflict { space });
+                        }
+                        Some(Status::Aborted { .. }) => false,
+                    }
+                };
+                if live {
+                    return Ok(match vv.kind {
+                        Kind::Put => Newest::Present,
+                        Kind::Tombstone => Newest::Absent,
+                    });
+                }
+            }
+        }
+        Ok(Newest::Absent)
+    }
+
+    /// Validates `reads` and prepares the commit; see the module docs.
+    pub(crate) fn commit_prepare(
+        &self,
+        id: TxnId,
+        snapshot: Ts,
+        reads: &[ReadItem],
+        summary: impl FnOnce() -> (Vec<SpaceId>, Option<Vec<Vec<u8>>>),
+    ) -> Result<Ts, TxnError> {
+        let mut st = self.commit.lock();
+        if !reads.is_empty() {
+            for s in st.recent.iter().rev() {
+                if s.ts <= snapshot {
+                    break;
+                }
+                if reads.iter().any(|r| s.touches(r)) {
+                    return Err(TxnError::SerializationFailure {
+                        what: "a row or range this transaction read was changed by a concurrent commit",
+                    });
+                }
+            }
+        }
+        let c = self.tick();
+        self.status.set(id, Status::Committing(c));
+        st.pending.insert(c.0);
+        st.last_commit = st.last_commit.max(c.0);
+        let (spaces, keys) = summary();
+        if !spaces.is_empty() {
+            st.recent.push_back(Arc::new(CommitSummary { ts: c, spaces, keys }));
+        }
+        Ok(c)
+    }
+
+    /// Makes a prepared commit durable: returns the ticket to wait on.
+    pub(crate) fn commit_durable(&self, id: TxnId, c: Ts) -> Result<DurableTicket, TxnError> {
+        if !self.engine.info().persistent {
+            return Ok(DurableTicket::ready());
+        }
+        let mut b = WriteBatch::new();
+        let mut k = vec![0x01];
+        k.extend_from_slice(&id.0.to_be_bytes());
+        b.put(k, c.0.to_le_bytes().to_vec());
+        Ok(self.engine.write(&b, Durability::Sync)?)
+    }
+
+    /// Publishes a durable commit (M2).
+    pub(crate) fn commit_publish(&self, id: TxnId, c: Ts) {
+        self.status.set(id, Status::Committed(c));
+        let mut st = self.commit.lock();
+        st.pending.remove(&c.0);
+        let v = match st.pending.first() {
+            Some(p) => p - 1,
+            None => st.last_commit,
+        };
+        self.visible.fetch_max(v, Ordering::SeqCst);
+        drop(st);
+        if self.commits.fetch_add(1, Ordering::Relaxed) % 64 == 63 {
+            self.maintenance();
+        }
+    }
+
+    /// Withdraws a prepared commit whose durability failed.
+    pub(crate) fn commit_withdraw(&self, c: Ts) {
+        let mut st = self.commit.lock();
+        st.pending.remove(&c.0);
+        st.recent.retain(|s| s.ts != c);
+        let v = match st.pending.first() {
+            Some(p) => p - 1,
+            None => st.last_commit,
+        };
+        self.visible.fetch_max(v, Ordering::SeqCst);
+    }
+
+    /// Prunes status entries and write summaries no one can need.
+    pub fn maintenance(&self) {
+        let h = self.horizon();
+        self.status.prune(h);
+        let mut st = self.commit.lock();
+        while st.recent.front().is_some_and(|s| s.ts <= h) {
+            st.recent.pop_front();
+        }
+    }
+
+    /// Deletes the given engine keys (a rollback).
+    pub(crate) fn delete_keys<'a>(&self, keys: impl Iterator<Item = &'a [u8]>) -> Result<(), TxnError> {
+        let mut b = WriteBatch::new();
+        for k in keys {
+            b.delete(k.to_vec());
+            if b.size_bytes() > 1 << 20 {
+                self.engine.write(&b, Durability::Relaxed)?;
+                b.clear();
+            }
+        }
+        if !b.is_empty() {
+            self.engine.write(&b, Durability::Relaxed)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes every version written by `writer` with a sequence number
+    /// above `after` in the given spaces, by scanning them (used when a
+    /// transaction's write log overflowed).
+    pub(crate) fn delete_by_scan(&self, writer: TxnId, after: Ts, spaces: &[SpaceId]) -> Result<(), TxnError> {
+        let mut doomed: Vec<Vec<u8>> = Vec::new();
+        for &space in spaces {
+            let mut p = Vec::new();
+            version::space_prefix(space, &mut p);
+            let mut cur = self.engine.scan(KeyRange::prefix(&p))?;
+            let mut batch = KvBatch::new();
+            while cur.next_batch(&mut batch, 1024)? {
+                for (k, v) in batch.iter() {
+                    let vk = version::parse_key(k)?;
+                    let vv = version::parse_value(v)?;
+                    if vv.writer == writer && vk.seq > after {
+                        doomed.push(k.to_vec());
+                    }
+                }
+                if doomed.len() > 10_000 {
+                    self.delete_keys(doomed.iter().map(|k| k.as_slice()))?;
+                    doomed.clear();
+                }
+            }
+        }
+        self.delete_keys(doomed.iter().map(|k| k.as_slice()))
+    }
+
+    /// Exact keys are kept in summaries for transactions this small.
+    pub(crate) fn summary_key_limit(&self) -> usize {
+        if self.active_validators.load(Ordering::Relaxed) > 0 {
+            SUMMARY_KEY_LIMIT
+        } else {
+            64
+        }
+    }
+}
+
+/// The entry point: owns the shared state of one database's transactions.
+#[derive(Clone)]
+pub struct TxnManager {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl TxnManager {
+    /// A manager over `engine`. The engine must be empty or hold only data
+    /// written by a previous manager that was shut down cleanly.
+    pub fn new(engine: Arc<dyn StorageEngine>) -> TxnManager {
+        TxnManager { shared: Arc::new(Shared::new(engine)) }
+    }
+
+    /// The storage engine underneath.
+    pub fn engine(&self) -> &Arc<dyn StorageEngine> {
+        &self.shared.engine
+    }
+
+    /// Number of status entries kept (tests, statistics).
+    pub fn status_entries(&self) -> usize {
+        self.shared.status.len()
+    }
+
+    /// Number of open snapshots.
+    pub fn open_snapshots(&self) -> usize {
+        self.shared.snapshots.open_count()
+    }
+
+    /// Prunes bookkeeping that no transaction needs any more.
+    pub fn maintenance(&self) {
+        self.shared.maintenance();
+    }
+
+    /// The current visible time (tests, statistics).
+    pub fn visible_ts(&self) -> Ts {
+        self.shared.visible_ts()
+    }
+}

@@ -1,0 +1,602 @@
+//! One transaction: reads through its view, writes provisional versions,
+//! statement and named savepoints, commit and rollback.
+//!
+//! Phases and transitions (function performing each):
+//! `Active` -> `Preparing(c)` ([`Txn::commit`]) -> `Committed`
+//! ([`PendingCommit::finish`]); `Active` -> `Aborted` ([`Txn::rollback`], or
+//! any conflict, which rolls back before returning its error);
+//! `Preparing` -> `Aborted` when the commit record could not be made durable.
+//!
+//! Invariants:
+//! T1. Every version this transaction wrote is in its write log (or, after
+//!     the log overflowed, findable by scanning the spaces it touched), so a
+//!     rollback removes all of them.
+//! T2. A statement is atomic: [`Txn::end_statement`] with `ok == false`
+//!     removes exactly the versions written since [`Txn::begin_statement`].
+//! T3. After an error of class `Retryable` the transaction is `Aborted`.
+//!
+//! A `Txn` is a cheap handle (`Arc`); cursors copy the read view and keep no
+//! borrow, so a statement can scan and write the same table at once.
+
+use std::ops::Bound;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use mizzle_plugin_api::durability::DurableTicket;
+use parking_lot::Mutex;
+
+use crate::cursor::TxnCursor;
+use crate::error::TxnError;
+use crate::ids::{IsolationLevel, SpaceId, Ts, TxnId};
+use crate::manager::{Newest, ReadItem, ReadView, Shared, TxnManager};
+use crate::status::Status;
+use crate::version::{self, Kind};
+
+/// Options for starting a transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxnOptions {
+    /// Isolation level.
+    pub isolation: IsolationLevel,
+    /// Refuse writes.
+    pub read_only: bool,
+}
+
+impl Default for TxnOptions {
+    fn default() -> Self {
+        TxnOptions { isolation: IsolationLevel::RepeatableRead, read_only: false }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Active,
+    Preparing(Ts),
+    Committed,
+    Aborted,
+}
+
+/// Log bytes above which only touched spaces are remembered (T1).
+const LOG_LIMIT: usize = 256 << 20;
+
+#[derive(Default)]
+struct WriteLog {
+    buf: Vec<u8>,
+    ends: Vec<usize>,
+    spaces: Vec<SpaceId>,
+    overflowed: bool,
+}
+
+impl WriteLog {
+    fn push(&mut self, space: SpaceId, engine_key: &[u8]) {
+        if !self.spaces.contains(&space) {
+            self.spaces.push(space);
+        }
+        if self.overflowed {
+            return;
+        }
+        if self.buf.len() + engine_key.len() > LOG_LIMIT {
+            self.overflowed = true;
+            return;
+        }
+        self.buf.extend_from_slice(engine_key);
+        self.ends.push(self.buf.len());
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ends.is_empty() && !self.overflowed
+    }
+
+    fn keys_from(&self, from: usize) -> impl Iterator<Item = &[u8]> {
+        (from..self.ends.len()).map(move |i| {
+            let s = if i == 0 { 0 } else { self.ends[i - 1] };
+            &self.buf[s..self.ends[i]]
+        })
+    }
+
+    fn truncate(&mut self, n: usize) {
+        if n < self.ends.len() {
+            let b = if n == 0 { 0 } else { self.ends[n - 1] };
+            self.ends.truncate(n);
+            self.buf.truncate(b);
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Mark {
+    log_len: usize,
+    seq: Ts,
+}
+
+struct State {
+    phase: Phase,
+    snapshot: Ts,
+    registered: Option<Ts>,
+    stmt: Ts,
+    log: WriteLog,
+    reads: Vec<ReadItem>,
+    savepoints: Vec<(String, Mark)>,
+    stmt_mark: Option<Mark>,
+    validator: bool,
+    ticket: Option<DurableTicket>,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    id: TxnId,
+    isolation: IsolationLevel,
+    read_only: bool,
+    slot: usize,
+    st: Mutex<State>,
+}
+
+/// A transaction handle; see the module documentation.
+#[derive(Clone)]
+pub struct Txn {
+    inner: Arc<Inner>,
+}
+
+impl TxnManager {
+    /// Starts a transaction and takes its snapshot.
+    pub fn begin(&self, opts: TxnOptions) -> Txn {
+        let shared = self.shared.clone();
+        let id = TxnId(shared.tick().0);
+        shared.status.set(id, Status::Active);
+        let slot = id.0 as usize;
+        let snapshot = shared.open_snapshot(slot);
+        let validator = opts.isolation == IsolationLevel::Serializable;
+        if validator {
+            shared.active_validators.fetch_add(1, Ordering::SeqCst);
+        }
+        let stmt = shared.tick();
+        Txn {
+            inner: Arc::new(Inner {
+                shared,
+                id,
+                isolation: opts.isolation,
+                read_only: opts.read_only,
+                slot,
+                st: Mutex::new(State {
+                    phase: Phase::Active,
+                    snapshot,
+                    registered: Some(snapshot),
+                    stmt,
+                    log: WriteLog::default(),
+                    reads: Vec::new(),
+                    savepoints: Vec::new(),
+                    stmt_mark: None,
+                    validator,
+                    ticket: None,
+                }),
+            }),
+        }
+    }
+}
+
+impl Txn {
+    /// This transaction's id.
+    pub fn id(&self) -> TxnId {
+        self.inner.id
+    }
+
+    /// Its isolation level.
+    pub fn isolation(&self) -> IsolationLevel {
+        self.inner.isolation
+    }
+
+    /// True if declared `READ ONLY`.
+    pub fn is_read_only(&self) -> bool {
+        self.inner.read_only
+    }
+
+    /// True until it commits or rolls back.
+    pub fn is_active(&self) -> bool {
+        self.inner.st.lock().phase == Phase::Active
+    }
+
+    /// True if it has written anything.
+    pub fn has_writes(&self) -> bool {
+        !self.inner.st.lock().log.is_empty()
+    }
+
+    /// The current read view.
+    pub fn view(&self) -> ReadView {
+        let st = self.inner.st.lock();
+        ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt }
+    }
+
+    fn check_active(st: &State) -> Result<(), TxnError> {
+        if st.phase == Phase::Active {
+            Ok(())
+        } else {
+            Err(TxnError::NotActive)
+        }
+    }
+
+    /// Starts a statement: later reads see this transaction's earlier writes
+    /// (V1); under READ COMMITTED the snapshot moves to now.
+    pub fn begin_statement(&self) -> Result<(), TxnError> {
+        let sh = &self.inner.shared;
+        let mut st = self.inner.st.lock();
+        Self::check_active(&st)?;
+        if self.inner.isolation == IsolationLevel::ReadCommitted {
+            if let Some(old) = st.registered.take() {
+                sh.snapshots.unregister(self.inner.slot, old);
+            }
+            let s = sh.open_snapshot(self.inner.slot);
+            st.snapshot = s;
+            st.registered = Some(s);
+        }
+        st.stmt = sh.tick();
+        st.stmt_mark = Some(Mark { log_len: st.log.len(), seq: st.stmt });
+        Ok(())
+    }
+
+    /// Ends a statement; a failed one is undone (T2). Safe to call when the
+    /// transaction has already ended.
+    pub fn end_statement(&self, ok: bool) -> Result<(), TxnError> {
+        let mut st = self.inner.st.lock();
+        let mark = st.stmt_mark.take();
+        if ok || st.phase != Phase::Active {
+            return Ok(());
+        }
+        match mark {
+            Some(m) => self.undo_to(&mut st, m),
+            None => Ok(()),
+        }
+    }
+
+    fn undo_to(&self, st: &mut State, m: Mark) -> Result<(), TxnError> {
+        let sh = &self.inner.shared;
+        if st.log.overflowed {
+            let spaces = st.log.spaces.clone();
+            sh.delete_by_scan(self.inner.id, m.seq, &spaces)?;
+        } else {
+            sh.delete_keys(st.log.keys_from(m.log_len))?;
+        }
+        st.log.truncate(m.log_len);
+        Ok(())
+    }
+
+    fn record(&self, st: &mut State, item: ReadItem) {
+        if !st.validator {
+            st.validator = true;
+            self.inner.shared.active_validators.fetch_add(1, Ordering::SeqCst);
+        }
+        st.reads.push(item);
+    }
+
+    /// Records that this transaction depends on `key` not changing before it
+    /// commits (dictionary reads by DML). Validated at commit at every level.
+    pub fn record_read_key(&self, space: SpaceId, key: &[u8]) {
+        let mut k = Vec::with_capacity(key.len() + 5);
+        version::user_prefix(space, key, &mut k);
+        let mut st = self.inner.st.lock();
+        self.record(&mut st, ReadItem::Key(k));
+    }
+
+    /// Records a dependency on the whole space (DDL over a table's rows).
+    pub fn record_read_space(&self, space: SpaceId) {
+        let mut lo = Vec::with_capacity(5);
+        version::space_prefix(space, &mut lo);
+        let hi = mizzle_types::key::prefix_successor(&lo).map_or(Bound::Unbounded, Bound::Excluded);
+        let mut st = self.inner.st.lock();
+        self.record(&mut st, ReadItem::Range(Bound::Included(lo), hi));
+    }
+
+    /// The visible value of `key`.
+    pub fn get(&self, space: SpaceId, key: &[u8]) -> Result<Option<Vec<u8>>, TxnError> {
+        let view = {
+            let mut st = self.inner.st.lock();
+            Self::check_active(&st)?;
+            if self.inner.isolation == IsolationLevel::Serializable {
+                let mut k = Vec::with_capacity(key.len() + 5);
+                version::user_prefix(space, key, &mut k);
+                self.record(&mut st, ReadItem::Key(k));
+            }
+            ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt }
+        };
+        crate::cursor::point_get(&self.inner.shared, &view, space, key)
+    }
+
+    /// A cursor over the visible keys of `space` between the bounds (user keys).
+    pub fn scan(&self, space: SpaceId, lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> Result<TxnCursor, TxnError> {
+        let view = {
+            let mut st = self.inner.st.lock();
+            Self::check_active(&st)?;
+            if self.inner.isolation == IsolationLevel::Serializable {
+                let full = |b: Bound<&[u8]>| -> Bound<Vec<u8>> {
+                    let mk = |k: &[u8]| {
+                        let mut v = Vec::with_capacity(k.len() + 5);
+                        version::user_prefix(space, k, &mut v);
+                        v
+                    };
+                    match b {
+                        Bound::Included(k) => Bound::Included(mk(k)),
+                        Bound::Excluded(k) => Bound::Excluded(mk(k)),
+                        Bound::Unbounded => Bound::Unbounded,
+                    }
+                };
+                let mut p = Vec::new();
+                version::space_prefix(space, &mut p);
+                let lo_full = match full(lo) {
+                    Bound::Unbounded => Bound::Included(p.clone()),
+                    b => b,
+                };
+                let hi_full = match full(hi) {
+                    Bound::Unbounded => mizzle_types::key::prefix_successor(&p).map_or(Bound::Unbounded, Bound::Excluded),
+                    b => b,
+                };
+                self.record(&mut st, ReadItem::Range(lo_full, hi_full));
+            }
+            ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt }
+        };
+        TxnCursor::open(self.inner.shared.clone(), view, space, lo, hi)
+    }
+
+    fn write(&self, space: SpaceId, key: &[u8], kind: Kind, payload: &[u8], must_be_absent: bool) -> Result<bool, TxnError> {
+        let mut st = self.inner.st.lock();
+        Self::check_active(&st)?;
+        if self.inner.read_only {
+            return Err(TxnError::ReadOnly);
+        }
+        let view = ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt };
+        let mut written = Vec::with_capacity(key.len() + 13);
+        match self.inner.shared.write_version(&view, space, key, kind, payload, must_be_absent, &mut written) {
+            Ok(Some(Newest::Present)) if must_be_absent => Ok(false),
+            Ok(_) => {
+                st.log.push(space, &written);
+                Ok(true)
+            }
+            Err(e) => {
+                if matches!(e, TxnError::WriteConflict { .. }) {
+                    self.abort_locked(&mut st);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes `payload` as the new value of `key`.
+    pub fn put(&self, space: SpaceId, key: &[u8], payload: &[u8]) -> Result<(), TxnError> {
+        self.write(space, key, Kind::Put, payload, false).map(|_| ())
+    }
+
+    /// Writes `key` only if it has no live version; returns `false` (and
+    /// writes nothing) if it has one. Sees uncommitted writes of this
+    /// transaction, including the current statement's.
+    pub fn insert(&self, space: SpaceId, key: &[u8], payload: &[u8]) -> Result<bool, TxnError> {
+        self.write(space, key, Kind::Put, payload, true)
+    }
+
+    /// Deletes `key`.
+    pub fn delete(&self, space: SpaceId, key: &[u8]) -> Result<(), TxnError> {
+        self.write(space, key, Kind::Tombstone, &[], false).map(|_| ())
+    }
+
+    /// Sets (or moves) a named savepoint.
+    pub fn savepoint(&self, name: &str) -> Result<(), TxnError> {
+        let sh = &self.inner.shared;
+        let mut st = self.inner.st.lock();
+        Self::check_active(&st)?;
+        let m = Mark { log_len: st.log.len(), seq: sh.tick() };
+        st.savepoints.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        st.savepoints.push((name.to_string(), m));
+        Ok(())
+    }
+
+    /// Undoes everything written since the savepoint; later savepoints go.
+    pub fn rollback_to_savepoint(&self, name: &str) -> Result<(), TxnError> {
+        let mut st = self.inner.st.lock();
+        Self::check_active(&st)?;
+        let pos = st
+            .savepoints
+            .iter()
+            .rposition(|(n, _)| n.eq_ignore_ascii_case(name))
+            .ok_or_else(|| TxnError::NoSuchSavepoint(name.to_string()))?;
+        let m = st.savepoints[pos].1;
+        st.savepoints.truncate(pos + 1);
+        self.undo_to(&mut st, m)
+    }
+
+    /// Forgets the savepoint and every later one.
+    pub fn release_savepoint(&self, name: &str) -> Result<(), TxnError> {
+        let mut st = self.inner.st.lock();
+        Self::check_active(&st)?;
+        let pos = st
+            .savepoints
+            .iter()
+            .rposition(|(n, _)| n.eq_ignore_ascii_case(name))
+            .ok_or_else(|| TxnError::NoSuchSavepoint(name.to_string()))?;
+        st.savepoints.truncate(pos);
+        Ok(())
+    }
+
+    fn release_resources(&self, st: &mut State) {
+        let sh = &self.inner.shared;
+        if let Some(s) = st.registered.take() {
+            sh.snapshots.unregister(self.inner.slot, s);
+        }
+        if st.validator {
+            st.validator = false;
+            sh.active_validators.fetch_sub(1, Ordering::SeqCst);
+        }
+        st.reads.clear();
+        st.savepoints.clear();
+    }
+
+    fn abort_locked(&self, st: &mut State) {
+        if matches!(st.phase, Phase::Committed | Phase::Aborted) {
+            return;
+        }
+        let sh = &self.inner.shared;
+        sh.status.set(self.inner.id, Status::Aborted { cleaned: None });
+        let cleaned = if st.log.overflowed {
+            let spaces = st.log.spaces.clone();
+            sh.delete_by_scan(self.inner.id, Ts(0), &spaces).is_ok()
+        } else {
+            sh.delete_keys(st.log.keys_from(0)).is_ok()
+        };
+        if cleaned {
+            // Readers that fetched these versions before the delete have
+            // snapshots older than this tick; see status invariant 1.
+            sh.status.set(self.inner.id, Status::Aborted { cleaned: Some(sh.tick()) });
+        }
+        st.log = WriteLog::default();
+        st.phase = Phase::Aborted;
+        self.release_resources(st);
+    }
+
+    /// Rolls back everything. Idempotent.
+    pub fn rollback(&self) {
+        let mut st = self.inner.st.lock();
+        self.abort_locked(&mut st);
+    }
+
+    /// Validates and prepares the commit. On `Err` the transaction has been
+    /// rolled back (T3). Wait on [`PendingCommit::ticket`] (or park on it),
+    /// then call [`PendingCommit::finish`].
+    pub fn commit(&self) -> Result<PendingCommit, TxnError> {
+        let sh = &self.inner.shared;
+        let mut st = self.inner.st.lock();
+        Self::check_active(&st)?;
+        if st.log.is_empty() {
+            // Read-only: serializable at its snapshot, nothing to publish.
+            st.phase = Phase::Committed;
+            sh.status.set(self.inner.id, Status::Committed(st.snapshot));
+            self.release_resources(&mut st);
+            return Ok(PendingCommit { txn: self.clone(), ticket: DurableTicket::ready(), done: true });
+        }
+        let reads = std::mem::take(&mut st.reads);
+        let limit = sh.summary_key_limit();
+        let log = &st.log;
+        let summary = || {
+            let keys = if !log.overflowed && log.len() <= limit {
+                let mut ks: Vec<Vec<u8>> =
+                    log.keys_from(0).map(|k| k[..k.len() - version::SUFFIX_LEN].to_vec()).collect();
+                ks.sort_unstable();
+                ks.dedup();
+                Some(ks)
+            } else {
+                None
+            };
+            (log.spaces.clone(), keys)
+        };
+        let c = match sh.commit_prepare(self.inner.id, st.snapshot, &reads, summary) {
+            Ok(c) => c,
+            Err(e) => {
+                self.abort_locked(&mut st);
+                return Err(e);
+            }
+        };
+        let ticket = match sh.commit_durable(self.inner.id, c) {
+            Ok(t) => t,
+            Err(e) => {
+                sh.commit_withdraw(c);
+                self.abort_locked(&mut st);
+                return Err(e);
+            }
+        };
+        st.phase = Phase::Preparing(c);
+        st.ticket = Some(ticket.clone());
+        Ok(PendingCommit { txn: self.clone(), ticket, done: false })
+    }
+
+    /// Commits and blocks the calling thread until durable.
+    pub fn commit_blocking(&self) -> Result<(), TxnError> {
+        let p = self.commit()?;
+        let _ = p.ticket().wait();
+        p.finish()
+    }
+
+    fn finish_commit(&self) -> Result<(), TxnError> {
+        let sh = &self.inner.shared;
+        let mut st = self.inner.st.lock();
+        let Phase::Preparing(c) = st.phase else {
+            return match st.phase {
+                Phase::Committed => Ok(()),
+                _ => Err(TxnError::NotActive),
+            };
+        };
+        let outcome = st.ticket.take().map(|t| t.wait()).unwrap_or(Ok(()));
+        match outcome {
+            Ok(()) => {
+                sh.commit_publish(self.inner.id, c);
+                st.phase = Phase::Committed;
+                st.log = WriteLog::default();
+                self.release_resources(&mut st);
+                Ok(())
+            }
+            Err(e) => {
+                sh.commit_withdraw(c);
+                st.phase = Phase::Active;
+                self.abort_locked(&mut st);
+                Err(TxnError::Storage(e))
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The last handle is gone: settle the transaction.
+        let st = self.st.get_mut();
+        match st.phase {
+            Phase::Active => {
+                let sh = &self.shared;
+                sh.status.set(self.id, Status::Aborted { cleaned: None });
+                if !st.log.overflowed && sh.delete_keys(st.log.keys_from(0)).is_ok() {
+                    sh.status.set(self.id, Status::Aborted { cleaned: Some(sh.tick()) });
+                }
+            }
+            Phase::Preparing(c) => {
+                let ok = st.ticket.take().map(|t| t.wait().is_ok()).unwrap_or(true);
+                if ok {
+                    self.shared.commit_publish(self.id, c);
+                } else {
+                    self.shared.commit_withdraw(c);
+                    self.shared.status.set(self.id, Status::Aborted { cleaned: None });
+                }
+            }
+            Phase::Committed | Phase::Aborted => {}
+        }
+        if let Some(s) = st.registered.take() {
+            self.shared.snapshots.unregister(self.slot, s);
+        }
+        if st.validator {
+            self.shared.active_validators.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// A commit waiting for durability.
+pub struct PendingCommit {
+    txn: Txn,
+    ticket: DurableTicket,
+    done: bool,
+}
+
+impl PendingCommit {
+    /// The durability ticket to wait or park on.
+    pub fn ticket(&self) -> &DurableTicket {
+        &self.ticket
+    }
+
+    /// Publishes the commit once durable (blocking if it is not yet).
+    pub fn finish(mut self) -> Result<(), TxnError> {
+        self.done = true;
+        self.txn.finish_commit()
+    }
+}
+
+impl Drop for PendingCommit {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.txn.finish_commit();
+        }
+    }
+}

@@ -1,0 +1,311 @@
+//! Scripted MVCC behaviour over the memory engine.
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use mizzle_plugin_api::storage::KvBatch;
+use mizzle_txn::{IsolationLevel, SpaceId, Txn, TxnError, TxnManager, TxnOptions};
+use storage_memory::MemoryEngine;
+
+const S: SpaceId = SpaceId(100);
+
+fn mgr() -> TxnManager {
+    TxnManager::new(Arc::new(MemoryEngine::new()))
+}
+
+fn begin(m: &TxnManager, iso: IsolationLevel) -> Txn {
+    let t = m.begin(TxnOptions { isolation: iso, read_only: false });
+    t.begin_statement().expect("active");
+    t
+}
+
+fn rr(m: &TxnManager) -> Txn {
+    begin(m, IsolationLevel::RepeatableRead)
+}
+
+fn get(t: &Txn, k: &str) -> Option<String> {
+    t.get(S, k.as_bytes()).expect("get").map(|v| String::from_utf8(v).expect("utf8"))
+}
+
+fn put(t: &Txn, k: &str, v: &str) -> Result<(), TxnError> {
+    t.put(S, k.as_bytes(), v.as_bytes())
+}
+
+fn autocommit_put(m: &TxnManager, k: &str, v: &str) {
+    let t = rr(m);
+    put(&t, k, v).expect("put");
+    t.commit_blocking().expect("commit");
+}
+
+fn scan_all(t: &Txn) -> Vec<(String, String)> {
+    let mut c = t.scan(S, Bound::Unbounded, Bound::Unbounded).expect("scan");
+    let mut b = KvBatch::new();
+    let mut out = Vec::new();
+    while c.next_batch(&mut b, 2).expect("batch") {
+        for (k, v) in b.iter() {
+            out.push((String::from_utf8_lossy(k).into_owned(), String::from_utf8_lossy(v).into_owned()));
+        }
+    }
+    out
+}
+
+#[test]
+fn statement_sees_own_earlier_writes_but_not_its_own() {
+    let m = mgr();
+    let t = rr(&m);
+    put(&t, "a", "1").expect("put");
+    assert_eq!(get(&t, "a"), None, "same statement");
+    t.begin_statement().expect("stmt");
+    assert_eq!(get(&t, "a"), Some("1".into()), "next statement");
+}
+
+#[test]
+fn snapshot_does_not_see_later_commits() {
+    let m = mgr();
+    autocommit_put(&m, "a", "old");
+    let t1 = rr(&m);
+    assert_eq!(get(&t1, "a"), Some("old".into()));
+    autocommit_put(&m, "a", "new");
+    t1.begin_statement().expect("stmt");
+    assert_eq!(get(&t1, "a"), Some("old".into()));
+    let t3 = rr(&m);
+    assert_eq!(get(&t3, "a"), Some("new".into()));
+}
+
+#[test]
+fn read_committed_sees_commits_per_statement() {
+    let m = mgr();
+    autocommit_put(&m, "a", "old");
+    let t1 = begin(&m, IsolationLevel::ReadCommitted);
+    assert_eq!(get(&t1, "a"), Some("old".into()));
+    autocommit_put(&m, "a", "new");
+    assert_eq!(get(&t1, "a"), Some("old".into()), "same statement keeps its snapshot");
+    t1.begin_statement().expect("stmt");
+    assert_eq!(get(&t1, "a"), Some("new".into()));
+}
+
+#[test]
+fn second_writer_of_row_aborts() {
+    let m = mgr();
+    autocommit_put(&m, "a", "0");
+    let t1 = rr(&m);
+    let t2 = rr(&m);
+    put(&t1, "a", "1").expect("first writer");
+    let e = put(&t2, "a", "2").expect_err("second writer");
+    assert!(matches!(e, TxnError::WriteConflict { .. }));
+    assert!(!t2.is_active(), "a conflict rolls the transaction back");
+    t1.commit_blocking().expect("commit");
+    assert_eq!(get(&rr(&m), "a"), Some("1".into()));
+}
+
+#[test]
+fn first_committer_wins_prevents_lost_update() {
+    let m = mgr();
+    autocommit_put(&m, "a", "0");
+    let t1 = rr(&m);
+    assert_eq!(get(&t1, "a"), Some("0".into()));
+    autocommit_put(&m, "a", "other");
+    assert!(matches!(put(&t1, "a", "mine"), Err(TxnError::WriteConflict { .. })));
+}
+
+#[test]
+fn rollback_removes_every_version() {
+    let m = mgr();
+    let t = rr(&m);
+    for i in 0..10 {
+        put(&t, &format!("k{i}"), "x").expect("put");
+    }
+    t.rollback();
+    let r = rr(&m);
+    assert!(scan_all(&r).is_empty());
+    assert_eq!(m.version_count(S, b"k3").expect("count"), 0);
+}
+
+#[test]
+fn failed_statement_is_undone_alone() {
+    let m = mgr();
+    let t = rr(&m);
+    put(&t, "a", "1").expect("put");
+    t.end_statement(true).expect("end");
+    t.begin_statement().expect("stmt");
+    put(&t, "b", "2").expect("put");
+    put(&t, "a", "3").expect("put");
+    t.end_statement(false).expect("undo");
+    t.begin_statement().expect("stmt");
+    assert_eq!(get(&t, "a"), Some("1".into()));
+    assert_eq!(get(&t, "b"), None);
+    t.commit_blocking().expect("commit");
+}
+
+#[test]
+fn savepoints_nest() {
+    let m = mgr();
+    let t = rr(&m);
+    put(&t, "a", "1").expect("put");
+    t.savepoint("s1").expect("sp");
+    put(&t, "b", "2").expect("put");
+    t.savepoint("s2").expect("sp");
+    put(&t, "c", "3").expect("put");
+    t.rollback_to_savepoint("s2").expect("rb");
+    t.begin_statement().expect("stmt");
+    assert_eq!(get(&t, "c"), None);
+    assert_eq!(get(&t, "b"), Some("2".into()));
+    t.rollback_to_savepoint("s1").expect("rb");
+    t.begin_statement().expect("stmt");
+    assert_eq!(get(&t, "b"), None);
+    assert!(matches!(t.rollback_to_savepoint("s2"), Err(TxnError::NoSuchSavepoint(_))));
+    t.release_savepoint("s1").expect("release");
+    assert!(matches!(t.release_savepoint("s1"), Err(TxnError::NoSuchSavepoint(_))));
+    t.commit_blocking().expect("commit");
+    assert_eq!(scan_all(&rr(&m)), vec![("a".to_string(), "1".to_string())]);
+}
+
+#[test]
+fn insert_refuses_live_keys_including_own() {
+    let m = mgr();
+    let t = rr(&m);
+    assert!(t.insert(S, b"a", b"1").expect("insert"));
+    assert!(!t.insert(S, b"a", b"2").expect("insert again"));
+    t.delete(S, b"a").expect("delete");
+    assert!(t.insert(S, b"a", b"3").expect("insert after delete"));
+}
+
+#[test]
+fn serializable_prevents_write_skew() {
+    let m = mgr();
+    autocommit_put(&m, "x", "1");
+    autocommit_put(&m, "y", "1");
+    let t1 = begin(&m, IsolationLevel::Serializable);
+    let t2 = begin(&m, IsolationLevel::Serializable);
+    get(&t1, "x");
+    get(&t1, "y");
+    get(&t2, "x");
+    get(&t2, "y");
+    put(&t1, "x", "0").expect("t1 write");
+    put(&t2, "y", "0").expect("t2 write");
+    t1.commit_blocking().expect("first commit");
+    let e = t2.commit_blocking().expect_err("second must fail");
+    assert!(matches!(e, TxnError::SerializationFailure { .. }));
+}
+
+#[test]
+fn repeatable_read_allows_write_skew() {
+    let m = mgr();
+    autocommit_put(&m, "x", "1");
+    autocommit_put(&m, "y", "1");
+    let t1 = rr(&m);
+    let t2 = rr(&m);
+    get(&t1, "y");
+    get(&t2, "x");
+    put(&t1, "x", "0").expect("t1 write");
+    put(&t2, "y", "0").expect("t2 write");
+    t1.commit_blocking().expect("commit");
+    t2.commit_blocking().expect("commit: snapshot isolation allows write skew");
+}
+
+#[test]
+fn serializable_read_only_never_aborts() {
+    let m = mgr();
+    autocommit_put(&m, "x", "1");
+    let r = begin(&m, IsolationLevel::Serializable);
+    get(&r, "x");
+    autocommit_put(&m, "x", "2");
+    assert_eq!(get(&r, "x"), Some("1".into()));
+    r.commit_blocking().expect("read-only commits");
+}
+
+#[test]
+fn serializable_range_read_conflicts_with_insert_into_range() {
+    let m = mgr();
+    let t1 = begin(&m, IsolationLevel::Serializable);
+    assert!(scan_all(&t1).is_empty());
+    put(&t1, "marker", "1").expect("write");
+    let t2 = begin(&m, IsolationLevel::Serializable);
+    put(&t2, "phantom", "1").expect("write");
+    t2.commit_blocking().expect("commit");
+    assert!(t1.commit_blocking().is_err(), "t1 scanned the range t2 inserted into");
+}
+
+#[test]
+fn gc_keeps_one_version_or_what_snapshots_need() {
+    let m = mgr();
+    for i in 0..1000 {
+        autocommit_put(&m, "hot", &i.to_string());
+    }
+    assert_eq!(m.version_count(S, b"hot").expect("count"), 1000);
+    m.gc().expect("gc");
+    assert_eq!(m.version_count(S, b"hot").expect("count"), 1);
+    let reader = rr(&m);
+    assert_eq!(get(&reader, "hot"), Some("999".into()));
+    for i in 1000..1100 {
+        autocommit_put(&m, "hot", &i.to_string());
+    }
+    m.gc().expect("gc");
+    assert_eq!(m.version_count(S, b"hot").expect("count"), 2, "newest and the one the reader sees");
+    assert_eq!(get(&reader, "hot"), Some("999".into()));
+    reader.rollback();
+    m.gc().expect("gc");
+    assert_eq!(m.version_count(S, b"hot").expect("count"), 1);
+    assert_eq!(get(&rr(&m), "hot"), Some("1099".into()));
+}
+
+#[test]
+fn gc_removes_deleted_keys_entirely() {
+    let m = mgr();
+    autocommit_put(&m, "a", "1");
+    let t = rr(&m);
+    t.delete(S, b"a").expect("delete");
+    t.commit_blocking().expect("commit");
+    m.gc().expect("gc");
+    assert_eq!(m.version_count(S, b"a").expect("count"), 0);
+    assert!(m.status_entries() <= 1);
+}
+
+#[test]
+fn dropped_handle_rolls_back() {
+    let m = mgr();
+    {
+        let t = rr(&m);
+        put(&t, "a", "1").expect("put");
+    }
+    assert_eq!(get(&rr(&m), "a"), None);
+    assert_eq!(m.version_count(S, b"a").expect("count"), 0);
+}
+
+#[test]
+fn dictionary_style_reads_validate_at_every_level() {
+    let m = mgr();
+    let dict = SpaceId(1);
+    let dml = rr(&m);
+    dml.record_read_key(dict, b"t1");
+    put(&dml, "row", "x").expect("write");
+    let ddl = rr(&m);
+    ddl.put(dict, b"t1", b"new definition").expect("ddl write");
+    ddl.commit_blocking().expect("ddl commits first");
+    assert!(dml.commit_blocking().is_err(), "DML planned against the old definition must not commit");
+}
+
+#[test]
+fn concurrent_increments_never_lose_updates() {
+    let m = mgr();
+    autocommit_put(&m, "n", "0");
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let m = m.clone();
+            std::thread::spawn(move || {
+                let mut done = 0;
+                while done < 200 {
+                    let t = rr(&m);
+                    let v: i64 = get(&t, "n").and_then(|s| s.parse().ok()).unwrap_or(-1_000_000);
+                    if put(&t, "n", &(v + 1).to_string()).is_ok() && t.commit_blocking().is_ok() {
+                        done += 1;
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in threads {
+        h.join().expect("thread");
+    }
+    assert_eq!(get(&rr(&m), "n"), Some("800".into()));
+}
