@@ -25,3 +25,8 @@ pub use gc::GcStats;
 pub use ids::{IsolationLevel, SpaceId, Ts, TxnId};
 pub use manager::{ReadView, TxnManager};
 pub use txn::{PendingCommit, Txn, TxnOptions};
+
+/// An empty batch buffer for [`TxnCursor::next_batch`].
+pub fn cursor_batch() -> mizzle_plugin_api::storage::KvBatch {
+    mizzle_plugin_api::storage::KvBatch::new()
+}

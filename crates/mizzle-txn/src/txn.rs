@@ -263,6 +263,13 @@ impl Txn {
     }
 
     fn record(&self, st: &mut State, item: ReadItem) {
+        if let ReadItem::Key(k) = &item {
+            // Statements re-read the same dictionary keys; keep one copy.
+            let dup = st.reads.iter().rev().take(16).any(|r| matches!(r, ReadItem::Key(x) if x == k));
+            if dup {
+                return;
+            }
+        }
         if !st.validator {
             st.validator = true;
             self.inner.shared.active_validators.fetch_add(1, Ordering::SeqCst);

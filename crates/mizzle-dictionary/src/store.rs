@@ -1,0 +1,253 @@
+//! The dictionary store: reads and writes definitions through a
+//! transaction, so they commit and roll back with it.
+//!
+//! Keys in [`DICT_SPACE`] (memcomparable tuples): `('D', schema)` for
+//! schemas and `('R', schema, name)` for tables and views, names lower-cased
+//! (names are case-insensitive, stored as declared).
+//!
+//! Invariants:
+//! 1. Every read of a relation records a dependency on its dictionary key
+//!    ([`mizzle_txn::Txn::record_read_key`]), so a transaction that used a
+//!    definition cannot commit after a concurrent DDL changed it.
+//! 2. Space ids and AUTO_INCREMENT values are not transactional: they are
+//!    never reused, even after a rollback (as InnoDB's counters).
+//! 3. The decode cache maps stored bytes to definitions, so it can never
+//!    return a definition the reader's snapshot does not hold.
+
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use mizzle_txn::{SpaceId, Txn};
+use mizzle_types::key::encode_tuple;
+use mizzle_types::Value;
+use parking_lot::Mutex;
+
+use crate::def::{decode_relation, decode_schema, encode_relation, encode_schema, Relation, SchemaDef};
+use crate::error::DictError;
+
+/// The space holding dictionary records.
+pub const DICT_SPACE: SpaceId = SpaceId(1);
+/// The first space id handed to tables and indexes.
+pub const FIRST_USER_SPACE: u32 = 16;
+
+fn schema_key(schema: &str) -> Vec<u8> {
+    let mut k = Vec::new();
+    encode_tuple(&[Value::text("D"), Value::text(&schema.to_lowercase())], &mut k);
+    k
+}
+
+fn relation_key(schema: &str, name: &str) -> Vec<u8> {
+    let mut k = Vec::new();
+    encode_tuple(
+        &[Value::text("R"), Value::text(&schema.to_lowercase()), Value::text(&name.to_lowercase())],
+        &mut k,
+    );
+    k
+}
+
+fn relation_prefix(schema: &str) -> Vec<u8> {
+    let mut k = Vec::new();
+    encode_tuple(&[Value::text("R"), Value::text(&schema.to_lowercase())], &mut k);
+    k
+}
+
+/// A non-transactional counter for AUTO_INCREMENT or hidden row ids.
+pub struct Sequence {
+    next: Mutex<Option<u64>>,
+}
+
+impl Sequence {
+    /// Takes the next value, initialising from `init` (the next free value
+    /// found in the data) on first use.
+    pub fn next_value<E>(&self, init: impl FnOnce() -> Result<u64, E>) -> Result<u64, E> {
+        let mut g = self.next.lock();
+        let v = match *g {
+            Some(v) => v,
+            None => init()?,
+        };
+        *g = Some(v.saturating_add(1));
+        Ok(v)
+    }
+
+    /// Notes that `v` was used explicitly, so later values are above it.
+    pub fn observe<E>(&self, v: u64, init: impl FnOnce() -> Result<u64, E>) -> Result<(), E> {
+        let mut g = self.next.lock();
+        let cur = match *g {
+            Some(c) => c,
+            None => init()?,
+        };
+        *g = Some(cur.max(v.saturating_add(1)));
+        Ok(())
+    }
+}
+
+/// The dictionary of one database (catalog).
+pub struct Dictionary {
+    next_space: AtomicU32,
+    next_version: AtomicU64,
+    sequences: Mutex<HashMap<SpaceId, Arc<Sequence>>>,
+    cache: Mutex<HashMap<Vec<u8>, Relation>>,
+}
+
+impl Default for Dictionary {
+    fn default() -> Self {
+        Dictionary::new()
+    }
+}
+
+impl Dictionary {
+    /// An empty dictionary (a new database).
+    pub fn new() -> Dictionary {
+        Dictionary {
+            next_space: AtomicU32::new(FIRST_USER_SPACE),
+            next_version: AtomicU64::new(1),
+            sequences: Mutex::new(HashMap::new()),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A fresh space id (never reused).
+    pub fn alloc_space(&self) -> SpaceId {
+        SpaceId(self.next_space.fetch_add(1, Ordering::SeqCst))
+    }
+
+    /// A fresh definition version.
+    pub fn next_version(&self) -> u64 {
+        self.next_version.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// The sequence of a table space (AUTO_INCREMENT or hidden row id).
+    pub fn sequence(&self, space: SpaceId) -> Arc<Sequence> {
+        self.sequences.lock().entry(space).or_insert_with(|| Arc::new(Sequence { next: Mutex::new(None) })).clone()
+    }
+
+    /// Creates a schema; `Ok(false)` if it exists and `if_not_exists`.
+    pub fn create_schema(&self, txn: &Txn, name: &str, if_not_exists: bool) -> Result<bool, DictError> {
+        let rec = encode_schema(&SchemaDef { name: name.to_string() });
+        if txn.insert(DICT_SPACE, &schema_key(name), &rec)? {
+            return Ok(true);
+        }
+        if if_not_exists {
+            Ok(false)
+        } else {
+            Err(DictError::SchemaExists(name.to_string()))
+        }
+    }
+
+    /// True if the schema exists in the transaction's view.
+    pub fn schema_exists(&self, txn: &Txn, name: &str) -> Result<bool, DictError> {
+        let k = schema_key(name);
+        txn.record_read_key(DICT_SPACE, &k);
+        Ok(txn.get(DICT_SPACE, &k)?.is_some())
+    }
+
+    /// The schema's name as declared.
+    pub fn get_schema(&self, txn: &Txn, name: &str) -> Result<Option<SchemaDef>, DictError> {
+        let k = schema_key(name);
+        txn.record_read_key(DICT_SPACE, &k);
+        match txn.get(DICT_SPACE, &k)? {
+            Some(b) => Ok(Some(decode_schema(&b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Deletes a schema record (the caller drops its relations first).
+    pub fn drop_schema(&self, txn: &Txn, name: &str) -> Result<(), DictError> {
+        let k = schema_key(name);
+        if txn.get(DICT_SPACE, &k)?.is_none() {
+            return Err(DictError::DropMissingSchema(name.to_string()));
+        }
+        txn.delete(DICT_SPACE, &k)?;
+        Ok(())
+    }
+
+    /// Every schema, sorted by name.
+    pub fn list_schemas(&self, txn: &Txn) -> Result<Vec<SchemaDef>, DictError> {
+        let mut p = Vec::new();
+        encode_tuple(&[Value::text("D")], &mut p);
+        let mut out = Vec::new();
+        let mut cur = txn.scan(DICT_SPACE, Bound::Included(&p), prefix_end(&p).as_deref().map_or(Bound::Unbounded, Bound::Excluded))?;
+        let mut b = mizzle_txn::cursor_batch();
+        while cur.next_batch(&mut b, 256)? {
+            for (_, v) in b.iter() {
+                out.push(decode_schema(v)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn decode_cached(&self, bytes: Vec<u8>) -> Result<Relation, DictError> {
+        if let Some(r) = self.cache.lock().get(&bytes) {
+            return Ok(r.clone());
+        }
+        let r = decode_relation(&bytes)?;
+        let mut c = self.cache.lock();
+        if c.len() > 4096 {
+            c.clear();
+        }
+        c.insert(bytes, r.clone());
+        Ok(r)
+    }
+
+    /// The table or view `schema.name`, if it exists in the transaction's
+    /// view (invariant 1).
+    pub fn get_relation(&self, txn: &Txn, schema: &str, name: &str) -> Result<Option<Relation>, DictError> {
+        let k = relation_key(schema, name);
+        txn.record_read_key(DICT_SPACE, &k);
+        match txn.get(DICT_SPACE, &k)? {
+            Some(b) => Ok(Some(self.decode_cached(b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores a new relation; fails if the name is taken.
+    pub fn create_relation(&self, txn: &Txn, r: &Relation) -> Result<(), DictError> {
+        let (schema, name) = match r {
+            Relation::Table(t) => (&t.schema, &t.name),
+            Relation::View(v) => (&v.schema, &v.name),
+        };
+        if !txn.insert(DICT_SPACE, &relation_key(schema, name), &encode_relation(r))? {
+            return Err(DictError::TableExists(name.clone()));
+        }
+        Ok(())
+    }
+
+    /// Replaces an existing relation's definition (ALTER).
+    pub fn replace_relation(&self, txn: &Txn, r: &Relation) -> Result<(), DictError> {
+        let (schema, name) = match r {
+            Relation::Table(t) => (&t.schema, &t.name),
+            Relation::View(v) => (&v.schema, &v.name),
+        };
+        txn.put(DICT_SPACE, &relation_key(schema, name), &encode_relation(r))?;
+        Ok(())
+    }
+
+    /// Removes a relation's definition.
+    pub fn drop_relation(&self, txn: &Txn, schema: &str, name: &str) -> Result<(), DictError> {
+        txn.delete(DICT_SPACE, &relation_key(schema, name))?;
+        Ok(())
+    }
+
+    /// Every relation of a schema, sorted by lower-cased name.
+    pub fn list_relations(&self, txn: &Txn, schema: &str) -> Result<Vec<Relation>, DictError> {
+        let p = relation_prefix(schema);
+        let end = prefix_end(&p);
+        let mut cur = txn.scan(DICT_SPACE, Bound::Included(&p), end.as_deref().map_or(Bound::Unbounded, Bound::Excluded))?;
+        let mut b = mizzle_txn::cursor_batch();
+        let mut out = Vec::new();
+        while cur.next_batch(&mut b, 256)? {
+            for (_, v) in b.iter() {
+                out.push(self.decode_cached(v.to_vec())?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The end of the range of keys extending a tuple prefix: tuple encodings
+/// are prefix-free, so keys extending `p` are exactly those starting with it.
+fn prefix_end(p: &[u8]) -> Option<Vec<u8>> {
+    mizzle_types::key::prefix_successor(p)
+}
