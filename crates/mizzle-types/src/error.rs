@@ -147,6 +147,8 @@ error_codes! {
     ViewInvalid = (1356, "HY000", User),
     /// ER_DIVISION_BY_ZERO
     DivisionByZero = (1365, "22012", User),
+    /// WARN_DATA_TRUNCATED
+    DataTruncated = (1265, "01000", User),
     /// ER_TRUNCATED_WRONG_VALUE_FOR_FIELD (also invalid UTF-8 for a column)
     IncorrectValueForColumn = (1366, "HY000", User),
     /// ER_DATA_TOO_LONG
@@ -277,4 +279,13 @@ mod tests {
             assert_eq!(c.sqlstate().len(), 5, "{c:?}");
         }
     }
+}
+
+/// A warning attached to a statement's result (`SHOW WARNINGS`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// Identity of the condition.
+    pub code: ErrorCode,
+    /// Message text.
+    pub message: String,
 }

@@ -18,6 +18,6 @@ pub mod value;
 
 pub use datetime::{Date, DateTime};
 pub use decimal::Decimal;
-pub use error::{ErrorClass, ErrorCode, SqlError, TypeError};
+pub use error::{ErrorClass, ErrorCode, SqlError, TypeError, Warning};
 pub use sqltype::{IntWidth, SqlType, ValueKind};
 pub use value::{GroupKey, Value};

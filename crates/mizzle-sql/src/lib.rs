@@ -1,0 +1,8 @@
+//! The SQL front end: parse with `sqlparser` (MySQL dialect), bind names and
+//! types against the dictionary, build a logical plan and optimize it.
+//!
+//! Invariants:
+//! 1. `sqlparser` appears only in this crate; downstream sees bound plans.
+//! 2. Nothing here reads table data: plans are built from definitions only.
+
+pub mod func;
