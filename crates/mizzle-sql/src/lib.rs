@@ -5,4 +5,15 @@
 //! 1. `sqlparser` appears only in this crate; downstream sees bound plans.
 //! 2. Nothing here reads table data: plans are built from definitions only.
 
+pub mod bind;
+pub mod error;
+pub mod expr;
 pub mod func;
+pub mod optimize;
+pub mod parse;
+pub mod plan;
+pub mod typing;
+
+pub use bind::{bind, Catalog};
+pub use error::BindError;
+pub use sqlparser::ast::Statement;

@@ -20,6 +20,7 @@ pub mod txn;
 pub mod version;
 
 pub use cursor::TxnCursor;
+pub use mizzle_plugin_api::storage::KvBatch;
 pub use error::TxnError;
 pub use gc::GcStats;
 pub use ids::{IsolationLevel, SpaceId, Ts, TxnId};

@@ -246,6 +246,13 @@ impl Shared {
         Ok(Some(newest))
     }
 
+    /// True if `key` has a live version a writer must respect (W1 applies:
+    /// a concurrent writer's version is a conflict).
+    pub(crate) fn probe(&self, view: &ReadView, space: SpaceId, key: &[u8]) -> Result<bool, TxnError> {
+        let _g = self.stripe(space, key).lock();
+        Ok(matches!(self.newest_for_write(view, space, key)?, Newest::Present))
+    }
+
     /// The newest live version of `key` for a writer, or a conflict (W1).
     fn newest_for_write(&self, view: &ReadView, space: SpaceId, key: &[u8]) -> Result<Newest, TxnError> {
         let mut prefix = Vec::with_capacity(key.len() + 5);

@@ -380,6 +380,37 @@ impl Txn {
         self.write(space, key, Kind::Put, payload, true)
     }
 
+    /// True if `key` has a live version, seen the way a writer sees it
+    /// (including this statement's own writes); a concurrent uncommitted or
+    /// newer committed version is a write conflict, as for a write.
+    pub fn probe(&self, space: SpaceId, key: &[u8]) -> Result<bool, TxnError> {
+        let mut st = self.inner.st.lock();
+        Self::check_active(&st)?;
+        let view = ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt };
+        match self.inner.shared.probe(&view, space, key) {
+            Ok(b) => Ok(b),
+            Err(e) => {
+                if matches!(e, TxnError::WriteConflict { .. }) {
+                    self.abort_locked(&mut st);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The value of `key` as a writer sees it: the newest live version,
+    /// including this statement's own writes (used to read the row a
+    /// duplicate key refers to).
+    pub fn get_latest(&self, space: SpaceId, key: &[u8]) -> Result<Option<Vec<u8>>, TxnError> {
+        let view = {
+            let st = self.inner.st.lock();
+            Self::check_active(&st)?;
+            // Seeing every own write: a statement boundary in the future.
+            ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: Ts(u64::MAX) }
+        };
+        crate::cursor::point_get(&self.inner.shared, &view, space, key)
+    }
+
     /// Deletes `key`.
     pub fn delete(&self, space: SpaceId, key: &[u8]) -> Result<(), TxnError> {
         self.write(space, key, Kind::Tombstone, &[], false).map(|_| ())

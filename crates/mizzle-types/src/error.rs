@@ -63,6 +63,12 @@ error_codes! {
     AccessDenied = (1045, "28000", User),
     /// ER_NO_DB_ERROR
     NoDatabaseSelected = (1046, "3D000", User),
+    /// ER_NO_DEFAULT_FOR_FIELD
+    NoDefaultForField = (1364, "HY000", User),
+    /// ER_FIELD_SPECIFIED_TWICE
+    FieldSpecifiedTwice = (1110, "42000", User),
+    /// ER_NON_UPDATABLE_TABLE / ER_NON_INSERTABLE_TABLE
+    NonUpdatableTable = (1288, "HY000", User),
     /// ER_BAD_NULL_ERROR
     ColumnCannotBeNull = (1048, "23000", User),
     /// ER_BAD_DB_ERROR

@@ -21,8 +21,9 @@ use crate::datetime::{Date, DateTime};
 use crate::decimal::Decimal;
 use crate::sqltype::ValueKind;
 
-/// One SQL value.
-#[derive(Clone, Debug, Default)]
+/// One SQL value. `PartialEq` is structural (same kind, same value), used
+/// to compare plans; SQL comparison is [`Value::sql_cmp`].
+#[derive(Clone, Debug, Default, PartialEq)]
 pub enum Value {
     /// SQL NULL.
     #[default]

@@ -1,0 +1,519 @@
+//! Physical planning: turns a logical plan into a tree of operators, and
+//! the simple operators (values, filter, project, limit, distinct, set
+//! operations, empty).
+//!
+//! Invariants:
+//! 1. Operators produce batches of at most [`BATCH`] rows; an empty batch
+//!    is never returned (end of data is `None`).
+//! 2. Constant subexpressions are folded once here when folding raises no
+//!    warning and no error, so per-row evaluation never repeats them.
+
+use std::collections::{HashMap, HashSet};
+
+use mizzle_sql::expr::Expr;
+use mizzle_sql::plan::{JoinKind, Plan, SetOpKind};
+use mizzle_types::{GroupKey, Value};
+use recursive::recursive;
+
+use crate::ctx::Ctx;
+use crate::error::ExecError;
+use crate::eval::{eval, eval_pred};
+use crate::ops::agg::AggOp;
+use crate::ops::join::{HashJoinOp, NestedLoopOp};
+use crate::ops::scan::ScanOp;
+use crate::ops::sort::SortOp;
+use crate::ops::system::system_rows;
+
+/// A row of values.
+pub type Row = Vec<Value>;
+
+/// Rows per batch.
+pub const BATCH: usize = 1024;
+
+/// A physical operator.
+pub trait Operator {
+    /// The next batch (never empty), or `None` at the end.
+    fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError>;
+}
+
+/// Visits every expression attached to the plan's nodes (not entering
+/// subquery plans).
+pub fn visit_plan_exprs(p: &Plan, f: &mut dyn FnMut(&Expr)) {
+    use mizzle_sql::plan::Access;
+    match p {
+        Plan::Values { rows, .. } => rows.iter().flatten().for_each(&mut *f),
+        Plan::Scan { filter, access, .. } => {
+            if let Some(e) = filter {
+                f(e);
+            }
+            if let Access::Primary(rs) | Access::Index { ranges: rs, .. } = access {
+                for r in rs {
+                    r.eq.iter().for_each(&mut *f);
+                    if let Some((e, _)) = &r.lower {
+                        f(e);
+                    }
+                    if let Some((e, _)) = &r.upper {
+                        f(e);
+                    }
+                }
+            }
+        }
+        Plan::Filter { input, pred } => {
+            visit_plan_exprs(input, f);
+            f(pred);
+        }
+        Plan::Project { input, exprs, .. } => {
+            visit_plan_exprs(input, f);
+            exprs.iter().for_each(f);
+        }
+        Plan::Join { left, right, equi, cond, .. } => {
+            visit_plan_exprs(left, f);
+            visit_plan_exprs(right, f);
+            for (a, b) in equi {
+                f(a);
+                f(b);
+            }
+            if let Some(c) = cond {
+                f(c);
+            }
+        }
+        Plan::Aggregate { input, groups, aggs, .. } => {
+            visit_plan_exprs(input, f);
+            groups.iter().for_each(&mut *f);
+            for a in aggs {
+                a.args.iter().for_each(&mut *f);
+                for k in &a.order_by {
+                    f(&k.expr);
+                }
+            }
+        }
+        Plan::Sort { input, keys } => {
+            visit_plan_exprs(input, f);
+            for k in keys {
+                f(&k.expr);
+            }
+        }
+        Plan::Limit { input, limit, offset } => {
+            visit_plan_exprs(input, f);
+            if let Some(e) = limit {
+                f(e);
+            }
+            if let Some(e) = offset {
+                f(e);
+            }
+        }
+        Plan::Distinct { input } => visit_plan_exprs(input, f),
+        Plan::SetOp { left, right, .. } => {
+            visit_plan_exprs(left, f);
+            visit_plan_exprs(right, f);
+        }
+        Plan::System { .. } | Plan::Empty { .. } => {}
+    }
+}
+
+/// Folds constant subexpressions (invariant 2).
+pub fn fold(e: &Expr, ctx: &mut Ctx<'_>) -> Expr {
+    if matches!(e, Expr::Literal(..)) {
+        return e.clone();
+    }
+    if e.is_constant() {
+        let before = ctx.warnings.len();
+        let strict = ctx.strict;
+        ctx.strict = true;
+        let r = eval(e, &[], ctx);
+        ctx.strict = strict;
+        let warned = ctx.warnings.len() != before;
+        ctx.warnings.truncate(before);
+        if let (Ok(v), false) = (r, warned) {
+            return Expr::Literal(v, e.ty());
+        }
+        return e.clone();
+    }
+    e.clone().map_children(&mut |c| fold(&c, ctx))
+}
+
+/// Builds the operator tree of a plan.
+#[recursive]
+pub fn build(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Box<dyn Operator>, ExecError> {
+    Ok(match plan {
+        Plan::Values { rows, .. } => {
+            let rows = rows.iter().map(|r| r.iter().map(|e| fold(e, ctx)).collect()).collect();
+            Box::new(ValuesOp { rows, done: false })
+        }
+        Plan::Scan { table, access, filter, .. } => {
+            let filter = filter.as_ref().map(|f| fold(f, ctx));
+            Box::new(ScanOp::new(table.clone(), access.clone(), filter))
+        }
+        Plan::Filter { input, pred } => {
+            let pred = fold(pred, ctx);
+            if let Expr::Literal(v, _) = &pred {
+                if v.truth() != Some(true) {
+                    return Ok(Box::new(EmptyOp));
+                }
+                return build(input, ctx);
+            }
+            Box::new(FilterOp { input: build(input, ctx)?, pred })
+        }
+        Plan::Project { input, exprs, .. } => {
+            let exprs: Vec<Expr> = exprs.iter().map(|e| fold(e, ctx)).collect();
+            Box::new(ProjectOp { input: build(input, ctx)?, exprs })
+        }
+        Plan::Join { left, right, kind, equi, cond } => {
+            let cond = cond.as_ref().map(|c| fold(c, ctx));
+            let l = build(left, ctx)?;
+            let r = build(right, ctx)?;
+            let right_width = right.width();
+            if equi.is_empty() {
+                Box::new(NestedLoopOp::new(l, r, *kind, cond, right_width))
+            } else {
+                let equi = equi.iter().map(|(a, b)| (fold(a, ctx), fold(b, ctx))).collect();
+                Box::new(HashJoinOp::new(l, r, *kind, equi, cond, right_width))
+            }
+        }
+        Plan::Aggregate { input, groups, aggs, .. } => {
+            let groups = groups.iter().map(|g| fold(g, ctx)).collect();
+            Box::new(AggOp::new(build(input, ctx)?, groups, aggs.clone()))
+        }
+        Plan::Sort { input, keys } => Box::new(SortOp::new(build(input, ctx)?, keys.clone())),
+        Plan::Limit { input, limit, offset } => {
+            let count = |e: &Option<Expr>, ctx: &mut Ctx<'_>| -> Result<Option<u64>, ExecError> {
+                match e {
+                    None => Ok(None),
+                    Some(e) => {
+                        let v = eval(e, &[], ctx)?;
+                        match v {
+                            Value::Int(i) if i >= 0 => Ok(Some(i as u64)),
+                            Value::UInt(u) => Ok(Some(u)),
+                            other => Err(ExecError::Type(mizzle_types::TypeError::BadLiteral {
+                                ty: "LIMIT",
+                                value: other.to_text_lossy(),
+                            })),
+                        }
+                    }
+                }
+            };
+            let limit = count(limit, ctx)?;
+            let offset = count(offset, ctx)?.unwrap_or(0);
+            if limit == Some(0) {
+                return Ok(Box::new(EmptyOp));
+            }
+            Box::new(LimitOp { input: build(input, ctx)?, skip: offset, left: limit })
+        }
+        Plan::Distinct { input } => Box::new(DistinctOp { input: build(input, ctx)?, seen: HashSet::new() }),
+        Plan::SetOp { kind, all, left, right, .. } => Box::new(SetOp::new(*kind, *all, build(left, ctx)?, build(right, ctx)?)),
+        Plan::System { table, .. } => {
+            let rows = system_rows(table, ctx)?;
+            Box::new(RowsOp { rows: Some(rows) })
+        }
+        Plan::Empty { .. } => Box::new(EmptyOp),
+    })
+}
+
+/// Builds the row source of UPDATE/DELETE: the plan's base scan emits row
+/// keys (scan invariant 3); filters, sorts and limits pass them through.
+pub fn build_dml_input(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Box<dyn Operator>, ExecError> {
+    Ok(match plan {
+        Plan::Scan { table, access, filter, .. } => {
+            let filter = filter.as_ref().map(|f| fold(f, ctx));
+            Box::new(ScanOp::new(table.clone(), access.clone(), filter).with_rowkey())
+        }
+        Plan::Filter { input, pred } => {
+            let pred = fold(pred, ctx);
+            Box::new(FilterOp { input: build_dml_input(input, ctx)?, pred })
+        }
+        Plan::Sort { input, keys } => Box::new(SortOp::new(build_dml_input(input, ctx)?, keys.clone())),
+        Plan::Limit { input, limit, .. } => {
+            let n = match limit {
+                Some(e) => match eval(e, &[], ctx)? {
+                    Value::Int(i) if i >= 0 => Some(i as u64),
+                    Value::UInt(u) => Some(u),
+                    other => {
+                        return Err(ExecError::Type(mizzle_types::TypeError::BadLiteral {
+                            ty: "LIMIT",
+                            value: other.to_text_lossy(),
+                        }))
+                    }
+                },
+                None => None,
+            };
+            Box::new(LimitOp { input: build_dml_input(input, ctx)?, skip: 0, left: n })
+        }
+        Plan::Empty { .. } => Box::new(EmptyOp),
+        _ => return Err(ExecError::Internal("unexpected node in a DML row source".into())),
+    })
+}
+
+/// Literal rows.
+struct ValuesOp {
+    rows: Vec<Vec<Expr>>,
+    done: bool,
+}
+
+impl Operator for ValuesOp {
+    fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
+        if self.done {
+            return Ok(None);
+        }
+        self.done = true;
+        let mut out = Vec::with_capacity(self.rows.len());
+        for r in &self.rows {
+            let mut row = Vec::with_capacity(r.len());
+            for e in r {
+                row.push(eval(e, &[], ctx)?);
+            }
+            out.push(row);
+        }
+        Ok(if out.is_empty() { None } else { Some(out) })
+    }
+}
+
+/// Rows computed up front.
+pub(crate) struct RowsOp {
+    pub(crate) rows: Option<Vec<Row>>,
+}
+
+impl Operator for RowsOp {
+    fn next(&mut self, _ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
+        match self.rows.take() {
+            Some(mut rows) if !rows.is_empty() => {
+                if rows.len() > BATCH {
+                    let rest = rows.split_off(BATCH);
+                    self.rows = Some(rest);
+                }
+                Ok(Some(rows))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+struct EmptyOp;
+
+impl Operator for EmptyOp {
+    fn next(&mut self, _ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
+        Ok(None)
+    }
+}
+
+struct FilterOp {
+    input: Box<dyn Operator>,
+    pred: Expr,
+}
+
+impl Operator for FilterOp {
+    fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
+        while let Some(batch) = self.input.next(ctx)? {
+            let mut out = Vec::with_capacity(batch.len());
+            for r in batch {
+                if eval_pred(&self.pred, &r, ctx)? {
+                    out.push(r);
+                }
+            }
+            if !out.is_empty() {
+                return Ok(Some(out));
+            }
+        }
+        Ok(None)
+    }
+}
+
+struct ProjectOp {
+    input: Box<dyn Operator>,
+    exprs: Vec<Expr>,
+}
+
+impl Operator for ProjectOp {
+    fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
+        let Some(batch) = self.input.next(ctx)? else { return Ok(None) };
+        let mut out = Vec::with_capacity(batch.len());
+        for r in &batch {
+            let mut row = Vec::with_capacity(self.exprs.len());
+            for e in &self.exprs {
+                row.push(match e {
+                    Expr::Column { index, .. } => r.get(*index).cloned().unwrap_or(Value::Null),
+                    e => eval(e, r, ctx)?,
+                });
+            }
+            out.push(row);
+        }
+        Ok(Some(out))
+    }
+}
+
+struct LimitOp {
+    input: Box<dyn Operator>,
+    skip: u64,
+    left: Option<u64>,
+}
+
+impl Operator for LimitOp {
+    fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
+        loop {
+            if self.left == Some(0) {
+                return Ok(None);
+            }
+            let Some(mut batch) = self.input.next(ctx)? else { return Ok(None) };
+            if self.skip > 0 {
+                let n = (self.skip as usize).min(batch.len());
+                batch.drain(..n);
+                self.skip -= n as u64;
+            }
+            if let Some(left) = &mut self.left {
+                if batch.len() as u64 > *left {
+                    batch.truncate(*left as usize);
+                }
+                *left -= batch.len() as u64;
+            }
+            if !batch.is_empty() {
+                return Ok(Some(batch));
+            }
+        }
+    }
+}
+
+struct DistinctOp {
+    input: Box<dyn Operator>,
+    seen: HashSet<GroupKey>,
+}
+
+impl Operator for DistinctOp {
+    fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
+        while let Some(batch) = self.input.next(ctx)? {
+            let mut out = Vec::new();
+            for r in batch {
+                let k = GroupKey(r);
+                if !self.seen.contains(&k) {
+                    out.push(k.0.clone());
+                    self.seen.insert(k);
+                }
+            }
+            if !out.is_empty() {
+                return Ok(Some(out));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// UNION / INTERSECT / EXCEPT, [ALL].
+struct SetOp {
+    kind: SetOpKind,
+    all: bool,
+    left: Box<dyn Operator>,
+    right: Box<dyn Operator>,
+    state: u8,
+    seen: HashSet<GroupKey>,
+    counts: HashMap<GroupKey, usize>,
+}
+
+impl SetOp {
+    fn new(kind: SetOpKind, all: bool, left: Box<dyn Operator>, right: Box<dyn Operator>) -> SetOp {
+        SetOp { kind, all, left, right, state: 0, seen: HashSet::new(), counts: HashMap::new() }
+    }
+}
+
+impl Operator for SetOp {
+    fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
+        match self.kind {
+            SetOpKind::Union => loop {
+                let side = if self.state == 0 { &mut self.left } else { &mut self.right };
+                match side.next(ctx)? {
+                    None if self.state == 0 => self.state = 1,
+                    None => return Ok(None),
+                    Some(batch) if self.all => return Ok(Some(batch)),
+                    Some(batch) => {
+                        let mut out = Vec::new();
+                        for r in batch {
+                            let k = GroupKey(r);
+                            if !self.seen.contains(&k) {
+                                out.push(k.0.clone());
+                                self.seen.insert(k);
+                            }
+                        }
+                        if !out.is_empty() {
+                            return Ok(Some(out));
+                        }
+                    }
+                }
+            },
+            SetOpKind::Intersect | SetOpKind::Except => {
+                if self.state == 0 {
+                    while let Some(batch) = self.right.next(ctx)? {
+                        for r in batch {
+                            *self.counts.entry(GroupKey(r)).or_insert(0) += 1;
+                        }
+                    }
+                    self.state = 1;
+                }
+                while let Some(batch) = self.left.next(ctx)? {
+                    let mut out = Vec::new();
+                    for r in batch {
+                        let k = GroupKey(r);
+                        let n = self.counts.get(&k).copied().unwrap_or(0);
+                        let keep = match (self.kind, self.all) {
+                            (SetOpKind::Intersect, true) => {
+                                if n > 0 {
+                                    self.counts.insert(k.clone(), n - 1);
+                                    true
+                                } else {
+                                    false
+                                }
+                            }
+                            (SetOpKind::Except, true) => {
+                                if n > 0 {
+                                    self.counts.insert(k.clone(), n - 1);
+                                    false
+                                } else {
+                                    true
+                                }
+                            }
+                            (SetOpKind::Intersect, false) => n > 0 && !self.seen.contains(&k),
+                            _ => n == 0 && !self.seen.contains(&k),
+                        };
+                        if keep {
+                            if !self.all {
+                                self.seen.insert(k.clone());
+                            }
+                            out.push(k.0);
+                        }
+                    }
+                    if !out.is_empty() {
+                        return Ok(Some(out));
+                    }
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Runs a plan to completion and returns all rows.
+pub fn collect(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
+    let mut op = build(plan, ctx)?;
+    let mut out = Vec::new();
+    while let Some(b) = op.next(ctx)? {
+        out.extend(b);
+    }
+    Ok(out)
+}
+
+/// Null-padding helper for outer joins.
+pub(crate) fn pad(left: &Row, width: usize) -> Row {
+    let mut r = Vec::with_capacity(left.len() + width);
+    r.extend(left.iter().cloned());
+    r.extend(std::iter::repeat_n(Value::Null, width));
+    r
+}
+
+/// Joins two rows.
+pub(crate) fn concat(a: &Row, b: &Row) -> Row {
+    let mut r = Vec::with_capacity(a.len() + b.len());
+    r.extend(a.iter().cloned());
+    r.extend(b.iter().cloned());
+    r
+}
+
+/// The join kind is used by join operators.
+pub(crate) fn is_left(k: JoinKind) -> bool {
+    k == JoinKind::Left
+}

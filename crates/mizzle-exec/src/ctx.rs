@@ -1,0 +1,122 @@
+//! The execution context: what operators and expressions may use while a
+//! statement runs.
+//!
+//! Invariants:
+//! 1. One `Ctx` per statement execution; it owns the statement's warnings,
+//!    the stack of outer rows of correlated subqueries and their result
+//!    caches, so nothing leaks between statements.
+//! 2. `outer` holds exactly one row per subquery level being evaluated;
+//!    `Expr::Outer { depth: d }` reads `outer[len - d]`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use mizzle_dictionary::Dictionary;
+use mizzle_txn::Txn;
+use mizzle_types::{DateTime, GroupKey, Value, Warning};
+
+/// Session facts that expressions may read.
+#[derive(Clone, Debug)]
+pub struct SessionInfo {
+    /// Current database.
+    pub database: Option<String>,
+    /// `LAST_INSERT_ID()`.
+    pub last_insert_id: u64,
+    /// `ROW_COUNT()` of the previous statement.
+    pub row_count: i64,
+    /// `FOUND_ROWS()` of the previous query.
+    pub found_rows: u64,
+    /// `CONNECTION_ID()`.
+    pub connection_id: u64,
+    /// `USER()`.
+    pub user: String,
+    /// `VERSION()`.
+    pub version: String,
+    /// The statement's start time (UTC).
+    pub now: DateTime,
+}
+
+/// Answers for the built-in tables that describe the server and session.
+pub trait SystemInfo {
+    /// `SHOW VARIABLES` rows (name, value), sorted by name.
+    fn variables(&self) -> Vec<(String, String)>;
+    /// `SHOW STATUS` rows.
+    fn status(&self) -> Vec<(String, String)>;
+    /// Warnings of the previous statement.
+    fn previous_warnings(&self) -> Vec<Warning>;
+    /// `SHOW ENGINES` rows: (name, comment, default).
+    fn engines(&self) -> Vec<(String, String, bool)>;
+    /// `SHOW PLUGINS` rows: (name, type, library).
+    fn plugins(&self) -> Vec<(String, String, String)>;
+}
+
+/// A result of a subquery kept for reuse within one statement.
+pub(crate) enum SubResult {
+    /// A scalar value (or NULL for no row).
+    Scalar(Value),
+    /// EXISTS.
+    Exists(bool),
+    /// The set of values of a one-column subquery.
+    Set { values: Vec<Value>, hashed: std::collections::HashSet<GroupKey>, has_null: bool, uniform: Option<u8> },
+}
+
+/// Per-statement execution state.
+pub struct Ctx<'a> {
+    /// The statement's transaction.
+    pub txn: &'a Txn,
+    /// The dictionary.
+    pub dict: &'a Dictionary,
+    /// Prepared-statement parameters.
+    pub params: &'a [Value],
+    /// Session facts.
+    pub session: &'a SessionInfo,
+    /// Server and session tables.
+    pub system: &'a dyn SystemInfo,
+    /// Warnings raised so far.
+    pub warnings: Vec<Warning>,
+    /// Data-changing context: division by zero and bad conversions are
+    /// errors (strict `sql_mode`), not warnings.
+    pub strict: bool,
+    /// Rows of enclosing query levels (invariant 2).
+    pub outer: Vec<Vec<Value>>,
+    /// State of `RAND()`.
+    pub rand_state: u64,
+    /// Rows read from storage, for statistics.
+    pub rows_examined: u64,
+    pub(crate) subq_cache: HashMap<(usize, GroupKey), Arc<SubResult>>,
+    pub(crate) subq_deps: HashMap<usize, Arc<Vec<(usize, usize)>>>,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context for one statement.
+    pub fn new(
+        txn: &'a Txn,
+        dict: &'a Dictionary,
+        params: &'a [Value],
+        session: &'a SessionInfo,
+        system: &'a dyn SystemInfo,
+    ) -> Ctx<'a> {
+        let seed = session.now.to_bits() as u64 ^ session.connection_id.rotate_left(32);
+        Ctx {
+            txn,
+            dict,
+            params,
+            session,
+            system,
+            warnings: Vec::new(),
+            strict: false,
+            outer: Vec::new(),
+            rand_state: seed,
+            rows_examined: 0,
+            subq_cache: HashMap::new(),
+            subq_deps: HashMap::new(),
+        }
+    }
+
+    /// Adds a warning (at most 64 kept, as `max_error_count`).
+    pub fn warn(&mut self, w: Warning) {
+        if self.warnings.len() < 64 {
+            self.warnings.push(w);
+        }
+    }
+}

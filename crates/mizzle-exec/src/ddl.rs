@@ -1,0 +1,709 @@
+//! DDL execution: definitions change in the dictionary and data changes in
+//! the same transaction, so DDL commits and rolls back like DML.
+//!
+//! Invariants:
+//! 1. A DDL statement that reads a table's rows (ALTER, CREATE INDEX, DROP,
+//!    TRUNCATE) records a dependency on the table's spaces, so it cannot
+//!    commit after a concurrent DML on the table committed, and DML planned
+//!    on the old definition cannot commit after it (dictionary reads).
+//! 2. ALTER TABLE that changes the row layout copies rows into new spaces
+//!    and converts every value with strict rules; any failure (a value that
+//!    does not fit, a duplicate for a new unique key, a CHECK) fails the
+//!    statement and leaves the old table untouched.
+//! 3. Space ids are never reused; old spaces are emptied in the transaction.
+
+use std::sync::Arc;
+
+use mizzle_dictionary::{CheckDef, ColumnDef, IndexDef, Relation, TableDef, ViewDef};
+use mizzle_sql::plan::{AlterOp, ColumnPosition, ColumnSpec, Ddl, IndexSpec, TableSpec};
+use mizzle_types::cast::{assign, Target};
+use mizzle_types::{ErrorCode, Value, Warning};
+
+use crate::build::collect;
+use crate::ctx::Ctx;
+use crate::dml::{all_rows, clear_space, insert_rows};
+use crate::error::ExecError;
+use crate::eval::eval;
+use crate::keys::{dup_value, enforces_unique, index_key};
+
+/// What a DDL statement did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DdlResult {
+    /// Rows written (CREATE TABLE ... SELECT, ALTER copies).
+    pub rows: u64,
+}
+
+fn lc(s: &str) -> String {
+    s.to_lowercase()
+}
+
+fn note(ctx: &mut Ctx<'_>, code: ErrorCode, message: String) {
+    ctx.warn(Warning { code, message });
+}
+
+fn require_schema(schema: &str, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+    if !ctx.dict.schema_exists(ctx.txn, schema)? {
+        return Err(ExecError::ddl(ErrorCode::UnknownDatabase, format!("Unknown database '{schema}'")));
+    }
+    Ok(())
+}
+
+fn require_table(schema: &str, name: &str, ctx: &mut Ctx<'_>) -> Result<Arc<TableDef>, ExecError> {
+    match ctx.dict.get_relation(ctx.txn, schema, name)? {
+        Some(Relation::Table(t)) => Ok(t),
+        Some(Relation::View(_)) => Err(ExecError::ddl(ErrorCode::WrongObject, format!("'{schema}.{name}' is not BASE TABLE"))),
+        None => Err(ExecError::ddl(ErrorCode::NoSuchTable, format!("Table '{schema}.{name}' doesn't exist"))),
+    }
+}
+
+fn column_def(c: &ColumnSpec) -> ColumnDef {
+    ColumnDef {
+        name: c.name.clone(),
+        ty: c.ty,
+        nullable: c.nullable && !c.primary_key,
+        default: c.default.clone(),
+        auto_increment: c.auto_increment,
+        comment: c.comment.clone(),
+    }
+}
+
+fn col_index(cols: &[ColumnDef], name: &str) -> Result<usize, ExecError> {
+    cols.iter()
+        .position(|c| lc(&c.name) == lc(name))
+        .ok_or_else(|| ExecError::ddl(ErrorCode::KeyColumnMissing, format!("Key column '{name}' doesn't exist in table")))
+}
+
+fn unique_index_name(existing: &[IndexDef], base: &str) -> String {
+    let taken = |n: &str| existing.iter().any(|i| lc(&i.name) == lc(n)) || lc(n) == "primary";
+    if !taken(base) {
+        return base.to_string();
+    }
+    let mut k = 2;
+    loop {
+        let n = format!("{base}_{k}");
+        if !taken(&n) {
+            return n;
+        }
+        k += 1;
+    }
+}
+
+/// Adds an index definition (no data written).
+fn add_index_def(t: &mut TableDef, spec: &IndexSpec, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+    let cols = spec.columns.iter().map(|c| col_index(&t.columns, c)).collect::<Result<Vec<_>, _>>()?;
+    if spec.primary {
+        if !t.primary_key.is_empty() {
+            return Err(ExecError::ddl(ErrorCode::MultiplePrimaryKey, "Multiple primary key defined"));
+        }
+        for &c in &cols {
+            t.columns[c].nullable = false;
+        }
+        t.primary_key = cols;
+        return Ok(());
+    }
+    let name = match &spec.name {
+        Some(n) => {
+            if t.indexes.iter().any(|i| lc(&i.name) == lc(n)) || lc(n) == "primary" {
+                return Err(ExecError::ddl(ErrorCode::DuplicateKeyName, format!("Duplicate key name '{n}'")));
+            }
+            n.clone()
+        }
+        None => unique_index_name(&t.indexes, &t.columns[cols[0]].name),
+    };
+    t.indexes.push(IndexDef { name, space: ctx.dict.alloc_space(), columns: cols, unique: spec.unique });
+    Ok(())
+}
+
+/// Builds a table definition from a bound spec.
+fn table_def(spec: &TableSpec, ctx: &mut Ctx<'_>) -> Result<TableDef, ExecError> {
+    let mut t = TableDef {
+        schema: spec.schema.clone(),
+        name: spec.name.clone(),
+        space: ctx.dict.alloc_space(),
+        columns: spec.columns.iter().map(column_def).collect(),
+        primary_key: Vec::new(),
+        indexes: Vec::new(),
+        checks: Vec::new(),
+        auto_increment: spec.columns.iter().position(|c| c.auto_increment),
+        auto_increment_start: spec.auto_increment_start.unwrap_or(1),
+        engine: spec.engine.clone().unwrap_or_else(|| "memory".into()),
+        comment: spec.comment.clone(),
+        version: ctx.dict.next_version(),
+    };
+    let inline_pk: Vec<String> = spec.columns.iter().filter(|c| c.primary_key).map(|c| c.name.clone()).collect();
+    if !inline_pk.is_empty() {
+        add_index_def(&mut t, &IndexSpec { name: Some("PRIMARY".into()), columns: inline_pk, unique: true, primary: true }, ctx)?;
+    }
+    for ix in &spec.indexes {
+        add_index_def(&mut t, ix, ctx)?;
+    }
+    for c in spec.columns.iter().filter(|c| c.unique && !c.primary_key) {
+        add_index_def(&mut t, &IndexSpec { name: None, columns: vec![c.name.clone()], unique: true, primary: false }, ctx)?;
+    }
+    for (i, (name, expr)) in spec.checks.iter().enumerate() {
+        let name = name.clone().unwrap_or_else(|| format!("{}_chk_{}", spec.name, i + 1));
+        t.checks.push(CheckDef { name, expr: expr.clone() });
+    }
+    Ok(t)
+}
+
+/// Writes index entries for every row of `t` into index `ix` (new index).
+fn fill_index(t: &TableDef, ix: usize, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+    let def = &t.indexes[ix];
+    let mut k = Vec::new();
+    for (rowkey, row) in all_rows(t, ctx)? {
+        index_key(def, &row, &rowkey, &mut k);
+        if enforces_unique(def, &row) {
+            if !ctx.txn.insert(def.space, &k, &rowkey)? {
+                return Err(ExecError::Duplicate { value: dup_value(&def.columns, &row), key: format!("{}.{}", t.name, def.name) });
+            }
+        } else {
+            ctx.txn.put(def.space, &k, &rowkey)?;
+        }
+    }
+    Ok(())
+}
+
+fn drop_table_data(t: &TableDef, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+    ctx.txn.record_read_space(t.space);
+    clear_space(t.space, ctx)?;
+    for ix in &t.indexes {
+        ctx.txn.record_read_space(ix.space);
+        clear_space(ix.space, ctx)?;
+    }
+    Ok(())
+}
+
+/// Executes a DDL statement.
+pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
+    let mut res = DdlResult::default();
+    match ddl {
+        Ddl::CreateSchema { name, if_not_exists } => {
+            if !ctx.dict.create_schema(ctx.txn, name, *if_not_exists)? {
+                note(ctx, ErrorCode::DatabaseExists, format!("Can't create database '{name}'; database exists"));
+            }
+        }
+        Ddl::DropSchema { name, if_exists } => {
+            if !ctx.dict.schema_exists(ctx.txn, name)? {
+                if *if_exists {
+                    note(ctx, ErrorCode::DatabaseMissingOnDrop, format!("Can't drop database '{name}'; database doesn't exist"));
+                    return Ok(res);
+                }
+                return Err(ExecError::ddl(
+                    ErrorCode::DatabaseMissingOnDrop,
+                    format!("Can't drop database '{name}'; database doesn't exist"),
+                ));
+            }
+            for r in ctx.dict.list_relations(ctx.txn, name)? {
+                if let Relation::Table(t) = &r {
+                    drop_table_data(t, ctx)?;
+                }
+                ctx.dict.drop_relation(ctx.txn, name, r.name())?;
+            }
+            ctx.dict.drop_schema(ctx.txn, name)?;
+        }
+        Ddl::CreateTable { spec, if_not_exists, as_select } => {
+            require_schema(&spec.schema, ctx)?;
+            if ctx.dict.get_relation(ctx.txn, &spec.schema, &spec.name)?.is_some() {
+                if *if_not_exists {
+                    note(ctx, ErrorCode::TableExists, format!("Table '{}' already exists", spec.name));
+                    return Ok(res);
+                }
+                return Err(ExecError::ddl(ErrorCode::TableExists, format!("Table '{}' already exists", spec.name)));
+            }
+            let t = table_def(spec, ctx)?;
+            let t = Arc::new(t);
+            ctx.dict.create_relation(ctx.txn, &Relation::Table(t.clone()))?;
+            if let Some(plan) = as_select {
+                let rows = collect(plan, ctx)?;
+                let mut conv = Vec::with_capacity(rows.len());
+                for (n, r) in rows.into_iter().enumerate() {
+                    let mut out = Vec::with_capacity(r.len());
+                    for (c, v) in r.into_iter().enumerate() {
+                        let col = &t.columns[c];
+                        out.push(if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: n as u64 + 1 })? });
+                    }
+                    conv.push(out);
+                }
+                res.rows = insert_rows(&t, conv, ctx)?;
+            }
+        }
+        Ddl::DropTables { names, if_exists } => {
+            for (schema, name) in names {
+                match ctx.dict.get_relation(ctx.txn, schema, name)? {
+                    Some(Relation::Table(t)) => {
+                        drop_table_data(&t, ctx)?;
+                        ctx.dict.drop_relation(ctx.txn, schema, name)?;
+                    }
+                    _ if *if_exists => note(ctx, ErrorCode::UnknownTable, format!("Unknown table '{schema}.{name}'")),
+                    _ => return Err(ExecError::ddl(ErrorCode::UnknownTable, format!("Unknown table '{schema}.{name}'"))),
+                }
+            }
+        }
+        Ddl::DropViews { names, if_exists } => {
+            for (schema, name) in names {
+                match ctx.dict.get_relation(ctx.txn, schema, name)? {
+                    Some(Relation::View(_)) => ctx.dict.drop_relation(ctx.txn, schema, name)?,
+                    Some(Relation::Table(_)) => {
+                        return Err(ExecError::ddl(ErrorCode::WrongObject, format!("'{schema}.{name}' is not VIEW")))
+                    }
+                    None if *if_exists => note(ctx, ErrorCode::UnknownTable, format!("Unknown table '{schema}.{name}'")),
+                    None => return Err(ExecError::ddl(ErrorCode::UnknownTable, format!("Unknown table '{schema}.{name}'"))),
+                }
+            }
+        }
+        Ddl::CreateView { schema, name, sql, columns, or_replace, if_not_exists } => {
+            require_schema(schema, ctx)?;
+            let existing = ctx.dict.get_relation(ctx.txn, schema, name)?;
+            let view = Relation::View(Arc::new(ViewDef {
+                schema: schema.clone(),
+                name: name.clone(),
+                sql: sql.clone(),
+                columns: columns.clone(),
+                version: ctx.dict.next_version(),
+            }));
+            match existing {
+                None => ctx.dict.create_relation(ctx.txn, &view)?,
+                Some(Relation::View(_)) if *or_replace => ctx.dict.replace_relation(ctx.txn, &view)?,
+                Some(_) if *if_not_exists => note(ctx, ErrorCode::TableExists, format!("Table '{name}' already exists")),
+                Some(_) => return Err(ExecError::ddl(ErrorCode::TableExists, format!("Table '{name}' already exists"))),
+            }
+        }
+        Ddl::CreateIndex { schema, table, spec, if_not_exists } => {
+            let t = require_table(schema, table, ctx)?;
+            if let Some(n) = &spec.name {
+                if t.indexes.iter().any(|i| lc(&i.name) == lc(n)) {
+                    if *if_not_exists {
+                        note(ctx, ErrorCode::DuplicateKeyName, format!("Duplicate key name '{n}'"));
+                        return Ok(res);
+                    }
+                    return Err(ExecError::ddl(ErrorCode::DuplicateKeyName, format!("Duplicate key name '{n}'")));
+                }
+            }
+            ctx.txn.record_read_space(t.space);
+            let mut nt = (*t).clone();
+            add_index_def(&mut nt, spec, ctx)?;
+            nt.version = ctx.dict.next_version();
+            let ix = nt.indexes.len() - 1;
+            fill_index(&nt, ix, ctx)?;
+            ctx.dict.replace_relation(ctx.txn, &Relation::Table(Arc::new(nt)))?;
+        }
+        Ddl::DropIndex { schema, table, name, if_exists } => {
+            let t = require_table(schema, table, ctx)?;
+            if lc(name) == "primary" {
+                return alter(schema, table, &[AlterOp::DropPrimaryKey], ctx);
+            }
+            let Some(pos) = t.indexes.iter().position(|i| lc(&i.name) == lc(name)) else {
+                if *if_exists {
+                    note(ctx, ErrorCode::CantDropFieldOrKey, format!("Can't DROP '{name}'; check that column/key exists"));
+                    return Ok(res);
+                }
+                return Err(ExecError::ddl(ErrorCode::CantDropFieldOrKey, format!("Can't DROP '{name}'; check that column/key exists")));
+            };
+            let mut nt = (*t).clone();
+            let ix = nt.indexes.remove(pos);
+            ctx.txn.record_read_space(ix.space);
+            clear_space(ix.space, ctx)?;
+            nt.version = ctx.dict.next_version();
+            ctx.dict.replace_relation(ctx.txn, &Relation::Table(Arc::new(nt)))?;
+        }
+        Ddl::AlterTable { schema, name, ops } => return alter(schema, name, ops, ctx),
+        Ddl::RenameTables { pairs } => {
+            for ((s1, n1), (s2, n2)) in pairs {
+                let rel = match ctx.dict.get_relation(ctx.txn, s1, n1)? {
+                    Some(r) => r,
+                    None => return Err(ExecError::ddl(ErrorCode::NoSuchTable, format!("Table '{s1}.{n1}' doesn't exist"))),
+                };
+                require_schema(s2, ctx)?;
+                if ctx.dict.get_relation(ctx.txn, s2, n2)?.is_some() {
+                    return Err(ExecError::ddl(ErrorCode::TableExists, format!("Table '{n2}' already exists")));
+                }
+                ctx.dict.drop_relation(ctx.txn, s1, n1)?;
+                let renamed = match rel {
+                    Relation::Table(t) => {
+                        let mut nt = (*t).clone();
+                        nt.schema = s2.clone();
+                        nt.name = n2.clone();
+                        nt.version = ctx.dict.next_version();
+                        Relation::Table(Arc::new(nt))
+                    }
+                    Relation::View(v) => {
+                        let mut nv = (*v).clone();
+                        nv.schema = s2.clone();
+                        nv.name = n2.clone();
+                        nv.version = ctx.dict.next_version();
+                        Relation::View(Arc::new(nv))
+                    }
+                };
+                ctx.dict.create_relation(ctx.txn, &renamed)?;
+            }
+        }
+        Ddl::Truncate { schema, name } => {
+            let t = require_table(schema, name, ctx)?;
+            drop_table_data(&t, ctx)?;
+            let mut nt = (*t).clone();
+            nt.space = ctx.dict.alloc_space();
+            for ix in &mut nt.indexes {
+                ix.space = ctx.dict.alloc_space();
+            }
+            nt.version = ctx.dict.next_version();
+            ctx.dict.replace_relation(ctx.txn, &Relation::Table(Arc::new(nt)))?;
+        }
+    }
+    Ok(res)
+}
+
+fn position_of(cols: &[ColumnDef], p: &ColumnPosition, current: usize) -> Result<usize, ExecError> {
+    Ok(match p {
+        ColumnPosition::Default => current,
+        ColumnPosition::First => 0,
+        ColumnPosition::After(c) => {
+            cols.iter()
+                .position(|x| lc(&x.name) == lc(c))
+                .ok_or_else(|| ExecError::ddl(ErrorCode::UnknownColumn, format!("Unknown column '{c}' in 'table'")))?
+                + 1
+        }
+    })
+}
+
+/// Index membership by column name while ALTER operations run.
+struct NamedIndex {
+    def: IndexDef,
+    cols: Vec<String>,
+}
+
+/// ALTER TABLE: computes the new definition and, if the row layout changed,
+/// copies the rows (invariant 2). Keys are tracked by column name while the
+/// operations run and resolved to positions at the end.
+fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
+    let old = require_table(schema, name, ctx)?;
+    let mut t = (*old).clone();
+    let colname = |i: usize| old.columns[i].name.clone();
+    let mut pk: Vec<String> = old.primary_key.iter().map(|&i| colname(i)).collect();
+    let mut idx: Vec<NamedIndex> =
+        old.indexes.iter().map(|ix| NamedIndex { def: ix.clone(), cols: ix.columns.iter().map(|&i| colname(i)).collect() }).collect();
+    let mut ai: Option<String> = old.auto_increment.map(colname);
+    // For each column of the new layout: the old column it comes from.
+    let mut origin: Vec<Option<usize>> = (0..t.columns.len()).map(Some).collect();
+    let mut rewrite = false;
+    let mut new_checks: Vec<usize> = Vec::new();
+    let mut new_indexes: Vec<String> = Vec::new();
+    let mut rename_to: Option<(String, String)> = None;
+    let unknown = |c: &str| ExecError::ddl(ErrorCode::UnknownColumn, format!("Unknown column '{c}' in '{name}'"));
+    let find = |cols: &[ColumnDef], c: &str| cols.iter().position(|x| lc(&x.name) == lc(c));
+    for op in ops {
+        match op {
+            AlterOp::AddColumn { column, position } => {
+                if find(&t.columns, &column.name).is_some() {
+                    return Err(ExecError::ddl(ErrorCode::DuplicateColumn, format!("Duplicate column name '{}'", column.name)));
+                }
+                let at = position_of(&t.columns, position, t.columns.len())?;
+                t.columns.insert(at, column_def(column));
+                origin.insert(at, None);
+                if column.primary_key {
+                    if !pk.is_empty() {
+                        return Err(ExecError::ddl(ErrorCode::MultiplePrimaryKey, "Multiple primary key defined"));
+                    }
+                    pk = vec![column.name.clone()];
+                }
+                if column.unique {
+                    let n = unique_index_name(&idx.iter().map(|i| i.def.clone()).collect::<Vec<_>>(), &column.name);
+                    idx.push(NamedIndex {
+                        def: IndexDef { name: n.clone(), space: ctx.dict.alloc_space(), columns: vec![], unique: true },
+                        cols: vec![column.name.clone()],
+                    });
+                    new_indexes.push(n);
+                }
+                if column.auto_increment {
+                    ai = Some(column.name.clone());
+                }
+                rewrite = true;
+            }
+            AlterOp::DropColumn { name: c, if_exists } => {
+                let Some(i) = find(&t.columns, c) else {
+                    if *if_exists {
+                        continue;
+                    }
+                    return Err(ExecError::ddl(ErrorCode::CantDropFieldOrKey, format!("Can't DROP '{c}'; check that column/key exists")));
+                };
+                if t.columns.len() == 1 {
+                    return Err(ExecError::ddl(
+                        ErrorCode::CantDropFieldOrKey,
+                        "You can't delete all columns with ALTER TABLE; use DROP TABLE instead",
+                    ));
+                }
+                let n = t.columns.remove(i).name;
+                origin.remove(i);
+                pk.retain(|x| lc(x) != lc(&n));
+                for ix in &mut idx {
+                    ix.cols.retain(|x| lc(x) != lc(&n));
+                }
+                idx.retain(|ix| !ix.cols.is_empty());
+                if ai.as_deref().is_some_and(|a| lc(a) == lc(&n)) {
+                    ai = None;
+                }
+                rewrite = true;
+            }
+            AlterOp::ModifyColumn { old_name, column, position } => {
+                let i = find(&t.columns, old_name).ok_or_else(|| unknown(old_name))?;
+                if lc(old_name) != lc(&column.name) && find(&t.columns, &column.name).is_some() {
+                    return Err(ExecError::ddl(ErrorCode::DuplicateColumn, format!("Duplicate column name '{}'", column.name)));
+                }
+                let mut def = column_def(column);
+                let in_pk = pk.iter().any(|x| lc(x) == lc(old_name));
+                if in_pk {
+                    def.nullable = false;
+                }
+                // Renames carry over to key memberships.
+                for x in pk.iter_mut().chain(idx.iter_mut().flat_map(|ix| ix.cols.iter_mut())) {
+                    if lc(x) == lc(old_name) {
+                        *x = column.name.clone();
+                    }
+                }
+                let was_ai = ai.as_deref().is_some_and(|a| lc(a) == lc(old_name));
+                if column.auto_increment {
+                    ai = Some(column.name.clone());
+                } else if was_ai {
+                    ai = None;
+                }
+                let from = origin.remove(i);
+                t.columns.remove(i);
+                let at = position_of(&t.columns, position, i)?;
+                t.columns.insert(at, def);
+                origin.insert(at, from);
+                rewrite = true;
+            }
+            AlterOp::RenameColumn { old: o, new: n } => {
+                let i = find(&t.columns, o).ok_or_else(|| unknown(o))?;
+                if lc(o) != lc(n) && find(&t.columns, n).is_some() {
+                    return Err(ExecError::ddl(ErrorCode::DuplicateColumn, format!("Duplicate column name '{n}'")));
+                }
+                t.columns[i].name = n.clone();
+                for x in pk.iter_mut().chain(idx.iter_mut().flat_map(|ix| ix.cols.iter_mut())) {
+                    if lc(x) == lc(o) {
+                        *x = n.clone();
+                    }
+                }
+                if ai.as_deref().is_some_and(|a| lc(a) == lc(o)) {
+                    ai = Some(n.clone());
+                }
+            }
+            AlterOp::SetDefault { name: c, default } => {
+                let i = find(&t.columns, c).ok_or_else(|| unknown(c))?;
+                t.columns[i].default = default.clone();
+            }
+            AlterOp::AddIndex(spec) => {
+                for c in &spec.columns {
+                    if find(&t.columns, c).is_none() {
+                        return Err(ExecError::ddl(ErrorCode::KeyColumnMissing, format!("Key column '{c}' doesn't exist in table")));
+                    }
+                }
+                if spec.primary {
+                    if !pk.is_empty() {
+                        return Err(ExecError::ddl(ErrorCode::MultiplePrimaryKey, "Multiple primary key defined"));
+                    }
+                    pk = spec.columns.clone();
+                    for c in &spec.columns {
+                        if let Some(i) = find(&t.columns, c) {
+                            t.columns[i].nullable = false;
+                        }
+                    }
+                    rewrite = true;
+                } else {
+                    let defs: Vec<IndexDef> = idx.iter().map(|i| i.def.clone()).collect();
+                    let n = match &spec.name {
+                        Some(n) => {
+                            if defs.iter().any(|i| lc(&i.name) == lc(n)) || lc(n) == "primary" {
+                                return Err(ExecError::ddl(ErrorCode::DuplicateKeyName, format!("Duplicate key name '{n}'")));
+                            }
+                            n.clone()
+                        }
+                        None => unique_index_name(&defs, &spec.columns[0]),
+                    };
+                    idx.push(NamedIndex {
+                        def: IndexDef { name: n.clone(), space: ctx.dict.alloc_space(), columns: vec![], unique: spec.unique },
+                        cols: spec.columns.clone(),
+                    });
+                    new_indexes.push(n);
+                }
+            }
+            AlterOp::DropIndex { name: n } if lc(n) == "primary" => {
+                pk.clear();
+                rewrite = true;
+            }
+            AlterOp::DropIndex { name: n } => {
+                let Some(pos) = idx.iter().position(|i| lc(&i.def.name) == lc(n)) else {
+                    return Err(ExecError::ddl(ErrorCode::CantDropFieldOrKey, format!("Can't DROP '{n}'; check that column/key exists")));
+                };
+                let ix = idx.remove(pos);
+                if old.indexes.iter().any(|o| o.space == ix.def.space) {
+                    ctx.txn.record_read_space(ix.def.space);
+                    clear_space(ix.def.space, ctx)?;
+                }
+                new_indexes.retain(|x| lc(x) != lc(n));
+            }
+            AlterOp::DropPrimaryKey => {
+                if pk.is_empty() {
+                    return Err(ExecError::ddl(ErrorCode::CantDropFieldOrKey, "Can't DROP 'PRIMARY'; check that column/key exists"));
+                }
+                pk.clear();
+                rewrite = true;
+            }
+            AlterOp::RenameTable { schema: s, name: n } => rename_to = Some((s.clone(), n.clone())),
+            AlterOp::AddCheck { name: n, expr } => {
+                let nm = n.clone().unwrap_or_else(|| format!("{}_chk_{}", t.name, t.checks.len() + 1));
+                t.checks.push(CheckDef { name: nm, expr: expr.clone() });
+                new_checks.push(t.checks.len() - 1);
+            }
+            AlterOp::DropCheck { name: n } => {
+                let before = t.checks.len();
+                t.checks.retain(|c| lc(&c.name) != lc(n));
+                if t.checks.len() == before {
+                    return Err(ExecError::ddl(ErrorCode::CantDropFieldOrKey, format!("Can't DROP '{n}'; check that column/key exists")));
+                }
+            }
+            AlterOp::NoOp => {}
+        }
+    }
+    // Resolve names to positions.
+    let pos = |n: &String| find(&t.columns, n).ok_or_else(|| unknown(n));
+    t.primary_key = pk.iter().map(pos).collect::<Result<_, _>>()?;
+    t.indexes = idx
+        .into_iter()
+        .map(|ix| {
+            let cols = ix.cols.iter().map(pos).collect::<Result<Vec<_>, _>>()?;
+            Ok(IndexDef { columns: cols, ..ix.def })
+        })
+        .collect::<Result<_, ExecError>>()?;
+    t.auto_increment = match &ai {
+        Some(a) => Some(pos(a)?),
+        None => None,
+    };
+    for (i, c) in t.columns.iter_mut().enumerate() {
+        c.auto_increment = t.auto_increment == Some(i);
+    }
+    for &p in &t.primary_key {
+        t.columns[p].nullable = false;
+    }
+    if t.auto_increment.is_some_and(|a| t.primary_key.first() != Some(&a) && !t.indexes.iter().any(|ix| ix.columns.first() == Some(&a))) {
+        return Err(ExecError::ddl(
+            ErrorCode::WrongAutoKey,
+            "Incorrect table definition; there can be only one auto column and it must be defined as a key",
+        ));
+    }
+    t.version = ctx.dict.next_version();
+    let mut res = DdlResult::default();
+    ctx.txn.record_read_space(old.space);
+    if rewrite {
+        let rows = all_rows(&old, ctx)?;
+        t.space = ctx.dict.alloc_space();
+        for ix in &mut t.indexes {
+            ix.space = ctx.dict.alloc_space();
+        }
+        let mut conv = Vec::with_capacity(rows.len());
+        let mut next_ai: u64 = 1;
+        for (n, (_, r)) in rows.into_iter().enumerate() {
+            let mut out = Vec::with_capacity(t.columns.len());
+            for (c, col) in t.columns.iter().enumerate() {
+                let mut v = match origin[c] {
+                    Some(o) => r.get(o).cloned().unwrap_or(Value::Null),
+                    None => match &col.default {
+                        Some(d) => {
+                            let e = mizzle_sql::bind::default_value_expr(d)?;
+                            eval(&e, &[], ctx)?
+                        }
+                        None => Value::Null,
+                    },
+                };
+                if v.is_null() {
+                    if t.auto_increment == Some(c) {
+                        v = Value::UInt(next_ai);
+                    } else if !col.nullable {
+                        if origin[c].is_none() {
+                            v = implicit_default(col);
+                        } else {
+                            return Err(mizzle_types::TypeError::NullNotAllowed { column: col.name.clone() }.into());
+                        }
+                    }
+                }
+                let v = if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: n as u64 + 1 })? };
+                if t.auto_increment == Some(c) {
+                    match v {
+                        Value::Int(i) if i >= 0 => next_ai = next_ai.max(i as u64 + 1),
+                        Value::UInt(u) => next_ai = next_ai.max(u + 1),
+                        _ => {}
+                    }
+                }
+                out.push(v);
+            }
+            conv.push(out);
+        }
+        if t.auto_increment.is_some() {
+            let s = ctx.dict.sequence(t.space);
+            s.observe(next_ai.saturating_sub(1), || Ok::<u64, ExecError>(next_ai))?;
+        }
+        check_all(&t, &conv, &(0..t.checks.len()).collect::<Vec<_>>(), ctx)?;
+        drop_table_data(&old, ctx)?;
+        res.rows = insert_rows(&t, conv, ctx)?;
+    } else {
+        if !new_checks.is_empty() {
+            let rows: Vec<Vec<Value>> = all_rows(&t, ctx)?.into_iter().map(|(_, r)| r).collect();
+            check_all(&t, &rows, &new_checks, ctx)?;
+        }
+        for n in &new_indexes {
+            if let Some(i) = t.indexes.iter().position(|x| &x.name == n) {
+                fill_index(&t, i, ctx)?;
+            }
+        }
+    }
+    match rename_to {
+        Some((s, n)) if lc(&s) != lc(schema) || lc(&n) != lc(name) => {
+            require_schema(&s, ctx)?;
+            if ctx.dict.get_relation(ctx.txn, &s, &n)?.is_some() {
+                return Err(ExecError::ddl(ErrorCode::TableExists, format!("Table '{n}' already exists")));
+            }
+            ctx.dict.drop_relation(ctx.txn, schema, name)?;
+            t.schema = s;
+            t.name = n;
+            ctx.dict.create_relation(ctx.txn, &Relation::Table(Arc::new(t)))?;
+        }
+        _ => ctx.dict.replace_relation(ctx.txn, &Relation::Table(Arc::new(t)))?,
+    }
+    Ok(res)
+}
+
+/// The value a new NOT NULL column without default gets in existing rows
+/// (MySQL's implicit default: 0, '' or the zero date's nearest legal value).
+fn implicit_default(col: &ColumnDef) -> Value {
+    use mizzle_types::ValueKind as K;
+    match col.ty.kind() {
+        K::Int => Value::Int(0),
+        K::UInt => Value::UInt(0),
+        K::Float => Value::Float(0.0),
+        K::Double => Value::Double(0.0),
+        K::Decimal => Value::Decimal(mizzle_types::Decimal::ZERO),
+        K::Text => Value::text(""),
+        K::Bytes => Value::bytes(&[]),
+        K::Date => mizzle_types::Date::from_ymd(1970, 1, 1).map(Value::Date).unwrap_or(Value::Null),
+        K::DateTime => mizzle_types::DateTime::parse("1970-01-01 00:00:00").map(Value::DateTime).unwrap_or(Value::Null),
+        K::Null => Value::Null,
+    }
+}
+
+fn check_all(t: &TableDef, rows: &[Vec<Value>], which: &[usize], ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+    if which.is_empty() {
+        return Ok(());
+    }
+    let bound = mizzle_sql::bind::bind_checks_for(t)?;
+    for r in rows {
+        for &i in which {
+            if let Some((name, e)) = bound.get(i) {
+                if eval(e, r, ctx)?.truth() == Some(false) {
+                    return Err(ExecError::CheckViolated(name.clone()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+

@@ -1,0 +1,477 @@
+//! INSERT / REPLACE / ON DUPLICATE KEY UPDATE, UPDATE and DELETE: rows and
+//! their index entries change together.
+//!
+//! Invariants:
+//! 1. A row and all its index entries are written in the same statement;
+//!    if any write fails the session undoes the whole statement.
+//! 2. Values are converted to column types with strict `sql_mode` rules
+//!    (`cast::assign`); NOT NULL and CHECK constraints are checked before a
+//!    row is written.
+//! 3. AUTO_INCREMENT and hidden row ids come from non-transactional
+//!    sequences: a rolled-back insert leaves a gap, as in InnoDB.
+
+use std::sync::Arc;
+
+use mizzle_dictionary::{Sequence, TableDef};
+use mizzle_sql::plan::{DeletePlan, InsertPlan, InsertSource, UpdatePlan};
+use mizzle_types::cast::{assign, Target};
+use mizzle_types::key::decode_value;
+use mizzle_types::row::{encode_row, RowRef};
+use mizzle_types::{ErrorCode, TypeError, Value, Warning};
+
+use crate::build::{build_dml_input, collect, Row};
+use crate::ctx::Ctx;
+use crate::error::ExecError;
+use crate::eval::eval;
+use crate::keys::{dup_value, enforces_unique, index_key, row_key};
+
+/// What a data-changing statement did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DmlResult {
+    /// Rows affected, counted as MySQL counts them.
+    pub affected: u64,
+    /// Rows matched (UPDATE).
+    pub matched: u64,
+    /// First AUTO_INCREMENT value generated, if any.
+    pub last_insert_id: Option<u64>,
+}
+
+fn decode_full(t: &TableDef, payload: &[u8]) -> Result<Row, ExecError> {
+    let r = RowRef::new(payload)?;
+    let mut row = Vec::with_capacity(t.columns.len());
+    for i in 0..t.columns.len() {
+        row.push(if i < r.len() { r.get(i)? } else { Value::Null });
+    }
+    Ok(row)
+}
+
+/// Next free value of a column (sequence initialisation): max + 1.
+fn next_free(t: &TableDef, col: usize, ctx: &mut Ctx<'_>) -> Result<u64, ExecError> {
+    let mut cur = ctx.txn.scan(t.space, std::ops::Bound::Unbounded, std::ops::Bound::Unbounded)?;
+    let mut b = mizzle_txn::KvBatch::new();
+    let mut max: i128 = 0;
+    while cur.next_batch(&mut b, 1024)? {
+        for (_, v) in b.iter() {
+            let r = RowRef::new(v)?;
+            if col < r.len() {
+                let x = r.get(col)?;
+                let n = match x {
+                    Value::Int(i) => i as i128,
+                    Value::UInt(u) => u as i128,
+                    Value::Null => continue,
+                    other => other.to_f64().unwrap_or(0.0) as i128,
+                };
+                max = max.max(n);
+            }
+        }
+    }
+    Ok((max + 1).clamp(1, u64::MAX as i128) as u64)
+}
+
+/// Next free hidden row id: the largest stored one + 1.
+fn next_rowid(t: &TableDef, ctx: &mut Ctx<'_>) -> Result<u64, ExecError> {
+    let mut cur = ctx.txn.scan(t.space, std::ops::Bound::Unbounded, std::ops::Bound::Unbounded)?;
+    let mut b = mizzle_txn::KvBatch::new();
+    let mut max: u64 = 0;
+    while cur.next_batch(&mut b, 1024)? {
+        for (k, _) in b.iter() {
+            let mut s = k;
+            if let Value::UInt(u) = decode_value(&mut s)? {
+                max = max.max(u);
+            }
+        }
+    }
+    Ok(max + 1)
+}
+
+/// Checks NOT NULL and CHECK constraints of a full row.
+fn check_row(t: &TableDef, checks: &[(String, mizzle_sql::expr::Expr)], row: &Row, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+    for (i, c) in t.columns.iter().enumerate() {
+        if !c.nullable && row.get(i).is_none_or(|v| v.is_null()) {
+            return Err(TypeError::NullNotAllowed { column: c.name.clone() }.into());
+        }
+    }
+    for (name, e) in checks {
+        if eval(e, row, ctx)?.truth() == Some(false) {
+            return Err(ExecError::CheckViolated(name.clone()));
+        }
+    }
+    Ok(())
+}
+
+fn key_name(t: &TableDef, index: Option<usize>) -> String {
+    match index {
+        None => format!("{}.PRIMARY", t.name),
+        Some(i) => format!("{}.{}", t.name, t.indexes.get(i).map(|x| x.name.as_str()).unwrap_or("?")),
+    }
+}
+
+fn key_cols(t: &TableDef, index: Option<usize>) -> Vec<usize> {
+    match index {
+        None => t.primary_key.clone(),
+        Some(i) => t.indexes.get(i).map(|x| x.columns.clone()).unwrap_or_default(),
+    }
+}
+
+/// Writes a new row and its index entries. `Ok(Some(i))` reports a
+/// duplicate on key `i` (None = primary) when `probe_first` found one
+/// before anything was written.
+fn write_new_row(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+    let mut payload = Vec::with_capacity(64);
+    encode_row(row, &mut payload);
+    if !ctx.txn.insert(t.space, rowkey, &payload)? {
+        let cols = key_cols(t, None);
+        return Err(ExecError::Duplicate { value: dup_value(&cols, row), key: key_name(t, None) });
+    }
+    write_index_entries(t, row, rowkey, ctx)
+}
+
+fn write_index_entries(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+    let mut k = Vec::with_capacity(32);
+    for (i, ix) in t.indexes.iter().enumerate() {
+        index_key(ix, row, rowkey, &mut k);
+        if enforces_unique(ix, row) {
+            if !ctx.txn.insert(ix.space, &k, rowkey)? {
+                return Err(ExecError::Duplicate { value: dup_value(&ix.columns, row), key: key_name(t, Some(i)) });
+            }
+        } else {
+            ctx.txn.put(ix.space, &k, rowkey)?;
+        }
+    }
+    Ok(())
+}
+
+fn delete_index_entries(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+    let mut k = Vec::with_capacity(32);
+    for ix in &t.indexes {
+        index_key(ix, row, rowkey, &mut k);
+        ctx.txn.delete(ix.space, &k)?;
+    }
+    Ok(())
+}
+
+/// Finds an existing row that conflicts with `row` on any unique key:
+/// (key index, existing row key).
+fn find_conflict(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> Result<Option<(Option<usize>, Vec<u8>)>, ExecError> {
+    if !t.primary_key.is_empty() && ctx.txn.probe(t.space, rowkey)? {
+        return Ok(Some((None, rowkey.to_vec())));
+    }
+    let mut k = Vec::with_capacity(32);
+    for (i, ix) in t.indexes.iter().enumerate() {
+        if !enforces_unique(ix, row) {
+            continue;
+        }
+        index_key(ix, row, rowkey, &mut k);
+        if ctx.txn.probe(ix.space, &k)? {
+            if let Some(existing) = ctx.txn.get_latest(ix.space, &k)? {
+                return Ok(Some((Some(i), existing)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Replaces `old` (at `old_key`) by `new`, moving the row if its key changed.
+fn update_row(t: &TableDef, old: &Row, old_key: &[u8], new: &Row, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+    let mut new_key = Vec::with_capacity(old_key.len());
+    if t.primary_key.is_empty() {
+        new_key.extend_from_slice(old_key);
+    } else {
+        row_key(t, new, None, &mut new_key);
+    }
+    let mut payload = Vec::with_capacity(64);
+    encode_row(new, &mut payload);
+    if new_key.as_slice() != old_key {
+        delete_index_entries(t, old, old_key, ctx)?;
+        ctx.txn.delete(t.space, old_key)?;
+        if !ctx.txn.insert(t.space, &new_key, &payload)? {
+            let cols = key_cols(t, None);
+            return Err(ExecError::Duplicate { value: dup_value(&cols, new), key: key_name(t, None) });
+        }
+        return write_index_entries(t, new, &new_key, ctx);
+    }
+    ctx.txn.put(t.space, &new_key, &payload)?;
+    let mut ko = Vec::with_capacity(32);
+    let mut kn = Vec::with_capacity(32);
+    for (i, ix) in t.indexes.iter().enumerate() {
+        index_key(ix, old, old_key, &mut ko);
+        index_key(ix, new, &new_key, &mut kn);
+        if ko == kn {
+            continue;
+        }
+        ctx.txn.delete(ix.space, &ko)?;
+        if enforces_unique(ix, new) {
+            if !ctx.txn.insert(ix.space, &kn, &new_key)? {
+                return Err(ExecError::Duplicate { value: dup_value(&ix.columns, new), key: key_name(t, Some(i)) });
+            }
+        } else {
+            ctx.txn.put(ix.space, &kn, &new_key)?;
+        }
+    }
+    Ok(())
+}
+
+fn same_row(a: &Row, b: &Row) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| match (x.is_null(), y.is_null()) {
+            (true, true) => true,
+            (false, false) => x.kind() == y.kind() && x.group_eq(y),
+            _ => false,
+        })
+}
+
+/// Executes INSERT / REPLACE.
+pub fn insert(p: &InsertPlan, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError> {
+    let t: &Arc<TableDef> = &p.table;
+    let ncols = t.columns.len();
+    let strict = ctx.strict;
+    ctx.strict = true;
+    let r = insert_inner(p, t, ncols, ctx);
+    ctx.strict = strict;
+    r
+}
+
+fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError> {
+    let sources: Vec<Row> = match &p.source {
+        InsertSource::Values(rows) => {
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let mut vals = Vec::with_capacity(r.len());
+                for e in r {
+                    vals.push(eval(e, &[], ctx)?);
+                }
+                out.push(vals);
+            }
+            out
+        }
+        InsertSource::Query(plan) => collect(plan, ctx)?,
+    };
+    let seq: Option<Arc<Sequence>> = t.auto_increment.map(|_| ctx.dict.sequence(t.space));
+    let rowid_seq: Option<Arc<Sequence>> = t.primary_key.is_empty().then(|| ctx.dict.sequence(t.space));
+    let mut res = DmlResult::default();
+    let mut rowkey = Vec::with_capacity(32);
+    for (n, src) in sources.into_iter().enumerate() {
+        let rown = n as u64 + 1;
+        let mut row: Row = vec![Value::Null; ncols];
+        let mut given = vec![false; ncols];
+        for (k, v) in src.into_iter().enumerate() {
+            let Some(&c) = p.columns.get(k) else {
+                return Err(ExecError::Internal("insert row wider than its column list".into()));
+            };
+            row[c] = v;
+            given[c] = true;
+        }
+        for c in 0..ncols {
+            if given[c] {
+                continue;
+            }
+            match &p.defaults[c] {
+                Some(e) => row[c] = eval(e, &[], ctx)?,
+                None => {
+                    if !t.columns[c].auto_increment && !t.columns[c].nullable {
+                        return Err(ExecError::NoDefault(t.columns[c].name.clone()));
+                    }
+                }
+            }
+        }
+        for (c, col) in t.columns.iter().enumerate() {
+            if !row[c].is_null() {
+                row[c] = assign(&row[c], col.ty, &Target { column: &col.name, row: rown })?;
+            }
+        }
+        if let (Some(ai), Some(seq)) = (t.auto_increment, &seq) {
+            let zero = matches!(row[ai], Value::Int(0) | Value::UInt(0)) || row[ai].is_null();
+            if zero {
+                let start = t.auto_increment_start.max(1);
+                let v = seq.next_value(|| next_free(t, ai, ctx).map(|x| x.max(start)))?;
+                let col = &t.columns[ai];
+                row[ai] = assign(&Value::UInt(v), col.ty, &Target { column: &col.name, row: rown })?;
+                if res.last_insert_id.is_none() {
+                    res.last_insert_id = Some(v);
+                }
+            } else {
+                let v = match &row[ai] {
+                    Value::Int(i) if *i > 0 => *i as u64,
+                    Value::UInt(u) => *u,
+                    _ => 0,
+                };
+                if v > 0 {
+                    let start = t.auto_increment_start.max(1);
+                    seq.observe(v, || next_free(t, ai, ctx).map(|x| x.max(start)))?;
+                }
+            }
+        }
+        check_row(t, &p.checks, &row, ctx)?;
+        let rowid = match &rowid_seq {
+            Some(s) => Some(s.next_value(|| next_rowid(t, ctx))?),
+            None => None,
+        };
+        row_key(t, &row, rowid, &mut rowkey);
+        let special = p.replace || p.ignore || !p.on_duplicate.is_empty();
+        if !special {
+            write_new_row(t, &row, &rowkey, ctx)?;
+            res.affected += 1;
+            continue;
+        }
+        let mut replaced = 0;
+        loop {
+            match find_conflict(t, &row, &rowkey, ctx)? {
+                None => {
+                    write_new_row(t, &row, &rowkey, ctx)?;
+                    res.affected += 1 + replaced;
+                    break;
+                }
+                Some((which, existing_key)) => {
+                    if p.ignore && p.on_duplicate.is_empty() && !p.replace {
+                        ctx.warn(Warning {
+                            code: ErrorCode::DuplicateEntry,
+                            message: format!("Duplicate entry '{}' for key '{}'", dup_value(&key_cols(t, which), &row), key_name(t, which)),
+                        });
+                        break;
+                    }
+                    let Some(payload) = ctx.txn.get_latest(t.space, &existing_key)? else {
+                        return Err(ExecError::Internal("index entry without its row".into()));
+                    };
+                    let old = decode_full(t, &payload)?;
+                    if p.replace {
+                        delete_index_entries(t, &old, &existing_key, ctx)?;
+                        ctx.txn.delete(t.space, &existing_key)?;
+                        replaced += 1;
+                        continue;
+                    }
+                    // ON DUPLICATE KEY UPDATE: assignments read the row being
+                    // built, then the proposed row (VALUES()).
+                    let mut new = old.clone();
+                    for (c, e) in &p.on_duplicate {
+                        let mut scope = new.clone();
+                        scope.extend(row.iter().cloned());
+                        let v = eval(e, &scope, ctx)?;
+                        let col = &t.columns[*c];
+                        new[*c] = if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: rown })? };
+                    }
+                    if !same_row(&old, &new) {
+                        check_row(t, &p.checks, &new, ctx)?;
+                        update_row(t, &old, &existing_key, &new, ctx)?;
+                        res.affected += 2;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    Ok(res)
+}
+
+/// Executes UPDATE.
+pub fn update(p: &UpdatePlan, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError> {
+    let t = &p.table;
+    let n = t.columns.len();
+    let rows = {
+        let mut op = build_dml_input(&p.input, ctx)?;
+        let mut rows = Vec::new();
+        while let Some(b) = op.next(ctx)? {
+            rows.extend(b);
+        }
+        rows
+    };
+    let strict = ctx.strict;
+    ctx.strict = true;
+    let r = (|| {
+        let mut res = DmlResult::default();
+        for (i, mut row) in rows.into_iter().enumerate() {
+            let Some(Value::Bytes(key)) = row.pop() else {
+                return Err(ExecError::Internal("update input without row key".into()));
+            };
+            res.matched += 1;
+            let old = row;
+            let mut new = old.clone();
+            for (c, e) in &p.sets {
+                let v = eval(e, &new, ctx)?;
+                let col = &t.columns[*c];
+                new[*c] = if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: i as u64 + 1 })? };
+            }
+            if same_row(&old, &new) {
+                continue;
+            }
+            debug_assert_eq!(new.len(), n);
+            check_row(t, &p.checks, &new, ctx)?;
+            update_row(t, &old, &key, &new, ctx)?;
+            res.affected += 1;
+        }
+        Ok(res)
+    })();
+    ctx.strict = strict;
+    r
+}
+
+/// Executes DELETE.
+pub fn delete(p: &DeletePlan, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError> {
+    let t = &p.table;
+    let rows = {
+        let mut op = build_dml_input(&p.input, ctx)?;
+        let mut rows = Vec::new();
+        while let Some(b) = op.next(ctx)? {
+            rows.extend(b);
+        }
+        rows
+    };
+    let mut res = DmlResult::default();
+    for mut row in rows {
+        let Some(Value::Bytes(key)) = row.pop() else {
+            return Err(ExecError::Internal("delete input without row key".into()));
+        };
+        delete_index_entries(t, &row, &key, ctx)?;
+        ctx.txn.delete(t.space, &key)?;
+        res.affected += 1;
+        res.matched += 1;
+    }
+    Ok(res)
+}
+
+/// Inserts already-converted full rows (CREATE TABLE ... SELECT, ALTER
+/// TABLE copies). Returns the number of rows.
+pub(crate) fn insert_rows(t: &TableDef, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> Result<u64, ExecError> {
+    let rowid_seq: Option<Arc<Sequence>> = t.primary_key.is_empty().then(|| ctx.dict.sequence(t.space));
+    let mut key = Vec::with_capacity(32);
+    let mut n = 0;
+    for row in rows {
+        let rowid = match &rowid_seq {
+            Some(s) => Some(s.next_value(|| next_rowid(t, ctx))?),
+            None => None,
+        };
+        row_key(t, &row, rowid, &mut key);
+        write_new_row(t, &row, &key, ctx)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Reads every row of a table with its row key.
+pub(crate) fn all_rows(t: &TableDef, ctx: &mut Ctx<'_>) -> Result<Vec<(Vec<u8>, Row)>, ExecError> {
+    let mut cur = ctx.txn.scan(t.space, std::ops::Bound::Unbounded, std::ops::Bound::Unbounded)?;
+    let mut b = mizzle_txn::KvBatch::new();
+    let mut out = Vec::new();
+    while cur.next_batch(&mut b, 1024)? {
+        for (k, v) in b.iter() {
+            out.push((k.to_vec(), decode_full(t, v)?));
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes every visible key of a space (DROP, TRUNCATE, rebuilds).
+pub(crate) fn clear_space(space: mizzle_txn::SpaceId, ctx: &mut Ctx<'_>) -> Result<u64, ExecError> {
+    let mut cur = ctx.txn.scan(space, std::ops::Bound::Unbounded, std::ops::Bound::Unbounded)?;
+    let mut b = mizzle_txn::KvBatch::new();
+    let mut keys = Vec::new();
+    while cur.next_batch(&mut b, 1024)? {
+        for (k, _) in b.iter() {
+            keys.push(k.to_vec());
+        }
+    }
+    let n = keys.len() as u64;
+    for k in keys {
+        ctx.txn.delete(space, &k)?;
+    }
+    Ok(n)
+}

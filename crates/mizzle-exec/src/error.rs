@@ -1,0 +1,88 @@
+//! Errors raised while executing statements.
+//!
+//! Invariants:
+//! 1. Every variant maps to one `ErrorCode`; a failed statement leaves no
+//!    effects because the session undoes it (statement savepoint).
+
+use mizzle_dictionary::DictError;
+use mizzle_sql::func::FuncError;
+use mizzle_sql::BindError;
+use mizzle_txn::TxnError;
+use mizzle_types::{ErrorCode, SqlError, TypeError};
+
+/// Execution failures.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ExecError {
+    /// A value-level failure.
+    #[error(transparent)]
+    Type(#[from] TypeError),
+    /// A function failed.
+    #[error(transparent)]
+    Func(#[from] FuncError),
+    /// The transaction layer failed (conflicts included).
+    #[error(transparent)]
+    Txn(#[from] TxnError),
+    /// The dictionary failed.
+    #[error(transparent)]
+    Dict(#[from] DictError),
+    /// Binding failed (DDL defaults, views, CHECK texts).
+    #[error(transparent)]
+    Bind(#[from] BindError),
+    /// A unique key already holds the value.
+    #[error("Duplicate entry '{value}' for key '{key}'")]
+    Duplicate { value: String, key: String },
+    /// A NOT NULL column without a default was omitted.
+    #[error("Field '{0}' doesn't have a default value")]
+    NoDefault(String),
+    /// A CHECK constraint failed.
+    #[error("Check constraint '{0}' is violated.")]
+    CheckViolated(String),
+    /// A scalar subquery returned several rows.
+    #[error("Subquery returns more than 1 row")]
+    SubqueryRows,
+    /// Rows of different widths where one was expected.
+    #[error("Operand should contain {0} column(s)")]
+    OperandColumns(usize),
+    /// Statement-level errors of DDL (unknown column in ALTER, ...).
+    #[error("{message}")]
+    Ddl { code: ErrorCode, message: String },
+    /// A prepared statement was given the wrong number of parameters.
+    #[error("Incorrect arguments to EXECUTE: expected {expected} parameters, got {got}")]
+    ParamCount { expected: usize, got: usize },
+    /// A feature that is missing.
+    #[error("This version of mizzle doesn't yet support '{0}'")]
+    NotSupported(String),
+    /// A bug.
+    #[error("internal error (a bug in mizzle): {0}")]
+    Internal(String),
+}
+
+impl SqlError for ExecError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            ExecError::Type(e) => e.code(),
+            ExecError::Func(FuncError::Type(t)) => t.code(),
+            ExecError::Func(_) => ErrorCode::WrongArguments,
+            ExecError::Txn(e) => e.code(),
+            ExecError::Dict(e) => e.code(),
+            ExecError::Bind(e) => e.code(),
+            ExecError::Duplicate { .. } => ErrorCode::DuplicateEntry,
+            ExecError::NoDefault(_) => ErrorCode::NoDefaultForField,
+            ExecError::CheckViolated(_) => ErrorCode::CheckConstraintViolated,
+            ExecError::SubqueryRows => ErrorCode::SubqueryMoreThanOneRow,
+            ExecError::OperandColumns(_) => ErrorCode::OperandColumns,
+            ExecError::Ddl { code, .. } => *code,
+            ExecError::ParamCount { .. } => ErrorCode::WrongArguments,
+            ExecError::NotSupported(_) => ErrorCode::NotSupported,
+            ExecError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl ExecError {
+    /// A DDL error with a MySQL code.
+    pub fn ddl(code: ErrorCode, message: impl Into<String>) -> ExecError {
+        ExecError::Ddl { code, message: message.into() }
+    }
+}

@@ -1,0 +1,341 @@
+//! Hash aggregation: GROUP BY with COUNT, SUM, AVG, MIN, MAX,
+//! GROUP_CONCAT, BIT_*, variance family and ANY_VALUE.
+//!
+//! Invariants:
+//! 1. Without GROUP BY the operator returns exactly one row, even over no
+//!    input (COUNT = 0, the others NULL).
+//! 2. NULL arguments are ignored by every aggregate but COUNT(*) and
+//!    ANY_VALUE.
+//! 3. Sums of integers are exact (i128, then DECIMAL); results take the
+//!    aggregate's bound type (DECIMAL for SUM/AVG of exact values).
+
+use std::collections::{HashMap, HashSet};
+
+use mizzle_sql::expr::{AggCall, AggFunc, Expr};
+use mizzle_types::{Decimal, ErrorCode, GroupKey, TypeError, Value, ValueKind, Warning};
+
+use crate::build::{Operator, Row, BATCH};
+use crate::ctx::Ctx;
+use crate::error::ExecError;
+use crate::eval::eval;
+
+const GROUP_CONCAT_MAX_LEN: usize = 1024;
+
+#[derive(Clone)]
+enum Sum {
+    Int(i128),
+    Dec(Decimal),
+    Dbl(f64),
+}
+
+impl Sum {
+    fn add(&mut self, v: &Value) -> Result<(), ExecError> {
+        match (&mut *self, v) {
+            (Sum::Int(s), Value::Int(i)) => match s.checked_add(*i as i128) {
+                Some(x) => *s = x,
+                None => *self = Sum::Dec(to_dec(*s)?.checked_add(Decimal::from_i64(*i)).ok_or_else(range)?),
+            },
+            (Sum::Int(s), Value::UInt(u)) => match s.checked_add(*u as i128) {
+                Some(x) => *s = x,
+                None => *self = Sum::Dec(to_dec(*s)?.checked_add(Decimal::from_u64(*u)).ok_or_else(range)?),
+            },
+            (Sum::Int(s), Value::Decimal(d)) => *self = Sum::Dec(to_dec(*s)?.checked_add(*d).ok_or_else(range)?),
+            (Sum::Dec(s), Value::Int(_) | Value::UInt(_) | Value::Decimal(_)) => {
+                let d = v.to_decimal().flatten().ok_or_else(range)?;
+                *s = s.checked_add(d).ok_or_else(range)?;
+            }
+            (Sum::Dbl(s), v) => *s += v.to_f64().unwrap_or(0.0),
+            (other, v) => {
+                let cur = other.as_f64();
+                *other = Sum::Dbl(cur + v.to_f64().unwrap_or(0.0));
+            }
+        }
+        Ok(())
+    }
+
+    fn as_f64(&self) -> f64 {
+        match self {
+            Sum::Int(i) => *i as f64,
+            Sum::Dec(d) => d.to_f64(),
+            Sum::Dbl(f) => *f,
+        }
+    }
+
+    fn as_dec(&self) -> Result<Decimal, ExecError> {
+        match self {
+            Sum::Int(i) => to_dec(*i),
+            Sum::Dec(d) => Ok(*d),
+            Sum::Dbl(f) => Decimal::from_f64(*f).ok_or_else(range),
+        }
+    }
+}
+
+fn range() -> ExecError {
+    ExecError::Type(TypeError::OutOfRange { ty: "DECIMAL", expr: "SUM".into() })
+}
+
+fn to_dec(i: i128) -> Result<Decimal, ExecError> {
+    Decimal::new(i, 0).ok_or_else(range)
+}
+
+enum Acc {
+    Count(i64),
+    Sum(Option<Sum>),
+    Avg(Option<Sum>, i64),
+    MinMax(Option<Value>),
+    Concat(Vec<(Vec<Value>, String)>),
+    Bit(u64),
+    Var { n: f64, mean: f64, m2: f64 },
+    Any(Option<Value>),
+}
+
+struct AggState {
+    acc: Acc,
+    seen: Option<HashSet<GroupKey>>,
+}
+
+fn init(call: &AggCall) -> AggState {
+    let acc = match call.func {
+        AggFunc::CountStar | AggFunc::Count => Acc::Count(0),
+        AggFunc::Sum => Acc::Sum(None),
+        AggFunc::Avg => Acc::Avg(None, 0),
+        AggFunc::Min | AggFunc::Max => Acc::MinMax(None),
+        AggFunc::GroupConcat => Acc::Concat(Vec::new()),
+        AggFunc::BitAnd => Acc::Bit(u64::MAX),
+        AggFunc::BitOr | AggFunc::BitXor => Acc::Bit(0),
+        AggFunc::StddevPop | AggFunc::StddevSamp | AggFunc::VarPop | AggFunc::VarSamp => Acc::Var { n: 0.0, mean: 0.0, m2: 0.0 },
+        AggFunc::AnyValue => Acc::Any(None),
+    };
+    AggState { acc, seen: call.distinct.then(HashSet::new) }
+}
+
+fn start_sum(v: &Value) -> Sum {
+    match v {
+        Value::Int(_) | Value::UInt(_) => Sum::Int(0),
+        Value::Decimal(_) => Sum::Dec(Decimal::ZERO),
+        _ => Sum::Dbl(0.0),
+    }
+}
+
+fn update(call: &AggCall, st: &mut AggState, row: &Row, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+    if call.func == AggFunc::CountStar {
+        if let Acc::Count(n) = &mut st.acc {
+            *n += 1;
+        }
+        return Ok(());
+    }
+    let mut args = Vec::with_capacity(call.args.len());
+    for a in &call.args {
+        args.push(eval(a, row, ctx)?);
+    }
+    if call.func == AggFunc::AnyValue {
+        if let Acc::Any(slot @ None) = &mut st.acc {
+            *slot = Some(args.into_iter().next().unwrap_or(Value::Null));
+        }
+        return Ok(());
+    }
+    if args.iter().any(|v| v.is_null()) {
+        return Ok(());
+    }
+    if let Some(seen) = &mut st.seen {
+        if !seen.insert(GroupKey(args.clone())) {
+            return Ok(());
+        }
+    }
+    let v = args.first().cloned().unwrap_or(Value::Null);
+    match &mut st.acc {
+        Acc::Count(n) => *n += 1,
+        Acc::Sum(s) => s.get_or_insert_with(|| start_sum(&v)).add(&v)?,
+        Acc::Avg(s, n) => {
+            s.get_or_insert_with(|| start_sum(&v)).add(&v)?;
+            *n += 1;
+        }
+        Acc::MinMax(cur) => {
+            let better = match cur {
+                None => true,
+                Some(c) => {
+                    let o = v.sort_cmp(c);
+                    if call.func == AggFunc::Min {
+                        o == std::cmp::Ordering::Less
+                    } else {
+                        o == std::cmp::Ordering::Greater
+                    }
+                }
+            };
+            if better {
+                *cur = Some(v);
+            }
+        }
+        Acc::Concat(items) => {
+            let mut text = String::new();
+            for a in &args {
+                text.push_str(&a.to_text_lossy());
+            }
+            let mut keys = Vec::with_capacity(call.order_by.len());
+            for k in &call.order_by {
+                keys.push(eval(&k.expr, row, ctx)?);
+            }
+            items.push((keys, text));
+        }
+        Acc::Bit(b) => {
+            let u = match &v {
+                Value::Int(i) => *i as u64,
+                Value::UInt(u) => *u,
+                other => other.to_i64_lossy().unwrap_or(0) as u64,
+            };
+            *b = match call.func {
+                AggFunc::BitAnd => *b & u,
+                AggFunc::BitOr => *b | u,
+                _ => *b ^ u,
+            };
+        }
+        Acc::Var { n, mean, m2 } => {
+            let x = v.to_f64().unwrap_or(0.0);
+            *n += 1.0;
+            let d = x - *mean;
+            *mean += d / *n;
+            *m2 += d * (x - *mean);
+        }
+        Acc::Any(_) => {}
+    }
+    Ok(())
+}
+
+fn finish(call: &AggCall, st: AggState, ctx: &mut Ctx<'_>) -> Result<Value, ExecError> {
+    let kind = call.ty.kind();
+    Ok(match st.acc {
+        Acc::Count(n) => Value::Int(n),
+        Acc::Sum(None) | Acc::Avg(None, _) => Value::Null,
+        Acc::Sum(Some(s)) => match kind {
+            ValueKind::Decimal => Value::Decimal(s.as_dec()?),
+            _ => Value::Double(s.as_f64()),
+        },
+        Acc::Avg(Some(s), n) => match kind {
+            ValueKind::Decimal => {
+                let scale = match call.ty {
+                    mizzle_types::SqlType::Decimal { scale, .. } => scale,
+                    _ => 4,
+                };
+                let d = s.as_dec()?;
+                Value::Decimal(d.checked_div(Decimal::from_i64(n), scale).ok_or_else(range)?)
+            }
+            _ => Value::Double(s.as_f64() / n as f64),
+        },
+        Acc::MinMax(v) | Acc::Any(v) => v.unwrap_or(Value::Null),
+        Acc::Concat(mut items) => {
+            if items.is_empty() {
+                return Ok(Value::Null);
+            }
+            if !call.order_by.is_empty() {
+                items.sort_by(|a, b| {
+                    for (i, k) in call.order_by.iter().enumerate() {
+                        let o = a.0[i].sort_cmp(&b.0[i]);
+                        let o = if k.desc { o.reverse() } else { o };
+                        if o != std::cmp::Ordering::Equal {
+                            return o;
+                        }
+                    }
+                    std::cmp::Ordering::Equal
+                });
+            }
+            let mut s = String::new();
+            for (i, (_, t)) in items.iter().enumerate() {
+                if i > 0 {
+                    s.push_str(&call.separator);
+                }
+                s.push_str(t);
+            }
+            if s.len() > GROUP_CONCAT_MAX_LEN {
+                let mut cut = GROUP_CONCAT_MAX_LEN;
+                while !s.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                s.truncate(cut);
+                ctx.warn(Warning { code: ErrorCode::DataTruncated, message: "Row was cut by GROUP_CONCAT()".into() });
+            }
+            Value::text(&s)
+        }
+        Acc::Bit(b) => Value::UInt(b),
+        Acc::Var { n, m2, .. } => {
+            let samp = matches!(call.func, AggFunc::StddevSamp | AggFunc::VarSamp);
+            if n == 0.0 || (samp && n < 2.0) {
+                return Ok(Value::Null);
+            }
+            let var = m2 / if samp { n - 1.0 } else { n };
+            match call.func {
+                AggFunc::StddevPop | AggFunc::StddevSamp => Value::Double(var.sqrt()),
+                _ => Value::Double(var),
+            }
+        }
+    })
+}
+
+/// The aggregation operator.
+pub struct AggOp {
+    input: Option<Box<dyn Operator>>,
+    groups: Vec<Expr>,
+    aggs: Vec<AggCall>,
+    out: Option<std::vec::IntoIter<Row>>,
+}
+
+impl AggOp {
+    /// Aggregates `input` by `groups`.
+    pub fn new(input: Box<dyn Operator>, groups: Vec<Expr>, aggs: Vec<AggCall>) -> AggOp {
+        AggOp { input: Some(input), groups, aggs, out: None }
+    }
+
+    fn run(&mut self, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
+        let Some(mut input) = self.input.take() else { return Ok(Vec::new()) };
+        let mut index: HashMap<GroupKey, usize> = HashMap::new();
+        let mut groups: Vec<(Vec<mizzle_types::Value>, Vec<AggState>)> = Vec::new();
+        if self.groups.is_empty() {
+            groups.push((Vec::new(), self.aggs.iter().map(init).collect()));
+        }
+        while let Some(batch) = input.next(ctx)? {
+            for row in batch {
+                let slot = if self.groups.is_empty() {
+                    0
+                } else {
+                    let mut key = Vec::with_capacity(self.groups.len());
+                    for g in &self.groups {
+                        key.push(eval(g, &row, ctx)?);
+                    }
+                    let k = GroupKey(key);
+                    match index.get(&k) {
+                        Some(&i) => i,
+                        None => {
+                            groups.push((k.0.clone(), self.aggs.iter().map(init).collect()));
+                            index.insert(k, groups.len() - 1);
+                            groups.len() - 1
+                        }
+                    }
+                };
+                let (_, states) = &mut groups[slot];
+                for (call, st) in self.aggs.iter().zip(states.iter_mut()) {
+                    update(call, st, &row, ctx)?;
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(groups.len());
+        for (key, states) in groups {
+            let mut row = key;
+            for (call, st) in self.aggs.iter().zip(states) {
+                row.push(finish(call, st, ctx)?);
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+}
+
+impl Operator for AggOp {
+    fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
+        if self.out.is_none() {
+            let rows = self.run(ctx)?;
+            self.out = Some(rows.into_iter());
+        }
+        let Some(it) = self.out.as_mut() else { return Ok(None) };
+        let batch: Vec<Row> = it.take(BATCH).collect();
+        Ok(if batch.is_empty() { None } else { Some(batch) })
+    }
+}

@@ -1,0 +1,408 @@
+//! Table scans: full, primary-key ranges and secondary-index ranges, all
+//! through the transaction's snapshot.
+//!
+//! Invariants:
+//! 1. Ranges are supersets of the rows the predicate selects (bounds that do
+//!    not convert exactly to the key type are widened); the scan's filter,
+//!    which always holds the full predicate, removes the rest.
+//! 2. Ranges are normalised to half-open byte intervals, sorted and merged,
+//!    so no row is produced twice.
+//! 3. With `with_rowkey`, each row carries its encoded row key as one extra
+//!    trailing `Bytes` value (DML needs it for hidden row ids).
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use mizzle_dictionary::TableDef;
+use mizzle_sql::expr::Expr;
+use mizzle_sql::plan::{Access, KeyRange};
+use mizzle_txn::{KvBatch, SpaceId, TxnCursor};
+use mizzle_types::key::{encode_value, prefix_successor};
+use mizzle_types::row::RowRef;
+use mizzle_types::{Date, Decimal, SqlType, Value, ValueKind};
+
+use crate::build::{Operator, Row, BATCH};
+use crate::ctx::Ctx;
+use crate::error::ExecError;
+use crate::eval::{eval, eval_pred};
+
+/// How a constant relates to the values of a key column type.
+enum Conv {
+    /// Representable exactly.
+    Exact(Value),
+    /// Strictly between two consecutive representable values.
+    Between(Value, Value),
+    /// Below every value of the type.
+    BelowAll,
+    /// Above every value of the type.
+    AboveAll,
+    /// Compared by other rules than the key order (e.g. text vs number).
+    Incomparable,
+    /// NULL: no comparison is ever true.
+    Null,
+}
+
+fn conv_int(d: Decimal, lo: i128, hi: i128, unsigned: bool) -> Conv {
+    let f = d.floor().mantissa();
+    let c = d.ceil().mantissa();
+    let mk = |x: i128| if unsigned { Value::UInt(x as u64) } else { Value::Int(x as i64) };
+    if c < lo {
+        return Conv::BelowAll;
+    }
+    if f > hi {
+        return Conv::AboveAll;
+    }
+    if f == c {
+        return Conv::Exact(mk(f));
+    }
+    if f < lo {
+        return Conv::Exact(mk(lo)).below_first();
+    }
+    if c > hi {
+        return Conv::Between(mk(hi), mk(hi)).above_last();
+    }
+    Conv::Between(mk(f), mk(c))
+}
+
+impl Conv {
+    /// A value just below the type's minimum: treat as BelowAll for bounds.
+    fn below_first(self) -> Conv {
+        match self {
+            Conv::Exact(_) => Conv::BelowAll,
+            o => o,
+        }
+    }
+    fn above_last(self) -> Conv {
+        Conv::AboveAll
+    }
+}
+
+fn convert(ty: SqlType, v: &Value) -> Conv {
+    if v.is_null() {
+        return Conv::Null;
+    }
+    match ty.kind() {
+        ValueKind::Int | ValueKind::UInt => {
+            let d = match v {
+                Value::Int(i) => Decimal::from_i64(*i),
+                Value::UInt(u) => Decimal::from_u64(*u),
+                Value::Decimal(d) => *d,
+                Value::Double(_) | Value::Float(_) | Value::Text(_) => {
+                    let f = v.to_f64().unwrap_or(0.0);
+                    if f.is_nan() {
+                        return Conv::Incomparable;
+                    }
+                    if f >= 1.9e19 {
+                        return Conv::AboveAll;
+                    }
+                    if f <= -1.0e19 {
+                        return Conv::BelowAll;
+                    }
+                    match Decimal::from_f64(f) {
+                        Some(d) => d,
+                        None => return Conv::Incomparable,
+                    }
+                }
+                _ => return Conv::Incomparable,
+            };
+            if ty.kind() == ValueKind::UInt {
+                conv_int(d, 0, u64::MAX as i128, true)
+            } else {
+                conv_int(d, i64::MIN as i128, i64::MAX as i128, false)
+            }
+        }
+        ValueKind::Double | ValueKind::Float => match v {
+            Value::Date(_) | Value::DateTime(_) | Value::Bytes(_) => Conv::Incomparable,
+            other => match other.to_f64() {
+                Some(f) if !f.is_nan() => Conv::Exact(Value::Double(f)),
+                _ => Conv::Incomparable,
+            },
+        },
+        ValueKind::Decimal => match v {
+            Value::Int(i) => Conv::Exact(Value::Decimal(Decimal::from_i64(*i))),
+            Value::UInt(u) => Conv::Exact(Value::Decimal(Decimal::from_u64(*u))),
+            Value::Decimal(d) => Conv::Exact(Value::Decimal(*d)),
+            _ => Conv::Incomparable,
+        },
+        ValueKind::Text => match v {
+            Value::Text(_) => Conv::Exact(v.clone()),
+            _ => Conv::Incomparable,
+        },
+        ValueKind::Bytes => match v {
+            Value::Bytes(_) => Conv::Exact(v.clone()),
+            Value::Text(s) => Conv::Exact(Value::bytes(s.as_bytes())),
+            _ => Conv::Incomparable,
+        },
+        ValueKind::Date => {
+            let dt = match v {
+                Value::Date(d) => return Conv::Exact(Value::Date(*d)),
+                Value::DateTime(d) => *d,
+                Value::Text(s) => match mizzle_types::DateTime::parse(s) {
+                    Some(d) => d,
+                    None => return Conv::Incomparable,
+                },
+                _ => return Conv::Incomparable,
+            };
+            if dt.micros_of_day() == 0 {
+                Conv::Exact(Value::Date(dt.date()))
+            } else {
+                let next = Date::from_day_number(dt.date().day_number() + 1).unwrap_or(dt.date());
+                Conv::Between(Value::Date(dt.date()), Value::Date(next))
+            }
+        }
+        ValueKind::DateTime => match v {
+            Value::DateTime(d) => Conv::Exact(Value::DateTime(*d)),
+            Value::Date(d) => Conv::Exact(Value::DateTime(d.at_midnight())),
+            Value::Text(s) => match mizzle_types::DateTime::parse(s) {
+                Some(d) => Conv::Exact(Value::DateTime(d)),
+                None => Conv::Incomparable,
+            },
+            _ => Conv::Incomparable,
+        },
+        ValueKind::Null => Conv::Incomparable,
+    }
+}
+
+/// A half-open byte interval `[lo, hi)`; `None` bounds are open.
+type Interval = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+fn succ(k: &[u8]) -> Option<Vec<u8>> {
+    prefix_successor(k)
+}
+
+/// Converts one key range into a byte interval; `None` when it is empty.
+fn interval(types: &[SqlType], r: &KeyRange, ctx: &mut Ctx<'_>) -> Result<Option<Interval>, ExecError> {
+    let mut prefix = Vec::new();
+    for (i, e) in r.eq.iter().enumerate() {
+        let ty = types.get(i).copied().unwrap_or(SqlType::Null);
+        let v = eval(e, &[], ctx)?;
+        match convert(ty, &v) {
+            Conv::Exact(x) => encode_value(&x, &mut prefix),
+            Conv::Incomparable => return Ok(Some(prefix_interval(&prefix))),
+            _ => return Ok(None),
+        }
+    }
+    let ty = types.get(r.eq.len()).copied().unwrap_or(SqlType::Null);
+    let mut lo: Option<Vec<u8>> = if prefix.is_empty() { None } else { Some(prefix.clone()) };
+    let mut hi: Option<Vec<u8>> = if prefix.is_empty() { None } else { succ(&prefix) };
+    if let Some((e, incl)) = &r.lower {
+        let v = eval(e, &[], ctx)?;
+        match convert(ty, &v) {
+            Conv::Exact(x) => {
+                let mut k = prefix.clone();
+                encode_value(&x, &mut k);
+                lo = if *incl { Some(k) } else { succ(&k).or(Some(k)) };
+            }
+            Conv::Between(_, c) => {
+                let mut k = prefix.clone();
+                encode_value(&c, &mut k);
+                lo = Some(k);
+            }
+            Conv::AboveAll | Conv::Null => return Ok(None),
+            Conv::BelowAll | Conv::Incomparable => {}
+        }
+    }
+    if let Some((e, incl)) = &r.upper {
+        let v = eval(e, &[], ctx)?;
+        match convert(ty, &v) {
+            Conv::Exact(x) => {
+                let mut k = prefix.clone();
+                encode_value(&x, &mut k);
+                hi = if *incl { succ(&k) } else { Some(k) };
+            }
+            Conv::Between(f, _) => {
+                let mut k = prefix.clone();
+                encode_value(&f, &mut k);
+                hi = succ(&k);
+            }
+            Conv::BelowAll | Conv::Null => return Ok(None),
+            Conv::AboveAll | Conv::Incomparable => {}
+        }
+    }
+    if let (Some(l), Some(h)) = (&lo, &hi) {
+        if l >= h {
+            return Ok(None);
+        }
+    }
+    Ok(Some((lo, hi)))
+}
+
+fn prefix_interval(prefix: &[u8]) -> Interval {
+    if prefix.is_empty() {
+        (None, None)
+    } else {
+        (Some(prefix.to_vec()), succ(prefix))
+    }
+}
+
+/// Sorts and merges intervals (invariant 2).
+fn merge(mut v: Vec<Interval>) -> Vec<Interval> {
+    v.sort_by(|a, b| match (&a.0, &b.0) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, _) => std::cmp::Ordering::Less,
+        (_, None) => std::cmp::Ordering::Greater,
+        (Some(x), Some(y)) => x.cmp(y),
+    });
+    let mut out: Vec<Interval> = Vec::with_capacity(v.len());
+    for iv in v {
+        if let Some(last) = out.last_mut() {
+            let overlaps = match (&last.1, &iv.0) {
+                (None, _) => true,
+                (Some(_), None) => true,
+                (Some(h), Some(l)) => l <= h,
+            };
+            if overlaps {
+                last.1 = match (&last.1, &iv.1) {
+                    (None, _) | (_, None) => None,
+                    (Some(a), Some(b)) => Some(a.max(b).clone()),
+                };
+                continue;
+            }
+        }
+        out.push(iv);
+    }
+    out
+}
+
+enum Source {
+    Primary,
+    Index(usize),
+}
+
+struct Open {
+    source: Source,
+    space: SpaceId,
+    intervals: Vec<Interval>,
+    next: usize,
+    cur: Option<TxnCursor>,
+}
+
+/// A table scan operator.
+pub struct ScanOp {
+    table: Arc<TableDef>,
+    access: Access,
+    filter: Option<Expr>,
+    with_rowkey: bool,
+    open: Option<Open>,
+    done: bool,
+    batch: KvBatch,
+}
+
+impl ScanOp {
+    /// A scan; nothing is read until the first `next`.
+    pub fn new(table: Arc<TableDef>, access: Access, filter: Option<Expr>) -> ScanOp {
+        ScanOp { table, access, filter, with_rowkey: false, open: None, done: false, batch: KvBatch::new() }
+    }
+
+    /// Appends each row's key as a trailing value (invariant 3).
+    pub fn with_rowkey(mut self) -> ScanOp {
+        self.with_rowkey = true;
+        self
+    }
+
+    fn open(&mut self, ctx: &mut Ctx<'_>) -> Result<Open, ExecError> {
+        let t = &self.table;
+        let (source, space, types, ranges): (Source, SpaceId, Vec<SqlType>, Option<&Vec<KeyRange>>) = match &self.access {
+            Access::Full => (Source::Primary, t.space, Vec::new(), None),
+            Access::Primary(r) => {
+                let types = if t.primary_key.is_empty() {
+                    vec![SqlType::UBIGINT]
+                } else {
+                    t.primary_key.iter().map(|&c| t.columns[c].ty).collect()
+                };
+                (Source::Primary, t.space, types, Some(r))
+            }
+            Access::Index { index, ranges } => {
+                let ix = t.indexes.get(*index).ok_or_else(|| ExecError::Internal("index position out of range".into()))?;
+                let types = ix.columns.iter().map(|&c| t.columns[c].ty).collect();
+                (Source::Index(*index), ix.space, types, Some(ranges))
+            }
+        };
+        let intervals = match ranges {
+            None => vec![(None, None)],
+            Some(rs) => {
+                let mut v = Vec::with_capacity(rs.len());
+                for r in rs {
+                    if let Some(iv) = interval(&types, r, ctx)? {
+                        v.push(iv);
+                    }
+                }
+                merge(v)
+            }
+        };
+        Ok(Open { source, space, intervals, next: 0, cur: None })
+    }
+
+    fn decode(&self, payload: &[u8], key: &[u8]) -> Result<Row, ExecError> {
+        let r = RowRef::new(payload)?;
+        let n = self.table.columns.len();
+        let mut row = Vec::with_capacity(n + usize::from(self.with_rowkey));
+        for i in 0..n {
+            row.push(if i < r.len() { r.get(i)? } else { Value::Null });
+        }
+        if self.with_rowkey {
+            row.push(Value::bytes(key));
+        }
+        Ok(row)
+    }
+}
+
+impl Operator for ScanOp {
+    fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
+        if self.done {
+            return Ok(None);
+        }
+        if self.open.is_none() {
+            let o = self.open(ctx)?;
+            self.open = Some(o);
+        }
+        loop {
+            let Some(o) = self.open.as_mut() else { return Ok(None) };
+            if o.cur.is_none() {
+                let Some(iv) = o.intervals.get(o.next) else {
+                    self.done = true;
+                    return Ok(None);
+                };
+                o.next += 1;
+                let lo = match &iv.0 {
+                    Some(k) => Bound::Included(k.as_slice()),
+                    None => Bound::Unbounded,
+                };
+                let hi = match &iv.1 {
+                    Some(k) => Bound::Excluded(k.as_slice()),
+                    None => Bound::Unbounded,
+                };
+                o.cur = Some(ctx.txn.scan(o.space, lo, hi)?);
+            }
+            let Some(cur) = o.cur.as_mut() else { continue };
+            if !cur.next_batch(&mut self.batch, BATCH)? {
+                o.cur = None;
+                continue;
+            }
+            let is_index = matches!(o.source, Source::Index(_));
+            let table_space = self.table.space;
+            let mut out = Vec::with_capacity(self.batch.len());
+            for i in 0..self.batch.len() {
+                let (k, v) = (self.batch.key(i), self.batch.value(i));
+                let row = if is_index {
+                    match ctx.txn.get(table_space, v)? {
+                        Some(payload) => self.decode(&payload, v)?,
+                        None => continue,
+                    }
+                } else {
+                    self.decode(v, k)?
+                };
+                ctx.rows_examined += 1;
+                if let Some(f) = &self.filter {
+                    if !eval_pred(f, &row, ctx)? {
+                        continue;
+                    }
+                }
+                out.push(row);
+            }
+            if !out.is_empty() {
+                return Ok(Some(out));
+            }
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Rows of the built-in tables: SHOW statements and information_schema.
+//!
+//! Invariants:
+//! 1. Every row has exactly the columns `bind::ddl::system_columns` names
+//!    for its table (information_schema variants have their own layouts).
+//! 2. Definitions come from the statement's snapshot, like any read.
+
+use mizzle_dictionary::{Relation, TableDef};
+use mizzle_sql::plan::SystemTable;
+use mizzle_types::{SqlType, Value};
+
+use crate::build::Row;
+use crate::ctx::Ctx;
+use crate::error::ExecError;
+
+fn t(s: &str) -> Value {
+    Value::text(s)
+}
+
+fn opt(s: Option<&str>) -> Value {
+    match s {
+        Some(x) => Value::text(x),
+        None => Value::Null,
+    }
+}
+
+/// `SHOW CREATE TABLE` text.
+pub fn create_table_sql(tb: &TableDef) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for c in &tb.columns {
+        let mut l = format!("  `{}` {}", c.name, c.ty);
+        if !c.nullable {
+            l.push_str(" NOT NULL");
+        }
+        if let Some(d) = &c.default {
+            l.push_str(&format!(" DEFAULT {d}"));
+        } else if c.nullable && !matches!(c.ty, SqlType::Text(_) | SqlType::Blob(_)) {
+            l.push_str(" DEFAULT NULL");
+        }
+        if c.auto_increment {
+            l.push_str(" AUTO_INCREMENT");
+        }
+        if !c.comment.is_empty() {
+            l.push_str(&format!(" COMMENT '{}'", c.comment.replace('\'', "''")));
+        }
+        lines.push(l);
+    }
+    let cols = |v: &[usize]| v.iter().map(|&i| format!("`{}`", tb.columns[i].name)).collect::<Vec<_>>().join(",");
+    if !tb.primary_key.is_empty() {
+        lines.push(format!("  PRIMARY KEY ({})", cols(&tb.primary_key)));
+    }
+    for ix in &tb.indexes {
+        let kind = if ix.unique { "UNIQUE KEY" } else { "KEY" };
+        lines.push(format!("  {kind} `{}` ({})", ix.name, cols(&ix.columns)));
+    }
+    for ck in &tb.checks {
+        lines.push(format!("  CONSTRAINT `{}` CHECK ({})", ck.name, ck.expr));
+    }
+    let mut s = format!("CREATE TABLE `{}` (\n{}\n) ENGINE={} DEFAULT CHARSET=utf8mb4", tb.name, lines.join(",\n"), tb.engine);
+    if !tb.comment.is_empty() {
+        s.push_str(&format!(" COMMENT='{}'", tb.comment.replace('\'', "''")));
+    }
+    s
+}
+
+fn key_of(tb: &TableDef, col: usize) -> &'static str {
+    if tb.primary_key.first() == Some(&col) {
+        return "PRI";
+    }
+    for ix in &tb.indexes {
+        if ix.columns.first() == Some(&col) {
+            return if ix.unique && ix.columns.len() == 1 { "UNI" } else { "MUL" };
+        }
+    }
+    ""
+}
+
+/// Computes the rows of a built-in table.
+pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
+    let dict = ctx.dict;
+    let txn = ctx.txn;
+    Ok(match table {
+        SystemTable::Schemata => {
+            let mut v: Vec<Row> = vec![vec![t("information_schema")]];
+            for s in dict.list_schemas(txn)? {
+                v.push(vec![t(&s.name)]);
+            }
+            v
+        }
+        SystemTable::Tables { schema: Some(schema), full } => {
+            let mut out = Vec::new();
+            for r in dict.list_relations(txn, schema)? {
+                let kind = match &r {
+                    Relation::Table(_) => "BASE TABLE",
+                    Relation::View(_) => "VIEW",
+                };
+                let mut row = vec![t(r.name())];
+                if *full {
+                    row.push(t(kind));
+                }
+                out.push(row);
+            }
+            out
+        }
+        SystemTable::Tables { schema: None, .. } => {
+            let mut out = Vec::new();
+            for s in dict.list_schemas(txn)? {
+                for r in dict.list_relations(txn, &s.name)? {
+                    let kind = match &r {
+                        Relation::Table(_) => "BASE TABLE",
+                        Relation::View(_) => "VIEW",
+                    };
+                    out.push(vec![t(&s.name), t(r.name()), t(kind)]);
+                }
+            }
+            out
+        }
+        SystemTable::Columns { table: tb, full } => {
+            let mut out = Vec::new();
+            for (i, c) in tb.columns.iter().enumerate() {
+                let mut row = vec![
+                    t(&c.name),
+                    t(&c.ty.to_string()),
+                    t(if c.nullable { "YES" } else { "NO" }),
+                    t(key_of(tb, i)),
+                    opt(c.default.as_deref().map(|d| d.trim_matches('\''))),
+                    t(if c.auto_increment { "auto_increment" } else { "" }),
+                ];
+                if *full {
+                    row.push(t(&c.comment));
+                }
+                out.push(row);
+            }
+            out
+        }
+        SystemTable::Indexes { table: tb } => {
+            let mut out = Vec::new();
+            let name = tb.name.clone();
+            for (seq, &c) in tb.primary_key.iter().enumerate() {
+                out.push(vec![
+                    t(&name),
+                    Value::Int(0),
+                    t("PRIMARY"),
+                    Value::Int(seq as i64 + 1),
+                    t(&tb.columns[c].name),
+                    t(""),
+                    t("BTREE"),
+                ]);
+            }
+            for ix in &tb.indexes {
+                for (seq, &c) in ix.columns.iter().enumerate() {
+                    out.push(vec![
+                        t(&name),
+                        Value::Int(!ix.unique as i64),
+                        t(&ix.name),
+                        Value::Int(seq as i64 + 1),
+                        t(&tb.columns[c].name),
+                        t(if tb.columns[c].nullable { "YES" } else { "" }),
+                        t("BTREE"),
+                    ]);
+                }
+            }
+            out
+        }
+        SystemTable::CreateTable { table: tb } => vec![vec![t(&tb.name), t(&create_table_sql(tb))]],
+        SystemTable::CreateView { view } => {
+            let cols = if view.columns.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", view.columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(","))
+            };
+            vec![vec![
+                t(&view.name),
+                t(&format!("CREATE VIEW `{}`{} AS {}", view.name, cols, view.sql)),
+                t("utf8mb4"),
+                t("utf8mb4_bin"),
+            ]]
+        }
+        SystemTable::Variables => ctx.system.variables().into_iter().map(|(k, v)| vec![t(&k), t(&v)]).collect(),
+        SystemTable::Status => ctx.system.status().into_iter().map(|(k, v)| vec![t(&k), t(&v)]).collect(),
+        SystemTable::Warnings => ctx
+            .system
+            .previous_warnings()
+            .into_iter()
+            .map(|w| vec![t("Warning"), Value::Int(w.code.number() as i64), t(&w.message)])
+            .collect(),
+        SystemTable::Engines => ctx
+            .system
+            .engines()
+            .into_iter()
+            .map(|(name, comment, default)| {
+                vec![t(&name), t(if default { "DEFAULT" } else { "YES" }), t(&comment), t("YES"), t("NO"), t("YES")]
+            })
+            .collect(),
+        SystemTable::Plugins => ctx
+            .system
+            .plugins()
+            .into_iter()
+            .map(|(name, kind, lib)| vec![t(&name), t("ACTIVE"), t(&kind), if lib.is_empty() { Value::Null } else { t(&lib) }, t("Apache-2.0")])
+            .collect(),
+        SystemTable::ProcessList => vec![vec![
+            Value::UInt(ctx.session.connection_id),
+            t(&ctx.session.user),
+            t("localhost"),
+            opt(ctx.session.database.as_deref()),
+            t("Query"),
+            Value::Int(0),
+            t("executing"),
+            t("SHOW PROCESSLIST"),
+        ]],
+        SystemTable::Collations => vec![
+            vec![t("utf8mb4_bin"), t("utf8mb4"), Value::Int(46), t("Yes"), t("Yes"), Value::Int(1), t("PAD SPACE")],
+        ],
+        SystemTable::Charsets => vec![vec![t("utf8mb4"), t("UTF-8 Unicode"), t("utf8mb4_bin"), Value::Int(4)]],
+    })
+}

@@ -1,0 +1,880 @@
+//! Binding DDL, SHOW, SET, USE and transaction control.
+//!
+//! Invariants:
+//! 1. DDL binding only validates shape (types, names, duplicate columns and
+//!    keys); existence checks against the dictionary happen when the
+//!    statement executes, inside its transaction.
+//! 2. Character sets other than UTF-8 flavours are accepted only where data
+//!    converts losslessly (declarations of `latin1`/`ascii` tables store
+//!    UTF-8); unknown ones are rejected.
+
+use mizzle_dictionary::Relation;
+use mizzle_txn::IsolationLevel;
+use mizzle_types::{SqlType, Value};
+use sqlparser::ast::{
+    self, AlterColumnOperation, AlterTableOperation, ColumnOption, ContextModifier, MySQLColumnPosition, ObjectType,
+    RenameTableNameKind, ShowStatementFilter, ShowStatementFilterPosition, Statement, TableConstraint,
+    TransactionAccessMode, TransactionIsolationLevel, TransactionMode,
+};
+
+use super::expr::ExprCtx;
+use super::{norm, Binder};
+use crate::error::BindError;
+use crate::expr::{CmpOp, Expr};
+use crate::plan::{
+    AlterOp, BoundStatement, ColumnPosition, ColumnSpec, Ddl, IndexSpec, OutCol, Plan, SessionStmt, SystemTable,
+    TableSpec, TxnStmt, VarScope,
+};
+use crate::typing::sql_type;
+
+const KNOWN_CHARSETS: &[&str] = &["utf8", "utf8mb3", "utf8mb4", "ascii", "latin1", "binary"];
+
+fn check_charset(name: &str) -> Result<(), BindError> {
+    let n = norm(name.trim_matches(|c| c == '\'' || c == '"' || c == '`'));
+    if KNOWN_CHARSETS.contains(&n.as_str()) || n == "default" {
+        Ok(())
+    } else {
+        Err(BindError::NotSupported(format!("character set '{name}' (mizzle stores text as UTF-8)")))
+    }
+}
+
+fn isolation(l: &TransactionIsolationLevel) -> Result<IsolationLevel, BindError> {
+    Ok(match l {
+        TransactionIsolationLevel::ReadUncommitted | TransactionIsolationLevel::ReadCommitted => {
+            IsolationLevel::ReadCommitted
+        }
+        TransactionIsolationLevel::RepeatableRead => IsolationLevel::RepeatableRead,
+        TransactionIsolationLevel::Serializable => IsolationLevel::Serializable,
+        other => return Err(BindError::NotSupported(format!("isolation level {other}"))),
+    })
+}
+
+fn modes(ms: &[TransactionMode]) -> Result<(Option<IsolationLevel>, Option<bool>), BindError> {
+    let mut iso = None;
+    let mut ro = None;
+    for m in ms {
+        match m {
+            TransactionMode::IsolationLevel(l) => iso = Some(isolation(l)?),
+            TransactionMode::AccessMode(TransactionAccessMode::ReadOnly) => ro = Some(true),
+            TransactionMode::AccessMode(TransactionAccessMode::ReadWrite) => ro = Some(false),
+        }
+    }
+    Ok((iso, ro))
+}
+
+pub(crate) fn col(name: &str, ty: SqlType) -> OutCol {
+    OutCol { name: name.to_string(), table: None, origin: None, ty, nullable: true, hidden: false }
+}
+
+fn text(name: &str) -> OutCol {
+    col(name, SqlType::Varchar(256))
+}
+
+/// The output columns of each built-in table.
+pub fn system_columns(t: &SystemTable) -> Vec<OutCol> {
+    match t {
+        SystemTable::Schemata => vec![text("Database")],
+        SystemTable::Tables { schema, full } => {
+            let mut v = vec![text(&format!("Tables_in_{}", schema.clone().unwrap_or_default()))];
+            if *full {
+                v.push(text("Table_type"));
+            }
+            v
+        }
+        SystemTable::Columns { full, .. } => {
+            let mut v = vec![text("Field"), text("Type"), text("Null"), text("Key"), text("Default"), text("Extra")];
+            if *full {
+                v.push(text("Comment"));
+            }
+            v
+        }
+        SystemTable::Indexes { .. } => vec![
+            text("Table"),
+            col("Non_unique", SqlType::BIGINT),
+            text("Key_name"),
+            col("Seq_in_index", SqlType::BIGINT),
+            text("Column_name"),
+            text("Null"),
+            text("Index_type"),
+        ],
+        SystemTable::CreateTable { .. } => vec![text("Table"), col("Create Table", SqlType::LONGTEXT)],
+        SystemTable::CreateView { .. } => {
+            vec![text("View"), col("Create View", SqlType::LONGTEXT), text("character_set_client"), text("collation_connection")]
+        }
+        SystemTable::Variables | SystemTable::Status => vec![text("Variable_name"), text("Value")],
+        SystemTable::Warnings => vec![text("Level"), col("Code", SqlType::BIGINT), text("Message")],
+        SystemTable::Engines => {
+            vec![text("Engine"), text("Support"), text("Comment"), text("Transactions"), text("XA"), text("Savepoints")]
+        }
+        SystemTable::Plugins => vec![text("Name"), text("Status"), text("Type"), text("Library"), text("License")],
+        SystemTable::ProcessList => vec![
+            col("Id", SqlType::UBIGINT),
+            text("User"),
+            text("Host"),
+            text("db"),
+            text("Command"),
+            col("Time", SqlType::BIGINT),
+            text("State"),
+            text("Info"),
+        ],
+        SystemTable::Collations => vec![
+            text("Collation"),
+            text("Charset"),
+            col("Id", SqlType::BIGINT),
+            text("Default"),
+            text("Compiled"),
+            col("Sortlen", SqlType::BIGINT),
+            text("Pad_attribute"),
+        ],
+        SystemTable::Charsets => vec![text("Charset"), text("Description"), text("Default collation"), col("Maxlen", SqlType::BIGINT)],
+    }
+}
+
+fn system(t: SystemTable) -> Plan {
+    let cols = system_columns(&t);
+    Plan::System { table: t, cols }
+}
+
+impl<'a> Binder<'a> {
+    /// `information_schema.<name>` as a plan.
+    pub(crate) fn information_schema(&mut self, name: &str, alias: &str) -> Result<(Plan, Vec<OutCol>), BindError> {
+        let (table, cols): (SystemTable, Vec<OutCol>) = match norm(name).as_str() {
+            "schemata" => (SystemTable::Schemata, vec![text("SCHEMA_NAME")]),
+            "tables" => (SystemTable::Tables { schema: None, full: true }, vec![text("TABLE_SCHEMA"), text("TABLE_NAME"), text("TABLE_TYPE")]),
+            other => return Err(BindError::NoSuchTable { schema: "information_schema".into(), name: other.to_string() }),
+        };
+        let cols: Vec<OutCol> = cols.into_iter().map(|c| OutCol { table: Some(alias.to_string()), ..c }).collect();
+        Ok((Plan::System { table, cols: cols.clone() }, cols))
+    }
+
+    fn like_filter(&mut self, plan: Plan, filter: Option<&ShowStatementFilter>) -> Result<Plan, BindError> {
+        match filter {
+            None => Ok(plan),
+            Some(ShowStatementFilter::Like(p)) | Some(ShowStatementFilter::ILike(p)) => {
+                let c = plan.columns();
+                let ty = c.first().map(|c| c.ty).unwrap_or(SqlType::LONGTEXT);
+                Ok(Plan::Filter {
+                    input: Box::new(plan),
+                    pred: Expr::Like {
+                        arg: Box::new(Expr::Column { index: 0, ty }),
+                        pattern: Box::new(Expr::lit(Value::text(p))),
+                        escape: '\\',
+                        negated: false,
+                    },
+                })
+            }
+            Some(ShowStatementFilter::Where(w)) => {
+                let cols = plan.columns();
+                let pred = self.bind_scalar(w, &cols, ExprCtx::plain("where clause"))?;
+                Ok(Plan::Filter { input: Box::new(plan), pred })
+            }
+            Some(other) => Err(BindError::NotSupported(format!("SHOW filter {other}"))),
+        }
+    }
+
+    fn show_filter(opts: &ast::ShowStatementOptions) -> Option<&ShowStatementFilter> {
+        match &opts.filter_position {
+            Some(ShowStatementFilterPosition::Suffix(f)) | Some(ShowStatementFilterPosition::Infix(f)) => Some(f),
+            None => None,
+        }
+    }
+
+    fn show_table(&self, name: &ast::ObjectName) -> Result<std::sync::Arc<mizzle_dictionary::TableDef>, BindError> {
+        let (schema, t) = self.object_name(name)?;
+        match self.require_relation(&schema, &t)? {
+            Relation::Table(t) => Ok(t),
+            Relation::View(_) => Err(BindError::WrongObject { schema, name: t, kind: "BASE TABLE" }),
+        }
+    }
+
+    /// Every statement other than queries and DML.
+    pub(crate) fn bind_other(&mut self, stmt: &Statement) -> Result<BoundStatement, BindError> {
+        Ok(match stmt {
+            Statement::CreateTable(ct) => self.bind_create_table(ct)?,
+            Statement::CreateIndex(ci) => {
+                let (schema, table) = self.object_name(&ci.table_name)?;
+                let name = ci.name.as_ref().map(|n| n.to_string().trim_matches('`').to_string());
+                let columns = index_columns(&ci.columns)?;
+                BoundStatement::Ddl(Box::new(Ddl::CreateIndex {
+                    schema,
+                    table,
+                    spec: IndexSpec { name, columns, unique: ci.unique, primary: false },
+                    if_not_exists: ci.if_not_exists,
+                }))
+            }
+            Statement::CreateView(cv) => {
+                if cv.materialized {
+                    return Err(BindError::NotSupported("materialized views".into()));
+                }
+                let (schema, name) = self.object_name(&cv.name)?;
+                // Validate now: the definition must bind.
+                let (_, cols) = self.bind_query(&cv.query)?;
+                let columns: Vec<String> = cv.columns.iter().map(|c| c.name.value.clone()).collect();
+                if !columns.is_empty() && columns.len() != cols.len() {
+                    return Err(BindError::WrongArguments("CREATE VIEW (column list and query differ in width)".into()));
+                }
+                let names: Vec<String> = if columns.is_empty() { cols.iter().map(|c| norm(&c.name)).collect() } else { columns.iter().map(|c| norm(c)).collect() };
+                for (i, n) in names.iter().enumerate() {
+                    if names[..i].contains(n) {
+                        return Err(BindError::DuplicateColumn(n.clone()));
+                    }
+                }
+                BoundStatement::Ddl(Box::new(Ddl::CreateView {
+                    schema,
+                    name,
+                    sql: cv.query.to_string(),
+                    columns,
+                    or_replace: cv.or_replace || cv.or_alter,
+                    if_not_exists: cv.if_not_exists,
+                }))
+            }
+            Statement::Drop { object_type, if_exists, names, table, .. } => match object_type {
+                ObjectType::Table => BoundStatement::Ddl(Box::new(Ddl::DropTables {
+                    names: names.iter().map(|n| self.object_name(n)).collect::<Result<_, _>>()?,
+                    if_exists: *if_exists,
+                })),
+                ObjectType::View => BoundStatement::Ddl(Box::new(Ddl::DropViews {
+                    names: names.iter().map(|n| self.object_name(n)).collect::<Result<_, _>>()?,
+                    if_exists: *if_exists,
+                })),
+                ObjectType::Index => {
+                    let t = table.as_ref().ok_or_else(|| BindError::Syntax("DROP INDEX needs ON <table>".into()))?;
+                    let (schema, tname) = self.object_name(t)?;
+                    let [n] = names.as_slice() else {
+                        return Err(BindError::Syntax("DROP INDEX drops one index".into()));
+                    };
+                    BoundStatement::Ddl(Box::new(Ddl::DropIndex {
+                        schema,
+                        table: tname,
+                        name: n.to_string().trim_matches('`').to_string(),
+                        if_exists: *if_exists,
+                    }))
+                }
+                ObjectType::Schema | ObjectType::Database => {
+                    let [n] = names.as_slice() else {
+                        return Err(BindError::Syntax("DROP DATABASE drops one database".into()));
+                    };
+                    BoundStatement::Ddl(Box::new(Ddl::DropSchema {
+                        name: n.to_string().trim_matches('`').to_string(),
+                        if_exists: *if_exists,
+                    }))
+                }
+                other => return Err(BindError::NotSupported(format!("DROP {other}"))),
+            },
+            Statement::CreateDatabase { db_name, if_not_exists, .. } => BoundStatement::Ddl(Box::new(Ddl::CreateSchema {
+                name: db_name.to_string().trim_matches('`').to_string(),
+                if_not_exists: *if_not_exists,
+            })),
+            Statement::CreateSchema { schema_name, if_not_exists, .. } => BoundStatement::Ddl(Box::new(Ddl::CreateSchema {
+                name: schema_name.to_string().trim_matches('`').to_string(),
+                if_not_exists: *if_not_exists,
+            })),
+            Statement::AlterTable(at) => self.bind_alter(at)?,
+            Statement::RenameTable(pairs) => {
+                let mut out = Vec::new();
+                for p in pairs {
+                    out.push((self.object_name(&p.old_name)?, self.object_name(&p.new_name)?));
+                }
+                BoundStatement::Ddl(Box::new(Ddl::RenameTables { pairs: out }))
+            }
+            Statement::Truncate(t) => {
+                let [target] = t.table_names.as_slice() else {
+                    return Err(BindError::NotSupported("TRUNCATE of several tables".into()));
+                };
+                let (schema, name) = self.object_name(&target.name)?;
+                BoundStatement::Ddl(Box::new(Ddl::Truncate { schema, name }))
+            }
+            Statement::Use(u) => {
+                let n = match u {
+                    ast::Use::Object(n) | ast::Use::Database(n) | ast::Use::Schema(n) => n,
+                    _ => return Err(BindError::NotSupported("this form of USE".into())),
+                };
+                let name = n.to_string().trim_matches('`').to_string();
+                if !self.cat.schema_exists(&name)? {
+                    return Err(BindError::UnknownDatabase(name));
+                }
+                BoundStatement::Session(SessionStmt::Use(name))
+            }
+            Statement::StartTransaction { modes: ms, .. } => {
+                let (iso, ro) = modes(ms)?;
+                BoundStatement::Txn(TxnStmt::Begin { isolation: iso, read_only: ro, consistent_snapshot: false })
+            }
+            Statement::Commit { .. } => BoundStatement::Txn(TxnStmt::Commit),
+            Statement::Rollback { savepoint: Some(s), .. } => BoundStatement::Txn(TxnStmt::RollbackTo(s.value.clone())),
+            Statement::Rollback { savepoint: None, .. } => BoundStatement::Txn(TxnStmt::Rollback),
+            Statement::Savepoint { name } => BoundStatement::Txn(TxnStmt::Savepoint(name.value.clone())),
+            Statement::ReleaseSavepoint { name } => BoundStatement::Txn(TxnStmt::Release(name.value.clone())),
+            Statement::Set(s) => self.bind_set(s)?,
+            Statement::ShowDatabases { show_options, .. } => {
+                let f = Self::show_filter(show_options).cloned();
+                BoundStatement::Query(Box::new(self.like_filter(system(SystemTable::Schemata), f.as_ref())?))
+            }
+            Statement::ShowTables { full, show_options, .. } => {
+                let schema = match &show_options.show_in {
+                    Some(si) => match &si.parent_name {
+                        Some(n) => n.to_string().trim_matches('`').to_string(),
+                        None => self.default_schema()?,
+                    },
+                    None => self.default_schema()?,
+                };
+                if !self.cat.schema_exists(&schema)? {
+                    return Err(BindError::UnknownDatabase(schema));
+                }
+                let f = Self::show_filter(show_options).cloned();
+                let p = system(SystemTable::Tables { schema: Some(schema), full: *full });
+                BoundStatement::Query(Box::new(self.like_filter(p, f.as_ref())?))
+            }
+            Statement::ShowColumns { full, show_options, .. } => {
+                let name = show_options
+                    .show_in
+                    .as_ref()
+                    .and_then(|si| si.parent_name.clone())
+                    .ok_or_else(|| BindError::Syntax("SHOW COLUMNS needs FROM <table>".into()))?;
+                let t = self.show_table(&name)?;
+                let f = Self::show_filter(show_options).cloned();
+                BoundStatement::Query(Box::new(self.like_filter(system(SystemTable::Columns { table: t, full: *full }), f.as_ref())?))
+            }
+            Statement::ExplainTable { table_name, .. } => {
+                let t = self.show_table(table_name)?;
+                BoundStatement::Query(Box::new(system(SystemTable::Columns { table: t, full: false })))
+            }
+            Statement::ShowCreate { obj_type, obj_name } => {
+                let (schema, name) = self.object_name(obj_name)?;
+                let rel = self.require_relation(&schema, &name)?;
+                match (obj_type, rel) {
+                    (ast::ShowCreateObject::Table, Relation::Table(t)) => {
+                        BoundStatement::Query(Box::new(system(SystemTable::CreateTable { table: t })))
+                    }
+                    (ast::ShowCreateObject::Table | ast::ShowCreateObject::View, Relation::View(v)) => {
+                        BoundStatement::Query(Box::new(system(SystemTable::CreateView { view: v })))
+                    }
+                    (ast::ShowCreateObject::View, Relation::Table(_)) => {
+                        return Err(BindError::WrongObject { schema, name, kind: "VIEW" })
+                    }
+                    (other, _) => return Err(BindError::NotSupported(format!("SHOW CREATE {other}"))),
+                }
+            }
+            Statement::ShowVariables { filter, .. } => {
+                BoundStatement::Query(Box::new(self.like_filter(system(SystemTable::Variables), filter.as_ref())?))
+            }
+            Statement::ShowStatus { filter, .. } => {
+                BoundStatement::Query(Box::new(self.like_filter(system(SystemTable::Status), filter.as_ref())?))
+            }
+            Statement::ShowCollation { filter } => {
+                BoundStatement::Query(Box::new(self.like_filter(system(SystemTable::Collations), filter.as_ref())?))
+            }
+            Statement::ShowCharset(_) => BoundStatement::Query(Box::new(system(SystemTable::Charsets))),
+            Statement::ShowVariable { variable } => self.bind_show_words(variable)?,
+            Statement::LockTables { .. } | Statement::UnlockTables => BoundStatement::NoOp,
+            Statement::Flush { .. } | Statement::Analyze(_) => BoundStatement::NoOp,
+            Statement::Execute { name, using, parameters, .. } => {
+                let name = name.as_ref().map(|n| n.to_string()).ok_or_else(|| BindError::Syntax("EXECUTE needs a name".into()))?;
+                if !parameters.is_empty() {
+                    return Err(BindError::Syntax("EXECUTE takes parameters with USING @var".into()));
+                }
+                let mut vars = Vec::new();
+                for u in using {
+                    match &u.expr {
+                        ast::Expr::Identifier(i) if i.value.starts_with('@') && !i.value.starts_with("@@") => {
+                            vars.push(i.value.trim_start_matches('@').to_string())
+                        }
+                        other => return Err(BindError::Syntax(format!("EXECUTE ... USING takes user variables, not {other}"))),
+                    }
+                }
+                BoundStatement::Session(SessionStmt::Execute { name, using: vars })
+            }
+            Statement::Deallocate { name, .. } => BoundStatement::Session(SessionStmt::Deallocate(name.value.clone())),
+            other => {
+                let s = other.to_string();
+                let head: String = s.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+                return Err(BindError::NotSupported(head));
+            }
+        })
+    }
+
+    fn bind_show_words(&mut self, words: &[ast::Ident]) -> Result<BoundStatement, BindError> {
+        let w: Vec<String> = words.iter().map(|i| norm(&i.value)).collect();
+        let ws: Vec<&str> = w.iter().map(|s| s.as_str()).collect();
+        let q = |t: SystemTable| Ok(BoundStatement::Query(Box::new(system(t))));
+        match ws.as_slice() {
+            ["warnings"] | ["errors"] => q(SystemTable::Warnings),
+            ["engines"] | ["storage", "engines"] => q(SystemTable::Engines),
+            ["plugins"] => q(SystemTable::Plugins),
+            ["processlist"] | ["full", "processlist"] => q(SystemTable::ProcessList),
+            [kw, from, rest @ ..] if matches!(*kw, "index" | "indexes" | "keys") && matches!(*from, "from" | "in") => {
+                let tname = words.get(2).map(|i| i.value.clone()).unwrap_or_default();
+                let schema = match rest {
+                    [_, f2, _] if matches!(*f2, "from" | "in") => words.get(4).map(|i| i.value.clone()).unwrap_or_default(),
+                    [_] => self.default_schema()?,
+                    _ => return Err(BindError::Syntax("SHOW INDEX FROM <table> [FROM <db>]".into())),
+                };
+                let name = ast::ObjectName::from(vec![ast::Ident::new(schema), ast::Ident::new(tname)]);
+                let t = self.show_table(&name)?;
+                q(SystemTable::Indexes { table: t })
+            }
+            _ => Err(BindError::NotSupported(format!("SHOW {}", ws.join(" ")))),
+        }
+    }
+
+    fn bind_set(&mut self, s: &ast::Set) -> Result<BoundStatement, BindError> {
+        let mut sys = Vec::new();
+        let mut user = Vec::new();
+        let mut one = |b: &mut Binder<'_>, scope: Option<&ContextModifier>, name: &ast::ObjectName, value: &ast::Expr| -> Result<(), BindError> {
+            let parts: Vec<String> = name.0.iter().map(|p| p.to_string()).collect();
+            let mut sc = match scope {
+                Some(ContextModifier::Global) => VarScope::Global,
+                _ => VarScope::Session,
+            };
+            let mut vname = parts.last().cloned().unwrap_or_default();
+            if parts.len() == 2 {
+                match norm(&parts[0]).as_str() {
+                    "@@global" | "global" => sc = VarScope::Global,
+                    "@@session" | "@@local" | "session" | "local" => {}
+                    other => return Err(BindError::UnknownSystemVariable(format!("{other}.{vname}"))),
+                }
+            }
+            let e = match value {
+                // SET x = ON / OFF / a bare word: MySQL treats it as a string.
+                ast::Expr::Identifier(i) if i.quote_style.is_none() && !i.value.starts_with('@') => Expr::lit(Value::text(&i.value)),
+                v => b.bind_scalar(v, &[], ExprCtx::plain("SET"))?,
+            };
+            if parts.len() == 1 && vname.starts_with('@') && !vname.starts_with("@@") {
+                user.push((vname.trim_start_matches('@').to_string(), e));
+                return Ok(());
+            }
+            if let Some(stripped) = vname.strip_prefix("@@") {
+                vname = stripped.to_string();
+            }
+            sys.push((sc, norm(&vname), e));
+            Ok(())
+        };
+        match s {
+            ast::Set::SingleAssignment { scope, variable, values, .. } => {
+                let [v] = values.as_slice() else {
+                    return Err(BindError::Syntax("SET takes one value per variable".into()));
+                };
+                one(self, scope.as_ref(), variable, v)?;
+            }
+            ast::Set::MultipleAssignments { assignments } => {
+                for a in assignments {
+                    one(self, a.scope.as_ref(), &a.name, &a.value)?;
+                }
+            }
+            ast::Set::SetTransaction { modes: ms, session, .. } => {
+                let (iso, ro) = modes(ms)?;
+                let scope = if *session { VarScope::Session } else { VarScope::NextTransaction };
+                return Ok(BoundStatement::Session(SessionStmt::SetTransaction { scope, isolation: iso, read_only: ro }));
+            }
+            ast::Set::SetNames { charset_name, .. } => {
+                check_charset(&charset_name.value)?;
+                return Ok(BoundStatement::Session(SessionStmt::SetNames(charset_name.value.clone())));
+            }
+            ast::Set::SetNamesDefault {} => return Ok(BoundStatement::Session(SessionStmt::SetNames("utf8mb4".into()))),
+            ast::Set::SetTimeZone { value, .. } => {
+                let e = self.bind_scalar(value, &[], ExprCtx::plain("SET"))?;
+                sys.push((VarScope::Session, "time_zone".into(), e));
+            }
+            other => return Err(BindError::NotSupported(format!("{other}"))),
+        }
+        if !user.is_empty() && sys.is_empty() {
+            return Ok(BoundStatement::Session(SessionStmt::SetUser(user)));
+        }
+        if !user.is_empty() {
+            return Err(BindError::NotSupported("mixing user and system variables in one SET".into()));
+        }
+        Ok(BoundStatement::Session(SessionStmt::Set(sys)))
+    }
+
+    fn column_spec(&mut self, c: &ast::ColumnDef) -> Result<(ColumnSpec, Vec<(Option<String>, String)>), BindError> {
+        let ty = sql_type(&c.data_type)?;
+        let mut spec = ColumnSpec {
+            name: c.name.value.clone(),
+            ty,
+            nullable: true,
+            default: None,
+            auto_increment: false,
+            primary_key: false,
+            unique: false,
+            comment: String::new(),
+        };
+        let mut checks = Vec::new();
+        let mut explicit_null = false;
+        for o in &c.options {
+            self.apply_column_option(&mut spec, &o.option, o.name.as_ref().map(|n| n.value.clone()), &mut checks, &mut explicit_null)?;
+        }
+        if spec.primary_key {
+            spec.nullable = false;
+        }
+        // TIMESTAMP columns have no implicit default in MySQL 8 (explicit_defaults_for_timestamp).
+        self.check_default(&spec)?;
+        Ok((spec, checks))
+    }
+
+    fn apply_column_option(
+        &mut self,
+        spec: &mut ColumnSpec,
+        o: &ColumnOption,
+        cname: Option<String>,
+        checks: &mut Vec<(Option<String>, String)>,
+        explicit_null: &mut bool,
+    ) -> Result<(), BindError> {
+        match o {
+            ColumnOption::Null => {
+                spec.nullable = true;
+                *explicit_null = true;
+            }
+            ColumnOption::NotNull => spec.nullable = false,
+            ColumnOption::Default(e) => spec.default = Some(e.to_string()),
+            ColumnOption::PrimaryKey(_) => spec.primary_key = true,
+            ColumnOption::Unique(_) => spec.unique = true,
+            ColumnOption::Check(c) => checks.push((cname.or(c.name.as_ref().map(|n| n.value.clone())), c.expr.to_string())),
+            ColumnOption::Comment(s) => spec.comment = s.clone(),
+            ColumnOption::CharacterSet(cs) => check_charset(&cs.to_string())?,
+            ColumnOption::Collation(_) => {}
+            ColumnOption::DialectSpecific(toks) => {
+                let t: Vec<String> = toks.iter().map(|t| norm(&t.to_string())).collect();
+                if t.iter().any(|x| x == "auto_increment" || x == "autoincrement") {
+                    spec.auto_increment = true;
+                } else {
+                    return Err(BindError::NotSupported(format!("column option {}", t.join(" "))));
+                }
+            }
+            // ON UPDATE CURRENT_TIMESTAMP is accepted and not applied (documented).
+            ColumnOption::OnUpdate(_) => {}
+            ColumnOption::ForeignKey(_) => {}
+            ColumnOption::Invisible => return Err(BindError::NotSupported("INVISIBLE columns".into())),
+            other => return Err(BindError::NotSupported(format!("column option {other}"))),
+        }
+        Ok(())
+    }
+
+    fn check_default(&mut self, spec: &ColumnSpec) -> Result<(), BindError> {
+        let Some(d) = &spec.default else { return Ok(()) };
+        if matches!(spec.ty, SqlType::Text(_) | SqlType::Blob(_)) && !d.trim().starts_with('(') {
+            // MySQL 8 only allows expression defaults (in parentheses) on TEXT/BLOB.
+            if !d.eq_ignore_ascii_case("null") {
+                return Err(BindError::InvalidDefault(spec.name.clone()));
+            }
+        }
+        let e = super::dml::parse_expr(d)?;
+        let b = self.bind_scalar(&e, &[], ExprCtx::plain("default")).map_err(|_| BindError::InvalidDefault(spec.name.clone()))?;
+        if let Expr::Literal(v, _) = &b {
+            if v.is_null() && !spec.nullable {
+                return Err(BindError::InvalidDefault(spec.name.clone()));
+            }
+            if !v.is_null() {
+                mizzle_types::cast::assign(v, spec.ty, &mizzle_types::cast::Target { column: &spec.name, row: 1 })
+                    .map_err(|_| BindError::InvalidDefault(spec.name.clone()))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn bind_create_table(&mut self, ct: &ast::CreateTable) -> Result<BoundStatement, BindError> {
+        if ct.temporary {
+            return Err(BindError::NotSupported("TEMPORARY tables".into()));
+        }
+        if ct.like.is_some() || ct.clone.is_some() {
+            return Err(BindError::NotSupported("CREATE TABLE ... LIKE".into()));
+        }
+        let (schema, name) = self.object_name(&ct.name)?;
+        let mut spec = TableSpec {
+            schema,
+            name,
+            columns: Vec::new(),
+            indexes: Vec::new(),
+            checks: Vec::new(),
+            auto_increment_start: None,
+            engine: None,
+            comment: String::new(),
+        };
+        for c in &ct.columns {
+            let (cs, checks) = self.column_spec(c)?;
+            if spec.columns.iter().any(|x: &ColumnSpec| norm(&x.name) == norm(&cs.name)) {
+                return Err(BindError::DuplicateColumn(cs.name));
+            }
+            spec.checks.extend(checks);
+            spec.columns.push(cs);
+        }
+        for k in &ct.constraints {
+            match k {
+                TableConstraint::PrimaryKey(pk) => spec.indexes.push(IndexSpec {
+                    name: Some("PRIMARY".into()),
+                    columns: index_columns(&pk.columns)?,
+                    unique: true,
+                    primary: true,
+                }),
+                TableConstraint::Unique(u) => spec.indexes.push(IndexSpec {
+                    name: u.index_name.as_ref().or(u.name.as_ref()).map(|n| n.value.clone()),
+                    columns: index_columns(&u.columns)?,
+                    unique: true,
+                    primary: false,
+                }),
+                TableConstraint::Index(ix) => spec.indexes.push(IndexSpec {
+                    name: ix.name.as_ref().map(|n| n.value.clone()),
+                    columns: index_columns(&ix.columns)?,
+                    unique: false,
+                    primary: false,
+                }),
+                TableConstraint::Check(c) => spec.checks.push((c.name.as_ref().map(|n| n.value.clone()), c.expr.to_string())),
+                // Foreign keys are accepted and not enforced (documented).
+                TableConstraint::ForeignKey(_) => {}
+                other => return Err(BindError::NotSupported(format!("constraint {other}"))),
+            }
+        }
+        self.table_options(&ct.table_options, &mut spec)?;
+        if let Some(c) = &ct.comment {
+            spec.comment = match c {
+                ast::CommentDef::WithEq(s) | ast::CommentDef::WithoutEq(s) => s.clone(),
+            };
+        }
+        let as_select = match &ct.query {
+            Some(q) => {
+                let (plan, cols) = self.bind_query(q)?;
+                if spec.columns.is_empty() {
+                    for c in &cols {
+                        if spec.columns.iter().any(|x| norm(&x.name) == norm(&c.name)) {
+                            return Err(BindError::DuplicateColumn(c.name.clone()));
+                        }
+                        let ty = match c.ty {
+                            SqlType::Null => SqlType::Binary(0),
+                            t => t,
+                        };
+                        spec.columns.push(ColumnSpec {
+                            name: c.name.clone(),
+                            ty,
+                            nullable: true,
+                            default: None,
+                            auto_increment: false,
+                            primary_key: false,
+                            unique: false,
+                            comment: String::new(),
+                        });
+                    }
+                } else if spec.columns.len() != cols.len() {
+                    return Err(BindError::NotSupported("CREATE TABLE with both columns and SELECT of another width".into()));
+                }
+                Some(Box::new(plan))
+            }
+            None => None,
+        };
+        if spec.columns.is_empty() {
+            return Err(BindError::Syntax("A table must have at least 1 column".into()));
+        }
+        validate_keys(&spec)?;
+        Ok(BoundStatement::Ddl(Box::new(Ddl::CreateTable { spec, if_not_exists: ct.if_not_exists, as_select })))
+    }
+
+    fn table_options(&mut self, opts: &ast::CreateTableOptions, spec: &mut TableSpec) -> Result<(), BindError> {
+        let list = match opts {
+            ast::CreateTableOptions::None => return Ok(()),
+            ast::CreateTableOptions::With(l) | ast::CreateTableOptions::Options(l) | ast::CreateTableOptions::Plain(l) => l,
+            _ => return Ok(()),
+        };
+        for o in list {
+            match o {
+                ast::SqlOption::KeyValue { key, value } => {
+                    let k = norm(&key.to_string());
+                    let v = value.to_string();
+                    match k.as_str() {
+                        "engine" => spec.engine = Some(v.trim_matches('\'').to_string()),
+                        "default charset" | "charset" | "character set" | "default character set" => check_charset(&v)?,
+                        "collate" | "default collate" => {}
+                        "auto_increment" => {
+                            spec.auto_increment_start =
+                                Some(v.parse::<u64>().map_err(|_| BindError::Syntax(format!("AUTO_INCREMENT={v}")))?)
+                        }
+                        "comment" => spec.comment = v.trim_matches('\'').to_string(),
+                        "row_format" | "key_block_size" | "stats_persistent" | "pack_keys" | "checksum" | "delay_key_write"
+                        | "min_rows" | "max_rows" | "avg_row_length" => {}
+                        other => return Err(BindError::NotSupported(format!("table option {other}"))),
+                    }
+                }
+                ast::SqlOption::NamedParenthesizedList(l) => {
+                    let k = norm(&l.key.value);
+                    if k == "engine" {
+                        spec.engine = l.name.as_ref().map(|n| n.value.clone());
+                    } else {
+                        return Err(BindError::NotSupported(format!("table option {k}")));
+                    }
+                }
+                ast::SqlOption::Comment(c) => {
+                    spec.comment = match c {
+                        ast::CommentDef::WithEq(s) | ast::CommentDef::WithoutEq(s) => s.clone(),
+                    }
+                }
+                other => return Err(BindError::NotSupported(format!("table option {other}"))),
+            }
+        }
+        Ok(())
+    }
+
+    fn bind_alter(&mut self, at: &ast::AlterTable) -> Result<BoundStatement, BindError> {
+        let (schema, name) = self.object_name(&at.name)?;
+        let mut ops = Vec::new();
+        let pos = |p: &Option<MySQLColumnPosition>| match p {
+            None => ColumnPosition::Default,
+            Some(MySQLColumnPosition::First) => ColumnPosition::First,
+            Some(MySQLColumnPosition::After(c)) => ColumnPosition::After(c.value.clone()),
+        };
+        for op in &at.operations {
+            match op {
+                AlterTableOperation::AddColumn { column_def, column_position, .. } => {
+                    let (column, checks) = self.column_spec(column_def)?;
+                    ops.push(AlterOp::AddColumn { column, position: pos(column_position) });
+                    for (n, e) in checks {
+                        ops.push(AlterOp::AddCheck { name: n, expr: e });
+                    }
+                }
+                AlterTableOperation::DropColumn { column_names, if_exists, .. } => {
+                    for c in column_names {
+                        ops.push(AlterOp::DropColumn { name: c.value.clone(), if_exists: *if_exists });
+                    }
+                }
+                AlterTableOperation::ModifyColumn { col_name, data_type, options, column_position } => {
+                    let def = ast::ColumnDef {
+                        name: col_name.clone(),
+                        data_type: data_type.clone(),
+                        options: options.iter().map(|o| ast::ColumnOptionDef { name: None, option: o.clone() }).collect(),
+                    };
+                    let (column, _) = self.column_spec(&def)?;
+                    ops.push(AlterOp::ModifyColumn { old_name: col_name.value.clone(), column, position: pos(column_position) });
+                }
+                AlterTableOperation::ChangeColumn { old_name, new_name, data_type, options, column_position } => {
+                    let def = ast::ColumnDef {
+                        name: new_name.clone(),
+                        data_type: data_type.clone(),
+                        options: options.iter().map(|o| ast::ColumnOptionDef { name: None, option: o.clone() }).collect(),
+                    };
+                    let (column, _) = self.column_spec(&def)?;
+                    ops.push(AlterOp::ModifyColumn { old_name: old_name.value.clone(), column, position: pos(column_position) });
+                }
+                AlterTableOperation::RenameColumn { old_column_name, new_column_name } => ops.push(AlterOp::RenameColumn {
+                    old: old_column_name.value.clone(),
+                    new: new_column_name.value.clone(),
+                }),
+                AlterTableOperation::AlterColumn { column_name, op } => match op {
+                    AlterColumnOperation::SetDefault { value } => {
+                        ops.push(AlterOp::SetDefault { name: column_name.value.clone(), default: Some(value.to_string()) })
+                    }
+                    AlterColumnOperation::DropDefault => ops.push(AlterOp::SetDefault { name: column_name.value.clone(), default: None }),
+                    other => return Err(BindError::NotSupported(format!("ALTER COLUMN {other}"))),
+                },
+                AlterTableOperation::AddConstraint { constraint, .. } => match constraint {
+                    TableConstraint::PrimaryKey(pk) => ops.push(AlterOp::AddIndex(IndexSpec {
+                        name: Some("PRIMARY".into()),
+                        columns: index_columns(&pk.columns)?,
+                        unique: true,
+                        primary: true,
+                    })),
+                    TableConstraint::Unique(u) => ops.push(AlterOp::AddIndex(IndexSpec {
+                        name: u.index_name.as_ref().or(u.name.as_ref()).map(|n| n.value.clone()),
+                        columns: index_columns(&u.columns)?,
+                        unique: true,
+                        primary: false,
+                    })),
+                    TableConstraint::Index(ix) => ops.push(AlterOp::AddIndex(IndexSpec {
+                        name: ix.name.as_ref().map(|n| n.value.clone()),
+                        columns: index_columns(&ix.columns)?,
+                        unique: false,
+                        primary: false,
+                    })),
+                    TableConstraint::Check(c) => ops.push(AlterOp::AddCheck { name: c.name.as_ref().map(|n| n.value.clone()), expr: c.expr.to_string() }),
+                    TableConstraint::ForeignKey(_) => ops.push(AlterOp::NoOp),
+                    other => return Err(BindError::NotSupported(format!("ADD {other}"))),
+                },
+                AlterTableOperation::DropIndex { name } => ops.push(AlterOp::DropIndex { name: name.value.clone() }),
+                AlterTableOperation::DropPrimaryKey { .. } => ops.push(AlterOp::DropPrimaryKey),
+                AlterTableOperation::DropConstraint { name, .. } => ops.push(AlterOp::DropCheck { name: name.value.clone() }),
+                AlterTableOperation::DropForeignKey { .. } => ops.push(AlterOp::NoOp),
+                AlterTableOperation::RenameTable { table_name } => {
+                    let n = match table_name {
+                        RenameTableNameKind::As(n) | RenameTableNameKind::To(n) => n,
+                    };
+                    let (s, t) = self.object_name(n)?;
+                    ops.push(AlterOp::RenameTable { schema: s, name: t });
+                }
+                AlterTableOperation::Algorithm { .. } | AlterTableOperation::Lock { .. } => ops.push(AlterOp::NoOp),
+                AlterTableOperation::AutoIncrement { .. } => ops.push(AlterOp::NoOp),
+                other => return Err(BindError::NotSupported(format!("ALTER TABLE {other}"))),
+            }
+        }
+        Ok(BoundStatement::Ddl(Box::new(Ddl::AlterTable { schema, name, ops })))
+    }
+
+    /// `SELECT @@var` and `@var` references.
+    pub(crate) fn variable_expr(&mut self, name: &str) -> Option<Expr> {
+        if let Some(rest) = name.strip_prefix("@@") {
+            let (global, v) = match rest.split_once('.') {
+                Some((s, v)) => (norm(s) == "global", v),
+                None => (false, rest),
+            };
+            let val = self.cat.system_variable(&norm(v), global)?;
+            return Some(Expr::lit(val));
+        }
+        let user = name.strip_prefix('@')?;
+        Some(Expr::lit(self.cat.user_variable(user.trim_matches('`'))))
+    }
+}
+
+fn index_columns(cols: &[ast::IndexColumn]) -> Result<Vec<String>, BindError> {
+    cols.iter()
+        .map(|c| match &c.column.expr {
+            ast::Expr::Identifier(i) => Ok(i.value.clone()),
+            // col(10) prefix lengths: the whole value is indexed.
+            ast::Expr::Function(f) => Ok(f.name.to_string().trim_matches('`').to_string()),
+            other => Err(BindError::NotSupported(format!("index on expression {other}"))),
+        })
+        .collect()
+}
+
+/// Checks key column names, duplicate key names, one primary key and the
+/// AUTO_INCREMENT rule.
+pub(crate) fn validate_keys(spec: &TableSpec) -> Result<(), BindError> {
+    let has = |n: &str| spec.columns.iter().any(|c| norm(&c.name) == norm(n));
+    let mut primaries = spec.columns.iter().filter(|c| c.primary_key).count();
+    let mut names: Vec<String> = Vec::new();
+    for ix in &spec.indexes {
+        if ix.primary {
+            primaries += 1;
+        }
+        for c in &ix.columns {
+            if !has(c) {
+                return Err(BindError::KeyColumnMissing(c.clone()));
+            }
+        }
+        if let Some(n) = &ix.name {
+            let l = norm(n);
+            if names.contains(&l) && !ix.primary {
+                return Err(BindError::DuplicateKeyName(n.clone()));
+            }
+            names.push(l);
+        }
+    }
+    if primaries > 1 {
+        return Err(BindError::MultiplePrimaryKey);
+    }
+    let autos: Vec<&ColumnSpec> = spec.columns.iter().filter(|c| c.auto_increment).collect();
+    if autos.len() > 1 {
+        return Err(BindError::WrongAutoKey);
+    }
+    if let Some(a) = autos.first() {
+        if !a.ty.is_integer() && !matches!(a.ty, SqlType::Float | SqlType::Double) {
+            return Err(BindError::WrongAutoKey);
+        }
+        let keyed = a.primary_key || a.unique || spec.indexes.iter().any(|ix| ix.columns.first().is_some_and(|c| norm(c) == norm(&a.name)));
+        if !keyed {
+            return Err(BindError::WrongAutoKey);
+        }
+    }
+    Ok(())
+}
+
+/// A comparison helper for SHOW filters.
+pub(crate) fn eq_text(index: usize, v: &str) -> Expr {
+    Expr::Cmp {
+        op: CmpOp::Eq,
+        left: Box::new(Expr::Column { index, ty: SqlType::Varchar(256) }),
+        right: Box::new(Expr::lit(Value::text(v))),
+    }
+}

@@ -1,0 +1,333 @@
+//! Binding INSERT / REPLACE, UPDATE and DELETE.
+//!
+//! Invariants:
+//! 1. Only base tables are targets (views are refused with 1288).
+//! 2. Row expressions of `VALUES` are bound with no FROM scope; `DEFAULT`
+//!    becomes the column's default expression.
+//! 3. In `ON DUPLICATE KEY UPDATE`, columns read the existing row and
+//!    `VALUES(c)` reads the row that was proposed.
+
+use std::sync::Arc;
+
+use mizzle_dictionary::{Relation, TableDef};
+use mizzle_types::{SqlType, Value};
+use sqlparser::ast::{self, AssignmentTarget, FromTable, SetExpr, TableObject};
+
+use super::expr::ExprCtx;
+use super::{norm, Binder};
+use crate::error::BindError;
+use crate::expr::{Expr, SortKey};
+use crate::plan::{Access, BoundStatement, DeletePlan, InsertPlan, InsertSource, OutCol, Plan, UpdatePlan};
+
+/// The alias under which `VALUES(c)` finds the proposed row.
+pub(crate) const NEW_ROW: &str = "\u{1}new";
+
+fn is_default_keyword(e: &ast::Expr) -> bool {
+    matches!(e, ast::Expr::Identifier(i) if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("default"))
+}
+
+/// The scope of a table's own row.
+pub(crate) fn table_scope(t: &TableDef, alias: &str) -> Vec<OutCol> {
+    t.columns
+        .iter()
+        .map(|c| OutCol {
+            name: c.name.clone(),
+            table: Some(alias.to_string()),
+            origin: Some((t.schema.clone(), t.name.clone(), c.name.clone())),
+            ty: c.ty,
+            nullable: c.nullable,
+            hidden: false,
+        })
+        .collect()
+}
+
+impl<'a> Binder<'a> {
+    pub(crate) fn require_table(&self, name: &ast::ObjectName, verb: &'static str) -> Result<Arc<TableDef>, BindError> {
+        let (schema, tname) = self.object_name(name)?;
+        match self.require_relation(&schema, &tname)? {
+            Relation::Table(t) => Ok(t),
+            Relation::View(_) => Err(BindError::WrongObject { schema, name: tname, kind: verb }),
+        }
+    }
+
+    /// Binds a column's DEFAULT text to a constant expression of its type.
+    pub(crate) fn default_expr(&mut self, t: &TableDef, col: usize) -> Result<Option<Expr>, BindError> {
+        let c = &t.columns[col];
+        let Some(text) = &c.default else {
+            return Ok(if c.nullable { Some(Expr::Literal(Value::Null, SqlType::Null)) } else { None });
+        };
+        let e = parse_expr(text)?;
+        let b = self.bind_scalar(&e, &[], ExprCtx::plain("default"))?;
+        Ok(Some(b))
+    }
+
+    /// Binds CHECK constraints over the table row.
+    pub(crate) fn bind_checks(&mut self, t: &TableDef) -> Result<Vec<(String, Expr)>, BindError> {
+        let scope = table_scope(t, &t.name);
+        let mut out = Vec::with_capacity(t.checks.len());
+        for c in &t.checks {
+            let e = parse_expr(&c.expr)?;
+            out.push((c.name.clone(), self.bind_scalar(&e, &scope, ExprCtx::plain("check constraint"))?));
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn bind_insert(&mut self, i: &ast::Insert) -> Result<BoundStatement, BindError> {
+        let name = match &i.table {
+            TableObject::TableName(n) => n,
+            _ => return Err(BindError::NotSupported("INSERT INTO a table function".into())),
+        };
+        let table = self.require_table(name, "BASE TABLE")?;
+        let ncols = table.columns.len();
+        // Target columns.
+        let mut columns: Vec<usize> = Vec::new();
+        let mut assign_exprs: Vec<&ast::Expr> = Vec::new();
+        if !i.assignments.is_empty() {
+            for a in &i.assignments {
+                let cname = match &a.target {
+                    AssignmentTarget::ColumnName(n) => n.0.last().map(|p| p.to_string()).unwrap_or_default(),
+                    AssignmentTarget::Tuple(_) => return Err(BindError::NotSupported("tuple assignment".into())),
+                };
+                let cname = cname.trim_matches('`').to_string();
+                let idx = table
+                    .column_index(&cname)
+                    .ok_or(BindError::UnknownColumn { name: cname.clone(), clause: "field list" })?;
+                if columns.contains(&idx) {
+                    return Err(BindError::DuplicateColumn(cname));
+                }
+                columns.push(idx);
+                assign_exprs.push(&a.value);
+            }
+        } else if i.columns.is_empty() {
+            columns = (0..ncols).collect();
+        } else {
+            for c in &i.columns {
+                let cname = c.0.last().map(|p| p.to_string()).unwrap_or_default();
+                let cname = cname.trim_matches('`').to_string();
+                let idx = table
+                    .column_index(&cname)
+                    .ok_or(BindError::UnknownColumn { name: cname.clone(), clause: "field list" })?;
+                if columns.contains(&idx) {
+                    return Err(BindError::DuplicateColumn(cname));
+                }
+                columns.push(idx);
+            }
+        }
+        // Defaults for every column (used for omitted columns and DEFAULT).
+        let mut defaults: Vec<Option<Expr>> = Vec::with_capacity(ncols);
+        for c in 0..ncols {
+            defaults.push(self.default_expr(&table, c)?);
+        }
+        let bind_row = |b: &mut Binder<'_>, row: &[ast::Expr], rown: usize| -> Result<Vec<Expr>, BindError> {
+            if row.len() != columns.len() {
+                return Err(BindError::WrongValueCount(rown));
+            }
+            let mut out = Vec::with_capacity(row.len());
+            for (k, e) in row.iter().enumerate() {
+                if is_default_keyword(e) {
+                    out.push(defaults[columns[k]].clone().unwrap_or(Expr::Literal(Value::Null, SqlType::Null)));
+                } else {
+                    out.push(b.bind_scalar(e, &[], ExprCtx::plain("field list"))?);
+                }
+            }
+            Ok(out)
+        };
+        let source = if !assign_exprs.is_empty() {
+            let row: Vec<ast::Expr> = assign_exprs.iter().map(|e| (*e).clone()).collect();
+            InsertSource::Values(vec![bind_row(self, &row, 1)?])
+        } else {
+            let q = i.source.as_ref().ok_or_else(|| BindError::Syntax("INSERT needs VALUES, SET or SELECT".into()))?;
+            match q.body.as_ref() {
+                SetExpr::Values(v) if q.order_by.is_none() && q.limit_clause.is_none() && q.with.is_none() => {
+                    let mut rows = Vec::with_capacity(v.rows.len());
+                    for (n, r) in v.rows.iter().enumerate() {
+                        if r.is_empty() && columns.len() == ncols {
+                            // INSERT INTO t VALUES (): every column takes its default.
+                            rows.push(columns.iter().map(|c| defaults[*c].clone().unwrap_or(Expr::Literal(Value::Null, SqlType::Null))).collect());
+                            continue;
+                        }
+                        rows.push(bind_row(self, r, n + 1)?);
+                    }
+                    InsertSource::Values(rows)
+                }
+                _ => {
+                    let (plan, cols) = self.bind_query(q)?;
+                    if cols.len() != columns.len() {
+                        return Err(BindError::WrongValueCount(1));
+                    }
+                    InsertSource::Query(Box::new(plan))
+                }
+            }
+        };
+        // ON DUPLICATE KEY UPDATE.
+        let mut on_duplicate = Vec::new();
+        if let Some(on) = &i.on {
+            match on {
+                ast::OnInsert::DuplicateKeyUpdate(assigns) => {
+                    let mut scope = table_scope(&table, &table.name);
+                    let mut newrow = table_scope(&table, NEW_ROW);
+                    for c in &mut newrow {
+                        c.hidden = true;
+                    }
+                    scope.extend(newrow);
+                    self.values_fn = true;
+                    let r = (|| {
+                        for a in assigns {
+                            let cname = match &a.target {
+                                AssignmentTarget::ColumnName(n) => n.0.last().map(|p| p.to_string()).unwrap_or_default(),
+                                AssignmentTarget::Tuple(_) => return Err(BindError::NotSupported("tuple assignment".into())),
+                            };
+                            let cname = cname.trim_matches('`').to_string();
+                            let idx = table
+                                .column_index(&cname)
+                                .ok_or(BindError::UnknownColumn { name: cname.clone(), clause: "field list" })?;
+                            let e = self.bind_scalar(&a.value, &scope, ExprCtx::plain("field list"))?;
+                            on_duplicate.push((idx, e));
+                        }
+                        Ok(())
+                    })();
+                    self.values_fn = false;
+                    r?;
+                }
+                _ => return Err(BindError::NotSupported("ON CONFLICT".into())),
+            }
+        }
+        if i.returning.is_some() {
+            return Err(BindError::NotSupported("RETURNING".into()));
+        }
+        let checks = self.bind_checks(&table)?;
+        // Only omitted columns use `defaults` at run time.
+        let defaults = defaults.into_iter().enumerate().map(|(c, d)| if columns.contains(&c) { None } else { d }).collect();
+        Ok(BoundStatement::Insert(Box::new(InsertPlan {
+            table,
+            columns,
+            source,
+            defaults,
+            on_duplicate,
+            replace: i.replace_into,
+            ignore: i.ignore,
+            checks,
+        })))
+    }
+
+    fn single_target(&self, twj: &ast::TableWithJoins, verb: &str) -> Result<(Arc<TableDef>, String), BindError> {
+        if !twj.joins.is_empty() {
+            return Err(BindError::NotSupported(format!("multi-table {verb}")));
+        }
+        match &twj.relation {
+            ast::TableFactor::Table { name, alias, .. } => {
+                let t = self.require_table(name, "BASE TABLE")?;
+                let a = alias.as_ref().map(|a| a.name.value.clone()).unwrap_or_else(|| t.name.clone());
+                Ok((t, a))
+            }
+            _ => Err(BindError::NotSupported(format!("{verb} of a derived table"))),
+        }
+    }
+
+    /// The row source of UPDATE/DELETE: scan, WHERE, ORDER BY, LIMIT.
+    fn target_rows(
+        &mut self,
+        t: &Arc<TableDef>,
+        alias: &str,
+        selection: Option<&ast::Expr>,
+        order_by: &[ast::OrderByExpr],
+        limit: Option<&ast::Expr>,
+    ) -> Result<(Plan, Vec<OutCol>), BindError> {
+        let scope = table_scope(t, alias);
+        self.blocks.push(super::Block { scope: scope.clone(), outer_used: Vec::new() });
+        let r = (|| {
+            let mut plan = Plan::Scan { table: t.clone(), alias: alias.to_string(), access: Access::Full, filter: None, cols: scope.clone() };
+            if let Some(w) = selection {
+                let pred = self.bind_scalar(w, &scope, ExprCtx::plain("where clause"))?;
+                plan = Plan::Filter { input: Box::new(plan), pred };
+            }
+            if !order_by.is_empty() {
+                let mut keys = Vec::new();
+                for k in order_by {
+                    let e = self.bind_scalar(&k.expr, &scope, ExprCtx::plain("order clause"))?;
+                    keys.push(SortKey { expr: e, desc: matches!(k.options.sort, Some(ast::OrderBySort::Desc)) });
+                }
+                plan = Plan::Sort { input: Box::new(plan), keys };
+            }
+            if let Some(l) = limit {
+                let e = self.bind_scalar(l, &[], ExprCtx::plain("LIMIT"))?;
+                plan = Plan::Limit { input: Box::new(plan), limit: Some(e), offset: None };
+            }
+            Ok((plan, scope.clone()))
+        })();
+        self.blocks.pop();
+        r
+    }
+
+    pub(crate) fn bind_update(&mut self, u: &ast::Update) -> Result<BoundStatement, BindError> {
+        if u.from.is_some() {
+            return Err(BindError::NotSupported("UPDATE ... FROM".into()));
+        }
+        if u.returning.is_some() {
+            return Err(BindError::NotSupported("RETURNING".into()));
+        }
+        let (table, alias) = self.single_target(&u.table, "UPDATE")?;
+        let (input, scope) = self.target_rows(&table, &alias, u.selection.as_ref(), &u.order_by, u.limit.as_ref())?;
+        let mut sets = Vec::with_capacity(u.assignments.len());
+        self.blocks.push(super::Block { scope: scope.clone(), outer_used: Vec::new() });
+        let r = (|| {
+            for a in &u.assignments {
+                let cname = match &a.target {
+                    AssignmentTarget::ColumnName(n) => {
+                        let parts: Vec<String> = n.0.iter().map(|p| p.to_string().trim_matches('`').to_string()).collect();
+                        if parts.len() == 2 && norm(&parts[0]) != norm(&alias) {
+                            return Err(BindError::UnknownColumn { name: parts.join("."), clause: "field list" });
+                        }
+                        parts.last().cloned().unwrap_or_default()
+                    }
+                    AssignmentTarget::Tuple(_) => return Err(BindError::NotSupported("tuple assignment".into())),
+                };
+                let idx = table.column_index(&cname).ok_or(BindError::UnknownColumn { name: cname.clone(), clause: "field list" })?;
+                let e = if is_default_keyword(&a.value) {
+                    self.default_expr(&table, idx)?.unwrap_or(Expr::Literal(Value::Null, SqlType::Null))
+                } else {
+                    self.bind_scalar(&a.value, &scope, ExprCtx::plain("field list"))?
+                };
+                sets.push((idx, e));
+            }
+            Ok(())
+        })();
+        self.blocks.pop();
+        r?;
+        let checks = self.bind_checks(&table)?;
+        Ok(BoundStatement::Update(Box::new(UpdatePlan { table, input: Box::new(input), sets, checks })))
+    }
+
+    pub(crate) fn bind_delete(&mut self, d: &ast::Delete) -> Result<BoundStatement, BindError> {
+        if !d.tables.is_empty() || d.using.is_some() {
+            return Err(BindError::NotSupported("multi-table DELETE".into()));
+        }
+        if d.returning.is_some() {
+            return Err(BindError::NotSupported("RETURNING".into()));
+        }
+        let from = match &d.from {
+            FromTable::WithFromKeyword(f) | FromTable::WithoutKeyword(f) => f,
+        };
+        let [twj] = from.as_slice() else {
+            return Err(BindError::NotSupported("multi-table DELETE".into()));
+        };
+        let (table, alias) = self.single_target(twj, "DELETE")?;
+        let (input, _) = self.target_rows(&table, &alias, d.selection.as_ref(), &d.order_by, d.limit.as_ref())?;
+        Ok(BoundStatement::Delete(Box::new(DeletePlan { table, input: Box::new(input) })))
+    }
+}
+
+/// Parses a standalone expression (DEFAULT and CHECK texts).
+pub(crate) fn parse_expr(text: &str) -> Result<ast::Expr, BindError> {
+    let stmts = crate::parse::parse(&format!("SELECT {text}"))?;
+    match stmts.into_iter().next() {
+        Some(ast::Statement::Query(q)) => match *q.body {
+            SetExpr::Select(s) => match s.projection.into_iter().next() {
+                Some(ast::SelectItem::UnnamedExpr(e)) | Some(ast::SelectItem::ExprWithAlias { expr: e, .. }) => Ok(e),
+                _ => Err(BindError::Syntax(format!("bad expression '{text}'"))),
+            },
+            _ => Err(BindError::Syntax(format!("bad expression '{text}'"))),
+        },
+        _ => Err(BindError::Syntax(format!("bad expression '{text}'"))),
+    }
+}

@@ -1,0 +1,193 @@
+//! The binder: turns `sqlparser` statements into bound statements by
+//! resolving names against the dictionary (through [`Catalog`]) and types
+//! against MySQL's rules.
+//!
+//! Invariants:
+//! 1. Name resolution follows MySQL: columns and aliases are
+//!    case-insensitive; an unqualified column must match exactly one FROM
+//!    item (else 1052) or an enclosing query's (correlation), else 1054.
+//! 2. Binding depth is bounded by `parse::MAX_DEPTH` (error, never a stack
+//!    overflow); recursive functions are marked `#[recursive]`, which grows
+//!    the stack on the heap when it runs low.
+//! 3. The binder reads definitions only; it never reads or writes rows.
+
+mod ddl;
+mod dml;
+mod expr;
+mod query;
+
+use std::collections::HashMap;
+
+use mizzle_dictionary::Relation;
+use mizzle_types::Value;
+use sqlparser::ast::{Ident, ObjectName, ObjectNamePart, Statement};
+
+use crate::error::BindError;
+use crate::parse::MAX_DEPTH;
+use crate::plan::{BoundStatement, OutCol, Plan};
+
+/// What the binder may ask about the world.
+pub trait Catalog {
+    /// The session's current database.
+    fn current_schema(&self) -> Option<String>;
+    /// A table or view in the statement's transaction snapshot.
+    fn relation(&self, schema: &str, name: &str) -> Result<Option<Relation>, BindError>;
+    /// True if the database exists.
+    fn schema_exists(&self, schema: &str) -> Result<bool, BindError>;
+    /// The value of `@@name` (session scope unless `global`).
+    fn system_variable(&self, name: &str, global: bool) -> Option<Value>;
+    /// The value of `@name` (NULL if unset).
+    fn user_variable(&self, name: &str) -> Value;
+}
+
+/// A common table expression in scope.
+#[derive(Clone)]
+pub(crate) struct CteDef {
+    pub(crate) plan: Plan,
+    pub(crate) cols: Vec<OutCol>,
+}
+
+/// Per-query-block state for correlation tracking.
+pub(crate) struct Block {
+    /// The FROM scope of the block (what inner blocks may correlate to).
+    pub(crate) scope: Vec<OutCol>,
+    /// Outer references this block made: (depth relative to this block, index).
+    pub(crate) outer_used: Vec<(usize, usize)>,
+}
+
+/// Binds statements; one per statement.
+pub struct Binder<'a> {
+    cat: &'a dyn Catalog,
+    /// Number of `?` parameters seen so far.
+    pub(crate) params: usize,
+    next_subquery: usize,
+    depth: usize,
+    pub(crate) blocks: Vec<Block>,
+    /// Outer references of the subqueries being bound, innermost last.
+    pub(crate) sub_refs: Vec<Vec<usize>>,
+    pub(crate) ctes: Vec<HashMap<String, CteDef>>,
+    pub(crate) views: Vec<(String, String)>,
+    /// `VALUES(col)` reads the proposed row (ON DUPLICATE KEY UPDATE).
+    pub(crate) values_fn: bool,
+}
+
+/// Binds one parsed statement.
+pub fn bind(cat: &dyn Catalog, stmt: &Statement) -> Result<(BoundStatement, usize), BindError> {
+    let mut b = Binder::new(cat);
+    let s = b.bind_statement(stmt)?;
+    Ok((s, b.params))
+}
+
+impl<'a> Binder<'a> {
+    /// A binder over `cat`.
+    pub fn new(cat: &'a dyn Catalog) -> Binder<'a> {
+        Binder { cat, params: 0, next_subquery: 0, depth: 0, blocks: Vec::new(), sub_refs: Vec::new(), ctes: Vec::new(), views: Vec::new(), values_fn: false }
+    }
+
+    pub(crate) fn enter(&mut self) -> Result<(), BindError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(BindError::NestedTooDeeply(MAX_DEPTH));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    /// Dispatches on the statement kind.
+    pub fn bind_statement(&mut self, stmt: &Statement) -> Result<BoundStatement, BindError> {
+        match stmt {
+            Statement::Query(q) => Ok(BoundStatement::Query(Box::new(self.bind_query(q)?.0))),
+            Statement::Insert(i) => self.bind_insert(i),
+            Statement::Update(u) => self.bind_update(u),
+            Statement::Delete(d) => self.bind_delete(d),
+            Statement::Explain { analyze, statement, .. } => {
+                let inner = self.bind_statement(statement)?;
+                Ok(BoundStatement::Explain { analyze: *analyze, stmt: Box::new(inner) })
+            }
+            other => self.bind_other(other),
+        }
+    }
+
+    /// The schema to use for an unqualified name.
+    pub(crate) fn default_schema(&self) -> Result<String, BindError> {
+        self.cat.current_schema().ok_or(BindError::NoDatabaseSelected)
+    }
+
+    /// Splits `[schema.]name`.
+    pub(crate) fn object_name(&self, n: &ObjectName) -> Result<(String, String), BindError> {
+        let parts: Vec<&Ident> = n
+            .0
+            .iter()
+            .map(|p| match p {
+                ObjectNamePart::Identifier(i) => Ok(i),
+                ObjectNamePart::Function(_) => Err(BindError::NotSupported(format!("name {n}"))),
+            })
+            .collect::<Result<_, _>>()?;
+        match parts.as_slice() {
+            [t] => Ok((self.default_schema()?, t.value.clone())),
+            [s, t] => Ok((s.value.clone(), t.value.clone())),
+            _ => Err(BindError::NotSupported(format!("name {n}"))),
+        }
+    }
+
+    /// Looks up a relation, failing with 1146 when it is missing.
+    pub(crate) fn require_relation(&self, schema: &str, name: &str) -> Result<Relation, BindError> {
+        match self.cat.relation(schema, name)? {
+            Some(r) => Ok(r),
+            None => {
+                if !self.cat.schema_exists(schema)? {
+                    return Err(BindError::UnknownDatabase(schema.to_string()));
+                }
+                Err(BindError::NoSuchTable { schema: schema.to_string(), name: name.to_string() })
+            }
+        }
+    }
+
+    pub(crate) fn next_subquery_id(&mut self) -> usize {
+        self.next_subquery += 1;
+        self.next_subquery
+    }
+}
+
+/// Lower-cases an identifier for comparisons.
+pub(crate) fn norm(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// A catalog with no tables: for expressions that may not read any
+/// (DEFAULT and CHECK texts).
+struct NoCatalog;
+
+impl Catalog for NoCatalog {
+    fn current_schema(&self) -> Option<String> {
+        None
+    }
+    fn relation(&self, _schema: &str, _name: &str) -> Result<Option<Relation>, BindError> {
+        Ok(None)
+    }
+    fn schema_exists(&self, _schema: &str) -> Result<bool, BindError> {
+        Ok(false)
+    }
+    fn system_variable(&self, _name: &str, _global: bool) -> Option<Value> {
+        None
+    }
+    fn user_variable(&self, _name: &str) -> Value {
+        Value::Null
+    }
+}
+
+/// Binds a column's DEFAULT text to an expression (no columns in scope).
+pub fn default_value_expr(text: &str) -> Result<crate::expr::Expr, BindError> {
+    let e = dml::parse_expr(text)?;
+    Binder::new(&NoCatalog).bind_scalar(&e, &[], expr::ExprCtx::plain("default"))
+}
+
+/// Binds a table's CHECK constraints over its row.
+pub fn bind_checks_for(t: &mizzle_dictionary::TableDef) -> Result<Vec<(String, crate::expr::Expr)>, BindError> {
+    Binder::new(&NoCatalog).bind_checks(t)
+}
+
+pub use ddl::system_columns;

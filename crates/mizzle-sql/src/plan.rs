@@ -1,0 +1,551 @@
+//! Logical plans and bound statements: what the binder produces, the
+//! optimizer rewrites and the executor runs.
+//!
+//! Invariants:
+//! 1. Every plan node knows its output columns ([`Plan::columns`]); the
+//!    expressions attached to a node are bound over its input's columns
+//!    (for `Join`, over left ++ right).
+//! 2. Table definitions inside plans are the versions the statement was
+//!    bound against; [`BoundStatement::table_versions`] lists them so a
+//!    cached plan can be checked for staleness.
+
+use std::sync::Arc;
+
+use mizzle_dictionary::{TableDef, ViewDef};
+use mizzle_txn::IsolationLevel;
+use mizzle_types::{SqlType, Value};
+
+use crate::expr::{AggCall, Expr, SortKey};
+
+/// One output column of a plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutCol {
+    /// Column name (alias or expression text).
+    pub name: String,
+    /// Table alias it came from, for name resolution and metadata.
+    pub table: Option<String>,
+    /// Base table and column it came from, if directly.
+    pub origin: Option<(String, String, String)>,
+    /// Type.
+    pub ty: SqlType,
+    /// May be NULL.
+    pub nullable: bool,
+    /// Hidden from `SELECT *` (the right side of a `USING` join).
+    pub hidden: bool,
+}
+
+/// How a scan reaches its rows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Access {
+    /// Every row of the table.
+    Full,
+    /// Rows whose primary key (or a prefix of it) lies in the ranges.
+    Primary(Vec<KeyRange>),
+    /// Rows found through secondary index `index` (position in `TableDef::indexes`).
+    Index { index: usize, ranges: Vec<KeyRange> },
+}
+
+/// A range over the leading columns of a key. Values are constant
+/// expressions (literals or parameters) of the key columns' types.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyRange {
+    /// Equal values of the first `eq.len()` key columns.
+    pub eq: Vec<Expr>,
+    /// Bound on the next key column after the equalities: (value, inclusive).
+    pub lower: Option<(Expr, bool)>,
+    /// Upper bound on the same column.
+    pub upper: Option<(Expr, bool)>,
+}
+
+/// Kinds of joins the executor implements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinKind {
+    /// Inner join (also cross join, with no condition).
+    Inner,
+    /// Left outer join.
+    Left,
+}
+
+/// Set operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetOpKind {
+    /// UNION
+    Union,
+    /// INTERSECT
+    Intersect,
+    /// EXCEPT
+    Except,
+}
+
+/// Built-in tables (SHOW and information_schema).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SystemTable {
+    /// `SHOW DATABASES` / `information_schema.SCHEMATA`.
+    Schemata,
+    /// `information_schema.TABLES` rows of one schema (None: all schemas).
+    Tables { schema: Option<String>, full: bool },
+    /// `information_schema.COLUMNS` / `SHOW COLUMNS` of one table.
+    Columns { table: Arc<TableDef>, full: bool },
+    /// `SHOW INDEX` of one table.
+    Indexes { table: Arc<TableDef> },
+    /// `SHOW CREATE TABLE`.
+    CreateTable { table: Arc<TableDef> },
+    /// `SHOW CREATE VIEW`.
+    CreateView { view: Arc<ViewDef> },
+    /// `SHOW [SESSION|GLOBAL] VARIABLES`.
+    Variables,
+    /// `SHOW WARNINGS` / `SHOW ERRORS`.
+    Warnings,
+    /// `SHOW ENGINES`.
+    Engines,
+    /// `SHOW PLUGINS`.
+    Plugins,
+    /// `SHOW [FULL] PROCESSLIST` (this session only in embedded use).
+    ProcessList,
+    /// `SHOW STATUS`.
+    Status,
+    /// `SHOW COLLATION` / `SHOW CHARACTER SET`.
+    Collations,
+    /// `SHOW CHARACTER SET`.
+    Charsets,
+}
+
+/// A logical plan node.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Plan {
+    /// Literal rows (also `SELECT` without `FROM`: one empty row).
+    Values { rows: Vec<Vec<Expr>>, cols: Vec<OutCol> },
+    /// A table scan producing all columns of the table.
+    Scan { table: Arc<TableDef>, alias: String, access: Access, filter: Option<Expr>, cols: Vec<OutCol> },
+    /// Rows of `input` for which `pred` is true.
+    Filter { input: Box<Plan>, pred: Expr },
+    /// Computed columns.
+    Project { input: Box<Plan>, exprs: Vec<Expr>, cols: Vec<OutCol> },
+    /// A join; `cond` is bound over left ++ right; `equi` pairs (left
+    /// expression, right expression) are equalities usable for hashing
+    /// (the left ones over the left input, the right ones over the right).
+    Join { left: Box<Plan>, right: Box<Plan>, kind: JoinKind, equi: Vec<(Expr, Expr)>, cond: Option<Expr> },
+    /// Grouping: output is the group expressions then the aggregates.
+    Aggregate { input: Box<Plan>, groups: Vec<Expr>, aggs: Vec<AggCall>, cols: Vec<OutCol> },
+    /// Ordering.
+    Sort { input: Box<Plan>, keys: Vec<SortKey> },
+    /// `LIMIT`/`OFFSET` with constant (or parameter) counts.
+    Limit { input: Box<Plan>, limit: Option<Expr>, offset: Option<Expr> },
+    /// Duplicate elimination over whole rows.
+    Distinct { input: Box<Plan> },
+    /// UNION / INTERSECT / EXCEPT.
+    SetOp { kind: SetOpKind, all: bool, left: Box<Plan>, right: Box<Plan>, cols: Vec<OutCol> },
+    /// A built-in table.
+    System { table: SystemTable, cols: Vec<OutCol> },
+    /// No rows at all (a contradiction found while planning).
+    Empty { cols: Vec<OutCol> },
+}
+
+impl Plan {
+    /// The output columns.
+    pub fn columns(&self) -> Vec<OutCol> {
+        match self {
+            Plan::Values { cols, .. }
+            | Plan::Scan { cols, .. }
+            | Plan::Project { cols, .. }
+            | Plan::Aggregate { cols, .. }
+            | Plan::SetOp { cols, .. }
+            | Plan::System { cols, .. }
+            | Plan::Empty { cols } => cols.clone(),
+            Plan::Filter { input, .. } | Plan::Sort { input, .. } | Plan::Limit { input, .. } | Plan::Distinct { input } => {
+                input.columns()
+            }
+            Plan::Join { left, right, kind, .. } => {
+                let mut c = left.columns();
+                let mut r = right.columns();
+                if *kind == JoinKind::Left {
+                    for col in &mut r {
+                        col.nullable = true;
+                    }
+                }
+                c.extend(r);
+                c
+            }
+        }
+    }
+
+    /// Number of output columns.
+    pub fn width(&self) -> usize {
+        match self {
+            Plan::Values { cols, .. }
+            | Plan::Scan { cols, .. }
+            | Plan::Project { cols, .. }
+            | Plan::Aggregate { cols, .. }
+            | Plan::SetOp { cols, .. }
+            | Plan::System { cols, .. }
+            | Plan::Empty { cols } => cols.len(),
+            Plan::Filter { input, .. } | Plan::Sort { input, .. } | Plan::Limit { input, .. } | Plan::Distinct { input } => {
+                input.width()
+            }
+            Plan::Join { left, right, .. } => left.width() + right.width(),
+        }
+    }
+
+    /// Visits every table definition the plan reads (including subqueries).
+    pub fn visit_tables(&self, f: &mut dyn FnMut(&Arc<TableDef>)) {
+        let on_expr = |e: &Expr, f: &mut dyn FnMut(&Arc<TableDef>)| {
+            e.walk(&mut |x| {
+                if let Expr::Subquery(s) = x {
+                    s.plan.visit_tables(f);
+                }
+            })
+        };
+        match self {
+            Plan::Values { rows, .. } => {
+                for r in rows {
+                    for e in r {
+                        on_expr(e, f);
+                    }
+                }
+            }
+            Plan::Scan { table, filter, .. } => {
+                f(table);
+                if let Some(e) = filter {
+                    on_expr(e, f);
+                }
+            }
+            Plan::Filter { input, pred } => {
+                input.visit_tables(f);
+                on_expr(pred, f);
+            }
+            Plan::Project { input, exprs, .. } => {
+                input.visit_tables(f);
+                for e in exprs {
+                    on_expr(e, f);
+                }
+            }
+            Plan::Join { left, right, cond, equi, .. } => {
+                left.visit_tables(f);
+                right.visit_tables(f);
+                if let Some(e) = cond {
+                    on_expr(e, f);
+                }
+                for (a, b) in equi {
+                    on_expr(a, f);
+                    on_expr(b, f);
+                }
+            }
+            Plan::Aggregate { input, groups, aggs, .. } => {
+                input.visit_tables(f);
+                for e in groups {
+                    on_expr(e, f);
+                }
+                for a in aggs {
+                    for e in &a.args {
+                        on_expr(e, f);
+                    }
+                }
+            }
+            Plan::Sort { input, keys } => {
+                input.visit_tables(f);
+                for k in keys {
+                    on_expr(&k.expr, f);
+                }
+            }
+            Plan::Limit { input, .. } | Plan::Distinct { input } => input.visit_tables(f),
+            Plan::SetOp { left, right, .. } => {
+                left.visit_tables(f);
+                right.visit_tables(f);
+            }
+            Plan::System { table, .. } => match table {
+                SystemTable::Columns { table, .. } | SystemTable::Indexes { table } | SystemTable::CreateTable { table } => {
+                    f(table)
+                }
+                _ => {}
+            },
+            Plan::Empty { .. } => {}
+        }
+    }
+}
+
+/// Where INSERT rows come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InsertSource {
+    /// `VALUES (...), (...)`: expressions per target column (DEFAULT already
+    /// replaced by the column default).
+    Values(Vec<Vec<Expr>>),
+    /// `INSERT ... SELECT`.
+    Query(Box<Plan>),
+}
+
+/// A bound INSERT / REPLACE.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InsertPlan {
+    /// Target table.
+    pub table: Arc<TableDef>,
+    /// Target column positions, in the order of the source's columns.
+    pub columns: Vec<usize>,
+    /// The rows.
+    pub source: InsertSource,
+    /// Defaults for columns not listed: one expression per table column
+    /// (`None` for listed columns or columns without a default).
+    pub defaults: Vec<Option<Expr>>,
+    /// `ON DUPLICATE KEY UPDATE col = expr`: expressions bound over the
+    /// existing row's columns followed by the proposed row's (`VALUES(col)`).
+    pub on_duplicate: Vec<(usize, Expr)>,
+    /// REPLACE: delete conflicting rows first.
+    pub replace: bool,
+    /// INSERT IGNORE: skip rows that conflict.
+    pub ignore: bool,
+    /// CHECK constraints bound over the table row, with names.
+    pub checks: Vec<(String, Expr)>,
+}
+
+/// A bound UPDATE.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpdatePlan {
+    /// Target table.
+    pub table: Arc<TableDef>,
+    /// Produces the rows to change (all table columns), already filtered.
+    pub input: Box<Plan>,
+    /// Assignments bound over the row.
+    pub sets: Vec<(usize, Expr)>,
+    /// CHECK constraints.
+    pub checks: Vec<(String, Expr)>,
+}
+
+/// A bound DELETE.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeletePlan {
+    /// Target table.
+    pub table: Arc<TableDef>,
+    /// Produces the rows to delete (all table columns).
+    pub input: Box<Plan>,
+}
+
+/// A column in CREATE TABLE / ALTER TABLE.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnSpec {
+    /// Name.
+    pub name: String,
+    /// Type.
+    pub ty: SqlType,
+    /// NULL allowed.
+    pub nullable: bool,
+    /// DEFAULT as SQL text, already checked to bind and fit the type.
+    pub default: Option<String>,
+    /// AUTO_INCREMENT.
+    pub auto_increment: bool,
+    /// Declared PRIMARY KEY inline.
+    pub primary_key: bool,
+    /// Declared UNIQUE inline.
+    pub unique: bool,
+    /// COMMENT.
+    pub comment: String,
+}
+
+/// An index in CREATE TABLE / CREATE INDEX.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexSpec {
+    /// Name (generated if not given).
+    pub name: Option<String>,
+    /// Column names.
+    pub columns: Vec<String>,
+    /// UNIQUE.
+    pub unique: bool,
+    /// PRIMARY KEY.
+    pub primary: bool,
+}
+
+/// A table definition request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableSpec {
+    /// Schema.
+    pub schema: String,
+    /// Name.
+    pub name: String,
+    /// Columns.
+    pub columns: Vec<ColumnSpec>,
+    /// Table-level keys.
+    pub indexes: Vec<IndexSpec>,
+    /// CHECK constraints (name, SQL text).
+    pub checks: Vec<(Option<String>, String)>,
+    /// AUTO_INCREMENT= option.
+    pub auto_increment_start: Option<u64>,
+    /// ENGINE=.
+    pub engine: Option<String>,
+    /// COMMENT=.
+    pub comment: String,
+}
+
+/// One ALTER TABLE operation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AlterOp {
+    /// ADD COLUMN [FIRST | AFTER c].
+    AddColumn { column: ColumnSpec, position: ColumnPosition },
+    /// DROP COLUMN.
+    DropColumn { name: String, if_exists: bool },
+    /// MODIFY / CHANGE COLUMN (CHANGE may rename).
+    ModifyColumn { old_name: String, column: ColumnSpec, position: ColumnPosition },
+    /// RENAME COLUMN a TO b.
+    RenameColumn { old: String, new: String },
+    /// ALTER COLUMN c SET DEFAULT / DROP DEFAULT.
+    SetDefault { name: String, default: Option<String> },
+    /// ADD INDEX / UNIQUE / PRIMARY KEY.
+    AddIndex(IndexSpec),
+    /// DROP INDEX / KEY.
+    DropIndex { name: String },
+    /// DROP PRIMARY KEY.
+    DropPrimaryKey,
+    /// RENAME TO.
+    RenameTable { schema: String, name: String },
+    /// ADD CONSTRAINT CHECK.
+    AddCheck { name: Option<String>, expr: String },
+    /// DROP CHECK / CONSTRAINT.
+    DropCheck { name: String },
+    /// Table options that change nothing stored (ENGINE=, CHARSET=, ...).
+    NoOp,
+}
+
+/// Where ALTER puts a column.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ColumnPosition {
+    /// At the end (or in place for MODIFY).
+    Default,
+    /// FIRST.
+    First,
+    /// AFTER c.
+    After(String),
+}
+
+/// A bound DDL statement.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ddl {
+    /// CREATE DATABASE.
+    CreateSchema { name: String, if_not_exists: bool },
+    /// DROP DATABASE.
+    DropSchema { name: String, if_exists: bool },
+    /// CREATE TABLE.
+    CreateTable { spec: TableSpec, if_not_exists: bool, as_select: Option<Box<Plan>> },
+    /// DROP TABLE.
+    DropTables { names: Vec<(String, String)>, if_exists: bool },
+    /// CREATE INDEX.
+    CreateIndex { schema: String, table: String, spec: IndexSpec, if_not_exists: bool },
+    /// DROP INDEX.
+    DropIndex { schema: String, table: String, name: String, if_exists: bool },
+    /// CREATE [OR REPLACE] VIEW.
+    CreateView { schema: String, name: String, sql: String, columns: Vec<String>, or_replace: bool, if_not_exists: bool },
+    /// DROP VIEW.
+    DropViews { names: Vec<(String, String)>, if_exists: bool },
+    /// ALTER TABLE.
+    AlterTable { schema: String, name: String, ops: Vec<AlterOp> },
+    /// RENAME TABLE a TO b, ...
+    RenameTables { pairs: Vec<((String, String), (String, String))> },
+    /// TRUNCATE TABLE.
+    Truncate { schema: String, name: String },
+}
+
+/// Transaction control.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TxnStmt {
+    /// BEGIN / START TRANSACTION.
+    Begin { isolation: Option<IsolationLevel>, read_only: Option<bool>, consistent_snapshot: bool },
+    /// COMMIT.
+    Commit,
+    /// ROLLBACK.
+    Rollback,
+    /// SAVEPOINT s.
+    Savepoint(String),
+    /// ROLLBACK TO [SAVEPOINT] s.
+    RollbackTo(String),
+    /// RELEASE SAVEPOINT s.
+    Release(String),
+}
+
+/// Scope of a SET.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VarScope {
+    /// SESSION (or no keyword).
+    Session,
+    /// GLOBAL.
+    Global,
+    /// The next transaction only (`SET TRANSACTION ...` without a scope).
+    NextTransaction,
+}
+
+/// Session statements.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SessionStmt {
+    /// USE db.
+    Use(String),
+    /// SET var = value, ... (values already evaluated to constants where possible).
+    Set(Vec<(VarScope, String, Expr)>),
+    /// SET @user_var = value.
+    SetUser(Vec<(String, Expr)>),
+    /// SET [scope] TRANSACTION ISOLATION LEVEL / READ ONLY|WRITE.
+    SetTransaction { scope: VarScope, isolation: Option<IsolationLevel>, read_only: Option<bool> },
+    /// SET NAMES / CHARACTER SET: accepted for utf8/utf8mb4 only.
+    SetNames(String),
+    /// PREPARE name FROM 'sql'.
+    Prepare { name: String, sql: Expr },
+    /// EXECUTE name USING @a, @b.
+    Execute { name: String, using: Vec<String> },
+    /// DEALLOCATE PREPARE name.
+    Deallocate(String),
+}
+
+/// A bound statement.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BoundStatement {
+    /// A query returning rows.
+    Query(Box<Plan>),
+    /// INSERT / REPLACE.
+    Insert(Box<InsertPlan>),
+    /// UPDATE.
+    Update(Box<UpdatePlan>),
+    /// DELETE.
+    Delete(Box<DeletePlan>),
+    /// DDL.
+    Ddl(Box<Ddl>),
+    /// Transaction control.
+    Txn(TxnStmt),
+    /// Session statements.
+    Session(SessionStmt),
+    /// EXPLAIN [ANALYZE] of a statement.
+    Explain { analyze: bool, stmt: Box<BoundStatement> },
+    /// A statement accepted and ignored (LOCK TABLES, FLUSH, ANALYZE TABLE ...).
+    NoOp,
+}
+
+impl BoundStatement {
+    /// Every (table space, definition version) the statement depends on.
+    pub fn table_versions(&self) -> Vec<(u32, u64)> {
+        let mut out = Vec::new();
+        let mut add = |t: &Arc<TableDef>| out.push((t.space.0, t.version));
+        match self {
+            BoundStatement::Query(p) => p.visit_tables(&mut add),
+            BoundStatement::Insert(i) => {
+                add(&i.table);
+                if let InsertSource::Query(p) = &i.source {
+                    p.visit_tables(&mut add);
+                }
+            }
+            BoundStatement::Update(u) => {
+                add(&u.table);
+                u.input.visit_tables(&mut add);
+            }
+            BoundStatement::Delete(d) => {
+                add(&d.table);
+                d.input.visit_tables(&mut add);
+            }
+            BoundStatement::Explain { stmt, .. } => return stmt.table_versions(),
+            _ => {}
+        }
+        out
+    }
+
+    /// True for statements that only read.
+    pub fn is_read_only(&self) -> bool {
+        matches!(self, BoundStatement::Query(_))
+    }
+}
+
+/// A literal for an unsigned count (LIMIT values are checked at run time).
+pub fn count_literal(n: u64) -> Expr {
+    Expr::Literal(Value::UInt(n), SqlType::UBIGINT)
+}
