@@ -113,6 +113,10 @@ error_codes! {
     PacketTooLarge = (1153, "08S01", User),
     /// ER_CANT_DO_THIS_DURING_AN_TRANSACTION
     NotDuringTransaction = (1179, "25000", User),
+    /// ER_CANT_CHANGE_TX_CHARACTERISTICS
+    TxnCharacteristicsInProgress = (1568, "25001", User),
+    /// ER_INCORRECT_GLOBAL_LOCAL_VAR: a read-only variable.
+    ReadOnlyVariable = (1238, "HY000", User),
     /// ER_UNKNOWN_SYSTEM_VARIABLE
     UnknownSystemVariable = (1193, "HY000", User),
     /// ER_LOCK_WAIT_TIMEOUT

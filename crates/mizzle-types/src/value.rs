@@ -569,3 +569,91 @@ mod tests {
         assert_eq!(parse_i64_prefix("99999999999999999999"), (i64::MAX, true));
     }
 }
+
+macro_rules! from_int {
+    ($($t:ty => $v:ident as $c:ty),*) => {
+        $(impl From<$t> for Value {
+            fn from(x: $t) -> Value {
+                Value::$v(x as $c)
+            }
+        })*
+    };
+}
+
+from_int!(i8 => Int as i64, i16 => Int as i64, i32 => Int as i64, i64 => Int as i64, isize => Int as i64,
+          u8 => UInt as u64, u16 => UInt as u64, u32 => UInt as u64, u64 => UInt as u64, usize => UInt as u64);
+
+impl From<f64> for Value {
+    fn from(x: f64) -> Value {
+        Value::Double(x)
+    }
+}
+
+impl From<f32> for Value {
+    fn from(x: f32) -> Value {
+        Value::Float(x)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(x: bool) -> Value {
+        Value::Int(x as i64)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(x: &str) -> Value {
+        Value::text(x)
+    }
+}
+
+impl From<String> for Value {
+    fn from(x: String) -> Value {
+        Value::Text(Arc::from(x.as_str()))
+    }
+}
+
+impl From<&String> for Value {
+    fn from(x: &String) -> Value {
+        Value::text(x)
+    }
+}
+
+impl From<&[u8]> for Value {
+    fn from(x: &[u8]) -> Value {
+        Value::bytes(x)
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(x: Vec<u8>) -> Value {
+        Value::Bytes(Arc::from(x))
+    }
+}
+
+impl From<Decimal> for Value {
+    fn from(x: Decimal) -> Value {
+        Value::Decimal(x)
+    }
+}
+
+impl From<Date> for Value {
+    fn from(x: Date) -> Value {
+        Value::Date(x)
+    }
+}
+
+impl From<DateTime> for Value {
+    fn from(x: DateTime) -> Value {
+        Value::DateTime(x)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(x: Option<T>) -> Value {
+        match x {
+            Some(v) => v.into(),
+            None => Value::Null,
+        }
+    }
+}

@@ -84,6 +84,11 @@ impl<'a> Binder<'a> {
         Binder { cat, params: 0, next_subquery: 0, depth: 0, blocks: Vec::new(), sub_refs: Vec::new(), ctes: Vec::new(), views: Vec::new(), values_fn: false }
     }
 
+    /// Number of `?` parameters bound so far.
+    pub fn param_count(&self) -> usize {
+        self.params
+    }
+
     pub(crate) fn enter(&mut self) -> Result<(), BindError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {

@@ -223,11 +223,7 @@ pub(super) fn datetime_decimal(dt: DateTime) -> Decimal {
         + i128::from(h) * 10_000
         + i128::from(mi) * 100
         + i128::from(s);
-    let exact = if us == 0 {
-        Decimal::new(whole, 0)
-    } else {
-        Decimal::new(whole * 1_000_000 + i128::from(us), 6)
-    };
+    let exact = if us == 0 { Decimal::new(whole, 0) } else { Decimal::new(whole * 1_000_000 + i128::from(us), 6) };
     // A date-time has at most 20 digits, well under the 38 a decimal holds.
     exact.expect("invariant: a date-time number fits a decimal")
 }

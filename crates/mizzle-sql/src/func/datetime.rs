@@ -18,11 +18,10 @@
 //! There is no TIME type: HOUR/MINUTE/SECOND/MICROSECOND accept time
 //! strings, but STR_TO_DATE with a time-only format gives NULL.
 
-use mizzle_types::cast::to_datetime;
 use mizzle_types::datetime::{days_from_civil, days_in_month, MICROS_PER_DAY};
 use mizzle_types::{Date, DateTime, Decimal, ErrorCode, SqlType, TypeError, Value, Warning};
 
-use super::convert::{self, warn_bad_datetime};
+use super::convert;
 use super::{FuncCtx, FuncError, ScalarFunc};
 
 /// `TO_DAYS('1970-01-01')`: MySQL day numbers count from year 0.
@@ -214,8 +213,7 @@ pub fn add_interval_ctx(
         Value::Date(_) if unit.is_date_unit() => Value::Date(r.date()),
         Value::Date(_) | Value::DateTime(_) => Value::DateTime(r),
         other => {
-            let with_time =
-                !unit.is_date_unit() || r.micros_of_day() != 0 || text_has_time(&convert::text(other));
+            let with_time = !unit.is_date_unit() || r.micros_of_day() != 0 || text_has_time(&convert::text(other));
             if with_time {
                 Value::text(&r.to_string())
             } else {
@@ -389,23 +387,20 @@ pub(super) fn extract(f: ScalarFunc, v: &Value, ctx: &mut FuncCtx<'_>) -> Value 
         return Value::Null;
     }
     let time_field = matches!(f, ScalarFunc::Hour | ScalarFunc::Minute | ScalarFunc::Second | ScalarFunc::Microsecond);
-    let dt = match to_datetime(v) {
-        Some(dt) => dt,
-        None => {
-            // Time-only strings ('10:20:30') are valid for the time fields.
-            if time_field {
-                if let Some((h, m, s, us)) = parse_time(&convert::text(v)) {
-                    return Value::Int(i64::from(match f {
-                        ScalarFunc::Hour => h,
-                        ScalarFunc::Minute => m,
-                        ScalarFunc::Second => s,
-                        _ => us,
-                    }));
-                }
-            }
-            warn_bad_datetime(ctx, v);
-            return Value::Null;
+    // Time strings ('10:20:30') are TIME values for the time fields; read as
+    // date-times they would mean 2010-20-30, so they are tried first.
+    if time_field && matches!(v, Value::Text(_) | Value::Bytes(_)) {
+        if let Some((h, m, s, us)) = parse_time(&convert::text(v)) {
+            return Value::Int(i64::from(match f {
+                ScalarFunc::Hour => h,
+                ScalarFunc::Minute => m,
+                ScalarFunc::Second => s,
+                _ => us,
+            }));
         }
+    }
+    let Some(dt) = convert::datetime(v, ctx) else {
+        return Value::Null;
     };
     let d = dt.date();
     let (y, m, day) = d.ymd();
@@ -562,10 +557,7 @@ pub(super) fn make_date(year: &Value, doy: &Value, ctx: &mut FuncCtx<'_>) -> Val
     let Ok(y) = i32::try_from(y) else {
         return Value::Null;
     };
-    days_from_civil(y, 1, 1)
-        .checked_add(n - 1)
-        .and_then(Date::from_day_number)
-        .map_or(Value::Null, Value::Date)
+    days_from_civil(y, 1, 1).checked_add(n - 1).and_then(Date::from_day_number).map_or(Value::Null, Value::Date)
 }
 
 /// FROM_DAYS(n): NULL where MySQL would give the zero date.
@@ -663,8 +655,10 @@ pub(super) fn format_is_date_only(fmt: &str) -> bool {
             continue;
         }
         match chars.next() {
-            Some('a' | 'b' | 'c' | 'D' | 'd' | 'e' | 'j' | 'M' | 'm' | 'U' | 'u' | 'V' | 'v' | 'W' | 'w' | 'X' | 'x'
-            | 'Y' | 'y') => date = true,
+            Some(
+                'a' | 'b' | 'c' | 'D' | 'd' | 'e' | 'j' | 'M' | 'm' | 'U' | 'u' | 'V' | 'v' | 'W' | 'w' | 'X' | 'x'
+                | 'Y' | 'y',
+            ) => date = true,
             Some('f' | 'H' | 'h' | 'I' | 'i' | 'k' | 'l' | 'p' | 'r' | 'S' | 's' | 'T') => time = true,
             _ => {}
         }
@@ -906,11 +900,7 @@ fn build_datetime(p: &Parsed) -> Option<DateTime> {
     if hour > 23 || p.minute > 59 || p.second > 59 {
         return None;
     }
-    let date = Date::from_ymd(
-        i32::try_from(year).ok()?,
-        u32::try_from(month).ok()?,
-        u32::try_from(day).ok()?,
-    )?;
+    let date = Date::from_ymd(i32::try_from(year).ok()?, u32::try_from(month).ok()?, u32::try_from(day).ok()?)?;
     let micros = ((hour * 60 + p.minute) * 60 + p.second) * 1_000_000 + p.micros;
     Some(DateTime::from_parts(date, micros))
 }

@@ -16,6 +16,8 @@ use mizzle_types::Value;
 
 use super::convert;
 
+// Eight constants a row, as RFC 1321 tabulates them.
+#[rustfmt::skip]
 const MD5_K: [u32; 64] = [
     0xd76a_a478, 0xe8c7_b756, 0x2420_70db, 0xc1bd_ceee, 0xf57c_0faf, 0x4787_c62a, 0xa830_4613, 0xfd46_9501,
     0x6980_98d8, 0x8b44_f7af, 0xffff_5bb1, 0x895c_d7be, 0x6b90_1122, 0xfd98_7193, 0xa679_438e, 0x49b4_0821,

@@ -5,7 +5,9 @@
 //! 1. `eval` returns a value whose kind matches `return_type` (or NULL).
 //!    Where a result kind depends on the arguments, it is decided from their
 //!    [`ValueKind`]s only, which types and values share (see
-//!    `convert::NumClass`).
+//!    `convert::NumClass`). One known gap: CONCAT_WS and ELT skip NULL
+//!    arguments, so when the only binary-typed argument is NULL they return
+//!    text where `return_type` said binary (a NULL hides its type from `eval`).
 //! 2. No function panics on any input; bad input gives NULL with a warning
 //!    (as MySQL does in queries) or a [`FuncError`].
 //! 3. Time and randomness come from [`FuncCtx`], never from the system.

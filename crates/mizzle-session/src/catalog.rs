@@ -1,0 +1,100 @@
+//! The shared state of one catalog that sessions work against: its
+//! transaction manager, dictionary, global variables and plugin list.
+//!
+//! Invariants:
+//! 1. Nothing here is process-global: two catalogs share nothing.
+//! 2. The default schema `main` exists once [`CatalogState::bootstrap`]
+//!    has run.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use mizzle_dictionary::Dictionary;
+use mizzle_plugin_api::storage::StorageEngine;
+use mizzle_txn::{TxnManager, TxnOptions};
+use parking_lot::RwLock;
+
+use crate::error::SessionError;
+use crate::vars::VARS;
+
+/// The default schema of a new database.
+pub const DEFAULT_SCHEMA: &str = "main";
+
+/// A plugin as `SHOW PLUGINS` lists it.
+#[derive(Clone, Debug)]
+pub struct PluginRow {
+    /// Name.
+    pub name: String,
+    /// Kind, e.g. `STORAGE ENGINE`.
+    pub kind: String,
+    /// Shared library path, empty when compiled in.
+    pub library: String,
+    /// One-line description.
+    pub description: String,
+}
+
+/// The source of wall-clock time (injected so tests can fix it).
+pub trait Clock: Send + Sync {
+    /// Microseconds since 1970-01-01 UTC.
+    fn now_micros(&self) -> i64;
+}
+
+/// The system clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_micros(&self) -> i64 {
+        match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => d.as_micros().min(i64::MAX as u128) as i64,
+            Err(_) => 0,
+        }
+    }
+}
+
+/// Shared state of one catalog.
+pub struct CatalogState {
+    /// Wall-clock time for NOW() and friends.
+    pub clock: Arc<dyn Clock>,
+    /// MVCC transactions.
+    pub txns: TxnManager,
+    /// The dictionary.
+    pub dict: Dictionary,
+    /// Global values of system variables.
+    pub globals: RwLock<HashMap<String, String>>,
+    /// Registered plugins.
+    pub plugins: Vec<PluginRow>,
+    /// Name of the storage engine holding this catalog's data.
+    pub engine_name: String,
+    next_connection: AtomicU64,
+}
+
+impl CatalogState {
+    /// A catalog over `engine`.
+    pub fn new(engine: Arc<dyn StorageEngine>, engine_name: &str, plugins: Vec<PluginRow>) -> Arc<CatalogState> {
+        let globals = VARS.iter().map(|v| (v.name.to_string(), v.default.to_string())).collect();
+        Arc::new(CatalogState {
+            clock: Arc::new(SystemClock),
+            txns: TxnManager::new(engine),
+            dict: Dictionary::new(),
+            globals: RwLock::new(globals),
+            plugins,
+            engine_name: engine_name.to_string(),
+            next_connection: AtomicU64::new(1),
+        })
+    }
+
+    /// Creates the default schema if it does not exist.
+    pub fn bootstrap(&self) -> Result<(), SessionError> {
+        let t = self.txns.begin(TxnOptions::default());
+        t.begin_statement()?;
+        self.dict.create_schema(&t, DEFAULT_SCHEMA, true)?;
+        t.commit_blocking()?;
+        Ok(())
+    }
+
+    /// A fresh connection id.
+    pub fn next_connection_id(&self) -> u64 {
+        self.next_connection.fetch_add(1, Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,78 @@
+//! EXPLAIN: renders a plan as an indented tree, one line per operator.
+//!
+//! Invariants:
+//! 1. Lines name the operator, the table and access path for scans, the
+//!    join algorithm, and the expressions' shapes; no line holds row data.
+
+use mizzle_sql::plan::{Access, JoinKind, Plan, SetOpKind};
+
+fn access(a: &Access, t: &mizzle_dictionary::TableDef) -> String {
+    match a {
+        Access::Full => "full scan".into(),
+        Access::Primary(r) => format!("primary key lookup ({} range(s))", r.len()),
+        Access::Index { index, ranges } => {
+            let name = t.indexes.get(*index).map(|i| i.name.as_str()).unwrap_or("?");
+            format!("index {name} ({} range(s))", ranges.len())
+        }
+    }
+}
+
+fn walk(p: &Plan, depth: usize, out: &mut Vec<String>) {
+    let pad = "    ".repeat(depth);
+    let line = match p {
+        Plan::Values { rows, .. } => format!("-> Rows: {} literal row(s)", rows.len()),
+        Plan::Scan { table, alias, access: a, filter, .. } => format!(
+            "-> Table scan on {alias} ({}): {}{}",
+            table.name,
+            access(a, table),
+            if filter.is_some() { ", with filter" } else { "" }
+        ),
+        Plan::Filter { .. } => "-> Filter".into(),
+        Plan::Project { exprs, .. } => format!("-> Project {} column(s)", exprs.len()),
+        Plan::Join { kind, equi, cond, .. } => format!(
+            "-> {} {}{}",
+            if equi.is_empty() { "Nested loop" } else { "Hash" },
+            match kind {
+                JoinKind::Inner => "inner join",
+                JoinKind::Left => "left join",
+            },
+            if cond.is_some() { " with condition" } else { "" }
+        ),
+        Plan::Aggregate { groups, aggs, .. } => format!("-> Aggregate: {} group key(s), {} aggregate(s)", groups.len(), aggs.len()),
+        Plan::Sort { keys, .. } => format!("-> Sort: {} key(s)", keys.len()),
+        Plan::Limit { .. } => "-> Limit".into(),
+        Plan::Distinct { .. } => "-> Distinct".into(),
+        Plan::SetOp { kind, all, .. } => format!(
+            "-> {}{}",
+            match kind {
+                SetOpKind::Union => "Union",
+                SetOpKind::Intersect => "Intersect",
+                SetOpKind::Except => "Except",
+            },
+            if *all { " all" } else { "" }
+        ),
+        Plan::System { .. } => "-> System table".into(),
+        Plan::Empty { .. } => "-> Empty (impossible condition)".into(),
+    };
+    out.push(format!("{pad}{line}"));
+    match p {
+        Plan::Filter { input, .. }
+        | Plan::Project { input, .. }
+        | Plan::Aggregate { input, .. }
+        | Plan::Sort { input, .. }
+        | Plan::Limit { input, .. }
+        | Plan::Distinct { input } => walk(input, depth + 1, out),
+        Plan::Join { left, right, .. } | Plan::SetOp { left, right, .. } => {
+            walk(left, depth + 1, out);
+            walk(right, depth + 1, out);
+        }
+        _ => {}
+    }
+}
+
+/// The plan as lines of text.
+pub fn explain_lines(p: &Plan) -> Vec<String> {
+    let mut out = Vec::new();
+    walk(p, 0, &mut out);
+    out
+}

@@ -1,0 +1,498 @@
+//! mizzle, embedded: open a database, take sessions, run SQL.
+//!
+//! ```
+//! use mizzle::{params, Database};
+//!
+//! let db = Database::open_in_memory()?;
+//! let mut s = db.session();
+//! s.execute("CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(20))", [])?;
+//! s.execute("INSERT INTO t VALUES (?, ?)", params![1, "one"])?;
+//! let rows = s.query("SELECT name FROM t WHERE id = ?", params![1])?;
+//! assert_eq!(rows.get(0).map(|r| r.get::<String>(0)).transpose()?, Some("one".to_string()));
+//! # Ok::<(), mizzle::Error>(())
+//! ```
+//!
+//! Invariants:
+//! 1. A [`Database`] owns its catalog: engine, transactions, dictionary.
+//!    Two databases in one process share nothing.
+//! 2. A [`Session`] is `Send`; many sessions may run at once on one
+//!    database, each on its own thread.
+//! 3. Every error is a [`Error`] carrying a MySQL error number and SQLSTATE.
+//!
+//! This crate chooses the plugins: it registers the `memory` engine.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use mizzle_kernel::Registry;
+use mizzle_session::{CatalogState, StatementOutput};
+pub use mizzle_session::ColumnInfo as Column;
+pub use mizzle_txn::IsolationLevel;
+pub use mizzle_types::{Date, DateTime, Decimal, ErrorCode, SqlType, Value};
+use mizzle_types::SqlError;
+
+/// An error with its MySQL identity. `Display` prints it the way the
+/// `mysql` client does: `ERROR 1062 (23000): Duplicate entry ...`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("ERROR {} ({}): {message}", code.number(), code.sqlstate())]
+pub struct Error {
+    /// The error's identity.
+    pub code: ErrorCode,
+    /// What was wrong.
+    pub message: String,
+}
+
+impl Error {
+    /// The MySQL error number.
+    pub fn number(&self) -> u16 {
+        self.code.number()
+    }
+
+    /// The SQLSTATE.
+    pub fn sqlstate(&self) -> &'static str {
+        self.code.sqlstate()
+    }
+
+    fn new(code: ErrorCode, message: impl Into<String>) -> Error {
+        Error { code, message: message.into() }
+    }
+}
+
+fn err<E: SqlError>(e: E) -> Error {
+    Error { code: e.code(), message: e.to_string() }
+}
+
+/// Builds a parameter array: `params![1, "a", None::<i64>]`.
+#[macro_export]
+macro_rules! params {
+    () => { [] as [$crate::Value; 0] };
+    ($($x:expr),+ $(,)?) => { [$($crate::Value::from($x)),+] };
+}
+
+/// How durable a commit must be before it returns (used by the disk engine).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SyncMode {
+    /// Commit returns once the log is on stable storage.
+    #[default]
+    Full,
+    /// Commit may return before the log is flushed.
+    Normal,
+}
+
+/// Options for [`Database::open_with`].
+#[derive(Clone, Debug)]
+pub struct OpenOptions {
+    /// Storage engine name.
+    pub engine: String,
+    /// Durability of commits.
+    pub sync: SyncMode,
+    /// Page cache size in bytes.
+    pub cache_bytes: u64,
+    /// Create the directory if it is missing.
+    pub create: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions { engine: "disk".into(), sync: SyncMode::Full, cache_bytes: 64 << 20, create: true }
+    }
+}
+
+impl OpenOptions {
+    /// Default options.
+    pub fn new() -> OpenOptions {
+        OpenOptions::default()
+    }
+
+    /// Chooses the storage engine.
+    pub fn engine(mut self, name: &str) -> OpenOptions {
+        self.engine = name.to_string();
+        self
+    }
+
+    /// Chooses the commit durability.
+    pub fn sync(mut self, s: SyncMode) -> OpenOptions {
+        self.sync = s;
+        self
+    }
+
+    /// Sets the page cache size.
+    pub fn cache_bytes(mut self, n: u64) -> OpenOptions {
+        self.cache_bytes = n;
+        self
+    }
+}
+
+fn registry() -> Registry {
+    let mut r = Registry::new();
+    // Registering into an empty registry cannot collide.
+    let _ = r.register_storage(Arc::new(storage_memory::MemoryEngineFactory));
+    r
+}
+
+/// A database: one catalog with its engine, transactions and dictionary.
+#[derive(Clone)]
+pub struct Database {
+    cat: Arc<CatalogState>,
+}
+
+impl Database {
+    /// A new, empty in-memory database (gone when the last handle drops).
+    pub fn open_in_memory() -> Result<Database, Error> {
+        let cat = registry().open_catalog("memory", None).map_err(err)?;
+        Ok(Database { cat })
+    }
+
+    /// Opens (or creates) a database stored in directory `dir`.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Database, Error> {
+        Database::open_with(dir, OpenOptions::default())
+    }
+
+    /// Opens a database in `dir` with options.
+    pub fn open_with(dir: impl AsRef<Path>, opts: OpenOptions) -> Result<Database, Error> {
+        let _ = (dir.as_ref(), &opts);
+        Err(Error::new(
+            ErrorCode::FeatureUnavailable,
+            "on-disk databases are not yet supported in this build (the disk engine is not available); use Database::open_in_memory()",
+        ))
+    }
+
+    /// A new session in the default schema `main`.
+    pub fn session(&self) -> Session {
+        Session { inner: mizzle_session::Session::new(self.cat.clone()) }
+    }
+
+    /// Runs a version-collection pass now (normally the kernel schedules it).
+    pub fn collect_garbage(&self) -> Result<(), Error> {
+        self.cat.txns.gc().map(|_| ()).map_err(err)
+    }
+}
+
+/// What `execute` reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Executed {
+    /// Rows inserted, changed or deleted.
+    pub rows_affected: u64,
+    /// The first AUTO_INCREMENT value the statement generated (0 if none).
+    pub last_insert_id: u64,
+}
+
+/// One row of a result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    values: Vec<Value>,
+    columns: Arc<Vec<Column>>,
+}
+
+impl Row {
+    /// The value at `idx` converted to `T`.
+    pub fn get<T: FromValue>(&self, idx: usize) -> Result<T, Error> {
+        let v = self.values.get(idx).ok_or_else(|| {
+            Error::new(ErrorCode::WrongArguments, format!("column index {idx} out of range (row has {})", self.values.len()))
+        })?;
+        T::from_value(v).map_err(|m| Error::new(ErrorCode::WrongArguments, format!("column {idx}: {m}")))
+    }
+
+    /// The value of the column named `name` (case-insensitive).
+    pub fn get_by_name<T: FromValue>(&self, name: &str) -> Result<T, Error> {
+        let i = self
+            .columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| Error::new(ErrorCode::UnknownColumn, format!("Unknown column '{name}' in result")))?;
+        self.get(i)
+    }
+
+    /// The raw values.
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+}
+
+/// A result set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rows {
+    columns: Arc<Vec<Column>>,
+    rows: Vec<Row>,
+}
+
+impl Rows {
+    /// Column descriptions.
+    pub fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True without rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Row `i`.
+    pub fn get(&self, i: usize) -> Option<&Row> {
+        self.rows.get(i)
+    }
+
+    /// Iterates over the rows.
+    pub fn iter(&self) -> std::slice::Iter<'_, Row> {
+        self.rows.iter()
+    }
+}
+
+impl IntoIterator for Rows {
+    type Item = Row;
+    type IntoIter = std::vec::IntoIter<Row>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.rows.into_iter()
+    }
+}
+
+/// The outcome of one statement run with [`Session::run`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// A result set.
+    Rows(Rows),
+    /// A statement without a result set.
+    Done(Executed),
+}
+
+fn to_rows(columns: Vec<Column>, rows: Vec<Vec<Value>>) -> Rows {
+    let columns = Arc::new(columns);
+    Rows { rows: rows.into_iter().map(|values| Row { values, columns: columns.clone() }).collect(), columns }
+}
+
+fn to_output(o: StatementOutput) -> Output {
+    match o {
+        StatementOutput::Rows { columns, rows } => Output::Rows(to_rows(columns, rows)),
+        StatementOutput::Done { affected, last_insert_id, .. } => {
+            Output::Done(Executed { rows_affected: affected, last_insert_id })
+        }
+    }
+}
+
+/// A connection-like handle: current schema, transaction, variables.
+pub struct Session {
+    inner: mizzle_session::Session,
+}
+
+impl Session {
+    /// Runs one or more statements and returns each one's output.
+    pub fn run(&mut self, sql: &str) -> Result<Vec<Output>, Error> {
+        let outs = self.inner.execute_blocking(sql, &[]).map_err(err)?;
+        Ok(outs.into_iter().map(to_output).collect())
+    }
+
+    /// Runs a statement that returns no rows.
+    pub fn execute<P: AsRef<[Value]>>(&mut self, sql: &str, params: P) -> Result<Executed, Error> {
+        let outs = self.inner.execute_blocking(sql, params.as_ref()).map_err(err)?;
+        match outs.into_iter().last().map(to_output) {
+            Some(Output::Done(e)) => Ok(e),
+            Some(Output::Rows(r)) => Ok(Executed { rows_affected: r.len() as u64, last_insert_id: 0 }),
+            None => Ok(Executed { rows_affected: 0, last_insert_id: 0 }),
+        }
+    }
+
+    /// Runs a query and returns its rows.
+    pub fn query<P: AsRef<[Value]>>(&mut self, sql: &str, params: P) -> Result<Rows, Error> {
+        let outs = self.inner.execute_blocking(sql, params.as_ref()).map_err(err)?;
+        match outs.into_iter().last().map(to_output) {
+            Some(Output::Rows(r)) => Ok(r),
+            _ => Err(Error::new(ErrorCode::WrongUsage, "the statement returned no result set; use execute()")),
+        }
+    }
+
+    /// Prepares a statement: planned once, re-planned only when a table it
+    /// uses changed definition.
+    pub fn prepare(&mut self, sql: &str) -> Result<Statement<'_>, Error> {
+        let p = self.inner.prepare(sql).map_err(err)?;
+        Ok(Statement { session: self, prepared: p })
+    }
+
+    /// Starts a transaction at the session's isolation level.
+    pub fn begin(&mut self) -> Result<(), Error> {
+        self.run("START TRANSACTION").map(|_| ())
+    }
+
+    /// Starts a transaction at the given isolation level.
+    pub fn begin_with(&mut self, level: IsolationLevel) -> Result<(), Error> {
+        let l = match level {
+            IsolationLevel::ReadCommitted => "READ COMMITTED",
+            IsolationLevel::RepeatableRead => "REPEATABLE READ",
+            IsolationLevel::Serializable => "SERIALIZABLE",
+        };
+        self.run(&format!("SET TRANSACTION ISOLATION LEVEL {l}"))?;
+        self.begin()
+    }
+
+    /// Commits the open transaction.
+    pub fn commit(&mut self) -> Result<(), Error> {
+        self.run("COMMIT").map(|_| ())
+    }
+
+    /// Rolls the open transaction back.
+    pub fn rollback(&mut self) -> Result<(), Error> {
+        self.run("ROLLBACK").map(|_| ())
+    }
+
+    /// Warnings of the last statement as (code, message).
+    pub fn warnings(&self) -> Vec<(u16, String)> {
+        self.inner.warnings().iter().map(|w| (w.code.number(), w.message.clone())).collect()
+    }
+
+    /// The underlying kernel session (for front ends such as the server).
+    pub fn kernel_session(&mut self) -> &mut mizzle_session::Session {
+        &mut self.inner
+    }
+}
+
+/// A prepared statement bound to its session.
+pub struct Statement<'s> {
+    session: &'s mut Session,
+    prepared: mizzle_session::Prepared,
+}
+
+impl Statement<'_> {
+    /// Number of `?` parameters.
+    pub fn param_count(&self) -> usize {
+        self.prepared.param_count()
+    }
+
+    fn run(&mut self, params: &[Value]) -> Result<Output, Error> {
+        let ex = self.session.inner.execute_prepared(&mut self.prepared, params).map_err(err)?;
+        let outs = ex.finish().map_err(err)?;
+        outs.into_iter()
+            .last()
+            .map(to_output)
+            .ok_or_else(|| Error::new(ErrorCode::Internal, "internal error (a bug in mizzle): no output"))
+    }
+
+    /// Executes with parameters; returns rows affected.
+    pub fn execute<P: AsRef<[Value]>>(&mut self, params: P) -> Result<Executed, Error> {
+        match self.run(params.as_ref())? {
+            Output::Done(e) => Ok(e),
+            Output::Rows(r) => Ok(Executed { rows_affected: r.len() as u64, last_insert_id: 0 }),
+        }
+    }
+
+    /// Executes a query with parameters.
+    pub fn query<P: AsRef<[Value]>>(&mut self, params: P) -> Result<Rows, Error> {
+        match self.run(params.as_ref())? {
+            Output::Rows(r) => Ok(r),
+            Output::Done(_) => Err(Error::new(ErrorCode::WrongUsage, "the statement returned no result set")),
+        }
+    }
+}
+
+/// Conversion from a SQL value to a Rust type for [`Row::get`].
+pub trait FromValue: Sized {
+    /// Converts, or says why not.
+    fn from_value(v: &Value) -> Result<Self, String>;
+}
+
+impl FromValue for Value {
+    fn from_value(v: &Value) -> Result<Self, String> {
+        Ok(v.clone())
+    }
+}
+
+impl FromValue for i64 {
+    fn from_value(v: &Value) -> Result<Self, String> {
+        match v {
+            Value::Int(i) => Ok(*i),
+            Value::UInt(u) => i64::try_from(*u).map_err(|_| format!("{u} does not fit i64")),
+            Value::Null => Err("NULL (use Option<i64>)".into()),
+            Value::Decimal(d) if d.scale() == 0 || d.normalize().scale() == 0 => {
+                i64::try_from(d.trunc_i128()).map_err(|_| format!("{d} does not fit i64"))
+            }
+            other => Err(format!("{} is not an integer", other.to_text_lossy())),
+        }
+    }
+}
+
+impl FromValue for u64 {
+    fn from_value(v: &Value) -> Result<Self, String> {
+        match v {
+            Value::UInt(u) => Ok(*u),
+            Value::Int(i) => u64::try_from(*i).map_err(|_| format!("{i} does not fit u64")),
+            Value::Null => Err("NULL (use Option<u64>)".into()),
+            other => i64::from_value(other).and_then(|i| u64::try_from(i).map_err(|_| format!("{i} does not fit u64"))),
+        }
+    }
+}
+
+impl FromValue for i32 {
+    fn from_value(v: &Value) -> Result<Self, String> {
+        let i = i64::from_value(v)?;
+        i32::try_from(i).map_err(|_| format!("{i} does not fit i32"))
+    }
+}
+
+impl FromValue for f64 {
+    fn from_value(v: &Value) -> Result<Self, String> {
+        match v {
+            Value::Null => Err("NULL (use Option<f64>)".into()),
+            Value::Text(_) | Value::Bytes(_) => Err("a string is not a number".into()),
+            other => other.to_f64().ok_or_else(|| "not a number".into()),
+        }
+    }
+}
+
+impl FromValue for bool {
+    fn from_value(v: &Value) -> Result<Self, String> {
+        v.truth().ok_or_else(|| "NULL (use Option<bool>)".into())
+    }
+}
+
+impl FromValue for String {
+    fn from_value(v: &Value) -> Result<Self, String> {
+        match v {
+            Value::Null => Err("NULL (use Option<String>)".into()),
+            Value::Bytes(b) => String::from_utf8(b.to_vec()).map_err(|_| "binary value is not UTF-8".into()),
+            other => Ok(other.to_text_lossy()),
+        }
+    }
+}
+
+impl FromValue for Vec<u8> {
+    fn from_value(v: &Value) -> Result<Self, String> {
+        match v {
+            Value::Null => Err("NULL (use Option<Vec<u8>>)".into()),
+            Value::Bytes(b) => Ok(b.to_vec()),
+            other => {
+                let mut out = Vec::new();
+                other.write_text(&mut out);
+                Ok(out)
+            }
+        }
+    }
+}
+
+impl FromValue for Decimal {
+    fn from_value(v: &Value) -> Result<Self, String> {
+        match v {
+            Value::Null => Err("NULL (use Option<Decimal>)".into()),
+            other => other.to_decimal().flatten().ok_or_else(|| "not an exact number".into()),
+        }
+    }
+}
+
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(v: &Value) -> Result<Self, String> {
+        if v.is_null() {
+            Ok(None)
+        } else {
+            T::from_value(v).map(Some)
+        }
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Session({})", self.inner.id())
+    }
+}
