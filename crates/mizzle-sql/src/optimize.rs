@@ -1,14 +1,638 @@
 //! The optimizer: rewrites bound plans into cheaper equivalent plans.
 //!
+//! Rules, applied bottom-up:
+//! 1. **Join regions.** A tree of inner joins and filters is flattened into
+//!    relations and conjuncts. Conjuncts on one relation are pushed into it;
+//!    the rest join the relations greedily: start with the most filtered
+//!    relation, then repeatedly add a relation connected to the joined set
+//!    by an equality (hash join), a relation connected by another predicate
+//!    (nested loop with the predicate), or else the next one (cross join).
+//!    A projection restores the original column order.
+//! 2. **Left joins.** ON conjuncts over the right side alone move into it;
+//!    hashable equalities become hash keys.
+//! 3. **Access paths.** A scan's filter is searched for equalities, IN lists
+//!    and ranges on a prefix of the primary key or an index; the best key
+//!    gives the scan's ranges.
+//! 4. Subquery plans inside expressions are optimized too.
+//!
 //! Invariants:
 //! 1. Every rewrite preserves the rows (as a multiset, and their order
 //!    where an ORDER BY fixes it) and the column layout of its input plan.
+//! 2. A scan keeps its whole filter even when ranges were derived from it,
+//!    so ranges only ever need to be supersets (see exec's scan).
 
-use crate::plan::Plan;
+use std::sync::Arc;
+
+use mizzle_dictionary::TableDef;
+use mizzle_types::{SqlType, ValueKind};
+use recursive::recursive;
+
+use crate::bind::map_plan_exprs;
+use crate::expr::{CmpOp, Expr};
+use crate::plan::{Access, JoinKind, KeyRange, Plan};
 
 /// Optimizes a plan.
 pub fn optimize(plan: Plan) -> Plan {
-    plan
+    opt(plan)
+}
+
+fn opt_subqueries(p: &mut Plan) {
+    map_plan_exprs(p, &mut |e| {
+        e.map(&mut |x| match x {
+            Expr::Subquery(mut s) => {
+                s.plan = Arc::new(opt((*s.plan).clone()));
+                Expr::Subquery(s)
+            }
+            other => other,
+        })
+    });
+}
+
+#[recursive]
+fn opt(p: Plan) -> Plan {
+    match p {
+        Plan::Filter { .. } | Plan::Join { kind: JoinKind::Inner, .. } => region(p),
+        Plan::Join { left, right, kind: JoinKind::Left, equi, cond } => left_join(*left, *right, equi, cond),
+        Plan::Scan { table, alias, access, filter, cols } => {
+            let mut filter = filter;
+            if let Some(f) = &mut filter {
+                let mut tmp = Plan::Filter { input: Box::new(Plan::Empty { cols: vec![] }), pred: f.clone() };
+                opt_subqueries(&mut tmp);
+                if let Plan::Filter { pred, .. } = tmp {
+                    *f = pred;
+                }
+            }
+            let access = match (&access, &filter) {
+                (Access::Full, Some(f)) => choose_access(&table, f),
+                _ => access,
+            };
+            Plan::Scan { table, alias, access, filter, cols }
+        }
+        mut other => {
+            // Recurse into children, then optimize subqueries in this node.
+            match &mut other {
+                Plan::Project { input, .. }
+                | Plan::Aggregate { input, .. }
+                | Plan::Sort { input, .. }
+                | Plan::Limit { input, .. }
+                | Plan::Distinct { input } => {
+                    let taken = std::mem::replace(input.as_mut(), Plan::Empty { cols: vec![] });
+                    **input = opt(taken);
+                }
+                Plan::SetOp { left, right, .. } => {
+                    let l = std::mem::replace(left.as_mut(), Plan::Empty { cols: vec![] });
+                    **left = opt(l);
+                    let r = std::mem::replace(right.as_mut(), Plan::Empty { cols: vec![] });
+                    **right = opt(r);
+                }
+                _ => {}
+            }
+            opt_node_exprs(&mut other);
+            other
+        }
+    }
+}
+
+/// Optimizes subqueries in the expressions of one node only.
+fn opt_node_exprs(p: &mut Plan) {
+    let f = &mut |e: Expr| -> Expr {
+        e.map(&mut |x| match x {
+            Expr::Subquery(mut s) => {
+                s.plan = Arc::new(opt((*s.plan).clone()));
+                Expr::Subquery(s)
+            }
+            other => other,
+        })
+    };
+    let mut apply = |e: &mut Expr| {
+        let t = std::mem::replace(e, Expr::Literal(mizzle_types::Value::Null, SqlType::Null));
+        *e = f(t);
+    };
+    match p {
+        Plan::Values { rows, .. } => rows.iter_mut().flatten().for_each(&mut apply),
+        Plan::Project { exprs, .. } => exprs.iter_mut().for_each(&mut apply),
+        Plan::Aggregate { groups, aggs, .. } => {
+            groups.iter_mut().for_each(&mut apply);
+            for a in aggs {
+                a.args.iter_mut().for_each(&mut apply);
+            }
+        }
+        Plan::Sort { keys, .. } => keys.iter_mut().for_each(|k| apply(&mut k.expr)),
+        _ => {}
+    }
+}
+
+fn optimize_expr(e: Expr) -> Expr {
+    e.map(&mut |x| match x {
+        Expr::Subquery(mut s) => {
+            s.plan = Arc::new(opt((*s.plan).clone()));
+            Expr::Subquery(s)
+        }
+        other => other,
+    })
+}
+
+/// Shifts the column references of an expression.
+fn shift(e: Expr, f: &dyn Fn(usize) -> usize) -> Expr {
+    e.map(&mut |x| match x {
+        Expr::Column { index, ty } => Expr::Column { index: f(index), ty },
+        Expr::Subquery(mut s) => {
+            s.outer_refs = s.outer_refs.iter().map(|i| f(*i)).collect();
+            // The subquery's own Outer{depth 1} references index this row.
+            s.plan = Arc::new(remap_outer(&s.plan, 1, f));
+            Expr::Subquery(s)
+        }
+        other => other,
+    })
+}
+
+fn remap_outer(p: &Plan, depth: usize, f: &dyn Fn(usize) -> usize) -> Plan {
+    let mut p = p.clone();
+    map_plan_exprs(&mut p, &mut |e| {
+        e.map(&mut |x| match x {
+            Expr::Outer { depth: d, index, ty } if d == depth => Expr::Outer { depth: d, index: f(index), ty },
+            Expr::Subquery(mut s) => {
+                s.plan = Arc::new(remap_outer(&s.plan, depth + 1, f));
+                Expr::Subquery(s)
+            }
+            other => other,
+        })
+    });
+    p
+}
+
+/// Which relations (by index) an expression reads.
+fn rels_used(e: &Expr, offsets: &[usize], widths: &[usize]) -> Vec<usize> {
+    let mut cols = Vec::new();
+    e.columns_used(&mut cols);
+    let mut out: Vec<usize> = Vec::new();
+    for c in cols {
+        if let Some(r) = (0..offsets.len()).find(|&r| c >= offsets[r] && c < offsets[r] + widths[r]) {
+            if !out.contains(&r) {
+                out.push(r);
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// True when hashing both sides finds exactly the pairs `=` accepts.
+fn hash_compatible(a: SqlType, b: SqlType) -> bool {
+    use ValueKind as K;
+    let class = |t: SqlType| match t.kind() {
+        K::Int | K::UInt => 1,
+        K::Decimal => 2,
+        K::Double | K::Float => 3,
+        K::Text => 4,
+        K::Bytes => 5,
+        K::Date | K::DateTime => 6,
+        K::Null => 0,
+    };
+    let (x, y) = (class(a), class(b));
+    if x == 0 || y == 0 {
+        return false;
+    }
+    x == y || (x <= 2 && y <= 2)
+}
+
+struct Rel {
+    plan: Plan,
+    offset: usize,
+    width: usize,
+    pushed: Vec<Expr>,
+}
+
+fn flatten(p: Plan, base: usize, rels: &mut Vec<Rel>, conjuncts: &mut Vec<Expr>) {
+    match p {
+        Plan::Filter { input, pred } => {
+            for c in pred.conjuncts() {
+                conjuncts.push(shift(c, &|i| i + base));
+            }
+            flatten(*input, base, rels, conjuncts);
+        }
+        Plan::Join { left, right, kind: JoinKind::Inner, equi, cond } => {
+            let wl = left.width();
+            for (a, b) in equi {
+                conjuncts.push(Expr::Cmp {
+                    op: CmpOp::Eq,
+                    left: Box::new(shift(a, &|i| i + base)),
+                    right: Box::new(shift(b, &|i| i + base + wl)),
+                });
+            }
+            if let Some(c) = cond {
+                for x in c.conjuncts() {
+                    conjuncts.push(shift(x, &|i| i + base));
+                }
+            }
+            flatten(*left, base, rels, conjuncts);
+            flatten(*right, base + wl, rels, conjuncts);
+        }
+        other => {
+            let width = other.width();
+            rels.push(Rel { plan: opt(other), offset: base, width, pushed: Vec::new() });
+        }
+    }
+}
+
+/// Applies pushed conjuncts to a relation (into the scan filter when it is
+/// a scan, choosing its access path).
+fn with_filters(plan: Plan, preds: Vec<Expr>) -> Plan {
+    let Some(pred) = Expr::and_all(preds) else { return plan };
+    match plan {
+        Plan::Scan { table, alias, access, filter, cols } => {
+            let f = match filter {
+                Some(old) => Expr::And(Box::new(old), Box::new(pred)),
+                None => pred,
+            };
+            let access = match access {
+                Access::Full => choose_access(&table, &f),
+                a => a,
+            };
+            Plan::Scan { table, alias, access, filter: Some(f), cols }
+        }
+        other => Plan::Filter { input: Box::new(other), pred },
+    }
+}
+
+/// Rule 1: join regions.
+fn region(p: Plan) -> Plan {
+    let mut rels = Vec::new();
+    let mut raw = Vec::new();
+    flatten(p, 0, &mut rels, &mut raw);
+    let conjuncts: Vec<Expr> = raw.into_iter().map(optimize_expr).collect();
+    let offsets: Vec<usize> = rels.iter().map(|r| r.offset).collect();
+    let widths: Vec<usize> = rels.iter().map(|r| r.width).collect();
+    let total: usize = widths.iter().sum();
+    let mut multi: Vec<(Expr, Vec<usize>)> = Vec::new();
+    let mut constant: Vec<Expr> = Vec::new();
+    for c in conjuncts {
+        let used = rels_used(&c, &offsets, &widths);
+        match used.as_slice() {
+            [] => constant.push(c),
+            [r] => {
+                let off = offsets[*r];
+                rels[*r].pushed.push(shift(c, &|i| i - off));
+            }
+            _ => multi.push((c, used)),
+        }
+    }
+    if rels.len() == 1 {
+        let r = rels.remove(0);
+        let mut preds = r.pushed;
+        preds.extend(constant);
+        return with_filters(r.plan, preds);
+    }
+    // Constant conjuncts (also those reading only outer rows) go to the
+    // first relation: if false, the whole region is empty.
+    let n = rels.len();
+    let mut remaining: Vec<usize> = (0..n).collect();
+    let first = *remaining
+        .iter()
+        .max_by_key(|&&r| (rels[r].pushed.len(), std::cmp::Reverse(r)))
+        .unwrap_or(&0);
+    let mut order: Vec<usize> = vec![first];
+    remaining.retain(|&r| r != first);
+    let mut plans: Vec<Option<Plan>> = Vec::with_capacity(n);
+    for r in rels.iter_mut() {
+        let plan = std::mem::replace(&mut r.plan, Plan::Empty { cols: vec![] });
+        let preds = std::mem::take(&mut r.pushed);
+        plans.push(Some(with_filters(plan, preds)));
+    }
+    // new position of region column c, for the relations joined so far
+    let mut pos: Vec<Option<usize>> = vec![None; total];
+    let mut width_so_far = 0;
+    let place = |r: usize, pos: &mut Vec<Option<usize>>, w: &mut usize| {
+        for k in 0..widths[r] {
+            pos[offsets[r] + k] = Some(*w + k);
+        }
+        *w += widths[r];
+    };
+    place(first, &mut pos, &mut width_so_far);
+    let mut current = plans[first].take().unwrap_or(Plan::Empty { cols: vec![] });
+    if !constant.is_empty() {
+        let map_pos = pos.clone();
+        let preds: Vec<Expr> = constant.into_iter().map(|c| shift(c, &|i| map_pos[i].unwrap_or(i))).collect();
+        current = with_filters(current, preds);
+    }
+    let mut used = vec![false; multi.len()];
+    while !remaining.is_empty() {
+        let joined: Vec<usize> = order.clone();
+        let covers = |set: &[usize], r: usize| set.iter().all(|x| *x == r || joined.contains(x));
+        // Prefer a relation with a hashable equality to the joined set.
+        let mut pick: Option<usize> = None;
+        let mut best = (0usize, 0usize);
+        for &r in &remaining {
+            let mut eq = 0;
+            let mut other = 0;
+            for (i, (c, set)) in multi.iter().enumerate() {
+                if used[i] || !set.contains(&r) || !covers(set, r) {
+                    continue;
+                }
+                if split_equi(c, r, &offsets, &widths).is_some() {
+                    eq += 1;
+                } else {
+                    other += 1;
+                }
+            }
+            let score = (eq, other);
+            if score > best {
+                best = score;
+                pick = Some(r);
+            }
+        }
+        let r = pick.unwrap_or(remaining[0]);
+        remaining.retain(|&x| x != r);
+        let right = plans[r].take().unwrap_or(Plan::Empty { cols: vec![] });
+        let lw = width_so_far;
+        let left_pos = pos.clone();
+        let mut equi = Vec::new();
+        let mut conds = Vec::new();
+        for (i, (c, set)) in multi.iter().enumerate() {
+            if used[i] || !set.contains(&r) || !covers(set, r) {
+                continue;
+            }
+            used[i] = true;
+            match split_equi(c, r, &offsets, &widths) {
+                Some((l, rr)) => {
+                    let off = offsets[r];
+                    equi.push((shift(l, &|x| left_pos[x].unwrap_or(x)), shift(rr, &|x| x - off)));
+                }
+                None => {
+                    let off = offsets[r];
+                    conds.push(shift(c.clone(), &|x| {
+                        if x >= off && x < off + widths[r] {
+                            lw + (x - off)
+                        } else {
+                            left_pos[x].unwrap_or(x)
+                        }
+                    }));
+                }
+            }
+        }
+        current = Plan::Join { left: Box::new(current), right: Box::new(right), kind: JoinKind::Inner, equi, cond: Expr::and_all(conds) };
+        place(r, &mut pos, &mut width_so_far);
+        order.push(r);
+    }
+    // Conjuncts never placed (cannot happen: every set is covered at the end).
+    let leftovers: Vec<Expr> =
+        multi.into_iter().zip(used).filter(|(_, u)| !u).map(|((c, _), _)| shift(c, &|x| pos[x].unwrap_or(x))).collect();
+    if let Some(pred) = Expr::and_all(leftovers) {
+        current = Plan::Filter { input: Box::new(current), pred };
+    }
+    // Restore the original column order.
+    let identity = (0..total).all(|c| pos[c] == Some(c));
+    if identity {
+        return current;
+    }
+    let cols = current.columns();
+    let mut exprs = Vec::with_capacity(total);
+    let mut out_cols = Vec::with_capacity(total);
+    for c in 0..total {
+        let p = pos[c].unwrap_or(c);
+        let col = cols.get(p).cloned();
+        let ty = col.as_ref().map(|x| x.ty).unwrap_or(SqlType::Null);
+        exprs.push(Expr::Column { index: p, ty });
+        if let Some(col) = col {
+            out_cols.push(col);
+        }
+    }
+    Plan::Project { input: Box::new(current), exprs, cols: out_cols }
+}
+
+/// If `c` is `a = b` with one side over relation `r` only and the other
+/// over other relations only, and hashing is exact: (other side, r side).
+fn split_equi(c: &Expr, r: usize, offsets: &[usize], widths: &[usize]) -> Option<(Expr, Expr)> {
+    let Expr::Cmp { op: CmpOp::Eq, left, right } = c else { return None };
+    let lu = rels_used(left, offsets, widths);
+    let ru = rels_used(right, offsets, widths);
+    if !hash_compatible(left.ty(), right.ty()) {
+        return None;
+    }
+    if has_subquery(left) || has_subquery(right) {
+        return None;
+    }
+    if ru == [r] && !lu.is_empty() && !lu.contains(&r) {
+        return Some(((**left).clone(), (**right).clone()));
+    }
+    if lu == [r] && !ru.is_empty() && !ru.contains(&r) {
+        return Some(((**right).clone(), (**left).clone()));
+    }
+    None
+}
+
+fn has_subquery(e: &Expr) -> bool {
+    let mut f = false;
+    e.walk(&mut |x| {
+        if matches!(x, Expr::Subquery(_)) {
+            f = true;
+        }
+    });
+    f
+}
+
+/// Rule 2: left joins.
+fn left_join(left: Plan, right: Plan, equi: Vec<(Expr, Expr)>, cond: Option<Expr>) -> Plan {
+    let left = opt(left);
+    let right = opt(right);
+    let wl = left.width();
+    let wr = right.width();
+    let offsets = [0, wl];
+    let widths = [wl, wr];
+    let mut equi = equi;
+    let mut conds = Vec::new();
+    let mut right_only = Vec::new();
+    if let Some(c) = cond {
+        for x in c.conjuncts() {
+            let x = optimize_expr(x);
+            let used = rels_used(&x, &offsets, &widths);
+            if used == [1] && !has_subquery(&x) {
+                right_only.push(shift(x, &|i| i - wl));
+            } else if let Some((l, r)) = split_equi(&x, 1, &offsets, &widths) {
+                if rels_used(&l, &offsets, &widths) == [0] {
+                    equi.push((l, shift(r, &|i| i - wl)));
+                } else {
+                    conds.push(x);
+                }
+            } else {
+                conds.push(x);
+            }
+        }
+    }
+    let right = with_filters(right, right_only);
+    Plan::Join { left: Box::new(left), right: Box::new(right), kind: JoinKind::Left, equi, cond: Expr::and_all(conds) }
+}
+
+/// True for expressions that are constant during one execution of the
+/// plan: no columns of the scanned row, no subqueries, deterministic.
+fn is_run_constant(e: &Expr) -> bool {
+    let mut ok = true;
+    e.walk(&mut |x| match x {
+        Expr::Column { .. } | Expr::Subquery(_) | Expr::Agg(_) => ok = false,
+        Expr::Func { func, .. } if !func.is_deterministic() => ok = false,
+        _ => {}
+    });
+    ok
+}
+
+/// What a conjunct says about column `col`.
+enum ColPred {
+    Eq(Expr),
+    In(Vec<Expr>),
+    Lower(Expr, bool),
+    Upper(Expr, bool),
+    Between(Expr, Expr),
+}
+
+fn col_of(e: &Expr) -> Option<usize> {
+    match e {
+        Expr::Column { index, .. } => Some(*index),
+        _ => None,
+    }
+}
+
+fn analyse(c: &Expr) -> Vec<(usize, ColPred)> {
+    match c {
+        Expr::Cmp { op, left, right } => {
+            let (col, val, op) = match (col_of(left), col_of(right)) {
+                (Some(i), _) if is_run_constant(right) => (i, (**right).clone(), *op),
+                (_, Some(i)) if is_run_constant(left) => (i, (**left).clone(), op.flip()),
+                _ => return vec![],
+            };
+            let p = match op {
+                CmpOp::Eq => ColPred::Eq(val),
+                CmpOp::Gt => ColPred::Lower(val, false),
+                CmpOp::Ge => ColPred::Lower(val, true),
+                CmpOp::Lt => ColPred::Upper(val, false),
+                CmpOp::Le => ColPred::Upper(val, true),
+                _ => return vec![],
+            };
+            vec![(col, p)]
+        }
+        Expr::Between { arg, low, high, negated: false } => match col_of(arg) {
+            Some(i) if is_run_constant(low) && is_run_constant(high) => vec![(i, ColPred::Between((**low).clone(), (**high).clone()))],
+            _ => vec![],
+        },
+        Expr::InList { arg, list, negated: false } => match col_of(arg) {
+            Some(i) if list.iter().all(is_run_constant) && !list.is_empty() => vec![(i, ColPred::In(list.clone()))],
+            _ => vec![],
+        },
+        Expr::Or(..) => {
+            // (c = 1 OR c = 2 OR c IN (3, 4)) on one column is an IN list.
+            let mut col: Option<usize> = None;
+            let mut vals = Vec::new();
+            let mut stack = vec![c];
+            while let Some(x) = stack.pop() {
+                match x {
+                    Expr::Or(a, b) => {
+                        stack.push(a);
+                        stack.push(b);
+                    }
+                    other => match analyse(other).into_iter().next() {
+                        Some((i, ColPred::Eq(v))) if col.is_none_or(|c| c == i) => {
+                            col = Some(i);
+                            vals.push(v);
+                        }
+                        Some((i, ColPred::In(vs))) if col.is_none_or(|c| c == i) => {
+                            col = Some(i);
+                            vals.extend(vs);
+                        }
+                        _ => return vec![],
+                    },
+                }
+            }
+            match col {
+                Some(i) => vec![(i, ColPred::In(vals))],
+                None => vec![],
+            }
+        }
+        _ => vec![],
+    }
+}
+
+/// Ranges over a key's columns from the predicates, with a score.
+fn key_ranges(key: &[usize], preds: &[(usize, ColPred)], unique: bool) -> Option<(usize, Vec<KeyRange>)> {
+    let mut eq: Vec<Expr> = Vec::new();
+    let mut k = 0;
+    while k < key.len() {
+        match preds.iter().find_map(|(c, p)| match p {
+            ColPred::Eq(v) if *c == key[k] => Some(v.clone()),
+            _ => None,
+        }) {
+            Some(v) => {
+                eq.push(v);
+                k += 1;
+            }
+            None => break,
+        }
+    }
+    if k == key.len() {
+        let score = if unique { 1000 } else { 100 } + 10 * k;
+        return Some((score, vec![KeyRange { eq, lower: None, upper: None }]));
+    }
+    let col = key[k];
+    // An IN list on the next column: one range per value.
+    if let Some(vals) = preds.iter().find_map(|(c, p)| match p {
+        ColPred::In(v) if *c == col => Some(v.clone()),
+        _ => None,
+    }) {
+        let ranges = vals
+            .into_iter()
+            .map(|v| {
+                let mut e = eq.clone();
+                e.push(v);
+                KeyRange { eq: e, lower: None, upper: None }
+            })
+            .collect();
+        let full = k + 1 == key.len();
+        return Some((if full && unique { 500 } else { 50 } + 10 * k, ranges));
+    }
+    let mut lower: Option<(Expr, bool)> = None;
+    let mut upper: Option<(Expr, bool)> = None;
+    for (c, p) in preds {
+        if *c != col {
+            continue;
+        }
+        match p {
+            ColPred::Lower(v, inc) if lower.is_none() => lower = Some((v.clone(), *inc)),
+            ColPred::Upper(v, inc) if upper.is_none() => upper = Some((v.clone(), *inc)),
+            ColPred::Between(lo, hi) if lower.is_none() && upper.is_none() => {
+                lower = Some((lo.clone(), true));
+                upper = Some((hi.clone(), true));
+            }
+            _ => {}
+        }
+    }
+    if lower.is_none() && upper.is_none() {
+        if k == 0 {
+            return None;
+        }
+        return Some((10 * k, vec![KeyRange { eq, lower: None, upper: None }]));
+    }
+    let bonus = if lower.is_some() && upper.is_some() { 8 } else { 5 };
+    Some((10 * k + bonus, vec![KeyRange { eq, lower, upper }]))
+}
+
+/// Rule 3: the best access path for a scan with `filter`.
+pub fn choose_access(t: &TableDef, filter: &Expr) -> Access {
+    let preds: Vec<(usize, ColPred)> = filter.clone().conjuncts().iter().flat_map(analyse).collect();
+    if preds.is_empty() {
+        return Access::Full;
+    }
+    let mut best: Option<(usize, Access)> = None;
+    if !t.primary_key.is_empty() {
+        if let Some((s, r)) = key_ranges(&t.primary_key, &preds, true) {
+            best = Some((s + 1, Access::Primary(r)));
+        }
+    }
+    for (i, ix) in t.indexes.iter().enumerate() {
+        if let Some((s, r)) = key_ranges(&ix.columns, &preds, ix.unique) {
+            if best.as_ref().is_none_or(|(b, _)| s > *b) {
+                best = Some((s, Access::Index { index: i, ranges: r }));
+            }
+        }
+    }
+    best.map(|(_, a)| a).unwrap_or(Access::Full)
 }
 
 /// Optimizes every plan inside a bound statement.

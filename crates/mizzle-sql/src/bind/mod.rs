@@ -16,6 +16,8 @@ mod dml;
 mod expr;
 mod query;
 
+pub use query::map_plan_exprs;
+
 use std::collections::HashMap;
 
 use mizzle_dictionary::Relation;

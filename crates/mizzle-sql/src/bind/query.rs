@@ -84,7 +84,7 @@ fn remap_outer_expr(e: Expr, depth: usize, map: &dyn Fn(usize) -> usize) -> Expr
 }
 
 /// Applies `f` to every expression attached to the plan's nodes.
-pub(crate) fn map_plan_exprs(p: &mut Plan, f: &mut dyn FnMut(Expr) -> Expr) {
+pub fn map_plan_exprs(p: &mut Plan, f: &mut dyn FnMut(Expr) -> Expr) {
     let apply = |e: &mut Expr, f: &mut dyn FnMut(Expr) -> Expr| {
         let taken = std::mem::replace(e, Expr::Literal(Value::Null, SqlType::Null));
         *e = f(taken);
