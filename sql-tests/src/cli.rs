@@ -29,10 +29,7 @@ use crate::Backend;
 const JSON_FAILURES: usize = 20;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "mizzle-slt",
-    about = "Run sqllogictest files (.slt, .test) against the engine."
-)]
+#[command(name = "mizzle-slt", about = "Run sqllogictest files (.slt, .test) against the engine.")]
 struct Options {
     /// Test files, or directories searched recursively for *.slt and *.test.
     #[arg(required = true, value_name = "PATHS")]
@@ -89,22 +86,14 @@ where
             return e.exit_code();
         }
     };
-    let labels: Vec<String> = if options.labels.is_empty() {
-        backend.labels()
-    } else {
-        options.labels.clone()
-    };
+    let labels: Vec<String> = if options.labels.is_empty() { backend.labels() } else { options.labels.clone() };
     let labels: Vec<String> = labels.iter().map(|l| l.to_lowercase()).collect();
     if options.worker {
         let [path] = options.paths.as_slice() else {
             eprintln!("mizzle-slt: a worker runs exactly one file");
             return 2;
         };
-        let run = RunOptions {
-            labels,
-            complete: options.complete,
-            max_failures: Some(0),
-        };
+        let run = RunOptions { labels, complete: options.complete, max_failures: Some(0) };
         return run_worker(backend.as_ref(), path, &run);
     }
     run_suite(backend.as_ref(), &options, labels)
@@ -116,9 +105,7 @@ fn run_suite(backend: &dyn Backend, options: &Options, labels: Vec<String>) -> i
         eprintln!("mizzle-slt: no .slt or .test files found");
         return 2;
     }
-    let timeout = (options.timeout > 0.0)
-        .then(|| Duration::try_from_secs_f64(options.timeout).ok())
-        .flatten();
+    let timeout = (options.timeout > 0.0).then(|| Duration::try_from_secs_f64(options.timeout).ok()).flatten();
     let suite = SuiteOptions {
         jobs: options.jobs.max(1),
         timeout,
@@ -143,13 +130,7 @@ fn run_suite(backend: &dyn Backend, options: &Options, labels: Vec<String>) -> i
         None => i32::from(failed > 0),
     };
     if let Some(out) = &options.json {
-        let report = Report {
-            labels: &labels,
-            options,
-            wall,
-            results: &results,
-            totals: (passed, failed, skipped),
-        };
+        let report = Report { labels: &labels, options, wall, results: &results, totals: (passed, failed, skipped) };
         if let Err(e) = std::fs::write(out, report.to_json()) {
             eprintln!("mizzle-slt: cannot write {}: {e}", out.display());
             code = 2;
@@ -158,11 +139,7 @@ fn run_suite(backend: &dyn Backend, options: &Options, labels: Vec<String>) -> i
     let mut out = std::io::stdout().lock();
     // Output errors (a closed pipe) cannot be reported anywhere useful.
     if !options.quiet {
-        let _ = writeln!(
-            out,
-            "{} files, {skipped} skipped records, {wall:.1}s wall",
-            results.len()
-        );
+        let _ = writeln!(out, "{} files, {skipped} skipped records, {wall:.1}s wall", results.len());
     }
     let _ = writeln!(out, "{passed} passed, {failed} failed, {skipped} skipped");
     let _ = out.flush();
@@ -220,11 +197,7 @@ impl Report<'_> {
     fn to_json(&self) -> String {
         let root = common_root(self.results.iter().map(|r| r.path.as_path()));
         let labels: Vec<String> = self.labels.iter().map(|l| json_string(l)).collect();
-        let files: Vec<String> = self
-            .results
-            .iter()
-            .map(|r| file_json(r, root.as_deref()))
-            .collect();
+        let files: Vec<String> = self.results.iter().map(|r| file_json(r, root.as_deref())).collect();
         let (passed, failed, skipped) = self.totals;
         format!(
             "{{\"labels\": [{}], \"jobs\": {}, \"timeout\": {}, \"wall_seconds\": {:.3},\n \
@@ -240,12 +213,7 @@ impl Report<'_> {
 
 fn file_json(result: &FileResult, root: Option<&Path>) -> String {
     let shown = root
-        .and_then(|root| {
-            normalized(&result.path)
-                .strip_prefix(root)
-                .ok()
-                .map(Path::to_path_buf)
-        })
+        .and_then(|root| normalized(&result.path).strip_prefix(root).ok().map(Path::to_path_buf))
         .unwrap_or_else(|| result.path.clone());
     let failures: Vec<String> = result
         .failures
@@ -261,9 +229,8 @@ fn file_json(result: &FileResult, root: Option<&Path>) -> String {
             )
         })
         .collect();
-    let error = result.error.as_deref().map_or(String::new(), |e| {
-        format!(", \"error\": {}", json_string(&truncate(e, 300)))
-    });
+    let error =
+        result.error.as_deref().map_or(String::new(), |e| format!(", \"error\": {}", json_string(&truncate(e, 300))));
     format!(
         "  {{\"file\": {}, \"path\": {}, \"passed\": {}, \"failed\": {}, \"skipped\": {}, \"status\": {}, \
          \"seconds\": {:.3}{error}, \"failures\": [{}]}}",
@@ -326,12 +293,9 @@ fn common_root<'a>(paths: impl Iterator<Item = &'a Path>) -> Option<PathBuf> {
         let path = normalized(path);
         root = Some(match root {
             None => path,
-            Some(root) => root
-                .components()
-                .zip(path.components())
-                .take_while(|(a, b)| a == b)
-                .map(|(a, _)| a)
-                .collect(),
+            Some(root) => {
+                root.components().zip(path.components()).take_while(|(a, b)| a == b).map(|(a, _)| a).collect()
+            }
         });
     }
     let root = root?;

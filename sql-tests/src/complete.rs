@@ -52,55 +52,30 @@ impl Actual {
     /// Renders a query's result for writing. `types`/`sort` are the record's;
     /// types that are invalid or do not fit the result become all `T`, and an
     /// unknown sort mode becomes `nosort`.
-    pub(crate) fn query(
-        result: Result<Option<ResultSet>, String>,
-        types: &str,
-        sort: &str,
-        threshold: i64,
-    ) -> Actual {
+    pub(crate) fn query(result: Result<Option<ResultSet>, String>, types: &str, sort: &str, threshold: i64) -> Actual {
         let rows = match result {
             Err(message) => return Actual::Query(QueryActual::Error(message)),
             Ok(None) => return Actual::Query(QueryActual::NoResultSet),
             Ok(Some(rows)) if rows.columns == 0 => return Actual::Query(QueryActual::NoResultSet),
             Ok(Some(rows)) => rows,
         };
-        let fits = types.chars().count() == rows.columns
-            && types.chars().all(|c| matches!(c, 'I' | 'T' | 'R'));
-        let types = if fits {
-            types.to_owned()
-        } else {
-            "T".repeat(rows.columns)
-        };
-        let sort = if matches!(sort, "nosort" | "rowsort" | "valuesort") {
-            sort
-        } else {
-            "nosort"
-        };
-        let values = sorted_values(&rows.rows, &types, sort)
-            .expect("invariant: the sort mode is a known one");
+        let fits = types.chars().count() == rows.columns && types.chars().all(|c| matches!(c, 'I' | 'T' | 'R'));
+        let types = if fits { types.to_owned() } else { "T".repeat(rows.columns) };
+        let sort = if matches!(sort, "nosort" | "rowsort" | "valuesort") { sort } else { "nosort" };
+        let values = sorted_values(&rows.rows, &types, sort).expect("invariant: the sort mode is a known one");
         let lines = if hashes(threshold, values.len()) {
-            vec![format!(
-                "{} values hashing to {}",
-                values.len(),
-                md5_values(&values)
-            )]
+            vec![format!("{} values hashing to {}", values.len(), md5_values(&values))]
         } else {
             values
         };
-        Actual::Query(QueryActual::Rows {
-            types,
-            sort: sort.to_owned(),
-            lines,
-        })
+        Actual::Query(QueryActual::Rows { types, sort: sort.to_owned(), lines })
     }
 }
 
 /// The MySQL error number at the start of `ERROR 1062 (23000): ...`.
 fn error_number(message: &str) -> Option<&str> {
     let rest = message.strip_prefix("ERROR ")?;
-    let digits = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
+    let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
     (digits > 0 && rest[digits..].starts_with(" (")).then(|| &rest[..digits])
 }
 
@@ -120,20 +95,14 @@ struct Edit {
 
 /// Rewrites `path` so that the records in `actuals` (by index) expect what
 /// they produced.
-pub(crate) fn rewrite(
-    path: &Path,
-    script: &Script,
-    actuals: &HashMap<usize, Actual>,
-) -> Result<(), String> {
+pub(crate) fn rewrite(path: &Path, script: &Script, actuals: &HashMap<usize, Actual>) -> Result<(), String> {
     if actuals.is_empty() {
         return Ok(());
     }
     let mut indexes: Vec<usize> = actuals.keys().copied().collect();
     indexes.sort_unstable();
-    let edits: Vec<Edit> = indexes
-        .iter()
-        .filter_map(|&i| Some(edit(script, script.records.get(i)?, actuals.get(&i)?)))
-        .collect();
+    let edits: Vec<Edit> =
+        indexes.iter().filter_map(|&i| Some(edit(script, script.records.get(i)?, actuals.get(&i)?))).collect();
     let mut out: Vec<&[u8]> = Vec::with_capacity(script.raw_lines.len());
     let mut next = 0;
     for e in &edits {
@@ -158,11 +127,7 @@ pub(crate) fn rewrite(
 fn edit(script: &Script, record: &Record, actual: &Actual) -> Edit {
     let raw = &script.raw_lines;
     let span = record.span;
-    let eol: &[u8] = if raw[span.header].ends_with(b"\r") {
-        b"\r"
-    } else {
-        b""
-    };
+    let eol: &[u8] = if raw[span.header].ends_with(b"\r") { b"\r" } else { b"" };
     let line = |text: &str| -> Vec<u8> { [text.as_bytes(), eol].concat() };
     let query = match actual {
         Actual::Statement(result) => {
@@ -170,22 +135,16 @@ fn edit(script: &Script, record: &Record, actual: &Actual) -> Edit {
                 Ok(()) => "statement ok".to_owned(),
                 Err(message) => error_header("statement", message),
             };
-            return Edit {
-                first: span.header,
-                last: span.header,
-                lines: vec![line(&header)],
-            };
+            return Edit { first: span.header, last: span.header, lines: vec![line(&header)] };
         }
         Actual::Query(query) => query,
     };
     let sql_end = span.separator.unwrap_or(span.end + 1);
     let sql_lines = raw[span.header + 1..sql_end].iter().cloned();
     let value_comments: Vec<Vec<u8>> = match span.separator {
-        Some(separator) => raw[separator + 1..=span.end]
-            .iter()
-            .filter(|l| classify(l) == Line::Comment)
-            .cloned()
-            .collect(),
+        Some(separator) => {
+            raw[separator + 1..=span.end].iter().filter(|l| classify(l) == Line::Comment).cloned().collect()
+        }
         None => Vec::new(),
     };
     let mut lines = Vec::new();
@@ -198,18 +157,10 @@ fn edit(script: &Script, record: &Record, actual: &Actual) -> Edit {
             lines.push(line("statement ok"));
             lines.extend(sql_lines);
         }
-        QueryActual::Rows {
-            types,
-            sort,
-            lines: values,
-        } => {
+        QueryActual::Rows { types, sort, lines: values } => {
             let header = match &record.kind {
-                RecordKind::Query(q) if q.types == *types && q.sort == *sort => {
-                    raw[span.header].clone()
-                }
-                RecordKind::Query(q) if !q.label.is_empty() => {
-                    line(&format!("query {types} {sort} {}", q.label))
-                }
+                RecordKind::Query(q) if q.types == *types && q.sort == *sort => raw[span.header].clone(),
+                RecordKind::Query(q) if !q.label.is_empty() => line(&format!("query {types} {sort} {}", q.label)),
                 _ => line(&format!("query {types} {sort}")),
             };
             lines.push(header);
@@ -219,11 +170,7 @@ fn edit(script: &Script, record: &Record, actual: &Actual) -> Edit {
         }
     }
     lines.extend(value_comments);
-    Edit {
-        first: span.header,
-        last: span.end,
-        lines,
-    }
+    Edit { first: span.header, last: span.end, lines }
 }
 
 #[cfg(test)]
@@ -240,14 +187,8 @@ mod tests {
 
     #[test]
     fn wide_result_becomes_a_hash_line_and_misfit_types_become_text() {
-        let rows = ResultSet {
-            columns: 1,
-            rows: (0..9)
-                .map(|i| vec![Some(format!("{i}").into_bytes())])
-                .collect(),
-        };
-        let Actual::Query(QueryActual::Rows { types, lines, .. }) =
-            Actual::query(Ok(Some(rows)), "II", "nosort", 8)
+        let rows = ResultSet { columns: 1, rows: (0..9).map(|i| vec![Some(format!("{i}").into_bytes())]).collect() };
+        let Actual::Query(QueryActual::Rows { types, lines, .. }) = Actual::query(Ok(Some(rows)), "II", "nosort", 8)
         else {
             panic!("expected rows")
         };

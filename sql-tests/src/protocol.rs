@@ -41,14 +41,8 @@ const MARKER: &str = "@slt ";
 /// One protocol line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Message {
-    Record {
-        index: usize,
-        outcome: RecordOutcome,
-    },
-    End {
-        status: FileStatus,
-        error: Option<String>,
-    },
+    Record { index: usize, outcome: RecordOutcome },
+    End { status: FileStatus, error: Option<String> },
 }
 
 fn escape(text: &str) -> String {
@@ -85,28 +79,13 @@ fn unescape(text: &str) -> String {
 impl Message {
     pub(crate) fn encode(&self) -> String {
         match self {
-            Message::Record {
-                index,
-                outcome: RecordOutcome::Passed,
-            } => format!("{MARKER}pass {index}"),
-            Message::Record {
-                index,
-                outcome: RecordOutcome::Skipped,
-            } => format!("{MARKER}skip {index}"),
-            Message::Record {
-                index,
-                outcome: RecordOutcome::Failed(message),
-            } => {
+            Message::Record { index, outcome: RecordOutcome::Passed } => format!("{MARKER}pass {index}"),
+            Message::Record { index, outcome: RecordOutcome::Skipped } => format!("{MARKER}skip {index}"),
+            Message::Record { index, outcome: RecordOutcome::Failed(message) } => {
                 format!("{MARKER}fail {index} {}", escape(message))
             }
-            Message::End {
-                status,
-                error: None,
-            } => format!("{MARKER}end {}", status.as_str()),
-            Message::End {
-                status,
-                error: Some(error),
-            } => {
+            Message::End { status, error: None } => format!("{MARKER}end {}", status.as_str()),
+            Message::End { status, error: Some(error) } => {
                 format!("{MARKER}end {} {}", status.as_str(), escape(error))
             }
         }
@@ -117,23 +96,13 @@ impl Message {
         let start = line.find(MARKER)?;
         let body = line[start + MARKER.len()..].trim_end_matches(['\n', '\r']);
         let (word, rest) = body.split_once(' ').unwrap_or((body, ""));
-        let (first, tail) = rest
-            .split_once(' ')
-            .map_or((rest, None), |(a, b)| (a, Some(b)));
-        let record = |outcome| {
-            Some(Message::Record {
-                index: first.parse().ok()?,
-                outcome,
-            })
-        };
+        let (first, tail) = rest.split_once(' ').map_or((rest, None), |(a, b)| (a, Some(b)));
+        let record = |outcome| Some(Message::Record { index: first.parse().ok()?, outcome });
         match word {
             "pass" => record(RecordOutcome::Passed),
             "skip" => record(RecordOutcome::Skipped),
             "fail" => record(RecordOutcome::Failed(unescape(tail.unwrap_or("")))),
-            "end" => Some(Message::End {
-                status: FileStatus::from_word(first)?,
-                error: tail.map(unescape),
-            }),
+            "end" => Some(Message::End { status: FileStatus::from_word(first)?, error: tail.map(unescape) }),
             _ => None,
         }
     }
@@ -143,10 +112,7 @@ impl Message {
 /// it exits.
 fn send(message: &Message) {
     let mut out = std::io::stdout().lock();
-    if writeln!(out, "{}", message.encode())
-        .and_then(|()| out.flush())
-        .is_err()
-    {
+    if writeln!(out, "{}", message.encode()).and_then(|()| out.flush()).is_err() {
         std::process::exit(3);
     }
 }
@@ -158,10 +124,7 @@ pub(crate) fn run_worker(backend: &dyn Backend, path: &Path, options: &RunOption
         Ok(data) => data,
         Err(e) => {
             let error = Some(format!("cannot read {}: {e}", path.display()));
-            send(&Message::End {
-                status: FileStatus::Unreadable,
-                error,
-            });
+            send(&Message::End { status: FileStatus::Unreadable, error });
             return 0;
         }
     };
@@ -169,34 +132,16 @@ pub(crate) fn run_worker(backend: &dyn Backend, path: &Path, options: &RunOption
     let db = match backend.open() {
         Ok(db) => db,
         Err(error) => {
-            send(&Message::End {
-                status: FileStatus::ConnectError,
-                error: Some(error),
-            });
+            send(&Message::End { status: FileStatus::ConnectError, error: Some(error) });
             return 0;
         }
     };
-    let options = RunOptions {
-        max_failures: Some(0),
-        ..options.clone()
-    };
-    let result = runner::run_script(
-        db.as_ref(),
-        path,
-        &parsed,
-        &options,
-        &mut |index, outcome| {
-            send(&Message::Record {
-                index,
-                outcome: outcome.clone(),
-            });
-        },
-    );
-    drop(db);
-    send(&Message::End {
-        status: result.status,
-        error: result.error,
+    let options = RunOptions { max_failures: Some(0), ..options.clone() };
+    let result = runner::run_script(db.as_ref(), path, &parsed, &options, &mut |index, outcome| {
+        send(&Message::Record { index, outcome: outcome.clone() });
     });
+    drop(db);
+    send(&Message::End { status: result.status, error: result.error });
     0
 }
 
@@ -207,30 +152,12 @@ mod tests {
     #[test]
     fn messages_survive_encoding_with_newlines_and_backslashes() {
         let messages = [
-            Message::Record {
-                index: 0,
-                outcome: RecordOutcome::Passed,
-            },
-            Message::Record {
-                index: 17,
-                outcome: RecordOutcome::Skipped,
-            },
-            Message::Record {
-                index: 3,
-                outcome: RecordOutcome::Failed("a\\nb\nc\r d  ".into()),
-            },
-            Message::Record {
-                index: 4,
-                outcome: RecordOutcome::Failed(String::new()),
-            },
-            Message::End {
-                status: FileStatus::Halt,
-                error: None,
-            },
-            Message::End {
-                status: FileStatus::ConnectError,
-                error: Some("no\ndisk".into()),
-            },
+            Message::Record { index: 0, outcome: RecordOutcome::Passed },
+            Message::Record { index: 17, outcome: RecordOutcome::Skipped },
+            Message::Record { index: 3, outcome: RecordOutcome::Failed("a\\nb\nc\r d  ".into()) },
+            Message::Record { index: 4, outcome: RecordOutcome::Failed(String::new()) },
+            Message::End { status: FileStatus::Halt, error: None },
+            Message::End { status: FileStatus::ConnectError, error: Some("no\ndisk".into()) },
         ];
         for m in messages {
             let line = m.encode();
@@ -246,10 +173,7 @@ mod tests {
         assert_eq!(Message::decode("@slt pass x"), None);
         assert_eq!(
             Message::decode("partial print@slt pass 5\n"),
-            Some(Message::Record {
-                index: 5,
-                outcome: RecordOutcome::Passed
-            })
+            Some(Message::Record { index: 5, outcome: RecordOutcome::Passed })
         );
     }
 }

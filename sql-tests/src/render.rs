@@ -23,21 +23,19 @@ use md5::{Digest, Md5};
 /// The characters Python's `str.isspace` (and so regex `\s`, `str.split`,
 /// `str.rstrip`) treats as whitespace (Unicode 14, Python 3.11).
 const PY_SPACES: [char; 29] = [
-    '\u{9}', '\u{a}', '\u{b}', '\u{c}', '\u{d}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{1f}', ' ',
-    '\u{85}', '\u{a0}', '\u{1680}', '\u{2000}', '\u{2001}', '\u{2002}', '\u{2003}', '\u{2004}',
-    '\u{2005}', '\u{2006}', '\u{2007}', '\u{2008}', '\u{2009}', '\u{200a}', '\u{2028}', '\u{2029}',
-    '\u{202f}', '\u{205f}', '\u{3000}',
+    '\u{9}', '\u{a}', '\u{b}', '\u{c}', '\u{d}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{1f}', ' ', '\u{85}', '\u{a0}',
+    '\u{1680}', '\u{2000}', '\u{2001}', '\u{2002}', '\u{2003}', '\u{2004}', '\u{2005}', '\u{2006}', '\u{2007}',
+    '\u{2008}', '\u{2009}', '\u{200a}', '\u{2028}', '\u{2029}', '\u{202f}', '\u{205f}', '\u{3000}',
 ];
 
 /// The first code point of every run of ten Unicode decimal digits (category
 /// Nd, regex `\d`), which Python's `int()` and `float()` accept too.
 const DECIMAL_ZEROS: [u32; 66] = [
-    0x30, 0x660, 0x6f0, 0x7c0, 0x966, 0x9e6, 0xa66, 0xae6, 0xb66, 0xbe6, 0xc66, 0xce6, 0xd66,
-    0xde6, 0xe50, 0xed0, 0xf20, 0x1040, 0x1090, 0x17e0, 0x1810, 0x1946, 0x19d0, 0x1a80, 0x1a90,
-    0x1b50, 0x1bb0, 0x1c40, 0x1c50, 0xa620, 0xa8d0, 0xa900, 0xa9d0, 0xa9f0, 0xaa50, 0xabf0, 0xff10,
-    0x104a0, 0x10d30, 0x11066, 0x110f0, 0x11136, 0x111d0, 0x112f0, 0x11450, 0x114d0, 0x11650,
-    0x116c0, 0x11730, 0x118e0, 0x11950, 0x11c50, 0x11d50, 0x11da0, 0x16a60, 0x16ac0, 0x16b50,
-    0x1d7ce, 0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6, 0x1e140, 0x1e2f0, 0x1e950, 0x1fbf0,
+    0x30, 0x660, 0x6f0, 0x7c0, 0x966, 0x9e6, 0xa66, 0xae6, 0xb66, 0xbe6, 0xc66, 0xce6, 0xd66, 0xde6, 0xe50, 0xed0,
+    0xf20, 0x1040, 0x1090, 0x17e0, 0x1810, 0x1946, 0x19d0, 0x1a80, 0x1a90, 0x1b50, 0x1bb0, 0x1c40, 0x1c50, 0xa620,
+    0xa8d0, 0xa900, 0xa9d0, 0xa9f0, 0xaa50, 0xabf0, 0xff10, 0x104a0, 0x10d30, 0x11066, 0x110f0, 0x11136, 0x111d0,
+    0x112f0, 0x11450, 0x114d0, 0x11650, 0x116c0, 0x11730, 0x118e0, 0x11950, 0x11c50, 0x11d50, 0x11da0, 0x16a60,
+    0x16ac0, 0x16b50, 0x1d7ce, 0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6, 0x1e140, 0x1e2f0, 0x1e950, 0x1fbf0,
 ];
 
 /// Python's `str.isspace` for one character.
@@ -55,9 +53,7 @@ fn decimal_digit(c: char) -> Option<char> {
         return Some(c);
     }
     let code = u32::from(c);
-    let run = DECIMAL_ZEROS
-        .partition_point(|&zero| zero <= code)
-        .checked_sub(1)?;
+    let run = DECIMAL_ZEROS.partition_point(|&zero| zero <= code).checked_sub(1)?;
     let offset = code - DECIMAL_ZEROS[run];
     (offset < 10).then(|| char::from(b'0' + u8::try_from(offset).expect("invariant: offset < 10")))
 }
@@ -122,24 +118,14 @@ pub(crate) fn render(cell: Option<&[u8]>, ty: char) -> String {
     };
     match ty {
         'T' if bytes.is_empty() => "(empty)".to_owned(),
-        'T' => bytes
-            .iter()
-            .map(|&b| {
-                if (0x20..=0x7e).contains(&b) {
-                    char::from(b)
-                } else {
-                    '@'
-                }
-            })
-            .collect(),
+        'T' => bytes.iter().map(|&b| if (0x20..=0x7e).contains(&b) { char::from(b) } else { '@' }).collect(),
         'I' => match numeric_prefix(&String::from_utf8_lossy(bytes)) {
             Some(p) => render_int(&p),
             None => "0".to_owned(),
         },
         'R' => {
-            let real = numeric_prefix(&String::from_utf8_lossy(bytes))
-                .and_then(|p| p.parse::<f64>().ok())
-                .unwrap_or(0.0);
+            let real =
+                numeric_prefix(&String::from_utf8_lossy(bytes)).and_then(|p| p.parse::<f64>().ok()).unwrap_or(0.0);
             format_real(real)
         }
         other => {
@@ -183,11 +169,7 @@ fn integer_of_float(value: f64) -> String {
     let shift = exponent - 1075;
     // Little-endian base-10^9 limbs.
     const BASE: u64 = 1_000_000_000;
-    let mut limbs = vec![
-        mantissa % BASE,
-        (mantissa / BASE) % BASE,
-        mantissa / BASE / BASE,
-    ];
+    let mut limbs = vec![mantissa % BASE, (mantissa / BASE) % BASE, mantissa / BASE / BASE];
     for _ in 0..shift {
         let mut carry = 0;
         for limb in &mut limbs {
@@ -220,23 +202,14 @@ pub(crate) fn format_real(real: f64) -> String {
     if !real.is_finite() {
         return fixed;
     }
-    let significant = fixed
-        .trim_start_matches('-')
-        .chars()
-        .filter(|&c| c != '.')
-        .skip_while(|&c| c == '0')
-        .count();
+    let significant = fixed.trim_start_matches('-').chars().filter(|&c| c != '.').skip_while(|&c| c == '0').count();
     if significant <= 16 {
         return fixed;
     }
     // "{:.3f}".format(Decimal("%.15e" % r)): 16 digits times a power of ten.
     let scientific = format!("{real:.15e}");
-    let (mantissa, exponent) = scientific
-        .split_once('e')
-        .expect("invariant: {:e} output has an exponent");
-    let exponent: i32 = exponent
-        .parse()
-        .expect("invariant: {:e} exponent is an integer");
+    let (mantissa, exponent) = scientific.split_once('e').expect("invariant: {:e} output has an exponent");
+    let exponent: i32 = exponent.parse().expect("invariant: {:e} exponent is an integer");
     let negative = mantissa.starts_with('-');
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
     fixed3(negative, &digits, exponent - 15)
@@ -301,11 +274,7 @@ pub(crate) fn md5_values<S: AsRef<str>>(values: &[S]) -> String {
         hasher.update(v.as_ref().as_bytes());
         hasher.update(b"\n");
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Python's `int(token)` for a token without whitespace inside, saturated to
@@ -332,11 +301,7 @@ pub(crate) fn parse_py_int(token: &str) -> Option<i64> {
     if !previous_was_digit {
         return None; // empty, or ends with '_'
     }
-    Some(if negative {
-        value.saturating_neg()
-    } else {
-        value
-    })
+    Some(if negative { value.saturating_neg() } else { value })
 }
 
 #[cfg(test)]
@@ -351,16 +316,8 @@ mod tests {
         (b"-3.9", "-3", "-3.900"),
         (b"abc", "0", "0.000"),
         (b"  12abc", "12", "12.000"),
-        (
-            b"1e20",
-            "100000000000000000000",
-            "100000000000000000000.000",
-        ),
-        (
-            b"99999999999999999999",
-            "99999999999999999999",
-            "100000000000000000000.000",
-        ),
+        (b"1e20", "100000000000000000000", "100000000000000000000.000"),
+        (b"99999999999999999999", "99999999999999999999", "100000000000000000000.000"),
         (b"+5", "5", "5.000"),
         (b"-0", "0", "-0.000"),
         (b"", "0", "0.000"),
@@ -372,55 +329,27 @@ mod tests {
         (b"1e+", "1", "1.000"),
         (b"1e400", "0", "inf"),
         (b"-1e400", "0", "-inf"),
-        (
-            b"123456789012345678901234567890.5",
-            "123456789012345677877719597056",
-            "123456789012345700000000000000.000",
-        ),
+        (b"123456789012345678901234567890.5", "123456789012345677877719597056", "123456789012345700000000000000.000"),
         (b"0x1A", "0", "0.000"),
         (b"\t\n 7", "7", "7.000"),
         (b"\xa0 8", "0", "0.000"),
         ("\u{663}\u{664}".as_bytes(), "34", "34.000"),
         ("\u{2003}-\u{661}.5".as_bytes(), "-1", "-1.500"),
         (b"\xff12", "0", "0.000"),
-        (
-            b"9223372036854775808",
-            "9223372036854775808",
-            "9223372036854776000.000",
-        ),
-        (
-            b"-9223372036854775809",
-            "-9223372036854775809",
-            "-9223372036854776000.000",
-        ),
+        (b"9223372036854775808", "9223372036854775808", "9223372036854776000.000"),
+        (b"-9223372036854775809", "-9223372036854775809", "-9223372036854776000.000"),
         (b"1e19", "10000000000000000000", "10000000000000000000.000"),
-        (
-            b"-1e19",
-            "-10000000000000000000",
-            "-10000000000000000000.000",
-        ),
+        (b"-1e19", "-10000000000000000000", "-10000000000000000000.000"),
         (b"4.5e15", "4500000000000000", "4500000000000000.000"),
         (b"2.5", "2", "2.500"),
         (b"-2.5", "-2", "-2.500"),
         (b"0.0625", "0", "0.062"),
         (b"0.0005", "0", "0.001"),
         (b"0.0015", "0", "0.002"),
-        (
-            b"9999999999999.9995",
-            "10000000000000",
-            "10000000000000.000",
-        ),
+        (b"9999999999999.9995", "10000000000000", "10000000000000.000"),
         (b"10000000000000", "10000000000000", "10000000000000.000"),
-        (
-            b"-9223372036854775808",
-            "-9223372036854775808",
-            "-9223372036854776000.000",
-        ),
-        (
-            b"123456789012345.678",
-            "123456789012345",
-            "123456789012345.700",
-        ),
+        (b"-9223372036854775808", "-9223372036854775808", "-9223372036854776000.000"),
+        (b"123456789012345.678", "123456789012345", "123456789012345.700"),
         (b"1234567890123.4567", "1234567890123", "1234567890123.457"),
         (b"3.5000", "3", "3.500"),
         (b"00012", "12", "12.000"),
@@ -428,11 +357,7 @@ mod tests {
         (b"NULL", "0", "0.000"),
         (b"1.5e-7", "0", "0.000"),
         (b"5e-324", "0", "0.000"),
-        (
-            b"12345678901234567890.123",
-            "12345678901234567168",
-            "12345678901234570000.000",
-        ),
+        (b"12345678901234567890.123", "12345678901234567168", "12345678901234570000.000"),
         (b"0.1", "0", "0.100"),
         (b"-0.0004", "0", "-0.000"),
         (b"\x1c5", "5", "5.000"),
@@ -483,10 +408,7 @@ mod tests {
 
     #[test]
     fn md5_of_values_matches_python_hashlib() {
-        assert_eq!(
-            md5_values(&["1", "2", "3"]),
-            "c0710d6b4f15dfa88f600b0e6b624077"
-        );
+        assert_eq!(md5_values(&["1", "2", "3"]), "c0710d6b4f15dfa88f600b0e6b624077");
         assert_eq!(md5_values::<&str>(&[]), "d41d8cd98f00b204e9800998ecf8427e");
     }
 

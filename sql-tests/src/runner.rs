@@ -151,14 +151,7 @@ impl FileResult {
         }
     }
 
-    pub(crate) fn note_failure(
-        &mut self,
-        line: usize,
-        kind: &str,
-        message: &str,
-        sql: &str,
-        max: Option<usize>,
-    ) {
+    pub(crate) fn note_failure(&mut self, line: usize, kind: &str, message: &str, sql: &str, max: Option<usize>) {
         if max.is_none_or(|m| self.failures.len() < m) {
             self.failures.push(Failure {
                 line,
@@ -184,9 +177,7 @@ pub fn run_path(backend: &dyn Backend, path: &Path, options: &RunOptions) -> Fil
     let started = Instant::now();
     let script = match std::fs::read(path) {
         Ok(data) => script::parse(&data),
-        Err(e) => {
-            return FileResult::unreadable(path, &format!("cannot read {}: {e}", path.display()))
-        }
+        Err(e) => return FileResult::unreadable(path, &format!("cannot read {}: {e}", path.display())),
     };
     let mut result = match backend.open() {
         Ok(db) => run_script(db.as_ref(), path, &script, options, &mut |_, _| {}),
@@ -208,12 +199,7 @@ pub fn run_file(db: &dyn Database, path: &Path, options: &RunOptions) -> FileRes
 }
 
 /// The result of a file whose database could not be opened.
-pub(crate) fn connect_error(
-    path: &Path,
-    script: &Script,
-    labels: &[String],
-    error: &str,
-) -> FileResult {
+pub(crate) fn connect_error(path: &Path, script: &Script, labels: &[String], error: &str) -> FileResult {
     let mut result = FileResult::new(path);
     result.status = FileStatus::ConnectError;
     result.failed = script.count_all(labels);
@@ -233,25 +219,17 @@ pub(crate) fn run_script(
     let mut result = FileResult::new(path);
     let mut actuals = HashMap::new();
     let status = {
-        let mut session = Session {
-            db,
-            connections: HashMap::new(),
-        };
+        let mut session = Session { db, connections: HashMap::new() };
         let mut run = Run {
             hash_threshold: DEFAULT_HASH_THRESHOLD,
             labels: HashMap::new(),
             complete: options.complete,
             actuals: &mut actuals,
         };
-        run.records(
-            script,
-            &mut session,
-            &options.labels,
-            &mut |index, outcome| {
-                result.tally(&script.records[index], outcome, options.max_failures);
-                observer(index, outcome);
-            },
-        )
+        run.records(script, &mut session, &options.labels, &mut |index, outcome| {
+            result.tally(&script.records[index], outcome, options.max_failures);
+            observer(index, outcome);
+        })
     };
     result.status = status;
     if options.complete {
@@ -274,10 +252,7 @@ impl Session<'_> {
         let connection = match self.connections.entry(name.to_owned()) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
-                let c = self
-                    .db
-                    .connect()
-                    .map_err(|m| format!("cannot connect '{name}': {m}"))?;
+                let c = self.db.connect().map_err(|m| format!("cannot connect '{name}': {m}"))?;
                 e.insert(c)
             }
         };
@@ -316,9 +291,7 @@ impl Run<'_> {
                     if let RecordKind::Query(q) = &record.kind {
                         if !q.label.is_empty() {
                             // An expected-vs-expected mismatch is no engine failure.
-                            self.labels
-                                .entry(q.label.clone())
-                                .or_insert_with(|| expected_digest(q));
+                            self.labels.entry(q.label.clone()).or_insert_with(|| expected_digest(q));
                         }
                     }
                     report(index, &RecordOutcome::Skipped);
@@ -332,18 +305,11 @@ impl Run<'_> {
                     continue;
                 }
                 RecordKind::Unknown(word) => {
-                    report(
-                        index,
-                        &RecordOutcome::Failed(format!("unknown record type '{word}'")),
-                    );
+                    report(index, &RecordOutcome::Failed(format!("unknown record type '{word}'")));
                     return FileStatus::Ok;
                 }
-                RecordKind::Statement { expect, sql } => {
-                    self.statement(index, record, expect, sql, session)
-                }
-                RecordKind::QueryError { pattern, sql } => {
-                    self.query_error(index, record, pattern, sql, session)
-                }
+                RecordKind::Statement { expect, sql } => self.statement(index, record, expect, sql, session),
+                RecordKind::QueryError { pattern, sql } => self.query_error(index, record, pattern, sql, session),
                 RecordKind::Query(query) => self.query(index, record, query, session),
             };
             report(index, &outcome);
@@ -361,9 +327,7 @@ impl Run<'_> {
     ) -> RecordOutcome {
         let pattern = match expect {
             StatementExpect::Invalid(_) => {
-                return RecordOutcome::Failed(
-                    "statement argument should be 'ok' or 'error'".to_owned(),
-                )
+                return RecordOutcome::Failed("statement argument should be 'ok' or 'error'".to_owned())
             }
             StatementExpect::Ok | StatementExpect::Count => None,
             StatementExpect::Error(pattern) => Some(pattern),
@@ -392,59 +356,32 @@ impl Run<'_> {
             Err(message) => check_error(pattern, message),
         };
         let threshold = self.hash_threshold;
-        self.finish(index, verdict, || {
-            Actual::query(result, "", "rowsort", threshold)
-        })
+        self.finish(index, verdict, || Actual::query(result, "", "rowsort", threshold))
     }
 
-    fn query(
-        &mut self,
-        index: usize,
-        record: &Record,
-        query: &Query,
-        session: &mut Session<'_>,
-    ) -> RecordOutcome {
+    fn query(&mut self, index: usize, record: &Record, query: &Query, session: &mut Session<'_>) -> RecordOutcome {
         if query.types.is_empty() || query.types.chars().any(|c| !matches!(c, 'I' | 'T' | 'R')) {
             return RecordOutcome::Failed(format!("bad type string '{}'", query.types));
         }
         let result = session.run(record, &query.sql);
-        let Checked {
-            mut verdict,
-            digest,
-        } = match &result {
-            Err(message) => Checked {
-                verdict: Err(format!("query failed: {message}")),
-                digest: None,
-            },
+        let Checked { mut verdict, digest } = match &result {
+            Err(message) => Checked { verdict: Err(format!("query failed: {message}")), digest: None },
             Ok(rows) => check_rows(query, rows.as_ref(), self.hash_threshold),
         };
         if verdict.is_ok() && !query.label.is_empty() {
             let digest = digest.expect("invariant: a labeled query's digest is computed");
-            let first = self
-                .labels
-                .entry(query.label.clone())
-                .or_insert_with(|| digest.clone());
+            let first = self.labels.entry(query.label.clone()).or_insert_with(|| digest.clone());
             if *first != digest {
-                verdict = Err(format!(
-                    "labeled result [{}] does not agree with previous values",
-                    query.label
-                ));
+                verdict = Err(format!("labeled result [{}] does not agree with previous values", query.label));
             }
         }
         let threshold = self.hash_threshold;
-        self.finish(index, verdict, || {
-            Actual::query(result, &query.types, &query.sort, threshold)
-        })
+        self.finish(index, verdict, || Actual::query(result, &query.types, &query.sort, threshold))
     }
 
     /// Turns a verdict into an outcome, keeping the actual result of a
     /// failure for `--complete`.
-    fn finish(
-        &mut self,
-        index: usize,
-        verdict: Result<(), String>,
-        actual: impl FnOnce() -> Actual,
-    ) -> RecordOutcome {
+    fn finish(&mut self, index: usize, verdict: Result<(), String>, actual: impl FnOnce() -> Actual) -> RecordOutcome {
         match verdict {
             Ok(()) => RecordOutcome::Passed,
             Err(message) => {
@@ -477,16 +414,9 @@ fn check_error(pattern: &ErrorPattern, message: &str) -> Result<(), String> {
 }
 
 /// Renders a result's values in the query's sort order, or says why not.
-pub(crate) fn sorted_values(
-    rows: &[Vec<crate::Cell>],
-    types: &str,
-    sort: &str,
-) -> Result<Vec<String>, String> {
+pub(crate) fn sorted_values(rows: &[Vec<crate::Cell>], types: &str, sort: &str) -> Result<Vec<String>, String> {
     let render_row = |row: &Vec<crate::Cell>| -> Vec<String> {
-        row.iter()
-            .zip(types.chars())
-            .map(|(cell, ty)| render(cell.as_deref(), ty))
-            .collect()
+        row.iter().zip(types.chars()).map(|(cell, ty)| render(cell.as_deref(), ty)).collect()
     };
     match sort {
         "rowsort" => {
@@ -512,16 +442,11 @@ pub(crate) fn hashes(threshold: i64, n: usize) -> bool {
 
 /// `run_query` after the SQL ran: column count, sorting, values or hash.
 fn check_rows(query: &Query, rows: Option<&ResultSet>, threshold: i64) -> Checked {
-    let fail = |message: String| Checked {
-        verdict: Err(message),
-        digest: None,
-    };
+    let fail = |message: String| Checked { verdict: Err(message), digest: None };
     let width = query.types.chars().count();
     let Some(rows) = rows.filter(|rs| rs.columns == width) else {
         let got = rows.map_or("None".to_owned(), |rs| rs.columns.to_string());
-        return fail(format!(
-            "wrong number of result columns: expected {width} but got {got}"
-        ));
+        return fail(format!("wrong number of result columns: expected {width} but got {got}"));
     };
     let values = match sorted_values(&rows.rows, &query.types, &query.sort) {
         Ok(values) => values,
@@ -531,15 +456,10 @@ fn check_rows(query: &Query, rows: Option<&ResultSet>, threshold: i64) -> Checke
     let hashed = hashes(threshold, n);
     let digest = (hashed || !query.label.is_empty()).then(|| md5_values(&values));
     let verdict = if hashed {
-        let got = format!(
-            "{n} values hashing to {}",
-            digest.as_deref().unwrap_or_default()
-        );
+        let got = format!("{n} values hashing to {}", digest.as_deref().unwrap_or_default());
         let expected = query.expected.first().map_or("", String::as_str);
         if got != expected || query.expected.len() > 1 {
-            Err(format!(
-                "wrong result hash: expected [{expected}] got [{got}]"
-            ))
+            Err(format!("wrong result hash: expected [{expected}] got [{got}]"))
         } else {
             Ok(())
         }
@@ -555,10 +475,7 @@ fn check_rows(query: &Query, rows: Option<&ResultSet>, threshold: i64) -> Checke
                 values[i],
                 query.expected.len()
             ),
-            None => format!(
-                "wrong number of values: expected {} got {n}",
-                query.expected.len()
-            ),
+            None => format!("wrong number of values: expected {} got {n}", query.expected.len()),
         })
     };
     Checked { verdict, digest }
@@ -570,8 +487,7 @@ fn expected_digest(query: &Query) -> String {
     if let Some(first) = query.expected.first() {
         if let Some((count, hash)) = first.split_once(" values hashing to ") {
             let count_ok = !count.is_empty() && count.bytes().all(|b| b.is_ascii_digit());
-            let hash_ok =
-                hash.len() == 32 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+            let hash_ok = hash.len() == 32 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
             if count_ok && hash_ok {
                 return hash.to_owned();
             }
@@ -595,26 +511,15 @@ mod tests {
     }
 
     fn cells(rows: &[&[&str]]) -> Vec<Vec<crate::Cell>> {
-        rows.iter()
-            .map(|r| r.iter().map(|v| Some(v.as_bytes().to_vec())).collect())
-            .collect()
+        rows.iter().map(|r| r.iter().map(|v| Some(v.as_bytes().to_vec())).collect()).collect()
     }
 
     #[test]
     fn rowsort_compares_rendered_strings_like_python_lists() {
         let rows = cells(&[&["9", "b"], &["10", "a"], &["9", "a"]]);
-        assert_eq!(
-            sorted_values(&rows, "IT", "rowsort").unwrap(),
-            ["10", "a", "9", "a", "9", "b"]
-        );
-        assert_eq!(
-            sorted_values(&rows, "IT", "valuesort").unwrap(),
-            ["10", "9", "9", "a", "a", "b"]
-        );
-        assert_eq!(
-            sorted_values(&rows, "IT", "nosort").unwrap(),
-            ["9", "b", "10", "a", "9", "a"]
-        );
+        assert_eq!(sorted_values(&rows, "IT", "rowsort").unwrap(), ["10", "a", "9", "a", "9", "b"]);
+        assert_eq!(sorted_values(&rows, "IT", "valuesort").unwrap(), ["10", "9", "9", "a", "a", "b"]);
+        assert_eq!(sorted_values(&rows, "IT", "nosort").unwrap(), ["9", "b", "10", "a", "9", "a"]);
         assert!(sorted_values(&rows, "IT", "sorted").is_err());
     }
 
@@ -626,12 +531,7 @@ mod tests {
 
     #[test]
     fn expected_digest_reads_hash_lines_and_hashes_plain_values() {
-        let hashed = query(
-            "I",
-            "nosort",
-            "l",
-            &["9 values hashing to 0123456789abcdef0123456789abcdef"],
-        );
+        let hashed = query("I", "nosort", "l", &["9 values hashing to 0123456789abcdef0123456789abcdef"]);
         assert_eq!(expected_digest(&hashed), "0123456789abcdef0123456789abcdef");
         let plain = query("I", "nosort", "l", &["1", "2", "3"]);
         assert_eq!(expected_digest(&plain), "c0710d6b4f15dfa88f600b0e6b624077");
@@ -640,10 +540,7 @@ mod tests {
     #[test]
     fn result_without_columns_reports_none_like_python() {
         let checked = check_rows(&query("I", "nosort", "", &[]), None, 8);
-        assert_eq!(
-            checked.verdict.unwrap_err(),
-            "wrong number of result columns: expected 1 but got None"
-        );
+        assert_eq!(checked.verdict.unwrap_err(), "wrong number of result columns: expected 1 but got None");
     }
 
     #[test]

@@ -129,10 +129,7 @@ impl Record {
 
     /// Statement and query records are the ones that pass, fail or skip.
     pub(crate) fn is_counted(&self) -> bool {
-        matches!(
-            self.kind,
-            RecordKind::Statement { .. } | RecordKind::Query(_) | RecordKind::QueryError { .. }
-        )
+        matches!(self.kind, RecordKind::Statement { .. } | RecordKind::Query(_) | RecordKind::QueryError { .. })
     }
 
     /// `slt_run.py`'s `is_skipped`, for an engine with several labels:
@@ -168,11 +165,7 @@ impl Script {
     /// Every unskipped statement and query record, `halt` or not: what
     /// `slt_run.py` counts as failed when it cannot open the database.
     pub(crate) fn count_all(&self, labels: &[String]) -> u64 {
-        let n = self
-            .records
-            .iter()
-            .filter(|r| r.is_counted() && !r.is_skipped(labels))
-            .count();
+        let n = self.records.iter().filter(|r| r.is_counted() && !r.is_skipped(labels)).count();
         u64::try_from(n).expect("invariant: a record count fits in u64")
     }
 }
@@ -201,9 +194,7 @@ pub(crate) fn classify(raw: &[u8]) -> Line {
 
 /// Python's `str.split()`: runs of whitespace separate, no empty tokens.
 pub(crate) fn tokens(line: &str) -> Vec<&str> {
-    line.split(render::is_py_space)
-        .filter(|t| !t.is_empty())
-        .collect()
+    line.split(render::is_py_space).filter(|t| !t.is_empty()).collect()
 }
 
 /// The text after the first `n` tokens of `line`, trimmed.
@@ -292,10 +283,7 @@ fn parse_block(block: &[(usize, String)]) -> Option<Record> {
             };
             if word(1) == "error" {
                 let pattern = error_pattern(rest_after_tokens(first, 2));
-                RecordKind::QueryError {
-                    pattern,
-                    sql: join(sql_lines),
-                }
+                RecordKind::QueryError { pattern, sql: join(sql_lines) }
             } else {
                 RecordKind::Query(Query {
                     types: word(1).to_owned(),
@@ -310,25 +298,11 @@ fn parse_block(block: &[(usize, String)]) -> Option<Record> {
         "halt" => RecordKind::Halt,
         other => RecordKind::Unknown(other.to_owned()),
     };
-    Some(Record {
-        line: header + 1,
-        conditions,
-        connection,
-        kind,
-        span: Span {
-            header: *header,
-            separator,
-            end,
-        },
-    })
+    Some(Record { line: header + 1, conditions, connection, kind, span: Span { header: *header, separator, end } })
 }
 
 fn join(lines: &[(usize, String)]) -> String {
-    lines
-        .iter()
-        .map(|(_, l)| l.as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
+    lines.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n")
 }
 
 #[cfg(test)]
@@ -336,29 +310,16 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str) -> Vec<RecordKind> {
-        parse(text.as_bytes())
-            .records
-            .into_iter()
-            .map(|r| r.kind)
-            .collect()
+        parse(text.as_bytes()).records.into_iter().map(|r| r.kind).collect()
     }
 
     #[test]
     fn comments_are_dropped_inside_records_and_whitespace_lines_are_blank() {
-        let s = parse(
-            b"statement ok\r\n# note\nCREATE TABLE t(a INT)  \n \t\nstatement ok\nDROP TABLE t\n",
-        );
+        let s = parse(b"statement ok\r\n# note\nCREATE TABLE t(a INT)  \n \t\nstatement ok\nDROP TABLE t\n");
         assert_eq!(s.records.len(), 2);
         assert_eq!(s.records[0].sql(), "CREATE TABLE t(a INT)");
         assert_eq!(s.records[0].line, 1);
-        assert_eq!(
-            s.records[0].span,
-            Span {
-                header: 0,
-                separator: None,
-                end: 2
-            }
-        );
+        assert_eq!(s.records[0].span, Span { header: 0, separator: None, end: 2 });
         assert_eq!(s.records[1].line, 5);
     }
 
@@ -371,13 +332,8 @@ mod tests {
     #[test]
     fn query_header_defaults_to_nosort_without_label() {
         let s = parse(b"query IT\nSELECT 1, 'a'\n----\n1\na\n");
-        let RecordKind::Query(q) = &s.records[0].kind else {
-            panic!("not a query")
-        };
-        assert_eq!(
-            (q.types.as_str(), q.sort.as_str(), q.label.as_str()),
-            ("IT", "nosort", "")
-        );
+        let RecordKind::Query(q) = &s.records[0].kind else { panic!("not a query") };
+        assert_eq!((q.types.as_str(), q.sort.as_str(), q.label.as_str()), ("IT", "nosort", ""));
         assert_eq!(q.expected, ["1", "a"]);
         assert_eq!(s.records[0].span.separator, Some(2));
     }
@@ -385,9 +341,7 @@ mod tests {
     #[test]
     fn query_without_separator_expects_nothing() {
         let s = parse(b"query I rowsort lbl\nSELECT 1\n");
-        let RecordKind::Query(q) = &s.records[0].kind else {
-            panic!("not a query")
-        };
+        let RecordKind::Query(q) = &s.records[0].kind else { panic!("not a query") };
         assert!(q.expected.is_empty());
         assert_eq!(q.label, "lbl");
         assert_eq!(s.records[0].span.separator, None);
@@ -397,13 +351,7 @@ mod tests {
     fn condition_engine_is_the_second_token_and_comments_after_it_are_ignored() {
         let s = parse(b"onlyif mysql # aggregate syntax:\nskipif MSSQL\nconnection c2\nstatement ok\nSELECT 1\n");
         let r = &s.records[0];
-        assert_eq!(
-            r.conditions,
-            [
-                Condition::OnlyIf("mysql".into()),
-                Condition::SkipIf("MSSQL".into())
-            ]
-        );
+        assert_eq!(r.conditions, [Condition::OnlyIf("mysql".into()), Condition::SkipIf("MSSQL".into())]);
         assert_eq!(r.connection.as_deref(), Some("c2"));
         assert_eq!(r.line, 4);
         assert!(!r.is_skipped(&["mysql".into()]));
@@ -426,32 +374,18 @@ mod tests {
         assert_eq!(
             got,
             [
-                RecordKind::Statement {
-                    expect: StatementExpect::Error(ErrorPattern::Any),
-                    sql: sql.clone()
-                },
+                RecordKind::Statement { expect: StatementExpect::Error(ErrorPattern::Any), sql: sql.clone() },
                 RecordKind::Statement {
                     expect: StatementExpect::Error(ErrorPattern::Code("1062".into())),
                     sql: sql.clone()
                 },
                 RecordKind::Statement {
-                    expect: StatementExpect::Error(ErrorPattern::Contains(
-                        "Duplicate  entry".into()
-                    )),
+                    expect: StatementExpect::Error(ErrorPattern::Contains("Duplicate  entry".into())),
                     sql: sql.clone()
                 },
-                RecordKind::Statement {
-                    expect: StatementExpect::Count,
-                    sql: sql.clone()
-                },
-                RecordKind::Statement {
-                    expect: StatementExpect::Invalid("maybe".into()),
-                    sql
-                },
-                RecordKind::QueryError {
-                    pattern: ErrorPattern::Code("1146".into()),
-                    sql: "SELECT 1".into()
-                },
+                RecordKind::Statement { expect: StatementExpect::Count, sql: sql.clone() },
+                RecordKind::Statement { expect: StatementExpect::Invalid("maybe".into()), sql },
+                RecordKind::QueryError { pattern: ErrorPattern::Code("1146".into()), sql: "SELECT 1".into() },
             ]
         );
     }
@@ -459,9 +393,7 @@ mod tests {
     #[test]
     fn hash_threshold_argument_is_parsed_like_python_int() {
         assert_eq!(
-            kinds(
-                "hash-threshold 20\n\nhash-threshold x\n\nhash-threshold\n\nhash-threshold 1_0\n"
-            ),
+            kinds("hash-threshold 20\n\nhash-threshold x\n\nhash-threshold\n\nhash-threshold 1_0\n"),
             [
                 RecordKind::HashThreshold(20),
                 RecordKind::HashThreshold(0),
@@ -473,10 +405,7 @@ mod tests {
 
     #[test]
     fn unknown_first_word_is_an_unknown_record() {
-        assert_eq!(
-            kinds("frobnicate 3\nX\n"),
-            [RecordKind::Unknown("frobnicate".into())]
-        );
+        assert_eq!(kinds("frobnicate 3\nX\n"), [RecordKind::Unknown("frobnicate".into())]);
     }
 
     #[test]

@@ -88,10 +88,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    let mut names: Vec<_> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.file_name())
-        .collect();
+    let mut names: Vec<_> = entries.filter_map(Result::ok).map(|e| e.file_name()).collect();
     names.sort();
     let mut subdirs = Vec::new();
     for name in names {
@@ -117,11 +114,8 @@ pub fn run_files(
     options: &SuiteOptions,
     on_done: &mut dyn FnMut(&FileResult),
 ) -> Vec<FileResult> {
-    let run_options = RunOptions {
-        labels: options.labels.clone(),
-        complete: options.complete,
-        max_failures: options.max_failures,
-    };
+    let run_options =
+        RunOptions { labels: options.labels.clone(), complete: options.complete, max_failures: options.max_failures };
     if options.in_process {
         return files
             .iter()
@@ -167,13 +161,7 @@ struct Pool<'a> {
 impl<'a> Pool<'a> {
     fn new(options: &'a SuiteOptions) -> Pool<'a> {
         let (sender, receiver) = mpsc::channel();
-        Pool {
-            options,
-            sender,
-            receiver,
-            running: HashMap::new(),
-            next_id: 0,
-        }
+        Pool { options, sender, receiver, running: HashMap::new(), next_id: 0 }
     }
 
     fn run(mut self, files: &[PathBuf], on_done: &mut dyn FnMut(&FileResult)) -> Vec<FileResult> {
@@ -208,10 +196,7 @@ impl<'a> Pool<'a> {
                 results[slot] = Some(result);
             }
         }
-        results
-            .into_iter()
-            .map(|r| r.expect("invariant: every started file finished"))
-            .collect()
+        results.into_iter().map(|r| r.expect("invariant: every started file finished")).collect()
     }
 
     /// Starts a worker for `path`, or returns the result right away when
@@ -220,24 +205,13 @@ impl<'a> Pool<'a> {
         let started = Instant::now();
         let script = match std::fs::read(path) {
             Ok(data) => script::parse(&data),
-            Err(e) => {
-                return Some(FileResult::unreadable(
-                    path,
-                    &format!("cannot read {}: {e}", path.display()),
-                ))
-            }
+            Err(e) => return Some(FileResult::unreadable(path, &format!("cannot read {}: {e}", path.display()))),
         };
         let exe = match &self.options.worker_exe {
             Some(exe) => exe.clone(),
             None => match std::env::current_exe() {
                 Ok(exe) => exe,
-                Err(e) => {
-                    return Some(self.unstarted(
-                        path,
-                        &script,
-                        &format!("cannot find own executable: {e}"),
-                    ))
-                }
+                Err(e) => return Some(self.unstarted(path, &script, &format!("cannot find own executable: {e}"))),
             },
         };
         let mut command = Command::new(exe);
@@ -249,15 +223,10 @@ impl<'a> Pool<'a> {
             command.arg("--complete");
         }
         command.arg("--").arg(path);
-        command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = match command.spawn() {
             Ok(child) => child,
-            Err(e) => {
-                return Some(self.unstarted(path, &script, &format!("cannot start worker: {e}")))
-            }
+            Err(e) => return Some(self.unstarted(path, &script, &format!("cannot start worker: {e}"))),
         };
         let id = self.next_id;
         self.next_id += 1;
@@ -305,8 +274,7 @@ impl<'a> Pool<'a> {
             Event::Line(line) => match Message::decode(&line) {
                 Some(Message::Record { index, outcome }) => {
                     if let Some(record) = job.script.records.get(index) {
-                        job.result
-                            .tally(record, &outcome, self.options.max_failures);
+                        job.result.tally(record, &outcome, self.options.max_failures);
                         job.next_record = index + 1;
                     }
                 }
@@ -352,11 +320,8 @@ impl<'a> Pool<'a> {
                 let _ = child.kill();
                 job.killed_at = Some(now);
             }
-            let exited = if job.stdout_closed || job.killed_at.is_some() {
-                child.try_wait().ok().flatten()
-            } else {
-                None
-            };
+            let exited =
+                if job.stdout_closed || job.killed_at.is_some() { child.try_wait().ok().flatten() } else { None };
             let grace_over = job.killed_at.is_some_and(|k| now >= k + KILL_GRACE);
             if (job.stdout_closed && exited.is_some()) || grace_over {
                 finished.push((id, exited));
@@ -414,16 +379,8 @@ impl StderrCapture {
     }
 
     fn text(&self) -> String {
-        let gap = if self.dropped > 0 {
-            format!("\n[... {} bytes ...]\n", self.dropped)
-        } else {
-            String::new()
-        };
-        let text = format!(
-            "{}{gap}{}",
-            String::from_utf8_lossy(&self.head),
-            String::from_utf8_lossy(&self.tail)
-        );
+        let gap = if self.dropped > 0 { format!("\n[... {} bytes ...]\n", self.dropped) } else { String::new() };
+        let text = format!("{}{gap}{}", String::from_utf8_lossy(&self.head), String::from_utf8_lossy(&self.tail));
         text.trim().to_owned()
     }
 }
@@ -454,9 +411,7 @@ fn finish(mut job: Job, exit: Option<ExitStatus>, options: &SuiteOptions) -> Fil
         Some((FileStatus::ConnectError, error)) => {
             runner::connect_error(&path, &job.script, labels, error.as_deref().unwrap_or(""))
         }
-        Some((FileStatus::Unreadable, error)) => {
-            FileResult::unreadable(&path, error.as_deref().unwrap_or(""))
-        }
+        Some((FileStatus::Unreadable, error)) => FileResult::unreadable(&path, error.as_deref().unwrap_or("")),
         Some((status, error)) => {
             job.result.status = status;
             job.result.error = error;
@@ -471,11 +426,7 @@ fn finish(mut job: Job, exit: Option<ExitStatus>, options: &SuiteOptions) -> Fil
                 format!("worker died ({status})")
             };
             let stderr = job.stderr.lock().map(|c| c.text()).unwrap_or_default();
-            let error = if stderr.is_empty() {
-                reason.clone()
-            } else {
-                format!("{reason}; its stderr:\n{stderr}")
-            };
+            let error = if stderr.is_empty() { reason.clone() } else { format!("{reason}; its stderr:\n{stderr}") };
             let mut result = stop_early(job, &reason, labels);
             result.error = Some(error);
             result
@@ -489,30 +440,12 @@ fn finish(mut job: Job, exit: Option<ExitStatus>, options: &SuiteOptions) -> Fil
 /// unreported record carries the reason.
 fn stop_early(job: Job, reason: &str, labels: &[String]) -> FileResult {
     let unfinished = job.script.count_unfinished(job.next_record, labels);
-    let first = job
-        .script
-        .records
-        .iter()
-        .skip(job.next_record)
-        .find(|r| r.is_counted() && !r.is_skipped(labels));
+    let first = job.script.records.iter().skip(job.next_record).find(|r| r.is_counted() && !r.is_skipped(labels));
     let mut result = job.result;
-    result.status = if job.killed_at.is_some() {
-        FileStatus::Timeout
-    } else {
-        FileStatus::Crash
-    };
+    result.status = if job.killed_at.is_some() { FileStatus::Timeout } else { FileStatus::Crash };
     if let (Some(record), true) = (first, unfinished > 0) {
-        let message = format!(
-            "{reason}; this record and {} after it count as failed",
-            unfinished - 1
-        );
-        result.note_failure(
-            record.line,
-            record.kind_name(),
-            &message,
-            record.sql(),
-            None,
-        );
+        let message = format!("{reason}; this record and {} after it count as failed", unfinished - 1);
+        result.note_failure(record.line, record.kind_name(), &message, record.sql(), None);
     }
     result.failed += unfinished;
     result

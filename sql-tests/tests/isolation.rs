@@ -10,9 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fake::FakeBackend;
-use mizzle_slt::{
-    collect_files, run_cli_with_args, run_files, FileResult, FileStatus, SuiteOptions,
-};
+use mizzle_slt::{collect_files, run_cli_with_args, run_files, FileResult, FileStatus, SuiteOptions};
 
 fn runner_tests() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("runner-tests")
@@ -33,42 +31,23 @@ fn counts(r: &FileResult) -> (u64, u64, u64, FileStatus) {
 
 fn engine_crashes_hangs_and_overflows_cost_only_the_rest_of_their_file() {
     let dir = runner_tests().join("isolation");
-    let files = [
-        dir.join("crash.slt"),
-        dir.join("hang.slt"),
-        dir.join("overflow.slt"),
-    ];
+    let files = [dir.join("crash.slt"), dir.join("hang.slt"), dir.join("overflow.slt")];
     let mut seen = 0;
-    let results = run_files(
-        &FakeBackend,
-        &files,
-        &suite(3, Duration::from_secs(3)),
-        &mut |_| seen += 1,
-    );
+    let results = run_files(&FakeBackend, &files, &suite(3, Duration::from_secs(3)), &mut |_| seen += 1);
     assert_eq!(seen, 3);
     let crash = &results[0];
     assert_eq!(counts(crash), (1, 3, 1, FileStatus::Crash), "{crash:#?}");
     assert_eq!(crash.failures.len(), 1);
     assert_eq!(crash.failures[0].line, 14);
-    assert!(
-        crash.failures[0].message.starts_with("worker died"),
-        "{crash:#?}"
-    );
+    assert!(crash.failures[0].message.starts_with("worker died"), "{crash:#?}");
     let error = crash.error.as_deref().unwrap_or("");
-    assert!(
-        error.contains("fake engine panics on purpose"),
-        "{crash:#?}"
-    );
+    assert!(error.contains("fake engine panics on purpose"), "{crash:#?}");
     let hang = &results[1];
     assert_eq!(counts(hang), (2, 3, 0, FileStatus::Timeout), "{hang:#?}");
     assert_eq!(hang.failures[0].line, 15);
     assert!(hang.seconds >= 3.0 && hang.seconds < 20.0, "{hang:#?}");
     let overflow = &results[2];
-    assert_eq!(
-        counts(overflow),
-        (1, 2, 0, FileStatus::Crash),
-        "{overflow:#?}"
-    );
+    assert_eq!(counts(overflow), (1, 2, 0, FileStatus::Crash), "{overflow:#?}");
     assert_eq!(overflow.failures[0].line, 8);
 }
 
@@ -76,12 +55,7 @@ fn workers_give_the_same_results_as_in_process_runs() {
     let files = collect_files(&[runner_tests()]);
     let names: Vec<String> = files
         .iter()
-        .map(|f| {
-            f.strip_prefix(runner_tests())
-                .expect("under runner-tests")
-                .display()
-                .to_string()
-        })
+        .map(|f| f.strip_prefix(runner_tests()).expect("under runner-tests").display().to_string())
         .collect();
     // Sorted files of a directory first, then its subdirectories; only *.slt/*.test.
     assert_eq!(
@@ -108,17 +82,9 @@ fn workers_give_the_same_results_as_in_process_runs() {
         ]
     );
     let top: Vec<PathBuf> = files.into_iter().take(13).collect();
-    let in_process = SuiteOptions {
-        in_process: true,
-        ..suite(1, Duration::from_secs(60))
-    };
+    let in_process = SuiteOptions { in_process: true, ..suite(1, Duration::from_secs(60)) };
     let expected = run_files(&FakeBackend, &top, &in_process, &mut |_| {});
-    let got = run_files(
-        &FakeBackend,
-        &top,
-        &suite(2, Duration::from_secs(60)),
-        &mut |_| {},
-    );
+    let got = run_files(&FakeBackend, &top, &suite(2, Duration::from_secs(60)), &mut |_| {});
     for (e, g) in expected.iter().zip(&got) {
         assert_eq!(counts(e), counts(g), "{}", e.path.display());
         assert_eq!(e.failures, g.failures, "{}", e.path.display());
@@ -135,41 +101,18 @@ fn cli_exit_code_follows_failures_or_min_passed_and_writes_json() {
     };
     assert_eq!(cli(&[file("render.slt")]), 0);
     assert_eq!(cli(&[file("errors.slt")]), 1);
-    assert_eq!(
-        cli(&[file("errors.slt"), "--min-passed".into(), "9".into()]),
-        0
-    );
-    assert_eq!(
-        cli(&[file("errors.slt"), "--min-passed".into(), "10".into()]),
-        1
-    );
+    assert_eq!(cli(&[file("errors.slt"), "--min-passed".into(), "9".into()]), 0);
+    assert_eq!(cli(&[file("errors.slt"), "--min-passed".into(), "10".into()]), 1);
     // --label replaces the engine's labels: as "sqlite", `skipif mysql` records run and fail.
-    assert_eq!(
-        cli(&[file("conditions.slt"), "--label".into(), "SQLite".into()]),
-        1
-    );
-    let ours = [
-        "--label".to_owned(),
-        "MySQL".into(),
-        "--label".into(),
-        "mizzle".into(),
-    ];
+    assert_eq!(cli(&[file("conditions.slt"), "--label".into(), "SQLite".into()]), 1);
+    let ours = ["--label".to_owned(), "MySQL".into(), "--label".into(), "mizzle".into()];
     assert_eq!(cli(&[&[file("conditions.slt")], &ours[..]].concat()), 0);
     assert_eq!(cli(&["--no-such-option".into()]), 2);
     let json = Path::new(env!("CARGO_TARGET_TMPDIR")).join("isolation-report.json");
-    let code = cli(&[
-        file("labels.slt"),
-        "--jobs".into(),
-        "2".into(),
-        "--json".into(),
-        json.display().to_string(),
-    ]);
+    let code = cli(&[file("labels.slt"), "--jobs".into(), "2".into(), "--json".into(), json.display().to_string()]);
     assert_eq!(code, 1);
     let report = std::fs::read_to_string(&json).expect("json report");
-    assert!(
-        report.contains("\"passed\": 5, \"failed\": 3, \"skipped\": 2"),
-        "{report}"
-    );
+    assert!(report.contains("\"passed\": 5, \"failed\": 3, \"skipped\": 2"), "{report}");
     assert!(report.contains("\"file\": \"labels.slt\""), "{report}");
 }
 
@@ -182,10 +125,7 @@ fn main() {
             "engine_crashes_hangs_and_overflows_cost_only_the_rest_of_their_file",
             engine_crashes_hangs_and_overflows_cost_only_the_rest_of_their_file,
         ),
-        (
-            "workers_give_the_same_results_as_in_process_runs",
-            workers_give_the_same_results_as_in_process_runs,
-        ),
+        ("workers_give_the_same_results_as_in_process_runs", workers_give_the_same_results_as_in_process_runs),
         (
             "cli_exit_code_follows_failures_or_min_passed_and_writes_json",
             cli_exit_code_follows_failures_or_min_passed_and_writes_json,
@@ -194,10 +134,7 @@ fn main() {
     let mut failed = 0;
     for (name, test) in tests {
         let outcome = std::panic::catch_unwind(test);
-        println!(
-            "test {name} ... {}",
-            if outcome.is_ok() { "ok" } else { "FAILED" }
-        );
+        println!("test {name} ... {}", if outcome.is_ok() { "ok" } else { "FAILED" });
         failed += usize::from(outcome.is_err());
     }
     let passed = tests.len() - failed;

@@ -17,32 +17,16 @@ fn labels() -> Vec<String> {
 }
 
 fn run(name: &str) -> FileResult {
-    let options = RunOptions {
-        labels: labels(),
-        ..RunOptions::default()
-    };
+    let options = RunOptions { labels: labels(), ..RunOptions::default() };
     run_path(&FakeBackend, &runner_tests().join(name), &options)
 }
 
 /// Asserts counts, status and the lines of the failing records.
-fn check(
-    name: &str,
-    passed: u64,
-    failed: u64,
-    skipped: u64,
-    status: FileStatus,
-    failing_lines: &[usize],
-) {
+fn check(name: &str, passed: u64, failed: u64, skipped: u64, status: FileStatus, failing_lines: &[usize]) {
     let result = run(name);
     let lines: Vec<usize> = result.failures.iter().map(|f| f.line).collect();
     assert_eq!(
-        (
-            result.passed,
-            result.failed,
-            result.skipped,
-            result.status,
-            lines.as_slice()
-        ),
+        (result.passed, result.failed, result.skipped, result.status, lines.as_slice()),
         (passed, failed, skipped, status, failing_lines),
         "{name}: failures {:#?}",
         result.failures
@@ -86,14 +70,7 @@ fn integer_real_and_text_values_render_like_slt_run_py() {
 
 #[test]
 fn expected_errors_match_by_number_or_text() {
-    check(
-        "errors.slt",
-        9,
-        9,
-        0,
-        FileStatus::Ok,
-        &[12, 16, 24, 28, 32, 44, 60, 64, 68],
-    );
+    check("errors.slt", 9, 9, 0, FileStatus::Ok, &[12, 16, 24, 28, 32, 44, 60, 64, 68]);
 }
 
 #[test]
@@ -138,12 +115,7 @@ fn every_runner_test_file_is_checked_by_a_test() {
     ];
     let mut found: Vec<String> = std::fs::read_dir(runner_tests())
         .expect("runner-tests exists")
-        .map(|e| {
-            e.expect("readable entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
+        .map(|e| e.expect("readable entry").file_name().to_string_lossy().into_owned())
         .collect();
     found.sort();
     assert_eq!(found, checked);
@@ -152,29 +124,17 @@ fn every_runner_test_file_is_checked_by_a_test() {
 #[test]
 fn each_file_of_a_suite_gets_a_fresh_database() {
     let file = runner_tests().join("fresh-database.slt");
-    let options = SuiteOptions {
-        in_process: true,
-        labels: labels(),
-        ..SuiteOptions::default()
-    };
+    let options = SuiteOptions { in_process: true, labels: labels(), ..SuiteOptions::default() };
     let results = run_files(&FakeBackend, &[file.clone(), file], &options, &mut |_| {});
     for r in &results {
-        assert_eq!(
-            (r.passed, r.failed, r.skipped),
-            (3, 0, 0),
-            "{:#?}",
-            r.failures
-        );
+        assert_eq!((r.passed, r.failed, r.skipped), (3, 0, 0), "{:#?}", r.failures);
     }
 }
 
 #[test]
 fn run_file_uses_the_database_it_is_given() {
     let db = fake::FakeDatabase::default();
-    let options = RunOptions {
-        labels: labels(),
-        ..RunOptions::default()
-    };
+    let options = RunOptions { labels: labels(), ..RunOptions::default() };
     let file = runner_tests().join("fresh-database.slt");
     let first = run_file(&db, &file, &options);
     assert_eq!((first.passed, first.failed), (3, 0));
@@ -185,18 +145,12 @@ fn run_file_uses_the_database_it_is_given() {
 
 #[test]
 fn database_that_cannot_open_fails_every_unskipped_record() {
-    let options = RunOptions {
-        labels: vec!["mysql".into()],
-        ..RunOptions::default()
-    };
+    let options = RunOptions { labels: vec!["mysql".into()], ..RunOptions::default() };
     let result = run_path(&BrokenBackend, &runner_tests().join("halt.slt"), &options);
     // Like slt_run.py's connect-error: all statement/query records, halt or not.
     assert_eq!((result.passed, result.failed, result.skipped), (0, 4, 0));
     assert_eq!(result.status, FileStatus::ConnectError);
-    assert!(result
-        .error
-        .as_deref()
-        .is_some_and(|e| e.contains("no storage")));
+    assert!(result.error.as_deref().is_some_and(|e| e.contains("no storage")));
 }
 
 #[test]
@@ -211,33 +165,14 @@ fn complete_rewrites_failing_records_and_the_result_then_passes() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("complete.slt");
     std::fs::copy(runner_tests().join("complete/before.slt"), &file).expect("copy");
-    let options = RunOptions {
-        labels: labels(),
-        complete: true,
-        ..RunOptions::default()
-    };
+    let options = RunOptions { labels: labels(), complete: true, ..RunOptions::default() };
     let first = run_path(&FakeBackend, &file, &options);
-    assert_eq!(
-        (first.passed, first.failed, first.skipped),
-        (1, 11, 1),
-        "{:#?}",
-        first.failures
-    );
+    assert_eq!((first.passed, first.failed, first.skipped), (1, 11, 1), "{:#?}", first.failures);
     assert_eq!(first.error, None);
     let written = std::fs::read_to_string(&file).expect("rewritten file");
-    let expected =
-        std::fs::read_to_string(runner_tests().join("complete/after.slt")).expect("after.slt");
+    let expected = std::fs::read_to_string(runner_tests().join("complete/after.slt")).expect("after.slt");
     assert_eq!(written, expected);
     let second = run_path(&FakeBackend, &file, &options);
-    assert_eq!(
-        (second.passed, second.failed, second.skipped),
-        (12, 0, 1),
-        "{:#?}",
-        second.failures
-    );
-    assert_eq!(
-        std::fs::read_to_string(&file).expect("file"),
-        expected,
-        "a passing file is left alone"
-    );
+    assert_eq!((second.passed, second.failed, second.skipped), (12, 0, 1), "{:#?}", second.failures);
+    assert_eq!(std::fs::read_to_string(&file).expect("file"), expected, "a passing file is left alone");
 }

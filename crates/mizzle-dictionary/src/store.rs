@@ -40,10 +40,7 @@ fn schema_key(schema: &str) -> Vec<u8> {
 
 fn relation_key(schema: &str, name: &str) -> Vec<u8> {
     let mut k = Vec::new();
-    encode_tuple(
-        &[Value::text("R"), Value::text(&schema.to_lowercase()), Value::text(&name.to_lowercase())],
-        &mut k,
-    );
+    encode_tuple(&[Value::text("R"), Value::text(&schema.to_lowercase()), Value::text(&name.to_lowercase())], &mut k);
     k
 }
 
@@ -168,7 +165,11 @@ impl Dictionary {
         let mut p = Vec::new();
         encode_tuple(&[Value::text("D")], &mut p);
         let mut out = Vec::new();
-        let mut cur = txn.scan(DICT_SPACE, Bound::Included(&p), prefix_end(&p).as_deref().map_or(Bound::Unbounded, Bound::Excluded))?;
+        let mut cur = txn.scan(
+            DICT_SPACE,
+            Bound::Included(&p),
+            prefix_end(&p).as_deref().map_or(Bound::Unbounded, Bound::Excluded),
+        )?;
         let mut b = mizzle_txn::cursor_batch();
         while cur.next_batch(&mut b, 256)? {
             for (_, v) in b.iter() {
@@ -234,7 +235,8 @@ impl Dictionary {
     pub fn list_relations(&self, txn: &Txn, schema: &str) -> Result<Vec<Relation>, DictError> {
         let p = relation_prefix(schema);
         let end = prefix_end(&p);
-        let mut cur = txn.scan(DICT_SPACE, Bound::Included(&p), end.as_deref().map_or(Bound::Unbounded, Bound::Excluded))?;
+        let mut cur =
+            txn.scan(DICT_SPACE, Bound::Included(&p), end.as_deref().map_or(Bound::Unbounded, Bound::Excluded))?;
         let mut b = mizzle_txn::cursor_batch();
         let mut out = Vec::new();
         while cur.next_batch(&mut b, 256)? {

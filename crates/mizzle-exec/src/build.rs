@@ -200,7 +200,9 @@ pub fn build(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Box<dyn Operator>, ExecEr
             Box::new(LimitOp { input: build(input, ctx)?, skip: offset, left: limit })
         }
         Plan::Distinct { input } => Box::new(DistinctOp { input: build(input, ctx)?, seen: HashSet::new() }),
-        Plan::SetOp { kind, all, left, right, .. } => Box::new(SetOp::new(*kind, *all, build(left, ctx)?, build(right, ctx)?)),
+        Plan::SetOp { kind, all, left, right, .. } => {
+            Box::new(SetOp::new(*kind, *all, build(left, ctx)?, build(right, ctx)?))
+        }
         Plan::System { table, .. } => {
             let rows = system_rows(table, ctx)?;
             Box::new(RowsOp { rows: Some(rows) })

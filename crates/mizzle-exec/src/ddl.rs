@@ -51,7 +51,9 @@ fn require_schema(schema: &str, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
 fn require_table(schema: &str, name: &str, ctx: &mut Ctx<'_>) -> Result<Arc<TableDef>, ExecError> {
     match ctx.dict.get_relation(ctx.txn, schema, name)? {
         Some(Relation::Table(t)) => Ok(t),
-        Some(Relation::View(_)) => Err(ExecError::ddl(ErrorCode::WrongObject, format!("'{schema}.{name}' is not BASE TABLE"))),
+        Some(Relation::View(_)) => {
+            Err(ExecError::ddl(ErrorCode::WrongObject, format!("'{schema}.{name}' is not BASE TABLE")))
+        }
         None => Err(ExecError::ddl(ErrorCode::NoSuchTable, format!("Table '{schema}.{name}' doesn't exist"))),
     }
 }
@@ -68,9 +70,9 @@ fn column_def(c: &ColumnSpec) -> ColumnDef {
 }
 
 fn col_index(cols: &[ColumnDef], name: &str) -> Result<usize, ExecError> {
-    cols.iter()
-        .position(|c| lc(&c.name) == lc(name))
-        .ok_or_else(|| ExecError::ddl(ErrorCode::KeyColumnMissing, format!("Key column '{name}' doesn't exist in table")))
+    cols.iter().position(|c| lc(&c.name) == lc(name)).ok_or_else(|| {
+        ExecError::ddl(ErrorCode::KeyColumnMissing, format!("Key column '{name}' doesn't exist in table"))
+    })
 }
 
 fn unique_index_name(existing: &[IndexDef], base: &str) -> String {
@@ -132,13 +134,21 @@ fn table_def(spec: &TableSpec, ctx: &mut Ctx<'_>) -> Result<TableDef, ExecError>
     };
     let inline_pk: Vec<String> = spec.columns.iter().filter(|c| c.primary_key).map(|c| c.name.clone()).collect();
     if !inline_pk.is_empty() {
-        add_index_def(&mut t, &IndexSpec { name: Some("PRIMARY".into()), columns: inline_pk, unique: true, primary: true }, ctx)?;
+        add_index_def(
+            &mut t,
+            &IndexSpec { name: Some("PRIMARY".into()), columns: inline_pk, unique: true, primary: true },
+            ctx,
+        )?;
     }
     for ix in &spec.indexes {
         add_index_def(&mut t, ix, ctx)?;
     }
     for c in spec.columns.iter().filter(|c| c.unique && !c.primary_key) {
-        add_index_def(&mut t, &IndexSpec { name: None, columns: vec![c.name.clone()], unique: true, primary: false }, ctx)?;
+        add_index_def(
+            &mut t,
+            &IndexSpec { name: None, columns: vec![c.name.clone()], unique: true, primary: false },
+            ctx,
+        )?;
     }
     for (i, (name, expr)) in spec.checks.iter().enumerate() {
         let name = name.clone().unwrap_or_else(|| format!("{}_chk_{}", spec.name, i + 1));
@@ -155,7 +165,10 @@ fn fill_index(t: &TableDef, ix: usize, ctx: &mut Ctx<'_>) -> Result<(), ExecErro
         index_key(def, &row, &rowkey, &mut k);
         if enforces_unique(def, &row) {
             if !ctx.txn.insert(def.space, &k, &rowkey)? {
-                return Err(ExecError::Duplicate { value: dup_value(&def.columns, &row), key: format!("{}.{}", t.name, def.name) });
+                return Err(ExecError::Duplicate {
+                    value: dup_value(&def.columns, &row),
+                    key: format!("{}.{}", t.name, def.name),
+                });
             }
         } else {
             ctx.txn.put(def.space, &k, &rowkey)?;
@@ -186,7 +199,11 @@ pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
         Ddl::DropSchema { name, if_exists } => {
             if !ctx.dict.schema_exists(ctx.txn, name)? {
                 if *if_exists {
-                    note(ctx, ErrorCode::DatabaseMissingOnDrop, format!("Can't drop database '{name}'; database doesn't exist"));
+                    note(
+                        ctx,
+                        ErrorCode::DatabaseMissingOnDrop,
+                        format!("Can't drop database '{name}'; database doesn't exist"),
+                    );
                     return Ok(res);
                 }
                 return Err(ExecError::ddl(
@@ -221,7 +238,11 @@ pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
                     let mut out = Vec::with_capacity(r.len());
                     for (c, v) in r.into_iter().enumerate() {
                         let col = &t.columns[c];
-                        out.push(if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: n as u64 + 1 })? });
+                        out.push(if v.is_null() {
+                            v
+                        } else {
+                            assign(&v, col.ty, &Target { column: &col.name, row: n as u64 + 1 })?
+                        });
                     }
                     conv.push(out);
                 }
@@ -236,7 +257,9 @@ pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
                         ctx.dict.drop_relation(ctx.txn, schema, name)?;
                     }
                     _ if *if_exists => note(ctx, ErrorCode::UnknownTable, format!("Unknown table '{schema}.{name}'")),
-                    _ => return Err(ExecError::ddl(ErrorCode::UnknownTable, format!("Unknown table '{schema}.{name}'"))),
+                    _ => {
+                        return Err(ExecError::ddl(ErrorCode::UnknownTable, format!("Unknown table '{schema}.{name}'")))
+                    }
                 }
             }
         }
@@ -247,8 +270,12 @@ pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
                     Some(Relation::Table(_)) => {
                         return Err(ExecError::ddl(ErrorCode::WrongObject, format!("'{schema}.{name}' is not VIEW")))
                     }
-                    None if *if_exists => note(ctx, ErrorCode::UnknownTable, format!("Unknown table '{schema}.{name}'")),
-                    None => return Err(ExecError::ddl(ErrorCode::UnknownTable, format!("Unknown table '{schema}.{name}'"))),
+                    None if *if_exists => {
+                        note(ctx, ErrorCode::UnknownTable, format!("Unknown table '{schema}.{name}'"))
+                    }
+                    None => {
+                        return Err(ExecError::ddl(ErrorCode::UnknownTable, format!("Unknown table '{schema}.{name}'")))
+                    }
                 }
             }
         }
@@ -265,8 +292,12 @@ pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
             match existing {
                 None => ctx.dict.create_relation(ctx.txn, &view)?,
                 Some(Relation::View(_)) if *or_replace => ctx.dict.replace_relation(ctx.txn, &view)?,
-                Some(_) if *if_not_exists => note(ctx, ErrorCode::TableExists, format!("Table '{name}' already exists")),
-                Some(_) => return Err(ExecError::ddl(ErrorCode::TableExists, format!("Table '{name}' already exists"))),
+                Some(_) if *if_not_exists => {
+                    note(ctx, ErrorCode::TableExists, format!("Table '{name}' already exists"))
+                }
+                Some(_) => {
+                    return Err(ExecError::ddl(ErrorCode::TableExists, format!("Table '{name}' already exists")))
+                }
             }
         }
         Ddl::CreateIndex { schema, table, spec, if_not_exists } => {
@@ -295,10 +326,17 @@ pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
             }
             let Some(pos) = t.indexes.iter().position(|i| lc(&i.name) == lc(name)) else {
                 if *if_exists {
-                    note(ctx, ErrorCode::CantDropFieldOrKey, format!("Can't DROP '{name}'; check that column/key exists"));
+                    note(
+                        ctx,
+                        ErrorCode::CantDropFieldOrKey,
+                        format!("Can't DROP '{name}'; check that column/key exists"),
+                    );
                     return Ok(res);
                 }
-                return Err(ExecError::ddl(ErrorCode::CantDropFieldOrKey, format!("Can't DROP '{name}'; check that column/key exists")));
+                return Err(ExecError::ddl(
+                    ErrorCode::CantDropFieldOrKey,
+                    format!("Can't DROP '{name}'; check that column/key exists"),
+                ));
             };
             let mut nt = (*t).clone();
             let ix = nt.indexes.remove(pos);
@@ -312,7 +350,9 @@ pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
             for ((s1, n1), (s2, n2)) in pairs {
                 let rel = match ctx.dict.get_relation(ctx.txn, s1, n1)? {
                     Some(r) => r,
-                    None => return Err(ExecError::ddl(ErrorCode::NoSuchTable, format!("Table '{s1}.{n1}' doesn't exist"))),
+                    None => {
+                        return Err(ExecError::ddl(ErrorCode::NoSuchTable, format!("Table '{s1}.{n1}' doesn't exist")))
+                    }
                 };
                 require_schema(s2, ctx)?;
                 if ctx.dict.get_relation(ctx.txn, s2, n2)?.is_some() {
@@ -380,8 +420,11 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
     let mut t = (*old).clone();
     let colname = |i: usize| old.columns[i].name.clone();
     let mut pk: Vec<String> = old.primary_key.iter().map(|&i| colname(i)).collect();
-    let mut idx: Vec<NamedIndex> =
-        old.indexes.iter().map(|ix| NamedIndex { def: ix.clone(), cols: ix.columns.iter().map(|&i| colname(i)).collect() }).collect();
+    let mut idx: Vec<NamedIndex> = old
+        .indexes
+        .iter()
+        .map(|ix| NamedIndex { def: ix.clone(), cols: ix.columns.iter().map(|&i| colname(i)).collect() })
+        .collect();
     let mut ai: Option<String> = old.auto_increment.map(colname);
     // For each column of the new layout: the old column it comes from.
     let mut origin: Vec<Option<usize>> = (0..t.columns.len()).map(Some).collect();
@@ -395,7 +438,10 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
         match op {
             AlterOp::AddColumn { column, position } => {
                 if find(&t.columns, &column.name).is_some() {
-                    return Err(ExecError::ddl(ErrorCode::DuplicateColumn, format!("Duplicate column name '{}'", column.name)));
+                    return Err(ExecError::ddl(
+                        ErrorCode::DuplicateColumn,
+                        format!("Duplicate column name '{}'", column.name),
+                    ));
                 }
                 let at = position_of(&t.columns, position, t.columns.len())?;
                 t.columns.insert(at, column_def(column));
@@ -424,7 +470,10 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                     if *if_exists {
                         continue;
                     }
-                    return Err(ExecError::ddl(ErrorCode::CantDropFieldOrKey, format!("Can't DROP '{c}'; check that column/key exists")));
+                    return Err(ExecError::ddl(
+                        ErrorCode::CantDropFieldOrKey,
+                        format!("Can't DROP '{c}'; check that column/key exists"),
+                    ));
                 };
                 if t.columns.len() == 1 {
                     return Err(ExecError::ddl(
@@ -447,7 +496,10 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
             AlterOp::ModifyColumn { old_name, column, position } => {
                 let i = find(&t.columns, old_name).ok_or_else(|| unknown(old_name))?;
                 if lc(old_name) != lc(&column.name) && find(&t.columns, &column.name).is_some() {
-                    return Err(ExecError::ddl(ErrorCode::DuplicateColumn, format!("Duplicate column name '{}'", column.name)));
+                    return Err(ExecError::ddl(
+                        ErrorCode::DuplicateColumn,
+                        format!("Duplicate column name '{}'", column.name),
+                    ));
                 }
                 let mut def = column_def(column);
                 let in_pk = pk.iter().any(|x| lc(x) == lc(old_name));
@@ -495,7 +547,10 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
             AlterOp::AddIndex(spec) => {
                 for c in &spec.columns {
                     if find(&t.columns, c).is_none() {
-                        return Err(ExecError::ddl(ErrorCode::KeyColumnMissing, format!("Key column '{c}' doesn't exist in table")));
+                        return Err(ExecError::ddl(
+                            ErrorCode::KeyColumnMissing,
+                            format!("Key column '{c}' doesn't exist in table"),
+                        ));
                     }
                 }
                 if spec.primary {
@@ -514,14 +569,22 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                     let n = match &spec.name {
                         Some(n) => {
                             if defs.iter().any(|i| lc(&i.name) == lc(n)) || lc(n) == "primary" {
-                                return Err(ExecError::ddl(ErrorCode::DuplicateKeyName, format!("Duplicate key name '{n}'")));
+                                return Err(ExecError::ddl(
+                                    ErrorCode::DuplicateKeyName,
+                                    format!("Duplicate key name '{n}'"),
+                                ));
                             }
                             n.clone()
                         }
                         None => unique_index_name(&defs, &spec.columns[0]),
                     };
                     idx.push(NamedIndex {
-                        def: IndexDef { name: n.clone(), space: ctx.dict.alloc_space(), columns: vec![], unique: spec.unique },
+                        def: IndexDef {
+                            name: n.clone(),
+                            space: ctx.dict.alloc_space(),
+                            columns: vec![],
+                            unique: spec.unique,
+                        },
                         cols: spec.columns.clone(),
                     });
                     new_indexes.push(n);
@@ -533,7 +596,10 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
             }
             AlterOp::DropIndex { name: n } => {
                 let Some(pos) = idx.iter().position(|i| lc(&i.def.name) == lc(n)) else {
-                    return Err(ExecError::ddl(ErrorCode::CantDropFieldOrKey, format!("Can't DROP '{n}'; check that column/key exists")));
+                    return Err(ExecError::ddl(
+                        ErrorCode::CantDropFieldOrKey,
+                        format!("Can't DROP '{n}'; check that column/key exists"),
+                    ));
                 };
                 let ix = idx.remove(pos);
                 if old.indexes.iter().any(|o| o.space == ix.def.space) {
@@ -544,7 +610,10 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
             }
             AlterOp::DropPrimaryKey => {
                 if pk.is_empty() {
-                    return Err(ExecError::ddl(ErrorCode::CantDropFieldOrKey, "Can't DROP 'PRIMARY'; check that column/key exists"));
+                    return Err(ExecError::ddl(
+                        ErrorCode::CantDropFieldOrKey,
+                        "Can't DROP 'PRIMARY'; check that column/key exists",
+                    ));
                 }
                 pk.clear();
                 rewrite = true;
@@ -559,7 +628,10 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                 let before = t.checks.len();
                 t.checks.retain(|c| lc(&c.name) != lc(n));
                 if t.checks.len() == before {
-                    return Err(ExecError::ddl(ErrorCode::CantDropFieldOrKey, format!("Can't DROP '{n}'; check that column/key exists")));
+                    return Err(ExecError::ddl(
+                        ErrorCode::CantDropFieldOrKey,
+                        format!("Can't DROP '{n}'; check that column/key exists"),
+                    ));
                 }
             }
             AlterOp::NoOp => {}
@@ -585,7 +657,9 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
     for &p in &t.primary_key {
         t.columns[p].nullable = false;
     }
-    if t.auto_increment.is_some_and(|a| t.primary_key.first() != Some(&a) && !t.indexes.iter().any(|ix| ix.columns.first() == Some(&a))) {
+    if t.auto_increment.is_some_and(|a| {
+        t.primary_key.first() != Some(&a) && !t.indexes.iter().any(|ix| ix.columns.first() == Some(&a))
+    }) {
         return Err(ExecError::ddl(
             ErrorCode::WrongAutoKey,
             "Incorrect table definition; there can be only one auto column and it must be defined as a key",
@@ -626,7 +700,8 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                         }
                     }
                 }
-                let v = if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: n as u64 + 1 })? };
+                let v =
+                    if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: n as u64 + 1 })? };
                 if t.auto_increment == Some(c) {
                     match v {
                         Value::Int(i) if i >= 0 => next_ai = next_ai.max(i as u64 + 1),
@@ -706,4 +781,3 @@ fn check_all(t: &TableDef, rows: &[Vec<Value>], which: &[usize], ctx: &mut Ctx<'
     }
     Ok(())
 }
-

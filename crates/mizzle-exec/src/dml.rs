@@ -85,7 +85,12 @@ fn next_rowid(t: &TableDef, ctx: &mut Ctx<'_>) -> Result<u64, ExecError> {
 }
 
 /// Checks NOT NULL and CHECK constraints of a full row.
-fn check_row(t: &TableDef, checks: &[(String, mizzle_sql::expr::Expr)], row: &Row, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+fn check_row(
+    t: &TableDef,
+    checks: &[(String, mizzle_sql::expr::Expr)],
+    row: &Row,
+    ctx: &mut Ctx<'_>,
+) -> Result<(), ExecError> {
     for (i, c) in t.columns.iter().enumerate() {
         if !c.nullable && row.get(i).is_none_or(|v| v.is_null()) {
             return Err(TypeError::NullNotAllowed { column: c.name.clone() }.into());
@@ -150,9 +155,12 @@ fn delete_index_entries(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_
     Ok(())
 }
 
+/// A unique-key conflict: the key (None = primary) and the existing row key.
+type Conflict = (Option<usize>, Vec<u8>);
+
 /// Finds an existing row that conflicts with `row` on any unique key:
 /// (key index, existing row key).
-fn find_conflict(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> Result<Option<(Option<usize>, Vec<u8>)>, ExecError> {
+fn find_conflict(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> Result<Option<Conflict>, ExecError> {
     if !t.primary_key.is_empty() && ctx.txn.probe(t.space, rowkey)? {
         return Ok(Some((None, rowkey.to_vec())));
     }
@@ -325,7 +333,11 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
                     if p.ignore && p.on_duplicate.is_empty() && !p.replace {
                         ctx.warn(Warning {
                             code: ErrorCode::DuplicateEntry,
-                            message: format!("Duplicate entry '{}' for key '{}'", dup_value(&key_cols(t, which), &row), key_name(t, which)),
+                            message: format!(
+                                "Duplicate entry '{}' for key '{}'",
+                                dup_value(&key_cols(t, which), &row),
+                                key_name(t, which)
+                            ),
                         });
                         break;
                     }
@@ -347,7 +359,8 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
                         scope.extend(row.iter().cloned());
                         let v = eval(e, &scope, ctx)?;
                         let col = &t.columns[*c];
-                        new[*c] = if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: rown })? };
+                        new[*c] =
+                            if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: rown })? };
                     }
                     if !same_row(&old, &new) {
                         check_row(t, &p.checks, &new, ctx)?;
@@ -388,7 +401,8 @@ pub fn update(p: &UpdatePlan, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError>
             for (c, e) in &p.sets {
                 let v = eval(e, &new, ctx)?;
                 let col = &t.columns[*c];
-                new[*c] = if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: i as u64 + 1 })? };
+                new[*c] =
+                    if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: i as u64 + 1 })? };
             }
             if same_row(&old, &new) {
                 continue;

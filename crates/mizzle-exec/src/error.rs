@@ -62,8 +62,7 @@ impl SqlError for ExecError {
     fn code(&self) -> ErrorCode {
         match self {
             ExecError::Type(e) => e.code(),
-            ExecError::Func(FuncError::Type(t)) => t.code(),
-            ExecError::Func(_) => ErrorCode::WrongArguments,
+            ExecError::Func(e) => e.code(),
             ExecError::Txn(e) => e.code(),
             ExecError::Dict(e) => e.code(),
             ExecError::Bind(e) => e.code(),

@@ -274,7 +274,13 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecErr
                     None => saw_null = true,
                 }
             }
-            let r = if found { Some(true) } else if saw_null { None } else { Some(false) };
+            let r = if found {
+                Some(true)
+            } else if saw_null {
+                None
+            } else {
+                Some(false)
+            };
             bool_val(r.map(|b| b != *negated))
         }
         Expr::RowInList { args, list, negated } => {
@@ -298,7 +304,13 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecErr
                     None => saw_null = true,
                 }
             }
-            let r = if found { Some(true) } else if saw_null { None } else { Some(false) };
+            let r = if found {
+                Some(true)
+            } else if saw_null {
+                None
+            } else {
+                Some(false)
+            };
             bool_val(r.map(|b| b != *negated))
         }
         Expr::Between { arg, low, high, negated } => {
@@ -414,7 +426,12 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecErr
         Expr::Interval { arg, amount, unit, negate, .. } => {
             let d = eval(arg, row, ctx)?;
             let n = eval(amount, row, ctx)?;
-            func::add_interval(&d, &n, *unit, *negate)?
+            let mut warnings = Vec::new();
+            let v = func::add_interval_with_warnings(&d, &n, *unit, *negate, &mut warnings)?;
+            for w in warnings {
+                ctx.warn(w);
+            }
+            v
         }
         Expr::Session { func, .. } => {
             let s = ctx.session;
@@ -484,7 +501,7 @@ fn subquery_deps(plan: &Plan) -> Vec<(usize, usize)> {
 }
 
 fn collect_deps(plan: &Plan, level: usize, out: &mut Vec<(usize, usize)>) {
-    let mut on_expr = |e: &Expr, out: &mut Vec<(usize, usize)>| {
+    let on_expr = |e: &Expr, out: &mut Vec<(usize, usize)>| {
         e.walk(&mut |x| match x {
             Expr::Outer { depth, index, .. } if *depth > level => out.push((depth - level, *index)),
             Expr::Subquery(s) => collect_deps(&s.plan, level + 1, out),
@@ -620,7 +637,13 @@ fn eval_subquery(s: &Subquery, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value
                 Some(k) if *k == kind_code(&v) => hashed.contains(&GroupKey(vec![v.clone()])),
                 _ => values.iter().any(|x| v.sql_eq(x) == Some(true)),
             };
-            let r = if found { Some(true) } else if *has_null { None } else { Some(false) };
+            let r = if found {
+                Some(true)
+            } else if *has_null {
+                None
+            } else {
+                Some(false)
+            };
             Ok(bool_val(r.map(|b| b != *negated)))
         }
         SubqueryKind::Quantified { arg, op, all } => {

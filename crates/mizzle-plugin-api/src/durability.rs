@@ -36,7 +36,10 @@ pub struct DurableTicket(Arc<Inner>);
 impl DurableTicket {
     /// A ticket that is still pending.
     pub fn pending() -> DurableTicket {
-        DurableTicket(Arc::new(Inner { state: Mutex::new(State { done: None, callbacks: Vec::new() }), cv: Condvar::new() }))
+        DurableTicket(Arc::new(Inner {
+            state: Mutex::new(State { done: None, callbacks: Vec::new() }),
+            cv: Condvar::new(),
+        }))
     }
 
     /// A ticket that is already durable (memory engines, non-durable commits).

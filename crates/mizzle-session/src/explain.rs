@@ -38,7 +38,9 @@ fn walk(p: &Plan, depth: usize, out: &mut Vec<String>) {
             },
             if cond.is_some() { " with condition" } else { "" }
         ),
-        Plan::Aggregate { groups, aggs, .. } => format!("-> Aggregate: {} group key(s), {} aggregate(s)", groups.len(), aggs.len()),
+        Plan::Aggregate { groups, aggs, .. } => {
+            format!("-> Aggregate: {} group key(s), {} aggregate(s)", groups.len(), aggs.len())
+        }
         Plan::Sort { keys, .. } => format!("-> Sort: {} key(s)", keys.len()),
         Plan::Limit { .. } => "-> Limit".into(),
         Plan::Distinct { .. } => "-> Distinct".into(),

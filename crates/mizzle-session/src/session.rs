@@ -53,7 +53,13 @@ pub struct ColumnInfo {
 
 impl From<&OutCol> for ColumnInfo {
     fn from(c: &OutCol) -> Self {
-        ColumnInfo { name: c.name.clone(), table: c.table.clone(), origin: c.origin.clone(), ty: c.ty, nullable: c.nullable }
+        ColumnInfo {
+            name: c.name.clone(),
+            table: c.table.clone(),
+            origin: c.origin.clone(),
+            ty: c.ty,
+            nullable: c.nullable,
+        }
     }
 }
 
@@ -92,12 +98,15 @@ impl Execution {
     }
 }
 
+/// (schema, table, definition version) a plan was built against.
+type TableVersion = (String, String, u64);
+
 /// A statement prepared once and executed many times.
 pub struct Prepared {
     sql: String,
     stmt: Statement,
     params: usize,
-    plan: Option<(BoundStatement, Vec<(String, String, u64)>)>,
+    plan: Option<(BoundStatement, Vec<TableVersion>)>,
 }
 
 impl Prepared {
@@ -141,6 +150,8 @@ pub struct Session {
     last_insert_id: u64,
     row_count: i64,
     found_rows: u64,
+    /// Scope given as `SET SESSION|GLOBAL TRANSACTION` (see `pre_parse`).
+    txn_scope: Option<VarScope>,
 }
 
 struct BindCatalog<'a> {
@@ -187,11 +198,7 @@ impl SystemInfo for Sys<'_> {
     }
 
     fn status(&self) -> Vec<(String, String)> {
-        vec![
-            ("Threads_connected".into(), "1".into()),
-            ("Uptime".into(), "0".into()),
-            ("Questions".into(), "0".into()),
-        ]
+        vec![("Threads_connected".into(), "1".into()), ("Uptime".into(), "0".into()), ("Questions".into(), "0".into())]
     }
 
     fn previous_warnings(&self) -> Vec<Warning> {
@@ -229,21 +236,42 @@ fn parse_iso(s: &str) -> IsolationLevel {
     }
 }
 
-/// Recognises MySQL statements `sqlparser` does not parse, and rewrites
-/// clauses it spells differently. Returns the text to parse and a flag for
-/// `START TRANSACTION WITH CONSISTENT SNAPSHOT`.
-fn pre_parse(sql: &str) -> (String, bool) {
+/// What [`pre_parse`] learned from the text.
+struct PreParsed {
+    text: String,
+    consistent_snapshot: bool,
+    txn_scope: Option<VarScope>,
+}
+
+/// Recognises MySQL forms `sqlparser` does not parse or parses without a
+/// detail we need: `START TRANSACTION WITH CONSISTENT SNAPSHOT`,
+/// `SET SESSION|GLOBAL TRANSACTION ...` and `... LOCK IN SHARE MODE`.
+fn pre_parse(sql: &str) -> PreParsed {
     let trimmed = sql.trim().trim_end_matches(';').trim();
     let upper = trimmed.to_ascii_uppercase();
     let words: Vec<&str> = upper.split_whitespace().collect();
+    let plain = |text: String| PreParsed { text, consistent_snapshot: false, txn_scope: None };
     if words.len() >= 5 && words[0] == "START" && words[1] == "TRANSACTION" && upper.contains("WITH CONSISTENT SNAPSHOT") {
-        return (upper.replace("WITH CONSISTENT SNAPSHOT", "").replace(", ,", ",").trim_end_matches(',').trim().to_string(), true);
+        let text = upper.replace("WITH CONSISTENT SNAPSHOT", "").replace(", ,", ",").trim().trim_end_matches(',').to_string();
+        return PreParsed { text, consistent_snapshot: true, txn_scope: None };
+    }
+    if words.len() >= 3 && words[0] == "SET" && words[2] == "TRANSACTION" && !trimmed.contains(';') {
+        let scope = match words[1] {
+            "SESSION" | "LOCAL" => Some(VarScope::Session),
+            "GLOBAL" => Some(VarScope::Global),
+            _ => None,
+        };
+        if let Some(scope) = scope {
+            // Drop the scope word: sqlparser parses the rest as SET TRANSACTION.
+            let rest = trimmed.split_whitespace().skip(2).collect::<Vec<_>>().join(" ");
+            return PreParsed { text: format!("SET {rest}"), consistent_snapshot: false, txn_scope: Some(scope) };
+        }
     }
     if upper.ends_with("LOCK IN SHARE MODE") {
         let cut = trimmed.len() - "LOCK IN SHARE MODE".len();
-        return (format!("{} FOR SHARE", &trimmed[..cut]), false);
+        return plain(format!("{} FOR SHARE", &trimmed[..cut]));
     }
-    (sql.to_string(), false)
+    plain(sql.to_string())
 }
 
 impl Session {
@@ -266,6 +294,7 @@ impl Session {
             last_insert_id: 0,
             row_count: -1,
             found_rows: 0,
+            txn_scope: None,
         }
     }
 
@@ -331,11 +360,7 @@ impl Session {
             n => n,
         };
         let d = vars::find(name)?;
-        let text = if global {
-            self.cat.globals.read().get(name).cloned()
-        } else {
-            self.vars.get(name).cloned()
-        };
+        let text = if global { self.cat.globals.read().get(name).cloned() } else { self.vars.get(name).cloned() };
         Some(vars::to_value(d, &text.unwrap_or_else(|| d.default.to_string())))
     }
 
@@ -396,8 +421,10 @@ impl Session {
 
     /// Executes one or more `;`-separated statements with `?` parameters.
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<Execution, SessionError> {
-        let (text, consistent) = pre_parse(sql);
-        let stmts = mizzle_sql::parse::parse(&text)?;
+        let pre = pre_parse(sql);
+        self.txn_scope = pre.txn_scope;
+        let consistent = pre.consistent_snapshot;
+        let stmts = mizzle_sql::parse::parse(&pre.text)?;
         if stmts.is_empty() {
             return Err(SessionError::rule(ErrorCode::Syntax, "Query was empty"));
         }
@@ -423,8 +450,9 @@ impl Session {
     /// Prepares a single statement; it is planned now and re-planned only
     /// when a table it uses changed definition.
     pub fn prepare(&mut self, sql: &str) -> Result<Prepared, SessionError> {
-        let (text, _) = pre_parse(sql);
-        let mut stmts = mizzle_sql::parse::parse(&text)?;
+        let pre = pre_parse(sql);
+        self.txn_scope = pre.txn_scope;
+        let mut stmts = mizzle_sql::parse::parse(&pre.text)?;
         if stmts.len() != 1 {
             return Err(SessionError::rule(ErrorCode::Syntax, "a prepared statement holds exactly one statement"));
         }
@@ -453,7 +481,11 @@ impl Session {
         if params.len() != p.params {
             return Err(SessionError::rule(
                 ErrorCode::WrongArguments,
-                format!("Incorrect arguments to EXECUTE: the statement takes {} parameters, {} given", p.params, params.len()),
+                format!(
+                    "Incorrect arguments to EXECUTE: the statement takes {} parameters, {} given",
+                    p.params,
+                    params.len()
+                ),
             ));
         }
         let stmt = p.stmt.clone();
@@ -575,9 +607,17 @@ impl Session {
     }
 
     /// Transaction statements, handled outside any statement snapshot.
-    fn run_control(&mut self, stmt: &Statement, consistent: bool) -> Result<Option<(StatementOutput, Option<PendingCommit>)>, SessionError> {
+    fn run_control(
+        &mut self,
+        stmt: &Statement,
+        consistent: bool,
+    ) -> Result<Option<(StatementOutput, Option<PendingCommit>)>, SessionError> {
         let ts = match stmt {
-            Statement::StartTransaction { .. } | Statement::Commit { .. } | Statement::Rollback { .. } | Statement::Savepoint { .. } | Statement::ReleaseSavepoint { .. } => {
+            Statement::StartTransaction { .. }
+            | Statement::Commit { .. }
+            | Statement::Rollback { .. }
+            | Statement::Savepoint { .. }
+            | Statement::ReleaseSavepoint { .. } => {
                 // These bind without a catalog.
                 let t = self.cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });
                 let r = self.plan(stmt, &t);
@@ -619,14 +659,24 @@ impl Session {
             TxnStmt::RollbackTo(name) => {
                 match &self.txn {
                     Some(t) if t.txn.is_active() => t.txn.rollback_to_savepoint(&name)?,
-                    _ => return Err(SessionError::rule(ErrorCode::DoesNotExist, format!("SAVEPOINT {name} does not exist"))),
+                    _ => {
+                        return Err(SessionError::rule(
+                            ErrorCode::DoesNotExist,
+                            format!("SAVEPOINT {name} does not exist"),
+                        ))
+                    }
                 }
                 (done(0), None)
             }
             TxnStmt::Release(name) => {
                 match &self.txn {
                     Some(t) if t.txn.is_active() => t.txn.release_savepoint(&name)?,
-                    _ => return Err(SessionError::rule(ErrorCode::DoesNotExist, format!("SAVEPOINT {name} does not exist"))),
+                    _ => {
+                        return Err(SessionError::rule(
+                            ErrorCode::DoesNotExist,
+                            format!("SAVEPOINT {name} does not exist"),
+                        ))
+                    }
                 }
                 (done(0), None)
             }
@@ -640,18 +690,21 @@ impl Session {
             "tx_read_only" => "transaction_read_only",
             n => n,
         };
-        let d = vars::find(name).ok_or_else(|| SessionError::rule(ErrorCode::UnknownSystemVariable, format!("Unknown system variable '{name}'")))?;
+        let d = vars::find(name).ok_or_else(|| {
+            SessionError::rule(ErrorCode::UnknownSystemVariable, format!("Unknown system variable '{name}'"))
+        })?;
         if d.read_only {
-            return Err(SessionError::rule(ErrorCode::ReadOnlyVariable, format!("Variable '{name}' is a read only variable")));
+            return Err(SessionError::rule(
+                ErrorCode::ReadOnlyVariable,
+                format!("Variable '{name}' is a read only variable"),
+            ));
         }
         let text = vars::normalise(d, v).ok_or_else(|| {
-            SessionError::rule(ErrorCode::WrongValueForVar, format!("Variable '{name}' can't be set to the value of '{}'", v.to_text_lossy()))
+            SessionError::rule(
+                ErrorCode::WrongValueForVar,
+                format!("Variable '{name}' can't be set to the value of '{}'", v.to_text_lossy()),
+            )
         })?;
-        if name == "transaction_isolation" || name == "transaction_read_only" {
-            if scope == VarScope::Session && self.in_transaction() {
-                // MySQL allows SET SESSION during a transaction (applies next time).
-            }
-        }
         match scope {
             VarScope::Global => {
                 self.cat.globals.write().insert(name.to_string(), text);
@@ -705,7 +758,7 @@ impl Session {
                     self.user_vars.insert(n, v);
                 }
             }
-            SessionStmt::SetTransaction { scope, isolation, read_only } => match scope {
+            SessionStmt::SetTransaction { scope, isolation, read_only } => match self.txn_scope.as_ref().unwrap_or(scope) {
                 VarScope::NextTransaction => {
                     if self.in_transaction() {
                         return Err(SessionError::rule(
@@ -721,18 +774,22 @@ impl Session {
                     }
                 }
                 scope => {
+                    let scope = *scope;
                     if let Some(i) = isolation {
-                        self.set_var(*scope, "transaction_isolation", &Value::text(iso_name(*i)))?;
+                        self.set_var(scope, "transaction_isolation", &Value::text(iso_name(*i)))?;
                     }
                     if let Some(r) = read_only {
-                        self.set_var(*scope, "transaction_read_only", &Value::Int(*r as i64))?;
+                        self.set_var(scope, "transaction_read_only", &Value::Int(*r as i64))?;
                     }
                 }
             },
             SessionStmt::SetNames(_) => {}
             SessionStmt::Prepare { .. } => return Err(SessionError::rule(ErrorCode::NotSupported, "PREPARE ... FROM")),
             SessionStmt::Execute { name, using } => {
-                let params: Vec<Value> = using.iter().map(|u| self.user_vars.get(&u.to_lowercase()).cloned().unwrap_or(Value::Null)).collect();
+                let params: Vec<Value> = using
+                    .iter()
+                    .map(|u| self.user_vars.get(&u.to_lowercase()).cloned().unwrap_or(Value::Null))
+                    .collect();
                 let Some(mut p) = self.prepared.remove(&name.to_lowercase()) else {
                     return Err(SessionError::rule(
                         ErrorCode::UnknownPreparedStatement,
@@ -762,7 +819,10 @@ fn epoch() -> mizzle_types::Date {
 }
 
 fn is_cacheable(b: &BoundStatement) -> bool {
-    matches!(b, BoundStatement::Query(_) | BoundStatement::Insert(_) | BoundStatement::Update(_) | BoundStatement::Delete(_))
+    matches!(
+        b,
+        BoundStatement::Query(_) | BoundStatement::Insert(_) | BoundStatement::Update(_) | BoundStatement::Delete(_)
+    )
 }
 
 fn table_versions(b: &BoundStatement) -> Vec<(String, String, u64)> {
@@ -804,12 +864,20 @@ fn exec_bound(b: &BoundStatement, ctx: &mut Ctx<'_>) -> Result<(StatementOutput,
         }
         BoundStatement::Insert(p) => {
             let r = mizzle_exec::dml::insert(p, ctx)?;
-            let info = if r.affected > 1 { format!("Records: {}  Duplicates: 0  Warnings: {}", r.affected, ctx.warnings.len()) } else { String::new() };
-            (StatementOutput::Done { affected: r.affected, last_insert_id: r.last_insert_id.unwrap_or(0), info }, Some(r))
+            let info = if r.affected > 1 {
+                format!("Records: {}  Duplicates: 0  Warnings: {}", r.affected, ctx.warnings.len())
+            } else {
+                String::new()
+            };
+            (
+                StatementOutput::Done { affected: r.affected, last_insert_id: r.last_insert_id.unwrap_or(0), info },
+                Some(r),
+            )
         }
         BoundStatement::Update(p) => {
             let r = mizzle_exec::dml::update(p, ctx)?;
-            let info = format!("Rows matched: {}  Changed: {}  Warnings: {}", r.matched, r.affected, ctx.warnings.len());
+            let info =
+                format!("Rows matched: {}  Changed: {}  Warnings: {}", r.matched, r.affected, ctx.warnings.len());
             (StatementOutput::Done { affected: r.affected, last_insert_id: 0, info }, Some(r))
         }
         BoundStatement::Delete(p) => {
@@ -849,10 +917,15 @@ fn exec_bound(b: &BoundStatement, ctx: &mut Ctx<'_>) -> Result<(StatementOutput,
                 BoundStatement::Insert(i) => vec![format!("-> Insert into {}", i.table.name)],
                 _ => vec!["-> (statement without a plan)".to_string()],
             };
-            let columns = vec![ColumnInfo { name: "EXPLAIN".into(), table: None, origin: None, ty: SqlType::LONGTEXT, nullable: false }];
+            let columns = vec![ColumnInfo {
+                name: "EXPLAIN".into(),
+                table: None,
+                origin: None,
+                ty: SqlType::LONGTEXT,
+                nullable: false,
+            }];
             (StatementOutput::Rows { columns, rows: lines.into_iter().map(|l| vec![Value::text(&l)]).collect() }, None)
         }
         BoundStatement::Txn(_) | BoundStatement::Session(_) | BoundStatement::NoOp => (done(0), None),
     })
 }
-

@@ -156,10 +156,7 @@ impl SqlError for BindError {
             WrongUsage(_) => ErrorCode::WrongUsage,
             WrongArguments(_) => ErrorCode::WrongArguments,
             Type(e) => e.code(),
-            Func(e) => match e {
-                FuncError::Type(t) => t.code(),
-                _ => ErrorCode::WrongArguments,
-            },
+            Func(e) => e.code(),
             Dict(e) => e.code(),
             Txn(e) => e.code(),
             Internal(_) => ErrorCode::Internal,

@@ -266,7 +266,10 @@ impl Expr {
     /// The result type.
     pub fn ty(&self) -> SqlType {
         match self {
-            Expr::Literal(_, t) | Expr::Column { ty: t, .. } | Expr::Outer { ty: t, .. } | Expr::Param { ty: t, .. } => *t,
+            Expr::Literal(_, t)
+            | Expr::Column { ty: t, .. }
+            | Expr::Outer { ty: t, .. }
+            | Expr::Param { ty: t, .. } => *t,
             Expr::Neg(e) => match e.ty() {
                 SqlType::Int { unsigned: true, .. } | SqlType::Bool => SqlType::BIGINT,
                 t if t.is_numeric() => t,
@@ -330,7 +333,11 @@ impl Expr {
     /// Calls `f` on each direct child expression.
     pub fn for_each_child(&self, f: &mut dyn FnMut(&Expr)) {
         match self {
-            Expr::Literal(..) | Expr::Column { .. } | Expr::Outer { .. } | Expr::Param { .. } | Expr::Session { .. } => {}
+            Expr::Literal(..)
+            | Expr::Column { .. }
+            | Expr::Outer { .. }
+            | Expr::Param { .. }
+            | Expr::Session { .. } => {}
             Expr::Neg(e) | Expr::Not(e) | Expr::BitNot(e) => f(e),
             Expr::Arith { left, right, .. }
             | Expr::Cmp { left, right, .. }
@@ -413,7 +420,11 @@ impl Expr {
     pub fn map_children(self, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
         let mut bx = |b: Box<Expr>| Box::new(f(*b));
         match self {
-            e @ (Expr::Literal(..) | Expr::Column { .. } | Expr::Outer { .. } | Expr::Param { .. } | Expr::Session { .. }) => e,
+            e @ (Expr::Literal(..)
+            | Expr::Column { .. }
+            | Expr::Outer { .. }
+            | Expr::Param { .. }
+            | Expr::Session { .. }) => e,
             Expr::Neg(e) => Expr::Neg(bx(e)),
             Expr::Not(e) => Expr::Not(bx(e)),
             Expr::BitNot(e) => Expr::BitNot(bx(e)),
@@ -444,7 +455,9 @@ impl Expr {
             Expr::Between { arg, low, high, negated } => {
                 Expr::Between { arg: bx(arg), low: bx(low), high: bx(high), negated }
             }
-            Expr::Like { arg, pattern, escape, negated } => Expr::Like { arg: bx(arg), pattern: bx(pattern), escape, negated },
+            Expr::Like { arg, pattern, escape, negated } => {
+                Expr::Like { arg: bx(arg), pattern: bx(pattern), escape, negated }
+            }
             Expr::Case { operand, whens, else_, ty } => {
                 let operand = operand.map(&mut bx);
                 let whens = whens.into_iter().map(|(w, t)| (f(w), f(t))).collect();
@@ -526,10 +539,9 @@ pub fn literal_type(v: &Value) -> SqlType {
         Value::UInt(_) => SqlType::UBIGINT,
         Value::Float(_) => SqlType::Float,
         Value::Double(_) => SqlType::Double,
-        Value::Decimal(d) => SqlType::Decimal {
-            precision: (d.digits().max(d.scale() as u32 + 1)).min(38) as u8,
-            scale: d.scale(),
-        },
+        Value::Decimal(d) => {
+            SqlType::Decimal { precision: (d.digits().max(d.scale() as u32 + 1)).min(38) as u8, scale: d.scale() }
+        }
         Value::Text(s) => SqlType::Varchar(s.chars().count() as u32),
         Value::Bytes(b) => SqlType::Varbinary(b.len() as u32),
         Value::Date(_) => SqlType::Date,

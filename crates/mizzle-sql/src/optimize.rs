@@ -287,10 +287,7 @@ fn region(p: Plan) -> Plan {
     // first relation: if false, the whole region is empty.
     let n = rels.len();
     let mut remaining: Vec<usize> = (0..n).collect();
-    let first = *remaining
-        .iter()
-        .max_by_key(|&&r| (rels[r].pushed.len(), std::cmp::Reverse(r)))
-        .unwrap_or(&0);
+    let first = *remaining.iter().max_by_key(|&&r| (rels[r].pushed.len(), std::cmp::Reverse(r))).unwrap_or(&0);
     let mut order: Vec<usize> = vec![first];
     remaining.retain(|&r| r != first);
     let mut plans: Vec<Option<Plan>> = Vec::with_capacity(n);
@@ -370,7 +367,13 @@ fn region(p: Plan) -> Plan {
                 }
             }
         }
-        current = Plan::Join { left: Box::new(current), right: Box::new(right), kind: JoinKind::Inner, equi, cond: Expr::and_all(conds) };
+        current = Plan::Join {
+            left: Box::new(current),
+            right: Box::new(right),
+            kind: JoinKind::Inner,
+            equi,
+            cond: Expr::and_all(conds),
+        };
         place(r, &mut pos, &mut width_so_far);
         order.push(r);
     }
@@ -388,8 +391,8 @@ fn region(p: Plan) -> Plan {
     let cols = current.columns();
     let mut exprs = Vec::with_capacity(total);
     let mut out_cols = Vec::with_capacity(total);
-    for c in 0..total {
-        let p = pos[c].unwrap_or(c);
+    for (c, slot) in pos.iter().enumerate() {
+        let p = slot.unwrap_or(c);
         let col = cols.get(p).cloned();
         let ty = col.as_ref().map(|x| x.ty).unwrap_or(SqlType::Null);
         exprs.push(Expr::Column { index: p, ty });
@@ -510,7 +513,9 @@ fn analyse(c: &Expr) -> Vec<(usize, ColPred)> {
             vec![(col, p)]
         }
         Expr::Between { arg, low, high, negated: false } => match col_of(arg) {
-            Some(i) if is_run_constant(low) && is_run_constant(high) => vec![(i, ColPred::Between((**low).clone(), (**high).clone()))],
+            Some(i) if is_run_constant(low) && is_run_constant(high) => {
+                vec![(i, ColPred::Between((**low).clone(), (**high).clone()))]
+            }
             _ => vec![],
         },
         Expr::InList { arg, list, negated: false } => match col_of(arg) {

@@ -152,9 +152,10 @@ impl Plan {
             | Plan::SetOp { cols, .. }
             | Plan::System { cols, .. }
             | Plan::Empty { cols } => cols.clone(),
-            Plan::Filter { input, .. } | Plan::Sort { input, .. } | Plan::Limit { input, .. } | Plan::Distinct { input } => {
-                input.columns()
-            }
+            Plan::Filter { input, .. }
+            | Plan::Sort { input, .. }
+            | Plan::Limit { input, .. }
+            | Plan::Distinct { input } => input.columns(),
             Plan::Join { left, right, kind, .. } => {
                 let mut c = left.columns();
                 let mut r = right.columns();
@@ -179,9 +180,10 @@ impl Plan {
             | Plan::SetOp { cols, .. }
             | Plan::System { cols, .. }
             | Plan::Empty { cols } => cols.len(),
-            Plan::Filter { input, .. } | Plan::Sort { input, .. } | Plan::Limit { input, .. } | Plan::Distinct { input } => {
-                input.width()
-            }
+            Plan::Filter { input, .. }
+            | Plan::Sort { input, .. }
+            | Plan::Limit { input, .. }
+            | Plan::Distinct { input } => input.width(),
             Plan::Join { left, right, .. } => left.width() + right.width(),
         }
     }
@@ -253,9 +255,9 @@ impl Plan {
                 right.visit_tables(f);
             }
             Plan::System { table, .. } => match table {
-                SystemTable::Columns { table, .. } | SystemTable::Indexes { table } | SystemTable::CreateTable { table } => {
-                    f(table)
-                }
+                SystemTable::Columns { table, .. }
+                | SystemTable::Indexes { table }
+                | SystemTable::CreateTable { table } => f(table),
                 _ => {}
             },
             Plan::Empty { .. } => {}
@@ -429,7 +431,14 @@ pub enum Ddl {
     /// DROP INDEX.
     DropIndex { schema: String, table: String, name: String, if_exists: bool },
     /// CREATE [OR REPLACE] VIEW.
-    CreateView { schema: String, name: String, sql: String, columns: Vec<String>, or_replace: bool, if_not_exists: bool },
+    CreateView {
+        schema: String,
+        name: String,
+        sql: String,
+        columns: Vec<String>,
+        or_replace: bool,
+        if_not_exists: bool,
+    },
     /// DROP VIEW.
     DropViews { names: Vec<(String, String)>, if_exists: bool },
     /// ALTER TABLE.

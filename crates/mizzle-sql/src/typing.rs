@@ -45,7 +45,13 @@ pub fn sql_type(dt: &DataType) -> Result<SqlType, BindError> {
             _ => SqlType::Float,
         },
         D::Float4 | D::Float32 => SqlType::Float,
-        D::Real | D::RealUnsigned | D::Float8 | D::Float64 | D::Double(_) | D::DoubleUnsigned(_) | D::DoublePrecision
+        D::Real
+        | D::RealUnsigned
+        | D::Float8
+        | D::Float64
+        | D::Double(_)
+        | D::DoubleUnsigned(_)
+        | D::DoublePrecision
         | D::DoublePrecisionUnsigned => SqlType::Double,
         D::Decimal(info) | D::DecimalUnsigned(info) | D::Numeric(info) | D::Dec(info) | D::DecUnsigned(info) => {
             let (p, s) = match info {
@@ -96,7 +102,9 @@ pub fn cast_type(dt: &DataType) -> Result<SqlType, BindError> {
     use DataType as D;
     Ok(match dt {
         D::Char(l) | D::Character(l) | D::Varchar(l) | D::Nvarchar(l) => match l {
-            Some(CharacterLength::IntegerLength { length, .. }) => SqlType::Varchar((*length).min(u32::MAX as u64) as u32),
+            Some(CharacterLength::IntegerLength { length, .. }) => {
+                SqlType::Varchar((*length).min(u32::MAX as u64) as u32)
+            }
             _ => SqlType::LONGTEXT,
         },
         D::Binary(l) => match l {
@@ -212,7 +220,10 @@ mod tests {
         assert_eq!(unify(SqlType::INT, SqlType::Null), SqlType::INT);
         assert_eq!(unify(SqlType::INT, SqlType::BIGINT), SqlType::BIGINT);
         assert_eq!(unify(SqlType::INT, SqlType::Double), SqlType::Double);
-        assert_eq!(unify(SqlType::INT, SqlType::Decimal { precision: 5, scale: 2 }), SqlType::Decimal { precision: 12, scale: 2 });
+        assert_eq!(
+            unify(SqlType::INT, SqlType::Decimal { precision: 5, scale: 2 }),
+            SqlType::Decimal { precision: 12, scale: 2 }
+        );
         assert!(unify(SqlType::INT, SqlType::Varchar(3)).is_text());
         assert_eq!(unify(SqlType::Date, SqlType::DateTime(0)), SqlType::DateTime(0));
     }

@@ -142,7 +142,12 @@ impl TxnCursor {
 }
 
 /// The visible value of one key.
-pub(crate) fn point_get(shared: &Arc<Shared>, view: &ReadView, space: SpaceId, key: &[u8]) -> Result<Option<Vec<u8>>, TxnError> {
+pub(crate) fn point_get(
+    shared: &Arc<Shared>,
+    view: &ReadView,
+    space: SpaceId,
+    key: &[u8],
+) -> Result<Option<Vec<u8>>, TxnError> {
     let mut p = Vec::with_capacity(key.len() + 5);
     version::user_prefix(space, key, &mut p);
     let mut cur = shared.engine.scan(KeyRange::prefix(&p))?;

@@ -20,11 +20,11 @@ pub mod txn;
 pub mod version;
 
 pub use cursor::TxnCursor;
-pub use mizzle_plugin_api::storage::KvBatch;
 pub use error::TxnError;
 pub use gc::GcStats;
 pub use ids::{IsolationLevel, SpaceId, Ts, TxnId};
 pub use manager::{ReadView, TxnManager};
+pub use mizzle_plugin_api::storage::KvBatch;
 pub use txn::{PendingCommit, Txn, TxnOptions};
 
 /// An empty batch buffer for [`TxnCursor::next_batch`].

@@ -335,7 +335,9 @@ impl Txn {
                     b => b,
                 };
                 let hi_full = match full(hi) {
-                    Bound::Unbounded => mizzle_types::key::prefix_successor(&p).map_or(Bound::Unbounded, Bound::Excluded),
+                    Bound::Unbounded => {
+                        mizzle_types::key::prefix_successor(&p).map_or(Bound::Unbounded, Bound::Excluded)
+                    }
                     b => b,
                 };
                 self.record(&mut st, ReadItem::Range(lo_full, hi_full));
@@ -345,7 +347,14 @@ impl Txn {
         TxnCursor::open(self.inner.shared.clone(), view, space, lo, hi)
     }
 
-    fn write(&self, space: SpaceId, key: &[u8], kind: Kind, payload: &[u8], must_be_absent: bool) -> Result<bool, TxnError> {
+    fn write(
+        &self,
+        space: SpaceId,
+        key: &[u8],
+        kind: Kind,
+        payload: &[u8],
+        must_be_absent: bool,
+    ) -> Result<bool, TxnError> {
         let mut st = self.inner.st.lock();
         Self::check_active(&st)?;
         if self.inner.read_only {

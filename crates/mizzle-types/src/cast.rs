@@ -121,11 +121,9 @@ fn cast_unsigned(v: &Value) -> Cast {
             let (i, clean) = parse_i64_prefix(s);
             Cast { value: Value::UInt(i as u64), lossy: !clean }
         }
-        Value::Double(f) if *f >= 9.223_372_036_854_776e18 => ok(Value::UInt(if *f >= 1.8446744073709552e19 {
-            u64::MAX
-        } else {
-            f.round() as u64
-        })),
+        Value::Double(f) if *f >= 9.223_372_036_854_776e18 => {
+            ok(Value::UInt(if *f >= 1.8446744073709552e19 { u64::MAX } else { f.round() as u64 }))
+        }
         Value::Decimal(d) if d.round_i128() > i64::MAX as i128 => {
             ok(Value::UInt(d.round_i128().clamp(0, u64::MAX as i128) as u64))
         }
@@ -231,10 +229,9 @@ pub fn assign(v: &Value, ty: SqlType, at: &Target<'_>) -> Result<Value, TypeErro
                 Value::Double(f) => float_to_i128(*f).ok_or_else(range)?,
                 Value::Float(f) => float_to_i128(*f as f64).ok_or_else(range)?,
                 Value::Text(s) => text_to_i128(s).ok_or_else(|| incorrect("integer"))?,
-                Value::Bytes(b) => std::str::from_utf8(b)
-                    .ok()
-                    .and_then(text_to_i128)
-                    .ok_or_else(|| incorrect("integer"))?,
+                Value::Bytes(b) => {
+                    std::str::from_utf8(b).ok().and_then(text_to_i128).ok_or_else(|| incorrect("integer"))?
+                }
                 Value::Date(_) | Value::DateTime(_) => v.to_i64_lossy().unwrap_or(0) as i128,
                 Value::Null => return Ok(Value::Null),
             };
@@ -340,7 +337,7 @@ pub fn assign(v: &Value, ty: SqlType, at: &Target<'_>) -> Result<Value, TypeErro
         SqlType::Date => match v {
             Value::Date(d) => Ok(Value::Date(*d)),
             Value::DateTime(d) => Ok(Value::Date(d.date())),
-            other => to_datetime(other).map(|d| Value::Date(d.date())).ok_or_else(|| TypeError::IncorrectValue {
+            other => to_datetime(other).map(|d| Value::Date(d.date())).ok_or_else(|| TypeError::IncorrectTemporal {
                 ty: "date",
                 value: other.to_text_lossy(),
                 column: at.column.to_string(),
@@ -348,7 +345,7 @@ pub fn assign(v: &Value, ty: SqlType, at: &Target<'_>) -> Result<Value, TypeErro
             }),
         },
         SqlType::DateTime(fsp) | SqlType::Timestamp(fsp) => {
-            let dt = to_datetime(v).ok_or_else(|| TypeError::IncorrectValue {
+            let dt = to_datetime(v).ok_or_else(|| TypeError::IncorrectTemporal {
                 ty: "datetime",
                 value: v.to_text_lossy(),
                 column: at.column.to_string(),
@@ -357,7 +354,7 @@ pub fn assign(v: &Value, ty: SqlType, at: &Target<'_>) -> Result<Value, TypeErro
             if matches!(ty, SqlType::Timestamp(_)) {
                 let secs = dt.unix_micros() / 1_000_000;
                 if !(1..=2_147_483_647).contains(&secs) {
-                    return Err(TypeError::IncorrectValue {
+                    return Err(TypeError::IncorrectTemporal {
                         ty: "datetime",
                         value: v.to_text_lossy(),
                         column: at.column.to_string(),
@@ -401,9 +398,7 @@ pub fn text_from_bytes(b: &[u8]) -> Result<Value, TypeError> {
 
 /// A date value from text, for literals such as `DATE '2024-01-01'`.
 pub fn parse_date_literal(s: &str) -> Result<Value, TypeError> {
-    Date::parse(s)
-        .map(Value::Date)
-        .ok_or_else(|| TypeError::BadLiteral { ty: "DATE", value: s.to_string() })
+    Date::parse(s).map(Value::Date).ok_or_else(|| TypeError::BadLiteral { ty: "DATE", value: s.to_string() })
 }
 
 #[cfg(test)]

@@ -222,6 +222,9 @@ pub enum TypeError {
     /// A value could not be converted for a column in strict mode.
     #[error("Incorrect {ty} value: '{value}' for column '{column}' at row {row}")]
     IncorrectValue { ty: &'static str, value: String, column: String, row: u64 },
+    /// A date or time that is not valid for a column in strict mode.
+    #[error("Incorrect {ty} value: '{value}' for column '{column}' at row {row}")]
+    IncorrectTemporal { ty: &'static str, value: String, column: String, row: u64 },
     /// A string does not parse as the wanted type.
     #[error("Incorrect {ty} value: '{value}'")]
     BadLiteral { ty: &'static str, value: String },
@@ -249,7 +252,7 @@ impl SqlError for TypeError {
             TypeError::OutOfRangeForColumn { .. } => ErrorCode::OutOfRangeForColumn,
             TypeError::DivisionByZero => ErrorCode::DivisionByZero,
             TypeError::IncorrectValue { .. } => ErrorCode::IncorrectValueForColumn,
-            TypeError::BadLiteral { .. } => ErrorCode::TruncatedWrongValue,
+            TypeError::BadLiteral { .. } | TypeError::IncorrectTemporal { .. } => ErrorCode::TruncatedWrongValue,
             TypeError::InvalidUtf8 { .. } => ErrorCode::IncorrectValueForColumn,
             TypeError::DataTooLong { .. } => ErrorCode::DataTooLong,
             TypeError::NullNotAllowed { .. } => ErrorCode::ColumnCannotBeNull,

@@ -149,10 +149,7 @@ impl SqlType {
 
     /// True for integer, decimal and floating types.
     pub fn is_numeric(self) -> bool {
-        matches!(
-            self,
-            SqlType::Bool | SqlType::Int { .. } | SqlType::Float | SqlType::Double | SqlType::Decimal { .. }
-        )
+        matches!(self, SqlType::Bool | SqlType::Int { .. } | SqlType::Float | SqlType::Double | SqlType::Decimal { .. })
     }
 
     /// True for integer types (including BOOLEAN).

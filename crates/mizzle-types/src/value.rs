@@ -87,10 +87,7 @@ impl Value {
 
     /// True for the numeric kinds.
     pub fn is_numeric(&self) -> bool {
-        matches!(
-            self,
-            Value::Int(_) | Value::UInt(_) | Value::Float(_) | Value::Double(_) | Value::Decimal(_)
-        )
+        matches!(self, Value::Int(_) | Value::UInt(_) | Value::Float(_) | Value::Double(_) | Value::Decimal(_))
     }
 
     /// The text form MySQL sends in a text-protocol result row.

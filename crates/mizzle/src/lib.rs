@@ -26,11 +26,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mizzle_kernel::Registry;
-use mizzle_session::{CatalogState, StatementOutput};
 pub use mizzle_session::ColumnInfo as Column;
+use mizzle_session::{CatalogState, StatementOutput};
 pub use mizzle_txn::IsolationLevel;
-pub use mizzle_types::{Date, DateTime, Decimal, ErrorCode, SqlType, Value};
 use mizzle_types::SqlError;
+pub use mizzle_types::{Date, DateTime, Decimal, ErrorCode, SqlType, Value};
 
 /// An error with its MySQL identity. `Display` prints it the way the
 /// `mysql` client does: `ERROR 1062 (23000): Duplicate entry ...`.
@@ -189,7 +189,10 @@ impl Row {
     /// The value at `idx` converted to `T`.
     pub fn get<T: FromValue>(&self, idx: usize) -> Result<T, Error> {
         let v = self.values.get(idx).ok_or_else(|| {
-            Error::new(ErrorCode::WrongArguments, format!("column index {idx} out of range (row has {})", self.values.len()))
+            Error::new(
+                ErrorCode::WrongArguments,
+                format!("column index {idx} out of range (row has {})", self.values.len()),
+            )
         })?;
         T::from_value(v).map_err(|m| Error::new(ErrorCode::WrongArguments, format!("column {idx}: {m}")))
     }

@@ -63,10 +63,7 @@ pub struct FakeDatabase {
 
 impl Database for FakeDatabase {
     fn connect(&self) -> Result<Box<dyn Connection>, String> {
-        Ok(Box::new(FakeConnection {
-            shared: Arc::clone(&self.shared),
-            vars: HashMap::new(),
-        }))
+        Ok(Box::new(FakeConnection { shared: Arc::clone(&self.shared), vars: HashMap::new() }))
     }
 }
 
@@ -76,10 +73,7 @@ struct FakeConnection {
 }
 
 fn one(value: Option<&String>) -> Result<Option<ResultSet>, String> {
-    Ok(Some(ResultSet {
-        columns: 1,
-        rows: vec![vec![value.map(|v| v.clone().into_bytes())]],
-    }))
+    Ok(Some(ResultSet { columns: 1, rows: vec![vec![value.map(|v| v.clone().into_bytes())]] }))
 }
 
 fn cell(token: &str) -> Cell {
@@ -92,8 +86,7 @@ fn cell(token: &str) -> Cell {
             let mut i = 0;
             while i < bytes.len() {
                 if bytes[i] == b'\\' && bytes.get(i + 1) == Some(&b'x') && i + 3 < bytes.len() {
-                    let hex =
-                        std::str::from_utf8(&bytes[i + 2..i + 4]).expect("fake: ASCII escape");
+                    let hex = std::str::from_utf8(&bytes[i + 2..i + 4]).expect("fake: ASCII escape");
                     out.push(u8::from_str_radix(hex, 16).expect("fake: hex escape"));
                     i += 4;
                 } else {
@@ -129,9 +122,7 @@ impl Connection for FakeConnection {
             }
             "rows" => {
                 let (columns, values) = rest.split_once(' ').unwrap_or((rest, ""));
-                let columns: usize = columns
-                    .parse()
-                    .map_err(|_| "fake: bad column count".to_owned())?;
+                let columns: usize = columns.parse().map_err(|_| "fake: bad column count".to_owned())?;
                 let cells: Vec<Cell> = if values.trim().is_empty() {
                     Vec::new()
                 } else {
@@ -140,10 +131,7 @@ impl Connection for FakeConnection {
                 if columns == 0 || !cells.chunks_exact(columns).remainder().is_empty() {
                     return Err("fake: values do not fill the rows".into());
                 }
-                Ok(Some(ResultSet {
-                    columns,
-                    rows: cells.chunks(columns).map(<[Cell]>::to_vec).collect(),
-                }))
+                Ok(Some(ResultSet { columns, rows: cells.chunks(columns).map(<[Cell]>::to_vec).collect() }))
             }
             "set" => {
                 self.vars.insert(arg(0), arg(1));
@@ -163,13 +151,10 @@ impl Connection for FakeConnection {
                     std::thread::sleep(std::time::Duration::from_secs(1));
                 }
             }
-            "overflow" => Ok(Some(ResultSet {
-                columns: 1,
-                rows: vec![vec![Some(overflow(0).to_string().into_bytes())]],
-            })),
-            other => Err(format!(
-                "ERROR 1064 (42000): fake engine does not know '{other}'"
-            )),
+            "overflow" => {
+                Ok(Some(ResultSet { columns: 1, rows: vec![vec![Some(overflow(0).to_string().into_bytes())]] }))
+            }
+            other => Err(format!("ERROR 1064 (42000): fake engine does not know '{other}'")),
         }
     }
 }

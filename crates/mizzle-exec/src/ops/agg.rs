@@ -103,7 +103,9 @@ fn init(call: &AggCall) -> AggState {
         AggFunc::GroupConcat => Acc::Concat(Vec::new()),
         AggFunc::BitAnd => Acc::Bit(u64::MAX),
         AggFunc::BitOr | AggFunc::BitXor => Acc::Bit(0),
-        AggFunc::StddevPop | AggFunc::StddevSamp | AggFunc::VarPop | AggFunc::VarSamp => Acc::Var { n: 0.0, mean: 0.0, m2: 0.0 },
+        AggFunc::StddevPop | AggFunc::StddevSamp | AggFunc::VarPop | AggFunc::VarSamp => {
+            Acc::Var { n: 0.0, mean: 0.0, m2: 0.0 }
+        }
         AggFunc::AnyValue => Acc::Any(None),
     };
     AggState { acc, seen: call.distinct.then(HashSet::new) }

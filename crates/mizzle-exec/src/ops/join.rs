@@ -181,7 +181,13 @@ pub struct NestedLoopOp {
 
 impl NestedLoopOp {
     /// A nested-loop join.
-    pub fn new(left: Box<dyn Operator>, right: Box<dyn Operator>, kind: JoinKind, cond: Option<Expr>, right_width: usize) -> NestedLoopOp {
+    pub fn new(
+        left: Box<dyn Operator>,
+        right: Box<dyn Operator>,
+        kind: JoinKind,
+        cond: Option<Expr>,
+        right_width: usize,
+    ) -> NestedLoopOp {
         NestedLoopOp { left, right: Some(right), rows: Vec::new(), kind, cond, right_width, probe: None, done: false }
     }
 }

@@ -266,7 +266,7 @@ fn merge(mut v: Vec<Interval>) -> Vec<Interval> {
 
 enum Source {
     Primary,
-    Index(usize),
+    Index,
 }
 
 struct Open {
@@ -302,7 +302,8 @@ impl ScanOp {
 
     fn open(&mut self, ctx: &mut Ctx<'_>) -> Result<Open, ExecError> {
         let t = &self.table;
-        let (source, space, types, ranges): (Source, SpaceId, Vec<SqlType>, Option<&Vec<KeyRange>>) = match &self.access {
+        let (source, space, types, ranges): (Source, SpaceId, Vec<SqlType>, Option<&Vec<KeyRange>>) = match &self.access
+        {
             Access::Full => (Source::Primary, t.space, Vec::new(), None),
             Access::Primary(r) => {
                 let types = if t.primary_key.is_empty() {
@@ -313,9 +314,10 @@ impl ScanOp {
                 (Source::Primary, t.space, types, Some(r))
             }
             Access::Index { index, ranges } => {
-                let ix = t.indexes.get(*index).ok_or_else(|| ExecError::Internal("index position out of range".into()))?;
+                let ix =
+                    t.indexes.get(*index).ok_or_else(|| ExecError::Internal("index position out of range".into()))?;
                 let types = ix.columns.iter().map(|&c| t.columns[c].ty).collect();
-                (Source::Index(*index), ix.space, types, Some(ranges))
+                (Source::Index, ix.space, types, Some(ranges))
             }
         };
         let intervals = match ranges {
@@ -379,7 +381,7 @@ impl Operator for ScanOp {
                 o.cur = None;
                 continue;
             }
-            let is_index = matches!(o.source, Source::Index(_));
+            let is_index = matches!(o.source, Source::Index);
             let table_space = self.table.space;
             let mut out = Vec::with_capacity(self.batch.len());
             for i in 0..self.batch.len() {

@@ -56,7 +56,8 @@ pub fn create_table_sql(tb: &TableDef) -> String {
     for ck in &tb.checks {
         lines.push(format!("  CONSTRAINT `{}` CHECK ({})", ck.name, ck.expr));
     }
-    let mut s = format!("CREATE TABLE `{}` (\n{}\n) ENGINE={} DEFAULT CHARSET=utf8mb4", tb.name, lines.join(",\n"), tb.engine);
+    let mut s =
+        format!("CREATE TABLE `{}` (\n{}\n) ENGINE={} DEFAULT CHARSET=utf8mb4", tb.name, lines.join(",\n"), tb.engine);
     if !tb.comment.is_empty() {
         s.push_str(&format!(" COMMENT='{}'", tb.comment.replace('\'', "''")));
     }
@@ -196,7 +197,15 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
             .system
             .plugins()
             .into_iter()
-            .map(|(name, kind, lib)| vec![t(&name), t("ACTIVE"), t(&kind), if lib.is_empty() { Value::Null } else { t(&lib) }, t("Apache-2.0")])
+            .map(|(name, kind, lib)| {
+                vec![
+                    t(&name),
+                    t("ACTIVE"),
+                    t(&kind),
+                    if lib.is_empty() { Value::Null } else { t(&lib) },
+                    t("Apache-2.0"),
+                ]
+            })
             .collect(),
         SystemTable::ProcessList => vec![vec![
             Value::UInt(ctx.session.connection_id),
@@ -208,9 +217,15 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
             t("executing"),
             t("SHOW PROCESSLIST"),
         ]],
-        SystemTable::Collations => vec![
-            vec![t("utf8mb4_bin"), t("utf8mb4"), Value::Int(46), t("Yes"), t("Yes"), Value::Int(1), t("PAD SPACE")],
-        ],
+        SystemTable::Collations => vec![vec![
+            t("utf8mb4_bin"),
+            t("utf8mb4"),
+            Value::Int(46),
+            t("Yes"),
+            t("Yes"),
+            Value::Int(1),
+            t("PAD SPACE"),
+        ]],
         SystemTable::Charsets => vec![vec![t("utf8mb4"), t("UTF-8 Unicode"), t("utf8mb4_bin"), Value::Int(4)]],
     })
 }

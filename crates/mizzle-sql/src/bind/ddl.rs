@@ -20,12 +20,15 @@ use sqlparser::ast::{
 use super::expr::ExprCtx;
 use super::{norm, Binder};
 use crate::error::BindError;
-use crate::expr::{CmpOp, Expr};
+use crate::expr::Expr;
 use crate::plan::{
     AlterOp, BoundStatement, ColumnPosition, ColumnSpec, Ddl, IndexSpec, OutCol, Plan, SessionStmt, SystemTable,
     TableSpec, TxnStmt, VarScope,
 };
 use crate::typing::sql_type;
+
+/// A CHECK constraint: optional name and SQL text.
+type NamedCheck = (Option<String>, String);
 
 const KNOWN_CHARSETS: &[&str] = &["utf8", "utf8mb3", "utf8mb4", "ascii", "latin1", "binary"];
 
@@ -99,7 +102,12 @@ pub fn system_columns(t: &SystemTable) -> Vec<OutCol> {
         ],
         SystemTable::CreateTable { .. } => vec![text("Table"), col("Create Table", SqlType::LONGTEXT)],
         SystemTable::CreateView { .. } => {
-            vec![text("View"), col("Create View", SqlType::LONGTEXT), text("character_set_client"), text("collation_connection")]
+            vec![
+                text("View"),
+                col("Create View", SqlType::LONGTEXT),
+                text("character_set_client"),
+                text("collation_connection"),
+            ]
         }
         SystemTable::Variables | SystemTable::Status => vec![text("Variable_name"), text("Value")],
         SystemTable::Warnings => vec![text("Level"), col("Code", SqlType::BIGINT), text("Message")],
@@ -126,7 +134,9 @@ pub fn system_columns(t: &SystemTable) -> Vec<OutCol> {
             col("Sortlen", SqlType::BIGINT),
             text("Pad_attribute"),
         ],
-        SystemTable::Charsets => vec![text("Charset"), text("Description"), text("Default collation"), col("Maxlen", SqlType::BIGINT)],
+        SystemTable::Charsets => {
+            vec![text("Charset"), text("Description"), text("Default collation"), col("Maxlen", SqlType::BIGINT)]
+        }
     }
 }
 
@@ -140,8 +150,13 @@ impl<'a> Binder<'a> {
     pub(crate) fn information_schema(&mut self, name: &str, alias: &str) -> Result<(Plan, Vec<OutCol>), BindError> {
         let (table, cols): (SystemTable, Vec<OutCol>) = match norm(name).as_str() {
             "schemata" => (SystemTable::Schemata, vec![text("SCHEMA_NAME")]),
-            "tables" => (SystemTable::Tables { schema: None, full: true }, vec![text("TABLE_SCHEMA"), text("TABLE_NAME"), text("TABLE_TYPE")]),
-            other => return Err(BindError::NoSuchTable { schema: "information_schema".into(), name: other.to_string() }),
+            "tables" => (
+                SystemTable::Tables { schema: None, full: true },
+                vec![text("TABLE_SCHEMA"), text("TABLE_NAME"), text("TABLE_TYPE")],
+            ),
+            other => {
+                return Err(BindError::NoSuchTable { schema: "information_schema".into(), name: other.to_string() })
+            }
         };
         let cols: Vec<OutCol> = cols.into_iter().map(|c| OutCol { table: Some(alias.to_string()), ..c }).collect();
         Ok((Plan::System { table, cols: cols.clone() }, cols))
@@ -211,9 +226,15 @@ impl<'a> Binder<'a> {
                 let (_, cols) = self.bind_query(&cv.query)?;
                 let columns: Vec<String> = cv.columns.iter().map(|c| c.name.value.clone()).collect();
                 if !columns.is_empty() && columns.len() != cols.len() {
-                    return Err(BindError::WrongArguments("CREATE VIEW (column list and query differ in width)".into()));
+                    return Err(BindError::WrongArguments(
+                        "CREATE VIEW (column list and query differ in width)".into(),
+                    ));
                 }
-                let names: Vec<String> = if columns.is_empty() { cols.iter().map(|c| norm(&c.name)).collect() } else { columns.iter().map(|c| norm(c)).collect() };
+                let names: Vec<String> = if columns.is_empty() {
+                    cols.iter().map(|c| norm(&c.name)).collect()
+                } else {
+                    columns.iter().map(|c| norm(c)).collect()
+                };
                 for (i, n) in names.iter().enumerate() {
                     if names[..i].contains(n) {
                         return Err(BindError::DuplicateColumn(n.clone()));
@@ -261,14 +282,18 @@ impl<'a> Binder<'a> {
                 }
                 other => return Err(BindError::NotSupported(format!("DROP {other}"))),
             },
-            Statement::CreateDatabase { db_name, if_not_exists, .. } => BoundStatement::Ddl(Box::new(Ddl::CreateSchema {
-                name: db_name.to_string().trim_matches('`').to_string(),
-                if_not_exists: *if_not_exists,
-            })),
-            Statement::CreateSchema { schema_name, if_not_exists, .. } => BoundStatement::Ddl(Box::new(Ddl::CreateSchema {
-                name: schema_name.to_string().trim_matches('`').to_string(),
-                if_not_exists: *if_not_exists,
-            })),
+            Statement::CreateDatabase { db_name, if_not_exists, .. } => {
+                BoundStatement::Ddl(Box::new(Ddl::CreateSchema {
+                    name: db_name.to_string().trim_matches('`').to_string(),
+                    if_not_exists: *if_not_exists,
+                }))
+            }
+            Statement::CreateSchema { schema_name, if_not_exists, .. } => {
+                BoundStatement::Ddl(Box::new(Ddl::CreateSchema {
+                    name: schema_name.to_string().trim_matches('`').to_string(),
+                    if_not_exists: *if_not_exists,
+                }))
+            }
             Statement::AlterTable(at) => self.bind_alter(at)?,
             Statement::RenameTable(pairs) => {
                 let mut out = Vec::new();
@@ -332,7 +357,9 @@ impl<'a> Binder<'a> {
                     .ok_or_else(|| BindError::Syntax("SHOW COLUMNS needs FROM <table>".into()))?;
                 let t = self.show_table(&name)?;
                 let f = Self::show_filter(show_options).cloned();
-                BoundStatement::Query(Box::new(self.like_filter(system(SystemTable::Columns { table: t, full: *full }), f.as_ref())?))
+                BoundStatement::Query(Box::new(
+                    self.like_filter(system(SystemTable::Columns { table: t, full: *full }), f.as_ref())?,
+                ))
             }
             Statement::ExplainTable { table_name, .. } => {
                 let t = self.show_table(table_name)?;
@@ -368,7 +395,10 @@ impl<'a> Binder<'a> {
             Statement::LockTables { .. } | Statement::UnlockTables => BoundStatement::NoOp,
             Statement::Flush { .. } | Statement::Analyze(_) => BoundStatement::NoOp,
             Statement::Execute { name, using, parameters, .. } => {
-                let name = name.as_ref().map(|n| n.to_string()).ok_or_else(|| BindError::Syntax("EXECUTE needs a name".into()))?;
+                let name = name
+                    .as_ref()
+                    .map(|n| n.to_string())
+                    .ok_or_else(|| BindError::Syntax("EXECUTE needs a name".into()))?;
                 if !parameters.is_empty() {
                     return Err(BindError::Syntax("EXECUTE takes parameters with USING @var".into()));
                 }
@@ -378,7 +408,11 @@ impl<'a> Binder<'a> {
                         ast::Expr::Identifier(i) if i.value.starts_with('@') && !i.value.starts_with("@@") => {
                             vars.push(i.value.trim_start_matches('@').to_string())
                         }
-                        other => return Err(BindError::Syntax(format!("EXECUTE ... USING takes user variables, not {other}"))),
+                        other => {
+                            return Err(BindError::Syntax(format!(
+                                "EXECUTE ... USING takes user variables, not {other}"
+                            )))
+                        }
                     }
                 }
                 BoundStatement::Session(SessionStmt::Execute { name, using: vars })
@@ -404,7 +438,9 @@ impl<'a> Binder<'a> {
             [kw, from, rest @ ..] if matches!(*kw, "index" | "indexes" | "keys") && matches!(*from, "from" | "in") => {
                 let tname = words.get(2).map(|i| i.value.clone()).unwrap_or_default();
                 let schema = match rest {
-                    [_, f2, _] if matches!(*f2, "from" | "in") => words.get(4).map(|i| i.value.clone()).unwrap_or_default(),
+                    [_, f2, _] if matches!(*f2, "from" | "in") => {
+                        words.get(4).map(|i| i.value.clone()).unwrap_or_default()
+                    }
                     [_] => self.default_schema()?,
                     _ => return Err(BindError::Syntax("SHOW INDEX FROM <table> [FROM <db>]".into())),
                 };
@@ -419,7 +455,11 @@ impl<'a> Binder<'a> {
     fn bind_set(&mut self, s: &ast::Set) -> Result<BoundStatement, BindError> {
         let mut sys = Vec::new();
         let mut user = Vec::new();
-        let mut one = |b: &mut Binder<'_>, scope: Option<&ContextModifier>, name: &ast::ObjectName, value: &ast::Expr| -> Result<(), BindError> {
+        let mut one = |b: &mut Binder<'_>,
+                       scope: Option<&ContextModifier>,
+                       name: &ast::ObjectName,
+                       value: &ast::Expr|
+         -> Result<(), BindError> {
             let parts: Vec<String> = name.0.iter().map(|p| p.to_string()).collect();
             let mut sc = match scope {
                 Some(ContextModifier::Global) => VarScope::Global,
@@ -435,7 +475,9 @@ impl<'a> Binder<'a> {
             }
             let e = match value {
                 // SET x = ON / OFF / a bare word: MySQL treats it as a string.
-                ast::Expr::Identifier(i) if i.quote_style.is_none() && !i.value.starts_with('@') => Expr::lit(Value::text(&i.value)),
+                ast::Expr::Identifier(i) if i.quote_style.is_none() && !i.value.starts_with('@') => {
+                    Expr::lit(Value::text(&i.value))
+                }
                 v => b.bind_scalar(v, &[], ExprCtx::plain("SET"))?,
             };
             if parts.len() == 1 && vname.starts_with('@') && !vname.starts_with("@@") {
@@ -463,13 +505,19 @@ impl<'a> Binder<'a> {
             ast::Set::SetTransaction { modes: ms, session, .. } => {
                 let (iso, ro) = modes(ms)?;
                 let scope = if *session { VarScope::Session } else { VarScope::NextTransaction };
-                return Ok(BoundStatement::Session(SessionStmt::SetTransaction { scope, isolation: iso, read_only: ro }));
+                return Ok(BoundStatement::Session(SessionStmt::SetTransaction {
+                    scope,
+                    isolation: iso,
+                    read_only: ro,
+                }));
             }
             ast::Set::SetNames { charset_name, .. } => {
                 check_charset(&charset_name.value)?;
                 return Ok(BoundStatement::Session(SessionStmt::SetNames(charset_name.value.clone())));
             }
-            ast::Set::SetNamesDefault {} => return Ok(BoundStatement::Session(SessionStmt::SetNames("utf8mb4".into()))),
+            ast::Set::SetNamesDefault {} => {
+                return Ok(BoundStatement::Session(SessionStmt::SetNames("utf8mb4".into())))
+            }
             ast::Set::SetTimeZone { value, .. } => {
                 let e = self.bind_scalar(value, &[], ExprCtx::plain("SET"))?;
                 sys.push((VarScope::Session, "time_zone".into(), e));
@@ -485,7 +533,7 @@ impl<'a> Binder<'a> {
         Ok(BoundStatement::Session(SessionStmt::Set(sys)))
     }
 
-    fn column_spec(&mut self, c: &ast::ColumnDef) -> Result<(ColumnSpec, Vec<(Option<String>, String)>), BindError> {
+    fn column_spec(&mut self, c: &ast::ColumnDef) -> Result<(ColumnSpec, Vec<NamedCheck>), BindError> {
         let ty = sql_type(&c.data_type)?;
         let mut spec = ColumnSpec {
             name: c.name.value.clone(),
@@ -500,7 +548,13 @@ impl<'a> Binder<'a> {
         let mut checks = Vec::new();
         let mut explicit_null = false;
         for o in &c.options {
-            self.apply_column_option(&mut spec, &o.option, o.name.as_ref().map(|n| n.value.clone()), &mut checks, &mut explicit_null)?;
+            self.apply_column_option(
+                &mut spec,
+                &o.option,
+                o.name.as_ref().map(|n| n.value.clone()),
+                &mut checks,
+                &mut explicit_null,
+            )?;
         }
         if spec.primary_key {
             spec.nullable = false;
@@ -527,7 +581,9 @@ impl<'a> Binder<'a> {
             ColumnOption::Default(e) => spec.default = Some(e.to_string()),
             ColumnOption::PrimaryKey(_) => spec.primary_key = true,
             ColumnOption::Unique(_) => spec.unique = true,
-            ColumnOption::Check(c) => checks.push((cname.or(c.name.as_ref().map(|n| n.value.clone())), c.expr.to_string())),
+            ColumnOption::Check(c) => {
+                checks.push((cname.or(c.name.as_ref().map(|n| n.value.clone())), c.expr.to_string()))
+            }
             ColumnOption::Comment(s) => spec.comment = s.clone(),
             ColumnOption::CharacterSet(cs) => check_charset(&cs.to_string())?,
             ColumnOption::Collation(_) => {}
@@ -557,7 +613,9 @@ impl<'a> Binder<'a> {
             }
         }
         let e = super::dml::parse_expr(d)?;
-        let b = self.bind_scalar(&e, &[], ExprCtx::plain("default")).map_err(|_| BindError::InvalidDefault(spec.name.clone()))?;
+        let b = self
+            .bind_scalar(&e, &[], ExprCtx::plain("default"))
+            .map_err(|_| BindError::InvalidDefault(spec.name.clone()))?;
         if let Expr::Literal(v, _) = &b {
             if v.is_null() && !spec.nullable {
                 return Err(BindError::InvalidDefault(spec.name.clone()));
@@ -616,7 +674,9 @@ impl<'a> Binder<'a> {
                     unique: false,
                     primary: false,
                 }),
-                TableConstraint::Check(c) => spec.checks.push((c.name.as_ref().map(|n| n.value.clone()), c.expr.to_string())),
+                TableConstraint::Check(c) => {
+                    spec.checks.push((c.name.as_ref().map(|n| n.value.clone()), c.expr.to_string()))
+                }
                 // Foreign keys are accepted and not enforced (documented).
                 TableConstraint::ForeignKey(_) => {}
                 other => return Err(BindError::NotSupported(format!("constraint {other}"))),
@@ -652,7 +712,9 @@ impl<'a> Binder<'a> {
                         });
                     }
                 } else if spec.columns.len() != cols.len() {
-                    return Err(BindError::NotSupported("CREATE TABLE with both columns and SELECT of another width".into()));
+                    return Err(BindError::NotSupported(
+                        "CREATE TABLE with both columns and SELECT of another width".into(),
+                    ));
                 }
                 Some(Box::new(plan))
             }
@@ -668,7 +730,9 @@ impl<'a> Binder<'a> {
     fn table_options(&mut self, opts: &ast::CreateTableOptions, spec: &mut TableSpec) -> Result<(), BindError> {
         let list = match opts {
             ast::CreateTableOptions::None => return Ok(()),
-            ast::CreateTableOptions::With(l) | ast::CreateTableOptions::Options(l) | ast::CreateTableOptions::Plain(l) => l,
+            ast::CreateTableOptions::With(l)
+            | ast::CreateTableOptions::Options(l)
+            | ast::CreateTableOptions::Plain(l) => l,
             _ => return Ok(()),
         };
         for o in list {
@@ -685,8 +749,8 @@ impl<'a> Binder<'a> {
                                 Some(v.parse::<u64>().map_err(|_| BindError::Syntax(format!("AUTO_INCREMENT={v}")))?)
                         }
                         "comment" => spec.comment = v.trim_matches('\'').to_string(),
-                        "row_format" | "key_block_size" | "stats_persistent" | "pack_keys" | "checksum" | "delay_key_write"
-                        | "min_rows" | "max_rows" | "avg_row_length" => {}
+                        "row_format" | "key_block_size" | "stats_persistent" | "pack_keys" | "checksum"
+                        | "delay_key_write" | "min_rows" | "max_rows" | "avg_row_length" => {}
                         other => return Err(BindError::NotSupported(format!("table option {other}"))),
                     }
                 }
@@ -735,29 +799,48 @@ impl<'a> Binder<'a> {
                     let def = ast::ColumnDef {
                         name: col_name.clone(),
                         data_type: data_type.clone(),
-                        options: options.iter().map(|o| ast::ColumnOptionDef { name: None, option: o.clone() }).collect(),
+                        options: options
+                            .iter()
+                            .map(|o| ast::ColumnOptionDef { name: None, option: o.clone() })
+                            .collect(),
                     };
                     let (column, _) = self.column_spec(&def)?;
-                    ops.push(AlterOp::ModifyColumn { old_name: col_name.value.clone(), column, position: pos(column_position) });
+                    ops.push(AlterOp::ModifyColumn {
+                        old_name: col_name.value.clone(),
+                        column,
+                        position: pos(column_position),
+                    });
                 }
                 AlterTableOperation::ChangeColumn { old_name, new_name, data_type, options, column_position } => {
                     let def = ast::ColumnDef {
                         name: new_name.clone(),
                         data_type: data_type.clone(),
-                        options: options.iter().map(|o| ast::ColumnOptionDef { name: None, option: o.clone() }).collect(),
+                        options: options
+                            .iter()
+                            .map(|o| ast::ColumnOptionDef { name: None, option: o.clone() })
+                            .collect(),
                     };
                     let (column, _) = self.column_spec(&def)?;
-                    ops.push(AlterOp::ModifyColumn { old_name: old_name.value.clone(), column, position: pos(column_position) });
+                    ops.push(AlterOp::ModifyColumn {
+                        old_name: old_name.value.clone(),
+                        column,
+                        position: pos(column_position),
+                    });
                 }
-                AlterTableOperation::RenameColumn { old_column_name, new_column_name } => ops.push(AlterOp::RenameColumn {
-                    old: old_column_name.value.clone(),
-                    new: new_column_name.value.clone(),
-                }),
+                AlterTableOperation::RenameColumn { old_column_name, new_column_name } => {
+                    ops.push(AlterOp::RenameColumn {
+                        old: old_column_name.value.clone(),
+                        new: new_column_name.value.clone(),
+                    })
+                }
                 AlterTableOperation::AlterColumn { column_name, op } => match op {
-                    AlterColumnOperation::SetDefault { value } => {
-                        ops.push(AlterOp::SetDefault { name: column_name.value.clone(), default: Some(value.to_string()) })
+                    AlterColumnOperation::SetDefault { value } => ops.push(AlterOp::SetDefault {
+                        name: column_name.value.clone(),
+                        default: Some(value.to_string()),
+                    }),
+                    AlterColumnOperation::DropDefault => {
+                        ops.push(AlterOp::SetDefault { name: column_name.value.clone(), default: None })
                     }
-                    AlterColumnOperation::DropDefault => ops.push(AlterOp::SetDefault { name: column_name.value.clone(), default: None }),
                     other => return Err(BindError::NotSupported(format!("ALTER COLUMN {other}"))),
                 },
                 AlterTableOperation::AddConstraint { constraint, .. } => match constraint {
@@ -779,13 +862,18 @@ impl<'a> Binder<'a> {
                         unique: false,
                         primary: false,
                     })),
-                    TableConstraint::Check(c) => ops.push(AlterOp::AddCheck { name: c.name.as_ref().map(|n| n.value.clone()), expr: c.expr.to_string() }),
+                    TableConstraint::Check(c) => ops.push(AlterOp::AddCheck {
+                        name: c.name.as_ref().map(|n| n.value.clone()),
+                        expr: c.expr.to_string(),
+                    }),
                     TableConstraint::ForeignKey(_) => ops.push(AlterOp::NoOp),
                     other => return Err(BindError::NotSupported(format!("ADD {other}"))),
                 },
                 AlterTableOperation::DropIndex { name } => ops.push(AlterOp::DropIndex { name: name.value.clone() }),
                 AlterTableOperation::DropPrimaryKey { .. } => ops.push(AlterOp::DropPrimaryKey),
-                AlterTableOperation::DropConstraint { name, .. } => ops.push(AlterOp::DropCheck { name: name.value.clone() }),
+                AlterTableOperation::DropConstraint { name, .. } => {
+                    ops.push(AlterOp::DropCheck { name: name.value.clone() })
+                }
                 AlterTableOperation::DropForeignKey { .. } => ops.push(AlterOp::NoOp),
                 AlterTableOperation::RenameTable { table_name } => {
                     let n = match table_name {
@@ -862,19 +950,12 @@ pub(crate) fn validate_keys(spec: &TableSpec) -> Result<(), BindError> {
         if !a.ty.is_integer() && !matches!(a.ty, SqlType::Float | SqlType::Double) {
             return Err(BindError::WrongAutoKey);
         }
-        let keyed = a.primary_key || a.unique || spec.indexes.iter().any(|ix| ix.columns.first().is_some_and(|c| norm(c) == norm(&a.name)));
+        let keyed = a.primary_key
+            || a.unique
+            || spec.indexes.iter().any(|ix| ix.columns.first().is_some_and(|c| norm(c) == norm(&a.name)));
         if !keyed {
             return Err(BindError::WrongAutoKey);
         }
     }
     Ok(())
-}
-
-/// A comparison helper for SHOW filters.
-pub(crate) fn eq_text(index: usize, v: &str) -> Expr {
-    Expr::Cmp {
-        op: CmpOp::Eq,
-        left: Box::new(Expr::Column { index, ty: SqlType::Varchar(256) }),
-        right: Box::new(Expr::lit(Value::text(v))),
-    }
 }

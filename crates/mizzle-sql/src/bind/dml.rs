@@ -143,7 +143,12 @@ impl<'a> Binder<'a> {
                     for (n, r) in v.rows.iter().enumerate() {
                         if r.is_empty() && columns.len() == ncols {
                             // INSERT INTO t VALUES (): every column takes its default.
-                            rows.push(columns.iter().map(|c| defaults[*c].clone().unwrap_or(Expr::Literal(Value::Null, SqlType::Null))).collect());
+                            rows.push(
+                                columns
+                                    .iter()
+                                    .map(|c| defaults[*c].clone().unwrap_or(Expr::Literal(Value::Null, SqlType::Null)))
+                                    .collect(),
+                            );
                             continue;
                         }
                         rows.push(bind_row(self, r, n + 1)?);
@@ -174,8 +179,12 @@ impl<'a> Binder<'a> {
                     let r = (|| {
                         for a in assigns {
                             let cname = match &a.target {
-                                AssignmentTarget::ColumnName(n) => n.0.last().map(|p| p.to_string()).unwrap_or_default(),
-                                AssignmentTarget::Tuple(_) => return Err(BindError::NotSupported("tuple assignment".into())),
+                                AssignmentTarget::ColumnName(n) => {
+                                    n.0.last().map(|p| p.to_string()).unwrap_or_default()
+                                }
+                                AssignmentTarget::Tuple(_) => {
+                                    return Err(BindError::NotSupported("tuple assignment".into()))
+                                }
                             };
                             let cname = cname.trim_matches('`').to_string();
                             let idx = table
@@ -197,7 +206,8 @@ impl<'a> Binder<'a> {
         }
         let checks = self.bind_checks(&table)?;
         // Only omitted columns use `defaults` at run time.
-        let defaults = defaults.into_iter().enumerate().map(|(c, d)| if columns.contains(&c) { None } else { d }).collect();
+        let defaults =
+            defaults.into_iter().enumerate().map(|(c, d)| if columns.contains(&c) { None } else { d }).collect();
         Ok(BoundStatement::Insert(Box::new(InsertPlan {
             table,
             columns,
@@ -236,7 +246,13 @@ impl<'a> Binder<'a> {
         let scope = table_scope(t, alias);
         self.blocks.push(super::Block { scope: scope.clone(), outer_used: Vec::new() });
         let r = (|| {
-            let mut plan = Plan::Scan { table: t.clone(), alias: alias.to_string(), access: Access::Full, filter: None, cols: scope.clone() };
+            let mut plan = Plan::Scan {
+                table: t.clone(),
+                alias: alias.to_string(),
+                access: Access::Full,
+                filter: None,
+                cols: scope.clone(),
+            };
             if let Some(w) = selection {
                 let pred = self.bind_scalar(w, &scope, ExprCtx::plain("where clause"))?;
                 plan = Plan::Filter { input: Box::new(plan), pred };
@@ -274,7 +290,8 @@ impl<'a> Binder<'a> {
             for a in &u.assignments {
                 let cname = match &a.target {
                     AssignmentTarget::ColumnName(n) => {
-                        let parts: Vec<String> = n.0.iter().map(|p| p.to_string().trim_matches('`').to_string()).collect();
+                        let parts: Vec<String> =
+                            n.0.iter().map(|p| p.to_string().trim_matches('`').to_string()).collect();
                         if parts.len() == 2 && norm(&parts[0]) != norm(&alias) {
                             return Err(BindError::UnknownColumn { name: parts.join("."), clause: "field list" });
                         }
@@ -282,7 +299,9 @@ impl<'a> Binder<'a> {
                     }
                     AssignmentTarget::Tuple(_) => return Err(BindError::NotSupported("tuple assignment".into())),
                 };
-                let idx = table.column_index(&cname).ok_or(BindError::UnknownColumn { name: cname.clone(), clause: "field list" })?;
+                let idx = table
+                    .column_index(&cname)
+                    .ok_or(BindError::UnknownColumn { name: cname.clone(), clause: "field list" })?;
                 let e = if is_default_keyword(&a.value) {
                     self.default_expr(&table, idx)?.unwrap_or(Expr::Literal(Value::Null, SqlType::Null))
                 } else {

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use mizzle_types::ops::ArithOp;
-use mizzle_types::{Decimal, IntWidth, SqlType, Value, ValueKind};
+use mizzle_types::{Decimal, SqlType, Value, ValueKind};
 use recursive::recursive;
 use sqlparser::ast::{
     self, BinaryOperator, DateTimeField, DuplicateTreatment, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
@@ -42,8 +42,6 @@ impl<'s> ExprCtx<'s> {
     }
 }
 
-const BOOL: SqlType = SqlType::Int { width: IntWidth::Int, unsigned: false };
-
 /// Adds a conversion so `e` produces values of type `ty` when its own type
 /// has another runtime kind or another decimal scale.
 pub(crate) fn coerce(e: Expr, ty: SqlType) -> Expr {
@@ -69,7 +67,9 @@ pub(crate) fn coerce(e: Expr, ty: SqlType) -> Expr {
     }
     // Widen decimal targets so a conversion never clips a value.
     let target = match ty {
-        SqlType::Decimal { precision, scale } => SqlType::Decimal { precision: precision.max(38.min(precision + 10)), scale },
+        SqlType::Decimal { precision, scale } => {
+            SqlType::Decimal { precision: precision.max(38.min(precision + 10)), scale }
+        }
         t => t,
     };
     Expr::Cast { arg: Box::new(e), ty: target }
@@ -341,7 +341,9 @@ impl<'a> Binder<'a> {
                 match op {
                     UnaryOperator::Plus => inner,
                     UnaryOperator::Minus => match inner {
-                        Expr::Literal(Value::Int(i), _) if i != i64::MIN => Expr::Literal(Value::Int(-i), SqlType::BIGINT),
+                        Expr::Literal(Value::Int(i), _) if i != i64::MIN => {
+                            Expr::Literal(Value::Int(-i), SqlType::BIGINT)
+                        }
                         Expr::Literal(Value::UInt(u), _) if u == 1u64 << 63 => {
                             Expr::Literal(Value::Int(i64::MIN), SqlType::BIGINT)
                         }
@@ -357,10 +359,18 @@ impl<'a> Binder<'a> {
             A::BinaryOp { left, op, right } => self.bind_binary(left, op, right, scope, ctx)?,
             A::IsNull(x) => Expr::IsNull { arg: bx(self.bind_expr(x, scope, ctx)?), negated: false },
             A::IsNotNull(x) => Expr::IsNull { arg: bx(self.bind_expr(x, scope, ctx)?), negated: true },
-            A::IsTrue(x) => Expr::IsTruth { arg: bx(self.bind_expr(x, scope, ctx)?), truth: Some(true), negated: false },
-            A::IsNotTrue(x) => Expr::IsTruth { arg: bx(self.bind_expr(x, scope, ctx)?), truth: Some(true), negated: true },
-            A::IsFalse(x) => Expr::IsTruth { arg: bx(self.bind_expr(x, scope, ctx)?), truth: Some(false), negated: false },
-            A::IsNotFalse(x) => Expr::IsTruth { arg: bx(self.bind_expr(x, scope, ctx)?), truth: Some(false), negated: true },
+            A::IsTrue(x) => {
+                Expr::IsTruth { arg: bx(self.bind_expr(x, scope, ctx)?), truth: Some(true), negated: false }
+            }
+            A::IsNotTrue(x) => {
+                Expr::IsTruth { arg: bx(self.bind_expr(x, scope, ctx)?), truth: Some(true), negated: true }
+            }
+            A::IsFalse(x) => {
+                Expr::IsTruth { arg: bx(self.bind_expr(x, scope, ctx)?), truth: Some(false), negated: false }
+            }
+            A::IsNotFalse(x) => {
+                Expr::IsTruth { arg: bx(self.bind_expr(x, scope, ctx)?), truth: Some(false), negated: true }
+            }
             A::IsUnknown(x) => Expr::IsTruth { arg: bx(self.bind_expr(x, scope, ctx)?), truth: None, negated: false },
             A::IsNotUnknown(x) => Expr::IsTruth { arg: bx(self.bind_expr(x, scope, ctx)?), truth: None, negated: true },
             A::IsDistinctFrom(a, b) => {
@@ -429,7 +439,9 @@ impl<'a> Binder<'a> {
                     (None, Some(cs)) => {
                         let c = norm(&cs.to_string());
                         if !(c.starts_with("utf8") || c == "binary") {
-                            return Err(BindError::NotSupported(format!("character set {cs}; mizzle stores UTF-8 only")));
+                            return Err(BindError::NotSupported(format!(
+                                "character set {cs}; mizzle stores UTF-8 only"
+                            )));
                         }
                         if c == "binary" {
                             Expr::Cast { arg: bx(arg), ty: SqlType::LONGBLOB }
@@ -587,9 +599,10 @@ impl<'a> Binder<'a> {
                 // b'0101' bit literals.
                 let mut n: u64 = 0;
                 for c in s.chars() {
-                    n = n.checked_mul(2).and_then(|x| x.checked_add(if c == '1' { 1 } else { 0 })).ok_or_else(|| {
-                        BindError::Syntax(format!("bit literal b'{s}' is too long"))
-                    })?;
+                    n = n
+                        .checked_mul(2)
+                        .and_then(|x| x.checked_add(if c == '1' { 1 } else { 0 }))
+                        .ok_or_else(|| BindError::Syntax(format!("bit literal b'{s}' is too long")))?;
                 }
                 Expr::Literal(Value::UInt(n), SqlType::UBIGINT)
             }
@@ -660,7 +673,9 @@ impl<'a> Binder<'a> {
             BinaryOperator::Xor => Expr::Xor(bx(l), bx(r)),
             BinaryOperator::BitwiseAnd => Expr::Bit { op: BitOp::And, left: bx(l), right: bx(r) },
             BinaryOperator::BitwiseOr => Expr::Bit { op: BitOp::Or, left: bx(l), right: bx(r) },
-            BinaryOperator::BitwiseXor | BinaryOperator::PGBitwiseXor => Expr::Bit { op: BitOp::Xor, left: bx(l), right: bx(r) },
+            BinaryOperator::BitwiseXor | BinaryOperator::PGBitwiseXor => {
+                Expr::Bit { op: BitOp::Xor, left: bx(l), right: bx(r) }
+            }
             BinaryOperator::PGBitwiseShiftLeft => Expr::Bit { op: BitOp::Shl, left: bx(l), right: bx(r) },
             BinaryOperator::PGBitwiseShiftRight => Expr::Bit { op: BitOp::Shr, left: bx(l), right: bx(r) },
             other => return Err(BindError::NotSupported(format!("operator {other}"))),
@@ -681,12 +696,7 @@ impl<'a> Binder<'a> {
         };
         let arg = self.bind_scalar(date, scope, ctx)?;
         let amount = self.bind_scalar(&iv.value, scope, ctx)?;
-        let ty = match (arg.ty(), unit) {
-            (SqlType::Date, IntervalUnit::Day | IntervalUnit::Week | IntervalUnit::Month | IntervalUnit::Quarter | IntervalUnit::Year) => SqlType::Date,
-            (SqlType::Date, _) => SqlType::DateTime(0),
-            (SqlType::DateTime(f) | SqlType::Timestamp(f), _) => SqlType::DateTime(f),
-            _ => SqlType::DateTime(6),
-        };
+        let ty = func::interval_return_type(arg.ty(), unit);
         Ok(Expr::Interval { arg: Box::new(arg), amount: Box::new(amount), unit, negate, ty })
     }
 
@@ -702,12 +712,15 @@ impl<'a> Binder<'a> {
             ast::InTarget::List(list) => {
                 if let ast::Expr::Tuple(items) = expr {
                     if items.len() > 1 {
-                        let args = items.iter().map(|x| self.bind_scalar(x, scope, ctx)).collect::<Result<Vec<_>, _>>()?;
+                        let args =
+                            items.iter().map(|x| self.bind_scalar(x, scope, ctx)).collect::<Result<Vec<_>, _>>()?;
                         let mut rows = Vec::with_capacity(list.len());
                         for r in list {
                             match r {
                                 ast::Expr::Tuple(vals) if vals.len() == args.len() => rows.push(
-                                    vals.iter().map(|x| self.bind_scalar(x, scope, ctx)).collect::<Result<Vec<_>, _>>()?,
+                                    vals.iter()
+                                        .map(|x| self.bind_scalar(x, scope, ctx))
+                                        .collect::<Result<Vec<_>, _>>()?,
                                 ),
                                 _ => return Err(BindError::OperandColumns(args.len())),
                             }
@@ -768,7 +781,10 @@ impl<'a> Binder<'a> {
         Ok(Expr::Func { func: f, args, ty })
     }
 
-    fn function_args<'f>(&self, f: &'f ast::Function) -> Result<(Vec<&'f FunctionArgExpr>, Option<&'f ast::FunctionArgumentList>), BindError> {
+    fn function_args<'f>(
+        &self,
+        f: &'f ast::Function,
+    ) -> Result<(Vec<&'f FunctionArgExpr>, Option<&'f ast::FunctionArgumentList>), BindError> {
         match &f.args {
             FunctionArguments::None => Ok((Vec::new(), None)),
             FunctionArguments::Subquery(_) => Err(BindError::NotSupported(format!("function {}", f.name))),
@@ -810,7 +826,9 @@ impl<'a> Binder<'a> {
         let mut bound = Vec::with_capacity(args.len());
         for a in &args {
             match a {
-                FunctionArgExpr::Expr(ast::Expr::Interval(iv)) if matches!(name.as_str(), "date_add" | "adddate" | "date_sub" | "subdate") && bound.len() == 1 => {
+                FunctionArgExpr::Expr(ast::Expr::Interval(iv))
+                    if matches!(name.as_str(), "date_add" | "adddate" | "date_sub" | "subdate") && bound.len() == 1 =>
+                {
                     let date = bound.pop().ok_or_else(|| BindError::Internal("date_add arity".into()))?;
                     let unit = match &iv.leading_field {
                         Some(fld) => interval_unit(fld)?,
@@ -818,12 +836,7 @@ impl<'a> Binder<'a> {
                     };
                     let amount = self.bind_scalar(&iv.value, scope, ctx)?;
                     let negate = matches!(name.as_str(), "date_sub" | "subdate");
-                    let ty = match (Expr::ty(&date), unit) {
-                        (SqlType::Date, IntervalUnit::Day | IntervalUnit::Week | IntervalUnit::Month | IntervalUnit::Quarter | IntervalUnit::Year) => SqlType::Date,
-                        (SqlType::Date, _) => SqlType::DateTime(0),
-                        (SqlType::DateTime(p) | SqlType::Timestamp(p), _) => SqlType::DateTime(p),
-                        _ => SqlType::DateTime(6),
-                    };
+                    let ty = func::interval_return_type(Expr::ty(&date), unit);
                     if args.len() != 2 {
                         return Err(BindError::WrongParamCount(name));
                     }
@@ -974,13 +987,5 @@ impl<'a> Binder<'a> {
 
 fn decode_hex(h: &str) -> Option<Vec<u8>> {
     let h = if h.len() % 2 == 1 { format!("0{h}") } else { h.to_string() };
-    (0..h.len())
-        .step_by(2)
-        .map(|i| h.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok()))
-        .collect()
-}
-
-/// The boolean result type.
-pub(crate) fn bool_type() -> SqlType {
-    BOOL
+    (0..h.len()).step_by(2).map(|i| h.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok())).collect()
 }

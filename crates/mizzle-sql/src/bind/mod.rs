@@ -83,7 +83,17 @@ pub fn bind(cat: &dyn Catalog, stmt: &Statement) -> Result<(BoundStatement, usiz
 impl<'a> Binder<'a> {
     /// A binder over `cat`.
     pub fn new(cat: &'a dyn Catalog) -> Binder<'a> {
-        Binder { cat, params: 0, next_subquery: 0, depth: 0, blocks: Vec::new(), sub_refs: Vec::new(), ctes: Vec::new(), views: Vec::new(), values_fn: false }
+        Binder {
+            cat,
+            params: 0,
+            next_subquery: 0,
+            depth: 0,
+            blocks: Vec::new(),
+            sub_refs: Vec::new(),
+            ctes: Vec::new(),
+            views: Vec::new(),
+            values_fn: false,
+        }
     }
 
     /// Number of `?` parameters bound so far.
@@ -125,14 +135,13 @@ impl<'a> Binder<'a> {
 
     /// Splits `[schema.]name`.
     pub(crate) fn object_name(&self, n: &ObjectName) -> Result<(String, String), BindError> {
-        let parts: Vec<&Ident> = n
-            .0
-            .iter()
-            .map(|p| match p {
-                ObjectNamePart::Identifier(i) => Ok(i),
-                ObjectNamePart::Function(_) => Err(BindError::NotSupported(format!("name {n}"))),
-            })
-            .collect::<Result<_, _>>()?;
+        let parts: Vec<&Ident> =
+            n.0.iter()
+                .map(|p| match p {
+                    ObjectNamePart::Identifier(i) => Ok(i),
+                    ObjectNamePart::Function(_) => Err(BindError::NotSupported(format!("name {n}"))),
+                })
+                .collect::<Result<_, _>>()?;
         match parts.as_slice() {
             [t] => Ok((self.default_schema()?, t.value.clone())),
             [s, t] => Ok((s.value.clone(), t.value.clone())),

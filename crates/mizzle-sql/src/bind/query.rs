@@ -202,7 +202,14 @@ impl AggRewriter<'_> {
         if let Some(g) = self.groups.iter().position(|g| *g == col) {
             return g;
         }
-        let call = AggCall { func: AggFunc::AnyValue, args: vec![col], distinct: false, order_by: vec![], separator: String::new(), ty };
+        let call = AggCall {
+            func: AggFunc::AnyValue,
+            args: vec![col],
+            distinct: false,
+            order_by: vec![],
+            separator: String::new(),
+            ty,
+        };
         match self.slot_for(call) {
             Expr::Column { index, .. } => index,
             _ => 0,
@@ -336,13 +343,12 @@ impl<'a> Binder<'a> {
             } else {
                 // Names refer to the output columns of the set operation.
                 let out: Vec<OutCol> = cols.iter().map(|c| OutCol { table: None, ..c.clone() }).collect();
-                let e = match &it.expr {
+                match &it.expr {
                     ast::Expr::CompoundIdentifier(ids) if ids.len() == 2 => {
                         self.resolve_column(None, &ids[1].value, &out, ExprCtx::plain("order clause"))?
                     }
                     other => self.bind_scalar(other, &out, ExprCtx::plain("order clause"))?,
-                };
-                e
+                }
             };
             keys.push(SortKey { expr: e, desc });
         }
@@ -396,7 +402,10 @@ impl<'a> Binder<'a> {
                 let mut rows = Vec::with_capacity(v.rows.len());
                 let mut width = None;
                 for r in &v.rows {
-                    let exprs = r.iter().map(|x| self.bind_scalar(x, &[], ExprCtx::plain("field list"))).collect::<Result<Vec<_>, _>>()?;
+                    let exprs = r
+                        .iter()
+                        .map(|x| self.bind_scalar(x, &[], ExprCtx::plain("field list")))
+                        .collect::<Result<Vec<_>, _>>()?;
                     if *width.get_or_insert(exprs.len()) != exprs.len() {
                         return Err(BindError::WrongValueCount(rows.len() + 1));
                     }
@@ -406,9 +415,19 @@ impl<'a> Binder<'a> {
                 let mut cols = Vec::with_capacity(w);
                 for i in 0..w {
                     let ty = rows.iter().fold(SqlType::Null, |t, r| unify(t, r[i].ty()));
-                    cols.push(OutCol { name: format!("column_{i}"), table: None, origin: None, ty, nullable: true, hidden: false });
+                    cols.push(OutCol {
+                        name: format!("column_{i}"),
+                        table: None,
+                        origin: None,
+                        ty,
+                        nullable: true,
+                        hidden: false,
+                    });
                 }
-                let rows = rows.into_iter().map(|r| r.into_iter().zip(&cols).map(|(e, c)| coerce(e, c.ty)).collect()).collect();
+                let rows = rows
+                    .into_iter()
+                    .map(|r| r.into_iter().zip(&cols).map(|(e, c)| coerce(e, c.ty)).collect())
+                    .collect();
                 Ok((Plan::Values { rows, cols: cols.clone() }, cols))
             }
             other => Err(BindError::NotSupported(format!("query body {other}"))),
@@ -449,7 +468,8 @@ impl<'a> Binder<'a> {
             if pc.iter().zip(&cols).all(|(a, b)| a.ty == b.ty) {
                 return p;
             }
-            let exprs = pc.iter().enumerate().map(|(i, c)| coerce(Expr::Column { index: i, ty: c.ty }, cols[i].ty)).collect();
+            let exprs =
+                pc.iter().enumerate().map(|(i, c)| coerce(Expr::Column { index: i, ty: c.ty }, cols[i].ty)).collect();
             Plan::Project { input: Box::new(p), exprs, cols: cols.clone() }
         };
         let lp = conform(lp, &lc);
@@ -521,7 +541,9 @@ impl<'a> Binder<'a> {
                 }
                 SelectItem::QualifiedWildcard(kind, _) => {
                     let q = match kind {
-                        SelectItemQualifiedWildcardKind::ObjectName(n) => n.0.last().map(|p| p.to_string()).unwrap_or_default(),
+                        SelectItemQualifiedWildcardKind::ObjectName(n) => {
+                            n.0.last().map(|p| p.to_string()).unwrap_or_default()
+                        }
                         SelectItemQualifiedWildcardKind::Expr(e) => e.to_string(),
                     };
                     let q = q.trim_matches('`').to_string();
@@ -643,7 +665,8 @@ impl<'a> Binder<'a> {
                 })
                 .collect();
             let aggs = rw.aggs;
-            let mut cols: Vec<OutCol> = groups.iter().enumerate().map(|(i, g)| col_of(g, format!("group_{i}"))).collect();
+            let mut cols: Vec<OutCol> =
+                groups.iter().enumerate().map(|(i, g)| col_of(g, format!("group_{i}"))).collect();
             for (j, a) in aggs.iter().enumerate() {
                 cols.push(OutCol {
                     name: format!("agg_{j}"),
@@ -676,7 +699,9 @@ impl<'a> Binder<'a> {
         let mut sort_keys = Vec::new();
         for k in okeys {
             match k {
-                OrderKey::Output(i, desc) => sort_keys.push(SortKey { expr: Expr::Column { index: i, ty: cols[i].ty }, desc }),
+                OrderKey::Output(i, desc) => {
+                    sort_keys.push(SortKey { expr: Expr::Column { index: i, ty: cols[i].ty }, desc })
+                }
                 OrderKey::Expr(e, desc) => {
                     let i = exprs.len();
                     let ty = e.ty();
@@ -723,19 +748,34 @@ impl<'a> Binder<'a> {
                 None => (p, c),
                 Some((lp, mut lc)) => {
                     lc.extend(c);
-                    (Plan::Join { left: Box::new(lp), right: Box::new(p), kind: JoinKind::Inner, equi: vec![], cond: None }, lc)
+                    (
+                        Plan::Join {
+                            left: Box::new(lp),
+                            right: Box::new(p),
+                            kind: JoinKind::Inner,
+                            equi: vec![],
+                            cond: None,
+                        },
+                        lc,
+                    )
                 }
             });
         }
         acc.ok_or_else(|| BindError::Internal("empty FROM".into()))
     }
 
-    fn bind_table_with_joins(&mut self, twj: &TableWithJoins, aliases: &mut Vec<String>) -> Result<(Plan, Vec<OutCol>), BindError> {
+    fn bind_table_with_joins(
+        &mut self,
+        twj: &TableWithJoins,
+        aliases: &mut Vec<String>,
+    ) -> Result<(Plan, Vec<OutCol>), BindError> {
         let (mut plan, mut cols) = self.bind_factor(&twj.relation, aliases)?;
         for j in &twj.joins {
             let (rp, rc) = self.bind_factor(&j.relation, aliases)?;
             let (kind, constraint, right_join) = match &j.join_operator {
-                JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::StraightJoin(c) => (JoinKind::Inner, c, false),
+                JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::StraightJoin(c) => {
+                    (JoinKind::Inner, c, false)
+                }
                 JoinOperator::CrossJoin(c) => (JoinKind::Inner, c, false),
                 JoinOperator::Left(c) | JoinOperator::LeftOuter(c) => (JoinKind::Left, c, false),
                 JoinOperator::Right(c) | JoinOperator::RightOuter(c) => (JoinKind::Left, c, true),
@@ -805,11 +845,16 @@ impl<'a> Binder<'a> {
                         o => o,
                     })
                 });
-                let joined = Plan::Join { left: Box::new(rp), right: Box::new(plan), kind: JoinKind::Left, equi: vec![], cond };
-                let mut out_cols: Vec<OutCol> = left_cols.iter().cloned().map(|mut c| {
-                    c.nullable = true;
-                    c
-                }).collect();
+                let joined =
+                    Plan::Join { left: Box::new(rp), right: Box::new(plan), kind: JoinKind::Left, equi: vec![], cond };
+                let mut out_cols: Vec<OutCol> = left_cols
+                    .iter()
+                    .cloned()
+                    .map(|mut c| {
+                        c.nullable = true;
+                        c
+                    })
+                    .collect();
                 out_cols.extend(rc.iter().cloned());
                 let exprs: Vec<Expr> = (0..nl)
                     .map(|i| Expr::Column { index: nr + i, ty: left_cols[i].ty })
@@ -850,12 +895,13 @@ impl<'a> Binder<'a> {
                 let alias_name = alias.as_ref().map(|a| a.name.value.clone());
                 // CTEs shadow tables.
                 if name.0.len() == 1 {
-                    let n = norm(&name.0[0].to_string().trim_matches('`').to_string());
+                    let n = norm(name.0[0].to_string().trim_matches('`'));
                     let found = self.ctes.iter().rev().find_map(|m| m.get(&n).cloned());
                     if let Some(cte) = found {
                         let a = alias_name.unwrap_or_else(|| name.0[0].to_string().trim_matches('`').to_string());
                         Self::register_alias(aliases, &a)?;
-                        let cols: Vec<OutCol> = cte.cols.iter().map(|c| OutCol { table: Some(a.clone()), ..c.clone() }).collect();
+                        let cols: Vec<OutCol> =
+                            cte.cols.iter().map(|c| OutCol { table: Some(a.clone()), ..c.clone() }).collect();
                         return Ok((cte.plan, cols));
                     }
                 }
@@ -882,7 +928,10 @@ impl<'a> Binder<'a> {
                                 hidden: false,
                             })
                             .collect();
-                        Ok((Plan::Scan { table: t, alias: a, access: Access::Full, filter: None, cols: cols.clone() }, cols))
+                        Ok((
+                            Plan::Scan { table: t, alias: a, access: Access::Full, filter: None, cols: cols.clone() },
+                            cols,
+                        ))
                     }
                     Relation::View(v) => {
                         let key = (norm(&v.schema), norm(&v.name));
@@ -908,14 +957,17 @@ impl<'a> Binder<'a> {
                         vb.views = self.views.clone();
                         vb.views.push(key);
                         let (plan, cols) = vb.bind_query(&q).map_err(|e| match e {
-                            e @ (BindError::NoSuchTable { .. } | BindError::UnknownColumn { .. }) => BindError::ViewInvalid {
-                                schema: v.schema.clone(),
-                                name: v.name.clone(),
-                                why: e.to_string(),
-                            },
+                            e @ (BindError::NoSuchTable { .. } | BindError::UnknownColumn { .. }) => {
+                                BindError::ViewInvalid {
+                                    schema: v.schema.clone(),
+                                    name: v.name.clone(),
+                                    why: e.to_string(),
+                                }
+                            }
                             e => e,
                         })?;
-                        let mut cols: Vec<OutCol> = cols.into_iter().map(|c| OutCol { table: Some(a.clone()), hidden: false, ..c }).collect();
+                        let mut cols: Vec<OutCol> =
+                            cols.into_iter().map(|c| OutCol { table: Some(a.clone()), hidden: false, ..c }).collect();
                         if !v.columns.is_empty() {
                             if v.columns.len() != cols.len() {
                                 return Err(BindError::ViewInvalid {
@@ -940,7 +992,8 @@ impl<'a> Binder<'a> {
                 let a = alias.name.value.clone();
                 Self::register_alias(aliases, &a)?;
                 let (plan, cols) = self.bind_query(subquery)?;
-                let mut cols: Vec<OutCol> = cols.into_iter().map(|c| OutCol { table: Some(a.clone()), hidden: false, ..c }).collect();
+                let mut cols: Vec<OutCol> =
+                    cols.into_iter().map(|c| OutCol { table: Some(a.clone()), hidden: false, ..c }).collect();
                 if !alias.columns.is_empty() {
                     if alias.columns.len() != cols.len() {
                         return Err(BindError::WrongArguments(format!("column list of derived table '{a}'")));

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The one test command: formatting, lints, unit and integration tests, our
+# sqllogictest suites, and the SQLite corpus (when present) against its
+# recorded baseline pass count.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+echo "== cargo test"
+cargo test --workspace
+
+echo "== release build of the sqllogictest runner"
+cargo build --release -p mizzle-slt
+SLT=./target/release/mizzle-slt
+
+echo "== sql-tests/suite (every record must pass)"
+"$SLT" --jobs 2 --quiet sql-tests/suite
+
+CORPUS="${MIZZLE_SLT_CORPUS:-../shared/sqllogictest}"
+if [ -d "$CORPUS" ]; then
+    BASELINE=$(grep -v '^#' sql-tests/corpus-baseline.txt | tr -d '[:space:]')
+    echo "== corpus $CORPUS (baseline: $BASELINE passed records)"
+    "$SLT" --jobs 2 --quiet --min-passed "$BASELINE" "$CORPUS"
+else
+    echo "== corpus not found at $CORPUS; skipped (set MIZZLE_SLT_CORPUS)"
+fi
+echo "== all tests passed"
