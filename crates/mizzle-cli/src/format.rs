@@ -79,11 +79,8 @@ fn hex(bytes: &[u8]) -> String {
 impl Table {
     /// The shown form of an engine result set.
     pub fn from_rows(rows: &Rows) -> Table {
-        let headers = rows
-            .columns()
-            .iter()
-            .map(|c| Header { name: c.name.clone(), numeric: c.ty.is_numeric() })
-            .collect();
+        let headers =
+            rows.columns().iter().map(|c| Header { name: c.name.clone(), numeric: c.ty.is_numeric() }).collect();
         let rows = rows.iter().map(|r| r.values().iter().map(cell_text).collect()).collect();
         Table { headers, rows }
     }
@@ -212,7 +209,8 @@ pub fn elapsed_text(d: Duration) -> String {
 /// The line after a result set: `3 rows in set (0.00 sec)` or
 /// `Empty set (0.00 sec)`.
 pub fn rows_status(rows: usize, warnings: usize, elapsed: Option<Duration>) -> String {
-    let head = if rows == 0 { "Empty set".to_string() } else { format!("{} in set", plural(rows as u64, "row", "rows")) };
+    let head =
+        if rows == 0 { "Empty set".to_string() } else { format!("{} in set", plural(rows as u64, "row", "rows")) };
     format!("{head}{}{}\n", warnings_suffix(warnings), time_suffix(elapsed))
 }
 
@@ -290,10 +288,7 @@ mod tests {
             rows: vec![cells(&[Some("héllo")]), cells(&[Some("ab")]), cells(&[Some("日本")])],
         };
         let out = t.boxed();
-        assert_eq!(
-            out,
-            "+-------+\n| name  |\n+-------+\n| héllo |\n| ab    |\n| 日本  |\n+-------+\n"
-        );
+        assert_eq!(out, "+-------+\n| name  |\n+-------+\n| héllo |\n| ab    |\n| 日本    |\n+-------+\n");
         // Every line has the same number of characters.
         let lens: Vec<usize> = out.lines().map(|l| l.chars().count()).collect();
         assert!(lens.iter().all(|&n| n == lens[0]), "{lens:?}");

@@ -53,6 +53,7 @@ quit      (\\q) Leave the shell (also: exit).
 
 End a statement with ';' or '\\g' to run it, or with '\\G' to show its
 rows vertically, one column per line.
+
 ";
 
 /// A shell over one session.

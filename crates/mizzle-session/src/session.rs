@@ -104,7 +104,7 @@ type TableVersion = (String, String, u64);
 /// A statement prepared once and executed many times.
 pub struct Prepared {
     sql: String,
-    stmt: Statement,
+    parsed: Arc<mizzle_sql::parse::Parsed>,
     params: usize,
     plan: Option<(BoundStatement, Vec<TableVersion>)>,
 }
@@ -251,8 +251,13 @@ fn pre_parse(sql: &str) -> PreParsed {
     let upper = trimmed.to_ascii_uppercase();
     let words: Vec<&str> = upper.split_whitespace().collect();
     let plain = |text: String| PreParsed { text, consistent_snapshot: false, txn_scope: None };
-    if words.len() >= 5 && words[0] == "START" && words[1] == "TRANSACTION" && upper.contains("WITH CONSISTENT SNAPSHOT") {
-        let text = upper.replace("WITH CONSISTENT SNAPSHOT", "").replace(", ,", ",").trim().trim_end_matches(',').to_string();
+    if words.len() >= 5
+        && words[0] == "START"
+        && words[1] == "TRANSACTION"
+        && upper.contains("WITH CONSISTENT SNAPSHOT")
+    {
+        let text =
+            upper.replace("WITH CONSISTENT SNAPSHOT", "").replace(", ,", ",").trim().trim_end_matches(',').to_string();
         return PreParsed { text, consistent_snapshot: true, txn_scope: None };
     }
     if words.len() >= 3 && words[0] == "SET" && words[2] == "TRANSACTION" && !trimmed.contains(';') {
@@ -424,13 +429,14 @@ impl Session {
         let pre = pre_parse(sql);
         self.txn_scope = pre.txn_scope;
         let consistent = pre.consistent_snapshot;
-        let stmts = mizzle_sql::parse::parse(&pre.text)?;
+        let parsed = mizzle_sql::parse::parse(&pre.text)?;
+        let stmts = parsed.statements();
         if stmts.is_empty() {
             return Err(SessionError::rule(ErrorCode::Syntax, "Query was empty"));
         }
         let mut outputs = Vec::with_capacity(stmts.len());
         let mut pending: Option<PendingCommit> = None;
-        for s in &stmts {
+        for s in stmts {
             if let Some(p) = pending.take() {
                 let _ = p.ticket().wait();
                 p.finish()?;
@@ -452,16 +458,18 @@ impl Session {
     pub fn prepare(&mut self, sql: &str) -> Result<Prepared, SessionError> {
         let pre = pre_parse(sql);
         self.txn_scope = pre.txn_scope;
-        let mut stmts = mizzle_sql::parse::parse(&pre.text)?;
-        if stmts.len() != 1 {
+        let parsed = mizzle_sql::parse::parse(&pre.text)?;
+        if parsed.len() != 1 {
             return Err(SessionError::rule(ErrorCode::Syntax, "a prepared statement holds exactly one statement"));
         }
-        let stmt = stmts.remove(0);
-        let mut p = Prepared { sql: sql.to_string(), stmt, params: 0, plan: None };
+        let mut p = Prepared { sql: sql.to_string(), parsed: Arc::new(parsed), params: 0, plan: None };
         // Plan against a snapshot now, to report errors and parameter counts early.
         let t = self.cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });
         t.begin_statement()?;
-        let r = self.plan(&p.stmt, &t);
+        let r = match p.parsed.statements().first() {
+            Some(stmt) => self.plan(stmt, &t),
+            None => Err(SessionError::rule(ErrorCode::Syntax, "Query was empty")),
+        };
         t.rollback();
         match r {
             Ok((b, n)) => {
@@ -488,8 +496,11 @@ impl Session {
                 ),
             ));
         }
-        let stmt = p.stmt.clone();
-        let (out, pending) = self.run(&stmt, params, Some(p), false)?;
+        let parsed = p.parsed.clone();
+        let Some(stmt) = parsed.statements().first() else {
+            return Err(SessionError::rule(ErrorCode::Syntax, "Query was empty"));
+        };
+        let (out, pending) = self.run(stmt, params, Some(p), false)?;
         Ok(Execution { outputs: vec![out], warnings: self.warnings.len(), pending })
     }
 
@@ -758,31 +769,33 @@ impl Session {
                     self.user_vars.insert(n, v);
                 }
             }
-            SessionStmt::SetTransaction { scope, isolation, read_only } => match self.txn_scope.as_ref().unwrap_or(scope) {
-                VarScope::NextTransaction => {
-                    if self.in_transaction() {
-                        return Err(SessionError::rule(
-                            ErrorCode::TxnCharacteristicsInProgress,
-                            "Transaction characteristics can't be changed while a transaction is in progress",
-                        ));
+            SessionStmt::SetTransaction { scope, isolation, read_only } => {
+                match self.txn_scope.as_ref().unwrap_or(scope) {
+                    VarScope::NextTransaction => {
+                        if self.in_transaction() {
+                            return Err(SessionError::rule(
+                                ErrorCode::TxnCharacteristicsInProgress,
+                                "Transaction characteristics can't be changed while a transaction is in progress",
+                            ));
+                        }
+                        if isolation.is_some() {
+                            self.next_isolation = *isolation;
+                        }
+                        if read_only.is_some() {
+                            self.next_read_only = *read_only;
+                        }
                     }
-                    if isolation.is_some() {
-                        self.next_isolation = *isolation;
-                    }
-                    if read_only.is_some() {
-                        self.next_read_only = *read_only;
+                    scope => {
+                        let scope = *scope;
+                        if let Some(i) = isolation {
+                            self.set_var(scope, "transaction_isolation", &Value::text(iso_name(*i)))?;
+                        }
+                        if let Some(r) = read_only {
+                            self.set_var(scope, "transaction_read_only", &Value::Int(*r as i64))?;
+                        }
                     }
                 }
-                scope => {
-                    let scope = *scope;
-                    if let Some(i) = isolation {
-                        self.set_var(scope, "transaction_isolation", &Value::text(iso_name(*i)))?;
-                    }
-                    if let Some(r) = read_only {
-                        self.set_var(scope, "transaction_read_only", &Value::Int(*r as i64))?;
-                    }
-                }
-            },
+            }
             SessionStmt::SetNames(_) => {}
             SessionStmt::Prepare { .. } => return Err(SessionError::rule(ErrorCode::NotSupported, "PREPARE ... FROM")),
             SessionStmt::Execute { name, using } => {
@@ -796,7 +809,11 @@ impl Session {
                         format!("Unknown prepared statement handler ({name}) given to EXECUTE"),
                     ));
                 };
-                let r = self.run_in_txn(&p.stmt.clone(), &params, Some(&mut p), txn, &[]);
+                let parsed = p.parsed.clone();
+                let r = match parsed.statements().first() {
+                    Some(stmt) => self.run_in_txn(stmt, &params, Some(&mut p), txn, &[]),
+                    None => Err(SessionError::rule(ErrorCode::Syntax, "Query was empty")),
+                };
                 self.prepared.insert(name.to_lowercase(), p);
                 return r.map(|x| x.0);
             }

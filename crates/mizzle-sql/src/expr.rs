@@ -325,6 +325,7 @@ impl Expr {
     }
 
     /// Visits this node and every descendant (not entering subquery plans).
+    #[recursive::recursive]
     pub fn walk(&self, f: &mut dyn FnMut(&Expr)) {
         f(self);
         self.for_each_child(&mut |c| c.walk(f));
@@ -411,6 +412,7 @@ impl Expr {
 
     /// Rebuilds the expression bottom-up, replacing each node by `f(node)`
     /// after its children were mapped.
+    #[recursive::recursive]
     pub fn map(self, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
         let e = self.map_children(&mut |c| c.map(f));
         f(e)

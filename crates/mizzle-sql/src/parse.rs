@@ -12,15 +12,70 @@ use sqlparser::parser::{Parser, ParserError};
 
 use crate::error::BindError;
 
-/// The deepest nesting of expressions and subqueries accepted.
-pub const MAX_DEPTH: usize = 1000;
+/// The deepest nesting of expressions and subqueries the binder accepts
+/// (the SQLite corpus needs about 100).
+pub const MAX_DEPTH: usize = 500;
+
+/// The parser's own recursion budget (it counts calls, several per level).
+const PARSER_RECURSION_LIMIT: usize = 2000;
+
+/// Texts shorter than this cannot nest deeply enough to matter when dropped.
+const DEEP_TEXT: usize = 4096;
+
+/// Parsed statements. Operator chains such as `1+1+...+1` parse into trees
+/// as deep as the text is long without reaching the parser's recursion
+/// limit, and dropping such a tree recurses once per level; so a long
+/// text's trees are dropped on a stack grown for them (invariant 1).
+pub struct Parsed {
+    stmts: Vec<Statement>,
+    text_len: usize,
+}
+
+impl Parsed {
+    /// The statements, in order.
+    pub fn statements(&self) -> &[Statement] {
+        &self.stmts
+    }
+
+    /// Number of statements.
+    pub fn len(&self) -> usize {
+        self.stmts.len()
+    }
+
+    /// True when the text held no statement.
+    pub fn is_empty(&self) -> bool {
+        self.stmts.is_empty()
+    }
+}
+
+impl Drop for Parsed {
+    fn drop(&mut self) {
+        if self.text_len < DEEP_TEXT {
+            return;
+        }
+        let stmts = std::mem::take(&mut self.stmts);
+        // Depth is at most the number of tokens; a few hundred bytes of stack
+        // per level is ample. The stack is mapped lazily.
+        let size = self.text_len.saturating_mul(512).max(8 << 20);
+        stacker::grow(size, move || drop(stmts));
+    }
+}
 
 /// Parses one or more `;`-separated statements.
-pub fn parse(sql: &str) -> Result<Vec<Statement>, BindError> {
+pub fn parse(sql: &str) -> Result<Parsed, BindError> {
     let dialect = MySqlDialect {};
-    let parser = Parser::new(&dialect).with_recursion_limit(MAX_DEPTH);
+    let parser = Parser::new(&dialect).with_recursion_limit(PARSER_RECURSION_LIMIT);
     let mut parser = parser.try_with_sql(sql).map_err(map_err)?;
-    parser.parse_statements().map_err(map_err)
+    let text_len = sql.len();
+    // A failed parse may also hold a deep partial tree: parse on a grown
+    // stack as well for long texts (sqlparser grows its own stack while
+    // parsing, but not while dropping).
+    let r = if text_len < DEEP_TEXT {
+        parser.parse_statements()
+    } else {
+        stacker::grow(text_len.saturating_mul(512).max(8 << 20), move || parser.parse_statements())
+    };
+    r.map(|stmts| Parsed { stmts, text_len }).map_err(map_err)
 }
 
 fn map_err(e: ParserError) -> BindError {

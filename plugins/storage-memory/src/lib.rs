@@ -186,9 +186,7 @@ mod tests {
     #[test]
     fn inverted_ranges_are_empty() {
         let e = MemoryEngine::new();
-        let mut c = e
-            .scan(KeyRange { start: Bound::Included(vec![5]), end: Bound::Excluded(vec![1]) })
-            .expect("scan");
+        let mut c = e.scan(KeyRange { start: Bound::Included(vec![5]), end: Bound::Excluded(vec![1]) }).expect("scan");
         let mut b = KvBatch::new();
         assert_eq!(c.next_batch(&mut b, 10), Ok(false));
     }

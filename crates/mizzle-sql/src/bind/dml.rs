@@ -338,11 +338,13 @@ impl<'a> Binder<'a> {
 
 /// Parses a standalone expression (DEFAULT and CHECK texts).
 pub(crate) fn parse_expr(text: &str) -> Result<ast::Expr, BindError> {
-    let stmts = crate::parse::parse(&format!("SELECT {text}"))?;
-    match stmts.into_iter().next() {
-        Some(ast::Statement::Query(q)) => match *q.body {
-            SetExpr::Select(s) => match s.projection.into_iter().next() {
-                Some(ast::SelectItem::UnnamedExpr(e)) | Some(ast::SelectItem::ExprWithAlias { expr: e, .. }) => Ok(e),
+    let parsed = crate::parse::parse(&format!("SELECT {text}"))?;
+    match parsed.statements().first() {
+        Some(ast::Statement::Query(q)) => match q.body.as_ref() {
+            SetExpr::Select(s) => match s.projection.first() {
+                Some(ast::SelectItem::UnnamedExpr(e)) | Some(ast::SelectItem::ExprWithAlias { expr: e, .. }) => {
+                    Ok(e.clone())
+                }
                 _ => Err(BindError::Syntax(format!("bad expression '{text}'"))),
             },
             _ => Err(BindError::Syntax(format!("bad expression '{text}'"))),

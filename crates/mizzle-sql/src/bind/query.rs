@@ -942,8 +942,8 @@ impl<'a> Binder<'a> {
                                 why: "the view refers to itself".into(),
                             });
                         }
-                        let stmts = crate::parse::parse(&v.sql)?;
-                        let q = match stmts.as_slice() {
+                        let parsed = crate::parse::parse(&v.sql)?;
+                        let q = match parsed.statements() {
                             [sqlparser::ast::Statement::Query(q)] => q.clone(),
                             _ => {
                                 return Err(BindError::ViewInvalid {

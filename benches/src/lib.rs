@@ -1,0 +1,15 @@
+//! Shared pieces of mizzle's benchmarks: the workload's PRNG, its row data
+//! and the statement catalogue read from `workload.sql`.
+//!
+//! Invariants:
+//! 1. The data is exactly what `shared/bench/WORKLOAD.md` specifies, so two
+//!    conforming programs (any language, any engine) load identical rows.
+//! 2. Statements are looked up by their `-- name:` line and handed to the
+//!    engine verbatim; this crate never rewrites SQL text.
+//!
+//! It does not talk to any engine: the criterion benches and the `workload`
+//! binary own the connections.
+
+pub mod catalogue;
+pub mod data;
+pub mod rng;

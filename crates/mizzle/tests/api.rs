@@ -1,0 +1,96 @@
+//! The embedded API: sessions on many threads, prepared statements that are
+//! re-planned after DDL, typed getters, isolation between databases.
+
+use mizzle::{params, Database, IsolationLevel};
+
+#[test]
+fn two_databases_share_nothing() {
+    let a = Database::open_in_memory().expect("a");
+    let b = Database::open_in_memory().expect("b");
+    a.session().execute("CREATE TABLE t (x INT)", []).expect("create in a");
+    let e = b.session().query("SELECT * FROM t", []).expect_err("t is only in a");
+    assert_eq!(e.number(), 1146);
+}
+
+#[test]
+fn sessions_work_from_many_threads() {
+    let db = Database::open_in_memory().expect("db");
+    db.session().execute("CREATE TABLE c (id INT AUTO_INCREMENT PRIMARY KEY, t INT)", []).expect("create");
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                let mut s = db.session();
+                let mut ins = s.prepare("INSERT INTO c (t) VALUES (?)").expect("prepare");
+                for _ in 0..250 {
+                    ins.execute(params![t]).expect("insert");
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("thread");
+    }
+    let r = db.session().query("SELECT COUNT(*), COUNT(DISTINCT id) FROM c", []).expect("count");
+    let row = r.get(0).expect("one row");
+    assert_eq!(row.get::<i64>(0), Ok(1000));
+    assert_eq!(row.get::<i64>(1), Ok(1000));
+}
+
+#[test]
+fn prepared_statements_are_replanned_after_ddl() {
+    let db = Database::open_in_memory().expect("db");
+    let mut s = db.session();
+    s.execute("CREATE TABLE p (a INT, b INT)", []).expect("create");
+    s.execute("INSERT INTO p VALUES (1, 2)", []).expect("insert");
+    let mut other = db.session();
+    let mut q = s.prepare("SELECT * FROM p").expect("prepare");
+    assert_eq!(q.query([]).expect("query").columns().len(), 2);
+    other.execute("ALTER TABLE p ADD COLUMN c INT DEFAULT 3", []).expect("alter");
+    let r = q.query([]).expect("query after alter");
+    assert_eq!(r.columns().len(), 3);
+    assert_eq!(r.get(0).map(|x| x.get::<i64>(2)), Some(Ok(3)));
+}
+
+#[test]
+fn rows_convert_to_rust_types_by_index_and_name() {
+    let db = Database::open_in_memory().expect("db");
+    let mut s = db.session();
+    let r = s.query("SELECT 1 AS i, 'x' AS t, 2.5 AS d, NULL AS n, 1.5e0 AS f", []).expect("query");
+    let row = r.get(0).expect("row");
+    assert_eq!(row.get::<i64>(0), Ok(1));
+    assert_eq!(row.get_by_name::<String>("t"), Ok("x".to_string()));
+    assert_eq!(row.get::<mizzle::Decimal>(2).map(|d| d.to_string()), Ok("2.5".to_string()));
+    assert_eq!(row.get::<Option<i64>>(3), Ok(None));
+    assert!(row.get::<i64>(3).is_err());
+    assert_eq!(row.get::<f64>(4), Ok(1.5));
+    assert!(row.get::<i64>(9).is_err());
+}
+
+#[test]
+fn execute_reports_rows_affected_and_last_insert_id() {
+    let db = Database::open_in_memory().expect("db");
+    let mut s = db.session();
+    s.execute("CREATE TABLE a (id INT AUTO_INCREMENT PRIMARY KEY, v INT)", []).expect("create");
+    let e = s.execute("INSERT INTO a (v) VALUES (1), (2), (3)", []).expect("insert");
+    assert_eq!(e.rows_affected, 3);
+    assert_eq!(e.last_insert_id, 1);
+    let e = s.execute("UPDATE a SET v = v + 1 WHERE id > 1", []).expect("update");
+    assert_eq!(e.rows_affected, 2);
+}
+
+#[test]
+fn begin_with_sets_the_isolation_level() {
+    let db = Database::open_in_memory().expect("db");
+    let mut s = db.session();
+    s.begin_with(IsolationLevel::Serializable).expect("begin");
+    let r = s.query("SELECT @@transaction_isolation", []).expect("query");
+    assert_eq!(r.get(0).map(|x| x.get::<String>(0)), Some(Ok("REPEATABLE-READ".to_string())));
+    s.commit().expect("commit");
+}
+
+#[test]
+fn open_on_disk_is_not_yet_supported() {
+    let e = Database::open("/tmp/mizzle-does-not-matter").err().expect("not supported yet");
+    assert!(e.to_string().contains("not yet supported"), "{e}");
+}
