@@ -15,7 +15,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
 use mizzle::{params, Database, Session};
 use mizzle_bench::data::{to_i64, SbtestGen, SEED_LOAD};
 use mizzle_bench::rng::SplitMix64;
@@ -161,7 +161,10 @@ fn inserts(c: &mut Criterion) {
     let mut g = c.benchmark_group("bulk_insert_100k");
     g.throughput(Throughput::Elements(ROWS));
     g.sample_size(10);
-    g.measurement_time(Duration::from_secs(8));
+    // One iteration takes tenths of a second: equal-sized samples keep the
+    // group within its time instead of criterion's growing ones.
+    g.sampling_mode(SamplingMode::Flat);
+    g.measurement_time(Duration::from_secs(5));
     g.bench_function("mizzle", |b| {
         b.iter_batched(
             || {
