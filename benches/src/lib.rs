@@ -9,6 +9,13 @@
 //!
 //! It does not talk to any engine: the criterion benches and the `workload`
 //! binary own the connections.
+//!
+//! The package's targets:
+//! - `cargo bench -p mizzle-bench`: criterion kernels (`benches/kernel.rs`),
+//!   mizzle in memory with SQLite in memory beside it.
+//! - `target/release/workload --engine mizzle|sqlite [--quick]`: the anchor
+//!   workload, one `key=value` line per step.
+//! - `benches/compare.sh [--quick]`: both engines alternately, with ratios.
 
 pub mod catalogue;
 pub mod data;

@@ -140,9 +140,9 @@ pub fn build(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Box<dyn Operator>, ExecEr
             let rows = rows.iter().map(|r| r.iter().map(|e| fold(e, ctx)).collect()).collect();
             Box::new(ValuesOp { rows, done: false })
         }
-        Plan::Scan { table, access, filter, .. } => {
+        Plan::Scan { table, access, filter, lock, .. } => {
             let filter = filter.as_ref().map(|f| fold(f, ctx));
-            Box::new(ScanOp::new(table.clone(), access.clone(), filter))
+            Box::new(ScanOp::new(table.clone(), access.clone(), filter).with_lock(*lock))
         }
         Plan::Filter { input, pred } => {
             let pred = fold(pred, ctx);

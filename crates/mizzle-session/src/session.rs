@@ -651,7 +651,7 @@ impl Session {
                 }
                 let t = self.begin_txn(true, isolation, read_only);
                 if consistent {
-                    t.begin_statement()?;
+                    t.take_snapshot();
                 }
                 (done(0), None)
             }

@@ -53,7 +53,7 @@ fn opt(p: Plan) -> Plan {
     match p {
         Plan::Filter { .. } | Plan::Join { kind: JoinKind::Inner, .. } => region(p),
         Plan::Join { left, right, kind: JoinKind::Left, equi, cond } => left_join(*left, *right, equi, cond),
-        Plan::Scan { table, alias, access, filter, cols } => {
+        Plan::Scan { table, alias, access, filter, cols, lock } => {
             let mut filter = filter;
             if let Some(f) = &mut filter {
                 let mut tmp = Plan::Filter { input: Box::new(Plan::Empty { cols: vec![] }), pred: f.clone() };
@@ -66,7 +66,7 @@ fn opt(p: Plan) -> Plan {
                 (Access::Full, Some(f)) => choose_access(&table, f),
                 _ => access,
             };
-            Plan::Scan { table, alias, access, filter, cols }
+            Plan::Scan { table, alias, access, filter, cols, lock }
         }
         mut other => {
             // Recurse into children, then optimize subqueries in this node.
@@ -240,7 +240,7 @@ fn flatten(p: Plan, base: usize, rels: &mut Vec<Rel>, conjuncts: &mut Vec<Expr>)
 fn with_filters(plan: Plan, preds: Vec<Expr>) -> Plan {
     let Some(pred) = Expr::and_all(preds) else { return plan };
     match plan {
-        Plan::Scan { table, alias, access, filter, cols } => {
+        Plan::Scan { table, alias, access, filter, cols, lock } => {
             let f = match filter {
                 Some(old) => Expr::And(Box::new(old), Box::new(pred)),
                 None => pred,
@@ -249,7 +249,7 @@ fn with_filters(plan: Plan, preds: Vec<Expr>) -> Plan {
                 Access::Full => choose_access(&table, &f),
                 a => a,
             };
-            Plan::Scan { table, alias, access, filter: Some(f), cols }
+            Plan::Scan { table, alias, access, filter: Some(f), cols, lock }
         }
         other => Plan::Filter { input: Box::new(other), pred },
     }

@@ -57,6 +57,19 @@ pub struct KeyRange {
     pub upper: Option<(Expr, bool)>,
 }
 
+/// Row locks requested by `SELECT ... FOR UPDATE / FOR SHARE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LockMode {
+    /// A plain read.
+    #[default]
+    None,
+    /// `FOR SHARE` / `LOCK IN SHARE MODE`: rows read are validated at commit
+    /// (a concurrent commit that changed one aborts this transaction).
+    Share,
+    /// `FOR UPDATE`: rows read are treated as written (write conflicts).
+    Update,
+}
+
 /// Kinds of joins the executor implements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JoinKind {
@@ -116,7 +129,14 @@ pub enum Plan {
     /// Literal rows (also `SELECT` without `FROM`: one empty row).
     Values { rows: Vec<Vec<Expr>>, cols: Vec<OutCol> },
     /// A table scan producing all columns of the table.
-    Scan { table: Arc<TableDef>, alias: String, access: Access, filter: Option<Expr>, cols: Vec<OutCol> },
+    Scan {
+        table: Arc<TableDef>,
+        alias: String,
+        access: Access,
+        filter: Option<Expr>,
+        cols: Vec<OutCol>,
+        lock: LockMode,
+    },
     /// Rows of `input` for which `pred` is true.
     Filter { input: Box<Plan>, pred: Expr },
     /// Computed columns.

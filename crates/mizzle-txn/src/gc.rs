@@ -1,28 +1,33 @@
 //! Garbage collection of versions no snapshot can see.
 //!
-//! The pass first reads the visible time `V`, then the open snapshots
-//! (the same order `Shared::horizon` uses, so a snapshot opened meanwhile is
-//! at or after `V`). For each user key, walking its versions newest first:
+//! A pass first reads the visible time `V`, then the open snapshots (the
+//! same order `Shared::horizon` uses, so a snapshot opened meanwhile is at
+//! or after `V`). For each user key, walking its versions newest first:
 //! versions of active or committing writers are kept; versions of aborted
 //! writers are deleted; versions committed after `V` are kept (snapshots
 //! opened during the pass may need them). Each older committed version is
-//! kept only if it is the newest version some snapshot in `{V} ∪ open`
-//! can see; the rest are deleted. Finally a kept tombstone with nothing kept
+//! kept only if it is the newest version some snapshot in `{V} ∪ open` can
+//! see; the rest are deleted. Finally a kept tombstone with nothing kept
 //! below it is deleted too: absence reads the same.
 //!
 //! Example: versions committed at 5, 9, 12, 20 with `V = 21` and one open
 //! snapshot at 10: 20 (seen by V) and 9 (seen by 10) stay; 12 and 5 go.
 //!
+//! Two drivers share the [`Collector`]: a full pass over every MVCC record
+//! ([`TxnManager::gc`]), and an incremental pass over the keys recent
+//! commits wrote ([`collect_keys`], run automatically every few thousand
+//! written keys), which keeps memory bounded under updates of hot rows.
+//!
 //! Invariants:
-//! 1. A version visible to some open snapshot, or newer than the horizon,
-//!    is never deleted.
+//! 1. A version visible to some open snapshot, or newer than `V`, is never
+//!    deleted.
 //! 2. A pass touches only MVCC records and deletes in bounded batches.
 
 use mizzle_plugin_api::storage::{KeyRange, KvBatch};
 
 use crate::error::TxnError;
 use crate::ids::Ts;
-use crate::manager::TxnManager;
+use crate::manager::{Shared, TxnManager};
 use crate::status::Status;
 use crate::version::{self, Kind, DATA_TAG};
 
@@ -35,78 +40,139 @@ pub struct GcStats {
     pub deleted: u64,
 }
 
-impl TxnManager {
-    /// Runs one full collection pass.
-    pub fn gc(&self) -> Result<GcStats, TxnError> {
-        let sh = &self.shared;
-        let visible: Ts = sh.visible_ts();
+/// Decides, version by version in key order, which versions go.
+struct Collector<'a> {
+    sh: &'a Shared,
+    visible: Ts,
+    snaps: Vec<Ts>,
+    current: Vec<u8>,
+    next_snap: usize,
+    pending_tombstone: Option<Vec<u8>>,
+    doomed: Vec<Vec<u8>>,
+    stats: GcStats,
+}
+
+impl<'a> Collector<'a> {
+    fn new(sh: &'a Shared) -> Collector<'a> {
+        let visible = sh.visible_ts();
         let mut snaps = sh.snapshots.all_desc();
         if snaps.first().is_none_or(|s| *s < visible) {
             snaps.insert(0, visible);
         }
         let snaps: Vec<Ts> = snaps.into_iter().filter(|s| *s <= visible).collect();
+        Collector {
+            sh,
+            visible,
+            snaps,
+            current: Vec::new(),
+            next_snap: 0,
+            pending_tombstone: None,
+            doomed: Vec::new(),
+            stats: GcStats::default(),
+        }
+    }
+
+    fn end_key(&mut self) {
+        if let Some(t) = self.pending_tombstone.take() {
+            self.doomed.push(t);
+        }
+    }
+
+    fn feed(&mut self, k: &[u8], v: &[u8]) -> Result<(), TxnError> {
+        self.stats.examined += 1;
+        version::parse_key(k)?;
+        let full_user = &k[..k.len() - version::SUFFIX_LEN];
+        if full_user != self.current.as_slice() {
+            self.end_key();
+            self.current.clear();
+            self.current.extend_from_slice(full_user);
+            self.next_snap = 0;
+        }
+        let vv = version::parse_value(v)?;
+        let c = match self.sh.status.get(vv.writer) {
+            Some(Status::Active) | Some(Status::Committing(_)) => return Ok(()),
+            Some(Status::Aborted { .. }) => {
+                self.doomed.push(k.to_vec());
+                return Ok(());
+            }
+            Some(Status::Committed(c)) => c,
+            None => Ts(0),
+        };
+        if c > self.visible {
+            return Ok(());
+        }
+        let mut claimed = false;
+        while self.next_snap < self.snaps.len() && self.snaps[self.next_snap] >= c {
+            claimed = true;
+            self.next_snap += 1;
+        }
+        if claimed {
+            self.pending_tombstone = match vv.kind {
+                Kind::Tombstone => Some(k.to_vec()),
+                Kind::Put => None,
+            };
+        } else {
+            self.doomed.push(k.to_vec());
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, force: bool) -> Result<(), TxnError> {
+        if force || self.doomed.len() >= 4096 {
+            self.stats.deleted += self.doomed.len() as u64;
+            self.sh.delete_keys(self.doomed.iter().map(|k| k.as_slice()))?;
+            self.doomed.clear();
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<GcStats, TxnError> {
+        self.end_key();
+        self.flush(true)?;
+        Ok(self.stats)
+    }
+}
+
+/// Collects the versions of the given user keys (`space | key`, as in
+/// write summaries).
+pub(crate) fn collect_keys(sh: &Shared, mut keys: Vec<Vec<u8>>) -> Result<GcStats, TxnError> {
+    keys.sort_unstable();
+    keys.dedup();
+    let mut col = Collector::new(sh);
+    let mut batch = KvBatch::new();
+    for uk in keys {
+        let mut cur = sh.engine.scan(KeyRange::prefix(&uk))?;
+        while cur.next_batch(&mut batch, 256)? {
+            for (k, v) in batch.iter() {
+                // Only versions of exactly this key (not of longer keys).
+                if k.len() == uk.len() + version::SUFFIX_LEN {
+                    col.feed(k, v)?;
+                }
+            }
+        }
+        col.end_key();
+        col.flush(false)?;
+    }
+    col.finish()
+}
+
+impl TxnManager {
+    /// Runs one full collection pass.
+    pub fn gc(&self) -> Result<GcStats, TxnError> {
+        let sh = &self.shared;
+        let _running = sh.gc_running.lock();
+        sh.gc_queue.lock().clear();
         let uncleaned = sh.status.uncleaned_aborts();
-        let mut stats = GcStats::default();
+        let mut col = Collector::new(sh);
         let mut cur = sh.engine.scan(KeyRange::prefix(&[DATA_TAG]))?;
         let mut batch = KvBatch::new();
-        let mut doomed: Vec<Vec<u8>> = Vec::new();
-        let mut current: Vec<u8> = Vec::new();
-        // Per key: index of the next unclaimed snapshot, and the last kept
-        // committed version if it is a tombstone (deleted when nothing older is kept).
-        let mut next_snap = 0usize;
-        let mut pending_tombstone: Option<Vec<u8>> = None;
         while cur.next_batch(&mut batch, 1024)? {
             for (k, v) in batch.iter() {
-                stats.examined += 1;
-                let vk = version::parse_key(k)?;
-                let full_user = &k[..k.len() - version::SUFFIX_LEN];
-                if full_user != current.as_slice() {
-                    if let Some(t) = pending_tombstone.take() {
-                        doomed.push(t);
-                    }
-                    current.clear();
-                    current.extend_from_slice(full_user);
-                    next_snap = 0;
-                }
-                let vv = version::parse_value(v)?;
-                let c = match sh.status.get(vv.writer) {
-                    Some(Status::Active) | Some(Status::Committing(_)) => continue,
-                    Some(Status::Aborted { .. }) => {
-                        doomed.push(k.to_vec());
-                        continue;
-                    }
-                    Some(Status::Committed(c)) => c,
-                    None => Ts(0),
-                };
-                if c > visible {
-                    continue;
-                }
-                let mut claimed = false;
-                while next_snap < snaps.len() && snaps[next_snap] >= c {
-                    claimed = true;
-                    next_snap += 1;
-                }
-                if claimed {
-                    pending_tombstone = match vv.kind {
-                        Kind::Tombstone => Some(k.to_vec()),
-                        Kind::Put => None,
-                    };
-                } else {
-                    doomed.push(k.to_vec());
-                }
-                let _ = vk;
+                col.feed(k, v)?;
             }
-            if doomed.len() >= 4096 {
-                stats.deleted += doomed.len() as u64;
-                sh.delete_keys(doomed.iter().map(|k| k.as_slice()))?;
-                doomed.clear();
-            }
+            col.flush(false)?;
         }
-        if let Some(t) = pending_tombstone.take() {
-            doomed.push(t);
-        }
-        stats.deleted += doomed.len() as u64;
-        sh.delete_keys(doomed.iter().map(|k| k.as_slice()))?;
+        let stats = col.finish()?;
         // Aborted transactions whose versions this pass removed are clean now.
         let now = sh.tick();
         for id in uncleaned {
@@ -131,5 +197,10 @@ impl TxnManager {
             }
         }
         Ok(n)
+    }
+
+    /// Approximate bytes stored by the engine (tests, limits).
+    pub fn stored_bytes(&self) -> u64 {
+        self.shared.engine.approximate_size()
     }
 }

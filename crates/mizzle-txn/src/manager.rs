@@ -132,6 +132,8 @@ struct CommitState {
 const STRIPES: usize = 1024;
 /// Write summaries keep exact keys up to this many keys.
 const SUMMARY_KEY_LIMIT: usize = 200_000;
+/// Queued keys that trigger an incremental GC pass.
+const GC_QUEUE_BATCH: usize = 4096;
 
 /// State shared by every transaction of one database.
 pub struct Shared {
@@ -144,6 +146,10 @@ pub struct Shared {
     commit: Mutex<CommitState>,
     pub(crate) active_validators: AtomicUsize,
     commits: AtomicU64,
+    /// User keys (`space | key`) written by recent commits, for incremental GC.
+    pub(crate) gc_queue: Mutex<Vec<Vec<u8>>>,
+    /// Held while a GC pass runs (passes never overlap).
+    pub(crate) gc_running: Mutex<()>,
 }
 
 /// Result of looking at the newest version of a key before writing it.
@@ -166,6 +172,8 @@ impl Shared {
             commit: Mutex::new(CommitState { pending: BTreeSet::new(), last_commit: 1, recent: VecDeque::new() }),
             active_validators: AtomicUsize::new(0),
             commits: AtomicU64::new(0),
+            gc_queue: Mutex::new(Vec::new()),
+            gc_running: Mutex::new(()),
         }
     }
 
@@ -326,6 +334,18 @@ impl Shared {
         Ok(c)
     }
 
+    /// Queues the keys a published commit wrote for incremental GC.
+    fn queue_for_gc(&self, c: Ts) {
+        let keys = {
+            let st = self.commit.lock();
+            st.recent.iter().rev().find(|s| s.ts == c).and_then(|s| s.keys.clone())
+        };
+        if let Some(keys) = keys {
+            let mut q = self.gc_queue.lock();
+            q.extend(keys);
+        }
+    }
+
     /// Makes a prepared commit durable: returns the ticket to wait on.
     pub(crate) fn commit_durable(&self, id: TxnId, c: Ts) -> Result<DurableTicket, TxnError> {
         if !self.engine.info().persistent {
@@ -349,8 +369,17 @@ impl Shared {
         };
         self.visible.fetch_max(v, Ordering::SeqCst);
         drop(st);
+        self.queue_for_gc(c);
         if self.commits.fetch_add(1, Ordering::Relaxed) % 64 == 63 {
             self.maintenance();
+        }
+        let due = self.gc_queue.lock().len() >= GC_QUEUE_BATCH;
+        if due {
+            // Amortised on the committing thread; skipped if a pass is running.
+            if let Some(_g) = self.gc_running.try_lock() {
+                let keys = std::mem::take(&mut *self.gc_queue.lock());
+                let _ = crate::gc::collect_keys(self, keys);
+            }
         }
     }
 
@@ -419,13 +448,10 @@ impl Shared {
         self.delete_keys(doomed.iter().map(|k| k.as_slice()))
     }
 
-    /// Exact keys are kept in summaries for transactions this small.
+    /// Exact keys are kept in summaries (for validation and incremental GC)
+    /// for transactions this small; larger ones keep only their spaces.
     pub(crate) fn summary_key_limit(&self) -> usize {
-        if self.active_validators.load(Ordering::Relaxed) > 0 {
-            SUMMARY_KEY_LIMIT
-        } else {
-            64
-        }
+        SUMMARY_KEY_LIMIT
     }
 }
 

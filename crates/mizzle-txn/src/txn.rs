@@ -147,7 +147,6 @@ impl TxnManager {
         let id = TxnId(shared.tick().0);
         shared.status.set(id, Status::Active);
         let slot = id.0 as usize;
-        let snapshot = shared.open_snapshot(slot);
         let validator = opts.isolation == IsolationLevel::Serializable;
         if validator {
             shared.active_validators.fetch_add(1, Ordering::SeqCst);
@@ -162,8 +161,8 @@ impl TxnManager {
                 slot,
                 st: Mutex::new(State {
                     phase: Phase::Active,
-                    snapshot,
-                    registered: Some(snapshot),
+                    snapshot: Ts(0),
+                    registered: None,
                     stmt,
                     log: WriteLog::default(),
                     reads: Vec::new(),
@@ -205,7 +204,8 @@ impl Txn {
 
     /// The current read view.
     pub fn view(&self) -> ReadView {
-        let st = self.inner.st.lock();
+        let mut st = self.inner.st.lock();
+        self.ensure_snapshot(&mut st);
         ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt }
     }
 
@@ -215,6 +215,22 @@ impl Txn {
         } else {
             Err(TxnError::NotActive)
         }
+    }
+
+    /// Takes the snapshot if the transaction has none yet: the snapshot is
+    /// taken at the first statement, not at BEGIN (as in InnoDB).
+    fn ensure_snapshot(&self, st: &mut State) {
+        if st.registered.is_none() && st.phase == Phase::Active {
+            let s = self.inner.shared.open_snapshot(self.inner.slot);
+            st.snapshot = s;
+            st.registered = Some(s);
+        }
+    }
+
+    /// Takes the snapshot now (`START TRANSACTION WITH CONSISTENT SNAPSHOT`).
+    pub fn take_snapshot(&self) {
+        let mut st = self.inner.st.lock();
+        self.ensure_snapshot(&mut st);
     }
 
     /// Starts a statement: later reads see this transaction's earlier writes
@@ -227,10 +243,8 @@ impl Txn {
             if let Some(old) = st.registered.take() {
                 sh.snapshots.unregister(self.inner.slot, old);
             }
-            let s = sh.open_snapshot(self.inner.slot);
-            st.snapshot = s;
-            st.registered = Some(s);
         }
+        self.ensure_snapshot(&mut st);
         st.stmt = sh.tick();
         st.stmt_mark = Some(Mark { log_len: st.log.len(), seq: st.stmt });
         Ok(())
@@ -300,6 +314,7 @@ impl Txn {
         let view = {
             let mut st = self.inner.st.lock();
             Self::check_active(&st)?;
+            self.ensure_snapshot(&mut st);
             if self.inner.isolation == IsolationLevel::Serializable {
                 let mut k = Vec::with_capacity(key.len() + 5);
                 version::user_prefix(space, key, &mut k);
@@ -315,6 +330,7 @@ impl Txn {
         let view = {
             let mut st = self.inner.st.lock();
             Self::check_active(&st)?;
+            self.ensure_snapshot(&mut st);
             if self.inner.isolation == IsolationLevel::Serializable {
                 let full = |b: Bound<&[u8]>| -> Bound<Vec<u8>> {
                     let mk = |k: &[u8]| {
@@ -360,6 +376,7 @@ impl Txn {
         if self.inner.read_only {
             return Err(TxnError::ReadOnly);
         }
+        self.ensure_snapshot(&mut st);
         let view = ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt };
         let mut written = Vec::with_capacity(key.len() + 13);
         match self.inner.shared.write_version(&view, space, key, kind, payload, must_be_absent, &mut written) {
@@ -395,6 +412,7 @@ impl Txn {
     pub fn probe(&self, space: SpaceId, key: &[u8]) -> Result<bool, TxnError> {
         let mut st = self.inner.st.lock();
         Self::check_active(&st)?;
+        self.ensure_snapshot(&mut st);
         let view = ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt };
         match self.inner.shared.probe(&view, space, key) {
             Ok(b) => Ok(b),
@@ -412,12 +430,23 @@ impl Txn {
     /// duplicate key refers to).
     pub fn get_latest(&self, space: SpaceId, key: &[u8]) -> Result<Option<Vec<u8>>, TxnError> {
         let view = {
-            let st = self.inner.st.lock();
+            let mut st = self.inner.st.lock();
             Self::check_active(&st)?;
+            self.ensure_snapshot(&mut st);
             // Seeing every own write: a statement boundary in the future.
             ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: Ts(u64::MAX) }
         };
         crate::cursor::point_get(&self.inner.shared, &view, space, key)
+    }
+
+    /// `SELECT ... FOR UPDATE`: treats the row as written, so a concurrent
+    /// writer of it conflicts (W1) exactly as if this transaction had
+    /// updated it. Writes the current value again as a new own version.
+    pub fn lock_row(&self, space: SpaceId, key: &[u8]) -> Result<(), TxnError> {
+        match self.get_latest(space, key)? {
+            Some(payload) => self.put(space, key, &payload),
+            None => Ok(()),
+        }
     }
 
     /// Deletes `key`.

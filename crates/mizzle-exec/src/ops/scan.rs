@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use mizzle_dictionary::TableDef;
 use mizzle_sql::expr::Expr;
-use mizzle_sql::plan::{Access, KeyRange};
+use mizzle_sql::plan::{Access, KeyRange, LockMode};
 use mizzle_txn::{KvBatch, SpaceId, TxnCursor};
 use mizzle_types::key::{encode_value, prefix_successor};
 use mizzle_types::row::RowRef;
@@ -283,6 +283,7 @@ pub struct ScanOp {
     access: Access,
     filter: Option<Expr>,
     with_rowkey: bool,
+    lock: LockMode,
     open: Option<Open>,
     done: bool,
     batch: KvBatch,
@@ -291,7 +292,22 @@ pub struct ScanOp {
 impl ScanOp {
     /// A scan; nothing is read until the first `next`.
     pub fn new(table: Arc<TableDef>, access: Access, filter: Option<Expr>) -> ScanOp {
-        ScanOp { table, access, filter, with_rowkey: false, open: None, done: false, batch: KvBatch::new() }
+        ScanOp {
+            table,
+            access,
+            filter,
+            with_rowkey: false,
+            lock: LockMode::None,
+            open: None,
+            done: false,
+            batch: KvBatch::new(),
+        }
+    }
+
+    /// Locks each row it returns (`FOR UPDATE` / `FOR SHARE`).
+    pub fn with_lock(mut self, lock: LockMode) -> ScanOp {
+        self.lock = lock;
+        self
     }
 
     /// Appends each row's key as a trailing value (invariant 3).
@@ -386,19 +402,24 @@ impl Operator for ScanOp {
             let mut out = Vec::with_capacity(self.batch.len());
             for i in 0..self.batch.len() {
                 let (k, v) = (self.batch.key(i), self.batch.value(i));
-                let row = if is_index {
+                let (row, rowkey) = if is_index {
                     match ctx.txn.get(table_space, v)? {
-                        Some(payload) => self.decode(&payload, v)?,
+                        Some(payload) => (self.decode(&payload, v)?, v),
                         None => continue,
                     }
                 } else {
-                    self.decode(v, k)?
+                    (self.decode(v, k)?, k)
                 };
                 ctx.rows_examined += 1;
                 if let Some(f) = &self.filter {
                     if !eval_pred(f, &row, ctx)? {
                         continue;
                     }
+                }
+                match self.lock {
+                    LockMode::None => {}
+                    LockMode::Share => ctx.txn.record_read_key(table_space, rowkey),
+                    LockMode::Update => ctx.txn.lock_row(table_space, rowkey)?,
                 }
                 out.push(row);
             }

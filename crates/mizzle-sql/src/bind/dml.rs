@@ -252,6 +252,7 @@ impl<'a> Binder<'a> {
                 access: Access::Full,
                 filter: None,
                 cols: scope.clone(),
+                lock: crate::plan::LockMode::None,
             };
             if let Some(w) = selection {
                 let pred = self.bind_scalar(w, &scope, ExprCtx::plain("where clause"))?;

@@ -26,7 +26,7 @@ use super::expr::{coerce, ExprCtx};
 use super::{norm, Binder, Block, CteDef};
 use crate::error::BindError;
 use crate::expr::{AggCall, AggFunc, CmpOp, Expr, SortKey, Subquery};
-use crate::plan::{Access, JoinKind, OutCol, Plan, SetOpKind};
+use crate::plan::{Access, JoinKind, LockMode, OutCol, Plan, SetOpKind};
 use crate::typing::unify;
 
 /// An ORDER BY key before projection.
@@ -178,6 +178,39 @@ pub fn map_plan_exprs(p: &mut Plan, f: &mut dyn FnMut(Expr) -> Expr) {
     }
 }
 
+/// Sets the lock mode of every scan of a plan (not of subqueries inside
+/// expressions: MySQL locks the rows the statement's own blocks read).
+fn set_lock(p: Plan, lock: LockMode) -> Plan {
+    match p {
+        Plan::Scan { table, alias, access, filter, cols, .. } => {
+            Plan::Scan { table, alias, access, filter, cols, lock }
+        }
+        Plan::Filter { input, pred } => Plan::Filter { input: Box::new(set_lock(*input, lock)), pred },
+        Plan::Project { input, exprs, cols } => Plan::Project { input: Box::new(set_lock(*input, lock)), exprs, cols },
+        Plan::Join { left, right, kind, equi, cond } => Plan::Join {
+            left: Box::new(set_lock(*left, lock)),
+            right: Box::new(set_lock(*right, lock)),
+            kind,
+            equi,
+            cond,
+        },
+        Plan::Aggregate { input, groups, aggs, cols } => {
+            Plan::Aggregate { input: Box::new(set_lock(*input, lock)), groups, aggs, cols }
+        }
+        Plan::Sort { input, keys } => Plan::Sort { input: Box::new(set_lock(*input, lock)), keys },
+        Plan::Limit { input, limit, offset } => Plan::Limit { input: Box::new(set_lock(*input, lock)), limit, offset },
+        Plan::Distinct { input } => Plan::Distinct { input: Box::new(set_lock(*input, lock)) },
+        Plan::SetOp { kind, all, left, right, cols } => Plan::SetOp {
+            kind,
+            all,
+            left: Box::new(set_lock(*left, lock)),
+            right: Box::new(set_lock(*right, lock)),
+            cols,
+        },
+        other => other,
+    }
+}
+
 struct AggRewriter<'g> {
     groups: &'g [Expr],
     aggs: Vec<AggCall>,
@@ -310,6 +343,16 @@ impl<'a> Binder<'a> {
         if q.fetch.is_some() {
             return Err(BindError::NotSupported("FETCH".into()));
         }
+        let lock = q.locks.iter().fold(LockMode::None, |m, l| match l.lock_type {
+            ast::LockType::Update => LockMode::Update,
+            ast::LockType::Share if m == LockMode::None => LockMode::Share,
+            _ => m,
+        });
+        let r = self.bind_query_body(q)?;
+        Ok(if lock == LockMode::None { r } else { (set_lock(r.0, lock), r.1) })
+    }
+
+    fn bind_query_body(&mut self, q: &ast::Query) -> Result<(Plan, Vec<OutCol>), BindError> {
         match q.body.as_ref() {
             SetExpr::Select(sel) => self.bind_select(sel, q.order_by.as_ref(), q.limit_clause.as_ref()),
             body => {
@@ -929,7 +972,14 @@ impl<'a> Binder<'a> {
                             })
                             .collect();
                         Ok((
-                            Plan::Scan { table: t, alias: a, access: Access::Full, filter: None, cols: cols.clone() },
+                            Plan::Scan {
+                                table: t,
+                                alias: a,
+                                access: Access::Full,
+                                filter: None,
+                                cols: cols.clone(),
+                                lock: LockMode::None,
+                            },
                             cols,
                         ))
                     }
