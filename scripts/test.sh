@@ -18,8 +18,8 @@ echo "== release build of the sqllogictest runner"
 cargo build --release -p mizzle-slt
 SLT=./target/release/mizzle-slt
 
-echo "== sql-tests/suite (every record must pass)"
-"$SLT" --jobs 2 --quiet sql-tests/suite
+echo "== sql-tests/suite and sql-tests/isolation (every record must pass)"
+"$SLT" --jobs 2 --quiet sql-tests/suite sql-tests/isolation
 
 CORPUS="${MIZZLE_SLT_CORPUS:-../shared/sqllogictest}"
 if [ -d "$CORPUS" ]; then

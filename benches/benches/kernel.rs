@@ -85,7 +85,7 @@ fn sqlite_table(data: &[Row]) -> rusqlite::Connection {
 
 fn selects(c: &mut Criterion) {
     let data = rows(ROWS);
-    let (_db, mut s) = mizzle_table(&data);
+    let (_db, s) = mizzle_table(&data);
     let sqlite = sqlite_table(&data);
     drop(data);
 
@@ -139,7 +139,7 @@ fn inserts(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     {
         let db = Database::open_in_memory().expect("setup: open mizzle");
-        let mut s = db.session();
+        let s = db.session();
         s.execute(SCHEMA, []).expect("setup: create table");
         let mut st = s.prepare(INSERT).expect("setup: prepare insert");
         let (c_text, pad) = ("1".repeat(120), "2".repeat(60));
@@ -169,7 +169,7 @@ fn inserts(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let db = Database::open_in_memory().expect("setup: open mizzle");
-                let mut s = db.session();
+                let s = db.session();
                 s.execute(SCHEMA, []).expect("setup: create table");
                 (db, s)
             },

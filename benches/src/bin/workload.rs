@@ -459,7 +459,7 @@ mod mizzle_engine {
 
     impl Engine for MizzleEngine {
         fn version(&self) -> String {
-            let mut s = self.db.session();
+            let s = self.db.session();
             s.query("SELECT @@version", [])
                 .ok()
                 .and_then(|rows| rows.get(0).and_then(|r| r.get::<String>(0).ok()))

@@ -123,6 +123,7 @@ struct State {
     stmt_mark: Option<Mark>,
     validator: bool,
     ticket: Option<DurableTicket>,
+    commit_ts: Option<Ts>,
 }
 
 struct Inner {
@@ -170,6 +171,7 @@ impl TxnManager {
                     stmt_mark: None,
                     validator,
                     ticket: None,
+                    commit_ts: None,
                 }),
             }),
         }
@@ -190,6 +192,17 @@ impl Txn {
     /// True if declared `READ ONLY`.
     pub fn is_read_only(&self) -> bool {
         self.inner.read_only
+    }
+
+    /// The snapshot time, once taken (tests and history checking).
+    pub fn snapshot_ts(&self) -> Option<Ts> {
+        let st = self.inner.st.lock();
+        (st.snapshot.0 != 0).then_some(st.snapshot)
+    }
+
+    /// The commit time, once committed with writes (tests and history checking).
+    pub fn commit_ts(&self) -> Option<Ts> {
+        self.inner.st.lock().commit_ts
     }
 
     /// True until it commits or rolls back.
@@ -602,6 +615,7 @@ impl Txn {
         match outcome {
             Ok(()) => {
                 sh.commit_publish(self.inner.id, c);
+                st.commit_ts = Some(c);
                 st.phase = Phase::Committed;
                 st.log = WriteLog::default();
                 self.release_resources(&mut st);

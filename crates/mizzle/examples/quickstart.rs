@@ -5,7 +5,7 @@ use mizzle::{params, Database};
 
 fn main() -> Result<(), mizzle::Error> {
     let db = Database::open_in_memory()?;
-    let mut s = db.session();
+    let s = db.session();
     s.execute("CREATE TABLE city (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(40) NOT NULL, pop BIGINT)", [])?;
     let mut ins = s.prepare("INSERT INTO city (name, pop) VALUES (?, ?)")?;
     for (name, pop) in [("Lisbon", 545_000i64), ("Porto", 232_000), ("Braga", 193_000)] {

@@ -4,7 +4,7 @@
 //! use mizzle::{params, Database};
 //!
 //! let db = Database::open_in_memory()?;
-//! let mut s = db.session();
+//! let s = db.session();
 //! s.execute("CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(20))", [])?;
 //! s.execute("INSERT INTO t VALUES (?, ?)", params![1, "one"])?;
 //! let rows = s.query("SELECT name FROM t WHERE id = ?", params![1])?;
@@ -21,6 +21,7 @@
 //!
 //! This crate chooses the plugins: it registers the `memory` engine.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -160,7 +161,7 @@ impl Database {
 
     /// A new session in the default schema `main`.
     pub fn session(&self) -> Session {
-        Session { inner: mizzle_session::Session::new(self.cat.clone()) }
+        Session { inner: RefCell::new(mizzle_session::Session::new(self.cat.clone())) }
     }
 
     /// Runs a version-collection pass now (normally the kernel schedules it).
@@ -279,20 +280,24 @@ fn to_output(o: StatementOutput) -> Output {
 }
 
 /// A connection-like handle: current schema, transaction, variables.
+///
+/// Methods take `&self` (as rusqlite's `Connection` does), so prepared
+/// statements, transactions and ad-hoc statements can be used together on
+/// one session. A session is `Send` but not `Sync`: use one per thread.
 pub struct Session {
-    inner: mizzle_session::Session,
+    inner: RefCell<mizzle_session::Session>,
 }
 
 impl Session {
     /// Runs one or more statements and returns each one's output.
-    pub fn run(&mut self, sql: &str) -> Result<Vec<Output>, Error> {
-        let outs = self.inner.execute_blocking(sql, &[]).map_err(err)?;
+    pub fn run(&self, sql: &str) -> Result<Vec<Output>, Error> {
+        let outs = self.inner.borrow_mut().execute_blocking(sql, &[]).map_err(err)?;
         Ok(outs.into_iter().map(to_output).collect())
     }
 
     /// Runs a statement that returns no rows.
-    pub fn execute<P: AsRef<[Value]>>(&mut self, sql: &str, params: P) -> Result<Executed, Error> {
-        let outs = self.inner.execute_blocking(sql, params.as_ref()).map_err(err)?;
+    pub fn execute<P: AsRef<[Value]>>(&self, sql: &str, params: P) -> Result<Executed, Error> {
+        let outs = self.inner.borrow_mut().execute_blocking(sql, params.as_ref()).map_err(err)?;
         match outs.into_iter().last().map(to_output) {
             Some(Output::Done(e)) => Ok(e),
             Some(Output::Rows(r)) => Ok(Executed { rows_affected: r.len() as u64, last_insert_id: 0 }),
@@ -301,8 +306,8 @@ impl Session {
     }
 
     /// Runs a query and returns its rows.
-    pub fn query<P: AsRef<[Value]>>(&mut self, sql: &str, params: P) -> Result<Rows, Error> {
-        let outs = self.inner.execute_blocking(sql, params.as_ref()).map_err(err)?;
+    pub fn query<P: AsRef<[Value]>>(&self, sql: &str, params: P) -> Result<Rows, Error> {
+        let outs = self.inner.borrow_mut().execute_blocking(sql, params.as_ref()).map_err(err)?;
         match outs.into_iter().last().map(to_output) {
             Some(Output::Rows(r)) => Ok(r),
             _ => Err(Error::new(ErrorCode::WrongUsage, "the statement returned no result set; use execute()")),
@@ -311,18 +316,18 @@ impl Session {
 
     /// Prepares a statement: planned once, re-planned only when a table it
     /// uses changed definition.
-    pub fn prepare(&mut self, sql: &str) -> Result<Statement<'_>, Error> {
-        let p = self.inner.prepare(sql).map_err(err)?;
+    pub fn prepare(&self, sql: &str) -> Result<Statement<'_>, Error> {
+        let p = self.inner.borrow_mut().prepare(sql).map_err(err)?;
         Ok(Statement { session: self, prepared: p })
     }
 
     /// Starts a transaction at the session's isolation level.
-    pub fn begin(&mut self) -> Result<(), Error> {
+    pub fn begin(&self) -> Result<(), Error> {
         self.run("START TRANSACTION").map(|_| ())
     }
 
     /// Starts a transaction at the given isolation level.
-    pub fn begin_with(&mut self, level: IsolationLevel) -> Result<(), Error> {
+    pub fn begin_with(&self, level: IsolationLevel) -> Result<(), Error> {
         let l = match level {
             IsolationLevel::ReadCommitted => "READ COMMITTED",
             IsolationLevel::RepeatableRead => "REPEATABLE READ",
@@ -333,29 +338,29 @@ impl Session {
     }
 
     /// Commits the open transaction.
-    pub fn commit(&mut self) -> Result<(), Error> {
+    pub fn commit(&self) -> Result<(), Error> {
         self.run("COMMIT").map(|_| ())
     }
 
     /// Rolls the open transaction back.
-    pub fn rollback(&mut self) -> Result<(), Error> {
+    pub fn rollback(&self) -> Result<(), Error> {
         self.run("ROLLBACK").map(|_| ())
     }
 
     /// Warnings of the last statement as (code, message).
     pub fn warnings(&self) -> Vec<(u16, String)> {
-        self.inner.warnings().iter().map(|w| (w.code.number(), w.message.clone())).collect()
+        self.inner.borrow().warnings().iter().map(|w| (w.code.number(), w.message.clone())).collect()
     }
 
     /// The underlying kernel session (for front ends such as the server).
-    pub fn kernel_session(&mut self) -> &mut mizzle_session::Session {
-        &mut self.inner
+    pub fn into_kernel_session(self) -> mizzle_session::Session {
+        self.inner.into_inner()
     }
 }
 
 /// A prepared statement bound to its session.
 pub struct Statement<'s> {
-    session: &'s mut Session,
+    session: &'s Session,
     prepared: mizzle_session::Prepared,
 }
 
@@ -366,7 +371,7 @@ impl Statement<'_> {
     }
 
     fn run(&mut self, params: &[Value]) -> Result<Output, Error> {
-        let ex = self.session.inner.execute_prepared(&mut self.prepared, params).map_err(err)?;
+        let ex = self.session.inner.borrow_mut().execute_prepared(&mut self.prepared, params).map_err(err)?;
         let outs = ex.finish().map_err(err)?;
         outs.into_iter()
             .last()
@@ -496,6 +501,6 @@ impl<T: FromValue> FromValue for Option<T> {
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Session({})", self.inner.id())
+        write!(f, "Session({})", self.inner.borrow().id())
     }
 }

@@ -20,7 +20,7 @@ fn sessions_work_from_many_threads() {
         .map(|t| {
             let db = db.clone();
             std::thread::spawn(move || {
-                let mut s = db.session();
+                let s = db.session();
                 let mut ins = s.prepare("INSERT INTO c (t) VALUES (?)").expect("prepare");
                 for _ in 0..250 {
                     ins.execute(params![t]).expect("insert");
@@ -40,10 +40,10 @@ fn sessions_work_from_many_threads() {
 #[test]
 fn prepared_statements_are_replanned_after_ddl() {
     let db = Database::open_in_memory().expect("db");
-    let mut s = db.session();
+    let s = db.session();
     s.execute("CREATE TABLE p (a INT, b INT)", []).expect("create");
     s.execute("INSERT INTO p VALUES (1, 2)", []).expect("insert");
-    let mut other = db.session();
+    let other = db.session();
     let mut q = s.prepare("SELECT * FROM p").expect("prepare");
     assert_eq!(q.query([]).expect("query").columns().len(), 2);
     other.execute("ALTER TABLE p ADD COLUMN c INT DEFAULT 3", []).expect("alter");
@@ -55,7 +55,7 @@ fn prepared_statements_are_replanned_after_ddl() {
 #[test]
 fn rows_convert_to_rust_types_by_index_and_name() {
     let db = Database::open_in_memory().expect("db");
-    let mut s = db.session();
+    let s = db.session();
     let r = s.query("SELECT 1 AS i, 'x' AS t, 2.5 AS d, NULL AS n, 1.5e0 AS f", []).expect("query");
     let row = r.get(0).expect("row");
     assert_eq!(row.get::<i64>(0), Ok(1));
@@ -70,7 +70,7 @@ fn rows_convert_to_rust_types_by_index_and_name() {
 #[test]
 fn execute_reports_rows_affected_and_last_insert_id() {
     let db = Database::open_in_memory().expect("db");
-    let mut s = db.session();
+    let s = db.session();
     s.execute("CREATE TABLE a (id INT AUTO_INCREMENT PRIMARY KEY, v INT)", []).expect("create");
     let e = s.execute("INSERT INTO a (v) VALUES (1), (2), (3)", []).expect("insert");
     assert_eq!(e.rows_affected, 3);
@@ -82,7 +82,7 @@ fn execute_reports_rows_affected_and_last_insert_id() {
 #[test]
 fn begin_with_sets_the_isolation_level() {
     let db = Database::open_in_memory().expect("db");
-    let mut s = db.session();
+    let s = db.session();
     s.begin_with(IsolationLevel::Serializable).expect("begin");
     let r = s.query("SELECT @@transaction_isolation", []).expect("query");
     assert_eq!(r.get(0).map(|x| x.get::<String>(0)), Some(Ok("REPEATABLE-READ".to_string())));

@@ -5,7 +5,7 @@ use mizzle::{params, Database, Value};
 
 fn db() -> mizzle::Session {
     let d = Database::open_in_memory().expect("in-memory database");
-    let mut s = d.session();
+    let s = d.session();
     s.execute("CREATE TABLE t (id INT PRIMARY KEY, s VARCHAR(10), n INT)", []).expect("create");
     s
 }
@@ -19,14 +19,14 @@ fn code<T: std::fmt::Debug>(r: Result<T, mizzle::Error>) -> u16 {
 
 #[test]
 fn syntax_errors_are_1064() {
-    let mut s = db();
+    let s = db();
     assert_eq!(code(s.execute("SELEC 1", [])), 1064);
     assert_eq!(code(s.execute("", [])), 1064);
 }
 
 #[test]
 fn unknown_objects_have_their_numbers() {
-    let mut s = db();
+    let s = db();
     assert_eq!(code(s.query("SELECT * FROM nope", [])), 1146);
     assert_eq!(code(s.query("SELECT nope FROM t", [])), 1054);
     assert_eq!(code(s.query("SELECT no_such_fn(1)", [])), 1305);
@@ -34,7 +34,7 @@ fn unknown_objects_have_their_numbers() {
 
 #[test]
 fn deeply_nested_expressions_are_errors_not_crashes() {
-    let mut s = db();
+    let s = db();
     let deep = format!("SELECT {}1{}", "(".repeat(200_000), ")".repeat(200_000));
     let e = s.query(&deep, []).expect_err("too deep");
     assert!(e.number() == 1436 || e.number() == 1064, "{e}");
@@ -52,7 +52,7 @@ fn deep_expressions_on_small_thread_stacks_are_errors() {
     let h = std::thread::Builder::new()
         .stack_size(256 * 1024)
         .spawn(|| {
-            let mut s = db();
+            let s = db();
             let chain = format!("SELECT 1{}", "*1".repeat(100_000));
             s.query(&chain, []).map(|r| r.len()).map_err(|e| e.number())
         })
@@ -62,7 +62,7 @@ fn deep_expressions_on_small_thread_stacks_are_errors() {
 
 #[test]
 fn invalid_utf8_in_a_parameter_is_1366() {
-    let mut s = db();
+    let s = db();
     let bad = Value::bytes(&[0x66, 0xff, 0xfe]);
     let e = s.execute("INSERT INTO t VALUES (1, ?, 0)", [bad]).expect_err("invalid UTF-8");
     assert_eq!(e.number(), 1366);
@@ -72,7 +72,7 @@ fn invalid_utf8_in_a_parameter_is_1366() {
 
 #[test]
 fn strict_division_by_zero_fails_the_statement_only() {
-    let mut s = db();
+    let s = db();
     s.begin().expect("begin");
     s.execute("INSERT INTO t VALUES (1, 'a', 1)", []).expect("insert");
     assert_eq!(code(s.execute("INSERT INTO t VALUES (2, 'b', 1/0)", [])), 1365);
@@ -90,7 +90,7 @@ fn strict_division_by_zero_fails_the_statement_only() {
 
 #[test]
 fn duplicate_keys_are_1062_and_atomic() {
-    let mut s = db();
+    let s = db();
     s.execute("INSERT INTO t VALUES (1, 'a', 1)", []).expect("insert");
     let e = s.execute("INSERT INTO t VALUES (2, 'b', 2), (1, 'c', 3)", []).expect_err("duplicate");
     assert_eq!(e.number(), 1062);
@@ -100,7 +100,7 @@ fn duplicate_keys_are_1062_and_atomic() {
 
 #[test]
 fn wrong_parameter_counts_are_errors() {
-    let mut s = db();
+    let s = db();
     assert!(s.query("SELECT ?", []).is_err());
     let mut st = s.prepare("SELECT ? + ?").expect("prepare");
     assert_eq!(st.param_count(), 2);
@@ -111,7 +111,7 @@ fn wrong_parameter_counts_are_errors() {
 
 #[test]
 fn type_errors_in_inserts_are_reported() {
-    let mut s = db();
+    let s = db();
     assert_eq!(code(s.execute("INSERT INTO t VALUES ('x', 'a', 1)", [])), 1366);
     assert_eq!(code(s.execute("INSERT INTO t VALUES (1, 'much too long', 1)", [])), 1406);
     assert_eq!(code(s.execute("INSERT INTO t VALUES (1, 'a', 99999999999)", [])), 1264);
@@ -124,7 +124,7 @@ fn expressions_just_under_the_depth_limit_run_on_default_thread_stacks() {
     let h = std::thread::Builder::new()
         .stack_size(2 << 20)
         .spawn(|| {
-            let mut s = db();
+            let s = db();
             s.execute("INSERT INTO t VALUES (1, 'a', 1)", []).map_err(|e| e.to_string())?;
             let chain = format!("SELECT n{} FROM t", "+n".repeat(480));
             let r = s.query(&chain, []).map_err(|e| e.to_string())?;
