@@ -33,6 +33,9 @@ pub struct TxnCursor {
     current: Vec<u8>,
     decided: bool,
     skipped: usize,
+    /// Where to seek before the next engine batch (past a key with many
+    /// old versions); cleared when the scan reaches another key.
+    seek_to: Option<Vec<u8>>,
     exhausted: bool,
 }
 
@@ -86,6 +89,7 @@ impl TxnCursor {
             current: Vec::new(),
             decided: false,
             skipped: 0,
+            seek_to: None,
             exhausted: false,
         })
     }
@@ -101,6 +105,9 @@ impl TxnCursor {
                     break;
                 }
                 self.pos = 0;
+                if let Some(k) = self.seek_to.take() {
+                    self.inner.seek(&k);
+                }
                 if !self.inner.next_batch(&mut self.buf, max_pairs.clamp(16, 1024))? {
                     self.exhausted = true;
                     break;
@@ -114,12 +121,11 @@ impl TxnCursor {
                 if self.decided {
                     self.skipped += 1;
                     if self.skipped == SEEK_AFTER {
+                        // Seek only past the buffered batch: keys after this
+                        // one may already be in it.
                         let mut p = Vec::new();
                         version::user_prefix(vk.space, vk.user_key, &mut p);
-                        if let Some(next) = mizzle_types::key::prefix_successor(&p) {
-                            self.inner.seek(&next);
-                            self.pos = self.buf.len();
-                        }
+                        self.seek_to = mizzle_types::key::prefix_successor(&p);
                     }
                     continue;
                 }
@@ -128,6 +134,7 @@ impl TxnCursor {
                 self.current.extend_from_slice(vk.user_key);
                 self.decided = false;
                 self.skipped = 0;
+                self.seek_to = None;
             }
             let vv = version::parse_value(v)?;
             if self.shared.is_visible(&self.view, vv.writer, vk.seq) {

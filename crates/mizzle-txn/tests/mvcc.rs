@@ -343,3 +343,16 @@ fn a_million_updates_of_one_row_stay_bounded_and_collect_to_one_version() {
     m.gc().expect("gc");
     assert_eq!(m.version_count(S, b"hot").expect("count"), 1);
 }
+
+#[test]
+fn a_scan_past_a_key_with_many_versions_keeps_the_next_key() {
+    let m = mgr();
+    autocommit_put(&m, "b", "b");
+    // 20 versions: the engine's first batch holds 16 of them, the second
+    // the last 4 and then "b", in the same batch as the 16th skipped version.
+    for i in 0..20 {
+        autocommit_put(&m, "a", &i.to_string());
+    }
+    let t = rr(&m);
+    assert_eq!(scan_all(&t), vec![("a".to_string(), "19".to_string()), ("b".to_string(), "b".to_string())]);
+}
