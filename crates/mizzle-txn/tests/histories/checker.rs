@@ -165,7 +165,7 @@ impl Index<'_> {
     fn observations(&self, t: &TxnRec) -> Result<Vec<(u8, Ver)>, String> {
         let mut own: HashMap<u8, &str> = HashMap::new();
         let mut out = Vec::new();
-        let mut see =
+        let see =
             |key: u8, value: Option<&str>, own: &HashMap<u8, &str>, out: &mut Vec<(u8, Ver)>| -> Result<(), String> {
                 if let Some(mine) = own.get(&key) {
                     if value != Some(*mine) {

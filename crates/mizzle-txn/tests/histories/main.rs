@@ -116,12 +116,15 @@ fn finish(t: &Txn, rec: &mut TxnRec, ok: bool) {
     }
 }
 
+/// A transaction in flight: handle, record, plan, next step.
+type InFlight = (Txn, TxnRec, Vec<Plan>, usize);
+
 /// The deterministic driver: `clients` transactions in flight, one
 /// operation at a time, chosen by a seeded generator.
 fn run_stepped(seed: u64, iso: IsolationLevel, total: usize, clients: usize) -> History {
     let (m, initial) = setup();
     let mut rng = Rng(seed);
-    let mut slots: Vec<Option<(Txn, TxnRec, Vec<Plan>, usize)>> = (0..clients).map(|_| None).collect();
+    let mut slots: Vec<Option<InFlight>> = (0..clients).map(|_| None).collect();
     let mut done: Vec<TxnRec> = Vec::new();
     let mut next_id = 1;
     while done.len() < total {
