@@ -578,3 +578,50 @@ impl BoundStatement {
 pub fn count_literal(n: u64) -> Expr {
     Expr::Literal(Value::UInt(n), SqlType::UBIGINT)
 }
+
+fn map_params_expr(e: Expr, f: &dyn Fn(usize) -> usize) -> Expr {
+    e.map(&mut |x| match x {
+        Expr::Param { index, ty } => Expr::Param { index: f(index), ty },
+        Expr::Subquery(mut s) => {
+            let mut p = (*s.plan).clone();
+            map_params_plan(&mut p, f);
+            s.plan = Arc::new(p);
+            Expr::Subquery(s)
+        }
+        other => other,
+    })
+}
+
+fn map_params_plan(p: &mut Plan, f: &dyn Fn(usize) -> usize) {
+    crate::bind::map_plan_exprs(p, &mut |e| map_params_expr(e, f));
+}
+
+impl BoundStatement {
+    /// Renumbers every `?` parameter through `f`.
+    pub fn map_params(&mut self, f: &dyn Fn(usize) -> usize) {
+        let mut m = |e: &mut Expr| {
+            let t = std::mem::replace(e, Expr::Literal(Value::Null, SqlType::Null));
+            *e = map_params_expr(t, f);
+        };
+        match self {
+            BoundStatement::Query(p) => map_params_plan(p, f),
+            BoundStatement::Insert(i) => {
+                match &mut i.source {
+                    InsertSource::Values(rows) => rows.iter_mut().flatten().for_each(&mut m),
+                    InsertSource::Query(p) => map_params_plan(p, f),
+                }
+                i.defaults.iter_mut().flatten().for_each(&mut m);
+                i.on_duplicate.iter_mut().for_each(|(_, e)| m(e));
+            }
+            BoundStatement::Update(u) => {
+                map_params_plan(&mut u.input, f);
+                u.sets.iter_mut().for_each(|(_, e)| m(e));
+            }
+            BoundStatement::Delete(d) => map_params_plan(&mut d.input, f),
+            BoundStatement::Explain { stmt, .. } => stmt.map_params(f),
+            BoundStatement::Session(SessionStmt::Set(items)) => items.iter_mut().for_each(|(_, _, e)| m(e)),
+            BoundStatement::Session(SessionStmt::SetUser(items)) => items.iter_mut().for_each(|(_, e)| m(e)),
+            _ => {}
+        }
+    }
+}

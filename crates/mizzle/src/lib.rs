@@ -35,6 +35,14 @@ pub use mizzle_types::{Date, DateTime, Decimal, ErrorCode, SqlType, Value};
 
 /// An error with its MySQL identity. `Display` prints it the way the
 /// `mysql` client does: `ERROR 1062 (23000): Duplicate entry ...`.
+///
+/// ```
+/// let db = mizzle::Database::open_in_memory()?;
+/// let e = db.session().query("SELECT * FROM missing", []).unwrap_err();
+/// assert_eq!((e.number(), e.sqlstate()), (1146, "42S02"));
+/// assert_eq!(e.to_string(), "ERROR 1146 (42S02): Table 'main.missing' doesn't exist");
+/// # Ok::<(), mizzle::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("ERROR {} ({}): {message}", code.number(), code.sqlstate())]
 pub struct Error {
@@ -133,6 +141,16 @@ fn registry() -> Registry {
 }
 
 /// A database: one catalog with its engine, transactions and dictionary.
+/// Cloning gives another handle on the same database.
+///
+/// ```
+/// let db = mizzle::Database::open_in_memory()?;
+/// let a = db.session();
+/// let b = db.clone().session();
+/// a.execute("CREATE TABLE t (x INT)", [])?;
+/// assert_eq!(b.query("SELECT COUNT(*) FROM t", [])?.len(), 1);
+/// # Ok::<(), mizzle::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Database {
     cat: Arc<CatalogState>,
@@ -281,6 +299,18 @@ fn to_output(o: StatementOutput) -> Output {
 
 /// A connection-like handle: current schema, transaction, variables.
 ///
+/// ```
+/// use mizzle::{params, Database};
+/// let db = Database::open_in_memory()?;
+/// let s = db.session();
+/// s.execute("CREATE TABLE acct (id INT PRIMARY KEY, bal INT)", [])?;
+/// s.begin()?;
+/// s.execute("INSERT INTO acct VALUES (?, ?)", params![1, 100])?;
+/// s.rollback()?;
+/// assert!(s.query("SELECT * FROM acct", [])?.is_empty());
+/// # Ok::<(), mizzle::Error>(())
+/// ```
+///
 /// Methods take `&self` (as rusqlite's `Connection` does), so prepared
 /// statements, transactions and ad-hoc statements can be used together on
 /// one session. A session is `Send` but not `Sync`: use one per thread.
@@ -358,7 +388,22 @@ impl Session {
     }
 }
 
-/// A prepared statement bound to its session.
+/// A prepared statement bound to its session: planned once, executed many
+/// times with new parameters.
+///
+/// ```
+/// use mizzle::{params, Database};
+/// let db = Database::open_in_memory()?;
+/// let s = db.session();
+/// s.execute("CREATE TABLE sq (n INT PRIMARY KEY, sq INT)", [])?;
+/// let mut ins = s.prepare("INSERT INTO sq VALUES (?, ? * ?)")?;
+/// for n in 1..=3 {
+///     ins.execute(params![n, n, n])?;
+/// }
+/// let total: i64 = s.query("SELECT SUM(sq) FROM sq", [])?.get(0).unwrap().get(0)?;
+/// assert_eq!(total, 14);
+/// # Ok::<(), mizzle::Error>(())
+/// ```
 pub struct Statement<'s> {
     session: &'s Session,
     prepared: mizzle_session::Prepared,

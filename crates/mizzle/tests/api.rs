@@ -94,3 +94,18 @@ fn open_on_disk_is_not_yet_supported() {
     let e = Database::open("/tmp/mizzle-does-not-matter").err().expect("not supported yet");
     assert!(e.to_string().contains("not yet supported"), "{e}");
 }
+
+#[test]
+fn parameters_are_numbered_in_text_order() {
+    let db = Database::open_in_memory().expect("db");
+    let s = db.session();
+    s.execute("CREATE TABLE u (id INT PRIMARY KEY, v INT)", []).expect("create");
+    s.execute("INSERT INTO u VALUES (1, 0), (2, 0)", []).expect("insert");
+    // UPDATE binds WHERE before SET; the first ? is still the SET value.
+    let mut upd = s.prepare("UPDATE u SET v = ? WHERE id = ?").expect("prepare");
+    upd.execute(params![7, 2]).expect("update");
+    s.execute("UPDATE u SET v = ? WHERE id = ?", params![5, 1]).expect("update");
+    let r = s.query("SELECT id, v FROM u ORDER BY id", []).expect("query");
+    let got: Vec<(i64, i64)> = r.iter().map(|x| (x.get(0).expect("id"), x.get(1).expect("v"))).collect();
+    assert_eq!(got, vec![(1, 5), (2, 7)]);
+}

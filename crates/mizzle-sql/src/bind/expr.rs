@@ -334,7 +334,13 @@ impl<'a> Binder<'a> {
                 [_, t, c] => self.resolve_column(Some(&t.value), &c.value, scope, ctx)?,
                 _ => return Err(BindError::UnknownColumn { name: e.to_string(), clause: ctx.clause }),
             },
-            A::Value(v) => self.bind_value(&v.value)?,
+            A::Value(v) => {
+                if matches!(v.value, ast::Value::Placeholder(_)) {
+                    let s = v.span.start;
+                    self.param_pos.push((s.line, s.column));
+                }
+                self.bind_value(&v.value)?
+            }
             A::Nested(inner) => self.bind_expr(inner, scope, ctx)?,
             A::UnaryOp { op, expr } => {
                 let inner = self.bind_expr(expr, scope, ctx)?;

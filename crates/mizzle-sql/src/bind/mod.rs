@@ -71,6 +71,10 @@ pub struct Binder<'a> {
     pub(crate) views: Vec<(String, String)>,
     /// `VALUES(col)` reads the proposed row (ON DUPLICATE KEY UPDATE).
     pub(crate) values_fn: bool,
+    /// Text position (line, column) of each `?` in binding order; binding
+    /// order is not text order (UPDATE binds WHERE before SET), so indexes
+    /// are renumbered by position when the statement is bound.
+    pub(crate) param_pos: Vec<(u64, u64)>,
 }
 
 /// Binds one parsed statement.
@@ -93,6 +97,7 @@ impl<'a> Binder<'a> {
             ctes: Vec::new(),
             views: Vec::new(),
             values_fn: false,
+            param_pos: Vec::new(),
         }
     }
 
@@ -113,8 +118,24 @@ impl<'a> Binder<'a> {
         self.depth -= 1;
     }
 
-    /// Dispatches on the statement kind.
+    /// Binds a statement; `?` parameters are numbered in text order.
     pub fn bind_statement(&mut self, stmt: &Statement) -> Result<BoundStatement, BindError> {
+        let mut b = self.bind_statement_inner(stmt)?;
+        if self.param_pos.len() == self.params && self.params > 1 {
+            let mut order: Vec<usize> = (0..self.params).collect();
+            order.sort_by_key(|&i| self.param_pos[i]);
+            let mut rank = vec![0; self.params];
+            for (r, &i) in order.iter().enumerate() {
+                rank[i] = r;
+            }
+            if rank.iter().enumerate().any(|(i, r)| i != *r) {
+                b.map_params(&|i| rank.get(i).copied().unwrap_or(i));
+            }
+        }
+        Ok(b)
+    }
+
+    fn bind_statement_inner(&mut self, stmt: &Statement) -> Result<BoundStatement, BindError> {
         match stmt {
             Statement::Query(q) => Ok(BoundStatement::Query(Box::new(self.bind_query(q)?.0))),
             Statement::Insert(i) => self.bind_insert(i),
