@@ -106,7 +106,7 @@ pub struct Prepared {
     sql: String,
     parsed: Arc<mizzle_sql::parse::Parsed>,
     params: usize,
-    plan: Option<(BoundStatement, Vec<TableVersion>)>,
+    plan: Option<(Arc<BoundStatement>, Vec<TableVersion>)>,
 }
 
 impl Prepared {
@@ -123,8 +123,11 @@ impl Prepared {
     /// Result columns, if the statement returns rows (as last planned).
     pub fn columns(&self) -> Option<Vec<ColumnInfo>> {
         match &self.plan {
-            Some((BoundStatement::Query(p), _)) => Some(p.columns().iter().map(ColumnInfo::from).collect()),
-            _ => None,
+            Some((b, _)) => match b.as_ref() {
+                BoundStatement::Query(p) => Some(p.columns().iter().map(ColumnInfo::from).collect()),
+                _ => None,
+            },
+            None => None,
         }
     }
 }
@@ -476,7 +479,7 @@ impl Session {
                 p.params = n;
                 if is_cacheable(&b) {
                     let versions = table_versions(&b);
-                    p.plan = Some((b, versions));
+                    p.plan = Some((Arc::new(b), versions));
                 }
             }
             Err(e) => return Err(e),
@@ -558,7 +561,7 @@ impl Session {
         previous: &[Warning],
     ) -> Result<(StatementOutput, Vec<Warning>), SessionError> {
         // A cached plan is reused while every table it read keeps its version.
-        let bound = match prepared {
+        let bound: Arc<BoundStatement> = match prepared {
             Some(p) => {
                 let fresh = match &p.plan {
                     Some((b, versions)) if self.still_valid(versions, txn)? => Some(b.clone()),
@@ -569,6 +572,7 @@ impl Session {
                     None => {
                         let (b, n) = self.plan(stmt, txn)?;
                         p.params = n;
+                        let b = Arc::new(b);
                         if is_cacheable(&b) {
                             p.plan = Some((b.clone(), table_versions(&b)));
                         }
@@ -576,12 +580,12 @@ impl Session {
                     }
                 }
             }
-            None => self.plan(stmt, txn)?.0,
+            None => Arc::new(self.plan(stmt, txn)?.0),
         };
-        if let BoundStatement::Session(s) = &bound {
+        if let BoundStatement::Session(s) = bound.as_ref() {
             return Ok((self.run_session(s, txn)?, Vec::new()));
         }
-        if bound == BoundStatement::NoOp {
+        if *bound == BoundStatement::NoOp {
             return Ok((done(0), Vec::new()));
         }
         let info = self.info();
