@@ -23,6 +23,7 @@ pub fn run_all(mut open: impl FnMut() -> Arc<dyn StorageEngine>) -> Result<(), S
         ("delete_range_removes_half_open_range", delete_range_removes_half_open_range),
         ("later_mutations_in_a_batch_win", later_mutations_in_a_batch_win),
         ("binary_keys_compare_bytewise", binary_keys_compare_bytewise),
+        ("scan_first_returns_the_range_head", scan_first_returns_the_range_head),
     ];
     for (name, check) in checks {
         let e = open();
@@ -132,6 +133,29 @@ fn later_mutations_in_a_batch_win(e: &dyn StorageEngine) -> Result<(), String> {
     write(e, &b)?;
     ensure(e.get(b"k").map_err(|x| x.to_string())? == Some(b"2".to_vec()), "last put wins")?;
     ensure(e.get(b"j").map_err(|x| x.to_string())?.is_none(), "last delete wins")
+}
+
+fn scan_first_returns_the_range_head(e: &dyn StorageEngine) -> Result<(), String> {
+    let mut b = WriteBatch::new();
+    for i in 0u8..10 {
+        b.put(vec![i], vec![i, i]);
+    }
+    write(e, &b)?;
+    let mut out = KvBatch::new();
+    let r = KeyRange { start: Bound::Excluded(vec![3]), end: Bound::Included(vec![8]) };
+    e.scan_first(r, &mut out, 2).map_err(|x| x.to_string())?;
+    ensure(!out.is_empty() && out.key(0) == [4] && out.value(0) == [4, 4], "first pair after an excluded start")?;
+    let keys: Vec<u8> = out.iter().map(|(k, _)| k[0]).collect();
+    ensure(
+        keys.windows(2).all(|w| w[0] < w[1]) && keys.iter().all(|k| (4..=8).contains(k)),
+        "pairs ordered, in range",
+    )?;
+    let r = KeyRange { start: Bound::Included(vec![8]), end: Bound::Included(vec![8]) };
+    e.scan_first(r, &mut out, 5).map_err(|x| x.to_string())?;
+    ensure(out.len() == 1 && out.key(0) == [8], "single-key range replaces earlier contents")?;
+    let r = KeyRange { start: Bound::Excluded(vec![9]), end: Bound::Unbounded };
+    e.scan_first(r, &mut out, 5).map_err(|x| x.to_string())?;
+    ensure(out.is_empty(), "empty range clears the batch")
 }
 
 fn binary_keys_compare_bytewise(e: &dyn StorageEngine) -> Result<(), String> {

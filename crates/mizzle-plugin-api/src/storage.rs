@@ -271,6 +271,15 @@ pub trait StorageEngine: Send + Sync {
     /// A cursor over `range` in ascending key order.
     fn scan(&self, range: KeyRange) -> Result<Box<dyn Cursor>, StorageError>;
 
+    /// Clears `out` and fills it with the first pairs of `range` (at most
+    /// about `max_pairs`): a one-shot scan for point reads, which engines
+    /// may serve without allocating a cursor.
+    fn scan_first(&self, range: KeyRange, out: &mut KvBatch, max_pairs: usize) -> Result<(), StorageError> {
+        let mut c = self.scan(range)?;
+        c.next_batch(out, max_pairs)?;
+        Ok(())
+    }
+
     /// Applies `batch` atomically. The ticket completes when the batch is as
     /// durable as `durability` asks.
     fn write(&self, batch: &WriteBatch, durability: Durability) -> Result<DurableTicket, StorageError>;

@@ -67,7 +67,7 @@ impl From<&OutCol> for ColumnInfo {
 #[derive(Clone, Debug, PartialEq)]
 pub enum StatementOutput {
     /// A result set.
-    Rows { columns: Vec<ColumnInfo>, rows: Vec<Vec<Value>> },
+    Rows { columns: Arc<Vec<ColumnInfo>>, rows: Vec<Vec<Value>> },
     /// A statement without a result set.
     Done { affected: u64, last_insert_id: u64, info: String },
 }
@@ -107,6 +107,8 @@ pub struct Prepared {
     parsed: Arc<mizzle_sql::parse::Parsed>,
     params: usize,
     plan: Option<(Arc<BoundStatement>, Vec<TableVersion>)>,
+    /// Result columns of the cached plan (queries).
+    columns: Option<Arc<Vec<ColumnInfo>>>,
 }
 
 impl Prepared {
@@ -465,7 +467,7 @@ impl Session {
         if parsed.len() != 1 {
             return Err(SessionError::rule(ErrorCode::Syntax, "a prepared statement holds exactly one statement"));
         }
-        let mut p = Prepared { sql: sql.to_string(), parsed: Arc::new(parsed), params: 0, plan: None };
+        let mut p = Prepared { sql: sql.to_string(), parsed: Arc::new(parsed), params: 0, plan: None, columns: None };
         // Plan against a snapshot now, to report errors and parameter counts early.
         let t = self.cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });
         t.begin_statement()?;
@@ -479,6 +481,7 @@ impl Session {
                 p.params = n;
                 if is_cacheable(&b) {
                     let versions = table_versions(&b);
+                    p.columns = query_columns(&b);
                     p.plan = Some((Arc::new(b), versions));
                 }
             }
@@ -561,24 +564,28 @@ impl Session {
         previous: &[Warning],
     ) -> Result<(StatementOutput, Vec<Warning>), SessionError> {
         // A cached plan is reused while every table it read keeps its version.
+        let mut cached_columns: Option<Arc<Vec<ColumnInfo>>> = None;
         let bound: Arc<BoundStatement> = match prepared {
             Some(p) => {
                 let fresh = match &p.plan {
                     Some((b, versions)) if self.still_valid(versions, txn)? => Some(b.clone()),
                     _ => None,
                 };
-                match fresh {
+                let b = match fresh {
                     Some(b) => b,
                     None => {
                         let (b, n) = self.plan(stmt, txn)?;
                         p.params = n;
                         let b = Arc::new(b);
                         if is_cacheable(&b) {
+                            p.columns = query_columns(&b);
                             p.plan = Some((b.clone(), table_versions(&b)));
                         }
                         b
                     }
-                }
+                };
+                cached_columns = p.columns.clone();
+                b
             }
             None => Arc::new(self.plan(stmt, txn)?.0),
         };
@@ -591,7 +598,7 @@ impl Session {
         let info = self.info();
         let sys = Sys { s: self, previous };
         let mut ctx = Ctx::new(txn, &self.cat.dict, params, &info, &sys);
-        let out = exec_bound(&bound, &mut ctx)?;
+        let out = exec_bound(&bound, cached_columns, &mut ctx)?;
         let warnings = std::mem::take(&mut ctx.warnings);
         drop(ctx);
         match &out.1 {
@@ -876,11 +883,26 @@ fn table_versions(b: &BoundStatement) -> Vec<(String, String, u64)> {
 }
 
 /// Executes a bound statement that runs inside the transaction.
-fn exec_bound(b: &BoundStatement, ctx: &mut Ctx<'_>) -> Result<(StatementOutput, Option<DmlResult>), SessionError> {
+/// Result columns of a query statement.
+fn query_columns(b: &BoundStatement) -> Option<Arc<Vec<ColumnInfo>>> {
+    match b {
+        BoundStatement::Query(p) => Some(Arc::new(p.columns().iter().map(ColumnInfo::from).collect())),
+        _ => None,
+    }
+}
+
+fn exec_bound(
+    b: &BoundStatement,
+    columns: Option<Arc<Vec<ColumnInfo>>>,
+    ctx: &mut Ctx<'_>,
+) -> Result<(StatementOutput, Option<DmlResult>), SessionError> {
     Ok(match b {
         BoundStatement::Query(p) => {
             let rows = mizzle_exec::collect(p, ctx)?;
-            let columns = p.columns().iter().map(ColumnInfo::from).collect();
+            let columns = match columns {
+                Some(c) => c,
+                None => Arc::new(p.columns().iter().map(ColumnInfo::from).collect()),
+            };
             (StatementOutput::Rows { columns, rows }, None)
         }
         BoundStatement::Insert(p) => {
@@ -945,7 +967,13 @@ fn exec_bound(b: &BoundStatement, ctx: &mut Ctx<'_>) -> Result<(StatementOutput,
                 ty: SqlType::LONGTEXT,
                 nullable: false,
             }];
-            (StatementOutput::Rows { columns, rows: lines.into_iter().map(|l| vec![Value::text(&l)]).collect() }, None)
+            (
+                StatementOutput::Rows {
+                    columns: Arc::new(columns),
+                    rows: lines.into_iter().map(|l| vec![Value::text(&l)]).collect(),
+                },
+                None,
+            )
         }
         BoundStatement::Txn(_) | BoundStatement::Session(_) | BoundStatement::NoOp => (done(0), None),
     })

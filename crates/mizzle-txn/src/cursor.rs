@@ -157,9 +157,28 @@ pub(crate) fn point_get(
 ) -> Result<Option<Vec<u8>>, TxnError> {
     let mut p = Vec::with_capacity(key.len() + 5);
     version::user_prefix(space, key, &mut p);
-    let mut cur = shared.engine.scan(KeyRange::prefix(&p))?;
+    // Fast path: the newest few versions usually decide.
     let mut batch = KvBatch::new();
-    while cur.next_batch(&mut batch, 4)? {
+    shared.engine.scan_first(KeyRange::prefix(&p), &mut batch, 4)?;
+    let more = batch.len() >= 4;
+    for (k, v) in batch.iter() {
+        let vk = version::parse_key(k)?;
+        if vk.user_key != key {
+            continue;
+        }
+        let vv = version::parse_value(v)?;
+        if shared.is_visible(view, vv.writer, vk.seq) {
+            return Ok(match vv.kind {
+                Kind::Put => Some(vv.payload.to_vec()),
+                Kind::Tombstone => None,
+            });
+        }
+    }
+    if !more {
+        return Ok(None);
+    }
+    let mut cur = shared.engine.scan(KeyRange::prefix(&p))?;
+    while cur.next_batch(&mut batch, 64)? {
         for (k, v) in batch.iter() {
             let vk = version::parse_key(k)?;
             if vk.user_key != key {

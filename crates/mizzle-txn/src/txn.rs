@@ -124,6 +124,9 @@ struct State {
     validator: bool,
     ticket: Option<DurableTicket>,
     commit_ts: Option<Ts>,
+    /// A status entry exists (made before the first write: readers only
+    /// ever look up writers, so pure readers never need one).
+    has_status: bool,
 }
 
 struct Inner {
@@ -146,7 +149,6 @@ impl TxnManager {
     pub fn begin(&self, opts: TxnOptions) -> Txn {
         let shared = self.shared.clone();
         let id = TxnId(shared.tick().0);
-        shared.status.set(id, Status::Active);
         let slot = id.0 as usize;
         let validator = opts.isolation == IsolationLevel::Serializable;
         if validator {
@@ -172,6 +174,7 @@ impl TxnManager {
                     validator,
                     ticket: None,
                     commit_ts: None,
+                    has_status: false,
                 }),
             }),
         }
@@ -390,6 +393,10 @@ impl Txn {
             return Err(TxnError::ReadOnly);
         }
         self.ensure_snapshot(&mut st);
+        if !st.has_status {
+            self.inner.shared.status.set(self.inner.id, Status::Active);
+            st.has_status = true;
+        }
         let view = ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt };
         let mut written = Vec::with_capacity(key.len() + 13);
         match self.inner.shared.write_version(&view, space, key, kind, payload, must_be_absent, &mut written) {
@@ -523,6 +530,11 @@ impl Txn {
             return;
         }
         let sh = &self.inner.shared;
+        if !st.has_status {
+            st.phase = Phase::Aborted;
+            self.release_resources(st);
+            return;
+        }
         sh.status.set(self.inner.id, Status::Aborted { cleaned: None });
         let cleaned = if st.log.overflowed {
             let spaces = st.log.spaces.clone();
@@ -556,7 +568,9 @@ impl Txn {
         if st.log.is_empty() {
             // Read-only: serializable at its snapshot, nothing to publish.
             st.phase = Phase::Committed;
-            sh.status.set(self.inner.id, Status::Committed(st.snapshot));
+            if st.has_status {
+                sh.status.set(self.inner.id, Status::Committed(st.snapshot));
+            }
             self.release_resources(&mut st);
             return Ok(PendingCommit { txn: self.clone(), ticket: DurableTicket::ready(), done: true });
         }
@@ -636,6 +650,7 @@ impl Drop for Inner {
         // The last handle is gone: settle the transaction.
         let st = self.st.get_mut();
         match st.phase {
+            Phase::Active if !st.has_status => {}
             Phase::Active => {
                 let sh = &self.shared;
                 sh.status.set(self.id, Status::Aborted { cleaned: None });

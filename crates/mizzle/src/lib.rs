@@ -283,8 +283,7 @@ pub enum Output {
     Done(Executed),
 }
 
-fn to_rows(columns: Vec<Column>, rows: Vec<Vec<Value>>) -> Rows {
-    let columns = Arc::new(columns);
+fn to_rows(columns: Arc<Vec<Column>>, rows: Vec<Vec<Value>>) -> Rows {
     Rows { rows: rows.into_iter().map(|values| Row { values, columns: columns.clone() }).collect(), columns }
 }
 

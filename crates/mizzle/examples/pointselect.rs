@@ -1,0 +1,35 @@
+//! Profiling helper: prepared point selects on 100,000 rows.
+
+use mizzle::{params, Database};
+
+fn main() -> Result<(), mizzle::Error> {
+    let db = Database::open_in_memory()?;
+    let s = db.session();
+    s.execute("CREATE TABLE t (id INT PRIMARY KEY, k INT, c VARCHAR(120))", [])?;
+    s.begin()?;
+    let mut ins = s.prepare("INSERT INTO t VALUES (?, ?, ?)")?;
+    for i in 0..100_000i64 {
+        ins.execute(params![i, i % 1000, "x".repeat(120)])?;
+    }
+    s.commit()?;
+    let mut q = s.prepare("SELECT c FROM t WHERE id = ?")?;
+    let n: i64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300_000);
+    let start = std::time::Instant::now();
+    let mut x: u64 = 1;
+    for _ in 0..n {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        let id = ((x >> 33) % 100_000) as i64;
+        let r = q.query(params![id])?;
+        assert_eq!(r.len(), 1);
+    }
+    let el = start.elapsed();
+    println!("{} point selects/s", (n as f64 / el.as_secs_f64()) as u64);
+    let mut r = s.prepare("SELECT c FROM t WHERE id BETWEEN ? AND ?")?;
+    let start = std::time::Instant::now();
+    for i in 0..2000i64 {
+        let lo = (i * 37) % 99_000;
+        assert_eq!(r.query(params![lo, lo + 99])?.len(), 100);
+    }
+    println!("{} ranges/s", (2000.0 / start.elapsed().as_secs_f64()) as u64);
+    Ok(())
+}
