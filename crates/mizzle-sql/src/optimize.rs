@@ -62,9 +62,9 @@ fn opt(p: Plan) -> Plan {
                     *f = pred;
                 }
             }
-            let access = match (&access, &filter) {
-                (Access::Full, Some(f)) => choose_access(&table, f),
-                _ => access,
+            let (access, filter) = match (access, filter) {
+                (Access::Full, Some(f)) => choose_access(&table, &f),
+                other => other,
             };
             Plan::Scan { table, alias, access, filter, cols, lock }
         }
@@ -245,11 +245,11 @@ fn with_filters(plan: Plan, preds: Vec<Expr>) -> Plan {
                 Some(old) => Expr::And(Box::new(old), Box::new(pred)),
                 None => pred,
             };
-            let access = match access {
+            let (access, filter) = match access {
                 Access::Full => choose_access(&table, &f),
-                a => a,
+                a => (a, Some(f)),
             };
-            Plan::Scan { table, alias, access, filter: Some(f), cols, lock }
+            Plan::Scan { table, alias, access, filter, cols, lock }
         }
         other => Plan::Filter { input: Box::new(other), pred },
     }
@@ -555,17 +555,27 @@ fn analyse(c: &Expr) -> Vec<(usize, ColPred)> {
     }
 }
 
-/// Ranges over a key's columns from the predicates, with a score.
-fn key_ranges(key: &[usize], preds: &[(usize, ColPred)], unique: bool) -> Option<(usize, Vec<KeyRange>)> {
+/// A column predicate found in conjunct `conj` of a scan filter.
+struct Pred {
+    conj: usize,
+    col: usize,
+    what: ColPred,
+}
+
+/// Ranges over a key's columns from the predicates, with a score and the
+/// conjuncts the ranges express.
+fn key_ranges(key: &[usize], preds: &[Pred], unique: bool) -> Option<(usize, Vec<KeyRange>, Vec<usize>)> {
     let mut eq: Vec<Expr> = Vec::new();
+    let mut used: Vec<usize> = Vec::new();
     let mut k = 0;
     while k < key.len() {
-        match preds.iter().find_map(|(c, p)| match p {
-            ColPred::Eq(v) if *c == key[k] => Some(v.clone()),
+        match preds.iter().find_map(|p| match &p.what {
+            ColPred::Eq(v) if p.col == key[k] => Some((p.conj, v.clone())),
             _ => None,
         }) {
-            Some(v) => {
+            Some((conj, v)) => {
                 eq.push(v);
+                used.push(conj);
                 k += 1;
             }
             None => break,
@@ -573,14 +583,15 @@ fn key_ranges(key: &[usize], preds: &[(usize, ColPred)], unique: bool) -> Option
     }
     if k == key.len() {
         let score = if unique { 1000 } else { 100 } + 10 * k;
-        return Some((score, vec![KeyRange { eq, lower: None, upper: None }]));
+        return Some((score, vec![KeyRange { eq, lower: None, upper: None }], used));
     }
     let col = key[k];
     // An IN list on the next column: one range per value.
-    if let Some(vals) = preds.iter().find_map(|(c, p)| match p {
-        ColPred::In(v) if *c == col => Some(v.clone()),
+    if let Some((conj, vals)) = preds.iter().find_map(|p| match &p.what {
+        ColPred::In(v) if p.col == col => Some((p.conj, v.clone())),
         _ => None,
     }) {
+        used.push(conj);
         let ranges = vals
             .into_iter()
             .map(|v| {
@@ -590,20 +601,27 @@ fn key_ranges(key: &[usize], preds: &[(usize, ColPred)], unique: bool) -> Option
             })
             .collect();
         let full = k + 1 == key.len();
-        return Some((if full && unique { 500 } else { 50 } + 10 * k, ranges));
+        return Some((if full && unique { 500 } else { 50 } + 10 * k, ranges, used));
     }
     let mut lower: Option<(Expr, bool)> = None;
     let mut upper: Option<(Expr, bool)> = None;
-    for (c, p) in preds {
-        if *c != col {
+    for p in preds {
+        if p.col != col {
             continue;
         }
-        match p {
-            ColPred::Lower(v, inc) if lower.is_none() => lower = Some((v.clone(), *inc)),
-            ColPred::Upper(v, inc) if upper.is_none() => upper = Some((v.clone(), *inc)),
+        match &p.what {
+            ColPred::Lower(v, inc) if lower.is_none() => {
+                lower = Some((v.clone(), *inc));
+                used.push(p.conj);
+            }
+            ColPred::Upper(v, inc) if upper.is_none() => {
+                upper = Some((v.clone(), *inc));
+                used.push(p.conj);
+            }
             ColPred::Between(lo, hi) if lower.is_none() && upper.is_none() => {
                 lower = Some((lo.clone(), true));
                 upper = Some((hi.clone(), true));
+                used.push(p.conj);
             }
             _ => {}
         }
@@ -612,32 +630,45 @@ fn key_ranges(key: &[usize], preds: &[(usize, ColPred)], unique: bool) -> Option
         if k == 0 {
             return None;
         }
-        return Some((10 * k, vec![KeyRange { eq, lower: None, upper: None }]));
+        return Some((10 * k, vec![KeyRange { eq, lower: None, upper: None }], used));
     }
     let bonus = if lower.is_some() && upper.is_some() { 8 } else { 5 };
-    Some((10 * k + bonus, vec![KeyRange { eq, lower, upper }]))
+    Some((10 * k + bonus, vec![KeyRange { eq, lower, upper }], used))
 }
 
-/// Rule 3: the best access path for a scan with `filter`.
-pub fn choose_access(t: &TableDef, filter: &Expr) -> Access {
-    let preds: Vec<(usize, ColPred)> = filter.clone().conjuncts().iter().flat_map(analyse).collect();
+/// Rule 3: the best access path for a scan with `filter`, and the filter
+/// left once the conjuncts the path's ranges express are removed (the scan
+/// checks those itself, exactly; see the scan operator's invariant 1).
+pub fn choose_access(t: &TableDef, filter: &Expr) -> (Access, Option<Expr>) {
+    let conjuncts = filter.clone().conjuncts();
+    let preds: Vec<Pred> = conjuncts
+        .iter()
+        .enumerate()
+        .flat_map(|(conj, c)| analyse(c).into_iter().map(move |(col, what)| Pred { conj, col, what }))
+        .collect();
     if preds.is_empty() {
-        return Access::Full;
+        return (Access::Full, Some(filter.clone()));
     }
-    let mut best: Option<(usize, Access)> = None;
+    let mut best: Option<(usize, Access, Vec<usize>)> = None;
     if !t.primary_key.is_empty() {
-        if let Some((s, r)) = key_ranges(&t.primary_key, &preds, true) {
-            best = Some((s + 1, Access::Primary(r)));
+        if let Some((s, r, used)) = key_ranges(&t.primary_key, &preds, true) {
+            best = Some((s + 1, Access::Primary(r), used));
         }
     }
     for (i, ix) in t.indexes.iter().enumerate() {
-        if let Some((s, r)) = key_ranges(&ix.columns, &preds, ix.unique) {
-            if best.as_ref().is_none_or(|(b, _)| s > *b) {
-                best = Some((s, Access::Index { index: i, ranges: r }));
+        if let Some((s, r, used)) = key_ranges(&ix.columns, &preds, ix.unique) {
+            if best.as_ref().is_none_or(|(b, _, _)| s > *b) {
+                best = Some((s, Access::Index { index: i, ranges: r }, used));
             }
         }
     }
-    best.map(|(_, a)| a).unwrap_or(Access::Full)
+    match best {
+        None => (Access::Full, Some(filter.clone())),
+        Some((_, access, used)) => {
+            let rest = conjuncts.into_iter().enumerate().filter(|(i, _)| !used.contains(i)).map(|(_, c)| c).collect();
+            (access, Expr::and_all(rest))
+        }
+    }
 }
 
 /// Optimizes every plan inside a bound statement.

@@ -1,4 +1,5 @@
-//! Profiling helper: prepared point selects on 100,000 rows.
+//! Profiling helper: prepared point selects and 100-row range selects on
+//! 100,000 rows. Usage: `pointselect [POINTS] [RANGES]`.
 
 use mizzle::{params, Database};
 
@@ -24,12 +25,13 @@ fn main() -> Result<(), mizzle::Error> {
     }
     let el = start.elapsed();
     println!("{} point selects/s", (n as f64 / el.as_secs_f64()) as u64);
+    let ranges: i64 = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(2000);
     let mut r = s.prepare("SELECT c FROM t WHERE id BETWEEN ? AND ?")?;
     let start = std::time::Instant::now();
-    for i in 0..2000i64 {
+    for i in 0..ranges {
         let lo = (i * 37) % 99_000;
         assert_eq!(r.query(params![lo, lo + 99])?.len(), 100);
     }
-    println!("{} ranges/s", (2000.0 / start.elapsed().as_secs_f64()) as u64);
+    println!("{} ranges/s", (ranges as f64 / start.elapsed().as_secs_f64()) as u64);
     Ok(())
 }

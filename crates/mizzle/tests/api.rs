@@ -109,3 +109,23 @@ fn parameters_are_numbered_in_text_order() {
     let got: Vec<(i64, i64)> = r.iter().map(|x| (x.get(0).expect("id"), x.get(1).expect("v"))).collect();
     assert_eq!(got, vec![(1, 5), (2, 7)]);
 }
+
+#[test]
+fn prepared_range_scans_check_parameters_of_any_type() {
+    // One plan serves every parameter: integer bounds convert exactly to the
+    // key, text and double ones do not and are checked row by row.
+    let db = Database::open_in_memory().expect("db");
+    let s = db.session();
+    s.execute("CREATE TABLE rp (id INT PRIMARY KEY, k INT, KEY ik (k))", []).expect("create");
+    s.execute("INSERT INTO rp VALUES (1, NULL), (2, 20), (3, 30), (4, NULL), (5, 50)", []).expect("insert");
+    let mut by_id = s.prepare("SELECT id FROM rp WHERE id BETWEEN ? AND ?").expect("prepare");
+    let mut by_k = s.prepare("SELECT id FROM rp WHERE k < ?").expect("prepare");
+    let ids = |r: mizzle::Rows| r.iter().map(|x| x.get::<i64>(0).expect("id")).collect::<Vec<_>>();
+    assert_eq!(ids(by_id.query(params![2, 4]).expect("ints")), vec![2, 3, 4]);
+    assert_eq!(ids(by_id.query(params!["2", "3.5"]).expect("text")), vec![2, 3]);
+    assert_eq!(ids(by_id.query(params![1.5, 2.5]).expect("doubles")), vec![2]);
+    assert_eq!(ids(by_id.query(params!["x", 9]).expect("text not a number")), vec![1, 2, 3, 4, 5]);
+    assert_eq!(ids(by_k.query(params![35]).expect("int")), vec![2, 3]);
+    assert_eq!(ids(by_k.query(params!["35"]).expect("text")), vec![2, 3]);
+    assert_eq!(ids(by_k.query(params![None::<i64>]).expect("null")), Vec::<i64>::new());
+}

@@ -2,9 +2,15 @@
 //! through the transaction's snapshot.
 //!
 //! Invariants:
-//! 1. Ranges are supersets of the rows the predicate selects (bounds that do
-//!    not convert exactly to the key type are widened); the scan's filter,
-//!    which always holds the full predicate, removes the rest.
+//! 1. The rows a scan returns satisfy its key ranges read as predicates and
+//!    its filter (the optimizer removes from the filter the conjuncts the
+//!    ranges express). Each range becomes a byte interval holding at least
+//!    its rows; when every bound converts exactly to the key column's type
+//!    (same comparison rules: numbers against numeric columns, text against
+//!    text, ...), the interval holds exactly its rows and nothing more is
+//!    checked; otherwise (say text against an integer key) the interval is
+//!    widened and each row is checked against the ranges by the SQL
+//!    comparison rules.
 //! 2. Ranges are normalised to half-open byte intervals, sorted and merged,
 //!    so no row is produced twice.
 //! 3. With `with_rowkey`, each row carries its encoded row key as one extra
@@ -24,7 +30,8 @@ use mizzle_types::{Date, Decimal, SqlType, Value, ValueKind};
 use crate::build::{Operator, Row, BATCH};
 use crate::ctx::Ctx;
 use crate::error::ExecError;
-use crate::eval::{eval, eval_pred};
+use crate::eval::{compare, eval, eval_pred};
+use mizzle_sql::expr::CmpOp;
 
 /// How a constant relates to the values of a key column type.
 enum Conv {
@@ -170,23 +177,80 @@ fn succ(k: &[u8]) -> Option<Vec<u8>> {
     prefix_successor(k)
 }
 
-/// Converts one key range into a byte interval; `None` when it is empty.
-fn interval(types: &[SqlType], r: &KeyRange, ctx: &mut Ctx<'_>) -> Result<Option<Interval>, ExecError> {
+/// Whether comparing a key column of type `ty` with `v` follows the key
+/// order, so a converted bound selects exactly the rows the comparison does.
+fn same_rules(ty: SqlType, v: &Value) -> bool {
+    use ValueKind as K;
+    let numeric = |k: ValueKind| matches!(k, K::Int | K::UInt | K::Decimal);
+    match ty.kind() {
+        k if numeric(k) => numeric(v.kind()),
+        k @ (K::Text | K::Bytes | K::Date | K::DateTime | K::Double) => v.kind() == k,
+        _ => false,
+    }
+}
+
+/// One key range read as a row predicate (invariant 1): the key columns
+/// (row positions) compared with the range's values.
+struct RangeCheck {
+    eq: Vec<(usize, Value)>,
+    lower: Option<(usize, Value, bool)>,
+    upper: Option<(usize, Value, bool)>,
+}
+
+impl RangeCheck {
+    fn passes(&self, row: &[Value]) -> bool {
+        let holds = |col: usize, op: CmpOp, v: &Value| row.get(col).and_then(|x| compare(op, x, v)) == Some(true);
+        self.eq.iter().all(|(c, v)| holds(*c, CmpOp::Eq, v))
+            && self.lower.as_ref().is_none_or(|(c, v, inc)| holds(*c, if *inc { CmpOp::Ge } else { CmpOp::Gt }, v))
+            && self.upper.as_ref().is_none_or(|(c, v, inc)| holds(*c, if *inc { CmpOp::Le } else { CmpOp::Lt }, v))
+    }
+}
+
+/// The byte that follows NULL's tag: a lower bound from it skips NULLs.
+const AFTER_NULL: u8 = 0x02;
+
+/// Converts one key range over key columns `cols` (row positions, of types
+/// `types`) into a byte interval and its row check; `None` when no row can
+/// be in it. Clears `exact` when the interval is wider than the range.
+fn interval(
+    types: &[SqlType],
+    cols: &[usize],
+    r: &KeyRange,
+    ctx: &mut Ctx<'_>,
+    exact: &mut bool,
+) -> Result<Option<(Interval, RangeCheck)>, ExecError> {
+    let col =
+        |i: usize| cols.get(i).copied().ok_or_else(|| ExecError::Internal("key range longer than its key".into()));
+    let mut check = RangeCheck { eq: Vec::with_capacity(r.eq.len()), lower: None, upper: None };
     let mut prefix = Vec::new();
     for (i, e) in r.eq.iter().enumerate() {
         let ty = types.get(i).copied().unwrap_or(SqlType::Null);
         let v = eval(e, &[], ctx)?;
+        *exact &= same_rules(ty, &v);
         match convert(ty, &v) {
             Conv::Exact(x) => encode_value(&x, &mut prefix),
-            Conv::Incomparable => return Ok(Some(prefix_interval(&prefix))),
+            Conv::Incomparable => {
+                *exact = false;
+                check.eq.push((col(i)?, v));
+                return Ok(Some((prefix_interval(&prefix), check)));
+            }
             _ => return Ok(None),
         }
+        check.eq.push((col(i)?, v));
     }
-    let ty = types.get(r.eq.len()).copied().unwrap_or(SqlType::Null);
-    let mut lo: Option<Vec<u8>> = if prefix.is_empty() { None } else { Some(prefix.clone()) };
+    if r.lower.is_none() && r.upper.is_none() {
+        return Ok(Some((prefix_interval(&prefix), check)));
+    }
+    let n = r.eq.len();
+    let ty = types.get(n).copied().unwrap_or(SqlType::Null);
+    // A bound on this column is never true for NULL: start after NULLs.
+    let mut after_null = prefix.clone();
+    after_null.push(AFTER_NULL);
+    let mut lo: Option<Vec<u8>> = Some(after_null);
     let mut hi: Option<Vec<u8>> = if prefix.is_empty() { None } else { succ(&prefix) };
     if let Some((e, incl)) = &r.lower {
         let v = eval(e, &[], ctx)?;
+        *exact &= same_rules(ty, &v);
         match convert(ty, &v) {
             Conv::Exact(x) => {
                 let mut k = prefix.clone();
@@ -199,11 +263,14 @@ fn interval(types: &[SqlType], r: &KeyRange, ctx: &mut Ctx<'_>) -> Result<Option
                 lo = Some(k);
             }
             Conv::AboveAll | Conv::Null => return Ok(None),
-            Conv::BelowAll | Conv::Incomparable => {}
+            Conv::BelowAll => {}
+            Conv::Incomparable => *exact = false,
         }
+        check.lower = Some((col(n)?, v, *incl));
     }
     if let Some((e, incl)) = &r.upper {
         let v = eval(e, &[], ctx)?;
+        *exact &= same_rules(ty, &v);
         match convert(ty, &v) {
             Conv::Exact(x) => {
                 let mut k = prefix.clone();
@@ -216,15 +283,17 @@ fn interval(types: &[SqlType], r: &KeyRange, ctx: &mut Ctx<'_>) -> Result<Option
                 hi = succ(&k);
             }
             Conv::BelowAll | Conv::Null => return Ok(None),
-            Conv::AboveAll | Conv::Incomparable => {}
+            Conv::AboveAll => {}
+            Conv::Incomparable => *exact = false,
         }
+        check.upper = Some((col(n)?, v, *incl));
     }
     if let (Some(l), Some(h)) = (&lo, &hi) {
         if l >= h {
             return Ok(None);
         }
     }
-    Ok(Some((lo, hi)))
+    Ok(Some(((lo, hi), check)))
 }
 
 fn prefix_interval(prefix: &[u8]) -> Interval {
@@ -273,6 +342,8 @@ struct Open {
     source: Source,
     space: SpaceId,
     intervals: Vec<Interval>,
+    /// The ranges as row checks, when the intervals are wider (invariant 1).
+    checks: Option<Vec<RangeCheck>>,
     next: usize,
     cur: Option<TxnCursor>,
 }
@@ -318,37 +389,30 @@ impl ScanOp {
 
     fn open(&mut self, ctx: &mut Ctx<'_>) -> Result<Open, ExecError> {
         let t = &self.table;
-        let (source, space, types, ranges): (Source, SpaceId, Vec<SqlType>, Option<&Vec<KeyRange>>) = match &self.access
-        {
-            Access::Full => (Source::Primary, t.space, Vec::new(), None),
-            Access::Primary(r) => {
-                let types = if t.primary_key.is_empty() {
-                    vec![SqlType::UBIGINT]
-                } else {
-                    t.primary_key.iter().map(|&c| t.columns[c].ty).collect()
-                };
-                (Source::Primary, t.space, types, Some(r))
-            }
+        let (source, space, cols, ranges): (Source, SpaceId, &[usize], Option<&Vec<KeyRange>>) = match &self.access {
+            Access::Full => (Source::Primary, t.space, &[], None),
+            Access::Primary(r) => (Source::Primary, t.space, &t.primary_key, Some(r)),
             Access::Index { index, ranges } => {
                 let ix =
                     t.indexes.get(*index).ok_or_else(|| ExecError::Internal("index position out of range".into()))?;
-                let types = ix.columns.iter().map(|&c| t.columns[c].ty).collect();
-                (Source::Index, ix.space, types, Some(ranges))
+                (Source::Index, ix.space, &ix.columns, Some(ranges))
             }
         };
-        let intervals = match ranges {
-            None => vec![(None, None)],
-            Some(rs) => {
-                let mut v = Vec::with_capacity(rs.len());
-                for r in rs {
-                    if let Some(iv) = interval(&types, r, ctx)? {
-                        v.push(iv);
-                    }
-                }
-                merge(v)
-            }
+        let Some(rs) = ranges else {
+            return Ok(Open { source, space, intervals: vec![(None, None)], checks: None, next: 0, cur: None });
         };
-        Ok(Open { source, space, intervals, next: 0, cur: None })
+        let types: Vec<SqlType> = cols.iter().map(|&c| t.columns[c].ty).collect();
+        let mut exact = true;
+        let mut intervals = Vec::with_capacity(rs.len());
+        let mut checks = Vec::with_capacity(rs.len());
+        for r in rs {
+            if let Some((iv, check)) = interval(&types, cols, r, ctx, &mut exact)? {
+                intervals.push(iv);
+                checks.push(check);
+            }
+        }
+        let checks = if exact { None } else { Some(checks) };
+        Ok(Open { source, space, intervals: merge(intervals), checks, next: 0, cur: None })
     }
 
     fn decode(&self, payload: &[u8], key: &[u8]) -> Result<Row, ExecError> {
@@ -399,6 +463,7 @@ impl Operator for ScanOp {
             }
             let is_index = matches!(o.source, Source::Index);
             let table_space = self.table.space;
+            let checks = self.open.as_ref().and_then(|o| o.checks.as_ref());
             let mut out = Vec::with_capacity(self.batch.len());
             for i in 0..self.batch.len() {
                 let (k, v) = (self.batch.key(i), self.batch.value(i));
@@ -411,6 +476,11 @@ impl Operator for ScanOp {
                     (self.decode(v, k)?, k)
                 };
                 ctx.rows_examined += 1;
+                if let Some(checks) = checks {
+                    if !checks.iter().any(|c| c.passes(&row)) {
+                        continue;
+                    }
+                }
                 if let Some(f) = &self.filter {
                     if !eval_pred(f, &row, ctx)? {
                         continue;
