@@ -7,6 +7,10 @@
 //!    is never returned (end of data is `None`).
 //! 2. Constant subexpressions are folded once here when folding raises no
 //!    warning and no error, so per-row evaluation never repeats them.
+//! 3. Scans decode only the columns some operator above them reads (the
+//!    others are NULL in their rows). An expression holding a subquery
+//!    counts as reading every column, so correlated references are never
+//!    missed.
 
 use std::collections::{HashMap, HashSet};
 
@@ -132,9 +136,41 @@ pub fn fold(e: &Expr, ctx: &mut Ctx<'_>) -> Expr {
     e.clone().map_children(&mut |c| fold(&c, ctx))
 }
 
+/// Which columns of a node's output the operators above it read (`None`:
+/// all of them). Invariant 3.
+type Needs = Option<Vec<bool>>;
+
+/// Marks the columns `e` reads as needed.
+fn mark(e: &Expr, needs: &mut Needs) {
+    let Some(v) = needs else { return };
+    let mut all = false;
+    e.walk(&mut |x| all |= matches!(x, Expr::Subquery(_)));
+    let mut cols = Vec::new();
+    e.columns_used(&mut cols);
+    for c in cols {
+        match v.get_mut(c) {
+            Some(slot) => *slot = true,
+            None => all = true,
+        }
+    }
+    if all {
+        *needs = None;
+    }
+}
+
+/// Nothing needed yet from a node of `width` columns.
+fn none_of(width: usize) -> Needs {
+    Some(vec![false; width])
+}
+
 /// Builds the operator tree of a plan.
-#[recursive]
 pub fn build(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Box<dyn Operator>, ExecError> {
+    build_needing(plan, None, ctx)
+}
+
+/// Builds the operator tree of a plan whose parent reads `needs`.
+#[recursive]
+fn build_needing(plan: &Plan, mut needs: Needs, ctx: &mut Ctx<'_>) -> Result<Box<dyn Operator>, ExecError> {
     Ok(match plan {
         Plan::Values { rows, .. } => {
             let rows = rows.iter().map(|r| r.iter().map(|e| fold(e, ctx)).collect()).collect();
@@ -142,7 +178,10 @@ pub fn build(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Box<dyn Operator>, ExecEr
         }
         Plan::Scan { table, access, filter, lock, .. } => {
             let filter = filter.as_ref().map(|f| fold(f, ctx));
-            Box::new(ScanOp::new(table.clone(), access.clone(), filter).with_lock(*lock))
+            if let Some(f) = &filter {
+                mark(f, &mut needs);
+            }
+            Box::new(ScanOp::new(table.clone(), access.clone(), filter).with_lock(*lock).with_columns(needs))
         }
         Plan::Filter { input, pred } => {
             let pred = fold(pred, ctx);
@@ -150,19 +189,36 @@ pub fn build(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Box<dyn Operator>, ExecEr
                 if v.truth() != Some(true) {
                     return Ok(Box::new(EmptyOp));
                 }
-                return build(input, ctx);
+                return build_needing(input, needs, ctx);
             }
-            Box::new(FilterOp { input: build(input, ctx)?, pred })
+            mark(&pred, &mut needs);
+            Box::new(FilterOp { input: build_needing(input, needs, ctx)?, pred })
         }
         Plan::Project { input, exprs, .. } => {
             let exprs: Vec<Expr> = exprs.iter().map(|e| fold(e, ctx)).collect();
-            Box::new(ProjectOp { input: build(input, ctx)?, exprs })
+            let mut below = none_of(input.width());
+            for e in &exprs {
+                mark(e, &mut below);
+            }
+            Box::new(ProjectOp { input: build_needing(input, below, ctx)?, exprs })
         }
         Plan::Join { left, right, kind, equi, cond } => {
             let cond = cond.as_ref().map(|c| fold(c, ctx));
-            let l = build(left, ctx)?;
-            let r = build(right, ctx)?;
-            let right_width = right.width();
+            let (lw, rw) = (left.width(), right.width());
+            if let Some(c) = &cond {
+                mark(c, &mut needs);
+            }
+            let (mut ln, mut rn) = match &needs {
+                Some(v) if v.len() == lw + rw => (Some(v[..lw].to_vec()), Some(v[lw..].to_vec())),
+                _ => (None, None),
+            };
+            for (a, b) in equi {
+                mark(a, &mut ln);
+                mark(b, &mut rn);
+            }
+            let l = build_needing(left, ln, ctx)?;
+            let r = build_needing(right, rn, ctx)?;
+            let right_width = rw;
             if equi.is_empty() {
                 Box::new(NestedLoopOp::new(l, r, *kind, cond, right_width))
             } else {
@@ -171,10 +227,22 @@ pub fn build(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Box<dyn Operator>, ExecEr
             }
         }
         Plan::Aggregate { input, groups, aggs, .. } => {
-            let groups = groups.iter().map(|g| fold(g, ctx)).collect();
-            Box::new(AggOp::new(build(input, ctx)?, groups, aggs.clone()))
+            let groups: Vec<Expr> = groups.iter().map(|g| fold(g, ctx)).collect();
+            let mut below = none_of(input.width());
+            for e in &groups {
+                mark(e, &mut below);
+            }
+            for a in aggs {
+                a.args.iter().chain(a.order_by.iter().map(|k| &k.expr)).for_each(|e| mark(e, &mut below));
+            }
+            Box::new(AggOp::new(build_needing(input, below, ctx)?, groups, aggs.clone()))
         }
-        Plan::Sort { input, keys } => Box::new(SortOp::new(build(input, ctx)?, keys.clone())),
+        Plan::Sort { input, keys } => {
+            for k in keys {
+                mark(&k.expr, &mut needs);
+            }
+            Box::new(SortOp::new(build_needing(input, needs, ctx)?, keys.clone()))
+        }
         Plan::Limit { input, limit, offset } => {
             let count = |e: &Option<Expr>, ctx: &mut Ctx<'_>| -> Result<Option<u64>, ExecError> {
                 match e {
@@ -197,7 +265,7 @@ pub fn build(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Box<dyn Operator>, ExecEr
             if limit == Some(0) {
                 return Ok(Box::new(EmptyOp));
             }
-            Box::new(LimitOp { input: build(input, ctx)?, skip: offset, left: limit })
+            Box::new(LimitOp { input: build_needing(input, needs, ctx)?, skip: offset, left: limit })
         }
         Plan::Distinct { input } => Box::new(DistinctOp { input: build(input, ctx)?, seen: HashSet::new() }),
         Plan::SetOp { kind, all, left, right, .. } => {

@@ -354,6 +354,8 @@ pub struct ScanOp {
     access: Access,
     filter: Option<Expr>,
     with_rowkey: bool,
+    /// Columns to decode (`None`: all); the others are NULL.
+    columns: Option<Vec<bool>>,
     lock: LockMode,
     open: Option<Open>,
     done: bool,
@@ -368,6 +370,7 @@ impl ScanOp {
             access,
             filter,
             with_rowkey: false,
+            columns: None,
             lock: LockMode::None,
             open: None,
             done: false,
@@ -378,6 +381,25 @@ impl ScanOp {
     /// Locks each row it returns (`FOR UPDATE` / `FOR SHARE`).
     pub fn with_lock(mut self, lock: LockMode) -> ScanOp {
         self.lock = lock;
+        self
+    }
+
+    /// Decodes only the columns marked in `needs` (`None`: all), and the
+    /// key columns, which range checks read (invariant 1).
+    pub fn with_columns(mut self, needs: Option<Vec<bool>>) -> ScanOp {
+        self.columns = needs.map(|mut v| {
+            let keys: &[usize] = match &self.access {
+                Access::Full => &[],
+                Access::Primary(_) => &self.table.primary_key,
+                Access::Index { index, .. } => self.table.indexes.get(*index).map_or(&[], |ix| &ix.columns),
+            };
+            for &k in keys {
+                if let Some(slot) = v.get_mut(k) {
+                    *slot = true;
+                }
+            }
+            v
+        });
         self
     }
 
@@ -420,7 +442,8 @@ impl ScanOp {
         let n = self.table.columns.len();
         let mut row = Vec::with_capacity(n + usize::from(self.with_rowkey));
         for i in 0..n {
-            row.push(if i < r.len() { r.get(i)? } else { Value::Null });
+            let wanted = self.columns.as_ref().is_none_or(|c| c.get(i).copied().unwrap_or(true));
+            row.push(if wanted && i < r.len() { r.get(i)? } else { Value::Null });
         }
         if self.with_rowkey {
             row.push(Value::bytes(key));
