@@ -143,19 +143,21 @@ fn scan_first_returns_the_range_head(e: &dyn StorageEngine) -> Result<(), String
     write(e, &b)?;
     let mut out = KvBatch::new();
     let r = KeyRange { start: Bound::Excluded(vec![3]), end: Bound::Included(vec![8]) };
-    e.scan_first(r, &mut out, 2).map_err(|x| x.to_string())?;
+    let more = e.scan_first(r, &mut out, 2).map_err(|x| x.to_string())?;
     ensure(!out.is_empty() && out.key(0) == [4] && out.value(0) == [4, 4], "first pair after an excluded start")?;
+    ensure(out.len() <= 2 && more, "at most max_pairs, and more reported")?;
     let keys: Vec<u8> = out.iter().map(|(k, _)| k[0]).collect();
     ensure(
         keys.windows(2).all(|w| w[0] < w[1]) && keys.iter().all(|k| (4..=8).contains(k)),
         "pairs ordered, in range",
     )?;
     let r = KeyRange { start: Bound::Included(vec![8]), end: Bound::Included(vec![8]) };
-    e.scan_first(r, &mut out, 5).map_err(|x| x.to_string())?;
+    let more = e.scan_first(r, &mut out, 5).map_err(|x| x.to_string())?;
     ensure(out.len() == 1 && out.key(0) == [8], "single-key range replaces earlier contents")?;
+    ensure(!more, "a range returned whole is reported complete")?;
     let r = KeyRange { start: Bound::Excluded(vec![9]), end: Bound::Unbounded };
-    e.scan_first(r, &mut out, 5).map_err(|x| x.to_string())?;
-    ensure(out.is_empty(), "empty range clears the batch")
+    let more = e.scan_first(r, &mut out, 5).map_err(|x| x.to_string())?;
+    ensure(out.is_empty() && !more, "empty range clears the batch")
 }
 
 fn binary_keys_compare_bytewise(e: &dyn StorageEngine) -> Result<(), String> {

@@ -271,13 +271,24 @@ pub trait StorageEngine: Send + Sync {
     /// A cursor over `range` in ascending key order.
     fn scan(&self, range: KeyRange) -> Result<Box<dyn Cursor>, StorageError>;
 
-    /// Clears `out` and fills it with the first pairs of `range` (at most
-    /// about `max_pairs`): a one-shot scan for point reads, which engines
-    /// may serve without allocating a cursor.
-    fn scan_first(&self, range: KeyRange, out: &mut KvBatch, max_pairs: usize) -> Result<(), StorageError> {
+    /// Clears `out` and fills it with the first pairs of `range`, at least
+    /// one (when the range has any) and at most `max_pairs`: a one-shot
+    /// scan for point reads, which engines may serve without allocating a
+    /// cursor. Returns `false` only if no pair of the range is left out;
+    /// `true` means there may be more (callers then open a cursor).
+    fn scan_first(&self, range: KeyRange, out: &mut KvBatch, max_pairs: usize) -> Result<bool, StorageError> {
+        out.clear();
         let mut c = self.scan(range)?;
-        c.next_batch(out, max_pairs)?;
-        Ok(())
+        let mut part = KvBatch::new();
+        while out.len() < max_pairs.max(1) {
+            if !c.next_batch(&mut part, max_pairs.max(1) - out.len())? {
+                return Ok(false);
+            }
+            for (k, v) in part.iter() {
+                out.push(k, v);
+            }
+        }
+        Ok(true)
     }
 
     /// Applies `batch` atomically. The ticket completes when the batch is as

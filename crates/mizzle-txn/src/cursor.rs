@@ -159,8 +159,7 @@ pub(crate) fn point_get(
     version::user_prefix(space, key, &mut p);
     // Fast path: the newest few versions usually decide.
     let mut batch = KvBatch::new();
-    shared.engine.scan_first(KeyRange::prefix(&p), &mut batch, 4)?;
-    let more = batch.len() >= 4;
+    let more = shared.engine.scan_first(KeyRange::prefix(&p), &mut batch, 4)?;
     for (k, v) in batch.iter() {
         let vk = version::parse_key(k)?;
         if vk.user_key != key {

@@ -227,7 +227,9 @@ impl Shared {
     /// Checks W1 for a write of `key` by the owner of `view`, and if allowed
     /// writes the version. `must_be_absent` turns an existing live key into
     /// `Ok(Some(Newest::Present))` without writing. Returns the engine key
-    /// written (for the write log) through `written`.
+    /// written (for the write log) through `written`, and through `older`
+    /// whether the key had versions before this write (if not, the commit
+    /// leaves nothing for GC to collect on it).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn write_version(
         &self,
@@ -238,9 +240,11 @@ impl Shared {
         payload: &[u8],
         must_be_absent: bool,
         written: &mut Vec<u8>,
+        older: &mut bool,
     ) -> Result<Option<Newest>, TxnError> {
         let _g = self.stripe(space, key).lock();
-        let newest = self.newest_for_write(view, space, key)?;
+        let (newest, had) = self.newest_for_write(view, space, key)?;
+        *older = had;
         if must_be_absent && matches!(newest, Newest::Present) {
             return Ok(Some(newest));
         }
@@ -258,48 +262,77 @@ impl Shared {
     /// a concurrent writer's version is a conflict).
     pub(crate) fn probe(&self, view: &ReadView, space: SpaceId, key: &[u8]) -> Result<bool, TxnError> {
         let _g = self.stripe(space, key).lock();
-        Ok(matches!(self.newest_for_write(view, space, key)?, Newest::Present))
+        Ok(matches!(self.newest_for_write(view, space, key)?.0, Newest::Present))
     }
 
-    /// The newest live version of `key` for a writer, or a conflict (W1).
-    fn newest_for_write(&self, view: &ReadView, space: SpaceId, key: &[u8]) -> Result<Newest, TxnError> {
+    /// The newest live version of `key` for a writer, or a conflict (W1);
+    /// and whether the key has any version at all.
+    fn newest_for_write(&self, view: &ReadView, space: SpaceId, key: &[u8]) -> Result<(Newest, bool), TxnError> {
+        const FIRST: usize = 8;
         let mut prefix = Vec::with_capacity(key.len() + 5);
         version::user_prefix(space, key, &mut prefix);
-        let mut cur = self.engine.scan(KeyRange::prefix(&prefix))?;
+        let range = KeyRange::prefix(&prefix);
+        let end = range.end.clone();
         let mut batch = KvBatch::new();
-        while cur.next_batch(&mut batch, 8)? {
+        // Most keys have a few versions: one cursor-free read decides.
+        let more = self.engine.scan_first(range, &mut batch, FIRST)?;
+        let had = !batch.is_empty();
+        for (k, v) in batch.iter() {
+            if let Some(n) = self.judge_for_write(view, space, key, k, v)? {
+                return Ok((n, had));
+            }
+        }
+        if !more || batch.is_empty() {
+            return Ok((Newest::Absent, had));
+        }
+        let after = batch.key(batch.len() - 1).to_vec();
+        let mut cur = self.engine.scan(KeyRange { start: Bound::Excluded(after), end })?;
+        while cur.next_batch(&mut batch, FIRST)? {
             for (k, v) in batch.iter() {
-                let vk = version::parse_key(k)?;
-                if vk.user_key != key {
-                    continue;
-                }
-                let vv = version::parse_value(v)?;
-                let live = if vv.writer == view.txn {
-                    true
-                } else {
-                    match self.status.get(vv.writer) {
-                        None => true,
-                        Some(Status::Committed(c)) => {
-                            if c > view.snapshot {
-                                return Err(TxnError::WriteConflict { space });
-                            }
-                            true
-                        }
-                        Some(Status::Active) | Some(Status::Committing(_)) => {
-                            return Err(TxnError::WriteConflict { space });
-                        }
-                        Some(Status::Aborted { .. }) => false,
-                    }
-                };
-                if live {
-                    return Ok(match vv.kind {
-                        Kind::Put => Newest::Present,
-                        Kind::Tombstone => Newest::Absent,
-                    });
+                if let Some(n) = self.judge_for_write(view, space, key, k, v)? {
+                    return Ok((n, true));
                 }
             }
         }
-        Ok(Newest::Absent)
+        Ok((Newest::Absent, true))
+    }
+
+    /// What one version (engine pair `k`, `v`, newest first) says to a
+    /// writer of `key`: `None` when it is dead and older ones decide.
+    fn judge_for_write(
+        &self,
+        view: &ReadView,
+        space: SpaceId,
+        key: &[u8],
+        k: &[u8],
+        v: &[u8],
+    ) -> Result<Option<Newest>, TxnError> {
+        let vk = version::parse_key(k)?;
+        if vk.user_key != key {
+            return Ok(None);
+        }
+        let vv = version::parse_value(v)?;
+        let live = if vv.writer == view.txn {
+            true
+        } else {
+            match self.status.get(vv.writer) {
+                None => true,
+                Some(Status::Committed(c)) => {
+                    if c > view.snapshot {
+                        return Err(TxnError::WriteConflict { space });
+                    }
+                    true
+                }
+                Some(Status::Active) | Some(Status::Committing(_)) => {
+                    return Err(TxnError::WriteConflict { space });
+                }
+                Some(Status::Aborted { .. }) => false,
+            }
+        };
+        Ok(live.then_some(match vv.kind {
+            Kind::Put => Newest::Present,
+            Kind::Tombstone => Newest::Absent,
+        }))
     }
 
     /// Validates `reads` and prepares the commit; see the module docs.
@@ -334,18 +367,6 @@ impl Shared {
         Ok(c)
     }
 
-    /// Queues the keys a published commit wrote for incremental GC.
-    fn queue_for_gc(&self, c: Ts) {
-        let keys = {
-            let st = self.commit.lock();
-            st.recent.iter().rev().find(|s| s.ts == c).and_then(|s| s.keys.clone())
-        };
-        if let Some(keys) = keys {
-            let mut q = self.gc_queue.lock();
-            q.extend(keys);
-        }
-    }
-
     /// Makes a prepared commit durable: returns the ticket to wait on.
     pub(crate) fn commit_durable(&self, id: TxnId, c: Ts) -> Result<DurableTicket, TxnError> {
         if !self.engine.info().persistent {
@@ -358,8 +379,9 @@ impl Shared {
         Ok(self.engine.write(&b, Durability::Sync)?)
     }
 
-    /// Publishes a durable commit (M2).
-    pub(crate) fn commit_publish(&self, id: TxnId, c: Ts) {
+    /// Publishes a durable commit (M2) and queues `gc_keys` (`space prefix |
+    /// user key`s the commit left older versions of) for incremental GC.
+    pub(crate) fn commit_publish(&self, id: TxnId, c: Ts, gc_keys: Vec<Vec<u8>>) {
         self.status.set(id, Status::Committed(c));
         let mut st = self.commit.lock();
         st.pending.remove(&c.0);
@@ -369,7 +391,9 @@ impl Shared {
         };
         self.visible.fetch_max(v, Ordering::SeqCst);
         drop(st);
-        self.queue_for_gc(c);
+        if !gc_keys.is_empty() {
+            self.gc_queue.lock().extend(gc_keys);
+        }
         if self.commits.fetch_add(1, Ordering::Relaxed) % 64 == 63 {
             self.maintenance();
         }

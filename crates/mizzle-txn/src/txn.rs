@@ -23,6 +23,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use mizzle_plugin_api::durability::DurableTicket;
+use mizzle_plugin_api::storage::{Durability, KeyRange, KvBatch, WriteBatch};
 use parking_lot::Mutex;
 
 use crate::cursor::TxnCursor;
@@ -62,12 +63,14 @@ const LOG_LIMIT: usize = 256 << 20;
 struct WriteLog {
     buf: Vec<u8>,
     ends: Vec<usize>,
+    /// Per entry: the key had versions before this write (GC has work).
+    older: Vec<bool>,
     spaces: Vec<SpaceId>,
     overflowed: bool,
 }
 
 impl WriteLog {
-    fn push(&mut self, space: SpaceId, engine_key: &[u8]) {
+    fn push(&mut self, space: SpaceId, engine_key: &[u8], older: bool) {
         if !self.spaces.contains(&space) {
             self.spaces.push(space);
         }
@@ -80,6 +83,25 @@ impl WriteLog {
         }
         self.buf.extend_from_slice(engine_key);
         self.ends.push(self.buf.len());
+        self.older.push(older);
+    }
+
+    /// The `space prefix | user key`s GC should visit after the commit:
+    /// keys that had older versions (none if the log overflowed; a full
+    /// pass finds those).
+    fn gc_keys(&self) -> Vec<Vec<u8>> {
+        if self.overflowed {
+            return Vec::new();
+        }
+        let mut ks: Vec<Vec<u8>> = self
+            .keys_from(0)
+            .zip(&self.older)
+            .filter(|(_, &o)| o)
+            .map(|(k, _)| k[..k.len() - version::SUFFIX_LEN].to_vec())
+            .collect();
+        ks.sort_unstable();
+        ks.dedup();
+        ks
     }
 
     fn len(&self) -> usize {
@@ -101,6 +123,7 @@ impl WriteLog {
         if n < self.ends.len() {
             let b = if n == 0 { 0 } else { self.ends[n - 1] };
             self.ends.truncate(n);
+            self.older.truncate(n);
             self.buf.truncate(b);
         }
     }
@@ -399,10 +422,20 @@ impl Txn {
         }
         let view = ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt };
         let mut written = Vec::with_capacity(key.len() + 13);
-        match self.inner.shared.write_version(&view, space, key, kind, payload, must_be_absent, &mut written) {
+        let mut older = true;
+        match self.inner.shared.write_version(
+            &view,
+            space,
+            key,
+            kind,
+            payload,
+            must_be_absent,
+            &mut written,
+            &mut older,
+        ) {
             Ok(Some(Newest::Present)) if must_be_absent => Ok(false),
             Ok(_) => {
-                st.log.push(space, &written);
+                st.log.push(space, &written, older);
                 Ok(true)
             }
             Err(e) => {
@@ -472,6 +505,47 @@ impl Txn {
     /// Deletes `key`.
     pub fn delete(&self, space: SpaceId, key: &[u8]) -> Result<(), TxnError> {
         self.write(space, key, Kind::Tombstone, &[], false).map(|_| ())
+    }
+
+    /// Fills `space` with `pairs` (distinct user keys and their payloads)
+    /// in large engine batches, without the per-key conflict checks of
+    /// [`Txn::put`]. Only for a space no other transaction can write: one
+    /// this transaction created (a new index being filled). Returns `false`
+    /// and writes nothing if the space already holds any version; the
+    /// caller then writes key by key.
+    pub fn load_new_space(&self, space: SpaceId, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<bool, TxnError> {
+        const CHUNK: usize = 4096;
+        let mut st = self.inner.st.lock();
+        Self::check_active(&st)?;
+        if self.inner.read_only {
+            return Err(TxnError::ReadOnly);
+        }
+        self.ensure_snapshot(&mut st);
+        let shared = &self.inner.shared;
+        let mut prefix = Vec::with_capacity(5);
+        version::space_prefix(space, &mut prefix);
+        let mut probe = KvBatch::new();
+        shared.engine.scan_first(KeyRange::prefix(&prefix), &mut probe, 1)?;
+        if !probe.is_empty() {
+            return Ok(false);
+        }
+        if !st.has_status {
+            shared.status.set(self.inner.id, Status::Active);
+            st.has_status = true;
+        }
+        let mut written = Vec::new();
+        for chunk in pairs.chunks(CHUNK) {
+            let mut b = WriteBatch::new();
+            for (key, payload) in chunk {
+                version::version_key(space, key, shared.tick(), &mut written);
+                let mut val = Vec::with_capacity(version::HEADER_LEN + payload.len());
+                version::encode_value(Kind::Put, self.inner.id, payload, &mut val);
+                st.log.push(space, &written, false);
+                b.put(written.clone(), val);
+            }
+            shared.engine.write(&b, Durability::Relaxed)?;
+        }
+        Ok(true)
     }
 
     /// Sets (or moves) a named savepoint.
@@ -628,7 +702,7 @@ impl Txn {
         let outcome = st.ticket.take().map(|t| t.wait()).unwrap_or(Ok(()));
         match outcome {
             Ok(()) => {
-                sh.commit_publish(self.inner.id, c);
+                sh.commit_publish(self.inner.id, c, st.log.gc_keys());
                 st.commit_ts = Some(c);
                 st.phase = Phase::Committed;
                 st.log = WriteLog::default();
@@ -661,7 +735,7 @@ impl Drop for Inner {
             Phase::Preparing(c) => {
                 let ok = st.ticket.take().map(|t| t.wait().is_ok()).unwrap_or(true);
                 if ok {
-                    self.shared.commit_publish(self.id, c);
+                    self.shared.commit_publish(self.id, c, st.log.gc_keys());
                 } else {
                     self.shared.commit_withdraw(c);
                     self.shared.status.set(self.id, Status::Aborted { cleaned: None });

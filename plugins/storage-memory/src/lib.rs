@@ -64,18 +64,19 @@ impl StorageEngine for MemoryEngine {
         Ok(Box::new(MemoryCursor { map: self.map.clone(), next: range.start, end: range.end, done: false }))
     }
 
-    fn scan_first(&self, range: KeyRange, out: &mut KvBatch, max_pairs: usize) -> Result<(), StorageError> {
+    fn scan_first(&self, range: KeyRange, out: &mut KvBatch, max_pairs: usize) -> Result<bool, StorageError> {
         out.clear();
         let lo = bound_ref(&range.start);
         let hi = bound_ref(&range.end);
         if inverted(lo, hi) {
-            return Ok(());
+            return Ok(false);
         }
         let map = self.map.read();
-        for (k, v) in map.range::<[u8], _>((lo, hi)).take(max_pairs.max(1)) {
+        let mut it = map.range::<[u8], _>((lo, hi));
+        for (k, v) in it.by_ref().take(max_pairs.max(1)) {
             out.push(k, v);
         }
-        Ok(())
+        Ok(it.next().is_some())
     }
 
     fn write(&self, batch: &WriteBatch, _durability: Durability) -> Result<DurableTicket, StorageError> {

@@ -119,20 +119,27 @@ fn start_sum(v: &Value) -> Sum {
     }
 }
 
-fn update(call: &AggCall, st: &mut AggState, row: &Row, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+/// Folds one row into an aggregate's state; `args` is a reused buffer.
+fn update(
+    call: &AggCall,
+    st: &mut AggState,
+    row: &Row,
+    args: &mut Vec<Value>,
+    ctx: &mut Ctx<'_>,
+) -> Result<(), ExecError> {
     if call.func == AggFunc::CountStar {
         if let Acc::Count(n) = &mut st.acc {
             *n += 1;
         }
         return Ok(());
     }
-    let mut args = Vec::with_capacity(call.args.len());
+    args.clear();
     for a in &call.args {
         args.push(eval(a, row, ctx)?);
     }
     if call.func == AggFunc::AnyValue {
         if let Acc::Any(slot @ None) = &mut st.acc {
-            *slot = Some(args.into_iter().next().unwrap_or(Value::Null));
+            *slot = Some(args.first_mut().map(std::mem::take).unwrap_or(Value::Null));
         }
         return Ok(());
     }
@@ -144,7 +151,7 @@ fn update(call: &AggCall, st: &mut AggState, row: &Row, ctx: &mut Ctx<'_>) -> Re
             return Ok(());
         }
     }
-    let v = args.first().cloned().unwrap_or(Value::Null);
+    let v = args.first_mut().map(std::mem::take).unwrap_or(Value::Null);
     match &mut st.acc {
         Acc::Count(n) => *n += 1,
         Acc::Sum(s) => s.get_or_insert_with(|| start_sum(&v)).add(&v)?,
@@ -170,7 +177,8 @@ fn update(call: &AggCall, st: &mut AggState, row: &Row, ctx: &mut Ctx<'_>) -> Re
         }
         Acc::Concat(items) => {
             let mut text = String::new();
-            for a in &args {
+            text.push_str(&v.to_text_lossy());
+            for a in args.iter().skip(1) {
                 text.push_str(&a.to_text_lossy());
             }
             let mut keys = Vec::with_capacity(call.order_by.len());
@@ -289,6 +297,8 @@ impl AggOp {
     fn run(&mut self, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
         let Some(mut input) = self.input.take() else { return Ok(Vec::new()) };
         let mut index: HashMap<GroupKey, usize> = HashMap::new();
+        let mut key = GroupKey(Vec::with_capacity(self.groups.len()));
+        let mut args = Vec::new();
         let mut groups: Vec<(Vec<mizzle_types::Value>, Vec<AggState>)> = Vec::new();
         if self.groups.is_empty() {
             groups.push((Vec::new(), self.aggs.iter().map(init).collect()));
@@ -298,23 +308,22 @@ impl AggOp {
                 let slot = if self.groups.is_empty() {
                     0
                 } else {
-                    let mut key = Vec::with_capacity(self.groups.len());
+                    key.0.clear();
                     for g in &self.groups {
-                        key.push(eval(g, &row, ctx)?);
+                        key.0.push(eval(g, &row, ctx)?);
                     }
-                    let k = GroupKey(key);
-                    match index.get(&k) {
+                    match index.get(&key) {
                         Some(&i) => i,
                         None => {
-                            groups.push((k.0.clone(), self.aggs.iter().map(init).collect()));
-                            index.insert(k, groups.len() - 1);
+                            groups.push((key.0.clone(), self.aggs.iter().map(init).collect()));
+                            index.insert(key.clone(), groups.len() - 1);
                             groups.len() - 1
                         }
                     }
                 };
                 let (_, states) = &mut groups[slot];
                 for (call, st) in self.aggs.iter().zip(states.iter_mut()) {
-                    update(call, st, &row, ctx)?;
+                    update(call, st, &row, &mut args, ctx)?;
                 }
             }
         }

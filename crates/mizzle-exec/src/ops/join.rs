@@ -8,6 +8,10 @@
 //! 3. For a left join, a left row with no right row satisfying both the keys
 //!    and the residual condition is emitted once, padded with NULLs.
 //! 4. Output is produced incrementally: at most `BATCH` rows per call.
+//! 5. The hash join keeps the right rows in one vector, chained per key in
+//!    input order (a head/tail per key in the map, a next index per row), so
+//!    building allocates nothing per key beyond the key itself and probing
+//!    allocates nothing but output rows.
 
 use std::collections::HashMap;
 
@@ -29,9 +33,13 @@ struct Probe {
     ri: usize,
     /// The current left row had a match.
     matched: bool,
-    /// Candidates of the current left row (hash join).
-    cands: Option<std::sync::Arc<Vec<Row>>>,
+    /// The current left row's key was looked up (hash join; `ri` then
+    /// walks its chain, `NONE` at the end).
+    keyed: bool,
 }
+
+/// End of a hash chain.
+const NONE: u32 = u32::MAX;
 
 /// Hash join.
 pub struct HashJoinOp {
@@ -42,7 +50,14 @@ pub struct HashJoinOp {
     right_keys: Vec<Expr>,
     cond: Option<Expr>,
     right_width: usize,
-    table: HashMap<GroupKey, std::sync::Arc<Vec<Row>>>,
+    /// Right rows with a non-NULL key (invariant 5).
+    rows: Vec<Row>,
+    /// The next row with the same key, per row.
+    next: Vec<u32>,
+    /// First and last row of each key.
+    table: HashMap<GroupKey, (u32, u32)>,
+    /// A reused key buffer for probes.
+    probe_key: GroupKey,
     probe: Option<Probe>,
     done: bool,
 }
@@ -66,7 +81,10 @@ impl HashJoinOp {
             right_keys,
             cond,
             right_width,
+            rows: Vec::new(),
+            next: Vec::new(),
             table: HashMap::new(),
+            probe_key: GroupKey(Vec::new()),
             probe: None,
             done: false,
         }
@@ -74,7 +92,6 @@ impl HashJoinOp {
 
     fn build_table(&mut self, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
         let Some(mut right) = self.right.take() else { return Ok(()) };
-        let mut tmp: HashMap<GroupKey, Vec<Row>> = HashMap::new();
         while let Some(batch) = right.next(ctx)? {
             for r in batch {
                 let mut key = Vec::with_capacity(self.right_keys.len());
@@ -84,12 +101,27 @@ impl HashJoinOp {
                     null |= v.is_null();
                     key.push(v);
                 }
-                if !null {
-                    tmp.entry(GroupKey(key)).or_default().push(r);
+                if null {
+                    continue;
+                }
+                let i = u32::try_from(self.rows.len())
+                    .ok()
+                    .filter(|&i| i != NONE)
+                    .ok_or_else(|| ExecError::Internal("hash join input over 4 billion rows".into()))?;
+                self.rows.push(r);
+                self.next.push(NONE);
+                match self.table.entry(GroupKey(key)) {
+                    std::collections::hash_map::Entry::Occupied(mut e) => {
+                        let (_, tail) = e.get_mut();
+                        self.next[*tail as usize] = i;
+                        *tail = i;
+                    }
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert((i, i));
+                    }
                 }
             }
         }
-        self.table = tmp.into_iter().map(|(k, v)| (k, std::sync::Arc::new(v))).collect();
         Ok(())
     }
 }
@@ -108,7 +140,7 @@ impl Operator for HashJoinOp {
         loop {
             if self.probe.is_none() {
                 match self.left.next(ctx)? {
-                    Some(batch) => self.probe = Some(Probe { batch, li: 0, ri: 0, matched: false, cands: None }),
+                    Some(batch) => self.probe = Some(Probe { batch, li: 0, ri: 0, matched: false, keyed: false }),
                     None => {
                         self.done = true;
                         return Ok(if out.is_empty() { None } else { Some(out) });
@@ -118,26 +150,23 @@ impl Operator for HashJoinOp {
             let Some(p) = self.probe.as_mut() else { continue };
             while p.li < p.batch.len() {
                 let lrow = &p.batch[p.li];
-                if p.cands.is_none() {
-                    let mut key = Vec::with_capacity(self.left_keys.len());
+                if !p.keyed {
+                    let key = &mut self.probe_key.0;
+                    key.clear();
                     let mut null = false;
                     for e in &self.left_keys {
                         let v = eval(e, lrow, ctx)?;
                         null |= v.is_null();
                         key.push(v);
                     }
-                    p.cands = Some(if null {
-                        std::sync::Arc::new(Vec::new())
-                    } else {
-                        self.table.get(&GroupKey(key)).cloned().unwrap_or_default()
-                    });
-                    p.ri = 0;
+                    let head = if null { None } else { self.table.get(&self.probe_key).map(|&(h, _)| h) };
+                    p.ri = head.map_or(NONE as usize, |h| h as usize);
+                    p.keyed = true;
                     p.matched = false;
                 }
-                let cands = p.cands.clone().unwrap_or_default();
-                while p.ri < cands.len() {
-                    let row = concat(lrow, &cands[p.ri]);
-                    p.ri += 1;
+                while let Some(rrow) = self.rows.get(p.ri) {
+                    let row = concat(lrow, rrow);
+                    p.ri = self.next.get(p.ri).map_or(NONE as usize, |&n| n as usize);
                     let ok = match &self.cond {
                         Some(c) => eval_pred(c, &row, ctx)?,
                         None => true,
@@ -154,7 +183,7 @@ impl Operator for HashJoinOp {
                     out.push(pad(lrow, self.right_width));
                 }
                 p.li += 1;
-                p.cands = None;
+                p.keyed = false;
                 if out.len() >= BATCH {
                     return Ok(Some(out));
                 }
@@ -210,7 +239,7 @@ impl Operator for NestedLoopOp {
         loop {
             if self.probe.is_none() {
                 match self.left.next(ctx)? {
-                    Some(batch) => self.probe = Some(Probe { batch, li: 0, ri: 0, matched: false, cands: None }),
+                    Some(batch) => self.probe = Some(Probe { batch, li: 0, ri: 0, matched: false, keyed: false }),
                     None => {
                         self.done = true;
                         return Ok(if out.is_empty() { None } else { Some(out) });
