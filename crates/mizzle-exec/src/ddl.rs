@@ -21,7 +21,7 @@ use mizzle_types::{ErrorCode, Value, Warning};
 
 use crate::build::collect;
 use crate::ctx::Ctx;
-use crate::dml::{all_rows, clear_space, insert_rows};
+use crate::dml::{all_rows, clear_space, insert_rows, rows_with_columns};
 use crate::error::ExecError;
 use crate::eval::eval;
 use crate::keys::{dup_value, enforces_unique, index_key};
@@ -164,30 +164,23 @@ fn table_def(spec: &TableSpec, ctx: &mut Ctx<'_>) -> Result<TableDef, ExecError>
 /// in bulk without per-key conflict checks.
 fn fill_index(t: &TableDef, ix: usize, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
     let def = &t.indexes[ix];
-    let rows = all_rows(t, ctx)?;
-    let mut entries: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(rows.len());
-    for (rowkey, row) in &rows {
+    let rows = rows_with_columns(t, &def.columns, ctx)?;
+    let mut entries: Vec<(Vec<u8>, Vec<u8>, usize)> = Vec::with_capacity(rows.len());
+    for (i, (rowkey, row)) in rows.iter().enumerate() {
         let mut k = Vec::new();
         index_key(def, row, rowkey, &mut k);
-        entries.push((k, rowkey.clone()));
+        entries.push((k, rowkey.clone(), i));
     }
-    // Row keys ascend, so after a stable sort equal keys keep row order.
-    let mut order: Vec<usize> = (0..entries.len()).collect();
-    order.sort_by(|&a, &b| entries[a].0.cmp(&entries[b].0));
-    let repeat = order.windows(2).filter(|w| entries[w[0]].0 == entries[w[1]].0).map(|w| w[1]).min();
+    // Equal keys end up adjacent, in row (row-key) order.
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.2.cmp(&b.2)));
+    let repeat = entries.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[1].2).min();
     if let Some(i) = repeat {
         return Err(ExecError::Duplicate {
             value: dup_value(&def.columns, &rows[i].1),
             key: format!("{}.{}", t.name, def.name),
         });
     }
-    let mut sorted: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(entries.len());
-    let mut slots: Vec<Option<(Vec<u8>, Vec<u8>)>> = entries.into_iter().map(Some).collect();
-    for i in order {
-        if let Some(e) = slots[i].take() {
-            sorted.push(e);
-        }
-    }
+    let sorted: Vec<(Vec<u8>, Vec<u8>)> = entries.into_iter().map(|(k, r, _)| (k, r)).collect();
     if ctx.txn.load_new_space(def.space, &sorted)? {
         return Ok(());
     }

@@ -473,6 +473,31 @@ pub(crate) fn all_rows(t: &TableDef, ctx: &mut Ctx<'_>) -> Result<Vec<(Vec<u8>, 
     Ok(out)
 }
 
+/// Reads every row of a table with its row key, decoding only the columns
+/// `cols` (the others are NULL).
+pub(crate) fn rows_with_columns(
+    t: &TableDef,
+    cols: &[usize],
+    ctx: &mut Ctx<'_>,
+) -> Result<Vec<(Vec<u8>, Row)>, ExecError> {
+    let mut cur = ctx.txn.scan(t.space, std::ops::Bound::Unbounded, std::ops::Bound::Unbounded)?;
+    let mut b = mizzle_txn::KvBatch::new();
+    let mut out = Vec::new();
+    while cur.next_batch(&mut b, 1024)? {
+        for (k, v) in b.iter() {
+            let r = RowRef::new(v)?;
+            let mut row = vec![Value::Null; t.columns.len()];
+            for &c in cols {
+                if c < r.len() && c < row.len() {
+                    row[c] = r.get(c)?;
+                }
+            }
+            out.push((k.to_vec(), row));
+        }
+    }
+    Ok(out)
+}
+
 /// Deletes every visible key of a space (DROP, TRUNCATE, rebuilds).
 pub(crate) fn clear_space(space: mizzle_txn::SpaceId, ctx: &mut Ctx<'_>) -> Result<u64, ExecError> {
     let mut cur = ctx.txn.scan(space, std::ops::Bound::Unbounded, std::ops::Bound::Unbounded)?;

@@ -33,7 +33,7 @@ pub fn run_all(mut open: impl FnMut() -> Arc<dyn StorageEngine>) -> Result<(), S
 }
 
 fn write(e: &dyn StorageEngine, b: &WriteBatch) -> Result<(), String> {
-    e.write(b, Durability::Sync).map_err(|x| x.to_string())?.wait().map_err(|x| x.to_string())
+    e.write(b.clone(), Durability::Sync).map_err(|x| x.to_string())?.wait().map_err(|x| x.to_string())
 }
 
 fn collect(e: &dyn StorageEngine, r: KeyRange) -> Result<Pairs, String> {

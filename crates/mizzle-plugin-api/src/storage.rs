@@ -101,6 +101,11 @@ impl WriteBatch {
         &self.ops
     }
 
+    /// The mutations in order, by value.
+    pub fn into_ops(self) -> Vec<Mutation> {
+        self.ops
+    }
+
     /// True when the batch holds nothing.
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
@@ -292,8 +297,9 @@ pub trait StorageEngine: Send + Sync {
     }
 
     /// Applies `batch` atomically. The ticket completes when the batch is as
-    /// durable as `durability` asks.
-    fn write(&self, batch: &WriteBatch, durability: Durability) -> Result<DurableTicket, StorageError>;
+    /// durable as `durability` asks. The batch is handed over, so an engine
+    /// may keep its key and value buffers instead of copying them.
+    fn write(&self, batch: WriteBatch, durability: Durability) -> Result<DurableTicket, StorageError>;
 
     /// Approximate bytes of keys and values stored, for limits and tests.
     fn approximate_size(&self) -> u64;

@@ -254,7 +254,7 @@ impl Shared {
         version::encode_value(kind, view.txn, payload, &mut val);
         let mut b = WriteBatch::new();
         b.put(written.clone(), val);
-        self.engine.write(&b, Durability::Relaxed)?;
+        self.engine.write(b, Durability::Relaxed)?;
         Ok(Some(newest))
     }
 
@@ -376,7 +376,7 @@ impl Shared {
         let mut k = vec![0x01];
         k.extend_from_slice(&id.0.to_be_bytes());
         b.put(k, c.0.to_le_bytes().to_vec());
-        Ok(self.engine.write(&b, Durability::Sync)?)
+        Ok(self.engine.write(b, Durability::Sync)?)
     }
 
     /// Publishes a durable commit (M2) and queues `gc_keys` (`space prefix |
@@ -435,12 +435,11 @@ impl Shared {
         for k in keys {
             b.delete(k.to_vec());
             if b.size_bytes() > 1 << 20 {
-                self.engine.write(&b, Durability::Relaxed)?;
-                b.clear();
+                self.engine.write(std::mem::take(&mut b), Durability::Relaxed)?;
             }
         }
         if !b.is_empty() {
-            self.engine.write(&b, Durability::Relaxed)?;
+            self.engine.write(b, Durability::Relaxed)?;
         }
         Ok(())
     }

@@ -543,7 +543,7 @@ impl Txn {
                 st.log.push(space, &written, false);
                 b.put(written.clone(), val);
             }
-            shared.engine.write(&b, Durability::Relaxed)?;
+            shared.engine.write(b, Durability::Relaxed)?;
         }
         Ok(true)
     }

@@ -79,15 +79,16 @@ impl StorageEngine for MemoryEngine {
         Ok(it.next().is_some())
     }
 
-    fn write(&self, batch: &WriteBatch, _durability: Durability) -> Result<DurableTicket, StorageError> {
+    fn write(&self, batch: WriteBatch, _durability: Durability) -> Result<DurableTicket, StorageError> {
         let mut delta: i64 = 0;
         let mut map = self.map.write();
-        for m in batch.ops() {
+        for m in batch.into_ops() {
             match m {
                 Mutation::Put { key, value } => {
                     delta += (key.len() + value.len()) as i64;
-                    if let Some(old) = map.insert(key.clone(), value.clone()) {
-                        delta -= (key.len() + old.len()) as i64;
+                    let klen = key.len();
+                    if let Some(old) = map.insert(key, value) {
+                        delta -= (klen + old.len()) as i64;
                     }
                 }
                 Mutation::Delete { key } => {
@@ -233,7 +234,7 @@ mod tests {
         fn scan(&self, range: KeyRange) -> Result<Box<dyn Cursor>, StorageError> {
             self.0.scan(range)
         }
-        fn write(&self, batch: &WriteBatch, durability: Durability) -> Result<DurableTicket, StorageError> {
+        fn write(&self, batch: WriteBatch, durability: Durability) -> Result<DurableTicket, StorageError> {
             self.0.write(batch, durability)
         }
         fn approximate_size(&self) -> u64 {
