@@ -200,7 +200,7 @@ fn build_needing(plan: &Plan, mut needs: Needs, ctx: &mut Ctx<'_>) -> Result<Box
             for e in &exprs {
                 mark(e, &mut below);
             }
-            Box::new(ProjectOp { input: build_needing(input, below, ctx)?, exprs })
+            Box::new(ProjectOp::new(build_needing(input, below, ctx)?, exprs))
         }
         Plan::Join { left, right, kind, equi, cond } => {
             let cond = cond.as_ref().map(|c| fold(c, ctx));
@@ -390,11 +390,48 @@ impl Operator for FilterOp {
 struct ProjectOp {
     input: Box<dyn Operator>,
     exprs: Vec<Expr>,
+    /// For a projection of plain columns: per output column, the input
+    /// column and whether this is its last use (the value moves instead of
+    /// being cloned). Rows are then rebuilt in their own vectors.
+    columns: Option<Vec<(usize, bool)>>,
+    scratch: Vec<Value>,
+}
+
+impl ProjectOp {
+    fn new(input: Box<dyn Operator>, exprs: Vec<Expr>) -> ProjectOp {
+        let plain: Option<Vec<usize>> = exprs
+            .iter()
+            .map(|e| match e {
+                Expr::Column { index, .. } => Some(*index),
+                _ => None,
+            })
+            .collect();
+        let columns = plain.map(|cols| {
+            cols.iter().enumerate().map(|(i, &c)| (c, !cols[i + 1..].contains(&c))).collect::<Vec<_>>()
+        });
+        ProjectOp { input, exprs, columns, scratch: Vec::new() }
+    }
 }
 
 impl Operator for ProjectOp {
     fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
-        let Some(batch) = self.input.next(ctx)? else { return Ok(None) };
+        let Some(mut batch) = self.input.next(ctx)? else { return Ok(None) };
+        if let Some(cols) = &self.columns {
+            for r in &mut batch {
+                self.scratch.clear();
+                for &(c, last) in cols {
+                    let v = match r.get_mut(c) {
+                        Some(v) if last => std::mem::take(v),
+                        Some(v) => v.clone(),
+                        None => Value::Null,
+                    };
+                    self.scratch.push(v);
+                }
+                r.clear();
+                r.append(&mut self.scratch);
+            }
+            return Ok(Some(batch));
+        }
         let mut out = Vec::with_capacity(batch.len());
         for r in &batch {
             let mut row = Vec::with_capacity(self.exprs.len());
