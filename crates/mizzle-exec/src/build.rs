@@ -406,9 +406,8 @@ impl ProjectOp {
                 _ => None,
             })
             .collect();
-        let columns = plain.map(|cols| {
-            cols.iter().enumerate().map(|(i, &c)| (c, !cols[i + 1..].contains(&c))).collect::<Vec<_>>()
-        });
+        let columns = plain
+            .map(|cols| cols.iter().enumerate().map(|(i, &c)| (c, !cols[i + 1..].contains(&c))).collect::<Vec<_>>());
         ProjectOp { input, exprs, columns, scratch: Vec::new() }
     }
 }

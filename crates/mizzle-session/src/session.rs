@@ -28,7 +28,7 @@ use mizzle_plugin_api::durability::DurableTicket;
 use mizzle_sql::bind::Binder;
 use mizzle_sql::plan::{BoundStatement, OutCol, SessionStmt, TxnStmt, VarScope};
 use mizzle_sql::{BindError, Catalog, Statement};
-use mizzle_txn::{IsolationLevel, PendingCommit, Txn, TxnOptions};
+use mizzle_txn::{IsolationLevel, PendingCommit, Txn, TxnId, TxnOptions};
 use mizzle_types::{DateTime, ErrorClass, ErrorCode, SqlError, SqlType, Value, Warning};
 
 use crate::catalog::{CatalogState, DEFAULT_SCHEMA};
@@ -109,6 +109,9 @@ pub struct Prepared {
     plan: Option<(Arc<BoundStatement>, Vec<TableVersion>)>,
     /// Result columns of the cached plan (queries).
     columns: Option<Arc<Vec<ColumnInfo>>>,
+    /// The transaction and session DDL epoch in which the plan was last
+    /// checked against the dictionary (see `Session::run_in_txn`).
+    checked: Option<(TxnId, u64)>,
 }
 
 impl Prepared {
@@ -157,6 +160,10 @@ pub struct Session {
     found_rows: u64,
     /// Scope given as `SET SESSION|GLOBAL TRANSACTION` (see `pre_parse`).
     txn_scope: Option<VarScope>,
+    /// Bumped by every DDL statement and transaction-control statement of
+    /// this session: a transaction's own dictionary changes (or their
+    /// rollback to a savepoint) can only happen across a bump.
+    ddl_epoch: u64,
 }
 
 struct BindCatalog<'a> {
@@ -305,6 +312,7 @@ impl Session {
             row_count: -1,
             found_rows: 0,
             txn_scope: None,
+            ddl_epoch: 0,
         }
     }
 
@@ -467,7 +475,14 @@ impl Session {
         if parsed.len() != 1 {
             return Err(SessionError::rule(ErrorCode::Syntax, "a prepared statement holds exactly one statement"));
         }
-        let mut p = Prepared { sql: sql.to_string(), parsed: Arc::new(parsed), params: 0, plan: None, columns: None };
+        let mut p = Prepared {
+            sql: sql.to_string(),
+            parsed: Arc::new(parsed),
+            params: 0,
+            plan: None,
+            columns: None,
+            checked: None,
+        };
         // Plan against a snapshot now, to report errors and parameter counts early.
         let t = self.cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });
         t.begin_statement()?;
@@ -564,11 +579,21 @@ impl Session {
         previous: &[Warning],
     ) -> Result<(StatementOutput, Vec<Warning>), SessionError> {
         // A cached plan is reused while every table it read keeps its version.
+        // Under a transaction-long snapshot the dictionary a transaction sees
+        // changes only through its own DDL, so one check per transaction and
+        // DDL epoch suffices (the check's dictionary reads are recorded then,
+        // which is what makes concurrent DDL conflict).
         let mut cached_columns: Option<Arc<Vec<ColumnInfo>>> = None;
         let bound: Arc<BoundStatement> = match prepared {
             Some(p) => {
+                let stable = !matches!(txn.isolation(), IsolationLevel::ReadCommitted);
+                let stamp = (txn.id(), self.ddl_epoch);
                 let fresh = match &p.plan {
-                    Some((b, versions)) if self.still_valid(versions, txn)? => Some(b.clone()),
+                    Some((b, _)) if stable && p.checked == Some(stamp) => Some(b.clone()),
+                    Some((b, versions)) if self.still_valid(versions, txn)? => {
+                        p.checked = Some(stamp);
+                        Some(b.clone())
+                    }
                     _ => None,
                 };
                 let b = match fresh {
@@ -580,6 +605,7 @@ impl Session {
                         if is_cacheable(&b) {
                             p.columns = query_columns(&b);
                             p.plan = Some((b.clone(), table_versions(&b)));
+                            p.checked = Some(stamp);
                         }
                         b
                     }
@@ -591,6 +617,9 @@ impl Session {
         };
         if let BoundStatement::Session(s) = bound.as_ref() {
             return Ok((self.run_session(s, txn)?, Vec::new()));
+        }
+        if matches!(bound.as_ref(), BoundStatement::Ddl(_)) {
+            self.ddl_epoch += 1;
         }
         if *bound == BoundStatement::NoOp {
             return Ok((done(0), Vec::new()));
@@ -651,6 +680,7 @@ impl Session {
             }
             _ => return Ok(None),
         };
+        self.ddl_epoch += 1;
         self.warnings.clear();
         let out = match ts {
             TxnStmt::Begin { isolation, read_only, .. } => {

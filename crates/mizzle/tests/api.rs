@@ -129,3 +129,28 @@ fn prepared_range_scans_check_parameters_of_any_type() {
     assert_eq!(ids(by_k.query(params!["35"]).expect("text")), vec![2, 3]);
     assert_eq!(ids(by_k.query(params![None::<i64>]).expect("null")), Vec::<i64>::new());
 }
+
+#[test]
+fn prepared_statements_see_their_own_transactions_ddl() {
+    // The plan check is skipped for later executions in one transaction
+    // (its snapshot is fixed); its own DDL and savepoint rollbacks must
+    // still trigger a new plan.
+    let db = Database::open_in_memory().expect("db");
+    let s = db.session();
+    s.execute("CREATE TABLE pd (a INT)", []).expect("create");
+    s.execute("INSERT INTO pd VALUES (1)", []).expect("insert");
+    let mut q = s.prepare("SELECT * FROM pd").expect("prepare");
+    s.begin().expect("begin");
+    assert_eq!(q.query([]).expect("query").columns().len(), 1);
+    assert_eq!(q.query([]).expect("again").columns().len(), 1);
+    s.execute("ALTER TABLE pd ADD COLUMN b INT DEFAULT 7", []).expect("alter");
+    let r = q.query([]).expect("after alter");
+    assert_eq!(r.columns().len(), 2);
+    assert_eq!(r.get(0).map(|x| x.get::<i64>(1)), Some(Ok(7)));
+    s.execute("SAVEPOINT before_c", []).expect("savepoint");
+    s.execute("ALTER TABLE pd ADD COLUMN c INT", []).expect("alter again");
+    assert_eq!(q.query([]).expect("after second alter").columns().len(), 3);
+    s.execute("ROLLBACK TO SAVEPOINT before_c", []).expect("rollback to");
+    assert_eq!(q.query([]).expect("after rollback to").columns().len(), 2);
+    s.commit().expect("commit");
+}
