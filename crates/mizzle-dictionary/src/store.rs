@@ -203,6 +203,13 @@ impl Dictionary {
         }
     }
 
+    /// Records a read of a relation's definition without reading it, for a
+    /// caller that knows the definition it would see (a cached plan whose
+    /// check is still valid): concurrent DDL on it conflicts as if read.
+    pub fn note_relation_read(&self, txn: &Txn, schema: &str, name: &str) {
+        txn.record_read_key(DICT_SPACE, &relation_key(schema, name));
+    }
+
     /// Stores a new relation; fails if the name is taken.
     pub fn create_relation(&self, txn: &Txn, r: &Relation) -> Result<(), DictError> {
         let (schema, name) = match r {

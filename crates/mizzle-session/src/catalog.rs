@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use mizzle_dictionary::Dictionary;
 use mizzle_plugin_api::storage::StorageEngine;
-use mizzle_txn::{TxnManager, TxnOptions};
+use mizzle_txn::{SpaceWatch, TxnManager, TxnOptions};
 use parking_lot::RwLock;
 
 use crate::error::SessionError;
@@ -67,15 +67,20 @@ pub struct CatalogState {
     /// Name of the storage engine holding this catalog's data.
     pub engine_name: String,
     next_connection: AtomicU64,
+    /// Newest commit that changed the dictionary (cached-plan checks).
+    pub dict_watch: SpaceWatch,
 }
 
 impl CatalogState {
     /// A catalog over `engine`.
     pub fn new(engine: Arc<dyn StorageEngine>, engine_name: &str, plugins: Vec<PluginRow>) -> Arc<CatalogState> {
         let globals = VARS.iter().map(|v| (v.name.to_string(), v.default.to_string())).collect();
+        let txns = TxnManager::new(engine);
+        let dict_watch = txns.watch_space(mizzle_dictionary::DICT_SPACE);
         Arc::new(CatalogState {
             clock: Arc::new(SystemClock),
-            txns: TxnManager::new(engine),
+            txns,
+            dict_watch,
             dict: Dictionary::new(),
             globals: RwLock::new(globals),
             plugins,

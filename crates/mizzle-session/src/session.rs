@@ -21,14 +21,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use mizzle_dictionary::{Relation, TableDef};
+use mizzle_dictionary::{Relation, TableDef, DICT_SPACE};
 use mizzle_exec::ctx::{Ctx, SessionInfo, SystemInfo};
 use mizzle_exec::dml::DmlResult;
 use mizzle_plugin_api::durability::DurableTicket;
 use mizzle_sql::bind::Binder;
 use mizzle_sql::plan::{BoundStatement, OutCol, SessionStmt, TxnStmt, VarScope};
 use mizzle_sql::{BindError, Catalog, Statement};
-use mizzle_txn::{IsolationLevel, PendingCommit, Txn, TxnId, TxnOptions};
+use mizzle_txn::{IsolationLevel, PendingCommit, Ts, Txn, TxnId, TxnOptions};
 use mizzle_types::{DateTime, ErrorClass, ErrorCode, SqlError, SqlType, Value, Warning};
 
 use crate::catalog::{CatalogState, DEFAULT_SCHEMA};
@@ -101,6 +101,17 @@ impl Execution {
 /// (schema, table, definition version) a plan was built against.
 type TableVersion = (String, String, u64);
 
+/// The circumstances of a prepared plan's last dictionary check.
+#[derive(Clone, Copy, Debug)]
+struct Checked {
+    txn: TxnId,
+    epoch: u64,
+    snapshot: Ts,
+    /// The checking transaction had no uncommitted dictionary changes, so
+    /// it saw the committed dictionary as of `snapshot`.
+    committed_view: bool,
+}
+
 /// A statement prepared once and executed many times.
 pub struct Prepared {
     sql: String,
@@ -109,9 +120,9 @@ pub struct Prepared {
     plan: Option<(Arc<BoundStatement>, Vec<TableVersion>)>,
     /// Result columns of the cached plan (queries).
     columns: Option<Arc<Vec<ColumnInfo>>>,
-    /// The transaction and session DDL epoch in which the plan was last
-    /// checked against the dictionary (see `Session::run_in_txn`).
-    checked: Option<(TxnId, u64)>,
+    /// How the plan was last checked against the dictionary (see
+    /// `Session::run_in_txn`).
+    checked: Option<Checked>,
 }
 
 impl Prepared {
@@ -160,9 +171,9 @@ pub struct Session {
     found_rows: u64,
     /// Scope given as `SET SESSION|GLOBAL TRANSACTION` (see `pre_parse`).
     txn_scope: Option<VarScope>,
-    /// Bumped by every DDL statement and transaction-control statement of
+    /// Bumped by every DDL statement and every ROLLBACK [TO SAVEPOINT] of
     /// this session: a transaction's own dictionary changes (or their
-    /// rollback to a savepoint) can only happen across a bump.
+    /// undoing) can only happen across a bump.
     ddl_epoch: u64,
 }
 
@@ -578,18 +589,40 @@ impl Session {
         txn: &Txn,
         previous: &[Warning],
     ) -> Result<(StatementOutput, Vec<Warning>), SessionError> {
-        // A cached plan is reused while every table it read keeps its version.
-        // Under a transaction-long snapshot the dictionary a transaction sees
-        // changes only through its own DDL, so one check per transaction and
-        // DDL epoch suffices (the check's dictionary reads are recorded then,
-        // which is what makes concurrent DDL conflict).
+        // A cached plan is reused while every table it read keeps its version
+        // (the check reads the definitions, recording the reads, which is
+        // what makes concurrent DDL conflict). The check is skipped when the
+        // dictionary this statement sees is provably the one last checked:
+        // either the same transaction under a transaction-long snapshot with
+        // no DDL or ROLLBACK TO since (the DDL epoch), or both the checking
+        // and this transaction see the committed dictionary (no own DDL)
+        // and no commit changed it up to both snapshots (then the reads are
+        // recorded without being made).
         let mut cached_columns: Option<Arc<Vec<ColumnInfo>>> = None;
         let bound: Arc<BoundStatement> = match prepared {
             Some(p) => {
                 let stable = !matches!(txn.isolation(), IsolationLevel::ReadCommitted);
-                let stamp = (txn.id(), self.ddl_epoch);
+                if txn.snapshot_ts().is_none() {
+                    txn.take_snapshot();
+                }
+                let snapshot = txn.snapshot_ts().unwrap_or(Ts(0));
+                let committed_view = !txn.wrote_space(DICT_SPACE);
+                let stamp = Checked { txn: txn.id(), epoch: self.ddl_epoch, snapshot, committed_view };
+                let unchanged = match (&p.plan, p.checked) {
+                    (Some(_), Some(c)) if stable && c.txn == txn.id() && c.epoch == self.ddl_epoch => true,
+                    (Some((_, versions)), Some(c)) if c.committed_view && committed_view => {
+                        let same = self.cat.dict_watch.last_commit() <= c.snapshot.min(snapshot);
+                        if same {
+                            for (schema, name, _) in versions {
+                                self.cat.dict.note_relation_read(txn, schema, name);
+                            }
+                        }
+                        same
+                    }
+                    _ => false,
+                };
                 let fresh = match &p.plan {
-                    Some((b, _)) if stable && p.checked == Some(stamp) => Some(b.clone()),
+                    Some((b, _)) if unchanged => Some(b.clone()),
                     Some((b, versions)) if self.still_valid(versions, txn)? => {
                         p.checked = Some(stamp);
                         Some(b.clone())
@@ -680,7 +713,11 @@ impl Session {
             }
             _ => return Ok(None),
         };
-        self.ddl_epoch += 1;
+        // Undoing the transaction's own DDL changes what it sees without a
+        // dictionary commit; commits are seen through the dictionary watch.
+        if matches!(ts, TxnStmt::Rollback | TxnStmt::RollbackTo(_)) {
+            self.ddl_epoch += 1;
+        }
         self.warnings.clear();
         let out = match ts {
             TxnStmt::Begin { isolation, read_only, .. } => {

@@ -23,7 +23,7 @@ pub use cursor::TxnCursor;
 pub use error::TxnError;
 pub use gc::GcStats;
 pub use ids::{IsolationLevel, SpaceId, Ts, TxnId};
-pub use manager::{ReadView, TxnManager};
+pub use manager::{ReadView, SpaceWatch, TxnManager};
 pub use mizzle_plugin_api::storage::KvBatch;
 pub use txn::{PendingCommit, Txn, TxnOptions};
 

@@ -150,6 +150,22 @@ pub struct Shared {
     pub(crate) gc_queue: Mutex<Vec<Vec<u8>>>,
     /// Held while a GC pass runs (passes never overlap).
     pub(crate) gc_running: Mutex<()>,
+    /// Watched spaces and the newest commit time that wrote each.
+    watched: parking_lot::RwLock<Vec<(SpaceId, Arc<AtomicU64>)>>,
+}
+
+/// The newest commit time that wrote one watched space (see
+/// [`TxnManager::watch_space`]).
+#[derive(Clone)]
+pub struct SpaceWatch(Arc<AtomicU64>);
+
+impl SpaceWatch {
+    /// The newest commit time (possibly not yet visible) of a transaction
+    /// that wrote the space. Read after taking a snapshot `s`: if it is
+    /// `<= s`, no commit after `s` that wrote the space has been prepared.
+    pub fn last_commit(&self) -> Ts {
+        Ts(self.0.load(Ordering::SeqCst))
+    }
 }
 
 /// Result of looking at the newest version of a key before writing it.
@@ -174,6 +190,7 @@ impl Shared {
             commits: AtomicU64::new(0),
             gc_queue: Mutex::new(Vec::new()),
             gc_running: Mutex::new(()),
+            watched: parking_lot::RwLock::new(Vec::new()),
         }
     }
 
@@ -361,6 +378,13 @@ impl Shared {
         st.pending.insert(c.0);
         st.last_commit = st.last_commit.max(c.0);
         let (spaces, keys) = summary();
+        // Before the commit can become visible (M2), so a snapshot that
+        // sees it also sees the watch move.
+        for (space, last) in self.watched.read().iter() {
+            if spaces.contains(space) {
+                last.fetch_max(c.0, Ordering::SeqCst);
+            }
+        }
         if !spaces.is_empty() {
             st.recent.push_back(Arc::new(CommitSummary { ts: c, spaces, keys }));
         }
@@ -504,6 +528,18 @@ impl TxnManager {
     /// Number of open snapshots.
     pub fn open_snapshots(&self) -> usize {
         self.shared.snapshots.open_count()
+    }
+
+    /// Starts tracking the newest commit time that wrote `space` (the
+    /// dictionary uses it to know when cached plans need no re-check).
+    pub fn watch_space(&self, space: SpaceId) -> SpaceWatch {
+        let mut w = self.shared.watched.write();
+        if let Some((_, a)) = w.iter().find(|(s, _)| *s == space) {
+            return SpaceWatch(a.clone());
+        }
+        let a = Arc::new(AtomicU64::new(self.shared.clock.load(Ordering::SeqCst)));
+        w.push((space, a.clone()));
+        SpaceWatch(a)
     }
 
     /// Prunes bookkeeping that no transaction needs any more.

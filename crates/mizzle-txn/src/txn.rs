@@ -226,6 +226,12 @@ impl Txn {
         (st.snapshot.0 != 0).then_some(st.snapshot)
     }
 
+    /// True if this transaction has written `space` (a rolled-back
+    /// statement or savepoint may leave it true).
+    pub fn wrote_space(&self, space: SpaceId) -> bool {
+        self.inner.st.lock().log.spaces.contains(&space)
+    }
+
     /// The commit time, once committed with writes (tests and history checking).
     pub fn commit_ts(&self) -> Option<Ts> {
         self.inner.st.lock().commit_ts

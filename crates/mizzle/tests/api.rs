@@ -154,3 +154,38 @@ fn prepared_statements_see_their_own_transactions_ddl() {
     assert_eq!(q.query([]).expect("after rollback to").columns().len(), 2);
     s.commit().expect("commit");
 }
+
+#[test]
+fn a_reused_plan_still_conflicts_with_concurrent_ddl() {
+    // The second execution reuses the checked plan without reading the
+    // dictionary; the read is still recorded, so the ALTER that commits
+    // meanwhile makes this transaction's commit fail (DML vs DDL).
+    let db = Database::open_in_memory().expect("db");
+    let a = db.session();
+    let b = db.session();
+    a.execute("CREATE TABLE cd (id INT PRIMARY KEY, v INT)", []).expect("create");
+    let mut ins = a.prepare("INSERT INTO cd VALUES (?, ?)").expect("prepare");
+    ins.execute(params![1, 1]).expect("first insert checks the plan");
+    a.begin().expect("begin");
+    ins.execute(params![2, 2]).expect("insert with the reused plan");
+    b.execute("ALTER TABLE cd ADD COLUMN w INT", []).expect("concurrent alter");
+    let e = a.commit().expect_err("DML and DDL on one table conflict");
+    assert_eq!(e.number(), 1213);
+    let r = b.query("SELECT COUNT(*) FROM cd", []).expect("count");
+    assert_eq!(r.get(0).map(|x| x.get::<i64>(0)), Some(Ok(1)));
+}
+
+#[test]
+fn a_plan_checked_against_rolled_back_ddl_is_checked_again() {
+    let db = Database::open_in_memory().expect("db");
+    let s = db.session();
+    s.execute("CREATE TABLE rb (a INT)", []).expect("create");
+    let mut q = s.prepare("SELECT * FROM rb").expect("prepare");
+    assert_eq!(q.query([]).expect("before").columns().len(), 1);
+    s.begin().expect("begin");
+    s.execute("ALTER TABLE rb ADD COLUMN b INT", []).expect("alter");
+    assert_eq!(q.query([]).expect("inside").columns().len(), 2);
+    s.rollback().expect("rollback");
+    assert_eq!(q.query([]).expect("after rollback").columns().len(), 1);
+    assert_eq!(q.query([]).expect("and again").columns().len(), 1);
+}

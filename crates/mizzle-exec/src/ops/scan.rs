@@ -15,6 +15,8 @@
 //!    so no row is produced twice.
 //! 3. With `with_rowkey`, each row carries its encoded row key as one extra
 //!    trailing `Bytes` value (DML needs it for hidden row ids).
+//! 4. An interval that is exactly one whole primary key is read with a
+//!    point get (no cursor); the rest of the row path is the same.
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -211,14 +213,17 @@ const AFTER_NULL: u8 = 0x02;
 
 /// Converts one key range over key columns `cols` (row positions, of types
 /// `types`) into a byte interval and its row check; `None` when no row can
-/// be in it. Clears `exact` when the interval is wider than the range.
+/// be in it. Clears `exact` when the interval is wider than the range; sets
+/// `point` when it is exactly one whole key.
 fn interval(
     types: &[SqlType],
     cols: &[usize],
     r: &KeyRange,
     ctx: &mut Ctx<'_>,
     exact: &mut bool,
+    point: &mut bool,
 ) -> Result<Option<(Interval, RangeCheck)>, ExecError> {
+    *point = false;
     let col =
         |i: usize| cols.get(i).copied().ok_or_else(|| ExecError::Internal("key range longer than its key".into()));
     let mut check = RangeCheck { eq: Vec::with_capacity(r.eq.len()), lower: None, upper: None };
@@ -239,6 +244,7 @@ fn interval(
         check.eq.push((col(i)?, v));
     }
     if r.lower.is_none() && r.upper.is_none() {
+        *point = !prefix.is_empty() && r.eq.len() == types.len();
         return Ok(Some((prefix_interval(&prefix), check)));
     }
     let n = r.eq.len();
@@ -342,6 +348,9 @@ struct Open {
     source: Source,
     space: SpaceId,
     intervals: Vec<Interval>,
+    /// Per interval: it holds exactly one whole primary key, read with a
+    /// point lookup instead of a cursor.
+    points: Vec<bool>,
     /// The ranges as row checks, when the intervals are wider (invariant 1).
     checks: Option<Vec<RangeCheck>>,
     next: usize,
@@ -421,20 +430,45 @@ impl ScanOp {
             }
         };
         let Some(rs) = ranges else {
-            return Ok(Open { source, space, intervals: vec![(None, None)], checks: None, next: 0, cur: None });
+            return Ok(Open {
+                source,
+                space,
+                intervals: vec![(None, None)],
+                points: vec![false],
+                checks: None,
+                next: 0,
+                cur: None,
+            });
         };
         let types: Vec<SqlType> = cols.iter().map(|&c| t.columns[c].ty).collect();
         let mut exact = true;
         let mut intervals = Vec::with_capacity(rs.len());
         let mut checks = Vec::with_capacity(rs.len());
+        let mut whole_keys: Vec<Vec<u8>> = Vec::new();
         for r in rs {
-            if let Some((iv, check)) = interval(&types, cols, r, ctx, &mut exact)? {
+            let mut point = false;
+            if let Some((iv, check)) = interval(&types, cols, r, ctx, &mut exact, &mut point)? {
+                if point && matches!(source, Source::Primary) {
+                    if let Some(k) = &iv.0 {
+                        whole_keys.push(k.clone());
+                    }
+                }
                 intervals.push(iv);
                 checks.push(check);
             }
         }
         let checks = if exact { None } else { Some(checks) };
-        Ok(Open { source, space, intervals: merge(intervals), checks, next: 0, cur: None })
+        let intervals = merge(intervals);
+        // A merged interval is a point iff it is still [whole key, successor).
+        whole_keys.sort_unstable();
+        let points = intervals
+            .iter()
+            .map(|(lo, hi)| match lo {
+                Some(k) => whole_keys.binary_search(k).is_ok() && *hi == succ(k),
+                None => false,
+            })
+            .collect();
+        Ok(Open { source, space, intervals, points, checks, next: 0, cur: None })
     }
 
     fn decode(&self, payload: &[u8], key: &[u8]) -> Result<Row, ExecError> {
@@ -468,7 +502,18 @@ impl Operator for ScanOp {
                     self.done = true;
                     return Ok(None);
                 };
+                let point = o.points.get(o.next).copied().unwrap_or(false);
                 o.next += 1;
+                if point {
+                    let (space, key) = (o.space, iv.0.clone().unwrap_or_default());
+                    if let Some(payload) = ctx.txn.get(space, &key)? {
+                        let row = self.decode(&payload, &key)?;
+                        if let Some(row) = self.accept(row, &key, ctx)? {
+                            return Ok(Some(vec![row]));
+                        }
+                    }
+                    continue;
+                }
                 let lo = match &iv.0 {
                     Some(k) => Bound::Included(k.as_slice()),
                     None => Bound::Unbounded,
@@ -486,7 +531,6 @@ impl Operator for ScanOp {
             }
             let is_index = matches!(o.source, Source::Index);
             let table_space = self.table.space;
-            let checks = self.open.as_ref().and_then(|o| o.checks.as_ref());
             let mut out = Vec::with_capacity(self.batch.len());
             for i in 0..self.batch.len() {
                 let (k, v) = (self.batch.key(i), self.batch.value(i));
@@ -498,27 +542,37 @@ impl Operator for ScanOp {
                 } else {
                     (self.decode(v, k)?, k)
                 };
-                ctx.rows_examined += 1;
-                if let Some(checks) = checks {
-                    if !checks.iter().any(|c| c.passes(&row)) {
-                        continue;
-                    }
+                if let Some(row) = self.accept(row, rowkey, ctx)? {
+                    out.push(row);
                 }
-                if let Some(f) = &self.filter {
-                    if !eval_pred(f, &row, ctx)? {
-                        continue;
-                    }
-                }
-                match self.lock {
-                    LockMode::None => {}
-                    LockMode::Share => ctx.txn.record_read_key(table_space, rowkey),
-                    LockMode::Update => ctx.txn.lock_row(table_space, rowkey)?,
-                }
-                out.push(row);
             }
             if !out.is_empty() {
                 return Ok(Some(out));
             }
         }
+    }
+}
+
+impl ScanOp {
+    /// Applies the range checks, the filter and the row lock to a fetched
+    /// row; `None` when the row is not selected.
+    fn accept(&self, row: Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> Result<Option<Row>, ExecError> {
+        ctx.rows_examined += 1;
+        if let Some(checks) = self.open.as_ref().and_then(|o| o.checks.as_ref()) {
+            if !checks.iter().any(|c| c.passes(&row)) {
+                return Ok(None);
+            }
+        }
+        if let Some(f) = &self.filter {
+            if !eval_pred(f, &row, ctx)? {
+                return Ok(None);
+            }
+        }
+        match self.lock {
+            LockMode::None => {}
+            LockMode::Share => ctx.txn.record_read_key(self.table.space, rowkey),
+            LockMode::Update => ctx.txn.lock_row(self.table.space, rowkey)?,
+        }
+        Ok(Some(row))
     }
 }
