@@ -828,8 +828,21 @@ impl<'a> Binder<'a> {
             combined.extend(rc.iter().cloned());
             let nl = cols.len();
             let mut using_pairs: Vec<(usize, usize)> = Vec::new();
+            // ON is bound over the row the join evaluates it on (for a RIGHT
+            // JOIN, which runs as the mirrored LEFT JOIN, right ++ left), and
+            // that row is the block's scope meanwhile, so subqueries in ON
+            // can correlate to the joined tables.
+            let on_scope: Vec<OutCol> =
+                if right_join { rc.iter().chain(cols.iter()).cloned().collect() } else { combined.clone() };
             let cond = match constraint {
-                JoinConstraint::On(e) => Some(self.bind_scalar(e, &combined, ExprCtx::plain("on clause"))?),
+                JoinConstraint::On(e) => {
+                    let saved = self.blocks.last_mut().map(|b| std::mem::replace(&mut b.scope, on_scope.clone()));
+                    let r = self.bind_scalar(e, &on_scope, ExprCtx::plain("on clause"));
+                    if let (Some(b), Some(s)) = (self.blocks.last_mut(), saved) {
+                        b.scope = s;
+                    }
+                    Some(r?)
+                }
                 JoinConstraint::None => None,
                 JoinConstraint::Using(names) => {
                     let mut parts = Vec::new();
@@ -881,7 +894,12 @@ impl<'a> Binder<'a> {
             if right_join {
                 // a RIGHT JOIN b == b LEFT JOIN a, with columns put back in order.
                 let nr = rc.len();
+                // USING/NATURAL conditions were built over left ++ right.
+                let on = matches!(constraint, JoinConstraint::On(_));
                 let cond = cond.map(|c| {
+                    if on {
+                        return c;
+                    }
                     c.map(&mut |e| match e {
                         Expr::Column { index, ty } if index < nl => Expr::Column { index: index + nr, ty },
                         Expr::Column { index, ty } => Expr::Column { index: index - nl, ty },
