@@ -19,8 +19,9 @@ fn main() -> Result<(), mizzle::Error> {
     for i in 1..=n {
         ins.execute(params![i, (i * 7919) % n + 1, c.as_str(), pad.as_str()])?;
     }
+    let c = Instant::now();
     s.commit()?;
-    println!("insert: {:.0} rows/s", n as f64 / t.elapsed().as_secs_f64());
+    println!("insert: {:.0} rows/s (commit {:.3} s)", n as f64 / t.elapsed().as_secs_f64(), c.elapsed().as_secs_f64());
     let t = Instant::now();
     s.execute("CREATE INDEX k_1 ON sbtest1 (k)", [])?;
     println!("create index: {:.3} s", t.elapsed().as_secs_f64());
