@@ -16,7 +16,7 @@ use std::sync::Arc;
 use mizzle_plugin_api::storage::{Cursor, KeyRange, KvBatch};
 
 use crate::error::TxnError;
-use crate::ids::SpaceId;
+use crate::ids::{SpaceId, TxnId};
 use crate::manager::{ReadView, Shared};
 use crate::version::{self, Kind};
 
@@ -37,6 +37,10 @@ pub struct TxnCursor {
     /// old versions); cleared when the scan reaches another key.
     seek_to: Option<Vec<u8>>,
     exhausted: bool,
+    /// The last writer whose visibility is final for this view (committed
+    /// or pruned), and that visibility: rows written together skip the
+    /// status lookup.
+    known: Option<(TxnId, bool)>,
 }
 
 fn engine_bound(space: SpaceId, b: Bound<&[u8]>, lower: bool) -> Bound<Vec<u8>> {
@@ -91,6 +95,7 @@ impl TxnCursor {
             skipped: 0,
             seek_to: None,
             exhausted: false,
+            known: None,
         })
     }
 
@@ -137,7 +142,17 @@ impl TxnCursor {
                 self.seek_to = None;
             }
             let vv = version::parse_value(v)?;
-            if self.shared.is_visible(&self.view, vv.writer, vk.seq) {
+            let visible = match self.known {
+                Some((w, vis)) if w == vv.writer => vis,
+                _ => {
+                    let (vis, settled) = self.shared.visibility(&self.view, vv.writer, vk.seq);
+                    if settled {
+                        self.known = Some((vv.writer, vis));
+                    }
+                    vis
+                }
+            };
+            if visible {
                 self.decided = true;
                 if vv.kind == Kind::Put {
                     out.push(vk.user_key, vv.payload);

@@ -221,13 +221,20 @@ impl Shared {
 
     /// Applies V1/V2.
     pub(crate) fn is_visible(&self, view: &ReadView, writer: TxnId, seq: Ts) -> bool {
+        self.visibility(view, writer, seq).0
+    }
+
+    /// Visibility of a version, and whether it is settled: the same for
+    /// every version by `writer` for the rest of this view's life (the
+    /// writer is committed or pruned, and is not the viewer).
+    pub(crate) fn visibility(&self, view: &ReadView, writer: TxnId, seq: Ts) -> (bool, bool) {
         if writer == view.txn {
-            return seq < view.stmt;
+            return (seq < view.stmt, false);
         }
         match self.status.get(writer) {
-            None => true,
-            Some(Status::Committed(c)) => c <= view.snapshot,
-            Some(_) => false,
+            None => (true, true),
+            Some(Status::Committed(c)) => (c <= view.snapshot, true),
+            Some(_) => (false, false),
         }
     }
 
