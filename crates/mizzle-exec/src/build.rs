@@ -265,7 +265,18 @@ fn build_needing(plan: &Plan, mut needs: Needs, ctx: &mut Ctx<'_>) -> Result<Box
             if limit == Some(0) {
                 return Ok(Box::new(EmptyOp));
             }
-            Box::new(LimitOp { input: build_needing(input, needs, ctx)?, skip: offset, left: limit })
+            // ORDER BY ... LIMIT: the sort only needs the rows the limit keeps.
+            let input_op: Box<dyn Operator> = match (input.as_ref(), limit) {
+                (Plan::Sort { input: sorted, keys }, Some(l)) => {
+                    for k in keys {
+                        mark(&k.expr, &mut needs);
+                    }
+                    let top = usize::try_from(l.saturating_add(offset)).ok();
+                    Box::new(SortOp::new(build_needing(sorted, needs, ctx)?, keys.clone()).with_top(top))
+                }
+                _ => build_needing(input, needs, ctx)?,
+            };
+            Box::new(LimitOp { input: input_op, skip: offset, left: limit })
         }
         Plan::Distinct { input } => Box::new(DistinctOp { input: build(input, ctx)?, seen: HashSet::new() }),
         Plan::SetOp { kind, all, left, right, .. } => {
