@@ -555,10 +555,10 @@ impl<'a> Binder<'a> {
         if !sel.named_window.is_empty() || sel.qualify.is_some() {
             return Err(BindError::NotSupported("window clauses".into()));
         }
-        let (mut plan, scope) = if sel.from.is_empty() {
-            (Plan::Values { rows: vec![vec![]], cols: vec![] }, Vec::new())
+        let (mut plan, scope, star) = if sel.from.is_empty() {
+            (Plan::Values { rows: vec![vec![]], cols: vec![] }, Vec::new(), Vec::new())
         } else {
-            self.bind_from(&sel.from)?
+            self.bind_from_star(&sel.from)?
         };
         if let Some(b) = self.blocks.last_mut() {
             b.scope = scope.clone();
@@ -576,8 +576,8 @@ impl<'a> Binder<'a> {
                     if scope.is_empty() && sel.from.is_empty() {
                         return Err(BindError::Syntax("SELECT * needs a FROM clause".into()));
                     }
-                    for (i, c) in scope.iter().enumerate() {
-                        if !c.hidden {
+                    for &i in &star {
+                        if let Some(c) = scope.get(i).filter(|c| !c.hidden) {
                             items.push((Expr::Column { index: i, ty: c.ty }, c.clone()));
                         }
                     }
@@ -782,14 +782,21 @@ impl<'a> Binder<'a> {
     }
 
     /// Binds the FROM list (comma joins are cross joins).
-    pub(crate) fn bind_from(&mut self, from: &[TableWithJoins]) -> Result<(Plan, Vec<OutCol>), BindError> {
+    /// Binds a FROM clause; also returns the order in which `SELECT *`
+    /// lists the scope's columns (positions into the scope): scope order,
+    /// except that each USING/NATURAL join lists its coalesced columns
+    /// first, in the order of the first table (the right one for RIGHT
+    /// JOIN), then the first table's other columns, then the other's.
+    fn bind_from_star(&mut self, from: &[TableWithJoins]) -> Result<(Plan, Vec<OutCol>, Vec<usize>), BindError> {
         let mut aliases: Vec<String> = Vec::new();
-        let mut acc: Option<(Plan, Vec<OutCol>)> = None;
+        let mut acc: Option<(Plan, Vec<OutCol>, Vec<usize>)> = None;
         for twj in from {
-            let (p, c) = self.bind_table_with_joins(twj, &mut aliases)?;
+            let (p, c, st) = self.bind_table_with_joins(twj, &mut aliases)?;
             acc = Some(match acc {
-                None => (p, c),
-                Some((lp, mut lc)) => {
+                None => (p, c, st),
+                Some((lp, mut lc, mut lst)) => {
+                    let off = lc.len();
+                    lst.extend(st.into_iter().map(|i| i + off));
                     lc.extend(c);
                     (
                         Plan::Join {
@@ -800,6 +807,7 @@ impl<'a> Binder<'a> {
                             cond: None,
                         },
                         lc,
+                        lst,
                     )
                 }
             });
@@ -807,14 +815,32 @@ impl<'a> Binder<'a> {
         acc.ok_or_else(|| BindError::Internal("empty FROM".into()))
     }
 
+    /// A FROM item and its `SELECT *` order (see `bind_from_star`).
+    fn bind_factor_star(
+        &mut self,
+        tf: &TableFactor,
+        aliases: &mut Vec<String>,
+    ) -> Result<(Plan, Vec<OutCol>, Vec<usize>), BindError> {
+        match tf {
+            TableFactor::NestedJoin { table_with_joins, alias: None } => {
+                self.bind_table_with_joins(table_with_joins, aliases)
+            }
+            other => {
+                let (p, c) = self.bind_factor(other, aliases)?;
+                let star = (0..c.len()).collect();
+                Ok((p, c, star))
+            }
+        }
+    }
+
     fn bind_table_with_joins(
         &mut self,
         twj: &TableWithJoins,
         aliases: &mut Vec<String>,
-    ) -> Result<(Plan, Vec<OutCol>), BindError> {
-        let (mut plan, mut cols) = self.bind_factor(&twj.relation, aliases)?;
+    ) -> Result<(Plan, Vec<OutCol>, Vec<usize>), BindError> {
+        let (mut plan, mut cols, mut star) = self.bind_factor_star(&twj.relation, aliases)?;
         for j in &twj.joins {
-            let (rp, rc) = self.bind_factor(&j.relation, aliases)?;
+            let (rp, rc, rstar) = self.bind_factor_star(&j.relation, aliases)?;
             let (kind, constraint, right_join) = match &j.join_operator {
                 JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::StraightJoin(c) => {
                     (JoinKind::Inner, c, false)
@@ -891,6 +917,7 @@ impl<'a> Binder<'a> {
                     rc[*r].hidden = true;
                 }
             }
+            star = join_star(&star, &rstar, &using_pairs, right_join);
             if right_join {
                 // a RIGHT JOIN b == b LEFT JOIN a, with columns put back in order.
                 let nr = rc.len();
@@ -935,7 +962,7 @@ impl<'a> Binder<'a> {
                 cols = out;
             }
         }
-        Ok((plan, cols))
+        Ok((plan, cols, star))
     }
 
     fn register_alias(aliases: &mut Vec<String>, a: &str) -> Result<(), BindError> {
@@ -1084,9 +1111,29 @@ impl<'a> Binder<'a> {
                 if alias.is_some() {
                     return Err(BindError::NotSupported("alias on a parenthesized join".into()));
                 }
-                self.bind_table_with_joins(table_with_joins, aliases)
+                self.bind_table_with_joins(table_with_joins, aliases).map(|(p, c, _)| (p, c))
             }
             other => Err(BindError::NotSupported(format!("FROM item {other}"))),
         }
     }
+}
+
+/// The `SELECT *` order of a join's output (left ++ right positions) from
+/// its sides' orders and its USING/NATURAL pairs (see `bind_from_star`).
+fn join_star(left: &[usize], right: &[usize], pairs: &[(usize, usize)], right_join: bool) -> Vec<usize> {
+    let nl = left.len();
+    let right: Vec<usize> = right.iter().map(|&i| i + nl).collect();
+    if pairs.is_empty() {
+        return left.iter().chain(&right).copied().collect();
+    }
+    let (first, other, common): (&[usize], &[usize], Vec<usize>) = if right_join {
+        (&right, left, pairs.iter().map(|&(_, r)| r + nl).collect())
+    } else {
+        (left, &right, pairs.iter().map(|&(l, _)| l).collect())
+    };
+    // Coalesced columns in the first table's order, then the rest.
+    let mut out: Vec<usize> = first.iter().copied().filter(|i| common.contains(i)).collect();
+    out.extend(first.iter().copied().filter(|i| !common.contains(i)));
+    out.extend(other.iter().copied());
+    out
 }
