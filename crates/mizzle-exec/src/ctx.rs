@@ -15,11 +15,12 @@ use mizzle_dictionary::Dictionary;
 use mizzle_txn::Txn;
 use mizzle_types::{DateTime, GroupKey, Value, Warning};
 
-/// Session facts that expressions may read.
+/// Session facts that expressions may read (borrowed from the session, so
+/// a statement copies no strings to start).
 #[derive(Clone, Debug)]
-pub struct SessionInfo {
+pub struct SessionInfo<'s> {
     /// Current database.
-    pub database: Option<String>,
+    pub database: Option<&'s str>,
     /// `LAST_INSERT_ID()`.
     pub last_insert_id: u64,
     /// `ROW_COUNT()` of the previous statement.
@@ -29,9 +30,9 @@ pub struct SessionInfo {
     /// `CONNECTION_ID()`.
     pub connection_id: u64,
     /// `USER()`.
-    pub user: String,
+    pub user: &'s str,
     /// `VERSION()`.
-    pub version: String,
+    pub version: &'s str,
     /// The statement's start time (UTC).
     pub now: DateTime,
 }
@@ -69,7 +70,7 @@ pub struct Ctx<'a> {
     /// Prepared-statement parameters.
     pub params: &'a [Value],
     /// Session facts.
-    pub session: &'a SessionInfo,
+    pub session: &'a SessionInfo<'a>,
     /// Server and session tables.
     pub system: &'a dyn SystemInfo,
     /// Warnings raised so far.
@@ -93,7 +94,7 @@ impl<'a> Ctx<'a> {
         txn: &'a Txn,
         dict: &'a Dictionary,
         params: &'a [Value],
-        session: &'a SessionInfo,
+        session: &'a SessionInfo<'a>,
         system: &'a dyn SystemInfo,
     ) -> Ctx<'a> {
         let seed = session.now.to_bits() as u64 ^ session.connection_id.rotate_left(32);

@@ -436,7 +436,7 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecErr
         Expr::Session { func, .. } => {
             let s = ctx.session;
             match func {
-                SessionFunc::Database => match &s.database {
+                SessionFunc::Database => match s.database {
                     Some(d) => Value::text(d),
                     None => Value::Null,
                 },
@@ -444,8 +444,8 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecErr
                 SessionFunc::RowCount => Value::Int(s.row_count),
                 SessionFunc::FoundRows => Value::UInt(s.found_rows),
                 SessionFunc::ConnectionId => Value::UInt(s.connection_id),
-                SessionFunc::User => Value::text(&s.user),
-                SessionFunc::Version => Value::text(&s.version),
+                SessionFunc::User => Value::text(s.user),
+                SessionFunc::Version => Value::text(s.version),
             }
         }
         Expr::Subquery(s) => eval_subquery(s, row, ctx)?,

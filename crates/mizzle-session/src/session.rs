@@ -123,6 +123,10 @@ pub struct Prepared {
     /// How the plan was last checked against the dictionary (see
     /// `Session::run_in_txn`).
     checked: Option<Checked>,
+    /// The cached plan is a query that locks nothing: run in autocommit it
+    /// is a read-only transaction, which never fails validation, so its
+    /// dictionary reads need no recording.
+    pure_query: bool,
 }
 
 impl Prepared {
@@ -435,15 +439,15 @@ impl Session {
         DateTime::from_unix_micros(self.cat.clock.now_micros()).unwrap_or_else(|| DateTime::from_parts(epoch(), 0))
     }
 
-    fn info(&self) -> SessionInfo {
+    fn info(&self) -> SessionInfo<'_> {
         SessionInfo {
-            database: self.database.clone(),
+            database: self.database.as_deref(),
             last_insert_id: self.last_insert_id,
             row_count: self.row_count,
             found_rows: self.found_rows,
             connection_id: self.id,
-            user: self.user.clone(),
-            version: vars::VERSION.into(),
+            user: &self.user,
+            version: vars::VERSION,
             now: self.now(),
         }
     }
@@ -493,6 +497,7 @@ impl Session {
             plan: None,
             columns: None,
             checked: None,
+            pure_query: false,
         };
         // Plan against a snapshot now, to report errors and parameter counts early.
         let t = self.cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });
@@ -612,7 +617,8 @@ impl Session {
                     (Some(_), Some(c)) if stable && c.txn == txn.id() && c.epoch == self.ddl_epoch => true,
                     (Some((_, versions)), Some(c)) if c.committed_view && committed_view => {
                         let same = self.cat.dict_watch.last_commit() <= c.snapshot.min(snapshot);
-                        if same {
+                        let implicit = !self.txn.as_ref().is_some_and(|t| t.explicit);
+                        if same && !(implicit && p.pure_query) {
                             for (schema, name, _) in versions {
                                 self.cat.dict.note_relation_read(txn, schema, name);
                             }
@@ -639,6 +645,7 @@ impl Session {
                             p.columns = query_columns(&b);
                             p.plan = Some((b.clone(), table_versions(&b)));
                             p.checked = Some(stamp);
+                            p.pure_query = matches!(b.as_ref(), BoundStatement::Query(q) if !q.locks_rows());
                         }
                         b
                     }

@@ -210,10 +210,23 @@ impl Plan {
 
     /// Visits every table definition the plan reads (including subqueries).
     pub fn visit_tables(&self, f: &mut dyn FnMut(&Arc<TableDef>)) {
-        let on_expr = |e: &Expr, f: &mut dyn FnMut(&Arc<TableDef>)| {
+        self.visit_reads(&mut |t, _| f(t));
+    }
+
+    /// True if some scan (in subqueries too) locks the rows it reads
+    /// (`FOR UPDATE` / `FOR SHARE`), which makes the query write or record.
+    pub fn locks_rows(&self) -> bool {
+        let mut locks = false;
+        self.visit_reads(&mut |_, l| locks |= l != LockMode::None);
+        locks
+    }
+
+    /// Visits every table the plan reads with the scan's lock mode.
+    fn visit_reads(&self, f: &mut dyn FnMut(&Arc<TableDef>, LockMode)) {
+        let on_expr = |e: &Expr, f: &mut dyn FnMut(&Arc<TableDef>, LockMode)| {
             e.walk(&mut |x| {
                 if let Expr::Subquery(s) = x {
-                    s.plan.visit_tables(f);
+                    s.plan.visit_reads(f);
                 }
             })
         };
@@ -225,25 +238,25 @@ impl Plan {
                     }
                 }
             }
-            Plan::Scan { table, filter, .. } => {
-                f(table);
+            Plan::Scan { table, filter, lock, .. } => {
+                f(table, *lock);
                 if let Some(e) = filter {
                     on_expr(e, f);
                 }
             }
             Plan::Filter { input, pred } => {
-                input.visit_tables(f);
+                input.visit_reads(f);
                 on_expr(pred, f);
             }
             Plan::Project { input, exprs, .. } => {
-                input.visit_tables(f);
+                input.visit_reads(f);
                 for e in exprs {
                     on_expr(e, f);
                 }
             }
             Plan::Join { left, right, cond, equi, .. } => {
-                left.visit_tables(f);
-                right.visit_tables(f);
+                left.visit_reads(f);
+                right.visit_reads(f);
                 if let Some(e) = cond {
                     on_expr(e, f);
                 }
@@ -253,7 +266,7 @@ impl Plan {
                 }
             }
             Plan::Aggregate { input, groups, aggs, .. } => {
-                input.visit_tables(f);
+                input.visit_reads(f);
                 for e in groups {
                     on_expr(e, f);
                 }
@@ -264,20 +277,20 @@ impl Plan {
                 }
             }
             Plan::Sort { input, keys } => {
-                input.visit_tables(f);
+                input.visit_reads(f);
                 for k in keys {
                     on_expr(&k.expr, f);
                 }
             }
-            Plan::Limit { input, .. } | Plan::Distinct { input } => input.visit_tables(f),
+            Plan::Limit { input, .. } | Plan::Distinct { input } => input.visit_reads(f),
             Plan::SetOp { left, right, .. } => {
-                left.visit_tables(f);
-                right.visit_tables(f);
+                left.visit_reads(f);
+                right.visit_reads(f);
             }
             Plan::System { table, .. } => match table {
                 SystemTable::Columns { table, .. }
                 | SystemTable::Indexes { table }
-                | SystemTable::CreateTable { table } => f(table),
+                | SystemTable::CreateTable { table } => f(table, LockMode::None),
                 _ => {}
             },
             Plan::Empty { .. } => {}

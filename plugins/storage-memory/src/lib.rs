@@ -72,7 +72,9 @@ impl StorageEngine for MemoryEngine {
             return Ok(false);
         }
         let map = self.map.read();
-        let mut it = map.range::<[u8], _>((lo, hi));
+        // One descent for the start; the end is checked while walking
+        // (a two-sided `range` descends twice).
+        let mut it = map.range::<[u8], _>((lo, Bound::Unbounded)).take_while(|(k, _)| before_end(k, hi));
         for (k, v) in it.by_ref().take(max_pairs.max(1)) {
             out.push(k, v);
         }
@@ -143,6 +145,15 @@ fn inverted(lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> bool {
     }
 }
 
+/// True if `k` is inside the upper bound `hi`.
+fn before_end(k: &[u8], hi: Bound<&[u8]>) -> bool {
+    match hi {
+        Bound::Included(h) => k <= h,
+        Bound::Excluded(h) => k < h,
+        Bound::Unbounded => true,
+    }
+}
+
 struct MemoryCursor {
     map: Arc<Map>,
     next: Bound<Vec<u8>>,
@@ -165,7 +176,7 @@ impl Cursor for MemoryCursor {
         }
         let mut last: Option<Vec<u8>> = None;
         let map = self.map.read();
-        for (k, v) in map.range::<[u8], _>((lo, hi)) {
+        for (k, v) in map.range::<[u8], _>((lo, Bound::Unbounded)).take_while(|(k, _)| before_end(k, hi)) {
             out.push(k, v);
             if out.len() >= max_pairs || out.byte_len() >= 1 << 20 {
                 last = Some(k.clone());

@@ -209,9 +209,9 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
             .collect(),
         SystemTable::ProcessList => vec![vec![
             Value::UInt(ctx.session.connection_id),
-            t(&ctx.session.user),
+            t(ctx.session.user),
             t("localhost"),
-            opt(ctx.session.database.as_deref()),
+            opt(ctx.session.database),
             t("Query"),
             Value::Int(0),
             t("executing"),
