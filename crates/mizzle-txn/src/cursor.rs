@@ -37,6 +37,8 @@ pub struct TxnCursor {
     /// old versions); cleared when the scan reaches another key.
     seek_to: Option<Vec<u8>>,
     exhausted: bool,
+    /// Positions in `buf` of the pairs `next_visible` returned.
+    visible: Vec<usize>,
     /// The last writer whose visibility is final for this view (committed
     /// or pruned), and that visibility: rows written together skip the
     /// status lookup.
@@ -95,6 +97,7 @@ impl TxnCursor {
             skipped: 0,
             seek_to: None,
             exhausted: false,
+            visible: Vec::new(),
             known: None,
         })
     }
@@ -105,61 +108,124 @@ impl TxnCursor {
         out.clear();
         let max_pairs = max_pairs.max(1);
         while out.len() < max_pairs {
-            if self.pos >= self.buf.len() {
-                if self.exhausted {
-                    break;
-                }
-                self.pos = 0;
-                if let Some(k) = self.seek_to.take() {
-                    self.inner.seek(&k);
-                }
-                if !self.inner.next_batch(&mut self.buf, max_pairs.clamp(16, 1024))? {
-                    self.exhausted = true;
-                    break;
-                }
+            if self.pos >= self.buf.len() && !self.refill(max_pairs.clamp(16, 1024))? {
+                break;
             }
-            let k = self.buf.key(self.pos);
-            let v = self.buf.value(self.pos);
-            self.pos += 1;
-            let vk = version::parse_key(k)?;
-            if vk.user_key == self.current.as_slice() && !self.current.is_empty() {
-                if self.decided {
-                    self.skipped += 1;
-                    if self.skipped == SEEK_AFTER {
-                        // Seek only past the buffered batch: keys after this
-                        // one may already be in it.
-                        let mut p = Vec::new();
-                        version::user_prefix(vk.space, vk.user_key, &mut p);
-                        self.seek_to = mizzle_types::key::prefix_successor(&p);
-                    }
-                    continue;
-                }
-            } else {
-                self.current.clear();
-                self.current.extend_from_slice(vk.user_key);
-                self.decided = false;
-                self.skipped = 0;
-                self.seek_to = None;
-            }
-            let vv = version::parse_value(v)?;
-            let visible = match self.known {
-                Some((w, vis)) if w == vv.writer => vis,
-                _ => {
-                    let (vis, settled) = self.shared.visibility(&self.view, vv.writer, vk.seq);
-                    if settled {
-                        self.known = Some((vv.writer, vis));
-                    }
-                    vis
-                }
-            };
-            if visible {
-                self.decided = true;
-                if vv.kind == Kind::Put {
-                    out.push(vk.user_key, vv.payload);
-                }
+            if let Some(i) = self.step()? {
+                let (k, v) = entry(&self.buf, i)?;
+                out.push(k, v);
             }
         }
         Ok(!out.is_empty())
+    }
+
+    /// The next visible (user key, value) pairs, read in place from the
+    /// cursor's engine batch (no copy); `None` once nothing is left.
+    pub fn next_visible(&mut self) -> Result<Option<Visible<'_>>, TxnError> {
+        self.visible.clear();
+        loop {
+            if self.pos >= self.buf.len() && (!self.visible.is_empty() || !self.refill(1024)?) {
+                break;
+            }
+            if let Some(i) = self.step()? {
+                self.visible.push(i);
+            }
+        }
+        Ok((!self.visible.is_empty()).then_some(Visible { buf: &self.buf, idx: &self.visible }))
+    }
+
+    /// Reads the next engine batch into `buf`; `false` at the end.
+    fn refill(&mut self, n: usize) -> Result<bool, TxnError> {
+        if self.exhausted {
+            return Ok(false);
+        }
+        self.pos = 0;
+        if let Some(k) = self.seek_to.take() {
+            self.inner.seek(&k);
+        }
+        if !self.inner.next_batch(&mut self.buf, n)? {
+            self.exhausted = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Judges the version at `pos` and moves past it: `Some(pos)` when it
+    /// is the visible put of its key.
+    fn step(&mut self) -> Result<Option<usize>, TxnError> {
+        let i = self.pos;
+        let k = self.buf.key(i);
+        let v = self.buf.value(i);
+        self.pos += 1;
+        let vk = version::parse_key(k)?;
+        if vk.user_key == self.current.as_slice() && !self.current.is_empty() {
+            if self.decided {
+                self.skipped += 1;
+                if self.skipped == SEEK_AFTER {
+                    // Seek only past the buffered batch: keys after this
+                    // one may already be in it.
+                    let mut p = Vec::new();
+                    version::user_prefix(vk.space, vk.user_key, &mut p);
+                    self.seek_to = mizzle_types::key::prefix_successor(&p);
+                }
+                return Ok(None);
+            }
+        } else {
+            self.current.clear();
+            self.current.extend_from_slice(vk.user_key);
+            self.decided = false;
+            self.skipped = 0;
+            self.seek_to = None;
+        }
+        let vv = version::parse_value(v)?;
+        let visible = match self.known {
+            Some((w, vis)) if w == vv.writer => vis,
+            _ => {
+                let (vis, settled) = self.shared.visibility(&self.view, vv.writer, vk.seq);
+                if settled {
+                    self.known = Some((vv.writer, vis));
+                }
+                vis
+            }
+        };
+        if visible {
+            self.decided = true;
+            if vv.kind == Kind::Put {
+                return Ok(Some(i));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// (user key, payload) of the version at `i` of an engine batch.
+fn entry(buf: &KvBatch, i: usize) -> Result<(&[u8], &[u8]), TxnError> {
+    let vk = version::parse_key(buf.key(i))?;
+    let vv = version::parse_value(buf.value(i))?;
+    Ok((vk.user_key, vv.payload))
+}
+
+/// Visible pairs of one engine batch, borrowed from the cursor.
+pub struct Visible<'c> {
+    buf: &'c KvBatch,
+    idx: &'c [usize],
+}
+
+impl<'c> Visible<'c> {
+    /// Number of pairs.
+    pub fn len(&self) -> usize {
+        self.idx.len()
+    }
+
+    /// True when there are none (never, for a batch `next_visible` returns).
+    pub fn is_empty(&self) -> bool {
+        self.idx.is_empty()
+    }
+
+    /// The `n`th (user key, value) pair.
+    pub fn get(&self, n: usize) -> Result<(&'c [u8], &'c [u8]), TxnError> {
+        let i = *self.idx.get(n).ok_or(TxnError::Corrupt("visible pair index out of range"))?;
+        entry(self.buf, i)
     }
 }
 

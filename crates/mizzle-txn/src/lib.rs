@@ -19,7 +19,7 @@ pub mod status;
 pub mod txn;
 pub mod version;
 
-pub use cursor::TxnCursor;
+pub use cursor::{TxnCursor, Visible};
 pub use error::TxnError;
 pub use gc::GcStats;
 pub use ids::{IsolationLevel, SpaceId, Ts, TxnId};

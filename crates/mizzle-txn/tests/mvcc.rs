@@ -399,3 +399,25 @@ fn bulk_load_refuses_a_space_that_holds_versions() {
     t.begin_statement().expect("stmt");
     assert_eq!(get(&t, "b"), None, "nothing was written");
 }
+
+#[test]
+fn in_place_batches_match_copied_batches() {
+    let m = mgr();
+    for i in 0..3000 {
+        autocommit_put(&m, &format!("k{:05}", i % 1200), &format!("v{i}"));
+    }
+    let t = rr(&m);
+    t.delete(S, b"k00007").expect("delete");
+    t.begin_statement().expect("stmt");
+    let mut c = t.scan(S, Bound::Unbounded, Bound::Unbounded).expect("scan");
+    let mut in_place = Vec::new();
+    while let Some(v) = c.next_visible().expect("batch") {
+        assert!(!v.is_empty());
+        for n in 0..v.len() {
+            let (k, val) = v.get(n).expect("pair");
+            in_place.push((String::from_utf8_lossy(k).into_owned(), String::from_utf8_lossy(val).into_owned()));
+        }
+    }
+    assert_eq!(in_place, scan_all(&t));
+    assert_eq!(in_place.len(), 1199);
+}

@@ -24,12 +24,12 @@ use std::sync::Arc;
 use mizzle_dictionary::TableDef;
 use mizzle_sql::expr::Expr;
 use mizzle_sql::plan::{Access, KeyRange, LockMode};
-use mizzle_txn::{KvBatch, SpaceId, TxnCursor};
+use mizzle_txn::{SpaceId, TxnCursor};
 use mizzle_types::key::{encode_value, prefix_successor};
 use mizzle_types::row::RowRef;
 use mizzle_types::{Date, Decimal, SqlType, Value, ValueKind};
 
-use crate::build::{Operator, Row, BATCH};
+use crate::build::{Operator, Row};
 use crate::ctx::Ctx;
 use crate::error::ExecError;
 use crate::eval::{compare, eval, eval_pred};
@@ -368,7 +368,6 @@ pub struct ScanOp {
     lock: LockMode,
     open: Option<Open>,
     done: bool,
-    batch: KvBatch,
 }
 
 impl ScanOp {
@@ -383,7 +382,6 @@ impl ScanOp {
             lock: LockMode::None,
             open: None,
             done: false,
-            batch: KvBatch::new(),
         }
     }
 
@@ -524,26 +522,35 @@ impl Operator for ScanOp {
                 };
                 o.cur = Some(ctx.txn.scan(o.space, lo, hi)?);
             }
-            let Some(cur) = o.cur.as_mut() else { continue };
-            if !cur.next_batch(&mut self.batch, BATCH)? {
-                o.cur = None;
-                continue;
-            }
             let is_index = matches!(o.source, Source::Index);
+            // The cursor leaves `self` while its batch is read in place.
+            let Some(mut cur) = o.cur.take() else { continue };
             let table_space = self.table.space;
-            let mut out = Vec::with_capacity(self.batch.len());
-            for i in 0..self.batch.len() {
-                let (k, v) = (self.batch.key(i), self.batch.value(i));
-                let (row, rowkey) = if is_index {
-                    match ctx.txn.get(table_space, v)? {
-                        Some(payload) => (self.decode(&payload, v)?, v),
-                        None => continue,
+            let mut out = Vec::new();
+            let more = match cur.next_visible()? {
+                None => false,
+                Some(vis) => {
+                    out.reserve(vis.len());
+                    for n in 0..vis.len() {
+                        let (k, v) = vis.get(n)?;
+                        let (row, rowkey) = if is_index {
+                            match ctx.txn.get(table_space, v)? {
+                                Some(payload) => (self.decode(&payload, v)?, v),
+                                None => continue,
+                            }
+                        } else {
+                            (self.decode(v, k)?, k)
+                        };
+                        if let Some(row) = self.accept(row, rowkey, ctx)? {
+                            out.push(row);
+                        }
                     }
-                } else {
-                    (self.decode(v, k)?, k)
-                };
-                if let Some(row) = self.accept(row, rowkey, ctx)? {
-                    out.push(row);
+                    true
+                }
+            };
+            if more {
+                if let Some(o) = self.open.as_mut() {
+                    o.cur = Some(cur);
                 }
             }
             if !out.is_empty() {
