@@ -241,6 +241,30 @@ pub(crate) fn point_get(
     // Fast path: the newest few versions usually decide.
     let mut batch = KvBatch::new();
     let more = shared.engine.scan_first(KeyRange::prefix(&p), &mut batch, 4)?;
+    if let Some(found) = first_visible(shared, view, key, &batch)? {
+        return Ok(found);
+    }
+    if !more {
+        return Ok(None);
+    }
+    let mut cur = shared.engine.scan(KeyRange::prefix(&p))?;
+    while cur.next_batch(&mut batch, 64)? {
+        if let Some(found) = first_visible(shared, view, key, &batch)? {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
+/// The value of the first version of `key` in `batch` (newest first) that
+/// is visible to `view` (`Some(None)` for a tombstone); `None` when no
+/// version in the batch decides.
+fn first_visible(
+    shared: &Shared,
+    view: &ReadView,
+    key: &[u8],
+    batch: &KvBatch,
+) -> Result<Option<Option<Vec<u8>>>, TxnError> {
     for (k, v) in batch.iter() {
         let vk = version::parse_key(k)?;
         if vk.user_key != key {
@@ -248,29 +272,10 @@ pub(crate) fn point_get(
         }
         let vv = version::parse_value(v)?;
         if shared.is_visible(view, vv.writer, vk.seq) {
-            return Ok(match vv.kind {
+            return Ok(Some(match vv.kind {
                 Kind::Put => Some(vv.payload.to_vec()),
                 Kind::Tombstone => None,
-            });
-        }
-    }
-    if !more {
-        return Ok(None);
-    }
-    let mut cur = shared.engine.scan(KeyRange::prefix(&p))?;
-    while cur.next_batch(&mut batch, 64)? {
-        for (k, v) in batch.iter() {
-            let vk = version::parse_key(k)?;
-            if vk.user_key != key {
-                continue;
-            }
-            let vv = version::parse_value(v)?;
-            if shared.is_visible(view, vv.writer, vk.seq) {
-                return Ok(match vv.kind {
-                    Kind::Put => Some(vv.payload.to_vec()),
-                    Kind::Tombstone => None,
-                });
-            }
+            }));
         }
     }
     Ok(None)
