@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mizzle_plugin_api::registry::{PluginDescriptor, PluginKind, PluginOrigin};
-use mizzle_plugin_api::storage::{StorageEngineFactory, StorageError};
+use mizzle_plugin_api::storage::{EngineOptions, StorageEngineFactory, StorageError};
 use mizzle_session::{CatalogState, PluginRow, SessionError};
 use mizzle_types::{ErrorCode, SqlError};
 
@@ -101,7 +101,7 @@ impl Registry {
             .iter()
             .find(|(d, _)| d.name.eq_ignore_ascii_case(engine))
             .ok_or_else(|| KernelError::UnknownEngine(engine.to_string()))?;
-        let e = f.open(dir)?;
+        let e = f.open(dir, &EngineOptions::default())?;
         let cat = CatalogState::new(e, &d.name, self.rows());
         cat.bootstrap()?;
         Ok(cat)

@@ -40,6 +40,22 @@ pub enum StorageError {
     /// The operation is not available in this engine or build.
     #[error("{0}")]
     Unsupported(String),
+    /// The device (or a configured limit) has no space left.
+    #[error("Disk full ({0})")]
+    DiskFull(String),
+    /// A file or directory could not be created (read-only, permissions).
+    #[error("Can't create file {0}")]
+    CantCreate(String),
+    /// The database is in use by another process.
+    #[error("Can't lock file {0}")]
+    Locked(String),
+    /// A file is not one of this engine's files, or has a format version
+    /// this build does not read.
+    #[error("Incorrect information in file: {0}")]
+    Foreign(String),
+    /// A read failed.
+    #[error("Error reading file {0}")]
+    ReadFailed(String),
 }
 
 impl SqlError for StorageError {
@@ -50,6 +66,11 @@ impl SqlError for StorageError {
             StorageError::Closed => ErrorCode::Io,
             StorageError::Full(_) => ErrorCode::OutOfResources,
             StorageError::Unsupported(_) => ErrorCode::FeatureUnavailable,
+            StorageError::DiskFull(_) => ErrorCode::DiskFull,
+            StorageError::CantCreate(_) => ErrorCode::CantCreateFile,
+            StorageError::Locked(_) => ErrorCode::CantLock,
+            StorageError::Foreign(_) => ErrorCode::NotOurFile,
+            StorageError::ReadFailed(_) => ErrorCode::ReadFailed,
         }
     }
 }
@@ -306,6 +327,86 @@ pub trait StorageEngine: Send + Sync {
 
     /// Number of keys stored (may be approximate for large engines).
     fn approximate_keys(&self) -> u64;
+
+    /// Waits while the engine's write buffers are over their limits (the
+    /// log not yet written, changes not yet checkpointed). Callers that
+    /// hold a lock across [`StorageEngine::write`] call this first, without
+    /// the lock, so that `write` itself never waits for I/O. About `bytes`
+    /// are about to be written.
+    fn admit(&self, bytes: usize) -> Result<(), StorageError> {
+        let _ = bytes;
+        Ok(())
+    }
+
+    /// Moves every change written so far into the engine's data files and
+    /// returns when that is durable (a checkpoint). Engines without a log
+    /// do nothing.
+    fn checkpoint(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
+
+    /// Facts for `SHOW STATUS` and tests, as name/value pairs (file sizes,
+    /// cache hits, syncs). Empty by default.
+    fn stats(&self) -> Vec<(String, u64)> {
+        Vec::new()
+    }
+}
+
+/// When a commit's durability ticket completes, for engines with a log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncMode {
+    /// After the log records are on stable storage (`fdatasync`): a commit
+    /// that returned survives a crash and a power loss.
+    #[default]
+    Full,
+    /// After the log records are handed to the operating system (written,
+    /// not synced): a commit survives a crash of the process, not a power
+    /// loss. The log is still synced at checkpoints, so a power loss never
+    /// corrupts; it may lose the newest commits.
+    Normal,
+    /// At once: the log is written in the background and synced only at
+    /// checkpoints. A crash may lose the newest commits; it never corrupts.
+    Off,
+}
+
+impl SyncMode {
+    /// The name as settings spell it (`full`, `normal`, `off`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncMode::Full => "full",
+            SyncMode::Normal => "normal",
+            SyncMode::Off => "off",
+        }
+    }
+
+    /// Parses a setting (case-insensitive); `None` for anything else.
+    pub fn parse(s: &str) -> Option<SyncMode> {
+        match s.to_ascii_lowercase().as_str() {
+            "full" => Some(SyncMode::Full),
+            "normal" => Some(SyncMode::Normal),
+            "off" => Some(SyncMode::Off),
+            _ => None,
+        }
+    }
+}
+
+/// Settings handed to [`StorageEngineFactory::open`]. Engines ignore the
+/// ones that do not apply to them (the memory engine ignores all).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// When commits become durable.
+    pub sync: SyncMode,
+    /// Bytes of page cache the engine may keep.
+    pub cache_bytes: u64,
+    /// Create the database if `dir` holds none (otherwise opening an empty
+    /// directory is an error).
+    pub create: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions { sync: SyncMode::Full, cache_bytes: 64 << 20, create: true }
+    }
 }
 
 /// Creates engine instances; what a storage plugin registers.
@@ -316,7 +417,13 @@ pub trait StorageEngineFactory: Send + Sync {
     /// One line describing the engine.
     fn description(&self) -> &str;
 
+    /// True if the engine keeps data in a directory across restarts.
+    fn persistent(&self) -> bool {
+        false
+    }
+
     /// Opens (or creates) an engine instance. `dir` is `None` for an
     /// in-memory database.
-    fn open(&self, dir: Option<&std::path::Path>) -> Result<Arc<dyn StorageEngine>, StorageError>;
+    fn open(&self, dir: Option<&std::path::Path>, opts: &EngineOptions)
+        -> Result<Arc<dyn StorageEngine>, StorageError>;
 }

@@ -189,6 +189,18 @@ error_codes! {
     Corrupted = (1712, "HY000", Corruption),
     /// ER_ERROR_ON_WRITE style: an I/O failure.
     Io = (1026, "HY000", Resource),
+    /// ER_ERROR_ON_READ: a file could not be read.
+    ReadFailed = (1024, "HY000", Resource),
+    /// ER_DISK_FULL: no space left on the device (or a configured limit).
+    DiskFull = (1021, "HY000", Resource),
+    /// ER_CANT_CREATE_FILE: a file or directory could not be created
+    /// (read-only directory, permissions).
+    CantCreateFile = (1004, "HY000", Resource),
+    /// ER_CANT_LOCK: the database is in use by another process.
+    CantLock = (1015, "HY000", Resource),
+    /// ER_NOT_FORM_FILE: a file is not a mizzle file, or is of a format
+    /// version this build cannot read.
+    NotOurFile = (1033, "HY000", User),
     /// ER_TOO_MANY_ROWS style: a statement tried to write while another iterated.
     WrongUsage = (1221, "HY000", User),
 }

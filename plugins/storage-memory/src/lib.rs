@@ -24,8 +24,8 @@ use std::sync::Arc;
 
 use mizzle_plugin_api::durability::DurableTicket;
 use mizzle_plugin_api::storage::{
-    Cursor, Durability, EngineInfo, KeyRange, KvBatch, Mutation, StorageEngine, StorageEngineFactory, StorageError,
-    WriteBatch,
+    Cursor, Durability, EngineInfo, EngineOptions, KeyRange, KvBatch, Mutation, StorageEngine, StorageEngineFactory,
+    StorageError, WriteBatch,
 };
 use parking_lot::RwLock;
 use std::collections::BTreeMap;
@@ -215,7 +215,11 @@ impl StorageEngineFactory for MemoryEngineFactory {
         "In-memory ordered map; data is lost when the database closes"
     }
 
-    fn open(&self, _dir: Option<&std::path::Path>) -> Result<Arc<dyn StorageEngine>, StorageError> {
+    fn open(
+        &self,
+        _dir: Option<&std::path::Path>,
+        _opts: &EngineOptions,
+    ) -> Result<Arc<dyn StorageEngine>, StorageError> {
         Ok(Arc::new(MemoryEngine::new()))
     }
 }
