@@ -12,4 +12,6 @@
 //! 2. Nothing read from a file is trusted before its checksum is verified;
 //!    a failed check is a `Corrupt` error naming the file and position.
 
+pub mod ids;
+pub mod ioerr;
 pub mod vfs;
