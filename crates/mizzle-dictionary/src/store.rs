@@ -13,13 +13,23 @@
 //!    never reused, even after a rollback (as InnoDB's counters).
 //! 3. The decode cache maps stored bytes to definitions, so it can never
 //!    return a definition the reader's snapshot does not hold.
+//! 4. On a persistent engine, space ids, definition versions and
+//!    AUTO_INCREMENT values survive a reopen and a crash: before a value at
+//!    or above the stored ceiling is handed out, a higher ceiling is stored
+//!    (a counter record of the transaction layer, which reaches the log
+//!    before any commit that could use the value). A reopened dictionary
+//!    starts at the ceilings, so no value is handed out twice; a crash
+//!    leaves a gap of at most one block, a clean close
+//!    ([`Dictionary::close`]) stores the exact values and leaves none. If
+//!    storing a ceiling fails the engine refuses writes, so no commit can
+//!    depend on a value handed out meanwhile.
 
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use mizzle_txn::{SpaceId, Txn};
+use mizzle_txn::{SpaceId, Txn, TxnManager};
 use mizzle_types::key::encode_tuple;
 use mizzle_types::Value;
 use parking_lot::Mutex;
@@ -50,34 +60,89 @@ fn relation_prefix(schema: &str) -> Vec<u8> {
     k
 }
 
+/// How far ahead a stored AUTO_INCREMENT ceiling reaches (invariant 4).
+const SEQUENCE_BLOCK: u64 = 1000;
+/// How far ahead the stored space-id ceiling reaches.
+const SPACE_BLOCK: u32 = 64;
+/// How far ahead the stored definition-version ceiling reaches.
+const VERSION_BLOCK: u64 = 1024;
+const SPACE_COUNTER: &[u8] = b"dict.space";
+const VERSION_COUNTER: &[u8] = b"dict.version";
+
+fn sequence_counter(space: SpaceId) -> Vec<u8> {
+    let mut k = b"dict.seq.".to_vec();
+    k.extend_from_slice(&space.0.to_be_bytes());
+    k
+}
+
+struct SeqState {
+    /// The next value, once known (from the stored ceiling or the data).
+    next: Option<u64>,
+    /// Values at or above this were never handed out (invariant 4).
+    ceiling: u64,
+}
+
 /// A non-transactional counter for AUTO_INCREMENT or hidden row ids.
 pub struct Sequence {
-    next: Mutex<Option<u64>>,
+    st: Mutex<SeqState>,
+    /// Where the ceiling is stored (persistent engines).
+    store: Option<(TxnManager, Vec<u8>)>,
 }
 
 impl Sequence {
     /// Takes the next value, initialising from `init` (the next free value
     /// found in the data) on first use.
     pub fn next_value<E>(&self, init: impl FnOnce() -> Result<u64, E>) -> Result<u64, E> {
-        let mut g = self.next.lock();
-        let v = match *g {
+        let mut g = self.st.lock();
+        let v = match g.next {
             Some(v) => v,
             None => init()?,
         };
-        *g = Some(v.saturating_add(1));
+        self.advance(&mut g, v.saturating_add(1));
         Ok(v)
     }
 
     /// Notes that `v` was used explicitly, so later values are above it.
     pub fn observe<E>(&self, v: u64, init: impl FnOnce() -> Result<u64, E>) -> Result<(), E> {
-        let mut g = self.next.lock();
-        let cur = match *g {
+        let mut g = self.st.lock();
+        let cur = match g.next {
             Some(c) => c,
             None => init()?,
         };
-        *g = Some(cur.max(v.saturating_add(1)));
+        self.advance(&mut g, cur.max(v.saturating_add(1)));
         Ok(())
     }
+
+    /// Sets the next value, storing a higher ceiling first when it passes
+    /// the stored one (invariant 4).
+    fn advance(&self, g: &mut SeqState, next: u64) {
+        if let Some((txns, name)) = &self.store {
+            if next > g.ceiling {
+                let ceiling = next.saturating_add(SEQUENCE_BLOCK);
+                if txns.store_counter(name, ceiling).is_ok() {
+                    g.ceiling = ceiling;
+                }
+            }
+        }
+        g.next = Some(next);
+    }
+
+    /// Stores the exact next value as the ceiling (a clean close).
+    fn store_exact(&self) {
+        let mut g = self.st.lock();
+        if let (Some((txns, name)), Some(next)) = (&self.store, g.next) {
+            if next < g.ceiling && txns.store_counter(name, next).is_ok() {
+                g.ceiling = next;
+            }
+        }
+    }
+}
+
+/// Stored ceilings of the dictionary's own counters (persistent engines).
+struct Ceilings {
+    txns: TxnManager,
+    space: Mutex<u32>,
+    version: Mutex<u64>,
 }
 
 /// The dictionary of one database (catalog).
@@ -86,6 +151,7 @@ pub struct Dictionary {
     next_version: AtomicU64,
     sequences: Mutex<HashMap<SpaceId, Arc<Sequence>>>,
     cache: Mutex<HashMap<Vec<u8>, Relation>>,
+    ceilings: Option<Ceilings>,
 }
 
 impl Default for Dictionary {
@@ -95,29 +161,103 @@ impl Default for Dictionary {
 }
 
 impl Dictionary {
-    /// An empty dictionary (a new database).
+    /// An empty dictionary whose counters are not stored (a new database
+    /// on a non-persistent engine; tests).
     pub fn new() -> Dictionary {
         Dictionary {
             next_space: AtomicU32::new(FIRST_USER_SPACE),
             next_version: AtomicU64::new(1),
             sequences: Mutex::new(HashMap::new()),
             cache: Mutex::new(HashMap::new()),
+            ceilings: None,
         }
     }
 
-    /// A fresh space id (never reused).
+    /// The dictionary of the database `txns` manages: on a persistent
+    /// engine its counters resume from their stored ceilings (invariant 4).
+    pub fn open(txns: &TxnManager) -> Result<Dictionary, DictError> {
+        if !txns.is_persistent() {
+            return Ok(Dictionary::new());
+        }
+        let space = match txns.counter(SPACE_COUNTER)? {
+            Some(v) => u32::try_from(v).map_err(|_| DictError::Corrupt("stored space-id ceiling out of range"))?,
+            None => FIRST_USER_SPACE,
+        }
+        .max(FIRST_USER_SPACE);
+        let version = txns.counter(VERSION_COUNTER)?.unwrap_or(1).max(1);
+        let mut d = Dictionary::new();
+        d.next_space = AtomicU32::new(space);
+        d.next_version = AtomicU64::new(version);
+        d.ceilings = Some(Ceilings { txns: txns.clone(), space: Mutex::new(space), version: Mutex::new(version) });
+        Ok(d)
+    }
+
+    /// Stores the exact next values of every counter, so a reopen after a
+    /// clean close leaves no gap (invariant 4). Safe to call more than once.
+    pub fn close(&self) {
+        let Some(c) = &self.ceilings else { return };
+        let space = self.next_space.load(Ordering::SeqCst);
+        let mut sc = c.space.lock();
+        if space < *sc && c.txns.store_counter(SPACE_COUNTER, space as u64).is_ok() {
+            *sc = space;
+        }
+        let version = self.next_version.load(Ordering::SeqCst);
+        let mut vc = c.version.lock();
+        if version < *vc && c.txns.store_counter(VERSION_COUNTER, version).is_ok() {
+            *vc = version;
+        }
+        for s in self.sequences.lock().values() {
+            s.store_exact();
+        }
+    }
+
+    /// A fresh space id (never reused, even across a reopen).
     pub fn alloc_space(&self) -> SpaceId {
-        SpaceId(self.next_space.fetch_add(1, Ordering::SeqCst))
+        let s = self.next_space.fetch_add(1, Ordering::SeqCst);
+        if let Some(c) = &self.ceilings {
+            let mut g = c.space.lock();
+            if s >= *g {
+                let ceiling = s.saturating_add(SPACE_BLOCK);
+                if c.txns.store_counter(SPACE_COUNTER, ceiling as u64).is_ok() {
+                    *g = ceiling;
+                }
+            }
+        }
+        SpaceId(s)
     }
 
     /// A fresh definition version.
     pub fn next_version(&self) -> u64 {
-        self.next_version.fetch_add(1, Ordering::SeqCst)
+        let v = self.next_version.fetch_add(1, Ordering::SeqCst);
+        if let Some(c) = &self.ceilings {
+            let mut g = c.version.lock();
+            if v >= *g {
+                let ceiling = v.saturating_add(VERSION_BLOCK);
+                if c.txns.store_counter(VERSION_COUNTER, ceiling).is_ok() {
+                    *g = ceiling;
+                }
+            }
+        }
+        v
     }
 
     /// The sequence of a table space (AUTO_INCREMENT or hidden row id).
+    /// On a persistent engine it starts at its stored ceiling, if any.
     pub fn sequence(&self, space: SpaceId) -> Arc<Sequence> {
-        self.sequences.lock().entry(space).or_insert_with(|| Arc::new(Sequence { next: Mutex::new(None) })).clone()
+        self.sequences
+            .lock()
+            .entry(space)
+            .or_insert_with(|| {
+                let (next, store) = match &self.ceilings {
+                    Some(c) => {
+                        let name = sequence_counter(space);
+                        (c.txns.counter(&name).ok().flatten(), Some((c.txns.clone(), name)))
+                    }
+                    None => (None, None),
+                };
+                Arc::new(Sequence { st: Mutex::new(SeqState { next, ceiling: next.unwrap_or(0) }), store })
+            })
+            .clone()
     }
 
     /// Creates a schema; `Ok(false)` if it exists and `if_not_exists`.

@@ -74,6 +74,11 @@ impl Registry {
         Ok(())
     }
 
+    /// True if `engine` is registered and keeps data in a directory.
+    pub fn is_persistent(&self, engine: &str) -> Option<bool> {
+        self.engines.iter().find(|(d, _)| d.name.eq_ignore_ascii_case(engine)).map(|(_, f)| f.persistent())
+    }
+
     /// Every registered plugin.
     pub fn plugins(&self) -> Vec<PluginDescriptor> {
         self.engines.iter().map(|(d, _)| d.clone()).collect()
@@ -94,15 +99,21 @@ impl Registry {
             .collect()
     }
 
-    /// Opens a catalog stored by engine `engine` (in `dir`, or in memory).
-    pub fn open_catalog(&self, engine: &str, dir: Option<&Path>) -> Result<Arc<CatalogState>, KernelError> {
+    /// Opens a catalog stored by engine `engine` (in `dir`, or in memory),
+    /// recovering what the engine holds.
+    pub fn open_catalog(
+        &self,
+        engine: &str,
+        dir: Option<&Path>,
+        opts: &EngineOptions,
+    ) -> Result<Arc<CatalogState>, KernelError> {
         let (d, f) = self
             .engines
             .iter()
             .find(|(d, _)| d.name.eq_ignore_ascii_case(engine))
             .ok_or_else(|| KernelError::UnknownEngine(engine.to_string()))?;
-        let e = f.open(dir, &EngineOptions::default())?;
-        let cat = CatalogState::new(e, &d.name, self.rows());
+        let e = f.open(dir, opts)?;
+        let cat = CatalogState::open(e, &d.name, self.rows())?;
         cat.bootstrap()?;
         Ok(cat)
     }

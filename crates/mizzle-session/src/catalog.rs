@@ -72,21 +72,28 @@ pub struct CatalogState {
 }
 
 impl CatalogState {
-    /// A catalog over `engine`.
-    pub fn new(engine: Arc<dyn StorageEngine>, engine_name: &str, plugins: Vec<PluginRow>) -> Arc<CatalogState> {
+    /// A catalog over `engine`, resuming what a persistent engine holds:
+    /// the transaction clock, writers to roll back, and the dictionary's
+    /// counters (`TxnManager::open`, `Dictionary::open`).
+    pub fn open(
+        engine: Arc<dyn StorageEngine>,
+        engine_name: &str,
+        plugins: Vec<PluginRow>,
+    ) -> Result<Arc<CatalogState>, SessionError> {
         let globals = VARS.iter().map(|v| (v.name.to_string(), v.default.to_string())).collect();
-        let txns = TxnManager::new(engine);
+        let (txns, _report) = TxnManager::open(engine)?;
+        let dict = Dictionary::open(&txns)?;
         let dict_watch = txns.watch_space(mizzle_dictionary::DICT_SPACE);
-        Arc::new(CatalogState {
+        Ok(Arc::new(CatalogState {
             clock: Arc::new(SystemClock),
             txns,
             dict_watch,
-            dict: Dictionary::new(),
+            dict,
             globals: RwLock::new(globals),
             plugins,
             engine_name: engine_name.to_string(),
             next_connection: AtomicU64::new(1),
-        })
+        }))
     }
 
     /// Creates the default schema if it does not exist.
@@ -101,5 +108,13 @@ impl CatalogState {
     /// A fresh connection id.
     pub fn next_connection_id(&self) -> u64 {
         self.next_connection.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+impl Drop for CatalogState {
+    fn drop(&mut self) {
+        // A clean close: exact counters, so a reopen leaves no gaps. The
+        // engine syncs its log when its last handle drops, after this.
+        self.dict.close();
     }
 }

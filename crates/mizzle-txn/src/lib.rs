@@ -15,6 +15,7 @@ pub mod error;
 pub mod gc;
 pub mod ids;
 pub mod manager;
+pub mod records;
 pub mod status;
 pub mod txn;
 pub mod version;
@@ -25,6 +26,7 @@ pub use gc::GcStats;
 pub use ids::{IsolationLevel, SpaceId, Ts, TxnId};
 pub use manager::{ReadView, SpaceWatch, TxnManager};
 pub use mizzle_plugin_api::storage::KvBatch;
+pub use records::RecoveryReport;
 pub use txn::{PendingCommit, Txn, TxnOptions};
 
 /// An empty batch buffer for [`TxnCursor::next_batch`].

@@ -138,7 +138,14 @@ const GC_QUEUE_BATCH: usize = 4096;
 /// State shared by every transaction of one database.
 pub struct Shared {
     pub(crate) engine: Arc<dyn StorageEngine>,
+    /// The engine keeps data across restarts: durable records are written
+    /// (see `records`, R3).
+    pub(crate) persistent: bool,
     clock: AtomicU64,
+    /// The stored clock reservation (R2); `u64::MAX` when not persistent.
+    clock_reserved: AtomicU64,
+    /// Serialises raising the reservation.
+    pub(crate) reserve_lock: Mutex<()>,
     visible: AtomicU64,
     pub(crate) status: StatusTable,
     pub(crate) snapshots: SnapshotRegistry,
@@ -177,15 +184,22 @@ pub(crate) enum Newest {
 }
 
 impl Shared {
-    pub(crate) fn new(engine: Arc<dyn StorageEngine>) -> Shared {
+    /// Shared state whose clock starts at `start` (every value at or below
+    /// it belongs to the past).
+    pub(crate) fn new(engine: Arc<dyn StorageEngine>, start: u64) -> Shared {
+        let start = start.max(1);
+        let persistent = engine.info().persistent;
         Shared {
             engine,
-            clock: AtomicU64::new(1),
-            visible: AtomicU64::new(1),
+            persistent,
+            clock: AtomicU64::new(start),
+            clock_reserved: AtomicU64::new(if persistent { start } else { u64::MAX }),
+            reserve_lock: Mutex::new(()),
+            visible: AtomicU64::new(start),
             status: StatusTable::new(),
             snapshots: SnapshotRegistry::new(),
             stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
-            commit: Mutex::new(CommitState { pending: BTreeSet::new(), last_commit: 1, recent: VecDeque::new() }),
+            commit: Mutex::new(CommitState { pending: BTreeSet::new(), last_commit: start, recent: VecDeque::new() }),
             active_validators: AtomicUsize::new(0),
             commits: AtomicU64::new(0),
             gc_queue: Mutex::new(Vec::new()),
@@ -194,9 +208,29 @@ impl Shared {
         }
     }
 
-    /// Draws the next point on the clock (M1).
+    /// Draws the next point on the clock (M1). Past the stored reservation
+    /// the reservation is raised first (R2); a failure to store it means
+    /// the engine refuses writes, so no commit can depend on the value.
     pub(crate) fn tick(&self) -> Ts {
-        Ts(self.clock.fetch_add(1, Ordering::SeqCst) + 1)
+        let t = self.clock.fetch_add(1, Ordering::SeqCst) + 1;
+        if t >= self.clock_reserved.load(Ordering::Acquire) {
+            let _ = self.reserve_clock(t);
+        }
+        Ts(t)
+    }
+
+    /// The last value drawn from the clock.
+    pub(crate) fn clock_now(&self) -> u64 {
+        self.clock.load(Ordering::SeqCst)
+    }
+
+    /// The stored clock reservation.
+    pub(crate) fn clock_reserved(&self) -> u64 {
+        self.clock_reserved.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_clock_reserved(&self, v: u64) {
+        self.clock_reserved.store(v, Ordering::Release);
     }
 
     /// The newest time whose commits are all published (M2).
@@ -266,6 +300,9 @@ impl Shared {
         written: &mut Vec<u8>,
         older: &mut bool,
     ) -> Result<Option<Newest>, TxnError> {
+        // Backpressure waits happen here, before the stripe lock: the
+        // engine's write below then never waits for I/O.
+        self.engine.admit(key.len() + payload.len() + version::HEADER_LEN + 13)?;
         let _g = self.stripe(space, key).lock();
         let (newest, had) = self.newest_for_write(view, space, key)?;
         *older = had;
@@ -398,15 +435,15 @@ impl Shared {
         Ok(c)
     }
 
-    /// Makes a prepared commit durable: returns the ticket to wait on.
-    pub(crate) fn commit_durable(&self, id: TxnId, c: Ts) -> Result<DurableTicket, TxnError> {
-        if !self.engine.info().persistent {
+    /// Makes a prepared commit durable: deletes the writer's in-flight
+    /// marker (R1: once that deletion is durable, the transaction is
+    /// committed) and returns the ticket to wait on.
+    pub(crate) fn commit_durable(&self, id: TxnId) -> Result<DurableTicket, TxnError> {
+        if !self.persistent {
             return Ok(DurableTicket::ready());
         }
         let mut b = WriteBatch::new();
-        let mut k = vec![0x01];
-        k.extend_from_slice(&id.0.to_be_bytes());
-        b.put(k, c.0.to_le_bytes().to_vec());
+        b.delete(crate::records::marker_key(id));
         Ok(self.engine.write(b, Durability::Sync)?)
     }
 
@@ -516,10 +553,15 @@ pub struct TxnManager {
 }
 
 impl TxnManager {
-    /// A manager over `engine`. The engine must be empty or hold only data
-    /// written by a previous manager that was shut down cleanly.
+    /// A manager over an empty `engine` (a new database). An engine that
+    /// may hold data goes through [`TxnManager::open`].
     pub fn new(engine: Arc<dyn StorageEngine>) -> TxnManager {
-        TxnManager { shared: Arc::new(Shared::new(engine)) }
+        TxnManager::with_clock(engine, 1)
+    }
+
+    /// A manager whose clock starts at `start`.
+    pub(crate) fn with_clock(engine: Arc<dyn StorageEngine>, start: u64) -> TxnManager {
+        TxnManager { shared: Arc::new(Shared::new(engine, start)) }
     }
 
     /// The storage engine underneath.

@@ -30,6 +30,7 @@ use crate::cursor::TxnCursor;
 use crate::error::TxnError;
 use crate::ids::{IsolationLevel, SpaceId, Ts, TxnId};
 use crate::manager::{Newest, ReadItem, ReadView, Shared, TxnManager};
+use crate::records;
 use crate::status::Status;
 use crate::version::{self, Kind};
 
@@ -150,6 +151,8 @@ struct State {
     /// A status entry exists (made before the first write: readers only
     /// ever look up writers, so pure readers never need one).
     has_status: bool,
+    /// An in-flight marker is stored (persistent engines; records R1).
+    marked: bool,
 }
 
 struct Inner {
@@ -198,6 +201,7 @@ impl TxnManager {
                     ticket: None,
                     commit_ts: None,
                     has_status: false,
+                    marked: false,
                 }),
             }),
         }
@@ -260,6 +264,22 @@ impl Txn {
         } else {
             Err(TxnError::NotActive)
         }
+    }
+
+    /// Stores (or widens) this writer's in-flight marker so it lists
+    /// `space` before a version in it can reach the engine (records R1).
+    fn mark_space(&self, st: &mut State, space: SpaceId) -> Result<(), TxnError> {
+        let sh = &self.inner.shared;
+        if !sh.persistent || (st.marked && st.log.spaces.contains(&space)) {
+            return Ok(());
+        }
+        let mut spaces = st.log.spaces.clone();
+        if !spaces.contains(&space) {
+            spaces.push(space);
+        }
+        sh.put_record(records::marker_key(self.inner.id), records::marker_value(&spaces))?;
+        st.marked = true;
+        Ok(())
     }
 
     /// Takes the snapshot if the transaction has none yet: the snapshot is
@@ -426,6 +446,7 @@ impl Txn {
             self.inner.shared.status.set(self.inner.id, Status::Active);
             st.has_status = true;
         }
+        self.mark_space(&mut st, space)?;
         let view = ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt };
         let mut written = Vec::with_capacity(key.len() + 13);
         let mut older = true;
@@ -539,6 +560,7 @@ impl Txn {
             shared.status.set(self.inner.id, Status::Active);
             st.has_status = true;
         }
+        self.mark_space(&mut st, space)?;
         let mut written = Vec::new();
         for chunk in pairs.chunks(CHUNK) {
             let mut b = WriteBatch::new();
@@ -626,6 +648,11 @@ impl Txn {
             // Readers that fetched these versions before the delete have
             // snapshots older than this tick; see status invariant 1.
             sh.status.set(self.inner.id, Status::Aborted { cleaned: Some(sh.tick()) });
+            // Every version is gone: the marker may go (R1). If this fails,
+            // recovery finds the marker and cleans again.
+            if st.marked && sh.delete_record(records::marker_key(self.inner.id)).is_ok() {
+                st.marked = false;
+            }
         }
         st.log = WriteLog::default();
         st.phase = Phase::Aborted;
@@ -647,6 +674,12 @@ impl Txn {
         Self::check_active(&st)?;
         if st.log.is_empty() {
             // Read-only: serializable at its snapshot, nothing to publish.
+            // Writes undone by statement or savepoint rollbacks may have
+            // left a marker; no version of it remains (R1).
+            if st.marked {
+                sh.delete_record(records::marker_key(self.inner.id))?;
+                st.marked = false;
+            }
             st.phase = Phase::Committed;
             if st.has_status {
                 sh.status.set(self.inner.id, Status::Committed(st.snapshot));
@@ -676,7 +709,7 @@ impl Txn {
                 return Err(e);
             }
         };
-        let ticket = match sh.commit_durable(self.inner.id, c) {
+        let ticket = match sh.commit_durable(self.inner.id) {
             Ok(t) => t,
             Err(e) => {
                 sh.commit_withdraw(c);
@@ -734,8 +767,17 @@ impl Drop for Inner {
             Phase::Active => {
                 let sh = &self.shared;
                 sh.status.set(self.id, Status::Aborted { cleaned: None });
-                if !st.log.overflowed && sh.delete_keys(st.log.keys_from(0)).is_ok() {
+                let cleaned = if st.log.overflowed {
+                    let spaces = st.log.spaces.clone();
+                    sh.delete_by_scan(self.id, Ts(0), &spaces).is_ok()
+                } else {
+                    sh.delete_keys(st.log.keys_from(0)).is_ok()
+                };
+                if cleaned {
                     sh.status.set(self.id, Status::Aborted { cleaned: Some(sh.tick()) });
+                    if st.marked {
+                        let _ = sh.delete_record(records::marker_key(self.id));
+                    }
                 }
             }
             Phase::Preparing(c) => {

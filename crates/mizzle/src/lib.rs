@@ -159,7 +159,9 @@ pub struct Database {
 impl Database {
     /// A new, empty in-memory database (gone when the last handle drops).
     pub fn open_in_memory() -> Result<Database, Error> {
-        let cat = registry().open_catalog("memory", None).map_err(err)?;
+        let cat = registry()
+            .open_catalog("memory", None, &mizzle_plugin_api::storage::EngineOptions::default())
+            .map_err(err)?;
         Ok(Database { cat })
     }
 
