@@ -18,14 +18,18 @@ echo "== release build of the sqllogictest runner"
 cargo build --release -p mizzle-slt
 SLT=./target/release/mizzle-slt
 
-echo "== sql-tests/suite and sql-tests/isolation (every record must pass)"
-"$SLT" --jobs 2 --quiet sql-tests/suite sql-tests/isolation
+for engine in memory disk; do
+    echo "== sql-tests/suite and sql-tests/isolation on the $engine engine (every record must pass)"
+    "$SLT" --engine "$engine" --jobs 2 --quiet sql-tests/suite sql-tests/isolation
+done
 
 CORPUS="${MIZZLE_SLT_CORPUS:-../shared/sqllogictest}"
 if [ -d "$CORPUS" ]; then
     BASELINE=$(grep -v '^#' sql-tests/corpus-baseline.txt | tr -d '[:space:]')
-    echo "== corpus $CORPUS (baseline: $BASELINE passed records)"
-    "$SLT" --jobs 2 --quiet --min-passed "$BASELINE" "$CORPUS"
+    for engine in memory disk; do
+        echo "== corpus $CORPUS on the $engine engine (baseline: $BASELINE passed records)"
+        "$SLT" --engine "$engine" --jobs 2 --quiet --min-passed "$BASELINE" "$CORPUS"
+    done
 else
     echo "== corpus not found at $CORPUS; skipped (set MIZZLE_SLT_CORPUS)"
 fi

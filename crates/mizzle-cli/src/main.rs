@@ -9,8 +9,10 @@
 //! 2. Standard input is validated as UTF-8 line by line; invalid input is an
 //!    error, never silently replaced.
 //!
-//! It does not connect to a server and has no subcommands besides `shell`
-//! yet (import and dump come later).
+//! `mizzle backup SRC DEST` copies the database in `SRC` as one snapshot
+//! sees it into a new directory `DEST`.
+//!
+//! It does not connect to a server (import and dump come later).
 
 #![forbid(unsafe_code)]
 
@@ -39,6 +41,16 @@ struct Cli {
 enum Command {
     /// Run SQL interactively, from -e arguments, or from standard input.
     Shell(ShellArgs),
+    /// Copy a database as one snapshot sees it into a new directory.
+    Backup(BackupArgs),
+}
+
+#[derive(Args, Debug)]
+struct BackupArgs {
+    /// The database directory to copy (not open in another process).
+    source: PathBuf,
+    /// A new (or empty) directory for the copy.
+    dest: PathBuf,
 }
 
 #[derive(Args, Debug, Default)]
@@ -60,6 +72,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Shell(args)) => args,
+        Some(Command::Backup(b)) => return backup(&b),
         None => cli.shell,
     };
     match shell(args) {
@@ -70,6 +83,34 @@ fn main() -> ExitCode {
             if e.kind() != io::ErrorKind::BrokenPipe {
                 eprintln!("mizzle: {e}");
             }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn backup(args: &BackupArgs) -> ExitCode {
+    let started = std::time::Instant::now();
+    let db = match Database::open_with(&args.source, mizzle::OpenOptions::new().create(false)) {
+        Ok(db) => db,
+        Err(e) => {
+            eprint!("{}", format::error_line(&e, None));
+            return ExitCode::FAILURE;
+        }
+    };
+    match db.backup_to(&args.dest) {
+        Ok(r) => {
+            println!(
+                "Backed up {} keys ({} bytes) as of snapshot {} to {} in {:.2} sec",
+                r.keys,
+                r.bytes,
+                r.snapshot,
+                args.dest.display(),
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprint!("{}", format::error_line(&e, None));
             ExitCode::FAILURE
         }
     }

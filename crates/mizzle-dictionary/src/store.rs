@@ -211,6 +211,21 @@ impl Dictionary {
         }
     }
 
+    /// The current value of every counter, named as they are stored (for a
+    /// backup of a database whose engine stores none).
+    pub fn counter_values(&self) -> Vec<(Vec<u8>, u64)> {
+        let mut v = vec![
+            (SPACE_COUNTER.to_vec(), self.next_space.load(Ordering::SeqCst) as u64),
+            (VERSION_COUNTER.to_vec(), self.next_version.load(Ordering::SeqCst)),
+        ];
+        for (space, s) in self.sequences.lock().iter() {
+            if let Some(next) = s.st.lock().next {
+                v.push((sequence_counter(*space), next));
+            }
+        }
+        v
+    }
+
     /// A fresh space id (never reused, even across a reopen).
     pub fn alloc_space(&self) -> SpaceId {
         let s = self.next_space.fetch_add(1, Ordering::SeqCst);

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mizzle_plugin_api::registry::{PluginDescriptor, PluginKind, PluginOrigin};
-use mizzle_plugin_api::storage::{EngineOptions, StorageEngineFactory, StorageError};
+use mizzle_plugin_api::storage::{EngineOptions, StorageEngine, StorageEngineFactory, StorageError};
 use mizzle_session::{CatalogState, PluginRow, SessionError};
 use mizzle_types::{ErrorCode, SqlError};
 
@@ -97,6 +97,21 @@ impl Registry {
                 description: d.description.clone(),
             })
             .collect()
+    }
+
+    /// Opens a bare engine instance (a backup target, tools).
+    pub fn open_engine(
+        &self,
+        engine: &str,
+        dir: Option<&Path>,
+        opts: &EngineOptions,
+    ) -> Result<Arc<dyn StorageEngine>, KernelError> {
+        let (_, f) = self
+            .engines
+            .iter()
+            .find(|(d, _)| d.name.eq_ignore_ascii_case(engine))
+            .ok_or_else(|| KernelError::UnknownEngine(engine.to_string()))?;
+        Ok(f.open(dir, opts)?)
     }
 
     /// Opens a catalog stored by engine `engine` (in `dir`, or in memory),

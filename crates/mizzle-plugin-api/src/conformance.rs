@@ -3,6 +3,8 @@
 //! Each check takes a fresh engine from a closure and returns `Err(what)` on
 //! the first broken rule of the `storage` contract, so a plugin's test is
 //! one line: `conformance::run_all(|| open_engine()).expect("conforms")`.
+//! Persistent engines also run [`run_persistent`]: reopen and crash checks
+//! over a [`PersistentHarness`] the engine's test provides.
 //! This module is not used at run time.
 
 use std::ops::Bound;
@@ -169,4 +171,136 @@ fn binary_keys_compare_bytewise(e: &dyn StorageEngine) -> Result<(), String> {
     write(e, &b)?;
     let keys: Vec<Vec<u8>> = collect(e, KeyRange::all())?.into_iter().map(|p| p.0).collect();
     ensure(keys == vec![vec![], vec![0x00], vec![0x00, 0x00], vec![0xFF]], "bytewise order with empty key")
+}
+
+/// What [`run_persistent`] needs from a persistent engine's test.
+pub trait PersistentHarness {
+    /// Opens the engine on the test's directory (creating it if empty).
+    fn open(&mut self) -> Result<Arc<dyn StorageEngine>, String>;
+    /// Simulates a power loss: the engine goes away without a clean close
+    /// and writes that were not made durable may be lost (or kept).
+    fn crash(&mut self, engine: Arc<dyn StorageEngine>);
+    /// Empties the directory for the next check.
+    fn wipe(&mut self);
+}
+
+type PersistentCheck = fn(&mut dyn PersistentHarness) -> Result<(), String>;
+
+/// Runs every reopen and crash check, each on a wiped directory.
+pub fn run_persistent(h: &mut dyn PersistentHarness) -> Result<(), String> {
+    let checks: &[(&str, PersistentCheck)] = &[
+        ("clean_close_keeps_everything", clean_close_keeps_everything),
+        ("reopen_keeps_checkpointed_and_later_writes", reopen_keeps_checkpointed_and_later_writes),
+        ("synced_writes_survive_a_crash", synced_writes_survive_a_crash),
+        ("a_crash_leaves_a_prefix_of_batches", a_crash_leaves_a_prefix_of_batches),
+        ("a_second_open_is_refused_while_open", a_second_open_is_refused_while_open),
+    ];
+    for (name, check) in checks {
+        h.wipe();
+        check(h).map_err(|m| format!("{name}: {m}"))?;
+    }
+    Ok(())
+}
+
+fn model_of(e: &dyn StorageEngine) -> Result<Pairs, String> {
+    collect(e, KeyRange::all())
+}
+
+fn relaxed(e: &dyn StorageEngine, b: WriteBatch) -> Result<(), String> {
+    e.write(b, Durability::Relaxed).map(|_| ()).map_err(|x| x.to_string())
+}
+
+fn clean_close_keeps_everything(h: &mut dyn PersistentHarness) -> Result<(), String> {
+    let e = h.open()?;
+    let mut b = WriteBatch::new();
+    for i in 0u32..500 {
+        b.put(i.to_be_bytes().to_vec(), vec![i as u8; (i % 50) as usize]);
+    }
+    relaxed(e.as_ref(), b)?;
+    let mut b = WriteBatch::new();
+    b.delete(7u32.to_be_bytes().to_vec());
+    b.delete_range(100u32.to_be_bytes().to_vec(), 200u32.to_be_bytes().to_vec());
+    relaxed(e.as_ref(), b)?;
+    let before = model_of(e.as_ref())?;
+    drop(e);
+    let e = h.open()?;
+    ensure(model_of(e.as_ref())? == before, "contents after a clean close and reopen")?;
+    ensure(before.len() == 500 - 1 - 100, "deletes applied")
+}
+
+fn reopen_keeps_checkpointed_and_later_writes(h: &mut dyn PersistentHarness) -> Result<(), String> {
+    let e = h.open()?;
+    let mut b = WriteBatch::new();
+    for i in 0u32..300 {
+        b.put(i.to_be_bytes().to_vec(), b"old".to_vec());
+    }
+    write(e.as_ref(), &b)?;
+    e.checkpoint().map_err(|x| x.to_string())?;
+    let mut b = WriteBatch::new();
+    for i in (0u32..300).step_by(3) {
+        b.put(i.to_be_bytes().to_vec(), b"new".to_vec());
+    }
+    for i in (1u32..300).step_by(3) {
+        b.delete(i.to_be_bytes().to_vec());
+    }
+    write(e.as_ref(), &b)?;
+    let before = model_of(e.as_ref())?;
+    ensure(before.len() == 200, "overwrites and deletes over checkpointed data")?;
+    h.crash(e);
+    let e = h.open()?;
+    ensure(model_of(e.as_ref())? == before, "synced writes over a checkpoint survive a crash")?;
+    e.checkpoint().map_err(|x| x.to_string())?;
+    drop(e);
+    let e = h.open()?;
+    ensure(model_of(e.as_ref())? == before, "and a second checkpoint and reopen")
+}
+
+fn synced_writes_survive_a_crash(h: &mut dyn PersistentHarness) -> Result<(), String> {
+    let e = h.open()?;
+    for i in 0u8..20 {
+        let mut b = WriteBatch::new();
+        b.put(vec![i], vec![i; 3]);
+        write(e.as_ref(), &b)?;
+    }
+    h.crash(e);
+    let e = h.open()?;
+    let got = model_of(e.as_ref())?;
+    ensure(got.len() == 20 && got.iter().all(|(k, v)| v == &vec![k[0]; 3]), "every synced batch is present")
+}
+
+fn a_crash_leaves_a_prefix_of_batches(h: &mut dyn PersistentHarness) -> Result<(), String> {
+    // Batch i puts key i and overwrites the counter key: after a crash the
+    // counter must name the last batch present, and batches 0..=synced are
+    // all there.
+    let e = h.open()?;
+    let mut synced = 0u32;
+    for i in 1u32..=200 {
+        let mut b = WriteBatch::new();
+        b.put([b"k".as_ref(), &i.to_be_bytes()].concat(), vec![1; 40]);
+        b.put(b"z-counter".to_vec(), i.to_be_bytes().to_vec());
+        let d = if i % 50 == 0 { Durability::Sync } else { Durability::Relaxed };
+        let t = e.write(b, d).map_err(|x| x.to_string())?;
+        if d == Durability::Sync {
+            t.wait().map_err(|x| x.to_string())?;
+            synced = i;
+        }
+    }
+    h.crash(e);
+    let e = h.open()?;
+    let got = model_of(e.as_ref())?;
+    let counter = got
+        .iter()
+        .find(|(k, _)| k.as_slice() == b"z-counter")
+        .and_then(|(_, v)| v.as_slice().try_into().ok())
+        .map(u32::from_be_bytes)
+        .ok_or("the counter key is missing")?;
+    ensure(counter >= synced, "every synced batch survives")?;
+    ensure(got.len() as u32 == counter + 1, "exactly the batches up to the counter are present (atomic prefix)")
+}
+
+fn a_second_open_is_refused_while_open(h: &mut dyn PersistentHarness) -> Result<(), String> {
+    let e = h.open()?;
+    ensure(h.open().is_err(), "a second open of the same directory fails")?;
+    drop(e);
+    h.open().map(|_| ())
 }

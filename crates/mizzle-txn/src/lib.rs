@@ -10,6 +10,7 @@
 //!    that meets a concurrent write fails at once with a conflict (no waits
 //!    in this version).
 
+pub mod backup;
 pub mod cursor;
 pub mod error;
 pub mod gc;
@@ -20,6 +21,7 @@ pub mod status;
 pub mod txn;
 pub mod version;
 
+pub use backup::BackupReport;
 pub use cursor::{TxnCursor, Visible};
 pub use error::TxnError;
 pub use gc::GcStats;

@@ -19,7 +19,7 @@
 //!    database, each on its own thread.
 //! 3. Every error is a [`Error`] carrying a MySQL error number and SQLSTATE.
 //!
-//! This crate chooses the plugins: it registers the `memory` engine.
+//! This crate chooses the plugins: it registers the `memory` and `disk` engines.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -27,9 +27,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mizzle_kernel::Registry;
+use mizzle_plugin_api::storage::EngineOptions;
 pub use mizzle_session::ColumnInfo as Column;
 use mizzle_session::{CatalogState, StatementOutput};
-pub use mizzle_txn::IsolationLevel;
+pub use mizzle_txn::{BackupReport, IsolationLevel};
 use mizzle_types::SqlError;
 pub use mizzle_types::{Date, DateTime, Decimal, ErrorCode, SqlType, Value};
 
@@ -79,26 +80,25 @@ macro_rules! params {
     ($($x:expr),+ $(,)?) => { [$($crate::Value::from($x)),+] };
 }
 
-/// How durable a commit must be before it returns (used by the disk engine).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum SyncMode {
-    /// Commit returns once the log is on stable storage.
-    #[default]
-    Full,
-    /// Commit may return before the log is flushed.
-    Normal,
-}
+pub use mizzle_plugin_api::storage::SyncMode;
 
-/// Options for [`Database::open_with`].
+/// Options for [`Database::open_with`]. Every field has a sensible default
+/// ([`OpenOptions::default`]): the `disk` engine, `SyncMode::Full`, a 64 MiB
+/// page cache, and creating the database if the directory holds none.
 #[derive(Clone, Debug)]
 pub struct OpenOptions {
-    /// Storage engine name.
+    /// Storage engine name (`disk`; `memory` is only for
+    /// [`Database::open_in_memory`]).
     pub engine: String,
-    /// Durability of commits.
+    /// When a commit counts as durable: `Full` (after `fdatasync`; survives
+    /// power loss), `Normal` (after the log write; survives a process
+    /// crash, may lose the newest commits on power loss) or `Off` (at once;
+    /// a crash may lose the newest commits). None of them corrupts.
     pub sync: SyncMode,
     /// Page cache size in bytes.
     pub cache_bytes: u64,
-    /// Create the directory if it is missing.
+    /// Create the database (and the directory) if missing; otherwise
+    /// opening a directory without a database is an error.
     pub create: bool,
 }
 
@@ -131,12 +131,19 @@ impl OpenOptions {
         self.cache_bytes = n;
         self
     }
+
+    /// Whether a missing database is created.
+    pub fn create(mut self, yes: bool) -> OpenOptions {
+        self.create = yes;
+        self
+    }
 }
 
 fn registry() -> Registry {
     let mut r = Registry::new();
     // Registering into an empty registry cannot collide.
     let _ = r.register_storage(Arc::new(storage_memory::MemoryEngineFactory));
+    // Registered once the disk engine builds: let _ = r.register_storage(Arc::new(storage_disk::DiskEngineFactory));
     r
 }
 
@@ -159,9 +166,7 @@ pub struct Database {
 impl Database {
     /// A new, empty in-memory database (gone when the last handle drops).
     pub fn open_in_memory() -> Result<Database, Error> {
-        let cat = registry()
-            .open_catalog("memory", None, &mizzle_plugin_api::storage::EngineOptions::default())
-            .map_err(err)?;
+        let cat = registry().open_catalog("memory", None, &EngineOptions::default()).map_err(err)?;
         Ok(Database { cat })
     }
 
@@ -170,13 +175,59 @@ impl Database {
         Database::open_with(dir, OpenOptions::default())
     }
 
-    /// Opens a database in `dir` with options.
+    /// Opens a database in `dir` with options: recovers what a crash left
+    /// (every acknowledged commit is there, nothing uncommitted is) and
+    /// locks the directory against other processes (error 1015).
     pub fn open_with(dir: impl AsRef<Path>, opts: OpenOptions) -> Result<Database, Error> {
-        let _ = (dir.as_ref(), &opts);
-        Err(Error::new(
-            ErrorCode::FeatureUnavailable,
-            "on-disk databases are not yet supported in this build (the disk engine is not available); use Database::open_in_memory()",
-        ))
+        let reg = registry();
+        match reg.is_persistent(&opts.engine) {
+            None => {
+                return Err(Error::new(
+                    ErrorCode::FeatureUnavailable,
+                    format!("Unknown storage engine '{}'", opts.engine),
+                ))
+            }
+            Some(false) => {
+                return Err(Error::new(
+                    ErrorCode::FeatureUnavailable,
+                    format!(
+                        "storage engine '{}' keeps no data in a directory; use Database::open_in_memory()",
+                        opts.engine
+                    ),
+                ))
+            }
+            Some(true) => {}
+        }
+        let eopts = EngineOptions { sync: opts.sync, cache_bytes: opts.cache_bytes, create: opts.create };
+        let cat = reg.open_catalog(&opts.engine, Some(dir.as_ref()), &eopts).map_err(err)?;
+        Ok(Database { cat })
+    }
+
+    /// Moves every committed change into the data files now and truncates
+    /// the log (a checkpoint; the engine also runs them in the background).
+    pub fn checkpoint(&self) -> Result<(), Error> {
+        self.cat.txns.checkpoint().map_err(err)
+    }
+
+    /// Copies the database, as one snapshot taken now sees it, into a new
+    /// on-disk database in `dir` (which must not exist or be empty), while
+    /// other sessions go on writing. The copy opens with
+    /// [`Database::open`] and holds exactly the rows committed at the
+    /// snapshot. Works for in-memory databases too (saving one to disk).
+    pub fn backup_to(&self, dir: impl AsRef<Path>) -> Result<BackupReport, Error> {
+        let dir = dir.as_ref();
+        if let Ok(mut entries) = std::fs::read_dir(dir) {
+            if entries.next().is_some() {
+                return Err(Error::new(
+                    ErrorCode::CantCreateFile,
+                    format!("Can't create file '{}' (the backup directory is not empty)", dir.display()),
+                ));
+            }
+        }
+        let target = registry().open_engine("disk", Some(dir), &EngineOptions::default()).map_err(err)?;
+        let r = self.cat.txns.backup_into(target.as_ref(), &self.cat.dict.counter_values()).map_err(err)?;
+        drop(target);
+        Ok(r)
     }
 
     /// A new session in the default schema `main`.

@@ -14,4 +14,6 @@
 
 pub mod ids;
 pub mod ioerr;
+pub mod memtable;
+pub mod record;
 pub mod vfs;
