@@ -15,3 +15,4 @@
 pub mod ids;
 pub mod ioerr;
 pub mod vfs;
+pub mod wal;
