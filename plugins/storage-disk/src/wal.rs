@@ -716,6 +716,16 @@ impl Wal {
         self.shared.work.notify_all();
     }
 
+    /// Stops the log as a killed process stops: no flush, no sync; what was
+    /// written stays in the (simulated) OS cache, unsynced.
+    #[cfg(test)]
+    pub(crate) fn kill(&self) {
+        self.shared.poison(StorageError::Closed);
+        for h in std::mem::take(&mut *self.threads.lock()) {
+            let _ = h.join();
+        }
+    }
+
     /// Waits until the writer has nothing left to do (no records or
     /// rotations waiting, no round under way).
     #[cfg(test)]

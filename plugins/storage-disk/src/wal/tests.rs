@@ -353,6 +353,29 @@ fn normal_mode_survives_a_process_crash_but_not_power_loss_of_unsynced_records()
 }
 
 #[test]
+fn records_a_killed_process_left_unsynced_are_synced_before_new_ones() {
+    // Recovery reads the tail from the OS cache; unless it syncs it before
+    // writing more, a later power loss would drop it under durable records.
+    let fs = FaultyFs::new();
+    let (wal, _) = open(&fs, 0, &opts(SyncMode::Normal)).expect("open");
+    append_range(&wal, 1, 5);
+    wal.sync_all().expect("sync");
+    append_range(&wal, 6, 8);
+    wal.ticket(Lsn(8)).wait().expect("written");
+    wal.kill();
+    drop(wal);
+    let o = opts(SyncMode::Full);
+    let (wal, got) = open(&fs, 0, &o).expect("reopen");
+    assert_replayed(&got, 1, 8);
+    commit_range(&wal, 9, 9);
+    wal.wait_spare_settled();
+    fs.crash(CrashMode::DropUnsynced);
+    drop(wal);
+    let (_wal, got) = open(&fs, 0, &o).expect("reopen");
+    assert_replayed(&got, 1, 9);
+}
+
+#[test]
 fn random_power_loss_keeps_a_prefix_holding_every_completed_full_commit() {
     for seed in 0..24u64 {
         let fs = FaultyFs::new();
@@ -484,10 +507,11 @@ fn damaged_block_vouched_for_by_a_later_block_is_corruption() {
     let fs = FaultyFs::new();
     let o = opts(SyncMode::Full);
     let (wal, _) = open(&fs, 0, &o).expect("open");
-    commit_block(&wal, 1, 3);
-    commit_block(&wal, 4, 4);
+    commit_block(&wal, 1, 1);
+    // This block's synced-through LSN is 1: exactly the damaged record.
+    commit_block(&wal, 2, 4);
     drop(wal);
-    fs.flip_bit(&seg(1), (SEGMENT_HEADER_LEN + 40) as u64, 3).expect("flip");
+    fs.flip_bit(&seg(1), (SEGMENT_HEADER_LEN + 34) as u64, 3).expect("flip");
     let m = corrupt_message(open(&fs, 0, &o));
     assert!(m.contains("wal-0000000000000001.log") && m.contains("byte offset 48"), "{m}");
     // Replaying from after the damage does not need the damaged block.
