@@ -311,8 +311,11 @@ fn many_committers_need_far_fewer_syncs_than_commits() {
     let commits = (THREADS * EACH) as u64;
     assert_eq!(wal.stats().syncs, syncs);
     // Eight committers keep the writer busy: while it syncs one group the
-    // others queue up (typically 3 to 7 commits share a sync here).
-    assert!(syncs * 2 <= commits, "{syncs} syncs for {commits} commits");
+    // others queue up. Typically 3 to 7 commits share a sync here; on a
+    // loaded machine (the writer on a core of its own, committers waiting
+    // for one) about 2, hence the loose bound. `concurrent_commits_share_one_sync`
+    // pins the behaviour down exactly.
+    assert!(syncs * 4 <= commits * 3, "{syncs} syncs for {commits} commits");
     eprintln!("group commit: {syncs} syncs for {commits} commits");
 }
 
