@@ -80,8 +80,9 @@ impl SegmentHeader {
 pub(crate) enum HeaderCheck {
     /// Magic, CRC, version and number check.
     Valid(SegmentHeader),
-    /// Too short, wrong magic, non-zero reserved bytes or a failed CRC: a
-    /// header that was never (completely) written, or a damaged one.
+    /// Too short, wrong magic, non-zero reserved bytes, a first LSN of 0 or
+    /// a failed CRC: a header that was never (completely) written, or a
+    /// damaged one.
     Invalid,
     /// The CRC checks but the version is one this build does not read.
     WrongVersion(u32),
@@ -98,7 +99,8 @@ pub(crate) fn decode_segment_header(bytes: &[u8], number: u64) -> HeaderCheck {
     if b[0..8] != SEGMENT_MAGIC || le_u32(b, 44) != Some(crc32fast::hash(&b[0..44])) {
         return HeaderCheck::Invalid;
     }
-    if b[12..16].iter().chain(&b[32..44]).any(|&x| x != 0) {
+    // LSNs start at 1 (invariant of `ids`); a zero field was never written.
+    if b[12..16].iter().chain(&b[32..44]).any(|&x| x != 0) || le_u64(b, 24) == Some(0) {
         return HeaderCheck::Invalid;
     }
     let (Some(version), Some(n), Some(first_lsn)) = (le_u32(b, 8), le_u64(b, 16), le_u64(b, 24)) else {
@@ -234,6 +236,30 @@ mod tests {
         b
     }
 
+    /// The bytes of the fenced block tagged `wal-example` in disk.md.
+    fn spec_example() -> Vec<u8> {
+        let spec = include_str!("../../../../docs/format/disk.md");
+        let start = spec.find("```text wal-example\n").expect("example in disk.md section 4.2");
+        let body = &spec[start..].lines().skip(1).take_while(|l| !l.starts_with("```")).collect::<Vec<_>>();
+        body.iter()
+            .flat_map(|l| l.split_once(':').expect("offset: bytes").1.split_whitespace())
+            .map(|h| u8::from_str_radix(h, 16).expect("hex byte"))
+            .collect()
+    }
+
+    #[test]
+    fn spec_example_decodes() {
+        let bytes = spec_example();
+        assert_eq!(bytes.len(), 96);
+        let h = SegmentHeader { number: 1, first_lsn: 1 };
+        assert_eq!(decode_segment_header(&bytes, 1), HeaderCheck::Valid(h));
+        assert_eq!(h.encode()[..], bytes[..SEGMENT_HEADER_LEN]);
+        let BlockAt::Valid(b) = decode_block(1, &bytes[SEGMENT_HEADER_LEN..]) else { panic!("valid block") };
+        assert_eq!((b.first_lsn, b.count, b.synced_through, b.span), (1, 2, 0, 48));
+        assert_eq!(split_records(b.payload, b.count), Some(vec![&b"abc"[..], b""]));
+        assert_eq!(block(1, 1, &[b"abc", b""], 0)[..], bytes[SEGMENT_HEADER_LEN..]);
+    }
+
     #[test]
     fn segment_names_round_trip_and_reject_lookalikes() {
         assert_eq!(segment_name(26), "wal-000000000000001a.log");
@@ -256,6 +282,8 @@ mod tests {
             assert_eq!(decode_segment_header(&d, 3), HeaderCheck::Invalid, "byte {i}");
         }
         assert_eq!(decode_segment_header(&[0u8; 48], 3), HeaderCheck::Invalid);
+        let zero_lsn = SegmentHeader { number: 3, first_lsn: 0 }.encode();
+        assert_eq!(decode_segment_header(&zero_lsn, 3), HeaderCheck::Invalid);
     }
 
     #[test]
