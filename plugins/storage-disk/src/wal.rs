@@ -676,10 +676,14 @@ impl Wal {
             self.shared.progress.notify_all();
             self.shared.spare_cv.notify_all();
         }
-        let handles = std::mem::take(&mut *self.threads.lock());
-        for h in handles {
-            // The threads catch their own panics (they poison the log).
-            let _ = h.join();
+        {
+            // Held while joining, so a concurrent `close` returns only after
+            // the threads have stopped.
+            let mut threads = self.threads.lock();
+            for h in threads.drain(..) {
+                // The threads catch their own panics (they poison the log).
+                let _ = h.join();
+            }
         }
         let (result, tickets, spare) = {
             let mut st = self.shared.st.lock();

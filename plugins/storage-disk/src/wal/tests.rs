@@ -615,6 +615,21 @@ fn failed_sync_poisons_the_log_until_reopened() {
 }
 
 #[test]
+fn drop_does_not_hang_when_every_call_fails() {
+    let fs = FaultyFs::new();
+    let (wal, _) = open(&fs, 0, &opts(SyncMode::Full)).expect("open");
+    commit_range(&wal, 1, 2);
+    wal.wait_spare_settled();
+    fs.fail_write(0, FaultKind::Io, true);
+    fs.fail_sync(0, FaultKind::Io, true);
+    wal.hold_writer(true);
+    append_range(&wal, 3, 5);
+    let ticket = wal.ticket(Lsn(5));
+    drop(wal); // Close writes despite the hold, and fails.
+    assert!(matches!(ticket.wait(), Err(StorageError::Io(m)) if m.contains("injected EIO")));
+}
+
+#[test]
 fn no_space_on_a_write_is_disk_full() {
     let fs = FaultyFs::new();
     let o = opts(SyncMode::Full);
