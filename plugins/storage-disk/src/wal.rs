@@ -53,7 +53,7 @@
 //!
 //! The spare segment moves `Absent → Preparing → Ready | Failed` (the spare
 //! thread, `spare_main`), and `Ready | Failed | Absent → Taken → Absent` (the
-//! writer, `Shared::take_spare` and `Shared::switch`). The log itself is
+//! writer, `Writer::take_spare` and `Writer::switch`). The log itself is
 //! `Open → Poisoned` (`Shared::poison`, on any I/O error) and
 //! `Open | Poisoned → Closed` ([`Wal::close`]).
 
