@@ -17,3 +17,4 @@ pub mod ioerr;
 pub mod memtable;
 pub mod record;
 pub mod vfs;
+pub mod wal;
