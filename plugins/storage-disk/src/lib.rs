@@ -12,6 +12,9 @@
 //! 2. Nothing read from a file is trusted before its checksum is verified;
 //!    a failed check is a `Corrupt` error naming the file and position.
 
+pub mod btree;
 pub mod ids;
 pub mod ioerr;
+pub mod page;
+pub mod pager;
 pub mod vfs;
