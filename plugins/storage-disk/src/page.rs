@@ -347,7 +347,8 @@ pub fn encode_meta(meta: &Meta) -> Result<Vec<u8>, StorageError> {
 pub enum MetaSlot {
     /// A valid meta page.
     Valid(Meta),
-    /// Zeros only (a new database's page 1, or never written).
+    /// Zeros only, or (partly) past the end of the file: a new
+    /// database's page 1, or never written.
     Zero,
     /// Not a mizzle meta page (wrong magic).
     Foreign,
@@ -361,11 +362,7 @@ pub enum MetaSlot {
 /// shorter than a page when the file is truncated.
 pub fn decode_meta(page: &[u8], slot: u64) -> MetaSlot {
     if page.iter().all(|&b| b == 0) {
-        return if page.len() == PAGE_SIZE {
-            MetaSlot::Zero
-        } else {
-            MetaSlot::Damaged(format!("only {} of its {PAGE_SIZE} bytes are in the file", page.len()))
-        };
+        return MetaSlot::Zero;
     }
     match page.get(..8) {
         Some(m) if m == MAGIC => {}
