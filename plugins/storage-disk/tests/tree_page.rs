@@ -86,10 +86,7 @@ fn leaf_round_trips_and_searches_with_prefix_compression() {
             probes.push(prefix[..p].to_vec());
         }
         for probe in probes {
-            let want = match es.binary_search_by(|(k, _)| k.as_slice().cmp(&probe)) {
-                Ok(i) => Ok(i),
-                Err(i) => Err(i),
-            };
+            let want = es.binary_search_by(|(k, _)| k.as_slice().cmp(&probe));
             assert_eq!(leaf.search(&probe).expect("search"), want, "case {case} probe {probe:?}");
         }
     }
