@@ -143,7 +143,7 @@ fn registry() -> Registry {
     let mut r = Registry::new();
     // Registering into an empty registry cannot collide.
     let _ = r.register_storage(Arc::new(storage_memory::MemoryEngineFactory));
-    // Registered once the disk engine builds: let _ = r.register_storage(Arc::new(storage_disk::DiskEngineFactory));
+    let _ = r.register_storage(Arc::new(storage_disk::engine::DiskEngineFactory));
     r
 }
 

@@ -270,7 +270,7 @@ fn apply(
     active: &mut Memtable,
     frozen: Option<&RwLock<Memtable>>,
     base: &base::Base,
-    tree: &Tree,
+    tree: &Arc<Tree>,
     batch: WriteBatch,
 ) -> Result<(), StorageError> {
     for m in batch.into_ops() {
@@ -392,7 +392,10 @@ impl Inner {
         // writes, so its read latch is uncontended.
         let new_tree = {
             let f = frozen.read();
-            self.base.checkpoint(&tree, &mut f.iter(), lsn)?
+            let mut changes = f.iter();
+            let r = self.base.checkpoint(&tree, &mut changes, lsn);
+            drop(changes);
+            r?
         };
         // Install (E2).
         {
@@ -434,9 +437,27 @@ impl Inner {
         }
         let cap: Option<Vec<u8>> =
             srcs.iter().filter(|s| s.truncated).filter_map(|s| s.last_key().map(|k| k.to_vec())).min();
-        let mut tree_it = self.base.iter(&view.tree, lo)?;
+        let mut tree_it = self.base.iter(&view.tree, lo, hi)?;
         let mut pos = vec![0usize; srcs.len()];
-        let mut tree_head = tree_it.next()?.filter(|(k, _)| before(k, hi));
+        // The tree's current pair, copied into reused buffers.
+        let mut tree_head: Option<(Vec<u8>, Vec<u8>)> = None;
+        let mut spare: (Vec<u8>, Vec<u8>) = (Vec::new(), Vec::new());
+        let mut advance_tree =
+            |head: &mut Option<(Vec<u8>, Vec<u8>)>, spare: &mut (Vec<u8>, Vec<u8>)| -> Result<(), StorageError> {
+                let mut buf = head.take().unwrap_or_else(|| std::mem::take(spare));
+                match tree_it.next_pair()? {
+                    Some((k, v)) => {
+                        buf.0.clear();
+                        buf.0.extend_from_slice(k);
+                        buf.1.clear();
+                        buf.1.extend_from_slice(v);
+                        *head = Some(buf);
+                    }
+                    None => *spare = buf,
+                }
+                Ok(())
+            };
+        advance_tree(&mut tree_head, &mut spare)?;
         let mut last: Option<Vec<u8>> = None;
         loop {
             // The smallest key among the sources; ties go to the newest.
@@ -493,7 +514,7 @@ impl Inner {
                         emitted = true;
                     }
                 }
-                tree_head = tree_it.next()?.filter(|(k, _)| before(k, hi));
+                advance_tree(&mut tree_head, &mut spare)?;
             }
             let _ = emitted;
             last = Some(key);
@@ -661,7 +682,8 @@ impl StorageEngine for DiskEngine {
 
     fn approximate_keys(&self) -> u64 {
         let view = self.inner.view.load();
-        view.tree.entries() + view.active.read().counts().0
+        let puts = view.active.read().counts().0;
+        view.tree.entries() + puts
     }
 
     fn admit(&self, _bytes: usize) -> Result<(), StorageError> {
@@ -704,7 +726,15 @@ impl StorageEngine for DiskEngine {
             ("tree_entries".to_string(), view.tree.entries()),
         ];
         v.extend(inner.base.stats());
-        v.extend(inner.wal.stats_pairs());
+        let w = inner.wal.stats();
+        v.extend([
+            ("log_segments".to_string(), w.segments),
+            ("log_bytes".to_string(), w.segment_bytes),
+            ("log_blocks_written".to_string(), w.blocks_written),
+            ("log_syncs".to_string(), w.syncs),
+            ("log_records".to_string(), w.records_appended),
+            ("log_records_recovered".to_string(), w.records_recovered),
+        ]);
         v
     }
 }

@@ -12,9 +12,14 @@
 //! 2. Nothing read from a file is trusted before its checksum is verified;
 //!    a failed check is a `Corrupt` error naming the file and position.
 
+pub mod base;
+pub mod btree;
+pub mod engine;
 pub mod ids;
 pub mod ioerr;
 pub mod memtable;
+pub mod page;
+pub mod pager;
 pub mod record;
 pub mod vfs;
 pub mod wal;

@@ -49,6 +49,11 @@ pub trait VfsFile: Send + Sync {
     /// The file's length in bytes.
     fn len(&self) -> io::Result<u64>;
 
+    /// True if the file has no bytes.
+    fn is_empty(&self) -> io::Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
     /// Truncates or extends (with zeros) the file to `len` bytes.
     fn set_len(&self, len: u64) -> io::Result<()>;
 }

@@ -112,7 +112,7 @@ struct State {
     /// generations fail.
     generation: u64,
     next_inode: u64,
-    inodes: HashMap<u64, Inode>,
+    inodes: BTreeMap<u64, Inode>,
     durable_names: BTreeMap<PathBuf, u64>,
     names: BTreeMap<PathBuf, u64>,
     pending_dir: Vec<DirOp>,
@@ -189,7 +189,7 @@ impl FaultyFs {
                         let keep = match (&mode, rng.as_mut()) {
                             (CrashMode::DropUnsynced, _) => false,
                             (CrashMode::KeepAll, _) => true,
-                            (_, Some(r)) => r.next() % 2 == 0,
+                            (_, Some(r)) => r.next().is_multiple_of(2),
                             _ => false,
                         };
                         if keep {
@@ -206,7 +206,7 @@ impl FaultyFs {
                             } else if choice == 2 {
                                 let salt = r.next();
                                 apply_write(&mut content, offset, &data, |sector| {
-                                    SplitMix(salt ^ sector.wrapping_mul(0x9E37)).next() % 2 == 0
+                                    SplitMix(salt ^ sector.wrapping_mul(0x9E37)).next().is_multiple_of(2)
                                 });
                             }
                         }
@@ -635,7 +635,7 @@ mod tests {
         let f = fs.open(&p("f"), OpenMode::CreateNew).expect("open");
         fs.fail_write(1, FaultKind::NoSpace, false);
         assert!(f.write_all_at(b"1", 0).is_ok());
-        let e = f.write_all_at(b"2", 0).err().expect("second write fails");
+        let e = f.write_all_at(b"2", 0).expect_err("second write fails");
         assert_eq!(e.kind(), io::ErrorKind::StorageFull);
         assert!(f.write_all_at(b"3", 0).is_ok());
         fs.fail_sync(0, FaultKind::Io, true);

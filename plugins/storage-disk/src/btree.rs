@@ -1,0 +1,367 @@
+//! The copy-on-write B+tree of the data file: point reads and ordered
+//! iteration over one committed [`TreeVersion`], the checkpoint merge that
+//! writes the next version ([`merge`]), and a full consistency check
+//! ([`verify`]).
+//!
+//! The tree has no sibling pointers (a copy-on-write tree cannot keep them
+//! up to date): an iterator keeps the path from the root to its leaf.
+//!
+//! Invariants:
+//! 1. A reader walks one version, pinned by its `Arc` for the call or the
+//!    batch; it holds page `Arc`s, never a lock, while it reads (pager
+//!    invariant 1), and pages it can reach are not reused while it holds
+//!    the version (D2).
+//! 2. A page reached at level `l` of a version of generation `g` is a
+//!    branch (l > 0) or a leaf (l = 0) written by a generation at most `g`;
+//!    anything else is corruption naming the page.
+//! 3. Point reads allocate nothing but the returned value
+//!    ([`TreeVersion::get_with`] allocates nothing for inline values).
+//!
+//! This module does not buffer writes, log, or schedule checkpoints: the
+//! engine does, and calls [`merge`] with its sorted changes.
+
+mod merge;
+mod verify;
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use mizzle_plugin_api::storage::{KvBatch, StorageError};
+
+pub use merge::merge;
+pub use verify::{verify, VerifyReport};
+
+use crate::ids::{Generation, PageNo};
+use crate::page::{self, BranchView, LeafView, OverflowView, PageFault, ValueRef};
+use crate::pager::{PageRef, Store, TreeVersion};
+
+/// Checks invariant 2 for a page read at some level.
+fn check_generation(store: &Store, page: &[u8], no: PageNo, max: Generation) -> Result<(), StorageError> {
+    let h = page::header(page, no).map_err(|f| store.corrupt(f))?;
+    if h.generation > max {
+        return Err(store.corrupt(PageFault::new(
+            no,
+            format!(
+                "written by generation {}, newer than the tree (generation {}) that references it",
+                h.generation.0, max.0
+            ),
+        )));
+    }
+    Ok(())
+}
+
+/// Reads the `len` bytes of an overflow chain starting at `first` into
+/// `out` (appending). Checks every page and that the chain holds exactly
+/// `len` bytes.
+pub(crate) fn read_overflow(
+    store: &Store,
+    first: PageNo,
+    len: u32,
+    max: Generation,
+    out: &mut Vec<u8>,
+) -> Result<(), StorageError> {
+    walk_overflow(store, first, len, max, |_, data| out.extend_from_slice(data))
+}
+
+/// Walks an overflow chain, calling `f` with each page number and its data.
+pub(crate) fn walk_overflow(
+    store: &Store,
+    first: PageNo,
+    len: u32,
+    max: Generation,
+    mut f: impl FnMut(PageNo, &[u8]),
+) -> Result<(), StorageError> {
+    let mut remaining = len as usize;
+    let mut no = first;
+    loop {
+        if no.0 == 0 {
+            return Err(store.corrupt(PageFault::new(
+                first,
+                format!("overflow chain ends {remaining} bytes before the value's {len}"),
+            )));
+        }
+        let p = store.read_cold(no)?;
+        check_generation(store, &p, no, max)?;
+        let view = OverflowView::new(&p, no).map_err(|e| store.corrupt(e))?;
+        if view.data.is_empty() || view.data.len() > remaining {
+            return Err(store.corrupt(PageFault::new(
+                no,
+                format!("overflow page holds {} bytes where {remaining} of the value remain", view.data.len()),
+            )));
+        }
+        f(no, view.data);
+        remaining -= view.data.len();
+        if remaining == 0 {
+            if view.next.0 != 0 {
+                return Err(store.corrupt(PageFault::new(no, "overflow chain continues past the value's end")));
+            }
+            return Ok(());
+        }
+        no = view.next;
+    }
+}
+
+impl TreeVersion {
+    /// The leaf page whose key range holds `key`, or `None` for an empty
+    /// tree.
+    fn leaf_for(&self, key: &[u8]) -> Result<Option<(PageNo, PageRef)>, StorageError> {
+        let meta = self.meta();
+        if meta.root.0 == 0 {
+            return Ok(None);
+        }
+        let store = self.store();
+        let mut no = meta.root;
+        for _ in 1..meta.height {
+            let p = store.read(no)?;
+            check_generation(store, &p, no, meta.generation)?;
+            let b = BranchView::new(&p, no).map_err(|f| store.corrupt(f))?;
+            let i = b.child_for(key).map_err(|f| store.corrupt(f))?;
+            no = b.child(i).map_err(|f| store.corrupt(f))?;
+        }
+        let p = store.read(no)?;
+        check_generation(store, &p, no, meta.generation)?;
+        Ok(Some((no, p)))
+    }
+
+    /// Calls `f` with the value of `key`, if present. Inline values are
+    /// borrowed from the cached page (no allocation); overflow values are
+    /// assembled first.
+    pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>, StorageError> {
+        if key.len() > page::MAX_KEY_LEN {
+            return Ok(None);
+        }
+        let Some((no, p)) = self.leaf_for(key)? else { return Ok(None) };
+        let store = self.store();
+        let leaf = LeafView::new(&p, no).map_err(|e| store.corrupt(e))?;
+        let Ok(i) = leaf.search(key).map_err(|e| store.corrupt(e))? else { return Ok(None) };
+        match leaf.entry(i).map_err(|e| store.corrupt(e))?.value {
+            ValueRef::Inline(v) => Ok(Some(f(v))),
+            ValueRef::Overflow { first, len } => {
+                let mut v = Vec::with_capacity((len as usize).min(1 << 26));
+                read_overflow(store, first, len, self.generation(), &mut v)?;
+                Ok(Some(f(&v)))
+            }
+        }
+    }
+
+    /// The value of `key`, if present.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.get_with(key, |v| v.to_vec())
+    }
+
+    /// An iterator over the keys in `[start, end]` (per the bounds), in
+    /// ascending order, pinning this version.
+    pub fn range(self: &Arc<Self>, start: Bound<&[u8]>, end: Bound<&[u8]>) -> Result<TreeIter, StorageError> {
+        let mut it = TreeIter::new(self.clone());
+        it.set_end(end);
+        it.seek(start)?;
+        Ok(it)
+    }
+}
+
+/// A key and its value, borrowed from a [`TreeIter`].
+pub type Pair<'a> = (&'a [u8], &'a [u8]);
+
+/// One branch on the iterator's path: the page and the child taken.
+struct Frame {
+    no: PageNo,
+    page: PageRef,
+    child: usize,
+    count: usize,
+}
+
+/// An ascending iterator over one tree version. Seek to a start bound,
+/// then take pairs until the end bound. Keys and inline values are
+/// borrowed from the iterator (no allocation per pair).
+pub struct TreeIter {
+    version: Arc<TreeVersion>,
+    path: Vec<Frame>,
+    leaf: Option<(PageNo, PageRef)>,
+    pos: usize,
+    end: Bound<Vec<u8>>,
+    key: Vec<u8>,
+    value: Vec<u8>,
+    done: bool,
+}
+
+impl std::fmt::Debug for TreeIter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TreeIter").field("generation", &self.version.generation()).field("done", &self.done).finish()
+    }
+}
+
+impl TreeIter {
+    /// An iterator over `version`, positioned before its first key, with
+    /// no end bound.
+    pub fn new(version: Arc<TreeVersion>) -> TreeIter {
+        let mut it = TreeIter {
+            version,
+            path: Vec::new(),
+            leaf: None,
+            pos: 0,
+            end: Bound::Unbounded,
+            key: Vec::new(),
+            value: Vec::new(),
+            done: false,
+        };
+        it.done = it.version.meta().root.0 == 0;
+        it
+    }
+
+    /// The version this iterator reads.
+    pub fn version(&self) -> &Arc<TreeVersion> {
+        &self.version
+    }
+
+    /// Sets the end bound (later pairs are not returned).
+    pub fn set_end(&mut self, end: Bound<&[u8]>) {
+        self.end = match end {
+            Bound::Included(k) => Bound::Included(k.to_vec()),
+            Bound::Excluded(k) => Bound::Excluded(k.to_vec()),
+            Bound::Unbounded => Bound::Unbounded,
+        };
+    }
+
+    /// Positions the iterator so that the next pair is the first one after
+    /// `start` (inclusive or exclusive). May move backwards.
+    pub fn seek(&mut self, start: Bound<&[u8]>) -> Result<(), StorageError> {
+        self.path.clear();
+        self.leaf = None;
+        self.pos = 0;
+        let meta = *self.version.meta();
+        self.done = meta.root.0 == 0;
+        if self.done {
+            return Ok(());
+        }
+        let key = match start {
+            Bound::Included(k) | Bound::Excluded(k) => Some(k),
+            Bound::Unbounded => None,
+        };
+        let store = self.version.store();
+        let mut no = meta.root;
+        for _ in 1..meta.height {
+            let p = store.read(no)?;
+            check_generation(store, &p, no, meta.generation)?;
+            let b = BranchView::new(&p, no).map_err(|f| store.corrupt(f))?;
+            let child = match key {
+                Some(k) => b.child_for(k).map_err(|f| store.corrupt(f))?,
+                None => 0,
+            };
+            let next = b.child(child).map_err(|f| store.corrupt(f))?;
+            let count = b.len();
+            self.path.push(Frame { no, page: p, child, count });
+            no = next;
+        }
+        let p = store.read(no)?;
+        check_generation(store, &p, no, meta.generation)?;
+        let leaf = LeafView::new(&p, no).map_err(|f| store.corrupt(f))?;
+        self.pos = match start {
+            Bound::Unbounded => 0,
+            Bound::Included(k) => match leaf.search(k).map_err(|f| store.corrupt(f))? {
+                Ok(i) | Err(i) => i,
+            },
+            Bound::Excluded(k) => match leaf.search(k).map_err(|f| store.corrupt(f))? {
+                Ok(i) => i + 1,
+                Err(i) => i,
+            },
+        };
+        self.leaf = Some((no, p));
+        Ok(())
+    }
+
+    /// Moves to the first entry of the next leaf; sets `done` at the end.
+    fn next_leaf(&mut self) -> Result<(), StorageError> {
+        let meta = *self.version.meta();
+        let store = self.version.store();
+        self.leaf = None;
+        self.pos = 0;
+        // Climb to the lowest branch with a child to the right.
+        while let Some(top) = self.path.last_mut() {
+            if top.child + 1 < top.count {
+                top.child += 1;
+                break;
+            }
+            self.path.pop();
+        }
+        let Some(top) = self.path.last() else {
+            self.done = true;
+            return Ok(());
+        };
+        let b = BranchView::new(&top.page, top.no).map_err(|f| store.corrupt(f))?;
+        let mut no = b.child(top.child).map_err(|f| store.corrupt(f))?;
+        // Descend along first children.
+        while self.path.len() + 1 < usize::from(meta.height) {
+            let p = store.read(no)?;
+            check_generation(store, &p, no, meta.generation)?;
+            let b = BranchView::new(&p, no).map_err(|f| store.corrupt(f))?;
+            let next = b.child(0).map_err(|f| store.corrupt(f))?;
+            let count = b.len();
+            self.path.push(Frame { no, page: p, child: 0, count });
+            no = next;
+        }
+        let p = store.read(no)?;
+        check_generation(store, &p, no, meta.generation)?;
+        self.leaf = Some((no, p));
+        Ok(())
+    }
+
+    /// The next pair, or `None` past the end bound or the last key. The
+    /// slices stay valid until the next call.
+    pub fn next_pair(&mut self) -> Result<Option<Pair<'_>>, StorageError> {
+        // Find a leaf with an entry at `pos`.
+        loop {
+            if self.done {
+                return Ok(None);
+            }
+            let count = match &self.leaf {
+                Some((no, p)) => LeafView::new(p, *no).map_err(|f| self.version.store().corrupt(f))?.len(),
+                None => 0,
+            };
+            if self.pos < count {
+                break;
+            }
+            self.next_leaf()?;
+        }
+        let TreeIter { version, leaf, pos, end, key, value, done, .. } = self;
+        let store = version.store();
+        let Some((no, p)) = leaf.as_ref() else { return Ok(None) };
+        let view = LeafView::new(p, *no).map_err(|f| store.corrupt(f))?;
+        let e = view.entry(*pos).map_err(|f| store.corrupt(f))?;
+        key.clear();
+        key.extend_from_slice(view.prefix());
+        key.extend_from_slice(e.suffix);
+        let past_end = match end {
+            Bound::Included(k) => key.as_slice() > k.as_slice(),
+            Bound::Excluded(k) => key.as_slice() >= k.as_slice(),
+            Bound::Unbounded => false,
+        };
+        if past_end {
+            *done = true;
+            return Ok(None);
+        }
+        *pos += 1;
+        let v: &[u8] = match e.value {
+            ValueRef::Inline(v) => v,
+            ValueRef::Overflow { first, len } => {
+                value.clear();
+                read_overflow(store, first, len, version.generation(), value)?;
+                value
+            }
+        };
+        Ok(Some((key, v)))
+    }
+
+    /// Clears `out` and fills it with the next pairs, at most `max_pairs`
+    /// (at least one is asked for). Returns `false` once the range is
+    /// exhausted and `out` is empty.
+    pub fn fill(&mut self, out: &mut KvBatch, max_pairs: usize) -> Result<bool, StorageError> {
+        out.clear();
+        while out.len() < max_pairs.max(1) {
+            match self.next_pair()? {
+                Some((k, v)) => out.push(k, v),
+                None => break,
+            }
+        }
+        Ok(!out.is_empty())
+    }
+}
