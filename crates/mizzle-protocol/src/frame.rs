@@ -195,6 +195,20 @@ impl<'a> PacketWriter<'a> {
         self.write(&payload);
     }
 
+    /// Like [`PacketWriter::packet`], for a payload whose encoding may fail:
+    /// on error nothing is written and the sequence id does not advance.
+    pub fn try_packet<E>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> Result<(), E>) -> Result<(), E> {
+        let start = self.out.len();
+        let mut result = Ok(());
+        let seq = self.seq;
+        self.packet(|o| result = f(o));
+        if result.is_err() {
+            self.out.truncate(start);
+            self.seq = seq;
+        }
+        result
+    }
+
     /// Writes one packet with the given payload.
     pub fn write(&mut self, payload: &[u8]) {
         let mut rest = payload;
@@ -279,6 +293,24 @@ mod tests {
             assert!(p == payload, "size {size}");
             assert_eq!(dec.decode(&mut p), Ok(None));
         }
+    }
+
+    #[test]
+    fn failed_packet_leaves_no_bytes_and_keeps_the_sequence() {
+        let mut out = vec![9];
+        let mut w = PacketWriter::new(&mut out, SequenceId(4));
+        let r: Result<(), ()> = w.try_packet(|o| {
+            o.extend_from_slice(b"partial");
+            Err(())
+        });
+        assert!(r.is_err());
+        assert_eq!(w.sequence(), SequenceId(4));
+        w.try_packet(|o| {
+            o.push(1);
+            Ok::<(), ()>(())
+        })
+        .expect("ok");
+        assert_eq!(out, vec![9, 1, 0, 0, 4, 1]);
     }
 
     #[test]

@@ -404,6 +404,17 @@ impl ResultSetWriter {
         w.packet(|o| encode_text_row_values(o, values, scratch));
     }
 
+    /// Writes one binary row (the result of COM_STMT_EXECUTE or
+    /// COM_STMT_FETCH), each value in the form of its column.
+    pub fn binary_row(
+        &self,
+        w: &mut PacketWriter<'_>,
+        columns: &[ColumnDefinition],
+        values: &[Value],
+    ) -> Result<(), ProtocolError> {
+        w.try_packet(|o| crate::binary::encode_binary_row(o, columns, values))
+    }
+
     /// Writes the packet that ends the rows: EOF, or OK with header 0xFE
     /// under DEPRECATE_EOF. Set [`StatusFlags::MORE_RESULTS_EXISTS`] in
     /// `status` when another result follows.
