@@ -754,4 +754,32 @@ mod tests {
         assert!(null_bit(&[0b100], 0, 2));
         assert!(!null_bit(&[], 0, 0));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn integers_round_trip_at_their_widths(v: i64, u: u64) {
+            use ColumnType as T;
+            for (ty, bits) in [(T::Tiny, 8u32), (T::Short, 16), (T::Long, 32), (T::LongLong, 64)] {
+                let sv = if bits == 64 { v } else { v >> (64 - bits) };
+                let uv = if bits == 64 { u } else { u >> (64 - bits) };
+                for (val, unsigned) in [(BinaryValue::Int(sv), false), (BinaryValue::UInt(uv), true)] {
+                    let mut out = Vec::new();
+                    val.encode(&mut out, ty).expect("fits its width");
+                    proptest::prop_assert_eq!(out.len(), (bits / 8) as usize);
+                    let back = BinaryValue::decode(&mut Reader::new(&out), ty, unsigned).expect("decodes");
+                    proptest::prop_assert_eq!(back, val);
+                }
+            }
+        }
+
+        #[test]
+        fn random_bytes_never_panic_the_value_decoder(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..40), code: u8, unsigned: bool) {
+            if let Ok(ty) = ColumnType::from_u8(code) {
+                let mut r = Reader::new(&bytes);
+                if let Ok(v) = BinaryValue::decode(&mut r, ty, unsigned) {
+                    let _ = v.to_value();
+                }
+            }
+        }
+    }
 }

@@ -159,7 +159,6 @@ impl ColumnDefinition {
         if !nullable {
             flags.insert(ColumnFlags::NOT_NULL);
         }
-        let binary_flags = ColumnFlags::BINARY;
         let (column_type, collation, decimals) = match ty {
             SqlType::Null => (ColumnType::Null, Collation::BINARY, 0),
             SqlType::Bool => (ColumnType::Tiny, Collation::BINARY, 0),
@@ -186,15 +185,15 @@ impl ColumnDefinition {
                 (ColumnType::Blob, text_collation, 0)
             }
             SqlType::Binary(_) => {
-                flags.insert(binary_flags);
+                flags.insert(ColumnFlags::BINARY);
                 (ColumnType::String, Collation::BINARY, 0)
             }
             SqlType::Varbinary(_) => {
-                flags.insert(binary_flags);
+                flags.insert(ColumnFlags::BINARY);
                 (ColumnType::VarString, Collation::BINARY, 0)
             }
             SqlType::Blob(_) => {
-                flags.insert(binary_flags | ColumnFlags::BLOB);
+                flags.insert(ColumnFlags::BINARY | ColumnFlags::BLOB);
                 (ColumnType::Blob, Collation::BINARY, 0)
             }
             SqlType::Date => (ColumnType::Date, Collation::BINARY, 0),
@@ -204,7 +203,7 @@ impl ColumnDefinition {
         if ty.is_numeric() {
             flags.insert(ColumnFlags::NUM);
         }
-        if collation == Collation::BINARY && !ty.is_numeric() && ty.is_temporal() {
+        if ty.is_temporal() {
             flags.insert(ColumnFlags::BINARY);
         }
         ColumnDefinition {

@@ -470,7 +470,10 @@ impl ServerHandshake {
     ) -> Result<HandshakeStep, ProtocolError> {
         let response = match ClientHello::decode(payload)? {
             ClientHello::SslRequest(_) => {
-                if self.secure || !self.config.tls_available {
+                if self.secure {
+                    return Err(ProtocolError::BadHandshake { reason: "SSLRequest on a secure transport" });
+                }
+                if !self.config.tls_available {
                     return Err(ProtocolError::BadHandshake { reason: "TLS requested but not available" });
                 }
                 // Invariant 3.

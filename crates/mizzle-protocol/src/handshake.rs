@@ -462,6 +462,29 @@ mod tests {
         assert_eq!(out, expect);
     }
 
+    // The HandshakeResponse41 example of the MySQL protocol documentation:
+    // user "pam", a 20-byte native scramble, schema "test".
+    #[test]
+    fn doc_example_handshake_response_decodes_and_reencodes() {
+        let bytes =
+            hex("54 00 00 01 8d a6 0f 00 00 00 00 01 08 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+             00 00 00 00 70 61 6d 00 14 ab 09 ee f6 bc b1 32 3e 61 14 38 65 c0 99 1d 95 7d 75 d4 47 74 65 73
+             74 00 6d 79 73 71 6c 5f 6e 61 74 69 76 65 5f 70 61 73 73 77 6f 72 64 00");
+        assert_eq!(bytes.len(), 4 + 0x54);
+        let Ok(ClientHello::Response(r)) = ClientHello::decode(&bytes[4..]) else { panic!("doc example") };
+        assert_eq!(r.capabilities, Capabilities(0x000f_a68d));
+        assert!(r.capabilities.contains(Capabilities::PROTOCOL_41 | Capabilities::SECURE_CONNECTION));
+        assert_eq!(r.max_packet_size, 1 << 24);
+        assert_eq!(r.collation, Collation::LATIN1_SWEDISH_CI);
+        assert_eq!(r.user, "pam");
+        assert_eq!(r.auth_response, &bytes[41..61]);
+        assert_eq!(r.database, Some("test"));
+        assert_eq!(r.auth_plugin, Some("mysql_native_password"));
+        let mut out = Vec::new();
+        r.encode(&mut out);
+        assert_eq!(out, &bytes[4..]);
+    }
+
     #[test]
     fn short_ssl_packet_is_an_ssl_request() {
         let req = SslRequest {
@@ -506,5 +529,19 @@ mod tests {
         let mut more = Vec::new();
         encode_auth_more_data(&mut more, &[SHA2_FAST_AUTH_SUCCESS]);
         assert_eq!(more, vec![0x01, 0x03]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn random_bytes_never_panic_the_handshake_decoders(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..120)) {
+            let _ = ClientHello::decode(&bytes);
+            let _ = Greeting::decode(&bytes);
+            let _ = decode_auth_switch_request(&bytes);
+            // With a valid fixed part, the variable part is what gets exercised.
+            let mut b = vec![0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, 45];
+            b.extend_from_slice(&[0; 23]);
+            b.extend_from_slice(&bytes);
+            let _ = ClientHello::decode(&b);
+        }
     }
 }
