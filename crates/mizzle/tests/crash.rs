@@ -67,6 +67,11 @@ fn int(v: &Value) -> i64 {
 #[test]
 fn crash_child_entry() {
     let Ok(dir) = std::env::var(CHILD_ENV) else { return };
+    match std::env::var("MIZZLE_CRASH_CHILD_MODE").as_deref() {
+        Ok("open-ddl") => return child_open_ddl(&dir),
+        Ok("hold") => return child_hold(&dir),
+        _ => {}
+    }
     let seed: u64 = std::env::var("MIZZLE_CRASH_CHILD_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
     let db = Database::open(&dir).expect("child opens the database");
     let out = Arc::new(Mutex::new(std::io::stdout()));
@@ -79,6 +84,89 @@ fn crash_child_entry() {
     for h in handles {
         let _ = h.join();
     }
+}
+
+/// Creates a table and a row inside a transaction, says so, and waits to
+/// be killed before committing.
+fn child_open_ddl(dir: &str) {
+    use std::io::Write;
+    let db = Database::open(dir).expect("child opens the database");
+    let s = db.session();
+    s.execute("BEGIN", []).expect("begin");
+    s.execute("CREATE TABLE never_committed (x INT PRIMARY KEY)", []).expect("create");
+    s.execute("INSERT INTO never_committed VALUES (1)", []).expect("insert");
+    s.execute("INSERT INTO kept VALUES (2)", []).expect("insert into an existing table");
+    println!("ready");
+    let _ = std::io::stdout().flush();
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// Opens the database, says so, and holds it until killed.
+fn child_hold(dir: &str) {
+    use std::io::Write;
+    let _db = Database::open(dir).expect("child opens the database");
+    println!("ready");
+    let _ = std::io::stdout().flush();
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// Starts a child in `mode` and waits for its "ready" line.
+fn start_child(dir: &Path, mode: &str) -> std::process::Child {
+    let exe = std::env::current_exe().expect("test binary");
+    let mut child = Command::new(exe)
+        .args(["crash_child_entry", "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, dir)
+        .env("MIZZLE_CRASH_CHILD_MODE", mode)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn child");
+    let stdout = child.stdout.take().expect("stdout");
+    let ready = BufReader::new(stdout).lines().map_while(Result::ok).any(|l| l.trim() == "ready");
+    assert!(ready, "the child never got ready");
+    child
+}
+
+#[test]
+fn a_kill_between_create_table_and_commit_leaves_no_table() {
+    let dir = std::env::temp_dir().join(format!("mizzle-crash-ddl-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    {
+        let db = Database::open(&dir).expect("create");
+        db.session().execute("CREATE TABLE kept (x INT PRIMARY KEY)", []).expect("kept");
+        db.session().execute("INSERT INTO kept VALUES (1)", []).expect("row");
+    }
+    let mut child = start_child(&dir, "open-ddl");
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let db = Database::open(&dir).expect("reopen");
+    let e = db.session().query("SELECT * FROM never_committed", []).expect_err("the table must not exist");
+    assert_eq!(e.number(), 1146);
+    let rows = db.session().query("SELECT x FROM kept", []).expect("kept");
+    assert_eq!(rows.len(), 1, "the uncommitted row in an existing table is gone too");
+    // The name is free again.
+    db.session().execute("CREATE TABLE never_committed (y INT)", []).expect("create again");
+    drop(db);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_second_process_cannot_open_an_open_database() {
+    let dir = std::env::temp_dir().join(format!("mizzle-crash-lock-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    drop(Database::open(&dir).expect("create"));
+    let mut child = start_child(&dir, "hold");
+    let e = Database::open(&dir).err().expect("the database is in use");
+    assert_eq!(e.number(), 1015, "{e}");
+    assert!(e.message.contains("mizzle.lock"), "{e}");
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    // The lock dies with the process.
+    Database::open(&dir).expect("open after the holder died");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn child_worker(db: &Database, w: i64, seed: u64, out: &Mutex<std::io::Stdout>) {
