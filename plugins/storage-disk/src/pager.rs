@@ -59,7 +59,7 @@ pub mod cache;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use mizzle_plugin_api::storage::StorageError;
 use parking_lot::Mutex;
@@ -175,6 +175,9 @@ pub struct TreeVersion {
     /// The next version, once committed: keeps newer versions alive until
     /// this one is gone, so retired pages are released oldest first.
     successor: Mutex<Option<Arc<TreeVersion>>>,
+    /// The root page, once read: every walk starts here, so readers borrow
+    /// it from the version instead of taking it from the cache.
+    root_page: OnceLock<PageRef>,
 }
 
 impl TreeVersion {
@@ -205,6 +208,30 @@ impl TreeVersion {
 
     pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The root page (checked, including its generation); `None` for an
+    /// empty tree.
+    pub(crate) fn root_page(&self) -> Result<Option<&[u8]>, StorageError> {
+        if self.meta.root.0 == 0 {
+            return Ok(None);
+        }
+        if let Some(p) = self.root_page.get() {
+            return Ok(Some(p));
+        }
+        let p = self.store.read(self.meta.root)?;
+        let h = page::header(&p, self.meta.root).map_err(|f| self.store.corrupt(f))?;
+        if h.generation > self.meta.generation {
+            return Err(self.store.corrupt(PageFault::new(
+                self.meta.root,
+                format!(
+                    "written by generation {}, newer than the tree (generation {})",
+                    h.generation.0, self.meta.generation.0
+                ),
+            )));
+        }
+        let p = self.root_page.get_or_init(|| p);
+        Ok(Some(p))
     }
 }
 
@@ -348,8 +375,13 @@ impl Pager {
         let store =
             Arc::new(Store { file, name, cache: PageCache::new(cache_pages(cache_bytes)), loads: AtomicU64::new(0) });
         let free = Arc::new(Mutex::new(free));
-        let version =
-            Arc::new(TreeVersion { store: store.clone(), meta, free: free.clone(), successor: Mutex::new(None) });
+        let version = Arc::new(TreeVersion {
+            store: store.clone(),
+            meta,
+            free: free.clone(),
+            successor: Mutex::new(None),
+            root_page: OnceLock::new(),
+        });
         Pager {
             store,
             free,
@@ -750,6 +782,7 @@ impl<'p> Checkpoint<'p> {
             meta,
             free: pager.free.clone(),
             successor: Mutex::new(None),
+            root_page: OnceLock::new(),
         });
         {
             let mut st = pager.free.lock();
