@@ -11,12 +11,13 @@ use std::sync::Arc;
 use storage_disk::btree;
 use storage_disk::page::{MAX_KEY_LEN, PAGE_SIZE};
 use storage_disk::pager::Pager;
-use util::{apply, assert_matches, checkpoint, faulty, fs_path, reopen, Changes, Model, Rng};
+use util::{apply, assert_matches, assert_no_small_pages, checkpoint, faulty, fs_path, reopen, Changes, Model, Rng};
 
 /// A key from one of several shapes, so pages see long shared prefixes,
 /// short binary keys and keys near the limit.
-fn random_key(rng: &mut Rng) -> Vec<u8> {
+fn random_key(rng: &mut Rng, long_keys: bool) -> Vec<u8> {
     match rng.below(10) {
+        1 if !long_keys => format!("user/{:08}/name", rng.below(5000)).into_bytes(),
         0 => rng.bytes_len(0, 4),
         1 => {
             let mut k = vec![b'L'; MAX_KEY_LEN - 8];
@@ -41,13 +42,14 @@ fn random_value(rng: &mut Rng) -> Vec<u8> {
     }
 }
 
-fn random_round(rng: &mut Rng, model: &Model, n: usize) -> Changes {
+fn random_round(rng: &mut Rng, model: &Model, n: usize, long_keys: bool, delete_percent: u64) -> Changes {
     let keys: Vec<Vec<u8>> = model.keys().cloned().collect();
     let mut c = Changes::new();
     for _ in 0..n {
         let existing = !keys.is_empty() && rng.chance(50);
-        let key = if existing { keys[rng.below(keys.len() as u64) as usize].clone() } else { random_key(rng) };
-        let v = if rng.chance(35) { None } else { Some(random_value(rng)) };
+        let key =
+            if existing { keys[rng.below(keys.len() as u64) as usize].clone() } else { random_key(rng, long_keys) };
+        let v = if rng.chance(delete_percent) { None } else { Some(random_value(rng)) };
         c.insert(key, v);
     }
     c
@@ -66,7 +68,7 @@ fn merge_matches_a_model_over_random_rounds() {
                 1 => 2000,
                 _ => 200,
             };
-            let changes = random_round(&mut rng, &model, n);
+            let changes = random_round(&mut rng, &model, n, true, 35);
             let v =
                 checkpoint(&pager, &changes, round + 1).unwrap_or_else(|e| panic!("seed {seed} round {round}: {e}"));
             apply(&mut model, &changes);
@@ -78,6 +80,26 @@ fn merge_matches_a_model_over_random_rounds() {
                 assert_eq!(pager.current().checkpoint_lsn().0, round + 1);
                 assert_matches(&pager.current(), &model, &mut rng);
             }
+        }
+    }
+}
+
+#[test]
+fn with_ordinary_keys_no_page_is_left_under_a_quarter_full() {
+    for seed in 10..13u64 {
+        let (_fs, vfs) = faulty();
+        let pager = Pager::create(vfs, &fs_path(), 64 * PAGE_SIZE as u64).expect("create");
+        let mut model = Model::new();
+        let mut rng = Rng::new(seed);
+        for round in 0..40u64 {
+            // Grow, then shrink: deletes dominate the later rounds.
+            let deletes = if round < 15 { 20 } else { 70 };
+            let n = if rng.chance(50) { 1 + rng.below(20) as usize } else { 1500 };
+            let changes = random_round(&mut rng, &model, n, false, deletes);
+            let v =
+                checkpoint(&pager, &changes, round + 1).unwrap_or_else(|e| panic!("seed {seed} round {round}: {e}"));
+            apply(&mut model, &changes);
+            assert_no_small_pages(&assert_matches(&v, &model, &mut rng));
         }
     }
 }
@@ -134,8 +156,9 @@ fn random_inserts_keep_leaves_reasonably_full() {
         let c: Changes = (0..2000).map(|_| (rng.bytes(16), Some(rng.bytes(30)))).collect();
         let v = checkpoint(&pager, &c, round + 1).expect("round");
         apply(&mut model, &c);
+        let r = assert_matches(&v, &model, &mut rng);
+        assert_no_small_pages(&r);
         if round == 29 {
-            let r = assert_matches(&v, &model, &mut rng);
             assert!(r.leaf_fill() > 0.6, "leaf fill {:.3}", r.leaf_fill());
         }
     }
@@ -158,7 +181,7 @@ fn sparse_deletes_do_not_leave_tiny_leaves() {
         lsn += 1;
         let v = checkpoint(&pager, &dels, lsn).expect("deletes");
         apply(&mut model, &dels);
-        assert_matches(&v, &model, &mut rng);
+        assert_no_small_pages(&assert_matches(&v, &model, &mut rng));
     }
     let r = btree::verify(&pager.current()).expect("verify");
     assert!(model.len() < 5000);

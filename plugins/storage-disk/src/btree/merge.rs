@@ -359,28 +359,33 @@ fn plan(p: &impl Packable, min_items: usize) -> Vec<usize> {
     if pages <= 1 {
         return vec![n];
     }
-    // Even packing over the same number of pages.
+    // Even packing over the same number of pages: each page aims at an
+    // equal share of the real size of what is left (a branch page does
+    // not store its first separator, and a leaf's prefix is stored once,
+    // so real sizes, not item weights, are what must be balanced).
     let total: usize = (0..n).map(|i| p.weight(i)).sum();
     let mut ends = Vec::with_capacity(pages);
     let (mut a, mut done) = (0, 0);
     for page in 0..pages - 1 {
-        let target = (total - done) / (pages - page);
+        let target = p.size_with(a, n, total - done) / (pages - page);
         let max_b = n.saturating_sub(min_items * (pages - page - 1));
-        let (mut b, mut acc) = (a, 0);
+        let (mut b, mut acc, mut size) = (a, 0, 0);
         while b < max_b {
-            let r = p.weight(b);
-            if p.size_with(a, b + 1, acc + r) > PAGE_SIZE {
+            let w = acc + p.weight(b);
+            let next = p.size_with(a, b + 1, w);
+            if next > PAGE_SIZE {
                 break;
             }
-            if acc + r > target && b - a >= min_items {
+            if next > target && b - a >= min_items {
                 // Take the item if that lands closer to the target.
-                if acc + r - target < target - acc {
-                    acc += r;
+                if next - target < target.saturating_sub(size) {
+                    acc = w;
                     b += 1;
                 }
                 break;
             }
-            acc += r;
+            acc = w;
+            size = next;
             b += 1;
         }
         if b - a < min_items.max(1) {
