@@ -525,6 +525,16 @@ fn read_free_list(store: &Store, meta: &Meta) -> Result<(BTreeSet<u64>, Vec<Page
                 .corrupt(PageFault::new(next, "free-list chain is longer than its count, loops, or leaves the file")));
         }
         let p = store.load(next)?;
+        let h = page::header(&p, next).map_err(|f| store.corrupt(f))?;
+        if h.generation != meta.generation {
+            return Err(store.corrupt(PageFault::new(
+                next,
+                format!(
+                    "free-list page of generation {} under the meta of generation {} (every commit rewrites the free list)",
+                    h.generation.0, meta.generation.0
+                ),
+            )));
+        }
         let view = page::FreeListView::new(&p, next).map_err(|f| store.corrupt(f))?;
         for id in view.ids() {
             if id.0 < 2 || id.0 >= meta.page_count || !listed.insert(id.0) {
@@ -732,12 +742,14 @@ impl<'p> Checkpoint<'p> {
                 ids.extend(pages.iter().map(|p| p.0));
             }
             ids.extend(retired.iter().map(|p| p.0));
-            ids.sort_unstable();
-            ids.dedup();
             let list_pages: Vec<PageNo> = list_pages.into_iter().map(|(p, _)| p).collect();
             self.allocated.extend(list_pages.iter().copied());
             (list_pages, ids, st.page_count)
         };
+        // Sorted outside the lock: readers dropping versions take it.
+        let mut ids = ids;
+        ids.sort_unstable();
+        ids.dedup();
         let mut buf = vec![0u8; PAGE_SIZE];
         let mut chunks = ids.chunks(FREE_LIST_CAPACITY);
         for (i, &no) in list_pages.iter().enumerate() {

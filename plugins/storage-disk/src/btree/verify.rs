@@ -267,7 +267,13 @@ pub fn verify(version: &TreeVersion) -> Result<VerifyReport, StorageError> {
     let mut free = Vec::new();
     while next.0 != 0 {
         c.claim(next, "the free list")?;
-        let (p, _) = c.load(next, meta.generation)?;
+        let (p, h) = c.load(next, meta.generation)?;
+        if h.generation != meta.generation {
+            return Err(c.fault(
+                next,
+                format!("free-list page of generation {}, not the meta's {}", h.generation.0, meta.generation.0),
+            ));
+        }
         let v = FreeListView::new(&p, next).map_err(|f| store.corrupt(f))?;
         c.report.free_list_pages += 1;
         for id in v.ids() {
