@@ -237,6 +237,8 @@ impl TreeVersion {
 
 impl Drop for TreeVersion {
     fn drop(&mut self) {
+        // Needs D2: every older version is gone (each holds its successor),
+        // and the commit that retired these pages is durable.
         self.free.lock().release(self.meta.generation);
         // Drop the chain of successors iteratively: a long chain (a reader
         // held across many checkpoints) must not recurse deeply.
@@ -631,6 +633,8 @@ impl<'p> Checkpoint<'p> {
                     self.pager.store.name
                 )));
             }
+            // Needs D1: an allocatable page is used by neither the durable
+            // meta's tree nor its free list, nor by any reader's version.
             match st.allocatable.pop_first() {
                 Some(n) => PageNo(n),
                 None => {
@@ -772,7 +776,7 @@ impl<'p> Checkpoint<'p> {
                 .set_len(want)
                 .map_err(|e| pager.poison(storage_error(&e, Op::Write, &pager.store.name)))?;
         }
-        // Step 3 (D3): the pages, then the meta, each made durable.
+        // Step 3, needs D3: the pages, then the meta, each made durable.
         pager.sync()?;
         let meta = Meta {
             generation,
@@ -797,6 +801,8 @@ impl<'p> Checkpoint<'p> {
             root_page: OnceLock::new(),
         });
         {
+            // Needs D2: retired pages wait for the base version (and, via
+            // the successor chain, every older one) to be dropped.
             let mut st = pager.free.lock();
             st.list_pages = list_pages;
             st.pending.push((self.base.meta.generation, retired));

@@ -3,13 +3,13 @@
 //! reopens to the previous or the new generation with exactly that
 //! generation's contents, and the next checkpoint works.
 
-#[path = "tree_util.rs"]
-mod util;
+#[path = "tree_model.rs"]
+mod model;
 
+use model::{apply, assert_matches, checkpoint, faulty, fs_path, reopen, Changes, Model, Rng};
 use storage_disk::page::PAGE_SIZE;
 use storage_disk::pager::Pager;
 use storage_disk::vfs::faulty::{CrashMode, FaultKind, FaultyFs};
-use util::{apply, assert_matches, checkpoint, faulty, fs_path, reopen, Changes, Model, Rng};
 
 const CACHE: u64 = 32 * PAGE_SIZE as u64;
 

@@ -3,15 +3,15 @@
 //! empty key, binary keys), packing, page reuse, and a tree larger than
 //! the cache.
 
-#[path = "tree_util.rs"]
-mod util;
+#[path = "tree_model.rs"]
+mod model;
 
 use std::sync::Arc;
 
+use model::{apply, assert_matches, assert_no_small_pages, checkpoint, faulty, fs_path, reopen, Changes, Model, Rng};
 use storage_disk::btree;
 use storage_disk::page::{MAX_KEY_LEN, PAGE_SIZE};
 use storage_disk::pager::Pager;
-use util::{apply, assert_matches, assert_no_small_pages, checkpoint, faulty, fs_path, reopen, Changes, Model, Rng};
 
 /// A key from one of several shapes, so pages see long shared prefixes,
 /// short binary keys and keys near the limit.

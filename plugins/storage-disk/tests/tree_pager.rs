@@ -2,21 +2,21 @@
 //! readers pin across checkpoints (D2), and refusing checkpoints after a
 //! failed write.
 
-#[path = "tree_util.rs"]
-mod util;
+#[path = "tree_model.rs"]
+mod model;
 
 use std::ops::Bound;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use mizzle_plugin_api::storage::{KvBatch, StorageError};
+use model::{apply, assert_matches, checkpoint, faulty, fs_path, reopen, scan, Changes, Model, Rng};
 use storage_disk::btree;
 use storage_disk::ids::Lsn;
 use storage_disk::page::{self, PAGE_SIZE};
 use storage_disk::pager::Pager;
 use storage_disk::vfs::faulty::{FaultKind, FaultyFs};
 use storage_disk::vfs::{OpenMode, StdFs, Vfs};
-use util::{apply, assert_matches, checkpoint, faulty, fs_path, reopen, scan, Changes, Model, Rng};
 
 fn load(pager: &Pager, n: u64, seed: u64) -> Model {
     let mut rng = Rng::new(seed);

@@ -2,20 +2,20 @@
 //! `cargo test --release -p storage-disk --test tree_perf -- --ignored --nocapture`).
 //! They print measurements and assert only correctness.
 
-#[path = "tree_util.rs"]
-mod util;
+#[path = "tree_model.rs"]
+mod model;
 
 use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Instant;
 
 use mizzle_plugin_api::storage::KvBatch;
+use model::{faulty, fs_path, Rng};
 use storage_disk::btree;
 use storage_disk::ids::Lsn;
 use storage_disk::page::PAGE_SIZE;
 use storage_disk::pager::Pager;
 use storage_disk::vfs::{StdFs, Vfs};
-use util::{faulty, fs_path, Rng};
 
 fn key(i: u64) -> Vec<u8> {
     format!("t\x00\x01row/{i:010}").into_bytes()

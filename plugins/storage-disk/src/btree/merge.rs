@@ -741,6 +741,7 @@ where
     }
 
     fn write_overflow(&mut self, value: &[u8]) -> Result<PageNo, StorageError> {
+        // Needs D1: pages come from the checkpoint's allocator only.
         let first = self.ck.allocate()?;
         let mut no = first;
         let mut chunks = value.chunks(OVERFLOW_CAPACITY).peekable();
@@ -774,6 +775,7 @@ where
     /// Writes the first `k` items of builder `level` as one page and hands
     /// it to the builder above.
     fn emit(&mut self, level: u8, k: usize) -> Result<(), StorageError> {
+        // Needs D1: a new page, never a page of the base tree.
         let no = self.ck.allocate()?;
         let sep = if level == 0 {
             let run_lower = if self.leaf.emitted { None } else { self.leaf.run_lower.take() };
