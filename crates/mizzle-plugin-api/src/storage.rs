@@ -56,6 +56,9 @@ pub enum StorageError {
     /// A read failed.
     #[error("Error reading file {0}")]
     ReadFailed(String),
+    /// A key longer than the engine stores (the message says the limit).
+    #[error("{0}")]
+    KeyTooLong(String),
 }
 
 impl SqlError for StorageError {
@@ -71,6 +74,7 @@ impl SqlError for StorageError {
             StorageError::Locked(_) => ErrorCode::CantLock,
             StorageError::Foreign(_) => ErrorCode::NotOurFile,
             StorageError::ReadFailed(_) => ErrorCode::ReadFailed,
+            StorageError::KeyTooLong(_) => ErrorCode::KeyTooLong,
         }
     }
 }

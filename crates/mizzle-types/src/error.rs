@@ -198,6 +198,8 @@ error_codes! {
     CantCreateFile = (1004, "HY000", Resource),
     /// ER_CANT_LOCK: the database is in use by another process.
     CantLock = (1015, "HY000", Resource),
+    /// ER_TOO_LONG_KEY: a key longer than the storage engine stores.
+    KeyTooLong = (1071, "42000", User),
     /// ER_NOT_FORM_FILE: a file is not a mizzle file, or is of a format
     /// version this build cannot read.
     NotOurFile = (1033, "HY000", User),

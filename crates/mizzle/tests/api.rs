@@ -90,12 +90,6 @@ fn begin_with_sets_the_isolation_level() {
 }
 
 #[test]
-fn open_on_disk_is_not_yet_supported() {
-    let e = Database::open("/tmp/mizzle-does-not-matter").err().expect("not supported yet");
-    assert!(e.to_string().contains("not yet supported"), "{e}");
-}
-
-#[test]
 fn parameters_are_numbered_in_text_order() {
     let db = Database::open_in_memory().expect("db");
     let s = db.session();

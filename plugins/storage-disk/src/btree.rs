@@ -102,27 +102,6 @@ pub(crate) fn walk_overflow(
 }
 
 impl TreeVersion {
-    /// The leaf page whose key range holds `key`, or `None` for an empty
-    /// tree.
-    fn leaf_for(&self, key: &[u8]) -> Result<Option<(PageNo, PageRef)>, StorageError> {
-        let meta = self.meta();
-        if meta.root.0 == 0 {
-            return Ok(None);
-        }
-        let store = self.store();
-        let mut no = meta.root;
-        for _ in 1..meta.height {
-            let p = store.read(no)?;
-            check_generation(store, &p, no, meta.generation)?;
-            let b = BranchView::new(&p, no).map_err(|f| store.corrupt(f))?;
-            let i = b.child_for(key).map_err(|f| store.corrupt(f))?;
-            no = b.child(i).map_err(|f| store.corrupt(f))?;
-        }
-        let p = store.read(no)?;
-        check_generation(store, &p, no, meta.generation)?;
-        Ok(Some((no, p)))
-    }
-
     /// Calls `f` with the value of `key`, if present. Inline values are
     /// borrowed from the cached page (no allocation); overflow values are
     /// assembled first.
@@ -130,9 +109,25 @@ impl TreeVersion {
         if key.len() > page::MAX_KEY_LEN {
             return Ok(None);
         }
-        let Some((no, p)) = self.leaf_for(key)? else { return Ok(None) };
+        let Some(root) = self.root_page()? else { return Ok(None) };
+        let meta = self.meta();
         let store = self.store();
-        let leaf = LeafView::new(&p, no).map_err(|e| store.corrupt(e))?;
+        // The page being read: the root (borrowed from the version), then
+        // pages from the cache.
+        let mut held: Option<PageRef> = None;
+        let mut no = meta.root;
+        for _ in 1..meta.height {
+            let p: &[u8] = held.as_deref().unwrap_or(root);
+            let b = BranchView::new(p, no).map_err(|f| store.corrupt(f))?;
+            let i = b.child_for(key).map_err(|f| store.corrupt(f))?;
+            let child = b.child(i).map_err(|f| store.corrupt(f))?;
+            let next = store.read(child)?;
+            check_generation(store, &next, child, meta.generation)?;
+            held = Some(next);
+            no = child;
+        }
+        let p: &[u8] = held.as_deref().unwrap_or(root);
+        let leaf = LeafView::new(p, no).map_err(|e| store.corrupt(e))?;
         let Ok(i) = leaf.search(key).map_err(|e| store.corrupt(e))? else { return Ok(None) };
         match leaf.entry(i).map_err(|e| store.corrupt(e))?.value {
             ValueRef::Inline(v) => Ok(Some(f(v))),

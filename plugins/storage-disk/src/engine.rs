@@ -297,18 +297,17 @@ fn apply(
     Ok(())
 }
 
+/// Refuses what the tree could not store, before it reaches the log (a
+/// logged record the checkpoint cannot merge would stop the engine).
 fn check_keys(batch: &WriteBatch) -> Result<(), StorageError> {
     for m in batch.ops() {
-        let k = match m {
-            Mutation::Put { key, .. } | Mutation::Delete { key } => key,
-            Mutation::DeleteRange { start, .. } => start,
-        };
-        if k.len() > base::MAX_KEY_LEN {
-            return Err(StorageError::Unsupported(format!(
-                "Specified key was too long; max key length is {} bytes (a key of {} bytes)",
-                base::MAX_KEY_LEN,
-                k.len()
-            )));
+        match m {
+            Mutation::Put { key, value } => {
+                crate::page::check_key(key)?;
+                crate::page::check_value(value)?;
+            }
+            Mutation::Delete { key } => crate::page::check_key(key)?,
+            Mutation::DeleteRange { .. } => {}
         }
     }
     Ok(())

@@ -136,7 +136,7 @@ pub(crate) fn internal(what: impl std::fmt::Display) -> StorageError {
 /// Refuses keys longer than [`MAX_KEY_LEN`].
 pub fn check_key(key: &[u8]) -> Result<(), StorageError> {
     if key.len() > MAX_KEY_LEN {
-        return Err(StorageError::Unsupported(format!(
+        return Err(StorageError::KeyTooLong(format!(
             "Specified key was too long; max key length is {MAX_KEY_LEN} bytes (the disk engine got a key of {} bytes)",
             key.len()
         )));
@@ -692,6 +692,9 @@ impl<'a> LeafView<'a> {
         };
         let key_at = off + 6;
         let val_at = key_at + usize::from(slen);
+        if val_at > CRC_OFFSET {
+            return Err(self.fault("key suffix runs past the page", i));
+        }
         let suffix = self.page.get(key_at..val_at).ok_or_else(|| self.fault("key suffix runs past the page", i))?;
         let value = if field & OVERFLOW_FLAG == 0 {
             let end = val_at + field as usize;
@@ -707,9 +710,6 @@ impl<'a> LeafView<'a> {
                 get_u64(self.page, val_at).ok_or_else(|| self.fault("overflow reference runs past the page", i))?;
             ValueRef::Overflow { first: PageNo(first), len: field & !OVERFLOW_FLAG }
         };
-        if val_at > CRC_OFFSET {
-            return Err(self.fault("key suffix runs past the page", i));
-        }
         Ok(LeafEntry { suffix, value })
     }
 

@@ -59,7 +59,7 @@ pub mod cache;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use mizzle_plugin_api::storage::StorageError;
 use parking_lot::Mutex;
@@ -175,6 +175,9 @@ pub struct TreeVersion {
     /// The next version, once committed: keeps newer versions alive until
     /// this one is gone, so retired pages are released oldest first.
     successor: Mutex<Option<Arc<TreeVersion>>>,
+    /// The root page, once read: every walk starts here, so readers borrow
+    /// it from the version instead of taking it from the cache.
+    root_page: OnceLock<PageRef>,
 }
 
 impl TreeVersion {
@@ -206,10 +209,36 @@ impl TreeVersion {
     pub(crate) fn store(&self) -> &Store {
         &self.store
     }
+
+    /// The root page (checked, including its generation); `None` for an
+    /// empty tree.
+    pub(crate) fn root_page(&self) -> Result<Option<&[u8]>, StorageError> {
+        if self.meta.root.0 == 0 {
+            return Ok(None);
+        }
+        if let Some(p) = self.root_page.get() {
+            return Ok(Some(p));
+        }
+        let p = self.store.read(self.meta.root)?;
+        let h = page::header(&p, self.meta.root).map_err(|f| self.store.corrupt(f))?;
+        if h.generation > self.meta.generation {
+            return Err(self.store.corrupt(PageFault::new(
+                self.meta.root,
+                format!(
+                    "written by generation {}, newer than the tree (generation {})",
+                    h.generation.0, self.meta.generation.0
+                ),
+            )));
+        }
+        let p = self.root_page.get_or_init(|| p);
+        Ok(Some(p))
+    }
 }
 
 impl Drop for TreeVersion {
     fn drop(&mut self) {
+        // Needs D2: every older version is gone (each holds its successor),
+        // and the commit that retired these pages is durable.
         self.free.lock().release(self.meta.generation);
         // Drop the chain of successors iteratively: a long chain (a reader
         // held across many checkpoints) must not recurse deeply.
@@ -348,8 +377,13 @@ impl Pager {
         let store =
             Arc::new(Store { file, name, cache: PageCache::new(cache_pages(cache_bytes)), loads: AtomicU64::new(0) });
         let free = Arc::new(Mutex::new(free));
-        let version =
-            Arc::new(TreeVersion { store: store.clone(), meta, free: free.clone(), successor: Mutex::new(None) });
+        let version = Arc::new(TreeVersion {
+            store: store.clone(),
+            meta,
+            free: free.clone(),
+            successor: Mutex::new(None),
+            root_page: OnceLock::new(),
+        });
         Pager {
             store,
             free,
@@ -493,6 +527,16 @@ fn read_free_list(store: &Store, meta: &Meta) -> Result<(BTreeSet<u64>, Vec<Page
                 .corrupt(PageFault::new(next, "free-list chain is longer than its count, loops, or leaves the file")));
         }
         let p = store.load(next)?;
+        let h = page::header(&p, next).map_err(|f| store.corrupt(f))?;
+        if h.generation != meta.generation {
+            return Err(store.corrupt(PageFault::new(
+                next,
+                format!(
+                    "free-list page of generation {} under the meta of generation {} (every commit rewrites the free list)",
+                    h.generation.0, meta.generation.0
+                ),
+            )));
+        }
         let view = page::FreeListView::new(&p, next).map_err(|f| store.corrupt(f))?;
         for id in view.ids() {
             if id.0 < 2 || id.0 >= meta.page_count || !listed.insert(id.0) {
@@ -589,6 +633,8 @@ impl<'p> Checkpoint<'p> {
                     self.pager.store.name
                 )));
             }
+            // Needs D1: an allocatable page is used by neither the durable
+            // meta's tree nor its free list, nor by any reader's version.
             match st.allocatable.pop_first() {
                 Some(n) => PageNo(n),
                 None => {
@@ -700,12 +746,14 @@ impl<'p> Checkpoint<'p> {
                 ids.extend(pages.iter().map(|p| p.0));
             }
             ids.extend(retired.iter().map(|p| p.0));
-            ids.sort_unstable();
-            ids.dedup();
             let list_pages: Vec<PageNo> = list_pages.into_iter().map(|(p, _)| p).collect();
             self.allocated.extend(list_pages.iter().copied());
             (list_pages, ids, st.page_count)
         };
+        // Sorted outside the lock: readers dropping versions take it.
+        let mut ids = ids;
+        ids.sort_unstable();
+        ids.dedup();
         let mut buf = vec![0u8; PAGE_SIZE];
         let mut chunks = ids.chunks(FREE_LIST_CAPACITY);
         for (i, &no) in list_pages.iter().enumerate() {
@@ -728,7 +776,7 @@ impl<'p> Checkpoint<'p> {
                 .set_len(want)
                 .map_err(|e| pager.poison(storage_error(&e, Op::Write, &pager.store.name)))?;
         }
-        // Step 3 (D3): the pages, then the meta, each made durable.
+        // Step 3, needs D3: the pages, then the meta, each made durable.
         pager.sync()?;
         let meta = Meta {
             generation,
@@ -750,8 +798,11 @@ impl<'p> Checkpoint<'p> {
             meta,
             free: pager.free.clone(),
             successor: Mutex::new(None),
+            root_page: OnceLock::new(),
         });
         {
+            // Needs D2: retired pages wait for the base version (and, via
+            // the successor chain, every older one) to be dropped.
             let mut st = pager.free.lock();
             st.list_pages = list_pages;
             st.pending.push((self.base.meta.generation, retired));

@@ -316,7 +316,27 @@ fn damaged_open(damage: impl Fn(&FaultyFs, &Path)) -> StorageError {
 fn empty_foreign_and_truncated_data_files_are_clear_errors() {
     let empty = damaged_open(|fs, p| fs.truncate(p, 0).expect("truncate"));
     assert!(empty.to_string().contains(DATA_FILE), "{empty}");
-    let foreign = damaged_open(|fs, p| fs.poke(p, 0, b"SQLite format 3\0").expect("poke"));
+    let foreign = damaged_open(|fs, p| {
+        fs.truncate(p, 0).expect("truncate");
+        let mut other = b"SQLite format 3\0".to_vec();
+        other.resize(64 << 10, 7);
+        fs.poke(p, 0, &other).expect("poke");
+    });
+    assert_eq!(mizzle_plugin_api::mizzle_types::SqlError::code(&foreign).number(), 1033, "{foreign}");
+    // One damaged meta slot is what the second slot is for: it opens.
+    let fs = FaultyFs::new();
+    {
+        let e = open(&fs).expect("create");
+        for i in 0u8..3 {
+            let mut b = WriteBatch::new();
+            b.put(vec![i], vec![i]);
+            e.write(b, Durability::Sync).expect("write").wait().expect("durable");
+            e.checkpoint().expect("checkpoint");
+        }
+    }
+    fs.poke(&dir().join(DATA_FILE), 0, b"garbage").expect("poke");
+    let e = open(&fs).expect("the other meta slot serves");
+    assert_eq!(contents(e.as_ref()).len(), 3, "the log replays what the older meta lacks");
     assert!(foreign.to_string().contains(DATA_FILE), "{foreign}");
     let truncated = damaged_open(|fs, p| fs.truncate(p, 3 * 16384 + 100).expect("truncate"));
     assert!(truncated.to_string().contains(DATA_FILE), "{truncated}");

@@ -1,17 +1,17 @@
 //! Page encode/decode round trips, lookups inside one page, and detection
 //! of every corruption of a page's bytes.
 
-#[path = "tree_util.rs"]
-mod util;
+#[path = "tree_model.rs"]
+mod model;
 
 use mizzle_plugin_api::storage::StorageError;
+use model::Rng;
 use storage_disk::ids::{Generation, Lsn, PageNo};
 use storage_disk::page::{
     self, check_page, common_prefix, decode_meta, encode_branch, encode_free_list, encode_leaf, encode_meta,
     encode_overflow, BranchView, FreeListView, LeafView, Meta, MetaSlot, OverflowView, PageKind, ValueRef, CRC_OFFSET,
     FREE_LIST_CAPACITY, MAX_KEY_LEN, OVERFLOW_CAPACITY, PAGE_SIZE,
 };
-use util::Rng;
 
 type Entry = (Vec<u8>, Vec<u8>);
 

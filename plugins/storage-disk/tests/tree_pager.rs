@@ -2,21 +2,21 @@
 //! readers pin across checkpoints (D2), and refusing checkpoints after a
 //! failed write.
 
-#[path = "tree_util.rs"]
-mod util;
+#[path = "tree_model.rs"]
+mod model;
 
 use std::ops::Bound;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use mizzle_plugin_api::storage::{KvBatch, StorageError};
+use model::{apply, assert_matches, checkpoint, faulty, fs_path, reopen, scan, Changes, Model, Rng};
 use storage_disk::btree;
 use storage_disk::ids::Lsn;
 use storage_disk::page::{self, PAGE_SIZE};
 use storage_disk::pager::Pager;
 use storage_disk::vfs::faulty::{FaultKind, FaultyFs};
 use storage_disk::vfs::{OpenMode, StdFs, Vfs};
-use util::{apply, assert_matches, checkpoint, faulty, fs_path, reopen, scan, Changes, Model, Rng};
 
 fn load(pager: &Pager, n: u64, seed: u64) -> Model {
     let mut rng = Rng::new(seed);
@@ -346,4 +346,48 @@ fn works_on_the_real_file_system() {
     assert_eq!(p.current().checkpoint_lsn(), Lsn(5));
     assert_matches(&p.current(), &model, &mut rng);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn public_types_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Pager>();
+    send_sync::<storage_disk::pager::TreeVersion>();
+    send::<storage_disk::btree::TreeIter>();
+    send::<storage_disk::pager::Checkpoint<'static>>();
+}
+
+#[test]
+fn iterators_seek_both_ways_and_fill_batches() {
+    let (_fs, vfs) = faulty();
+    let p = Pager::create(vfs, &fs_path(), 1 << 20).expect("create");
+    let model = load(&p, 10_000, 12);
+    let v = p.current();
+    let mut it = storage_disk::btree::TreeIter::new(v.clone());
+    it.seek(Bound::Excluded(b"k0005000")).expect("seek");
+    assert_eq!(it.next_pair().expect("next").map(|(k, _)| k.to_vec()), Some(b"k0005001".to_vec()));
+    it.seek(Bound::Included(b"k0000010")).expect("seek back");
+    assert_eq!(it.next_pair().expect("next").map(|(k, _)| k.to_vec()), Some(b"k0000010".to_vec()));
+    // A key between two stored keys, past the end of its leaf.
+    it.seek(Bound::Included(b"k0000010~")).expect("seek");
+    assert_eq!(it.next_pair().expect("next").map(|(k, _)| k.to_vec()), Some(b"k0000011".to_vec()));
+    it.set_end(Bound::Excluded(b"k0000100"));
+    let mut batch = KvBatch::new();
+    let mut n = 0;
+    while it.fill(&mut batch, 7).expect("fill") {
+        assert!(batch.len() <= 7);
+        for (k, val) in batch.iter() {
+            assert_eq!(model.get(k).map(Vec::as_slice), Some(val));
+            n += 1;
+        }
+    }
+    assert_eq!(n, 100 - 12);
+    assert!(!it.fill(&mut batch, 7).expect("fill") && batch.is_empty());
+    // Before the first key and after the last.
+    it.set_end(Bound::Unbounded);
+    it.seek(Bound::Excluded(b"")).expect("seek");
+    assert_eq!(it.next_pair().expect("next").map(|(k, _)| k.to_vec()), Some(b"k0000000".to_vec()));
+    it.seek(Bound::Included(b"z")).expect("seek");
+    assert!(it.next_pair().expect("next").is_none());
 }

@@ -145,6 +145,52 @@ impl PEntry {
     }
 }
 
+/// Items a builder packs into pages.
+trait Packable {
+    fn count(&self) -> usize;
+    /// Item `i`'s share of a page's bytes.
+    fn weight(&self, i: usize) -> usize;
+    /// The size of a page holding items `a..b`, whose weights sum to `w`.
+    fn size_with(&self, a: usize, b: usize, w: usize) -> usize;
+}
+
+impl Packable for LeafBuilder {
+    fn count(&self) -> usize {
+        self.items.len()
+    }
+
+    fn weight(&self, i: usize) -> usize {
+        self.items.get(i).map_or(0, PEntry::raw)
+    }
+
+    fn size_with(&self, a: usize, b: usize, w: usize) -> usize {
+        let lcp = if b > a { common_prefix(self.key(a), self.key(b - 1)) } else { 0 };
+        leaf_size(b - a, w, lcp)
+    }
+}
+
+impl Packable for BranchBuilder {
+    fn count(&self) -> usize {
+        self.items.len()
+    }
+
+    fn weight(&self, i: usize) -> usize {
+        self.items.get(i).map_or(0, |it| BRANCH_ENTRY_OVERHEAD + it.sep_len)
+    }
+
+    /// Item `a`'s separator moves up to the parent; the others share the
+    /// prefix of separators `a + 1` and `b - 1`.
+    fn size_with(&self, a: usize, b: usize, w: usize) -> usize {
+        if b <= a + 1 {
+            return branch_size(b - a, 0, 0);
+        }
+        let k = b - a;
+        let first = self.items.get(a).map_or(0, |it| it.sep_len);
+        let seps = w.saturating_sub(k * BRANCH_ENTRY_OVERHEAD + first);
+        branch_size(k, seps, common_prefix(self.sep(a + 1), self.sep(b - 1)))
+    }
+}
+
 /// The level-0 builder: pending entries in one arena.
 #[derive(Default)]
 struct LeafBuilder {
@@ -198,19 +244,8 @@ impl LeafBuilder {
         self.items.push(e);
     }
 
-    /// Size of a leaf holding items `a..b`.
-    fn size(&self, a: usize, b: usize) -> usize {
-        let raw: usize = self.items.get(a..b).unwrap_or(&[]).iter().map(PEntry::raw).sum();
-        let lcp = if b > a { common_prefix(self.key(a), self.key(b - 1)) } else { 0 };
-        leaf_size(b - a, raw, lcp)
-    }
-
-    fn fits(&self, a: usize, b: usize) -> bool {
-        self.size(a, b) <= PAGE_SIZE
-    }
-
     fn underfull(&self) -> bool {
-        !self.items.is_empty() && self.size(0, self.items.len()) < UNDERFULL
+        !self.items.is_empty() && self.size_with(0, self.items.len(), self.raw) < UNDERFULL
     }
 
     /// Drops items `..n` and their arena bytes.
@@ -276,23 +311,8 @@ impl BranchBuilder {
         Some((sep, it.child))
     }
 
-    /// Size of a branch page holding items `a..b` (item `a`'s separator
-    /// moves up to the parent).
-    fn size(&self, a: usize, b: usize) -> usize {
-        if b <= a + 1 {
-            return branch_size(b - a, 0, 0);
-        }
-        let seps: usize = self.items.get(a + 1..b).unwrap_or(&[]).iter().map(|it| it.sep_len).sum();
-        let p = common_prefix(self.sep(a + 1), self.sep(b - 1));
-        branch_size(b - a, seps, p)
-    }
-
-    fn fits(&self, a: usize, b: usize) -> bool {
-        self.size(a, b) <= PAGE_SIZE
-    }
-
     fn underfull(&self) -> bool {
-        !self.items.is_empty() && (self.items.len() < 2 || self.size(0, self.items.len()) < UNDERFULL)
+        !self.items.is_empty() && (self.items.len() < 2 || self.size_with(0, self.items.len(), self.raw) < UNDERFULL)
     }
 
     fn drop_front(&mut self, n: usize) {
@@ -307,27 +327,31 @@ impl BranchBuilder {
     }
 }
 
-/// The largest `k` such that items `0..k` fit in one page (at least 1).
-fn greedy(n: usize, fits: impl Fn(usize, usize) -> bool) -> usize {
-    let mut k = 1;
-    while k < n && fits(0, k + 1) {
-        k += 1;
+/// The end of the longest run of items from `a` (below `limit`) that fits
+/// in one page; at least `a + 1`.
+fn chunk_end(p: &impl Packable, a: usize, limit: usize) -> usize {
+    let mut w = p.weight(a);
+    let mut b = a + 1;
+    while b < limit {
+        let w2 = w + p.weight(b);
+        if p.size_with(a, b + 1, w2) > PAGE_SIZE {
+            break;
+        }
+        w = w2;
+        b += 1;
     }
-    k
+    b
 }
 
-/// Splits items `0..n` into as few pages as greedy packing needs, with
-/// sizes as even as `raw` allows; every page has at least `min_items`
-/// items (when `n` allows). Returns the end index of each page.
-fn plan(n: usize, min_items: usize, raw: impl Fn(usize) -> usize, fits: impl Fn(usize, usize) -> bool) -> Vec<usize> {
-    // Greedy packing: the fewest pages.
+/// Splits all items into as few pages as greedy packing needs, with
+/// weights as even as the items allow; every page gets at least
+/// `min_items` items (when there are enough). Returns each page's end.
+fn plan(p: &impl Packable, min_items: usize) -> Vec<usize> {
+    let n = p.count();
     let mut greedy_ends = Vec::new();
     let mut a = 0;
     while a < n {
-        let mut b = a + 1;
-        while b < n && fits(a, b + 1) {
-            b += 1;
-        }
+        let b = chunk_end(p, a, n);
         greedy_ends.push(b);
         a = b;
     }
@@ -335,46 +359,50 @@ fn plan(n: usize, min_items: usize, raw: impl Fn(usize) -> usize, fits: impl Fn(
     if pages <= 1 {
         return vec![n];
     }
-    // Even packing over the same number of pages.
-    let total: usize = (0..n).map(&raw).sum();
+    // Even packing over the same number of pages: each page aims at an
+    // equal share of the real size of what is left (a branch page does
+    // not store its first separator, and a leaf's prefix is stored once,
+    // so real sizes, not item weights, are what must be balanced).
+    let total: usize = (0..n).map(|i| p.weight(i)).sum();
     let mut ends = Vec::with_capacity(pages);
-    let (mut a, mut done_raw) = (0, 0);
-    for p in 0..pages - 1 {
-        let target = (total - done_raw) / (pages - p);
-        let mut b = a;
-        let mut acc = 0;
-        // Leave enough items for the remaining pages.
-        let max_b = n.saturating_sub(min_items * (pages - p - 1));
-        while b < max_b && fits(a, b + 1) {
-            let r = raw(b);
-            if acc + r > target && b - a >= min_items {
+    let (mut a, mut done) = (0, 0);
+    for page in 0..pages - 1 {
+        let target = p.size_with(a, n, total - done) / (pages - page);
+        let max_b = n.saturating_sub(min_items * (pages - page - 1));
+        let (mut b, mut acc, mut size) = (a, 0, 0);
+        while b < max_b {
+            let w = acc + p.weight(b);
+            let next = p.size_with(a, b + 1, w);
+            if next > PAGE_SIZE {
+                break;
+            }
+            if next > target && b - a >= min_items {
                 // Take the item if that lands closer to the target.
-                if acc + r - target < target - acc && b < max_b {
-                    acc += r;
+                if next - target < target.saturating_sub(size) {
+                    acc = w;
                     b += 1;
                 }
                 break;
             }
-            acc += r;
+            acc = w;
+            size = next;
             b += 1;
         }
         if b - a < min_items.max(1) {
             break;
         }
         ends.push(b);
-        done_raw += acc;
+        done += acc;
         a = b;
     }
     ends.push(n);
-    let ok = ends.len() == pages
-        && ends
-            .iter()
-            .scan(0, |start, &end| {
-                let good = end - *start >= min_items.min(n) && fits(*start, end);
-                *start = end;
-                Some(good)
-            })
-            .all(|g| g);
+    let mut start = 0;
+    let mut ok = ends.len() == pages;
+    for &end in &ends {
+        let w: usize = (start..end).map(|i| p.weight(i)).sum();
+        ok &= end > start && end - start >= min_items.min(n) && p.size_with(start, end, w) <= PAGE_SIZE;
+        start = end;
+    }
     if ok {
         return ends;
     }
@@ -713,6 +741,7 @@ where
     }
 
     fn write_overflow(&mut self, value: &[u8]) -> Result<PageNo, StorageError> {
+        // Needs D1: pages come from the checkpoint's allocator only.
         let first = self.ck.allocate()?;
         let mut no = first;
         let mut chunks = value.chunks(OVERFLOW_CAPACITY).peekable();
@@ -738,12 +767,7 @@ where
             if raw <= SPILL || n < 2 {
                 return Ok(());
             }
-            let k = if level == 0 {
-                greedy(n, |a, b| self.leaf.fits(a, b))
-            } else {
-                let b = self.branch(level)?;
-                greedy(n, |x, y| b.fits(x, y)).max(2)
-            };
+            let k = if level == 0 { chunk_end(&self.leaf, 0, n) } else { chunk_end(self.branch(level)?, 0, n).max(2) };
             self.emit(level, k)?;
         }
     }
@@ -751,6 +775,7 @@ where
     /// Writes the first `k` items of builder `level` as one page and hands
     /// it to the builder above.
     fn emit(&mut self, level: u8, k: usize) -> Result<(), StorageError> {
+        // Needs D1: a new page, never a page of the base tree.
         let no = self.ck.allocate()?;
         let sep = if level == 0 {
             let run_lower = if self.leaf.emitted { None } else { self.leaf.run_lower.take() };
@@ -814,18 +839,7 @@ where
                 self.prepend(&p, no, level, &sep)?;
             }
         }
-        let ends = if level == 0 {
-            let l = &self.leaf;
-            plan(l.items.len(), 1, |i| l.items.get(i).map_or(0, PEntry::raw), |a, b| l.fits(a, b))
-        } else {
-            let b = self.branch(level)?;
-            plan(
-                b.items.len(),
-                2,
-                |i| b.items.get(i).map_or(0, |it| BRANCH_ENTRY_OVERHEAD + it.sep_len),
-                |x, y| b.fits(x, y),
-            )
-        };
+        let ends = if level == 0 { plan(&self.leaf, 1) } else { plan(self.branch(level)?, 2) };
         let mut start = 0;
         for end in ends {
             self.emit(level, end - start)?;

@@ -48,6 +48,10 @@ pub struct VerifyReport {
     pub leaf_bytes_used: u64,
     /// Pages of the file the meta counts.
     pub page_count: u64,
+    /// Bytes the smallest leaf uses (0 for an empty tree).
+    pub smallest_leaf: u64,
+    /// Bytes the smallest branch other than the root uses (0 if none).
+    pub smallest_branch: u64,
 }
 
 impl VerifyReport {
@@ -62,6 +66,7 @@ impl VerifyReport {
 
 struct Checker<'a> {
     store: &'a Store,
+    root: PageNo,
     page_count: u64,
     seen: BTreeSet<u64>,
     last_key: Option<Vec<u8>>,
@@ -117,6 +122,12 @@ impl Checker<'_> {
         }
         if !b.sep_suffix(0).map_err(|f| self.store.corrupt(f))?.is_empty() {
             return Err(self.fault(no, "child 0 has a separator"));
+        }
+        if no != self.root {
+            let stored: usize = (1..b.len()).map(|i| b.sep_suffix(i).map_or(0, <[u8]>::len)).sum();
+            let used = page::branch_size(b.len(), stored + b.prefix().len() * (b.len() - 1), b.prefix().len()) as u64;
+            self.report.smallest_branch =
+                if self.report.smallest_branch == 0 { used } else { self.report.smallest_branch.min(used) };
         }
         let mut seps: Vec<Vec<u8>> = Vec::with_capacity(b.len());
         for i in 1..b.len() {
@@ -184,7 +195,10 @@ impl Checker<'_> {
         if spans.windows(2).any(|w| matches!(w, [a, b] if a.1 > b.0)) {
             return Err(self.fault(no, "entries overlap"));
         }
-        self.report.leaf_bytes_used += page::leaf_size(leaf.len(), raw, leaf.prefix().len()) as u64;
+        let used = page::leaf_size(leaf.len(), raw, leaf.prefix().len()) as u64;
+        self.report.leaf_bytes_used += used;
+        self.report.smallest_leaf =
+            if self.report.smallest_leaf == 0 { used } else { self.report.smallest_leaf.min(used) };
         Ok(())
     }
 
@@ -225,6 +239,7 @@ pub fn verify(version: &TreeVersion) -> Result<VerifyReport, StorageError> {
     let store = version.store();
     let mut c = Checker {
         store,
+        root: meta.root,
         page_count: meta.page_count,
         seen: BTreeSet::new(),
         last_key: None,
@@ -252,7 +267,13 @@ pub fn verify(version: &TreeVersion) -> Result<VerifyReport, StorageError> {
     let mut free = Vec::new();
     while next.0 != 0 {
         c.claim(next, "the free list")?;
-        let (p, _) = c.load(next, meta.generation)?;
+        let (p, h) = c.load(next, meta.generation)?;
+        if h.generation != meta.generation {
+            return Err(c.fault(
+                next,
+                format!("free-list page of generation {}, not the meta's {}", h.generation.0, meta.generation.0),
+            ));
+        }
         let v = FreeListView::new(&p, next).map_err(|f| store.corrupt(f))?;
         c.report.free_list_pages += 1;
         for id in v.ids() {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use mizzle_plugin_api::storage::StorageError;
 use storage_disk::btree::{self, VerifyReport};
 use storage_disk::ids::Lsn;
+use storage_disk::page::PAGE_SIZE;
 use storage_disk::pager::{Pager, TreeVersion};
 use storage_disk::vfs::faulty::FaultyFs;
 use storage_disk::vfs::Vfs;
@@ -146,6 +147,23 @@ pub fn assert_matches(v: &Arc<TreeVersion>, model: &Model, rng: &mut Rng) -> Ver
         assert_eq!(n, want.len(), "range length");
     }
     report
+}
+
+/// The merge's packing with ordinary keys: no page but a lone root holds
+/// under a quarter page. (Keys near the length limit that share long
+/// prefixes can defeat it: content too large for one page may compress to
+/// two small ones.)
+pub fn assert_no_small_pages(report: &VerifyReport) {
+    if report.leaf_pages > 1 {
+        assert!(report.smallest_leaf >= (PAGE_SIZE / 4) as u64, "a leaf of {} bytes: {report:?}", report.smallest_leaf);
+    }
+    if report.smallest_branch > 0 {
+        assert!(
+            report.smallest_branch >= (PAGE_SIZE / 4) as u64,
+            "a branch of {} bytes: {report:?}",
+            report.smallest_branch
+        );
+    }
 }
 
 /// Opens the pager at `path` on `vfs` again.
