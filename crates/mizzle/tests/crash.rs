@@ -125,8 +125,17 @@ fn start_child(dir: &Path, mode: &str) -> std::process::Child {
         .spawn()
         .expect("spawn child");
     let stdout = child.stdout.take().expect("stdout");
-    let ready = BufReader::new(stdout).lines().map_while(Result::ok).any(|l| l.trim() == "ready");
-    assert!(ready, "the child never got ready");
+    // libtest prints "test crash_child_entry ... " before the test runs,
+    // on the same line as the child's first output.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let ready = BufReader::new(stdout).lines().map_while(Result::ok).any(|l| l.trim_end().ends_with("ready"));
+        let _ = tx.send(ready);
+    });
+    if rx.recv_timeout(Duration::from_secs(120)) != Ok(true) {
+        let _ = child.kill();
+        panic!("the child never got ready");
+    }
     child
 }
 
@@ -336,8 +345,13 @@ fn killed_writers_lose_no_acknowledged_commit() {
         let reader = std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                let f: Vec<&str> = line.split_whitespace().collect();
-                if f.len() == 5 && f[0] == "ack" {
+                // The first line also carries libtest's "test ... " prefix.
+                let all: Vec<&str> = line.split_whitespace().collect();
+                let f = match all.iter().position(|w| *w == "ack") {
+                    Some(i) => &all[i..],
+                    None => continue,
+                };
+                if f.len() == 5 {
                     let p = |i: usize| f[i].parse::<i64>().expect("number");
                     got2.lock().expect("acks").push(Ack { worker: p(1), seq: p(2), id: p(3), ddl: p(4) == 1 });
                 }
