@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mizzle_plugin_api::registry::{PluginDescriptor, PluginKind, PluginOrigin};
-use mizzle_plugin_api::storage::{EngineOptions, StorageEngine, StorageEngineFactory, StorageError};
+use mizzle_plugin_api::storage::{EngineOptions, StorageEngine, StorageEngineFactory, StorageError, SyncMode};
 use mizzle_session::{CatalogState, PluginRow, SessionError};
 use mizzle_types::{ErrorCode, SqlError};
 
@@ -129,6 +129,17 @@ impl Registry {
             .ok_or_else(|| KernelError::UnknownEngine(engine.to_string()))?;
         let e = f.open(dir, opts)?;
         let cat = CatalogState::open(e, &d.name, self.rows())?;
+        {
+            // Defaults that follow how the catalog was opened.
+            let mut g = cat.globals.write();
+            let flush = match opts.sync {
+                SyncMode::Full => "1",
+                SyncMode::Normal => "2",
+                SyncMode::Off => "0",
+            };
+            g.insert("innodb_flush_log_at_trx_commit".into(), flush.into());
+            g.insert("default_storage_engine".into(), d.name.clone());
+        }
         cat.bootstrap()?;
         Ok(cat)
     }

@@ -153,8 +153,13 @@ impl WriteBatch {
 pub enum Durability {
     /// The ticket may complete before the data reaches stable storage.
     Relaxed,
-    /// The ticket completes only once the batch survives a crash.
+    /// The ticket completes once the batch is as durable as the engine's
+    /// configured [`SyncMode`] asks (a commit).
     Sync,
+    /// The ticket completes once the batch is as durable as this mode
+    /// asks, whatever the engine's configuration (a commit under a
+    /// session's own setting).
+    As(SyncMode),
 }
 
 /// A batch of key/value pairs in two flat buffers: no allocation per pair.

@@ -424,8 +424,19 @@ impl Session {
 
     fn commit_current(&mut self) -> Result<Option<PendingCommit>, SessionError> {
         match self.txn.take() {
-            Some(t) if t.txn.is_active() => Ok(Some(t.txn.commit()?)),
+            Some(t) if t.txn.is_active() => Ok(Some(t.txn.commit_with(self.commit_sync())?)),
             _ => Ok(None),
+        }
+    }
+
+    /// The durability commits of this session ask for
+    /// (`innodb_flush_log_at_trx_commit`: 1 full, 2 normal, 0 off).
+    fn commit_sync(&self) -> Option<mizzle_txn::SyncMode> {
+        match self.vars.get("innodb_flush_log_at_trx_commit").map(|s| s.as_str()) {
+            Some("1") => Some(mizzle_txn::SyncMode::Full),
+            Some("2") => Some(mizzle_txn::SyncMode::Normal),
+            Some("0") => Some(mizzle_txn::SyncMode::Off),
+            _ => None,
         }
     }
 

@@ -18,6 +18,8 @@ pub enum VarKind {
     Text,
     /// One of the isolation level names.
     Isolation,
+    /// An integer in an inclusive range.
+    IntRange(u64, u64),
 }
 
 /// One known variable: name, kind, default, read-only.
@@ -63,6 +65,7 @@ pub const VARS: &[VarDef] = &[
     v("foreign_key_checks", VarKind::Bool, "ON"),
     v("group_concat_max_len", VarKind::Int, "1024"),
     ro("have_ssl", VarKind::Text, "DISABLED"),
+    v("innodb_flush_log_at_trx_commit", VarKind::IntRange(0, 2), "1"),
     v("innodb_lock_wait_timeout", VarKind::Int, "50"),
     v("interactive_timeout", VarKind::Int, "28800"),
     v("lock_wait_timeout", VarKind::Int, "31536000"),
@@ -113,6 +116,8 @@ pub fn normalise(d: &VarDef, v: &Value) -> Option<String> {
             Value::Decimal(d) if d.scale() == 0 && d.signum() >= 0 => Some(d.to_string()),
             _ => None,
         },
+        VarKind::IntRange(lo, hi) => normalise(&VarDef { kind: VarKind::Int, ..*d }, v)
+            .filter(|t| t.parse::<u64>().is_ok_and(|n| n >= lo && n <= hi)),
         VarKind::Text => Some(v.to_text_lossy()),
         VarKind::Isolation => {
             let t = v.to_text_lossy().to_ascii_uppercase().replace(' ', "-");
@@ -128,7 +133,7 @@ pub fn normalise(d: &VarDef, v: &Value) -> Option<String> {
 pub fn to_value(d: &VarDef, text: &str) -> Value {
     match d.kind {
         VarKind::Bool => Value::Int((text == "ON") as i64),
-        VarKind::Int => match text.parse::<u64>() {
+        VarKind::Int | VarKind::IntRange(..) => match text.parse::<u64>() {
             Ok(n) => Value::UInt(n),
             Err(_) => Value::text(text),
         },

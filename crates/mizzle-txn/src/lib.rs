@@ -27,7 +27,7 @@ pub use error::TxnError;
 pub use gc::GcStats;
 pub use ids::{IsolationLevel, SpaceId, Ts, TxnId};
 pub use manager::{ReadView, SpaceWatch, TxnManager};
-pub use mizzle_plugin_api::storage::KvBatch;
+pub use mizzle_plugin_api::storage::{KvBatch, SyncMode};
 pub use records::RecoveryReport;
 pub use txn::{PendingCommit, Txn, TxnOptions};
 

@@ -438,13 +438,21 @@ impl Shared {
     /// Makes a prepared commit durable: deletes the writer's in-flight
     /// marker (R1: once that deletion is durable, the transaction is
     /// committed) and returns the ticket to wait on.
-    pub(crate) fn commit_durable(&self, id: TxnId) -> Result<DurableTicket, TxnError> {
+    pub(crate) fn commit_durable(
+        &self,
+        id: TxnId,
+        sync: Option<mizzle_plugin_api::storage::SyncMode>,
+    ) -> Result<DurableTicket, TxnError> {
         if !self.persistent {
             return Ok(DurableTicket::ready());
         }
         let mut b = WriteBatch::new();
         b.delete(crate::records::marker_key(id));
-        Ok(self.engine.write(b, Durability::Sync)?)
+        let d = match sync {
+            Some(m) => Durability::As(m),
+            None => Durability::Sync,
+        };
+        Ok(self.engine.write(b, d)?)
     }
 
     /// Publishes a durable commit (M2) and queues `gc_keys` (`space prefix |

@@ -23,7 +23,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use mizzle_plugin_api::durability::DurableTicket;
-use mizzle_plugin_api::storage::{Durability, KeyRange, KvBatch, WriteBatch};
+use mizzle_plugin_api::storage::{Durability, KeyRange, KvBatch, SyncMode, WriteBatch};
 use parking_lot::Mutex;
 
 use crate::cursor::TxnCursor;
@@ -669,6 +669,12 @@ impl Txn {
     /// rolled back (T3). Wait on [`PendingCommit::ticket`] (or park on it),
     /// then call [`PendingCommit::finish`].
     pub fn commit(&self) -> Result<PendingCommit, TxnError> {
+        self.commit_with(None)
+    }
+
+    /// [`Txn::commit`] whose durability ticket follows `sync` rather than
+    /// the engine's configured mode (MySQL's `innodb_flush_log_at_trx_commit`).
+    pub fn commit_with(&self, sync: Option<SyncMode>) -> Result<PendingCommit, TxnError> {
         let sh = &self.inner.shared;
         let mut st = self.inner.st.lock();
         Self::check_active(&st)?;
@@ -709,7 +715,7 @@ impl Txn {
                 return Err(e);
             }
         };
-        let ticket = match sh.commit_durable(self.inner.id) {
+        let ticket = match sh.commit_durable(self.inner.id, sync) {
             Ok(t) => t,
             Err(e) => {
                 sh.commit_withdraw(c);

@@ -670,6 +670,7 @@ impl StorageEngine for DiskEngine {
         }
         Ok(match durability {
             Durability::Sync => inner.wal.ticket(lsn),
+            Durability::As(mode) => inner.wal.ticket_as(lsn, mode),
             Durability::Relaxed => DurableTicket::ready(),
         })
     }

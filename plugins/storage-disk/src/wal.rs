@@ -224,7 +224,9 @@ struct State {
     written_lsn: u64,
     /// The last LSN made durable.
     durable_lsn: u64,
-    /// Pending tickets by LSN.
+    /// Pending tickets by LSN that complete once their record is written.
+    written_tickets: BTreeMap<u64, Vec<DurableTicket>>,
+    /// Pending tickets by LSN that complete once their record is durable.
     tickets: BTreeMap<u64, Vec<DurableTicket>>,
     /// `sync_all`/`close` want everything up to here durable.
     sync_target: u64,
@@ -250,22 +252,33 @@ struct State {
     records_recovered: u64,
 }
 
+/// Takes the tickets of `map` at or below `mark`.
+fn take_through(map: &mut BTreeMap<u64, Vec<DurableTicket>>, mark: u64, out: &mut Vec<DurableTicket>) {
+    if map.first_key_value().is_none_or(|(&lsn, _)| lsn > mark) {
+        return;
+    }
+    let rest = match mark.checked_add(1) {
+        Some(m) => map.split_off(&m),
+        None => BTreeMap::new(),
+    };
+    out.extend(std::mem::replace(map, rest).into_values().flatten());
+}
+
 impl State {
-    /// The tickets the progress made so far completes.
-    fn settle(&mut self, mode: SyncMode) -> Vec<DurableTicket> {
-        let mark = match mode {
-            SyncMode::Full => self.durable_lsn,
-            SyncMode::Normal => self.written_lsn,
-            SyncMode::Off => u64::MAX,
-        };
-        if self.tickets.first_key_value().is_none_or(|(&lsn, _)| lsn > mark) {
-            return Vec::new();
-        }
-        let rest = match mark.checked_add(1) {
-            Some(m) => self.tickets.split_off(&m),
-            None => BTreeMap::new(),
-        };
-        std::mem::replace(&mut self.tickets, rest).into_values().flatten().collect()
+    /// The tickets the progress made so far completes: written tickets up
+    /// to the written LSN, durable ones up to the durable LSN.
+    fn settle(&mut self) -> Vec<DurableTicket> {
+        let mut out = Vec::new();
+        take_through(&mut self.written_tickets, self.written_lsn, &mut out);
+        take_through(&mut self.tickets, self.durable_lsn, &mut out);
+        out
+    }
+
+    /// Every pending ticket (the log failed or closed).
+    fn take_all_tickets(&mut self) -> Vec<DurableTicket> {
+        let mut v: Vec<DurableTicket> = std::mem::take(&mut self.tickets).into_values().flatten().collect();
+        v.extend(std::mem::take(&mut self.written_tickets).into_values().flatten());
+        v
     }
 
     fn last_lsn(&self) -> u64 {
@@ -309,7 +322,7 @@ impl Shared {
         let (err, tickets) = {
             let mut st = self.st.lock();
             let err = st.poisoned.get_or_insert_with(|| refusing(e)).clone();
-            let tickets: Vec<DurableTicket> = std::mem::take(&mut st.tickets).into_values().flatten().collect();
+            let tickets = st.take_all_tickets();
             self.work.notify_all();
             self.progress.notify_all();
             self.spare_cv.notify_all();
@@ -379,6 +392,7 @@ impl Wal {
                 written_lsn: last,
                 durable_lsn: last,
                 tickets: BTreeMap::new(),
+                written_tickets: BTreeMap::new(),
                 sync_target: 0,
                 rotations: VecDeque::new(),
                 poisoned: None,
@@ -501,13 +515,20 @@ impl Wal {
     /// `Normal`, its block is written to the file; `Off`, at once. It
     /// completes with an error if the log fails (or is closed) before that.
     pub fn ticket(&self, lsn: Lsn) -> DurableTicket {
+        self.ticket_as(lsn, self.shared.opts.sync)
+    }
+
+    /// [`Wal::ticket`] for a record whose commit asks for `mode` rather
+    /// than the log's own (MySQL's `innodb_flush_log_at_trx_commit` set per
+    /// session). A `Full` ticket makes the writer sync even in mode `off`.
+    pub fn ticket_as(&self, lsn: Lsn, mode: SyncMode) -> DurableTicket {
         let failed = |e: StorageError| {
             let t = DurableTicket::pending();
             t.complete(Err(e));
             t
         };
         let mut st = self.shared.st.lock();
-        let mark = match self.shared.opts.sync {
+        let mark = match mode {
             SyncMode::Full => st.durable_lsn,
             SyncMode::Normal => st.written_lsn,
             SyncMode::Off if st.poisoned.is_none() => u64::MAX,
@@ -523,7 +544,13 @@ impl Wal {
             return failed(StorageError::Closed);
         }
         let t = DurableTicket::pending();
-        st.tickets.entry(lsn.0).or_default().push(t.clone());
+        match mode {
+            SyncMode::Full => st.tickets.entry(lsn.0).or_default().push(t.clone()),
+            _ => st.written_tickets.entry(lsn.0).or_default().push(t.clone()),
+        }
+        // A writer that waits for its interval (modes normal and off) is
+        // woken: someone waits for this record now.
+        self.shared.work.notify_all();
         t
     }
 
@@ -694,7 +721,7 @@ impl Wal {
                 )),
                 None => Ok(()),
             };
-            let tickets: Vec<DurableTicket> = std::mem::take(&mut st.tickets).into_values().flatten().collect();
+            let tickets = st.take_all_tickets();
             let spare = matches!(st.spare, Spare::Ready(_));
             if spare {
                 st.spare = Spare::Absent;

@@ -199,29 +199,38 @@ impl Writer<'_> {
     fn next_round(&self) -> Option<Round> {
         let sh = self.shared;
         let mode = sh.opts.sync;
-        let lazy = mode != SyncMode::Full;
         let mut st = sh.st.lock();
         loop {
             if st.poisoned.is_some() {
                 return None;
             }
             let held = st.held && !st.closing;
+            // Syncs on the interval: modes normal and off, and mode full
+            // when commits of a laxer mode left written bytes unsynced.
+            let lazy = mode != SyncMode::Full || st.written_lsn > st.durable_lsn;
             let elapsed = self.last_sync.elapsed();
             let due = lazy && elapsed >= sh.opts.interval;
             let has_slots = !st.slots.is_empty();
             let unsynced = st.written_lsn > st.durable_lsn;
+            // Tickets asked for by commits of another mode than the log's.
+            let waiting_write = !st.written_tickets.is_empty() || !st.tickets.is_empty();
+            let waiting_sync = !st.tickets.is_empty();
             let write = has_slots
                 && match mode {
-                    SyncMode::Off => due || st.unwritten_bytes >= sh.opts.block_bytes || st.room_waiters > 0,
+                    SyncMode::Off => {
+                        due || st.unwritten_bytes >= sh.opts.block_bytes || st.room_waiters > 0 || waiting_write
+                    }
                     SyncMode::Full | SyncMode::Normal => true,
                 };
-            let sync = st.sync_target > st.durable_lsn || (due && (unsynced || has_slots));
+            let sync = st.sync_target > st.durable_lsn || (due && (unsynced || has_slots)) || waiting_sync;
             if !held && (write || sync || !st.rotations.is_empty()) {
                 st.busy = true;
                 return Some(Round {
                     slots: st.slots.drain(..).collect(),
                     rotations: std::mem::take(&mut st.rotations),
-                    sync: sync || mode == SyncMode::Full,
+                    // Mode `full` syncs what it writes unless only commits
+                    // of a laxer mode wait (then it syncs on the interval).
+                    sync: sync || (mode == SyncMode::Full && (st.written_tickets.is_empty() || waiting_sync)),
                 });
             }
             if st.closing {
@@ -296,7 +305,7 @@ impl Writer<'_> {
                 st.free_bufs.push(slot.buf);
             }
             sh.progress.notify_all();
-            st.settle(sh.opts.sync)
+            st.settle()
         };
         complete(tickets);
         Ok(())
@@ -313,7 +322,7 @@ impl Writer<'_> {
             st.durable_lsn = self.durable;
             st.syncs += 1;
             sh.progress.notify_all();
-            st.settle(sh.opts.sync)
+            st.settle()
         };
         complete(tickets);
         Ok(())
