@@ -53,7 +53,7 @@ pub(crate) const CLOCK_BLOCK: u64 = 1 << 20;
 const MARKER_VERSION: u8 = 1;
 
 /// The engine key of `writer`'s in-flight marker.
-pub(crate) fn marker_key(writer: TxnId) -> Vec<u8> {
+pub fn marker_key(writer: TxnId) -> Vec<u8> {
     let mut k = Vec::with_capacity(9);
     k.push(IN_FLIGHT_TAG);
     k.extend_from_slice(&writer.0.to_be_bytes());
@@ -61,7 +61,7 @@ pub(crate) fn marker_key(writer: TxnId) -> Vec<u8> {
 }
 
 /// The value of an in-flight marker listing `spaces`.
-pub(crate) fn marker_value(spaces: &[SpaceId]) -> Vec<u8> {
+pub fn marker_value(spaces: &[SpaceId]) -> Vec<u8> {
     let mut v = Vec::with_capacity(1 + 4 * spaces.len());
     v.push(MARKER_VERSION);
     for s in spaces {
@@ -71,7 +71,7 @@ pub(crate) fn marker_value(spaces: &[SpaceId]) -> Vec<u8> {
 }
 
 /// Decodes a marker: the writer and the spaces it wrote.
-pub(crate) fn parse_marker(k: &[u8], v: &[u8]) -> Result<(TxnId, Vec<SpaceId>), TxnError> {
+pub fn parse_marker(k: &[u8], v: &[u8]) -> Result<(TxnId, Vec<SpaceId>), TxnError> {
     let id: [u8; 8] = k
         .get(1..9)
         .and_then(|b| b.try_into().ok())

@@ -297,7 +297,7 @@ fn resealed_garbage_never_panics() {
 fn keys_longer_than_the_limit_are_refused_clearly() {
     assert!(page::check_key(&vec![1u8; MAX_KEY_LEN]).is_ok());
     match page::check_key(&vec![1u8; MAX_KEY_LEN + 1]) {
-        Err(StorageError::Unsupported(m)) => assert!(m.contains("4000") && m.contains("4001"), "{m}"),
+        Err(StorageError::KeyTooLong(m)) => assert!(m.contains("4000") && m.contains("4001"), "{m}"),
         other => panic!("unexpected {other:?}"),
     }
     assert!(page::needs_overflow(0, 4075));

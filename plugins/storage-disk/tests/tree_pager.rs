@@ -300,7 +300,7 @@ fn keys_over_the_limit_abort_the_merge_without_leaking_pages() {
     let mut c = Changes::new();
     c.insert(b"a".to_vec(), Some(vec![0; 10]));
     c.insert(vec![b'z'; 4001], Some(vec![0; 10]));
-    assert!(matches!(checkpoint(&p, &c, 2), Err(StorageError::Unsupported(_))));
+    assert!(matches!(checkpoint(&p, &c, 2), Err(StorageError::KeyTooLong(_))));
     // The pager still works and nothing leaked (verify accounts for pages).
     let mut c = Changes::new();
     c.insert(b"a".to_vec(), Some(vec![0; 10]));
