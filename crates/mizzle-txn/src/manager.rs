@@ -44,6 +44,12 @@
 //! M3. Lock order: stripe lock, then (inside the engine) engine locks; the
 //!     commit lock is never held together with a stripe lock. Status and
 //!     snapshot shard locks are leaves.
+//! M4. A commit returns only once it is visible: `PendingCommit::finish`
+//!     publishes, then waits until every commit with an earlier time is
+//!     published or withdrawn (`wait_visible`). Without this, a session
+//!     whose commit became durable before an earlier-timed one could start
+//!     its next transaction on a snapshot that misses its own commit (and
+//!     fail with a write conflict against itself).
 
 use std::collections::{BTreeSet, VecDeque};
 use std::ops::Bound;
@@ -159,6 +165,10 @@ pub struct Shared {
     pub(crate) gc_running: Mutex<()>,
     /// Watched spaces and the newest commit time that wrote each.
     watched: parking_lot::RwLock<Vec<(SpaceId, Arc<AtomicU64>)>>,
+    /// Threads waiting for the visible time (M4), and where they wait.
+    visibility_waiters: AtomicUsize,
+    visibility_lock: Mutex<()>,
+    visibility_cv: parking_lot::Condvar,
 }
 
 /// The newest commit time that wrote one watched space (see
@@ -205,6 +215,9 @@ impl Shared {
             gc_queue: Mutex::new(Vec::new()),
             gc_running: Mutex::new(()),
             watched: parking_lot::RwLock::new(Vec::new()),
+            visibility_waiters: AtomicUsize::new(0),
+            visibility_lock: Mutex::new(()),
+            visibility_cv: parking_lot::Condvar::new(),
         }
     }
 
@@ -467,6 +480,7 @@ impl Shared {
         };
         self.visible.fetch_max(v, Ordering::SeqCst);
         drop(st);
+        self.wake_visibility_waiters();
         if !gc_keys.is_empty() {
             self.gc_queue.lock().extend(gc_keys);
         }
@@ -493,6 +507,35 @@ impl Shared {
             None => st.last_commit,
         };
         self.visible.fetch_max(v, Ordering::SeqCst);
+        drop(st);
+        self.wake_visibility_waiters();
+    }
+
+    /// Wakes threads in [`Shared::wait_visible`] after the visible time moved.
+    fn wake_visibility_waiters(&self) {
+        if self.visibility_waiters.load(Ordering::SeqCst) > 0 {
+            let _g = self.visibility_lock.lock();
+            self.visibility_cv.notify_all();
+        }
+    }
+
+    /// Blocks until commit time `c` is visible (M4): every commit with an
+    /// earlier time has been published or withdrawn. A commit returns only
+    /// after this, so a snapshot taken after `COMMIT` returned (by this
+    /// session or anyone it told) sees the commit.
+    pub(crate) fn wait_visible(&self, c: Ts) {
+        if self.visible_ts() >= c {
+            return;
+        }
+        self.visibility_waiters.fetch_add(1, Ordering::SeqCst);
+        let mut g = self.visibility_lock.lock();
+        while self.visible_ts() < c {
+            // Timed, so a wake-up lost between the check and the wait
+            // costs a millisecond, not a hang.
+            self.visibility_cv.wait_for(&mut g, std::time::Duration::from_millis(1));
+        }
+        drop(g);
+        self.visibility_waiters.fetch_sub(1, Ordering::SeqCst);
     }
 
     /// Prunes status entries and write summaries no one can need.

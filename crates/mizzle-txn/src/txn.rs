@@ -752,6 +752,8 @@ impl Txn {
                 st.phase = Phase::Committed;
                 st.log = WriteLog::default();
                 self.release_resources(&mut st);
+                drop(st);
+                sh.wait_visible(c); // M4
                 Ok(())
             }
             Err(e) => {

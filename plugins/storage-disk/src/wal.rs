@@ -462,7 +462,6 @@ impl Wal {
                 "a log record of {len} bytes exceeds the largest the log frames ({MAX_RECORD_BYTES} bytes)"
             )));
         }
-        let mode = self.shared.opts.sync;
         let block_bytes = self.shared.opts.block_bytes;
         let mut guard = self.shared.st.lock();
         let st = &mut *guard;
@@ -504,7 +503,10 @@ impl Wal {
         st.next_lsn += 1;
         st.unwritten_bytes += RECORD_PREFIX_LEN + len;
         st.records_appended += 1;
-        if mode != SyncMode::Off || was_empty || st.unwritten_bytes >= block_bytes {
+        // The writer acts on tickets, full blocks and its interval; it only
+        // needs waking when a block fills or the first record arrives (so it
+        // starts timing its interval). `ticket_as` wakes it for commits.
+        if was_empty || st.unwritten_bytes >= block_bytes {
             self.shared.work.notify_one();
         }
         Ok(Lsn(lsn))

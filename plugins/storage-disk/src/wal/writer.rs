@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use mizzle_plugin_api::durability::DurableTicket;
-use mizzle_plugin_api::storage::{StorageError, SyncMode};
+use mizzle_plugin_api::storage::StorageError;
 
 use super::format::{align_up, seal_block, segment_name, SegmentHeader, SEGMENT_HEADER_LEN, SPARE_NAME};
 use super::recovery::SegmentInfo;
@@ -198,45 +198,39 @@ impl Writer<'_> {
     /// do, or poisoned.
     fn next_round(&self) -> Option<Round> {
         let sh = self.shared;
-        let mode = sh.opts.sync;
         let mut st = sh.st.lock();
         loop {
             if st.poisoned.is_some() {
                 return None;
             }
             let held = st.held && !st.closing;
-            // Syncs on the interval: modes normal and off, and mode full
-            // when commits of a laxer mode left written bytes unsynced.
-            let lazy = mode != SyncMode::Full || st.written_lsn > st.durable_lsn;
             let elapsed = self.last_sync.elapsed();
-            let due = lazy && elapsed >= sh.opts.interval;
+            let due = elapsed >= sh.opts.interval;
             let has_slots = !st.slots.is_empty();
             let unsynced = st.written_lsn > st.durable_lsn;
-            // Tickets asked for by commits of another mode than the log's.
+            // Work is driven by waiters: a commit's ticket (written or
+            // durable), `sync_all`, a full block or a writer blocked on
+            // room. Records nobody waits for (a transaction's provisional
+            // versions) are written and synced on the interval, or with the
+            // next commit: writing and syncing each as it comes would cost a
+            // sync per record.
             let waiting_write = !st.written_tickets.is_empty() || !st.tickets.is_empty();
             let waiting_sync = !st.tickets.is_empty();
+            let sync = st.sync_target > st.durable_lsn || waiting_sync || (due && (unsynced || has_slots));
             let write = has_slots
-                && match mode {
-                    SyncMode::Off => {
-                        due || st.unwritten_bytes >= sh.opts.block_bytes || st.room_waiters > 0 || waiting_write
-                    }
-                    SyncMode::Full | SyncMode::Normal => true,
-                };
-            let sync = st.sync_target > st.durable_lsn || (due && (unsynced || has_slots)) || waiting_sync;
+                && (waiting_write || sync || st.unwritten_bytes >= sh.opts.block_bytes || st.room_waiters > 0);
             if !held && (write || sync || !st.rotations.is_empty()) {
                 st.busy = true;
                 return Some(Round {
                     slots: st.slots.drain(..).collect(),
                     rotations: std::mem::take(&mut st.rotations),
-                    // Mode `full` syncs what it writes unless only commits
-                    // of a laxer mode wait (then it syncs on the interval).
-                    sync: sync || (mode == SyncMode::Full && (st.written_tickets.is_empty() || waiting_sync)),
+                    sync,
                 });
             }
             if st.closing {
                 return None;
             }
-            if lazy && !held && (unsynced || has_slots) {
+            if !held && (unsynced || has_slots) {
                 let left = sh.opts.interval.saturating_sub(elapsed);
                 sh.work.wait_for(&mut st, left);
             } else {
