@@ -1,6 +1,7 @@
 //! Profiling helper: bulk insert of sbtest-like rows in one transaction,
 //! CREATE INDEX over them, and a join with GROUP BY (steps W1, W1b and W5b
-//! of the embedded workload). Usage: `bulk [ROWS]` (default 100,000).
+//! of the embedded workload). Usage: `bulk [ROWS] [DIR]` (default 100,000
+//! rows in memory; with `DIR`, on the disk engine in that new directory).
 
 use std::time::Instant;
 
@@ -8,7 +9,13 @@ use mizzle::{params, Database};
 
 fn main() -> Result<(), mizzle::Error> {
     let n: i64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
-    let db = Database::open_in_memory()?;
+    let db = match std::env::args().nth(2) {
+        Some(dir) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            Database::open(&dir)?
+        }
+        None => Database::open_in_memory()?,
+    };
     let s = db.session();
     s.execute("CREATE TABLE sbtest1 (id INTEGER PRIMARY KEY, k INTEGER NOT NULL DEFAULT 0, c TEXT NOT NULL, pad TEXT NOT NULL)", [])?;
     let c = "0123456789-".repeat(10) + "0123456789";
@@ -22,6 +29,14 @@ fn main() -> Result<(), mizzle::Error> {
     let c = Instant::now();
     s.commit()?;
     println!("insert: {:.0} rows/s (commit {:.3} s)", n as f64 / t.elapsed().as_secs_f64(), c.elapsed().as_secs_f64());
+    if std::env::var_os("BULK_STATS").is_some() {
+        for (k, v) in db.engine_stats() {
+            println!("  {k} = {v}");
+        }
+    }
+    if std::env::var_os("BULK_INSERT_ONLY").is_some() {
+        return Ok(());
+    }
     let t = Instant::now();
     s.execute("CREATE INDEX k_1 ON sbtest1 (k)", [])?;
     println!("create index: {:.3} s", t.elapsed().as_secs_f64());

@@ -1,10 +1,17 @@
 //! Profiling helper: prepared point selects and 100-row range selects on
-//! 100,000 rows. Usage: `pointselect [POINTS] [RANGES]`.
+//! 100,000 rows. Usage: `pointselect [POINTS] [RANGES] [DIR]` (with `DIR`,
+//! on the disk engine in that new directory, checkpointed after the load).
 
 use mizzle::{params, Database};
 
 fn main() -> Result<(), mizzle::Error> {
-    let db = Database::open_in_memory()?;
+    let db = match std::env::args().nth(3) {
+        Some(dir) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            Database::open(&dir)?
+        }
+        None => Database::open_in_memory()?,
+    };
     let s = db.session();
     s.execute("CREATE TABLE t (id INT PRIMARY KEY, k INT, c VARCHAR(120))", [])?;
     s.begin()?;
@@ -13,6 +20,16 @@ fn main() -> Result<(), mizzle::Error> {
         ins.execute(params![i, i % 1000, "x".repeat(120)])?;
     }
     s.commit()?;
+    db.checkpoint()?;
+    if std::env::var_os("PS_STATS").is_some() {
+        for (k, v) in db
+            .engine_stats()
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("memtable") || k.starts_with("check") || k.starts_with("tree"))
+        {
+            println!("  {k} = {v}");
+        }
+    }
     let mut q = s.prepare("SELECT c FROM t WHERE id = ?")?;
     let n: i64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300_000);
     let start = std::time::Instant::now();

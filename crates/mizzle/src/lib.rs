@@ -239,6 +239,13 @@ impl Database {
     pub fn collect_garbage(&self) -> Result<(), Error> {
         self.cat.txns.gc().map(|_| ()).map_err(err)
     }
+
+    /// The storage engine's counters as name/value pairs (the disk engine:
+    /// page cache hits and misses, log syncs, checkpoints, waits of writers
+    /// on a checkpoint; empty for the memory engine).
+    pub fn engine_stats(&self) -> Vec<(String, u64)> {
+        self.cat.txns.engine().stats()
+    }
 }
 
 /// What `execute` reports.

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use mizzle_plugin_api::storage::StorageError;
 
-use crate::btree::{self, TreeIter};
+use crate::btree::{self, IterBuffers, TreeIter};
 use crate::ids::Lsn;
 use crate::pager::{Pager, TreeVersion};
 use crate::vfs::Vfs;
@@ -51,9 +51,16 @@ impl Base {
         tree.get(key)
     }
 
-    /// An ascending iterator over `tree` from `lo`.
-    pub fn iter(&self, tree: &Arc<Tree>, lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> Result<TreeIter, StorageError> {
-        tree.range(lo, hi)
+    /// An ascending iterator over `tree` between the bounds, reusing the
+    /// allocations in `bufs`.
+    pub fn iter(
+        &self,
+        tree: &Arc<Tree>,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        bufs: IterBuffers,
+    ) -> Result<TreeIter, StorageError> {
+        tree.range_with(lo, hi, bufs)
     }
 
     /// Every key of `tree` between the bounds.

@@ -139,6 +139,33 @@ impl TreeVersion {
         }
     }
 
+    /// The largest key of this version (`None` when empty): one descent
+    /// along the last children.
+    pub fn last_key(&self) -> Result<Option<Vec<u8>>, StorageError> {
+        let meta = *self.meta();
+        if meta.root.0 == 0 {
+            return Ok(None);
+        }
+        let store = self.store();
+        let mut no = meta.root;
+        for _ in 1..meta.height {
+            let p = store.read(no)?;
+            check_generation(store, &p, no, meta.generation)?;
+            let b = BranchView::new(&p, no).map_err(|f| store.corrupt(f))?;
+            let last =
+                b.len().checked_sub(1).ok_or_else(|| store.corrupt(PageFault::new(no, "a branch without children")))?;
+            no = b.child(last).map_err(|f| store.corrupt(f))?;
+        }
+        let p = store.read(no)?;
+        check_generation(store, &p, no, meta.generation)?;
+        let leaf = LeafView::new(&p, no).map_err(|f| store.corrupt(f))?;
+        let last = leaf.len().checked_sub(1).ok_or_else(|| store.corrupt(PageFault::new(no, "an empty leaf")))?;
+        let e = leaf.entry(last).map_err(|f| store.corrupt(f))?;
+        let mut k = leaf.prefix().to_vec();
+        k.extend_from_slice(e.suffix);
+        Ok(Some(k))
+    }
+
     /// The value of `key`, if present.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         self.get_with(key, |v| v.to_vec())
@@ -147,7 +174,17 @@ impl TreeVersion {
     /// An iterator over the keys in `[start, end]` (per the bounds), in
     /// ascending order, pinning this version.
     pub fn range(self: &Arc<Self>, start: Bound<&[u8]>, end: Bound<&[u8]>) -> Result<TreeIter, StorageError> {
-        let mut it = TreeIter::new(self.clone());
+        self.range_with(start, end, IterBuffers::default())
+    }
+
+    /// [`TreeVersion::range`] reusing the allocations of an earlier iterator.
+    pub fn range_with(
+        self: &Arc<Self>,
+        start: Bound<&[u8]>,
+        end: Bound<&[u8]>,
+        bufs: IterBuffers,
+    ) -> Result<TreeIter, StorageError> {
+        let mut it = TreeIter::with_buffers(self.clone(), bufs);
         it.set_end(end);
         it.seek(start)?;
         Ok(it)
@@ -174,9 +211,22 @@ pub struct TreeIter {
     leaf: Option<(PageNo, PageRef)>,
     pos: usize,
     end: Bound<Vec<u8>>,
+    /// The end bound's buffer while the bound is unbounded (kept for reuse).
+    spare_end: Vec<u8>,
     key: Vec<u8>,
     value: Vec<u8>,
     done: bool,
+}
+
+/// The allocations of a finished [`TreeIter`], handed back so the next one
+/// needs none ([`TreeIter::into_buffers`], [`TreeVersion::range_with`]).
+/// Holds no page and no version.
+#[derive(Default)]
+pub struct IterBuffers {
+    path: Vec<Frame>,
+    end: Vec<u8>,
+    key: Vec<u8>,
+    value: Vec<u8>,
 }
 
 impl std::fmt::Debug for TreeIter {
@@ -189,18 +239,41 @@ impl TreeIter {
     /// An iterator over `version`, positioned before its first key, with
     /// no end bound.
     pub fn new(version: Arc<TreeVersion>) -> TreeIter {
+        TreeIter::with_buffers(version, IterBuffers::default())
+    }
+
+    /// [`TreeIter::new`] reusing the allocations of an earlier iterator.
+    pub fn with_buffers(version: Arc<TreeVersion>, mut b: IterBuffers) -> TreeIter {
+        b.path.clear();
         let mut it = TreeIter {
             version,
-            path: Vec::new(),
+            path: b.path,
             leaf: None,
             pos: 0,
             end: Bound::Unbounded,
-            key: Vec::new(),
-            value: Vec::new(),
+            spare_end: b.end,
+            key: b.key,
+            value: b.value,
             done: false,
         };
         it.done = it.version.meta().root.0 == 0;
         it
+    }
+
+    /// Ends the iterator, releasing its version and pages and keeping its
+    /// allocations.
+    pub fn into_buffers(mut self) -> IterBuffers {
+        self.path.clear();
+        let end = match std::mem::replace(&mut self.end, Bound::Unbounded) {
+            Bound::Included(v) | Bound::Excluded(v) => v,
+            Bound::Unbounded => std::mem::take(&mut self.spare_end),
+        };
+        IterBuffers {
+            path: std::mem::take(&mut self.path),
+            end,
+            key: std::mem::take(&mut self.key),
+            value: std::mem::take(&mut self.value),
+        }
     }
 
     /// The version this iterator reads.
@@ -210,10 +283,24 @@ impl TreeIter {
 
     /// Sets the end bound (later pairs are not returned).
     pub fn set_end(&mut self, end: Bound<&[u8]>) {
+        let mut buf = match std::mem::replace(&mut self.end, Bound::Unbounded) {
+            Bound::Included(v) | Bound::Excluded(v) => v,
+            Bound::Unbounded => std::mem::take(&mut self.spare_end),
+        };
+        buf.clear();
         self.end = match end {
-            Bound::Included(k) => Bound::Included(k.to_vec()),
-            Bound::Excluded(k) => Bound::Excluded(k.to_vec()),
-            Bound::Unbounded => Bound::Unbounded,
+            Bound::Included(k) => {
+                buf.extend_from_slice(k);
+                Bound::Included(buf)
+            }
+            Bound::Excluded(k) => {
+                buf.extend_from_slice(k);
+                Bound::Excluded(buf)
+            }
+            Bound::Unbounded => {
+                self.spare_end = buf;
+                Bound::Unbounded
+            }
         };
     }
 

@@ -97,7 +97,8 @@ impl DiskOptions {
             sync: opts.sync,
             cache_bytes: opts.cache_bytes,
             create: opts.create,
-            memtable_bytes: 8 << 20,
+            memtable_bytes: std::env::var("MIZZLE_MEMTABLE_MB").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(8)
+                << 20,
             segment_bytes: 16 << 20,
             vfs: Arc::new(StdFs),
         }
@@ -115,6 +116,26 @@ struct View {
     active: Arc<RwLock<Memtable>>,
     frozen: Option<Arc<RwLock<Memtable>>>,
     tree: Arc<Tree>,
+    /// The tree's largest key (`None`: empty), so a read above it skips the
+    /// tree: appends (ascending keys, as a bulk load or AUTO_INCREMENT
+    /// writes them) probe for an existing version at the end of the key
+    /// space, where the tree has nothing.
+    tree_last: Option<Arc<[u8]>>,
+}
+
+/// The largest key of `tree`, for [`View::tree_last`].
+fn last_key_of(tree: &Tree) -> Result<Option<Arc<[u8]>>, StorageError> {
+    Ok(tree.last_key()?.map(Arc::from))
+}
+
+/// True if no key of a tree whose largest key is `last` lies at or after `lo`.
+fn above_tree(lo: Bound<&[u8]>, last: Option<&[u8]>) -> bool {
+    match (lo, last) {
+        (_, None) => true,
+        (Bound::Included(k), Some(l)) => k > l,
+        (Bound::Excluded(k), Some(l)) => k >= l,
+        (Bound::Unbounded, Some(_)) => false,
+    }
 }
 
 struct Inner {
@@ -129,12 +150,17 @@ struct Inner {
     checkpoint_lock: Mutex<()>,
     /// Bytes in the active memtable (read without its latch by `admit`).
     active_bytes: AtomicUsize,
-    /// The first failure that stopped writes (E4).
+    /// The first failure that stopped writes (E4), and a flag read
+    /// without the lock.
     failed: Mutex<Option<StorageError>>,
+    has_failed: AtomicBool,
     /// Wakes the checkpointer; tells waiting writers a checkpoint ended.
     signal: Mutex<Signal>,
     cv: Condvar,
     checkpoints: AtomicU64,
+    /// Writers that waited in `admit` for a checkpoint, and for how long.
+    admit_waits: AtomicU64,
+    admit_wait_us: AtomicU64,
     _lock: Box<dyn VfsLock>,
 }
 
@@ -205,7 +231,8 @@ impl DiskEngine {
             apply(&mut active, None, &base, &tree, batch)
         })?;
         let bytes = active.bytes();
-        let view = View { active: Arc::new(RwLock::new(active)), frozen: None, tree };
+        let tree_last = last_key_of(&tree)?;
+        let view = View { active: Arc::new(RwLock::new(active)), frozen: None, tree, tree_last };
         let inner = Arc::new(Inner {
             dir: dir.to_path_buf(),
             opts,
@@ -216,9 +243,12 @@ impl DiskEngine {
             checkpoint_lock: Mutex::new(()),
             active_bytes: AtomicUsize::new(bytes),
             failed: Mutex::new(None),
+            has_failed: AtomicBool::new(false),
             signal: Mutex::new(Signal::default()),
             cv: Condvar::new(),
             checkpoints: AtomicU64::new(0),
+            admit_waits: AtomicU64::new(0),
+            admit_wait_us: AtomicU64::new(0),
             _lock: lock,
         });
         let worker = inner.clone();
@@ -315,6 +345,9 @@ fn check_keys(batch: &WriteBatch) -> Result<(), StorageError> {
 
 impl Inner {
     fn failure(&self) -> Option<StorageError> {
+        if !self.has_failed.load(Ordering::Acquire) {
+            return None;
+        }
         self.failed.lock().clone()
     }
 
@@ -323,6 +356,7 @@ impl Inner {
         if f.is_none() {
             *f = Some(e.clone());
         }
+        self.has_failed.store(true, Ordering::Release);
         drop(f);
         self.cv.notify_all();
     }
@@ -383,6 +417,7 @@ impl Inner {
                 active: fresh,
                 frozen: Some(view.active.clone()),
                 tree: view.tree.clone(),
+                tree_last: view.tree_last.clone(),
             }));
             self.active_bytes.store(0, Ordering::SeqCst);
             (view.active.clone(), lsn, view.tree.clone())
@@ -397,10 +432,11 @@ impl Inner {
             r?
         };
         // Install (E2).
+        let tree_last = last_key_of(&new_tree)?;
         {
             let _w = self.write_lock.lock();
             let view = self.view.load_full();
-            self.view.store(Arc::new(View { active: view.active.clone(), frozen: None, tree: new_tree }));
+            self.view.store(Arc::new(View { active: view.active.clone(), frozen: None, tree: new_tree, tree_last }));
         }
         drop(tree);
         self.wal.retire_through(lsn)?;
@@ -423,109 +459,172 @@ impl Inner {
         out: &mut KvBatch,
         max: usize,
     ) -> Result<Option<Bound<Vec<u8>>>, StorageError> {
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut sc) => self.fill_with(&mut sc, lo, hi, out, max),
+            // Not reachable (fill does not call itself), but never panic.
+            Err(_) => self.fill_with(&mut Scratch::default(), lo, hi, out, max),
+        })
+    }
+
+    fn fill_with(
+        &self,
+        sc: &mut Scratch,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        out: &mut KvBatch,
+        max: usize,
+    ) -> Result<Option<Bound<Vec<u8>>>, StorageError> {
         out.clear();
         let max = max.max(1);
         let view = self.view.load();
+        let Scratch { parts, head_key, head_val, last, iter_bufs } = sc;
         // Copy the memtables' part of the range, so no latch is held while
         // the tree is read (E3). A source cut short caps the batch: keys
         // past its last copied key are unknown here.
-        let mut srcs: Vec<MemPart> = Vec::with_capacity(2);
-        srcs.push(MemPart::copy(&view.active.read(), lo, hi, max));
-        if let Some(f) = &view.frozen {
-            srcs.push(MemPart::copy(&f.read(), lo, hi, max));
+        parts[0].copy_from(&view.active.read(), lo, hi, max);
+        let nparts = match &view.frozen {
+            Some(f) => {
+                parts[1].copy_from(&f.read(), lo, hi, max);
+                2
+            }
+            None => 1,
+        };
+        let parts = &parts[..nparts];
+        let cap: Option<&[u8]> = parts.iter().filter(|p| p.truncated).filter_map(|p| p.last_key()).min();
+        let mut tree_it = if above_tree(lo, view.tree_last.as_deref()) {
+            None
+        } else {
+            Some(self.base.iter(&view.tree, lo, hi, std::mem::take(iter_bufs))?)
+        };
+        // The iterator's allocations go back to the scratch however this
+        // ends; its version and pages are released (no pinning: D2).
+        let result = if parts.iter().all(|p| p.ends.is_empty()) {
+            // Nothing recent in the range (the common read after a
+            // checkpoint): the tree's pairs go straight to `out`.
+            tree_only(&mut tree_it, out, max)
+        } else {
+            merge_sources(parts, cap, &mut tree_it, head_key, head_val, last, out, max)
+        };
+        if let Some(it) = tree_it {
+            *iter_bufs = it.into_buffers();
         }
-        let cap: Option<Vec<u8>> =
-            srcs.iter().filter(|s| s.truncated).filter_map(|s| s.last_key().map(|k| k.to_vec())).min();
-        let mut tree_it = self.base.iter(&view.tree, lo, hi)?;
-        let mut pos = vec![0usize; srcs.len()];
-        // The tree's current pair, copied into reused buffers.
-        let mut tree_head: Option<(Vec<u8>, Vec<u8>)> = None;
-        let mut spare: (Vec<u8>, Vec<u8>) = (Vec::new(), Vec::new());
-        let mut advance_tree =
-            |head: &mut Option<(Vec<u8>, Vec<u8>)>, spare: &mut (Vec<u8>, Vec<u8>)| -> Result<(), StorageError> {
-                let mut buf = head.take().unwrap_or_else(|| std::mem::take(spare));
-                match tree_it.next_pair()? {
-                    Some((k, v)) => {
-                        buf.0.clear();
-                        buf.0.extend_from_slice(k);
-                        buf.1.clear();
-                        buf.1.extend_from_slice(v);
-                        *head = Some(buf);
-                    }
-                    None => *spare = buf,
-                }
-                Ok(())
-            };
-        advance_tree(&mut tree_head, &mut spare)?;
-        let mut last: Option<Vec<u8>> = None;
-        loop {
-            // The smallest key among the sources; ties go to the newest.
-            let mut best: Option<(&[u8], usize)> = None;
-            for (i, s) in srcs.iter().enumerate() {
-                if let Some(k) = s.key(pos[i]) {
-                    if best.is_none_or(|(b, _)| k < b) {
-                        best = Some((k, i));
-                    }
-                }
-            }
-            let tree_first = match (&tree_head, best) {
-                (Some((tk, _)), Some((bk, _))) => tk.as_slice() < bk,
-                (Some(_), None) => true,
-                (None, _) => false,
-            };
-            let key: Vec<u8> = if tree_first {
-                match &tree_head {
-                    Some((k, _)) => k.clone(),
-                    None => break,
-                }
-            } else {
-                match best {
-                    Some((k, _)) => k.to_vec(),
-                    None => break,
-                }
-            };
-            if cap.as_deref().is_some_and(|c| key.as_slice() > c) {
-                return Ok(Some(Bound::Excluded(cap.unwrap_or_default())));
-            }
-            if out.len() >= max {
-                return Ok(last.map(Bound::Excluded));
-            }
-            // Emit the newest source's entry for `key`; advance every
-            // source past it.
-            let mut emitted = false;
-            let mut decided = false;
-            for (i, s) in srcs.iter().enumerate() {
-                if s.key(pos[i]) == Some(key.as_slice()) {
-                    if !decided {
-                        if let Some(v) = s.value(pos[i]) {
-                            out.push(&key, v);
-                            emitted = true;
-                        }
-                        decided = true;
-                    }
-                    pos[i] += 1;
+        result
+    }
+}
+
+/// `Inner::fill` when only the tree has pairs in the range.
+fn tree_only(
+    tree_it: &mut Option<crate::btree::TreeIter>,
+    out: &mut KvBatch,
+    max: usize,
+) -> Result<Option<Bound<Vec<u8>>>, StorageError> {
+    let Some(it) = tree_it.as_mut() else { return Ok(None) };
+    while out.len() < max {
+        match it.next_pair()? {
+            Some((k, v)) => out.push(k, v),
+            None => return Ok(None),
+        }
+    }
+    // Full: resume after the last pair (the range may hold more).
+    Ok(Some(Bound::Excluded(out.key(out.len() - 1).to_vec())))
+}
+
+/// The merge loop of `Inner::fill`.
+#[allow(clippy::too_many_arguments)]
+fn merge_sources(
+    parts: &[MemPart],
+    cap: Option<&[u8]>,
+    tree_it: &mut Option<crate::btree::TreeIter>,
+    head_key: &mut Vec<u8>,
+    head_val: &mut Vec<u8>,
+    last: &mut Vec<u8>,
+    out: &mut KvBatch,
+    max: usize,
+) -> Result<Option<Bound<Vec<u8>>>, StorageError> {
+    let mut has_head = match tree_it.as_mut() {
+        Some(it) => next_tree_pair(it, head_key, head_val)?,
+        None => false,
+    };
+    let mut pos = [0usize; 2];
+    let mut have_last = false;
+    loop {
+        // The smallest key among the sources; ties go to the newest
+        // (the active memtable, then the frozen one, then the tree).
+        let mut best: Option<&[u8]> = if has_head { Some(head_key.as_slice()) } else { None };
+        for (i, p) in parts.iter().enumerate() {
+            if let Some(k) = p.key(pos[i]) {
+                if best.is_none_or(|b| k <= b) {
+                    best = Some(k);
                 }
             }
-            if tree_head.as_ref().is_some_and(|(k, _)| *k == key) {
+        }
+        let Some(key) = best else { break };
+        if cap.is_some_and(|c| key > c) {
+            return Ok(cap.map(|c| Bound::Excluded(c.to_vec())));
+        }
+        if out.len() >= max {
+            return Ok(have_last.then(|| Bound::Excluded(last.to_vec())));
+        }
+        last.clear();
+        last.extend_from_slice(key);
+        have_last = true;
+        // Emit the newest source's entry for the key; advance every
+        // source past it.
+        let mut decided = false;
+        for (i, p) in parts.iter().enumerate() {
+            if p.key(pos[i]) == Some(last.as_slice()) {
                 if !decided {
-                    if let Some((_, v)) = &tree_head {
-                        out.push(&key, v);
-                        emitted = true;
+                    if let Some(v) = p.value(pos[i]) {
+                        out.push(last, v);
                     }
+                    decided = true;
                 }
-                advance_tree(&mut tree_head, &mut spare)?;
+                pos[i] += 1;
             }
-            let _ = emitted;
-            last = Some(key);
         }
-        if let Some(c) = cap {
-            return Ok(Some(Bound::Excluded(c)));
+        if has_head && head_key.as_slice() == last.as_slice() {
+            if !decided {
+                out.push(last, head_val);
+            }
+            has_head = match tree_it.as_mut() {
+                Some(it) => next_tree_pair(it, head_key, head_val)?,
+                None => false,
+            };
         }
-        Ok(None)
+    }
+    Ok(cap.map(|c| Bound::Excluded(c.to_vec())))
+}
+
+/// Reused buffers of `Inner::fill`, one set per thread.
+#[derive(Default)]
+struct Scratch {
+    parts: [MemPart; 2],
+    head_key: Vec<u8>,
+    head_val: Vec<u8>,
+    last: Vec<u8>,
+    iter_bufs: crate::btree::IterBuffers,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// Copies the tree iterator's next pair into the buffers; false at the end.
+fn next_tree_pair(it: &mut crate::btree::TreeIter, k: &mut Vec<u8>, v: &mut Vec<u8>) -> Result<bool, StorageError> {
+    match it.next_pair()? {
+        Some((key, val)) => {
+            k.clear();
+            k.extend_from_slice(key);
+            v.clear();
+            v.extend_from_slice(val);
+            Ok(true)
+        }
+        None => Ok(false),
     }
 }
 
 /// A copy of one memtable's entries in a range (see `Inner::fill`).
+#[derive(Default)]
 struct MemPart {
     keys: Vec<u8>,
     ends: Vec<(usize, usize, bool)>,
@@ -535,10 +634,13 @@ struct MemPart {
 }
 
 impl MemPart {
-    fn copy(m: &Memtable, lo: Bound<&[u8]>, hi: Bound<&[u8]>, max: usize) -> MemPart {
-        let mut p = MemPart { keys: Vec::new(), ends: Vec::new(), vals: Vec::new(), truncated: false };
+    fn copy_from(&mut self, m: &Memtable, lo: Bound<&[u8]>, hi: Bound<&[u8]>, max: usize) {
+        self.keys.clear();
+        self.ends.clear();
+        self.vals.clear();
+        self.truncated = false;
         if m.is_empty() {
-            return p;
+            return;
         }
         // Tombstones produce nothing, so copy somewhat more than `max`.
         let limit = max + 64;
@@ -546,17 +648,16 @@ impl MemPart {
             if !before(k, hi) {
                 break;
             }
-            if p.ends.len() >= limit {
-                p.truncated = true;
+            if self.ends.len() >= limit {
+                self.truncated = true;
                 break;
             }
-            p.keys.extend_from_slice(k);
+            self.keys.extend_from_slice(k);
             if let Some(v) = v {
-                p.vals.extend_from_slice(v);
+                self.vals.extend_from_slice(v);
             }
-            p.ends.push((p.keys.len(), p.vals.len(), v.is_some()));
+            self.ends.push((self.keys.len(), self.vals.len(), v.is_some()));
         }
-        p
     }
 
     fn key(&self, i: usize) -> Option<&[u8]> {
@@ -613,6 +714,9 @@ impl StorageEngine for DiskEngine {
                 return Ok(v.map(|v| v.to_vec()));
             }
         }
+        if above_tree(Bound::Included(key), view.tree_last.as_deref()) {
+            return Ok(None);
+        }
         inner.base.get(&view.tree, key)
     }
 
@@ -636,14 +740,15 @@ impl StorageEngine for DiskEngine {
             return Err(e);
         }
         check_keys(&batch)?;
-        let mut rec = Vec::new();
-        record::encode(&batch, &mut rec)?;
+        record::check_lengths(&batch)?;
+        let len = record::encoded_len(&batch);
         let lsn: Lsn;
         let bytes;
         {
             let _w = inner.write_lock.lock();
             let view = inner.view.load();
-            lsn = match inner.wal.append(&rec) {
+            // Encoded straight into the log's buffer (no copy of its own).
+            lsn = match inner.wal.append_with(len, |buf| record::encode_into(&batch, buf)) {
                 Ok(l) => l,
                 Err(e) => {
                     drop(_w);
@@ -697,7 +802,10 @@ impl StorageEngine for DiskEngine {
             return Ok(());
         }
         inner.request_checkpoint();
+        let started = std::time::Instant::now();
+        inner.admit_waits.fetch_add(1, Ordering::Relaxed);
         let mut s = inner.signal.lock();
+        let _timer = WaitTimer(&inner.admit_wait_us, started);
         while inner.active_bytes.load(Ordering::SeqCst) >= hard && !s.stop {
             if let Some(e) = inner.failed.lock().clone() {
                 return Err(e);
@@ -722,7 +830,10 @@ impl StorageEngine for DiskEngine {
         let view = inner.view.load();
         let mut v = vec![
             ("memtable_bytes".to_string(), inner.active_bytes.load(Ordering::Relaxed) as u64),
+            ("memtable_entries".to_string(), view.active.read().len() as u64),
             ("checkpoints".to_string(), inner.checkpoints.load(Ordering::Relaxed)),
+            ("admit_waits".to_string(), inner.admit_waits.load(Ordering::Relaxed)),
+            ("admit_wait_us".to_string(), inner.admit_wait_us.load(Ordering::Relaxed)),
             ("tree_entries".to_string(), view.tree.entries()),
         ];
         v.extend(inner.base.stats());
@@ -736,6 +847,16 @@ impl StorageEngine for DiskEngine {
             ("log_records_recovered".to_string(), w.records_recovered),
         ]);
         v
+    }
+}
+
+/// Adds the time since `.1` to the counter `.0` when dropped.
+struct WaitTimer<'a>(&'a AtomicU64, std::time::Instant);
+
+impl Drop for WaitTimer<'_> {
+    fn drop(&mut self) {
+        let us = u64::try_from(self.1.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.0.fetch_add(us, Ordering::Relaxed);
     }
 }
 

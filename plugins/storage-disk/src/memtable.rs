@@ -36,13 +36,20 @@ impl Memtable {
 
     /// Records a put (or, with `None`, a delete) of `key`.
     pub fn set(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
-        self.bytes += cost(&key, &value);
-        if let Some(old) = self.map.get_mut(key.as_slice()) {
-            self.bytes -= cost(&key, old);
-            *old = value;
-            return;
+        use std::collections::btree_map::Entry;
+        let add = cost(&key, &value);
+        // One descent (an entry), not a lookup and then an insert.
+        match self.map.entry(key) {
+            Entry::Occupied(mut o) => {
+                let old = cost(o.key(), o.get());
+                *o.get_mut() = value;
+                self.bytes = self.bytes + add - old;
+            }
+            Entry::Vacant(v) => {
+                v.insert(value);
+                self.bytes += add;
+            }
         }
-        self.map.insert(key, value);
     }
 
     /// The change recorded for `key`: `None` if the table has none,

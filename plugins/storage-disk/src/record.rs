@@ -63,6 +63,77 @@ pub fn encode(batch: &WriteBatch, out: &mut Vec<u8>) -> Result<(), StorageError>
     Ok(())
 }
 
+/// Writes the record of `batch` into `buf`, which is exactly
+/// [`encoded_len`] bytes. The caller has checked that every length fits a
+/// u32 ([`check_lengths`]); a length that does not is written saturated and
+/// the record then fails to decode (never silently misread).
+pub fn encode_into(batch: &WriteBatch, buf: &mut [u8]) {
+    let mut w = SliceWriter { buf, pos: 0 };
+    w.put(&[KIND_WRITE_BATCH]);
+    w.len(batch.ops().len());
+    for m in batch.ops() {
+        match m {
+            Mutation::Put { key, value } => {
+                w.put(&[TAG_PUT]);
+                w.len(key.len());
+                w.put(key);
+                w.len(value.len());
+                w.put(value);
+            }
+            Mutation::Delete { key } => {
+                w.put(&[TAG_DELETE]);
+                w.len(key.len());
+                w.put(key);
+            }
+            Mutation::DeleteRange { start, end } => {
+                w.put(&[TAG_DELETE_RANGE]);
+                w.len(start.len());
+                w.put(start);
+                w.len(end.len());
+                w.put(end);
+            }
+        }
+    }
+}
+
+/// Fails if a key, value or the operation count does not fit the record's
+/// u32 length fields.
+pub fn check_lengths(batch: &WriteBatch) -> Result<(), StorageError> {
+    let too_big = |n: usize| u32::try_from(n).is_err();
+    if too_big(batch.ops().len()) {
+        return Err(StorageError::Unsupported("a batch of 2^32 operations".into()));
+    }
+    for m in batch.ops() {
+        let big = match m {
+            Mutation::Put { key, value } => too_big(key.len()) || too_big(value.len()),
+            Mutation::Delete { key } => too_big(key.len()),
+            Mutation::DeleteRange { start, end } => too_big(start.len()) || too_big(end.len()),
+        };
+        if big {
+            return Err(StorageError::Unsupported("a key or value of 4 GiB or more".into()));
+        }
+    }
+    Ok(())
+}
+
+struct SliceWriter<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+}
+
+impl SliceWriter<'_> {
+    fn put(&mut self, b: &[u8]) {
+        if let Some(dst) = self.buf.get_mut(self.pos..self.pos + b.len()) {
+            dst.copy_from_slice(b);
+        }
+        self.pos += b.len();
+    }
+
+    fn len(&mut self, n: usize) {
+        self.put(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+    }
+}
+
 struct Reader<'a> {
     rest: &'a [u8],
 }
@@ -139,6 +210,9 @@ mod tests {
         assert_eq!(out.len(), encoded_len(&b));
         let d = decode(&out).expect("decode");
         assert_eq!(d.ops(), b.ops());
+        let mut direct = vec![0u8; encoded_len(&b)];
+        encode_into(&b, &mut direct);
+        assert_eq!(direct, out, "encode_into writes the same bytes");
     }
 
     #[test]

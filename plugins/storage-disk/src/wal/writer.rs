@@ -22,7 +22,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mizzle_plugin_api::durability::DurableTicket;
 use mizzle_plugin_api::storage::StorageError;
@@ -159,13 +159,34 @@ struct Writer<'a> {
     /// The last LSN made durable.
     durable: u64,
     last_sync: Instant,
+    /// How many of the recent syncs saw another commit ask for a durable
+    /// ticket while they ran (0..=8): committers overlap, and a short wait
+    /// before a sync lets one sync serve several of them.
+    overlap: u32,
+    /// Average duration of a sync, in microseconds.
+    sync_us: u64,
+    /// When the current wait for company before a sync began.
+    waiting_since: Option<Instant>,
 }
+
+/// The longest the writer waits for a second commit before syncing.
+const MAX_COMMIT_DELAY: Duration = Duration::from_micros(500);
 
 /// The writer thread's body. Any error poisons the log; so does a panic
 /// (a bug), so that no ticket waits forever.
 pub(super) fn writer_main(shared: &Shared, cur: Current, durable: u64) {
     let run = catch_unwind(AssertUnwindSafe(|| {
-        Writer { shared, cur, written: durable, durable, last_sync: Instant::now() }.run()
+        Writer {
+            shared,
+            cur,
+            written: durable,
+            durable,
+            last_sync: Instant::now(),
+            overlap: 0,
+            sync_us: 0,
+            waiting_since: None,
+        }
+        .run()
     }));
     match run {
         Ok(Ok(())) => {}
@@ -196,7 +217,7 @@ impl Writer<'_> {
 
     /// Waits for work; `None` when the log is closing with nothing left to
     /// do, or poisoned.
-    fn next_round(&self) -> Option<Round> {
+    fn next_round(&mut self) -> Option<Round> {
         let sh = self.shared;
         let mut st = sh.st.lock();
         loop {
@@ -219,7 +240,25 @@ impl Writer<'_> {
             let sync = st.sync_target > st.durable_lsn || waiting_sync || (due && (unsynced || has_slots));
             let write = has_slots
                 && (waiting_write || sync || st.unwritten_bytes >= sh.opts.block_bytes || st.room_waiters > 0);
+            // Commit delay (group commit for few committers): when commits
+            // have been overlapping and only one waits now, wait a little
+            // (up to half a sync) for a second one, so one sync serves both
+            // instead of each paying its own. A lone committer (no overlap
+            // seen) never waits.
+            if !held && sync && st.sync_target <= st.durable_lsn && self.overlap >= 2 {
+                let waiting: usize = st.tickets.values().map(Vec::len).sum();
+                if waiting == 1 {
+                    let since = *self.waiting_since.get_or_insert_with(Instant::now);
+                    let delay = Duration::from_micros(self.sync_us / 2).min(MAX_COMMIT_DELAY);
+                    let waited = since.elapsed();
+                    if waited < delay {
+                        sh.work.wait_for(&mut st, delay - waited);
+                        continue;
+                    }
+                }
+            }
             if !held && (write || sync || !st.rotations.is_empty()) {
+                self.waiting_since = None;
                 st.busy = true;
                 return Some(Round {
                     slots: st.slots.drain(..).collect(),
@@ -306,16 +345,23 @@ impl Writer<'_> {
     }
 
     fn sync(&mut self) -> Result<(), StorageError> {
+        let started = Instant::now();
         self.cur.file.sync_data().map_err(|e| storage_error(&e, Op::Sync, &self.cur.path))?;
         self.cur.unsynced = false;
         self.durable = self.written;
         self.last_sync = Instant::now();
+        let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.sync_us = if self.sync_us == 0 { took } else { (self.sync_us * 7 + took) / 8 };
         let sh = self.shared;
         let tickets = {
             let mut st = sh.st.lock();
             st.durable_lsn = self.durable;
             st.syncs += 1;
             sh.progress.notify_all();
+            // A durable ticket beyond what this sync covered arrived while
+            // it ran: commits overlap.
+            let arrived = st.tickets.last_key_value().is_some_and(|(&lsn, _)| lsn > self.durable);
+            self.overlap = if arrived { (self.overlap + 1).min(8) } else { self.overlap.saturating_sub(1) };
             st.settle()
         };
         complete(tickets);
