@@ -164,6 +164,25 @@ pub fn module_doc_violations(ws: &Workspace) -> Result<Vec<String>, Error> {
     Ok(out)
 }
 
+/// Files of the disk engine (`plugins/storage-disk/src`) other than its file
+/// layer (`vfs.rs` and `vfs/`) that name `std::fs` in code: every file
+/// access must go through the `Vfs` trait so tests can inject faults.
+pub fn direct_file_access_violations(ws: &Workspace) -> Result<Vec<String>, Error> {
+    let src = ws.root().join("plugins/storage-disk/src");
+    let mut out = Vec::new();
+    for file in workspace::rust_files(&src)? {
+        let rel = ws.relative(&file);
+        if rel.ends_with("src/vfs.rs") || rel.contains("src/vfs/") {
+            continue;
+        }
+        let lexed = lexer::lex(&workspace::read_text(&file)?);
+        for at in lexed.code.match_indices("std::fs").map(|(i, _)| i) {
+            out.push(format!("{rel}:{}", line_of(&lexed.code, at)));
+        }
+    }
+    Ok(out)
+}
+
 // ---------------------------------------------------------------------------
 // 3. No unsafe (STYLE.md §7.2)
 // ---------------------------------------------------------------------------

@@ -136,6 +136,11 @@ impl Workspace {
         package.dir().starts_with(self.root.join(rules::PLUGINS_DIR))
     }
 
+    /// The workspace root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// `path` relative to the workspace root, with `/` separators.
     pub fn relative(&self, path: &Path) -> String {
         let rel = path.strip_prefix(&self.root).unwrap_or(path);

@@ -62,6 +62,14 @@ fn every_source_file_opens_with_a_module_doc() {
 }
 
 #[test]
+fn the_disk_engine_reaches_files_only_through_its_file_layer() {
+    assert_none(
+        "`std::fs` in plugins/storage-disk/src outside vfs.rs and vfs/ (faults are injected through the Vfs trait)",
+        checks::direct_file_access_violations(ws()).expect("sources are readable"),
+    );
+}
+
+#[test]
 fn no_unsafe_code_outside_allowed_crates() {
     assert_none(
         "`unsafe` in crates not listed in tidy::rules::UNSAFE_ALLOWED and ARCHITECTURE.md (STYLE.md §7.2)",

@@ -1,3 +1,7 @@
+//! Profiling helper: the disk engine's synced single-key writes per second
+//! (each waits for its own fdatasync), with the log's sync counters.
+//! Usage: `cargo run --release -p storage-disk --example synclat`.
+
 use mizzle_plugin_api::storage::{Durability, StorageEngine, WriteBatch};
 use std::sync::Arc;
 use storage_disk::engine::{DiskEngine, DiskOptions};
