@@ -74,6 +74,11 @@ struct Args {
     /// Keep the database directory at the end.
     #[arg(long)]
     keep: bool,
+    /// Stop after this step (e.g. `W1`, to measure peak memory during the
+    /// load with `/usr/bin/time -v`); the output then lists only the steps
+    /// run.
+    #[arg(long, value_name = "ID")]
+    stop_after: Option<String>,
     /// The statement catalogue (default: `../shared/bench/workload.sql`
     /// relative to the repository root).
     #[arg(long)]
@@ -1098,19 +1103,53 @@ fn main() -> Result<()> {
     );
 
     let env = Env { engine: engine.as_ref(), cat: &cat, cfg: &cfg };
+    let stop_after = args.stop_after.clone();
     let mut conn = engine.connect(Durability::Full)?;
     let c = conn.as_mut();
     step("W1", "bulk_insert", || w1_bulk_insert(env, c))?;
+    if stop_after.as_deref() == Some("W1") {
+        return Ok(());
+    }
     step("W1b", "index_k", || w1b_index(env, c))?;
+    if stop_after.as_deref() == Some("W1b") {
+        return Ok(());
+    }
     step("W2", "point_select", || w2_point_select(env, c))?;
+    if stop_after.as_deref() == Some("W2") {
+        return Ok(());
+    }
     step("W3a", "range_select", || w3_range(env, c, "range_select"))?;
+    if stop_after.as_deref() == Some("W3a") {
+        return Ok(());
+    }
     step("W3b", "range_order", || w3_range(env, c, "range_order"))?;
+    if stop_after.as_deref() == Some("W3b") {
+        return Ok(());
+    }
     step("W5a", "agg_group", || w5a_agg(env, c))?;
+    if stop_after.as_deref() == Some("W5a") {
+        return Ok(());
+    }
     step("W5b", "join_group", || w5b_join(env, c))?;
+    if stop_after.as_deref() == Some("W5b") {
+        return Ok(());
+    }
     step("W4", "durable_write", || w4_durable(env, c))?;
+    if stop_after.as_deref() == Some("W4") {
+        return Ok(());
+    }
     step("W6", "concurrent_rw", || concurrent(env, Durability::Full, true))?;
+    if stop_after.as_deref() == Some("W6") {
+        return Ok(());
+    }
     step("W6n", "concurrent_rw_normal", || concurrent(env, Durability::Normal, true))?;
+    if stop_after.as_deref() == Some("W6n") {
+        return Ok(());
+    }
     step("W6r", "concurrent_read", || concurrent(env, Durability::Full, false))?;
+    if stop_after.as_deref() == Some("W6r") {
+        return Ok(());
+    }
     drop(conn);
     drop(engine);
     drop(dir);

@@ -136,8 +136,10 @@ struct CommitState {
 }
 
 const STRIPES: usize = 1024;
-/// Write summaries keep exact keys up to this many keys.
-const SUMMARY_KEY_LIMIT: usize = 200_000;
+/// Write summaries keep exact keys up to this many keys (larger
+/// transactions keep only their spaces, so a read of those spaces conflicts
+/// coarsely; memory stays bounded).
+const SUMMARY_KEY_LIMIT: usize = 20_000;
 /// Queued keys that trigger an incremental GC pass.
 const GC_QUEUE_BATCH: usize = 4096;
 

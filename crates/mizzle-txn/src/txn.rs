@@ -57,8 +57,10 @@ enum Phase {
     Aborted,
 }
 
-/// Log bytes above which only touched spaces are remembered (T1).
-const LOG_LIMIT: usize = 256 << 20;
+/// Log bytes above which only touched spaces are remembered (T1): a larger
+/// transaction's rollback scans those spaces instead, so its memory stays
+/// bounded however many rows it writes.
+const LOG_LIMIT: usize = 16 << 20;
 
 #[derive(Default)]
 struct WriteLog {

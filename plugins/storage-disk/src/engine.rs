@@ -225,7 +225,14 @@ impl DiskEngine {
         let after = tree.checkpoint_lsn();
         // Replay (D6): records after the checkpoint, applied as `write` did.
         let mut active = Memtable::new();
-        let wal_opts = WalOptions { sync: opts.sync, segment_bytes: opts.segment_bytes, ..WalOptions::default() };
+        let wal_opts = WalOptions {
+            sync: opts.sync,
+            segment_bytes: opts.segment_bytes,
+            // Big enough that a bulk load writes in large sequential writes,
+            // small enough to keep the buffers' memory modest.
+            block_bytes: 1 << 20,
+            ..WalOptions::default()
+        };
         let wal = Wal::open(vfs.clone(), dir, after, wal_opts, &mut |_lsn, rec| {
             let batch = record::decode(rec)?;
             apply(&mut active, None, &base, &tree, batch)

@@ -655,8 +655,11 @@ impl<'p> Checkpoint<'p> {
             return Err(internal("writing a buffer that is not a page"));
         }
         self.pager.write(no, bytes)?;
-        let tree_page = matches!(page::header(bytes, no).map(|h| h.kind), Ok(PageKind::Leaf | PageKind::Branch));
-        if tree_page {
+        // Branches stay cached (few, and every descent reads them); leaves
+        // and the rest are read back when needed, so a large checkpoint (a
+        // bulk load) does not fill memory with pages nobody asked for.
+        let branch = matches!(page::header(bytes, no).map(|h| h.kind), Ok(PageKind::Branch));
+        if branch {
             self.pager.store.cache.insert_written(no, Arc::from(bytes));
         } else {
             self.pager.store.cache.invalidate(no);

@@ -479,6 +479,9 @@ impl Wal {
         if need_slot {
             let mut buf = st.free_bufs.pop().unwrap_or_default();
             buf.clear();
+            // Room for a whole block at once, so the buffer does not double
+            // past it while records arrive.
+            buf.reserve(block_bytes.min(MAX_RECORD_BYTES).max(BLOCK_HEADER_LEN + RECORD_PREFIX_LEN + len));
             buf.resize(BLOCK_HEADER_LEN, 0);
             st.slots.push_back(Slot { buf, first_lsn: st.next_lsn, count: 0, closed: false });
         }

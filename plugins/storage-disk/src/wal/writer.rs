@@ -36,7 +36,7 @@ use crate::vfs::{OpenMode, Vfs, VfsFile};
 /// Bytes written per call when zero-filling a spare segment.
 const ZERO_CHUNK: u64 = 1 << 20;
 /// Emptied slot buffers kept for reuse.
-const FREE_BUFS: usize = 4;
+const FREE_BUFS: usize = 2;
 
 /// The segment the writer appends blocks to.
 pub(super) struct Current {
