@@ -99,7 +99,7 @@ impl DiskOptions {
             create: opts.create,
             memtable_bytes: std::env::var("MIZZLE_MEMTABLE_MB").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(8)
                 << 20,
-            segment_bytes: 16 << 20,
+            segment_bytes: 4 << 20,
             vfs: Arc::new(StdFs),
         }
     }
