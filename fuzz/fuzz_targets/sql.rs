@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let Ok(db) = mizzle::Database::open_in_memory() else { return };
-    let mut s = db.session();
+    let s = db.session();
     let _ = s.run("CREATE TABLE t (a INT PRIMARY KEY, b VARCHAR(10), c DECIMAL(6,2), KEY kb (b))");
     let _ = s.run("INSERT INTO t VALUES (1, 'x', 1.5), (2, 'y', NULL), (3, NULL, -2)");
     let _ = s.run(sql);
