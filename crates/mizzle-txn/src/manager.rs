@@ -556,6 +556,7 @@ impl Shared {
         for k in keys {
             b.delete(k.to_vec());
             if b.size_bytes() > 1 << 20 {
+                self.engine.admit(b.size_bytes())?;
                 self.engine.write(std::mem::take(&mut b), Durability::Relaxed)?;
             }
         }

@@ -573,6 +573,8 @@ impl Txn {
                 st.log.push(space, &written, false);
                 b.put(written.clone(), val);
             }
+            // Backpressure (no shared lock is held here).
+            shared.engine.admit(b.size_bytes())?;
             shared.engine.write(b, Durability::Relaxed)?;
         }
         Ok(true)
