@@ -42,6 +42,11 @@ fn main() -> Result<(), mizzle::Error> {
     }
     let el = start.elapsed();
     println!("{} point selects/s", (n as f64 / el.as_secs_f64()) as u64);
+    if std::env::var_os("PS_STATS").is_some() {
+        for (k, v) in db.engine_stats().into_iter().filter(|(k, _)| k.starts_with("page")) {
+            println!("  {k} = {v}");
+        }
+    }
     let ranges: i64 = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(2000);
     let mut r = s.prepare("SELECT c FROM t WHERE id BETWEEN ? AND ?")?;
     let start = std::time::Instant::now();

@@ -139,6 +139,119 @@ impl TreeVersion {
         }
     }
 
+    /// Reads the pairs of `[lo, hi]` (per the bounds) that lie in the one
+    /// leaf holding `lo`, into `out` (appending, at most `max` in all), for
+    /// short reads such as a key's versions: the upper levels are read from
+    /// the version's pinned pages, so only the leaf goes through the cache.
+    /// Says whether that was the whole range ([`LeafScan`]).
+    /// `key` and `value` are scratch buffers (their content is replaced).
+    pub fn scan_leaf(
+        &self,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        out: &mut KvBatch,
+        max: usize,
+        key: &mut Vec<u8>,
+        value: &mut Vec<u8>,
+    ) -> Result<LeafScan, StorageError> {
+        let meta = self.meta();
+        if meta.root.0 == 0 {
+            return Ok(LeafScan::Complete);
+        }
+        let store = self.store();
+        let start: Option<&[u8]> = match lo {
+            Bound::Included(k) | Bound::Excluded(k) => Some(k),
+            Bound::Unbounded => None,
+        };
+        // Whether the range provably ends inside the leaf reached: at some
+        // level a separator to the right of the path lies beyond `hi`, or
+        // the path took the last child at every level.
+        let mut ends_inside = false;
+        let mut rightmost = true;
+        let mut held: Option<PageRef> = None;
+        let mut no = meta.root;
+        for _ in 1..meta.height {
+            let p: &[u8] = match self.pinned(no) {
+                Some(p) => p,
+                None => {
+                    let page = store.read(no)?;
+                    check_generation(store, &page, no, meta.generation)?;
+                    held = Some(page);
+                    held.as_deref().unwrap_or_default()
+                }
+            };
+            let b = BranchView::new(p, no).map_err(|f| store.corrupt(f))?;
+            let i = match start {
+                Some(k) => b.child_for(k).map_err(|f| store.corrupt(f))?,
+                None => 0,
+            };
+            if i + 1 < b.len() {
+                rightmost = false;
+                if !ends_inside {
+                    // The fence is the page prefix followed by the suffix.
+                    let suffix = b.sep_suffix(i + 1).map_err(|f| store.corrupt(f))?;
+                    ends_inside = match hi {
+                        Bound::Included(h) => cmp_concat(h, b.prefix(), suffix).is_lt(),
+                        Bound::Excluded(h) => cmp_concat(h, b.prefix(), suffix).is_le(),
+                        Bound::Unbounded => false,
+                    };
+                }
+            }
+            no = b.child(i).map_err(|f| store.corrupt(f))?;
+        }
+        let leaf_page = match self.pinned(no) {
+            Some(p) => p.clone(),
+            None => {
+                let page = store.read(no)?;
+                check_generation(store, &page, no, meta.generation)?;
+                page
+            }
+        };
+        drop(held);
+        let leaf = LeafView::new(&leaf_page, no).map_err(|f| store.corrupt(f))?;
+        let mut i = match lo {
+            Bound::Unbounded => 0,
+            Bound::Included(k) => match leaf.search(k).map_err(|f| store.corrupt(f))? {
+                Ok(i) | Err(i) => i,
+            },
+            Bound::Excluded(k) => match leaf.search(k).map_err(|f| store.corrupt(f))? {
+                Ok(i) => i + 1,
+                Err(i) => i,
+            },
+        };
+        while i < leaf.len() {
+            if out.len() >= max {
+                return Ok(LeafScan::Full);
+            }
+            let e = leaf.entry(i).map_err(|f| store.corrupt(f))?;
+            key.clear();
+            key.extend_from_slice(leaf.prefix());
+            key.extend_from_slice(e.suffix);
+            let past = match hi {
+                Bound::Included(h) => key.as_slice() > h,
+                Bound::Excluded(h) => key.as_slice() >= h,
+                Bound::Unbounded => false,
+            };
+            if past {
+                return Ok(LeafScan::Complete);
+            }
+            match e.value {
+                ValueRef::Inline(v) => out.push(key, v),
+                ValueRef::Overflow { first, len } => {
+                    value.clear();
+                    read_overflow(store, first, len, self.generation(), value)?;
+                    out.push(key, value);
+                }
+            }
+            i += 1;
+        }
+        if ends_inside || rightmost {
+            Ok(LeafScan::Complete)
+        } else {
+            Ok(LeafScan::LeafEnded)
+        }
+    }
+
     /// The largest key of this version (`None` when empty): one descent
     /// along the last children.
     pub fn last_key(&self) -> Result<Option<Vec<u8>>, StorageError> {
@@ -189,6 +302,27 @@ impl TreeVersion {
         it.seek(start)?;
         Ok(it)
     }
+}
+
+/// Compares `a` with the concatenation `p1 ‖ p2` without building it.
+fn cmp_concat(a: &[u8], p1: &[u8], p2: &[u8]) -> std::cmp::Ordering {
+    let n = a.len().min(p1.len());
+    match a[..n].cmp(&p1[..n]) {
+        std::cmp::Ordering::Equal if a.len() <= p1.len() => a.len().cmp(&(p1.len() + p2.len())),
+        std::cmp::Ordering::Equal => a[n..].cmp(p2),
+        other => other,
+    }
+}
+
+/// How [`TreeVersion::scan_leaf`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeafScan {
+    /// Every pair of the range in this version was read.
+    Complete,
+    /// `max` pairs were read; more of the range may follow the last.
+    Full,
+    /// The leaf ended; later leaves may hold more of the range.
+    LeafEnded,
 }
 
 /// A key and its value, borrowed from a [`TreeIter`].
@@ -445,5 +579,23 @@ impl TreeIter {
             }
         }
         Ok(!out.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod cmp_tests {
+    use super::cmp_concat;
+
+    #[test]
+    fn cmp_concat_agrees_with_comparing_the_concatenation() {
+        let parts: [&[u8]; 6] = [b"", b"a", b"ab", b"abc", b"b", b"abd"];
+        for a in parts {
+            for p1 in parts {
+                for p2 in parts {
+                    let whole = [p1, p2].concat();
+                    assert_eq!(cmp_concat(a, p1, p2), a.cmp(whole.as_slice()), "{a:?} vs {p1:?}+{p2:?}");
+                }
+            }
+        }
     }
 }

@@ -60,6 +60,7 @@ use mizzle_plugin_api::storage::{
 use parking_lot::{Condvar, Mutex, RwLock};
 
 use crate::base::{self, Tree};
+use crate::btree::LeafScan;
 use crate::ids::Lsn;
 use crate::ioerr::{storage_error, Op};
 use crate::memtable::{before, Memtable};
@@ -497,12 +498,24 @@ impl Inner {
             None => 1,
         };
         let parts = &parts[..nparts];
+        let tree_above = above_tree(lo, view.tree_last.as_deref());
+        if parts.iter().all(|p| p.ends.is_empty()) {
+            if tree_above {
+                return Ok(None);
+            }
+            // A short read with nothing recent in range (a key's versions
+            // after a checkpoint): one leaf, upper levels pinned.
+            if max <= SHORT_READ {
+                match view.tree.scan_leaf(lo, hi, out, max, head_key, head_val)? {
+                    LeafScan::Complete => return Ok(None),
+                    LeafScan::Full => return Ok(Some(Bound::Excluded(out.key(out.len() - 1).to_vec()))),
+                    LeafScan::LeafEnded => out.clear(),
+                }
+            }
+        }
         let cap: Option<&[u8]> = parts.iter().filter(|p| p.truncated).filter_map(|p| p.last_key()).min();
-        let mut tree_it = if above_tree(lo, view.tree_last.as_deref()) {
-            None
-        } else {
-            Some(self.base.iter(&view.tree, lo, hi, std::mem::take(iter_bufs))?)
-        };
+        let mut tree_it =
+            if tree_above { None } else { Some(self.base.iter(&view.tree, lo, hi, std::mem::take(iter_bufs))?) };
         // The iterator's allocations go back to the scratch however this
         // ends; its version and pages are released (no pinning: D2).
         let result = if parts.iter().all(|p| p.ends.is_empty()) {
@@ -601,6 +614,9 @@ fn merge_sources(
     }
     Ok(cap.map(|c| Bound::Excluded(c.to_vec())))
 }
+
+/// Reads of at most this many pairs try the one-leaf path first.
+const SHORT_READ: usize = 16;
 
 /// Reused buffers of `Inner::fill`, one set per thread.
 #[derive(Default)]

@@ -178,7 +178,14 @@ pub struct TreeVersion {
     /// The root page, once read: every walk starts here, so readers borrow
     /// it from the version instead of taking it from the cache.
     root_page: OnceLock<PageRef>,
+    /// The branch pages of the upper levels (up to [`UPPER_PINNED`]),
+    /// read once: point reads borrow them from the version, with no cache
+    /// lock and no reference count touched per read.
+    upper: OnceLock<Vec<(u64, PageRef)>>,
 }
+
+/// At most this many branch pages are pinned per tree version.
+pub(crate) const UPPER_PINNED: usize = 128;
 
 impl TreeVersion {
     /// The meta this version was committed with.
@@ -208,6 +215,46 @@ impl TreeVersion {
 
     pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The pinned branch pages (see `upper`), read on first use: the
+    /// branch levels top down, stopping at [`UPPER_PINNED`] pages. A page
+    /// that fails to read is left out (the reader then reads it through
+    /// the cache and reports the error itself).
+    pub(crate) fn upper_pages(&self) -> &[(u64, PageRef)] {
+        self.upper.get_or_init(|| {
+            let mut pinned = Vec::new();
+            if self.meta.height < 2 {
+                return pinned;
+            }
+            let mut level = vec![self.meta.root];
+            // Levels above the leaves: height - 1 of them.
+            for depth in 1..self.meta.height {
+                let mut next = Vec::new();
+                for no in level {
+                    if pinned.len() >= UPPER_PINNED {
+                        pinned.sort_by_key(|(no, _)| *no);
+                        return pinned;
+                    }
+                    let Ok(p) = self.store.read(no) else { continue };
+                    if depth + 1 < self.meta.height {
+                        if let Ok(b) = page::BranchView::new(&p, no) {
+                            next.extend((0..b.len()).filter_map(|i| b.child(i).ok()));
+                        }
+                    }
+                    pinned.push((no.0, p));
+                }
+                level = next;
+            }
+            pinned.sort_by_key(|(no, _)| *no);
+            pinned
+        })
+    }
+
+    /// The pinned page `no`, if it is one (a binary search).
+    pub(crate) fn pinned(&self, no: PageNo) -> Option<&PageRef> {
+        let pages = self.upper_pages();
+        pages.binary_search_by_key(&no.0, |(n, _)| *n).ok().and_then(|i| pages.get(i)).map(|(_, p)| p)
     }
 
     /// The root page (checked, including its generation); `None` for an
@@ -383,6 +430,7 @@ impl Pager {
             free: free.clone(),
             successor: Mutex::new(None),
             root_page: OnceLock::new(),
+            upper: OnceLock::new(),
         });
         Pager {
             store,
@@ -802,6 +850,7 @@ impl<'p> Checkpoint<'p> {
             free: pager.free.clone(),
             successor: Mutex::new(None),
             root_page: OnceLock::new(),
+            upper: OnceLock::new(),
         });
         {
             // Needs D2: retired pages wait for the base version (and, via

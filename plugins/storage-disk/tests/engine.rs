@@ -458,3 +458,54 @@ fn the_log_stays_bounded_under_steady_writes() {
     assert!(most <= 4, "the log grew to {most} segments of 256 KiB under steady writes");
     assert_eq!(contents(e.as_ref()).len(), 8000);
 }
+
+/// Short reads (`scan_first` with a few pairs, the MVCC point read) take a
+/// one-leaf path over the checkpointed tree; compared with a model over
+/// many random ranges, including ranges that cross leaves and prefixes of
+/// keys that span a leaf boundary.
+#[test]
+fn short_reads_agree_with_the_model_across_leaf_boundaries() {
+    let fs = FaultyFs::new();
+    let e = open(&fs).expect("open");
+    let mut model = BTreeMap::new();
+    let mut rng = Rng(77);
+    let mut b = WriteBatch::new();
+    // 3,000 user keys with 1–5 versions each: prefix `u:NNNN` + 8 bytes.
+    for u in 0..3000u32 {
+        for v in 0..1 + rng.below(5) {
+            let mut k = format!("u:{u:05}").into_bytes();
+            k.extend_from_slice(&(!v).to_be_bytes());
+            let val = vec![(u % 250) as u8; 40 + rng.below(200) as usize];
+            model.insert(k.clone(), val.clone());
+            b.put(k, val);
+        }
+    }
+    e.write(b, Durability::Sync).expect("write").wait().expect("durable");
+    e.checkpoint().expect("checkpoint");
+    let mut out = KvBatch::new();
+    for _ in 0..3000 {
+        let u = rng.below(3100);
+        let (lo, hi): (Vec<u8>, Vec<u8>) = if rng.below(2) == 0 {
+            // A key's versions: the prefix range.
+            let p = format!("u:{u:05}").into_bytes();
+            let mut end = p.clone();
+            *end.last_mut().expect("non-empty") += 1;
+            (p, end)
+        } else {
+            let span = rng.below(40);
+            (format!("u:{u:05}").into_bytes(), format!("u:{:05}", u + span).into_bytes())
+        };
+        let max = 1 + rng.below(16) as usize;
+        let range = KeyRange::half_open(lo.clone(), hi.clone());
+        let more = e.scan_first(range, &mut out, max).expect("scan_first");
+        let want: Vec<(Vec<u8>, Vec<u8>)> =
+            model.range(lo.clone()..hi.clone()).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let got: Vec<(Vec<u8>, Vec<u8>)> = out.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
+        assert!(!got.is_empty() || want.is_empty(), "at least one pair when the range has any");
+        assert_eq!(got.as_slice(), &want[..got.len()], "a prefix of the range, in order ({lo:?}..{hi:?}, max {max})");
+        assert!(got.len() <= max);
+        if !more {
+            assert_eq!(got.len(), want.len(), "complete when it says so ({lo:?}..{hi:?}, max {max})");
+        }
+    }
+}
