@@ -112,10 +112,41 @@ impl Default for DiskOptions {
     }
 }
 
+/// A memtable behind its latch, with its entry count readable without the
+/// latch: a reader finds an empty table (the common case after a
+/// checkpoint) without touching the latch, a cache line every reader would
+/// otherwise write.
+struct Table {
+    latch: RwLock<Memtable>,
+    entries: AtomicUsize,
+}
+
+impl Table {
+    fn new(m: Memtable) -> Table {
+        let n = m.len();
+        Table { latch: RwLock::new(m), entries: AtomicUsize::new(n) }
+    }
+
+    fn read(&self) -> parking_lot::RwLockReadGuard<'_, Memtable> {
+        self.latch.read()
+    }
+
+    fn write(&self) -> parking_lot::RwLockWriteGuard<'_, Memtable> {
+        self.latch.write()
+    }
+
+    /// True when the table holds nothing. A writer publishes its count
+    /// (Release) before releasing the latch, so a reader that is ordered
+    /// after a write (by the caller's own locks) sees it.
+    fn is_empty(&self) -> bool {
+        self.entries.load(Ordering::Acquire) == 0
+    }
+}
+
 /// What readers search, newest first.
 struct View {
-    active: Arc<RwLock<Memtable>>,
-    frozen: Option<Arc<RwLock<Memtable>>>,
+    active: Arc<Table>,
+    frozen: Option<Arc<Table>>,
     tree: Arc<Tree>,
     /// The tree's largest key (`None`: empty), so a read above it skips the
     /// tree: appends (ascending keys, as a bulk load or AUTO_INCREMENT
@@ -240,7 +271,7 @@ impl DiskEngine {
         })?;
         let bytes = active.bytes();
         let tree_last = last_key_of(&tree)?;
-        let view = View { active: Arc::new(RwLock::new(active)), frozen: None, tree, tree_last };
+        let view = View { active: Arc::new(Table::new(active)), frozen: None, tree, tree_last };
         let inner = Arc::new(Inner {
             dir: dir.to_path_buf(),
             opts,
@@ -306,7 +337,7 @@ impl Drop for DiskEngine {
 /// any source (`frozen`, the tree, `active` itself).
 fn apply(
     active: &mut Memtable,
-    frozen: Option<&RwLock<Memtable>>,
+    frozen: Option<&Table>,
     base: &base::Base,
     tree: &Arc<Tree>,
     batch: WriteBatch,
@@ -420,7 +451,7 @@ impl Inner {
                 return Ok(());
             }
             let lsn = self.wal.last_lsn();
-            let fresh = Arc::new(RwLock::new(Memtable::new()));
+            let fresh = Arc::new(Table::new(Memtable::new()));
             self.view.store(Arc::new(View {
                 active: fresh,
                 frozen: Some(view.active.clone()),
@@ -489,7 +520,11 @@ impl Inner {
         // Copy the memtables' part of the range, so no latch is held while
         // the tree is read (E3). A source cut short caps the batch: keys
         // past its last copied key are unknown here.
-        parts[0].copy_from(&view.active.read(), lo, hi, max);
+        if view.active.is_empty() {
+            parts[0].clear();
+        } else {
+            parts[0].copy_from(&view.active.read(), lo, hi, max);
+        }
         let nparts = match &view.frozen {
             Some(f) => {
                 parts[1].copy_from(&f.read(), lo, hi, max);
@@ -657,11 +692,15 @@ struct MemPart {
 }
 
 impl MemPart {
-    fn copy_from(&mut self, m: &Memtable, lo: Bound<&[u8]>, hi: Bound<&[u8]>, max: usize) {
+    fn clear(&mut self) {
         self.keys.clear();
         self.ends.clear();
         self.vals.clear();
         self.truncated = false;
+    }
+
+    fn copy_from(&mut self, m: &Memtable, lo: Bound<&[u8]>, hi: Bound<&[u8]>, max: usize) {
+        self.clear();
         if m.is_empty() {
             return;
         }
@@ -729,8 +768,10 @@ impl StorageEngine for DiskEngine {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         let inner = &self.inner;
         let view = inner.view.load();
-        if let Some(v) = view.active.read().get(key) {
-            return Ok(v.map(|v| v.to_vec()));
+        if !view.active.is_empty() {
+            if let Some(v) = view.active.read().get(key) {
+                return Ok(v.map(|v| v.to_vec()));
+            }
         }
         if let Some(f) = &view.frozen {
             if let Some(v) = f.read().get(key) {
@@ -783,6 +824,7 @@ impl StorageEngine for DiskEngine {
             let before_bytes = active.bytes();
             let applied = apply(&mut active, view.frozen.as_deref(), &inner.base, &view.tree, batch);
             bytes = active.bytes();
+            view.active.entries.store(active.len(), Ordering::Release);
             inner.active_bytes.fetch_add(bytes.saturating_sub(before_bytes), Ordering::SeqCst);
             if let Err(e) = applied {
                 drop(active);
