@@ -82,6 +82,10 @@ fn run_threads(
     Ok((commits.load(Ordering::SeqCst), start.elapsed().as_secs_f64()))
 }
 
+fn log_syncs(db: &Database) -> u64 {
+    db.engine_stats().into_iter().find(|(k, _)| k == "log_syncs").map(|(_, v)| v).unwrap_or(0)
+}
+
 fn mizzle_run(dir: &Path, threads: usize, secs: f64) -> Result<(u64, f64)> {
     let db = Database::open(dir).with_context(|| format!("opening {}", dir.display()))?;
     let s = db.session();
@@ -89,7 +93,8 @@ fn mizzle_run(dir: &Path, threads: usize, secs: f64) -> Result<(u64, f64)> {
     for i in 0..threads {
         s.execute("INSERT INTO c VALUES (?, 0)", params![i as i64])?;
     }
-    run_threads(threads, secs, |t, stop, commits| {
+    let syncs_before = log_syncs(&db);
+    let r = run_threads(threads, secs, |t, stop, commits| {
         let s = db.session();
         let mut st = s.prepare("UPDATE c SET v = v + 1 WHERE id = ?")?;
         while !stop.load(Ordering::Relaxed) {
@@ -97,7 +102,13 @@ fn mizzle_run(dir: &Path, threads: usize, secs: f64) -> Result<(u64, f64)> {
             commits.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
-    })
+    })?;
+    let syncs = log_syncs(&db) - syncs_before;
+    eprintln!(
+        "# mizzle threads={threads}: {syncs} log syncs, {:.2} commits per sync",
+        r.0 as f64 / syncs.max(1) as f64
+    );
+    Ok(r)
 }
 
 fn sqlite_run(dir: &Path, threads: usize, secs: f64) -> Result<(u64, f64)> {
