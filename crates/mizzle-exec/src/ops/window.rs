@@ -660,10 +660,8 @@ impl Acc {
                 self.floats.pop_front();
                 self.shrunk = true;
             }
-            AggFunc::Min | AggFunc::Max => {
-                if self.queue.front().is_some_and(|(p, _)| *p == pos) {
-                    self.queue.pop_front();
-                }
+            AggFunc::Min | AggFunc::Max if self.queue.front().is_some_and(|(p, _)| *p == pos) => {
+                self.queue.pop_front();
             }
             AggFunc::BitAnd | AggFunc::BitOr => {
                 let u = to_bits(v);
