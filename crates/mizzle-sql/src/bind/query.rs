@@ -188,6 +188,15 @@ pub fn map_plan_exprs(p: &mut Plan, f: &mut dyn FnMut(Expr) -> Expr) {
                         apply(e, f);
                     }
                 }
+                // Frame bounds too (parameters are renumbered through
+                // here); a RANGE bound's Column 0 is the current row's
+                // ORDER BY value, not an input column, so nothing that remaps
+                // input columns may use this function on a Window node.
+                for b in [&mut w.frame.start, &mut w.frame.end] {
+                    if let crate::expr::FrameBound::Preceding(e) | crate::expr::FrameBound::Following(e) = b {
+                        apply(e, f);
+                    }
+                }
             }
         }
         Plan::RecursiveCte { anchor, recursive, limit, offset, .. } => {
@@ -718,6 +727,10 @@ impl<'a> Binder<'a> {
                     if e.has_agg() {
                         return Err(BindError::InvalidGroupFuncUse);
                     }
+                    if let Some(f) = first_window(&e) {
+                        // `GROUP BY 1` naming a window function's column.
+                        return Err(BindError::WindowInvalidUse(f.to_string()));
+                    }
                     groups.push(e);
                 }
             }
@@ -1224,6 +1237,17 @@ impl<'a> Binder<'a> {
             other => Err(BindError::NotSupported(format!("FROM item {other}"))),
         }
     }
+}
+
+/// The name of the first window function in `e`, if any.
+fn first_window(e: &Expr) -> Option<&'static str> {
+    let mut name = None;
+    e.walk(&mut |x| {
+        if let Expr::Window(w) = x {
+            name.get_or_insert(w.func.name());
+        }
+    });
+    name
 }
 
 /// The `SELECT *` order of a join's output (left ++ right positions) from
