@@ -24,9 +24,11 @@ use crate::error::ExecError;
 use crate::eval::{eval, eval_pred};
 use crate::ops::agg::AggOp;
 use crate::ops::join::{HashJoinOp, NestedLoopOp};
+use crate::ops::recursive::{RecursiveCteOp, WorkTableOp};
 use crate::ops::scan::ScanOp;
 use crate::ops::sort::SortOp;
 use crate::ops::system::system_rows;
+use crate::ops::window::WindowOp;
 
 /// A row of values.
 pub type Row = Vec<Value>;
@@ -111,7 +113,31 @@ pub fn visit_plan_exprs(p: &Plan, f: &mut dyn FnMut(&Expr)) {
             visit_plan_exprs(left, f);
             visit_plan_exprs(right, f);
         }
-        Plan::System { .. } | Plan::Empty { .. } => {}
+        Plan::Window { input, windows, .. } => {
+            visit_plan_exprs(input, f);
+            for w in windows {
+                w.partition_by.iter().for_each(&mut *f);
+                for k in &w.order_by {
+                    f(&k.expr);
+                }
+                for c in &w.calls {
+                    c.args.iter().for_each(&mut *f);
+                }
+            }
+        }
+        Plan::RecursiveCte { anchor, recursive, limit, offset, .. } => {
+            visit_plan_exprs(anchor, f);
+            for r in recursive {
+                visit_plan_exprs(r, f);
+            }
+            if let Some(e) = limit {
+                f(e);
+            }
+            if let Some(e) = offset {
+                f(e);
+            }
+        }
+        Plan::System { .. } | Plan::Empty { .. } | Plan::WorkTable { .. } => {}
     }
 }
 
@@ -287,7 +313,69 @@ fn build_needing(plan: &Plan, mut needs: Needs, ctx: &mut Ctx<'_>) -> Result<Box
             Box::new(RowsOp { rows: Some(rows) })
         }
         Plan::Empty { .. } => Box::new(EmptyOp),
+        Plan::Window { input, windows, .. } => {
+            let iw = input.width();
+            let mut windows = windows.clone();
+            for w in &mut windows {
+                for e in &mut w.partition_by {
+                    *e = fold(e, ctx);
+                }
+                for k in &mut w.order_by {
+                    k.expr = fold(&k.expr, ctx);
+                }
+                for c in &mut w.calls {
+                    for e in &mut c.args {
+                        *e = fold(e, ctx);
+                    }
+                }
+            }
+            // The window columns are computed here; of the input's, the
+            // parent's needs plus what the windows read.
+            let mut below = match &needs {
+                Some(v) if v.len() >= iw => Some(v[..iw].to_vec()),
+                _ => None,
+            };
+            for w in &windows {
+                w.partition_by.iter().for_each(|e| mark(e, &mut below));
+                w.order_by.iter().for_each(|k| mark(&k.expr, &mut below));
+                w.calls.iter().flat_map(|c| c.args.iter()).for_each(|e| mark(e, &mut below));
+            }
+            let input = build_needing(input, below, ctx)?;
+            Box::new(WindowOp::new(input, &windows, ctx)?)
+        }
+        Plan::RecursiveCte { id, anchor, recursive, distinct, limit, offset, max_depth, cols, .. } => {
+            let limit = match limit {
+                Some(e) => Some(limit_count(e, ctx)?),
+                None => None,
+            };
+            let offset = match offset {
+                Some(e) => limit_count(e, ctx)?,
+                None => 0,
+            };
+            Box::new(RecursiveCteOp::new(
+                *id,
+                (**anchor).clone(),
+                recursive.clone(),
+                *distinct,
+                limit,
+                offset,
+                *max_depth,
+                cols.clone(),
+            ))
+        }
+        Plan::WorkTable { id, .. } => Box::new(WorkTableOp::new(*id, ctx)),
     })
+}
+
+/// A LIMIT / OFFSET count: a non-negative integer.
+fn limit_count(e: &Expr, ctx: &mut Ctx<'_>) -> Result<u64, ExecError> {
+    match eval(e, &[], ctx)? {
+        Value::Int(i) if i >= 0 => Ok(i as u64),
+        Value::UInt(u) => Ok(u),
+        other => {
+            Err(ExecError::Type(mizzle_types::TypeError::BadLiteral { ty: "LIMIT", value: other.to_text_lossy() }))
+        }
+    }
 }
 
 /// Builds the row source of UPDATE/DELETE: the plan's base scan emits row

@@ -86,6 +86,9 @@ pub struct Ctx<'a> {
     pub rows_examined: u64,
     pub(crate) subq_cache: HashMap<(usize, GroupKey), Arc<SubResult>>,
     pub(crate) subq_deps: HashMap<usize, Arc<Vec<(usize, usize)>>>,
+    /// The input rows of the current round of each running recursive CTE,
+    /// by plan id (`ops::recursive`).
+    pub(crate) work_tables: HashMap<usize, Arc<Vec<Vec<Value>>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -111,6 +114,7 @@ impl<'a> Ctx<'a> {
             rows_examined: 0,
             subq_cache: HashMap::new(),
             subq_deps: HashMap::new(),
+            work_tables: HashMap::new(),
         }
     }
 

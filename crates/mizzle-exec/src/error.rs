@@ -50,6 +50,13 @@ pub enum ExecError {
     /// A prepared statement was given the wrong number of parameters.
     #[error("Incorrect arguments to EXECUTE: expected {expected} parameters, got {got}")]
     ParamCount { expected: usize, got: usize },
+    /// A recursive CTE needed more iterations than `cte_max_recursion_depth`.
+    #[error("Recursive query aborted after {iterations} iterations. Try increasing @@cte_max_recursion_depth to a larger value.")]
+    MaxRecursion { iterations: u64 },
+    /// A window function argument that must be a constant of a kind
+    /// (NTILE's bucket count, LAG/LEAD's offset, NTH_VALUE's row) is not.
+    #[error("Incorrect arguments to {0}")]
+    WrongArguments(String),
     /// A feature that is missing.
     #[error("This version of mizzle doesn't yet support '{0}'")]
     NotSupported(String),
@@ -73,6 +80,8 @@ impl SqlError for ExecError {
             ExecError::OperandColumns(_) => ErrorCode::OperandColumns,
             ExecError::Ddl { code, .. } => *code,
             ExecError::ParamCount { .. } => ErrorCode::WrongArguments,
+            ExecError::MaxRecursion { .. } => ErrorCode::CteMaxRecursionDepth,
+            ExecError::WrongArguments(_) => ErrorCode::WrongArguments,
             ExecError::NotSupported(_) => ErrorCode::NotSupported,
             ExecError::Internal(_) => ErrorCode::Internal,
         }

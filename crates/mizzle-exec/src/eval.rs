@@ -450,6 +450,7 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecErr
         }
         Expr::Subquery(s) => eval_subquery(s, row, ctx)?,
         Expr::Agg(_) => return Err(ExecError::Internal("aggregate call left in a plan".into())),
+        Expr::Window(_) => return Err(ExecError::Internal("window function call left in a plan".into())),
     })
 }
 

@@ -55,6 +55,17 @@ fn walk(p: &Plan, depth: usize, out: &mut Vec<String>) {
         ),
         Plan::System { .. } => "-> System table".into(),
         Plan::Empty { .. } => "-> Empty (impossible condition)".into(),
+        Plan::Window { windows, .. } => format!(
+            "-> Window: {} window(s), {} function(s)",
+            windows.len(),
+            windows.iter().map(|w| w.calls.len()).sum::<usize>()
+        ),
+        Plan::RecursiveCte { name, recursive, distinct, .. } => format!(
+            "-> Recursive CTE {name}: {} recursive block(s){}",
+            recursive.len(),
+            if *distinct { ", distinct" } else { "" }
+        ),
+        Plan::WorkTable { .. } => "-> Scan rows of the previous round".into(),
     };
     out.push(format!("{pad}{line}"));
     match p {
@@ -63,7 +74,14 @@ fn walk(p: &Plan, depth: usize, out: &mut Vec<String>) {
         | Plan::Aggregate { input, .. }
         | Plan::Sort { input, .. }
         | Plan::Limit { input, .. }
+        | Plan::Window { input, .. }
         | Plan::Distinct { input } => walk(input, depth + 1, out),
+        Plan::RecursiveCte { anchor, recursive, .. } => {
+            walk(anchor, depth + 1, out);
+            for r in recursive {
+                walk(r, depth + 1, out);
+            }
+        }
         Plan::Join { left, right, .. } | Plan::SetOp { left, right, .. } => {
             walk(left, depth + 1, out);
             walk(right, depth + 1, out);

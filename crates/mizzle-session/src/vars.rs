@@ -60,6 +60,7 @@ pub const VARS: &[VarDef] = &[
     ro("collation_connection", VarKind::Text, "utf8mb4_bin"),
     ro("collation_database", VarKind::Text, "utf8mb4_bin"),
     ro("collation_server", VarKind::Text, "utf8mb4_bin"),
+    v("cte_max_recursion_depth", VarKind::IntRange(0, 4294967295), "1000"),
     v("default_storage_engine", VarKind::Text, "memory"),
     ro("div_precision_increment", VarKind::Int, "4"),
     v("foreign_key_checks", VarKind::Bool, "ON"),

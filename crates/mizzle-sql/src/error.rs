@@ -104,6 +104,93 @@ pub enum BindError {
     /// Bad arguments.
     #[error("Incorrect arguments to {0}")]
     WrongArguments(String),
+    /// `OVER w` or `WINDOW a AS (w ...)` names no window of the block.
+    #[error("Window name '{0}' is not defined.")]
+    WindowNoSuchWindow(String),
+    /// Named windows that refer to each other in a cycle.
+    #[error("There is a circularity in the window dependency graph.")]
+    WindowCircularity,
+    /// A window that refers to another defines PARTITION BY.
+    #[error("A window which depends on another cannot define partitioning.")]
+    WindowNoChildPartitioning,
+    /// A window with a frame is referred to by another window.
+    #[error("Window '{0}' has a frame definition, so cannot be referenced by another window.")]
+    WindowNoInheritFrame(String),
+    /// Both a window and the window it refers to have ORDER BY.
+    #[error("Window '{window}' cannot inherit '{base}' since both contain an ORDER BY clause.")]
+    WindowNoRedefineOrderBy { window: String, base: String },
+    /// Frame start UNBOUNDED FOLLOWING.
+    #[error("Window '{0}': frame start cannot be UNBOUNDED FOLLOWING.")]
+    WindowFrameStartIllegal(String),
+    /// Frame end UNBOUNDED PRECEDING.
+    #[error("Window '{0}': frame end cannot be UNBOUNDED PRECEDING.")]
+    WindowFrameEndIllegal(String),
+    /// A frame whose start lies after its end, or a bad offset.
+    #[error("Window '{0}': frame start or end is negative, NULL or of non-integral type")]
+    WindowFrameIllegal(String),
+    /// RANGE with a value offset needs one numeric or temporal ORDER BY key.
+    #[error(
+        "Window '{0}' with RANGE N PRECEDING/FOLLOWING frame requires exactly one ORDER BY expression, of numeric or temporal type"
+    )]
+    WindowRangeFrameOrderType(String),
+    /// RANGE over a temporal key with a non-INTERVAL offset.
+    #[error(
+        "Window '{0}' with RANGE frame has ORDER BY expression of datetime type. Only INTERVAL bound value allowed."
+    )]
+    WindowRangeFrameTemporalType(String),
+    /// RANGE over a numeric key with an INTERVAL offset.
+    #[error(
+        "Window '{0}' with RANGE frame has ORDER BY expression of numeric type, INTERVAL bound value not allowed."
+    )]
+    WindowRangeFrameNumericType(String),
+    /// A frame offset that is not a constant.
+    #[error("Window '{0}' has a non-constant frame bound.")]
+    WindowRangeBoundNotConstant(String),
+    /// Two windows of one WINDOW clause with one name.
+    #[error("Window '{0}' is defined twice.")]
+    WindowDuplicateName(String),
+    /// `ORDER BY 1` / `PARTITION BY 1` in a window.
+    #[error(
+        "Window '{0}': ORDER BY or PARTITION BY uses legacy position indication which is not supported, use expression."
+    )]
+    WindowIllegalOrderBy(String),
+    /// A window function where none may be (WHERE, GROUP BY, HAVING, inside
+    /// another window function or an aggregate).
+    #[error("You cannot use the window function '{0}' in this context.'")]
+    WindowInvalidUse(String),
+    /// The alias of a window function's expression where it may not be used.
+    #[error("You cannot use the alias '{0}' of an expression containing a window function in this context.'")]
+    WindowInvalidAliasUse(String),
+    /// A window function inside PARTITION BY / ORDER BY of a window.
+    #[error("You cannot nest a window function in the specification of window '{0}'.")]
+    WindowNestedInSpec(String),
+    /// INTERVAL offsets in a ROWS frame.
+    #[error("Window '{0}': INTERVAL can only be used with RANGE frames.")]
+    WindowRowsIntervalUse(String),
+    /// A recursive CTE that is not a UNION.
+    #[error("Recursive Common Table Expression '{0}' should contain a UNION")]
+    CteRecursiveRequiresUnion(String),
+    /// A recursive CTE whose first query block refers to itself, or a
+    /// non-recursive block after a recursive one.
+    #[error(
+        "Recursive Common Table Expression '{0}' should have one or more non-recursive query blocks followed by one or more recursive ones"
+    )]
+    CteRecursiveRequiresNonRecursiveFirst(String),
+    /// Aggregation or window functions in a recursive query block.
+    #[error(
+        "Recursive Common Table Expression '{0}' can contain neither aggregation nor window functions in recursive query block"
+    )]
+    CteRecursiveForbidsAggregation(String),
+    /// The recursive reference on the inner side of an outer join.
+    #[error(
+        "In recursive query block of Recursive Common Table Expression '{0}', the recursive table must neither be in the right argument of a LEFT JOIN, nor be forced to be non-first with join order hints"
+    )]
+    CteRecursiveForbiddenJoinOrder(String),
+    /// More than one recursive reference, or one inside a subquery.
+    #[error(
+        "In recursive query block of Recursive Common Table Expression '{0}', the recursive table must be referenced only once, and not in any subquery"
+    )]
+    CteRecursiveRequiresSingleReference(String),
     /// Value-level failure while binding constants.
     #[error(transparent)]
     Type(#[from] TypeError),
@@ -155,6 +242,29 @@ impl SqlError for BindError {
             ViewInvalid { .. } => ErrorCode::ViewInvalid,
             WrongUsage(_) => ErrorCode::WrongUsage,
             WrongArguments(_) => ErrorCode::WrongArguments,
+            WindowNoSuchWindow(_) => ErrorCode::WindowNoSuchWindow,
+            WindowCircularity => ErrorCode::WindowCircularity,
+            WindowNoChildPartitioning => ErrorCode::WindowNoChildPartitioning,
+            WindowNoInheritFrame(_) => ErrorCode::WindowNoInheritFrame,
+            WindowNoRedefineOrderBy { .. } => ErrorCode::WindowNoRedefineOrderBy,
+            WindowFrameStartIllegal(_) => ErrorCode::WindowFrameStartIllegal,
+            WindowFrameEndIllegal(_) => ErrorCode::WindowFrameEndIllegal,
+            WindowFrameIllegal(_) => ErrorCode::WindowFrameIllegal,
+            WindowRangeFrameOrderType(_) => ErrorCode::WindowRangeFrameOrderType,
+            WindowRangeFrameTemporalType(_) => ErrorCode::WindowRangeFrameTemporalType,
+            WindowRangeFrameNumericType(_) => ErrorCode::WindowRangeFrameNumericType,
+            WindowRangeBoundNotConstant(_) => ErrorCode::WindowRangeBoundNotConstant,
+            WindowDuplicateName(_) => ErrorCode::WindowDuplicateName,
+            WindowIllegalOrderBy(_) => ErrorCode::WindowIllegalOrderBy,
+            WindowInvalidUse(_) => ErrorCode::WindowInvalidUse,
+            WindowInvalidAliasUse(_) => ErrorCode::WindowInvalidAliasUse,
+            WindowNestedInSpec(_) => ErrorCode::WindowNestedInSpec,
+            WindowRowsIntervalUse(_) => ErrorCode::WindowRowsIntervalUse,
+            CteRecursiveRequiresUnion(_) => ErrorCode::CteRecursiveRequiresUnion,
+            CteRecursiveRequiresNonRecursiveFirst(_) => ErrorCode::CteRecursiveRequiresNonRecursiveFirst,
+            CteRecursiveForbidsAggregation(_) => ErrorCode::CteRecursiveForbidsAggregation,
+            CteRecursiveForbiddenJoinOrder(_) => ErrorCode::CteRecursiveForbiddenJoinOrder,
+            CteRecursiveRequiresSingleReference(_) => ErrorCode::CteRecursiveRequiresSingleReference,
             Type(e) => e.code(),
             Func(e) => e.code(),
             Dict(e) => e.code(),

@@ -6,8 +6,10 @@
 //!    the expression is attached to; an `Outer` column to a position of the
 //!    row of an enclosing query block, `depth` blocks out (1 = innermost
 //!    enclosing).
-//! 2. `Agg` nodes exist only between binding and aggregate rewriting; a
-//!    finished plan never contains one.
+//! 2. `Agg` nodes exist only between binding and aggregate rewriting, and
+//!    `Window` nodes only until the SELECT block's window functions are
+//!    planned (each becomes a column of a `Plan::Window`); a finished plan
+//!    never contains either.
 //! 3. Every node's result type is computable by [`Expr::ty`] without context.
 
 use std::sync::Arc;
@@ -131,6 +133,152 @@ pub struct AggCall {
     pub ty: SqlType,
 }
 
+/// Window functions: MySQL 8's own, and every aggregate but GROUP_CONCAT
+/// used with `OVER`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WindowFunc {
+    /// `ROW_NUMBER()`
+    RowNumber,
+    /// `RANK()`
+    Rank,
+    /// `DENSE_RANK()`
+    DenseRank,
+    /// `PERCENT_RANK()`
+    PercentRank,
+    /// `CUME_DIST()`
+    CumeDist,
+    /// `NTILE(n)`: args are `[n]`.
+    Ntile,
+    /// `LAG(x [, n [, default]])`: args are `[x, n, default]` (n and default filled in).
+    Lag,
+    /// `LEAD(x [, n [, default]])`: as `Lag`.
+    Lead,
+    /// `FIRST_VALUE(x)`
+    FirstValue,
+    /// `LAST_VALUE(x)`
+    LastValue,
+    /// `NTH_VALUE(x, n)`: args are `[x, n]`.
+    NthValue,
+    /// An aggregate over the frame.
+    Agg(AggFunc),
+}
+
+impl WindowFunc {
+    /// The function's name as MySQL prints it in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            WindowFunc::RowNumber => "row_number",
+            WindowFunc::Rank => "rank",
+            WindowFunc::DenseRank => "dense_rank",
+            WindowFunc::PercentRank => "percent_rank",
+            WindowFunc::CumeDist => "cume_dist",
+            WindowFunc::Ntile => "ntile",
+            WindowFunc::Lag => "lag",
+            WindowFunc::Lead => "lead",
+            WindowFunc::FirstValue => "first_value",
+            WindowFunc::LastValue => "last_value",
+            WindowFunc::NthValue => "nth_value",
+            WindowFunc::Agg(a) => match a {
+                AggFunc::CountStar | AggFunc::Count => "count",
+                AggFunc::Sum => "sum",
+                AggFunc::Avg => "avg",
+                AggFunc::Min => "min",
+                AggFunc::Max => "max",
+                AggFunc::GroupConcat => "group_concat",
+                AggFunc::BitAnd => "bit_and",
+                AggFunc::BitOr => "bit_or",
+                AggFunc::BitXor => "bit_xor",
+                AggFunc::StddevPop => "std",
+                AggFunc::StddevSamp => "stddev_samp",
+                AggFunc::VarPop => "variance",
+                AggFunc::VarSamp => "var_samp",
+                AggFunc::AnyValue => "any_value",
+            },
+        }
+    }
+
+    /// True for the functions whose value depends on the frame (the
+    /// aggregates and FIRST_VALUE / LAST_VALUE / NTH_VALUE); the others
+    /// read the partition and the peers only.
+    pub fn uses_frame(self) -> bool {
+        matches!(self, WindowFunc::FirstValue | WindowFunc::LastValue | WindowFunc::NthValue | WindowFunc::Agg(_))
+    }
+}
+
+/// ROWS or RANGE (MySQL has no GROUPS).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FrameUnits {
+    /// Offsets count rows.
+    Rows,
+    /// Offsets are distances between ORDER BY values; CURRENT ROW means the peers.
+    Range,
+}
+
+/// One end of a window frame.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FrameBound {
+    /// `UNBOUNDED PRECEDING`
+    UnboundedPreceding,
+    /// `n PRECEDING`. In a ROWS frame the expression is the row count (a
+    /// constant or a parameter); in a RANGE frame it computes the bound's
+    /// ORDER BY value from the current row's, read as column 0 of a one-column
+    /// row (`c - n`, or `c + n` under DESC; INTERVAL offsets use date
+    /// arithmetic).
+    Preceding(Expr),
+    /// `CURRENT ROW` (the current row's peers in a RANGE frame).
+    CurrentRow,
+    /// `n FOLLOWING`, read as `Preceding`.
+    Following(Expr),
+    /// `UNBOUNDED FOLLOWING`
+    UnboundedFollowing,
+}
+
+/// A window frame, already given MySQL's default when none was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowFrame {
+    /// ROWS or RANGE.
+    pub units: FrameUnits,
+    /// Where the frame starts.
+    pub start: FrameBound,
+    /// Where it ends (inclusive).
+    pub end: FrameBound,
+}
+
+impl WindowFrame {
+    /// The whole partition.
+    pub fn whole() -> WindowFrame {
+        WindowFrame {
+            units: FrameUnits::Range,
+            start: FrameBound::UnboundedPreceding,
+            end: FrameBound::UnboundedFollowing,
+        }
+    }
+}
+
+/// A resolved window: named windows merged in, the frame defaulted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowSpec {
+    /// `PARTITION BY` expressions.
+    pub partition_by: Vec<Expr>,
+    /// `ORDER BY` keys.
+    pub order_by: Vec<SortKey>,
+    /// The frame.
+    pub frame: WindowFrame,
+}
+
+/// A window function call over a window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowCall {
+    /// Which function.
+    pub func: WindowFunc,
+    /// Arguments, bound over the window node's input.
+    pub args: Vec<Expr>,
+    /// The window.
+    pub spec: WindowSpec,
+    /// Result type.
+    pub ty: SqlType,
+}
+
 /// A sort key.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SortKey {
@@ -235,6 +383,8 @@ pub enum Expr {
     Subquery(Box<Subquery>),
     /// An aggregate call before rewriting (invariant 2).
     Agg(Box<AggCall>),
+    /// A window function call before the window is planned (invariant 2).
+    Window(Box<WindowCall>),
 }
 
 /// Functions answered from session state.
@@ -300,6 +450,7 @@ impl Expr {
             | Expr::Session { ty, .. } => *ty,
             Expr::Subquery(s) => s.ty,
             Expr::Agg(a) => a.ty,
+            Expr::Window(w) => w.ty,
         }
     }
 
@@ -315,6 +466,7 @@ impl Expr {
                     | Expr::Param { .. }
                     | Expr::Subquery(_)
                     | Expr::Agg(_)
+                    | Expr::Window(_)
                     | Expr::Session { .. }
             ) || matches!(e, Expr::Func { func, .. } if !func.is_deterministic())
             {
@@ -407,6 +559,13 @@ impl Expr {
                     f(&k.expr);
                 }
             }
+            Expr::Window(w) => {
+                w.args.iter().for_each(&mut *f);
+                w.spec.partition_by.iter().for_each(&mut *f);
+                for k in &w.spec.order_by {
+                    f(&k.expr);
+                }
+            }
         }
     }
 
@@ -487,6 +646,15 @@ impl Expr {
                 a.order_by = keys.into_iter().map(|k| SortKey { expr: f(k.expr), desc: k.desc }).collect();
                 Expr::Agg(a)
             }
+            Expr::Window(mut w) => {
+                let args = std::mem::take(&mut w.args);
+                w.args = args.into_iter().map(&mut *f).collect();
+                let parts = std::mem::take(&mut w.spec.partition_by);
+                w.spec.partition_by = parts.into_iter().map(&mut *f).collect();
+                let keys = std::mem::take(&mut w.spec.order_by);
+                w.spec.order_by = keys.into_iter().map(|k| SortKey { expr: f(k.expr), desc: k.desc }).collect();
+                Expr::Window(w)
+            }
         }
     }
 
@@ -519,6 +687,17 @@ impl Expr {
             Expr::Subquery(s) => out.extend(s.outer_refs.iter().copied()),
             _ => {}
         });
+    }
+
+    /// True if the expression contains a window function call.
+    pub fn has_window(&self) -> bool {
+        let mut found = false;
+        self.walk(&mut |e| {
+            if matches!(e, Expr::Window(_)) {
+                found = true;
+            }
+        });
+        found
     }
 
     /// True if the expression contains an aggregate call.

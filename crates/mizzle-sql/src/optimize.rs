@@ -75,9 +75,18 @@ fn opt(p: Plan) -> Plan {
                 | Plan::Aggregate { input, .. }
                 | Plan::Sort { input, .. }
                 | Plan::Limit { input, .. }
+                | Plan::Window { input, .. }
                 | Plan::Distinct { input } => {
                     let taken = std::mem::replace(input.as_mut(), Plan::Empty { cols: vec![] });
                     **input = opt(taken);
+                }
+                Plan::RecursiveCte { anchor, recursive, .. } => {
+                    let a = std::mem::replace(anchor.as_mut(), Plan::Empty { cols: vec![] });
+                    **anchor = opt(a);
+                    for r in recursive.iter_mut() {
+                        let taken = std::mem::replace(r, Plan::Empty { cols: vec![] });
+                        *r = opt(taken);
+                    }
                 }
                 Plan::SetOp { left, right, .. } => {
                     let l = std::mem::replace(left.as_mut(), Plan::Empty { cols: vec![] });
@@ -118,6 +127,15 @@ fn opt_node_exprs(p: &mut Plan) {
             }
         }
         Plan::Sort { keys, .. } => keys.iter_mut().for_each(|k| apply(&mut k.expr)),
+        Plan::Window { windows, .. } => {
+            for w in windows {
+                w.partition_by.iter_mut().for_each(&mut apply);
+                w.order_by.iter_mut().for_each(|k| apply(&mut k.expr));
+                for c in &mut w.calls {
+                    c.args.iter_mut().for_each(&mut apply);
+                }
+            }
+        }
         _ => {}
     }
 }
@@ -471,7 +489,7 @@ fn left_join(left: Plan, right: Plan, equi: Vec<(Expr, Expr)>, cond: Option<Expr
 fn is_run_constant(e: &Expr) -> bool {
     let mut ok = true;
     e.walk(&mut |x| match x {
-        Expr::Column { .. } | Expr::Subquery(_) | Expr::Agg(_) => ok = false,
+        Expr::Column { .. } | Expr::Subquery(_) | Expr::Agg(_) | Expr::Window(_) => ok = false,
         Expr::Func { func, .. } if !func.is_deterministic() => ok = false,
         _ => {}
     });

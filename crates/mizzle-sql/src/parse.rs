@@ -5,10 +5,15 @@
 //!    evaluator), so no input can overflow the stack; deeper input is a
 //!    `NestedTooDeeply` error.
 //! 2. Text handed in is UTF-8 (the edge validated it).
+//! 3. MySQL's `NTH_VALUE(x, n) FROM FIRST`, which sqlparser does not know,
+//!    is parsed as `NTH_VALUE(x, n)` (FROM FIRST is the only order MySQL
+//!    has); `FROM LAST` is MySQL's error 1235. The two words are blanked
+//!    in place, so every other token keeps its line and column.
 
 use sqlparser::ast::Statement;
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Location, Token, Tokenizer};
 
 use crate::error::BindError;
 
@@ -61,8 +66,81 @@ impl Drop for Parsed {
     }
 }
 
+/// Blanks `FROM FIRST` after `NTH_VALUE(...)` (invariant 3); `None` when
+/// there is nothing to change.
+fn strip_from_first(sql: &str) -> Result<Option<String>, BindError> {
+    if !sql.to_ascii_lowercase().contains("nth_value") {
+        return Ok(None);
+    }
+    let dialect = MySqlDialect {};
+    let Ok(tokens) = Tokenizer::new(&dialect, sql).tokenize_with_location() else { return Ok(None) };
+    let toks: Vec<_> = tokens.iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
+    let word = |i: usize, w: &str| matches!(toks.get(i).map(|t| &t.token), Some(Token::Word(x)) if x.value.eq_ignore_ascii_case(w) && x.quote_style.is_none());
+    let mut cuts: Vec<(Location, Location)> = Vec::new();
+    for i in 0..toks.len() {
+        if !(word(i, "nth_value") && matches!(toks.get(i + 1).map(|t| &t.token), Some(Token::LParen))) {
+            continue;
+        }
+        let mut depth = 0usize;
+        let mut j = i + 1;
+        while let Some(t) = toks.get(j) {
+            match t.token {
+                Token::LParen => depth += 1,
+                Token::RParen => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+        if word(j + 1, "from") && word(j + 2, "last") {
+            return Err(BindError::NotSupported("FROM LAST".into()));
+        }
+        if word(j + 1, "from") && word(j + 2, "first") {
+            if let (Some(a), Some(b)) = (toks.get(j + 1), toks.get(j + 2)) {
+                cuts.push((a.span.start, b.span.end));
+            }
+        }
+    }
+    if cuts.is_empty() {
+        return Ok(None);
+    }
+    let mut chars: Vec<char> = sql.chars().collect();
+    let mut line_starts = vec![0usize];
+    for (i, c) in chars.iter().enumerate() {
+        if *c == '\n' {
+            line_starts.push(i + 1);
+        }
+    }
+    let index = |l: Location| -> Option<usize> {
+        let start = line_starts.get(usize::try_from(l.line).ok()?.checked_sub(1)?)?;
+        start.checked_add(usize::try_from(l.column).ok()?.checked_sub(1)?)
+    };
+    for (a, b) in cuts {
+        if let (Some(a), Some(b)) = (index(a), index(b)) {
+            let n = chars.len();
+            for c in chars.iter_mut().take(b.min(n)).skip(a) {
+                if *c != '\n' {
+                    *c = ' ';
+                }
+            }
+        }
+    }
+    Ok(Some(chars.into_iter().collect()))
+}
+
 /// Parses one or more `;`-separated statements.
 pub fn parse(sql: &str) -> Result<Parsed, BindError> {
+    match strip_from_first(sql)? {
+        Some(s) => parse_text(&s),
+        None => parse_text(sql),
+    }
+}
+
+fn parse_text(sql: &str) -> Result<Parsed, BindError> {
     let dialect = MySqlDialect {};
     let parser = Parser::new(&dialect).with_recursion_limit(PARSER_RECURSION_LIMIT);
     let mut parser = parser.try_with_sql(sql).map_err(map_err)?;
@@ -99,6 +177,15 @@ mod tests {
             .join()
             .expect("no panic");
         assert!(matches!(r, Err(BindError::NestedTooDeeply(_))));
+    }
+
+    #[test]
+    fn nth_value_from_first_is_accepted_and_from_last_refused() {
+        assert!(parse("SELECT NTH_VALUE(x, 2) FROM FIRST OVER w FROM t WINDOW w AS ()").is_ok());
+        assert!(parse("SELECT NTH_VALUE(x, 2)\n  from  first RESPECT NULLS OVER () FROM t").is_ok());
+        assert!(matches!(parse("SELECT NTH_VALUE(x, 2) FROM LAST OVER () FROM t"), Err(BindError::NotSupported(_))));
+        // Nothing else changes: a table called first.
+        assert!(parse("SELECT nth_value FROM first").is_ok());
     }
 
     #[test]

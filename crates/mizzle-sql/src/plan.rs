@@ -8,6 +8,15 @@
 //! 2. Table definitions inside plans are the versions the statement was
 //!    bound against; [`BoundStatement::table_versions`] lists them so a
 //!    cached plan can be checked for staleness.
+//! 3. A `Window` node's input arrives ordered so that every window of the
+//!    node sees its partitions as runs of adjacent rows, in its ORDER BY
+//!    order: the binder puts a `Sort` below it by the longest window's
+//!    partition keys then order keys, and only groups windows whose keys
+//!    are a prefix of that sort (partition keys in any order).
+//! 4. A `WorkTable` appears only in a recursive query block of the
+//!    `RecursiveCte` with its id, directly in that block's FROM clause
+//!    (never in a subquery, never on the inner side of an outer join), and
+//!    at most once per block.
 
 use std::sync::Arc;
 
@@ -15,7 +24,7 @@ use mizzle_dictionary::{TableDef, ViewDef};
 use mizzle_txn::IsolationLevel;
 use mizzle_types::{SqlType, Value};
 
-use crate::expr::{AggCall, Expr, SortKey};
+use crate::expr::{AggCall, Expr, SortKey, WindowFrame, WindowFunc};
 
 /// One output column of a plan.
 #[derive(Clone, Debug, PartialEq)]
@@ -123,6 +132,30 @@ pub enum SystemTable {
     Charsets,
 }
 
+/// One window function call of a [`WindowDef`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowFnCall {
+    /// Which function.
+    pub func: WindowFunc,
+    /// Arguments, bound over the window node's input row.
+    pub args: Vec<Expr>,
+    /// Result type.
+    pub ty: SqlType,
+}
+
+/// One window of a `Plan::Window` node and the calls evaluated over it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowDef {
+    /// `PARTITION BY` expressions over the node's input.
+    pub partition_by: Vec<Expr>,
+    /// `ORDER BY` keys over the node's input.
+    pub order_by: Vec<SortKey>,
+    /// The frame (defaulted as MySQL does).
+    pub frame: WindowFrame,
+    /// The calls; each adds one output column.
+    pub calls: Vec<WindowFnCall>,
+}
+
 /// A logical plan node.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Plan {
@@ -159,6 +192,27 @@ pub enum Plan {
     System { table: SystemTable, cols: Vec<OutCol> },
     /// No rows at all (a contradiction found while planning).
     Empty { cols: Vec<OutCol> },
+    /// Window functions: the input's columns, then one column per call of
+    /// each window in order (invariant 3 says how the input is ordered).
+    Window { input: Box<Plan>, windows: Vec<WindowDef>, cols: Vec<OutCol> },
+    /// `WITH RECURSIVE`: the anchor's rows, then the rows each round of the
+    /// recursive blocks makes from the previous round's (read through
+    /// `WorkTable { id }`), until a round makes none. `distinct` drops rows
+    /// seen before (UNION DISTINCT); `limit`/`offset` stop the recursion once
+    /// that many rows exist; more than `max_depth` rounds is error 3636.
+    RecursiveCte {
+        id: usize,
+        name: String,
+        anchor: Box<Plan>,
+        recursive: Vec<Plan>,
+        distinct: bool,
+        limit: Option<Expr>,
+        offset: Option<Expr>,
+        max_depth: u64,
+        cols: Vec<OutCol>,
+    },
+    /// The rows the previous round of `RecursiveCte { id }` made (invariant 4).
+    WorkTable { id: usize, cols: Vec<OutCol> },
 }
 
 impl Plan {
@@ -171,6 +225,9 @@ impl Plan {
             | Plan::Aggregate { cols, .. }
             | Plan::SetOp { cols, .. }
             | Plan::System { cols, .. }
+            | Plan::Window { cols, .. }
+            | Plan::RecursiveCte { cols, .. }
+            | Plan::WorkTable { cols, .. }
             | Plan::Empty { cols } => cols.clone(),
             Plan::Filter { input, .. }
             | Plan::Sort { input, .. }
@@ -199,6 +256,9 @@ impl Plan {
             | Plan::Aggregate { cols, .. }
             | Plan::SetOp { cols, .. }
             | Plan::System { cols, .. }
+            | Plan::Window { cols, .. }
+            | Plan::RecursiveCte { cols, .. }
+            | Plan::WorkTable { cols, .. }
             | Plan::Empty { cols } => cols.len(),
             Plan::Filter { input, .. }
             | Plan::Sort { input, .. }
@@ -293,7 +353,29 @@ impl Plan {
                 | SystemTable::CreateTable { table } => f(table, LockMode::None),
                 _ => {}
             },
-            Plan::Empty { .. } => {}
+            Plan::Window { input, windows, .. } => {
+                input.visit_reads(f);
+                for w in windows {
+                    for e in &w.partition_by {
+                        on_expr(e, f);
+                    }
+                    for k in &w.order_by {
+                        on_expr(&k.expr, f);
+                    }
+                    for c in &w.calls {
+                        for e in &c.args {
+                            on_expr(e, f);
+                        }
+                    }
+                }
+            }
+            Plan::RecursiveCte { anchor, recursive, .. } => {
+                anchor.visit_reads(f);
+                for r in recursive {
+                    r.visit_reads(f);
+                }
+            }
+            Plan::Empty { .. } | Plan::WorkTable { .. } => {}
         }
     }
 }

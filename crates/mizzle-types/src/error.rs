@@ -205,6 +205,54 @@ error_codes! {
     NotOurFile = (1033, "HY000", User),
     /// ER_TOO_MANY_ROWS style: a statement tried to write while another iterated.
     WrongUsage = (1221, "HY000", User),
+    /// ER_CTE_RECURSIVE_REQUIRES_UNION
+    CteRecursiveRequiresUnion = (3573, "HY000", User),
+    /// ER_CTE_RECURSIVE_REQUIRES_NONRECURSIVE_FIRST
+    CteRecursiveRequiresNonRecursiveFirst = (3574, "HY000", User),
+    /// ER_CTE_RECURSIVE_FORBIDS_AGGREGATION
+    CteRecursiveForbidsAggregation = (3575, "HY000", User),
+    /// ER_CTE_RECURSIVE_FORBIDDEN_JOIN_ORDER
+    CteRecursiveForbiddenJoinOrder = (3576, "HY000", User),
+    /// ER_CTE_RECURSIVE_REQUIRES_SINGLE_REFERENCE
+    CteRecursiveRequiresSingleReference = (3577, "HY000", User),
+    /// ER_CTE_MAX_RECURSION_DEPTH
+    CteMaxRecursionDepth = (3636, "HY000", User),
+    /// ER_WINDOW_NO_SUCH_WINDOW
+    WindowNoSuchWindow = (3579, "HY000", User),
+    /// ER_WINDOW_CIRCULARITY_IN_WINDOW_GRAPH
+    WindowCircularity = (3580, "HY000", User),
+    /// ER_WINDOW_NO_CHILD_PARTITIONING
+    WindowNoChildPartitioning = (3581, "HY000", User),
+    /// ER_WINDOW_NO_INHERIT_FRAME
+    WindowNoInheritFrame = (3582, "HY000", User),
+    /// ER_WINDOW_NO_REDEFINE_ORDER_BY
+    WindowNoRedefineOrderBy = (3583, "HY000", User),
+    /// ER_WINDOW_FRAME_START_ILLEGAL
+    WindowFrameStartIllegal = (3584, "HY000", User),
+    /// ER_WINDOW_FRAME_END_ILLEGAL
+    WindowFrameEndIllegal = (3585, "HY000", User),
+    /// ER_WINDOW_FRAME_ILLEGAL
+    WindowFrameIllegal = (3586, "HY000", User),
+    /// ER_WINDOW_RANGE_FRAME_ORDER_TYPE
+    WindowRangeFrameOrderType = (3587, "HY000", User),
+    /// ER_WINDOW_RANGE_FRAME_TEMPORAL_TYPE
+    WindowRangeFrameTemporalType = (3588, "HY000", User),
+    /// ER_WINDOW_RANGE_FRAME_NUMERIC_TYPE
+    WindowRangeFrameNumericType = (3589, "HY000", User),
+    /// ER_WINDOW_RANGE_BOUND_NOT_CONSTANT
+    WindowRangeBoundNotConstant = (3590, "HY000", User),
+    /// ER_WINDOW_DUPLICATE_NAME
+    WindowDuplicateName = (3591, "HY000", User),
+    /// ER_WINDOW_ILLEGAL_ORDER_BY
+    WindowIllegalOrderBy = (3592, "HY000", User),
+    /// ER_WINDOW_INVALID_WINDOW_FUNC_USE
+    WindowInvalidUse = (3593, "HY000", User),
+    /// ER_WINDOW_INVALID_WINDOW_FUNC_ALIAS_USE
+    WindowInvalidAliasUse = (3594, "HY000", User),
+    /// ER_WINDOW_NESTED_WINDOW_FUNC_USE_IN_WINDOW_SPEC
+    WindowNestedInSpec = (3595, "HY000", User),
+    /// ER_WINDOW_ROWS_INTERVAL_USE
+    WindowRowsIntervalUse = (3596, "HY000", User),
 }
 
 impl fmt::Display for ErrorCode {
@@ -298,6 +346,11 @@ mod tests {
         assert_eq!(ErrorCode::NoSuchTable.sqlstate(), "42S02");
         assert_eq!(ErrorCode::Syntax.number(), 1064);
         assert_eq!(ErrorCode::WriteConflict.class(), ErrorClass::Retryable);
+        assert_eq!(ErrorCode::CteMaxRecursionDepth.number(), 3636);
+        assert_eq!(ErrorCode::CteRecursiveRequiresSingleReference.number(), 3577);
+        assert_eq!(ErrorCode::WindowNoSuchWindow.number(), 3579);
+        assert_eq!(ErrorCode::WindowInvalidUse.number(), 3593);
+        assert_eq!(ErrorCode::WindowRowsIntervalUse.number(), 3596);
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! Physical operators that need more than a few lines: scans, joins,
-//! aggregation, sorting and the built-in system tables.
+//! aggregation, sorting, window functions, recursive CTEs and the built-in
+//! system tables.
 
 pub mod agg;
 pub mod join;
+pub mod recursive;
 pub mod scan;
 pub mod sort;
 pub mod system;
+pub mod window;

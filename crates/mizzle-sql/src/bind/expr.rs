@@ -172,7 +172,7 @@ pub(crate) fn number_literal(s: &str) -> Result<Expr, BindError> {
     }
 }
 
-fn interval_unit(f: &DateTimeField) -> Result<IntervalUnit, BindError> {
+pub(crate) fn interval_unit(f: &DateTimeField) -> Result<IntervalUnit, BindError> {
     Ok(match f {
         DateTimeField::Year | DateTimeField::Years => IntervalUnit::Year,
         DateTimeField::Quarter => IntervalUnit::Quarter,
@@ -200,7 +200,7 @@ fn cmp_op(op: &BinaryOperator) -> Option<CmpOp> {
     })
 }
 
-fn agg_func(name: &str) -> Option<AggFunc> {
+pub(crate) fn agg_func(name: &str) -> Option<AggFunc> {
     Some(match name {
         "count" => AggFunc::Count,
         "sum" => AggFunc::Sum,
@@ -284,6 +284,9 @@ impl<'a> Binder<'a> {
         }
         if qualifier.is_none() {
             if let Some((_, e)) = ctx.aliases.iter().find(|(a, _)| norm(a) == lname) {
+                if e.has_window() && matches!(ctx.clause, "group statement" | "having clause") {
+                    return Err(BindError::WindowInvalidAliasUse(name.to_string()));
+                }
                 return Ok(e.clone());
             }
         }
@@ -787,7 +790,7 @@ impl<'a> Binder<'a> {
         Ok(Expr::Func { func: f, args, ty })
     }
 
-    fn function_args<'f>(
+    pub(crate) fn function_args<'f>(
         &self,
         f: &'f ast::Function,
     ) -> Result<(Vec<&'f FunctionArgExpr>, Option<&'f ast::FunctionArgumentList>), BindError> {
@@ -808,10 +811,15 @@ impl<'a> Binder<'a> {
     }
 
     fn bind_function(&mut self, f: &ast::Function, scope: &[OutCol], ctx: ExprCtx<'_>) -> Result<Expr, BindError> {
-        if f.over.is_some() {
-            return Err(BindError::NotSupported("window functions".into()));
-        }
         let name = norm(&f.name.to_string());
+        if let Some(over) = &f.over {
+            return self.bind_window_call(f, &name, over, scope, ctx);
+        }
+        if f.null_treatment.is_some() || super::window::is_window_only(&name) {
+            // RANKING functions without OVER, or RESPECT NULLS outside a
+            // window call: not MySQL grammar.
+            return Err(BindError::Syntax(format!("'{name}' needs an OVER clause")));
+        }
         let (args, list) = self.function_args(f)?;
         if name == "values" && self.values_fn {
             return match args.as_slice() {
@@ -941,8 +949,26 @@ impl<'a> Binder<'a> {
         if !ctx.allow_agg {
             return Err(BindError::InvalidGroupFuncUse);
         }
-        // Arguments of an aggregate may not contain aggregates.
+        // Arguments of an aggregate may not contain aggregates, nor window
+        // functions (3593).
         let inner = ExprCtx { allow_agg: false, clause: ctx.clause, aliases: &[] };
+        let saved_window = std::mem::replace(&mut self.window_ok, false);
+        let r = self.bind_aggregate_inner(af, name, args, list, distinct, scope, inner);
+        self.window_ok = saved_window;
+        r
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn bind_aggregate_inner(
+        &mut self,
+        af: AggFunc,
+        name: &str,
+        args: &[&FunctionArgExpr],
+        list: Option<&ast::FunctionArgumentList>,
+        distinct: bool,
+        scope: &[OutCol],
+        inner: ExprCtx<'_>,
+    ) -> Result<Expr, BindError> {
         let mut func = af;
         let mut bound = Vec::with_capacity(args.len());
         for a in args {

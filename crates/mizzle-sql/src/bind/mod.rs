@@ -15,6 +15,8 @@ mod ddl;
 mod dml;
 mod expr;
 mod query;
+mod recursive;
+mod window;
 
 pub use query::map_plan_exprs;
 
@@ -47,6 +49,10 @@ pub trait Catalog {
 pub(crate) struct CteDef {
     pub(crate) plan: Plan,
     pub(crate) cols: Vec<OutCol>,
+    /// Set while the CTE's own definition is being bound under WITH
+    /// RECURSIVE: a reference to it is a recursive reference (index into
+    /// `Binder::rec`), and `plan`/`cols` are not meaningful.
+    pub(crate) recursive: Option<usize>,
 }
 
 /// Per-query-block state for correlation tracking.
@@ -75,6 +81,17 @@ pub struct Binder<'a> {
     /// order is not text order (UPDATE binds WHERE before SET), so indexes
     /// are renumbered by position when the statement is bound.
     pub(crate) param_pos: Vec<(u64, u64)>,
+    /// Window functions may appear here (a SELECT list or ORDER BY, not
+    /// inside another window function or an aggregate).
+    pub(crate) window_ok: bool,
+    /// Binding the PARTITION BY / ORDER BY of this window (for 3595).
+    pub(crate) in_window_spec: Option<String>,
+    /// The current SELECT block's named windows, resolved.
+    pub(crate) windows: Vec<(String, window::BoundWindow)>,
+    /// Recursive CTEs whose recursive blocks are being bound.
+    pub(crate) rec: Vec<recursive::RecCtx>,
+    /// Ids for recursive CTEs (work tables).
+    next_cte_id: usize,
 }
 
 /// Binds one parsed statement.
@@ -98,6 +115,11 @@ impl<'a> Binder<'a> {
             views: Vec::new(),
             values_fn: false,
             param_pos: Vec::new(),
+            window_ok: false,
+            in_window_spec: None,
+            windows: Vec::new(),
+            rec: Vec::new(),
+            next_cte_id: 0,
         }
     }
 
@@ -186,6 +208,11 @@ impl<'a> Binder<'a> {
     pub(crate) fn next_subquery_id(&mut self) -> usize {
         self.next_subquery += 1;
         self.next_subquery
+    }
+
+    pub(crate) fn next_cte_id(&mut self) -> usize {
+        self.next_cte_id += 1;
+        self.next_cte_id
     }
 }
 

@@ -174,7 +174,44 @@ pub fn map_plan_exprs(p: &mut Plan, f: &mut dyn FnMut(Expr) -> Expr) {
             map_plan_exprs(left, f);
             map_plan_exprs(right, f);
         }
-        Plan::System { .. } | Plan::Empty { .. } => {}
+        Plan::Window { input, windows, .. } => {
+            map_plan_exprs(input, f);
+            for w in windows {
+                for e in &mut w.partition_by {
+                    apply(e, f);
+                }
+                for k in &mut w.order_by {
+                    apply(&mut k.expr, f);
+                }
+                for c in &mut w.calls {
+                    for e in &mut c.args {
+                        apply(e, f);
+                    }
+                }
+                // Frame bounds too (parameters are renumbered through
+                // here); a RANGE bound's Column 0 is the current row's
+                // ORDER BY value, not an input column, so nothing that remaps
+                // input columns may use this function on a Window node.
+                for b in [&mut w.frame.start, &mut w.frame.end] {
+                    if let crate::expr::FrameBound::Preceding(e) | crate::expr::FrameBound::Following(e) = b {
+                        apply(e, f);
+                    }
+                }
+            }
+        }
+        Plan::RecursiveCte { anchor, recursive, limit, offset, .. } => {
+            map_plan_exprs(anchor, f);
+            for r in recursive {
+                map_plan_exprs(r, f);
+            }
+            if let Some(e) = limit {
+                apply(e, f);
+            }
+            if let Some(e) = offset {
+                apply(e, f);
+            }
+        }
+        Plan::System { .. } | Plan::Empty { .. } | Plan::WorkTable { .. } => {}
     }
 }
 
@@ -200,6 +237,9 @@ fn set_lock(p: Plan, lock: LockMode) -> Plan {
         Plan::Sort { input, keys } => Plan::Sort { input: Box::new(set_lock(*input, lock)), keys },
         Plan::Limit { input, limit, offset } => Plan::Limit { input: Box::new(set_lock(*input, lock)), limit, offset },
         Plan::Distinct { input } => Plan::Distinct { input: Box::new(set_lock(*input, lock)) },
+        Plan::Window { input, windows, cols } => {
+            Plan::Window { input: Box::new(set_lock(*input, lock)), windows, cols }
+        }
         Plan::SetOp { kind, all, left, right, cols } => Plan::SetOp {
             kind,
             all,
@@ -307,22 +347,32 @@ impl<'a> Binder<'a> {
     #[recursive]
     pub(crate) fn bind_query(&mut self, q: &ast::Query) -> Result<(Plan, Vec<OutCol>), BindError> {
         self.enter()?;
+        // A query expression starts a new context for window functions: its
+        // own SELECT blocks decide where they may appear.
+        let saved_ok = std::mem::replace(&mut self.window_ok, false);
+        let saved_spec = self.in_window_spec.take();
         let pushed = q.with.is_some();
         let r = self.bind_query_inner(q);
         if pushed {
             self.ctes.pop();
         }
+        self.window_ok = saved_ok;
+        self.in_window_spec = saved_spec;
         self.leave();
         r
     }
 
     fn bind_query_inner(&mut self, q: &ast::Query) -> Result<(Plan, Vec<OutCol>), BindError> {
         if let Some(with) = &q.with {
-            if with.recursive {
-                return Err(BindError::NotSupported("WITH RECURSIVE".into()));
-            }
             self.ctes.push(HashMap::new());
             for cte in &with.cte_tables {
+                if with.recursive {
+                    let def = self.bind_recursive_cte(cte)?;
+                    if let Some(m) = self.ctes.last_mut() {
+                        m.insert(norm(&cte.alias.name.value), def);
+                    }
+                    continue;
+                }
                 let (plan, mut cols) = self.bind_query(&cte.query)?;
                 if !cte.alias.columns.is_empty() {
                     if cte.alias.columns.len() != cols.len() {
@@ -336,7 +386,7 @@ impl<'a> Binder<'a> {
                     }
                 }
                 if let Some(m) = self.ctes.last_mut() {
-                    m.insert(norm(&cte.alias.name.value), CteDef { plan, cols });
+                    m.insert(norm(&cte.alias.name.value), CteDef { plan, cols, recursive: None });
                 }
             }
         }
@@ -398,7 +448,7 @@ impl<'a> Binder<'a> {
         Ok(keys)
     }
 
-    fn apply_limit(&mut self, plan: Plan, limit: Option<&LimitClause>) -> Result<Plan, BindError> {
+    pub(crate) fn apply_limit(&mut self, plan: Plan, limit: Option<&LimitClause>) -> Result<Plan, BindError> {
         let (l, o) = match limit {
             None => return Ok(plan),
             Some(LimitClause::LimitOffset { limit, offset, limit_by }) => {
@@ -431,7 +481,7 @@ impl<'a> Binder<'a> {
         Ok(Plan::Limit { input: Box::new(plan), limit, offset })
     }
 
-    fn bind_set_expr(&mut self, s: &SetExpr) -> Result<(Plan, Vec<OutCol>), BindError> {
+    pub(crate) fn bind_set_expr(&mut self, s: &SetExpr) -> Result<(Plan, Vec<OutCol>), BindError> {
         match s {
             SetExpr::Select(sel) => self.bind_select(sel, None, None),
             SetExpr::Query(q) => self.bind_query(q),
@@ -528,7 +578,11 @@ impl<'a> Binder<'a> {
         limit: Option<&LimitClause>,
     ) -> Result<(Plan, Vec<OutCol>), BindError> {
         self.blocks.push(Block { scope: Vec::new(), outer_used: Vec::new() });
+        let saved_windows = std::mem::take(&mut self.windows);
+        let saved_ok = std::mem::replace(&mut self.window_ok, false);
         let r = self.bind_select_inner(sel, order, limit);
+        self.windows = saved_windows;
+        self.window_ok = saved_ok;
         if let Some(block) = self.blocks.pop() {
             for (depth, idx) in block.outer_used {
                 if depth == 1 {
@@ -552,8 +606,8 @@ impl<'a> Binder<'a> {
         if sel.into.is_some() {
             return Err(BindError::NotSupported("SELECT ... INTO".into()));
         }
-        if !sel.named_window.is_empty() || sel.qualify.is_some() {
-            return Err(BindError::NotSupported("window clauses".into()));
+        if sel.qualify.is_some() {
+            return Err(BindError::NotSupported("QUALIFY".into()));
         }
         let (mut plan, scope, star) = if sel.from.is_empty() {
             (Plan::Values { rows: vec![vec![]], cols: vec![] }, Vec::new(), Vec::new())
@@ -563,20 +617,36 @@ impl<'a> Binder<'a> {
         if let Some(b) = self.blocks.last_mut() {
             b.scope = scope.clone();
         }
+        self.bind_named_windows(&sel.named_window, &scope)?;
         if let Some(w) = &sel.selection {
             let pred = self.bind_scalar(w, &scope, ExprCtx::plain("where clause"))?;
             plan = Plan::Filter { input: Box::new(plan), pred };
         }
-        // Select list.
+        // Select list (window functions allowed).
         let mut items: Vec<(Expr, OutCol)> = Vec::new();
         let list_ctx = ExprCtx { allow_agg: true, clause: "field list", aliases: &[] };
+        self.window_ok = true;
+        let r = self.bind_select_items(sel, &scope, &star, list_ctx, &mut items);
+        self.window_ok = false;
+        r?;
+        self.bind_select_rest(sel, order, limit, plan, scope, items)
+    }
+
+    fn bind_select_items(
+        &mut self,
+        sel: &ast::Select,
+        scope: &[OutCol],
+        star: &[usize],
+        list_ctx: ExprCtx<'_>,
+        items: &mut Vec<(Expr, OutCol)>,
+    ) -> Result<(), BindError> {
         for item in &sel.projection {
             match item {
                 SelectItem::Wildcard(_) => {
                     if scope.is_empty() && sel.from.is_empty() {
                         return Err(BindError::Syntax("SELECT * needs a FROM clause".into()));
                     }
-                    for &i in &star {
+                    for &i in star {
                         if let Some(c) = scope.get(i).filter(|c| !c.hidden) {
                             items.push((Expr::Column { index: i, ty: c.ty }, c.clone()));
                         }
@@ -602,7 +672,7 @@ impl<'a> Binder<'a> {
                     }
                 }
                 SelectItem::UnnamedExpr(e) => {
-                    let b = self.bind_scalar(e, &scope, list_ctx)?;
+                    let b = self.bind_scalar(e, scope, list_ctx)?;
                     let mut c = match &b {
                         Expr::Column { index, .. } => scope[*index].clone(),
                         _ => col_of(&b, item_name(e)),
@@ -612,7 +682,7 @@ impl<'a> Binder<'a> {
                     items.push((b, c));
                 }
                 SelectItem::ExprWithAlias { expr, alias } => {
-                    let b = self.bind_scalar(expr, &scope, list_ctx)?;
+                    let b = self.bind_scalar(expr, scope, list_ctx)?;
                     let mut c = match &b {
                         Expr::Column { index, .. } => scope[*index].clone(),
                         _ => col_of(&b, alias.value.clone()),
@@ -624,6 +694,18 @@ impl<'a> Binder<'a> {
                 SelectItem::ExprWithAliases { .. } => return Err(BindError::NotSupported("multiple aliases".into())),
             }
         }
+        Ok(())
+    }
+
+    fn bind_select_rest(
+        &mut self,
+        sel: &ast::Select,
+        order: Option<&OrderBy>,
+        limit: Option<&LimitClause>,
+        mut plan: Plan,
+        scope: Vec<OutCol>,
+        mut items: Vec<(Expr, OutCol)>,
+    ) -> Result<(Plan, Vec<OutCol>), BindError> {
         let aliases: Vec<(String, Expr)> = items.iter().map(|(e, c)| (c.name.clone(), e.clone())).collect();
         // GROUP BY.
         let mut groups: Vec<Expr> = Vec::new();
@@ -644,6 +726,10 @@ impl<'a> Binder<'a> {
                     };
                     if e.has_agg() {
                         return Err(BindError::InvalidGroupFuncUse);
+                    }
+                    if let Some(f) = first_window(&e) {
+                        // `GROUP BY 1` naming a window function's column.
+                        return Err(BindError::WindowInvalidUse(f.to_string()));
                     }
                     groups.push(e);
                 }
@@ -683,7 +769,10 @@ impl<'a> Binder<'a> {
                     }
                 }
                 let ctx = ExprCtx { allow_agg: true, clause: "order clause", aliases: &aliases };
-                let e = self.bind_scalar(&it.expr, &scope, ctx)?;
+                self.window_ok = true;
+                let e = self.bind_scalar(&it.expr, &scope, ctx);
+                self.window_ok = false;
+                let e = e?;
                 match items.iter().position(|(x, _)| *x == e) {
                     Some(i) => okeys.push(OrderKey::Output(i, desc)),
                     None => okeys.push(OrderKey::Expr(e, desc)),
@@ -695,6 +784,11 @@ impl<'a> Binder<'a> {
             || having.as_ref().is_some_and(|h| h.has_agg())
             || okeys.iter().any(|k| matches!(k, OrderKey::Expr(e, _) if e.has_agg()));
         let mut having = having;
+        if is_agg && self.rec.last().is_some_and(|r| r.block_depth == Some(self.blocks.len())) {
+            if let Some(r) = self.rec.last_mut() {
+                r.block_aggregates = true;
+            }
+        }
         if is_agg {
             let mut rw = AggRewriter { groups: &groups, aggs: Vec::new() };
             let items_rw: Vec<(Expr, OutCol)> = items.into_iter().map(|(e, c)| (rw.rewrite(e), c)).collect();
@@ -726,6 +820,22 @@ impl<'a> Binder<'a> {
             }
         } else if let Some(h) = having.take() {
             plan = Plan::Filter { input: Box::new(plan), pred: h };
+        }
+        // Window functions, over the grouped and HAVING-filtered rows.
+        let windowed = items.iter().any(|(e, _)| e.has_window())
+            || okeys.iter().any(|k| matches!(k, OrderKey::Expr(e, _) if e.has_window()));
+        if windowed {
+            if self.rec.last().is_some_and(|r| r.block_depth == Some(self.blocks.len())) {
+                if let Some(r) = self.rec.last_mut() {
+                    r.block_aggregates = true;
+                }
+            }
+            let mut refs: Vec<&mut Expr> = items.iter_mut().map(|(e, _)| e).collect();
+            refs.extend(okeys.iter_mut().filter_map(|k| match k {
+                OrderKey::Expr(e, _) => Some(e),
+                OrderKey::Output(..) => None,
+            }));
+            plan = self.plan_windows(plan, &mut refs)?;
         }
         // Projection, with ORDER BY expressions as hidden extra columns.
         let visible = items.len();
@@ -838,9 +948,13 @@ impl<'a> Binder<'a> {
         twj: &TableWithJoins,
         aliases: &mut Vec<String>,
     ) -> Result<(Plan, Vec<OutCol>, Vec<usize>), BindError> {
+        let refs_at_start = self.recursive_refs();
         let (mut plan, mut cols, mut star) = self.bind_factor_star(&twj.relation, aliases)?;
         for j in &twj.joins {
+            let refs_before = self.recursive_refs();
             let (rp, rc, rstar) = self.bind_factor_star(&j.relation, aliases)?;
+            let right_refs = self.recursive_refs() > refs_before;
+            let left_refs = refs_before > refs_at_start;
             let (kind, constraint, right_join) = match &j.join_operator {
                 JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::StraightJoin(c) => {
                     (JoinKind::Inner, c, false)
@@ -850,6 +964,10 @@ impl<'a> Binder<'a> {
                 JoinOperator::Right(c) | JoinOperator::RightOuter(c) => (JoinKind::Left, c, true),
                 other => return Err(BindError::NotSupported(format!("join {other:?}").chars().take(60).collect())),
             };
+            // The recursive table may not be the inner side of an outer join.
+            if (kind == JoinKind::Left && !right_join && right_refs) || (right_join && left_refs) {
+                return Err(self.forbidden_join_order());
+            }
             let mut combined = cols.clone();
             combined.extend(rc.iter().cloned());
             let nl = cols.len();
@@ -988,6 +1106,9 @@ impl<'a> Binder<'a> {
                     if let Some(cte) = found {
                         let a = alias_name.unwrap_or_else(|| name.0[0].to_string().trim_matches('`').to_string());
                         Self::register_alias(aliases, &a)?;
+                        if let Some(k) = cte.recursive {
+                            return self.recursive_reference(k, &a);
+                        }
                         let cols: Vec<OutCol> =
                             cte.cols.iter().map(|c| OutCol { table: Some(a.clone()), ..c.clone() }).collect();
                         return Ok((cte.plan, cols));
@@ -1116,6 +1237,17 @@ impl<'a> Binder<'a> {
             other => Err(BindError::NotSupported(format!("FROM item {other}"))),
         }
     }
+}
+
+/// The name of the first window function in `e`, if any.
+fn first_window(e: &Expr) -> Option<&'static str> {
+    let mut name = None;
+    e.walk(&mut |x| {
+        if let Expr::Window(w) = x {
+            name.get_or_insert(w.func.name());
+        }
+    });
+    name
 }
 
 /// The `SELECT *` order of a join's output (left ++ right positions) from
