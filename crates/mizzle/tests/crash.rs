@@ -36,6 +36,16 @@ use std::time::{Duration, Instant};
 use mizzle::{params, Database, Value};
 
 const CHILD_ENV: &str = "MIZZLE_CRASH_CHILD_DIR";
+
+/// The tests here run one at a time: a child forked by one test shares the
+/// parent's open files until it execs, so a database another test closes
+/// just then keeps its lock a moment longer (flock follows the open file
+/// description), and that test's reopen would see error 1015.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 const WORKERS: i64 = 4;
 const ACCOUNTS: i64 = 20;
 const INITIAL: i64 = 1000;
@@ -141,6 +151,7 @@ fn start_child(dir: &Path, mode: &str) -> std::process::Child {
 
 #[test]
 fn a_kill_between_create_table_and_commit_leaves_no_table() {
+    let _serial = serial();
     let dir = std::env::temp_dir().join(format!("mizzle-crash-ddl-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     {
@@ -164,6 +175,7 @@ fn a_kill_between_create_table_and_commit_leaves_no_table() {
 
 #[test]
 fn a_second_process_cannot_open_an_open_database() {
+    let _serial = serial();
     let dir = std::env::temp_dir().join(format!("mizzle-crash-lock-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     drop(Database::open(&dir).expect("create"));
@@ -321,6 +333,7 @@ fn verify(dir: &Path, acks: &[Ack], cycle: usize) {
 
 #[test]
 fn killed_writers_lose_no_acknowledged_commit() {
+    let _serial = serial();
     let cycles: usize = std::env::var("MIZZLE_CRASH_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(50);
     let seed: u64 = std::env::var("MIZZLE_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20261202);
     let dir: PathBuf = std::env::temp_dir().join(format!("mizzle-crash-{}-{seed}", std::process::id()));
