@@ -35,6 +35,10 @@ struct Args {
     /// Parent of the scratch directory (default: the temp dir).
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// Each commit is a W6-style transaction (BEGIN; SELECT the row;
+    /// UPDATE it; COMMIT) instead of one autocommit UPDATE.
+    #[arg(long)]
+    txn: bool,
 }
 
 fn scratch(parent: &Path, name: &str) -> Result<PathBuf> {
@@ -86,7 +90,7 @@ fn log_syncs(db: &Database) -> u64 {
     db.engine_stats().into_iter().find(|(k, _)| k == "log_syncs").map(|(_, v)| v).unwrap_or(0)
 }
 
-fn mizzle_run(dir: &Path, threads: usize, secs: f64) -> Result<(u64, f64)> {
+fn mizzle_run(dir: &Path, threads: usize, secs: f64, txn: bool) -> Result<(u64, f64)> {
     let db = Database::open(dir).with_context(|| format!("opening {}", dir.display()))?;
     let s = db.session();
     s.execute("CREATE TABLE c (id INT PRIMARY KEY, v BIGINT NOT NULL)", [])?;
@@ -97,8 +101,16 @@ fn mizzle_run(dir: &Path, threads: usize, secs: f64) -> Result<(u64, f64)> {
     let r = run_threads(threads, secs, |t, stop, commits| {
         let s = db.session();
         let mut st = s.prepare("UPDATE c SET v = v + 1 WHERE id = ?")?;
+        let mut sel = s.prepare("SELECT v FROM c WHERE id = ?")?;
         while !stop.load(Ordering::Relaxed) {
-            st.execute(params![t as i64])?;
+            if txn {
+                s.begin()?;
+                sel.query(params![t as i64])?;
+                st.execute(params![t as i64])?;
+                s.commit()?;
+            } else {
+                st.execute(params![t as i64])?;
+            }
             commits.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
@@ -111,7 +123,7 @@ fn mizzle_run(dir: &Path, threads: usize, secs: f64) -> Result<(u64, f64)> {
     Ok(r)
 }
 
-fn sqlite_run(dir: &Path, threads: usize, secs: f64) -> Result<(u64, f64)> {
+fn sqlite_run(dir: &Path, threads: usize, secs: f64, txn: bool) -> Result<(u64, f64)> {
     let path = dir.join("bench.db");
     let open = || -> Result<rusqlite::Connection> {
         let c = rusqlite::Connection::open(&path)?;
@@ -129,8 +141,16 @@ fn sqlite_run(dir: &Path, threads: usize, secs: f64) -> Result<(u64, f64)> {
     run_threads(threads, secs, |t, stop, commits| {
         let c = open()?;
         let mut st = c.prepare("UPDATE c SET v = v + 1 WHERE id = ?1")?;
+        let mut sel = c.prepare("SELECT v FROM c WHERE id = ?1")?;
         while !stop.load(Ordering::Relaxed) {
-            st.execute([t as i64])?;
+            if txn {
+                c.execute_batch("BEGIN IMMEDIATE")?;
+                let _: i64 = sel.query_row([t as i64], |r| r.get(0))?;
+                st.execute([t as i64])?;
+                c.execute_batch("COMMIT")?;
+            } else {
+                st.execute([t as i64])?;
+            }
             commits.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
@@ -147,8 +167,8 @@ fn main() -> Result<()> {
         for engine in &args.engines {
             let dir = scratch(&parent, engine)?;
             let (n, secs) = match engine.as_str() {
-                "mizzle" => mizzle_run(&dir, threads, args.secs)?,
-                "sqlite" => sqlite_run(&dir, threads, args.secs)?,
+                "mizzle" => mizzle_run(&dir, threads, args.secs, args.txn)?,
+                "sqlite" => sqlite_run(&dir, threads, args.secs, args.txn)?,
                 other => anyhow::bail!("unknown engine {other}"),
             };
             println!(

@@ -10,6 +10,8 @@
 //! 1. A ticket completes exactly once; later `complete` calls are ignored.
 //! 2. Callbacks run exactly once, on the completing thread or immediately if
 //!    already complete; no lock is held while they run.
+//! 3. A ticket's helper (if any) runs at most once, on a thread about to
+//!    block in `wait`, with no lock held; completion never depends on it.
 
 use std::sync::Arc;
 
@@ -19,9 +21,14 @@ use crate::storage::StorageError;
 
 type Callback = Box<dyn FnOnce(&Result<(), StorageError>) + Send>;
 
+type Helper = Box<dyn FnOnce() + Send>;
+
 struct Inner {
     state: Mutex<State>,
     cv: Condvar,
+    /// Work a blocking waiter may do itself before it sleeps (an engine's
+    /// log flush), taken by the first [`DurableTicket::wait`].
+    helper: Mutex<Option<Helper>>,
 }
 
 struct State {
@@ -39,7 +46,19 @@ impl DurableTicket {
         DurableTicket(Arc::new(Inner {
             state: Mutex::new(State { done: None, callbacks: Vec::new() }),
             cv: Condvar::new(),
+            helper: Mutex::new(None),
         }))
+    }
+
+    /// A pending ticket whose first blocking waiter runs `help` before it
+    /// sleeps: an engine hands it the flush that completes the ticket, so a
+    /// lone committer does its own I/O instead of waking another thread and
+    /// being woken back. Waiters that park ([`DurableTicket::on_complete`])
+    /// never run it; the engine must complete the ticket without it.
+    pub fn pending_with_helper(help: impl FnOnce() + Send + 'static) -> DurableTicket {
+        let t = DurableTicket::pending();
+        *t.0.helper.lock() = Some(Box::new(help));
+        t
     }
 
     /// A ticket that is already durable (memory engines, non-durable commits).
@@ -70,8 +89,15 @@ impl DurableTicket {
         self.0.state.lock().done.clone()
     }
 
-    /// Blocks the calling thread until complete.
+    /// Blocks the calling thread until complete (running the ticket's
+    /// helper first, if it has one and nobody ran it yet).
     pub fn wait(&self) -> Result<(), StorageError> {
+        if self.0.state.lock().done.is_none() {
+            let help = self.0.helper.lock().take();
+            if let Some(h) = help {
+                h();
+            }
+        }
         let mut st = self.0.state.lock();
         loop {
             if let Some(r) = &st.done {
@@ -112,6 +138,39 @@ mod tests {
         t.complete(Err(StorageError::Closed));
         assert_eq!(n.load(Ordering::SeqCst), 1);
         assert!(t.wait().is_ok());
+    }
+
+    #[test]
+    fn a_blocking_waiter_runs_the_helper_once_and_parked_ones_never() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let r = runs.clone();
+        let t = DurableTicket::pending_with_helper(move || {
+            r.fetch_add(1, Ordering::SeqCst);
+        });
+        let t2 = t.clone();
+        t2.on_complete(|_| {});
+        assert_eq!(runs.load(Ordering::SeqCst), 0, "parking does not run it");
+        let done = t.clone();
+        // The helper completes the ticket, as an engine's flush does.
+        let t3 = DurableTicket::pending_with_helper(move || done.complete(Ok(())));
+        let _ = t3;
+        t.complete(Ok(()));
+        assert!(t.wait().is_ok());
+        assert_eq!(runs.load(Ordering::SeqCst), 0, "not run once the ticket is complete");
+        let runs2 = Arc::new(AtomicUsize::new(0));
+        let r2 = runs2.clone();
+        let slot: Arc<Mutex<Option<DurableTicket>>> = Arc::new(Mutex::new(None));
+        let s2 = slot.clone();
+        let t = DurableTicket::pending_with_helper(move || {
+            r2.fetch_add(1, Ordering::SeqCst);
+            if let Some(t) = s2.lock().take() {
+                t.complete(Ok(()));
+            }
+        });
+        *slot.lock() = Some(t.clone());
+        assert!(t.wait().is_ok(), "the helper completed it");
+        assert!(t.wait().is_ok());
+        assert_eq!(runs2.load(Ordering::SeqCst), 1, "run exactly once");
     }
 
     #[test]

@@ -16,7 +16,11 @@
 //!
 //! Every handle opened before a crash fails from then on (the process that
 //! held it is gone), so a crashed engine's background threads cannot write
-//! into the recovered state.
+//! into the recovered state. The same holds for directory operations made
+//! through a clone: a clone is the view of one "process" and is bound to
+//! the crash generation it was made in (a clone of the original
+//! [`FaultyFs::new`] value binds to the current one), while the original
+//! stays unbound for the test's own use across crashes.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -137,9 +141,24 @@ impl State {
 }
 
 /// The fault-injecting in-memory file system. Clones share one state.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct FaultyFs {
     st: Arc<Mutex<State>>,
+    /// The crash generation this view belongs to (`None`: the test's own,
+    /// unbound view).
+    bound: Option<u64>,
+}
+
+impl Clone for FaultyFs {
+    /// A view bound to its process: the current generation for a clone of
+    /// the unbound original, the same generation for a clone of a bound one.
+    fn clone(&self) -> FaultyFs {
+        let bound = match self.bound {
+            Some(g) => Some(g),
+            None => Some(self.st.lock().generation),
+        };
+        FaultyFs { st: self.st.clone(), bound }
+    }
 }
 
 impl FaultyFs {
@@ -452,9 +471,22 @@ fn read_only_error(p: &Path) -> io::Error {
     io::Error::new(io::ErrorKind::PermissionDenied, format!("{}: read-only directory", p.display()))
 }
 
+impl FaultyFs {
+    /// Fails for a view bound to a generation before the last crash.
+    fn alive(&self, st: &State) -> io::Result<()> {
+        match self.bound {
+            Some(g) if g != st.generation => {
+                Err(io::Error::other("file system view of a process from before a simulated crash"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 impl Vfs for FaultyFs {
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Arc<dyn VfsFile>> {
         let mut st = self.st.lock();
+        self.alive(&st)?;
         let existing = st.names.get(path).copied();
         let id = match (mode, existing) {
             (OpenMode::CreateNew, Some(_)) => {
@@ -485,11 +517,13 @@ impl Vfs for FaultyFs {
 
     fn exists(&self, path: &Path) -> io::Result<bool> {
         let st = self.st.lock();
+        self.alive(&st)?;
         Ok(st.names.contains_key(path) || st.names.keys().any(|k| k.starts_with(path)))
     }
 
     fn remove_file(&self, path: &Path) -> io::Result<()> {
         let mut st = self.st.lock();
+        self.alive(&st)?;
         if st.read_only {
             return Err(read_only_error(path));
         }
@@ -502,6 +536,7 @@ impl Vfs for FaultyFs {
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         let mut st = self.st.lock();
+        self.alive(&st)?;
         if st.read_only {
             return Err(read_only_error(from));
         }
@@ -517,6 +552,7 @@ impl Vfs for FaultyFs {
 
     fn list_dir(&self, dir: &Path) -> io::Result<Vec<String>> {
         let st = self.st.lock();
+        self.alive(&st)?;
         let mut v: Vec<String> = st
             .names
             .keys()
@@ -529,6 +565,7 @@ impl Vfs for FaultyFs {
 
     fn create_dir_all(&self, _dir: &Path) -> io::Result<()> {
         let st = self.st.lock();
+        self.alive(&st)?;
         if st.read_only {
             return Err(read_only_error(_dir));
         }
@@ -537,6 +574,7 @@ impl Vfs for FaultyFs {
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         let mut st = self.st.lock();
+        self.alive(&st)?;
         st.syncs += 1;
         let what = dir.display().to_string();
         if let Some(e) = st.fail_sync.as_mut().and_then(|p| p.check(&what)) {
@@ -567,6 +605,7 @@ impl Vfs for FaultyFs {
 
     fn lock_exclusive(&self, path: &Path) -> io::Result<Box<dyn VfsLock>> {
         let mut st = self.st.lock();
+        self.alive(&st)?;
         if st.locks.contains_key(path) {
             return Err(io::Error::new(io::ErrorKind::WouldBlock, "held by another process"));
         }
@@ -651,6 +690,20 @@ mod tests {
         assert!(f.write_all_at(&[1; 100], 0).is_ok());
         assert!(f.write_all_at(&[2; 50], 0).is_ok(), "overwrite needs no space");
         assert_eq!(f.write_all_at(&[3], 100).err().map(|e| e.kind()), Some(io::ErrorKind::StorageFull));
+    }
+
+    #[test]
+    fn a_view_from_before_a_crash_cannot_touch_the_directory() {
+        let fs = FaultyFs::new();
+        let process = fs.clone();
+        process.open(&p("f"), OpenMode::CreateNew).expect("create");
+        fs.crash(CrashMode::KeepAll);
+        assert!(process.remove_file(&p("f")).is_err(), "a dead process removes nothing");
+        assert!(process.rename(&p("f"), &p("g")).is_err());
+        assert!(process.open(&p("h"), OpenMode::CreateNew).is_err());
+        let next = fs.clone();
+        assert!(next.exists(&p("f")).expect("exists"), "the new process sees the file");
+        assert!(fs.list_dir(Path::new("/db")).is_ok(), "the test's own view is unbound");
     }
 
     #[test]

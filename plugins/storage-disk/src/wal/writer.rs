@@ -3,9 +3,11 @@
 //! spare thread, which prepares the next segment ahead of need.
 //!
 //! Invariants:
-//! 1. Only the writer writes to segments and moves the durable and written
-//!    marks; it holds the log's mutex only to swap work out and to publish
-//!    progress, never across I/O.
+//! 1. One round of I/O runs at a time (`State::busy`), on the writer thread
+//!    or on a committer flushing its own record ([`help`]); only that round
+//!    writes to segments and moves the durable and written marks. The log's
+//!    mutex is held only to swap work out and to publish progress, never
+//!    across I/O.
 //! 2. Blocks are written in LSN order; a block's synced-through LSN is the
 //!    writer's durable mark when the block is sealed (D5, `disk.md` §4).
 //! 3. D4: [`Writer::switch`] syncs the old segment before it begins the new
@@ -25,7 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mizzle_plugin_api::durability::DurableTicket;
-use mizzle_plugin_api::storage::StorageError;
+use mizzle_plugin_api::storage::{StorageError, SyncMode};
 
 use super::format::{align_up, seal_block, segment_name, SegmentHeader, SEGMENT_HEADER_LEN, SPARE_NAME};
 use super::recovery::SegmentInfo;
@@ -151,20 +153,27 @@ struct Round {
     sync: bool,
 }
 
-struct Writer<'a> {
-    shared: &'a Shared,
+/// The state of the log's I/O: the segment being written and the marks
+/// its writes and syncs reached. Kept in `Shared::io`; only the thread that
+/// set `State::busy` (the writer thread, or a committer flushing its own
+/// record: [`help`]) touches it, so its mutex is never contended.
+pub(super) struct Io {
     cur: Current,
-    /// The last LSN written (the writer's own copy of the shared mark).
+    /// The last LSN written (the I/O's own copy of the shared mark).
     written: u64,
     /// The last LSN made durable.
     durable: u64,
-    last_sync: Instant,
-    /// How many of the recent syncs saw another commit ask for a durable
-    /// ticket while they ran (0..=8): committers overlap, and a short wait
-    /// before a sync lets one sync serve several of them.
-    overlap: u32,
-    /// Average duration of a sync, in microseconds.
-    sync_us: u64,
+}
+
+impl Io {
+    pub(super) fn new(cur: Current, durable: u64) -> Io {
+        Io { cur, written: durable, durable }
+    }
+}
+
+/// How the writer paces syncs (the writer thread's own).
+struct Writer<'a> {
+    shared: &'a Shared,
     /// When the current wait for company before a sync began.
     waiting_since: Option<Instant>,
 }
@@ -174,20 +183,8 @@ const MAX_COMMIT_DELAY: Duration = Duration::from_micros(500);
 
 /// The writer thread's body. Any error poisons the log; so does a panic
 /// (a bug), so that no ticket waits forever.
-pub(super) fn writer_main(shared: &Shared, cur: Current, durable: u64) {
-    let run = catch_unwind(AssertUnwindSafe(|| {
-        Writer {
-            shared,
-            cur,
-            written: durable,
-            durable,
-            last_sync: Instant::now(),
-            overlap: 0,
-            sync_us: 0,
-            waiting_since: None,
-        }
-        .run()
-    }));
+pub(super) fn writer_main(shared: &Shared) {
+    let run = catch_unwind(AssertUnwindSafe(|| Writer { shared, waiting_since: None }.run()));
     match run {
         Ok(Ok(())) => {}
         Ok(Err(e)) => shared.poison(e),
@@ -204,12 +201,59 @@ fn complete(tickets: Vec<DurableTicket>) {
     }
 }
 
+/// Flushes record `lsn` on the calling thread (a committer about to wait
+/// for its ticket): if no round is running, it runs one itself (write, and
+/// sync for `Full`), saving the hand-off to the writer thread and back.
+/// It leaves the work to the writer thread when a round is running (that
+/// thread then groups this commit with others), when commits have been
+/// overlapping (the writer's commit delay groups them better), and when
+/// the log is held, closing or poisoned. Errors poison the log and reach
+/// the ticket through it.
+pub(super) fn help(shared: &Shared, lsn: u64, mode: SyncMode) {
+    let round = {
+        let mut st = shared.st.lock();
+        let done = match mode {
+            SyncMode::Full => st.durable_lsn >= lsn,
+            SyncMode::Normal => st.written_lsn >= lsn,
+            SyncMode::Off => true,
+        };
+        if done || st.busy || st.held || st.closing || st.poisoned.is_some() || st.overlap >= 2 {
+            return;
+        }
+        st.busy = true;
+        Round {
+            slots: st.slots.drain(..).collect(),
+            rotations: std::mem::take(&mut st.rotations),
+            sync: mode == SyncMode::Full || st.sync_target > st.durable_lsn || !st.tickets.is_empty(),
+        }
+    };
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let mut io = shared.io.lock();
+        run_round(shared, &mut io, round)
+    }));
+    {
+        let mut st = shared.st.lock();
+        st.busy = false;
+        shared.work.notify_all();
+        shared.progress.notify_all();
+    }
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => shared.poison(e),
+        Err(_) => shared.poison(StorageError::Io("internal error (a bug): a log flush panicked".to_string())),
+    }
+}
+
 impl Writer<'_> {
     fn run(&mut self) -> Result<(), StorageError> {
         while let Some(round) = self.next_round() {
-            self.run_round(round)?;
+            {
+                let mut io = self.shared.io.lock();
+                run_round(self.shared, &mut io, round)?;
+            }
             let mut st = self.shared.st.lock();
             st.busy = false;
+            self.shared.work.notify_all();
             self.shared.progress.notify_all();
         }
         Ok(())
@@ -224,8 +268,13 @@ impl Writer<'_> {
             if st.poisoned.is_some() {
                 return None;
             }
+            if st.busy {
+                // A committer is flushing its own record; it wakes us.
+                sh.work.wait(&mut st);
+                continue;
+            }
             let held = st.held && !st.closing;
-            let elapsed = self.last_sync.elapsed();
+            let elapsed = st.last_sync.elapsed();
             let due = elapsed >= sh.opts.interval;
             let has_slots = !st.slots.is_empty();
             let unsynced = st.written_lsn > st.durable_lsn;
@@ -245,11 +294,11 @@ impl Writer<'_> {
             // (up to half a sync) for a second one, so one sync serves both
             // instead of each paying its own. A lone committer (no overlap
             // seen) never waits.
-            if !held && sync && st.sync_target <= st.durable_lsn && self.overlap >= 2 {
+            if !held && sync && st.sync_target <= st.durable_lsn && st.overlap >= 2 {
                 let waiting: usize = st.tickets.values().map(Vec::len).sum();
                 if waiting == 1 {
                     let since = *self.waiting_since.get_or_insert_with(Instant::now);
-                    let delay = Duration::from_micros(self.sync_us / 2).min(MAX_COMMIT_DELAY);
+                    let delay = Duration::from_micros(st.sync_us / 2).min(MAX_COMMIT_DELAY);
                     let waited = since.elapsed();
                     if waited < delay {
                         sh.work.wait_for(&mut st, delay - waited);
@@ -277,30 +326,41 @@ impl Writer<'_> {
             }
         }
     }
+}
 
-    fn run_round(&mut self, round: Round) -> Result<(), StorageError> {
-        let mut rotations = round.rotations;
-        for slot in round.slots {
-            // Every record up to a rotation point is in an earlier slot
-            // (`rotate_after` closes the slot it ends).
-            while let Some(p) = rotations.front().copied().filter(|&p| p < slot.first_lsn) {
-                rotations.pop_front();
-                self.rotate(p)?;
-            }
-            self.write_slot(slot)?;
+/// Runs one round: writes its slots (switching segments as needed), then
+/// syncs if asked. The caller set `State::busy` and holds `Shared::io`.
+fn run_round(shared: &Shared, io: &mut Io, round: Round) -> Result<(), StorageError> {
+    let mut w = IoRun { shared, io };
+    let mut rotations = round.rotations;
+    for slot in round.slots {
+        // Every record up to a rotation point is in an earlier slot
+        // (`rotate_after` closes the slot it ends).
+        while let Some(p) = rotations.front().copied().filter(|&p| p < slot.first_lsn) {
+            rotations.pop_front();
+            w.rotate(p)?;
         }
-        for p in rotations {
-            self.rotate(p)?;
-        }
-        if round.sync && self.cur.unsynced {
-            self.sync()?;
-        }
-        Ok(())
+        w.write_slot(slot)?;
     }
+    for p in rotations {
+        w.rotate(p)?;
+    }
+    if round.sync && w.io.cur.unsynced {
+        w.sync()?;
+    }
+    Ok(())
+}
 
+/// The I/O of one round.
+struct IoRun<'a> {
+    shared: &'a Shared,
+    io: &'a mut Io,
+}
+
+impl IoRun<'_> {
     /// Records above `p` go to a new segment if this one holds any up to it.
     fn rotate(&mut self, p: u64) -> Result<(), StorageError> {
-        if self.cur.has_blocks && self.cur.first_lsn <= p {
+        if self.io.cur.has_blocks && self.io.cur.first_lsn <= p {
             self.switch()?;
         }
         Ok(())
@@ -309,29 +369,30 @@ impl Writer<'_> {
     fn write_slot(&mut self, mut slot: Slot) -> Result<(), StorageError> {
         let appended = slot.payload_len();
         let span = align_up(slot.buf.len());
-        if self.cur.has_blocks && self.cur.pos + span as u64 > self.shared.opts.segment_bytes {
+        if self.io.cur.has_blocks && self.io.cur.pos + span as u64 > self.shared.opts.segment_bytes {
             self.switch()?;
         }
-        seal_block(&mut slot.buf, self.cur.number, slot.first_lsn, slot.count, self.durable);
+        seal_block(&mut slot.buf, self.io.cur.number, slot.first_lsn, slot.count, self.io.durable);
         slot.buf.resize(span, 0);
-        let pos = self.cur.pos;
-        self.cur
+        let pos = self.io.cur.pos;
+        self.io
+            .cur
             .file
             .write_all_at(&slot.buf, pos)
-            .map_err(|e| storage_error(&e, Op::Write, &format!("{} byte {pos}", self.cur.path)))?;
-        self.cur.pos += span as u64;
-        self.cur.has_blocks = true;
-        self.cur.unsynced = true;
-        self.written = slot.last_lsn();
+            .map_err(|e| storage_error(&e, Op::Write, &format!("{} byte {pos}", self.io.cur.path)))?;
+        self.io.cur.pos += span as u64;
+        self.io.cur.has_blocks = true;
+        self.io.cur.unsynced = true;
+        self.io.written = slot.last_lsn();
         let sh = self.shared;
         let tickets = {
             let mut st = sh.st.lock();
-            st.written_lsn = self.written;
+            st.written_lsn = self.io.written;
             st.unwritten_bytes = st.unwritten_bytes.saturating_sub(appended);
             st.blocks_written += 1;
             st.bytes_written += span as u64;
             if let Some(s) = st.segments.last_mut() {
-                s.bytes = s.bytes.max(self.cur.pos);
+                s.bytes = s.bytes.max(self.io.cur.pos);
             }
             if st.free_bufs.len() < FREE_BUFS && slot.buf.capacity() <= 2 * sh.opts.block_bytes.max(1 << 16) {
                 slot.buf.clear();
@@ -346,22 +407,22 @@ impl Writer<'_> {
 
     fn sync(&mut self) -> Result<(), StorageError> {
         let started = Instant::now();
-        self.cur.file.sync_data().map_err(|e| storage_error(&e, Op::Sync, &self.cur.path))?;
-        self.cur.unsynced = false;
-        self.durable = self.written;
-        self.last_sync = Instant::now();
+        self.io.cur.file.sync_data().map_err(|e| storage_error(&e, Op::Sync, &self.io.cur.path))?;
+        self.io.cur.unsynced = false;
+        self.io.durable = self.io.written;
         let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        self.sync_us = if self.sync_us == 0 { took } else { (self.sync_us * 7 + took) / 8 };
         let sh = self.shared;
         let tickets = {
             let mut st = sh.st.lock();
-            st.durable_lsn = self.durable;
+            st.last_sync = Instant::now();
+            st.sync_us = if st.sync_us == 0 { took } else { (st.sync_us * 7 + took) / 8 };
+            st.durable_lsn = self.io.durable;
             st.syncs += 1;
             sh.progress.notify_all();
             // A durable ticket beyond what this sync covered arrived while
             // it ran: commits overlap.
-            let arrived = st.tickets.last_key_value().is_some_and(|(&lsn, _)| lsn > self.durable);
-            self.overlap = if arrived { (self.overlap + 1).min(8) } else { self.overlap.saturating_sub(1) };
+            let arrived = st.tickets.last_key_value().is_some_and(|(&lsn, _)| lsn > self.io.durable);
+            st.overlap = if arrived { (st.overlap + 1).min(8) } else { st.overlap.saturating_sub(1) };
             st.settle()
         };
         complete(tickets);
@@ -370,13 +431,13 @@ impl Writer<'_> {
 
     /// Moves to the next segment (invariant 3).
     fn switch(&mut self) -> Result<(), StorageError> {
-        if self.cur.unsynced {
+        if self.io.cur.unsynced {
             self.sync()?; // Needs D4.
         }
         let sh = self.shared;
         let file = self.take_spare()?;
-        let number = self.cur.number + 1;
-        let first_lsn = self.written + 1;
+        let number = self.io.cur.number + 1;
+        let first_lsn = self.io.written + 1;
         let path = activate(sh.vfs.as_ref(), &sh.dir, file.as_ref(), number, first_lsn)?;
         {
             let mut st = sh.st.lock();
@@ -384,7 +445,7 @@ impl Writer<'_> {
             st.segments.push(SegmentInfo { number, first_lsn: Some(first_lsn), bytes: sh.opts.segment_bytes });
             sh.spare_cv.notify_all();
         }
-        self.cur = Current {
+        self.io.cur = Current {
             number,
             first_lsn,
             file,
