@@ -1,5 +1,5 @@
-use std::sync::Arc;
 use mizzle_plugin_api::storage::{Durability, StorageEngine, WriteBatch};
+use std::sync::Arc;
 use storage_disk::engine::{DiskEngine, DiskOptions};
 fn main() {
     let dir = std::env::temp_dir().join("synclat");
@@ -14,5 +14,9 @@ fn main() {
     }
     let dt = t.elapsed().as_secs_f64();
     println!("{:.0} sync writes/s ({:.0} us each)", n as f64 / dt, dt * 1e6 / n as f64);
-    for (k, v) in e.stats() { if k.contains("sync") || k.contains("blocks") { println!("{k}={v}"); } }
+    for (k, v) in e.stats() {
+        if k.contains("sync") || k.contains("blocks") {
+            println!("{k}={v}");
+        }
+    }
 }
