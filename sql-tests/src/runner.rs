@@ -281,9 +281,9 @@ impl Session<'_> {
     /// it is waited for first and its outcome dropped.
     fn connection(&mut self, name: &str) -> Result<Box<dyn Connection>, String> {
         if let Some(rx) = self.blocked.remove(name) {
-            let (c, _) = rx.recv_timeout(UNBLOCK_TIMEOUT).map_err(|_| {
-                format!("connection '{name}' is still blocked after {} s", UNBLOCK_TIMEOUT.as_secs())
-            })?;
+            let (c, _) = rx
+                .recv_timeout(UNBLOCK_TIMEOUT)
+                .map_err(|_| format!("connection '{name}' is still blocked after {} s", UNBLOCK_TIMEOUT.as_secs()))?;
             return Ok(c);
         }
         match self.connections.remove(name) {
@@ -449,7 +449,9 @@ impl Run<'_> {
     /// An `unblocked` record; `--complete` leaves it as it is.
     fn unblocked(&mut self, record: &Record, expect: &Unblocked, session: &mut Session<'_>) -> RecordOutcome {
         if let Unblocked::Invalid(word) = expect {
-            return RecordOutcome::Failed(format!("unblocked argument should be 'ok', 'error' or 'query', not '{word}'"));
+            return RecordOutcome::Failed(format!(
+                "unblocked argument should be 'ok', 'error' or 'query', not '{word}'"
+            ));
         }
         if let Unblocked::Query(q) = expect {
             if q.types.is_empty() || q.types.chars().any(|c| !matches!(c, 'I' | 'T' | 'R')) {

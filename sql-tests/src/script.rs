@@ -152,7 +152,10 @@ impl Record {
     pub(crate) fn is_counted(&self) -> bool {
         matches!(
             self.kind,
-            RecordKind::Statement { .. } | RecordKind::Query(_) | RecordKind::QueryError { .. } | RecordKind::Unblocked(_)
+            RecordKind::Statement { .. }
+                | RecordKind::Query(_)
+                | RecordKind::QueryError { .. }
+                | RecordKind::Unblocked(_)
         )
     }
 

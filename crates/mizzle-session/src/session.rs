@@ -728,7 +728,11 @@ impl Session {
     }
 
     /// Blocks the calling thread through every lock wait of `ex`.
-    pub fn block_on(&mut self, mut ex: Execution, mut prepared: Option<&mut Prepared>) -> Result<Execution, SessionError> {
+    pub fn block_on(
+        &mut self,
+        mut ex: Execution,
+        mut prepared: Option<&mut Prepared>,
+    ) -> Result<Execution, SessionError> {
         while let Some(w) = ex.lock_wait() {
             let _ = w.wait_until(ex.lock_deadline());
             ex = self.resume_with(ex, prepared.as_deref_mut())?;
@@ -916,8 +920,8 @@ impl Session {
         let e = self.name_tables(e);
         let _ = txn.end_statement(false);
         let code = e.code();
-        let rollback_on_timeout =
-            code == ErrorCode::LockWaitTimeout && self.vars.get("innodb_rollback_on_timeout").is_some_and(|v| v == "ON");
+        let rollback_on_timeout = code == ErrorCode::LockWaitTimeout
+            && self.vars.get("innodb_rollback_on_timeout").is_some_and(|v| v == "ON");
         if rollback_on_timeout {
             txn.rollback();
         }
@@ -1034,7 +1038,9 @@ impl Session {
         let waits: Vec<String> = d
             .cycle
             .iter()
-            .map(|w| format!("transaction {} waited for {} on {}", w.waiter.0, w.holder.0, self.space_names(&[w.space])))
+            .map(|w| {
+                format!("transaction {} waited for {} on {}", w.waiter.0, w.holder.0, self.space_names(&[w.space]))
+            })
             .collect();
         format!("#{}: {}; transaction {} was rolled back", d.seq + 1, waits.join("; "), d.victim.0)
     }

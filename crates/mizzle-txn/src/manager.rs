@@ -436,12 +436,8 @@ impl Shared {
         let vv = version::parse_value(v)?;
         if vv.writer != view.txn {
             match self.status.get(vv.writer) {
-                None => {}
-                Some(Status::Committed(c)) => {
-                    if c > view.snapshot {
-                        return Ok(Some(Check::Newer(c)));
-                    }
-                }
+                Some(Status::Committed(c)) if c > view.snapshot => return Ok(Some(Check::Newer(c))),
+                None | Some(Status::Committed(_)) => {}
                 Some(Status::Active) | Some(Status::Committing(_)) => {
                     return Ok(Some(Check::Writer(vv.writer)));
                 }

@@ -197,12 +197,10 @@ fn run_stepped(seed: u64, iso: IsolationLevel, total: usize, clients: usize) -> 
                 slots[i] = Some((t, rec, plan_txn(&mut rng), 0, None));
             }
             Some((t, mut rec, plan, pos, waiting)) => {
-                if waiting.is_some() {
-                    if t.resume().is_err() {
-                        finish(&t, &mut rec, false);
-                        done.push(rec);
-                        continue;
-                    }
+                if waiting.is_some() && t.resume().is_err() {
+                    finish(&t, &mut rec, false);
+                    done.push(rec);
+                    continue;
                 }
                 if pos == plan.len() {
                     finish(&t, &mut rec, true);
