@@ -16,10 +16,12 @@
 //! A transaction that fails with 1213 (deadlock or write conflict) or 1205
 //! (lock wait timeout) counts as an abort and is not retried. The two hot
 //! mixes also check afterwards that the hot rows grew by exactly the number
-//! of committed increments (`lost_updates` must be 0).
+//! of rows the committed increments reported changed (`lost_updates` must
+//! be 0), and count increments that changed no row (`missed_rows`, also 0:
+//! every hot row always exists).
 //!
 //! Output: one line per (mix, level, threads):
-//! `mix=.. level=.. threads=.. txn_per_s=.. commits=.. aborts=.. abort_rate=.. p50_ms=.. p99_ms=.. [lost_updates=..]`.
+//! `mix=.. level=.. threads=.. txn_per_s=.. commits=.. aborts=.. abort_rate=.. p50_ms=.. p99_ms=.. [lost_updates=.. missed_rows=..]`.
 //! Latency is per transaction attempt (BEGIN to COMMIT or to the error),
 //! committed or aborted.
 //!
@@ -78,8 +80,11 @@ fn level_sql(l: IsolationLevel) -> &'static str {
 struct Measured {
     commits: u64,
     aborts: u64,
-    /// Increments committed on the hot rows.
+    /// Increments committed on the hot rows (rows they reported changed).
     increments: u64,
+    /// Committed transactions of the hot mixes that changed fewer rows than
+    /// they updated.
+    missed: u64,
     elapsed: f64,
     /// Attempt latencies in microseconds.
     latencies: Vec<u64>,
@@ -102,17 +107,16 @@ fn one_txn(
     match mix {
         "hot-autocommit" => {
             let id = 1 + (rng.next_u64() % HOT) as i64;
-            inc.execute(params![id])?;
-            Ok(1)
+            Ok(inc.execute(params![id])?.rows_affected)
         }
         "contended" => {
             let a = 1 + (rng.next_u64() % HOT) as i64;
             let b = 1 + ((a as u64 + rng.next_u64() % (HOT - 1)) % HOT) as i64;
             s.begin()?;
-            inc.execute(params![a])?;
-            inc.execute(params![b])?;
+            let n = inc.execute(params![a])?.rows_affected;
+            let m = inc.execute(params![b])?.rows_affected;
             s.commit()?;
-            Ok(2)
+            Ok(n + m)
         }
         _ => {
             let read_only = mix == "read-heavy" && (rng.next_u64() % 100) < 90;
@@ -140,11 +144,19 @@ fn run(db: &Database, rows: i64, mix: &str, level: IsolationLevel, threads: usiz
     let commits = Arc::new(AtomicU64::new(0));
     let aborts = Arc::new(AtomicU64::new(0));
     let increments = Arc::new(AtomicU64::new(0));
+    let missed = Arc::new(AtomicU64::new(0));
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let mut hs = Vec::new();
     for t in 0..threads {
-        let (db, stop, commits, aborts, increments, latencies) =
-            (db.clone(), stop.clone(), commits.clone(), aborts.clone(), increments.clone(), latencies.clone());
+        let (db, stop, commits, aborts, increments, missed, latencies) = (
+            db.clone(),
+            stop.clone(),
+            commits.clone(),
+            aborts.clone(),
+            increments.clone(),
+            missed.clone(),
+            latencies.clone(),
+        );
         let mix = mix.to_string();
         hs.push(std::thread::spawn(move || -> Result<()> {
             let s = db.session();
@@ -162,6 +174,14 @@ fn run(db: &Database, rows: i64, mix: &str, level: IsolationLevel, threads: usiz
                     Ok(n) => {
                         commits.fetch_add(1, Ordering::Relaxed);
                         increments.fetch_add(n, Ordering::Relaxed);
+                        let wanted = match mix.as_str() {
+                            "contended" => 2,
+                            "hot-autocommit" => 1,
+                            _ => 0,
+                        };
+                        if n < wanted {
+                            missed.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
                     Err(e) if is_abort(&e) => {
                         if std::env::var("MIZZLE_BENCH_DEBUG").is_ok() {
@@ -192,6 +212,7 @@ fn run(db: &Database, rows: i64, mix: &str, level: IsolationLevel, threads: usiz
         commits: commits.load(Ordering::Relaxed),
         aborts: aborts.load(Ordering::Relaxed),
         increments: increments.load(Ordering::Relaxed),
+        missed: missed.load(Ordering::Relaxed),
         elapsed,
         latencies,
     })
@@ -252,7 +273,7 @@ fn main() -> Result<()> {
                 m.latencies.sort_unstable();
                 let total = (m.commits + m.aborts).max(1);
                 let lost = if mix == "contended" || mix == "hot-autocommit" {
-                    format!(" lost_updates={}", m.increments as i64 - (after - before))
+                    format!(" lost_updates={} missed_rows={}", m.increments as i64 - (after - before), m.missed)
                 } else {
                     String::new()
                 };
