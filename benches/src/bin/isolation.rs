@@ -55,6 +55,11 @@ struct Args {
     /// Isolation levels to run (rc, rr, ser).
     #[arg(long, value_delimiter = ',', default_value = "rc,rr,ser")]
     levels: Vec<String>,
+    /// Run this many transactions per thread instead of `--secs` (for
+    /// instruction counts under `valgrind --tool=cachegrind`, which the
+    /// load of a shared machine does not disturb).
+    #[arg(long)]
+    txns: Option<u64>,
 }
 
 /// Rows in the hot set of the contended mixes.
@@ -139,7 +144,15 @@ fn one_txn(
     }
 }
 
-fn run(db: &Database, rows: i64, mix: &str, level: IsolationLevel, threads: usize, secs: f64) -> Result<Measured> {
+fn run(
+    db: &Database,
+    rows: i64,
+    mix: &str,
+    level: IsolationLevel,
+    threads: usize,
+    secs: f64,
+    txns: Option<u64>,
+) -> Result<Measured> {
     let stop = Arc::new(AtomicBool::new(false));
     let commits = Arc::new(AtomicU64::new(0));
     let aborts = Arc::new(AtomicU64::new(0));
@@ -166,7 +179,9 @@ fn run(db: &Database, rows: i64, mix: &str, level: IsolationLevel, threads: usiz
             let mut upd = s.prepare("UPDATE acct SET v = ? WHERE id = ?")?;
             let mut inc = s.prepare("UPDATE hot SET v = v + 1 WHERE id = ?")?;
             let mut mine = Vec::with_capacity(1 << 16);
-            while !stop.load(Ordering::Relaxed) {
+            let mut left = txns.unwrap_or(u64::MAX);
+            while !stop.load(Ordering::Relaxed) && left > 0 {
+                left -= 1;
                 let started = Instant::now();
                 let r = one_txn(&s, &mut sel, &mut upd, &mut inc, &mix, rows, &mut rng);
                 mine.push(started.elapsed().as_micros() as u64);
@@ -201,8 +216,10 @@ fn run(db: &Database, rows: i64, mix: &str, level: IsolationLevel, threads: usiz
         }));
     }
     let start = Instant::now();
-    std::thread::sleep(Duration::from_secs_f64(secs));
-    stop.store(true, Ordering::Relaxed);
+    if txns.is_none() {
+        std::thread::sleep(Duration::from_secs_f64(secs));
+        stop.store(true, Ordering::Relaxed);
+    }
     for h in hs {
         h.join().map_err(|_| anyhow::anyhow!("benchmark thread panicked"))??;
     }
@@ -268,7 +285,7 @@ fn main() -> Result<()> {
         for &level in &levels {
             for &t in &a.threads {
                 let before = hot_total(&db)?;
-                let mut m = run(&db, a.rows, mix, level, t, a.secs)?;
+                let mut m = run(&db, a.rows, mix, level, t, a.secs, a.txns)?;
                 let after = hot_total(&db)?;
                 m.latencies.sort_unstable();
                 let total = (m.commits + m.aborts).max(1);
