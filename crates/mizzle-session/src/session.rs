@@ -31,7 +31,10 @@
 //! execution and runs something else (`Session::abandon_suspended`). A
 //! statement that meets a row committed after its snapshot runs again at
 //! once where allowed (`Running` -> `Running`). At most
-//! [`MAX_STATEMENT_RESTARTS`] runs again per statement, then 1213.
+//! [`MAX_STATEMENT_RESTARTS`] runs again per statement, then 1213. Lock
+//! wait deadlines use the monotonic clock (`std::time::Instant`), not the
+//! injected wall clock of `NOW()`: a timeout must not move when the wall
+//! clock is set.
 //!
 //! Invariants:
 //! 1. Every statement runs inside `begin_statement` / `end_statement`, so a
@@ -120,6 +123,9 @@ struct Job {
 
 /// A statement stopped at a lock wait, and the rest of its text.
 struct Suspended {
+    /// The transaction it runs in (an execution outlived by its
+    /// transaction was abandoned and cannot resume).
+    txn: TxnId,
     wait: LockWait,
     deadline: Option<Instant>,
     job: Job,
@@ -646,8 +652,16 @@ impl Session {
                 Step::Wait(wait, deadline) => {
                     self.suspended = true;
                     ex.warnings = self.warnings.len();
-                    ex.suspended =
-                        Some(Box::new(Suspended { wait, deadline, job, params: params.to_vec(), index: i, restarts }));
+                    let txn = self.txn.as_ref().map_or(TxnId(0), |t| t.txn.id());
+                    ex.suspended = Some(Box::new(Suspended {
+                        txn,
+                        wait,
+                        deadline,
+                        job,
+                        params: params.to_vec(),
+                        index: i,
+                        restarts,
+                    }));
                     return Ok(ex);
                 }
             }
@@ -676,13 +690,14 @@ impl Session {
         let Some(mut s) = ex.suspended.take() else {
             return Ok(ex);
         };
-        self.suspended = false;
-        let Some((txn, implicit)) = self.txn.as_ref().map(|t| (t.txn.clone(), !t.explicit)) else {
+        let current = self.txn.as_ref().filter(|t| t.txn.id() == s.txn && self.suspended);
+        let Some((txn, implicit)) = current.map(|t| (t.txn.clone(), !t.explicit)) else {
             return Err(SessionError::rule(
-                ErrorCode::Internal,
-                "internal error (a bug in mizzle): a waiting statement lost its transaction",
+                ErrorCode::WrongUsage,
+                "this execution waited for a lock and was abandoned: the session ran other statements since",
             ));
         };
+        self.suspended = false;
         if s.wait.poll().is_none() {
             let due = s.deadline.is_some_and(|d| Instant::now() >= d);
             if !due {

@@ -59,8 +59,10 @@
 //!     youngest, the largest id (ids come from the clock, so it began last).
 //! L5. Lock order: a transaction's own state lock, then the graph lock,
 //!     then status shard locks. The graph lock is never held with a stripe
-//!     lock, and no lock is held while a ticket's callbacks run or while
-//!     anyone waits.
+//!     lock, and no lock is held while anyone waits. A ticket's callbacks
+//!     run without the graph lock, on the releasing thread, which may hold
+//!     its own transaction's state lock: a callback must only hand the
+//!     waiting session back to its scheduler, not run it there.
 //!
 //! It does not decide what to do after a wait (run the statement again,
 //! restart it on a newer snapshot, fail): that is `txn` and the session.
@@ -137,8 +139,9 @@ struct TicketInner {
 /// (or a deadlock makes this transaction the victim). Like the durability
 /// ticket, it is blocked on ([`LockWait::wait`], the embedded API) or
 /// watched ([`LockWait::on_complete`], a scheduler that parks the session).
-/// Invariants: it completes at most once; callbacks run exactly once, with
-/// no lock held, on the completing thread or at once if already complete.
+/// Invariants: it completes at most once; callbacks run exactly once, on
+/// the completing thread (see L5: keep them short, re-queue the session)
+/// or at once if already complete.
 #[derive(Clone)]
 pub struct LockWait(Arc<TicketInner>);
 

@@ -8,6 +8,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use mizzle::{params, BeginOptions, Database, IsolationLevel, OpenOptions, SyncMode};
+use mizzle_types::SqlError;
 
 const LEVELS: [(&str, IsolationLevel); 3] = [
     ("READ COMMITTED", IsolationLevel::ReadCommitted),
@@ -220,15 +221,16 @@ fn a_waiting_statement_is_a_ticket_the_caller_can_park_on() {
     let outs = ex.finish().expect("commits");
     assert_eq!(outs.len(), 1);
     assert_eq!(count(&db, "SELECT v FROM p"), 11);
-    // Dropping a waiting execution abandons its statement.
+    // Running something else abandons a waiting statement; the old
+    // execution cannot resume any more.
     a.begin().expect("begin");
     a.execute("UPDATE p SET v = 0 WHERE id = 1", []).expect("hold row 1");
     let ex = k.execute("UPDATE p SET v = 100 WHERE id = 1", &[]).expect("waits");
     assert!(ex.lock_wait().is_some());
-    drop(ex);
     let out = k.execute_blocking("SELECT 1", &[]).expect("the session is usable");
     assert_eq!(out.len(), 1);
     assert_eq!(db.lock_stats().current_waits, 0, "the abandoned wait was withdrawn");
+    assert_eq!(k.resume(ex).err().map(|e| e.code().number()), Some(1221));
     a.commit().expect("commit");
     assert_eq!(count(&db, "SELECT v FROM p"), 0, "the abandoned update never ran");
 }
