@@ -37,8 +37,21 @@ def q(conn, sql, rows, by_level=None):
 
 
 def lv(conn, sql, outcomes):
-    """A statement whose outcome depends on the level: 'ok' or 'err'."""
+    """A statement whose outcome depends on the level: 'ok', 'err' (1213)
+    or an error number."""
     return (conn, "level", sql, outcomes)
+
+
+def blk(conn, sql):
+    """A statement that waits for another transaction's lock (`statement
+    blocks`); a later `unb` on the same connection checks how it ended."""
+    return (conn, "blocks", sql, None)
+
+
+def unb(conn, outcomes):
+    """How the blocked statement of `conn` ended, per level: 'ok', 'err'
+    (1213) or an error number."""
+    return (conn, "unblocked", "", outcomes)
 
 
 ALL_OK = {"rc": "ok", "rr": "ok", "ser": "ok"}
@@ -47,16 +60,23 @@ ALL_OK = {"rc": "ok", "rr": "ok", "ser": "ok"}
 SCENARIOS = {
     "g0": (
         "G0 write cycles",
-        "Two transactions update the same rows in opposite orders. The second\n"
-        "writer of row 1 fails at once with 1213 (no waits), so no write cycle forms.",
+        "Two transactions update the same rows in the same order. T2's update of\n"
+        "row 1 waits for T1; when T1 commits, T2's statement runs again (under\n"
+        "REPEATABLE READ and SERIALIZABLE on a newer snapshot: it is T2's first\n"
+        "statement) and T2 then writes row 2 after T1: both rows end with T2's\n"
+        "values, so no write cycle forms.",
         {"rc": True, "rr": True, "ser": True},
         [
             ok("t1", "BEGIN"), ok("t2", "BEGIN"),
             ok("t1", "UPDATE test SET value = 11 WHERE id = 1"),
-            err("t2", "UPDATE test SET value = 12 WHERE id = 1"),
+            blk("t2", "UPDATE test SET value = 12 WHERE id = 1"),
             ok("t1", "UPDATE test SET value = 21 WHERE id = 2"),
             ok("t1", "COMMIT"),
-            q("t2", "SELECT id, value FROM test ORDER BY id", [(1, 11), (2, 21)]),
+            unb("t2", ALL_OK),
+            q("t1", "SELECT id, value FROM test ORDER BY id", [(1, 11), (2, 21)]),
+            ok("t2", "UPDATE test SET value = 22 WHERE id = 2"),
+            ok("t2", "COMMIT"),
+            q("t1", "SELECT id, value FROM test ORDER BY id", [(1, 12), (2, 22)]),
         ],
     ),
     "g1a": (
@@ -89,8 +109,9 @@ SCENARIOS = {
     "g1c": (
         "G1c circular information flow",
         "Each transaction writes one row and reads the other's; neither may see\n"
-        "the other's uncommitted write. SERIALIZABLE also refuses the second\n"
-        "commit: each read what the other overwrote (a write-skew cycle).",
+        "the other's uncommitted write (readers never wait). SERIALIZABLE also\n"
+        "refuses the second commit: each read what the other overwrote (a\n"
+        "write-skew cycle).",
         {"rc": True, "rr": True, "ser": True},
         [
             ok("t1", "BEGIN"), ok("t2", "BEGIN"),
@@ -104,16 +125,25 @@ SCENARIOS = {
     ),
     "otv": (
         "OTV observed transaction vanishes",
-        "T3 reads row 1 after T1 committed and must then read T1's row 2 as well.",
+        "T1 writes both rows; T2's update of row 1 waits for T1, then runs after\n"
+        "T1's commit and T2 writes row 2 too. T3 reads row 1 after T1 committed;\n"
+        "it must not then see T1's row 2 vanish under T2's uncommitted write, and\n"
+        "once T2 commits it sees T2's pair (READ COMMITTED) or still T1's pair\n"
+        "(its snapshot), never a mix.",
         {"rc": True, "rr": True, "ser": True},
         [
             ok("t1", "BEGIN"), ok("t2", "BEGIN"), ok("t3", "BEGIN"),
             ok("t1", "UPDATE test SET value = 11 WHERE id = 1"),
             ok("t1", "UPDATE test SET value = 19 WHERE id = 2"),
-            err("t2", "UPDATE test SET value = 12 WHERE id = 1"),
+            blk("t2", "UPDATE test SET value = 12 WHERE id = 1"),
             ok("t1", "COMMIT"),
+            unb("t2", ALL_OK),
             q("t3", "SELECT value FROM test WHERE id = 1", [(11,)]),
+            ok("t2", "UPDATE test SET value = 18 WHERE id = 2"),
             q("t3", "SELECT value FROM test WHERE id = 2", [(19,)]),
+            ok("t2", "COMMIT"),
+            q("t3", "SELECT value FROM test WHERE id = 2", None, {"rc": [(18,)], "rr": [(19,)], "ser": [(19,)]}),
+            q("t3", "SELECT value FROM test WHERE id = 1", None, {"rc": [(12,)], "rr": [(11,)], "ser": [(11,)]}),
             ok("t3", "COMMIT"),
         ],
     ),
@@ -134,38 +164,52 @@ SCENARIOS = {
     ),
     "pmp_write": (
         "PMP predicate-many-preceders (write predicate)",
-        "T2 deletes by a predicate over rows T1 is updating: T1's uncommitted\n"
-        "write makes T2's delete a write conflict (1213), at every level.",
+        "T2 deletes by a predicate over rows T1 is updating: the delete waits for\n"
+        "T1, then runs again as a whole on a snapshot that includes T1's commit\n"
+        "(READ COMMITTED always; otherwise because it is T2's first statement):\n"
+        "it deletes row 1, whose value is 20 now, and not row 2 (30). The delete\n"
+        "saw one consistent state, after T1 (PostgreSQL re-checks only the row it\n"
+        "waited for and deletes nothing).",
         {"rc": True, "rr": True, "ser": True},
         [
             ok("t1", "BEGIN"), ok("t2", "BEGIN"),
             ok("t1", "UPDATE test SET value = value + 10"),
-            err("t2", "DELETE FROM test WHERE value = 20"),
+            blk("t2", "DELETE FROM test WHERE value = 20"),
             ok("t1", "COMMIT"),
-            q("t2", "SELECT id, value FROM test ORDER BY id", [(1, 20), (2, 30)]),
+            unb("t2", ALL_OK),
+            q("t2", "SELECT id, value FROM test ORDER BY id", [(2, 30)]),
+            ok("t2", "COMMIT"),
+            q("t1", "SELECT id, value FROM test ORDER BY id", [(2, 30)]),
         ],
     ),
     "p4": (
         "P4 lost update",
-        "Both read a row and write it back. The second writer fails (1213):\n"
-        "no update is lost, at any level.",
-        {"rc": True, "rr": True, "ser": True},
+        "Both read row 1 (10) and write back the value they computed from it\n"
+        "(11). T2's write waits for T1. Under READ COMMITTED it then runs on T1's\n"
+        "committed row and sets 11 again: T1's update is lost (the anomaly\n"
+        "happens, as in PostgreSQL and InnoDB; use SELECT ... FOR UPDATE or SET\n"
+        "value = value + 1). Under a snapshot T2 has read the row, so the first\n"
+        "committer wins: T2 fails (1213) and is rolled back.",
+        {"rc": False, "rr": True, "ser": True},
         [
             ok("t1", "BEGIN"), ok("t2", "BEGIN"),
             q("t1", "SELECT value FROM test WHERE id = 1", [(10,)]),
             q("t2", "SELECT value FROM test WHERE id = 1", [(10,)]),
             ok("t1", "UPDATE test SET value = 11 WHERE id = 1"),
-            err("t2", "UPDATE test SET value = 11 WHERE id = 1"),
+            blk("t2", "UPDATE test SET value = 11 WHERE id = 1"),
             ok("t1", "COMMIT"),
+            unb("t2", {"rc": "ok", "rr": "err", "ser": "err"}),
+            ok("t2", "ROLLBACK"),
             q("t2", "SELECT value FROM test WHERE id = 1", [(11,)]),
         ],
     ),
     "p4_committed": (
         "P4 lost update (first writer already committed)",
-        "T2 read the row before T1 committed its update; T2's write then fails\n"
-        "under snapshot isolation (first committer wins). Under READ COMMITTED\n"
-        "the statement snapshot is newer than T1's commit, so T2's increment\n"
-        "applies to T1's value: nothing is lost either.",
+        "T2 read the row before T1 committed its increment. Under a snapshot\n"
+        "T2's increment then fails (1213: first committer wins), its transaction\n"
+        "is rolled back, and its COMMIT fails too (3101) instead of pretending.\n"
+        "Under READ COMMITTED the statement snapshot is newer than T1's commit,\n"
+        "so T2's increment applies to T1's value: nothing is lost either.",
         {"rc": True, "rr": True, "ser": True},
         [
             ok("t1", "BEGIN"), ok("t2", "BEGIN"),
@@ -174,7 +218,7 @@ SCENARIOS = {
             ok("t1", "UPDATE test SET value = value + 1 WHERE id = 1"),
             ok("t1", "COMMIT"),
             lv("t2", "UPDATE test SET value = value + 1 WHERE id = 1", {"rc": "ok", "rr": "err", "ser": "err"}),
-            lv("t2", "COMMIT", ALL_OK),
+            lv("t2", "COMMIT", {"rc": "ok", "rr": "3101", "ser": "3101"}),
             q("t2", "SELECT value FROM test WHERE id = 1", None, {"rc": [(12,)], "rr": [(11,)], "ser": [(11,)]}),
         ],
     ),
@@ -196,20 +240,40 @@ SCENARIOS = {
             ok("t1", "COMMIT"),
         ],
     ),
+    "g_single_dependencies": (
+        "G-single read skew with predicate dependencies",
+        "T1 reads the rows whose value is a multiple of 5; T2 changes 10 into 12\n"
+        "and commits; T1 reads the multiples of 3. Under READ COMMITTED T1 finds\n"
+        "12, a row its first read saw as 10 (the anomaly happens); a snapshot\n"
+        "finds nothing.",
+        {"rc": False, "rr": True, "ser": True},
+        [
+            ok("t1", "BEGIN"), ok("t2", "BEGIN"),
+            q("t1", "SELECT id, value FROM test WHERE value % 5 = 0 ORDER BY id", [(1, 10), (2, 20)]),
+            ok("t2", "UPDATE test SET value = 12 WHERE value = 10"),
+            ok("t2", "COMMIT"),
+            q("t1", "SELECT id FROM test WHERE value % 3 = 0", None, {"rc": [(1,)], "rr": [], "ser": []}),
+            ok("t1", "COMMIT"),
+        ],
+    ),
     "g_single_write": (
         "G-single read skew on a write predicate",
-        "T1 read row 1; T2 changes both rows and commits; T1 deletes by a\n"
-        "predicate on the old value of row 2. Under a snapshot the delete meets a\n"
-        "newer commit and fails (1213). Under READ COMMITTED it finds nothing to\n"
-        "delete and T1 goes on with a view mixing old and new values (anomaly).",
+        "T1 read row 1; T2 changes both rows; T1 deletes by a predicate on the old\n"
+        "value of row 2 and waits for T2, which commits. Under a snapshot T1 has\n"
+        "read before, so the delete meets the newer commit and fails (1213).\n"
+        "Under READ COMMITTED it runs again, finds nothing to delete, and T1 goes\n"
+        "on with a view mixing old and new values (the anomaly happens).",
         {"rc": False, "rr": True, "ser": True},
         [
             ok("t1", "BEGIN"), ok("t2", "BEGIN"),
             q("t1", "SELECT value FROM test WHERE id = 1", [(10,)]),
+            q("t2", "SELECT id, value FROM test ORDER BY id", [(1, 10), (2, 20)]),
             ok("t2", "UPDATE test SET value = 12 WHERE id = 1"),
             ok("t2", "UPDATE test SET value = 18 WHERE id = 2"),
+            blk("t1", "DELETE FROM test WHERE value = 20"),
             ok("t2", "COMMIT"),
-            lv("t1", "DELETE FROM test WHERE value = 20", {"rc": "ok", "rr": "err", "ser": "err"}),
+            unb("t1", {"rc": "ok", "rr": "err", "ser": "err"}),
+            ok("t1", "ROLLBACK"),
             q("t1", "SELECT id, value FROM test ORDER BY id", [(1, 12), (2, 18)]),
         ],
     ),
@@ -270,6 +334,13 @@ SCENARIOS = {
 }
 
 
+def outcome_header(word, exp):
+    """`<word> ok` or `<word> error <n>` for an outcome 'ok', 'err' or a number."""
+    if exp == "ok":
+        return f"{word} ok"
+    return f"{word} error {'1213' if exp == 'err' else exp}"
+
+
 def record(conn, kind, sql, exp, level):
     lines = [f"connection {conn}"]
     if kind == "ok":
@@ -277,7 +348,11 @@ def record(conn, kind, sql, exp, level):
     elif kind == "err":
         lines += ["statement error 1213", sql]
     elif kind == "level":
-        lines += ["statement ok" if exp[level] == "ok" else "statement error 1213", sql]
+        lines += [outcome_header("statement", exp[level]), sql]
+    elif kind == "blocks":
+        lines += ["statement blocks", sql]
+    elif kind == "unblocked":
+        lines += [outcome_header("unblocked", exp[level])]
     else:
         rows = exp[level]
         width = len(rows[0]) if rows else sql.split(" FROM ")[0].count(",") + 1

@@ -6,8 +6,9 @@
 //! Invariants:
 //! 1. Parsing, value rendering, hashing, labels and counting reproduce
 //!    `slt_run.py`; the extensions (`connection`, `statement error <pattern>`,
-//!    `query error <pattern>`, `statement count`) only change the meaning of
-//!    records that `slt_run.py` would fail.
+//!    `query error <pattern>`, `statement count`, `statement blocks` and
+//!    `unblocked`) only change the meaning of records that `slt_run.py`
+//!    would fail.
 //! 2. Each file runs against a fresh database from [`Backend::open`].
 //! 3. Under [`run_cli`] each file runs in its own worker process, so an engine
 //!    that panics, overflows its stack or hangs costs only the rest of that
@@ -54,8 +55,10 @@ pub struct ResultSet {
     pub rows: Vec<Vec<Cell>>,
 }
 
-/// One client session of a [`Database`].
-pub trait Connection {
+/// One client session of a [`Database`]. It is `Send` because a statement
+/// that waits for a lock (`statement blocks`) runs on a thread of its own
+/// while the file's other connections go on.
+pub trait Connection: Send {
     /// Runs the SQL text of one record. `Ok(None)`: a statement without a
     /// result set. `Ok(Some(rs))`: a result set. `Err(message)`: the engine's
     /// error message, which begins the way the mysql client prints errors:
@@ -67,6 +70,14 @@ pub trait Connection {
 pub trait Database {
     /// Opens a new session on this database.
     fn connect(&self) -> Result<Box<dyn Connection>, String>;
+
+    /// A count that grows each time a statement of this database begins to
+    /// wait for a lock, if the engine tells (`statement blocks` then knows
+    /// for sure that its statement waits; without it, a statement still
+    /// running after a short pause counts as waiting).
+    fn lock_waits_begun(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The engine under test.

@@ -75,6 +75,10 @@ impl Database for Db {
         let db = self.db.as_ref().ok_or("the database is closed")?;
         Ok(Box::new(Conn(db.session())))
     }
+
+    fn lock_waits_begun(&self) -> Option<u64> {
+        self.db.as_ref().map(|d| d.lock_stats().waits)
+    }
 }
 
 impl Connection for Conn {

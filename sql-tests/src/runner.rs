@@ -11,17 +11,25 @@
 //!    carrying it; later ones must agree.
 //! 3. Connections are opened on first use, by name, on the file's database,
 //!    and closed before the run returns.
+//! 4. `statement blocks` passes only once its statement waits for a lock
+//!    (the database's count of lock waits grew; an engine that does not
+//!    count: still running after [`ASSUME_BLOCKED`]) and fails if it ends
+//!    first; the statement goes on in a thread of its own with its
+//!    connection. The next `unblocked` record on that connection waits for
+//!    it to end (at most [`UNBLOCK_TIMEOUT`]) and checks its outcome; any
+//!    other record on the connection first waits for it and ignores it.
 //!
 //! It does not isolate the engine: a panic or a hang here is the caller's
 //! (see `supervisor`, which runs this in a worker process).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use crate::complete::{self, Actual};
 use crate::render::{md5_values, render};
-use crate::script::{self, ErrorPattern, Query, Record, RecordKind, Script, StatementExpect};
+use crate::script::{self, ErrorPattern, Query, Record, RecordKind, Script, StatementExpect, Unblocked};
 use crate::{Backend, Connection, Database, ResultSet};
 
 /// `slt_run.py`'s default hash threshold.
@@ -29,6 +37,19 @@ pub(crate) const DEFAULT_HASH_THRESHOLD: i64 = 8;
 
 /// The connection of records without a `connection` line.
 const DEFAULT_CONNECTION: &str = "default";
+
+/// How long `statement blocks` waits for its statement to begin waiting
+/// for a lock (or, when the engine does not count lock waits, how long it
+/// must still be running to count as waiting).
+pub(crate) const BLOCK_DETECTION: Duration = Duration::from_secs(10);
+
+/// Without a lock-wait count: a statement still running after this long
+/// counts as waiting.
+pub(crate) const ASSUME_BLOCKED: Duration = Duration::from_millis(300);
+
+/// How long `unblocked` (or any record on the connection) waits for a
+/// blocked statement to end.
+pub(crate) const UNBLOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How to run a file.
 #[derive(Debug, Clone, Default)]
@@ -219,7 +240,7 @@ pub(crate) fn run_script(
     let mut result = FileResult::new(path);
     let mut actuals = HashMap::new();
     let status = {
-        let mut session = Session { db, connections: HashMap::new() };
+        let mut session = Session { db, connections: HashMap::new(), blocked: HashMap::new() };
         let mut run = Run {
             hash_threshold: DEFAULT_HASH_THRESHOLD,
             labels: HashMap::new(),
@@ -240,23 +261,99 @@ pub(crate) fn run_script(
     result
 }
 
+/// A statement's outcome, with the connection it ran on.
+type Finished = (Box<dyn Connection>, Result<Option<ResultSet>, String>);
+
 /// The open connections of one file's database.
 struct Session<'a> {
     db: &'a dyn Database,
     connections: HashMap<String, Box<dyn Connection>>,
+    /// Connections whose statement `statement blocks` left running.
+    blocked: HashMap<String, mpsc::Receiver<Finished>>,
 }
 
 impl Session<'_> {
+    fn name(record: &Record) -> String {
+        record.connection.as_deref().unwrap_or(DEFAULT_CONNECTION).to_owned()
+    }
+
+    /// The connection `name`, opened on first use; a blocked statement on
+    /// it is waited for first and its outcome dropped.
+    fn connection(&mut self, name: &str) -> Result<Box<dyn Connection>, String> {
+        if let Some(rx) = self.blocked.remove(name) {
+            let (c, _) = rx
+                .recv_timeout(UNBLOCK_TIMEOUT)
+                .map_err(|_| format!("connection '{name}' is still blocked after {} s", UNBLOCK_TIMEOUT.as_secs()))?;
+            return Ok(c);
+        }
+        match self.connections.remove(name) {
+            Some(c) => Ok(c),
+            None => self.db.connect().map_err(|m| format!("cannot connect '{name}': {m}")),
+        }
+    }
+
     fn run(&mut self, record: &Record, sql: &str) -> Result<Option<ResultSet>, String> {
-        let name = record.connection.as_deref().unwrap_or(DEFAULT_CONNECTION);
-        let connection = match self.connections.entry(name.to_owned()) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                let c = self.db.connect().map_err(|m| format!("cannot connect '{name}': {m}"))?;
-                e.insert(c)
+        let name = Session::name(record);
+        let mut connection = self.connection(&name)?;
+        let r = connection.run(sql);
+        self.connections.insert(name, connection);
+        r
+    }
+
+    /// `statement blocks`: runs `sql` in the background; `Ok` once it
+    /// waits for a lock, `Err` (with the connection back) if it ended
+    /// first (invariant 4).
+    fn run_blocking(&mut self, record: &Record, sql: &str) -> Result<(), String> {
+        let name = Session::name(record);
+        let mut connection = self.connection(&name)?;
+        let before = self.db.lock_waits_begun();
+        let (tx, rx) = mpsc::channel::<Finished>();
+        let sql = sql.to_owned();
+        std::thread::spawn(move || {
+            let r = connection.run(&sql);
+            let _ = tx.send((connection, r));
+        });
+        let started = Instant::now();
+        loop {
+            match rx.try_recv() {
+                Ok((c, r)) => {
+                    self.connections.insert(name, c);
+                    return Err(match r {
+                        Ok(_) => "statement did not block: it succeeded at once".to_owned(),
+                        Err(m) => format!("statement did not block: it failed at once: {m}"),
+                    });
+                }
+                Err(mpsc::TryRecvError::Disconnected) => return Err("the statement's thread died".to_owned()),
+                Err(mpsc::TryRecvError::Empty) => {}
             }
-        };
-        connection.run(sql)
+            let waiting = match (before, self.db.lock_waits_begun()) {
+                (Some(b), Some(n)) => n > b,
+                _ => started.elapsed() >= ASSUME_BLOCKED,
+            };
+            if waiting {
+                self.blocked.insert(name, rx);
+                return Ok(());
+            }
+            if started.elapsed() >= BLOCK_DETECTION {
+                self.blocked.insert(name, rx);
+                return Err(format!(
+                    "statement neither ended nor waited for a lock within {} s",
+                    BLOCK_DETECTION.as_secs()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// `unblocked`: the outcome of the connection's blocked statement.
+    fn unblocked(&mut self, record: &Record) -> Result<Result<Option<ResultSet>, String>, String> {
+        let name = Session::name(record);
+        let rx = self.blocked.remove(&name).ok_or_else(|| format!("no blocked statement on connection '{name}'"))?;
+        let (c, r) = rx
+            .recv_timeout(UNBLOCK_TIMEOUT)
+            .map_err(|_| format!("the blocked statement did not end within {} s", UNBLOCK_TIMEOUT.as_secs()))?;
+        self.connections.insert(name, c);
+        Ok(r)
     }
 }
 
@@ -311,6 +408,7 @@ impl Run<'_> {
                 RecordKind::Statement { expect, sql } => self.statement(index, record, expect, sql, session),
                 RecordKind::QueryError { pattern, sql } => self.query_error(index, record, pattern, sql, session),
                 RecordKind::Query(query) => self.query(index, record, query, session),
+                RecordKind::Unblocked(expect) => self.unblocked(record, expect, session),
             };
             report(index, &outcome);
         }
@@ -329,6 +427,12 @@ impl Run<'_> {
             StatementExpect::Invalid(_) => {
                 return RecordOutcome::Failed("statement argument should be 'ok' or 'error'".to_owned())
             }
+            StatementExpect::Blocks => {
+                return match session.run_blocking(record, sql) {
+                    Ok(()) => RecordOutcome::Passed,
+                    Err(message) => RecordOutcome::Failed(message),
+                }
+            }
             StatementExpect::Ok | StatementExpect::Count => None,
             StatementExpect::Error(pattern) => Some(pattern),
         };
@@ -340,6 +444,37 @@ impl Run<'_> {
             (Err(message), Some(pattern)) => check_error(pattern, message),
         };
         self.finish(index, verdict, || Actual::Statement(result.map(|_| ())))
+    }
+
+    /// An `unblocked` record; `--complete` leaves it as it is.
+    fn unblocked(&mut self, record: &Record, expect: &Unblocked, session: &mut Session<'_>) -> RecordOutcome {
+        if let Unblocked::Invalid(word) = expect {
+            return RecordOutcome::Failed(format!(
+                "unblocked argument should be 'ok', 'error' or 'query', not '{word}'"
+            ));
+        }
+        if let Unblocked::Query(q) = expect {
+            if q.types.is_empty() || q.types.chars().any(|c| !matches!(c, 'I' | 'T' | 'R')) {
+                return RecordOutcome::Failed(format!("bad type string '{}'", q.types));
+            }
+        }
+        let result = match session.unblocked(record) {
+            Ok(r) => r,
+            Err(message) => return RecordOutcome::Failed(message),
+        };
+        let verdict = match (expect, &result) {
+            (Unblocked::Ok, Ok(_)) => Ok(()),
+            (Unblocked::Ok, Err(message)) => Err(format!("blocked statement failed: {message}")),
+            (Unblocked::Error(_), Ok(_)) => Err("blocked statement succeeded but error was expected".to_owned()),
+            (Unblocked::Error(pattern), Err(message)) => check_error(pattern, message),
+            (Unblocked::Query(_), Err(message)) => Err(format!("blocked query failed: {message}")),
+            (Unblocked::Query(q), Ok(rows)) => check_rows(q, rows.as_ref(), self.hash_threshold).verdict,
+            (Unblocked::Invalid(_), _) => Err("invalid".to_owned()),
+        };
+        match verdict {
+            Ok(()) => RecordOutcome::Passed,
+            Err(message) => RecordOutcome::Failed(message),
+        }
     }
 
     fn query_error(

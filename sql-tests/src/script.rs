@@ -68,6 +68,11 @@ pub(crate) enum RecordKind {
         pattern: ErrorPattern,
         sql: String,
     },
+    /// Our `unblocked ok|error [<pattern>]|query <types> [<sort>]`: the
+    /// outcome of the statement that `statement blocks` left waiting on
+    /// this record's connection (a query form lists expected values after
+    /// `----` and has no SQL of its own).
+    Unblocked(Unblocked),
     /// `hash-threshold N`; a bad N is 0 (never hash), as in `slt_run.py`.
     HashThreshold(i64),
     Halt,
@@ -75,9 +80,24 @@ pub(crate) enum RecordKind {
     Unknown(String),
 }
 
+/// What an `unblocked` record expects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Unblocked {
+    Ok,
+    Error(ErrorPattern),
+    /// The rows (the query's `sql` is empty).
+    Query(Query),
+    /// Any other argument: the record fails.
+    Invalid(String),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum StatementExpect {
     Ok,
+    /// Our `statement blocks`: the statement must wait for a lock; it
+    /// goes on in the background and an `unblocked` record on the same
+    /// connection checks how it ended.
+    Blocks,
     /// Our `statement count N`: checked like `ok` (the trait reports no
     /// affected-row count).
     Count,
@@ -121,6 +141,7 @@ impl Record {
         match self.kind {
             RecordKind::Statement { .. } => "statement",
             RecordKind::Query(_) | RecordKind::QueryError { .. } => "query",
+            RecordKind::Unblocked(_) => "unblocked",
             RecordKind::HashThreshold(_) => "hash-threshold",
             RecordKind::Halt => "halt",
             RecordKind::Unknown(_) => "unknown",
@@ -129,7 +150,13 @@ impl Record {
 
     /// Statement and query records are the ones that pass, fail or skip.
     pub(crate) fn is_counted(&self) -> bool {
-        matches!(self.kind, RecordKind::Statement { .. } | RecordKind::Query(_) | RecordKind::QueryError { .. })
+        matches!(
+            self.kind,
+            RecordKind::Statement { .. }
+                | RecordKind::Query(_)
+                | RecordKind::QueryError { .. }
+                | RecordKind::Unblocked(_)
+        )
     }
 
     /// `slt_run.py`'s `is_skipped`, for an engine with several labels:
@@ -266,6 +293,7 @@ fn parse_block(block: &[(usize, String)]) -> Option<Record> {
         "statement" => {
             let expect = match word(1) {
                 "ok" => StatementExpect::Ok,
+                "blocks" => StatementExpect::Blocks,
                 "count" => StatementExpect::Count,
                 "error" => StatementExpect::Error(error_pattern(rest_after_tokens(first, 2))),
                 other => StatementExpect::Invalid(other.to_owned()),
@@ -294,6 +322,26 @@ fn parse_block(block: &[(usize, String)]) -> Option<Record> {
                 })
             }
         }
+        "unblocked" => RecordKind::Unblocked(match word(1) {
+            "ok" => Unblocked::Ok,
+            "error" => Unblocked::Error(error_pattern(rest_after_tokens(first, 2))),
+            "query" => {
+                let sql_end = rest.iter().position(|(_, l)| l == "----");
+                separator = sql_end.and_then(|j| rest.get(j).map(|(index, _)| *index));
+                let expected = match sql_end {
+                    Some(j) => rest[j + 1..].iter().map(|(_, l)| l.clone()).collect(),
+                    None => Vec::new(),
+                };
+                Unblocked::Query(Query {
+                    types: word(2).to_owned(),
+                    sort: toks.get(3).copied().unwrap_or("nosort").to_owned(),
+                    label: word(4).to_owned(),
+                    sql: String::new(),
+                    expected,
+                })
+            }
+            other => Unblocked::Invalid(other.to_owned()),
+        }),
         "hash-threshold" => RecordKind::HashThreshold(render::parse_py_int(word(1)).unwrap_or(0)),
         "halt" => RecordKind::Halt,
         other => RecordKind::Unknown(other.to_owned()),
@@ -386,6 +434,30 @@ mod tests {
                 RecordKind::Statement { expect: StatementExpect::Count, sql: sql.clone() },
                 RecordKind::Statement { expect: StatementExpect::Invalid("maybe".into()), sql },
                 RecordKind::QueryError { pattern: ErrorPattern::Code("1146".into()), sql: "SELECT 1".into() },
+            ]
+        );
+    }
+
+    #[test]
+    fn blocks_and_unblocked_records_are_recognised() {
+        let got = kinds(
+            "statement blocks\nUPDATE t SET a = 1\n\nunblocked ok\n\nunblocked error 1213\n\n\
+             unblocked query II rowsort\n----\n1\n2\n\nunblocked maybe\n",
+        );
+        assert_eq!(
+            got,
+            [
+                RecordKind::Statement { expect: StatementExpect::Blocks, sql: "UPDATE t SET a = 1".into() },
+                RecordKind::Unblocked(Unblocked::Ok),
+                RecordKind::Unblocked(Unblocked::Error(ErrorPattern::Code("1213".into()))),
+                RecordKind::Unblocked(Unblocked::Query(Query {
+                    types: "II".into(),
+                    sort: "rowsort".into(),
+                    label: String::new(),
+                    sql: String::new(),
+                    expected: vec!["1".into(), "2".into()],
+                })),
+                RecordKind::Unblocked(Unblocked::Invalid("maybe".into())),
             ]
         );
     }

@@ -61,6 +61,7 @@ fn workers_give_the_same_results_as_in_process_runs() {
     assert_eq!(
         names,
         [
+            "blocks.slt",
             "columns.slt",
             "conditions.slt",
             "connections.slt",
@@ -81,7 +82,7 @@ fn workers_give_the_same_results_as_in_process_runs() {
             "isolation/overflow.slt",
         ]
     );
-    let top: Vec<PathBuf> = files.into_iter().take(13).collect();
+    let top: Vec<PathBuf> = files.into_iter().take(14).collect();
     let in_process = SuiteOptions { in_process: true, ..suite(1, Duration::from_secs(60)) };
     let expected = run_files(&FakeBackend, &top, &in_process, &mut |_| {});
     let got = run_files(&FakeBackend, &top, &suite(2, Duration::from_secs(60)), &mut |_| {});

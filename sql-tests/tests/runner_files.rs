@@ -74,6 +74,11 @@ fn expected_errors_match_by_number_or_text() {
 }
 
 #[test]
+fn blocked_statements_run_in_the_background_until_unblocked_checks_them() {
+    check("blocks.slt", 16, 4, 0, FileStatus::Ok, &[22, 67, 71, 85]);
+}
+
+#[test]
 fn column_count_and_type_string_are_checked_and_bad_types_do_not_run() {
     check("columns.slt", 1, 5, 0, FileStatus::Ok, &[4, 11, 15, 20, 31]);
 }
@@ -97,6 +102,7 @@ fn crlf_line_endings_and_whitespace_lines_are_ignored() {
 fn every_runner_test_file_is_checked_by_a_test() {
     let checked = [
         "README.md",
+        "blocks.slt",
         "columns.slt",
         "complete",
         "conditions.slt",

@@ -7,29 +7,63 @@
 //!   statement ends (commit on success, rollback on error).
 //! - `Idle` -> `Explicit` on BEGIN / START TRANSACTION, or on any statement
 //!   while `autocommit=0` ([`Session::ensure_txn`]); `Explicit` -> `Idle` on
-//!   COMMIT, ROLLBACK, or a retryable error (which rolled it back).
+//!   COMMIT or ROLLBACK.
+//! - `Explicit` -> `RolledBack` when an error rolls the whole transaction
+//!   back (1213: deadlock, write conflict, serialization failure; 1205 when
+//!   `innodb_rollback_on_timeout` is on) (`Session::statement_failed`). In
+//!   `RolledBack` every statement fails with 3101 without running, COMMIT
+//!   too (and ends the block), until ROLLBACK (-> `Idle`) or BEGIN / START
+//!   TRANSACTION (-> `Explicit`, a new transaction)
+//!   (`Session::in_rolled_back_block`). InnoDB instead goes on in
+//!   autocommit after such an error, so a client that missed it commits
+//!   the rest of its transaction half-way and its COMMIT succeeds; refusing
+//!   until the client acknowledges (as PostgreSQL does) makes that
+//!   impossible.
+//!
+//! Statement states, within any transaction state: `Running` -> `Waiting`
+//! when a write or locking read meets another transaction's uncommitted
+//! row ([`Session::run`] returns an [`Execution`] holding the lock ticket);
+//! `Waiting` -> `Running` by [`Session::resume`] once the ticket completed
+//! (the statement runs again from the start, on a new snapshot where the
+//! transaction layer allows it) or `Waiting` -> failed (1205) by `resume`
+//! after the deadline (`innodb_lock_wait_timeout`, or `lock_wait_timeout`
+//! for a dictionary row); `Waiting` -> abandoned when the caller drops the
+//! execution and runs something else (`Session::abandon_suspended`). A
+//! statement that meets a row committed after its snapshot runs again at
+//! once where allowed (`Running` -> `Running`). At most
+//! [`MAX_STATEMENT_RESTARTS`] runs again per statement, then 1213. Lock
+//! wait deadlines use the monotonic clock (`std::time::Instant`), not the
+//! injected wall clock of `NOW()`: a timeout must not move when the wall
+//! clock is set.
 //!
 //! Invariants:
 //! 1. Every statement runs inside `begin_statement` / `end_statement`, so a
 //!    failed statement leaves no effects and the transaction stays usable
 //!    (except after 1213, which ends it, as InnoDB does).
 //! 2. DDL never commits implicitly; it is part of the transaction.
-//! 3. A commit's durability wait happens after the statement's work is
-//!    done: [`Execution`] carries the pending commit, so the caller decides
-//!    whether to block or to park the session.
+//! 3. A commit's durability wait and a statement's lock wait happen after
+//!    the session returned: [`Execution`] carries the pending commit or the
+//!    lock ticket, so the caller decides whether to block or to park the
+//!    session. No lock is held while the caller waits.
+//! 4. After a transaction-ending error in an explicit block, nothing runs
+//!    and nothing commits until the client ends the block.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use mizzle_dictionary::{Relation, TableDef, DICT_SPACE};
+use mizzle_dictionary::{DictError, Relation, TableDef, DICT_SPACE};
 use mizzle_exec::ctx::{Ctx, SessionInfo, SystemInfo};
 use mizzle_exec::dml::DmlResult;
+use mizzle_exec::ExecError;
 use mizzle_plugin_api::durability::DurableTicket;
 use mizzle_sql::bind::Binder;
 use mizzle_sql::plan::{BoundStatement, OutCol, SessionStmt, TxnStmt, VarScope};
 use mizzle_sql::{BindError, Catalog, Statement};
-use mizzle_txn::{IsolationLevel, PendingCommit, Ts, Txn, TxnId, TxnOptions};
-use mizzle_types::{DateTime, ErrorClass, ErrorCode, SqlError, SqlType, Value, Warning};
+use mizzle_txn::{
+    Blocked, IsolationLevel, LockWait, PendingCommit, SpaceId, Ts, Txn, TxnError, TxnId, TxnOptions, WaitPolicy,
+};
+use mizzle_types::{DateTime, ErrorCode, SqlError, SqlType, Value, Warning};
 
 use crate::catalog::{CatalogState, DEFAULT_SCHEMA};
 use crate::error::SessionError;
@@ -72,30 +106,89 @@ pub enum StatementOutput {
     Done { affected: u64, last_insert_id: u64, info: String },
 }
 
-/// The outcome of executing text: outputs, and a commit that may still be
-/// waiting for durability (invariant 3).
+/// Runs of one statement (after lock waits, or on newer snapshots) before
+/// it fails with 1213: a bound on livelock. Each run follows a commit (or
+/// rollback) of a transaction that was in the way, so the bound is reached
+/// only by a statement that loses a thousand races in a row.
+pub const MAX_STATEMENT_RESTARTS: u32 = 1000;
+
+/// What a statement text and its parameters are, to run it again after a
+/// lock wait.
+struct Job {
+    parsed: Arc<mizzle_sql::parse::Parsed>,
+    consistent: bool,
+    /// The last statement must return rows (checked before it runs).
+    expect_rows: bool,
+}
+
+/// A statement stopped at a lock wait, and the rest of its text.
+struct Suspended {
+    /// The transaction it runs in (an execution outlived by its
+    /// transaction was abandoned and cannot resume).
+    txn: TxnId,
+    wait: LockWait,
+    deadline: Option<Instant>,
+    job: Job,
+    params: Vec<Value>,
+    /// The statement that waits (index into the parsed text).
+    index: usize,
+    restarts: u32,
+}
+
+/// The outcome of executing text: outputs, a commit that may still be
+/// waiting for durability, or a statement waiting for a lock (invariant 3).
 pub struct Execution {
-    /// One output per statement.
+    /// One output per statement run so far.
     pub outputs: Vec<StatementOutput>,
     /// Warnings of the last statement.
     pub warnings: usize,
     pending: Option<PendingCommit>,
+    suspended: Option<Box<Suspended>>,
 }
 
 impl Execution {
+    fn new() -> Execution {
+        Execution { outputs: Vec::new(), warnings: 0, pending: None, suspended: None }
+    }
+
     /// The durability ticket to wait or park on, if a commit is pending.
     pub fn ticket(&self) -> Option<&DurableTicket> {
         self.pending.as_ref().map(|p| p.ticket())
     }
 
-    /// Waits for the pending commit (if any) and returns the outputs.
+    /// The lock ticket a statement waits on, if one does: park on it (or
+    /// block), then [`Session::resume`] (also at the deadline).
+    pub fn lock_wait(&self) -> Option<&LockWait> {
+        self.suspended.as_ref().map(|s| &s.wait)
+    }
+
+    /// When the lock wait times out (`None`: never).
+    pub fn lock_deadline(&self) -> Option<Instant> {
+        self.suspended.as_ref().and_then(|s| s.deadline)
+    }
+
+    /// Waits for the pending commit (if any) and returns the outputs. A
+    /// statement still waiting for a lock is an error: resume it first.
     pub fn finish(self) -> Result<Vec<StatementOutput>, SessionError> {
+        if self.suspended.is_some() {
+            return Err(SessionError::rule(
+                ErrorCode::Internal,
+                "internal error (a bug in the caller of mizzle-session): a statement waits for a lock; \
+                 resume it with Session::resume before finishing",
+            ));
+        }
         if let Some(p) = self.pending {
             let _ = p.ticket().wait();
             p.finish()?;
         }
         Ok(self.outputs)
     }
+}
+
+/// One statement's run: done, or stopped at a lock wait.
+enum Step {
+    Done(StatementOutput, Option<PendingCommit>),
+    Wait(LockWait, Option<Instant>),
 }
 
 /// (schema, table, definition version) a plan was built against.
@@ -140,6 +233,12 @@ impl Prepared {
         self.params
     }
 
+    /// Whether the statement returns rows, when known without running it
+    /// (its plan is cached).
+    pub fn returns_rows(&self) -> Option<bool> {
+        self.plan.as_ref().map(|(b, _)| matches!(b.as_ref(), BoundStatement::Query(_) | BoundStatement::Explain { .. }))
+    }
+
     /// Result columns, if the statement returns rows (as last planned).
     pub fn columns(&self) -> Option<Vec<ColumnInfo>> {
         match &self.plan {
@@ -176,9 +275,16 @@ pub struct Session {
     /// Scope given as `SET SESSION|GLOBAL TRANSACTION` (see `pre_parse`).
     txn_scope: Option<VarScope>,
     /// Bumped by every DDL statement and every ROLLBACK [TO SAVEPOINT] of
-    /// this session: a transaction's own dictionary changes (or their
-    /// undoing) can only happen across a bump.
+    /// this session, and whenever a statement runs again (perhaps on a new
+    /// snapshot): a transaction's own dictionary changes (or their undoing)
+    /// and snapshot changes within a transaction happen across a bump.
     ddl_epoch: u64,
+    /// A statement of this session waits for a lock (its `Execution` holds
+    /// the rest; see `resume`).
+    suspended: bool,
+    /// `RolledBack` (see the module documentation): the code of the error
+    /// that rolled the explicit transaction back.
+    rolled_back: Option<ErrorCode>,
 }
 
 struct BindCatalog<'a> {
@@ -225,7 +331,28 @@ impl SystemInfo for Sys<'_> {
     }
 
     fn status(&self) -> Vec<(String, String)> {
-        vec![("Threads_connected".into(), "1".into()), ("Uptime".into(), "0".into()), ("Questions".into(), "0".into())]
+        let l = self.s.cat.txns.lock_stats();
+        let ms = |us: u64| (us / 1000).to_string();
+        let avg = if l.waits > l.current_waits { l.wait_micros / (l.waits - l.current_waits) } else { 0 };
+        let last = match &l.last_deadlock {
+            Some(d) => self.s.describe_deadlock(d),
+            None => String::new(),
+        };
+        vec![
+            // MariaDB's name; MySQL 8 counts it as INNODB_METRICS lock_deadlocks.
+            ("Innodb_deadlocks".into(), l.deadlocks.to_string()),
+            ("Innodb_row_lock_current_waits".into(), l.current_waits.to_string()),
+            ("Innodb_row_lock_time".into(), ms(l.wait_micros)),
+            ("Innodb_row_lock_time_avg".into(), ms(avg)),
+            ("Innodb_row_lock_time_max".into(), ms(l.max_wait_micros)),
+            ("Innodb_row_lock_waits".into(), l.waits.to_string()),
+            ("Mizzle_last_deadlock".into(), last),
+            ("Mizzle_lock_wait_timeouts".into(), l.timeouts.to_string()),
+            ("Mizzle_statement_restarts".into(), l.restarts.to_string()),
+            ("Questions".into(), "0".into()),
+            ("Threads_connected".into(), "1".into()),
+            ("Uptime".into(), "0".into()),
+        ]
     }
 
     fn previous_warnings(&self) -> Vec<Warning> {
@@ -328,6 +455,8 @@ impl Session {
             found_rows: 0,
             txn_scope: None,
             ddl_epoch: 0,
+            suspended: false,
+            rolled_back: None,
         }
     }
 
@@ -361,9 +490,16 @@ impl Session {
         self.user = user.to_string();
     }
 
-    /// True inside an explicit transaction.
+    /// True inside an explicit transaction block (also one that an error
+    /// rolled back and that the client has not ended yet).
     pub fn in_transaction(&self) -> bool {
-        self.txn.as_ref().is_some_and(|t| t.explicit)
+        self.txn.as_ref().is_some_and(|t| t.explicit) || self.rolled_back.is_some()
+    }
+
+    /// True when an error rolled the explicit transaction back and every
+    /// statement is refused until ROLLBACK or BEGIN (module documentation).
+    pub fn transaction_rolled_back(&self) -> bool {
+        self.rolled_back.is_some()
     }
 
     /// True when autocommit is on.
@@ -464,32 +600,171 @@ impl Session {
     }
 
     /// Executes one or more `;`-separated statements with `?` parameters.
+    /// The result may hold a statement waiting for a lock: see
+    /// [`Execution::lock_wait`] and [`Session::resume`].
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<Execution, SessionError> {
+        self.execute_text(sql, params, false)
+    }
+
+    /// [`Session::execute`] for text whose last statement must return rows:
+    /// if it is one that returns none, it fails (1221) before it runs.
+    pub fn execute_query(&mut self, sql: &str, params: &[Value]) -> Result<Execution, SessionError> {
+        self.execute_text(sql, params, true)
+    }
+
+    fn execute_text(&mut self, sql: &str, params: &[Value], expect_rows: bool) -> Result<Execution, SessionError> {
+        self.abandon_suspended();
         let pre = pre_parse(sql);
         self.txn_scope = pre.txn_scope;
-        let consistent = pre.consistent_snapshot;
         let parsed = mizzle_sql::parse::parse(&pre.text)?;
-        let stmts = parsed.statements();
-        if stmts.is_empty() {
+        if parsed.is_empty() {
             return Err(SessionError::rule(ErrorCode::Syntax, "Query was empty"));
         }
-        let mut outputs = Vec::with_capacity(stmts.len());
-        let mut pending: Option<PendingCommit> = None;
-        for s in stmts {
-            if let Some(p) = pending.take() {
+        let job = Job { parsed: Arc::new(parsed), consistent: pre.consistent_snapshot, expect_rows };
+        self.drive(Execution::new(), job, params, 0, None, 0)
+    }
+
+    /// Runs the statements of `job` from `from` on, until the end or a
+    /// lock wait.
+    fn drive(
+        &mut self,
+        mut ex: Execution,
+        job: Job,
+        params: &[Value],
+        from: usize,
+        mut prepared: Option<&mut Prepared>,
+        mut restarts: u32,
+    ) -> Result<Execution, SessionError> {
+        let parsed = job.parsed.clone();
+        let stmts = parsed.statements();
+        for (i, stmt) in stmts.iter().enumerate().skip(from) {
+            if let Some(p) = ex.pending.take() {
                 let _ = p.ticket().wait();
                 p.finish()?;
             }
-            let (out, p) = self.run(s, params, None, consistent)?;
-            pending = p;
-            outputs.push(out);
+            let expect = job.expect_rows && i + 1 == stmts.len();
+            match self.run(stmt, params, prepared.as_deref_mut(), job.consistent, expect, &mut restarts)? {
+                Step::Done(out, pending) => {
+                    ex.pending = pending;
+                    ex.outputs.push(out);
+                    restarts = 0;
+                }
+                Step::Wait(wait, deadline) => {
+                    self.suspended = true;
+                    ex.warnings = self.warnings.len();
+                    let txn = self.txn.as_ref().map_or(TxnId(0), |t| t.txn.id());
+                    ex.suspended = Some(Box::new(Suspended {
+                        txn,
+                        wait,
+                        deadline,
+                        job,
+                        params: params.to_vec(),
+                        index: i,
+                        restarts,
+                    }));
+                    return Ok(ex);
+                }
+            }
         }
-        Ok(Execution { outputs, warnings: self.warnings.len(), pending })
+        ex.warnings = self.warnings.len();
+        Ok(ex)
     }
 
-    /// Executes text and waits for durability (blocking the thread).
+    /// Goes on with an execution whose statement waited for a lock: once
+    /// its ticket completed, runs the statement again (and the rest of the
+    /// text); at or after its deadline with the ticket still pending, fails
+    /// the statement with 1205 (the transaction goes on, unless
+    /// `innodb_rollback_on_timeout`). Called early, it returns the
+    /// execution still waiting. An execution that waits for nothing is
+    /// returned as it is.
+    pub fn resume(&mut self, ex: Execution) -> Result<Execution, SessionError> {
+        self.resume_with(ex, None)
+    }
+
+    /// [`Session::resume`] for an execution of a prepared statement.
+    pub fn resume_prepared(&mut self, p: &mut Prepared, ex: Execution) -> Result<Execution, SessionError> {
+        self.resume_with(ex, Some(p))
+    }
+
+    fn resume_with(&mut self, mut ex: Execution, prepared: Option<&mut Prepared>) -> Result<Execution, SessionError> {
+        let Some(mut s) = ex.suspended.take() else {
+            return Ok(ex);
+        };
+        let current = self.txn.as_ref().filter(|t| t.txn.id() == s.txn && self.suspended);
+        let Some((txn, implicit)) = current.map(|t| (t.txn.clone(), !t.explicit)) else {
+            return Err(SessionError::rule(
+                ErrorCode::WrongUsage,
+                "this execution waited for a lock and was abandoned: the session ran other statements since",
+            ));
+        };
+        self.suspended = false;
+        if s.wait.poll().is_none() {
+            let due = s.deadline.is_some_and(|d| Instant::now() >= d);
+            if !due {
+                self.suspended = true;
+                ex.suspended = Some(s);
+                return Ok(ex);
+            }
+            if txn.give_up_wait() {
+                let e = SessionError::rule(
+                    ErrorCode::LockWaitTimeout,
+                    "Lock wait timeout exceeded; try restarting transaction",
+                );
+                return Err(self.statement_failed(e, &txn, implicit));
+            }
+            // The ticket completed meanwhile: go on.
+        }
+        if let Err(e) = txn.resume() {
+            return Err(self.statement_failed(e.into(), &txn, implicit));
+        }
+        s.restarts += 1;
+        if s.restarts > MAX_STATEMENT_RESTARTS {
+            return Err(self.too_many_restarts(&txn, implicit));
+        }
+        // The run may see a newer snapshot (see `ddl_epoch`).
+        self.ddl_epoch += 1;
+        let params = std::mem::take(&mut s.params);
+        let s = *s;
+        self.drive(ex, s.job, &params, s.index, prepared, s.restarts)
+    }
+
+    /// Executes text and waits for lock waits and durability (blocking the
+    /// thread).
     pub fn execute_blocking(&mut self, sql: &str, params: &[Value]) -> Result<Vec<StatementOutput>, SessionError> {
-        self.execute(sql, params)?.finish()
+        let ex = self.execute(sql, params)?;
+        self.block_on(ex, None)?.finish()
+    }
+
+    /// [`Session::execute_blocking`] for a query: fails before running a
+    /// last statement that returns no rows.
+    pub fn query_blocking(&mut self, sql: &str, params: &[Value]) -> Result<Vec<StatementOutput>, SessionError> {
+        let ex = self.execute_query(sql, params)?;
+        self.block_on(ex, None)?.finish()
+    }
+
+    /// Blocks the calling thread through every lock wait of `ex`.
+    pub fn block_on(
+        &mut self,
+        mut ex: Execution,
+        mut prepared: Option<&mut Prepared>,
+    ) -> Result<Execution, SessionError> {
+        while let Some(w) = ex.lock_wait() {
+            let _ = w.wait_until(ex.lock_deadline());
+            ex = self.resume_with(ex, prepared.as_deref_mut())?;
+        }
+        Ok(ex)
+    }
+
+    /// A statement's waiting execution was dropped: its statement (already
+    /// undone) is abandoned; an autocommit transaction ends with it.
+    fn abandon_suspended(&mut self) {
+        if !std::mem::take(&mut self.suspended) {
+            return;
+        }
+        if self.txn.as_ref().is_some_and(|t| !t.explicit) {
+            self.rollback_current();
+        }
+        // An explicit transaction's wait is withdrawn by its next statement.
     }
 
     /// Prepares a single statement; it is planned now and re-planned only
@@ -532,8 +807,10 @@ impl Session {
         Ok(p)
     }
 
-    /// Executes a prepared statement with parameters.
+    /// Executes a prepared statement with parameters. The result may hold
+    /// a statement waiting for a lock: see [`Session::resume_prepared`].
     pub fn execute_prepared(&mut self, p: &mut Prepared, params: &[Value]) -> Result<Execution, SessionError> {
+        self.abandon_suspended();
         if params.len() != p.params {
             return Err(SessionError::rule(
                 ErrorCode::WrongArguments,
@@ -544,12 +821,29 @@ impl Session {
                 ),
             ));
         }
-        let parsed = p.parsed.clone();
-        let Some(stmt) = parsed.statements().first() else {
+        if p.parsed.statements().is_empty() {
             return Err(SessionError::rule(ErrorCode::Syntax, "Query was empty"));
-        };
-        let (out, pending) = self.run(stmt, params, Some(p), false)?;
-        Ok(Execution { outputs: vec![out], warnings: self.warnings.len(), pending })
+        }
+        let job = Job { parsed: p.parsed.clone(), consistent: false, expect_rows: false };
+        self.drive(Execution::new(), job, params, 0, Some(p), 0)
+    }
+
+    /// Starts an explicit transaction (as BEGIN does: an open one commits
+    /// first) with the given characteristics, or the session's defaults.
+    pub fn begin_transaction(
+        &mut self,
+        isolation: Option<IsolationLevel>,
+        read_only: Option<bool>,
+    ) -> Result<(), SessionError> {
+        self.abandon_suspended();
+        self.rolled_back = None;
+        if let Some(p) = self.commit_current()? {
+            let _ = p.ticket().wait();
+            p.finish()?;
+        }
+        self.begin_txn(true, isolation, read_only);
+        self.warnings.clear();
+        Ok(())
     }
 
     fn plan(&self, stmt: &Statement, txn: &Txn) -> Result<(BoundStatement, usize), SessionError> {
@@ -560,41 +854,210 @@ impl Session {
         Ok((mizzle_sql::optimize::optimize_statement(bound), n))
     }
 
-    /// Runs one statement (invariant 1).
+    /// Runs one statement (invariant 1), again after a row committed after
+    /// its snapshot where allowed, until it ends or waits for a lock.
     fn run(
         &mut self,
         stmt: &Statement,
         params: &[Value],
-        prepared: Option<&mut Prepared>,
+        mut prepared: Option<&mut Prepared>,
         consistent: bool,
-    ) -> Result<(StatementOutput, Option<PendingCommit>), SessionError> {
+        expect_rows: bool,
+        restarts: &mut u32,
+    ) -> Result<Step, SessionError> {
+        if let Some(code) = self.rolled_back {
+            self.in_rolled_back_block(stmt, code)?;
+        }
+        if expect_rows && is_txn_control(stmt) {
+            return Err(no_result_set());
+        }
         // Transaction control and session statements need no snapshot.
-        if let Some(r) = self.run_control(stmt, consistent)? {
-            return Ok(r);
+        if let Some((out, pending)) = self.run_control(stmt, consistent)? {
+            return Ok(Step::Done(out, pending));
         }
         let txn = self.ensure_txn();
         let implicit = !self.txn.as_ref().is_some_and(|t| t.explicit);
-        txn.begin_statement()?;
+        let policy = mizzle_sql::locking::wait_policy(stmt);
         let previous = std::mem::take(&mut self.warnings);
-        let result = self.run_in_txn(stmt, params, prepared, &txn, &previous);
-        let (out, warnings) = match result {
-            Ok(x) => x,
-            Err(e) => {
-                let retry = e.code().class() == ErrorClass::Retryable;
-                let _ = txn.end_statement(false);
-                if retry || implicit {
-                    self.rollback_current();
-                }
-                // SHOW WARNINGS after an error shows the error.
-                let c = e.code();
-                self.warnings = vec![Warning { code: c, message: e.to_string() }];
-                return Err(e);
+        loop {
+            txn.begin_statement()?;
+            if policy != WaitPolicy::Wait {
+                txn.set_wait_policy(policy);
             }
+            let result = self.run_in_txn(stmt, params, prepared.as_deref_mut(), &txn, &previous, expect_rows);
+            let e = match result {
+                Ok((out, warnings)) => {
+                    txn.end_statement(true)?;
+                    self.warnings = warnings;
+                    let pending = if implicit { self.commit_current()? } else { None };
+                    return Ok(Step::Done(out, pending));
+                }
+                Err(e) => e,
+            };
+            match txn.blocked() {
+                Some(Blocked::Retry { .. }) => {
+                    let _ = txn.end_statement(false);
+                    *restarts += 1;
+                    if *restarts > MAX_STATEMENT_RESTARTS {
+                        return Err(self.too_many_restarts(&txn, implicit));
+                    }
+                    if let Err(e) = txn.resume() {
+                        return Err(self.statement_failed(e.into(), &txn, implicit));
+                    }
+                    self.ddl_epoch += 1;
+                }
+                Some(Blocked::Wait { ticket, space, .. }) => {
+                    let _ = txn.end_statement(false);
+                    // The run after the wait sees the same previous warnings.
+                    self.warnings = previous;
+                    return Ok(Step::Wait(ticket, self.lock_deadline(space)));
+                }
+                None => return Err(self.statement_failed(e, &txn, implicit)),
+            }
+        }
+    }
+
+    /// When a wait for a row of `space` times out: `lock_wait_timeout` for
+    /// the dictionary (MySQL's metadata locks), `innodb_lock_wait_timeout`
+    /// for table rows (seconds).
+    fn lock_deadline(&self, space: SpaceId) -> Option<Instant> {
+        let (var, default) =
+            if space == DICT_SPACE { ("lock_wait_timeout", 31_536_000) } else { ("innodb_lock_wait_timeout", 50) };
+        let secs = self.vars.get(var).and_then(|v| v.parse::<u64>().ok()).unwrap_or(default);
+        Instant::now().checked_add(Duration::from_secs(secs))
+    }
+
+    /// Ends a failed statement: undoes it, and ends the transaction where
+    /// the error did or should (invariant 1, module documentation), names
+    /// the tables in transaction errors, and records the error for SHOW
+    /// WARNINGS.
+    fn statement_failed(&mut self, e: SessionError, txn: &Txn, implicit: bool) -> SessionError {
+        let e = self.name_tables(e);
+        let _ = txn.end_statement(false);
+        let code = e.code();
+        let rollback_on_timeout = code == ErrorCode::LockWaitTimeout
+            && self.vars.get("innodb_rollback_on_timeout").is_some_and(|v| v == "ON");
+        if rollback_on_timeout {
+            txn.rollback();
+        }
+        if !txn.is_active() {
+            self.rollback_current();
+            if !implicit {
+                self.rolled_back = Some(code);
+            }
+        } else if implicit {
+            self.rollback_current();
+        }
+        // SHOW WARNINGS after an error shows the error.
+        self.warnings = vec![Warning { code, message: e.to_string() }];
+        e
+    }
+
+    /// The statement ran again too often: it fails and its transaction
+    /// rolls back (1213).
+    fn too_many_restarts(&mut self, txn: &Txn, implicit: bool) -> SessionError {
+        txn.rollback();
+        let e = SessionError::rule(
+            ErrorCode::WriteConflict,
+            format!(
+                "Deadlock found when trying to get lock; try restarting transaction (the statement was run \
+                 again {MAX_STATEMENT_RESTARTS} times after concurrent commits and gave up)"
+            ),
+        );
+        self.statement_failed(e, txn, implicit)
+    }
+
+    /// In `RolledBack`: ROLLBACK and BEGIN end the state (and run); COMMIT
+    /// ends it with an error; anything else is refused.
+    fn in_rolled_back_block(&mut self, stmt: &Statement, code: ErrorCode) -> Result<(), SessionError> {
+        match stmt {
+            Statement::Rollback { savepoint: None, .. } | Statement::StartTransaction { .. } => {
+                self.rolled_back = None;
+                Ok(())
+            }
+            Statement::Commit { .. } => {
+                self.rolled_back = None;
+                Err(SessionError::rule(
+                    ErrorCode::TransactionRolledBack,
+                    format!(
+                        "Transaction was rolled back by an earlier error (ERROR {}) and nothing was committed; \
+                         the transaction block is now ended",
+                        code.number()
+                    ),
+                ))
+            }
+            _ => Err(SessionError::rule(
+                ErrorCode::TransactionRolledBack,
+                format!(
+                    "Transaction was rolled back by an earlier error (ERROR {}); statements are refused until \
+                     ROLLBACK (or a new BEGIN) ends the transaction block",
+                    code.number()
+                ),
+            )),
+        }
+    }
+
+    /// Replaces space numbers in transaction errors by table names.
+    fn name_tables(&self, e: SessionError) -> SessionError {
+        let Some(t) = txn_error(&e) else {
+            return e;
         };
-        txn.end_statement(true)?;
-        self.warnings = warnings;
-        let pending = if implicit { self.commit_current()? } else { None };
-        Ok((out, pending))
+        let message = match t {
+            TxnError::WriteConflict { space } => format!(
+                "Deadlock found when trying to get lock; try restarting transaction (a row of {} was changed by \
+                 a transaction that committed after this transaction's snapshot)",
+                self.space_names(&[*space])
+            ),
+            TxnError::Deadlock { report } => format!(
+                "Deadlock found when trying to get lock; try restarting transaction (deadlock of {} transactions \
+                 waiting for rows of {}; this transaction was rolled back to break it)",
+                report.cycle.len(),
+                self.space_names(&report.spaces())
+            ),
+            _ => return e,
+        };
+        SessionError::rule(e.code(), message)
+    }
+
+    /// `schema.table` (or `schema.table index name`) for each space, from
+    /// the committed dictionary.
+    fn space_names(&self, spaces: &[SpaceId]) -> String {
+        let mut names: HashMap<SpaceId, String> = HashMap::new();
+        let t = self.cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });
+        if t.begin_statement().is_ok() {
+            for schema in self.cat.dict.list_schemas(&t).unwrap_or_default() {
+                for r in self.cat.dict.list_relations(&t, &schema.name).unwrap_or_default() {
+                    if let Relation::Table(td) = r {
+                        names.insert(td.space, format!("{}.{}", td.schema, td.name));
+                        for ix in &td.indexes {
+                            names.insert(ix.space, format!("{}.{} index {}", td.schema, td.name, ix.name));
+                        }
+                    }
+                }
+            }
+        }
+        t.rollback();
+        spaces
+            .iter()
+            .map(|s| match names.get(s) {
+                Some(n) => n.clone(),
+                None if *s == DICT_SPACE => "the data dictionary".to_string(),
+                None => "a table not committed yet".to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The last deadlock in words, for `SHOW STATUS`.
+    fn describe_deadlock(&self, d: &mizzle_txn::DeadlockReport) -> String {
+        let waits: Vec<String> = d
+            .cycle
+            .iter()
+            .map(|w| {
+                format!("transaction {} waited for {} on {}", w.waiter.0, w.holder.0, self.space_names(&[w.space]))
+            })
+            .collect();
+        format!("#{}: {}; transaction {} was rolled back", d.seq + 1, waits.join("; "), d.victim.0)
     }
 
     fn run_in_txn(
@@ -604,6 +1067,7 @@ impl Session {
         prepared: Option<&mut Prepared>,
         txn: &Txn,
         previous: &[Warning],
+        expect_rows: bool,
     ) -> Result<(StatementOutput, Vec<Warning>), SessionError> {
         // A cached plan is reused while every table it read keeps its version
         // (the check reads the definitions, recording the reads, which is
@@ -666,6 +1130,9 @@ impl Session {
             }
             None => Arc::new(self.plan(stmt, txn)?.0),
         };
+        if expect_rows && !matches!(bound.as_ref(), BoundStatement::Query(_) | BoundStatement::Explain { .. }) {
+            return Err(no_result_set());
+        }
         if let BoundStatement::Session(s) = bound.as_ref() {
             return Ok((self.run_session(s, txn)?, Vec::new()));
         }
@@ -907,7 +1374,7 @@ impl Session {
                 };
                 let parsed = p.parsed.clone();
                 let r = match parsed.statements().first() {
-                    Some(stmt) => self.run_in_txn(stmt, &params, Some(&mut p), txn, &[]),
+                    Some(stmt) => self.run_in_txn(stmt, &params, Some(&mut p), txn, &[], false),
                     None => Err(SessionError::rule(ErrorCode::Syntax, "Query was empty")),
                 };
                 self.prepared.insert(name.to_lowercase(), p);
@@ -929,6 +1396,32 @@ impl Session {
 fn epoch() -> mizzle_types::Date {
     // 1970-01-01 is a valid date; from_ymd cannot fail for it.
     mizzle_types::Date::from_day_number(0).expect("invariant: 1970-01-01 is a valid date")
+}
+
+/// Transaction control statements (they return no rows).
+fn is_txn_control(s: &Statement) -> bool {
+    matches!(
+        s,
+        Statement::StartTransaction { .. }
+            | Statement::Commit { .. }
+            | Statement::Rollback { .. }
+            | Statement::Savepoint { .. }
+            | Statement::ReleaseSavepoint { .. }
+    )
+}
+
+fn no_result_set() -> SessionError {
+    SessionError::rule(ErrorCode::WrongUsage, "the statement returns no result set; use execute()")
+}
+
+/// The transaction-layer error inside `e`, if it is one.
+fn txn_error(e: &SessionError) -> Option<&TxnError> {
+    match e {
+        SessionError::Txn(t) => Some(t),
+        SessionError::Exec(ExecError::Txn(t)) => Some(t),
+        SessionError::Exec(ExecError::Dict(DictError::Txn(t))) => Some(t),
+        _ => None,
+    }
 }
 
 fn is_cacheable(b: &BoundStatement) -> bool {

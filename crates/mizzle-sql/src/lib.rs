@@ -9,6 +9,7 @@ pub mod bind;
 pub mod error;
 pub mod expr;
 pub mod func;
+pub mod locking;
 pub mod optimize;
 pub mod parse;
 pub mod plan;

@@ -19,14 +19,28 @@
 //!
 //! W1: a transaction writes key `k` only after checking, under `k`'s stripe
 //! lock, that the newest version of `k` is its own, or aborted, or committed
-//! at or before its snapshot (otherwise: write conflict, 1213). The check and
-//! the write happen under the same stripe lock and the sequence number is
-//! drawn after the check, so for one key the committed versions' sequence
-//! order equals their commit order. Example: T1 (snapshot 10) and T2
-//! (snapshot 10) both update row r. T1 writes first (seq 12). T2 finds the
-//! newest version of r written by active T1 and fails at once with 1213; had
-//! T1 already committed at 13, T2 would find `13 > 10` and fail the same way
-//! (first committer wins). No lost update is possible.
+//! at or before its snapshot. The check and the write happen under the same
+//! stripe lock and the sequence number is drawn after the check, so for one
+//! key the committed versions' sequence order equals their commit order.
+//! Otherwise the write does not happen, and what the writer met decides
+//! what follows ([`Check`]):
+//!
+//! * another transaction's uncommitted version (`Check::Writer`): the
+//!   writer waits for that transaction to end (`locks`); its statement is
+//!   undone and runs again afterwards;
+//! * a version committed after its snapshot (`Check::Newer`): under
+//!   snapshot isolation the first committer wins, so the writer fails with
+//!   1213, unless nothing it has read so far came from its snapshot (READ
+//!   COMMITTED statements, and the first statement of a transaction): then
+//!   the statement runs again on a newer snapshot (see `txn`).
+//!
+//! Example: T1 (snapshot 10) and T2 (snapshot 10) both update row r. T1
+//! writes first (seq 12). T2 finds the newest version of r written by active
+//! T1 and waits. T1 commits at 13; T2 wakes, and its statement, run again,
+//! finds `13 > 10`: under REPEATABLE READ, if T2 had read anything before,
+//! it fails (first committer wins); if the update was its first statement,
+//! it takes a snapshot that includes 13 and updates T1's value. No lost
+//! update is possible: no one ever overwrites a version it could not see.
 //!
 //! # Commit
 //!
@@ -42,14 +56,19 @@
 //! M1. The clock only grows; ids, sequence numbers and times are unique.
 //! M2. `visible_ts` < every commit time still pending publication.
 //! M3. Lock order: stripe lock, then (inside the engine) engine locks; the
-//!     commit lock is never held together with a stripe lock. Status and
-//!     snapshot shard locks are leaves.
+//!     commit lock is never held together with a stripe lock, nor is the
+//!     wait-for graph's lock (`locks`, L5). Status and snapshot shard locks
+//!     are leaves. No lock is held while anyone waits for a lock.
 //! M4. A commit returns only once it is visible: `PendingCommit::finish`
 //!     publishes, then waits until every commit with an earlier time is
 //!     published or withdrawn (`wait_visible`). Without this, a session
 //!     whose commit became durable before an earlier-timed one could start
 //!     its next transaction on a snapshot that misses its own commit (and
 //!     fail with a write conflict against itself).
+//! M5. A transaction's waiters are released (`LockTable::release`) after it
+//!     is published or withdrawn, after an abort deleted its versions, and
+//!     after a statement or savepoint undo: whenever a row it held may have
+//!     become writable.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::ops::Bound;
@@ -62,6 +81,7 @@ use parking_lot::Mutex;
 
 use crate::error::TxnError;
 use crate::ids::{SpaceId, Ts, TxnId};
+use crate::locks::LockTable;
 use crate::status::{SnapshotRegistry, Status, StatusTable};
 use crate::version::{self, Kind};
 
@@ -171,6 +191,8 @@ pub struct Shared {
     visibility_waiters: AtomicUsize,
     visibility_lock: Mutex<()>,
     visibility_cv: parking_lot::Condvar,
+    /// Who waits for whom (lock waits and deadlock detection).
+    pub(crate) locks: LockTable,
 }
 
 /// The newest commit time that wrote one watched space (see
@@ -193,6 +215,30 @@ pub(crate) enum Newest {
     Absent,
     /// The newest version is a put visible to (or written by) the writer.
     Present,
+}
+
+/// What a writer found when it checked W1 for a key.
+pub(crate) enum Check {
+    /// The key may be written: its newest live version, and whether the
+    /// key had any version at all.
+    Clear(Newest, bool),
+    /// Another transaction, still running or committing, wrote the newest
+    /// version: wait for it.
+    Writer(TxnId),
+    /// The newest version was committed at this time, after the writer's
+    /// snapshot.
+    Newer(Ts),
+}
+
+/// What [`Shared::write_version`] did.
+pub(crate) enum Written {
+    /// The version was written (or, for `must_be_absent`, the key was found
+    /// present and nothing was written); the newest version before it.
+    Done(Newest),
+    /// Nothing written: see [`Check::Writer`].
+    Writer(TxnId),
+    /// Nothing written: see [`Check::Newer`].
+    Newer(Ts),
 }
 
 impl Shared {
@@ -220,6 +266,7 @@ impl Shared {
             visibility_waiters: AtomicUsize::new(0),
             visibility_lock: Mutex::new(()),
             visibility_cv: parking_lot::Condvar::new(),
+            locks: LockTable::new(),
         }
     }
 
@@ -299,10 +346,10 @@ impl Shared {
 
     /// Checks W1 for a write of `key` by the owner of `view`, and if allowed
     /// writes the version. `must_be_absent` turns an existing live key into
-    /// `Ok(Some(Newest::Present))` without writing. Returns the engine key
-    /// written (for the write log) through `written`, and through `older`
-    /// whether the key had versions before this write (if not, the commit
-    /// leaves nothing for GC to collect on it).
+    /// `Written::Done(Newest::Present)` without writing. Returns the engine
+    /// key written (for the write log) through `written`, and through
+    /// `older` whether the key had versions before this write (if not, the
+    /// commit leaves nothing for GC to collect on it).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn write_version(
         &self,
@@ -314,15 +361,19 @@ impl Shared {
         must_be_absent: bool,
         written: &mut Vec<u8>,
         older: &mut bool,
-    ) -> Result<Option<Newest>, TxnError> {
+    ) -> Result<Written, TxnError> {
         // Backpressure waits happen here, before the stripe lock: the
         // engine's write below then never waits for I/O.
         self.engine.admit(key.len() + payload.len() + version::HEADER_LEN + 13)?;
         let _g = self.stripe(space, key).lock();
-        let (newest, had) = self.newest_for_write(view, space, key)?;
+        let (newest, had) = match self.newest_for_write(view, space, key)? {
+            Check::Clear(n, had) => (n, had),
+            Check::Writer(t) => return Ok(Written::Writer(t)),
+            Check::Newer(c) => return Ok(Written::Newer(c)),
+        };
         *older = had;
         if must_be_absent && matches!(newest, Newest::Present) {
-            return Ok(Some(newest));
+            return Ok(Written::Done(newest));
         }
         let seq = self.tick();
         version::version_key(space, key, seq, written);
@@ -331,19 +382,19 @@ impl Shared {
         let mut b = WriteBatch::new();
         b.put(written.clone(), val);
         self.engine.write(b, Durability::Relaxed)?;
-        Ok(Some(newest))
+        Ok(Written::Done(newest))
     }
 
-    /// True if `key` has a live version a writer must respect (W1 applies:
-    /// a concurrent writer's version is a conflict).
-    pub(crate) fn probe(&self, view: &ReadView, space: SpaceId, key: &[u8]) -> Result<bool, TxnError> {
+    /// W1's check for `key` without writing: whether it has a live version
+    /// a writer must respect, or who is in the way.
+    pub(crate) fn probe(&self, view: &ReadView, space: SpaceId, key: &[u8]) -> Result<Check, TxnError> {
         let _g = self.stripe(space, key).lock();
-        Ok(matches!(self.newest_for_write(view, space, key)?.0, Newest::Present))
+        self.newest_for_write(view, space, key)
     }
 
-    /// The newest live version of `key` for a writer, or a conflict (W1);
-    /// and whether the key has any version at all.
-    fn newest_for_write(&self, view: &ReadView, space: SpaceId, key: &[u8]) -> Result<(Newest, bool), TxnError> {
+    /// The newest live version of `key` for a writer (W1), or who is in the
+    /// way; with whether the key has any version at all.
+    fn newest_for_write(&self, view: &ReadView, space: SpaceId, key: &[u8]) -> Result<Check, TxnError> {
         const FIRST: usize = 8;
         let mut prefix = Vec::with_capacity(key.len() + 5);
         version::user_prefix(space, key, &mut prefix);
@@ -354,61 +405,54 @@ impl Shared {
         let more = self.engine.scan_first(range, &mut batch, FIRST)?;
         let had = !batch.is_empty();
         for (k, v) in batch.iter() {
-            if let Some(n) = self.judge_for_write(view, space, key, k, v)? {
-                return Ok((n, had));
+            match self.judge_for_write(view, key, k, v)? {
+                Some(Check::Clear(n, _)) => return Ok(Check::Clear(n, had)),
+                Some(other) => return Ok(other),
+                None => {}
             }
         }
         if !more || batch.is_empty() {
-            return Ok((Newest::Absent, had));
+            return Ok(Check::Clear(Newest::Absent, had));
         }
         let after = batch.key(batch.len() - 1).to_vec();
         let mut cur = self.engine.scan(KeyRange { start: Bound::Excluded(after), end })?;
         while cur.next_batch(&mut batch, FIRST)? {
             for (k, v) in batch.iter() {
-                if let Some(n) = self.judge_for_write(view, space, key, k, v)? {
-                    return Ok((n, true));
+                match self.judge_for_write(view, key, k, v)? {
+                    Some(Check::Clear(n, _)) => return Ok(Check::Clear(n, true)),
+                    Some(other) => return Ok(other),
+                    None => {}
                 }
             }
         }
-        Ok((Newest::Absent, true))
+        Ok(Check::Clear(Newest::Absent, true))
     }
 
     /// What one version (engine pair `k`, `v`, newest first) says to a
     /// writer of `key`: `None` when it is dead and older ones decide.
-    fn judge_for_write(
-        &self,
-        view: &ReadView,
-        space: SpaceId,
-        key: &[u8],
-        k: &[u8],
-        v: &[u8],
-    ) -> Result<Option<Newest>, TxnError> {
+    fn judge_for_write(&self, view: &ReadView, key: &[u8], k: &[u8], v: &[u8]) -> Result<Option<Check>, TxnError> {
         let vk = version::parse_key(k)?;
         if vk.user_key != key {
             return Ok(None);
         }
         let vv = version::parse_value(v)?;
-        let live = if vv.writer == view.txn {
-            true
-        } else {
+        if vv.writer != view.txn {
             match self.status.get(vv.writer) {
-                None => true,
-                Some(Status::Committed(c)) => {
-                    if c > view.snapshot {
-                        return Err(TxnError::WriteConflict { space });
-                    }
-                    true
-                }
+                Some(Status::Committed(c)) if c > view.snapshot => return Ok(Some(Check::Newer(c))),
+                None | Some(Status::Committed(_)) => {}
                 Some(Status::Active) | Some(Status::Committing(_)) => {
-                    return Err(TxnError::WriteConflict { space });
+                    return Ok(Some(Check::Writer(vv.writer)));
                 }
-                Some(Status::Aborted { .. }) => false,
+                Some(Status::Aborted { .. }) => return Ok(None),
             }
-        };
-        Ok(live.then_some(match vv.kind {
-            Kind::Put => Newest::Present,
-            Kind::Tombstone => Newest::Absent,
-        }))
+        }
+        Ok(Some(Check::Clear(
+            match vv.kind {
+                Kind::Put => Newest::Present,
+                Kind::Tombstone => Newest::Absent,
+            },
+            true,
+        )))
     }
 
     /// Validates `reads` and prepares the commit; see the module docs.
@@ -483,6 +527,9 @@ impl Shared {
         self.visible.fetch_max(v, Ordering::SeqCst);
         drop(st);
         self.wake_visibility_waiters();
+        // After the status and the visible time (M5, L2): its waiters look
+        // again, most often on a snapshot that already shows the commit.
+        self.locks.release(id);
         if !gc_keys.is_empty() {
             self.gc_queue.lock().extend(gc_keys);
         }
@@ -653,5 +700,10 @@ impl TxnManager {
     /// The current visible time (tests, statistics).
     pub fn visible_ts(&self) -> Ts {
         self.shared.visible_ts()
+    }
+
+    /// Lock-wait counters and the last deadlock (`SHOW STATUS`).
+    pub fn lock_stats(&self) -> crate::locks::LockStats {
+        self.shared.locks.stats()
     }
 }

@@ -3,17 +3,56 @@
 //!
 //! Phases and transitions (function performing each):
 //! `Active` -> `Preparing(c)` ([`Txn::commit`]) -> `Committed`
-//! ([`PendingCommit::finish`]); `Active` -> `Aborted` ([`Txn::rollback`], or
-//! any conflict, which rolls back before returning its error);
-//! `Preparing` -> `Aborted` when the commit record could not be made durable.
+//! ([`PendingCommit::finish`]); `Active` -> `Aborted` ([`Txn::rollback`], a
+//! write conflict, a serialization failure or a deadlock, each of which
+//! rolls back before returning its error); `Preparing` -> `Aborted` when
+//! the commit record could not be made durable.
+//!
+//! Within `Active`, a statement may stop at an obstacle (sub-states, and
+//! the function performing each transition): `Running` -> `Blocked(Wait)`
+//! (a write or locking read met another transaction's uncommitted version
+//! and registered a lock wait) or `Blocked(Retry)` (it met a version
+//! committed after its snapshot, and may run again on a newer one); both
+//! undo the statement at once and return [`TxnError::Blocked`]. `Blocked`
+//! -> `Running` by [`Txn::resume`] (after the ticket completed, or at once
+//! for `Retry`), which returns [`TxnError::Deadlock`] instead if this
+//! transaction was chosen as a deadlock victim; `Blocked(Wait)` ->
+//! `Running` by [`Txn::give_up_wait`] (timeout: the statement failed);
+//! `Blocked` -> `Running` when the next statement begins or the
+//! transaction ends (the wait is withdrawn).
+//!
+//! # Running a statement again
+//!
+//! After a wait, or at a version newer than the snapshot, the caller runs
+//! the statement again from the start (the session does; the statement's
+//! writes were undone). Whether it runs on a newer snapshot depends on what
+//! the client may already have seen of the old one:
+//!
+//! - READ COMMITTED: every statement takes its own snapshot, so the new run
+//!   reads the newest committed rows and checks them against its `WHERE`
+//!   again (nothing is lost, nothing fails);
+//! - REPEATABLE READ and SERIALIZABLE: only if the snapshot was taken by
+//!   this very statement (its first read), the transaction had written
+//!   nothing before it and recorded no reads (so an autocommit statement,
+//!   or the first statement after `BEGIN`): the snapshot is dropped and the
+//!   run takes a new one. Otherwise the run keeps the snapshot, meets the
+//!   newer commit again, and fails with 1213 (first committer wins).
 //!
 //! Invariants:
 //! T1. Every version this transaction wrote is in its write log (or, after
 //!     the log overflowed, findable by scanning the spaces it touched), so a
 //!     rollback removes all of them.
 //! T2. A statement is atomic: [`Txn::end_statement`] with `ok == false`
-//!     removes exactly the versions written since [`Txn::begin_statement`].
-//! T3. After an error of class `Retryable` the transaction is `Aborted`.
+//!     removes exactly the versions written since [`Txn::begin_statement`];
+//!     a blocked statement's versions are removed when it blocks.
+//! T3. After a write conflict, serialization failure or deadlock (1213)
+//!     the transaction is `Aborted`; `Blocked`, a lock wait timeout and
+//!     NOWAIT end only the statement.
+//! T4. While blocked, every read and write of the transaction fails with
+//!     `Blocked`, so a stopped statement cannot go on by mistake.
+//! T5. The snapshot is taken at the first read or write of a transaction
+//!     (of each statement under READ COMMITTED), not at its first
+//!     statement: a `SET` or `SELECT 1` takes none, as in InnoDB.
 //!
 //! A `Txn` is a cheap handle (`Arc`); cursors copy the read view and keep no
 //! borrow, so a statement can scan and write the same table at once.
@@ -29,7 +68,8 @@ use parking_lot::Mutex;
 use crate::cursor::TxnCursor;
 use crate::error::TxnError;
 use crate::ids::{IsolationLevel, SpaceId, Ts, TxnId};
-use crate::manager::{Newest, ReadItem, ReadView, Shared, TxnManager};
+use crate::locks::{LockWait, Registration, WaitOutcome};
+use crate::manager::{Check, Newest, ReadItem, ReadView, Shared, TxnManager, Written};
 use crate::records;
 use crate::status::Status;
 use crate::version::{self, Kind};
@@ -48,6 +88,43 @@ impl Default for TxnOptions {
         TxnOptions { isolation: IsolationLevel::RepeatableRead, read_only: false }
     }
 }
+
+/// How a locking read (`FOR UPDATE` / `FOR SHARE`) treats a row another
+/// transaction holds (wrote and has not committed). Writes always wait.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WaitPolicy {
+    /// Wait for the holder to end (the default).
+    #[default]
+    Wait,
+    /// Fail the statement at once (`NOWAIT`, error 3572).
+    NoWait,
+    /// Leave the row out of the result (`SKIP LOCKED`).
+    SkipLocked,
+}
+
+/// Why a statement stopped; see the module documentation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Blocked {
+    /// A row of `space` holds `holder`'s uncommitted version: park on the
+    /// ticket, then [`Txn::resume`] and run the statement again.
+    Wait { ticket: LockWait, holder: TxnId, space: SpaceId },
+    /// A row of `space` holds a version committed at `committed`, after
+    /// the statement's snapshot: [`Txn::resume`] at once and run the
+    /// statement again on a newer snapshot.
+    Retry { space: SpaceId, committed: Ts },
+}
+
+/// What a writer that met another transaction's version does next.
+enum Met {
+    /// The holder is gone: look again.
+    Again,
+    /// `SKIP LOCKED`: leave the row.
+    Skip,
+}
+
+/// Times a write looks again at a row whose holder ended before a wait
+/// could begin; past it the statement runs again instead.
+const HOLDER_RETRIES: usize = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -136,6 +213,7 @@ impl WriteLog {
 struct Mark {
     log_len: usize,
     seq: Ts,
+    reads_len: usize,
 }
 
 struct State {
@@ -155,6 +233,16 @@ struct State {
     has_status: bool,
     /// An in-flight marker is stored (persistent engines; records R1).
     marked: bool,
+    /// Why the current statement stopped, if it did.
+    blocked: Option<Blocked>,
+    /// The statement (its sequence number) during which the snapshot was
+    /// taken; `None` when taken between statements or not taken.
+    snapshot_stmt: Option<Ts>,
+    /// The blocked statement runs again on a new snapshot (decided when
+    /// it blocked; see "Running a statement again").
+    restart_snapshot: bool,
+    /// How the current statement's locking reads treat held rows.
+    policy: WaitPolicy,
 }
 
 struct Inner {
@@ -204,6 +292,10 @@ impl TxnManager {
                     commit_ts: None,
                     has_status: false,
                     marked: false,
+                    blocked: None,
+                    snapshot_stmt: None,
+                    restart_snapshot: false,
+                    policy: WaitPolicy::Wait,
                 }),
             }),
         }
@@ -226,7 +318,8 @@ impl Txn {
         self.inner.read_only
     }
 
-    /// The snapshot time, once taken (tests and history checking).
+    /// The current snapshot time, once taken (after the transaction ended:
+    /// the last one it had).
     pub fn snapshot_ts(&self) -> Option<Ts> {
         let st = self.inner.st.lock();
         (st.snapshot.0 != 0).then_some(st.snapshot)
@@ -268,6 +361,15 @@ impl Txn {
         }
     }
 
+    /// Active and not blocked (T4).
+    fn check_usable(st: &State) -> Result<(), TxnError> {
+        Self::check_active(st)?;
+        if st.blocked.is_some() {
+            return Err(TxnError::Blocked);
+        }
+        Ok(())
+    }
+
     /// Stores (or widens) this writer's in-flight marker so it lists
     /// `space` before a version in it can reach the engine (records R1).
     fn mark_space(&self, st: &mut State, space: SpaceId) -> Result<(), TxnError> {
@@ -284,14 +386,24 @@ impl Txn {
         Ok(())
     }
 
-    /// Takes the snapshot if the transaction has none yet: the snapshot is
-    /// taken at the first statement, not at BEGIN (as in InnoDB).
+    /// Takes the snapshot if the transaction has none yet: at its first
+    /// read or write, not at BEGIN (T5, as in InnoDB).
     fn ensure_snapshot(&self, st: &mut State) {
         if st.registered.is_none() && st.phase == Phase::Active {
             let s = self.inner.shared.open_snapshot(self.inner.slot);
             st.snapshot = s;
             st.registered = Some(s);
+            st.snapshot_stmt = st.stmt_mark.map(|_| st.stmt);
         }
+    }
+
+    /// Drops the snapshot; the next read takes a new one.
+    fn drop_snapshot(&self, st: &mut State) {
+        if let Some(old) = st.registered.take() {
+            self.inner.shared.snapshots.unregister(self.inner.slot, old);
+        }
+        st.snapshot = Ts(0);
+        st.snapshot_stmt = None;
     }
 
     /// Takes the snapshot now (`START TRANSACTION WITH CONSISTENT SNAPSHOT`).
@@ -306,15 +418,156 @@ impl Txn {
         let sh = &self.inner.shared;
         let mut st = self.inner.st.lock();
         Self::check_active(&st)?;
+        if st.blocked.take().is_some() {
+            // The blocked statement was abandoned, not resumed.
+            sh.locks.cancel(self.inner.id, false);
+            st.restart_snapshot = false;
+        }
         if self.inner.isolation == IsolationLevel::ReadCommitted {
-            if let Some(old) = st.registered.take() {
-                sh.snapshots.unregister(self.inner.slot, old);
+            self.drop_snapshot(&mut st);
+        }
+        st.stmt = sh.tick();
+        st.stmt_mark = Some(Mark { log_len: st.log.len(), seq: st.stmt, reads_len: st.reads.len() });
+        st.policy = WaitPolicy::Wait;
+        Ok(())
+    }
+
+    /// Sets how the current statement's locking reads treat rows another
+    /// transaction holds (`NOWAIT`, `SKIP LOCKED`); reset by every
+    /// [`Txn::begin_statement`].
+    pub fn set_wait_policy(&self, policy: WaitPolicy) {
+        self.inner.st.lock().policy = policy;
+    }
+
+    /// Why the current statement stopped, if it did (see the module
+    /// documentation). The statement's writes are already undone.
+    pub fn blocked(&self) -> Option<Blocked> {
+        self.inner.st.lock().blocked.clone()
+    }
+
+    /// Continues after a [`Blocked`] statement's obstacle is gone (a
+    /// `Wait` ticket completed, or at once for `Retry`): prepares the
+    /// transaction to run the statement again from
+    /// [`Txn::begin_statement`], on a new snapshot where allowed. Fails
+    /// with [`TxnError::Deadlock`], the transaction rolled back, if it was
+    /// chosen as a deadlock victim. Resuming a wait whose ticket is still
+    /// pending withdraws the wait (the statement runs again and may wait
+    /// again).
+    pub fn resume(&self) -> Result<(), TxnError> {
+        let sh = &self.inner.shared;
+        let mut st = self.inner.st.lock();
+        let Some(b) = st.blocked.take() else {
+            return Ok(());
+        };
+        let committed = match &b {
+            Blocked::Wait { ticket, .. } => {
+                if ticket.poll().is_none() {
+                    sh.locks.cancel(self.inner.id, false);
+                }
+                if let Some(WaitOutcome::Deadlock(report)) = ticket.poll() {
+                    self.abort_locked(&mut st);
+                    return Err(TxnError::Deadlock { report });
+                }
+                None
+            }
+            Blocked::Retry { committed, .. } => Some(*committed),
+        };
+        if st.restart_snapshot {
+            // Nothing was read or written before this statement (see
+            // "Running a statement again"); its reads are void.
+            self.drop_snapshot(&mut st);
+            st.reads.clear();
+            st.restart_snapshot = false;
+        }
+        drop(st);
+        sh.locks.note_restart();
+        if let Some(c) = committed {
+            // So the next snapshot shows the commit that stopped us (M4).
+            sh.wait_visible(c);
+        }
+        Ok(())
+    }
+
+    /// Withdraws a blocked statement's lock wait at its timeout. True if
+    /// it was withdrawn (the statement fails with a lock wait timeout; the
+    /// transaction goes on); false if there was no wait or its ticket
+    /// completed meanwhile (then [`Txn::resume`]).
+    pub fn give_up_wait(&self) -> bool {
+        let sh = &self.inner.shared;
+        let mut st = self.inner.st.lock();
+        if !matches!(st.blocked, Some(Blocked::Wait { .. })) {
+            return false;
+        }
+        if sh.locks.cancel(self.inner.id, true) {
+            st.blocked = None;
+            st.restart_snapshot = false;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether the current statement could run again on a new snapshot
+    /// (see "Running a statement again").
+    fn restartable(&self, st: &State) -> bool {
+        let Some(m) = st.stmt_mark else {
+            return false;
+        };
+        if self.inner.isolation == IsolationLevel::ReadCommitted {
+            return true;
+        }
+        st.snapshot_stmt == Some(st.stmt) && m.log_len == 0 && !st.log.overflowed && m.reads_len == 0
+    }
+
+    /// Stops the current statement at `b`: undoes it (T2) and returns the
+    /// error that unwinds it.
+    fn block(&self, st: &mut State, b: Blocked) -> TxnError {
+        st.restart_snapshot = self.inner.isolation != IsolationLevel::ReadCommitted && self.restartable(st);
+        if let Some(m) = st.stmt_mark.take() {
+            if let Err(e) = self.undo_to(st, m) {
+                st.restart_snapshot = false;
+                return e;
             }
         }
-        self.ensure_snapshot(&mut st);
-        st.stmt = sh.tick();
-        st.stmt_mark = Some(Mark { log_len: st.log.len(), seq: st.stmt });
-        Ok(())
+        st.blocked = Some(b);
+        TxnError::Blocked
+    }
+
+    /// A write or locking read met `holder`'s uncommitted version of a row
+    /// of `space`: wait (register and block), fail (NOWAIT), skip (SKIP
+    /// LOCKED), or roll back as a deadlock victim.
+    fn meet_writer(&self, st: &mut State, holder: TxnId, space: SpaceId, policy: WaitPolicy) -> Result<Met, TxnError> {
+        match policy {
+            WaitPolicy::NoWait => return Err(TxnError::LockNowait { space }),
+            WaitPolicy::SkipLocked => return Ok(Met::Skip),
+            WaitPolicy::Wait => {}
+        }
+        if st.stmt_mark.is_none() {
+            // Outside a statement nothing can be undone and run again.
+            self.abort_locked(st);
+            return Err(TxnError::WriteConflict { space });
+        }
+        let sh = &self.inner.shared;
+        let writes = st.stmt_mark.map_or(st.log.len(), |m| m.log_len);
+        match sh.locks.register(self.inner.id, writes, holder, space, &sh.status) {
+            Registration::HolderGone => Ok(Met::Again),
+            Registration::Wait(ticket) => Err(self.block(st, Blocked::Wait { ticket, holder, space })),
+            Registration::Deadlock(report) => {
+                self.abort_locked(st);
+                Err(TxnError::Deadlock { report })
+            }
+        }
+    }
+
+    /// A write or locking read met a version of a row of `space` committed
+    /// at `c`, after the snapshot: run again on a newer snapshot if allowed,
+    /// else first committer wins (1213, rolled back).
+    fn meet_newer(&self, st: &mut State, space: SpaceId, c: Ts) -> TxnError {
+        if self.restartable(st) {
+            return self.block(st, Blocked::Retry { space, committed: c });
+        }
+        self.abort_locked(st);
+        TxnError::WriteConflict { space }
     }
 
     /// Ends a statement; a failed one is undone (T2). Safe to call when the
@@ -333,6 +586,7 @@ impl Txn {
 
     fn undo_to(&self, st: &mut State, m: Mark) -> Result<(), TxnError> {
         let sh = &self.inner.shared;
+        let undone = st.log.overflowed || st.log.len() > m.log_len;
         if st.log.overflowed {
             let spaces = st.log.spaces.clone();
             sh.delete_by_scan(self.inner.id, m.seq, &spaces)?;
@@ -340,10 +594,17 @@ impl Txn {
             sh.delete_keys(st.log.keys_from(m.log_len))?;
         }
         st.log.truncate(m.log_len);
+        if undone {
+            // Rows it held may be free now (M5).
+            sh.locks.release(self.inner.id);
+        }
         Ok(())
     }
 
     fn record(&self, st: &mut State, item: ReadItem) {
+        // A read recorded for validation depends on the state as of the
+        // snapshot, so there must be one.
+        self.ensure_snapshot(st);
         if let ReadItem::Key(k) = &item {
             // Statements re-read the same dictionary keys; keep one copy.
             let dup = st.reads.iter().rev().take(16).any(|r| matches!(r, ReadItem::Key(x) if x == k));
@@ -380,7 +641,7 @@ impl Txn {
     pub fn get(&self, space: SpaceId, key: &[u8]) -> Result<Option<Vec<u8>>, TxnError> {
         let view = {
             let mut st = self.inner.st.lock();
-            Self::check_active(&st)?;
+            Self::check_usable(&st)?;
             self.ensure_snapshot(&mut st);
             if self.inner.isolation == IsolationLevel::Serializable {
                 let mut k = Vec::with_capacity(key.len() + 5);
@@ -396,7 +657,7 @@ impl Txn {
     pub fn scan(&self, space: SpaceId, lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> Result<TxnCursor, TxnError> {
         let view = {
             let mut st = self.inner.st.lock();
-            Self::check_active(&st)?;
+            Self::check_usable(&st)?;
             self.ensure_snapshot(&mut st);
             if self.inner.isolation == IsolationLevel::Serializable {
                 let full = |b: Bound<&[u8]>| -> Bound<Vec<u8>> {
@@ -430,6 +691,10 @@ impl Txn {
         TxnCursor::open(self.inner.shared.clone(), view, space, lo, hi)
     }
 
+    /// Writes a version of `key` (W1); `Ok(None)` when `policy` is
+    /// `SkipLocked` and another transaction holds the row; `Ok(Some(false))`
+    /// when `must_be_absent` found the key present (nothing written).
+    #[allow(clippy::too_many_arguments)]
     fn write(
         &self,
         space: SpaceId,
@@ -437,9 +702,10 @@ impl Txn {
         kind: Kind,
         payload: &[u8],
         must_be_absent: bool,
-    ) -> Result<bool, TxnError> {
+        policy: WaitPolicy,
+    ) -> Result<Option<bool>, TxnError> {
         let mut st = self.inner.st.lock();
-        Self::check_active(&st)?;
+        Self::check_usable(&st)?;
         if self.inner.read_only {
             return Err(TxnError::ReadOnly);
         }
@@ -451,60 +717,71 @@ impl Txn {
         self.mark_space(&mut st, space)?;
         let view = ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt };
         let mut written = Vec::with_capacity(key.len() + 13);
-        let mut older = true;
-        match self.inner.shared.write_version(
-            &view,
-            space,
-            key,
-            kind,
-            payload,
-            must_be_absent,
-            &mut written,
-            &mut older,
-        ) {
-            Ok(Some(Newest::Present)) if must_be_absent => Ok(false),
-            Ok(_) => {
-                st.log.push(space, &written, older);
-                Ok(true)
-            }
-            Err(e) => {
-                if matches!(e, TxnError::WriteConflict { .. }) {
-                    self.abort_locked(&mut st);
+        for _ in 0..HOLDER_RETRIES {
+            let mut older = true;
+            written.clear();
+            match self.inner.shared.write_version(
+                &view,
+                space,
+                key,
+                kind,
+                payload,
+                must_be_absent,
+                &mut written,
+                &mut older,
+            )? {
+                Written::Done(Newest::Present) if must_be_absent => return Ok(Some(false)),
+                Written::Done(_) => {
+                    st.log.push(space, &written, older);
+                    return Ok(Some(true));
                 }
-                Err(e)
+                Written::Writer(holder) => match self.meet_writer(&mut st, holder, space, policy)? {
+                    Met::Again => continue,
+                    Met::Skip => return Ok(None),
+                },
+                Written::Newer(c) => return Err(self.meet_newer(&mut st, space, c)),
             }
         }
+        Err(self.block(&mut st, Blocked::Retry { space, committed: Ts(0) }))
     }
 
     /// Writes `payload` as the new value of `key`.
     pub fn put(&self, space: SpaceId, key: &[u8], payload: &[u8]) -> Result<(), TxnError> {
-        self.write(space, key, Kind::Put, payload, false).map(|_| ())
+        self.write(space, key, Kind::Put, payload, false, WaitPolicy::Wait).map(|_| ())
     }
 
     /// Writes `key` only if it has no live version; returns `false` (and
     /// writes nothing) if it has one. Sees uncommitted writes of this
     /// transaction, including the current statement's.
     pub fn insert(&self, space: SpaceId, key: &[u8], payload: &[u8]) -> Result<bool, TxnError> {
-        self.write(space, key, Kind::Put, payload, true)
+        self.write(space, key, Kind::Put, payload, true, WaitPolicy::Wait).map(|r| r.unwrap_or(false))
     }
 
     /// True if `key` has a live version, seen the way a writer sees it
-    /// (including this statement's own writes); a concurrent uncommitted or
-    /// newer committed version is a write conflict, as for a write.
+    /// (including this statement's own writes); another transaction's
+    /// uncommitted version is waited for and a newer committed one treated
+    /// as for a write.
     pub fn probe(&self, space: SpaceId, key: &[u8]) -> Result<bool, TxnError> {
+        self.check_row(space, key, WaitPolicy::Wait).map(|r| r.unwrap_or(false))
+    }
+
+    /// W1's check without a write: `Some(present)`, or `None` when skipped.
+    fn check_row(&self, space: SpaceId, key: &[u8], policy: WaitPolicy) -> Result<Option<bool>, TxnError> {
         let mut st = self.inner.st.lock();
-        Self::check_active(&st)?;
+        Self::check_usable(&st)?;
         self.ensure_snapshot(&mut st);
         let view = ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt };
-        match self.inner.shared.probe(&view, space, key) {
-            Ok(b) => Ok(b),
-            Err(e) => {
-                if matches!(e, TxnError::WriteConflict { .. }) {
-                    self.abort_locked(&mut st);
-                }
-                Err(e)
+        for _ in 0..HOLDER_RETRIES {
+            match self.inner.shared.probe(&view, space, key)? {
+                Check::Clear(n, _) => return Ok(Some(matches!(n, Newest::Present))),
+                Check::Writer(holder) => match self.meet_writer(&mut st, holder, space, policy)? {
+                    Met::Again => continue,
+                    Met::Skip => return Ok(None),
+                },
+                Check::Newer(c) => return Err(self.meet_newer(&mut st, space, c)),
             }
         }
+        Err(self.block(&mut st, Blocked::Retry { space, committed: Ts(0) }))
     }
 
     /// The value of `key` as a writer sees it: the newest live version,
@@ -513,7 +790,7 @@ impl Txn {
     pub fn get_latest(&self, space: SpaceId, key: &[u8]) -> Result<Option<Vec<u8>>, TxnError> {
         let view = {
             let mut st = self.inner.st.lock();
-            Self::check_active(&st)?;
+            Self::check_usable(&st)?;
             self.ensure_snapshot(&mut st);
             // Seeing every own write: a statement boundary in the future.
             ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: Ts(u64::MAX) }
@@ -522,18 +799,37 @@ impl Txn {
     }
 
     /// `SELECT ... FOR UPDATE`: treats the row as written, so a concurrent
-    /// writer of it conflicts (W1) exactly as if this transaction had
-    /// updated it. Writes the current value again as a new own version.
-    pub fn lock_row(&self, space: SpaceId, key: &[u8]) -> Result<(), TxnError> {
+    /// writer of it waits for this transaction (W1) exactly as if it had
+    /// updated it; writes the current value again as a new own version. A
+    /// row another transaction holds is waited for, or per the statement's
+    /// [`WaitPolicy`] fails it (NOWAIT) or is skipped: `Ok(false)`.
+    pub fn lock_row(&self, space: SpaceId, key: &[u8]) -> Result<bool, TxnError> {
+        let policy = self.inner.st.lock().policy;
         match self.get_latest(space, key)? {
-            Some(payload) => self.put(space, key, &payload),
-            None => Ok(()),
+            Some(payload) => self.write(space, key, Kind::Put, &payload, false, policy).map(|r| r.is_some()),
+            None => Ok(true),
+        }
+    }
+
+    /// `SELECT ... FOR SHARE`: waits for (or, per the [`WaitPolicy`],
+    /// fails at or skips: `Ok(false)`) another transaction's uncommitted
+    /// version of the row, as InnoDB's shared lock does, then records the
+    /// row as read, so the commit fails if a concurrent commit changes it.
+    /// It leaves no mark on the row: a later writer does not wait for it.
+    pub fn lock_row_shared(&self, space: SpaceId, key: &[u8]) -> Result<bool, TxnError> {
+        let policy = self.inner.st.lock().policy;
+        match self.check_row(space, key, policy)? {
+            None => Ok(false),
+            Some(_) => {
+                self.record_read_key(space, key);
+                Ok(true)
+            }
         }
     }
 
     /// Deletes `key`.
     pub fn delete(&self, space: SpaceId, key: &[u8]) -> Result<(), TxnError> {
-        self.write(space, key, Kind::Tombstone, &[], false).map(|_| ())
+        self.write(space, key, Kind::Tombstone, &[], false, WaitPolicy::Wait).map(|_| ())
     }
 
     /// Fills `space` with `pairs` (distinct user keys and their payloads)
@@ -545,7 +841,7 @@ impl Txn {
     pub fn load_new_space(&self, space: SpaceId, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<bool, TxnError> {
         const CHUNK: usize = 4096;
         let mut st = self.inner.st.lock();
-        Self::check_active(&st)?;
+        Self::check_usable(&st)?;
         if self.inner.read_only {
             return Err(TxnError::ReadOnly);
         }
@@ -585,7 +881,7 @@ impl Txn {
         let sh = &self.inner.shared;
         let mut st = self.inner.st.lock();
         Self::check_active(&st)?;
-        let m = Mark { log_len: st.log.len(), seq: sh.tick() };
+        let m = Mark { log_len: st.log.len(), seq: sh.tick(), reads_len: st.reads.len() };
         st.savepoints.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         st.savepoints.push((name.to_string(), m));
         Ok(())
@@ -636,6 +932,10 @@ impl Txn {
             return;
         }
         let sh = &self.inner.shared;
+        if st.blocked.take().is_some() {
+            sh.locks.cancel(self.inner.id, false);
+        }
+        st.restart_snapshot = false;
         if !st.has_status {
             st.phase = Phase::Aborted;
             self.release_resources(st);
@@ -661,6 +961,8 @@ impl Txn {
         st.log = WriteLog::default();
         st.phase = Phase::Aborted;
         self.release_resources(st);
+        // Its versions are gone or dead (M5).
+        sh.locks.release(self.inner.id);
     }
 
     /// Rolls back everything. Idempotent.
@@ -682,6 +984,11 @@ impl Txn {
         let sh = &self.inner.shared;
         let mut st = self.inner.st.lock();
         Self::check_active(&st)?;
+        if st.blocked.take().is_some() {
+            // The blocked statement was undone; the commit goes without it.
+            sh.locks.cancel(self.inner.id, false);
+            st.restart_snapshot = false;
+        }
         if st.log.is_empty() {
             // Read-only: serializable at its snapshot, nothing to publish.
             // Writes undone by statement or savepoint rollbacks may have
@@ -774,6 +1081,9 @@ impl Drop for Inner {
     fn drop(&mut self) {
         // The last handle is gone: settle the transaction.
         let st = self.st.get_mut();
+        if st.blocked.take().is_some() {
+            self.shared.locks.cancel(self.id, false);
+        }
         match st.phase {
             Phase::Active if !st.has_status => {}
             Phase::Active => {
@@ -791,6 +1101,7 @@ impl Drop for Inner {
                         let _ = sh.delete_record(records::marker_key(self.id));
                     }
                 }
+                sh.locks.release(self.id);
             }
             Phase::Preparing(c) => {
                 let ok = st.ticket.take().map(|t| t.wait().is_ok()).unwrap_or(true);
@@ -799,6 +1110,7 @@ impl Drop for Inner {
                 } else {
                     self.shared.commit_withdraw(c);
                     self.shared.status.set(self.id, Status::Aborted { cleaned: None });
+                    self.shared.locks.release(self.id);
                 }
             }
             Phase::Committed | Phase::Aborted => {}

@@ -85,16 +85,22 @@ fn read_committed_sees_commits_per_statement() {
 }
 
 #[test]
-fn second_writer_of_row_aborts() {
+fn second_writer_of_row_waits_for_the_first() {
     let m = mgr();
     autocommit_put(&m, "a", "0");
     let t1 = rr(&m);
     let t2 = rr(&m);
     put(&t1, "a", "1").expect("first writer");
     let e = put(&t2, "a", "2").expect_err("second writer");
-    assert!(matches!(e, TxnError::WriteConflict { .. }));
-    assert!(!t2.is_active(), "a conflict rolls the transaction back");
+    assert_eq!(e, TxnError::Blocked);
+    assert!(t2.is_active(), "a wait does not end the transaction");
+    let Some(mizzle_txn::Blocked::Wait { ticket, holder, .. }) = t2.blocked() else {
+        panic!("not waiting: {:?}", t2.blocked())
+    };
+    assert_eq!(holder, t1.id());
+    assert!(ticket.poll().is_none());
     t1.commit_blocking().expect("commit");
+    assert_eq!(ticket.poll(), Some(mizzle_txn::WaitOutcome::Released));
     assert_eq!(get(&rr(&m), "a"), Some("1".into()));
 }
 
@@ -105,7 +111,11 @@ fn first_committer_wins_prevents_lost_update() {
     let t1 = rr(&m);
     assert_eq!(get(&t1, "a"), Some("0".into()));
     autocommit_put(&m, "a", "other");
+    // In the same statement the write could still run again on a newer
+    // snapshot (nothing reached the client); in a later one it cannot.
+    t1.begin_statement().expect("stmt");
     assert!(matches!(put(&t1, "a", "mine"), Err(TxnError::WriteConflict { .. })));
+    assert!(!t1.is_active(), "a conflict rolls the transaction back");
 }
 
 #[test]
@@ -370,7 +380,7 @@ fn bulk_load_of_a_new_space_is_provisional_like_any_write() {
     t.begin_statement().expect("stmt");
     assert_eq!(get(&t, "b"), Some("vb".into()), "own later statement sees the load");
     assert_eq!(get(&other, "b"), None, "others do not see uncommitted versions");
-    assert!(matches!(put(&other, "b", "x"), Err(TxnError::WriteConflict { .. })), "a concurrent writer conflicts");
+    assert_eq!(put(&other, "b", "x"), Err(TxnError::Blocked), "a concurrent writer waits");
     t.commit_blocking().expect("commit");
     let after = rr(&m);
     assert_eq!(scan_all(&after).len(), 3);

@@ -123,8 +123,14 @@ error_codes! {
     LockWaitTimeout = (1205, "HY000", Retryable),
     /// ER_WRONG_ARGUMENTS
     WrongArguments = (1210, "HY000", User),
-    /// ER_LOCK_DEADLOCK: write conflict or serialization failure.
+    /// ER_LOCK_DEADLOCK: deadlock, write conflict or serialization failure.
     WriteConflict = (1213, "40001", Retryable),
+    /// ER_LOCK_NOWAIT: a locking read with NOWAIT met a held row.
+    LockNowait = (3572, "HY000", Retryable),
+    /// ER_TRANSACTION_ROLLBACK_DURING_COMMIT: the transaction was rolled
+    /// back by an earlier error; statements (COMMIT included) are refused
+    /// until ROLLBACK or a new BEGIN.
+    TransactionRolledBack = (3101, "40000", User),
     /// ER_WRONG_NUMBER_OF_COLUMNS_IN_SELECT
     WrongColumnsInSetOp = (1222, "21000", User),
     /// ER_WRONG_VALUE_FOR_VAR

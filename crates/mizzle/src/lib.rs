@@ -30,7 +30,7 @@ use mizzle_kernel::Registry;
 use mizzle_plugin_api::storage::EngineOptions;
 pub use mizzle_session::ColumnInfo as Column;
 use mizzle_session::{CatalogState, StatementOutput};
-pub use mizzle_txn::{BackupReport, IsolationLevel};
+pub use mizzle_txn::{BackupReport, DeadlockReport, IsolationLevel, LockStats};
 use mizzle_types::SqlError;
 pub use mizzle_types::{Date, DateTime, Decimal, ErrorCode, SqlType, Value};
 
@@ -246,6 +246,61 @@ impl Database {
     pub fn engine_stats(&self) -> Vec<(String, u64)> {
         self.cat.txns.engine().stats()
     }
+
+    /// Lock-wait counters (waits, waits in progress, time waited,
+    /// deadlocks, timeouts, statements run again) and the last deadlock;
+    /// `SHOW STATUS` shows the same.
+    pub fn lock_stats(&self) -> LockStats {
+        self.cat.txns.lock_stats()
+    }
+}
+
+/// How [`Session::begin_with`] starts a transaction: an isolation level
+/// (else the session's), and whether it is `READ ONLY`.
+///
+/// ```
+/// use mizzle::{BeginOptions, Database, IsolationLevel};
+/// let db = Database::open_in_memory()?;
+/// let s = db.session();
+/// s.execute("CREATE TABLE t (x INT)", [])?;
+/// s.begin_with(BeginOptions::new().isolation(IsolationLevel::Serializable).read_only())?;
+/// assert_eq!(s.execute("INSERT INTO t VALUES (1)", []).unwrap_err().number(), 1792);
+/// s.commit()?;
+/// s.begin_with(IsolationLevel::ReadCommitted)?;   // a level converts
+/// s.commit()?;
+/// # Ok::<(), mizzle::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BeginOptions {
+    /// The isolation level (`None`: the session's).
+    pub isolation: Option<IsolationLevel>,
+    /// Refuse writes (error 1792).
+    pub read_only: bool,
+}
+
+impl BeginOptions {
+    /// The session's level, read-write.
+    pub fn new() -> BeginOptions {
+        BeginOptions::default()
+    }
+
+    /// Chooses the isolation level.
+    pub fn isolation(mut self, level: IsolationLevel) -> BeginOptions {
+        self.isolation = Some(level);
+        self
+    }
+
+    /// Makes the transaction `READ ONLY`.
+    pub fn read_only(mut self) -> BeginOptions {
+        self.read_only = true;
+        self
+    }
+}
+
+impl From<IsolationLevel> for BeginOptions {
+    fn from(level: IsolationLevel) -> BeginOptions {
+        BeginOptions::new().isolation(level)
+    }
 }
 
 /// What `execute` reports.
@@ -373,6 +428,30 @@ fn to_output(o: StatementOutput) -> Output {
 /// Methods take `&self` (as rusqlite's `Connection` does), so prepared
 /// statements, transactions and ad-hoc statements can be used together on
 /// one session. A session is `Send` but not `Sync`: use one per thread.
+///
+/// A statement that meets a row another session has changed and not yet
+/// committed waits (blocking the calling thread) until that transaction
+/// ends, at most `innodb_lock_wait_timeout` seconds (50 by default; then
+/// error 1205, which ends only the statement). A deadlock is found at
+/// once: one of the transactions gets 1213 and is rolled back. After 1213
+/// inside `BEGIN ... COMMIT`, every statement fails with 3101 until
+/// [`Session::rollback`] (or a new `BEGIN`); `COMMIT` then fails too.
+///
+/// ```
+/// use mizzle::Database;
+/// let db = Database::open_in_memory()?;
+/// let (a, b) = (db.session(), db.session());
+/// a.execute("CREATE TABLE c (id INT PRIMARY KEY, v INT)", [])?;
+/// a.execute("INSERT INTO c VALUES (1, 0)", [])?;
+/// a.begin()?;
+/// a.execute("UPDATE c SET v = v + 1 WHERE id = 1", [])?;
+/// let t = std::thread::spawn(move || b.execute("UPDATE c SET v = v + 1 WHERE id = 1", []).map(|e| e.rows_affected));
+/// # while db.lock_stats().current_waits == 0 { std::thread::yield_now(); }
+/// a.commit()?;                          // b was waiting; now it goes on
+/// assert_eq!(t.join().unwrap()?, 1);
+/// assert_eq!(a.query("SELECT v FROM c", [])?.get(0).unwrap().get::<i64>(0)?, 2);
+/// # Ok::<(), mizzle::Error>(())
+/// ```
 pub struct Session {
     inner: RefCell<mizzle_session::Session>,
 }
@@ -384,7 +463,10 @@ impl Session {
         Ok(outs.into_iter().map(to_output).collect())
     }
 
-    /// Runs a statement that returns no rows.
+    /// Runs a statement that returns no rows (any statement, in fact: for
+    /// one that returns rows, such as a `SELECT ... FOR UPDATE` run for its
+    /// locks, the rows are dropped and `rows_affected` is their number).
+    /// With several statements, reports the last one.
     pub fn execute<P: AsRef<[Value]>>(&self, sql: &str, params: P) -> Result<Executed, Error> {
         let outs = self.inner.borrow_mut().execute_blocking(sql, params.as_ref()).map_err(err)?;
         match outs.into_iter().last().map(to_output) {
@@ -394,9 +476,10 @@ impl Session {
         }
     }
 
-    /// Runs a query and returns its rows.
+    /// Runs a query and returns its rows. A statement that returns no rows
+    /// (an `UPDATE`, a `SET`) is refused with error 1221 before it runs.
     pub fn query<P: AsRef<[Value]>>(&self, sql: &str, params: P) -> Result<Rows, Error> {
-        let outs = self.inner.borrow_mut().execute_blocking(sql, params.as_ref()).map_err(err)?;
+        let outs = self.inner.borrow_mut().query_blocking(sql, params.as_ref()).map_err(err)?;
         match outs.into_iter().last().map(to_output) {
             Some(Output::Rows(r)) => Ok(r),
             _ => Err(Error::new(ErrorCode::WrongUsage, "the statement returned no result set; use execute()")),
@@ -415,15 +498,30 @@ impl Session {
         self.run("START TRANSACTION").map(|_| ())
     }
 
-    /// Starts a transaction at the given isolation level.
-    pub fn begin_with(&self, level: IsolationLevel) -> Result<(), Error> {
-        let l = match level {
-            IsolationLevel::ReadCommitted => "READ COMMITTED",
-            IsolationLevel::RepeatableRead => "REPEATABLE READ",
-            IsolationLevel::Serializable => "SERIALIZABLE",
-        };
-        self.run(&format!("SET TRANSACTION ISOLATION LEVEL {l}"))?;
-        self.begin()
+    /// Starts a transaction with the given options: an isolation level
+    /// (an [`IsolationLevel`] converts), and read-only or not. As `BEGIN`
+    /// does, it commits an open transaction first.
+    pub fn begin_with(&self, opts: impl Into<BeginOptions>) -> Result<(), Error> {
+        let o = opts.into();
+        self.inner.borrow_mut().begin_transaction(o.isolation, Some(o.read_only)).map_err(err)
+    }
+
+    /// True inside `BEGIN ... COMMIT` (or while `autocommit` is off and a
+    /// transaction is open), also after an error rolled it back until the
+    /// client ends it.
+    pub fn in_transaction(&self) -> bool {
+        self.inner.borrow().in_transaction()
+    }
+
+    /// True while an error (1213) has rolled the open transaction back and
+    /// statements are refused until [`Session::rollback`].
+    pub fn transaction_rolled_back(&self) -> bool {
+        self.inner.borrow().transaction_rolled_back()
+    }
+
+    /// True when `autocommit` is on (the default).
+    pub fn autocommit(&self) -> bool {
+        self.inner.borrow().autocommit()
     }
 
     /// Commits the open transaction.
@@ -475,7 +573,10 @@ impl Statement<'_> {
     }
 
     fn run(&mut self, params: &[Value]) -> Result<Output, Error> {
-        let ex = self.session.inner.borrow_mut().execute_prepared(&mut self.prepared, params).map_err(err)?;
+        let mut s = self.session.inner.borrow_mut();
+        let ex = s.execute_prepared(&mut self.prepared, params).map_err(err)?;
+        let ex = s.block_on(ex, Some(&mut self.prepared)).map_err(err)?;
+        drop(s);
         let outs = ex.finish().map_err(err)?;
         outs.into_iter()
             .last()
@@ -491,8 +592,12 @@ impl Statement<'_> {
         }
     }
 
-    /// Executes a query with parameters.
+    /// Executes a query with parameters. A statement known to return no
+    /// rows is refused (1221) before it runs.
     pub fn query<P: AsRef<[Value]>>(&mut self, params: P) -> Result<Rows, Error> {
+        if self.prepared.returns_rows() == Some(false) {
+            return Err(Error::new(ErrorCode::WrongUsage, "the statement returns no result set; use execute()"));
+        }
         match self.run(params.as_ref())? {
             Output::Rows(r) => Ok(r),
             Output::Done(_) => Err(Error::new(ErrorCode::WrongUsage, "the statement returned no result set")),

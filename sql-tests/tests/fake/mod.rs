@@ -14,14 +14,17 @@
 //! | `panic`                 | panics                                              |
 //! | `hang`                  | sleeps forever                                      |
 //! | `overflow`              | recurses until the stack overflows                  |
+//! | `block <name> [cmd]`    | counts a lock wait, waits until `release <name>`,   |
+//! |                         | then runs `cmd` (default `ok`)                      |
+//! | `release <name>`        | lets `block <name>` go on                           |
 //!
 //! Invariants: 1. every `Backend::open` gives an empty database; 2. nothing
 //! here is shared between databases. It does not parse SQL.
 
 #![allow(dead_code)] // each test target uses a different part
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Condvar, Mutex};
 
 use mizzle_slt::{Backend, Cell, Connection, Database, ResultSet};
 
@@ -56,19 +59,36 @@ struct Shared {
     calls: u64,
 }
 
+/// Named gates for `block` / `release`, and the count of blocks begun.
+#[derive(Default)]
+struct Gates {
+    released: HashSet<String>,
+    waits: u64,
+}
+
 #[derive(Default)]
 pub struct FakeDatabase {
     shared: Arc<Mutex<Shared>>,
+    gates: Arc<(Mutex<Gates>, Condvar)>,
 }
 
 impl Database for FakeDatabase {
     fn connect(&self) -> Result<Box<dyn Connection>, String> {
-        Ok(Box::new(FakeConnection { shared: Arc::clone(&self.shared), vars: HashMap::new() }))
+        Ok(Box::new(FakeConnection {
+            shared: Arc::clone(&self.shared),
+            gates: Arc::clone(&self.gates),
+            vars: HashMap::new(),
+        }))
+    }
+
+    fn lock_waits_begun(&self) -> Option<u64> {
+        Some(self.gates.0.lock().expect("fake: gates").waits)
     }
 }
 
 struct FakeConnection {
     shared: Arc<Mutex<Shared>>,
+    gates: Arc<(Mutex<Gates>, Condvar)>,
     vars: HashMap<String, String>,
 }
 
@@ -112,6 +132,24 @@ impl Connection for FakeConnection {
         let (command, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
         let rest = rest.trim();
         let arg = |n: usize| rest.split_whitespace().nth(n).unwrap_or("").to_owned();
+        if command == "block" {
+            let (name, then) = rest.split_once(char::is_whitespace).unwrap_or((rest, "ok"));
+            {
+                let (gates, cv) = &*self.gates;
+                let mut g = gates.lock().expect("fake: gates");
+                g.waits += 1;
+                while !g.released.contains(name) {
+                    g = cv.wait(g).expect("fake: gates");
+                }
+            }
+            return self.run(then);
+        }
+        if command == "release" {
+            let (gates, cv) = &*self.gates;
+            gates.lock().expect("fake: gates").released.insert(arg(0));
+            cv.notify_all();
+            return Ok(None);
+        }
         let mut shared = self.shared.lock().expect("fake: lock");
         shared.calls += 1;
         match command {

@@ -575,11 +575,13 @@ impl ScanOp {
                 return Ok(None);
             }
         }
-        match self.lock {
-            LockMode::None => {}
-            LockMode::Share => ctx.txn.record_read_key(self.table.space, rowkey),
+        // A locking read waits for a row another transaction holds, or per
+        // the statement's NOWAIT / SKIP LOCKED fails or leaves the row out.
+        let locked = match self.lock {
+            LockMode::None => true,
+            LockMode::Share => ctx.txn.lock_row_shared(self.table.space, rowkey)?,
             LockMode::Update => ctx.txn.lock_row(self.table.space, rowkey)?,
-        }
-        Ok(Some(row))
+        };
+        Ok(locked.then_some(row))
     }
 }

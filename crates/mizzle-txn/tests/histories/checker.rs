@@ -1,9 +1,17 @@
 //! Checks recorded transaction histories.
 //!
-//! Every written value is unique, so a read identifies the version it saw.
+//! Every written value is unique, so a read identifies the version it saw,
+//! and each write records the version it replaced (what the writer read as
+//! the row's newest value just before writing it), which gives every key's
+//! version order without assuming it.
 //! Checks:
 //! - all levels: no read sees an aborted write (G1a) or a value its writer
 //!   later overwrote (G1b), and a transaction reads its own latest write;
+//! - all levels (READ COMMITTED and up): each key's versions form one chain
+//!   (no two committed writers replaced the same version: no lost update,
+//!   no dirty write), the chain follows commit order and ends in the final
+//!   state read after the run; the write-dependency graph has no cycle
+//!   (G0) and neither has the graph of write and read dependencies (G1c);
 //! - REPEATABLE READ (snapshot isolation): every read returns the newest
 //!   version committed at or before the transaction's snapshot, and no two
 //!   committed transactions that wrote the same key were concurrent;
@@ -20,8 +28,17 @@ pub enum Op {
     Read { key: u8, value: Option<String> },
     /// A range read `[lo, hi]` and every (key, value) seen.
     Range { lo: u8, hi: u8, seen: Vec<(u8, String)> },
-    /// A write.
-    Write { key: u8, value: String },
+    /// A write, and the version it replaced.
+    Write { key: u8, value: String, prev: Prev },
+}
+
+/// The version a write replaced, as its writer saw it.
+#[derive(Clone, Debug)]
+pub enum Prev {
+    /// Not recorded (planted histories that do not need it).
+    Unknown,
+    /// The newest value before the write (`None`: absent).
+    Seen(Option<String>),
 }
 
 /// One transaction as recorded.
@@ -40,6 +57,8 @@ pub struct History {
     /// Initial values (keys not listed start absent).
     pub initial: BTreeMap<u8, String>,
     pub txns: Vec<TxnRec>,
+    /// The values read after the run, if recorded.
+    pub final_state: Option<BTreeMap<u8, String>>,
 }
 
 impl fmt::Display for History {
@@ -91,7 +110,7 @@ fn index(h: &History) -> Index<'_> {
     for t in &h.txns {
         let mut last: BTreeMap<u8, &str> = BTreeMap::new();
         for op in &t.ops {
-            if let Op::Write { key, value } = op {
+            if let Op::Write { key, value, .. } = op {
                 if t.committed {
                     if let Some(prev) = last.insert(*key, value.as_str()) {
                         intermediate.insert(prev);
@@ -185,7 +204,7 @@ impl Index<'_> {
                         see(k, v, &own, &mut out)?;
                     }
                 }
-                Op::Write { key, value } => {
+                Op::Write { key, value, .. } => {
                     own.insert(*key, value.as_str());
                 }
             }
@@ -267,9 +286,15 @@ pub fn check_serializable(h: &History) -> Result<(), String> {
             }
         }
     }
-    // Iterative DFS for a cycle.
+    find_cycle(&edges).map_or(Ok(()), |c| Err(format!("dependency cycle through {c}")))
+}
+
+/// A cycle of `edges`, as `T1 -> T2 -> ... -> T1`, if there is one.
+fn find_cycle(edges: &HashMap<usize, HashSet<usize>>) -> Option<String> {
     let mut state: HashMap<usize, u8> = HashMap::new();
-    for &start in edges.keys() {
+    let mut starts: Vec<usize> = edges.keys().copied().collect();
+    starts.sort_unstable();
+    for start in starts {
         if state.get(&start).copied().unwrap_or(0) != 0 {
             continue;
         }
@@ -284,8 +309,9 @@ pub fn check_serializable(h: &History) -> Result<(), String> {
                         stack.push((m, succ));
                     }
                     1 => {
-                        let path: Vec<String> = stack.iter().map(|(n, _)| format!("T{n}")).collect();
-                        return Err(format!("dependency cycle through T{m}: {} -> T{m}", path.join(" -> ")));
+                        let at = stack.iter().position(|(n, _)| *n == m).unwrap_or(0);
+                        let path: Vec<String> = stack[at..].iter().map(|(n, _)| format!("T{n}")).collect();
+                        return Some(format!("{} -> T{m}", path.join(" -> ")));
                     }
                     _ => {}
                 },
@@ -296,5 +322,127 @@ pub fn check_serializable(h: &History) -> Result<(), String> {
             }
         }
     }
+    None
+}
+
+/// What each key's version chain says: write-dependency edges (`ww`,
+/// replaced writer -> replacing writer, among committed transactions), or
+/// what is wrong with the chains.
+fn version_chains(h: &History) -> Result<HashMap<usize, HashSet<usize>>, String> {
+    let ix = index(h);
+    let mut ww: HashMap<usize, HashSet<usize>> = HashMap::new();
+    // (key, replaced version) -> the committed transaction that replaced it.
+    let mut replaced: HashMap<(u8, Ver), usize> = HashMap::new();
+    for t in h.txns.iter().filter(|t| t.committed) {
+        let mut seen_keys: HashSet<u8> = HashSet::new();
+        for op in &t.ops {
+            let Op::Write { key, prev: Prev::Seen(prev), .. } = op else { continue };
+            if !seen_keys.insert(*key) {
+                continue; // its own earlier write: an intermediate version
+            }
+            let v = match prev.as_deref() {
+                None if !h.initial.contains_key(key) => Ver::Initial,
+                Some(p) if h.initial.get(key).map(|s| s.as_str()) == Some(p) => Ver::Initial,
+                None => {
+                    // Absent after a committed delete is not modelled: only puts.
+                    return Err(format!("T{} replaced key {key} as absent, but it exists from the start", t.id));
+                }
+                Some(p) => {
+                    if ix.intermediate.contains(p) {
+                        return Err(format!(
+                            "P0 dirty write: T{} replaced {p} on key {key}, an intermediate value",
+                            t.id
+                        ));
+                    }
+                    if ix.aborted.contains(p) {
+                        return Err(format!("P0 dirty write: T{} replaced {p} on key {key}, an aborted write", t.id));
+                    }
+                    match ix.final_of.get(p) {
+                        Some((w, k)) if *k == *key => Ver::Txn(*w),
+                        _ => return Err(format!("T{} replaced {p} on key {key}, which nobody committed there", t.id)),
+                    }
+                }
+            };
+            if let Some(other) = replaced.insert((*key, v), t.id) {
+                return Err(format!(
+                    "lost update: T{other} and T{} both replaced {v:?} on key {key} and both committed",
+                    t.id
+                ));
+            }
+            if let Ver::Txn(w) = v {
+                ww.entry(w).or_default().insert(t.id);
+            }
+        }
+    }
+    Ok(ww)
+}
+
+/// The write-dependency chains agree with commit order and the final state.
+fn check_chain_order(h: &History) -> Result<(), String> {
+    let ix = index(h);
+    for (key, writers) in &ix.order {
+        // Commit order must be the replacement order: each writer replaced
+        // the final write of the previous one (or the initial version).
+        for t in h.txns.iter().filter(|t| t.committed) {
+            let mut first = true;
+            for op in &t.ops {
+                let Op::Write { key: k, prev: Prev::Seen(prev), .. } = op else { continue };
+                if k != key || !first {
+                    continue;
+                }
+                first = false;
+                let pos = writers.iter().position(|w| *w == t.id).unwrap_or(0);
+                let expected: Option<&str> = match pos.checked_sub(1).and_then(|i| writers.get(i)) {
+                    None => ix.h.initial.get(key).map(|s| s.as_str()),
+                    Some(w) => ix.final_of.iter().find(|(_, (fw, fk))| fw == w && fk == key).map(|(v, _)| *v),
+                };
+                if prev.as_deref() != expected {
+                    return Err(format!(
+                        "version order differs from commit order on key {key}: T{} replaced {prev:?}, \
+                         but the commit before it left {expected:?}",
+                        t.id
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(fin) = &h.final_state {
+        for (key, writers) in &ix.order {
+            let last = writers.last().and_then(|w| ix.final_of.iter().find(|(_, (fw, fk))| fw == w && fk == key));
+            let expected = last.map(|(v, _)| v.to_string());
+            if fin.get(key) != expected.as_ref() {
+                return Err(format!(
+                    "final state of key {key} is {:?}, not the last commit's {expected:?}",
+                    fin.get(key)
+                ));
+            }
+        }
+    }
     Ok(())
+}
+
+/// READ COMMITTED's guarantees (and every level's): G1a, G1b, version
+/// chains (no lost update or dirty write), no G0 and no G1c cycle, chains
+/// in commit order ending in the final state.
+pub fn check_read_committed(h: &History) -> Result<(), String> {
+    check_reads(h)?;
+    let ww = version_chains(h)?;
+    if let Some(c) = find_cycle(&ww) {
+        return Err(format!("G0 write cycle: {c}"));
+    }
+    let ix = index(h);
+    let mut deps = ww;
+    for t in h.txns.iter().filter(|t| t.committed) {
+        for (_, v) in ix.observations(t)? {
+            if let Ver::Txn(w) = v {
+                if w != t.id {
+                    deps.entry(w).or_default().insert(t.id);
+                }
+            }
+        }
+    }
+    if let Some(c) = find_cycle(&deps) {
+        return Err(format!("G1c circular information flow: {c}"));
+    }
+    check_chain_order(h)
 }

@@ -1,8 +1,10 @@
 //! Checked histories: many random transactions on a small key space, run
 //! by a seeded step scheduler (deterministic: a failure prints its seed) and
 //! by real threads (a failing history is written to a file), then checked
-//! against the isolation level's guarantees. The checker's own tests plant
-//! anomalies it must find.
+//! against the isolation level's guarantees. Writers that meet a held row
+//! wait (the stepped scheduler runs others until the ticket completes, the
+//! threads block on it) and run the operation again, as the session does.
+//! The checker's own tests plant anomalies it must find.
 
 mod checker;
 
@@ -11,8 +13,10 @@ use std::ops::Bound;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use checker::{check_reads, check_serializable, check_snapshot_isolation, History, Op, TxnRec};
-use mizzle_txn::{IsolationLevel, KvBatch, SpaceId, Txn, TxnError, TxnManager, TxnOptions};
+use checker::{
+    check_read_committed, check_reads, check_serializable, check_snapshot_isolation, History, Op, Prev, TxnRec,
+};
+use mizzle_txn::{Blocked, IsolationLevel, KvBatch, LockWait, SpaceId, Txn, TxnError, TxnManager, TxnOptions};
 use storage_memory::MemoryEngine;
 
 const S: SpaceId = SpaceId(100);
@@ -73,8 +77,35 @@ fn setup() -> (TxnManager, BTreeMap<u8, String>) {
     (m, initial)
 }
 
-/// Runs one planned operation; `Err` means the transaction was aborted.
-fn step(t: &Txn, rec: &mut TxnRec, p: Plan, n: usize) -> Result<(), TxnError> {
+/// What one planned operation came to.
+enum Stepped {
+    Done,
+    /// The statement stopped: wait on the ticket (or on nothing, for a
+    /// retry), then `resume` and run the operation again.
+    Blocked(Option<LockWait>),
+    /// The transaction was rolled back (conflict, deadlock).
+    Aborted,
+}
+
+/// Runs one planned operation as a statement.
+fn step(t: &Txn, rec: &mut TxnRec, p: Plan, n: usize) -> Stepped {
+    match try_step(t, rec, p, n) {
+        Ok(()) => Stepped::Done,
+        Err(e) => {
+            let _ = t.end_statement(false);
+            match t.blocked() {
+                Some(Blocked::Wait { ticket, .. }) => Stepped::Blocked(Some(ticket)),
+                Some(Blocked::Retry { .. }) => Stepped::Blocked(None),
+                None => {
+                    assert!(!t.is_active(), "only conflicts end a step early here: {e}");
+                    Stepped::Aborted
+                }
+            }
+        }
+    }
+}
+
+fn try_step(t: &Txn, rec: &mut TxnRec, p: Plan, n: usize) -> Result<(), TxnError> {
     t.begin_statement()?;
     match p {
         Plan::Read(k) => {
@@ -94,10 +125,14 @@ fn step(t: &Txn, rec: &mut TxnRec, p: Plan, n: usize) -> Result<(), TxnError> {
         }
         Plan::Write(k) => {
             let v = format!("t{}-{}", rec.id, n);
+            // The version this write replaces: W1 makes the newest version
+            // before a successful write the newest one its statement sees.
+            let prev = t.get_latest(S, &[k])?.map(|b| String::from_utf8_lossy(&b).into_owned());
             t.put(S, &[k], v.as_bytes())?;
-            rec.ops.push(Op::Write { key: k, value: v });
+            rec.ops.push(Op::Write { key: k, value: v, prev: Prev::Seen(prev) });
         }
     }
+    t.end_statement(true)?;
     Ok(())
 }
 
@@ -116,11 +151,28 @@ fn finish(t: &Txn, rec: &mut TxnRec, ok: bool) {
     }
 }
 
-/// A transaction in flight: handle, record, plan, next step.
-type InFlight = (Txn, TxnRec, Vec<Plan>, usize);
+/// Every key's value after the run.
+fn final_state(m: &TxnManager) -> BTreeMap<u8, String> {
+    let t = m.begin(TxnOptions::default());
+    t.begin_statement().expect("statement");
+    let mut c = t.scan(S, Bound::Unbounded, Bound::Unbounded).expect("scan");
+    let mut b = KvBatch::new();
+    let mut out = BTreeMap::new();
+    while c.next_batch(&mut b, 16).expect("batch") {
+        for (k, v) in b.iter() {
+            out.insert(k[0], String::from_utf8_lossy(v).into_owned());
+        }
+    }
+    out
+}
+
+/// A transaction in flight: handle, record, plan, next step, and the
+/// ticket it waits on (`Some(None)`: run the step again at once).
+type InFlight = (Txn, TxnRec, Vec<Plan>, usize, Option<Option<LockWait>>);
 
 /// The deterministic driver: `clients` transactions in flight, one
-/// operation at a time, chosen by a seeded generator.
+/// operation at a time, chosen by a seeded generator; a waiting client is
+/// not chosen until its ticket completes.
 fn run_stepped(seed: u64, iso: IsolationLevel, total: usize, clients: usize) -> History {
     let (m, initial) = setup();
     let mut rng = Rng(seed);
@@ -128,23 +180,37 @@ fn run_stepped(seed: u64, iso: IsolationLevel, total: usize, clients: usize) -> 
     let mut done: Vec<TxnRec> = Vec::new();
     let mut next_id = 1;
     while done.len() < total {
+        let ready = |s: &Option<InFlight>| match s {
+            Some((.., Some(Some(ticket)))) => ticket.poll().is_some(),
+            _ => true,
+        };
+        assert!(slots.iter().any(ready), "every client waits: a deadlock was missed");
         let i = rng.below(clients as u64) as usize;
+        if !ready(&slots[i]) {
+            continue;
+        }
         match slots[i].take() {
             None => {
                 let t = m.begin(TxnOptions { isolation: iso, read_only: false });
                 let rec = TxnRec { id: next_id, ops: vec![], committed: false, snapshot: None, commit_ts: None };
                 next_id += 1;
-                slots[i] = Some((t, rec, plan_txn(&mut rng), 0));
+                slots[i] = Some((t, rec, plan_txn(&mut rng), 0, None));
             }
-            Some((t, mut rec, plan, pos)) => {
+            Some((t, mut rec, plan, pos, waiting)) => {
+                if waiting.is_some() && t.resume().is_err() {
+                    finish(&t, &mut rec, false);
+                    done.push(rec);
+                    continue;
+                }
                 if pos == plan.len() {
                     finish(&t, &mut rec, true);
                     done.push(rec);
                     continue;
                 }
                 match step(&t, &mut rec, plan[pos], pos) {
-                    Ok(()) => slots[i] = Some((t, rec, plan, pos + 1)),
-                    Err(_) => {
+                    Stepped::Done => slots[i] = Some((t, rec, plan, pos + 1, None)),
+                    Stepped::Blocked(ticket) => slots[i] = Some((t, rec, plan, pos, Some(ticket))),
+                    Stepped::Aborted => {
                         finish(&t, &mut rec, false);
                         done.push(rec);
                     }
@@ -152,10 +218,15 @@ fn run_stepped(seed: u64, iso: IsolationLevel, total: usize, clients: usize) -> 
             }
         }
     }
-    History { initial, txns: done }
+    for (t, mut rec, ..) in slots.into_iter().flatten() {
+        finish(&t, &mut rec, false);
+    }
+    let final_state = Some(final_state(&m));
+    History { initial, txns: done, final_state }
 }
 
-/// The concurrent driver: real threads, each running transactions.
+/// The concurrent driver: real threads, each running transactions and
+/// blocking on lock tickets.
 fn run_threaded(seed: u64, iso: IsolationLevel, per_thread: usize, threads: usize) -> History {
     let (m, initial) = setup();
     let ids = Arc::new(AtomicUsize::new(1));
@@ -171,10 +242,28 @@ fn run_threaded(seed: u64, iso: IsolationLevel, per_thread: usize, threads: usiz
                     let mut rec = TxnRec { id, ops: vec![], committed: false, snapshot: None, commit_ts: None };
                     let plan = plan_txn(&mut rng);
                     let mut ok = true;
-                    for (n, p) in plan.into_iter().enumerate() {
-                        if step(&t, &mut rec, p, n).is_err() {
-                            ok = false;
-                            break;
+                    'plan: for (n, p) in plan.into_iter().enumerate() {
+                        // Lets other threads in between operations, so
+                        // transactions overlap even on few cores.
+                        std::thread::yield_now();
+                        loop {
+                            match step(&t, &mut rec, p, n) {
+                                Stepped::Done => break,
+                                Stepped::Aborted => {
+                                    ok = false;
+                                    break 'plan;
+                                }
+                                Stepped::Blocked(ticket) => {
+                                    if let Some(ticket) = ticket {
+                                        let waited = ticket.wait_timeout(std::time::Duration::from_secs(60));
+                                        assert!(waited.is_some(), "a lock wait lasted a minute: a missed wake-up");
+                                    }
+                                    if t.resume().is_err() {
+                                        ok = false;
+                                        break 'plan;
+                                    }
+                                }
+                            }
                         }
                     }
                     finish(&t, &mut rec, ok);
@@ -189,11 +278,13 @@ fn run_threaded(seed: u64, iso: IsolationLevel, per_thread: usize, threads: usiz
         h.join().expect("driver thread");
     }
     let txns = std::mem::take(&mut *out.lock().expect("history lock"));
-    History { initial, txns }
+    let s = m.lock_stats();
+    eprintln!("{iso:?}: {} waits, {} deadlocks, {} restarts", s.waits, s.deadlocks, s.restarts);
+    History { initial, txns, final_state: Some(final_state(&m)) }
 }
 
 fn check(h: &History, iso: IsolationLevel) -> Result<(), String> {
-    check_reads(h)?;
+    check_read_committed(h)?;
     match iso {
         IsolationLevel::ReadCommitted => Ok(()),
         IsolationLevel::RepeatableRead => check_snapshot_isolation(h),
@@ -227,10 +318,22 @@ fn stepped_histories_satisfy_their_isolation_level() {
     }
 }
 
+/// Committed transactions a threaded run must reach, per level, out of
+/// its 2,400: fewer would make the check say little (and would mean writers
+/// fail where they should wait).
+const MIN_THREADED_COMMITS: [usize; 3] = [2200, 2000, 1800];
+
 #[test]
 fn threaded_histories_satisfy_their_isolation_level() {
     for (i, iso) in LEVELS.into_iter().enumerate() {
         let h = run_threaded(42 + i as u64, iso, 600, 4);
+        let committed = h.txns.iter().filter(|t| t.committed).count();
+        eprintln!("{iso:?}: {committed} of {} committed", h.txns.len());
+        assert!(
+            committed >= MIN_THREADED_COMMITS[i],
+            "{iso:?}: only {committed} of {} transactions committed",
+            h.txns.len()
+        );
         if let Err(e) = check(&h, iso) {
             let path = std::env::temp_dir().join(format!("mizzle-failing-history-{iso:?}.txt"));
             let _ = std::fs::write(&path, format!("{e}\n\n{h}"));
@@ -262,7 +365,15 @@ fn read(k: u8, v: &str) -> Op {
 }
 
 fn write(k: u8, v: &str) -> Op {
-    Op::Write { key: k, value: v.to_string() }
+    Op::Write { key: k, value: v.to_string(), prev: Prev::Unknown }
+}
+
+fn replace(k: u8, v: &str, prev: &str) -> Op {
+    Op::Write { key: k, value: v.to_string(), prev: Prev::Seen(Some(prev.to_string())) }
+}
+
+fn history(initial: BTreeMap<u8, String>, txns: Vec<TxnRec>) -> History {
+    History { initial, txns, final_state: None }
 }
 
 fn initial() -> BTreeMap<u8, String> {
@@ -271,64 +382,157 @@ fn initial() -> BTreeMap<u8, String> {
 
 #[test]
 fn checker_finds_a_planted_write_skew_cycle() {
-    let h = History {
-        initial: initial(),
-        txns: vec![
+    let h = history(
+        initial(),
+        vec![
             txn(1, vec![read(0, "x0"), read(1, "y0"), write(0, "x1")], 1, Some(5)),
             txn(2, vec![read(0, "x0"), read(1, "y0"), write(1, "y2")], 1, Some(6)),
         ],
-    };
+    );
     assert!(check_snapshot_isolation(&h).is_ok(), "write skew is allowed under snapshot isolation");
     let e = check_serializable(&h).expect_err("write skew is not serializable");
     assert!(e.contains("cycle"), "{e}");
 }
 
 #[test]
-fn checker_finds_a_planted_lost_update() {
-    let h = History {
-        initial: initial(),
-        txns: vec![
-            txn(1, vec![read(0, "x0"), write(0, "x1")], 1, Some(5)),
-            txn(2, vec![read(0, "x0"), write(0, "x2")], 1, Some(6)),
+fn checker_finds_a_planted_three_transaction_cycle() {
+    // T1 reads z and writes x; T2 reads x and writes y; T3 reads y and
+    // writes z, all on one snapshot: each read misses the next one's write
+    // (T1 -rw-> T2 -rw-> T3 -rw-> T1), no two write the same key.
+    let init: BTreeMap<u8, String> =
+        [(0, "x0".to_string()), (1, "y0".to_string()), (2, "z0".to_string())].into_iter().collect();
+    let h = history(
+        init,
+        vec![
+            txn(1, vec![read(2, "z0"), replace(0, "x1", "x0")], 1, Some(5)),
+            txn(2, vec![read(0, "x0"), replace(1, "y2", "y0")], 1, Some(6)),
+            txn(3, vec![read(1, "y0"), replace(2, "z3", "z0")], 1, Some(7)),
         ],
-    };
+    );
+    assert!(check_read_committed(&h).is_ok());
+    assert!(check_snapshot_isolation(&h).is_ok(), "allowed under snapshot isolation");
+    let e = check_serializable(&h).expect_err("not serializable");
+    assert!(e.contains("T1") && e.contains("T2") && e.contains("T3"), "{e}");
+}
+
+#[test]
+fn checker_finds_a_planted_phantom_cycle() {
+    // Each scans a range that is empty where the other inserts: T1 scans
+    // keys 2..=3 and inserts key 5, T2 scans 4..=6 and inserts key 2.
+    let h = history(
+        initial(),
+        vec![
+            txn(
+                1,
+                vec![
+                    Op::Range { lo: 2, hi: 3, seen: vec![] },
+                    Op::Write { key: 5, value: "a1".into(), prev: Prev::Seen(None) },
+                ],
+                1,
+                Some(5),
+            ),
+            txn(
+                2,
+                vec![
+                    Op::Range { lo: 4, hi: 6, seen: vec![] },
+                    Op::Write { key: 2, value: "b2".into(), prev: Prev::Seen(None) },
+                ],
+                1,
+                Some(6),
+            ),
+        ],
+    );
+    assert!(check_read_committed(&h).is_ok());
+    assert!(check_snapshot_isolation(&h).is_ok(), "phantom write skew is allowed under snapshot isolation");
+    assert!(check_serializable(&h).expect_err("not serializable").contains("cycle"));
+}
+
+#[test]
+fn checker_finds_a_planted_lost_update() {
+    let h = history(
+        initial(),
+        vec![
+            txn(1, vec![read(0, "x0"), replace(0, "x1", "x0")], 1, Some(5)),
+            txn(2, vec![read(0, "x0"), replace(0, "x2", "x0")], 1, Some(6)),
+        ],
+    );
     assert!(check_snapshot_isolation(&h).expect_err("lost update").contains("lost update"));
     assert!(check_serializable(&h).is_err());
+    assert!(check_read_committed(&h).expect_err("two writers replaced x0").contains("lost update"));
+}
+
+#[test]
+fn checker_finds_a_planted_write_cycle_g0() {
+    // T1 replaced x0 and T2's y2; T2 replaced T1's x1 and y0.
+    let h = history(
+        initial(),
+        vec![
+            txn(1, vec![replace(0, "x1", "x0"), replace(1, "y1", "y2")], 1, Some(5)),
+            txn(2, vec![replace(0, "x2", "x1"), replace(1, "y2", "y0")], 1, Some(6)),
+        ],
+    );
+    assert!(check_read_committed(&h).expect_err("G0").starts_with("G0"));
+}
+
+#[test]
+fn checker_finds_planted_circular_information_flow_g1c() {
+    // Each reads the other's write and both commit.
+    let h = history(
+        initial(),
+        vec![
+            txn(1, vec![replace(0, "x1", "x0"), read(1, "y2")], 1, Some(5)),
+            txn(2, vec![replace(1, "y2", "y0"), read(0, "x1")], 1, Some(6)),
+        ],
+    );
+    assert!(check_reads(&h).is_ok());
+    assert!(check_read_committed(&h).expect_err("G1c").starts_with("G1c"));
+}
+
+#[test]
+fn checker_finds_a_version_order_against_commit_order_and_a_wrong_final_state() {
+    let mut h = history(
+        initial(),
+        vec![txn(1, vec![replace(0, "x1", "x0")], 1, Some(6)), txn(2, vec![replace(0, "x2", "x1")], 2, Some(5))],
+    );
+    assert!(check_read_committed(&h).expect_err("order").contains("commit order"));
+    h.txns[1].commit_ts = Some(7);
+    assert!(check_read_committed(&h).is_ok());
+    h.final_state = Some([(0, "x1".to_string()), (1, "y0".to_string())].into_iter().collect());
+    assert!(check_read_committed(&h).expect_err("final").contains("final state"));
 }
 
 #[test]
 fn checker_finds_a_non_repeatable_read() {
-    let h = History {
-        initial: initial(),
-        txns: vec![txn(1, vec![write(0, "x1")], 2, Some(5)), txn(2, vec![read(0, "x0"), read(0, "x1")], 3, Some(3))],
-    };
+    let h = history(
+        initial(),
+        vec![txn(1, vec![write(0, "x1")], 2, Some(5)), txn(2, vec![read(0, "x0"), read(0, "x1")], 3, Some(3))],
+    );
     assert!(check_snapshot_isolation(&h).is_err());
 }
 
 #[test]
 fn checker_finds_aborted_and_intermediate_reads() {
-    let aborted = History {
-        initial: initial(),
-        txns: vec![txn(1, vec![write(0, "x1")], 1, None), txn(2, vec![read(0, "x1")], 2, Some(2))],
-    };
+    let aborted =
+        history(initial(), vec![txn(1, vec![write(0, "x1")], 1, None), txn(2, vec![read(0, "x1")], 2, Some(2))]);
     assert!(check_reads(&aborted).expect_err("G1a").starts_with("G1a"));
-    let intermediate = History {
-        initial: initial(),
-        txns: vec![txn(1, vec![write(0, "x1"), write(0, "x2")], 1, Some(4)), txn(2, vec![read(0, "x1")], 5, Some(5))],
-    };
+    let intermediate = history(
+        initial(),
+        vec![txn(1, vec![write(0, "x1"), write(0, "x2")], 1, Some(4)), txn(2, vec![read(0, "x1")], 5, Some(5))],
+    );
     assert!(check_reads(&intermediate).expect_err("G1b").starts_with("G1b"));
 }
 
 #[test]
 fn checker_accepts_a_serial_history() {
-    let h = History {
-        initial: initial(),
-        txns: vec![
-            txn(1, vec![read(0, "x0"), write(0, "x1")], 1, Some(2)),
-            txn(2, vec![read(0, "x1"), write(1, "y2")], 3, Some(4)),
+    let h = history(
+        initial(),
+        vec![
+            txn(1, vec![read(0, "x0"), replace(0, "x1", "x0")], 1, Some(2)),
+            txn(2, vec![read(0, "x1"), replace(1, "y2", "y0")], 3, Some(4)),
             txn(3, vec![read(0, "x1"), read(1, "y2")], 5, Some(5)),
         ],
-    };
+    );
+    assert!(check_read_committed(&h).is_ok());
     assert!(check_snapshot_isolation(&h).is_ok());
     assert!(check_serializable(&h).is_ok());
 }
