@@ -98,8 +98,7 @@ impl DiskOptions {
             sync: opts.sync,
             cache_bytes: opts.cache_bytes,
             create: opts.create,
-            memtable_bytes: std::env::var("MIZZLE_MEMTABLE_MB").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(8)
-                << 20,
+            memtable_bytes: 4 << 20,
             segment_bytes: 4 << 20,
             vfs: Arc::new(StdFs),
         }
