@@ -36,8 +36,10 @@ criterion_table() {
     # Criterion's "group/engine  time: [lo mid hi]" lines as a table of
     # medians and the mizzle/sqlite time ratio (below 1: mizzle faster).
     awk '
+        $1 ~ /\// && !/time:/ { pending = $1; next }
         /time:/ {
-            split($1, p, "/"); g = p[1]; e = p[2]
+            key = ($1 == "time:") ? pending : $1
+            split(key, p, "/"); g = p[1]; e = p[2]
             for (i = 1; i <= NF; i++) if ($i == "time:") { v = $(i + 3); u = $(i + 4) }
             gsub(/\[/, "", v)
             f = (u == "ns") ? 1 : (u == "µs" || u == "us") ? 1e3 : (u == "ms") ? 1e6 : 1e9
