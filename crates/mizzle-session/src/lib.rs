@@ -15,4 +15,4 @@ pub mod vars;
 
 pub use catalog::{CatalogState, Clock, PluginRow, SystemClock, DEFAULT_SCHEMA};
 pub use error::SessionError;
-pub use session::{ColumnInfo, Execution, Prepared, Session, StatementOutput, MAX_STATEMENT_RESTARTS};
+pub use session::{ColumnInfo, Execution, Park, Prepared, Session, StatementOutput, MAX_STATEMENT_RESTARTS};

@@ -36,6 +36,21 @@
 //! injected wall clock of `NOW()`: a timeout must not move when the wall
 //! clock is set.
 //!
+//! Steps: [`Session::execute`], [`Session::execute_prepared`],
+//! [`Session::start_transaction`] and [`Session::resume`] each run until the
+//! text ends or the execution parks, and return an [`Execution`]:
+//! `Parked(Lock)` (above), `Parked(Durable)` — a commit made by a statement
+//! (the implicit commit of an autocommit statement, COMMIT, BEGIN, `SET
+//! autocommit = 1`) is not durable yet and another statement of the text
+//! follows (`drive`), or a step found the commit of a dropped execution
+//! still pending (`settle`) — or finished, perhaps with the last commit's
+//! ticket pending ([`Execution::ticket`]). `resume` after a `Durable` park
+//! settles the commit (publishes it, or fails the step with its error)
+//! and runs the next statement. Dropping an execution hands its pending
+//! commit to the session (`CommitSlot`); the next step settles it first.
+//! Only the caller-facing wrappers (`execute_blocking`, `query_blocking`,
+//! `block_on`, `Execution::finish`, `begin_transaction`) block.
+//!
 //! Invariants:
 //! 1. Every statement runs inside `begin_statement` / `end_statement`, so a
 //!    failed statement leaves no effects and the transaction stays usable
@@ -47,6 +62,14 @@
 //!    session. No lock is held while the caller waits.
 //! 4. After a transaction-ending error in an explicit block, nothing runs
 //!    and nothing commits until the client ends the block.
+//! 5. A statement never starts before every earlier commit of its session
+//!    is published (so it sees them), and no step waits on a durability
+//!    ticket: it parks. (Publishing a durable commit still waits for the
+//!    earlier commits of other sessions to be published, `TxnManager`'s
+//!    M4; those are other sessions' steps.)
+//! 6. A panic inside a statement is caught at the session boundary
+//!    (`run_caught`): the statement fails with 1105, its transaction rolls
+//!    back (an explicit one goes to `RolledBack`), and the session goes on.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -64,6 +87,7 @@ use mizzle_txn::{
     Blocked, IsolationLevel, LockWait, PendingCommit, SpaceId, Ts, Txn, TxnError, TxnId, TxnOptions, WaitPolicy,
 };
 use mizzle_types::{DateTime, ErrorCode, SqlError, SqlType, Value, Warning};
+use parking_lot::Mutex;
 
 use crate::catalog::{CatalogState, DEFAULT_SCHEMA};
 use crate::error::SessionError;
@@ -121,22 +145,95 @@ struct Job {
     expect_rows: bool,
 }
 
-/// A statement stopped at a lock wait, and the rest of its text.
+/// What a parked execution waits for before [`Session::resume`] goes on.
+enum Wait {
+    /// Another transaction's row: run the statement again once the
+    /// ticket completed (or fail it at the deadline).
+    Lock(LockWait),
+    /// The durability of the execution's pending commit: settle the
+    /// commit, then run the statement at `index` (the next one, or the one
+    /// that needed the commit durable before it could run).
+    Durable(DurableTicket),
+}
+
+/// A parked execution: what it waits for, and the rest of its text.
 struct Suspended {
     /// The transaction it runs in (an execution outlived by its
     /// transaction was abandoned and cannot resume).
     txn: TxnId,
-    wait: LockWait,
+    /// The session's park count when it parked: only the newest park of a
+    /// session can resume (the others were abandoned).
+    seq: u64,
+    wait: Wait,
     deadline: Option<Instant>,
     job: Job,
     params: Vec<Value>,
-    /// The statement that waits (index into the parsed text).
+    /// The statement to run on resume (index into the parsed text).
     index: usize,
     restarts: u32,
 }
 
-/// The outcome of executing text: outputs, a commit that may still be
-/// waiting for durability, or a statement waiting for a lock (invariant 3).
+/// Commits whose execution was dropped before they were settled: the
+/// session settles them at its next step (and learns their outcome there),
+/// so dropping an execution never waits for durability. When the session
+/// is gone too, each commit is published by its ticket's completion
+/// callback, on the completing thread.
+struct CommitSlot(Mutex<Vec<PendingCommit>>);
+
+impl CommitSlot {
+    fn put(&self, p: PendingCommit) {
+        self.0.lock().push(p);
+    }
+
+    /// The oldest commit left here.
+    fn pop(&self) -> Option<PendingCommit> {
+        let mut v = self.0.lock();
+        if v.is_empty() {
+            None
+        } else {
+            Some(v.remove(0))
+        }
+    }
+}
+
+impl Drop for CommitSlot {
+    fn drop(&mut self) {
+        for p in self.0.get_mut().drain(..) {
+            detach(p);
+        }
+    }
+}
+
+/// Lets `p` finish without anyone waiting: at once if its ticket is
+/// complete, otherwise from the ticket's completion callback.
+fn detach(p: PendingCommit) {
+    if p.ticket().poll().is_some() {
+        // Complete: finishing does not wait for durability.
+        let _ = p.finish();
+        return;
+    }
+    let t = p.ticket().clone();
+    t.on_complete(move |_| {
+        let _ = p.finish();
+    });
+}
+
+/// What a parked execution waits on (see [`Execution::parked`]).
+pub enum Park<'a> {
+    /// A lock held by another transaction; resume once the ticket
+    /// completes or at the deadline (`None`: never).
+    Lock { wait: &'a LockWait, deadline: Option<Instant> },
+    /// A commit's durability (between statements of a multi-statement
+    /// text, or before a statement that needs the previous commit
+    /// published); resume once the ticket completes.
+    Durable(&'a DurableTicket),
+}
+
+/// The outcome of one step of the session: outputs, and either nothing
+/// left to do, a commit that may still be waiting for durability (the
+/// last statement's), or a park (a lock wait, or a commit that must be
+/// durable before the next statement runs) after which
+/// [`Session::resume`] goes on (invariant 3).
 pub struct Execution {
     /// One output per statement run so far.
     pub outputs: Vec<StatementOutput>,
@@ -144,22 +241,55 @@ pub struct Execution {
     pub warnings: usize,
     pending: Option<PendingCommit>,
     suspended: Option<Box<Suspended>>,
+    /// Where `pending` goes if the execution is dropped unsettled.
+    home: Option<Arc<CommitSlot>>,
+    /// `pending` came from a dropped execution.
+    orphan: bool,
+}
+
+impl Drop for Execution {
+    fn drop(&mut self) {
+        // Never waits: the session (or the ticket's callback) settles it.
+        if let Some(p) = self.pending.take() {
+            match &self.home {
+                Some(h) => h.put(p),
+                None => detach(p),
+            }
+        }
+    }
 }
 
 impl Execution {
     fn new() -> Execution {
-        Execution { outputs: Vec::new(), warnings: 0, pending: None, suspended: None }
+        Execution { outputs: Vec::new(), warnings: 0, pending: None, suspended: None, home: None, orphan: false }
     }
 
-    /// The durability ticket to wait or park on, if a commit is pending.
+    /// What the execution is parked on, if anything: park (or block) on
+    /// it, then call [`Session::resume`]. `None`: finished, apart from
+    /// perhaps the last commit's durability ([`Execution::ticket`]).
+    pub fn parked(&self) -> Option<Park<'_>> {
+        self.suspended.as_ref().map(|s| match &s.wait {
+            Wait::Lock(w) => Park::Lock { wait: w, deadline: s.deadline },
+            Wait::Durable(t) => Park::Durable(t),
+        })
+    }
+
+    /// The durability ticket to wait or park on, if a commit is pending
+    /// (the one the execution is parked on, or the last statement's).
     pub fn ticket(&self) -> Option<&DurableTicket> {
+        if let Some(Wait::Durable(t)) = self.suspended.as_ref().map(|s| &s.wait) {
+            return Some(t);
+        }
         self.pending.as_ref().map(|p| p.ticket())
     }
 
     /// The lock ticket a statement waits on, if one does: park on it (or
     /// block), then [`Session::resume`] (also at the deadline).
     pub fn lock_wait(&self) -> Option<&LockWait> {
-        self.suspended.as_ref().map(|s| &s.wait)
+        match self.suspended.as_ref().map(|s| &s.wait) {
+            Some(Wait::Lock(w)) => Some(w),
+            _ => None,
+        }
     }
 
     /// When the lock wait times out (`None`: never).
@@ -167,28 +297,34 @@ impl Execution {
         self.suspended.as_ref().and_then(|s| s.deadline)
     }
 
-    /// Waits for the pending commit (if any) and returns the outputs. A
-    /// statement still waiting for a lock is an error: resume it first.
-    pub fn finish(self) -> Result<Vec<StatementOutput>, SessionError> {
+    /// Caller-facing wrapper: blocks until the last statement's commit (if
+    /// any) is durable, publishes it and returns the outputs. A parked
+    /// execution is an error: resume it first ([`Session::block_on`] does).
+    pub fn finish(mut self) -> Result<Vec<StatementOutput>, SessionError> {
         if self.suspended.is_some() {
             return Err(SessionError::rule(
                 ErrorCode::Internal,
-                "internal error (a bug in the caller of mizzle-session): a statement waits for a lock; \
-                 resume it with Session::resume before finishing",
+                "internal error (a bug in the caller of mizzle-session): the execution is parked (on a lock or \
+                 on a commit between statements); resume it with Session::resume before finishing",
             ));
         }
-        if let Some(p) = self.pending {
+        if let Some(p) = self.pending.take() {
             let _ = p.ticket().wait();
             p.finish()?;
         }
-        Ok(self.outputs)
+        Ok(std::mem::take(&mut self.outputs))
     }
 }
 
-/// One statement's run: done, or stopped at a lock wait.
+/// One statement's run: done, stopped at a lock wait, or stopped before
+/// it could run because the commit it made must be durable first.
 enum Step {
     Done(StatementOutput, Option<PendingCommit>),
     Wait(LockWait, Option<Instant>),
+    /// Park on this commit, settle it, then run the statement again
+    /// (`START TRANSACTION WITH CONSISTENT SNAPSHOT` after an implicit
+    /// commit: the snapshot must show it).
+    Park(PendingCommit),
 }
 
 /// (schema, table, definition version) a plan was built against.
@@ -279,9 +415,17 @@ pub struct Session {
     /// snapshot): a transaction's own dictionary changes (or their undoing)
     /// and snapshot changes within a transaction happen across a bump.
     ddl_epoch: u64,
-    /// A statement of this session waits for a lock (its `Execution` holds
-    /// the rest; see `resume`).
+    /// An execution of this session is parked (it holds the rest; see
+    /// `resume`).
     suspended: bool,
+    /// Counts parks; a parked execution resumes only if it is the newest.
+    park_seq: u64,
+    /// Commits of dropped executions, settled at the next step.
+    orphans: Arc<CommitSlot>,
+    /// The commit `SET autocommit = 1` made, to become its statement's.
+    stmt_commit: Option<PendingCommit>,
+    /// Test hook: panic in the next statement (debug builds).
+    debug_panic: bool,
     /// `RolledBack` (see the module documentation): the code of the error
     /// that rolled the explicit transaction back.
     rolled_back: Option<ErrorCode>,
@@ -456,6 +600,10 @@ impl Session {
             txn_scope: None,
             ddl_epoch: 0,
             suspended: false,
+            park_seq: 0,
+            orphans: Arc::new(CommitSlot(Mutex::new(Vec::new()))),
+            stmt_commit: None,
+            debug_panic: false,
             rolled_back: None,
         }
     }
@@ -624,8 +772,78 @@ impl Session {
         self.drive(Execution::new(), job, params, 0, None, 0)
     }
 
+    /// Settles the commits a statement must follow: the execution's own
+    /// pending commit, and (before the first statement a step runs) those
+    /// of dropped executions, oldest first. Returns the ticket to park on
+    /// if one is not durable yet (it stays in `ex.pending`). A failed
+    /// commit fails the step; nothing after it runs.
+    fn settle(&mut self, ex: &mut Execution, first: bool) -> Result<Option<DurableTicket>, SessionError> {
+        loop {
+            let (p, orphan) = match ex.pending.take() {
+                Some(p) => (p, ex.orphan),
+                None if first => match self.orphans.pop() {
+                    Some(p) => (p, true),
+                    None => return Ok(None),
+                },
+                None => return Ok(None),
+            };
+            if p.ticket().poll().is_none() {
+                let t = p.ticket().clone();
+                ex.pending = Some(p);
+                ex.orphan = orphan;
+                return Ok(Some(t));
+            }
+            ex.orphan = false;
+            // Durable (or failed): publishing does not wait for I/O.
+            if let Err(e) = p.finish() {
+                let e = SessionError::from(e);
+                if !orphan {
+                    return Err(e);
+                }
+                return Err(SessionError::rule(
+                    e.code(),
+                    format!("the commit of an earlier statement (whose execution was dropped) failed: {e}"),
+                ));
+            }
+        }
+    }
+
+    /// Parks `ex` on `wait`, to go on at statement `index` of `job`.
+    #[allow(clippy::too_many_arguments)]
+    fn park(
+        &mut self,
+        mut ex: Execution,
+        wait: Wait,
+        deadline: Option<Instant>,
+        job: Job,
+        params: &[Value],
+        index: usize,
+        restarts: u32,
+    ) -> Execution {
+        self.suspended = true;
+        self.park_seq += 1;
+        ex.warnings = self.warnings.len();
+        let txn = self.txn.as_ref().map_or(TxnId(0), |t| t.txn.id());
+        ex.suspended = Some(Box::new(Suspended {
+            txn,
+            seq: self.park_seq,
+            wait,
+            deadline,
+            job,
+            params: params.to_vec(),
+            index,
+            restarts,
+        }));
+        if ex.pending.is_some() && ex.home.is_none() {
+            ex.home = Some(self.orphans.clone());
+        }
+        ex
+    }
+
     /// Runs the statements of `job` from `from` on, until the end or a
-    /// lock wait.
+    /// park: a lock wait, or a commit not yet durable before the next
+    /// statement (a statement never starts before the previous one's
+    /// commit is published, so it sees it). Never blocks on a ticket.
     fn drive(
         &mut self,
         mut ex: Execution,
@@ -638,35 +856,39 @@ impl Session {
         let parsed = job.parsed.clone();
         let stmts = parsed.statements();
         for (i, stmt) in stmts.iter().enumerate().skip(from) {
-            if let Some(p) = ex.pending.take() {
-                let _ = p.ticket().wait();
-                p.finish()?;
+            if let Some(t) = self.settle(&mut ex, i == from)? {
+                return Ok(self.park(ex, Wait::Durable(t), None, job, params, i, restarts));
             }
             let expect = job.expect_rows && i + 1 == stmts.len();
-            match self.run(stmt, params, prepared.as_deref_mut(), job.consistent, expect, &mut restarts)? {
+            match self.run_caught(stmt, params, prepared.as_deref_mut(), job.consistent, expect, &mut restarts)? {
                 Step::Done(out, pending) => {
                     ex.pending = pending;
                     ex.outputs.push(out);
                     restarts = 0;
                 }
                 Step::Wait(wait, deadline) => {
-                    self.suspended = true;
-                    ex.warnings = self.warnings.len();
-                    let txn = self.txn.as_ref().map_or(TxnId(0), |t| t.txn.id());
-                    ex.suspended = Some(Box::new(Suspended {
-                        txn,
-                        wait,
-                        deadline,
-                        job,
-                        params: params.to_vec(),
-                        index: i,
-                        restarts,
-                    }));
-                    return Ok(ex);
+                    return Ok(self.park(ex, Wait::Lock(wait), deadline, job, params, i, restarts));
+                }
+                Step::Park(p) => {
+                    let t = p.ticket().clone();
+                    ex.pending = Some(p);
+                    return Ok(self.park(ex, Wait::Durable(t), None, job, params, i, restarts));
                 }
             }
         }
         ex.warnings = self.warnings.len();
+        if let Some(p) = ex.pending.take() {
+            if p.ticket().poll().is_some() {
+                // Already durable (always, on a non-persistent engine):
+                // publish now, sparing the caller a wait.
+                p.finish()?;
+            } else {
+                ex.pending = Some(p);
+                if ex.home.is_none() {
+                    ex.home = Some(self.orphans.clone());
+                }
+            }
+        }
         Ok(ex)
     }
 
@@ -690,7 +912,27 @@ impl Session {
         let Some(mut s) = ex.suspended.take() else {
             return Ok(ex);
         };
-        let current = self.txn.as_ref().filter(|t| t.txn.id() == s.txn && self.suspended);
+        if !self.suspended || s.seq != self.park_seq {
+            return Err(SessionError::rule(
+                ErrorCode::WrongUsage,
+                "this execution was parked and abandoned: the session ran other statements since",
+            ));
+        }
+        if let Wait::Durable(t) = &s.wait {
+            if t.poll().is_none() {
+                ex.suspended = Some(s);
+                return Ok(ex);
+            }
+            self.suspended = false;
+            // `drive` settles the commit (reporting a failed one) first.
+            let params = std::mem::take(&mut s.params);
+            let s = *s;
+            return self.drive(ex, s.job, &params, s.index, prepared, s.restarts);
+        }
+        let Wait::Lock(wait) = &s.wait else {
+            return Err(SessionError::rule(ErrorCode::Internal, "internal error (a bug): unknown park"));
+        };
+        let current = self.txn.as_ref().filter(|t| t.txn.id() == s.txn);
         let Some((txn, implicit)) = current.map(|t| (t.txn.clone(), !t.explicit)) else {
             return Err(SessionError::rule(
                 ErrorCode::WrongUsage,
@@ -698,7 +940,7 @@ impl Session {
             ));
         };
         self.suspended = false;
-        if s.wait.poll().is_none() {
+        if wait.poll().is_none() {
             let due = s.deadline.is_some_and(|d| Instant::now() >= d);
             if !due {
                 self.suspended = true;
@@ -742,17 +984,26 @@ impl Session {
         self.block_on(ex, None)?.finish()
     }
 
-    /// Blocks the calling thread through every lock wait of `ex`.
+    /// Caller-facing wrapper: blocks the calling thread through every park
+    /// of `ex` (lock waits and commits between statements), resuming after
+    /// each. The last statement's commit is left to [`Execution::finish`].
     pub fn block_on(
         &mut self,
         mut ex: Execution,
         mut prepared: Option<&mut Prepared>,
     ) -> Result<Execution, SessionError> {
-        while let Some(w) = ex.lock_wait() {
-            let _ = w.wait_until(ex.lock_deadline());
+        loop {
+            match ex.parked() {
+                None => return Ok(ex),
+                Some(Park::Lock { wait, deadline }) => {
+                    let _ = wait.wait_until(deadline);
+                }
+                Some(Park::Durable(t)) => {
+                    let _ = t.wait();
+                }
+            }
             ex = self.resume_with(ex, prepared.as_deref_mut())?;
         }
-        Ok(ex)
     }
 
     /// A statement's waiting execution was dropped: its statement (already
@@ -828,22 +1079,45 @@ impl Session {
         self.drive(Execution::new(), job, params, 0, Some(p), 0)
     }
 
-    /// Starts an explicit transaction (as BEGIN does: an open one commits
-    /// first) with the given characteristics, or the session's defaults.
+    /// Caller-facing wrapper over [`Session::start_transaction`]: blocks
+    /// until the commit of the transaction that was open is durable.
     pub fn begin_transaction(
         &mut self,
         isolation: Option<IsolationLevel>,
         read_only: Option<bool>,
     ) -> Result<(), SessionError> {
+        self.start_transaction(isolation, read_only)?.finish()?;
+        Ok(())
+    }
+
+    /// Starts an explicit transaction (as BEGIN does: an open one commits
+    /// first) with the given characteristics, or the session's defaults.
+    /// The commit of the open transaction, if not durable yet, is the
+    /// returned execution's pending commit (park on [`Execution::ticket`]);
+    /// the new transaction takes its snapshot at its first read, after the
+    /// next step published that commit.
+    pub fn start_transaction(
+        &mut self,
+        isolation: Option<IsolationLevel>,
+        read_only: Option<bool>,
+    ) -> Result<Execution, SessionError> {
         self.abandon_suspended();
+        // Commits of dropped executions stay unsettled: nothing here reads,
+        // and the next statement settles them before it runs.
+        let mut ex = Execution::new();
         self.rolled_back = None;
-        if let Some(p) = self.commit_current()? {
-            let _ = p.ticket().wait();
-            p.finish()?;
-        }
+        let pending = self.commit_current()?;
         self.begin_txn(true, isolation, read_only);
         self.warnings.clear();
-        Ok(())
+        if let Some(p) = pending {
+            if p.ticket().poll().is_some() {
+                p.finish()?;
+            } else {
+                ex.pending = Some(p);
+                ex.home = Some(self.orphans.clone());
+            }
+        }
+        Ok(ex)
     }
 
     fn plan(&self, stmt: &Statement, txn: &Txn) -> Result<(BoundStatement, usize), SessionError> {
@@ -852,6 +1126,69 @@ impl Session {
         let bound = b.bind_statement(stmt)?;
         let n = b.param_count();
         Ok((mizzle_sql::optimize::optimize_statement(bound), n))
+    }
+
+    /// [`Session::run`] with a panic caught at the session boundary
+    /// (invariant 5): the statement fails with 1105, its transaction rolls
+    /// back, and the session goes on. Costs nothing unless it panics.
+    fn run_caught(
+        &mut self,
+        stmt: &Statement,
+        params: &[Value],
+        prepared: Option<&mut Prepared>,
+        consistent: bool,
+        expect_rows: bool,
+        restarts: &mut u32,
+    ) -> Result<Step, SessionError> {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.run(stmt, params, prepared, consistent, expect_rows, restarts)
+        }));
+        match r {
+            Ok(r) => r,
+            Err(payload) => Err(self.statement_panicked(payload.as_ref())),
+        }
+    }
+
+    /// Ends the transaction of a statement that panicked, and words the
+    /// error. An explicit transaction goes to `RolledBack` (module
+    /// documentation), as after 1213.
+    fn statement_panicked(&mut self, payload: &(dyn std::any::Any + Send)) -> SessionError {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_string());
+        let explicit = self.txn.as_ref().is_some_and(|t| t.explicit);
+        if let Some(t) = self.txn.take() {
+            let _ = t.txn.end_statement(false);
+            t.txn.rollback();
+        }
+        if let Some(p) = self.stmt_commit.take() {
+            self.orphans.put(p);
+        }
+        self.debug_panic = false;
+        let code = ErrorCode::Internal;
+        if explicit {
+            self.rolled_back = Some(code);
+        }
+        let e = SessionError::rule(
+            code,
+            format!(
+                "internal error (this is a bug in mizzle): the statement panicked ({what}); its transaction \
+                 was rolled back"
+            ),
+        );
+        self.warnings = vec![Warning { code, message: e.to_string() }];
+        e
+    }
+
+    /// Test hook: the next statement that reaches the executor panics
+    /// after executing (its writes made), as a bug would. Debug builds
+    /// only.
+    #[cfg(debug_assertions)]
+    #[doc(hidden)]
+    pub fn debug_panic_in_next_statement(&mut self) {
+        self.debug_panic = true;
     }
 
     /// Runs one statement (invariant 1), again after a row committed after
@@ -872,8 +1209,8 @@ impl Session {
             return Err(no_result_set());
         }
         // Transaction control and session statements need no snapshot.
-        if let Some((out, pending)) = self.run_control(stmt, consistent)? {
-            return Ok(Step::Done(out, pending));
+        if let Some(step) = self.run_control(stmt, consistent)? {
+            return Ok(step);
         }
         let txn = self.ensure_txn();
         let implicit = !self.txn.as_ref().is_some_and(|t| t.explicit);
@@ -889,11 +1226,18 @@ impl Session {
                 Ok((out, warnings)) => {
                     txn.end_statement(true)?;
                     self.warnings = warnings;
+                    // `SET autocommit = 1` committed the transaction.
+                    let set_commit = self.stmt_commit.take();
                     let pending = if implicit { self.commit_current()? } else { None };
-                    return Ok(Step::Done(out, pending));
+                    return Ok(Step::Done(out, pending.or(set_commit)));
                 }
                 Err(e) => e,
             };
+            if let Some(p) = self.stmt_commit.take() {
+                // The statement failed after its implicit commit: settled
+                // by the next step.
+                self.orphans.put(p);
+            }
             match txn.blocked() {
                 Some(Blocked::Retry { .. }) => {
                     let _ = txn.end_statement(false);
@@ -1148,6 +1492,9 @@ impl Session {
         let out = exec_bound(&bound, cached_columns, &mut ctx)?;
         let warnings = std::mem::take(&mut ctx.warnings);
         drop(ctx);
+        if self.debug_panic {
+            panic!("debug_panic_in_next_statement: a statement panicked on purpose");
+        }
         match &out.1 {
             Some(d) => {
                 if let Some(id) = d.last_insert_id {
@@ -1176,11 +1523,7 @@ impl Session {
     }
 
     /// Transaction statements, handled outside any statement snapshot.
-    fn run_control(
-        &mut self,
-        stmt: &Statement,
-        consistent: bool,
-    ) -> Result<Option<(StatementOutput, Option<PendingCommit>)>, SessionError> {
+    fn run_control(&mut self, stmt: &Statement, consistent: bool) -> Result<Option<Step>, SessionError> {
         let ts = match stmt {
             Statement::StartTransaction { .. }
             | Statement::Commit { .. }
@@ -1206,17 +1549,24 @@ impl Session {
         self.warnings.clear();
         let out = match ts {
             TxnStmt::Begin { isolation, read_only, .. } => {
-                // MySQL commits an open transaction on BEGIN.
-                let pending = self.commit_current()?;
-                if let Some(p) = pending {
-                    let _ = p.ticket().wait();
+                // MySQL commits an open transaction on BEGIN. The new
+                // transaction's snapshot is taken at its first read, which
+                // a later statement makes after this commit is published;
+                // a consistent snapshot is taken now, so it waits.
+                let mut pending = self.commit_current()?;
+                if let Some(p) = pending.take_if(|p| p.ticket().poll().is_some()) {
                     p.finish()?;
+                }
+                if consistent {
+                    if let Some(p) = pending {
+                        return Ok(Some(Step::Park(p)));
+                    }
                 }
                 let t = self.begin_txn(true, isolation, read_only);
                 if consistent {
                     t.take_snapshot();
                 }
-                (done(0), None)
+                (done(0), pending)
             }
             TxnStmt::Commit => (done(0), self.commit_current()?),
             TxnStmt::Rollback => {
@@ -1255,7 +1605,7 @@ impl Session {
                 (done(0), None)
             }
         };
-        Ok(Some(out))
+        Ok(Some(Step::Done(out.0, out.1)))
     }
 
     fn set_var(&mut self, scope: VarScope, name: &str, v: &Value) -> Result<(), SessionError> {
@@ -1285,10 +1635,13 @@ impl Session {
             }
             _ => {
                 if name == "autocommit" && text == "ON" && !self.autocommit() {
-                    // Turning autocommit on commits the open transaction.
+                    // Turning autocommit on commits the open transaction;
+                    // the commit becomes the statement's (`run`), so the
+                    // session parks on it instead of waiting here.
                     if let Some(p) = self.commit_current()? {
-                        let _ = p.ticket().wait();
-                        p.finish()?;
+                        if let Some(old) = self.stmt_commit.replace(p) {
+                            self.orphans.put(old);
+                        }
                     }
                 }
                 self.vars.insert(name.to_string(), text);
