@@ -94,6 +94,17 @@ use crate::error::SessionError;
 use crate::explain::explain_lines;
 use crate::vars;
 
+mod cursor;
+use cursor::CursorEnd;
+pub use cursor::{Batch, RowCursor};
+
+/// What running a statement inside its transaction gave.
+enum Ran {
+    Out(StatementOutput, Vec<Warning>),
+    /// A streaming query; its statement is still open.
+    Cursor(Box<RowCursor>),
+}
+
 /// A result column.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ColumnInfo {
@@ -143,6 +154,17 @@ struct Job {
     consistent: bool,
     /// The last statement must return rows (checked before it runs).
     expect_rows: bool,
+    /// Queries return a cursor ([`Park::Rows`]) instead of their rows.
+    stream: bool,
+}
+
+/// How one statement runs.
+#[derive(Clone, Copy)]
+struct Mode {
+    /// It must return rows (checked before it runs).
+    expect_rows: bool,
+    /// A query that locks no rows returns a cursor.
+    stream: bool,
 }
 
 /// What a parked execution waits for before [`Session::resume`] goes on.
@@ -154,6 +176,9 @@ enum Wait {
     /// commit, then run the statement at `index` (the next one, or the one
     /// that needed the commit durable before it could run).
     Durable(DurableTicket),
+    /// The statement at `index` streams its rows: the caller pulls them;
+    /// once the cursor is exhausted, `resume` runs the next statement.
+    Rows(Box<RowCursor>),
 }
 
 /// A parked execution: what it waits for, and the rest of its text.
@@ -227,6 +252,9 @@ pub enum Park<'a> {
     /// text, or before a statement that needs the previous commit
     /// published); resume once the ticket completes.
     Durable(&'a DurableTicket),
+    /// A query's rows: pull them with [`Execution::next_batch`] until it
+    /// returns `None`, then resume.
+    Rows(&'a RowCursor),
 }
 
 /// The outcome of one step of the session: outputs, and either nothing
@@ -271,7 +299,27 @@ impl Execution {
         self.suspended.as_ref().map(|s| match &s.wait {
             Wait::Lock(w) => Park::Lock { wait: w, deadline: s.deadline },
             Wait::Durable(t) => Park::Durable(t),
+            Wait::Rows(c) => Park::Rows(c),
         })
+    }
+
+    /// The next batch of at most `max_rows` rows of the streaming query
+    /// this execution is parked on (see [`RowCursor`]); `None` once the
+    /// rows are exhausted (the statement has ended then: resume to go on)
+    /// or if it streams nothing.
+    pub fn next_batch(&mut self, session: &mut Session, max_rows: usize) -> Result<Option<Batch>, SessionError> {
+        match self.suspended.as_mut().map(|s| &mut s.wait) {
+            Some(Wait::Rows(c)) => c.next_batch(session, max_rows),
+            _ => Ok(None),
+        }
+    }
+
+    /// The cursor this execution is parked on, if a query streams.
+    pub fn cursor(&mut self) -> Option<&mut RowCursor> {
+        match self.suspended.as_mut().map(|s| &mut s.wait) {
+            Some(Wait::Rows(c)) => Some(c),
+            _ => None,
+        }
     }
 
     /// The durability ticket to wait or park on, if a commit is pending
@@ -325,6 +373,8 @@ enum Step {
     /// (`START TRANSACTION WITH CONSISTENT SNAPSHOT` after an implicit
     /// commit: the snapshot must show it).
     Park(PendingCommit),
+    /// A query whose rows the caller pulls; the statement stays open.
+    Stream(Box<RowCursor>),
 }
 
 /// (schema, table, definition version) a plan was built against.
@@ -426,6 +476,8 @@ pub struct Session {
     stmt_commit: Option<PendingCommit>,
     /// Test hook: panic in the next statement (debug builds).
     debug_panic: bool,
+    /// The parked execution streams a query whose statement is open.
+    streaming: bool,
     /// `RolledBack` (see the module documentation): the code of the error
     /// that rolled the explicit transaction back.
     rolled_back: Option<ErrorCode>,
@@ -604,6 +656,7 @@ impl Session {
             orphans: Arc::new(CommitSlot(Mutex::new(Vec::new()))),
             stmt_commit: None,
             debug_panic: false,
+            streaming: false,
             rolled_back: None,
         }
     }
@@ -751,16 +804,31 @@ impl Session {
     /// The result may hold a statement waiting for a lock: see
     /// [`Execution::lock_wait`] and [`Session::resume`].
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<Execution, SessionError> {
-        self.execute_text(sql, params, false)
+        self.execute_text(sql, params, false, false)
+    }
+
+    /// [`Session::execute`] whose queries (those that lock no rows) stream:
+    /// the execution parks on a [`RowCursor`] ([`Park::Rows`]) that the
+    /// caller drains with [`Execution::next_batch`] before resuming; the
+    /// rows are not in `outputs`. Locking reads are materialized (they may
+    /// have to run again after a lock wait, which rows already sent forbid).
+    pub fn execute_streaming(&mut self, sql: &str, params: &[Value]) -> Result<Execution, SessionError> {
+        self.execute_text(sql, params, false, true)
     }
 
     /// [`Session::execute`] for text whose last statement must return rows:
     /// if it is one that returns none, it fails (1221) before it runs.
     pub fn execute_query(&mut self, sql: &str, params: &[Value]) -> Result<Execution, SessionError> {
-        self.execute_text(sql, params, true)
+        self.execute_text(sql, params, true, false)
     }
 
-    fn execute_text(&mut self, sql: &str, params: &[Value], expect_rows: bool) -> Result<Execution, SessionError> {
+    fn execute_text(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        expect_rows: bool,
+        stream: bool,
+    ) -> Result<Execution, SessionError> {
         self.abandon_suspended();
         let pre = pre_parse(sql);
         self.txn_scope = pre.txn_scope;
@@ -768,7 +836,7 @@ impl Session {
         if parsed.is_empty() {
             return Err(SessionError::rule(ErrorCode::Syntax, "Query was empty"));
         }
-        let job = Job { parsed: Arc::new(parsed), consistent: pre.consistent_snapshot, expect_rows };
+        let job = Job { parsed: Arc::new(parsed), consistent: pre.consistent_snapshot, expect_rows, stream };
         self.drive(Execution::new(), job, params, 0, None, 0)
     }
 
@@ -859,8 +927,8 @@ impl Session {
             if let Some(t) = self.settle(&mut ex, i == from)? {
                 return Ok(self.park(ex, Wait::Durable(t), None, job, params, i, restarts));
             }
-            let expect = job.expect_rows && i + 1 == stmts.len();
-            match self.run_caught(stmt, params, prepared.as_deref_mut(), job.consistent, expect, &mut restarts)? {
+            let mode = Mode { expect_rows: job.expect_rows && i + 1 == stmts.len(), stream: job.stream };
+            match self.run_caught(stmt, params, prepared.as_deref_mut(), job.consistent, mode, &mut restarts)? {
                 Step::Done(out, pending) => {
                     ex.pending = pending;
                     ex.outputs.push(out);
@@ -873,6 +941,11 @@ impl Session {
                     let t = p.ticket().clone();
                     ex.pending = Some(p);
                     return Ok(self.park(ex, Wait::Durable(t), None, job, params, i, restarts));
+                }
+                Step::Stream(mut c) => {
+                    c.seq = self.park_seq + 1;
+                    self.streaming = true;
+                    return Ok(self.park(ex, Wait::Rows(c), None, job, params, i, 0));
                 }
             }
         }
@@ -917,6 +990,28 @@ impl Session {
                 ErrorCode::WrongUsage,
                 "this execution was parked and abandoned: the session ran other statements since",
             ));
+        }
+        if let Wait::Rows(c) = &mut s.wait {
+            let pending = match &mut c.end {
+                CursorEnd::Open => {
+                    // Still streaming: the caller drains it first.
+                    ex.suspended = Some(s);
+                    return Ok(ex);
+                }
+                CursorEnd::Failed => {
+                    self.suspended = false;
+                    return Err(SessionError::rule(
+                        ErrorCode::WrongUsage,
+                        "the streaming statement failed; the rest of the text does not run",
+                    ));
+                }
+                CursorEnd::Done(p) => p.take(),
+            };
+            self.suspended = false;
+            ex.pending = pending;
+            let params = std::mem::take(&mut s.params);
+            let s = *s;
+            return self.drive(ex, s.job, &params, s.index + 1, prepared, 0);
         }
         if let Wait::Durable(t) = &s.wait {
             if t.poll().is_none() {
@@ -986,7 +1081,7 @@ impl Session {
 
     /// Caller-facing wrapper: blocks the calling thread through every park
     /// of `ex` (lock waits and commits between statements), resuming after
-    /// each. The last statement's commit is left to [`Execution::finish`].
+    /// each; a streaming query's rows are collected into an output. The last statement's commit is left to [`Execution::finish`].
     pub fn block_on(
         &mut self,
         mut ex: Execution,
@@ -1001,6 +1096,15 @@ impl Session {
                 Some(Park::Durable(t)) => {
                     let _ = t.wait();
                 }
+                Some(Park::Rows(c)) => {
+                    // Materialized for the blocking API, as `execute` does.
+                    let columns = c.columns().clone();
+                    let mut rows = Vec::new();
+                    while let Some(b) = ex.next_batch(self, mizzle_exec::build::BATCH)? {
+                        rows.extend(b.rows);
+                    }
+                    ex.outputs.push(StatementOutput::Rows { columns, rows });
+                }
             }
             ex = self.resume_with(ex, prepared.as_deref_mut())?;
         }
@@ -1011,6 +1115,12 @@ impl Session {
     fn abandon_suspended(&mut self) {
         if !std::mem::take(&mut self.suspended) {
             return;
+        }
+        if std::mem::take(&mut self.streaming) {
+            // A dropped cursor's statement only read: it ends as a success.
+            if let Some(t) = &self.txn {
+                let _ = t.txn.end_statement(true);
+            }
         }
         if self.txn.as_ref().is_some_and(|t| !t.explicit) {
             self.rollback_current();
@@ -1061,6 +1171,25 @@ impl Session {
     /// Executes a prepared statement with parameters. The result may hold
     /// a statement waiting for a lock: see [`Session::resume_prepared`].
     pub fn execute_prepared(&mut self, p: &mut Prepared, params: &[Value]) -> Result<Execution, SessionError> {
+        self.execute_prepared_with(p, params, false)
+    }
+
+    /// [`Session::execute_prepared`] whose query (if it locks no rows)
+    /// streams, as [`Session::execute_streaming`].
+    pub fn execute_prepared_streaming(
+        &mut self,
+        p: &mut Prepared,
+        params: &[Value],
+    ) -> Result<Execution, SessionError> {
+        self.execute_prepared_with(p, params, true)
+    }
+
+    fn execute_prepared_with(
+        &mut self,
+        p: &mut Prepared,
+        params: &[Value],
+        stream: bool,
+    ) -> Result<Execution, SessionError> {
         self.abandon_suspended();
         if params.len() != p.params {
             return Err(SessionError::rule(
@@ -1075,7 +1204,7 @@ impl Session {
         if p.parsed.statements().is_empty() {
             return Err(SessionError::rule(ErrorCode::Syntax, "Query was empty"));
         }
-        let job = Job { parsed: p.parsed.clone(), consistent: false, expect_rows: false };
+        let job = Job { parsed: p.parsed.clone(), consistent: false, expect_rows: false, stream };
         self.drive(Execution::new(), job, params, 0, Some(p), 0)
     }
 
@@ -1137,11 +1266,11 @@ impl Session {
         params: &[Value],
         prepared: Option<&mut Prepared>,
         consistent: bool,
-        expect_rows: bool,
+        mode: Mode,
         restarts: &mut u32,
     ) -> Result<Step, SessionError> {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.run(stmt, params, prepared, consistent, expect_rows, restarts)
+            self.run(stmt, params, prepared, consistent, mode, restarts)
         }));
         match r {
             Ok(r) => r,
@@ -1199,13 +1328,13 @@ impl Session {
         params: &[Value],
         mut prepared: Option<&mut Prepared>,
         consistent: bool,
-        expect_rows: bool,
+        mode: Mode,
         restarts: &mut u32,
     ) -> Result<Step, SessionError> {
         if let Some(code) = self.rolled_back {
             self.in_rolled_back_block(stmt, code)?;
         }
-        if expect_rows && is_txn_control(stmt) {
+        if mode.expect_rows && is_txn_control(stmt) {
             return Err(no_result_set());
         }
         // Transaction control and session statements need no snapshot.
@@ -1221,9 +1350,15 @@ impl Session {
             if policy != WaitPolicy::Wait {
                 txn.set_wait_policy(policy);
             }
-            let result = self.run_in_txn(stmt, params, prepared.as_deref_mut(), &txn, &previous, expect_rows);
+            let result = self.run_in_txn(stmt, params, prepared.as_deref_mut(), &txn, &previous, mode);
             let e = match result {
-                Ok((out, warnings)) => {
+                Ok(Ran::Cursor(mut c)) => {
+                    // The statement stays open until the cursor ends.
+                    c.implicit = implicit;
+                    c.previous = previous;
+                    return Ok(Step::Stream(c));
+                }
+                Ok(Ran::Out(out, warnings)) => {
                     txn.end_statement(true)?;
                     self.warnings = warnings;
                     // `SET autocommit = 1` committed the transaction.
@@ -1411,8 +1546,8 @@ impl Session {
         prepared: Option<&mut Prepared>,
         txn: &Txn,
         previous: &[Warning],
-        expect_rows: bool,
-    ) -> Result<(StatementOutput, Vec<Warning>), SessionError> {
+        mode: Mode,
+    ) -> Result<Ran, SessionError> {
         // A cached plan is reused while every table it read keeps its version
         // (the check reads the definitions, recording the reads, which is
         // what makes concurrent DDL conflict). The check is skipped when the
@@ -1474,21 +1609,46 @@ impl Session {
             }
             None => Arc::new(self.plan(stmt, txn)?.0),
         };
-        if expect_rows && !matches!(bound.as_ref(), BoundStatement::Query(_) | BoundStatement::Explain { .. }) {
+        if mode.expect_rows && !matches!(bound.as_ref(), BoundStatement::Query(_) | BoundStatement::Explain { .. }) {
             return Err(no_result_set());
         }
         if let BoundStatement::Session(s) = bound.as_ref() {
-            return Ok((self.run_session(s, txn)?, Vec::new()));
+            return Ok(Ran::Out(self.run_session(s, txn)?, Vec::new()));
         }
         if matches!(bound.as_ref(), BoundStatement::Ddl(_)) {
             self.ddl_epoch += 1;
         }
         if *bound == BoundStatement::NoOp {
-            return Ok((done(0), Vec::new()));
+            return Ok(Ran::Out(done(0), Vec::new()));
         }
         let info = self.info();
         let sys = Sys { s: self, previous };
         let mut ctx = Ctx::new(txn, &self.cat.dict, params, &info, &sys);
+        if mode.stream {
+            if let BoundStatement::Query(q) = bound.as_ref() {
+                if !q.locks_rows() {
+                    let op = mizzle_exec::build::build(q, &mut ctx)?;
+                    let columns = match cached_columns {
+                        Some(c) => c,
+                        None => Arc::new(q.columns().iter().map(ColumnInfo::from).collect()),
+                    };
+                    return Ok(Ran::Cursor(Box::new(RowCursor {
+                        columns,
+                        op,
+                        state: Some(ctx.suspend_state()),
+                        txn: txn.clone(),
+                        implicit: false,
+                        params: params.to_vec(),
+                        previous: Vec::new(),
+                        now: info.now,
+                        rest: Vec::new(),
+                        rows: 0,
+                        end: CursorEnd::Open,
+                        seq: 0,
+                    })));
+                }
+            }
+        }
         let out = exec_bound(&bound, cached_columns, &mut ctx)?;
         let warnings = std::mem::take(&mut ctx.warnings);
         drop(ctx);
@@ -1509,7 +1669,7 @@ impl Session {
                 self.row_count = -1;
             }
         }
-        Ok((out.0, warnings))
+        Ok(Ran::Out(out.0, warnings))
     }
 
     fn still_valid(&self, versions: &[(String, String, u64)], txn: &Txn) -> Result<bool, SessionError> {
@@ -1727,11 +1887,23 @@ impl Session {
                 };
                 let parsed = p.parsed.clone();
                 let r = match parsed.statements().first() {
-                    Some(stmt) => self.run_in_txn(stmt, &params, Some(&mut p), txn, &[], false),
+                    Some(stmt) => self.run_in_txn(
+                        stmt,
+                        &params,
+                        Some(&mut p),
+                        txn,
+                        &[],
+                        Mode { expect_rows: false, stream: false },
+                    ),
                     None => Err(SessionError::rule(ErrorCode::Syntax, "Query was empty")),
                 };
                 self.prepared.insert(name.to_lowercase(), p);
-                return r.map(|x| x.0);
+                return match r? {
+                    Ran::Out(out, _) => Ok(out),
+                    Ran::Cursor(_) => {
+                        Err(SessionError::rule(ErrorCode::Internal, "internal error (a bug): EXECUTE streamed"))
+                    }
+                };
             }
             SessionStmt::Deallocate(name) => {
                 if self.prepared.remove(&name.to_lowercase()).is_none() {

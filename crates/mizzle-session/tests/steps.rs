@@ -136,7 +136,10 @@ fn begin_and_set_autocommit_park_on_their_implicit_commit() {
     g.complete_next(Ok(()));
     let ex = a.resume(ex).expect("resume");
     let outs = ex.finish().expect("finish");
-    assert_eq!(outs.last(), Some(&StatementOutput::Rows { columns: columns_of(&outs), rows: vec![vec![Value::Int(1)]] }));
+    assert_eq!(
+        outs.last(),
+        Some(&StatementOutput::Rows { columns: columns_of(&outs), rows: vec![vec![Value::Int(1)]] })
+    );
     a.execute_blocking("ROLLBACK", &[]).expect("rollback");
 
     let ex = a
@@ -146,7 +149,10 @@ fn begin_and_set_autocommit_park_on_their_implicit_commit() {
     assert_eq!(ex.outputs.len(), 3);
     g.complete_next(Ok(()));
     let outs = a.resume(ex).expect("resume").finish().expect("finish");
-    assert_eq!(outs.last(), Some(&StatementOutput::Rows { columns: columns_of(&outs), rows: vec![vec![Value::Int(2)]] }));
+    assert_eq!(
+        outs.last(),
+        Some(&StatementOutput::Rows { columns: columns_of(&outs), rows: vec![vec![Value::Int(2)]] })
+    );
 
     // The step API for BEGIN: the open transaction's commit is pending.
     a.execute_blocking("SET autocommit = 0", &[]).expect("off");
@@ -235,7 +241,7 @@ fn a_panicking_statement_fails_with_1105_and_the_session_goes_on() {
     let mut a = Session::new(cat.clone());
     let mut b = Session::new(cat);
     a.debug_panic_in_next_statement();
-    let e = a.execute_blocking("INSERT INTO t VALUES (1)", &[]).err().expect("fails");
+    let e = a.execute_blocking("INSERT INTO t VALUES (1)", &[]).expect_err("fails");
     assert_eq!(e.code().number(), 1105);
     assert!(e.to_string().contains("bug"), "{e}");
     assert_eq!(count(&mut a), 0, "the autocommit statement's write rolled back");
@@ -243,10 +249,10 @@ fn a_panicking_statement_fails_with_1105_and_the_session_goes_on() {
     a.execute_blocking("BEGIN", &[]).expect("begin");
     a.execute_blocking("INSERT INTO t VALUES (2)", &[]).expect("insert");
     a.debug_panic_in_next_statement();
-    let e = a.execute_blocking("INSERT INTO t VALUES (3)", &[]).err().expect("fails");
+    let e = a.execute_blocking("INSERT INTO t VALUES (3)", &[]).expect_err("fails");
     assert_eq!(e.code().number(), 1105);
     assert_eq!(count(&mut b), 0, "another session carries on");
-    let e = a.execute_blocking("SELECT 1", &[]).err().expect("refused until ROLLBACK");
+    let e = a.execute_blocking("SELECT 1", &[]).expect_err("refused until ROLLBACK");
     assert_eq!(e.code().number(), 3101);
     a.execute_blocking("ROLLBACK", &[]).expect("rollback");
     assert_eq!(count(&mut a), 0, "the whole transaction rolled back");
@@ -255,9 +261,105 @@ fn a_panicking_statement_fails_with_1105_and_the_session_goes_on() {
 }
 
 #[test]
-fn sessions_executions_and_prepared_statements_are_send() {
+fn sessions_executions_cursors_operators_and_prepared_statements_are_send() {
     fn assert_send<T: Send>() {}
     assert_send::<Session>();
     assert_send::<Execution>();
     assert_send::<Prepared>();
+    assert_send::<mizzle_session::RowCursor>();
+    assert_send::<mizzle_session::Batch>();
+    assert_send::<Box<dyn mizzle_exec::build::Operator>>();
+}
+
+fn ids(outs: &[Vec<Value>]) -> Vec<i64> {
+    outs.iter()
+        .map(|r| match r.first() {
+            Some(Value::Int(n)) => *n,
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn a_query_streams_batch_by_batch_and_the_text_goes_on_after_it() {
+    let (g, cat) = setup();
+    g.gate.store(false, Ordering::SeqCst);
+    let mut a = Session::new(cat.clone());
+    let mut b = Session::new(cat);
+    a.execute_blocking("SET cte_max_recursion_depth = 10000", &[]).expect("depth");
+    a.execute_blocking(
+        "INSERT INTO t WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500) SELECT i FROM n",
+        &[],
+    )
+    .expect("fill");
+    let mut ex = a.execute_streaming("SELECT id FROM t ORDER BY id; INSERT INTO t VALUES (9999)", &[]).expect("stream");
+    assert!(matches!(ex.parked(), Some(Park::Rows(_))));
+    assert_eq!(ex.cursor().map(|c| c.columns()[0].name.clone()), Some("id".to_string()));
+    let mut got = Vec::new();
+    let mut sizes = Vec::new();
+    while let Some(batch) = ex.next_batch(&mut a, 1000).expect("batch") {
+        sizes.push(batch.rows.len());
+        got.extend(ids(&batch.rows));
+    }
+    assert_eq!(sizes, vec![1000, 1000, 500]);
+    assert_eq!(got, (1..=2500).collect::<Vec<i64>>());
+    assert_eq!(count(&mut b), 2500, "the INSERT after the query has not run yet");
+    let ex = a.resume(ex).expect("resume");
+    assert!(ex.parked().is_none());
+    assert_eq!(ex.outputs.len(), 1, "the streamed rows are not in the outputs; the INSERT's result is");
+    ex.finish().expect("finish");
+    assert_eq!(count(&mut b), 2501);
+
+    // The blocking wrappers materialize a streamed result.
+    let ex = a.execute_streaming("SELECT id FROM t WHERE id > 2498 ORDER BY id", &[]).expect("stream");
+    let outs = a.block_on(ex, None).expect("block").finish().expect("finish");
+    match &outs[0] {
+        StatementOutput::Rows { rows, .. } => assert_eq!(ids(rows), vec![2499, 2500, 9999]),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn a_dropped_cursor_ends_its_statement_and_the_session_goes_on() {
+    let (g, cat) = setup();
+    g.gate.store(false, Ordering::SeqCst);
+    let mut a = Session::new(cat);
+    a.execute_blocking("INSERT INTO t VALUES (1), (2), (3)", &[]).expect("fill");
+    // Autocommit: the transaction ends with the cursor.
+    let mut ex = a.execute_streaming("SELECT id FROM t", &[]).expect("stream");
+    assert_eq!(ex.next_batch(&mut a, 1).expect("batch").map(|b| b.rows.len()), Some(1));
+    drop(ex);
+    assert_eq!(count(&mut a), 3);
+    // Explicit: the transaction goes on; its writes are kept.
+    a.execute_blocking("BEGIN", &[]).expect("begin");
+    a.execute_blocking("INSERT INTO t VALUES (4)", &[]).expect("insert");
+    let mut ex = a.execute_streaming("SELECT id FROM t", &[]).expect("stream");
+    assert!(ex.next_batch(&mut a, 1).expect("batch").is_some());
+    let mut stale = a.execute("SELECT 1", &[]).expect("next statement");
+    assert!(ex.next_batch(&mut a, 1).is_err(), "an abandoned cursor yields no more rows");
+    drop(ex);
+    stale = a.block_on(stale, None).expect("block");
+    drop(stale);
+    a.execute_blocking("COMMIT", &[]).expect("commit");
+    assert_eq!(count(&mut a), 4);
+}
+
+#[test]
+fn a_panic_while_pulling_a_batch_fails_the_statement_with_1105() {
+    let (g, cat) = setup();
+    g.gate.store(false, Ordering::SeqCst);
+    let mut a = Session::new(cat);
+    a.execute_blocking("INSERT INTO t VALUES (1), (2), (3)", &[]).expect("fill");
+    a.execute_blocking("BEGIN", &[]).expect("begin");
+    a.execute_blocking("INSERT INTO t VALUES (4)", &[]).expect("insert");
+    a.debug_panic_in_next_statement();
+    let mut ex = a.execute_streaming("SELECT id FROM t; SELECT 2", &[]).expect("stream");
+    let e = ex.next_batch(&mut a, 10).expect_err("the batch fails");
+    assert_eq!(e.code().number(), 1105);
+    assert!(ex.next_batch(&mut a, 10).expect("closed").is_none());
+    assert!(a.resume(ex).is_err(), "the rest of the text does not run");
+    let e = a.execute_blocking("SELECT 1", &[]).expect_err("refused until ROLLBACK");
+    assert_eq!(e.code().number(), 3101);
+    a.execute_blocking("ROLLBACK", &[]).expect("rollback");
+    assert_eq!(count(&mut a), 3, "the transaction's insert rolled back");
 }
