@@ -82,7 +82,7 @@ use mizzle_exec::ExecError;
 use mizzle_plugin_api::durability::DurableTicket;
 use mizzle_sql::bind::Binder;
 use mizzle_sql::plan::{BoundStatement, OutCol, SessionStmt, TxnStmt, VarScope};
-use mizzle_sql::{BindError, Catalog, Statement};
+use mizzle_sql::{BindError, Catalog, StatementRef};
 use mizzle_txn::{
     Blocked, IsolationLevel, LockWait, PendingCommit, SpaceId, Ts, Txn, TxnError, TxnId, TxnOptions, WaitPolicy,
 };
@@ -458,7 +458,7 @@ pub struct Session {
     last_insert_id: u64,
     row_count: i64,
     found_rows: u64,
-    /// Scope given as `SET SESSION|GLOBAL TRANSACTION` (see `pre_parse`).
+    /// Scope given as `SET SESSION|GLOBAL TRANSACTION` (see `mizzle_sql::parse::parse_mysql`).
     txn_scope: Option<VarScope>,
     /// Bumped by every DDL statement and every ROLLBACK [TO SAVEPOINT] of
     /// this session, and whenever a statement runs again (perhaps on a new
@@ -584,49 +584,6 @@ fn parse_iso(s: &str) -> IsolationLevel {
         "SERIALIZABLE" => IsolationLevel::Serializable,
         _ => IsolationLevel::RepeatableRead,
     }
-}
-
-/// What [`pre_parse`] learned from the text.
-struct PreParsed {
-    text: String,
-    consistent_snapshot: bool,
-    txn_scope: Option<VarScope>,
-}
-
-/// Recognises MySQL forms `sqlparser` does not parse or parses without a
-/// detail we need: `START TRANSACTION WITH CONSISTENT SNAPSHOT`,
-/// `SET SESSION|GLOBAL TRANSACTION ...` and `... LOCK IN SHARE MODE`.
-fn pre_parse(sql: &str) -> PreParsed {
-    let trimmed = sql.trim().trim_end_matches(';').trim();
-    let upper = trimmed.to_ascii_uppercase();
-    let words: Vec<&str> = upper.split_whitespace().collect();
-    let plain = |text: String| PreParsed { text, consistent_snapshot: false, txn_scope: None };
-    if words.len() >= 5
-        && words[0] == "START"
-        && words[1] == "TRANSACTION"
-        && upper.contains("WITH CONSISTENT SNAPSHOT")
-    {
-        let text =
-            upper.replace("WITH CONSISTENT SNAPSHOT", "").replace(", ,", ",").trim().trim_end_matches(',').to_string();
-        return PreParsed { text, consistent_snapshot: true, txn_scope: None };
-    }
-    if words.len() >= 3 && words[0] == "SET" && words[2] == "TRANSACTION" && !trimmed.contains(';') {
-        let scope = match words[1] {
-            "SESSION" | "LOCAL" => Some(VarScope::Session),
-            "GLOBAL" => Some(VarScope::Global),
-            _ => None,
-        };
-        if let Some(scope) = scope {
-            // Drop the scope word: sqlparser parses the rest as SET TRANSACTION.
-            let rest = trimmed.split_whitespace().skip(2).collect::<Vec<_>>().join(" ");
-            return PreParsed { text: format!("SET {rest}"), consistent_snapshot: false, txn_scope: Some(scope) };
-        }
-    }
-    if upper.ends_with("LOCK IN SHARE MODE") {
-        let cut = trimmed.len() - "LOCK IN SHARE MODE".len();
-        return plain(format!("{} FOR SHARE", &trimmed[..cut]));
-    }
-    plain(sql.to_string())
 }
 
 impl Session {
@@ -830,13 +787,13 @@ impl Session {
         stream: bool,
     ) -> Result<Execution, SessionError> {
         self.abandon_suspended();
-        let pre = pre_parse(sql);
-        self.txn_scope = pre.txn_scope;
-        let parsed = mizzle_sql::parse::parse(&pre.text)?;
+        let parsed = mizzle_sql::parse::parse_mysql(sql)?;
+        self.txn_scope = parsed.txn_scope();
         if parsed.is_empty() {
             return Err(SessionError::rule(ErrorCode::Syntax, "Query was empty"));
         }
-        let job = Job { parsed: Arc::new(parsed), consistent: pre.consistent_snapshot, expect_rows, stream };
+        let consistent = parsed.consistent_snapshot();
+        let job = Job { parsed: Arc::new(parsed), consistent, expect_rows, stream };
         self.drive(Execution::new(), job, params, 0, None, 0)
     }
 
@@ -922,12 +879,12 @@ impl Session {
         mut restarts: u32,
     ) -> Result<Execution, SessionError> {
         let parsed = job.parsed.clone();
-        let stmts = parsed.statements();
-        for (i, stmt) in stmts.iter().enumerate().skip(from) {
+        let n = parsed.len();
+        for (i, stmt) in parsed.iter().enumerate().skip(from) {
             if let Some(t) = self.settle(&mut ex, i == from)? {
                 return Ok(self.park(ex, Wait::Durable(t), None, job, params, i, restarts));
             }
-            let mode = Mode { expect_rows: job.expect_rows && i + 1 == stmts.len(), stream: job.stream };
+            let mode = Mode { expect_rows: job.expect_rows && i + 1 == n, stream: job.stream };
             match self.run_caught(stmt, params, prepared.as_deref_mut(), job.consistent, mode, &mut restarts)? {
                 Step::Done(out, pending) => {
                     ex.pending = pending;
@@ -1131,9 +1088,8 @@ impl Session {
     /// Prepares a single statement; it is planned now and re-planned only
     /// when a table it uses changed definition.
     pub fn prepare(&mut self, sql: &str) -> Result<Prepared, SessionError> {
-        let pre = pre_parse(sql);
-        self.txn_scope = pre.txn_scope;
-        let parsed = mizzle_sql::parse::parse(&pre.text)?;
+        let parsed = mizzle_sql::parse::parse_mysql(sql)?;
+        self.txn_scope = parsed.txn_scope();
         if parsed.len() != 1 {
             return Err(SessionError::rule(ErrorCode::Syntax, "a prepared statement holds exactly one statement"));
         }
@@ -1149,7 +1105,7 @@ impl Session {
         // Plan against a snapshot now, to report errors and parameter counts early.
         let t = self.cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });
         t.begin_statement()?;
-        let r = match p.parsed.statements().first() {
+        let r = match p.parsed.get(0) {
             Some(stmt) => self.plan(stmt, &t),
             None => Err(SessionError::rule(ErrorCode::Syntax, "Query was empty")),
         };
@@ -1201,7 +1157,7 @@ impl Session {
                 ),
             ));
         }
-        if p.parsed.statements().is_empty() {
+        if p.parsed.is_empty() {
             return Err(SessionError::rule(ErrorCode::Syntax, "Query was empty"));
         }
         let job = Job { parsed: p.parsed.clone(), consistent: false, expect_rows: false, stream };
@@ -1249,10 +1205,10 @@ impl Session {
         Ok(ex)
     }
 
-    fn plan(&self, stmt: &Statement, txn: &Txn) -> Result<(BoundStatement, usize), SessionError> {
+    fn plan(&self, stmt: StatementRef<'_>, txn: &Txn) -> Result<(BoundStatement, usize), SessionError> {
         let cat = BindCatalog { s: self, txn };
         let mut b = Binder::new(&cat);
-        let bound = b.bind_statement(stmt)?;
+        let bound = b.bind_parsed(stmt)?;
         let n = b.param_count();
         Ok((mizzle_sql::optimize::optimize_statement(bound), n))
     }
@@ -1262,7 +1218,7 @@ impl Session {
     /// back, and the session goes on. Costs nothing unless it panics.
     fn run_caught(
         &mut self,
-        stmt: &Statement,
+        stmt: StatementRef<'_>,
         params: &[Value],
         prepared: Option<&mut Prepared>,
         consistent: bool,
@@ -1324,7 +1280,7 @@ impl Session {
     /// its snapshot where allowed, until it ends or waits for a lock.
     fn run(
         &mut self,
-        stmt: &Statement,
+        stmt: StatementRef<'_>,
         params: &[Value],
         mut prepared: Option<&mut Prepared>,
         consistent: bool,
@@ -1334,7 +1290,7 @@ impl Session {
         if let Some(code) = self.rolled_back {
             self.in_rolled_back_block(stmt, code)?;
         }
-        if mode.expect_rows && is_txn_control(stmt) {
+        if mode.expect_rows && stmt.is_txn_control() {
             return Err(no_result_set());
         }
         // Transaction control and session statements need no snapshot.
@@ -1343,7 +1299,7 @@ impl Session {
         }
         let txn = self.ensure_txn();
         let implicit = !self.txn.as_ref().is_some_and(|t| t.explicit);
-        let policy = mizzle_sql::locking::wait_policy(stmt);
+        let policy = stmt.wait_policy();
         let previous = std::mem::take(&mut self.warnings);
         loop {
             txn.begin_statement()?;
@@ -1448,13 +1404,13 @@ impl Session {
 
     /// In `RolledBack`: ROLLBACK and BEGIN end the state (and run); COMMIT
     /// ends it with an error; anything else is refused.
-    fn in_rolled_back_block(&mut self, stmt: &Statement, code: ErrorCode) -> Result<(), SessionError> {
-        match stmt {
-            Statement::Rollback { savepoint: None, .. } | Statement::StartTransaction { .. } => {
+    fn in_rolled_back_block(&mut self, stmt: StatementRef<'_>, code: ErrorCode) -> Result<(), SessionError> {
+        match stmt.txn_control() {
+            Some(Ok(TxnStmt::Rollback | TxnStmt::Begin { .. })) => {
                 self.rolled_back = None;
                 Ok(())
             }
-            Statement::Commit { .. } => {
+            Some(Ok(TxnStmt::Commit)) => {
                 self.rolled_back = None;
                 Err(SessionError::rule(
                     ErrorCode::TransactionRolledBack,
@@ -1541,7 +1497,7 @@ impl Session {
 
     fn run_in_txn(
         &mut self,
-        stmt: &Statement,
+        stmt: StatementRef<'_>,
         params: &[Value],
         prepared: Option<&mut Prepared>,
         txn: &Txn,
@@ -1683,24 +1639,12 @@ impl Session {
     }
 
     /// Transaction statements, handled outside any statement snapshot.
-    fn run_control(&mut self, stmt: &Statement, consistent: bool) -> Result<Option<Step>, SessionError> {
-        let ts = match stmt {
-            Statement::StartTransaction { .. }
-            | Statement::Commit { .. }
-            | Statement::Rollback { .. }
-            | Statement::Savepoint { .. }
-            | Statement::ReleaseSavepoint { .. } => {
-                // These bind without a catalog.
-                let t = self.cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });
-                let r = self.plan(stmt, &t);
-                t.rollback();
-                match r?.0 {
-                    BoundStatement::Txn(ts) => ts,
-                    _ => return Ok(None),
-                }
-            }
-            _ => return Ok(None),
+    fn run_control(&mut self, stmt: StatementRef<'_>, consistent: bool) -> Result<Option<Step>, SessionError> {
+        // These bind without a catalog.
+        let Some(ts) = stmt.txn_control() else {
+            return Ok(None);
         };
+        let ts = ts?;
         // Undoing the transaction's own DDL changes what it sees without a
         // dictionary commit; commits are seen through the dictionary watch.
         if matches!(ts, TxnStmt::Rollback | TxnStmt::RollbackTo(_)) {
@@ -1886,7 +1830,7 @@ impl Session {
                     ));
                 };
                 let parsed = p.parsed.clone();
-                let r = match parsed.statements().first() {
+                let r = match parsed.get(0) {
                     Some(stmt) => self.run_in_txn(
                         stmt,
                         &params,
@@ -1921,18 +1865,6 @@ impl Session {
 fn epoch() -> mizzle_types::Date {
     // 1970-01-01 is a valid date; from_ymd cannot fail for it.
     mizzle_types::Date::from_day_number(0).expect("invariant: 1970-01-01 is a valid date")
-}
-
-/// Transaction control statements (they return no rows).
-fn is_txn_control(s: &Statement) -> bool {
-    matches!(
-        s,
-        Statement::StartTransaction { .. }
-            | Statement::Commit { .. }
-            | Statement::Rollback { .. }
-            | Statement::Savepoint { .. }
-            | Statement::ReleaseSavepoint { .. }
-    )
 }
 
 fn no_result_set() -> SessionError {
