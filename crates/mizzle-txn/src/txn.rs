@@ -1047,6 +1047,12 @@ impl Txn {
     }
 
     fn finish_commit(&self) -> Result<(), TxnError> {
+        self.finish_commit_then(true)
+    }
+
+    /// [`Txn::finish_commit`], waiting for the commit to become visible
+    /// (M4) only if `wait_visible`.
+    fn finish_commit_then(&self, wait_visible: bool) -> Result<(), TxnError> {
         let sh = &self.inner.shared;
         let mut st = self.inner.st.lock();
         let Phase::Preparing(c) = st.phase else {
@@ -1064,7 +1070,9 @@ impl Txn {
                 st.log = WriteLog::default();
                 self.release_resources(&mut st);
                 drop(st);
-                sh.wait_visible(c); // M4
+                if wait_visible {
+                    sh.wait_visible(c); // M4
+                }
                 Ok(())
             }
             Err(e) => {
@@ -1141,6 +1149,15 @@ impl PendingCommit {
     pub fn finish(mut self) -> Result<(), TxnError> {
         self.done = true;
         self.txn.finish_commit()
+    }
+
+    /// [`PendingCommit::finish`] for a commit nobody waits for (its
+    /// session is gone): publishes it without waiting for it to become
+    /// visible (M4 is the committer's guarantee, and there is no
+    /// committer), so it may run on the thread that completed the ticket.
+    pub fn finish_detached(mut self) -> Result<(), TxnError> {
+        self.done = true;
+        self.txn.finish_commit_then(false)
     }
 }
 
