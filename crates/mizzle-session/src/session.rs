@@ -62,11 +62,14 @@
 //!    session. No lock is held while the caller waits.
 //! 4. After a transaction-ending error in an explicit block, nothing runs
 //!    and nothing commits until the client ends the block.
-//! 5. A statement never starts before every earlier commit of its session
-//!    is published (so it sees them), and no step waits on a durability
-//!    ticket: it parks. (Publishing a durable commit still waits for the
-//!    earlier commits of other sessions to be published, `TxnManager`'s
-//!    M4; those are other sessions' steps.)
+//! 5. A statement never starts, and a step never finishes, before every
+//!    commit of its session is durable, published and visible (so it and
+//!    every later snapshot see them), and no step waits: it parks on the
+//!    durability ticket, or — when its commit is published but an
+//!    earlier-timed commit of another session is not yet (`TxnManager`'s
+//!    M4) — yields by parking on its already complete ticket
+//!    (`visibility_yield`); those other commits are published by their own
+//!    sessions' steps, so no worker waits for a session not running.
 //! 6. A panic inside a statement is caught at the session boundary
 //!    (`run_caught`): the statement fails with 1105, its transaction rolls
 //!    back (an explicit one goes to `RolledBack`), and the session goes on.
@@ -84,7 +87,8 @@ use mizzle_sql::bind::Binder;
 use mizzle_sql::plan::{BoundStatement, OutCol, SessionStmt, TxnStmt, VarScope};
 use mizzle_sql::{BindError, Catalog, StatementRef};
 use mizzle_txn::{
-    Blocked, IsolationLevel, LockWait, PendingCommit, SpaceId, Ts, Txn, TxnError, TxnId, TxnOptions, WaitPolicy,
+    Blocked, IsolationLevel, LockWait, PendingCommit, Published, SpaceId, Ts, Txn, TxnError, TxnId, TxnOptions,
+    WaitPolicy,
 };
 use mizzle_types::{DateTime, ErrorCode, SqlError, SqlType, Value, Warning};
 use parking_lot::Mutex;
@@ -275,6 +279,9 @@ pub struct Execution {
     home: Option<Arc<CommitSlot>>,
     /// `pending` came from a dropped execution.
     orphan: bool,
+    /// Parked until this published commit is visible (a yield: its ticket
+    /// is complete).
+    unseen: Option<Published>,
 }
 
 impl Drop for Execution {
@@ -291,7 +298,15 @@ impl Drop for Execution {
 
 impl Execution {
     fn new() -> Execution {
-        Execution { outputs: Vec::new(), warnings: 0, pending: None, suspended: None, home: None, orphan: false }
+        Execution {
+            outputs: Vec::new(),
+            warnings: 0,
+            pending: None,
+            suspended: None,
+            home: None,
+            orphan: false,
+            unseen: None,
+        }
     }
 
     /// What the execution is parked on, if anything: park (or block) on
@@ -325,7 +340,8 @@ impl Execution {
     }
 
     /// The durability ticket to wait or park on, if a commit is pending
-    /// (the one the execution is parked on, or the last statement's).
+    /// (the one the execution is parked on, or the last statement's). A
+    /// complete ticket while parked means "yield": resume soon.
     pub fn ticket(&self) -> Option<&DurableTicket> {
         if let Some(Wait::Durable(t)) = self.suspended.as_ref().map(|s| &s.wait) {
             return Some(t);
@@ -348,9 +364,19 @@ impl Execution {
     }
 
     /// Caller-facing wrapper: blocks until the last statement's commit (if
-    /// any) is durable, publishes it and returns the outputs. A parked
-    /// execution is an error: resume it first ([`Session::block_on`] does).
+    /// any) is durable and visible, publishes it and returns the outputs.
+    /// An execution parked before the end of its text is an error: resume
+    /// it first ([`Session::block_on`] does); one parked on its last commit
+    /// (or that commit's visibility) is waited for here.
     pub fn finish(mut self) -> Result<Vec<StatementOutput>, SessionError> {
+        if let Some(s) = &self.suspended {
+            // Parked on the last commit only (or on its visibility): wait
+            // here, as the caller asked to block.
+            let at_end = matches!(s.wait, Wait::Durable(_)) && s.index >= s.job.parsed.len();
+            if at_end {
+                self.suspended = None;
+            }
+        }
         if self.suspended.is_some() {
             return Err(SessionError::rule(
                 ErrorCode::Internal,
@@ -361,6 +387,9 @@ impl Execution {
         if let Some(p) = self.pending.take() {
             let _ = p.ticket().wait();
             p.finish()?;
+        }
+        if let Some(pb) = self.unseen.take() {
+            pb.wait_visible();
         }
         Ok(std::mem::take(&mut self.outputs))
     }
@@ -474,6 +503,9 @@ pub struct Session {
     park_seq: u64,
     /// Commits of dropped executions, settled at the next step.
     orphans: Arc<CommitSlot>,
+    /// The last commit this session published, until it is visible
+    /// (`visibility_yield`), with its (complete) ticket.
+    unseen: Option<(Published, DurableTicket)>,
     /// The commit `SET autocommit = 1` made, to become its statement's.
     stmt_commit: Option<PendingCommit>,
     /// Test hook: panic in the next statement (debug builds).
@@ -613,6 +645,7 @@ impl Session {
             suspended: false,
             park_seq: 0,
             orphans: Arc::new(CommitSlot(Mutex::new(Vec::new()))),
+            unseen: None,
             stmt_commit: None,
             debug_panic: false,
             streaming: false,
@@ -810,9 +843,9 @@ impl Session {
                 Some(p) => (p, ex.orphan),
                 None if first => match self.orphans.pop() {
                     Some(p) => (p, true),
-                    None => return Ok(None),
+                    None => return Ok(self.visibility_yield(ex)),
                 },
-                None => return Ok(None),
+                None => return Ok(self.visibility_yield(ex)),
             };
             if p.ticket().poll().is_none() {
                 let t = p.ticket().clone();
@@ -822,7 +855,7 @@ impl Session {
             }
             ex.orphan = false;
             // Durable (or failed): publishing does not wait for I/O.
-            if let Err(e) = p.finish() {
+            if let Err(e) = self.publish(p) {
                 let e = SessionError::from(e);
                 if !orphan {
                     return Err(e);
@@ -831,6 +864,34 @@ impl Session {
                     e.code(),
                     format!("the commit of an earlier statement (whose execution was dropped) failed: {e}"),
                 ));
+            }
+        }
+    }
+
+    /// Publishes a durable commit without waiting for it to become
+    /// visible (M4): `visibility_yield` parks instead.
+    fn publish(&mut self, p: PendingCommit) -> Result<(), TxnError> {
+        let t = p.ticket().clone();
+        let pb = p.publish()?;
+        // A visible commit makes every earlier one of the session visible.
+        self.unseen = if pb.is_visible() { None } else { Some((pb, t)) };
+        Ok(())
+    }
+
+    /// The (complete) ticket to park on if the session's last published
+    /// commit is not visible yet: earlier commits of other sessions are
+    /// still being published. A scheduler resumes at once (a yield), and
+    /// the next statement starts only once its session's commits are
+    /// visible; `block_on` and `finish` block instead.
+    fn visibility_yield(&mut self, ex: &mut Execution) -> Option<DurableTicket> {
+        match &self.unseen {
+            Some((pb, t)) if !pb.is_visible() => {
+                ex.unseen = Some(pb.clone());
+                Some(t.clone())
+            }
+            _ => {
+                self.unseen = None;
+                None
             }
         }
     }
@@ -909,17 +970,11 @@ impl Session {
             }
         }
         ex.warnings = self.warnings.len();
-        if let Some(p) = ex.pending.take() {
-            if p.ticket().poll().is_some() {
-                // Already durable (always, on a non-persistent engine):
-                // publish now, sparing the caller a wait.
-                p.finish()?;
-            } else {
-                ex.pending = Some(p);
-                if ex.home.is_none() {
-                    ex.home = Some(self.orphans.clone());
-                }
-            }
+        // The last commit: published now if durable (always, on a
+        // non-persistent engine); otherwise the execution parks on it at
+        // the end of the text (`finish` may block on it instead).
+        if let Some(t) = self.settle(&mut ex, false)? {
+            return Ok(self.park(ex, Wait::Durable(t), None, job, params, n, restarts));
         }
         Ok(ex)
     }
@@ -978,6 +1033,7 @@ impl Session {
                 return Ok(ex);
             }
             self.suspended = false;
+            ex.unseen = None;
             // `drive` settles the commit (reporting a failed one) first.
             let params = std::mem::take(&mut s.params);
             let s = *s;
@@ -1054,6 +1110,9 @@ impl Session {
                 }
                 Some(Park::Durable(t)) => {
                     let _ = t.wait();
+                    if let Some(pb) = &ex.unseen {
+                        pb.wait_visible();
+                    }
                 }
                 Some(Park::Rows(c)) => {
                     // Materialized for the blocking API, as `execute` does.
@@ -1198,7 +1257,7 @@ impl Session {
         self.warnings.clear();
         if let Some(p) = pending {
             if p.ticket().poll().is_some() {
-                p.finish()?;
+                self.publish(p)?;
             } else {
                 ex.pending = Some(p);
                 ex.home = Some(self.orphans.clone());
@@ -1661,7 +1720,7 @@ impl Session {
                 // a consistent snapshot is taken now, so it waits.
                 let mut pending = self.commit_current()?;
                 if let Some(p) = pending.take_if(|p| p.ticket().poll().is_some()) {
-                    p.finish()?;
+                    self.publish(p)?;
                 }
                 if consistent {
                     if let Some(p) = pending {

@@ -67,6 +67,12 @@ impl Gated {
         self.held.lock().len()
     }
 
+    /// Completes held ticket `i` (in the order they were handed out).
+    fn complete_at(&self, i: usize, r: Result<(), StorageError>) {
+        let t = self.held.lock().remove(i);
+        t.complete(r);
+    }
+
     /// Completes the oldest held ticket.
     fn complete_next(&self, r: Result<(), StorageError>) {
         let t = {
@@ -117,13 +123,57 @@ fn a_multi_statement_text_parks_between_commits() {
     assert!(parked_on_commit(&ex), "resuming early keeps it parked");
     g.complete_next(Ok(()));
     let ex = a.resume(ex).expect("resume");
-    assert!(ex.parked().is_none());
+    assert!(parked_on_commit(&ex), "parked on the last commit, at the end of the text");
     assert_eq!(ex.outputs.len(), 2);
-    assert!(ex.ticket().is_some(), "the last commit is pending");
+    assert!(ex.ticket().is_some_and(|t| t.poll().is_none()), "the last commit is pending");
     assert_eq!(count(&mut b), 1);
     g.complete_next(Ok(()));
-    ex.finish().expect("finish");
+    let ex = a.resume(ex).expect("resume settles the last commit without blocking");
+    assert!(ex.parked().is_none());
     assert_eq!(count(&mut b), 2);
+    assert_eq!(ex.finish().expect("finish").len(), 2);
+
+    // `finish` (a blocking wrapper) may also wait for the last commit.
+    let ex = a.execute("INSERT INTO t VALUES (3)", &[]).expect("insert");
+    assert!(parked_on_commit(&ex));
+    let g2 = g.clone();
+    let waiter = std::thread::spawn(move || {
+        while g2.held() == 0 {
+            std::thread::yield_now();
+        }
+        g2.complete_next(Ok(()));
+    });
+    ex.finish().expect("finish blocks until durable");
+    let _ = waiter.join();
+    assert_eq!(count(&mut b), 3);
+}
+
+#[test]
+fn a_commit_durable_before_an_earlier_one_yields_until_visible() {
+    let (g, cat) = setup();
+    let mut x = Session::new(cat.clone());
+    let mut y = Session::new(cat.clone());
+    let ex_x = x.execute("INSERT INTO t VALUES (1)", &[]).expect("x");
+    let ex_y = y.execute("INSERT INTO t VALUES (2)", &[]).expect("y");
+    assert_eq!(g.held(), 2);
+    // Y's commit (the later one) becomes durable first.
+    g.complete_at(1, Ok(()));
+    let ex_y = y.resume(ex_y).expect("y publishes");
+    assert!(
+        matches!(ex_y.parked(), Some(Park::Durable(t)) if t.poll().is_some()),
+        "published but not visible before X's commit: a yield on a complete ticket, not a wait"
+    );
+    let ex_y = y.resume(ex_y).expect("still yielding");
+    assert!(ex_y.parked().is_some());
+    g.complete_next(Ok(()));
+    let ex_y = y.resume(ex_y).expect("X is durable but not published: still yielding");
+    assert!(ex_y.parked().is_some(), "Y depends on X's session being resumed, and does not block on it");
+    let ex_x = x.resume(ex_x).expect("x publishes");
+    assert!(ex_x.parked().is_none());
+    let ex_y = y.resume(ex_y).expect("y visible");
+    assert!(ex_y.parked().is_none());
+    drop((ex_x, ex_y));
+    assert_eq!(count(&mut Session::new(cat)), 2);
 }
 
 #[test]

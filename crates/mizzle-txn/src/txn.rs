@@ -1151,6 +1151,18 @@ impl PendingCommit {
         self.txn.finish_commit()
     }
 
+    /// [`PendingCommit::finish`] without M4's wait: publishes the commit
+    /// (blocking only if it is not durable yet: call it once the ticket
+    /// completed) and returns what the committer must see visible before
+    /// its next snapshot, so that a caller that must not block (a session
+    /// step) can yield instead of waiting for other commits to publish.
+    pub fn publish(mut self) -> Result<Published, TxnError> {
+        self.done = true;
+        self.txn.finish_commit_then(false)?;
+        let c = self.txn.commit_ts();
+        Ok(Published { txn: self.txn.clone(), c })
+    }
+
     /// [`PendingCommit::finish`] for a commit nobody waits for (its
     /// session is gone): publishes it without waiting for it to become
     /// visible (M4 is the committer's guarantee, and there is no
@@ -1158,6 +1170,30 @@ impl PendingCommit {
     pub fn finish_detached(mut self) -> Result<(), TxnError> {
         self.done = true;
         self.txn.finish_commit_then(false)
+    }
+}
+
+/// A published commit that may not be visible yet (M4): earlier-timed
+/// commits of other transactions may still be unpublished.
+#[derive(Clone)]
+pub struct Published {
+    txn: Txn,
+    /// Its commit time (`None`: read-only, nothing to see).
+    c: Option<Ts>,
+}
+
+impl Published {
+    /// True once every commit up to this one is published (or withdrawn),
+    /// so a new snapshot shows it.
+    pub fn is_visible(&self) -> bool {
+        self.c.is_none_or(|c| self.txn.inner.shared.visible_ts() >= c)
+    }
+
+    /// Blocks until [`Published::is_visible`] (M4's wait).
+    pub fn wait_visible(&self) {
+        if let Some(c) = self.c {
+            self.txn.inner.shared.wait_visible(c);
+        }
     }
 }
 

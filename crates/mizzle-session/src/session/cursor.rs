@@ -182,7 +182,7 @@ impl RowCursor {
         // A read-only commit is settled at once (nothing to publish).
         let pending = match pending {
             Some(p) if p.ticket().poll().is_some() => {
-                if let Err(e) = p.finish() {
+                if let Err(e) = s.publish(p) {
                     self.end = CursorEnd::Failed;
                     return Err(e.into());
                 }
