@@ -75,6 +75,7 @@
 //!    back (an explicit one goes to `RolledBack`), and the session goes on.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -207,27 +208,39 @@ struct Suspended {
 /// so dropping an execution never waits for durability. When the session
 /// is gone too, each commit is published by its ticket's completion
 /// callback, on the completing thread.
-struct CommitSlot(Mutex<Vec<PendingCommit>>);
+struct CommitSlot {
+    commits: Mutex<Vec<PendingCommit>>,
+    /// `commits` is not empty: every step checks this, and only takes the
+    /// lock when a commit was left (rarely).
+    any: AtomicBool,
+}
 
 impl CommitSlot {
+    fn new() -> CommitSlot {
+        CommitSlot { commits: Mutex::new(Vec::new()), any: AtomicBool::new(false) }
+    }
+
     fn put(&self, p: PendingCommit) {
-        self.0.lock().push(p);
+        let mut v = self.commits.lock();
+        v.push(p);
+        self.any.store(true, Ordering::Release);
     }
 
     /// The oldest commit left here.
     fn pop(&self) -> Option<PendingCommit> {
-        let mut v = self.0.lock();
-        if v.is_empty() {
-            None
-        } else {
-            Some(v.remove(0))
+        if !self.any.load(Ordering::Acquire) {
+            return None;
         }
+        let mut v = self.commits.lock();
+        let p = if v.is_empty() { None } else { Some(v.remove(0)) };
+        self.any.store(!v.is_empty(), Ordering::Release);
+        p
     }
 }
 
 impl Drop for CommitSlot {
     fn drop(&mut self) {
-        for p in self.0.get_mut().drain(..) {
+        for p in self.commits.get_mut().drain(..) {
             detach(p);
         }
     }
@@ -644,7 +657,7 @@ impl Session {
             ddl_epoch: 0,
             suspended: false,
             park_seq: 0,
-            orphans: Arc::new(CommitSlot(Mutex::new(Vec::new()))),
+            orphans: Arc::new(CommitSlot::new()),
             unseen: None,
             stmt_commit: None,
             debug_panic: false,
