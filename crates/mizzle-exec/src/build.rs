@@ -36,8 +36,10 @@ pub type Row = Vec<Value>;
 /// Rows per batch.
 pub const BATCH: usize = 1024;
 
-/// A physical operator.
-pub trait Operator {
+/// A physical operator. `Send`: a streaming statement's operator tree
+/// moves between worker threads with its session (it borrows nothing; the
+/// context is passed to each call).
+pub trait Operator: Send {
     /// The next batch (never empty), or `None` at the end.
     fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError>;
 }

@@ -61,6 +61,31 @@ pub(crate) enum SubResult {
     Set { values: Vec<Value>, hashed: std::collections::HashSet<GroupKey>, has_null: bool, uniform: Option<u8> },
 }
 
+/// The part of a [`Ctx`] that lives as long as its statement, kept
+/// between the calls of a cursor. `outer` is not kept: it is empty
+/// between batches (invariant 2).
+pub struct CtxState {
+    warnings: Vec<Warning>,
+    strict: bool,
+    rand_state: u64,
+    rows_examined: u64,
+    subq_cache: HashMap<(usize, GroupKey), Arc<SubResult>>,
+    subq_deps: HashMap<usize, Arc<Vec<(usize, usize)>>>,
+    work_tables: HashMap<usize, Arc<Vec<Vec<Value>>>>,
+}
+
+impl CtxState {
+    /// Warnings raised so far.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// Takes the warnings raised so far.
+    pub fn take_warnings(&mut self) -> Vec<Warning> {
+        std::mem::take(&mut self.warnings)
+    }
+}
+
 /// Per-statement execution state.
 pub struct Ctx<'a> {
     /// The statement's transaction.
@@ -116,6 +141,33 @@ impl<'a> Ctx<'a> {
             subq_deps: HashMap::new(),
             work_tables: HashMap::new(),
         }
+    }
+
+    /// Ends this call's use of the context, keeping the statement's state
+    /// (warnings, caches, `RAND()` state, counters) for the next: a cursor
+    /// pulls its rows over several calls, each with a fresh `Ctx` over the
+    /// same transaction and parameters ([`Ctx::resume_state`]).
+    pub fn suspend_state(self) -> CtxState {
+        CtxState {
+            warnings: self.warnings,
+            strict: self.strict,
+            rand_state: self.rand_state,
+            rows_examined: self.rows_examined,
+            subq_cache: self.subq_cache,
+            subq_deps: self.subq_deps,
+            work_tables: self.work_tables,
+        }
+    }
+
+    /// Goes on with a statement's state kept by [`Ctx::suspend_state`].
+    pub fn resume_state(&mut self, st: CtxState) {
+        self.warnings = st.warnings;
+        self.strict = st.strict;
+        self.rand_state = st.rand_state;
+        self.rows_examined = st.rows_examined;
+        self.subq_cache = st.subq_cache;
+        self.subq_deps = st.subq_deps;
+        self.work_tables = st.work_tables;
     }
 
     /// Adds a warning (at most 64 kept, as `max_error_count`).

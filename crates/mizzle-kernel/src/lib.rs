@@ -8,6 +8,7 @@
 //! 3. Each catalog gets its own engine instance, transaction manager and
 //!    dictionary; nothing is shared between catalogs.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -45,10 +46,17 @@ impl SqlError for KernelError {
     }
 }
 
-/// The registered plugins.
+/// The registered plugins, keyed by kind (storage, scheduler,
+/// authentication), each described by one [`PluginDescriptor`]. Storage
+/// engines also keep their factory here; plugins of the other kinds are
+/// instantiated by whoever registered them (the server picks its scheduler
+/// and authentication plugins by name from this registry).
 #[derive(Default, Clone)]
 pub struct Registry {
-    engines: Vec<(PluginDescriptor, Arc<dyn StorageEngineFactory>)>,
+    /// Every plugin, by kind, each kind in registration order.
+    plugins: BTreeMap<PluginKind, Vec<PluginDescriptor>>,
+    /// Factories of the storage plugins, by name.
+    engines: Vec<(String, Arc<dyn StorageEngineFactory>)>,
 }
 
 impl Registry {
@@ -57,37 +65,60 @@ impl Registry {
         Registry::default()
     }
 
+    /// Registers a plugin described by `d`; its name must be new within
+    /// its kind (compared without case, as MySQL compares plugin names).
+    pub fn register(&mut self, d: PluginDescriptor) -> Result<(), KernelError> {
+        let same_kind = self.plugins.entry(d.kind).or_default();
+        if same_kind.iter().any(|p| p.name.eq_ignore_ascii_case(&d.name)) {
+            return Err(KernelError::DuplicatePlugin(d.name));
+        }
+        same_kind.push(d);
+        Ok(())
+    }
+
     /// Registers a compiled-in storage engine.
     pub fn register_storage(&mut self, f: Arc<dyn StorageEngineFactory>) -> Result<(), KernelError> {
         let name = f.name().to_string();
-        if self.engines.iter().any(|(d, _)| d.name.eq_ignore_ascii_case(&name)) {
-            return Err(KernelError::DuplicatePlugin(name));
-        }
-        let d = PluginDescriptor {
-            name,
+        self.register(PluginDescriptor {
+            name: name.clone(),
             kind: PluginKind::Storage,
             version: env!("CARGO_PKG_VERSION").to_string(),
             description: f.description().to_string(),
             origin: PluginOrigin::CompiledIn,
-        };
-        self.engines.push((d, f));
+        })?;
+        self.engines.push((name, f));
         Ok(())
     }
 
     /// True if `engine` is registered and keeps data in a directory.
     pub fn is_persistent(&self, engine: &str) -> Option<bool> {
-        self.engines.iter().find(|(d, _)| d.name.eq_ignore_ascii_case(engine)).map(|(_, f)| f.persistent())
+        self.factory(engine).map(|(_, f)| f.persistent())
     }
 
-    /// Every registered plugin.
+    /// The plugins of one kind, in registration order.
+    pub fn plugins_of(&self, kind: PluginKind) -> &[PluginDescriptor] {
+        self.plugins.get(&kind).map_or(&[], |v| v.as_slice())
+    }
+
+    /// The plugin of `kind` named `name` (without case), if registered.
+    pub fn get_plugin(&self, kind: PluginKind, name: &str) -> Option<&PluginDescriptor> {
+        self.plugins_of(kind).iter().find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Every registered plugin, kind by kind ([`PluginKind::ALL`] order).
     pub fn plugins(&self) -> Vec<PluginDescriptor> {
-        self.engines.iter().map(|(d, _)| d.clone()).collect()
+        self.plugins.values().flatten().cloned().collect()
+    }
+
+    fn factory(&self, engine: &str) -> Option<&(String, Arc<dyn StorageEngineFactory>)> {
+        self.engines.iter().find(|(n, _)| n.eq_ignore_ascii_case(engine))
     }
 
     fn rows(&self) -> Vec<PluginRow> {
-        self.engines
-            .iter()
-            .map(|(d, _)| PluginRow {
+        self.plugins
+            .values()
+            .flatten()
+            .map(|d| PluginRow {
                 name: d.name.clone(),
                 kind: d.kind.to_string(),
                 library: match &d.origin {
@@ -106,11 +137,7 @@ impl Registry {
         dir: Option<&Path>,
         opts: &EngineOptions,
     ) -> Result<Arc<dyn StorageEngine>, KernelError> {
-        let (_, f) = self
-            .engines
-            .iter()
-            .find(|(d, _)| d.name.eq_ignore_ascii_case(engine))
-            .ok_or_else(|| KernelError::UnknownEngine(engine.to_string()))?;
+        let (_, f) = self.factory(engine).ok_or_else(|| KernelError::UnknownEngine(engine.to_string()))?;
         Ok(f.open(dir, opts)?)
     }
 
@@ -122,13 +149,9 @@ impl Registry {
         dir: Option<&Path>,
         opts: &EngineOptions,
     ) -> Result<Arc<CatalogState>, KernelError> {
-        let (d, f) = self
-            .engines
-            .iter()
-            .find(|(d, _)| d.name.eq_ignore_ascii_case(engine))
-            .ok_or_else(|| KernelError::UnknownEngine(engine.to_string()))?;
+        let (name, f) = self.factory(engine).ok_or_else(|| KernelError::UnknownEngine(engine.to_string()))?;
         let e = f.open(dir, opts)?;
-        let cat = CatalogState::open(e, &d.name, self.rows())?;
+        let cat = CatalogState::open(e, name, self.rows())?;
         {
             // Defaults that follow how the catalog was opened.
             let mut g = cat.globals.write();
@@ -138,9 +161,51 @@ impl Registry {
                 SyncMode::Off => "0",
             };
             g.insert("innodb_flush_log_at_trx_commit".into(), flush.into());
-            g.insert("default_storage_engine".into(), d.name.clone());
+            g.insert("default_storage_engine".into(), name.clone());
         }
         cat.bootstrap()?;
         Ok(cat)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn descriptor(kind: PluginKind, name: &str) -> PluginDescriptor {
+        PluginDescriptor {
+            name: name.into(),
+            kind,
+            version: "1".into(),
+            description: String::new(),
+            origin: PluginOrigin::CompiledIn,
+        }
+    }
+
+    #[test]
+    fn names_are_unique_within_a_kind_only_and_plugins_list_kind_by_kind() {
+        let mut r = Registry::new();
+        r.register(descriptor(PluginKind::Authentication, "native")).expect("native");
+        r.register(descriptor(PluginKind::Scheduler, "pool")).expect("pool");
+        r.register(descriptor(PluginKind::Scheduler, "thread")).expect("thread");
+        assert_eq!(
+            r.register(descriptor(PluginKind::Scheduler, "POOL")),
+            Err(KernelError::DuplicatePlugin("POOL".into())),
+            "a name is unique within its kind, without case"
+        );
+        r.register(descriptor(PluginKind::Authentication, "pool")).expect("another kind may reuse a name");
+        let names: Vec<(PluginKind, String)> = r.plugins().into_iter().map(|d| (d.kind, d.name)).collect();
+        assert_eq!(
+            names,
+            vec![
+                (PluginKind::Scheduler, "pool".to_string()),
+                (PluginKind::Scheduler, "thread".to_string()),
+                (PluginKind::Authentication, "native".to_string()),
+                (PluginKind::Authentication, "pool".to_string()),
+            ]
+        );
+        assert_eq!(r.plugins_of(PluginKind::Storage).len(), 0);
+        assert!(r.get_plugin(PluginKind::Scheduler, "Thread").is_some());
+        assert!(r.get_plugin(PluginKind::Storage, "thread").is_none());
     }
 }

@@ -3,6 +3,8 @@
 //! Invariants:
 //! 1. A plugin is described by its name, kind, version and how it was loaded;
 //!    compiled-in and dynamic plugins are described alike.
+//! 2. One descriptor type for every kind; a name is unique within its kind
+//!    (the kernel's registry is keyed by kind).
 //!
 //! The registry itself (which plugins a catalog uses) lives in
 //! `mizzle-kernel`; this module only names the shared vocabulary.
@@ -10,16 +12,29 @@
 use std::fmt;
 
 /// What kind of plugin something is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PluginKind {
     /// A storage engine.
     Storage,
+    /// A session scheduler: what runs sessions' steps on threads.
+    Scheduler,
+    /// An authentication method (accounts, credentials, privileges).
+    Authentication,
+}
+
+impl PluginKind {
+    /// Every kind, in the order `SHOW PLUGINS` lists them.
+    pub const ALL: [PluginKind; 3] = [PluginKind::Storage, PluginKind::Scheduler, PluginKind::Authentication];
 }
 
 impl fmt::Display for PluginKind {
+    /// The `Type` column of `SHOW PLUGINS` (MySQL's names where it has the
+    /// kind; MySQL has no scheduler plugin type).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             PluginKind::Storage => "STORAGE ENGINE",
+            PluginKind::Scheduler => "SCHEDULER",
+            PluginKind::Authentication => "AUTHENTICATION",
         })
     }
 }

@@ -36,6 +36,21 @@
 //! injected wall clock of `NOW()`: a timeout must not move when the wall
 //! clock is set.
 //!
+//! Steps: [`Session::execute`], [`Session::execute_prepared`],
+//! [`Session::start_transaction`] and [`Session::resume`] each run until the
+//! text ends or the execution parks, and return an [`Execution`]:
+//! `Parked(Lock)` (above), `Parked(Durable)` — a commit made by a statement
+//! (the implicit commit of an autocommit statement, COMMIT, BEGIN, `SET
+//! autocommit = 1`) is not durable yet and another statement of the text
+//! follows (`drive`), or a step found the commit of a dropped execution
+//! still pending (`settle`) — or finished, perhaps with the last commit's
+//! ticket pending ([`Execution::ticket`]). `resume` after a `Durable` park
+//! settles the commit (publishes it, or fails the step with its error)
+//! and runs the next statement. Dropping an execution hands its pending
+//! commit to the session (`CommitSlot`); the next step settles it first.
+//! Only the caller-facing wrappers (`execute_blocking`, `query_blocking`,
+//! `block_on`, `Execution::finish`, `begin_transaction`) block.
+//!
 //! Invariants:
 //! 1. Every statement runs inside `begin_statement` / `end_statement`, so a
 //!    failed statement leaves no effects and the transaction stays usable
@@ -47,8 +62,20 @@
 //!    session. No lock is held while the caller waits.
 //! 4. After a transaction-ending error in an explicit block, nothing runs
 //!    and nothing commits until the client ends the block.
+//! 5. A statement never starts, and a step never finishes, before every
+//!    commit of its session is durable, published and visible (so it and
+//!    every later snapshot see them), and no step waits: it parks on the
+//!    durability ticket, or — when its commit is published but an
+//!    earlier-timed commit of another session is not yet (`TxnManager`'s
+//!    M4) — yields by parking on its already complete ticket
+//!    (`visibility_yield`); those other commits are published by their own
+//!    sessions' steps, so no worker waits for a session not running.
+//! 6. A panic inside a statement is caught at the session boundary
+//!    (`run_caught`): the statement fails with 1105, its transaction rolls
+//!    back (an explicit one goes to `RolledBack`), and the session goes on.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -59,16 +86,29 @@ use mizzle_exec::ExecError;
 use mizzle_plugin_api::durability::DurableTicket;
 use mizzle_sql::bind::Binder;
 use mizzle_sql::plan::{BoundStatement, OutCol, SessionStmt, TxnStmt, VarScope};
-use mizzle_sql::{BindError, Catalog, Statement};
+use mizzle_sql::{BindError, Catalog, StatementRef};
 use mizzle_txn::{
-    Blocked, IsolationLevel, LockWait, PendingCommit, SpaceId, Ts, Txn, TxnError, TxnId, TxnOptions, WaitPolicy,
+    Blocked, IsolationLevel, LockWait, PendingCommit, Published, SpaceId, Ts, Txn, TxnError, TxnId, TxnOptions,
+    WaitPolicy,
 };
 use mizzle_types::{DateTime, ErrorCode, SqlError, SqlType, Value, Warning};
+use parking_lot::Mutex;
 
 use crate::catalog::{CatalogState, DEFAULT_SCHEMA};
 use crate::error::SessionError;
 use crate::explain::explain_lines;
 use crate::vars;
+
+mod cursor;
+use cursor::CursorEnd;
+pub use cursor::{Batch, RowCursor};
+
+/// What running a statement inside its transaction gave.
+enum Ran {
+    Out(StatementOutput, Vec<Warning>),
+    /// A streaming query; its statement is still open.
+    Cursor(Box<RowCursor>),
+}
 
 /// A result column.
 #[derive(Clone, Debug, PartialEq)]
@@ -119,24 +159,128 @@ struct Job {
     consistent: bool,
     /// The last statement must return rows (checked before it runs).
     expect_rows: bool,
+    /// Queries return a cursor ([`Park::Rows`]) instead of their rows.
+    stream: bool,
 }
 
-/// A statement stopped at a lock wait, and the rest of its text.
+/// How one statement runs.
+#[derive(Clone, Copy)]
+struct Mode {
+    /// It must return rows (checked before it runs).
+    expect_rows: bool,
+    /// A query that locks no rows returns a cursor.
+    stream: bool,
+}
+
+/// What a parked execution waits for before [`Session::resume`] goes on.
+enum Wait {
+    /// Another transaction's row: run the statement again once the
+    /// ticket completed (or fail it at the deadline).
+    Lock(LockWait),
+    /// The durability of the execution's pending commit: settle the
+    /// commit, then run the statement at `index` (the next one, or the one
+    /// that needed the commit durable before it could run).
+    Durable(DurableTicket),
+    /// The statement at `index` streams its rows: the caller pulls them;
+    /// once the cursor is exhausted, `resume` runs the next statement.
+    Rows(Box<RowCursor>),
+}
+
+/// A parked execution: what it waits for, and the rest of its text.
 struct Suspended {
     /// The transaction it runs in (an execution outlived by its
     /// transaction was abandoned and cannot resume).
     txn: TxnId,
-    wait: LockWait,
+    /// The session's park count when it parked: only the newest park of a
+    /// session can resume (the others were abandoned).
+    seq: u64,
+    wait: Wait,
     deadline: Option<Instant>,
     job: Job,
     params: Vec<Value>,
-    /// The statement that waits (index into the parsed text).
+    /// The statement to run on resume (index into the parsed text).
     index: usize,
     restarts: u32,
 }
 
-/// The outcome of executing text: outputs, a commit that may still be
-/// waiting for durability, or a statement waiting for a lock (invariant 3).
+/// Commits whose execution was dropped before they were settled: the
+/// session settles them at its next step (and learns their outcome there),
+/// so dropping an execution never waits for durability. When the session
+/// is gone too, each commit is published by its ticket's completion
+/// callback, on the completing thread.
+struct CommitSlot {
+    commits: Mutex<Vec<PendingCommit>>,
+    /// `commits` is not empty: every step checks this, and only takes the
+    /// lock when a commit was left (rarely).
+    any: AtomicBool,
+}
+
+impl CommitSlot {
+    fn new() -> CommitSlot {
+        CommitSlot { commits: Mutex::new(Vec::new()), any: AtomicBool::new(false) }
+    }
+
+    fn put(&self, p: PendingCommit) {
+        let mut v = self.commits.lock();
+        v.push(p);
+        self.any.store(true, Ordering::Release);
+    }
+
+    /// The oldest commit left here.
+    fn pop(&self) -> Option<PendingCommit> {
+        if !self.any.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut v = self.commits.lock();
+        let p = if v.is_empty() { None } else { Some(v.remove(0)) };
+        self.any.store(!v.is_empty(), Ordering::Release);
+        p
+    }
+}
+
+impl Drop for CommitSlot {
+    fn drop(&mut self) {
+        for p in self.commits.get_mut().drain(..) {
+            detach(p);
+        }
+    }
+}
+
+/// Lets `p` finish without anyone waiting: at once if its ticket is
+/// complete, otherwise from the ticket's completion callback (on the
+/// completing thread, which must not wait for other sessions' commits to
+/// become visible: `finish_detached`).
+fn detach(p: PendingCommit) {
+    if p.ticket().poll().is_some() {
+        // Complete: finishing does not wait for durability.
+        let _ = p.finish_detached();
+        return;
+    }
+    let t = p.ticket().clone();
+    t.on_complete(move |_| {
+        let _ = p.finish_detached();
+    });
+}
+
+/// What a parked execution waits on (see [`Execution::parked`]).
+pub enum Park<'a> {
+    /// A lock held by another transaction; resume once the ticket
+    /// completes or at the deadline (`None`: never).
+    Lock { wait: &'a LockWait, deadline: Option<Instant> },
+    /// A commit's durability (between statements of a multi-statement
+    /// text, or before a statement that needs the previous commit
+    /// published); resume once the ticket completes.
+    Durable(&'a DurableTicket),
+    /// A query's rows: pull them with [`Execution::next_batch`] until it
+    /// returns `None`, then resume.
+    Rows(&'a RowCursor),
+}
+
+/// The outcome of one step of the session: outputs, and either nothing
+/// left to do, a commit that may still be waiting for durability (the
+/// last statement's), or a park (a lock wait, or a commit that must be
+/// durable before the next statement runs) after which
+/// [`Session::resume`] goes on (invariant 3).
 pub struct Execution {
     /// One output per statement run so far.
     pub outputs: Vec<StatementOutput>,
@@ -144,22 +288,87 @@ pub struct Execution {
     pub warnings: usize,
     pending: Option<PendingCommit>,
     suspended: Option<Box<Suspended>>,
+    /// Where `pending` goes if the execution is dropped unsettled.
+    home: Option<Arc<CommitSlot>>,
+    /// `pending` came from a dropped execution.
+    orphan: bool,
+    /// Parked until this published commit is visible (a yield: its ticket
+    /// is complete).
+    unseen: Option<Published>,
+}
+
+impl Drop for Execution {
+    fn drop(&mut self) {
+        // Never waits: the session (or the ticket's callback) settles it.
+        if let Some(p) = self.pending.take() {
+            match &self.home {
+                Some(h) => h.put(p),
+                None => detach(p),
+            }
+        }
+    }
 }
 
 impl Execution {
     fn new() -> Execution {
-        Execution { outputs: Vec::new(), warnings: 0, pending: None, suspended: None }
+        Execution {
+            outputs: Vec::new(),
+            warnings: 0,
+            pending: None,
+            suspended: None,
+            home: None,
+            orphan: false,
+            unseen: None,
+        }
     }
 
-    /// The durability ticket to wait or park on, if a commit is pending.
+    /// What the execution is parked on, if anything: park (or block) on
+    /// it, then call [`Session::resume`]. `None`: finished, apart from
+    /// perhaps the last commit's durability ([`Execution::ticket`]).
+    pub fn parked(&self) -> Option<Park<'_>> {
+        self.suspended.as_ref().map(|s| match &s.wait {
+            Wait::Lock(w) => Park::Lock { wait: w, deadline: s.deadline },
+            Wait::Durable(t) => Park::Durable(t),
+            Wait::Rows(c) => Park::Rows(c),
+        })
+    }
+
+    /// The next batch of at most `max_rows` rows of the streaming query
+    /// this execution is parked on (see [`RowCursor`]); `None` once the
+    /// rows are exhausted (the statement has ended then: resume to go on)
+    /// or if it streams nothing.
+    pub fn next_batch(&mut self, session: &mut Session, max_rows: usize) -> Result<Option<Batch>, SessionError> {
+        match self.suspended.as_mut().map(|s| &mut s.wait) {
+            Some(Wait::Rows(c)) => c.next_batch(session, max_rows),
+            _ => Ok(None),
+        }
+    }
+
+    /// The cursor this execution is parked on, if a query streams.
+    pub fn cursor(&mut self) -> Option<&mut RowCursor> {
+        match self.suspended.as_mut().map(|s| &mut s.wait) {
+            Some(Wait::Rows(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The durability ticket to wait or park on, if a commit is pending
+    /// (the one the execution is parked on, or the last statement's). A
+    /// complete ticket while parked means "yield": resume soon.
     pub fn ticket(&self) -> Option<&DurableTicket> {
+        if let Some(Wait::Durable(t)) = self.suspended.as_ref().map(|s| &s.wait) {
+            return Some(t);
+        }
         self.pending.as_ref().map(|p| p.ticket())
     }
 
     /// The lock ticket a statement waits on, if one does: park on it (or
     /// block), then [`Session::resume`] (also at the deadline).
     pub fn lock_wait(&self) -> Option<&LockWait> {
-        self.suspended.as_ref().map(|s| &s.wait)
+        match self.suspended.as_ref().map(|s| &s.wait) {
+            Some(Wait::Lock(w)) => Some(w),
+            _ => None,
+        }
     }
 
     /// When the lock wait times out (`None`: never).
@@ -167,28 +376,49 @@ impl Execution {
         self.suspended.as_ref().and_then(|s| s.deadline)
     }
 
-    /// Waits for the pending commit (if any) and returns the outputs. A
-    /// statement still waiting for a lock is an error: resume it first.
-    pub fn finish(self) -> Result<Vec<StatementOutput>, SessionError> {
+    /// Caller-facing wrapper: blocks until the last statement's commit (if
+    /// any) is durable and visible, publishes it and returns the outputs.
+    /// An execution parked before the end of its text is an error: resume
+    /// it first ([`Session::block_on`] does); one parked on its last commit
+    /// (or that commit's visibility) is waited for here.
+    pub fn finish(mut self) -> Result<Vec<StatementOutput>, SessionError> {
+        if let Some(s) = &self.suspended {
+            // Parked on the last commit only (or on its visibility): wait
+            // here, as the caller asked to block.
+            let at_end = matches!(s.wait, Wait::Durable(_)) && s.index >= s.job.parsed.len();
+            if at_end {
+                self.suspended = None;
+            }
+        }
         if self.suspended.is_some() {
             return Err(SessionError::rule(
                 ErrorCode::Internal,
-                "internal error (a bug in the caller of mizzle-session): a statement waits for a lock; \
-                 resume it with Session::resume before finishing",
+                "internal error (a bug in the caller of mizzle-session): the execution is parked (on a lock or \
+                 on a commit between statements); resume it with Session::resume before finishing",
             ));
         }
-        if let Some(p) = self.pending {
+        if let Some(p) = self.pending.take() {
             let _ = p.ticket().wait();
             p.finish()?;
         }
-        Ok(self.outputs)
+        if let Some(pb) = self.unseen.take() {
+            pb.wait_visible();
+        }
+        Ok(std::mem::take(&mut self.outputs))
     }
 }
 
-/// One statement's run: done, or stopped at a lock wait.
+/// One statement's run: done, stopped at a lock wait, or stopped before
+/// it could run because the commit it made must be durable first.
 enum Step {
     Done(StatementOutput, Option<PendingCommit>),
     Wait(LockWait, Option<Instant>),
+    /// Park on this commit, settle it, then run the statement again
+    /// (`START TRANSACTION WITH CONSISTENT SNAPSHOT` after an implicit
+    /// commit: the snapshot must show it).
+    Park(PendingCommit),
+    /// A query whose rows the caller pulls; the statement stays open.
+    Stream(Box<RowCursor>),
 }
 
 /// (schema, table, definition version) a plan was built against.
@@ -272,16 +502,29 @@ pub struct Session {
     last_insert_id: u64,
     row_count: i64,
     found_rows: u64,
-    /// Scope given as `SET SESSION|GLOBAL TRANSACTION` (see `pre_parse`).
+    /// Scope given as `SET SESSION|GLOBAL TRANSACTION` (see `mizzle_sql::parse::parse_mysql`).
     txn_scope: Option<VarScope>,
     /// Bumped by every DDL statement and every ROLLBACK [TO SAVEPOINT] of
     /// this session, and whenever a statement runs again (perhaps on a new
     /// snapshot): a transaction's own dictionary changes (or their undoing)
     /// and snapshot changes within a transaction happen across a bump.
     ddl_epoch: u64,
-    /// A statement of this session waits for a lock (its `Execution` holds
-    /// the rest; see `resume`).
+    /// An execution of this session is parked (it holds the rest; see
+    /// `resume`).
     suspended: bool,
+    /// Counts parks; a parked execution resumes only if it is the newest.
+    park_seq: u64,
+    /// Commits of dropped executions, settled at the next step.
+    orphans: Arc<CommitSlot>,
+    /// The last commit this session published, until it is visible
+    /// (`visibility_yield`), with its (complete) ticket.
+    unseen: Option<(Published, DurableTicket)>,
+    /// The commit `SET autocommit = 1` made, to become its statement's.
+    stmt_commit: Option<PendingCommit>,
+    /// Test hook: panic in the next statement (debug builds).
+    debug_panic: bool,
+    /// The parked execution streams a query whose statement is open.
+    streaming: bool,
     /// `RolledBack` (see the module documentation): the code of the error
     /// that rolled the explicit transaction back.
     rolled_back: Option<ErrorCode>,
@@ -390,49 +633,6 @@ fn parse_iso(s: &str) -> IsolationLevel {
     }
 }
 
-/// What [`pre_parse`] learned from the text.
-struct PreParsed {
-    text: String,
-    consistent_snapshot: bool,
-    txn_scope: Option<VarScope>,
-}
-
-/// Recognises MySQL forms `sqlparser` does not parse or parses without a
-/// detail we need: `START TRANSACTION WITH CONSISTENT SNAPSHOT`,
-/// `SET SESSION|GLOBAL TRANSACTION ...` and `... LOCK IN SHARE MODE`.
-fn pre_parse(sql: &str) -> PreParsed {
-    let trimmed = sql.trim().trim_end_matches(';').trim();
-    let upper = trimmed.to_ascii_uppercase();
-    let words: Vec<&str> = upper.split_whitespace().collect();
-    let plain = |text: String| PreParsed { text, consistent_snapshot: false, txn_scope: None };
-    if words.len() >= 5
-        && words[0] == "START"
-        && words[1] == "TRANSACTION"
-        && upper.contains("WITH CONSISTENT SNAPSHOT")
-    {
-        let text =
-            upper.replace("WITH CONSISTENT SNAPSHOT", "").replace(", ,", ",").trim().trim_end_matches(',').to_string();
-        return PreParsed { text, consistent_snapshot: true, txn_scope: None };
-    }
-    if words.len() >= 3 && words[0] == "SET" && words[2] == "TRANSACTION" && !trimmed.contains(';') {
-        let scope = match words[1] {
-            "SESSION" | "LOCAL" => Some(VarScope::Session),
-            "GLOBAL" => Some(VarScope::Global),
-            _ => None,
-        };
-        if let Some(scope) = scope {
-            // Drop the scope word: sqlparser parses the rest as SET TRANSACTION.
-            let rest = trimmed.split_whitespace().skip(2).collect::<Vec<_>>().join(" ");
-            return PreParsed { text: format!("SET {rest}"), consistent_snapshot: false, txn_scope: Some(scope) };
-        }
-    }
-    if upper.ends_with("LOCK IN SHARE MODE") {
-        let cut = trimmed.len() - "LOCK IN SHARE MODE".len();
-        return plain(format!("{} FOR SHARE", &trimmed[..cut]));
-    }
-    plain(sql.to_string())
-}
-
 impl Session {
     /// A new session on a catalog, in the default schema.
     pub fn new(cat: Arc<CatalogState>) -> Session {
@@ -456,6 +656,12 @@ impl Session {
             txn_scope: None,
             ddl_epoch: 0,
             suspended: false,
+            park_seq: 0,
+            orphans: Arc::new(CommitSlot::new()),
+            unseen: None,
+            stmt_commit: None,
+            debug_panic: false,
+            streaming: false,
             rolled_back: None,
         }
     }
@@ -603,29 +809,142 @@ impl Session {
     /// The result may hold a statement waiting for a lock: see
     /// [`Execution::lock_wait`] and [`Session::resume`].
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<Execution, SessionError> {
-        self.execute_text(sql, params, false)
+        self.execute_text(sql, params, false, false)
+    }
+
+    /// [`Session::execute`] whose queries (those that lock no rows) stream:
+    /// the execution parks on a [`RowCursor`] ([`Park::Rows`]) that the
+    /// caller drains with [`Execution::next_batch`] before resuming; the
+    /// rows are not in `outputs`. Locking reads are materialized (they may
+    /// have to run again after a lock wait, which rows already sent forbid).
+    pub fn execute_streaming(&mut self, sql: &str, params: &[Value]) -> Result<Execution, SessionError> {
+        self.execute_text(sql, params, false, true)
     }
 
     /// [`Session::execute`] for text whose last statement must return rows:
     /// if it is one that returns none, it fails (1221) before it runs.
     pub fn execute_query(&mut self, sql: &str, params: &[Value]) -> Result<Execution, SessionError> {
-        self.execute_text(sql, params, true)
+        self.execute_text(sql, params, true, false)
     }
 
-    fn execute_text(&mut self, sql: &str, params: &[Value], expect_rows: bool) -> Result<Execution, SessionError> {
+    fn execute_text(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        expect_rows: bool,
+        stream: bool,
+    ) -> Result<Execution, SessionError> {
         self.abandon_suspended();
-        let pre = pre_parse(sql);
-        self.txn_scope = pre.txn_scope;
-        let parsed = mizzle_sql::parse::parse(&pre.text)?;
+        let parsed = mizzle_sql::parse::parse_mysql(sql)?;
+        self.txn_scope = parsed.txn_scope();
         if parsed.is_empty() {
             return Err(SessionError::rule(ErrorCode::Syntax, "Query was empty"));
         }
-        let job = Job { parsed: Arc::new(parsed), consistent: pre.consistent_snapshot, expect_rows };
+        let consistent = parsed.consistent_snapshot();
+        let job = Job { parsed: Arc::new(parsed), consistent, expect_rows, stream };
         self.drive(Execution::new(), job, params, 0, None, 0)
     }
 
+    /// Settles the commits a statement must follow: the execution's own
+    /// pending commit, and (before the first statement a step runs) those
+    /// of dropped executions, oldest first. Returns the ticket to park on
+    /// if one is not durable yet (it stays in `ex.pending`). A failed
+    /// commit fails the step; nothing after it runs.
+    fn settle(&mut self, ex: &mut Execution, first: bool) -> Result<Option<DurableTicket>, SessionError> {
+        loop {
+            let (p, orphan) = match ex.pending.take() {
+                Some(p) => (p, ex.orphan),
+                None if first => match self.orphans.pop() {
+                    Some(p) => (p, true),
+                    None => return Ok(self.visibility_yield(ex)),
+                },
+                None => return Ok(self.visibility_yield(ex)),
+            };
+            if p.ticket().poll().is_none() {
+                let t = p.ticket().clone();
+                ex.pending = Some(p);
+                ex.orphan = orphan;
+                return Ok(Some(t));
+            }
+            ex.orphan = false;
+            // Durable (or failed): publishing does not wait for I/O.
+            if let Err(e) = self.publish(p) {
+                let e = SessionError::from(e);
+                if !orphan {
+                    return Err(e);
+                }
+                return Err(SessionError::rule(
+                    e.code(),
+                    format!("the commit of an earlier statement (whose execution was dropped) failed: {e}"),
+                ));
+            }
+        }
+    }
+
+    /// Publishes a durable commit without waiting for it to become
+    /// visible (M4): `visibility_yield` parks instead.
+    fn publish(&mut self, p: PendingCommit) -> Result<(), TxnError> {
+        let t = p.ticket().clone();
+        let pb = p.publish()?;
+        // A visible commit makes every earlier one of the session visible.
+        self.unseen = if pb.is_visible() { None } else { Some((pb, t)) };
+        Ok(())
+    }
+
+    /// The (complete) ticket to park on if the session's last published
+    /// commit is not visible yet: earlier commits of other sessions are
+    /// still being published. A scheduler resumes at once (a yield), and
+    /// the next statement starts only once its session's commits are
+    /// visible; `block_on` and `finish` block instead.
+    fn visibility_yield(&mut self, ex: &mut Execution) -> Option<DurableTicket> {
+        match &self.unseen {
+            Some((pb, t)) if !pb.is_visible() => {
+                ex.unseen = Some(pb.clone());
+                Some(t.clone())
+            }
+            _ => {
+                self.unseen = None;
+                None
+            }
+        }
+    }
+
+    /// Parks `ex` on `wait`, to go on at statement `index` of `job`.
+    #[allow(clippy::too_many_arguments)]
+    fn park(
+        &mut self,
+        mut ex: Execution,
+        wait: Wait,
+        deadline: Option<Instant>,
+        job: Job,
+        params: &[Value],
+        index: usize,
+        restarts: u32,
+    ) -> Execution {
+        self.suspended = true;
+        self.park_seq += 1;
+        ex.warnings = self.warnings.len();
+        let txn = self.txn.as_ref().map_or(TxnId(0), |t| t.txn.id());
+        ex.suspended = Some(Box::new(Suspended {
+            txn,
+            seq: self.park_seq,
+            wait,
+            deadline,
+            job,
+            params: params.to_vec(),
+            index,
+            restarts,
+        }));
+        if ex.pending.is_some() && ex.home.is_none() {
+            ex.home = Some(self.orphans.clone());
+        }
+        ex
+    }
+
     /// Runs the statements of `job` from `from` on, until the end or a
-    /// lock wait.
+    /// park: a lock wait, or a commit not yet durable before the next
+    /// statement (a statement never starts before the previous one's
+    /// commit is published, so it sees it). Never blocks on a ticket.
     fn drive(
         &mut self,
         mut ex: Execution,
@@ -636,37 +955,40 @@ impl Session {
         mut restarts: u32,
     ) -> Result<Execution, SessionError> {
         let parsed = job.parsed.clone();
-        let stmts = parsed.statements();
-        for (i, stmt) in stmts.iter().enumerate().skip(from) {
-            if let Some(p) = ex.pending.take() {
-                let _ = p.ticket().wait();
-                p.finish()?;
+        let n = parsed.len();
+        for (i, stmt) in parsed.iter().enumerate().skip(from) {
+            if let Some(t) = self.settle(&mut ex, i == from)? {
+                return Ok(self.park(ex, Wait::Durable(t), None, job, params, i, restarts));
             }
-            let expect = job.expect_rows && i + 1 == stmts.len();
-            match self.run(stmt, params, prepared.as_deref_mut(), job.consistent, expect, &mut restarts)? {
+            let mode = Mode { expect_rows: job.expect_rows && i + 1 == n, stream: job.stream };
+            match self.run_caught(stmt, params, prepared.as_deref_mut(), job.consistent, mode, &mut restarts)? {
                 Step::Done(out, pending) => {
                     ex.pending = pending;
                     ex.outputs.push(out);
                     restarts = 0;
                 }
                 Step::Wait(wait, deadline) => {
-                    self.suspended = true;
-                    ex.warnings = self.warnings.len();
-                    let txn = self.txn.as_ref().map_or(TxnId(0), |t| t.txn.id());
-                    ex.suspended = Some(Box::new(Suspended {
-                        txn,
-                        wait,
-                        deadline,
-                        job,
-                        params: params.to_vec(),
-                        index: i,
-                        restarts,
-                    }));
-                    return Ok(ex);
+                    return Ok(self.park(ex, Wait::Lock(wait), deadline, job, params, i, restarts));
+                }
+                Step::Park(p) => {
+                    let t = p.ticket().clone();
+                    ex.pending = Some(p);
+                    return Ok(self.park(ex, Wait::Durable(t), None, job, params, i, restarts));
+                }
+                Step::Stream(mut c) => {
+                    c.seq = self.park_seq + 1;
+                    self.streaming = true;
+                    return Ok(self.park(ex, Wait::Rows(c), None, job, params, i, 0));
                 }
             }
         }
         ex.warnings = self.warnings.len();
+        // The last commit: published now if durable (always, on a
+        // non-persistent engine); otherwise the execution parks on it at
+        // the end of the text (`finish` may block on it instead).
+        if let Some(t) = self.settle(&mut ex, false)? {
+            return Ok(self.park(ex, Wait::Durable(t), None, job, params, n, restarts));
+        }
         Ok(ex)
     }
 
@@ -690,7 +1012,50 @@ impl Session {
         let Some(mut s) = ex.suspended.take() else {
             return Ok(ex);
         };
-        let current = self.txn.as_ref().filter(|t| t.txn.id() == s.txn && self.suspended);
+        if !self.suspended || s.seq != self.park_seq {
+            return Err(SessionError::rule(
+                ErrorCode::WrongUsage,
+                "this execution was parked and abandoned: the session ran other statements since",
+            ));
+        }
+        if let Wait::Rows(c) = &mut s.wait {
+            let pending = match &mut c.end {
+                CursorEnd::Open => {
+                    // Still streaming: the caller drains it first.
+                    ex.suspended = Some(s);
+                    return Ok(ex);
+                }
+                CursorEnd::Failed => {
+                    self.suspended = false;
+                    return Err(SessionError::rule(
+                        ErrorCode::WrongUsage,
+                        "the streaming statement failed; the rest of the text does not run",
+                    ));
+                }
+                CursorEnd::Done(p) => p.take(),
+            };
+            self.suspended = false;
+            ex.pending = pending;
+            let params = std::mem::take(&mut s.params);
+            let s = *s;
+            return self.drive(ex, s.job, &params, s.index + 1, prepared, 0);
+        }
+        if let Wait::Durable(t) = &s.wait {
+            if t.poll().is_none() {
+                ex.suspended = Some(s);
+                return Ok(ex);
+            }
+            self.suspended = false;
+            ex.unseen = None;
+            // `drive` settles the commit (reporting a failed one) first.
+            let params = std::mem::take(&mut s.params);
+            let s = *s;
+            return self.drive(ex, s.job, &params, s.index, prepared, s.restarts);
+        }
+        let Wait::Lock(wait) = &s.wait else {
+            return Err(SessionError::rule(ErrorCode::Internal, "internal error (a bug): unknown park"));
+        };
+        let current = self.txn.as_ref().filter(|t| t.txn.id() == s.txn);
         let Some((txn, implicit)) = current.map(|t| (t.txn.clone(), !t.explicit)) else {
             return Err(SessionError::rule(
                 ErrorCode::WrongUsage,
@@ -698,7 +1063,7 @@ impl Session {
             ));
         };
         self.suspended = false;
-        if s.wait.poll().is_none() {
+        if wait.poll().is_none() {
             let due = s.deadline.is_some_and(|d| Instant::now() >= d);
             if !due {
                 self.suspended = true;
@@ -742,17 +1107,38 @@ impl Session {
         self.block_on(ex, None)?.finish()
     }
 
-    /// Blocks the calling thread through every lock wait of `ex`.
+    /// Caller-facing wrapper: blocks the calling thread through every park
+    /// of `ex` (lock waits and commits between statements), resuming after
+    /// each; a streaming query's rows are collected into an output. The last statement's commit is left to [`Execution::finish`].
     pub fn block_on(
         &mut self,
         mut ex: Execution,
         mut prepared: Option<&mut Prepared>,
     ) -> Result<Execution, SessionError> {
-        while let Some(w) = ex.lock_wait() {
-            let _ = w.wait_until(ex.lock_deadline());
+        loop {
+            match ex.parked() {
+                None => return Ok(ex),
+                Some(Park::Lock { wait, deadline }) => {
+                    let _ = wait.wait_until(deadline);
+                }
+                Some(Park::Durable(t)) => {
+                    let _ = t.wait();
+                    if let Some(pb) = &ex.unseen {
+                        pb.wait_visible();
+                    }
+                }
+                Some(Park::Rows(c)) => {
+                    // Materialized for the blocking API, as `execute` does.
+                    let columns = c.columns().clone();
+                    let mut rows = Vec::new();
+                    while let Some(b) = ex.next_batch(self, mizzle_exec::build::BATCH)? {
+                        rows.extend(b.rows);
+                    }
+                    ex.outputs.push(StatementOutput::Rows { columns, rows });
+                }
+            }
             ex = self.resume_with(ex, prepared.as_deref_mut())?;
         }
-        Ok(ex)
     }
 
     /// A statement's waiting execution was dropped: its statement (already
@@ -760,6 +1146,12 @@ impl Session {
     fn abandon_suspended(&mut self) {
         if !std::mem::take(&mut self.suspended) {
             return;
+        }
+        if std::mem::take(&mut self.streaming) {
+            // A dropped cursor's statement only read: it ends as a success.
+            if let Some(t) = &self.txn {
+                let _ = t.txn.end_statement(true);
+            }
         }
         if self.txn.as_ref().is_some_and(|t| !t.explicit) {
             self.rollback_current();
@@ -770,9 +1162,8 @@ impl Session {
     /// Prepares a single statement; it is planned now and re-planned only
     /// when a table it uses changed definition.
     pub fn prepare(&mut self, sql: &str) -> Result<Prepared, SessionError> {
-        let pre = pre_parse(sql);
-        self.txn_scope = pre.txn_scope;
-        let parsed = mizzle_sql::parse::parse(&pre.text)?;
+        let parsed = mizzle_sql::parse::parse_mysql(sql)?;
+        self.txn_scope = parsed.txn_scope();
         if parsed.len() != 1 {
             return Err(SessionError::rule(ErrorCode::Syntax, "a prepared statement holds exactly one statement"));
         }
@@ -788,7 +1179,7 @@ impl Session {
         // Plan against a snapshot now, to report errors and parameter counts early.
         let t = self.cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });
         t.begin_statement()?;
-        let r = match p.parsed.statements().first() {
+        let r = match p.parsed.get(0) {
             Some(stmt) => self.plan(stmt, &t),
             None => Err(SessionError::rule(ErrorCode::Syntax, "Query was empty")),
         };
@@ -810,6 +1201,25 @@ impl Session {
     /// Executes a prepared statement with parameters. The result may hold
     /// a statement waiting for a lock: see [`Session::resume_prepared`].
     pub fn execute_prepared(&mut self, p: &mut Prepared, params: &[Value]) -> Result<Execution, SessionError> {
+        self.execute_prepared_with(p, params, false)
+    }
+
+    /// [`Session::execute_prepared`] whose query (if it locks no rows)
+    /// streams, as [`Session::execute_streaming`].
+    pub fn execute_prepared_streaming(
+        &mut self,
+        p: &mut Prepared,
+        params: &[Value],
+    ) -> Result<Execution, SessionError> {
+        self.execute_prepared_with(p, params, true)
+    }
+
+    fn execute_prepared_with(
+        &mut self,
+        p: &mut Prepared,
+        params: &[Value],
+        stream: bool,
+    ) -> Result<Execution, SessionError> {
         self.abandon_suspended();
         if params.len() != p.params {
             return Err(SessionError::rule(
@@ -821,79 +1231,178 @@ impl Session {
                 ),
             ));
         }
-        if p.parsed.statements().is_empty() {
+        if p.parsed.is_empty() {
             return Err(SessionError::rule(ErrorCode::Syntax, "Query was empty"));
         }
-        let job = Job { parsed: p.parsed.clone(), consistent: false, expect_rows: false };
+        let job = Job { parsed: p.parsed.clone(), consistent: false, expect_rows: false, stream };
         self.drive(Execution::new(), job, params, 0, Some(p), 0)
     }
 
-    /// Starts an explicit transaction (as BEGIN does: an open one commits
-    /// first) with the given characteristics, or the session's defaults.
+    /// Caller-facing wrapper over [`Session::start_transaction`]: blocks
+    /// until the commit of the transaction that was open is durable.
     pub fn begin_transaction(
         &mut self,
         isolation: Option<IsolationLevel>,
         read_only: Option<bool>,
     ) -> Result<(), SessionError> {
-        self.abandon_suspended();
-        self.rolled_back = None;
-        if let Some(p) = self.commit_current()? {
-            let _ = p.ticket().wait();
-            p.finish()?;
-        }
-        self.begin_txn(true, isolation, read_only);
-        self.warnings.clear();
+        self.start_transaction(isolation, read_only)?.finish()?;
         Ok(())
     }
 
-    fn plan(&self, stmt: &Statement, txn: &Txn) -> Result<(BoundStatement, usize), SessionError> {
+    /// Starts an explicit transaction (as BEGIN does: an open one commits
+    /// first) with the given characteristics, or the session's defaults.
+    /// The commit of the open transaction, if not durable yet, is the
+    /// returned execution's pending commit (park on [`Execution::ticket`]);
+    /// the new transaction takes its snapshot at its first read, after the
+    /// next step published that commit.
+    pub fn start_transaction(
+        &mut self,
+        isolation: Option<IsolationLevel>,
+        read_only: Option<bool>,
+    ) -> Result<Execution, SessionError> {
+        self.abandon_suspended();
+        // Commits of dropped executions stay unsettled: nothing here reads,
+        // and the next statement settles them before it runs.
+        let mut ex = Execution::new();
+        self.rolled_back = None;
+        let pending = self.commit_current()?;
+        self.begin_txn(true, isolation, read_only);
+        self.warnings.clear();
+        if let Some(p) = pending {
+            if p.ticket().poll().is_some() {
+                self.publish(p)?;
+            } else {
+                ex.pending = Some(p);
+                ex.home = Some(self.orphans.clone());
+            }
+        }
+        Ok(ex)
+    }
+
+    fn plan(&self, stmt: StatementRef<'_>, txn: &Txn) -> Result<(BoundStatement, usize), SessionError> {
         let cat = BindCatalog { s: self, txn };
         let mut b = Binder::new(&cat);
-        let bound = b.bind_statement(stmt)?;
+        let bound = b.bind_parsed(stmt)?;
         let n = b.param_count();
         Ok((mizzle_sql::optimize::optimize_statement(bound), n))
+    }
+
+    /// [`Session::run`] with a panic caught at the session boundary
+    /// (invariant 5): the statement fails with 1105, its transaction rolls
+    /// back, and the session goes on. Costs nothing unless it panics.
+    fn run_caught(
+        &mut self,
+        stmt: StatementRef<'_>,
+        params: &[Value],
+        prepared: Option<&mut Prepared>,
+        consistent: bool,
+        mode: Mode,
+        restarts: &mut u32,
+    ) -> Result<Step, SessionError> {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.run(stmt, params, prepared, consistent, mode, restarts)
+        }));
+        match r {
+            Ok(r) => r,
+            Err(payload) => Err(self.statement_panicked(payload.as_ref())),
+        }
+    }
+
+    /// Ends the transaction of a statement that panicked, and words the
+    /// error. An explicit transaction goes to `RolledBack` (module
+    /// documentation), as after 1213.
+    fn statement_panicked(&mut self, payload: &(dyn std::any::Any + Send)) -> SessionError {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_string());
+        let explicit = self.txn.as_ref().is_some_and(|t| t.explicit);
+        if let Some(t) = self.txn.take() {
+            let _ = t.txn.end_statement(false);
+            t.txn.rollback();
+        }
+        if let Some(p) = self.stmt_commit.take() {
+            self.orphans.put(p);
+        }
+        self.debug_panic = false;
+        let code = ErrorCode::Internal;
+        if explicit {
+            self.rolled_back = Some(code);
+        }
+        let e = SessionError::rule(
+            code,
+            format!(
+                "internal error (this is a bug in mizzle): the statement panicked ({what}); its transaction \
+                 was rolled back"
+            ),
+        );
+        self.warnings = vec![Warning { code, message: e.to_string() }];
+        e
+    }
+
+    /// Test hook: the next statement that reaches the executor panics
+    /// after executing (its writes made), as a bug would. Debug builds
+    /// only.
+    #[cfg(debug_assertions)]
+    #[doc(hidden)]
+    pub fn debug_panic_in_next_statement(&mut self) {
+        self.debug_panic = true;
     }
 
     /// Runs one statement (invariant 1), again after a row committed after
     /// its snapshot where allowed, until it ends or waits for a lock.
     fn run(
         &mut self,
-        stmt: &Statement,
+        stmt: StatementRef<'_>,
         params: &[Value],
         mut prepared: Option<&mut Prepared>,
         consistent: bool,
-        expect_rows: bool,
+        mode: Mode,
         restarts: &mut u32,
     ) -> Result<Step, SessionError> {
         if let Some(code) = self.rolled_back {
             self.in_rolled_back_block(stmt, code)?;
         }
-        if expect_rows && is_txn_control(stmt) {
+        if mode.expect_rows && stmt.is_txn_control() {
             return Err(no_result_set());
         }
         // Transaction control and session statements need no snapshot.
-        if let Some((out, pending)) = self.run_control(stmt, consistent)? {
-            return Ok(Step::Done(out, pending));
+        if let Some(step) = self.run_control(stmt, consistent)? {
+            return Ok(step);
         }
         let txn = self.ensure_txn();
         let implicit = !self.txn.as_ref().is_some_and(|t| t.explicit);
-        let policy = mizzle_sql::locking::wait_policy(stmt);
+        let policy = stmt.wait_policy();
         let previous = std::mem::take(&mut self.warnings);
         loop {
             txn.begin_statement()?;
             if policy != WaitPolicy::Wait {
                 txn.set_wait_policy(policy);
             }
-            let result = self.run_in_txn(stmt, params, prepared.as_deref_mut(), &txn, &previous, expect_rows);
+            let result = self.run_in_txn(stmt, params, prepared.as_deref_mut(), &txn, &previous, mode);
             let e = match result {
-                Ok((out, warnings)) => {
+                Ok(Ran::Cursor(mut c)) => {
+                    // The statement stays open until the cursor ends.
+                    c.implicit = implicit;
+                    c.previous = previous;
+                    return Ok(Step::Stream(c));
+                }
+                Ok(Ran::Out(out, warnings)) => {
                     txn.end_statement(true)?;
                     self.warnings = warnings;
+                    // `SET autocommit = 1` committed the transaction.
+                    let set_commit = self.stmt_commit.take();
                     let pending = if implicit { self.commit_current()? } else { None };
-                    return Ok(Step::Done(out, pending));
+                    return Ok(Step::Done(out, pending.or(set_commit)));
                 }
                 Err(e) => e,
             };
+            if let Some(p) = self.stmt_commit.take() {
+                // The statement failed after its implicit commit: settled
+                // by the next step.
+                self.orphans.put(p);
+            }
             match txn.blocked() {
                 Some(Blocked::Retry { .. }) => {
                     let _ = txn.end_statement(false);
@@ -969,13 +1478,13 @@ impl Session {
 
     /// In `RolledBack`: ROLLBACK and BEGIN end the state (and run); COMMIT
     /// ends it with an error; anything else is refused.
-    fn in_rolled_back_block(&mut self, stmt: &Statement, code: ErrorCode) -> Result<(), SessionError> {
-        match stmt {
-            Statement::Rollback { savepoint: None, .. } | Statement::StartTransaction { .. } => {
+    fn in_rolled_back_block(&mut self, stmt: StatementRef<'_>, code: ErrorCode) -> Result<(), SessionError> {
+        match stmt.txn_control() {
+            Some(Ok(TxnStmt::Rollback | TxnStmt::Begin { .. })) => {
                 self.rolled_back = None;
                 Ok(())
             }
-            Statement::Commit { .. } => {
+            Some(Ok(TxnStmt::Commit)) => {
                 self.rolled_back = None;
                 Err(SessionError::rule(
                     ErrorCode::TransactionRolledBack,
@@ -1062,13 +1571,13 @@ impl Session {
 
     fn run_in_txn(
         &mut self,
-        stmt: &Statement,
+        stmt: StatementRef<'_>,
         params: &[Value],
         prepared: Option<&mut Prepared>,
         txn: &Txn,
         previous: &[Warning],
-        expect_rows: bool,
-    ) -> Result<(StatementOutput, Vec<Warning>), SessionError> {
+        mode: Mode,
+    ) -> Result<Ran, SessionError> {
         // A cached plan is reused while every table it read keeps its version
         // (the check reads the definitions, recording the reads, which is
         // what makes concurrent DDL conflict). The check is skipped when the
@@ -1130,24 +1639,52 @@ impl Session {
             }
             None => Arc::new(self.plan(stmt, txn)?.0),
         };
-        if expect_rows && !matches!(bound.as_ref(), BoundStatement::Query(_) | BoundStatement::Explain { .. }) {
+        if mode.expect_rows && !matches!(bound.as_ref(), BoundStatement::Query(_) | BoundStatement::Explain { .. }) {
             return Err(no_result_set());
         }
         if let BoundStatement::Session(s) = bound.as_ref() {
-            return Ok((self.run_session(s, txn)?, Vec::new()));
+            return Ok(Ran::Out(self.run_session(s, txn)?, Vec::new()));
         }
         if matches!(bound.as_ref(), BoundStatement::Ddl(_)) {
             self.ddl_epoch += 1;
         }
         if *bound == BoundStatement::NoOp {
-            return Ok((done(0), Vec::new()));
+            return Ok(Ran::Out(done(0), Vec::new()));
         }
         let info = self.info();
         let sys = Sys { s: self, previous };
         let mut ctx = Ctx::new(txn, &self.cat.dict, params, &info, &sys);
+        if mode.stream {
+            if let BoundStatement::Query(q) = bound.as_ref() {
+                if !q.locks_rows() {
+                    let op = mizzle_exec::build::build(q, &mut ctx)?;
+                    let columns = match cached_columns {
+                        Some(c) => c,
+                        None => Arc::new(q.columns().iter().map(ColumnInfo::from).collect()),
+                    };
+                    return Ok(Ran::Cursor(Box::new(RowCursor {
+                        columns,
+                        op,
+                        state: Some(ctx.suspend_state()),
+                        txn: txn.clone(),
+                        implicit: false,
+                        params: params.to_vec(),
+                        previous: Vec::new(),
+                        now: info.now,
+                        rest: Vec::new(),
+                        rows: 0,
+                        end: CursorEnd::Open,
+                        seq: 0,
+                    })));
+                }
+            }
+        }
         let out = exec_bound(&bound, cached_columns, &mut ctx)?;
         let warnings = std::mem::take(&mut ctx.warnings);
         drop(ctx);
+        if self.debug_panic {
+            panic!("debug_panic_in_next_statement: a statement panicked on purpose");
+        }
         match &out.1 {
             Some(d) => {
                 if let Some(id) = d.last_insert_id {
@@ -1162,7 +1699,7 @@ impl Session {
                 self.row_count = -1;
             }
         }
-        Ok((out.0, warnings))
+        Ok(Ran::Out(out.0, warnings))
     }
 
     fn still_valid(&self, versions: &[(String, String, u64)], txn: &Txn) -> Result<bool, SessionError> {
@@ -1176,28 +1713,12 @@ impl Session {
     }
 
     /// Transaction statements, handled outside any statement snapshot.
-    fn run_control(
-        &mut self,
-        stmt: &Statement,
-        consistent: bool,
-    ) -> Result<Option<(StatementOutput, Option<PendingCommit>)>, SessionError> {
-        let ts = match stmt {
-            Statement::StartTransaction { .. }
-            | Statement::Commit { .. }
-            | Statement::Rollback { .. }
-            | Statement::Savepoint { .. }
-            | Statement::ReleaseSavepoint { .. } => {
-                // These bind without a catalog.
-                let t = self.cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });
-                let r = self.plan(stmt, &t);
-                t.rollback();
-                match r?.0 {
-                    BoundStatement::Txn(ts) => ts,
-                    _ => return Ok(None),
-                }
-            }
-            _ => return Ok(None),
+    fn run_control(&mut self, stmt: StatementRef<'_>, consistent: bool) -> Result<Option<Step>, SessionError> {
+        // These bind without a catalog.
+        let Some(ts) = stmt.txn_control() else {
+            return Ok(None);
         };
+        let ts = ts?;
         // Undoing the transaction's own DDL changes what it sees without a
         // dictionary commit; commits are seen through the dictionary watch.
         if matches!(ts, TxnStmt::Rollback | TxnStmt::RollbackTo(_)) {
@@ -1206,17 +1727,24 @@ impl Session {
         self.warnings.clear();
         let out = match ts {
             TxnStmt::Begin { isolation, read_only, .. } => {
-                // MySQL commits an open transaction on BEGIN.
-                let pending = self.commit_current()?;
-                if let Some(p) = pending {
-                    let _ = p.ticket().wait();
-                    p.finish()?;
+                // MySQL commits an open transaction on BEGIN. The new
+                // transaction's snapshot is taken at its first read, which
+                // a later statement makes after this commit is published;
+                // a consistent snapshot is taken now, so it waits.
+                let mut pending = self.commit_current()?;
+                if let Some(p) = pending.take_if(|p| p.ticket().poll().is_some()) {
+                    self.publish(p)?;
+                }
+                if consistent {
+                    if let Some(p) = pending {
+                        return Ok(Some(Step::Park(p)));
+                    }
                 }
                 let t = self.begin_txn(true, isolation, read_only);
                 if consistent {
                     t.take_snapshot();
                 }
-                (done(0), None)
+                (done(0), pending)
             }
             TxnStmt::Commit => (done(0), self.commit_current()?),
             TxnStmt::Rollback => {
@@ -1255,7 +1783,7 @@ impl Session {
                 (done(0), None)
             }
         };
-        Ok(Some(out))
+        Ok(Some(Step::Done(out.0, out.1)))
     }
 
     fn set_var(&mut self, scope: VarScope, name: &str, v: &Value) -> Result<(), SessionError> {
@@ -1285,10 +1813,13 @@ impl Session {
             }
             _ => {
                 if name == "autocommit" && text == "ON" && !self.autocommit() {
-                    // Turning autocommit on commits the open transaction.
+                    // Turning autocommit on commits the open transaction;
+                    // the commit becomes the statement's (`run`), so the
+                    // session parks on it instead of waiting here.
                     if let Some(p) = self.commit_current()? {
-                        let _ = p.ticket().wait();
-                        p.finish()?;
+                        if let Some(old) = self.stmt_commit.replace(p) {
+                            self.orphans.put(old);
+                        }
                     }
                 }
                 self.vars.insert(name.to_string(), text);
@@ -1373,12 +1904,24 @@ impl Session {
                     ));
                 };
                 let parsed = p.parsed.clone();
-                let r = match parsed.statements().first() {
-                    Some(stmt) => self.run_in_txn(stmt, &params, Some(&mut p), txn, &[], false),
+                let r = match parsed.get(0) {
+                    Some(stmt) => self.run_in_txn(
+                        stmt,
+                        &params,
+                        Some(&mut p),
+                        txn,
+                        &[],
+                        Mode { expect_rows: false, stream: false },
+                    ),
                     None => Err(SessionError::rule(ErrorCode::Syntax, "Query was empty")),
                 };
                 self.prepared.insert(name.to_lowercase(), p);
-                return r.map(|x| x.0);
+                return match r? {
+                    Ran::Out(out, _) => Ok(out),
+                    Ran::Cursor(_) => {
+                        Err(SessionError::rule(ErrorCode::Internal, "internal error (a bug): EXECUTE streamed"))
+                    }
+                };
             }
             SessionStmt::Deallocate(name) => {
                 if self.prepared.remove(&name.to_lowercase()).is_none() {
@@ -1396,18 +1939,6 @@ impl Session {
 fn epoch() -> mizzle_types::Date {
     // 1970-01-01 is a valid date; from_ymd cannot fail for it.
     mizzle_types::Date::from_day_number(0).expect("invariant: 1970-01-01 is a valid date")
-}
-
-/// Transaction control statements (they return no rows).
-fn is_txn_control(s: &Statement) -> bool {
-    matches!(
-        s,
-        Statement::StartTransaction { .. }
-            | Statement::Commit { .. }
-            | Statement::Rollback { .. }
-            | Statement::Savepoint { .. }
-            | Statement::ReleaseSavepoint { .. }
-    )
 }
 
 fn no_result_set() -> SessionError {

@@ -3,6 +3,10 @@
 //!
 //! Invariants:
 //! 1. `sqlparser` appears only in this crate; downstream sees bound plans.
+//!    No sqlparser type crosses this crate's API: a parsed statement is an
+//!    opaque [`StatementRef`] (transaction control, the locking clause and
+//!    the MySQL forms sqlparser lacks are read here), and nothing re-exports
+//!    sqlparser (tidy checks that no other crate names it).
 //! 2. Nothing here reads table data: plans are built from definitions only.
 
 pub mod bind;
@@ -17,4 +21,4 @@ pub mod typing;
 
 pub use bind::{bind, Catalog};
 pub use error::BindError;
-pub use sqlparser::ast::Statement;
+pub use parse::StatementRef;

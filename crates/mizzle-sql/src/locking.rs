@@ -16,7 +16,7 @@ use mizzle_txn::WaitPolicy;
 use sqlparser::ast::{NonBlock, Query, SetExpr, Statement};
 
 /// How the statement's locking reads treat a held row.
-pub fn wait_policy(stmt: &Statement) -> WaitPolicy {
+pub(crate) fn wait_policy(stmt: &Statement) -> WaitPolicy {
     match stmt {
         Statement::Query(q) => query_policy(q),
         _ => WaitPolicy::Wait,

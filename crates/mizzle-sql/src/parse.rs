@@ -1,4 +1,5 @@
-//! Parsing SQL text with `sqlparser`'s MySQL dialect.
+//! Parsing SQL text with `sqlparser`'s MySQL dialect, and the few MySQL
+//! forms it lacks ([`parse_mysql`]).
 //!
 //! Invariants:
 //! 1. Nesting is bounded by [`MAX_DEPTH`] everywhere (parser, binder,
@@ -15,7 +16,13 @@ use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Token, Tokenizer};
 
+use mizzle_dictionary::Relation;
+use mizzle_txn::WaitPolicy;
+use mizzle_types::Value;
+
+use crate::bind::{Binder, Catalog};
 use crate::error::BindError;
+use crate::plan::{BoundStatement, TxnStmt, VarScope};
 
 /// The deepest nesting of expressions and subqueries the binder accepts
 /// (the SQLite corpus needs about 100).
@@ -34,11 +41,107 @@ const DEEP_TEXT: usize = 4096;
 pub struct Parsed {
     stmts: Vec<Statement>,
     text_len: usize,
+    /// `WITH CONSISTENT SNAPSHOT` was given ([`parse_mysql`]).
+    consistent_snapshot: bool,
+    /// The scope word of `SET SESSION|GLOBAL TRANSACTION` ([`parse_mysql`]).
+    txn_scope: Option<VarScope>,
+}
+
+/// One parsed statement, opaque outside this crate: what sqlparser made
+/// is read only here (the binder, the locking clause, transaction
+/// control), so no sqlparser type crosses this crate's API.
+#[derive(Clone, Copy)]
+pub struct StatementRef<'a>(&'a Statement);
+
+impl<'a> StatementRef<'a> {
+    /// The syntax tree, for this crate.
+    pub(crate) fn ast(self) -> &'a Statement {
+        self.0
+    }
+
+    /// A transaction-control statement: BEGIN / START TRANSACTION, COMMIT,
+    /// ROLLBACK [TO SAVEPOINT], SAVEPOINT, RELEASE SAVEPOINT.
+    pub fn is_txn_control(self) -> bool {
+        matches!(
+            self.0,
+            Statement::StartTransaction { .. }
+                | Statement::Commit { .. }
+                | Statement::Rollback { .. }
+                | Statement::Savepoint { .. }
+                | Statement::ReleaseSavepoint { .. }
+        )
+    }
+
+    /// The transaction-control statement this is, bound (it needs no
+    /// catalog); `None` for any other statement.
+    pub fn txn_control(self) -> Option<Result<TxnStmt, BindError>> {
+        if !self.is_txn_control() {
+            return None;
+        }
+        let mut b = Binder::new(&NoCatalog);
+        Some(match b.bind_statement(self.0) {
+            Ok(BoundStatement::Txn(t)) => Ok(t),
+            Ok(_) => Err(BindError::Internal("transaction control bound to another statement".into())),
+            Err(e) => Err(e),
+        })
+    }
+
+    /// How the statement's locking reads treat rows other transactions
+    /// hold (its `NOWAIT` / `SKIP LOCKED`).
+    pub fn wait_policy(self) -> WaitPolicy {
+        crate::locking::wait_policy(self.0)
+    }
+}
+
+/// The catalog of statements that need none (transaction control).
+struct NoCatalog;
+
+impl Catalog for NoCatalog {
+    fn current_schema(&self) -> Option<String> {
+        None
+    }
+
+    fn relation(&self, _schema: &str, _name: &str) -> Result<Option<Relation>, BindError> {
+        Ok(None)
+    }
+
+    fn schema_exists(&self, _schema: &str) -> Result<bool, BindError> {
+        Ok(false)
+    }
+
+    fn system_variable(&self, _name: &str, _global: bool) -> Option<Value> {
+        None
+    }
+
+    fn user_variable(&self, _name: &str) -> Value {
+        Value::Null
+    }
 }
 
 impl Parsed {
     /// The statements, in order.
-    pub fn statements(&self) -> &[Statement] {
+    pub fn iter(&self) -> impl Iterator<Item = StatementRef<'_>> {
+        self.stmts.iter().map(StatementRef)
+    }
+
+    /// Statement `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<StatementRef<'_>> {
+        self.stmts.get(i).map(StatementRef)
+    }
+
+    /// `START TRANSACTION WITH CONSISTENT SNAPSHOT` was given.
+    pub fn consistent_snapshot(&self) -> bool {
+        self.consistent_snapshot
+    }
+
+    /// The scope word of `SET SESSION|GLOBAL TRANSACTION ...`, which the
+    /// parsed statement no longer carries.
+    pub fn txn_scope(&self) -> Option<VarScope> {
+        self.txn_scope
+    }
+
+    /// The statements, in order.
+    pub(crate) fn statements(&self) -> &[Statement] {
         &self.stmts
     }
 
@@ -153,7 +256,61 @@ fn parse_text(sql: &str) -> Result<Parsed, BindError> {
     } else {
         stacker::grow(text_len.saturating_mul(512).max(8 << 20), move || parser.parse_statements())
     };
-    r.map(|stmts| Parsed { stmts, text_len }).map_err(map_err)
+    r.map(|stmts| Parsed { stmts, text_len, consistent_snapshot: false, txn_scope: None }).map_err(map_err)
+}
+
+/// [`parse`] for a client's text: recognises first the MySQL forms
+/// sqlparser does not parse or parses without a detail the session needs
+/// (`START TRANSACTION WITH CONSISTENT SNAPSHOT`, `SET SESSION|GLOBAL
+/// TRANSACTION ...`, `... LOCK IN SHARE MODE`), see [`Parsed::consistent_snapshot`]
+/// and [`Parsed::txn_scope`].
+pub fn parse_mysql(sql: &str) -> Result<Parsed, BindError> {
+    let pre = pre_parse(sql);
+    let mut p = parse(&pre.text)?;
+    p.consistent_snapshot = pre.consistent_snapshot;
+    p.txn_scope = pre.txn_scope;
+    Ok(p)
+}
+
+/// What [`pre_parse`] learned from the text.
+struct PreParsed {
+    text: String,
+    consistent_snapshot: bool,
+    txn_scope: Option<VarScope>,
+}
+
+/// Rewrites the MySQL forms of [`parse_mysql`] into what sqlparser parses.
+fn pre_parse(sql: &str) -> PreParsed {
+    let trimmed = sql.trim().trim_end_matches(';').trim();
+    let upper = trimmed.to_ascii_uppercase();
+    let words: Vec<&str> = upper.split_whitespace().collect();
+    let plain = |text: String| PreParsed { text, consistent_snapshot: false, txn_scope: None };
+    if words.len() >= 5
+        && words[0] == "START"
+        && words[1] == "TRANSACTION"
+        && upper.contains("WITH CONSISTENT SNAPSHOT")
+    {
+        let text =
+            upper.replace("WITH CONSISTENT SNAPSHOT", "").replace(", ,", ",").trim().trim_end_matches(',').to_string();
+        return PreParsed { text, consistent_snapshot: true, txn_scope: None };
+    }
+    if words.len() >= 3 && words[0] == "SET" && words[2] == "TRANSACTION" && !trimmed.contains(';') {
+        let scope = match words[1] {
+            "SESSION" | "LOCAL" => Some(VarScope::Session),
+            "GLOBAL" => Some(VarScope::Global),
+            _ => None,
+        };
+        if let Some(scope) = scope {
+            // Drop the scope word: sqlparser parses the rest as SET TRANSACTION.
+            let rest = trimmed.split_whitespace().skip(2).collect::<Vec<_>>().join(" ");
+            return PreParsed { text: format!("SET {rest}"), consistent_snapshot: false, txn_scope: Some(scope) };
+        }
+    }
+    if upper.ends_with("LOCK IN SHARE MODE") {
+        let cut = trimmed.len() - "LOCK IN SHARE MODE".len();
+        return plain(format!("{} FOR SHARE", &trimmed[..cut]));
+    }
+    plain(sql.to_string())
 }
 
 fn map_err(e: ParserError) -> BindError {

@@ -23,7 +23,7 @@ fn char_len(l: &Option<CharacterLength>, default: u32) -> u32 {
 }
 
 /// Converts a column type from the AST.
-pub fn sql_type(dt: &DataType) -> Result<SqlType, BindError> {
+pub(crate) fn sql_type(dt: &DataType) -> Result<SqlType, BindError> {
     use DataType as D;
     Ok(match dt {
         D::Bool | D::Boolean => SqlType::Bool,
@@ -98,7 +98,7 @@ fn fsp(p: Option<u64>) -> Result<u8, BindError> {
 }
 
 /// The type `CAST(x AS dt)` produces.
-pub fn cast_type(dt: &DataType) -> Result<SqlType, BindError> {
+pub(crate) fn cast_type(dt: &DataType) -> Result<SqlType, BindError> {
     use DataType as D;
     Ok(match dt {
         D::Char(l) | D::Character(l) | D::Varchar(l) | D::Nvarchar(l) => match l {

@@ -33,7 +33,7 @@ pub use locks::{CycleWait, DeadlockReport, LockStats, LockWait, WaitOutcome};
 pub use manager::{ReadView, SpaceWatch, TxnManager};
 pub use mizzle_plugin_api::storage::{KvBatch, SyncMode};
 pub use records::RecoveryReport;
-pub use txn::{Blocked, PendingCommit, Txn, TxnOptions, WaitPolicy};
+pub use txn::{Blocked, PendingCommit, Published, Txn, TxnOptions, WaitPolicy};
 
 /// An empty batch buffer for [`TxnCursor::next_batch`].
 pub fn cursor_batch() -> mizzle_plugin_api::storage::KvBatch {

@@ -1047,6 +1047,12 @@ impl Txn {
     }
 
     fn finish_commit(&self) -> Result<(), TxnError> {
+        self.finish_commit_then(true)
+    }
+
+    /// [`Txn::finish_commit`], waiting for the commit to become visible
+    /// (M4) only if `wait_visible`.
+    fn finish_commit_then(&self, wait_visible: bool) -> Result<(), TxnError> {
         let sh = &self.inner.shared;
         let mut st = self.inner.st.lock();
         let Phase::Preparing(c) = st.phase else {
@@ -1064,7 +1070,9 @@ impl Txn {
                 st.log = WriteLog::default();
                 self.release_resources(&mut st);
                 drop(st);
-                sh.wait_visible(c); // M4
+                if wait_visible {
+                    sh.wait_visible(c); // M4
+                }
                 Ok(())
             }
             Err(e) => {
@@ -1141,6 +1149,51 @@ impl PendingCommit {
     pub fn finish(mut self) -> Result<(), TxnError> {
         self.done = true;
         self.txn.finish_commit()
+    }
+
+    /// [`PendingCommit::finish`] without M4's wait: publishes the commit
+    /// (blocking only if it is not durable yet: call it once the ticket
+    /// completed) and returns what the committer must see visible before
+    /// its next snapshot, so that a caller that must not block (a session
+    /// step) can yield instead of waiting for other commits to publish.
+    pub fn publish(mut self) -> Result<Published, TxnError> {
+        self.done = true;
+        self.txn.finish_commit_then(false)?;
+        let c = self.txn.commit_ts();
+        Ok(Published { txn: self.txn.clone(), c })
+    }
+
+    /// [`PendingCommit::finish`] for a commit nobody waits for (its
+    /// session is gone): publishes it without waiting for it to become
+    /// visible (M4 is the committer's guarantee, and there is no
+    /// committer), so it may run on the thread that completed the ticket.
+    pub fn finish_detached(mut self) -> Result<(), TxnError> {
+        self.done = true;
+        self.txn.finish_commit_then(false)
+    }
+}
+
+/// A published commit that may not be visible yet (M4): earlier-timed
+/// commits of other transactions may still be unpublished.
+#[derive(Clone)]
+pub struct Published {
+    txn: Txn,
+    /// Its commit time (`None`: read-only, nothing to see).
+    c: Option<Ts>,
+}
+
+impl Published {
+    /// True once every commit up to this one is published (or withdrawn),
+    /// so a new snapshot shows it.
+    pub fn is_visible(&self) -> bool {
+        self.c.is_none_or(|c| self.txn.inner.shared.visible_ts() >= c)
+    }
+
+    /// Blocks until [`Published::is_visible`] (M4's wait).
+    pub fn wait_visible(&self) {
+        if let Some(c) = self.c {
+            self.txn.inner.shared.wait_visible(c);
+        }
     }
 }
 

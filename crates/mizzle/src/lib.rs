@@ -27,6 +27,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mizzle_kernel::Registry;
+use mizzle_plugin_api::registry::{PluginDescriptor, PluginKind, PluginOrigin};
 use mizzle_plugin_api::storage::EngineOptions;
 pub use mizzle_session::ColumnInfo as Column;
 use mizzle_session::{CatalogState, StatementOutput};
@@ -144,6 +145,15 @@ fn registry() -> Registry {
     // Registering into an empty registry cannot collide.
     let _ = r.register_storage(Arc::new(storage_memory::MemoryEngineFactory));
     let _ = r.register_storage(Arc::new(storage_disk::engine::DiskEngineFactory));
+    let _ = r.register(PluginDescriptor {
+        name: "caller-thread".into(),
+        kind: PluginKind::Scheduler,
+        version: env!("CARGO_PKG_VERSION").into(),
+        description: "runs each session's steps on the thread that calls the embedded API; lock and \
+                      durability waits block that thread"
+            .into(),
+        origin: PluginOrigin::CompiledIn,
+    });
     r
 }
 

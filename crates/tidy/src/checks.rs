@@ -550,8 +550,66 @@ pub fn error_number_violations(ws: &Workspace) -> Result<Vec<String>, Error> {
     Ok(out)
 }
 
+// ---------------------------------------------------------------------------
+// 7. sqlparser stays behind mizzle-sql's API (STYLE.md §1)
+// ---------------------------------------------------------------------------
+
+/// Lines of lexed code (comments and string contents excluded) that name
+/// the `sqlparser` crate.
+pub fn sqlparser_lines(lexed: &Lexed) -> Vec<usize> {
+    let lines: BTreeSet<usize> =
+        find_word(&lexed.code, "sqlparser").into_iter().map(|at| line_of(&lexed.code, at)).collect();
+    lines.into_iter().collect()
+}
+
+/// Lines of lexed code that hand a `sqlparser` item to other crates: a
+/// `pub use` or `pub type` whose line names `sqlparser`.
+pub fn sqlparser_reexport_lines(lexed: &Lexed) -> Vec<usize> {
+    let names = sqlparser_lines(lexed);
+    lexed
+        .code
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| names.contains(&(i + 1)))
+        .filter(|(_, l)| {
+            let l = l.trim_start();
+            l.starts_with("pub use") || l.starts_with("pub type")
+        })
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+/// No crate but [`rules::SQLPARSER_OWNER`] names `sqlparser` in its code
+/// (sources, tests, benches, examples), and the owner re-exports none of
+/// it: no sqlparser type crosses its API, so downstream sees bound plans
+/// only.
+pub fn sqlparser_violations(ws: &Workspace) -> Result<Vec<String>, Error> {
+    let mut out = Vec::new();
+    for dir in ws.crate_dirs()? {
+        let owner = ws.crate_name(&dir) == rules::SQLPARSER_OWNER;
+        for file in workspace::rust_files(&dir)? {
+            let lexed = lexer::lex(&workspace::read_text(&file)?);
+            let lines = if owner { sqlparser_reexport_lines(&lexed) } else { sqlparser_lines(&lexed) };
+            for line in lines {
+                out.push(format!("{}:{line}", ws.relative(&file)));
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sqlparser_is_found_in_code_not_in_comments_and_reexports_are_told_apart() {
+        let lexed = lexer::lex(
+            "// sqlparser in a comment\nuse sqlparser::ast::Statement;\npub use sqlparser::ast::Expr;\n\
+             pub type T = sqlparser::ast::Query;\nlet s = \"sqlparser\";\n",
+        );
+        assert_eq!(sqlparser_lines(&lexed), vec![2, 3, 4]);
+        assert_eq!(sqlparser_reexport_lines(&lexed), vec![3, 4]);
+    }
+
     use super::*;
     use crate::lexer::lex;
     use crate::workspace::{Dependency, Package};

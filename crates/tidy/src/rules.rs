@@ -37,6 +37,11 @@ pub const PLUGIN_MAY_DEPEND_ON: &[&str] = &["mizzle-plugin-api"];
 pub const EXCLUSIVE_DEPENDENCIES: &[(&str, &[&str])] =
     &[("sqlparser", &["mizzle-sql"]), ("rusqlite", &["mizzle-bench"])];
 
+/// The one package whose code may name `sqlparser`; it re-exports none
+/// of it (STYLE.md §1: "`sqlparser` appears only in `mizzle-sql`;
+/// downstream sees bound plans").
+pub const SQLPARSER_OWNER: &str = "mizzle-sql";
+
 /// Packages allowed to contain `unsafe` code. Each must also be named in the
 /// "Unsafe code" note of ARCHITECTURE.md (STYLE.md §7.2); a test checks that.
 /// Today no crate is exempt.

@@ -54,6 +54,14 @@ fn sqlparser_and_rusqlite_stay_in_their_one_crate() {
 }
 
 #[test]
+fn no_crate_but_mizzle_sql_names_sqlparser_and_it_reexports_none() {
+    assert_none(
+        "code naming sqlparser outside tidy::rules::SQLPARSER_OWNER, or re-exporting it from there",
+        checks::sqlparser_violations(ws()).expect("sources are readable"),
+    );
+}
+
+#[test]
 fn every_source_file_opens_with_a_module_doc() {
     assert_none(
         "files under crates/*/src or plugins/*/src that do not open with a `//!` module doc (STYLE.md §4)",

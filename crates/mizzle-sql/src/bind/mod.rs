@@ -95,9 +95,9 @@ pub struct Binder<'a> {
 }
 
 /// Binds one parsed statement.
-pub fn bind(cat: &dyn Catalog, stmt: &Statement) -> Result<(BoundStatement, usize), BindError> {
+pub fn bind(cat: &dyn Catalog, stmt: crate::parse::StatementRef<'_>) -> Result<(BoundStatement, usize), BindError> {
     let mut b = Binder::new(cat);
-    let s = b.bind_statement(stmt)?;
+    let s = b.bind_parsed(stmt)?;
     Ok((s, b.params))
 }
 
@@ -141,7 +141,12 @@ impl<'a> Binder<'a> {
     }
 
     /// Binds a statement; `?` parameters are numbered in text order.
-    pub fn bind_statement(&mut self, stmt: &Statement) -> Result<BoundStatement, BindError> {
+    /// Binds one parsed statement.
+    pub fn bind_parsed(&mut self, stmt: crate::parse::StatementRef<'_>) -> Result<BoundStatement, BindError> {
+        self.bind_statement(stmt.ast())
+    }
+
+    pub(crate) fn bind_statement(&mut self, stmt: &Statement) -> Result<BoundStatement, BindError> {
         let mut b = self.bind_statement_inner(stmt)?;
         if self.param_pos.len() == self.params && self.params > 1 {
             let mut order: Vec<usize> = (0..self.params).collect();

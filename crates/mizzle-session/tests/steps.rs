@@ -1,0 +1,415 @@
+//! The session as a state machine: every commit's durability wait is a
+//! park the caller sees (`Execution::parked` / `ticket`), never a wait
+//! inside the session; dropping a pending commit does not block; a failed
+//! sync reaches the session at its next step; a panicking statement fails
+//! alone. The engine here is the memory engine behind a gate that holds
+//! every commit's durability ticket until the test completes it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mizzle_plugin_api::durability::DurableTicket;
+use mizzle_plugin_api::storage::{
+    Cursor, Durability, EngineInfo, KeyRange, KvBatch, StorageEngine, StorageError, WriteBatch,
+};
+use mizzle_session::{CatalogState, Execution, Park, Prepared, Session, SessionError, StatementOutput};
+use mizzle_types::{SqlError, Value};
+use parking_lot::Mutex;
+use storage_memory::MemoryEngine;
+
+/// A persistent-looking memory engine whose commit tickets stay pending
+/// until the test completes them (while `gate` is on).
+struct Gated {
+    inner: MemoryEngine,
+    gate: AtomicBool,
+    held: Mutex<Vec<DurableTicket>>,
+}
+
+impl StorageEngine for Gated {
+    fn info(&self) -> EngineInfo {
+        EngineInfo { name: "gated".into(), persistent: true }
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.inner.get(key)
+    }
+
+    fn scan(&self, range: KeyRange) -> Result<Box<dyn Cursor>, StorageError> {
+        self.inner.scan(range)
+    }
+
+    fn scan_first(&self, range: KeyRange, out: &mut KvBatch, max_pairs: usize) -> Result<bool, StorageError> {
+        self.inner.scan_first(range, out, max_pairs)
+    }
+
+    fn write(&self, batch: WriteBatch, durability: Durability) -> Result<DurableTicket, StorageError> {
+        let t = self.inner.write(batch, durability)?;
+        if matches!(durability, Durability::Relaxed) || !self.gate.load(Ordering::SeqCst) {
+            return Ok(t);
+        }
+        let held = DurableTicket::pending();
+        self.held.lock().push(held.clone());
+        Ok(held)
+    }
+
+    fn approximate_size(&self) -> u64 {
+        self.inner.approximate_size()
+    }
+
+    fn approximate_keys(&self) -> u64 {
+        self.inner.approximate_keys()
+    }
+}
+
+impl Gated {
+    fn held(&self) -> usize {
+        self.held.lock().len()
+    }
+
+    /// Completes held ticket `i` (in the order they were handed out).
+    fn complete_at(&self, i: usize, r: Result<(), StorageError>) {
+        let t = self.held.lock().remove(i);
+        t.complete(r);
+    }
+
+    /// Completes the oldest held ticket.
+    fn complete_next(&self, r: Result<(), StorageError>) {
+        let t = {
+            let mut h = self.held.lock();
+            assert!(!h.is_empty(), "no commit is waiting for durability");
+            h.remove(0)
+        };
+        t.complete(r);
+    }
+}
+
+fn setup() -> (Arc<Gated>, Arc<CatalogState>) {
+    let g = Arc::new(Gated { inner: MemoryEngine::new(), gate: AtomicBool::new(false), held: Mutex::new(Vec::new()) });
+    let cat = CatalogState::open(g.clone(), "gated", Vec::new()).expect("open");
+    cat.bootstrap().expect("bootstrap");
+    let mut s = Session::new(cat.clone());
+    s.execute_blocking("CREATE TABLE t (id INT PRIMARY KEY)", &[]).expect("create");
+    g.gate.store(true, Ordering::SeqCst);
+    (g, cat)
+}
+
+fn count(s: &mut Session) -> i64 {
+    let outs = s.execute_blocking("SELECT COUNT(*) FROM t", &[]).expect("count");
+    match outs.last() {
+        Some(StatementOutput::Rows { rows, .. }) => match rows.first().and_then(|r| r.first()) {
+            Some(Value::Int(n)) => *n,
+            other => panic!("unexpected count {other:?}"),
+        },
+        other => panic!("unexpected output {other:?}"),
+    }
+}
+
+fn parked_on_commit(ex: &Execution) -> bool {
+    matches!(ex.parked(), Some(Park::Durable(_)))
+}
+
+#[test]
+fn a_multi_statement_text_parks_between_commits() {
+    let (g, cat) = setup();
+    let mut a = Session::new(cat.clone());
+    let mut b = Session::new(cat);
+    let ex = a.execute("INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)", &[]).expect("execute");
+    assert!(parked_on_commit(&ex), "parks on the first commit");
+    assert_eq!(ex.outputs.len(), 1, "the second statement has not run");
+    assert_eq!(g.held(), 1);
+    assert_eq!(count(&mut b), 0, "the first commit is not published before it is durable");
+    let ex = a.resume(ex).expect("early resume");
+    assert!(parked_on_commit(&ex), "resuming early keeps it parked");
+    g.complete_next(Ok(()));
+    let ex = a.resume(ex).expect("resume");
+    assert!(parked_on_commit(&ex), "parked on the last commit, at the end of the text");
+    assert_eq!(ex.outputs.len(), 2);
+    assert!(ex.ticket().is_some_and(|t| t.poll().is_none()), "the last commit is pending");
+    assert_eq!(count(&mut b), 1);
+    g.complete_next(Ok(()));
+    let ex = a.resume(ex).expect("resume settles the last commit without blocking");
+    assert!(ex.parked().is_none());
+    assert_eq!(count(&mut b), 2);
+    assert_eq!(ex.finish().expect("finish").len(), 2);
+
+    // `finish` (a blocking wrapper) may also wait for the last commit.
+    let ex = a.execute("INSERT INTO t VALUES (3)", &[]).expect("insert");
+    assert!(parked_on_commit(&ex));
+    let g2 = g.clone();
+    let waiter = std::thread::spawn(move || {
+        while g2.held() == 0 {
+            std::thread::yield_now();
+        }
+        g2.complete_next(Ok(()));
+    });
+    ex.finish().expect("finish blocks until durable");
+    let _ = waiter.join();
+    assert_eq!(count(&mut b), 3);
+}
+
+#[test]
+fn a_commit_durable_before_an_earlier_one_yields_until_visible() {
+    let (g, cat) = setup();
+    let mut x = Session::new(cat.clone());
+    let mut y = Session::new(cat.clone());
+    let ex_x = x.execute("INSERT INTO t VALUES (1)", &[]).expect("x");
+    let ex_y = y.execute("INSERT INTO t VALUES (2)", &[]).expect("y");
+    assert_eq!(g.held(), 2);
+    // Y's commit (the later one) becomes durable first.
+    g.complete_at(1, Ok(()));
+    let ex_y = y.resume(ex_y).expect("y publishes");
+    assert!(
+        matches!(ex_y.parked(), Some(Park::Durable(t)) if t.poll().is_some()),
+        "published but not visible before X's commit: a yield on a complete ticket, not a wait"
+    );
+    let ex_y = y.resume(ex_y).expect("still yielding");
+    assert!(ex_y.parked().is_some());
+    g.complete_next(Ok(()));
+    let ex_y = y.resume(ex_y).expect("X is durable but not published: still yielding");
+    assert!(ex_y.parked().is_some(), "Y depends on X's session being resumed, and does not block on it");
+    let ex_x = x.resume(ex_x).expect("x publishes");
+    assert!(ex_x.parked().is_none());
+    let ex_y = y.resume(ex_y).expect("y visible");
+    assert!(ex_y.parked().is_none());
+    drop((ex_x, ex_y));
+    assert_eq!(count(&mut Session::new(cat)), 2);
+}
+
+#[test]
+fn begin_and_set_autocommit_park_on_their_implicit_commit() {
+    let (g, cat) = setup();
+    let mut a = Session::new(cat);
+    let ex = a.execute("BEGIN; INSERT INTO t VALUES (1); BEGIN; SELECT COUNT(*) FROM t", &[]).expect("execute");
+    assert!(parked_on_commit(&ex), "BEGIN's commit parks the next statement");
+    assert_eq!(ex.outputs.len(), 3);
+    g.complete_next(Ok(()));
+    let ex = a.resume(ex).expect("resume");
+    let outs = ex.finish().expect("finish");
+    assert_eq!(
+        outs.last(),
+        Some(&StatementOutput::Rows { columns: columns_of(&outs), rows: vec![vec![Value::Int(1)]] })
+    );
+    a.execute_blocking("ROLLBACK", &[]).expect("rollback");
+
+    let ex = a
+        .execute("SET autocommit = 0; INSERT INTO t VALUES (2); SET autocommit = 1; SELECT COUNT(*) FROM t", &[])
+        .expect("execute");
+    assert!(parked_on_commit(&ex), "SET autocommit = 1's commit parks the next statement");
+    assert_eq!(ex.outputs.len(), 3);
+    g.complete_next(Ok(()));
+    let outs = a.resume(ex).expect("resume").finish().expect("finish");
+    assert_eq!(
+        outs.last(),
+        Some(&StatementOutput::Rows { columns: columns_of(&outs), rows: vec![vec![Value::Int(2)]] })
+    );
+
+    // The step API for BEGIN: the open transaction's commit is pending.
+    a.execute_blocking("SET autocommit = 0", &[]).expect("off");
+    a.execute_blocking("INSERT INTO t VALUES (3)", &[]).expect("insert");
+    let ex = a.start_transaction(None, None).expect("start");
+    assert!(ex.ticket().is_some_and(|t| t.poll().is_none()), "the commit is pending, not waited for");
+    g.complete_next(Ok(()));
+    ex.finish().expect("finish");
+    assert_eq!(count(&mut a), 3);
+}
+
+fn columns_of(outs: &[StatementOutput]) -> Arc<Vec<mizzle_session::ColumnInfo>> {
+    match outs.last() {
+        Some(StatementOutput::Rows { columns, .. }) => columns.clone(),
+        _ => Arc::new(Vec::new()),
+    }
+}
+
+/// Runs `f` on another thread and fails if it does not return promptly.
+fn must_not_block(f: impl FnOnce() + Send + 'static) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        f();
+        let _ = tx.send(());
+    });
+    assert!(rx.recv_timeout(Duration::from_secs(10)).is_ok(), "blocked");
+}
+
+#[test]
+fn dropping_a_pending_commit_does_not_block() {
+    let (g, cat) = setup();
+    let mut a = Session::new(cat);
+    let ex = a.execute("INSERT INTO t VALUES (1)", &[]).expect("insert");
+    assert!(ex.ticket().is_some_and(|t| t.poll().is_none()));
+    must_not_block(move || drop(ex));
+    // The next step is ordered after the dropped commit: it parks on it.
+    let ex = a.execute("SELECT COUNT(*) FROM t", &[]).expect("select");
+    assert!(parked_on_commit(&ex));
+    assert!(ex.outputs.is_empty(), "nothing ran before the commit was durable");
+    g.complete_next(Ok(()));
+    let outs = a.resume(ex).expect("resume").finish().expect("finish");
+    assert_eq!(outs[0], StatementOutput::Rows { columns: columns_of(&outs), rows: vec![vec![Value::Int(1)]] });
+
+    // A whole session dropped with a pending commit: nothing blocks, and
+    // the commit is published once durable.
+    let cat = a.catalog().clone();
+    let mut b = Session::new(cat.clone());
+    let ex = b.execute("INSERT INTO t VALUES (2)", &[]).expect("insert");
+    must_not_block(move || {
+        drop(ex);
+        drop(b);
+    });
+    g.complete_next(Ok(()));
+    assert_eq!(count(&mut Session::new(cat)), 2);
+}
+
+#[test]
+fn resume_after_a_failed_sync_reports_the_error() {
+    let (g, cat) = setup();
+    let mut a = Session::new(cat);
+    let ex = a.execute("INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)", &[]).expect("execute");
+    assert!(parked_on_commit(&ex));
+    g.complete_next(Err(StorageError::Io("injected sync failure".into())));
+    let e = a.resume(ex).err().expect("the failed sync is reported");
+    assert_eq!(e.code(), SessionError::from(mizzle_txn::TxnError::Storage(StorageError::Io(String::new()))).code());
+    assert!(e.to_string().contains("injected sync failure"), "{e}");
+    assert_eq!(g.held(), 0, "the second statement did not run");
+    g.gate.store(false, Ordering::SeqCst);
+    assert_eq!(count(&mut a), 0, "the failed commit left nothing");
+
+    // A dropped commit that fails: the next step reports it.
+    g.gate.store(true, Ordering::SeqCst);
+    let ex = a.execute("INSERT INTO t VALUES (3)", &[]).expect("insert");
+    drop(ex);
+    g.complete_next(Err(StorageError::Io("second failure".into())));
+    let e = a.execute("SELECT 1", &[]).err().expect("reported at the next step");
+    assert!(e.to_string().contains("dropped") && e.to_string().contains("second failure"), "{e}");
+    g.gate.store(false, Ordering::SeqCst);
+    assert_eq!(count(&mut a), 0, "and the session goes on");
+}
+
+#[test]
+fn a_panicking_statement_fails_with_1105_and_the_session_goes_on() {
+    let (g, cat) = setup();
+    g.gate.store(false, Ordering::SeqCst);
+    let mut a = Session::new(cat.clone());
+    let mut b = Session::new(cat);
+    a.debug_panic_in_next_statement();
+    let e = a.execute_blocking("INSERT INTO t VALUES (1)", &[]).expect_err("fails");
+    assert_eq!(e.code().number(), 1105);
+    assert!(e.to_string().contains("bug"), "{e}");
+    assert_eq!(count(&mut a), 0, "the autocommit statement's write rolled back");
+
+    a.execute_blocking("BEGIN", &[]).expect("begin");
+    a.execute_blocking("INSERT INTO t VALUES (2)", &[]).expect("insert");
+    a.debug_panic_in_next_statement();
+    let e = a.execute_blocking("INSERT INTO t VALUES (3)", &[]).expect_err("fails");
+    assert_eq!(e.code().number(), 1105);
+    assert_eq!(count(&mut b), 0, "another session carries on");
+    let e = a.execute_blocking("SELECT 1", &[]).expect_err("refused until ROLLBACK");
+    assert_eq!(e.code().number(), 3101);
+    a.execute_blocking("ROLLBACK", &[]).expect("rollback");
+    assert_eq!(count(&mut a), 0, "the whole transaction rolled back");
+    a.execute_blocking("INSERT INTO t VALUES (4)", &[]).expect("usable");
+    assert_eq!(count(&mut b), 1);
+}
+
+#[test]
+fn sessions_executions_cursors_operators_and_prepared_statements_are_send() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Session>();
+    assert_send::<Execution>();
+    assert_send::<Prepared>();
+    assert_send::<mizzle_session::RowCursor>();
+    assert_send::<mizzle_session::Batch>();
+    assert_send::<Box<dyn mizzle_exec::build::Operator>>();
+}
+
+fn ids(outs: &[Vec<Value>]) -> Vec<i64> {
+    outs.iter()
+        .map(|r| match r.first() {
+            Some(Value::Int(n)) => *n,
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn a_query_streams_batch_by_batch_and_the_text_goes_on_after_it() {
+    let (g, cat) = setup();
+    g.gate.store(false, Ordering::SeqCst);
+    let mut a = Session::new(cat.clone());
+    let mut b = Session::new(cat);
+    a.execute_blocking("SET cte_max_recursion_depth = 10000", &[]).expect("depth");
+    a.execute_blocking(
+        "INSERT INTO t WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500) SELECT i FROM n",
+        &[],
+    )
+    .expect("fill");
+    let mut ex = a.execute_streaming("SELECT id FROM t ORDER BY id; INSERT INTO t VALUES (9999)", &[]).expect("stream");
+    assert!(matches!(ex.parked(), Some(Park::Rows(_))));
+    assert_eq!(ex.cursor().map(|c| c.columns()[0].name.clone()), Some("id".to_string()));
+    let mut got = Vec::new();
+    let mut sizes = Vec::new();
+    while let Some(batch) = ex.next_batch(&mut a, 1000).expect("batch") {
+        sizes.push(batch.rows.len());
+        got.extend(ids(&batch.rows));
+    }
+    assert_eq!(sizes, vec![1000, 1000, 500]);
+    assert_eq!(got, (1..=2500).collect::<Vec<i64>>());
+    assert_eq!(count(&mut b), 2500, "the INSERT after the query has not run yet");
+    let ex = a.resume(ex).expect("resume");
+    assert!(ex.parked().is_none());
+    assert_eq!(ex.outputs.len(), 1, "the streamed rows are not in the outputs; the INSERT's result is");
+    ex.finish().expect("finish");
+    assert_eq!(count(&mut b), 2501);
+
+    // The blocking wrappers materialize a streamed result.
+    let ex = a.execute_streaming("SELECT id FROM t WHERE id > 2498 ORDER BY id", &[]).expect("stream");
+    let outs = a.block_on(ex, None).expect("block").finish().expect("finish");
+    match &outs[0] {
+        StatementOutput::Rows { rows, .. } => assert_eq!(ids(rows), vec![2499, 2500, 9999]),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn a_dropped_cursor_ends_its_statement_and_the_session_goes_on() {
+    let (g, cat) = setup();
+    g.gate.store(false, Ordering::SeqCst);
+    let mut a = Session::new(cat);
+    a.execute_blocking("INSERT INTO t VALUES (1), (2), (3)", &[]).expect("fill");
+    // Autocommit: the transaction ends with the cursor.
+    let mut ex = a.execute_streaming("SELECT id FROM t", &[]).expect("stream");
+    assert_eq!(ex.next_batch(&mut a, 1).expect("batch").map(|b| b.rows.len()), Some(1));
+    drop(ex);
+    assert_eq!(count(&mut a), 3);
+    // Explicit: the transaction goes on; its writes are kept.
+    a.execute_blocking("BEGIN", &[]).expect("begin");
+    a.execute_blocking("INSERT INTO t VALUES (4)", &[]).expect("insert");
+    let mut ex = a.execute_streaming("SELECT id FROM t", &[]).expect("stream");
+    assert!(ex.next_batch(&mut a, 1).expect("batch").is_some());
+    let mut stale = a.execute("SELECT 1", &[]).expect("next statement");
+    assert!(ex.next_batch(&mut a, 1).is_err(), "an abandoned cursor yields no more rows");
+    drop(ex);
+    stale = a.block_on(stale, None).expect("block");
+    drop(stale);
+    a.execute_blocking("COMMIT", &[]).expect("commit");
+    assert_eq!(count(&mut a), 4);
+}
+
+#[test]
+fn a_panic_while_pulling_a_batch_fails_the_statement_with_1105() {
+    let (g, cat) = setup();
+    g.gate.store(false, Ordering::SeqCst);
+    let mut a = Session::new(cat);
+    a.execute_blocking("INSERT INTO t VALUES (1), (2), (3)", &[]).expect("fill");
+    a.execute_blocking("BEGIN", &[]).expect("begin");
+    a.execute_blocking("INSERT INTO t VALUES (4)", &[]).expect("insert");
+    a.debug_panic_in_next_statement();
+    let mut ex = a.execute_streaming("SELECT id FROM t; SELECT 2", &[]).expect("stream");
+    let e = ex.next_batch(&mut a, 10).expect_err("the batch fails");
+    assert_eq!(e.code().number(), 1105);
+    assert!(ex.next_batch(&mut a, 10).expect("closed").is_none());
+    assert!(a.resume(ex).is_err(), "the rest of the text does not run");
+    let e = a.execute_blocking("SELECT 1", &[]).expect_err("refused until ROLLBACK");
+    assert_eq!(e.code().number(), 3101);
+    a.execute_blocking("ROLLBACK", &[]).expect("rollback");
+    assert_eq!(count(&mut a), 3, "the transaction's insert rolled back");
+}
