@@ -35,6 +35,8 @@ pub struct SessionInfo<'s> {
     pub version: &'s str,
     /// The statement's start time (UTC).
     pub now: DateTime,
+    /// `foreign_key_checks`: foreign keys are checked and their actions run.
+    pub foreign_key_checks: bool,
 }
 
 /// Answers for the built-in tables that describe the server and session.

@@ -596,6 +596,7 @@ impl Session {
             user: &self.user,
             version: vars::VERSION,
             now: self.now(),
+            foreign_key_checks: self.vars.get("foreign_key_checks").is_none_or(|v| v == "ON"),
         }
     }
 
