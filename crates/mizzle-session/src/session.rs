@@ -259,6 +259,9 @@ struct TxnState {
 /// One session.
 pub struct Session {
     cat: Arc<CatalogState>,
+    /// The statements being run (or prepared): the binder names select
+    /// items from their text.
+    source: Option<Arc<mizzle_sql::parse::Parsed>>,
     id: u64,
     user: String,
     database: Option<String>,
@@ -295,6 +298,10 @@ struct BindCatalog<'a> {
 impl Catalog for BindCatalog<'_> {
     fn current_schema(&self) -> Option<String> {
         self.s.database.clone()
+    }
+
+    fn source_text(&self) -> Option<&str> {
+        self.s.source.as_deref().map(|p| p.text())
     }
 
     fn relation(&self, schema: &str, name: &str) -> Result<Option<Relation>, BindError> {
@@ -440,6 +447,7 @@ impl Session {
         let vars = cat.globals.read().clone();
         Session {
             cat,
+            source: None,
             id,
             user: "root@localhost".into(),
             database: Some(DEFAULT_SCHEMA.into()),
@@ -637,6 +645,7 @@ impl Session {
         mut restarts: u32,
     ) -> Result<Execution, SessionError> {
         let parsed = job.parsed.clone();
+        self.source = Some(parsed.clone());
         let stmts = parsed.statements();
         for (i, stmt) in stmts.iter().enumerate().skip(from) {
             if let Some(p) = ex.pending.take() {
@@ -787,6 +796,7 @@ impl Session {
             pure_query: false,
         };
         // Plan against a snapshot now, to report errors and parameter counts early.
+        self.source = Some(p.parsed.clone());
         let t = self.cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });
         t.begin_statement()?;
         let r = match p.parsed.statements().first() {
@@ -1374,10 +1384,12 @@ impl Session {
                     ));
                 };
                 let parsed = p.parsed.clone();
+                let outer = self.source.replace(parsed.clone());
                 let r = match parsed.statements().first() {
                     Some(stmt) => self.run_in_txn(stmt, &params, Some(&mut p), txn, &[], false),
                     None => Err(SessionError::rule(ErrorCode::Syntax, "Query was empty")),
                 };
+                self.source = outer;
                 self.prepared.insert(name.to_lowercase(), p);
                 return r.map(|x| x.0);
             }

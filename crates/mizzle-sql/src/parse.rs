@@ -34,9 +34,17 @@ const DEEP_TEXT: usize = 4096;
 pub struct Parsed {
     stmts: Vec<Statement>,
     text_len: usize,
+    /// The text parsed (the spans of the statements index into it).
+    text: String,
 }
 
 impl Parsed {
+    /// The text the statements were parsed from: select-list column names
+    /// are taken from it ([`crate::bind::source_slice`]).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// The statements, in order.
     pub fn statements(&self) -> &[Statement] {
         &self.stmts
@@ -153,7 +161,7 @@ fn parse_text(sql: &str) -> Result<Parsed, BindError> {
     } else {
         stacker::grow(text_len.saturating_mul(512).max(8 << 20), move || parser.parse_statements())
     };
-    r.map(|stmts| Parsed { stmts, text_len }).map_err(map_err)
+    r.map(|stmts| Parsed { stmts, text_len, text: sql.to_string() }).map_err(map_err)
 }
 
 fn map_err(e: ParserError) -> BindError {
