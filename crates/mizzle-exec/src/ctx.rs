@@ -91,6 +91,9 @@ pub struct Ctx<'a> {
     /// The input rows of the current round of each running recursive CTE,
     /// by plan id (`ops::recursive`).
     pub(crate) work_tables: HashMap<usize, Arc<Vec<Vec<Value>>>>,
+    /// Tables foreign-key checks looked up in this statement, by lower-case
+    /// (schema, name); `None` for a missing one (`fk`).
+    pub(crate) fk_tables: HashMap<(String, String), Option<Arc<mizzle_dictionary::TableDef>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -117,6 +120,7 @@ impl<'a> Ctx<'a> {
             subq_cache: HashMap::new(),
             subq_deps: HashMap::new(),
             work_tables: HashMap::new(),
+            fk_tables: HashMap::new(),
         }
     }
 

@@ -742,6 +742,9 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
     if let Some(d) = &dropped_index {
         fk_ddl::check_indexes_still_serve(&t, d, ctx)?;
     }
+    if ops.iter().any(|o| matches!(o, AlterOp::ModifyColumn { .. })) {
+        fk_ddl::check_columns_after_alter(&t, ctx)?;
+    }
     let mut added_fks = Vec::new();
     for spec in &new_fks {
         let (def, added) = fk_ddl::add_foreign_key(&mut t, spec, ctx)?;

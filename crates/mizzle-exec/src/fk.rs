@@ -186,6 +186,22 @@ fn row_keys(
     Ok(out)
 }
 
+/// A table by name, looked up once per statement (definitions do not
+/// change while a DML statement runs; the first look-up records the
+/// dictionary read).
+fn table(schema: &str, name: &str, ctx: &mut Ctx<'_>) -> Result<Option<Arc<TableDef>>, ExecError> {
+    let key = (schema.to_lowercase(), name.to_lowercase());
+    if let Some(t) = ctx.fk_tables.get(&key) {
+        return Ok(t.clone());
+    }
+    let t = match ctx.dict.get_relation(ctx.txn, schema, name)? {
+        Some(Relation::Table(t)) => Some(t),
+        _ => None,
+    };
+    ctx.fk_tables.insert(key, t.clone());
+    Ok(t)
+}
+
 /// A child table and the positions of its keys referencing a parent.
 type Referencing = (Arc<TableDef>, Vec<usize>);
 
@@ -193,19 +209,9 @@ type Referencing = (Arc<TableDef>, Vec<usize>);
 fn children(parent: &TableDef, ctx: &mut Ctx<'_>) -> Result<Vec<Referencing>, ExecError> {
     let mut out = Vec::new();
     for (s, n) in &parent.referenced_by {
-        let child = if s.eq_ignore_ascii_case(&parent.schema) && n.eq_ignore_ascii_case(&parent.name) {
-            // A self-reference: the definition being executed.
-            None
-        } else {
-            match ctx.dict.get_relation(ctx.txn, s, n)? {
-                Some(Relation::Table(t)) => Some(t),
-                _ => continue,
-            }
-        };
-        let child = match child {
-            Some(c) => c,
-            None => Arc::new(parent.clone()),
-        };
+        // A self-reference reads the parent's own definition (the same as
+        // the statement's).
+        let Some(child) = table(s, n, ctx)? else { continue };
         let fks: Vec<usize> = child
             .foreign_keys
             .iter()
@@ -250,10 +256,10 @@ pub(crate) fn check_parents(t: &TableDef, row: &Row, old: Option<&Row>, ctx: &mu
         let parent = if fk.references(&t.schema, &t.name) {
             None
         } else {
-            match ctx.dict.get_relation(ctx.txn, &fk.ref_schema, &fk.ref_table)? {
-                Some(Relation::Table(p)) => Some(p),
+            match table(&fk.ref_schema, &fk.ref_table, ctx)? {
+                Some(p) => Some(p),
                 // A parent dropped or never created while checks were off.
-                _ => return Err(no_parent(t, fk)),
+                None => return Err(no_parent(t, fk)),
             }
         };
         let parent: &TableDef = parent.as_deref().unwrap_or(t);

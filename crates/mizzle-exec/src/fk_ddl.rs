@@ -73,11 +73,19 @@ pub(crate) fn add_foreign_key(
         Some(n) => n.clone(),
         None => generated_name(child),
     };
+    let dup = || ExecError::ddl(ErrorCode::FkDuplicateName, format!("Duplicate foreign key constraint name '{name}'"));
     if child.foreign_keys.iter().any(|f| lc(&f.name) == lc(&name)) {
-        return Err(ExecError::ddl(
-            ErrorCode::FkDuplicateName,
-            format!("Duplicate foreign key constraint name '{name}'"),
-        ));
+        return Err(dup());
+    }
+    // Constraint names are unique in their schema.
+    for r in ctx.dict.list_relations(ctx.txn, &child.schema)? {
+        if let Relation::Table(o) = r {
+            if !same_table(&o.schema, &o.name, &child.schema, &child.name)
+                && o.foreign_keys.iter().any(|f| lc(&f.name) == lc(&name))
+            {
+                return Err(dup());
+            }
+        }
     }
     let mut cols = Vec::with_capacity(spec.columns.len());
     for c in &spec.columns {
@@ -447,6 +455,68 @@ pub(crate) fn check_indexes_still_serve(after: &TableDef, dropped: &str, ctx: &m
                 let Ok(cols) = fk::positions(after, &f.ref_columns) else { continue };
                 if fk::path(after, &cols).is_none() {
                     return Err(fail());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// After ALTER TABLE changed column definitions of `t`: every key of `t`
+/// and every key referencing `t` still joins compatible types (3780), and
+/// SET NULL keys still have nullable columns (1830).
+pub(crate) fn check_columns_after_alter(t: &TableDef, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+    let incompatible = |f: &ForeignKeyDef, a: &str, b: &str| {
+        ExecError::ddl(
+            ErrorCode::FkIncompatibleColumns,
+            format!(
+                "Referencing column '{a}' and referenced column '{b}' in foreign key constraint '{}' are incompatible.",
+                f.name
+            ),
+        )
+    };
+    for f in &t.foreign_keys {
+        let cols = fk::positions(t, &f.columns)?;
+        if f.on_delete == FkAction::SetNull || f.on_update == FkAction::SetNull {
+            if let Some(&c) = cols.iter().find(|&&c| !t.columns[c].nullable) {
+                return Err(ExecError::ddl(
+                    ErrorCode::FkColumnNotNull,
+                    format!(
+                        "Column '{}' cannot be NOT NULL: needed in a foreign key constraint '{}' SET NULL",
+                        t.columns[c].name, f.name
+                    ),
+                ));
+            }
+        }
+        let parent: Option<Arc<TableDef>> = if f.references(&t.schema, &t.name) {
+            Some(Arc::new(t.clone()))
+        } else {
+            match ctx.dict.get_relation(ctx.txn, &f.ref_schema, &f.ref_table)? {
+                Some(Relation::Table(p)) => Some(p),
+                _ => None,
+            }
+        };
+        if let Some(p) = parent {
+            for (c, rc) in cols.iter().zip(&f.ref_columns) {
+                if let Some(r) = p.column_index(rc) {
+                    if !compatible(t.columns[*c].ty, p.columns[r].ty) {
+                        return Err(incompatible(f, &t.columns[*c].name, &p.columns[r].name));
+                    }
+                }
+            }
+        }
+    }
+    for (s, n) in &t.referenced_by {
+        if same_table(s, n, &t.schema, &t.name) {
+            continue;
+        }
+        let Some(Relation::Table(c)) = ctx.dict.get_relation(ctx.txn, s, n)? else { continue };
+        for f in c.foreign_keys.iter().filter(|f| f.references(&t.schema, &t.name)) {
+            for (cc, rc) in f.columns.iter().zip(&f.ref_columns) {
+                if let (Some(a), Some(b)) = (c.column_index(cc), t.column_index(rc)) {
+                    if !compatible(c.columns[a].ty, t.columns[b].ty) {
+                        return Err(incompatible(f, &c.columns[a].name, &t.columns[b].name));
+                    }
                 }
             }
         }
