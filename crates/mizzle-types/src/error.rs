@@ -210,6 +210,8 @@ error_codes! {
     TruncateIllegalFk = (1701, "42000", User),
     /// ER_FK_DEPTH_EXCEEDED
     FkDepthExceeded = (3008, "HY000", User),
+    /// ER_INVALID_YEAR_COLUMN_LENGTH
+    InvalidYearColumnLength = (1818, "HY000", User),
     /// ER_CHECK_CONSTRAINT_VIOLATED
     CheckConstraintViolated = (3819, "HY000", User),
     /// ER_OUT_OF_RESOURCES style: memory or storage limit reached.
