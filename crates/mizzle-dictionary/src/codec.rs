@@ -98,6 +98,7 @@ impl Enc {
                 self.u8(14);
                 self.u8(f);
             }
+            SqlType::Year => self.u8(15),
         }
     }
 }
@@ -174,6 +175,7 @@ impl<'a> Dec<'a> {
             12 => SqlType::Date,
             13 => SqlType::DateTime(self.u8()?),
             14 => SqlType::Timestamp(self.u8()?),
+            15 => SqlType::Year,
             _ => return Err(corrupt()),
         })
     }

@@ -8,7 +8,14 @@
 //! 2. Column positions in `primary_key`, `IndexDef::columns` and
 //!    `auto_increment` are valid indexes into `columns`.
 //! 3. Every record starts with a format version byte; unknown versions are
-//!    `Corrupt`, never guessed at.
+//!    `Corrupt`, never guessed at. Version 1 is every record before foreign
+//!    keys; a table with foreign keys or referenced by one is written as
+//!    version 2 (version 1 followed by the two foreign-key lists, see
+//!    `docs/format/dictionary.md`), so databases without foreign keys keep
+//!    byte-identical records.
+//! 4. Foreign keys name columns and tables (not positions or spaces), so
+//!    column reordering and table rewrites leave them valid; a parent lists
+//!    its children in `referenced_by`, kept in step by DDL.
 
 use mizzle_txn::SpaceId;
 use mizzle_types::SqlType;
@@ -17,6 +24,84 @@ use crate::codec::{Dec, Enc};
 use crate::error::DictError;
 
 const FORMAT: u8 = 1;
+/// Table records with foreign-key lists (invariant 3).
+const FORMAT_FK: u8 = 2;
+
+/// A referential action (`ON DELETE` / `ON UPDATE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FkAction {
+    /// NO ACTION (also the default): as RESTRICT, checked at once.
+    NoAction,
+    /// RESTRICT.
+    Restrict,
+    /// CASCADE.
+    Cascade,
+    /// SET NULL.
+    SetNull,
+    /// SET DEFAULT: MySQL 8 accepts and stores it, and InnoDB enforces it
+    /// as RESTRICT; so does mizzle.
+    SetDefault,
+}
+
+impl FkAction {
+    fn tag(self) -> u8 {
+        match self {
+            FkAction::NoAction => 0,
+            FkAction::Restrict => 1,
+            FkAction::Cascade => 2,
+            FkAction::SetNull => 3,
+            FkAction::SetDefault => 4,
+        }
+    }
+
+    fn from_tag(t: u8) -> Result<FkAction, DictError> {
+        Ok(match t {
+            0 => FkAction::NoAction,
+            1 => FkAction::Restrict,
+            2 => FkAction::Cascade,
+            3 => FkAction::SetNull,
+            4 => FkAction::SetDefault,
+            _ => return Err(DictError::Corrupt("unknown referential action")),
+        })
+    }
+
+    /// The SQL words.
+    pub fn sql(self) -> &'static str {
+        match self {
+            FkAction::NoAction => "NO ACTION",
+            FkAction::Restrict => "RESTRICT",
+            FkAction::Cascade => "CASCADE",
+            FkAction::SetNull => "SET NULL",
+            FkAction::SetDefault => "SET DEFAULT",
+        }
+    }
+}
+
+/// A foreign key of a (child) table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForeignKeyDef {
+    /// Constraint name (unique in its schema).
+    pub name: String,
+    /// Referencing columns of this table, by name.
+    pub columns: Vec<String>,
+    /// Referenced (parent) table's schema.
+    pub ref_schema: String,
+    /// Referenced table's name.
+    pub ref_table: String,
+    /// Referenced columns, by name, in the order of `columns`.
+    pub ref_columns: Vec<String>,
+    /// ON DELETE.
+    pub on_delete: FkAction,
+    /// ON UPDATE.
+    pub on_update: FkAction,
+}
+
+impl ForeignKeyDef {
+    /// True if this key references `schema.table` (names case-insensitive).
+    pub fn references(&self, schema: &str, table: &str) -> bool {
+        self.ref_schema.eq_ignore_ascii_case(schema) && self.ref_table.eq_ignore_ascii_case(table)
+    }
+}
 
 /// One column.
 #[derive(Clone, Debug, PartialEq)]
@@ -89,6 +174,11 @@ pub struct TableDef {
     pub comment: String,
     /// Changes whenever the definition changes; plans remember it.
     pub version: u64,
+    /// Foreign keys of this table (as a child).
+    pub foreign_keys: Vec<ForeignKeyDef>,
+    /// Tables (schema, name) with a foreign key referencing this one,
+    /// itself included for a self-reference (invariant 4).
+    pub referenced_by: Vec<(String, String)>,
 }
 
 impl TableDef {
@@ -100,6 +190,18 @@ impl TableDef {
     /// True when rows are keyed by a hidden row id.
     pub fn has_hidden_rowid(&self) -> bool {
         self.primary_key.is_empty()
+    }
+
+    /// Adds `schema.name` to `referenced_by` unless present.
+    pub fn add_referencing(&mut self, schema: &str, name: &str) {
+        if !self.referenced_by.iter().any(|(s, n)| s.eq_ignore_ascii_case(schema) && n.eq_ignore_ascii_case(name)) {
+            self.referenced_by.push((schema.to_string(), name.to_string()));
+        }
+    }
+
+    /// Removes `schema.name` from `referenced_by`.
+    pub fn remove_referencing(&mut self, schema: &str, name: &str) {
+        self.referenced_by.retain(|(s, n)| !(s.eq_ignore_ascii_case(schema) && n.eq_ignore_ascii_case(name)));
     }
 }
 
@@ -139,7 +241,8 @@ impl Relation {
 
 pub(crate) fn encode_relation(r: &Relation) -> Vec<u8> {
     let mut e = Enc::default();
-    e.u8(FORMAT);
+    let with_fks = matches!(r, Relation::Table(t) if !t.foreign_keys.is_empty() || !t.referenced_by.is_empty());
+    e.u8(if with_fks { FORMAT_FK } else { FORMAT });
     match r {
         Relation::Table(t) => {
             e.u8(b'T');
@@ -185,6 +288,29 @@ pub(crate) fn encode_relation(r: &Relation) -> Vec<u8> {
             e.str(&t.engine);
             e.str(&t.comment);
             e.u64(t.version);
+            if with_fks {
+                e.u32(t.foreign_keys.len() as u32);
+                for fk in &t.foreign_keys {
+                    e.str(&fk.name);
+                    e.u32(fk.columns.len() as u32);
+                    for c in &fk.columns {
+                        e.str(c);
+                    }
+                    e.str(&fk.ref_schema);
+                    e.str(&fk.ref_table);
+                    e.u32(fk.ref_columns.len() as u32);
+                    for c in &fk.ref_columns {
+                        e.str(c);
+                    }
+                    e.u8(fk.on_delete.tag());
+                    e.u8(fk.on_update.tag());
+                }
+                e.u32(t.referenced_by.len() as u32);
+                for (s, n) in &t.referenced_by {
+                    e.str(s);
+                    e.str(n);
+                }
+            }
         }
         Relation::View(v) => {
             e.u8(b'V');
@@ -211,7 +337,8 @@ fn count(d: &mut Dec<'_>) -> Result<usize, DictError> {
 
 pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
     let mut d = Dec::new(b);
-    if d.u8()? != FORMAT {
+    let format = d.u8()?;
+    if format != FORMAT && format != FORMAT_FK {
         return Err(DictError::Corrupt("unknown dictionary record format"));
     }
     let r = match d.u8()? {
@@ -262,6 +389,43 @@ pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
                 checks.push(CheckDef { name: d.str()?, expr: d.str()? });
             }
             let auto_increment = if d.u8()? == 1 { Some(col(&mut d)?) } else { None };
+            let auto_increment_start = d.u64()?;
+            let engine = d.str()?;
+            let comment = d.str()?;
+            let version = d.u64()?;
+            let mut foreign_keys = Vec::new();
+            let mut referenced_by = Vec::new();
+            if format == FORMAT_FK {
+                let n = count(&mut d)?;
+                for _ in 0..n {
+                    let name = d.str()?;
+                    let m = count(&mut d)?;
+                    let mut cols = Vec::with_capacity(m);
+                    for _ in 0..m {
+                        cols.push(d.str()?);
+                    }
+                    let ref_schema = d.str()?;
+                    let ref_table = d.str()?;
+                    let m = count(&mut d)?;
+                    let mut ref_columns = Vec::with_capacity(m);
+                    for _ in 0..m {
+                        ref_columns.push(d.str()?);
+                    }
+                    foreign_keys.push(ForeignKeyDef {
+                        name,
+                        columns: cols,
+                        ref_schema,
+                        ref_table,
+                        ref_columns,
+                        on_delete: FkAction::from_tag(d.u8()?)?,
+                        on_update: FkAction::from_tag(d.u8()?)?,
+                    });
+                }
+                let n = count(&mut d)?;
+                for _ in 0..n {
+                    referenced_by.push((d.str()?, d.str()?));
+                }
+            }
             Relation::Table(std::sync::Arc::new(TableDef {
                 schema,
                 name,
@@ -271,13 +435,15 @@ pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
                 indexes,
                 checks,
                 auto_increment,
-                auto_increment_start: d.u64()?,
-                engine: d.str()?,
-                comment: d.str()?,
-                version: d.u64()?,
+                auto_increment_start,
+                engine,
+                comment,
+                version,
+                foreign_keys,
+                referenced_by,
             }))
         }
-        b'V' => {
+        b'V' if format == FORMAT => {
             let schema = d.str()?;
             let name = d.str()?;
             let sql = d.str()?;
@@ -317,4 +483,109 @@ pub(crate) fn decode_schema(b: &[u8]) -> Result<SchemaDef, DictError> {
         return Err(DictError::Corrupt("not a schema record"));
     }
     Ok(SchemaDef { name: d.str()? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(fks: Vec<ForeignKeyDef>, referenced_by: Vec<(String, String)>) -> Relation {
+        Relation::Table(std::sync::Arc::new(TableDef {
+            schema: "s".into(),
+            name: "child".into(),
+            space: SpaceId(20),
+            columns: vec![ColumnDef {
+                name: "p".into(),
+                ty: SqlType::INT,
+                nullable: true,
+                default: None,
+                auto_increment: false,
+                comment: String::new(),
+            }],
+            primary_key: vec![],
+            indexes: vec![IndexDef { name: "fk".into(), space: SpaceId(21), columns: vec![0], unique: false }],
+            checks: vec![],
+            auto_increment: None,
+            auto_increment_start: 1,
+            engine: "memory".into(),
+            comment: String::new(),
+            version: 3,
+            foreign_keys: fks,
+            referenced_by,
+        }))
+    }
+
+    #[test]
+    fn table_without_foreign_keys_keeps_format_one() {
+        let r = table(vec![], vec![]);
+        let b = encode_relation(&r);
+        assert_eq!(b[0], FORMAT);
+        assert_eq!(decode_relation(&b).expect("decodes"), r);
+    }
+
+    #[test]
+    fn foreign_keys_round_trip_in_format_two() {
+        let fk = ForeignKeyDef {
+            name: "fk".into(),
+            columns: vec!["p".into()],
+            ref_schema: "s".into(),
+            ref_table: "parent".into(),
+            ref_columns: vec!["id".into()],
+            on_delete: FkAction::Cascade,
+            on_update: FkAction::SetNull,
+        };
+        let r = table(vec![fk], vec![("s".into(), "grandchild".into())]);
+        let b = encode_relation(&r);
+        assert_eq!(b[0], FORMAT_FK);
+        assert_eq!(decode_relation(&b).expect("decodes"), r);
+        // Every truncation is an error, never a panic.
+        for n in 0..b.len() {
+            assert!(decode_relation(&b[..n]).is_err());
+        }
+        let mut bad = b.clone();
+        let last_action = bad.len() - 4 - 1 - 4 - 1 - 4 - 10 - 1;
+        bad[last_action] = 9;
+        assert!(decode_relation(&bad).is_err(), "unknown action tag");
+    }
+
+    /// Decodes the example of `docs/format/dictionary.md`, section 3.
+    #[test]
+    fn spec_example_decodes() {
+        let doc = include_str!("../../../docs/format/dictionary.md");
+        let block = doc.split("```").nth(1).expect("the spec has an example block");
+        let mut hex = String::new();
+        for line in block.lines() {
+            // Bytes come first on a line; the rest is the description.
+            for word in line.split_whitespace() {
+                if word.len() % 2 == 0 && word.chars().all(|c| c.is_ascii_hexdigit()) {
+                    hex.push_str(word);
+                } else {
+                    break;
+                }
+            }
+        }
+        let bytes: Vec<u8> =
+            (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex")).collect();
+        let Relation::Table(t) = decode_relation(&bytes).expect("the example decodes") else {
+            panic!("the example is a table");
+        };
+        assert_eq!((t.schema.as_str(), t.name.as_str(), t.space), ("s", "c", SpaceId(20)));
+        assert_eq!(t.columns.len(), 1);
+        assert_eq!(t.columns[0].ty, SqlType::INT);
+        assert_eq!(t.version, 3);
+        assert_eq!(
+            t.foreign_keys,
+            vec![ForeignKeyDef {
+                name: "fk".into(),
+                columns: vec!["p".into()],
+                ref_schema: "s".into(),
+                ref_table: "par".into(),
+                ref_columns: vec!["id".into()],
+                on_delete: FkAction::Cascade,
+                on_update: FkAction::NoAction,
+            }]
+        );
+        assert!(t.referenced_by.is_empty());
+        assert_eq!(encode_relation(&Relation::Table(t)), bytes, "and re-encodes to the same bytes");
+    }
 }

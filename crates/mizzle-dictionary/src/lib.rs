@@ -12,6 +12,6 @@ pub mod def;
 pub mod error;
 pub mod store;
 
-pub use def::{CheckDef, ColumnDef, IndexDef, Relation, SchemaDef, TableDef, ViewDef};
+pub use def::{CheckDef, ColumnDef, FkAction, ForeignKeyDef, IndexDef, Relation, SchemaDef, TableDef, ViewDef};
 pub use error::DictError;
 pub use store::{Dictionary, Sequence, DICT_SPACE};

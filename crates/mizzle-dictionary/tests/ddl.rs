@@ -28,6 +28,8 @@ fn table(d: &Dictionary, name: &str) -> Relation {
         engine: "memory".into(),
         comment: String::new(),
         version: d.next_version(),
+        foreign_keys: vec![],
+        referenced_by: vec![],
     }))
 }
 

@@ -35,6 +35,8 @@ pub struct SessionInfo<'s> {
     pub version: &'s str,
     /// The statement's start time (UTC).
     pub now: DateTime,
+    /// `foreign_key_checks`: foreign keys are checked and their actions run.
+    pub foreign_key_checks: bool,
 }
 
 /// Answers for the built-in tables that describe the server and session.
@@ -114,6 +116,9 @@ pub struct Ctx<'a> {
     /// The input rows of the current round of each running recursive CTE,
     /// by plan id (`ops::recursive`).
     pub(crate) work_tables: HashMap<usize, Arc<Vec<Vec<Value>>>>,
+    /// Tables foreign-key checks looked up in this statement, by lower-case
+    /// (schema, name); `None` for a missing one (`fk`).
+    pub(crate) fk_tables: HashMap<(String, String), Option<Arc<mizzle_dictionary::TableDef>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -140,6 +145,7 @@ impl<'a> Ctx<'a> {
             subq_cache: HashMap::new(),
             subq_deps: HashMap::new(),
             work_tables: HashMap::new(),
+            fk_tables: HashMap::new(),
         }
     }
 

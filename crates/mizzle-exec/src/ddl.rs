@@ -24,6 +24,7 @@ use crate::ctx::Ctx;
 use crate::dml::{all_rows, clear_space, insert_rows, rows_with_columns};
 use crate::error::ExecError;
 use crate::eval::eval;
+use crate::fk_ddl;
 use crate::keys::{dup_value, enforces_unique, index_key};
 
 /// What a DDL statement did.
@@ -131,6 +132,8 @@ fn table_def(spec: &TableSpec, ctx: &mut Ctx<'_>) -> Result<TableDef, ExecError>
         engine: spec.engine.clone().unwrap_or_else(|| "memory".into()),
         comment: spec.comment.clone(),
         version: ctx.dict.next_version(),
+        foreign_keys: Vec::new(),
+        referenced_by: Vec::new(),
     };
     let inline_pk: Vec<String> = spec.columns.iter().filter(|c| c.primary_key).map(|c| c.name.clone()).collect();
     if !inline_pk.is_empty() {
@@ -254,9 +257,17 @@ pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
                 }
                 return Err(ExecError::ddl(ErrorCode::TableExists, format!("Table '{}' already exists", spec.name)));
             }
-            let t = table_def(spec, ctx)?;
+            let mut t = table_def(spec, ctx)?;
+            for f in &spec.foreign_keys {
+                let (def, _) = fk_ddl::add_foreign_key(&mut t, f, ctx)?;
+                t.foreign_keys.push(def);
+            }
+            for (s, n) in fk_ddl::find_children(&t.schema, &t.name, ctx)? {
+                t.add_referencing(&s, &n);
+            }
             let t = Arc::new(t);
             ctx.dict.create_relation(ctx.txn, &Relation::Table(t.clone()))?;
+            fk_ddl::link_parents(&t, ctx)?;
             if let Some(plan) = as_select {
                 let rows = collect(plan, ctx)?;
                 let mut conv = Vec::with_capacity(rows.len());
@@ -279,8 +290,10 @@ pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
             for (schema, name) in names {
                 match ctx.dict.get_relation(ctx.txn, schema, name)? {
                     Some(Relation::Table(t)) => {
+                        fk_ddl::check_drop(&t, names, ctx)?;
                         drop_table_data(&t, ctx)?;
                         ctx.dict.drop_relation(ctx.txn, schema, name)?;
+                        fk_ddl::unlink_parents(schema, name, &t.foreign_keys, ctx)?;
                     }
                     _ if *if_exists => note(ctx, ErrorCode::UnknownTable, format!("Unknown table '{schema}.{name}'")),
                     _ => {
@@ -390,8 +403,12 @@ pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
                         let mut nt = (*t).clone();
                         nt.schema = s2.clone();
                         nt.name = n2.clone();
+                        fk_ddl::rename_self(&mut nt, s1, n1);
                         nt.version = ctx.dict.next_version();
-                        Relation::Table(Arc::new(nt))
+                        let nt = Arc::new(nt);
+                        ctx.dict.create_relation(ctx.txn, &Relation::Table(nt.clone()))?;
+                        fk_ddl::renamed(s1, n1, &nt, ctx)?;
+                        continue;
                     }
                     Relation::View(v) => {
                         let mut nv = (*v).clone();
@@ -406,6 +423,7 @@ pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
         }
         Ddl::Truncate { schema, name } => {
             let t = require_table(schema, name, ctx)?;
+            fk_ddl::check_truncate(&t, ctx)?;
             drop_table_data(&t, ctx)?;
             let mut nt = (*t).clone();
             nt.space = ctx.dict.alloc_space();
@@ -458,6 +476,10 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
     let mut new_checks: Vec<usize> = Vec::new();
     let mut new_indexes: Vec<String> = Vec::new();
     let mut rename_to: Option<(String, String)> = None;
+    let mut new_fks: Vec<&mizzle_sql::plan::ForeignKeySpec> = Vec::new();
+    let mut dropped_fks: Vec<mizzle_dictionary::ForeignKeyDef> = Vec::new();
+    let mut renamed_cols: Vec<(String, String)> = Vec::new();
+    let mut dropped_index: Option<String> = None;
     let unknown = |c: &str| ExecError::ddl(ErrorCode::UnknownColumn, format!("Unknown column '{c}' in '{name}'"));
     let find = |cols: &[ColumnDef], c: &str| cols.iter().position(|x| lc(&x.name) == lc(c));
     for op in ops {
@@ -507,6 +529,7 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                         "You can't delete all columns with ALTER TABLE; use DROP TABLE instead",
                     ));
                 }
+                fk_ddl::check_drop_column(&t, c, ctx)?;
                 let n = t.columns.remove(i).name;
                 origin.remove(i);
                 pk.retain(|x| lc(x) != lc(&n));
@@ -538,6 +561,10 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                         *x = column.name.clone();
                     }
                 }
+                if lc(old_name) != lc(&column.name) || old_name != &column.name {
+                    rename_fk_columns(&mut t, old_name, &column.name);
+                    renamed_cols.push((old_name.clone(), column.name.clone()));
+                }
                 let was_ai = ai.as_deref().is_some_and(|a| lc(a) == lc(old_name));
                 if column.auto_increment {
                     ai = Some(column.name.clone());
@@ -562,6 +589,8 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                         *x = n.clone();
                     }
                 }
+                rename_fk_columns(&mut t, o, n);
+                renamed_cols.push((o.clone(), n.clone()));
                 if ai.as_deref().is_some_and(|a| lc(a) == lc(o)) {
                     ai = Some(n.clone());
                 }
@@ -619,6 +648,7 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
             AlterOp::DropIndex { name: n } if lc(n) == "primary" => {
                 pk.clear();
                 rewrite = true;
+                dropped_index = Some("PRIMARY".into());
             }
             AlterOp::DropIndex { name: n } => {
                 let Some(pos) = idx.iter().position(|i| lc(&i.def.name) == lc(n)) else {
@@ -628,6 +658,7 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                     ));
                 };
                 let ix = idx.remove(pos);
+                dropped_index = Some(ix.def.name.clone());
                 if old.indexes.iter().any(|o| o.space == ix.def.space) {
                     ctx.txn.record_read_space(ix.def.space);
                     clear_space(ix.def.space, ctx)?;
@@ -643,12 +674,29 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                 }
                 pk.clear();
                 rewrite = true;
+                dropped_index = Some("PRIMARY".into());
             }
             AlterOp::RenameTable { schema: s, name: n } => rename_to = Some((s.clone(), n.clone())),
             AlterOp::AddCheck { name: n, expr } => {
                 let nm = n.clone().unwrap_or_else(|| format!("{}_chk_{}", t.name, t.checks.len() + 1));
                 t.checks.push(CheckDef { name: nm, expr: expr.clone() });
                 new_checks.push(t.checks.len() - 1);
+            }
+            AlterOp::DropForeignKey { name: n } => {
+                let Some(i) = t.foreign_keys.iter().position(|f| lc(&f.name) == lc(n)) else {
+                    return Err(ExecError::ddl(
+                        ErrorCode::CantDropFieldOrKey,
+                        format!("Can't DROP '{n}'; check that column/key exists"),
+                    ));
+                };
+                dropped_fks.push(t.foreign_keys.remove(i));
+            }
+            AlterOp::AddForeignKey(spec) => new_fks.push(spec),
+            AlterOp::DropCheck { name: n } if t.foreign_keys.iter().any(|f| lc(&f.name) == lc(n)) => {
+                // DROP CONSTRAINT names a foreign key.
+                if let Some(i) = t.foreign_keys.iter().position(|f| lc(&f.name) == lc(n)) {
+                    dropped_fks.push(t.foreign_keys.remove(i));
+                }
             }
             AlterOp::DropCheck { name: n } => {
                 let before = t.checks.len();
@@ -690,6 +738,21 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
             ErrorCode::WrongAutoKey,
             "Incorrect table definition; there can be only one auto column and it must be defined as a key",
         ));
+    }
+    if let Some(d) = &dropped_index {
+        fk_ddl::check_indexes_still_serve(&t, d, ctx)?;
+    }
+    if ops.iter().any(|o| matches!(o, AlterOp::ModifyColumn { .. })) {
+        fk_ddl::check_columns_after_alter(&t, ctx)?;
+    }
+    let mut added_fks = Vec::new();
+    for spec in &new_fks {
+        let (def, added) = fk_ddl::add_foreign_key(&mut t, spec, ctx)?;
+        if let Some(i) = added {
+            new_indexes.push(t.indexes[i].name.clone());
+        }
+        added_fks.push(def.clone());
+        t.foreign_keys.push(def);
     }
     t.version = ctx.dict.next_version();
     let mut res = DdlResult::default();
@@ -757,7 +820,12 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
             }
         }
     }
-    match rename_to {
+    if crate::fk::enabled(ctx) {
+        for f in &added_fks {
+            crate::fk::check_existing_rows(&t, f, ctx)?;
+        }
+    }
+    let t = match rename_to {
         Some((s, n)) if lc(&s) != lc(schema) || lc(&n) != lc(name) => {
             require_schema(&s, ctx)?;
             if ctx.dict.get_relation(ctx.txn, &s, &n)?.is_some() {
@@ -766,11 +834,52 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
             ctx.dict.drop_relation(ctx.txn, schema, name)?;
             t.schema = s;
             t.name = n;
-            ctx.dict.create_relation(ctx.txn, &Relation::Table(Arc::new(t)))?;
+            fk_ddl::rename_self(&mut t, schema, name);
+            let t = Arc::new(t);
+            ctx.dict.create_relation(ctx.txn, &Relation::Table(t.clone()))?;
+            fk_ddl::renamed(schema, name, &t, ctx)?;
+            t
         }
-        _ => ctx.dict.replace_relation(ctx.txn, &Relation::Table(Arc::new(t)))?,
+        _ => {
+            let t = Arc::new(t);
+            ctx.dict.replace_relation(ctx.txn, &Relation::Table(t.clone()))?;
+            t
+        }
+    };
+    for (o, n) in &renamed_cols {
+        fk_ddl::column_renamed(&t, o, n, ctx)?;
     }
+    if !dropped_fks.is_empty() {
+        // Parents no remaining key references lose this table.
+        let gone: Vec<_> = dropped_fks
+            .into_iter()
+            .filter(|d| !t.foreign_keys.iter().any(|f| f.references(&d.ref_schema, &d.ref_table)))
+            .collect();
+        fk_ddl::unlink_parents(&t.schema, &t.name, &gone, ctx)?;
+    }
+    fk_ddl::link_parents(&t, ctx)?;
     Ok(res)
+}
+
+/// A column rename inside a table's own foreign keys (its columns, and the
+/// referenced columns of a self-reference).
+fn rename_fk_columns(t: &mut TableDef, old: &str, new: &str) {
+    let (schema, name) = (t.schema.clone(), t.name.clone());
+    for f in &mut t.foreign_keys {
+        let self_ref = f.references(&schema, &name);
+        for c in f.columns.iter_mut() {
+            if lc(c) == lc(old) {
+                *c = new.to_string();
+            }
+        }
+        if self_ref {
+            for c in f.ref_columns.iter_mut() {
+                if lc(c) == lc(old) {
+                    *c = new.to_string();
+                }
+            }
+        }
+    }
 }
 
 /// The value a new NOT NULL column without default gets in existing rows

@@ -23,6 +23,7 @@ use crate::build::{build_dml_input, collect, Row};
 use crate::ctx::Ctx;
 use crate::error::ExecError;
 use crate::eval::eval;
+use crate::fk;
 use crate::keys::{dup_value, enforces_unique, index_key, row_key};
 
 /// What a data-changing statement did.
@@ -318,6 +319,9 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
         let special = p.replace || p.ignore || !p.on_duplicate.is_empty();
         if !special {
             write_new_row(t, &row, &rowkey, ctx)?;
+            if !t.foreign_keys.is_empty() && fk::enabled(ctx) {
+                fk::check_parents(t, &row, None, ctx)?;
+            }
             res.affected += 1;
             continue;
         }
@@ -326,6 +330,9 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
             match find_conflict(t, &row, &rowkey, ctx)? {
                 None => {
                     write_new_row(t, &row, &rowkey, ctx)?;
+                    if !t.foreign_keys.is_empty() && fk::enabled(ctx) {
+                        fk::check_parents(t, &row, None, ctx)?;
+                    }
                     res.affected += 1 + replaced;
                     break;
                 }
@@ -346,8 +353,8 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
                     };
                     let old = decode_full(t, &payload)?;
                     if p.replace {
-                        delete_index_entries(t, &old, &existing_key, ctx)?;
-                        ctx.txn.delete(t.space, &existing_key)?;
+                        // REPLACE deletes the old row: ON DELETE actions apply, as in MySQL.
+                        cascade_delete(t, &old, &existing_key, 0, ctx)?;
                         replaced += 1;
                         continue;
                     }
@@ -365,6 +372,7 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
                     if !same_row(&old, &new) {
                         check_row(t, &p.checks, &new, ctx)?;
                         update_row(t, &old, &existing_key, &new, ctx)?;
+                        fk_after_update(t, &old, &new, ctx)?;
                         res.affected += 2;
                     }
                     break;
@@ -410,6 +418,7 @@ pub fn update(p: &UpdatePlan, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError>
             debug_assert_eq!(new.len(), n);
             check_row(t, &p.checks, &new, ctx)?;
             update_row(t, &old, &key, &new, ctx)?;
+            fk_after_update(t, &old, &new, ctx)?;
             res.affected += 1;
         }
         Ok(res)
@@ -434,12 +443,55 @@ pub fn delete(p: &DeletePlan, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError>
         let Some(Value::Bytes(key)) = row.pop() else {
             return Err(ExecError::Internal("delete input without row key".into()));
         };
-        delete_index_entries(t, &row, &key, ctx)?;
-        ctx.txn.delete(t.space, &key)?;
+        cascade_delete(t, &row, &key, 0, ctx)?;
         res.affected += 1;
         res.matched += 1;
     }
     Ok(res)
+}
+
+/// The foreign-key work after a row of `t` changed from `old` to `new`:
+/// the child side's parents, then the parent side's actions.
+fn fk_after_update(t: &TableDef, old: &Row, new: &Row, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+    if (t.foreign_keys.is_empty() && t.referenced_by.is_empty()) || !fk::enabled(ctx) {
+        return Ok(());
+    }
+    fk::check_parents(t, new, Some(old), ctx)?;
+    fk::on_parent_update(t, old, new, 0, &[], ctx)
+}
+
+/// Deletes a row and its index entries, then applies the ON DELETE
+/// actions of keys referencing it (`depth`: cascade level, `fk`).
+pub(crate) fn cascade_delete(
+    t: &TableDef,
+    row: &Row,
+    key: &[u8],
+    depth: usize,
+    ctx: &mut Ctx<'_>,
+) -> Result<(), ExecError> {
+    delete_index_entries(t, row, key, ctx)?;
+    ctx.txn.delete(t.space, key)?;
+    if !t.referenced_by.is_empty() && fk::enabled(ctx) {
+        fk::on_parent_delete(t, row, depth, ctx)?;
+    }
+    Ok(())
+}
+
+/// A row change made by a cascade (ON UPDATE CASCADE, SET NULL): NOT NULL
+/// is checked, then the change goes on to the row's own children.
+pub(crate) fn cascade_update(
+    t: &TableDef,
+    old: &Row,
+    key: &[u8],
+    new: &Row,
+    depth: usize,
+    chain: &[mizzle_txn::SpaceId],
+    ctx: &mut Ctx<'_>,
+) -> Result<(), ExecError> {
+    check_row(t, &[], new, ctx)?;
+    update_row(t, old, key, new, ctx)?;
+    fk::check_parents(t, new, Some(old), ctx)?;
+    fk::on_parent_update(t, old, new, depth, chain, ctx)
 }
 
 /// Inserts already-converted full rows (CREATE TABLE ... SELECT, ALTER

@@ -386,6 +386,24 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecErr
         }
         Expr::Cast { arg, ty } => {
             let v = eval(arg, row, ctx)?;
+            if let Value::Bytes(b) = &v {
+                if matches!(ty, SqlType::Char(_) | SqlType::Varchar(_) | SqlType::Text(_)) {
+                    if let Err(e) = std::str::from_utf8(b) {
+                        // Invalid UTF-8 never becomes text: in a data-changing
+                        // statement (strict mode) the warning is an error, as in
+                        // MySQL; elsewhere the value is NULL with warning 1300.
+                        let bad = mizzle_types::error::hex_prefix(b.get(e.valid_up_to()..).unwrap_or_default());
+                        if ctx.strict {
+                            return Err(mizzle_types::TypeError::InvalidUtf8 { hex: bad }.into());
+                        }
+                        ctx.warn(Warning {
+                            code: ErrorCode::InvalidCharacterString,
+                            message: format!("Invalid utf8mb4 character string: '{bad}'"),
+                        });
+                        return Ok(Value::Null);
+                    }
+                }
+            }
             let c = cast::cast(&v, *ty);
             if c.lossy {
                 let tyname = match ty.kind() {

@@ -13,6 +13,8 @@ pub mod ddl;
 pub mod dml;
 pub mod error;
 pub mod eval;
+pub mod fk;
+mod fk_ddl;
 pub mod keys;
 pub mod ops;
 

@@ -196,6 +196,10 @@ impl ColumnDefinition {
                 flags.insert(ColumnFlags::BINARY | ColumnFlags::BLOB);
                 (ColumnType::Blob, Collation::BINARY, 0)
             }
+            SqlType::Year => {
+                flags.insert(ColumnFlags::UNSIGNED | ColumnFlags::ZEROFILL);
+                (ColumnType::Year, Collation::BINARY, 0)
+            }
             SqlType::Date => (ColumnType::Date, Collation::BINARY, 0),
             SqlType::DateTime(fsp) => (ColumnType::DateTime, Collation::BINARY, fsp),
             SqlType::Timestamp(fsp) => (ColumnType::Timestamp, Collation::BINARY, fsp),

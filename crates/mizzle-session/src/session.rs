@@ -489,6 +489,9 @@ struct TxnState {
 /// One session.
 pub struct Session {
     cat: Arc<CatalogState>,
+    /// The statements being run (or prepared): the binder names select
+    /// items from their text.
+    source: Option<Arc<mizzle_sql::parse::Parsed>>,
     id: u64,
     user: String,
     database: Option<String>,
@@ -538,6 +541,10 @@ struct BindCatalog<'a> {
 impl Catalog for BindCatalog<'_> {
     fn current_schema(&self) -> Option<String> {
         self.s.database.clone()
+    }
+
+    fn source_text(&self) -> Option<&str> {
+        self.s.source.as_deref().map(|p| p.text())
     }
 
     fn relation(&self, schema: &str, name: &str) -> Result<Option<Relation>, BindError> {
@@ -640,6 +647,7 @@ impl Session {
         let vars = cat.globals.read().clone();
         Session {
             cat,
+            source: None,
             id,
             user: "root@localhost".into(),
             database: Some(DEFAULT_SCHEMA.into()),
@@ -802,6 +810,7 @@ impl Session {
             user: &self.user,
             version: vars::VERSION,
             now: self.now(),
+            foreign_key_checks: self.vars.get("foreign_key_checks").is_none_or(|v| v == "ON"),
         }
     }
 
@@ -955,6 +964,7 @@ impl Session {
         mut restarts: u32,
     ) -> Result<Execution, SessionError> {
         let parsed = job.parsed.clone();
+        self.source = Some(parsed.clone());
         let n = parsed.len();
         for (i, stmt) in parsed.iter().enumerate().skip(from) {
             if let Some(t) = self.settle(&mut ex, i == from)? {
@@ -1177,6 +1187,7 @@ impl Session {
             pure_query: false,
         };
         // Plan against a snapshot now, to report errors and parameter counts early.
+        self.source = Some(p.parsed.clone());
         let t = self.cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });
         t.begin_statement()?;
         let r = match p.parsed.get(0) {
@@ -1904,6 +1915,7 @@ impl Session {
                     ));
                 };
                 let parsed = p.parsed.clone();
+                let outer = self.source.replace(parsed.clone());
                 let r = match parsed.get(0) {
                     Some(stmt) => self.run_in_txn(
                         stmt,
@@ -1915,6 +1927,7 @@ impl Session {
                     ),
                     None => Err(SessionError::rule(ErrorCode::Syntax, "Query was empty")),
                 };
+                self.source = outer;
                 self.prepared.insert(name.to_lowercase(), p);
                 return match r? {
                     Ran::Out(out, _) => Ok(out),

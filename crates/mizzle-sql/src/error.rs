@@ -104,6 +104,9 @@ pub enum BindError {
     /// Bad arguments.
     #[error("Incorrect arguments to {0}")]
     WrongArguments(String),
+    /// YEAR(n) other than YEAR(4).
+    #[error("Supports only YEAR or YEAR(4) column.")]
+    InvalidYearLength,
     /// `OVER w` or `WINDOW a AS (w ...)` names no window of the block.
     #[error("Window name '{0}' is not defined.")]
     WindowNoSuchWindow(String),
@@ -242,6 +245,7 @@ impl SqlError for BindError {
             ViewInvalid { .. } => ErrorCode::ViewInvalid,
             WrongUsage(_) => ErrorCode::WrongUsage,
             WrongArguments(_) => ErrorCode::WrongArguments,
+            InvalidYearLength => ErrorCode::InvalidYearColumnLength,
             WindowNoSuchWindow(_) => ErrorCode::WindowNoSuchWindow,
             WindowCircularity => ErrorCode::WindowCircularity,
             WindowNoChildPartitioning => ErrorCode::WindowNoChildPartitioning,

@@ -45,6 +45,8 @@ pub struct Parsed {
     consistent_snapshot: bool,
     /// The scope word of `SET SESSION|GLOBAL TRANSACTION` ([`parse_mysql`]).
     txn_scope: Option<VarScope>,
+    /// The text parsed (the spans of the statements index into it).
+    text: String,
 }
 
 /// One parsed statement, opaque outside this crate: what sqlparser made
@@ -119,6 +121,12 @@ impl Catalog for NoCatalog {
 }
 
 impl Parsed {
+    /// The text the statements were parsed from: select-list column names
+    /// are taken from it ([`crate::bind::source_slice`]).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// The statements, in order.
     pub fn iter(&self) -> impl Iterator<Item = StatementRef<'_>> {
         self.stmts.iter().map(StatementRef)
@@ -256,7 +264,7 @@ fn parse_text(sql: &str) -> Result<Parsed, BindError> {
     } else {
         stacker::grow(text_len.saturating_mul(512).max(8 << 20), move || parser.parse_statements())
     };
-    r.map(|stmts| Parsed { stmts, text_len, consistent_snapshot: false, txn_scope: None }).map_err(map_err)
+    r.map(|stmts| Parsed { stmts, text_len, text: sql.to_string(), consistent_snapshot: false, txn_scope: None }).map_err(map_err)
 }
 
 /// [`parse`] for a client's text: recognises first the MySQL forms

@@ -130,6 +130,19 @@ pub enum SystemTable {
     Collations,
     /// `SHOW CHARACTER SET`.
     Charsets,
+    /// `information_schema` views of constraints, over every schema.
+    Constraints(ConstraintView),
+}
+
+/// Which `information_schema` constraint view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConstraintView {
+    /// `TABLE_CONSTRAINTS`: PRIMARY KEY, UNIQUE, FOREIGN KEY and CHECK.
+    TableConstraints,
+    /// `KEY_COLUMN_USAGE`: columns of primary, unique and foreign keys.
+    KeyColumnUsage,
+    /// `REFERENTIAL_CONSTRAINTS`: one row per foreign key.
+    ReferentialConstraints,
 }
 
 /// One window function call of a [`WindowDef`].
@@ -469,6 +482,27 @@ pub struct IndexSpec {
     pub primary: bool,
 }
 
+/// A FOREIGN KEY clause in CREATE TABLE / ALTER TABLE ADD.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForeignKeySpec {
+    /// CONSTRAINT name, if given.
+    pub name: Option<String>,
+    /// The index name after FOREIGN KEY, if given.
+    pub index_name: Option<String>,
+    /// Referencing columns.
+    pub columns: Vec<String>,
+    /// Referenced table's schema.
+    pub ref_schema: String,
+    /// Referenced table.
+    pub ref_table: String,
+    /// Referenced columns.
+    pub ref_columns: Vec<String>,
+    /// ON DELETE (NO ACTION when absent).
+    pub on_delete: mizzle_dictionary::FkAction,
+    /// ON UPDATE (NO ACTION when absent).
+    pub on_update: mizzle_dictionary::FkAction,
+}
+
 /// A table definition request.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TableSpec {
@@ -482,6 +516,8 @@ pub struct TableSpec {
     pub indexes: Vec<IndexSpec>,
     /// CHECK constraints (name, SQL text).
     pub checks: Vec<(Option<String>, String)>,
+    /// FOREIGN KEY constraints.
+    pub foreign_keys: Vec<ForeignKeySpec>,
     /// AUTO_INCREMENT= option.
     pub auto_increment_start: Option<u64>,
     /// ENGINE=.
@@ -513,8 +549,12 @@ pub enum AlterOp {
     RenameTable { schema: String, name: String },
     /// ADD CONSTRAINT CHECK.
     AddCheck { name: Option<String>, expr: String },
-    /// DROP CHECK / CONSTRAINT.
+    /// DROP CHECK / CONSTRAINT (a CHECK or a FOREIGN KEY of that name).
     DropCheck { name: String },
+    /// ADD [CONSTRAINT c] FOREIGN KEY.
+    AddForeignKey(ForeignKeySpec),
+    /// DROP FOREIGN KEY c.
+    DropForeignKey { name: String },
     /// Table options that change nothing stored (ENGINE=, CHARSET=, ...).
     NoOp,
 }

@@ -223,6 +223,13 @@ struct State {
     stmt: Ts,
     log: WriteLog,
     reads: Vec<ReadItem>,
+    /// Under READ COMMITTED, the snapshot of the oldest row lock by
+    /// validation (`FOR SHARE`, foreign-key checks): validation starts
+    /// there, as a later statement's snapshot is newer and a commit between
+    /// the two would otherwise go unseen. That snapshot stays registered
+    /// (so the write summaries validation needs are kept) until the reads
+    /// are dropped or the transaction ends.
+    reads_from: Option<Ts>,
     savepoints: Vec<(String, Mark)>,
     stmt_mark: Option<Mark>,
     validator: bool,
@@ -285,6 +292,7 @@ impl TxnManager {
                     stmt,
                     log: WriteLog::default(),
                     reads: Vec::new(),
+                    reads_from: None,
                     savepoints: Vec::new(),
                     stmt_mark: None,
                     validator,
@@ -477,6 +485,7 @@ impl Txn {
             // "Running a statement again"); its reads are void.
             self.drop_snapshot(&mut st);
             st.reads.clear();
+            self.drop_reads_from(&mut st);
             st.restart_snapshot = false;
         }
         drop(st);
@@ -617,6 +626,24 @@ impl Txn {
             self.inner.shared.active_validators.fetch_add(1, Ordering::SeqCst);
         }
         st.reads.push(item);
+    }
+
+    /// Under READ COMMITTED, makes validation start at the current
+    /// snapshot or earlier, and keeps that snapshot registered (see
+    /// `State::reads_from`).
+    fn hold_reads_from(&self, st: &mut State) {
+        if self.inner.isolation != IsolationLevel::ReadCommitted || st.reads_from.is_some() {
+            return;
+        }
+        let snap = st.snapshot;
+        let held = self.inner.shared.snapshots.register(self.inner.slot, || snap);
+        st.reads_from = Some(held);
+    }
+
+    fn drop_reads_from(&self, st: &mut State) {
+        if let Some(h) = st.reads_from.take() {
+            self.inner.shared.snapshots.unregister(self.inner.slot, h);
+        }
     }
 
     /// Records that this transaction depends on `key` not changing before it
@@ -822,9 +849,65 @@ impl Txn {
             None => Ok(false),
             Some(_) => {
                 self.record_read_key(space, key);
+                let mut st = self.inner.st.lock();
+                self.hold_reads_from(&mut st);
                 Ok(true)
             }
         }
+    }
+
+    /// A foreign key's look-up of a parent row: as
+    /// [`Txn::lock_row_shared`], always waiting for another transaction's
+    /// uncommitted version, and returning whether the row is present as a
+    /// writer sees it (this transaction's own writes included). The key is
+    /// recorded as read and validated at commit, so a concurrent commit
+    /// that deletes or changes the row makes this transaction's commit
+    /// fail.
+    pub fn probe_shared(&self, space: SpaceId, key: &[u8]) -> Result<bool, TxnError> {
+        let present = self.check_row(space, key, WaitPolicy::Wait)?.unwrap_or(false);
+        self.record_read_key(space, key);
+        let mut st = self.inner.st.lock();
+        self.hold_reads_from(&mut st);
+        Ok(present)
+    }
+
+    /// Records a dependency on the keys of `space` from `lo` (included) to
+    /// `hi` (excluded; `None`: to the end of the space), validated at commit
+    /// at every level: a concurrent commit that writes in the range makes
+    /// this transaction's commit fail (a foreign key's search for child
+    /// rows of a parent row being deleted).
+    pub fn record_read_range(&self, space: SpaceId, lo: &[u8], hi: Option<&[u8]>) {
+        let mut l = Vec::with_capacity(lo.len() + 5);
+        version::user_prefix(space, lo, &mut l);
+        let h = match hi {
+            Some(h) => {
+                let mut v = Vec::with_capacity(h.len() + 5);
+                version::user_prefix(space, h, &mut v);
+                Bound::Excluded(v)
+            }
+            None => {
+                let mut p = Vec::with_capacity(5);
+                version::space_prefix(space, &mut p);
+                mizzle_types::key::prefix_successor(&p).map_or(Bound::Unbounded, Bound::Excluded)
+            }
+        };
+        let mut st = self.inner.st.lock();
+        self.record(&mut st, ReadItem::Range(Bound::Included(l), h));
+        self.hold_reads_from(&mut st);
+    }
+
+    /// A cursor over the keys of `space` between the bounds as a writer
+    /// sees them at the snapshot: this transaction's writes included, the
+    /// current statement's too (foreign-key checks must see rows the same
+    /// statement wrote). Not recorded as read.
+    pub fn scan_own(&self, space: SpaceId, lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> Result<TxnCursor, TxnError> {
+        let view = {
+            let mut st = self.inner.st.lock();
+            Self::check_usable(&st)?;
+            self.ensure_snapshot(&mut st);
+            ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: Ts(u64::MAX) }
+        };
+        TxnCursor::open(self.inner.shared.clone(), view, space, lo, hi)
     }
 
     /// Deletes `key`.
@@ -924,6 +1007,7 @@ impl Txn {
             sh.active_validators.fetch_sub(1, Ordering::SeqCst);
         }
         st.reads.clear();
+        self.drop_reads_from(st);
         st.savepoints.clear();
     }
 
@@ -1019,7 +1103,12 @@ impl Txn {
             };
             (log.spaces.clone(), keys)
         };
-        let c = match sh.commit_prepare(self.inner.id, st.snapshot, &reads, summary) {
+        let c = match sh.commit_prepare(
+            self.inner.id,
+            st.reads_from.map_or(st.snapshot, |f| f.min(st.snapshot)),
+            &reads,
+            summary,
+        ) {
             Ok(c) => c,
             Err(e) => {
                 self.abort_locked(&mut st);

@@ -56,6 +56,10 @@ pub fn cast(v: &Value, target: SqlType) -> Cast {
             ok(Value::Float(f as f32))
         }
         SqlType::Decimal { precision, scale } => cast_decimal(v, precision, scale),
+        SqlType::Year => match year_of(v) {
+            Ok(y) => ok(Value::Int(y)),
+            Err(_) => lossy(Value::Null),
+        },
         SqlType::Char(_) | SqlType::Varchar(_) | SqlType::Text(_) => {
             let s: Arc<str> = match v {
                 Value::Text(s) => return ok(Value::Text(s.clone())),
@@ -334,6 +338,11 @@ pub fn assign(v: &Value, ty: SqlType, at: &Target<'_>) -> Result<Value, TypeErro
             }
             Ok(Value::Bytes(b))
         }
+        SqlType::Year => match year_of(v) {
+            Ok(y) => Ok(Value::Int(y)),
+            Err(YearError::Range) => Err(range()),
+            Err(YearError::NotANumber) => Err(incorrect("year")),
+        },
         SqlType::Date => match v {
             Value::Date(d) => Ok(Value::Date(*d)),
             Value::DateTime(d) => Ok(Value::Date(d.date())),
@@ -364,6 +373,56 @@ pub fn assign(v: &Value, ty: SqlType, at: &Target<'_>) -> Result<Value, TypeErro
             }
             Ok(Value::DateTime(round_fsp(dt, fsp)))
         }
+    }
+}
+
+/// Why a value is not a YEAR.
+#[derive(Debug, PartialEq)]
+enum YearError {
+    /// A number outside 1901..=2155 (and not 0 or a two-digit year).
+    Range,
+    /// Text that is not a number.
+    NotANumber,
+}
+
+/// MySQL's YEAR conversion: 1901..=2155 as they are; numbers 1..=69 and
+/// 70..=99 are 2001..=2069 and 1970..=1999, 0 is the zero year; strings of
+/// one or two digits are two-digit years ('0' and '00' are 2000); dates
+/// give their year.
+fn year_of(v: &Value) -> Result<i64, YearError> {
+    let two_digit = |n: i128| match n {
+        0..=69 => 2000 + n as i64,
+        _ => 1900 + n as i64,
+    };
+    let number = |n: i128| match n {
+        0 => Ok(0),
+        1..=99 => Ok(two_digit(n)),
+        1901..=2155 => Ok(n as i64),
+        _ => Err(YearError::Range),
+    };
+    match v {
+        Value::Int(i) => number(*i as i128),
+        Value::UInt(u) => number(*u as i128),
+        Value::Decimal(d) => number(d.round_i128()),
+        Value::Double(f) => float_to_i128(*f).map_or(Err(YearError::Range), number),
+        Value::Float(f) => float_to_i128(*f as f64).map_or(Err(YearError::Range), number),
+        Value::Text(_) | Value::Bytes(_) => {
+            let t = match v {
+                Value::Text(s) => s.trim().to_string(),
+                Value::Bytes(b) => std::str::from_utf8(b).map_err(|_| YearError::NotANumber)?.trim().to_string(),
+                _ => String::new(),
+            };
+            let n = text_to_i128(&t).ok_or(YearError::NotANumber)?;
+            let digits = t.trim_start_matches(['+', '-']).len();
+            if digits <= 2 && (0..=99).contains(&n) {
+                Ok(two_digit(n))
+            } else {
+                number(n)
+            }
+        }
+        Value::Date(d) => number(d.ymd().0 as i128),
+        Value::DateTime(d) => number(d.date().ymd().0 as i128),
+        Value::Null => Err(YearError::NotANumber),
     }
 }
 

@@ -179,6 +179,39 @@ error_codes! {
     ValueOutOfRange = (1690, "22003", User),
     /// ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
     ReadOnlyTransaction = (1792, "25006", User),
+    /// ER_ROW_IS_REFERENCED_2: deleting or updating a parent row that a
+    /// child row references.
+    RowIsReferenced = (1451, "23000", User),
+    /// ER_NO_REFERENCED_ROW_2: a child row whose parent row is missing.
+    NoReferencedRow = (1452, "23000", User),
+    /// ER_FK_CANNOT_DROP_PARENT
+    FkCannotDropParent = (3730, "HY000", User),
+    /// ER_FK_NO_INDEX_PARENT
+    FkNoIndexParent = (1822, "HY000", User),
+    /// ER_FK_CANNOT_OPEN_PARENT
+    FkCannotOpenParent = (1824, "HY000", User),
+    /// ER_FK_NO_COLUMN_PARENT
+    FkNoColumnParent = (3734, "HY000", User),
+    /// ER_FK_INCOMPATIBLE_COLUMNS
+    FkIncompatibleColumns = (3780, "HY000", User),
+    /// ER_WRONG_FK_DEF
+    WrongFkDef = (1239, "42000", User),
+    /// ER_FK_COLUMN_NOT_NULL
+    FkColumnNotNull = (1830, "HY000", User),
+    /// ER_FK_DUP_NAME
+    FkDuplicateName = (1826, "HY000", User),
+    /// ER_DROP_INDEX_FK
+    DropIndexFk = (1553, "HY000", User),
+    /// ER_FK_COLUMN_CANNOT_DROP
+    FkColumnCannotDrop = (1828, "HY000", User),
+    /// ER_FK_COLUMN_CANNOT_DROP_CHILD
+    FkColumnCannotDropChild = (1829, "HY000", User),
+    /// ER_TRUNCATE_ILLEGAL_FK
+    TruncateIllegalFk = (1701, "42000", User),
+    /// ER_FK_DEPTH_EXCEEDED
+    FkDepthExceeded = (3008, "HY000", User),
+    /// ER_INVALID_YEAR_COLUMN_LENGTH
+    InvalidYearColumnLength = (1818, "HY000", User),
     /// ER_CHECK_CONSTRAINT_VIOLATED
     CheckConstraintViolated = (3819, "HY000", User),
     /// ER_OUT_OF_RESOURCES style: memory or storage limit reached.

@@ -91,6 +91,8 @@ pub enum SqlType {
     DateTime(u8),
     /// TIMESTAMP(fsp).
     Timestamp(u8),
+    /// YEAR (MySQL's 1-byte year, 1901..=2155 or 0), held as `Value::Int`.
+    Year,
 }
 
 /// The runtime representation a type's values have.
@@ -144,6 +146,7 @@ impl SqlType {
             SqlType::Binary(_) | SqlType::Varbinary(_) | SqlType::Blob(_) => ValueKind::Bytes,
             SqlType::Date => ValueKind::Date,
             SqlType::DateTime(_) | SqlType::Timestamp(_) => ValueKind::DateTime,
+            SqlType::Year => ValueKind::Int,
         }
     }
 
@@ -207,6 +210,7 @@ impl SqlType {
             SqlType::Binary(n) | SqlType::Varbinary(n) => n,
             SqlType::Date => 10,
             SqlType::DateTime(f) | SqlType::Timestamp(f) => 19 + if f > 0 { f as u32 + 1 } else { 0 },
+            SqlType::Year => 4,
         }
     }
 }
@@ -247,6 +251,7 @@ impl fmt::Display for SqlType {
             SqlType::DateTime(p) => write!(f, "datetime({p})"),
             SqlType::Timestamp(0) => f.write_str("timestamp"),
             SqlType::Timestamp(p) => write!(f, "timestamp({p})"),
+            SqlType::Year => f.write_str("year"),
         }
     }
 }

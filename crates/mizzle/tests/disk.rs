@@ -245,3 +245,28 @@ fn concurrent_autocommit_updates_of_distinct_rows_never_conflict() {
         assert_eq!(count(&db, "SELECT CAST(SUM(v) AS SIGNED) FROM c"), 8 * 300);
     }
 }
+
+#[test]
+fn foreign_keys_survive_a_reopen() {
+    let d = TempDir::new("fk-reopen");
+    {
+        let db = Database::open(d.path()).expect("create");
+        let s = db.session();
+        s.execute("CREATE TABLE p (id INT PRIMARY KEY)", []).expect("parent");
+        s.execute(
+            "CREATE TABLE c (id INT PRIMARY KEY, pid INT, CONSTRAINT c_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE)",
+            [],
+        )
+        .expect("child");
+        s.execute("INSERT INTO p VALUES (1), (2)", []).expect("parents");
+        s.execute("INSERT INTO c VALUES (10, 1), (20, 2)", []).expect("children");
+    }
+    let db = Database::open(d.path()).expect("reopen");
+    let s = db.session();
+    let e = s.execute("INSERT INTO c VALUES (30, 3)", []).expect_err("orphan refused after a reopen");
+    assert_eq!(e.number(), 1452, "{e}");
+    s.execute("DELETE FROM p WHERE id = 1", []).expect("cascade");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM c"), 1);
+    let e = s.execute("DROP TABLE p", []).expect_err("referenced");
+    assert_eq!(e.number(), 3730, "{e}");
+}

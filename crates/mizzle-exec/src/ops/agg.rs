@@ -83,9 +83,16 @@ enum Acc {
     Sum(Option<Sum>),
     Avg(Option<Sum>, i64),
     MinMax(Option<Value>),
-    Concat(Vec<(Vec<Value>, String)>),
+    /// GROUP_CONCAT items (sort keys, bytes) and whether any input was a
+    /// binary string (then the result is one too: bytes are never read as
+    /// text).
+    Concat(Vec<(Vec<Value>, Vec<u8>)>, bool),
     Bit(u64),
-    Var { n: f64, mean: f64, m2: f64 },
+    Var {
+        n: f64,
+        mean: f64,
+        m2: f64,
+    },
     Any(Option<Value>),
 }
 
@@ -100,7 +107,7 @@ fn init(call: &AggCall) -> AggState {
         AggFunc::Sum => Acc::Sum(None),
         AggFunc::Avg => Acc::Avg(None, 0),
         AggFunc::Min | AggFunc::Max => Acc::MinMax(None),
-        AggFunc::GroupConcat => Acc::Concat(Vec::new()),
+        AggFunc::GroupConcat => Acc::Concat(Vec::new(), false),
         AggFunc::BitAnd => Acc::Bit(u64::MAX),
         AggFunc::BitOr | AggFunc::BitXor => Acc::Bit(0),
         AggFunc::StddevPop | AggFunc::StddevSamp | AggFunc::VarPop | AggFunc::VarSamp => {
@@ -175,11 +182,16 @@ fn update(
                 *cur = Some(v);
             }
         }
-        Acc::Concat(items) => {
-            let mut text = String::new();
-            text.push_str(&v.to_text_lossy());
-            for a in args.iter().skip(1) {
-                text.push_str(&a.to_text_lossy());
+        Acc::Concat(items, binary) => {
+            let mut text = Vec::new();
+            for a in std::iter::once(&v).chain(args.iter().skip(1)) {
+                match a {
+                    Value::Bytes(b) => {
+                        *binary = true;
+                        text.extend_from_slice(b);
+                    }
+                    other => text.extend_from_slice(other.to_text_lossy().as_bytes()),
+                }
             }
             let mut keys = Vec::with_capacity(call.order_by.len());
             for k in &call.order_by {
@@ -232,7 +244,7 @@ fn finish(call: &AggCall, st: AggState, ctx: &mut Ctx<'_>) -> Result<Value, Exec
             _ => Value::Double(s.as_f64() / n as f64),
         },
         Acc::MinMax(v) | Acc::Any(v) => v.unwrap_or(Value::Null),
-        Acc::Concat(mut items) => {
+        Acc::Concat(mut items, binary) => {
             if items.is_empty() {
                 return Ok(Value::Null);
             }
@@ -248,22 +260,31 @@ fn finish(call: &AggCall, st: AggState, ctx: &mut Ctx<'_>) -> Result<Value, Exec
                     std::cmp::Ordering::Equal
                 });
             }
-            let mut s = String::new();
+            let mut s: Vec<u8> = Vec::new();
             for (i, (_, t)) in items.iter().enumerate() {
                 if i > 0 {
-                    s.push_str(&call.separator);
+                    s.extend_from_slice(call.separator.as_bytes());
                 }
-                s.push_str(t);
+                s.extend_from_slice(t);
             }
             if s.len() > GROUP_CONCAT_MAX_LEN {
                 let mut cut = GROUP_CONCAT_MAX_LEN;
-                while !s.is_char_boundary(cut) {
+                // Text is cut at a character boundary (a continuation byte
+                // is 0b10xxxxxx).
+                while !binary && cut > 0 && s.get(cut).is_some_and(|b| b & 0xC0 == 0x80) {
                     cut -= 1;
                 }
                 s.truncate(cut);
                 ctx.warn(Warning { code: ErrorCode::DataTruncated, message: "Row was cut by GROUP_CONCAT()".into() });
             }
-            Value::text(&s)
+            if binary {
+                Value::Bytes(std::sync::Arc::from(s))
+            } else {
+                match String::from_utf8(s) {
+                    Ok(t) => Value::text(&t),
+                    Err(_) => return Err(ExecError::Internal("GROUP_CONCAT of text made invalid UTF-8".into())),
+                }
+            }
         }
         Acc::Bit(b) => Value::UInt(b),
         Acc::Var { n, m2, .. } => {

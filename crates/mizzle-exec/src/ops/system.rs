@@ -53,6 +53,9 @@ pub fn create_table_sql(tb: &TableDef) -> String {
         let kind = if ix.unique { "UNIQUE KEY" } else { "KEY" };
         lines.push(format!("  {kind} `{}` ({})", ix.name, cols(&ix.columns)));
     }
+    for f in &tb.foreign_keys {
+        lines.push(format!("  {}", crate::fk::constraint_sql(&tb.schema, f)));
+    }
     for ck in &tb.checks {
         lines.push(format!("  CONSTRAINT `{}` CHECK ({})", ck.name, ck.expr));
     }
@@ -227,5 +230,113 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
             t("PAD SPACE"),
         ]],
         SystemTable::Charsets => vec![vec![t("utf8mb4"), t("UTF-8 Unicode"), t("utf8mb4_bin"), Value::Int(4)]],
+        SystemTable::Constraints(v) => constraint_rows(*v, ctx)?,
     })
+}
+
+/// Rows of the `information_schema` constraint views: every table of every
+/// schema, in schema and table order; per table the primary key, unique
+/// keys, foreign keys, then CHECK constraints (TABLE_CONSTRAINTS only).
+fn constraint_rows(v: mizzle_sql::plan::ConstraintView, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
+    use mizzle_sql::plan::ConstraintView as V;
+    let mut out = Vec::new();
+    let uint = |n: usize| Value::UInt(n as u64);
+    for s in ctx.dict.list_schemas(ctx.txn)? {
+        for r in ctx.dict.list_relations(ctx.txn, &s.name)? {
+            let Relation::Table(tb) = r else { continue };
+            let mut keys: Vec<(String, &'static str, Vec<usize>)> = Vec::new();
+            if !tb.primary_key.is_empty() {
+                keys.push(("PRIMARY".into(), "PRIMARY KEY", tb.primary_key.clone()));
+            }
+            for ix in tb.indexes.iter().filter(|ix| ix.unique) {
+                keys.push((ix.name.clone(), "UNIQUE", ix.columns.clone()));
+            }
+            match v {
+                V::TableConstraints => {
+                    let row = |name: &str, kind: &str| {
+                        vec![t("def"), t(&tb.schema), t(name), t(&tb.schema), t(&tb.name), t(kind), t("YES")]
+                    };
+                    for (name, kind, _) in &keys {
+                        out.push(row(name, kind));
+                    }
+                    for f in &tb.foreign_keys {
+                        out.push(row(&f.name, "FOREIGN KEY"));
+                    }
+                    for c in &tb.checks {
+                        out.push(row(&c.name, "CHECK"));
+                    }
+                }
+                V::KeyColumnUsage => {
+                    for (name, _, cols) in &keys {
+                        for (i, &c) in cols.iter().enumerate() {
+                            out.push(vec![
+                                t("def"),
+                                t(&tb.schema),
+                                t(name),
+                                t("def"),
+                                t(&tb.schema),
+                                t(&tb.name),
+                                t(&tb.columns[c].name),
+                                uint(i + 1),
+                                Value::Null,
+                                Value::Null,
+                                Value::Null,
+                                Value::Null,
+                            ]);
+                        }
+                    }
+                    for f in &tb.foreign_keys {
+                        for (i, (c, rc)) in f.columns.iter().zip(&f.ref_columns).enumerate() {
+                            out.push(vec![
+                                t("def"),
+                                t(&tb.schema),
+                                t(&f.name),
+                                t("def"),
+                                t(&tb.schema),
+                                t(&tb.name),
+                                t(c),
+                                uint(i + 1),
+                                uint(i + 1),
+                                t(&f.ref_schema),
+                                t(&f.ref_table),
+                                t(rc),
+                            ]);
+                        }
+                    }
+                }
+                V::ReferentialConstraints => {
+                    for f in &tb.foreign_keys {
+                        // The parent's key the reference uses, when the parent exists.
+                        let unique = match ctx.dict.get_relation(ctx.txn, &f.ref_schema, &f.ref_table)? {
+                            Some(Relation::Table(p)) => match crate::fk::positions(&p, &f.ref_columns)
+                                .ok()
+                                .and_then(|c| crate::fk::path(&p, &c))
+                            {
+                                Some(crate::fk::Path::Primary) | Some(crate::fk::Path::PrimaryPrefix) => {
+                                    Some("PRIMARY".to_string())
+                                }
+                                Some(crate::fk::Path::Index(i)) => p.indexes.get(i).map(|x| x.name.clone()),
+                                None => None,
+                            },
+                            _ => None,
+                        };
+                        out.push(vec![
+                            t("def"),
+                            t(&tb.schema),
+                            t(&f.name),
+                            t("def"),
+                            t(&f.ref_schema),
+                            opt(unique.as_deref()),
+                            t("NONE"),
+                            t(f.on_update.sql()),
+                            t(f.on_delete.sql()),
+                            t(&tb.name),
+                            t(&f.ref_table),
+                        ]);
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
 }

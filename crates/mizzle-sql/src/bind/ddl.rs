@@ -22,8 +22,8 @@ use super::{norm, Binder};
 use crate::error::BindError;
 use crate::expr::Expr;
 use crate::plan::{
-    AlterOp, BoundStatement, ColumnPosition, ColumnSpec, Ddl, IndexSpec, OutCol, Plan, SessionStmt, SystemTable,
-    TableSpec, TxnStmt, VarScope,
+    AlterOp, BoundStatement, ColumnPosition, ColumnSpec, Ddl, ForeignKeySpec, IndexSpec, OutCol, Plan, SessionStmt,
+    SystemTable, TableSpec, TxnStmt, VarScope,
 };
 use crate::typing::sql_type;
 
@@ -137,7 +137,57 @@ pub fn system_columns(t: &SystemTable) -> Vec<OutCol> {
         SystemTable::Charsets => {
             vec![text("Charset"), text("Description"), text("Default collation"), col("Maxlen", SqlType::BIGINT)]
         }
+        SystemTable::Constraints(v) => constraint_columns(*v),
     }
+}
+
+/// Columns of the `information_schema` constraint views (MySQL 8's names
+/// and order).
+fn constraint_columns(v: crate::plan::ConstraintView) -> Vec<OutCol> {
+    use crate::plan::ConstraintView as V;
+    let names: &[&str] = match v {
+        V::TableConstraints => &[
+            "CONSTRAINT_CATALOG",
+            "CONSTRAINT_SCHEMA",
+            "CONSTRAINT_NAME",
+            "TABLE_SCHEMA",
+            "TABLE_NAME",
+            "CONSTRAINT_TYPE",
+            "ENFORCED",
+        ],
+        V::KeyColumnUsage => &[
+            "CONSTRAINT_CATALOG",
+            "CONSTRAINT_SCHEMA",
+            "CONSTRAINT_NAME",
+            "TABLE_CATALOG",
+            "TABLE_SCHEMA",
+            "TABLE_NAME",
+            "COLUMN_NAME",
+            "ORDINAL_POSITION",
+            "POSITION_IN_UNIQUE_CONSTRAINT",
+            "REFERENCED_TABLE_SCHEMA",
+            "REFERENCED_TABLE_NAME",
+            "REFERENCED_COLUMN_NAME",
+        ],
+        V::ReferentialConstraints => &[
+            "CONSTRAINT_CATALOG",
+            "CONSTRAINT_SCHEMA",
+            "CONSTRAINT_NAME",
+            "UNIQUE_CONSTRAINT_CATALOG",
+            "UNIQUE_CONSTRAINT_SCHEMA",
+            "UNIQUE_CONSTRAINT_NAME",
+            "MATCH_OPTION",
+            "UPDATE_RULE",
+            "DELETE_RULE",
+            "TABLE_NAME",
+            "REFERENCED_TABLE_NAME",
+        ],
+    };
+    names.iter().map(|n| if n.contains("POSITION") { col(n, SqlType::UBIGINT) } else { text(n) }).collect()
+}
+
+fn constraint_view(v: crate::plan::ConstraintView) -> (SystemTable, Vec<OutCol>) {
+    (SystemTable::Constraints(v), constraint_columns(v))
 }
 
 fn system(t: SystemTable) -> Plan {
@@ -154,6 +204,9 @@ impl<'a> Binder<'a> {
                 SystemTable::Tables { schema: None, full: true },
                 vec![text("TABLE_SCHEMA"), text("TABLE_NAME"), text("TABLE_TYPE")],
             ),
+            "table_constraints" => constraint_view(crate::plan::ConstraintView::TableConstraints),
+            "key_column_usage" => constraint_view(crate::plan::ConstraintView::KeyColumnUsage),
+            "referential_constraints" => constraint_view(crate::plan::ConstraintView::ReferentialConstraints),
             other => {
                 return Err(BindError::NoSuchTable { schema: "information_schema".into(), name: other.to_string() })
             }
@@ -642,6 +695,7 @@ impl<'a> Binder<'a> {
             columns: Vec::new(),
             indexes: Vec::new(),
             checks: Vec::new(),
+            foreign_keys: Vec::new(),
             auto_increment_start: None,
             engine: None,
             comment: String::new(),
@@ -677,8 +731,10 @@ impl<'a> Binder<'a> {
                 TableConstraint::Check(c) => {
                     spec.checks.push((c.name.as_ref().map(|n| n.value.clone()), c.expr.to_string()))
                 }
-                // Foreign keys are accepted and not enforced (documented).
-                TableConstraint::ForeignKey(_) => {}
+                TableConstraint::ForeignKey(fk) => {
+                    let f = self.foreign_key(fk, &spec.schema)?;
+                    spec.foreign_keys.push(f);
+                }
                 other => return Err(BindError::NotSupported(format!("constraint {other}"))),
             }
         }
@@ -866,7 +922,7 @@ impl<'a> Binder<'a> {
                         name: c.name.as_ref().map(|n| n.value.clone()),
                         expr: c.expr.to_string(),
                     }),
-                    TableConstraint::ForeignKey(_) => ops.push(AlterOp::NoOp),
+                    TableConstraint::ForeignKey(fk) => ops.push(AlterOp::AddForeignKey(self.foreign_key(fk, &schema)?)),
                     other => return Err(BindError::NotSupported(format!("ADD {other}"))),
                 },
                 AlterTableOperation::DropIndex { name } => ops.push(AlterOp::DropIndex { name: name.value.clone() }),
@@ -874,7 +930,9 @@ impl<'a> Binder<'a> {
                 AlterTableOperation::DropConstraint { name, .. } => {
                     ops.push(AlterOp::DropCheck { name: name.value.clone() })
                 }
-                AlterTableOperation::DropForeignKey { .. } => ops.push(AlterOp::NoOp),
+                AlterTableOperation::DropForeignKey { name, .. } => {
+                    ops.push(AlterOp::DropForeignKey { name: name.value.clone() })
+                }
                 AlterTableOperation::RenameTable { table_name } => {
                     let n = match table_name {
                         RenameTableNameKind::As(n) | RenameTableNameKind::To(n) => n,
@@ -888,6 +946,37 @@ impl<'a> Binder<'a> {
             }
         }
         Ok(BoundStatement::Ddl(Box::new(Ddl::AlterTable { schema, name, ops })))
+    }
+
+    /// A FOREIGN KEY clause; the referenced table defaults to the child's
+    /// schema. MATCH and deferral clauses are refused (MySQL's InnoDB
+    /// ignores MATCH; deferral does not exist in MySQL).
+    fn foreign_key(&mut self, fk: &ast::ForeignKeyConstraint, schema: &str) -> Result<ForeignKeySpec, BindError> {
+        use mizzle_dictionary::FkAction;
+        if fk.characteristics.is_some() {
+            return Err(BindError::Syntax("deferrable foreign keys".into()));
+        }
+        let action = |a: &Option<ast::ReferentialAction>| match a {
+            None | Some(ast::ReferentialAction::NoAction) => FkAction::NoAction,
+            Some(ast::ReferentialAction::Restrict) => FkAction::Restrict,
+            Some(ast::ReferentialAction::Cascade) => FkAction::Cascade,
+            Some(ast::ReferentialAction::SetNull) => FkAction::SetNull,
+            Some(ast::ReferentialAction::SetDefault) => FkAction::SetDefault,
+        };
+        let (ref_schema, ref_table) = match fk.foreign_table.0.as_slice() {
+            [ast::ObjectNamePart::Identifier(t)] => (schema.to_string(), t.value.clone()),
+            _ => self.object_name(&fk.foreign_table)?,
+        };
+        Ok(ForeignKeySpec {
+            name: fk.name.as_ref().map(|n| n.value.clone()),
+            index_name: fk.index_name.as_ref().map(|n| n.value.clone()),
+            columns: fk.columns.iter().map(|c| c.value.clone()).collect(),
+            ref_schema,
+            ref_table,
+            ref_columns: fk.referred_columns.iter().map(|c| c.value.clone()).collect(),
+            on_delete: action(&fk.on_delete),
+            on_update: action(&fk.on_update),
+        })
     }
 
     /// `SELECT @@var` and `@var` references.

@@ -237,7 +237,11 @@ pub(crate) fn agg_type(f: AggFunc, t: SqlType) -> SqlType {
             _ => SqlType::Double,
         },
         AggFunc::Min | AggFunc::Max | AggFunc::AnyValue => t,
-        AggFunc::GroupConcat => SqlType::Text(1024),
+        // Binary strings concatenate to a binary string (as MySQL's BLOB).
+        AggFunc::GroupConcat => match t {
+            SqlType::Binary(_) | SqlType::Varbinary(_) | SqlType::Blob(_) => SqlType::Blob(1024),
+            _ => SqlType::Text(1024),
+        },
         AggFunc::BitAnd | AggFunc::BitOr | AggFunc::BitXor => SqlType::UBIGINT,
         AggFunc::StddevPop | AggFunc::StddevSamp | AggFunc::VarPop | AggFunc::VarSamp => SqlType::Double,
     }

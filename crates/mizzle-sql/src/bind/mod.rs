@@ -42,6 +42,131 @@ pub trait Catalog {
     fn system_variable(&self, name: &str, global: bool) -> Option<Value>;
     /// The value of `@name` (NULL if unset).
     fn user_variable(&self, name: &str) -> Value;
+    /// The text the statement being bound was parsed from
+    /// ([`crate::parse::Parsed::text`]), for column names taken from the
+    /// source as MySQL does; `None` names columns from the parsed tree.
+    fn source_text(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// The source text of each item of the select list whose SELECT keyword is
+/// at `select` (1-based line and column), as written: split at top-level
+/// commas up to the clause that ends the list. `None` when the text cannot
+/// be read that way (the caller then names items from the parsed tree).
+pub fn select_item_texts(text: &str, select: sqlparser::tokenizer::Location) -> Option<Vec<String>> {
+    use sqlparser::dialect::MySqlDialect;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    // Byte offset of the SELECT keyword.
+    let mut line = 1u64;
+    let mut col = 1u64;
+    let mut at = None;
+    for (i, ch) in text.char_indices() {
+        if (line, col) == (select.line, select.column) {
+            at = Some(i);
+            break;
+        }
+        if ch == '\n' {
+            line += 1;
+            col = 1;
+        } else {
+            col += 1;
+        }
+    }
+    let rest = text.get(at?..)?;
+    let dialect = MySqlDialect {};
+    let tokens = Tokenizer::new(&dialect, rest).tokenize_with_location().ok()?;
+    // Byte offsets of token starts within `rest`, in token order.
+    let mut offsets = Vec::with_capacity(tokens.len());
+    let mut line_starts = vec![0usize];
+    for (i, ch) in rest.char_indices() {
+        if ch == '\n' {
+            line_starts.push(i + 1);
+        }
+    }
+    for t in &tokens {
+        let l = usize::try_from(t.span.start.line).ok()?.checked_sub(1)?;
+        let c = usize::try_from(t.span.start.column).ok()?.checked_sub(1)?;
+        let ls = *line_starts.get(l)?;
+        let off = rest.get(ls..)?.char_indices().nth(c).map(|(i, _)| ls + i).unwrap_or(rest.len());
+        offsets.push(off);
+    }
+    offsets.push(rest.len());
+    let word = |t: &Token, w: &[&str]| matches!(t, Token::Word(x) if x.quote_style.is_none() && w.iter().any(|k| x.value.eq_ignore_ascii_case(k)));
+    const MODIFIERS: &[&str] = &[
+        "ALL",
+        "DISTINCT",
+        "DISTINCTROW",
+        "HIGH_PRIORITY",
+        "STRAIGHT_JOIN",
+        "SQL_SMALL_RESULT",
+        "SQL_BIG_RESULT",
+        "SQL_BUFFER_RESULT",
+        "SQL_NO_CACHE",
+        "SQL_CACHE",
+        "SQL_CALC_FOUND_ROWS",
+    ];
+    const ENDS: &[&str] = &[
+        "FROM",
+        "INTO",
+        "WHERE",
+        "GROUP",
+        "HAVING",
+        "ORDER",
+        "LIMIT",
+        "WINDOW",
+        "UNION",
+        "EXCEPT",
+        "INTERSECT",
+        "FOR",
+        "LOCK",
+        "QUALIFY",
+    ];
+    let mut i = 1; // past SELECT
+    let significant = |t: &Token| !matches!(t, Token::Whitespace(_));
+    while let Some(t) = tokens.get(i) {
+        if !significant(&t.token) || word(&t.token, MODIFIERS) {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    let mut items = Vec::new();
+    let mut depth = 0i64;
+    let mut first: Option<usize> = None;
+    let mut last = 0usize;
+    loop {
+        let tok = tokens.get(i).map(|t| &t.token);
+        let end = match tok {
+            None | Some(Token::EOF) | Some(Token::SemiColon) => true,
+            Some(Token::RParen) if depth == 0 => true,
+            Some(t) if depth == 0 && word(t, ENDS) => true,
+            _ => false,
+        };
+        if end || (depth == 0 && matches!(tok, Some(Token::Comma))) {
+            let (a, b) = (first?, last);
+            items.push(rest.get(*offsets.get(a)?..*offsets.get(b + 1)?)?.trim().to_string());
+            first = None;
+            if end {
+                break;
+            }
+            i += 1;
+            continue;
+        }
+        if let Some(t) = tok {
+            match t {
+                Token::LParen | Token::LBracket | Token::LBrace => depth += 1,
+                Token::RParen | Token::RBracket | Token::RBrace => depth -= 1,
+                _ => {}
+            }
+            if significant(t) {
+                first.get_or_insert(i);
+                last = i;
+            }
+        }
+        i += 1;
+    }
+    Some(items)
 }
 
 /// A common table expression in scope.
@@ -260,3 +385,46 @@ pub fn bind_checks_for(t: &mizzle_dictionary::TableDef) -> Result<Vec<(String, c
 }
 
 pub use ddl::system_columns;
+
+#[cfg(test)]
+mod source_tests {
+    use sqlparser::ast::{SetExpr, Statement};
+
+    use super::select_item_texts;
+
+    fn items(sql: &str) -> Option<Vec<String>> {
+        let p = crate::parse::parse(sql).expect("parses");
+        let Some(Statement::Query(q)) = p.statements().first() else { panic!("a query") };
+        let SetExpr::Select(s) = q.body.as_ref() else { panic!("a select") };
+        select_item_texts(p.text(), s.select_token.0.span.start)
+    }
+
+    #[test]
+    fn select_items_are_cut_from_the_source() {
+        let got = items(
+            "SELECT DISTINCT 1/0, 1 + 1 ,count(*), ABS( -2 ), 'a,b', `x y`, f(g(1, 2)),\n  a\n  *\n  b, -a, CAST(a AS CHAR) AS c FROM t",
+        );
+        let want = [
+            "1/0",
+            "1 + 1",
+            "count(*)",
+            "ABS( -2 )",
+            "'a,b'",
+            "`x y`",
+            "f(g(1, 2))",
+            "a\n  *\n  b",
+            "-a",
+            "CAST(a AS CHAR) AS c",
+        ];
+        assert_eq!(got, Some(want.iter().map(|w| w.to_string()).collect()));
+        assert_eq!(items("SELECT 1"), Some(vec!["1".to_string()]));
+        assert_eq!(items("SELECT a FROM (SELECT 1 AS a) d WHERE a > 0"), Some(vec!["a".to_string()]));
+    }
+
+    #[test]
+    fn a_subquery_list_ends_at_its_parenthesis() {
+        let p = crate::parse::parse("SELECT (SELECT x+1 FROM t), 2").expect("parses");
+        let got = select_item_texts(p.text(), sqlparser::tokenizer::Location::new(1, 9));
+        assert_eq!(got, Some(vec!["x+1".to_string()]));
+    }
+}

@@ -37,13 +37,29 @@ enum OrderKey {
     Expr(Expr, bool),
 }
 
-/// The display name MySQL gives an unaliased select item.
-fn item_name(e: &ast::Expr) -> String {
-    match e {
+/// The display name MySQL gives an unaliased select item: a column's
+/// name, a string literal's value, otherwise the item's source text as
+/// written (`1/0`, `count(*)`), cut to MySQL's 256 characters; without the
+/// source, the parsed tree's text.
+fn item_name(e: &ast::Expr, source: Option<&str>) -> String {
+    let name = match e {
         ast::Expr::Identifier(i) => i.value.clone(),
         ast::Expr::CompoundIdentifier(ids) => ids.last().map(|i| i.value.clone()).unwrap_or_default(),
-        ast::Expr::Nested(inner) if matches!(**inner, ast::Expr::Identifier(_)) => item_name(inner),
-        other => other.to_string(),
+        ast::Expr::Nested(inner) if matches!(**inner, ast::Expr::Identifier(_)) => item_name(inner, None),
+        ast::Expr::Value(v)
+            if matches!(v.value, ast::Value::SingleQuotedString(_) | ast::Value::DoubleQuotedString(_)) =>
+        {
+            match &v.value {
+                ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s.clone(),
+                _ => String::new(),
+            }
+        }
+        other => source.map(str::to_string).unwrap_or_else(|| other.to_string()),
+    };
+    if name.chars().count() > 256 {
+        name.chars().take(256).collect()
+    } else {
+        name
     }
 }
 
@@ -640,7 +656,29 @@ impl<'a> Binder<'a> {
         list_ctx: ExprCtx<'_>,
         items: &mut Vec<(Expr, OutCol)>,
     ) -> Result<(), BindError> {
-        for item in &sel.projection {
+        // The items' source text, when the statement's text is known and
+        // reads as one text per item.
+        // Only items named by their text need it (a list of columns and
+        // stars reads none).
+        let needs_text = sel.projection.iter().any(|i| match i {
+            SelectItem::UnnamedExpr(e) => !matches!(
+                e,
+                ast::Expr::Identifier(_)
+                    | ast::Expr::CompoundIdentifier(_)
+                    | ast::Expr::Value(ast::ValueWithSpan {
+                        value: ast::Value::SingleQuotedString(_) | ast::Value::DoubleQuotedString(_),
+                        ..
+                    })
+            ),
+            _ => false,
+        });
+        let texts = self
+            .cat
+            .source_text()
+            .filter(|_| needs_text)
+            .and_then(|t| super::select_item_texts(t, sel.select_token.0.span.start))
+            .filter(|v| v.len() == sel.projection.len());
+        for (k, item) in sel.projection.iter().enumerate() {
             match item {
                 SelectItem::Wildcard(_) => {
                     if scope.is_empty() && sel.from.is_empty() {
@@ -675,9 +713,9 @@ impl<'a> Binder<'a> {
                     let b = self.bind_scalar(e, scope, list_ctx)?;
                     let mut c = match &b {
                         Expr::Column { index, .. } => scope[*index].clone(),
-                        _ => col_of(&b, item_name(e)),
+                        _ => col_of(&b, String::new()),
                     };
-                    c.name = item_name(e);
+                    c.name = item_name(e, texts.as_ref().and_then(|v| v.get(k)).map(String::as_str));
                     c.hidden = false;
                     items.push((b, c));
                 }

@@ -101,7 +101,10 @@ pub(super) fn return_type(f: ScalarFunc, args: &[SqlType]) -> SqlType {
         ScalarFunc::Lpad | ScalarFunc::Rpad => at(&[0, 2]),
         ScalarFunc::Insert => at(&[0, 3]),
         ScalarFunc::SubstringIndex => at(&[0, 1]),
-        // QUOTE and SPACE always give character strings.
+        // A binary string's quoted form is binary too (its bytes are never
+        // read as text).
+        ScalarFunc::Quote => at(&[0]),
+        // SPACE always gives a character string.
         _ => false,
     };
     if binary {
@@ -617,10 +620,25 @@ pub(super) fn insert(s: &Value, pos: &Value, len: &Value, new: &Value, ctx: &mut
     })
 }
 
-/// QUOTE(s): a quoted SQL literal; NULL gives the word NULL.
+/// QUOTE(s): a quoted SQL literal; NULL gives the word NULL; a binary
+/// string gives a binary string (its bytes are never read as text).
 pub(super) fn quote(v: &Value) -> Value {
     if v.is_null() {
         return Value::text("NULL");
+    }
+    if let Value::Bytes(b) = v {
+        let mut out = vec![b'\''];
+        for &c in b.iter() {
+            match c {
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\'' => out.extend_from_slice(b"\\'"),
+                0 => out.extend_from_slice(b"\\0"),
+                0x1a => out.extend_from_slice(b"\\Z"),
+                c => out.push(c),
+            }
+        }
+        out.push(b'\'');
+        return from_bytes(out);
     }
     let mut out = String::from("'");
     for c in convert::text(v).chars() {
