@@ -264,7 +264,8 @@ fn parse_text(sql: &str) -> Result<Parsed, BindError> {
     } else {
         stacker::grow(text_len.saturating_mul(512).max(8 << 20), move || parser.parse_statements())
     };
-    r.map(|stmts| Parsed { stmts, text_len, text: sql.to_string(), consistent_snapshot: false, txn_scope: None }).map_err(map_err)
+    r.map(|stmts| Parsed { stmts, text_len, text: sql.to_string(), consistent_snapshot: false, txn_scope: None })
+        .map_err(map_err)
 }
 
 /// [`parse`] for a client's text: recognises first the MySQL forms
