@@ -128,6 +128,8 @@ struct State {
     fail_sync: Option<Planned>,
     writes: u64,
     syncs: u64,
+    /// How long each `sync_data` takes, as a real disk's flush does.
+    sync_latency: std::time::Duration,
 }
 
 impl State {
@@ -317,6 +319,12 @@ impl FaultyFs {
         self.st.lock().read_only = ro;
     }
 
+    /// Makes every later `sync_data` take `latency` (as a disk's flush
+    /// does), for tests of what happens while a sync runs.
+    pub fn set_sync_latency(&self, latency: std::time::Duration) {
+        self.st.lock().sync_latency = latency;
+    }
+
     /// Write and sync calls made so far (to plan failures).
     pub fn counts(&self) -> (u64, u64) {
         let st = self.st.lock();
@@ -412,6 +420,11 @@ impl VfsFile for FaultyFile {
     }
 
     fn sync_data(&self) -> io::Result<()> {
+        let latency = self.st.lock().sync_latency;
+        if !latency.is_zero() {
+            // Outside the lock: other files' calls go on meanwhile.
+            std::thread::sleep(latency);
+        }
         let mut st = self.st.lock();
         self.live(&mut st)?;
         st.syncs += 1;
