@@ -293,8 +293,8 @@ pub struct Execution {
     /// `pending` came from a dropped execution.
     orphan: bool,
     /// Parked until this published commit is visible (a yield: its ticket
-    /// is complete).
-    unseen: Option<Published>,
+    /// is complete). Boxed: rare, and executions move by value.
+    unseen: Option<Box<Published>>,
 }
 
 impl Drop for Execution {
@@ -521,7 +521,7 @@ pub struct Session {
     orphans: Arc<CommitSlot>,
     /// The last commit this session published, until it is visible
     /// (`visibility_yield`), with its (complete) ticket.
-    unseen: Option<(Published, DurableTicket)>,
+    unseen: Option<Published>,
     /// The commit `SET autocommit = 1` made, to become its statement's.
     stmt_commit: Option<PendingCommit>,
     /// Test hook: panic in the next statement (debug builds).
@@ -772,9 +772,14 @@ impl Session {
         self.begin_txn(explicit, None, None)
     }
 
+    /// Commits the open transaction; `None` if there was none or its
+    /// commit is settled already (read-only), so the hot path of an
+    /// autocommit query carries no commit to settle.
     fn commit_current(&mut self) -> Result<Option<PendingCommit>, SessionError> {
         match self.txn.take() {
-            Some(t) if t.txn.is_active() => Ok(Some(t.txn.commit_with(self.commit_sync())?)),
+            Some(t) if t.txn.is_active() => {
+                Ok(Some(t.txn.commit_with(self.commit_sync())?).filter(|p| !p.is_settled()))
+            }
             _ => Ok(None),
         }
     }
@@ -859,7 +864,17 @@ impl Session {
     /// of dropped executions, oldest first. Returns the ticket to park on
     /// if one is not durable yet (it stays in `ex.pending`). A failed
     /// commit fails the step; nothing after it runs.
+    #[inline]
     fn settle(&mut self, ex: &mut Execution, first: bool) -> Result<Option<DurableTicket>, SessionError> {
+        // The hot path: nothing to settle (checked without a call).
+        if ex.pending.is_none() && self.unseen.is_none() && !(first && self.orphans.any.load(Ordering::Acquire)) {
+            return Ok(None);
+        }
+        self.settle_slow(ex, first)
+    }
+
+    #[inline(never)]
+    fn settle_slow(&mut self, ex: &mut Execution, first: bool) -> Result<Option<DurableTicket>, SessionError> {
         loop {
             let (p, orphan) = match ex.pending.take() {
                 Some(p) => (p, ex.orphan),
@@ -893,10 +908,9 @@ impl Session {
     /// Publishes a durable commit without waiting for it to become
     /// visible (M4): `visibility_yield` parks instead.
     fn publish(&mut self, p: PendingCommit) -> Result<(), TxnError> {
-        let t = p.ticket().clone();
-        let pb = p.publish()?;
-        // A visible commit makes every earlier one of the session visible.
-        self.unseen = if pb.is_visible() { None } else { Some((pb, t)) };
+        // `None`: visible already, which makes every earlier commit of the
+        // session visible too.
+        self.unseen = p.publish()?;
         Ok(())
     }
 
@@ -907,9 +921,9 @@ impl Session {
     /// visible; `block_on` and `finish` block instead.
     fn visibility_yield(&mut self, ex: &mut Execution) -> Option<DurableTicket> {
         match &self.unseen {
-            Some((pb, t)) if !pb.is_visible() => {
-                ex.unseen = Some(pb.clone());
-                Some(t.clone())
+            Some(pb) if !pb.is_visible() => {
+                ex.unseen = Some(Box::new(pb.clone()));
+                Some(pb.ticket().clone())
             }
             _ => {
                 self.unseen = None;
@@ -1153,6 +1167,7 @@ impl Session {
 
     /// A statement's waiting execution was dropped: its statement (already
     /// undone) is abandoned; an autocommit transaction ends with it.
+    #[inline]
     fn abandon_suspended(&mut self) {
         if !std::mem::take(&mut self.suspended) {
             return;

@@ -63,6 +63,7 @@ impl<'a> StatementRef<'a> {
 
     /// A transaction-control statement: BEGIN / START TRANSACTION, COMMIT,
     /// ROLLBACK [TO SAVEPOINT], SAVEPOINT, RELEASE SAVEPOINT.
+    #[inline]
     pub fn is_txn_control(self) -> bool {
         matches!(
             self.0,
@@ -76,16 +77,21 @@ impl<'a> StatementRef<'a> {
 
     /// The transaction-control statement this is, bound (it needs no
     /// catalog); `None` for any other statement.
+    #[inline]
     pub fn txn_control(self) -> Option<Result<TxnStmt, BindError>> {
         if !self.is_txn_control() {
             return None;
         }
+        Some(self.bind_txn_control())
+    }
+
+    fn bind_txn_control(self) -> Result<TxnStmt, BindError> {
         let mut b = Binder::new(&NoCatalog);
-        Some(match b.bind_statement(self.0) {
+        match b.bind_statement(self.0) {
             Ok(BoundStatement::Txn(t)) => Ok(t),
             Ok(_) => Err(BindError::Internal("transaction control bound to another statement".into())),
             Err(e) => Err(e),
-        })
+        }
     }
 
     /// How the statement's locking reads treat rows other transactions

@@ -1136,17 +1136,18 @@ impl Txn {
     }
 
     fn finish_commit(&self) -> Result<(), TxnError> {
-        self.finish_commit_then(true)
+        self.finish_commit_then(true).map(|_| ())
     }
 
     /// [`Txn::finish_commit`], waiting for the commit to become visible
-    /// (M4) only if `wait_visible`.
-    fn finish_commit_then(&self, wait_visible: bool) -> Result<(), TxnError> {
+    /// (M4) only if `wait_visible`. Returns the commit time if this call
+    /// published it.
+    fn finish_commit_then(&self, wait_visible: bool) -> Result<Option<Ts>, TxnError> {
         let sh = &self.inner.shared;
         let mut st = self.inner.st.lock();
         let Phase::Preparing(c) = st.phase else {
             return match st.phase {
-                Phase::Committed => Ok(()),
+                Phase::Committed => Ok(None),
                 _ => Err(TxnError::NotActive),
             };
         };
@@ -1162,7 +1163,7 @@ impl Txn {
                 if wait_visible {
                     sh.wait_visible(c); // M4
                 }
-                Ok(())
+                Ok(Some(c))
             }
             Err(e) => {
                 sh.commit_withdraw(c);
@@ -1234,6 +1235,13 @@ impl PendingCommit {
         &self.ticket
     }
 
+    /// True when there is nothing to wait for or publish: a read-only
+    /// commit, complete when it was made (dropping it is free).
+    #[inline]
+    pub fn is_settled(&self) -> bool {
+        self.done
+    }
+
     /// Publishes the commit once durable (blocking if it is not yet).
     pub fn finish(mut self) -> Result<(), TxnError> {
         self.done = true;
@@ -1245,11 +1253,21 @@ impl PendingCommit {
     /// completed) and returns what the committer must see visible before
     /// its next snapshot, so that a caller that must not block (a session
     /// step) can yield instead of waiting for other commits to publish.
-    pub fn publish(mut self) -> Result<Published, TxnError> {
+    /// `None` when the commit is visible already (always for a read-only
+    /// one).
+    pub fn publish(mut self) -> Result<Option<Published>, TxnError> {
+        if self.done {
+            // Read-only: committed when it was made, nothing to publish.
+            return Ok(None);
+        }
         self.done = true;
-        self.txn.finish_commit_then(false)?;
-        let c = self.txn.commit_ts();
-        Ok(Published { txn: self.txn.clone(), c })
+        let Some(c) = self.txn.finish_commit_then(false)? else {
+            return Ok(None);
+        };
+        if self.txn.inner.shared.visible_ts() >= c {
+            return Ok(None);
+        }
+        Ok(Some(Published { txn: self.txn.clone(), c: Some(c), ticket: self.ticket.clone() }))
     }
 
     /// [`PendingCommit::finish`] for a commit nobody waits for (its
@@ -1258,7 +1276,7 @@ impl PendingCommit {
     /// committer), so it may run on the thread that completed the ticket.
     pub fn finish_detached(mut self) -> Result<(), TxnError> {
         self.done = true;
-        self.txn.finish_commit_then(false)
+        self.txn.finish_commit_then(false).map(|_| ())
     }
 }
 
@@ -1269,6 +1287,7 @@ pub struct Published {
     txn: Txn,
     /// Its commit time (`None`: read-only, nothing to see).
     c: Option<Ts>,
+    ticket: DurableTicket,
 }
 
 impl Published {
@@ -1276,6 +1295,12 @@ impl Published {
     /// so a new snapshot shows it.
     pub fn is_visible(&self) -> bool {
         self.c.is_none_or(|c| self.txn.inner.shared.visible_ts() >= c)
+    }
+
+    /// The commit's (complete) durability ticket, to park on while
+    /// yielding.
+    pub fn ticket(&self) -> &DurableTicket {
+        &self.ticket
     }
 
     /// Blocks until [`Published::is_visible`] (M4's wait).
