@@ -87,17 +87,24 @@ impl Connection for Conn {
         match outs.into_iter().last() {
             Some(mizzle::Output::Rows(rows)) => {
                 let columns = rows.columns().len();
+                let types: Vec<mizzle::SqlType> = rows.columns().iter().map(|c| c.ty).collect();
                 let rows = rows
                     .iter()
                     .map(|r| {
                         r.values()
                             .iter()
-                            .map(|v| -> Cell {
+                            .enumerate()
+                            .map(|(i, v)| -> Cell {
                                 if v.is_null() {
                                     None
                                 } else {
+                                    // As a MySQL client shows it (fractional
+                                    // digits of the column's type).
                                     let mut b = Vec::new();
-                                    v.write_text(&mut b);
+                                    match types.get(i) {
+                                        Some(t) => v.write_text_as(*t, &mut b),
+                                        None => v.write_text(&mut b),
+                                    }
                                     Some(b)
                                 }
                             })

@@ -15,7 +15,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use mizzle::{Rows, Value};
+use mizzle::{Rows, SqlType, Value};
 
 /// A column heading and how its values are aligned.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,7 +81,24 @@ impl Table {
     pub fn from_rows(rows: &Rows) -> Table {
         let headers =
             rows.columns().iter().map(|c| Header { name: c.name.clone(), numeric: c.ty.is_numeric() }).collect();
-        let rows = rows.iter().map(|r| r.values().iter().map(cell_text).collect()).collect();
+        let types: Vec<SqlType> = rows.columns().iter().map(|c| c.ty).collect();
+        let rows = rows
+            .iter()
+            .map(|r| {
+                r.values()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| match (v, types.get(i)) {
+                        (Value::DateTime(_) | Value::Int(_), Some(t)) => {
+                            let mut out = Vec::new();
+                            v.write_text_as(*t, &mut out);
+                            Some(String::from_utf8_lossy(&out).into_owned())
+                        }
+                        _ => cell_text(v),
+                    })
+                    .collect()
+            })
+            .collect();
         Table { headers, rows }
     }
 

@@ -410,6 +410,28 @@ impl Dictionary {
     }
 }
 
+impl Dictionary {
+    /// Every relation of every schema as this transaction's writer sees
+    /// them, without recording the scan as read: for bookkeeping that must
+    /// not make concurrent DDL conflict under SERIALIZABLE (CREATE TABLE
+    /// looking for tables whose foreign keys name it).
+    pub fn all_relations_unrecorded(&self, txn: &Txn) -> Result<Vec<Relation>, DictError> {
+        let mut p = Vec::new();
+        encode_tuple(&[Value::text("R")], &mut p);
+        let end = prefix_end(&p);
+        let mut cur =
+            txn.scan_own(DICT_SPACE, Bound::Included(&p), end.as_deref().map_or(Bound::Unbounded, Bound::Excluded))?;
+        let mut b = mizzle_txn::cursor_batch();
+        let mut out = Vec::new();
+        while cur.next_batch(&mut b, 256)? {
+            for (_, v) in b.iter() {
+                out.push(self.decode_cached(v.to_vec())?);
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// The end of the range of keys extending a tuple prefix: tuple encodings
 /// are prefix-free, so keys extending `p` are exactly those starting with it.
 fn prefix_end(p: &[u8]) -> Option<Vec<u8>> {

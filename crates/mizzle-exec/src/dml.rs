@@ -326,11 +326,23 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
             continue;
         }
         let mut replaced = 0;
+        // INSERT IGNORE skips a row without its parent, with warning 1452, as
+        // MySQL does; so it is checked before anything is written.
+        let ignore_fk = p.ignore && !t.foreign_keys.is_empty() && fk::enabled(ctx);
+        if ignore_fk {
+            if let Err(e) = fk::check_parents(t, &row, None, ctx) {
+                if mizzle_types::SqlError::code(&e) != ErrorCode::NoReferencedRow {
+                    return Err(e);
+                }
+                ctx.warn(Warning { code: ErrorCode::NoReferencedRow, message: e.to_string() });
+                continue;
+            }
+        }
         loop {
             match find_conflict(t, &row, &rowkey, ctx)? {
                 None => {
                     write_new_row(t, &row, &rowkey, ctx)?;
-                    if !t.foreign_keys.is_empty() && fk::enabled(ctx) {
+                    if !ignore_fk && !t.foreign_keys.is_empty() && fk::enabled(ctx) {
                         fk::check_parents(t, &row, None, ctx)?;
                     }
                     res.affected += 1 + replaced;

@@ -256,14 +256,13 @@ pub(crate) fn unlink_parents(
 /// checks were off).
 pub(crate) fn find_children(schema: &str, name: &str, ctx: &mut Ctx<'_>) -> Result<Vec<(String, String)>, ExecError> {
     let mut out = Vec::new();
-    for s in ctx.dict.list_schemas(ctx.txn)? {
-        for r in ctx.dict.list_relations(ctx.txn, &s.name)? {
-            if let Relation::Table(t) = r {
-                if !same_table(&t.schema, &t.name, schema, name)
-                    && t.foreign_keys.iter().any(|f| f.references(schema, name))
-                {
-                    out.push((t.schema.clone(), t.name.clone()));
-                }
+    // Unrecorded: concurrent CREATE TABLEs must not conflict over this scan.
+    for r in ctx.dict.all_relations_unrecorded(ctx.txn)? {
+        if let Relation::Table(t) = r {
+            if !same_table(&t.schema, &t.name, schema, name)
+                && t.foreign_keys.iter().any(|f| f.references(schema, name))
+            {
+                out.push((t.schema.clone(), t.name.clone()));
             }
         }
     }

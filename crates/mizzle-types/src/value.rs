@@ -117,6 +117,20 @@ impl Value {
         }
     }
 
+    /// The text form MySQL shows for a value of a column of type `ty`:
+    /// DATETIME(n)/TIMESTAMP(n) values with exactly `n` fractional digits
+    /// (a type without digits keeps [`Value::write_text`]'s form), the zero
+    /// YEAR as `0000`; everything else as [`Value::write_text`].
+    pub fn write_text_as(&self, ty: crate::SqlType, out: &mut Vec<u8>) {
+        match (self, ty) {
+            (Value::DateTime(d), crate::SqlType::DateTime(f) | crate::SqlType::Timestamp(f)) if f > 0 => {
+                out.extend_from_slice(d.format(f).as_bytes())
+            }
+            (Value::Int(0), crate::SqlType::Year) => out.extend_from_slice(b"0000"),
+            _ => self.write_text(out),
+        }
+    }
+
     /// The text form as a string (bytes are shown lossily).
     pub fn to_text_lossy(&self) -> String {
         match self {

@@ -183,3 +183,21 @@ fn a_plan_checked_against_rolled_back_ddl_is_checked_again() {
     assert_eq!(q.query([]).expect("after rollback").columns().len(), 1);
     assert_eq!(q.query([]).expect("and again").columns().len(), 1);
 }
+
+#[test]
+fn concurrent_create_tables_at_serializable_both_commit() {
+    // CREATE TABLE looks through every table for foreign keys naming the new
+    // one; that look-up must not make two unrelated CREATE TABLEs conflict.
+    let db = Database::open_in_memory().expect("db");
+    db.session().execute("CREATE TABLE p (id INT PRIMARY KEY)", []).expect("p");
+    let a = db.session();
+    let b = db.session();
+    a.begin_with(IsolationLevel::Serializable).expect("a");
+    b.begin_with(IsolationLevel::Serializable).expect("b");
+    a.execute("CREATE TABLE ca (pid INT, FOREIGN KEY (pid) REFERENCES p (id))", []).expect("ca");
+    b.execute("CREATE TABLE cb (x INT)", []).expect("cb");
+    a.commit().expect("a commits");
+    b.commit().expect("b commits");
+    let e = db.session().execute("INSERT INTO ca VALUES (5)", []).expect_err("the key holds");
+    assert_eq!(e.number(), 1452);
+}

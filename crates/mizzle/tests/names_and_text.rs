@@ -21,6 +21,10 @@ fn unaliased_items_are_named_by_their_source_text() {
     assert_eq!(names(&s, "SELECT\n  a*2,\n  UPPER(b)\nFROM t"), vec!["a*2", "UPPER(b)"]);
     assert_eq!(names(&s, "SELECT 1; SELECT 2*3"), vec!["2*3"], "the second statement's own text");
     assert_eq!(names(&s, "SELECT CAST(a AS CHAR), -a, a IS NULL FROM t"), vec!["CAST(a AS CHAR)", "-a", "a IS NULL"]);
+    // A view's columns are named from its own definition, not from the
+    // text of the statement that reads it.
+    s.execute("CREATE VIEW v AS SELECT a+1, b FROM t", []).expect("view");
+    assert_eq!(names(&s, "SELECT    *    FROM v WHERE 1 = 1"), vec!["a + 1", "b"]);
     // Prepared statements name their columns the same way.
     let mut q = s.prepare("SELECT a + ?, NOW() IS NOT NULL FROM t").expect("prepare");
     let r = q.query(params![1]).expect("run");

@@ -672,10 +672,12 @@ impl<'a> Binder<'a> {
             ),
             _ => false,
         });
+        // A view's query was parsed from its own text, not the statement's:
+        // its items are named from the tree.
         let texts = self
             .cat
             .source_text()
-            .filter(|_| needs_text)
+            .filter(|_| needs_text && self.views.is_empty())
             .and_then(|t| super::select_item_texts(t, sel.select_token.0.span.start))
             .filter(|v| v.len() == sel.projection.len());
         for (k, item) in sel.projection.iter().enumerate() {
