@@ -128,3 +128,42 @@ fn ok_packets_carry_affected_rows_last_insert_id_and_status() {
     let n: Option<i64> = c.query_first("SELECT COUNT(*) FROM a").expect("count");
     assert_eq!(n, Some(3));
 }
+
+#[test]
+fn a_lock_wait_parks_without_holding_the_only_worker() {
+    let server = Server::start_with("mysql-crate-lockpark", &["--scheduler", "pool", "--workers", "1"]);
+    let mut a = connect(&server, None);
+    a.query_drop("CREATE TABLE l (id INT PRIMARY KEY, v INT)").expect("create");
+    a.query_drop("INSERT INTO l VALUES (1, 0)").expect("insert");
+    a.query_drop("BEGIN").expect("begin");
+    a.query_drop("UPDATE l SET v = 1 WHERE id = 1").expect("lock the row");
+    let port = server.port();
+    let waiter = std::thread::spawn(move || {
+        let opts = OptsBuilder::new()
+            .ip_or_hostname(Some("127.0.0.1"))
+            .tcp_port(port)
+            .user(Some("root"))
+            .pass(Some(ROOT_PASSWORD))
+            .prefer_socket(false);
+        let mut b = Conn::new(opts).expect("connect b");
+        b.query_drop("UPDATE l SET v = v + 10 WHERE id = 1").expect("update after the wait");
+    });
+    // While b waits for the row, the single worker still serves c.
+    let mut c = connect(&server, None);
+    let start = std::time::Instant::now();
+    loop {
+        let row: Option<(String, String)> =
+            c.query_first("SHOW STATUS LIKE 'Innodb_row_lock_current_waits'").expect("status");
+        if row.map(|r| r.1) == Some("1".to_owned()) {
+            break;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "b never started waiting");
+        std::thread::yield_now();
+    }
+    let one: Option<i64> = c.query_first("SELECT 1").expect("c runs while b is parked");
+    assert_eq!(one, Some(1));
+    a.query_drop("COMMIT").expect("commit");
+    waiter.join().expect("b finished");
+    let v: Option<i64> = c.query_first("SELECT v FROM l WHERE id = 1").expect("select");
+    assert_eq!(v, Some(11));
+}

@@ -119,3 +119,65 @@ pub fn require(program: &str) -> bool {
     eprintln!("skipped: {program} is not installed");
     false
 }
+
+/// Logs in as root with `mysql_native_password` over a raw socket and
+/// returns the socket, ready for commands (or the server's reply on failure).
+pub fn raw_login(addr: SocketAddr, password: &str) -> Result<std::net::TcpStream, Vec<u8>> {
+    use mizzle_protocol::auth::native_response;
+    use mizzle_protocol::handshake::{Greeting, HandshakeResponse};
+    use mizzle_protocol::{Capabilities, Collation};
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).map_err(|e| e.to_string().into_bytes())?;
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(60)));
+    let read = |s: &mut std::net::TcpStream| -> Result<Vec<u8>, Vec<u8>> {
+        let mut h = [0u8; 4];
+        s.read_exact(&mut h).map_err(|e| e.to_string().into_bytes())?;
+        let len = usize::from(h[0]) | usize::from(h[1]) << 8 | usize::from(h[2]) << 16;
+        let mut p = vec![0u8; len];
+        s.read_exact(&mut p).map_err(|e| e.to_string().into_bytes())?;
+        Ok(p)
+    };
+    let greeting = read(&mut s)?;
+    let g = Greeting::decode(&greeting).map_err(|e| e.to_string().into_bytes())?;
+    let auth = native_response(password.as_bytes(), &g.scramble);
+    let resp = HandshakeResponse {
+        capabilities: Capabilities::PROTOCOL_41
+            | Capabilities::SECURE_CONNECTION
+            | Capabilities::PLUGIN_AUTH
+            | Capabilities::TRANSACTIONS
+            | Capabilities::LONG_PASSWORD,
+        max_packet_size: 1 << 24,
+        collation: Collation::UTF8MB4_GENERAL_CI,
+        user: "root",
+        auth_response: &auth,
+        database: None,
+        auth_plugin: Some("mysql_native_password"),
+        attributes: Vec::new(),
+    };
+    let mut body = Vec::new();
+    resp.encode(&mut body);
+    let n = body.len();
+    let mut packet = vec![(n & 0xff) as u8, (n >> 8 & 0xff) as u8, (n >> 16 & 0xff) as u8, 1];
+    packet.extend_from_slice(&body);
+    s.write_all(&packet).map_err(|e| e.to_string().into_bytes())?;
+    let reply = read(&mut s)?;
+    if reply.first() == Some(&0) {
+        Ok(s)
+    } else {
+        Err(reply)
+    }
+}
+
+/// A process's thread count and resident memory in KiB, from /proc.
+pub fn threads_and_rss_kib(pid: u32) -> (usize, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (field("Threads:") as usize, field("VmRSS:"))
+}
