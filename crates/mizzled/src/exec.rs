@@ -187,6 +187,11 @@ impl Engine {
         Ok(Engine { db })
     }
 
+    /// An in-memory database (tests and fuzzing).
+    pub fn open_in_memory() -> Result<Engine, mizzle::Error> {
+        Ok(Engine { db: mizzle::Database::open_in_memory()? })
+    }
+
     /// A session for a client connection.
     pub fn session(&self) -> SqlSession {
         SqlSession { inner: self.db.session().into_kernel_session() }

@@ -229,6 +229,51 @@ impl Shared {
         self.conns.lock().remove(&id);
     }
 
+    /// Server state around `engine` and `accounts` (also for tests and
+    /// fuzzing, which drive [`crate::conn::Conn`] without sockets).
+    pub fn new(engine: Engine, accounts: Accounts, max_allowed_packet: usize, max_connections: usize) -> Arc<Shared> {
+        let mut handshake = HandshakeConfig {
+            default_auth_plugin: AuthPlugin::NativePassword,
+            max_allowed_packet: HANDSHAKE_MAX_PACKET,
+            ..HandshakeConfig::default()
+        };
+        handshake.server_version = mizzle_session::vars::VERSION.to_owned();
+        Arc::new(Shared {
+            engine,
+            accounts,
+            handshake,
+            max_allowed_packet,
+            stats: Stats::default(),
+            sched: SchedStats::default(),
+            conns: Mutex::new(HashMap::new()),
+            shutdown: AtomicBool::new(false),
+            started: Instant::now(),
+            max_connections,
+        })
+    }
+
+    /// Admits a client without a socket (tests, fuzzing): its entry and session.
+    pub fn admit_detached(&self, peer: SocketAddr) -> (Arc<ConnEntry>, SqlSession) {
+        let session = self.engine.session();
+        let entry = Arc::new(ConnEntry {
+            id: session.id(),
+            ip: peer.ip(),
+            port: peer.port(),
+            killed: AtomicBool::new(false),
+            authenticated: AtomicBool::new(false),
+            stream: None,
+            info: Mutex::new(EntryInfo {
+                user: String::new(),
+                db: None,
+                command: "Connect",
+                info: None,
+                since: Instant::now(),
+            }),
+        });
+        self.conns.lock().insert(entry.id, entry.clone());
+        (entry, session)
+    }
+
     /// Admits a new client: `None` (after sending ERR 1040) when the
     /// connection limit is reached (invariant 1); else its table entry and
     /// session.
@@ -298,24 +343,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             println!("mizzled: first start: created account root@{host}; log in with: {how}");
         }
     }
-    let mut handshake = HandshakeConfig {
-        default_auth_plugin: AuthPlugin::NativePassword,
-        max_allowed_packet: HANDSHAKE_MAX_PACKET,
-        ..HandshakeConfig::default()
-    };
-    handshake.server_version = mizzle_session::vars::VERSION.to_owned();
-    let shared = Arc::new(Shared {
-        engine,
-        accounts,
-        handshake,
-        max_allowed_packet: config.max_allowed_packet,
-        stats: Stats::default(),
-        sched: SchedStats::default(),
-        conns: Mutex::new(HashMap::new()),
-        shutdown: AtomicBool::new(false),
-        started: Instant::now(),
-        max_connections: config.max_connections,
-    });
+    let shared = Shared::new(engine, accounts, config.max_allowed_packet, config.max_connections);
     watch_signals(shared.clone(), local)?;
     let pool = config.scheduler == SchedulerKind::Pool;
     shared.sched.pool.store(pool, Ordering::Relaxed);
