@@ -346,12 +346,12 @@ impl EventLoop {
                 continue;
             }
             // A client that does not log in within CONNECT_TIMEOUT is dropped.
-            let watched = entry.clone();
+            let watched = Arc::downgrade(&entry);
             self.pool.timer.at(
                 Instant::now() + crate::server::CONNECT_TIMEOUT,
                 Box::new(move || {
-                    if !watched.authenticated.load(Ordering::Relaxed) {
-                        watched.stop_reading();
+                    if let Some(e) = watched.upgrade().filter(|e| !e.authenticated.load(Ordering::Relaxed)) {
+                        e.stop_reading();
                     }
                 }),
             );

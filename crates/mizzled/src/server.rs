@@ -226,7 +226,11 @@ impl Shared {
 
     /// Removes a closed connection from the table.
     pub fn forget(&self, id: u64) {
-        self.conns.lock().remove(&id);
+        let gone = self.conns.lock().remove(&id);
+        // The entry's duplicate of the socket must not keep it open.
+        if let Some(s) = gone.as_ref().and_then(|e| e.stream.as_ref()) {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
     }
 
     /// Server state around `engine` and `accounts` (also for tests and

@@ -167,3 +167,35 @@ fn a_lock_wait_parks_without_holding_the_only_worker() {
     let v: Option<i64> = c.query_first("SELECT v FROM l WHERE id = 1").expect("select");
     assert_eq!(v, Some(11));
 }
+
+#[test]
+fn processlist_shows_connections_and_kill_ends_one() {
+    for scheduler in ["pool", "thread"] {
+        let server = Server::start_with("mysql-crate-kill", &["--scheduler", scheduler]);
+        let mut a = connect(&server, None);
+        let mut b = connect(&server, None);
+        let b_id: Option<u64> = b.query_first("SELECT CONNECTION_ID()").expect("id");
+        let b_id = b_id.expect("an id");
+        let rows: Vec<(u64, String, String)> = a
+            .query_map("SHOW PROCESSLIST", |r: mysql::Row| {
+                let id: u64 = r.get(0).expect("Id");
+                let user: String = r.get(1).expect("User");
+                let command: String = r.get(4).expect("Command");
+                (id, user, command)
+            })
+            .expect("processlist");
+        assert_eq!(rows.len(), 2, "{scheduler}: {rows:?}");
+        assert!(rows.iter().any(|(id, user, _)| *id == b_id && user == "root"), "{rows:?}");
+        let status: Option<(String, String)> = a.query_first("SHOW STATUS LIKE 'Mizzle_scheduler'").expect("status");
+        assert_eq!(status.map(|s| s.1).as_deref(), Some(scheduler));
+        let err = a.query_drop("KILL 999999").expect_err("unknown id");
+        match err {
+            mysql::Error::MySqlError(e) => assert_eq!(e.code, 1094),
+            other => panic!("{other:?}"),
+        }
+        a.query_drop(format!("KILL {b_id}")).expect("kill b");
+        assert!(b.query_drop("SELECT 1").is_err(), "{scheduler}: a killed connection is closed");
+        let n: Option<i64> = a.query_first("SELECT 1").expect("a goes on");
+        assert_eq!(n, Some(1));
+    }
+}
