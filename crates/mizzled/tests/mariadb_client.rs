@@ -101,3 +101,34 @@ fn wrong_password_is_denied() {
     assert!(ok, "{err}");
     assert_eq!(out.trim(), "2");
 }
+
+#[test]
+fn interactive_session_through_a_terminal() {
+    if !require("mariadb") || !require("script") {
+        return;
+    }
+    let server = Server::start("mariadb-interactive");
+    let client = format!("mariadb -h 127.0.0.1 -P {} -u root -p{ROOT_PASSWORD} --skip-ssl", server.port());
+    let mut child = Command::new("script")
+        .args(["-qec", &client, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run script");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(
+            b"create database d;\nuse d\ncreate table t (a int);\ninsert into t values (1),(2);\n\
+              select * from t;\nselect * from nope;\nstatus\nquit\n",
+        )
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("2 rows in set"), "{text}");
+    assert!(text.contains("ERROR 1146 (42S02): Table 'd.nope' doesn't exist"), "{text}");
+    assert!(text.contains("Server version:\t\t8.0.36-mizzle"), "{text}");
+    assert!(text.contains("Current database:\td"), "{text}");
+}
