@@ -10,6 +10,7 @@
 # Usage: benches/sysbench.sh [--time S] [--table-size N] [--tests "a b"] [--threads "1 8"]
 # Defaults: --time 30 --table-size 100000, all four tests, threads 1 8 32.
 # A smoke run: benches/sysbench.sh --time 2 --table-size 1000 --tests oltp_point_select --threads 1
+# MIZZLED=path/to/mizzled uses that binary instead of building a release one.
 # Needs: sysbench, mariadb-server (mariadbd, mariadb-install-db), mariadb-client.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,11 +50,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== building mizzled (release)"
-cargo build --release -p mizzled >/dev/null
+MIZZLED="${MIZZLED:-}"
+if [ -z "$MIZZLED" ]; then
+    echo "== building mizzled (release)"
+    cargo build --release -p mizzled >/dev/null
+    MIZZLED=./target/release/mizzled
+fi
 
 MZ_PORT=$(free_port)
-./target/release/mizzled --datadir "$WORK/mizzle" --bind 127.0.0.1 --port "$MZ_PORT" \
+"$MIZZLED" --datadir "$WORK/mizzle" --bind 127.0.0.1 --port "$MZ_PORT" \
     --initial-password "$PW" --max-connections 200 --log warn >"$WORK/mizzled.out" 2>"$WORK/mizzled.err" &
 MZ_PID=$!
 
