@@ -23,6 +23,20 @@ for engine in memory disk; do
     "$SLT" --engine "$engine" --jobs 2 --quiet sql-tests/suite sql-tests/isolation
 done
 
+echo "== sql-tests/suite and sql-tests/isolation over the wire (release mizzled on a free loopback port)"
+cargo build --release -p mizzled
+WIRE_DIR=$(mktemp -d /tmp/mizzle-wire.XXXXXX)
+./target/release/mizzled --datadir "$WIRE_DIR/data" --bind 127.0.0.1 --port 0 --initial-password slt-pw \
+    --max-connections 500 --log warn >"$WIRE_DIR/out" 2>"$WIRE_DIR/err" &
+WIRE_PID=$!
+for _ in $(seq 1 300); do grep -q "ready for connections" "$WIRE_DIR/out" && break; sleep 0.1; done
+WIRE_ADDR=$(sed -n 's/^mizzled: ready for connections on //p' "$WIRE_DIR/out")
+wire_status=0
+MIZZLE_SLT_PASSWORD=slt-pw "$SLT" --server "$WIRE_ADDR" --jobs 2 --quiet sql-tests/suite sql-tests/isolation || wire_status=$?
+kill -TERM "$WIRE_PID"; wait "$WIRE_PID" || wire_status=1
+rm -rf "$WIRE_DIR"
+[ "$wire_status" -eq 0 ] || { echo "over-the-wire run failed"; exit 1; }
+
 CORPUS="${MIZZLE_SLT_CORPUS:-../shared/sqllogictest}"
 if [ -d "$CORPUS" ]; then
     BASELINE=$(grep -v '^#' sql-tests/corpus-baseline.txt | tr -d '[:space:]')

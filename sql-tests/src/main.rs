@@ -9,6 +9,13 @@
 //! (`MIZZLE_SLT_CACHE`, default 4 MiB) so the tree is read from the file.
 //! The option is passed to the worker processes through the environment
 //! variable `MIZZLE_SLT_ENGINE`.
+//!
+//! `--server HOST:PORT` runs the files over the MySQL protocol against a
+//! running server instead (see `wire`), logging in as `MIZZLE_SLT_USER`
+//! (default `root`) with `MIZZLE_SLT_PASSWORD` (default empty); passed to
+//! workers as `MIZZLE_SLT_SERVER`.
+
+mod wire;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,6 +24,7 @@ use std::sync::Arc;
 use mizzle_slt::{Backend, Cell, Connection, Database, ResultSet};
 
 const ENGINE_ENV: &str = "MIZZLE_SLT_ENGINE";
+const SERVER_ENV: &str = "MIZZLE_SLT_SERVER";
 
 struct MizzleBackend {
     engine: String,
@@ -131,9 +139,23 @@ fn main() {
             }
         } else if let Some(v) = s.strip_prefix("--engine=") {
             std::env::set_var(ENGINE_ENV, v);
+        } else if s == "--server" {
+            if let Some(v) = it.next() {
+                std::env::set_var(SERVER_ENV, v);
+            }
+        } else if let Some(v) = s.strip_prefix("--server=") {
+            std::env::set_var(SERVER_ENV, v);
         } else {
             args.push(a);
         }
+    }
+    if let Ok(addr) = std::env::var(SERVER_ENV) {
+        let options = wire::ServerOptions {
+            addr,
+            user: std::env::var("MIZZLE_SLT_USER").unwrap_or_else(|_| "root".into()),
+            password: std::env::var("MIZZLE_SLT_PASSWORD").unwrap_or_default(),
+        };
+        std::process::exit(mizzle_slt::run_cli_with_args(Arc::new(wire::ServerBackend { options }), args));
     }
     let engine = std::env::var(ENGINE_ENV).unwrap_or_else(|_| "memory".into()).to_lowercase();
     if engine != "memory" && engine != "disk" {

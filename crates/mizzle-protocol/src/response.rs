@@ -18,8 +18,12 @@
 //! 1. Encoders take the negotiated capabilities and emit exactly the fields
 //!    those capabilities call for; decoders (the client side, for tests and
 //!    tools) accept every form encoders produce and the forms MySQL emits.
-//! 2. Under `CLIENT_SESSION_TRACK` the OK packet's info is length-encoded
-//!    and omitted when empty with no state change, as MySQL 8 does.
+//! 2. The OK packet's info is length-encoded and omitted when empty (with
+//!    no state change under `CLIENT_SESSION_TRACK`), as MySQL 8 and MariaDB
+//!    send it (`net_send_ok` stores it with `net_store_data`), although the
+//!    protocol documentation calls it `string<EOF>` without session
+//!    tracking: libmariadb and the Rust `mysql` crate read a length, and a
+//!    client reading to the end (PyMySQL) still gets the text.
 //! 3. ERR packets carry an error number and SQLSTATE from
 //!    `mizzle_types::ErrorCode` only ([`ErrPacket::new`]).
 //!
@@ -178,8 +182,8 @@ impl OkPacket<'_> {
                 }
                 put_lenenc_bytes(out, &data);
             }
-        } else {
-            out.extend_from_slice(self.info.as_bytes());
+        } else if !self.info.is_empty() {
+            put_lenenc_bytes(out, self.info.as_bytes());
         }
     }
 
@@ -210,7 +214,14 @@ impl OkPacket<'_> {
             }
             info
         } else {
-            r.rest()
+            // Length-encoded (what servers send, invariant 2), or the
+            // documented string<EOF> when the length does not fit.
+            let rest = r.rest();
+            let mut l = Reader::new(rest);
+            match l.lenenc_bytes("info") {
+                Ok(text) if l.is_empty() => text,
+                _ => rest,
+            }
         };
         Ok(OkPacket {
             affected_rows,
@@ -478,11 +489,12 @@ mod tests {
     }
 
     #[test]
-    fn ok_packet_without_session_track_sends_info_to_the_end() {
+    fn ok_packet_without_session_track_sends_info_length_encoded() {
         let ok = OkPacket { info: "hi".into(), ..OkPacket::default() };
         let mut out = Vec::new();
         ok.encode(Capabilities::PROTOCOL_41, &mut out);
-        assert_eq!(out, b"\x00\x00\x00\x00\x00\x00\x00hi");
+        assert_eq!(out, b"\x00\x00\x00\x00\x00\x00\x00\x02hi");
+        assert_eq!(OkPacket::decode(&out, Capabilities::PROTOCOL_41).expect("decodes").info, "hi");
         // Session state is dropped (and its flag cleared) without tracking.
         let ok = OkPacket { session_state: vec![SessionStateChange::Schema("x".into())], ..OkPacket::default() };
         let mut out = Vec::new();

@@ -61,6 +61,10 @@ error_codes! {
     DatabaseMissingOnDrop = (1008, "HY000", User),
     /// ER_ACCESS_DENIED_ERROR
     AccessDenied = (1045, "28000", User),
+    /// ER_CON_COUNT_ERROR: the server's connection limit is reached.
+    TooManyConnections = (1040, "08004", Resource),
+    /// ER_NO_SUCH_THREAD: KILL of an unknown connection id.
+    NoSuchThread = (1094, "HY000", User),
     /// ER_NO_DB_ERROR
     NoDatabaseSelected = (1046, "3D000", User),
     /// ER_NO_DEFAULT_FOR_FIELD

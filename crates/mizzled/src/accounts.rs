@@ -1,0 +1,374 @@
+//! Accounts and their credentials: the `native` plugin (rows of the system
+//! table `mysql.user`, ordinary dictionary data written through an internal
+//! session, so account changes are transactional like any other write) and
+//! the `file` plugin (accounts read from a file named in the config).
+//!
+//! Stored forms (`authentication_string`, never a password):
+//! - `mysql_native_password`: `*` and 40 upper-case hex digits of
+//!   `SHA1(SHA1(pw))`, as MySQL stores it;
+//! - `caching_sha2_password`: `$sha2$` and 64 hex digits of
+//!   `SHA256(SHA256(pw))`, the fast-path entry, kept permanently so that
+//!   no login ever needs full authentication (which needs TLS);
+//! - empty: no password.
+//!
+//! Invariants:
+//! 1. A password-less account never logs in from a non-loopback address
+//!    ([`Accounts::credential`] hides it, so the login fails as for an
+//!    unknown user).
+//! 2. Each failed login is logged and answered only after a delay that
+//!    doubles with each consecutive failure from the same address (from
+//!    250 ms up to 8 s), reset by a successful login.
+//! 3. Scrambles are compared in constant time (`mizzle_protocol::auth`).
+//!
+//! Not yet: `CREATE USER` / `GRANT` and privilege checks (every account is
+//! an administrator); account host patterns other than `%`, `localhost`
+//! and exact addresses.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use mizzle_protocol::{AuthPlugin, Credential, CredentialStore, NativeHash, Sha2CacheEntry};
+use mizzle_types::Value;
+use parking_lot::Mutex;
+
+use crate::exec::{Engine, Output};
+
+/// Where accounts live.
+enum Source {
+    /// `mysql.user` in the database.
+    Native(Engine),
+    /// A fixed list read at start.
+    File(Vec<AccountRow>),
+}
+
+/// One account as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRow {
+    /// User name.
+    pub user: String,
+    /// Host: `%`, `localhost` or an address.
+    pub host: String,
+    /// `mysql_native_password` or `caching_sha2_password`.
+    pub plugin: String,
+    /// The stored credential (module documentation).
+    pub auth_string: String,
+}
+
+/// The server's accounts and its failed-login bookkeeping.
+pub struct Accounts {
+    source: Source,
+    failures: Mutex<HashMap<IpAddr, u32>>,
+}
+
+/// The `authentication_string` of `password` under `plugin`.
+pub fn auth_string(plugin: &str, password: &str) -> String {
+    if password.is_empty() {
+        return String::new();
+    }
+    if plugin == "caching_sha2_password" {
+        format!("$sha2${}", hex(&Sha2CacheEntry::of_password(password.as_bytes()).0))
+    } else {
+        format!("*{}", hex(&NativeHash::of_password(password.as_bytes()).0).to_ascii_uppercase())
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let bytes = s.as_bytes();
+    if bytes.len() != N * 2 {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (o, pair) in out.iter_mut().zip(bytes.chunks(2)) {
+        let text = std::str::from_utf8(pair).ok()?;
+        *o = u8::from_str_radix(text, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// The credential of a stored row, or `None` if its string is malformed.
+pub fn parse_credential(plugin: &str, auth: &str) -> Option<Credential> {
+    match plugin {
+        "mysql_native_password" => {
+            if auth.is_empty() {
+                return Some(Credential::NativePassword(None));
+            }
+            let h = unhex::<20>(auth.strip_prefix('*')?)?;
+            Some(Credential::NativePassword(Some(NativeHash(h))))
+        }
+        "caching_sha2_password" => {
+            if auth.is_empty() {
+                return Some(Credential::CachingSha2Password { cached: None, empty_password: true });
+            }
+            let h = unhex::<32>(auth.strip_prefix("$sha2$")?)?;
+            Some(Credential::CachingSha2Password { cached: Some(Sha2CacheEntry(h)), empty_password: false })
+        }
+        _ => None,
+    }
+}
+
+fn has_password(c: &Credential) -> bool {
+    match c {
+        Credential::NativePassword(h) => h.is_some(),
+        Credential::CachingSha2Password { empty_password, .. } => !empty_password,
+    }
+}
+
+/// How well an account host matches a peer: exact address 3, `localhost`
+/// for a loopback peer 2, `%` 1, else no match.
+fn host_rank(pattern: &str, ip: IpAddr) -> Option<u8> {
+    if pattern == "%" {
+        return Some(1);
+    }
+    if pattern.eq_ignore_ascii_case("localhost") && ip.is_loopback() {
+        return Some(2);
+    }
+    match pattern.parse::<IpAddr>() {
+        Ok(p) if p == ip => Some(3),
+        _ => None,
+    }
+}
+
+/// The SQL that creates the account table on first start.
+const CREATE_SCHEMA: &str = "CREATE DATABASE mysql";
+const CREATE_TABLE: &str = "CREATE TABLE mysql.user (user VARCHAR(32) NOT NULL, host VARCHAR(255) NOT NULL, \
+     plugin VARCHAR(64) NOT NULL, authentication_string VARCHAR(255) NOT NULL, PRIMARY KEY (user, host))";
+
+/// What [`Accounts::bootstrap`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bootstrap {
+    /// The account table existed.
+    Existing,
+    /// First start: `root` was created at `host`, with a password or not.
+    Created {
+        /// `localhost` (no password) or `%`.
+        host: String,
+        /// Whether a password was set.
+        with_password: bool,
+    },
+}
+
+impl Accounts {
+    /// Accounts in `mysql.user` of `engine`.
+    pub fn native(engine: Engine) -> Accounts {
+        Accounts { source: Source::Native(engine), failures: Mutex::new(HashMap::new()) }
+    }
+
+    /// Accounts read from `path`: one per line, `user host plugin
+    /// auth_string` separated by blanks (auth_string `-` or absent for no
+    /// password); `#` starts a comment.
+    pub fn from_file(path: &Path) -> anyhow::Result<Accounts> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read accounts file {}: {e}", path.display()))?;
+        let mut rows = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let (user, host, plugin) = match (f.first(), f.get(1), f.get(2)) {
+                (Some(u), Some(h), Some(p)) => (*u, *h, *p),
+                _ => anyhow::bail!("{}:{}: expected `user host plugin [auth_string]`", path.display(), n + 1),
+            };
+            let auth = match f.get(3) {
+                Some(&"-") | None => "",
+                Some(a) => a,
+            };
+            if parse_credential(plugin, auth).is_none() {
+                anyhow::bail!("{}:{}: unknown plugin or malformed auth string", path.display(), n + 1);
+            }
+            rows.push(AccountRow {
+                user: user.to_owned(),
+                host: host.to_owned(),
+                plugin: plugin.to_owned(),
+                auth_string: auth.to_owned(),
+            });
+        }
+        Ok(Accounts { source: Source::File(rows), failures: Mutex::new(HashMap::new()) })
+    }
+
+    /// Creates `mysql.user` and `root` on first start (`native` only).
+    /// Without a password `root` may log in from loopback addresses only
+    /// (`root@localhost`); with one, from anywhere (`root@%`).
+    pub fn bootstrap(&self, root_password: Option<&str>) -> anyhow::Result<Bootstrap> {
+        let Source::Native(engine) = &self.source else { return Ok(Bootstrap::Existing) };
+        if engine.internal("SELECT COUNT(*) FROM mysql.user", &[]).is_ok() {
+            return Ok(Bootstrap::Existing);
+        }
+        let pw = root_password.unwrap_or("");
+        let host = if pw.is_empty() { "localhost" } else { "%" };
+        let plugin = "mysql_native_password";
+        // Schema, table and account in one transaction: a crash leaves none.
+        let sql = format!("BEGIN; {CREATE_SCHEMA}; {CREATE_TABLE}; INSERT INTO mysql.user VALUES (?, ?, ?, ?); COMMIT");
+        let params =
+            [Value::text("root"), Value::text(host), Value::text(plugin), Value::text(&auth_string(plugin, pw))];
+        engine.internal(&sql, &params).map_err(|e| anyhow::anyhow!("creating the account table: {e}"))?;
+        Ok(Bootstrap::Created { host: host.to_owned(), with_password: !pw.is_empty() })
+    }
+
+    fn rows_for(&self, user: &str) -> Vec<AccountRow> {
+        match &self.source {
+            Source::File(rows) => rows.iter().filter(|r| r.user == user).cloned().collect(),
+            Source::Native(engine) => {
+                let sql = "SELECT user, host, plugin, authentication_string FROM mysql.user WHERE user = ?";
+                let Ok(out) = engine.internal(sql, &[Value::text(user)]) else { return Vec::new() };
+                let mut rows = Vec::new();
+                for o in out.outputs {
+                    if let Output::Rows { rows: rs, .. } = o {
+                        for r in rs {
+                            let text = |i: usize| match r.get(i) {
+                                Some(Value::Text(s)) => s.to_string(),
+                                _ => String::new(),
+                            };
+                            rows.push(AccountRow {
+                                user: text(0),
+                                host: text(1),
+                                plugin: text(2),
+                                auth_string: text(3),
+                            });
+                        }
+                    }
+                }
+                rows
+            }
+        }
+    }
+
+    /// The credential of `user` connecting from `ip`: the best-matching
+    /// host wins (invariant 1 applies).
+    pub fn credential(&self, user: &str, ip: IpAddr) -> Option<Credential> {
+        let row = self
+            .rows_for(user)
+            .into_iter()
+            .filter_map(|r| host_rank(&r.host, ip).map(|k| (k, r)))
+            .max_by_key(|(k, _)| *k)
+            .map(|(_, r)| r)?;
+        let c = parse_credential(&row.plugin, &row.auth_string)?;
+        if !has_password(&c) && !ip.is_loopback() {
+            return None;
+        }
+        Some(c)
+    }
+
+    /// Records a failed login from `ip` and returns how long to wait before
+    /// answering (invariant 2).
+    pub fn login_failed(&self, user: &str, ip: IpAddr) -> Duration {
+        let mut f = self.failures.lock();
+        let n = f.entry(ip).or_insert(0);
+        *n = n.saturating_add(1);
+        let delay = Duration::from_millis(250u64 << (*n - 1).min(5));
+        tracing::warn!(user, client = %ip, consecutive_failures = *n, "login failed");
+        delay
+    }
+
+    /// Records a successful login from `ip`.
+    pub fn login_succeeded(&self, ip: IpAddr) {
+        self.failures.lock().remove(&ip);
+    }
+
+    /// The handshake's view of these accounts for one peer.
+    pub fn store(&self, ip: IpAddr) -> Store<'_> {
+        Store { accounts: self, ip }
+    }
+}
+
+/// [`CredentialStore`] for one connection.
+pub struct Store<'a> {
+    accounts: &'a Accounts,
+    ip: IpAddr,
+}
+
+impl CredentialStore for Store<'_> {
+    fn credential(&mut self, user: &str, _host: &str) -> Option<Credential> {
+        self.accounts.credential(user, self.ip)
+    }
+
+    fn verify_password(&mut self, user: &str, _host: &str, password: &[u8]) -> bool {
+        match self.accounts.credential(user, self.ip) {
+            Some(Credential::CachingSha2Password { cached: Some(c), .. }) => {
+                mizzle_protocol::auth::constant_time_eq(&c.0, &Sha2CacheEntry::of_password(password).0)
+            }
+            Some(Credential::NativePassword(Some(h))) => {
+                mizzle_protocol::auth::constant_time_eq(&h.0, &NativeHash::of_password(password).0)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The plugin a stored row names, for the greeting of a file-only setup.
+pub fn plugin_of(name: &str) -> AuthPlugin {
+    AuthPlugin::from_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn native_auth_string_is_mysql_format() {
+        // MySQL: SELECT CONCAT('*', UPPER(SHA1(UNHEX(SHA1('secret'))))).
+        assert_eq!(auth_string("mysql_native_password", "secret"), "*14E65567ABDB5135D0CFD9A70B3032C179A49EE7");
+        assert_eq!(auth_string("mysql_native_password", ""), "");
+    }
+
+    #[test]
+    fn stored_strings_parse_back() {
+        for plugin in ["mysql_native_password", "caching_sha2_password"] {
+            let s = auth_string(plugin, "pw");
+            let c = parse_credential(plugin, &s).expect("parses");
+            assert!(has_password(&c));
+        }
+        assert!(parse_credential("mysql_native_password", "*12").is_none());
+        assert!(parse_credential("nope", "").is_none());
+    }
+
+    #[test]
+    fn passwordless_account_is_hidden_from_remote_peers() {
+        let rows = vec![AccountRow {
+            user: "root".into(),
+            host: "%".into(),
+            plugin: "mysql_native_password".into(),
+            auth_string: String::new(),
+        }];
+        let a = Accounts { source: Source::File(rows), failures: Mutex::new(HashMap::new()) };
+        assert!(a.credential("root", "127.0.0.1".parse().expect("ip")).is_some());
+        assert!(a.credential("root", "10.1.2.3".parse().expect("ip")).is_none());
+    }
+
+    #[test]
+    fn best_host_match_wins() {
+        let row = |host: &str, pw: &str| AccountRow {
+            user: "u".into(),
+            host: host.into(),
+            plugin: "mysql_native_password".into(),
+            auth_string: auth_string("mysql_native_password", pw),
+        };
+        let a = Accounts {
+            source: Source::File(vec![row("%", "any"), row("localhost", "")]),
+            failures: Mutex::new(HashMap::new()),
+        };
+        assert_eq!(a.credential("u", "127.0.0.1".parse().expect("ip")), Some(Credential::NativePassword(None)));
+        assert!(matches!(
+            a.credential("u", "10.0.0.1".parse().expect("ip")),
+            Some(Credential::NativePassword(Some(_)))
+        ));
+    }
+
+    #[test]
+    fn failed_login_delay_grows_and_resets() {
+        let a = Accounts { source: Source::File(Vec::new()), failures: Mutex::new(HashMap::new()) };
+        let ip: IpAddr = "10.0.0.1".parse().expect("ip");
+        let d1 = a.login_failed("x", ip);
+        let d2 = a.login_failed("x", ip);
+        assert!(d2 > d1);
+        a.login_succeeded(ip);
+        assert_eq!(a.login_failed("x", ip), d1);
+    }
+}

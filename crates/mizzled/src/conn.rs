@@ -1,0 +1,1006 @@
+//! One client connection as a sans-IO state machine: bytes in
+//! ([`Conn::on_input`]), bytes out ([`Conn::output`]) and what the
+//! scheduler does next ([`Next`]: read, close, or park on a wait and call
+//! [`Conn::resume`]). Both schedulers drive it: [`serve`] with blocking
+//! I/O and blocking waits (`thread`), `pool` with an event loop and parked
+//! waits. The protocol itself is `mizzle_protocol`; this module maps
+//! commands to [`SqlSession`] calls.
+//!
+//! States (`Phase`) and transitions (function performing each):
+//! - `Handshake` -> `Commands` ([`Conn::authenticated`], after the account
+//!   store accepted and the schema exists) or -> `Denied` (`auth_failed`:
+//!   the ERR is held until the failed-login delay is over, then the
+//!   connection closes) or closed (other handshake errors).
+//! - `Commands` -> `Commands` (`command`, one response per command, none
+//!   for COM_QUIT, COM_STMT_CLOSE and COM_STMT_SEND_LONG_DATA); a command
+//!   whose statement waits is parked (`after_step` keeps the pending
+//!   execution in `parked`) and finished by [`Conn::resume`].
+//! - `Commands` -> `ChangeUser` (COM_CHANGE_USER needing more packets) ->
+//!   `Commands` or `Denied`.
+//! - Any -> closed on COM_QUIT, end of input, a framing error (ERR, then
+//!   close), KILL CONNECTION or shutdown.
+//!
+//! Invariants:
+//! 1. Every command gets exactly the response packets its command type
+//!    calls for, numbered from sequence id 1; the decoder then expects 0.
+//! 2. Status flags in every OK/EOF come from the session after the
+//!    statement: AUTOCOMMIT, IN_TRANS; MORE_RESULTS_EXISTS on every result
+//!    but the last of a multi-statement text.
+//! 3. While a command is parked no further input is processed (commands
+//!    are answered in order).
+//! 4. When the connection ends for any reason, its [`Conn`] is dropped with
+//!    its session, which rolls back an open transaction.
+//!
+//! Not done here: TLS, compression, cursors (COM_STMT_FETCH answers ERR);
+//! a result is encoded whole into the output buffer (the session builds
+//! whole results; the scheduler sends the buffer as the client reads).
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::IpAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mizzle_protocol::column::ColumnDefinition;
+use mizzle_protocol::command::Command;
+use mizzle_protocol::{
+    Capabilities, Collation, ConnectionId, ErrPacket, FrameDecoder, HandshakeStep, OkPacket, PacketWriter, PrepareOk,
+    ProtocolError, ResultSetWriter, Scramble, SequenceId, ServerHandshake, StatementId, StatementParams, StatusFlags,
+};
+use mizzle_session::ColumnInfo;
+use mizzle_types::{ErrorCode, SqlError, Value};
+
+use crate::admin::{self, AdminStmt};
+use crate::exec::{Outcome, Output, Pending, PreparedSql, SqlSession, Step, Waiter};
+use crate::server::{ConnEntry, Shared};
+
+/// An error with a MySQL identity made up by the server itself.
+#[derive(Debug)]
+pub struct ServerError {
+    /// The identity.
+    pub code: ErrorCode,
+    /// The message.
+    pub message: String,
+}
+
+impl std::fmt::Display for ServerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ServerError {}
+
+impl SqlError for ServerError {
+    fn code(&self) -> ErrorCode {
+        self.code
+    }
+}
+
+fn server_error(code: ErrorCode, message: impl Into<String>) -> ServerError {
+    ServerError { code, message: message.into() }
+}
+
+/// A prepared statement of this connection.
+struct Stmt {
+    sql: PreparedSql,
+    params: StatementParams,
+    /// Values sent by COM_STMT_SEND_LONG_DATA, per parameter.
+    long_data: HashMap<u16, Vec<u8>>,
+}
+
+/// Whether the connection goes on after a command.
+enum Flow {
+    Continue,
+    Close,
+    Park(Park),
+}
+
+/// Why a connection waits without reading.
+pub enum Park {
+    /// A statement waits for durability or a lock.
+    Wait(Waiter),
+    /// A failed login waits out its delay (then the ERR goes out and the
+    /// connection closes).
+    Delay(Duration),
+}
+
+/// What the scheduler does next with a connection (after sending
+/// [`Conn::output`]).
+pub enum Next {
+    /// Wait for more input, then call [`Conn::on_input`].
+    Read,
+    /// Close the connection.
+    Close,
+    /// Do not read; once the wait is over (or its deadline passed, or the
+    /// delay elapsed) call [`Conn::resume`].
+    Park(Park),
+}
+
+/// What a parked command does when it resumes.
+enum Cont {
+    Query,
+    Execute { id: u32, stmt: Box<Stmt> },
+}
+
+enum Phase {
+    Handshake(Box<ServerHandshake>),
+    ChangeUser(Box<ServerHandshake>),
+    /// A failed login: the ERR is held in `held` until the delay is over.
+    Denied,
+    Commands,
+}
+
+/// One connection, sans-IO: bytes in ([`Conn::on_input`]), bytes out
+/// ([`Conn::output`]), and what to do next ([`Next`]).
+pub struct Conn {
+    shared: Arc<Shared>,
+    entry: Arc<ConnEntry>,
+    session: SqlSession,
+    phase: Phase,
+    caps: Capabilities,
+    collation: Collation,
+    decoder: FrameDecoder,
+    out: Vec<u8>,
+    held: Vec<u8>,
+    payload: Vec<u8>,
+    scratch: Vec<u8>,
+    stmts: HashMap<u32, Box<Stmt>>,
+    next_stmt: u32,
+    last_prepared: Option<u32>,
+    parked: Option<(Pending, Cont)>,
+    scramble: Scramble,
+    user: String,
+    ip: IpAddr,
+}
+
+fn random_scramble() -> Scramble {
+    let mut b = [0u8; 20];
+    if getrandom::fill(&mut b).is_err() {
+        tracing::error!("no random source for the handshake nonce");
+    }
+    Scramble::from_random(b)
+}
+
+/// Serves one connection to its end over a blocking stream (the `thread`
+/// scheduler): waits block the thread.
+/// `logged_in` runs once when the client has logged in (to lift the
+/// connect timeout).
+pub fn serve<S: Read + Write>(
+    mut stream: S,
+    shared: Arc<Shared>,
+    entry: Arc<ConnEntry>,
+    session: SqlSession,
+    logged_in: impl FnOnce(),
+) {
+    let mut logged_in = Some(logged_in);
+    let mut conn = Conn::new(shared, entry, session);
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut next = Next::Read;
+    loop {
+        if write_all(&mut stream, conn.output()).is_err() {
+            return;
+        }
+        next = match next {
+            Next::Close => return,
+            Next::Read => {
+                if conn.killed() {
+                    return;
+                }
+                if conn.entry.authenticated.load(Ordering::Relaxed) {
+                    if let Some(f) = logged_in.take() {
+                        f();
+                    }
+                }
+                conn.entry.set_command("Sleep", None);
+                let n = match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                if conn.killed() {
+                    return;
+                }
+                conn.on_input(buf.get(..n).unwrap_or_default())
+            }
+            Next::Park(Park::Wait(w)) => {
+                w.block();
+                conn.resume()
+            }
+            Next::Park(Park::Delay(d)) => {
+                std::thread::sleep(d);
+                conn.resume()
+            }
+        };
+    }
+}
+
+/// The collation column definitions carry: the client's when it is a
+/// utf8mb4 one, else `utf8mb4_general_ci` (every client is answered in
+/// utf8mb4).
+fn text_collation(client: Collation) -> Collation {
+    match client.0 {
+        45 | 46 | 224..=247 | 255..=323 => client,
+        _ => Collation::UTF8MB4_GENERAL_CI,
+    }
+}
+
+/// Writes and clears `out`.
+pub fn write_all<S: Write>(stream: &mut S, out: &mut Vec<u8>) -> std::io::Result<()> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    let r = stream.write_all(out).and_then(|_| stream.flush());
+    out.clear();
+    r
+}
+
+impl Conn {
+    /// A new connection: the greeting is in [`Conn::output`].
+    pub fn new(shared: Arc<Shared>, entry: Arc<ConnEntry>, session: SqlSession) -> Conn {
+        let ip = entry.ip;
+        let scramble = random_scramble();
+        let mut out = Vec::new();
+        let conn_id = ConnectionId(u32::try_from(entry.id).unwrap_or(u32::MAX));
+        let hs = ServerHandshake::new(shared.handshake.clone(), conn_id, scramble, &ip.to_string(), false, &mut out);
+        let max = shared.max_allowed_packet;
+        Conn {
+            shared,
+            entry,
+            session,
+            phase: Phase::Handshake(Box::new(hs)),
+            caps: Capabilities::PROTOCOL_41,
+            collation: Collation::UTF8MB4_GENERAL_CI,
+            decoder: FrameDecoder::new(max),
+            out,
+            held: Vec::new(),
+            payload: Vec::new(),
+            scratch: Vec::new(),
+            stmts: HashMap::new(),
+            next_stmt: 1,
+            last_prepared: None,
+            parked: None,
+            scramble,
+            user: String::new(),
+            ip,
+        }
+    }
+
+    /// Bytes to send to the client (the caller sends and clears them).
+    pub fn output(&mut self) -> &mut Vec<u8> {
+        &mut self.out
+    }
+
+    /// Whether KILL or shutdown ended this connection.
+    pub fn killed(&self) -> bool {
+        self.entry.killed.load(Ordering::Relaxed) || self.shared.shutting_down()
+    }
+
+    /// The connection's entry in the server's table.
+    pub fn entry(&self) -> &Arc<ConnEntry> {
+        &self.entry
+    }
+
+    /// Bytes from the client: processes every complete packet.
+    pub fn on_input(&mut self, bytes: &[u8]) -> Next {
+        match &mut self.phase {
+            Phase::Handshake(hs) | Phase::ChangeUser(hs) => hs.feed(bytes),
+            Phase::Commands => self.decoder.feed(bytes),
+            Phase::Denied => {}
+        }
+        self.process()
+    }
+
+    /// Goes on after a [`Next::Park`].
+    pub fn resume(&mut self) -> Next {
+        if let Phase::Denied = self.phase {
+            self.out.append(&mut self.held);
+            return Next::Close;
+        }
+        if let Some((pending, cont)) = self.parked.take() {
+            match self.finish_command(pending, cont) {
+                Flow::Continue => {}
+                Flow::Close => return Next::Close,
+                Flow::Park(p) => return Next::Park(p),
+            }
+        }
+        self.process()
+    }
+
+    /// Runs the connection as far as buffered input allows.
+    fn process(&mut self) -> Next {
+        loop {
+            match self.phase {
+                Phase::Handshake(_) | Phase::ChangeUser(_) => match self.auth_step() {
+                    Flow::Continue => {
+                        if matches!(self.phase, Phase::Handshake(_) | Phase::ChangeUser(_)) {
+                            return Next::Read;
+                        }
+                    }
+                    Flow::Close => return Next::Close,
+                    Flow::Park(p) => return Next::Park(p),
+                },
+                Phase::Denied => return Next::Close,
+                Phase::Commands => {
+                    if self.killed() {
+                        return Next::Close;
+                    }
+                    self.decoder.expect_sequence(SequenceId::ZERO);
+                    let mut payload = std::mem::take(&mut self.payload);
+                    let decoded = self.decoder.decode(&mut payload);
+                    let flow = match decoded {
+                        Ok(Some(_)) => self.command(&payload),
+                        Ok(None) => {
+                            self.payload = payload;
+                            return Next::Read;
+                        }
+                        Err(e) => {
+                            tracing::debug!(id = self.entry.id, error = %e, "bad packet; closing");
+                            self.err(SequenceId(1), &e);
+                            Flow::Close
+                        }
+                    };
+                    // Do not keep a large payload's buffer on an idle connection.
+                    payload.clear();
+                    if payload.capacity() > 64 * 1024 {
+                        payload = Vec::new();
+                    }
+                    self.payload = payload;
+                    match flow {
+                        Flow::Continue => {}
+                        Flow::Close => return Next::Close,
+                        Flow::Park(p) => return Next::Park(p),
+                    }
+                }
+            }
+        }
+    }
+
+    /// One step of the handshake or of COM_CHANGE_USER's exchange.
+    fn auth_step(&mut self) -> Flow {
+        let shared = self.shared.clone();
+        let mut store = shared.accounts.store(self.ip);
+        let (hs, change_user) = match &mut self.phase {
+            Phase::Handshake(hs) => (hs, false),
+            Phase::ChangeUser(hs) => (hs, true),
+            _ => return Flow::Continue,
+        };
+        match hs.step(&mut store, &mut self.out) {
+            Ok(HandshakeStep::NeedMore) => Flow::Continue,
+            Ok(HandshakeStep::StartTls) => Flow::Close,
+            Ok(HandshakeStep::Authenticated(info)) => self.authenticated(&info, change_user),
+            Err(e) => self.auth_failed(&e),
+        }
+    }
+
+    fn auth_failed(&mut self, e: &ProtocolError) -> Flow {
+        if let ProtocolError::AccessDenied { user, .. } = e {
+            let delay = self.shared.accounts.login_failed(user, self.ip);
+            self.held = std::mem::take(&mut self.out);
+            self.phase = Phase::Denied;
+            return Flow::Park(Park::Delay(delay));
+        }
+        tracing::debug!(client = %self.ip, error = %e, "handshake failed");
+        Flow::Close
+    }
+
+    fn authenticated(&mut self, info: &mizzle_protocol::ClientInfo, change_user: bool) -> Flow {
+        let phase = std::mem::replace(&mut self.phase, Phase::Commands);
+        let hs = match phase {
+            Phase::Handshake(hs) | Phase::ChangeUser(hs) => hs,
+            other => {
+                self.phase = other;
+                return Flow::Close;
+            }
+        };
+        self.shared.accounts.login_succeeded(self.ip);
+        self.user = info.user.clone();
+        let host = self.ip.to_string();
+        if change_user {
+            self.reset_session();
+        }
+        self.session.set_user(&info.user, &host);
+        if let Some(db) = info.database.as_deref().filter(|d| !d.is_empty()) {
+            if let Err(e) = self.session.set_database(db) {
+                hs.reject(&e, &mut self.out);
+                return Flow::Close;
+            }
+        }
+        let Ok(est) = hs.accept(&mut self.out) else { return Flow::Close };
+        if !change_user {
+            self.caps = est.client.capabilities;
+            self.decoder = est.decoder;
+            self.decoder.set_max_allowed_packet(self.shared.max_allowed_packet);
+        }
+        self.entry.authenticated.store(true, Ordering::Relaxed);
+        self.decoder.expect_sequence(SequenceId::ZERO);
+        self.collation = text_collation(est.client.collation);
+        self.entry.set_user(&self.user, self.session.database());
+        tracing::debug!(id = self.entry.id, user = %self.user, client = %self.ip, "authenticated");
+        Flow::Continue
+    }
+
+    fn status(&self) -> StatusFlags {
+        let mut s = StatusFlags::empty();
+        if self.session.autocommit() {
+            s.insert(StatusFlags::AUTOCOMMIT);
+        }
+        if self.session.in_transaction() {
+            s.insert(StatusFlags::IN_TRANS);
+        }
+        s
+    }
+
+    fn err(&mut self, seq: SequenceId, e: &dyn SqlError) {
+        let caps = self.caps;
+        let mut w = PacketWriter::new(&mut self.out, seq);
+        w.packet(|o| ErrPacket::from_error(e).encode(caps, o));
+    }
+
+    fn ok(&mut self, seq: SequenceId, affected: u64, last_insert_id: u64, info: &str, more: bool) -> SequenceId {
+        let mut status = self.status();
+        status.set(StatusFlags::MORE_RESULTS_EXISTS, more);
+        let ok = OkPacket {
+            affected_rows: affected,
+            last_insert_id,
+            status,
+            warnings: self.session.warning_count(),
+            info: info.into(),
+            session_state: Vec::new(),
+        };
+        let caps = self.caps;
+        let mut w = PacketWriter::new(&mut self.out, seq);
+        w.packet(|o| ok.encode(caps, o));
+        w.sequence()
+    }
+
+    fn definitions(&self, columns: &[ColumnInfo]) -> Vec<ColumnDefinition> {
+        columns
+            .iter()
+            .map(|c| {
+                let mut d = ColumnDefinition::for_sql_type(&c.name, c.ty, c.nullable, self.collation);
+                if let Some(t) = &c.table {
+                    d.table = t.clone();
+                }
+                if let Some((schema, table, column)) = &c.origin {
+                    d.schema = schema.clone();
+                    d.org_table = table.clone();
+                    d.org_name = column.clone();
+                }
+                d
+            })
+            .collect()
+    }
+
+    /// Handles one command packet (invariant 1).
+    fn command(&mut self, payload: &[u8]) -> Flow {
+        let first = SequenceId(1);
+        let cmd = match Command::parse(payload, self.caps) {
+            Ok(c) => c,
+            Err(e) => {
+                self.err(first, &e);
+                return if e.connection_survives() { Flow::Continue } else { Flow::Close };
+            }
+        };
+        self.shared.stats.questions.fetch_add(1, Ordering::Relaxed);
+        match cmd {
+            Command::Quit => {
+                self.entry.set_command("Quit", None);
+                return Flow::Close;
+            }
+            Command::Ping => {
+                self.ok(first, 0, 0, "", false);
+            }
+            Command::InitDb(db) => {
+                match self.session.set_database(db) {
+                    Ok(()) => {
+                        self.entry.set_user(&self.user, Some(db));
+                        self.ok(first, 0, 0, "", false);
+                    }
+                    Err(e) => self.err(first, &e),
+                };
+            }
+            Command::Query(q) => {
+                self.entry.set_command("Query", Some(q.sql));
+                return self.query(q.sql);
+            }
+            Command::FieldList { table, wildcard } => self.field_list(table, wildcard),
+            Command::Statistics => {
+                let s = self.shared.statistics();
+                let mut w = PacketWriter::new(&mut self.out, first);
+                w.packet(|o| o.extend_from_slice(s.as_bytes()));
+            }
+            Command::ProcessKill(id) => match self.shared.kill(u64::from(id), true) {
+                Ok(()) => {
+                    self.ok(first, 0, 0, "", false);
+                }
+                Err(e) => self.err(first, &e),
+            },
+            Command::Debug => {
+                self.ok(first, 0, 0, "", false);
+            }
+            Command::ResetConnection => {
+                self.reset_session();
+                self.ok(first, 0, 0, "", false);
+            }
+            Command::ChangeUser(cu) => return self.change_user(&cu),
+            Command::SetOption(opt) => {
+                use mizzle_protocol::SetOption;
+                self.caps.set(Capabilities::MULTI_STATEMENTS, opt == SetOption::MultiStatementsOn);
+                let mut s = self.status();
+                let caps = self.caps;
+                s.remove(StatusFlags::MORE_RESULTS_EXISTS);
+                let mut w = PacketWriter::new(&mut self.out, first);
+                w.packet(|o| mizzle_protocol::EofPacket { warnings: 0, status: s }.encode(caps, o));
+            }
+            Command::StmtPrepare(sql) => {
+                self.entry.set_command("Prepare", Some(sql));
+                self.prepare(sql);
+            }
+            Command::StmtExecute(ex) => {
+                self.entry.set_command("Execute", None);
+                return self.execute(&ex);
+            }
+            Command::StmtSendLongData { statement_id, param, data } => {
+                // No response, even on error (as MySQL: the error shows at execute).
+                let id = self.resolve(statement_id);
+                if let Some(st) = self.stmts.get_mut(&id) {
+                    if st.params.mark_long_data(param).is_ok() {
+                        st.long_data.entry(param).or_default().extend_from_slice(data);
+                    }
+                }
+            }
+            Command::StmtClose(id) => {
+                let id = self.resolve(id);
+                self.stmts.remove(&id);
+            }
+            Command::StmtReset(id) => {
+                let id = self.resolve(id);
+                match self.stmts.get_mut(&id) {
+                    Some(st) => {
+                        st.params.reset();
+                        st.long_data.clear();
+                        self.ok(first, 0, 0, "", false);
+                    }
+                    None => self.err(first, &unknown_stmt(id, "mysqld_stmt_reset")),
+                }
+            }
+            Command::StmtFetch { statement_id, .. } => {
+                self.err(first, &unknown_stmt(statement_id.0, "mysqld_stmt_fetch"));
+            }
+        }
+        Flow::Continue
+    }
+
+    fn resolve(&self, id: StatementId) -> u32 {
+        if id == StatementId::LAST_PREPARED {
+            self.last_prepared.unwrap_or(id.0)
+        } else {
+            id.0
+        }
+    }
+
+    fn reset_session(&mut self) {
+        let db = self.session.database().map(str::to_owned);
+        let mut s = self.shared.engine.session();
+        s.set_user(&self.user, &self.ip.to_string());
+        if let Some(db) = db {
+            let _ = s.set_database(&db);
+        }
+        // The old session drops here: its transaction rolls back.
+        self.session = s;
+        self.stmts.clear();
+        self.last_prepared = None;
+    }
+
+    fn change_user(&mut self, cu: &mizzle_protocol::ChangeUser<'_>) -> Flow {
+        let host = self.ip.to_string();
+        let shared = self.shared.clone();
+        let mut store = shared.accounts.store(self.ip);
+        let started = ServerHandshake::change_user(
+            shared.handshake.clone(),
+            self.scramble,
+            &host,
+            false,
+            self.caps,
+            SequenceId::ZERO,
+            cu,
+            &mut store,
+            &mut self.out,
+        );
+        match started {
+            Ok((hs, step)) => {
+                self.phase = Phase::ChangeUser(Box::new(hs));
+                match step {
+                    HandshakeStep::Authenticated(info) => self.authenticated(&info, true),
+                    HandshakeStep::NeedMore => Flow::Continue,
+                    HandshakeStep::StartTls => Flow::Close,
+                }
+            }
+            Err(e) => self.auth_failed(&e),
+        }
+    }
+
+    fn query(&mut self, sql: &str) -> Flow {
+        let first = SequenceId(1);
+        if let Some(a) = admin::recognise(sql) {
+            self.admin(a, sql);
+            return Flow::Continue;
+        }
+        if !self.caps.contains(Capabilities::MULTI_STATEMENTS) && SqlSession::statement_count(sql) > 1 {
+            let e = server_error(
+                ErrorCode::Syntax,
+                "You have an error in your SQL syntax: several statements in one query need CLIENT_MULTI_STATEMENTS",
+            );
+            self.err(first, &e);
+            return Flow::Continue;
+        }
+        let step = self.session.query_step(sql);
+        self.after_step(step, Cont::Query)
+    }
+
+    /// Writes a finished statement's result, or parks the command.
+    fn after_step(&mut self, step: Step, cont: Cont) -> Flow {
+        match step {
+            Step::Wait(pending) => {
+                let waiter = pending.waiter();
+                self.parked = Some((pending, cont));
+                Flow::Park(Park::Wait(waiter))
+            }
+            Step::Done(result) => {
+                let first = SequenceId(1);
+                let binary = match cont {
+                    Cont::Query => false,
+                    Cont::Execute { id, stmt } => {
+                        self.stmts.insert(id, stmt);
+                        true
+                    }
+                };
+                self.entry.set_command("Query", None);
+                match result {
+                    Ok(outcome) => self.write_outcome(first, outcome, binary),
+                    Err(e) => self.err(first, &e),
+                }
+                Flow::Continue
+            }
+        }
+    }
+
+    /// A parked command's wait is over: go on with it.
+    fn finish_command(&mut self, pending: Pending, cont: Cont) -> Flow {
+        match cont {
+            Cont::Query => {
+                let step = self.session.resume(pending, None);
+                self.after_step(step, Cont::Query)
+            }
+            Cont::Execute { id, mut stmt } => {
+                let step = self.session.resume(pending, Some(&mut stmt.sql));
+                self.after_step(step, Cont::Execute { id, stmt })
+            }
+        }
+    }
+
+    /// Writes each output as a result set or OK (invariant 2).
+    fn write_outcome(&mut self, mut seq: SequenceId, outcome: Outcome, binary: bool) {
+        let n = outcome.outputs.len();
+        let warnings = outcome.warnings;
+        for (i, o) in outcome.outputs.into_iter().enumerate() {
+            let more = i + 1 < n;
+            match o {
+                Output::Done { affected, last_insert_id, info } => {
+                    seq = self.ok(seq, affected, last_insert_id, &info, more);
+                }
+                Output::Rows { columns, rows } => {
+                    seq = match self.write_rows(seq, &columns, &rows, binary, more, warnings) {
+                        Ok(s) => s,
+                        Err(e) => {
+                            // A value that does not fit its column is a bug
+                            // of the server; the client sees an error.
+                            let e = server_error(
+                                ErrorCode::Internal,
+                                format!("internal error (a bug): cannot encode a result value: {e}"),
+                            );
+                            self.err(seq, &e);
+                            return;
+                        }
+                    };
+                }
+            }
+        }
+    }
+
+    fn write_rows(
+        &mut self,
+        seq: SequenceId,
+        columns: &[ColumnInfo],
+        rows: &[Vec<Value>],
+        binary: bool,
+        more: bool,
+        warnings: u16,
+    ) -> Result<SequenceId, ProtocolError> {
+        let defs = self.definitions(columns);
+        let rs = ResultSetWriter::new(self.caps);
+        let mut status = self.status();
+        let mut seq = {
+            let mut w = PacketWriter::new(&mut self.out, seq);
+            rs.begin(&mut w, &defs, status);
+            w.sequence()
+        };
+        for row in rows {
+            let mut w = PacketWriter::new(&mut self.out, seq);
+            if binary {
+                rs.binary_row(&mut w, &defs, row)?;
+            } else {
+                rs.text_row(&mut w, row, &mut self.scratch);
+            }
+            seq = w.sequence();
+        }
+        status.set(StatusFlags::MORE_RESULTS_EXISTS, more);
+        let mut w = PacketWriter::new(&mut self.out, seq);
+        rs.end(&mut w, status, warnings);
+        Ok(w.sequence())
+    }
+
+    /// Answers a server statement ([`admin`]).
+    fn admin(&mut self, stmt: AdminStmt, sql: &str) {
+        let first = SequenceId(1);
+        match stmt {
+            AdminStmt::ProcessList { full } => {
+                let now = std::time::Instant::now();
+                let rows = self
+                    .shared
+                    .processes()
+                    .into_iter()
+                    .map(|(id, addr, info)| {
+                        let own = id == self.entry.id;
+                        let text = if own { Some(sql.to_owned()) } else { info.info.clone() };
+                        let text = text.map(|t| if full { t } else { t.chars().take(100).collect() });
+                        let opt = |s: Option<String>| s.map_or(Value::Null, |s| Value::text(&s));
+                        let secs = now.saturating_duration_since(info.since).as_secs();
+                        vec![
+                            Value::UInt(id),
+                            Value::text(&info.user),
+                            Value::text(&addr.to_string()),
+                            opt(info.db.clone()),
+                            Value::text(if own { "Query" } else { info.command }),
+                            Value::Int(i64::try_from(secs).unwrap_or(i64::MAX)),
+                            Value::text(if own || info.command != "Sleep" { "executing" } else { "" }),
+                            opt(text),
+                        ]
+                    })
+                    .collect();
+                let outcome = Outcome {
+                    outputs: vec![Output::Rows { columns: admin::processlist_columns(), rows }],
+                    warnings: 0,
+                };
+                self.write_outcome(first, outcome, false);
+            }
+            AdminStmt::Kill { id, query_only } => match self.shared.kill(id, !query_only) {
+                Ok(()) => {
+                    self.ok(first, 0, 0, "", false);
+                }
+                Err(e) => self.err(first, &e),
+            },
+            AdminStmt::Status { like } => match self.session.query("SHOW STATUS") {
+                Ok(mut outcome) => {
+                    if let Some(Output::Rows { columns, rows }) = outcome.outputs.pop() {
+                        let rows = admin::merge_status(rows, self.shared.status_rows(), like.as_deref());
+                        let outcome = Outcome { outputs: vec![Output::Rows { columns, rows }], warnings: 0 };
+                        self.write_outcome(first, outcome, false);
+                    } else {
+                        self.ok(first, 0, 0, "", false);
+                    }
+                }
+                Err(e) => self.err(first, &e),
+            },
+        }
+    }
+
+    fn field_list(&mut self, table: &str, _wildcard: &str) {
+        let first = SequenceId(1);
+        match self.session.table_columns(table) {
+            Ok(cols) => {
+                let defs = self.definitions(&cols);
+                let caps = self.caps;
+                let status = self.status();
+                let mut w = PacketWriter::new(&mut self.out, first);
+                for d in &defs {
+                    w.packet(|o| d.encode(o));
+                }
+                // COM_FIELD_LIST ends with EOF, or OK-as-EOF under DEPRECATE_EOF.
+                ResultSetWriter::new(caps).end(&mut w, status, 0);
+            }
+            Err(e) => self.err(first, &e),
+        }
+    }
+
+    fn prepare(&mut self, sql: &str) {
+        let first = SequenceId(1);
+        let p = match self.session.prepare(sql) {
+            Ok(p) => p,
+            Err(e) => {
+                self.err(first, &e);
+                return;
+            }
+        };
+        let n = p.param_count();
+        let Ok(count) = u16::try_from(n) else {
+            self.err(first, &server_error(ErrorCode::WrongParamCount, "too many placeholders in one statement"));
+            return;
+        };
+        let columns = p.columns().map(|c| self.definitions(&c)).unwrap_or_default();
+        let params: Vec<ColumnDefinition> = (0..n)
+            .map(|_| ColumnDefinition::for_sql_type("?", mizzle_types::SqlType::Varchar(0), true, Collation::BINARY))
+            .collect();
+        let id = self.next_stmt;
+        self.next_stmt = self.next_stmt.wrapping_add(1).max(1);
+        let caps = self.caps;
+        let status = self.status();
+        let warnings = self.session.warning_count();
+        let mut w = PacketWriter::new(&mut self.out, first);
+        if let Err(e) = PrepareOk::write_response(StatementId(id), &params, &columns, warnings, caps, status, &mut w) {
+            self.err(first, &e);
+            return;
+        }
+        self.stmts
+            .insert(id, Box::new(Stmt { sql: p, params: StatementParams::new(count), long_data: HashMap::new() }));
+        self.last_prepared = Some(id);
+    }
+
+    fn execute(&mut self, ex: &mizzle_protocol::StmtExecute<'_>) -> Flow {
+        let first = SequenceId(1);
+        let id = self.resolve(ex.statement_id);
+        let Some(mut st) = self.stmts.remove(&id) else {
+            self.err(first, &unknown_stmt(id, "mysqld_stmt_execute"));
+            return Flow::Continue;
+        };
+        let decoded = ex.decode_params(&mut st.params, self.caps);
+        let long = std::mem::take(&mut st.long_data);
+        let values: Result<Vec<Value>, ProtocolError> = decoded.map(|p| {
+            p.params
+                .iter()
+                .enumerate()
+                .map(|(i, v)| match v.to_value() {
+                    Some(v) => v,
+                    None => {
+                        let bytes = u16::try_from(i).ok().and_then(|i| long.get(&i)).cloned().unwrap_or_default();
+                        match String::from_utf8(bytes) {
+                            Ok(s) => Value::text(&s),
+                            Err(e) => Value::bytes(e.as_bytes()),
+                        }
+                    }
+                })
+                .collect()
+        });
+        match values {
+            Ok(values) => {
+                let step = self.session.execute_step(&mut st.sql, &values);
+                self.after_step(step, Cont::Execute { id, stmt: st })
+            }
+            Err(e) => {
+                self.stmts.insert(id, st);
+                self.err(first, &e);
+                Flow::Continue
+            }
+        }
+    }
+}
+
+fn unknown_stmt(id: u32, op: &str) -> ServerError {
+    server_error(
+        ErrorCode::UnknownPreparedStatement,
+        format!("Unknown prepared statement handler ({id}) given to {op}"),
+    )
+}
+
+/// Drives a [`Conn`] without sockets: an in-memory database, `root`
+/// without a password, logged in from loopback. For tests and the
+/// `connection` fuzz target.
+pub mod detached {
+    use std::sync::Arc;
+
+    use mizzle_protocol::auth::native_response;
+    use mizzle_protocol::handshake::{Greeting, HandshakeResponse};
+    use mizzle_protocol::{Capabilities, Collation};
+
+    use super::{Conn, Next, Park};
+    use crate::accounts::Accounts;
+    use crate::exec::Engine;
+    use crate::server::Shared;
+
+    /// A logged-in connection (`None` if setting it up failed).
+    pub fn logged_in(caps: Capabilities) -> Option<Conn> {
+        let engine = Engine::open_in_memory().ok()?;
+        let accounts = Accounts::native(engine.clone());
+        accounts.bootstrap(None).ok()?;
+        let shared: Arc<Shared> = Shared::new(engine, accounts, 1 << 20, 10);
+        let (entry, session) = shared.admit_detached(([127, 0, 0, 1], 5000).into());
+        let mut conn = Conn::new(shared, entry, session);
+        let greeting = std::mem::take(conn.output());
+        let g = Greeting::decode(greeting.get(4..)?).ok()?;
+        let auth = native_response(b"", &g.scramble);
+        let resp = HandshakeResponse {
+            capabilities: caps
+                | Capabilities::PROTOCOL_41
+                | Capabilities::SECURE_CONNECTION
+                | Capabilities::PLUGIN_AUTH,
+            max_packet_size: 1 << 24,
+            collation: Collation::UTF8MB4_GENERAL_CI,
+            user: "root",
+            auth_response: &auth,
+            database: None,
+            auth_plugin: Some("mysql_native_password"),
+            attributes: Vec::new(),
+        };
+        let mut body = Vec::new();
+        resp.encode(&mut body);
+        let n = body.len();
+        let mut packet = vec![(n & 0xff) as u8, (n >> 8 & 0xff) as u8, (n >> 16 & 0xff) as u8, 1];
+        packet.extend_from_slice(&body);
+        match conn.on_input(&packet) {
+            Next::Read => {}
+            _ => return None,
+        }
+        let ok = std::mem::take(conn.output());
+        (ok.get(4) == Some(&0)).then_some(conn)
+    }
+
+    /// Feeds `bytes` and runs the connection until it wants more input or
+    /// closes (waits are blocked on, delays skipped); returns whether it
+    /// is still open.
+    pub fn feed(conn: &mut Conn, bytes: &[u8]) -> bool {
+        let mut next = conn.on_input(bytes);
+        loop {
+            conn.output().clear();
+            next = match next {
+                Next::Read => return true,
+                Next::Close => return false,
+                Next::Park(Park::Wait(w)) => {
+                    w.block();
+                    conn.resume()
+                }
+                Next::Park(Park::Delay(_)) => conn.resume(),
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::detached::{feed, logged_in};
+    use mizzle_protocol::Capabilities;
+
+    fn packet(seq: u8, body: &[u8]) -> Vec<u8> {
+        let n = body.len();
+        let mut p = vec![(n & 0xff) as u8, (n >> 8 & 0xff) as u8, (n >> 16 & 0xff) as u8, seq];
+        p.extend_from_slice(body);
+        p
+    }
+
+    #[test]
+    fn commands_run_without_sockets() {
+        let mut c = logged_in(Capabilities::MULTI_STATEMENTS).expect("login");
+        assert!(feed(&mut c, &packet(0, b"\x03CREATE TABLE t (a INT); INSERT INTO t VALUES (1)")));
+        let mut q = packet(0, b"\x03SELECT a FROM t");
+        q.extend(packet(0, b"\x0e"));
+        assert!(feed(&mut c, &q));
+        assert!(!feed(&mut c, &packet(0, b"\x01")), "COM_QUIT closes");
+    }
+
+    #[test]
+    fn malformed_packets_never_panic() {
+        let inputs: &[&[u8]] = &[
+            b"\x01\x00\x00\x07\x03",
+            b"\x00\x00\x00\x00",
+            b"\x05\x00\x00\x00\x17\x01\x00\x00\x00",
+            b"\x0a\x00\x00\x00\x17\xff\xff\xff\xff\x00\x01\x00\x00\x00",
+            b"\x03\x00\x00\x00\x18\x01\x00",
+            b"\xff\xff\xff\x00\x03",
+            b"\x02\x00\x00\x00\x11\x00",
+        ];
+        for input in inputs {
+            let mut c = logged_in(Capabilities::empty()).expect("login");
+            let _ = feed(&mut c, input);
+        }
+    }
+}
