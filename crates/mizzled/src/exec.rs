@@ -7,16 +7,17 @@
 //!    [`Outcome`] and [`PreparedSql`]; when the session grows a step API
 //!    (results as cursors, parking on tickets without blocking), only this
 //!    module changes.
-//! 2. A call returns after the statement's lock waits and the durability
-//!    of its commit (today by blocking the calling thread on the tickets
-//!    the session hands back, `Session::block_on` and `Execution::finish`):
-//!    an OK is never sent before its commit is durable.
+//! 2. A statement's result is handed out only after its lock waits and
+//!    the durability of its commit: the blocking calls wait on the tickets
+//!    the session hands back (`Session::block_on`, `Execution::finish`);
+//!    the step calls return [`Step::Wait`] until the session's execution
+//!    is parked on nothing. An OK is never sent before its commit is
+//!    durable.
 //! 3. Dropping a [`SqlSession`] rolls back its open transaction (the
 //!    kernel session's drop does; a vanished client loses its work).
 //!
-//! Not done here: streaming results batch by batch (the session still
-//! builds a whole result in memory), parking a session on its tickets
-//! instead of blocking a thread.
+//! Not done here: streaming results batch by batch (the session can,
+//! `Session::execute_streaming`; the server still asks for whole results).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use mizzle_plugin_api::durability::DurableTicket;
-use mizzle_session::{ColumnInfo, Execution, Prepared, Session, SessionError, StatementOutput};
+use mizzle_session::{ColumnInfo, Execution, Park, Prepared, Session, SessionError, StatementOutput};
 use mizzle_txn::LockWait;
 use mizzle_types::{ErrorCode, Value};
 
@@ -146,23 +147,22 @@ pub enum Step {
     Wait(Pending),
 }
 
-/// Whether a commit waiting for durability parks its connection. Not
-/// yet: `PendingCommit::finish` (called by `Execution::finish`) waits until
-/// every earlier commit is finished too, so a durable but unfinished commit
-/// whose connection sits in the pool's queue blocks the workers finishing
-/// later commits, and with all workers blocked nobody finishes it (seen
-/// with sysbench, 8 clients on 2 workers). Until the session's step API
-/// finishes commits without that wait, the durability wait blocks the
-/// worker (a group commit is short); lock waits, which can be long, park.
-const PARK_ON_DURABILITY: bool = false;
-
-/// Finishes `ex` if nothing is left to wait for.
+/// Finishes `ex` if it is parked on nothing: a lock wait, a commit's
+/// durability (between statements, or the last statement's) or a commit's
+/// visibility (a complete ticket: a yield) park the connection, and
+/// [`SqlSession::resume`] goes on. So no worker blocks for a group commit,
+/// and a commit is published by its own connection's step, never waited
+/// for by another's (which, with every worker waiting, could deadlock).
 fn settle(ex: Execution) -> Step {
-    if ex.lock_wait().is_some() {
-        return Step::Wait(Pending { ex });
-    }
-    if PARK_ON_DURABILITY && ex.ticket().is_some_and(|t| t.poll().is_none()) {
-        return Step::Wait(Pending { ex });
+    match ex.parked() {
+        Some(Park::Lock { .. } | Park::Durable(_)) => return Step::Wait(Pending { ex }),
+        Some(Park::Rows(_)) => {
+            return Step::Done(Err(SessionError::rule(
+                ErrorCode::Internal,
+                "internal error (a bug in mizzled): a result streamed where the server asked for it whole",
+            )))
+        }
+        None => {}
     }
     let warnings = ex.warnings;
     Step::Done(ex.finish().map(|out| convert(out, warnings)))
@@ -256,7 +256,7 @@ impl SqlSession {
     /// prepared statement the pending execution came from, if any.
     pub fn resume(&mut self, pending: Pending, p: Option<&mut PreparedSql>) -> Step {
         let ex = pending.ex;
-        if ex.lock_wait().is_none() {
+        if ex.parked().is_none() {
             return settle(ex);
         }
         let r = match p {
