@@ -10,6 +10,10 @@
 //!    is parsed as `NTH_VALUE(x, n)` (FROM FIRST is the only order MySQL
 //!    has); `FROM LAST` is MySQL's error 1235. The two words are blanked
 //!    in place, so every other token keeps its line and column.
+//! 4. Stored-program statements (`CREATE|ALTER|DROP TRIGGER|PROCEDURE|
+//!    FUNCTION|EVENT`, `CALL`) are refused with error 1235 before
+//!    sqlparser sees them (their bodies are not SQL it parses), whichever
+//!    statement of the text they are ([`refuse_stored_programs`]).
 
 use sqlparser::ast::Statement;
 use sqlparser::dialect::MySqlDialect;
@@ -249,8 +253,77 @@ fn strip_from_first(sql: &str) -> Result<Option<String>, BindError> {
     Ok(Some(chars.into_iter().collect()))
 }
 
+/// Refuses stored-program statements (invariant 4): looks at the words
+/// that start each `;`-separated statement.
+fn refuse_stored_programs(sql: &str) -> Result<(), BindError> {
+    const PROGRAMS: [&str; 4] = ["TRIGGER", "PROCEDURE", "FUNCTION", "EVENT"];
+    // Words after CREATE/ALTER that name a kind of object other than a program.
+    const OTHERS: [&str; 14] = [
+        "TABLE",
+        "VIEW",
+        "INDEX",
+        "DATABASE",
+        "SCHEMA",
+        "TEMPORARY",
+        "UNIQUE",
+        "FULLTEXT",
+        "SPATIAL",
+        "USER",
+        "ROLE",
+        "ALGORITHM",
+        "SQL",
+        "ONLINE",
+    ];
+    let lower = sql.to_ascii_lowercase();
+    if !["trigger", "procedure", "function", "event", "call"].iter().any(|w| lower.contains(w)) {
+        return Ok(());
+    }
+    let dialect = MySqlDialect {};
+    // Text the tokenizer refuses is the parser's to report.
+    let Ok(tokens) = Tokenizer::new(&dialect, sql).tokenize() else { return Ok(()) };
+    let toks: Vec<&Token> = tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_))).collect();
+    let word = |t: &Token| match t {
+        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+        _ => None,
+    };
+    let mut start = true;
+    for (i, t) in toks.iter().enumerate() {
+        if matches!(t, Token::SemiColon) {
+            start = true;
+            continue;
+        }
+        if !std::mem::take(&mut start) {
+            continue;
+        }
+        let Some(first) = word(t) else { continue };
+        let refused = match first.as_str() {
+            "CALL" => Some("CALL".to_string()),
+            "DROP" => toks
+                .get(i + 1)
+                .and_then(|t| word(t))
+                .filter(|w| PROGRAMS.contains(&w.as_str()))
+                .map(|w| format!("DROP {w}")),
+            "CREATE" | "ALTER" => toks
+                .iter()
+                .skip(i + 1)
+                .take(16)
+                .take_while(|t| !matches!(t, Token::SemiColon))
+                .filter_map(|t| word(t))
+                .find(|w| PROGRAMS.contains(&w.as_str()) || OTHERS.contains(&w.as_str()))
+                .filter(|w| PROGRAMS.contains(&w.as_str()))
+                .map(|w| format!("{first} {w}")),
+            _ => None,
+        };
+        if let Some(what) = refused {
+            return Err(BindError::NoStoredPrograms(what));
+        }
+    }
+    Ok(())
+}
+
 /// Parses one or more `;`-separated statements.
 pub fn parse(sql: &str) -> Result<Parsed, BindError> {
+    refuse_stored_programs(sql)?;
     match strip_from_first(sql)? {
         Some(s) => parse_text(&s),
         None => parse_text(sql),
@@ -358,6 +431,33 @@ mod tests {
         assert!(matches!(parse("SELECT NTH_VALUE(x, 2) FROM LAST OVER () FROM t"), Err(BindError::NotSupported(_))));
         // Nothing else changes: a table called first.
         assert!(parse("SELECT nth_value FROM first").is_ok());
+    }
+
+    #[test]
+    fn stored_programs_are_refused() {
+        for sql in [
+            "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1",
+            "create definer = 'root'@'localhost' trigger tr after delete on t for each row begin delete from u; end",
+            "CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END",
+            "CREATE OR REPLACE FUNCTION f(x INT) RETURNS INT DETERMINISTIC RETURN x + 1",
+            "CREATE AGGREGATE FUNCTION f RETURNS STRING SONAME 'udf.so'",
+            "CREATE EVENT e ON SCHEDULE EVERY 1 HOUR DO DELETE FROM t",
+            "ALTER EVENT e DISABLE",
+            "ALTER PROCEDURE p COMMENT 'x'",
+            "DROP TRIGGER IF EXISTS tr",
+            "drop function f",
+            "SELECT 1; CALL p(1, @x)",
+        ] {
+            assert!(matches!(parse(sql), Err(BindError::NoStoredPrograms(_))), "{sql}");
+        }
+        for sql in [
+            "CREATE TABLE event (procedure INT, `trigger` INT)",
+            "CREATE VIEW v AS SELECT function FROM t",
+            "SELECT call FROM event",
+            "CREATE DEFINER = CURRENT_USER VIEW vv AS SELECT 1",
+        ] {
+            assert!(!matches!(parse(sql), Err(BindError::NoStoredPrograms(_))), "{sql}");
+        }
     }
 
     #[test]
