@@ -14,6 +14,10 @@
 //!    FUNCTION|EVENT`, `CALL`) are refused with error 1235 before
 //!    sqlparser sees them (their bodies are not SQL it parses), whichever
 //!    statement of the text they are ([`refuse_stored_programs`]).
+//! 5. MySQL 8's `TABLE t [ORDER BY ...] [LIMIT ...]` as a statement, which
+//!    sqlparser parses only inside a query, is rewritten to `SELECT * FROM
+//!    t ...` ([`table_statements`]); elsewhere sqlparser parses it and the
+//!    binder binds it as that SELECT.
 
 use sqlparser::ast::Statement;
 use sqlparser::dialect::MySqlDialect;
@@ -230,18 +234,9 @@ fn strip_from_first(sql: &str) -> Result<Option<String>, BindError> {
         return Ok(None);
     }
     let mut chars: Vec<char> = sql.chars().collect();
-    let mut line_starts = vec![0usize];
-    for (i, c) in chars.iter().enumerate() {
-        if *c == '\n' {
-            line_starts.push(i + 1);
-        }
-    }
-    let index = |l: Location| -> Option<usize> {
-        let start = line_starts.get(usize::try_from(l.line).ok()?.checked_sub(1)?)?;
-        start.checked_add(usize::try_from(l.column).ok()?.checked_sub(1)?)
-    };
+    let line_starts = line_starts(&chars);
     for (a, b) in cuts {
-        if let (Some(a), Some(b)) = (index(a), index(b)) {
+        if let (Some(a), Some(b)) = (char_index(&line_starts, a), char_index(&line_starts, b)) {
             let n = chars.len();
             for c in chars.iter_mut().take(b.min(n)).skip(a) {
                 if *c != '\n' {
@@ -321,9 +316,78 @@ fn refuse_stored_programs(sql: &str) -> Result<(), BindError> {
     Ok(())
 }
 
+/// Rewrites each statement `TABLE name [ORDER BY ...] [LIMIT ...] [UNION
+/// ...]` to `SELECT * FROM name ...` (invariant 5); `None` when there is
+/// none. Anything else after the name is left for the parser to refuse.
+fn table_statements(sql: &str) -> Option<String> {
+    if !sql.to_ascii_lowercase().contains("table") {
+        return None;
+    }
+    let dialect = MySqlDialect {};
+    let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location().ok()?;
+    let toks: Vec<_> = tokens.iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
+    let word = |i: usize| match toks.get(i).map(|t| &t.token) {
+        Some(Token::Word(w)) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+        _ => None,
+    };
+    let is_name = |i: usize| matches!(toks.get(i).map(|t| &t.token), Some(Token::Word(_)));
+    let mut starts: Vec<Location> = Vec::new();
+    for i in 0..toks.len() {
+        let at_start = i == 0 || matches!(toks[i - 1].token, Token::SemiColon);
+        if !at_start || word(i).as_deref() != Some("TABLE") || !is_name(i + 1) {
+            continue;
+        }
+        let mut j = i + 2;
+        if matches!(toks.get(j).map(|t| &t.token), Some(Token::Period)) && is_name(j + 1) {
+            j += 2;
+        }
+        let follows = match toks.get(j).map(|t| &t.token) {
+            None | Some(Token::SemiColon) | Some(Token::EOF) => true,
+            Some(_) => {
+                matches!(word(j).as_deref(), Some("ORDER" | "LIMIT" | "UNION" | "EXCEPT" | "INTERSECT" | "INTO"))
+            }
+        };
+        if follows {
+            starts.push(toks[i].span.start);
+        }
+    }
+    if starts.is_empty() {
+        return None;
+    }
+    let mut chars: Vec<char> = sql.chars().collect();
+    let line_starts = line_starts(&chars);
+    for l in starts.into_iter().rev() {
+        let i = char_index(&line_starts, l)?;
+        if i + 5 > chars.len() {
+            return None;
+        }
+        chars.splice(i..i + 5, "SELECT * FROM".chars());
+    }
+    Some(chars.into_iter().collect())
+}
+
+/// The index of the first character of each line of `chars`.
+fn line_starts(chars: &[char]) -> Vec<usize> {
+    let mut out = vec![0usize];
+    for (i, c) in chars.iter().enumerate() {
+        if *c == '\n' {
+            out.push(i + 1);
+        }
+    }
+    out
+}
+
+/// The character index of a tokenizer location (1-based line and column).
+fn char_index(line_starts: &[usize], l: Location) -> Option<usize> {
+    let start = line_starts.get(usize::try_from(l.line).ok()?.checked_sub(1)?)?;
+    start.checked_add(usize::try_from(l.column).ok()?.checked_sub(1)?)
+}
+
 /// Parses one or more `;`-separated statements.
 pub fn parse(sql: &str) -> Result<Parsed, BindError> {
     refuse_stored_programs(sql)?;
+    let tabled = table_statements(sql);
+    let sql = tabled.as_deref().unwrap_or(sql);
     match strip_from_first(sql)? {
         Some(s) => parse_text(&s),
         None => parse_text(sql),
@@ -458,6 +522,19 @@ mod tests {
         ] {
             assert!(!matches!(parse(sql), Err(BindError::NoStoredPrograms(_))), "{sql}");
         }
+    }
+
+    #[test]
+    fn table_statements_become_selects() {
+        assert_eq!(table_statements("TABLE t").as_deref(), Some("SELECT * FROM t"));
+        assert_eq!(
+            table_statements("/* c */ table s.t ORDER BY a LIMIT 2; SELECT 1;\nTABLE `u` UNION TABLE v").as_deref(),
+            Some("/* c */ SELECT * FROM s.t ORDER BY a LIMIT 2; SELECT 1;\nSELECT * FROM `u` UNION TABLE v")
+        );
+        assert_eq!(table_statements("TABLE t WHERE a = 1"), None);
+        assert_eq!(table_statements("CREATE TABLE t (a INT)"), None);
+        assert!(parse("TABLE t ORDER BY a").is_ok());
+        assert!(matches!(parse("TABLE t WHERE a = 1"), Err(BindError::Syntax(_))));
     }
 
     #[test]
