@@ -17,7 +17,9 @@
 //! 5. MySQL 8's `TABLE t [ORDER BY ...] [LIMIT ...]` as a statement, which
 //!    sqlparser parses only inside a query, is rewritten to `SELECT * FROM
 //!    t ...` ([`table_statements`]); elsewhere sqlparser parses it and the
-//!    binder binds it as that SELECT.
+//!    binder binds it as that SELECT. `CREATE TABLE t (LIKE s)` loses its
+//!    parentheses (blanked in place), as sqlparser's MySQL dialect reads
+//!    only `CREATE TABLE t LIKE s`.
 
 use sqlparser::ast::Statement;
 use sqlparser::dialect::MySqlDialect;
@@ -332,8 +334,36 @@ fn table_statements(sql: &str) -> Option<String> {
     };
     let is_name = |i: usize| matches!(toks.get(i).map(|t| &t.token), Some(Token::Word(_)));
     let mut starts: Vec<Location> = Vec::new();
+    let mut blanks: Vec<Location> = Vec::new();
+    let qualified = |i: usize| -> Option<usize> {
+        if !is_name(i) {
+            return None;
+        }
+        if matches!(toks.get(i + 1).map(|t| &t.token), Some(Token::Period)) && is_name(i + 2) {
+            return Some(i + 3);
+        }
+        Some(i + 1)
+    };
     for i in 0..toks.len() {
         let at_start = i == 0 || matches!(toks[i - 1].token, Token::SemiColon);
+        if at_start && word(i).as_deref() == Some("CREATE") && word(i + 1).as_deref() == Some("TABLE") {
+            let mut j = i + 2;
+            if word(j).as_deref() == Some("IF") && word(j + 1).as_deref() == Some("NOT") {
+                j += 3;
+            }
+            if let Some(j) = qualified(j) {
+                if matches!(toks.get(j).map(|t| &t.token), Some(Token::LParen))
+                    && word(j + 1).as_deref() == Some("LIKE")
+                {
+                    if let Some(k) = qualified(j + 2) {
+                        if matches!(toks.get(k).map(|t| &t.token), Some(Token::RParen)) {
+                            blanks.push(toks[j].span.start);
+                            blanks.push(toks[k].span.start);
+                        }
+                    }
+                }
+            }
+        }
         if !at_start || word(i).as_deref() != Some("TABLE") || !is_name(i + 1) {
             continue;
         }
@@ -351,11 +381,15 @@ fn table_statements(sql: &str) -> Option<String> {
             starts.push(toks[i].span.start);
         }
     }
-    if starts.is_empty() {
+    if starts.is_empty() && blanks.is_empty() {
         return None;
     }
     let mut chars: Vec<char> = sql.chars().collect();
     let line_starts = line_starts(&chars);
+    for l in blanks {
+        let i = char_index(&line_starts, l)?;
+        *chars.get_mut(i)? = ' ';
+    }
     for l in starts.into_iter().rev() {
         let i = char_index(&line_starts, l)?;
         if i + 5 > chars.len() {
@@ -533,6 +567,7 @@ mod tests {
         );
         assert_eq!(table_statements("TABLE t WHERE a = 1"), None);
         assert_eq!(table_statements("CREATE TABLE t (a INT)"), None);
+        assert_eq!(table_statements("CREATE TABLE s.t (LIKE s.u)").as_deref(), Some("CREATE TABLE s.t  LIKE s.u "));
         assert!(parse("TABLE t ORDER BY a").is_ok());
         assert!(matches!(parse("TABLE t WHERE a = 1"), Err(BindError::Syntax(_))));
     }
