@@ -2068,7 +2068,7 @@ fn exec_bound(
             let r = mizzle_exec::ddl::execute(d, ctx)?;
             (done(r.rows), Some(DmlResult { affected: r.rows, matched: r.rows, last_insert_id: None }))
         }
-        BoundStatement::Explain { analyze, stmt } => {
+        BoundStatement::Explain { analyze, tree, stmt } => {
             let lines = match stmt.as_ref() {
                 BoundStatement::Query(p) => {
                     let mut lines = explain_lines(p);
@@ -2107,7 +2107,13 @@ fn exec_bound(
             (
                 StatementOutput::Rows {
                     columns: Arc::new(columns),
-                    rows: lines.into_iter().map(|l| vec![Value::text(&l)]).collect(),
+                    rows: if *tree {
+                        // One row: the whole tree, each line ended by a newline.
+                        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+                        vec![vec![Value::text(&text)]]
+                    } else {
+                        lines.into_iter().map(|l| vec![Value::text(&l)]).collect()
+                    },
                 },
                 None,
             )

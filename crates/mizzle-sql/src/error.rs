@@ -65,6 +65,10 @@ pub enum BindError {
     /// A feature mizzle does not have.
     #[error("This version of mizzle doesn't yet support '{0}'")]
     NotSupported(String),
+    /// A stored-program statement (trigger, procedure, function, event,
+    /// CALL): mizzle, like Drizzle, has none.
+    #[error("This version of mizzle doesn't support '{0}': mizzle, like Drizzle, has no stored programs (triggers, procedures, stored functions, events)")]
+    NoStoredPrograms(String),
     /// Bad DEFAULT.
     #[error("Invalid default value for '{0}'")]
     InvalidDefault(String),
@@ -231,7 +235,7 @@ impl SqlError for BindError {
             WrongValueCount(_) => ErrorCode::WrongValueCountOnRow,
             InvalidGroupFuncUse => ErrorCode::InvalidGroupFuncUse,
             DerivedMustHaveAlias => ErrorCode::DerivedMustHaveAlias,
-            NotSupported(_) => ErrorCode::NotSupported,
+            NotSupported(_) | NoStoredPrograms(_) => ErrorCode::NotSupported,
             InvalidDefault(_) => ErrorCode::InvalidDefault,
             DuplicateColumn(_) => ErrorCode::DuplicateColumn,
             DuplicateKeyName(_) => ErrorCode::DuplicateKeyName,

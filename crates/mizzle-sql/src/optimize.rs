@@ -708,7 +708,7 @@ pub fn optimize_statement(s: crate::plan::BoundStatement) -> crate::plan::BoundS
             d.input = Box::new(optimize(*d.input));
             B::Delete(d)
         }
-        B::Explain { analyze, stmt } => B::Explain { analyze, stmt: Box::new(optimize_statement(*stmt)) },
+        B::Explain { analyze, tree, stmt } => B::Explain { analyze, tree, stmt: Box::new(optimize_statement(*stmt)) },
         other => other,
     }
 }

@@ -10,6 +10,16 @@
 //!    is parsed as `NTH_VALUE(x, n)` (FROM FIRST is the only order MySQL
 //!    has); `FROM LAST` is MySQL's error 1235. The two words are blanked
 //!    in place, so every other token keeps its line and column.
+//! 4. Stored-program statements (`CREATE|ALTER|DROP TRIGGER|PROCEDURE|
+//!    FUNCTION|EVENT`, `CALL`) are refused with error 1235 before
+//!    sqlparser sees them (their bodies are not SQL it parses), whichever
+//!    statement of the text they are ([`refuse_stored_programs`]).
+//! 5. MySQL 8's `TABLE t [ORDER BY ...] [LIMIT ...]` as a statement, which
+//!    sqlparser parses only inside a query, is rewritten to `SELECT * FROM
+//!    t ...` ([`table_statements`]); elsewhere sqlparser parses it and the
+//!    binder binds it as that SELECT. `CREATE TABLE t (LIKE s)` loses its
+//!    parentheses (blanked in place), as sqlparser's MySQL dialect reads
+//!    only `CREATE TABLE t LIKE s`.
 
 use sqlparser::ast::Statement;
 use sqlparser::dialect::MySqlDialect;
@@ -226,18 +236,9 @@ fn strip_from_first(sql: &str) -> Result<Option<String>, BindError> {
         return Ok(None);
     }
     let mut chars: Vec<char> = sql.chars().collect();
-    let mut line_starts = vec![0usize];
-    for (i, c) in chars.iter().enumerate() {
-        if *c == '\n' {
-            line_starts.push(i + 1);
-        }
-    }
-    let index = |l: Location| -> Option<usize> {
-        let start = line_starts.get(usize::try_from(l.line).ok()?.checked_sub(1)?)?;
-        start.checked_add(usize::try_from(l.column).ok()?.checked_sub(1)?)
-    };
+    let line_starts = line_starts(&chars);
     for (a, b) in cuts {
-        if let (Some(a), Some(b)) = (index(a), index(b)) {
+        if let (Some(a), Some(b)) = (char_index(&line_starts, a), char_index(&line_starts, b)) {
             let n = chars.len();
             for c in chars.iter_mut().take(b.min(n)).skip(a) {
                 if *c != '\n' {
@@ -249,8 +250,178 @@ fn strip_from_first(sql: &str) -> Result<Option<String>, BindError> {
     Ok(Some(chars.into_iter().collect()))
 }
 
+/// Refuses stored-program statements (invariant 4): looks at the words
+/// that start each `;`-separated statement.
+fn refuse_stored_programs(sql: &str) -> Result<(), BindError> {
+    const PROGRAMS: [&str; 4] = ["TRIGGER", "PROCEDURE", "FUNCTION", "EVENT"];
+    // Words after CREATE/ALTER that name a kind of object other than a program.
+    const OTHERS: [&str; 14] = [
+        "TABLE",
+        "VIEW",
+        "INDEX",
+        "DATABASE",
+        "SCHEMA",
+        "TEMPORARY",
+        "UNIQUE",
+        "FULLTEXT",
+        "SPATIAL",
+        "USER",
+        "ROLE",
+        "ALGORITHM",
+        "SQL",
+        "ONLINE",
+    ];
+    let lower = sql.to_ascii_lowercase();
+    if !["trigger", "procedure", "function", "event", "call"].iter().any(|w| lower.contains(w)) {
+        return Ok(());
+    }
+    let dialect = MySqlDialect {};
+    // Text the tokenizer refuses is the parser's to report.
+    let Ok(tokens) = Tokenizer::new(&dialect, sql).tokenize() else { return Ok(()) };
+    let toks: Vec<&Token> = tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_))).collect();
+    let word = |t: &Token| match t {
+        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+        _ => None,
+    };
+    let mut start = true;
+    for (i, t) in toks.iter().enumerate() {
+        if matches!(t, Token::SemiColon) {
+            start = true;
+            continue;
+        }
+        if !std::mem::take(&mut start) {
+            continue;
+        }
+        let Some(first) = word(t) else { continue };
+        let refused = match first.as_str() {
+            "CALL" => Some("CALL".to_string()),
+            "DROP" => toks
+                .get(i + 1)
+                .and_then(|t| word(t))
+                .filter(|w| PROGRAMS.contains(&w.as_str()))
+                .map(|w| format!("DROP {w}")),
+            "CREATE" | "ALTER" => toks
+                .iter()
+                .skip(i + 1)
+                .take(16)
+                .take_while(|t| !matches!(t, Token::SemiColon))
+                .filter_map(|t| word(t))
+                .find(|w| PROGRAMS.contains(&w.as_str()) || OTHERS.contains(&w.as_str()))
+                .filter(|w| PROGRAMS.contains(&w.as_str()))
+                .map(|w| format!("{first} {w}")),
+            _ => None,
+        };
+        if let Some(what) = refused {
+            return Err(BindError::NoStoredPrograms(what));
+        }
+    }
+    Ok(())
+}
+
+/// Rewrites each statement `TABLE name [ORDER BY ...] [LIMIT ...] [UNION
+/// ...]` to `SELECT * FROM name ...` (invariant 5); `None` when there is
+/// none. Anything else after the name is left for the parser to refuse.
+fn table_statements(sql: &str) -> Option<String> {
+    if !sql.to_ascii_lowercase().contains("table") {
+        return None;
+    }
+    let dialect = MySqlDialect {};
+    let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location().ok()?;
+    let toks: Vec<_> = tokens.iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
+    let word = |i: usize| match toks.get(i).map(|t| &t.token) {
+        Some(Token::Word(w)) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+        _ => None,
+    };
+    let is_name = |i: usize| matches!(toks.get(i).map(|t| &t.token), Some(Token::Word(_)));
+    let mut starts: Vec<Location> = Vec::new();
+    let mut blanks: Vec<Location> = Vec::new();
+    let qualified = |i: usize| -> Option<usize> {
+        if !is_name(i) {
+            return None;
+        }
+        if matches!(toks.get(i + 1).map(|t| &t.token), Some(Token::Period)) && is_name(i + 2) {
+            return Some(i + 3);
+        }
+        Some(i + 1)
+    };
+    for i in 0..toks.len() {
+        let at_start = i == 0 || matches!(toks[i - 1].token, Token::SemiColon);
+        if at_start && word(i).as_deref() == Some("CREATE") && word(i + 1).as_deref() == Some("TABLE") {
+            let mut j = i + 2;
+            if word(j).as_deref() == Some("IF") && word(j + 1).as_deref() == Some("NOT") {
+                j += 3;
+            }
+            if let Some(j) = qualified(j) {
+                if matches!(toks.get(j).map(|t| &t.token), Some(Token::LParen))
+                    && word(j + 1).as_deref() == Some("LIKE")
+                {
+                    if let Some(k) = qualified(j + 2) {
+                        if matches!(toks.get(k).map(|t| &t.token), Some(Token::RParen)) {
+                            blanks.push(toks[j].span.start);
+                            blanks.push(toks[k].span.start);
+                        }
+                    }
+                }
+            }
+        }
+        if !at_start || word(i).as_deref() != Some("TABLE") || !is_name(i + 1) {
+            continue;
+        }
+        let mut j = i + 2;
+        if matches!(toks.get(j).map(|t| &t.token), Some(Token::Period)) && is_name(j + 1) {
+            j += 2;
+        }
+        let follows = match toks.get(j).map(|t| &t.token) {
+            None | Some(Token::SemiColon) | Some(Token::EOF) => true,
+            Some(_) => {
+                matches!(word(j).as_deref(), Some("ORDER" | "LIMIT" | "UNION" | "EXCEPT" | "INTERSECT" | "INTO"))
+            }
+        };
+        if follows {
+            starts.push(toks[i].span.start);
+        }
+    }
+    if starts.is_empty() && blanks.is_empty() {
+        return None;
+    }
+    let mut chars: Vec<char> = sql.chars().collect();
+    let line_starts = line_starts(&chars);
+    for l in blanks {
+        let i = char_index(&line_starts, l)?;
+        *chars.get_mut(i)? = ' ';
+    }
+    for l in starts.into_iter().rev() {
+        let i = char_index(&line_starts, l)?;
+        if i + 5 > chars.len() {
+            return None;
+        }
+        chars.splice(i..i + 5, "SELECT * FROM".chars());
+    }
+    Some(chars.into_iter().collect())
+}
+
+/// The index of the first character of each line of `chars`.
+fn line_starts(chars: &[char]) -> Vec<usize> {
+    let mut out = vec![0usize];
+    for (i, c) in chars.iter().enumerate() {
+        if *c == '\n' {
+            out.push(i + 1);
+        }
+    }
+    out
+}
+
+/// The character index of a tokenizer location (1-based line and column).
+fn char_index(line_starts: &[usize], l: Location) -> Option<usize> {
+    let start = line_starts.get(usize::try_from(l.line).ok()?.checked_sub(1)?)?;
+    start.checked_add(usize::try_from(l.column).ok()?.checked_sub(1)?)
+}
+
 /// Parses one or more `;`-separated statements.
 pub fn parse(sql: &str) -> Result<Parsed, BindError> {
+    refuse_stored_programs(sql)?;
+    let tabled = table_statements(sql);
+    let sql = tabled.as_deref().unwrap_or(sql);
     match strip_from_first(sql)? {
         Some(s) => parse_text(&s),
         None => parse_text(sql),
@@ -358,6 +529,47 @@ mod tests {
         assert!(matches!(parse("SELECT NTH_VALUE(x, 2) FROM LAST OVER () FROM t"), Err(BindError::NotSupported(_))));
         // Nothing else changes: a table called first.
         assert!(parse("SELECT nth_value FROM first").is_ok());
+    }
+
+    #[test]
+    fn stored_programs_are_refused() {
+        for sql in [
+            "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1",
+            "create definer = 'root'@'localhost' trigger tr after delete on t for each row begin delete from u; end",
+            "CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END",
+            "CREATE OR REPLACE FUNCTION f(x INT) RETURNS INT DETERMINISTIC RETURN x + 1",
+            "CREATE AGGREGATE FUNCTION f RETURNS STRING SONAME 'udf.so'",
+            "CREATE EVENT e ON SCHEDULE EVERY 1 HOUR DO DELETE FROM t",
+            "ALTER EVENT e DISABLE",
+            "ALTER PROCEDURE p COMMENT 'x'",
+            "DROP TRIGGER IF EXISTS tr",
+            "drop function f",
+            "SELECT 1; CALL p(1, @x)",
+        ] {
+            assert!(matches!(parse(sql), Err(BindError::NoStoredPrograms(_))), "{sql}");
+        }
+        for sql in [
+            "CREATE TABLE event (procedure INT, `trigger` INT)",
+            "CREATE VIEW v AS SELECT function FROM t",
+            "SELECT call FROM event",
+            "CREATE DEFINER = CURRENT_USER VIEW vv AS SELECT 1",
+        ] {
+            assert!(!matches!(parse(sql), Err(BindError::NoStoredPrograms(_))), "{sql}");
+        }
+    }
+
+    #[test]
+    fn table_statements_become_selects() {
+        assert_eq!(table_statements("TABLE t").as_deref(), Some("SELECT * FROM t"));
+        assert_eq!(
+            table_statements("/* c */ table s.t ORDER BY a LIMIT 2; SELECT 1;\nTABLE `u` UNION TABLE v").as_deref(),
+            Some("/* c */ SELECT * FROM s.t ORDER BY a LIMIT 2; SELECT 1;\nSELECT * FROM `u` UNION TABLE v")
+        );
+        assert_eq!(table_statements("TABLE t WHERE a = 1"), None);
+        assert_eq!(table_statements("CREATE TABLE t (a INT)"), None);
+        assert_eq!(table_statements("CREATE TABLE s.t (LIKE s.u)").as_deref(), Some("CREATE TABLE s.t  LIKE s.u "));
+        assert!(parse("TABLE t ORDER BY a").is_ok());
+        assert!(matches!(parse("TABLE t WHERE a = 1"), Err(BindError::Syntax(_))));
     }
 
     #[test]

@@ -670,8 +670,10 @@ pub enum BoundStatement {
     Txn(TxnStmt),
     /// Session statements.
     Session(SessionStmt),
-    /// EXPLAIN [ANALYZE] of a statement.
-    Explain { analyze: bool, stmt: Box<BoundStatement> },
+    /// EXPLAIN [ANALYZE] [FORMAT=TREE] of a statement; `tree`: the plan's
+    /// lines as one row holding the whole tree, as MySQL 8's FORMAT=TREE
+    /// gives it (otherwise one row per line).
+    Explain { analyze: bool, tree: bool, stmt: Box<BoundStatement> },
     /// A statement accepted and ignored (LOCK TABLES, FLUSH, ANALYZE TABLE ...).
     NoOp,
 }

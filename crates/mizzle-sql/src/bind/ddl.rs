@@ -685,8 +685,12 @@ impl<'a> Binder<'a> {
         if ct.temporary {
             return Err(BindError::NotSupported("TEMPORARY tables".into()));
         }
-        if ct.like.is_some() || ct.clone.is_some() {
-            return Err(BindError::NotSupported("CREATE TABLE ... LIKE".into()));
+        if ct.clone.is_some() {
+            return Err(BindError::NotSupported("CREATE TABLE ... CLONE".into()));
+        }
+        if let Some(like) = &ct.like {
+            let (ast::CreateTableLikeKind::Plain(l) | ast::CreateTableLikeKind::Parenthesized(l)) = like;
+            return self.bind_create_table_like(ct, &l.name);
         }
         let (schema, name) = self.object_name(&ct.name)?;
         let mut spec = TableSpec {
@@ -781,6 +785,63 @@ impl<'a> Binder<'a> {
         }
         validate_keys(&spec)?;
         Ok(BoundStatement::Ddl(Box::new(Ddl::CreateTable { spec, if_not_exists: ct.if_not_exists, as_select })))
+    }
+
+    /// `CREATE TABLE t LIKE src`: src's columns (types, NULL, defaults,
+    /// AUTO_INCREMENT, comments), keys, CHECK constraints (renamed as
+    /// unnamed ones are), ENGINE and COMMENT; not its foreign keys nor its
+    /// AUTO_INCREMENT counter, as in MySQL.
+    fn bind_create_table_like(
+        &mut self,
+        ct: &ast::CreateTable,
+        src: &ast::ObjectName,
+    ) -> Result<BoundStatement, BindError> {
+        let (schema, name) = self.object_name(&ct.name)?;
+        let def = self.show_table(src)?;
+        let col_name = |i: usize| def.columns.get(i).map(|c| c.name.clone()).unwrap_or_default();
+        let mut indexes = Vec::new();
+        if !def.primary_key.is_empty() {
+            indexes.push(IndexSpec {
+                name: Some("PRIMARY".into()),
+                columns: def.primary_key.iter().map(|&i| col_name(i)).collect(),
+                unique: true,
+                primary: true,
+            });
+        }
+        for ix in &def.indexes {
+            indexes.push(IndexSpec {
+                name: Some(ix.name.clone()),
+                columns: ix.columns.iter().map(|&i| col_name(i)).collect(),
+                unique: ix.unique,
+                primary: false,
+            });
+        }
+        let spec = TableSpec {
+            schema,
+            name,
+            columns: def
+                .columns
+                .iter()
+                .map(|c| ColumnSpec {
+                    name: c.name.clone(),
+                    ty: c.ty,
+                    nullable: c.nullable,
+                    default: c.default.clone(),
+                    auto_increment: c.auto_increment,
+                    primary_key: false,
+                    unique: false,
+                    comment: c.comment.clone(),
+                })
+                .collect(),
+            indexes,
+            checks: def.checks.iter().map(|c| (None, c.expr.clone())).collect(),
+            foreign_keys: Vec::new(),
+            auto_increment_start: None,
+            engine: Some(def.engine.clone()).filter(|e| !e.is_empty()),
+            comment: def.comment.clone(),
+        };
+        validate_keys(&spec)?;
+        Ok(BoundStatement::Ddl(Box::new(Ddl::CreateTable { spec, if_not_exists: ct.if_not_exists, as_select: None })))
     }
 
     fn table_options(&mut self, opts: &ast::CreateTableOptions, spec: &mut TableSpec) -> Result<(), BindError> {

@@ -293,9 +293,20 @@ impl<'a> Binder<'a> {
             Statement::Insert(i) => self.bind_insert(i),
             Statement::Update(u) => self.bind_update(u),
             Statement::Delete(d) => self.bind_delete(d),
-            Statement::Explain { analyze, statement, .. } => {
+            Statement::Explain { analyze, statement, format, .. } => {
+                let tree = match format {
+                    None => false,
+                    Some(
+                        sqlparser::ast::AnalyzeFormatKind::Keyword(f)
+                        | sqlparser::ast::AnalyzeFormatKind::Assignment(f),
+                    ) => match f {
+                        sqlparser::ast::AnalyzeFormat::TREE => true,
+                        sqlparser::ast::AnalyzeFormat::TRADITIONAL | sqlparser::ast::AnalyzeFormat::TEXT => false,
+                        other => return Err(BindError::NotSupported(format!("EXPLAIN FORMAT={other}"))),
+                    },
+                };
                 let inner = self.bind_statement(statement)?;
-                Ok(BoundStatement::Explain { analyze: *analyze, stmt: Box::new(inner) })
+                Ok(BoundStatement::Explain { analyze: *analyze, tree, stmt: Box::new(inner) })
             }
             other => self.bind_other(other),
         }

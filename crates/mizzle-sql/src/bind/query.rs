@@ -539,6 +539,26 @@ impl<'a> Binder<'a> {
                     .collect();
                 Ok((Plan::Values { rows, cols: cols.clone() }, cols))
             }
+            SetExpr::Table(t) => {
+                // MySQL 8's `TABLE t` is `SELECT * FROM t`.
+                let Some(name) = &t.table_name else {
+                    return Err(BindError::Syntax("TABLE needs a table name".into()));
+                };
+                let quote = |i: &ast::Ident| format!("`{}`", i.value.replace('`', "``"));
+                let from = match &t.schema_name {
+                    Some(s) => format!("{}.{}", quote(s), quote(name)),
+                    None => quote(name),
+                };
+                let dialect = sqlparser::dialect::MySqlDialect {};
+                let q = sqlparser::parser::Parser::new(&dialect)
+                    .try_with_sql(&format!("SELECT * FROM {from}"))
+                    .and_then(|mut p| p.parse_query())
+                    .map_err(|e| BindError::Syntax(e.to_string()))?;
+                match q.body.as_ref() {
+                    SetExpr::Select(sel) => self.bind_select(sel, None, None),
+                    _ => Err(BindError::Syntax(format!("TABLE {from}"))),
+                }
+            }
             other => Err(BindError::NotSupported(format!("query body {other}"))),
         }
     }
