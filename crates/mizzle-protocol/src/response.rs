@@ -32,7 +32,7 @@
 
 use std::borrow::Cow;
 
-use mizzle_types::{ErrorCode, SqlError, Value};
+use mizzle_types::{ErrorCode, SqlError, SqlType, Value};
 
 use crate::column::ColumnDefinition;
 use crate::error::ProtocolError;
@@ -347,14 +347,26 @@ pub fn encode_text_row(out: &mut Vec<u8>, values: &[Option<&[u8]>]) {
 /// Appends a text-protocol row of [`Value`]s, formatted as MySQL prints
 /// them (`Value::write_text`). `scratch` is reused between calls.
 pub fn encode_text_row_values(out: &mut Vec<u8>, values: &[Value], scratch: &mut Vec<u8>) {
-    for v in values {
+    encode_text_row_typed(out, values, &[], scratch);
+}
+
+/// [`encode_text_row_values`] for values of columns of known types
+/// (`types[i]` for `values[i]`; missing ones print untyped): a value is
+/// printed as its column's type prints it (`Value::write_text_as`:
+/// `DATETIME(3)` with exactly 3 fractional digits, the zero `YEAR` as
+/// `0000`).
+pub fn encode_text_row_typed(out: &mut Vec<u8>, values: &[Value], types: &[SqlType], scratch: &mut Vec<u8>) {
+    for (i, v) in values.iter().enumerate() {
         match v {
             Value::Null => out.push(LENENC_NULL),
             Value::Text(s) => put_lenenc_bytes(out, s.as_bytes()),
             Value::Bytes(b) => put_lenenc_bytes(out, b),
             other => {
                 scratch.clear();
-                other.write_text(scratch);
+                match types.get(i) {
+                    Some(ty) => other.write_text_as(*ty, scratch),
+                    None => other.write_text(scratch),
+                }
                 put_lenenc_bytes(out, scratch);
             }
         }
@@ -413,6 +425,12 @@ impl ResultSetWriter {
     /// Writes one text row of values.
     pub fn text_row(&self, w: &mut PacketWriter<'_>, values: &[Value], scratch: &mut Vec<u8>) {
         w.packet(|o| encode_text_row_values(o, values, scratch));
+    }
+
+    /// Writes one text row of values of columns of types `types`
+    /// ([`encode_text_row_typed`]).
+    pub fn text_row_typed(&self, w: &mut PacketWriter<'_>, values: &[Value], types: &[SqlType], scratch: &mut Vec<u8>) {
+        w.packet(|o| encode_text_row_typed(o, values, types, scratch));
     }
 
     /// Writes one binary row (the result of COM_STMT_EXECUTE or
@@ -538,6 +556,25 @@ mod tests {
         PacketWriter::new(&mut out, SequenceId(5)).packet(|o| eof.encode(CAPS, o));
         assert_eq!(out, bytes);
         assert_every_truncation_fails(&bytes[4..], |b| EofPacket::decode(b, CAPS));
+    }
+
+    #[test]
+    fn typed_text_rows_print_as_their_columns() {
+        let dt = mizzle_types::DateTime::parse("2024-01-02 03:04:05.5").expect("valid");
+        let whole = mizzle_types::DateTime::parse("2024-01-02 03:04:05").expect("valid");
+        let mut out = Vec::new();
+        let mut scratch = Vec::new();
+        encode_text_row_typed(
+            &mut out,
+            &[Value::DateTime(dt), Value::DateTime(whole), Value::Int(0), Value::Int(0)],
+            &[SqlType::DateTime(3), SqlType::DateTime(0), SqlType::Year],
+            &mut scratch,
+        );
+        let row = decode_text_row(&out, 4).expect("valid");
+        assert_eq!(
+            row,
+            vec![Some(&b"2024-01-02 03:04:05.500"[..]), Some(&b"2024-01-02 03:04:05"[..]), Some(b"0000"), Some(b"0")]
+        );
     }
 
     #[test]

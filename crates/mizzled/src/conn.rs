@@ -49,7 +49,7 @@ use mizzle_protocol::{
     ProtocolError, ResultSetWriter, Scramble, SequenceId, ServerHandshake, StatementId, StatementParams, StatusFlags,
 };
 use mizzle_session::ColumnInfo;
-use mizzle_types::{ErrorCode, SqlError, Value};
+use mizzle_types::{ErrorCode, SqlError, SqlType, Value};
 
 use crate::admin::{self, AdminStmt};
 use crate::exec::{Outcome, Output, Pending, PreparedSql, SqlSession, Step, Waiter};
@@ -726,12 +726,13 @@ impl Conn {
             rs.begin(&mut w, &defs, status);
             w.sequence()
         };
+        let types: Vec<SqlType> = columns.iter().map(|c| c.ty).collect();
         for row in rows {
             let mut w = PacketWriter::new(&mut self.out, seq);
             if binary {
                 rs.binary_row(&mut w, &defs, row)?;
             } else {
-                rs.text_row(&mut w, row, &mut self.scratch);
+                rs.text_row_typed(&mut w, row, &types, &mut self.scratch);
             }
             seq = w.sequence();
         }
