@@ -39,6 +39,7 @@ criterion_table() {
         $1 ~ /\// && !/time:/ { pending = $1; next }
         /time:/ {
             key = ($1 == "time:") ? pending : $1
+            if (key !~ /\//) next
             split(key, p, "/"); g = p[1]; e = p[2]
             for (i = 1; i <= NF; i++) if ($i == "time:") { v = $(i + 3); u = $(i + 4) }
             gsub(/\[/, "", v)
