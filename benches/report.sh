@@ -30,6 +30,8 @@ for n in $sizes; do
         tail -20 "$tmp/compare-$n.log"
         exit 1
     }
+    # A step that failed shows as "error" in the table: keep its message.
+    grep -E "error=|check_failed=" "$tmp/compare-$n.log" || true
 done
 
 criterion_table() {
