@@ -797,6 +797,15 @@ impl<'p> Checkpoint<'p> {
                 ids.extend(pages.iter().map(|p| p.0));
             }
             ids.extend(retired.iter().map(|p| p.0));
+            // The count above can fall one short (seen under two steady
+            // writers: 2,044 distinct ids, none of them a chosen list page,
+            // for one page of 2,043; the cause is not found yet): never
+            // write a list longer than its pages; add pages past the end
+            // (which adds no id) until the ids fit.
+            while ids.len() > list_pages.len() * FREE_LIST_CAPACITY {
+                list_pages.push((PageNo(st.page_count), false));
+                st.page_count += 1;
+            }
             let list_pages: Vec<PageNo> = list_pages.into_iter().map(|(p, _)| p).collect();
             self.allocated.extend(list_pages.iter().copied());
             (list_pages, ids, st.page_count)
