@@ -259,6 +259,15 @@ impl KeyRange {
         KeyRange { start: Bound::Included(prefix.to_vec()), end }
     }
 
+    /// Every key that starts with `prefix` (taking the buffer).
+    pub fn prefix_owned(prefix: Vec<u8>) -> KeyRange {
+        let end = match mizzle_types::key::prefix_successor(&prefix) {
+            Some(e) => Bound::Excluded(e),
+            None => Bound::Unbounded,
+        };
+        KeyRange { start: Bound::Included(prefix), end }
+    }
+
     /// True if `key` is inside the range.
     pub fn contains(&self, key: &[u8]) -> bool {
         let lo = match &self.start {

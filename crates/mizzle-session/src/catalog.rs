@@ -6,7 +6,7 @@
 //! 2. The default schema `main` exists once [`CatalogState::bootstrap`]
 //!    has run.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 

@@ -74,7 +74,7 @@
 //!    (`run_caught`): the statement fails with 1105, its transaction rolls
 //!    back (an explicit one goes to `RolledBack`), and the session goes on.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -1216,6 +1216,7 @@ impl Session {
                 if is_cacheable(&b) {
                     let versions = table_versions(&b);
                     p.columns = query_columns(&b);
+                    p.pure_query = matches!(&b, BoundStatement::Query(q) if !q.locks_rows());
                     p.plan = Some((Arc::new(b), versions));
                 }
             }

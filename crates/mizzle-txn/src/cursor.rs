@@ -236,20 +236,43 @@ pub(crate) fn point_get(
     space: SpaceId,
     key: &[u8],
 ) -> Result<Option<Vec<u8>>, TxnError> {
-    let mut p = Vec::with_capacity(key.len() + 5);
-    version::user_prefix(space, key, &mut p);
+    // The batch's buffers are reused across calls on this thread (a point
+    // read is the hot path of an OLTP statement); a nested call (none
+    // today) would simply use a fresh batch.
+    let mut batch = POINT_BATCH.with(|b| b.take());
+    let r = point_get_with(shared, view, space, key, &mut batch);
+    batch.clear();
+    POINT_BATCH.with(|b| b.replace(batch));
+    r
+}
+
+thread_local! {
+    static POINT_BATCH: std::cell::RefCell<KvBatch> = std::cell::RefCell::new(KvBatch::new());
+}
+
+fn point_get_with(
+    shared: &Arc<Shared>,
+    view: &ReadView,
+    space: SpaceId,
+    key: &[u8],
+    batch: &mut KvBatch,
+) -> Result<Option<Vec<u8>>, TxnError> {
+    let range = || {
+        let mut p = Vec::with_capacity(key.len() + 5);
+        version::user_prefix(space, key, &mut p);
+        KeyRange::prefix_owned(p)
+    };
     // Fast path: the newest few versions usually decide.
-    let mut batch = KvBatch::new();
-    let more = shared.engine.scan_first(KeyRange::prefix(&p), &mut batch, 4)?;
-    if let Some(found) = first_visible(shared, view, key, &batch)? {
+    let more = shared.engine.scan_first(range(), batch, 4)?;
+    if let Some(found) = first_visible(shared, view, key, batch)? {
         return Ok(found);
     }
     if !more {
         return Ok(None);
     }
-    let mut cur = shared.engine.scan(KeyRange::prefix(&p))?;
-    while cur.next_batch(&mut batch, 64)? {
-        if let Some(found) = first_visible(shared, view, key, &batch)? {
+    let mut cur = shared.engine.scan(range())?;
+    while cur.next_batch(batch, 64)? {
+        if let Some(found) = first_visible(shared, view, key, batch)? {
             return Ok(found);
         }
     }

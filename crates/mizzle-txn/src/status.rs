@@ -13,7 +13,8 @@
 //!    deleted before the oldest open snapshot was taken.
 //! 2. Both tables are sharded; no lookup takes a global lock.
 
-use std::collections::{BTreeMap, HashMap};
+use hashbrown::HashMap;
+use std::collections::BTreeMap;
 
 use parking_lot::{Mutex, RwLock};
 

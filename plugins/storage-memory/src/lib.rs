@@ -30,7 +30,73 @@ use mizzle_plugin_api::storage::{
 use parking_lot::RwLock;
 use std::collections::BTreeMap;
 
-type Map = RwLock<BTreeMap<Vec<u8>, Vec<u8>>>;
+type Map = RwLock<BTreeMap<Key, Vec<u8>>>;
+
+/// Bytes a key holds inline, without a heap allocation of its own.
+const INLINE: usize = 38;
+
+/// A map key: short keys (MVCC version keys of integer rows and indexes
+/// are 21–31 bytes) live inside the B-tree node, so a descent compares
+/// keys that are in the node's cache lines instead of chasing one heap
+/// pointer per comparison; longer keys are boxed. Ordered as byte strings.
+#[derive(Clone)]
+enum Key {
+    Inline(u8, [u8; INLINE]),
+    Heap(Box<[u8]>),
+}
+
+impl Key {
+    fn new(bytes: &[u8]) -> Key {
+        if bytes.len() <= INLINE {
+            let mut buf = [0u8; INLINE];
+            buf[..bytes.len()].copy_from_slice(bytes);
+            Key::Inline(bytes.len() as u8, buf)
+        } else {
+            Key::Heap(bytes.into())
+        }
+    }
+
+    fn from_vec(bytes: Vec<u8>) -> Key {
+        if bytes.len() <= INLINE {
+            Key::new(&bytes)
+        } else {
+            Key::Heap(bytes.into_boxed_slice())
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Key::Inline(len, buf) => buf.get(..usize::from(*len)).unwrap_or(buf),
+            Key::Heap(b) => b,
+        }
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for Key {
+    fn borrow(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Key {}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Key) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Key) -> std::cmp::Ordering {
+        self.as_slice().cmp(other.as_slice())
+    }
+}
 
 /// The in-memory engine.
 pub struct MemoryEngine {
@@ -74,9 +140,9 @@ impl StorageEngine for MemoryEngine {
         let map = self.map.read();
         // One descent for the start; the end is checked while walking
         // (a two-sided `range` descends twice).
-        let mut it = map.range::<[u8], _>((lo, Bound::Unbounded)).take_while(|(k, _)| before_end(k, hi));
+        let mut it = map.range::<[u8], _>((lo, Bound::Unbounded)).take_while(|(k, _)| before_end(k.as_slice(), hi));
         for (k, v) in it.by_ref().take(max_pairs.max(1)) {
-            out.push(k, v);
+            out.push(k.as_slice(), v);
         }
         Ok(it.next().is_some())
     }
@@ -89,7 +155,7 @@ impl StorageEngine for MemoryEngine {
                 Mutation::Put { key, value } => {
                     delta += (key.len() + value.len()) as i64;
                     let klen = key.len();
-                    if let Some(old) = map.insert(key, value) {
+                    if let Some(old) = map.insert(Key::from_vec(key), value) {
                         delta -= (klen + old.len()) as i64;
                     }
                 }
@@ -100,13 +166,13 @@ impl StorageEngine for MemoryEngine {
                 }
                 Mutation::DeleteRange { start, end } => {
                     if start < end {
-                        let doomed: Vec<Vec<u8>> = map
+                        let doomed: Vec<Key> = map
                             .range::<[u8], _>((Bound::Included(start.as_slice()), Bound::Excluded(end.as_slice())))
                             .map(|(k, _)| k.clone())
                             .collect();
                         for k in doomed {
-                            if let Some(old) = map.remove(&k) {
-                                delta -= (k.len() + old.len()) as i64;
+                            if let Some(old) = map.remove(k.as_slice()) {
+                                delta -= (k.as_slice().len() + old.len()) as i64;
                             }
                         }
                     }
@@ -176,10 +242,10 @@ impl Cursor for MemoryCursor {
         }
         let mut last: Option<Vec<u8>> = None;
         let map = self.map.read();
-        for (k, v) in map.range::<[u8], _>((lo, Bound::Unbounded)).take_while(|(k, _)| before_end(k, hi)) {
-            out.push(k, v);
+        for (k, v) in map.range::<[u8], _>((lo, Bound::Unbounded)).take_while(|(k, _)| before_end(k.as_slice(), hi)) {
+            out.push(k.as_slice(), v);
             if out.len() >= max_pairs || out.byte_len() >= 1 << 20 {
-                last = Some(k.clone());
+                last = Some(k.as_slice().to_vec());
                 break;
             }
         }

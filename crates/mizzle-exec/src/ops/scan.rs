@@ -237,7 +237,7 @@ fn interval(
             Conv::Incomparable => {
                 *exact = false;
                 check.eq.push((col(i)?, v));
-                return Ok(Some((prefix_interval(&prefix), check)));
+                return Ok(Some((prefix_interval(prefix), check)));
             }
             _ => return Ok(None),
         }
@@ -245,7 +245,7 @@ fn interval(
     }
     if r.lower.is_none() && r.upper.is_none() {
         *point = !prefix.is_empty() && r.eq.len() == types.len();
-        return Ok(Some((prefix_interval(&prefix), check)));
+        return Ok(Some((prefix_interval(prefix), check)));
     }
     let n = r.eq.len();
     let ty = types.get(n).copied().unwrap_or(SqlType::Null);
@@ -302,11 +302,12 @@ fn interval(
     Ok(Some(((lo, hi), check)))
 }
 
-fn prefix_interval(prefix: &[u8]) -> Interval {
+fn prefix_interval(prefix: Vec<u8>) -> Interval {
     if prefix.is_empty() {
         (None, None)
     } else {
-        (Some(prefix.to_vec()), succ(prefix))
+        let hi = succ(&prefix);
+        (Some(prefix), hi)
     }
 }
 
@@ -442,30 +443,30 @@ impl ScanOp {
         let mut exact = true;
         let mut intervals = Vec::with_capacity(rs.len());
         let mut checks = Vec::with_capacity(rs.len());
-        let mut whole_keys: Vec<Vec<u8>> = Vec::new();
+        let mut points = Vec::with_capacity(rs.len());
         for r in rs {
             let mut point = false;
             if let Some((iv, check)) = interval(&types, cols, r, ctx, &mut exact, &mut point)? {
-                if point && matches!(source, Source::Primary) {
-                    if let Some(k) = &iv.0 {
-                        whole_keys.push(k.clone());
-                    }
-                }
+                points.push(point && matches!(source, Source::Primary));
                 intervals.push(iv);
                 checks.push(check);
             }
         }
         let checks = if exact { None } else { Some(checks) };
-        let intervals = merge(intervals);
-        // A merged interval is a point iff it is still [whole key, successor).
-        whole_keys.sort_unstable();
-        let points = intervals
-            .iter()
-            .map(|(lo, hi)| match lo {
-                Some(k) => whole_keys.binary_search(k).is_ok() && *hi == succ(k),
-                None => false,
-            })
-            .collect();
+        if intervals.len() > 1 {
+            let mut whole_keys: Vec<Vec<u8>> =
+                intervals.iter().zip(&points).filter(|(_, p)| **p).filter_map(|(iv, _)| iv.0.clone()).collect();
+            intervals = merge(intervals);
+            // A merged interval is a point iff it is still [whole key, successor).
+            whole_keys.sort_unstable();
+            points = intervals
+                .iter()
+                .map(|(lo, hi)| match lo {
+                    Some(k) => whole_keys.binary_search(k).is_ok() && *hi == succ(k),
+                    None => false,
+                })
+                .collect();
+        }
         Ok(Open { source, space, intervals, points, checks, next: 0, cur: None })
     }
 
@@ -496,14 +497,15 @@ impl Operator for ScanOp {
         loop {
             let Some(o) = self.open.as_mut() else { return Ok(None) };
             if o.cur.is_none() {
-                let Some(iv) = o.intervals.get(o.next) else {
+                let Some(iv) = o.intervals.get_mut(o.next) else {
                     self.done = true;
                     return Ok(None);
                 };
                 let point = o.points.get(o.next).copied().unwrap_or(false);
                 o.next += 1;
                 if point {
-                    let (space, key) = (o.space, iv.0.clone().unwrap_or_default());
+                    // Each interval is read once: its key can leave it.
+                    let (space, key) = (o.space, iv.0.take().unwrap_or_default());
                     if let Some(payload) = ctx.txn.get(space, &key)? {
                         let row = self.decode(&payload, &key)?;
                         if let Some(row) = self.accept(row, &key, ctx)? {

@@ -1,0 +1,45 @@
+//! A loop of prepared point selects on the in-memory engine, for profilers:
+//! `cargo build --release -p mizzle-bench --example point_loop` then
+//! `perf record -g target/release/examples/point_loop 2000000` (or under
+//! `valgrind --tool=callgrind` with a smaller count). Prints ns per select.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use mizzle::{params, Database};
+use mizzle_bench::data::{to_i64, SbtestGen, SEED_LOAD};
+use mizzle_bench::rng::SplitMix64;
+
+const ROWS: u64 = 100_000;
+
+fn main() {
+    let n: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let db = Database::open_in_memory().expect("open");
+    let s = db.session();
+    s.execute(
+        "CREATE TABLE sbtest1 (id INTEGER PRIMARY KEY, k INTEGER NOT NULL DEFAULT 0, c TEXT NOT NULL, pad TEXT NOT NULL)",
+        [],
+    )
+    .expect("create");
+    let mut rng = SplitMix64::new(SEED_LOAD);
+    let mut gen = SbtestGen::new();
+    s.begin().expect("begin");
+    {
+        let mut st = s.prepare("INSERT INTO sbtest1 (id, k, c, pad) VALUES (?, ?, ?, ?)").expect("prepare");
+        for id in 1..=ROWS {
+            let r = gen.next_row(&mut rng, ROWS);
+            st.execute(params![to_i64(id), r.k, r.c, r.pad]).expect("insert");
+        }
+    }
+    s.commit().expect("commit");
+    let mut st = s.prepare("SELECT c FROM sbtest1 WHERE id = ?").expect("prepare");
+    let mut rng = SplitMix64::new(2);
+    let start = Instant::now();
+    for _ in 0..n {
+        let id = to_i64(rng.range(1, ROWS));
+        let rows = st.query(params![id]).expect("point select");
+        black_box(rows.get(0).map(|r| r.values().len()));
+    }
+    let ns = start.elapsed().as_nanos() as f64 / n as f64;
+    println!("{n} point selects: {ns:.0} ns each");
+}
