@@ -1,7 +1,10 @@
-//! A loop of prepared point selects on the in-memory engine, for profilers:
+//! A loop of prepared statements on the in-memory engine, for profilers:
 //! `cargo build --release -p mizzle-bench --example point_loop` then
-//! `perf record -g target/release/examples/point_loop 2000000` (or under
-//! `valgrind --tool=callgrind` with a smaller count). Prints ns per select.
+//! `perf record -g target/release/examples/point_loop 2000000 [point|range]`
+//! or `valgrind --tool=callgrind --toggle-collect='mizzle::Statement::query*'
+//! target/release/examples/point_loop 100000` (the load is not counted).
+//! `point`: `SELECT c FROM sbtest1 WHERE id = ?` (W2); `range`: 100 rows by
+//! primary key (W3a). Prints ns per statement.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -14,6 +17,7 @@ const ROWS: u64 = 100_000;
 
 fn main() {
     let n: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let range = std::env::args().nth(2).is_some_and(|a| a == "range");
     let db = Database::open_in_memory().expect("open");
     let s = db.session();
     s.execute(
@@ -32,14 +36,20 @@ fn main() {
         }
     }
     s.commit().expect("commit");
-    let mut st = s.prepare("SELECT c FROM sbtest1 WHERE id = ?").expect("prepare");
+    let sql =
+        if range { "SELECT c FROM sbtest1 WHERE id BETWEEN ? AND ?" } else { "SELECT c FROM sbtest1 WHERE id = ?" };
+    let mut st = s.prepare(sql).expect("prepare");
     let mut rng = SplitMix64::new(2);
     let start = Instant::now();
     for _ in 0..n {
-        let id = to_i64(rng.range(1, ROWS));
-        let rows = st.query(params![id]).expect("point select");
+        let rows = if range {
+            let lo = to_i64(rng.range(1, ROWS - 99));
+            st.query(params![lo, lo + 99]).expect("range select")
+        } else {
+            st.query(params![to_i64(rng.range(1, ROWS))]).expect("point select")
+        };
         black_box(rows.get(0).map(|r| r.values().len()));
     }
     let ns = start.elapsed().as_nanos() as f64 / n as f64;
-    println!("{n} point selects: {ns:.0} ns each");
+    println!("{n} {} selects: {ns:.0} ns each", if range { "range" } else { "point" });
 }

@@ -177,6 +177,12 @@ impl KvBatch {
         KvBatch::default()
     }
 
+    /// Bytes the batch's buffers hold allocated (for pools that keep
+    /// batches for reuse).
+    pub fn capacity_bytes(&self) -> usize {
+        self.keys.capacity() + self.vals.capacity() + 4 * (self.key_ends.capacity() + self.val_ends.capacity())
+    }
+
     /// Removes every pair, keeping the buffers.
     pub fn clear(&mut self) {
         self.keys.clear();

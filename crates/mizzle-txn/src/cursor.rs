@@ -90,7 +90,7 @@ impl TxnCursor {
             shared,
             view,
             inner,
-            buf: KvBatch::new(),
+            buf: spare_batch(),
             pos: 0,
             current: Vec::new(),
             decided: false,
@@ -236,18 +236,47 @@ pub(crate) fn point_get(
     space: SpaceId,
     key: &[u8],
 ) -> Result<Option<Vec<u8>>, TxnError> {
-    // The batch's buffers are reused across calls on this thread (a point
-    // read is the hot path of an OLTP statement); a nested call (none
-    // today) would simply use a fresh batch.
-    let mut batch = POINT_BATCH.with(|b| b.take());
+    let mut batch = spare_batch();
     let r = point_get_with(shared, view, space, key, &mut batch);
-    batch.clear();
-    POINT_BATCH.with(|b| b.replace(batch));
+    give_back_batch(batch);
     r
 }
 
 thread_local! {
-    static POINT_BATCH: std::cell::RefCell<KvBatch> = std::cell::RefCell::new(KvBatch::new());
+    /// Engine batches kept for reuse on this thread: a point read or a
+    /// short scan (the hot paths of OLTP statements) would otherwise grow
+    /// fresh buffers, reallocating them a dozen times, on every call.
+    static SPARE_BATCHES: std::cell::RefCell<Vec<KvBatch>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Batches kept per thread, and the largest kept (a batch that grew for a
+/// big scan is freed, so idle threads hold little).
+const SPARE_MAX: usize = 8;
+const SPARE_MAX_BYTES: usize = 256 << 10;
+
+/// An empty batch, reused when this thread has one.
+fn spare_batch() -> KvBatch {
+    SPARE_BATCHES.try_with(|s| s.borrow_mut().pop()).ok().flatten().unwrap_or_default()
+}
+
+/// Keeps `batch` for reuse on this thread (or frees it).
+fn give_back_batch(mut batch: KvBatch) {
+    if batch.capacity_bytes() > SPARE_MAX_BYTES {
+        return;
+    }
+    batch.clear();
+    let _ = SPARE_BATCHES.try_with(|s| {
+        let mut s = s.borrow_mut();
+        if s.len() < SPARE_MAX {
+            s.push(batch);
+        }
+    });
+}
+
+impl Drop for TxnCursor {
+    fn drop(&mut self) {
+        give_back_batch(std::mem::take(&mut self.buf));
+    }
 }
 
 fn point_get_with(
