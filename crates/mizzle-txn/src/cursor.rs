@@ -255,12 +255,12 @@ const SPARE_MAX: usize = 8;
 const SPARE_MAX_BYTES: usize = 256 << 10;
 
 /// An empty batch, reused when this thread has one.
-fn spare_batch() -> KvBatch {
+pub(crate) fn spare_batch() -> KvBatch {
     SPARE_BATCHES.try_with(|s| s.borrow_mut().pop()).ok().flatten().unwrap_or_default()
 }
 
 /// Keeps `batch` for reuse on this thread (or frees it).
-fn give_back_batch(mut batch: KvBatch) {
+pub(crate) fn give_back_batch(mut batch: KvBatch) {
     if batch.capacity_bytes() > SPARE_MAX_BYTES {
         return;
     }

@@ -395,14 +395,26 @@ impl Shared {
     /// The newest live version of `key` for a writer (W1), or who is in the
     /// way; with whether the key has any version at all.
     fn newest_for_write(&self, view: &ReadView, space: SpaceId, key: &[u8]) -> Result<Check, TxnError> {
+        let mut batch = crate::cursor::spare_batch();
+        let r = self.newest_for_write_with(view, space, key, &mut batch);
+        crate::cursor::give_back_batch(batch);
+        r
+    }
+
+    fn newest_for_write_with(
+        &self,
+        view: &ReadView,
+        space: SpaceId,
+        key: &[u8],
+        batch: &mut KvBatch,
+    ) -> Result<Check, TxnError> {
         const FIRST: usize = 8;
         let mut prefix = Vec::with_capacity(key.len() + 5);
         version::user_prefix(space, key, &mut prefix);
-        let range = KeyRange::prefix(&prefix);
+        let range = KeyRange::prefix_owned(prefix);
         let end = range.end.clone();
-        let mut batch = KvBatch::new();
         // Most keys have a few versions: one cursor-free read decides.
-        let more = self.engine.scan_first(range, &mut batch, FIRST)?;
+        let more = self.engine.scan_first(range, batch, FIRST)?;
         let had = !batch.is_empty();
         for (k, v) in batch.iter() {
             match self.judge_for_write(view, key, k, v)? {
@@ -416,7 +428,7 @@ impl Shared {
         }
         let after = batch.key(batch.len() - 1).to_vec();
         let mut cur = self.engine.scan(KeyRange { start: Bound::Excluded(after), end })?;
-        while cur.next_batch(&mut batch, FIRST)? {
+        while cur.next_batch(batch, FIRST)? {
             for (k, v) in batch.iter() {
                 match self.judge_for_write(view, key, k, v)? {
                     Some(Check::Clear(n, _)) => return Ok(Check::Clear(n, true)),
