@@ -22,7 +22,7 @@ use crate::plan::{Access, BoundStatement, DeletePlan, InsertPlan, InsertSource, 
 /// The alias under which `VALUES(c)` finds the proposed row.
 pub(crate) const NEW_ROW: &str = "\u{1}new";
 
-fn is_default_keyword(e: &ast::Expr) -> bool {
+pub(crate) fn is_default_keyword(e: &ast::Expr) -> bool {
     matches!(e, ast::Expr::Identifier(i) if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("default"))
 }
 
@@ -277,6 +277,9 @@ impl<'a> Binder<'a> {
     }
 
     pub(crate) fn bind_update(&mut self, u: &ast::Update) -> Result<BoundStatement, BindError> {
+        if super::dml_multi::is_multi_update(u) {
+            return self.bind_multi_update(u);
+        }
         if u.from.is_some() {
             return Err(BindError::NotSupported("UPDATE ... FROM".into()));
         }
@@ -315,12 +318,12 @@ impl<'a> Binder<'a> {
         self.blocks.pop();
         r?;
         let checks = self.bind_checks(&table)?;
-        Ok(BoundStatement::Update(Box::new(UpdatePlan { table, input: Box::new(input), sets, checks })))
+        Ok(BoundStatement::Update(Box::new(UpdatePlan { table, input: Box::new(input), sets, checks, multi: None })))
     }
 
     pub(crate) fn bind_delete(&mut self, d: &ast::Delete) -> Result<BoundStatement, BindError> {
-        if !d.tables.is_empty() || d.using.is_some() {
-            return Err(BindError::NotSupported("multi-table DELETE".into()));
+        if super::dml_multi::is_multi_delete(d) {
+            return self.bind_multi_delete(d);
         }
         if d.returning.is_some() {
             return Err(BindError::NotSupported("RETURNING".into()));
@@ -333,7 +336,7 @@ impl<'a> Binder<'a> {
         };
         let (table, alias) = self.single_target(twj, "DELETE")?;
         let (input, _) = self.target_rows(&table, &alias, d.selection.as_ref(), &d.order_by, d.limit.as_ref())?;
-        Ok(BoundStatement::Delete(Box::new(DeletePlan { table, input: Box::new(input) })))
+        Ok(BoundStatement::Delete(Box::new(DeletePlan { table, input: Box::new(input), multi: Vec::new() })))
     }
 }
 

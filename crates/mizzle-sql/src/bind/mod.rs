@@ -13,6 +13,7 @@
 
 mod ddl;
 mod dml;
+mod dml_multi;
 mod expr;
 mod query;
 mod recursive;
@@ -217,6 +218,10 @@ pub struct Binder<'a> {
     pub(crate) rec: Vec<recursive::RecCtx>,
     /// Ids for recursive CTEs (work tables).
     next_cte_id: usize,
+    /// Binding the FROM clause of a multi-table UPDATE or DELETE: the
+    /// block depth at which base-table scans emit row keys, and the
+    /// tables given one so far (alias, definition).
+    pub(crate) rowkey_scans: Option<(usize, Vec<(String, std::sync::Arc<mizzle_dictionary::TableDef>)>)>,
 }
 
 /// Binds one parsed statement.
@@ -245,6 +250,7 @@ impl<'a> Binder<'a> {
             windows: Vec::new(),
             rec: Vec::new(),
             next_cte_id: 0,
+            rowkey_scans: None,
         }
     }
 
