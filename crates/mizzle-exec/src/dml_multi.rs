@@ -56,6 +56,9 @@ fn current_row(t: &TableDef, key: &[u8], ctx: &mut Ctx<'_>) -> Result<Option<Row
     }
 }
 
+/// A target row's key and its assigned (column, value) pairs.
+type PendingUpdate = (Vec<u8>, Vec<(usize, Value)>);
+
 /// Executes a multi-table UPDATE.
 pub(crate) fn update(p: &UpdatePlan, m: &MultiUpdate, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError> {
     let rows = collect(&p.input, ctx)?;
@@ -68,7 +71,7 @@ pub(crate) fn update(p: &UpdatePlan, m: &MultiUpdate, ctx: &mut Ctx<'_>) -> Resu
 
 fn update_rows(m: &MultiUpdate, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError> {
     // Per target: each row's key and its new values, in first-seen order.
-    let mut pending: Vec<Vec<(Vec<u8>, Vec<(usize, Value)>)>> = vec![Vec::new(); m.targets.len()];
+    let mut pending: Vec<Vec<PendingUpdate>> = vec![Vec::new(); m.targets.len()];
     let mut seen: Vec<HashSet<Vec<u8>>> = vec![HashSet::new(); m.targets.len()];
     for row in &rows {
         for (ti, t) in m.targets.iter().enumerate() {

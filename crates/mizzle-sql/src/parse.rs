@@ -412,7 +412,9 @@ fn table_statements(sql: &str) -> Option<String> {
 /// nothing to change.
 fn multi_table_lists(sql: &str) -> Option<String> {
     let lower = sql.to_ascii_lowercase();
-    if !(lower.contains("update") && lower.contains(',')) && !(lower.contains("delete") && lower.contains(".*")) {
+    let update_list = lower.contains("update") && lower.contains(',');
+    let delete_stars = lower.contains("delete") && lower.contains(".*");
+    if !update_list && !delete_stars {
         return None;
     }
     let dialect = MySqlDialect {};

@@ -189,6 +189,9 @@ pub(crate) struct Block {
     pub(crate) outer_used: Vec<(usize, usize)>,
 }
 
+/// A scan that emits row keys: its alias and table (multi-table DML).
+pub(crate) type KeyedScan = (String, std::sync::Arc<mizzle_dictionary::TableDef>);
+
 /// Binds statements; one per statement.
 pub struct Binder<'a> {
     cat: &'a dyn Catalog,
@@ -221,7 +224,7 @@ pub struct Binder<'a> {
     /// Binding the FROM clause of a multi-table UPDATE or DELETE: the
     /// block depth at which base-table scans emit row keys, and the
     /// tables given one so far (alias, definition).
-    pub(crate) rowkey_scans: Option<(usize, Vec<(String, std::sync::Arc<mizzle_dictionary::TableDef>)>)>,
+    pub(crate) rowkey_scans: Option<(usize, Vec<KeyedScan>)>,
 }
 
 /// Binds one parsed statement.
