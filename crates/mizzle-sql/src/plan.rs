@@ -638,6 +638,11 @@ pub enum Ddl {
     CreateTable { spec: TableSpec, if_not_exists: bool, as_select: Option<Box<Plan>> },
     /// DROP TABLE.
     DropTables { names: Vec<(String, String)>, if_exists: bool },
+    /// CREATE TEMPORARY TABLE: the session runs it and keeps the
+    /// definition (see `mizzle_exec::ddl::temporary_table`).
+    CreateTemporaryTable { spec: TableSpec, if_not_exists: bool, as_select: Option<Box<Plan>> },
+    /// DROP TEMPORARY TABLE: only the session's temporary tables.
+    DropTemporaryTables { names: Vec<(String, String)>, if_exists: bool },
     /// CREATE INDEX.
     CreateIndex { schema: String, table: String, spec: IndexSpec, if_not_exists: bool },
     /// DROP INDEX.
