@@ -2124,12 +2124,21 @@ fn exec_bound(
                     lines
                 }
                 BoundStatement::Update(u) => {
-                    let mut l = vec![format!("-> Update {}", u.table.name)];
+                    let names = match &u.multi {
+                        Some(m) => m.targets.iter().map(|t| t.table.name.as_str()).collect::<Vec<_>>().join(", "),
+                        None => u.table.name.clone(),
+                    };
+                    let mut l = vec![format!("-> Update {names}")];
                     l.extend(explain_lines(&u.input).into_iter().map(|x| format!("    {x}")));
                     l
                 }
                 BoundStatement::Delete(d) => {
-                    let mut l = vec![format!("-> Delete from {}", d.table.name)];
+                    let names = if d.multi.is_empty() {
+                        d.table.name.clone()
+                    } else {
+                        d.multi.iter().map(|t| t.table.name.as_str()).collect::<Vec<_>>().join(", ")
+                    };
+                    let mut l = vec![format!("-> Delete from {names}")];
                     l.extend(explain_lines(&d.input).into_iter().map(|x| format!("    {x}")));
                     l
                 }
