@@ -21,10 +21,10 @@
 //!    parentheses (blanked in place), as sqlparser's MySQL dialect reads
 //!    only `CREATE TABLE t LIKE s`.
 //! 6. The table lists of multi-table UPDATE and DELETE that sqlparser
-//!    lacks are rewritten ([`multi_table_lists`]): `UPDATE t1, t2 SET` as
-//!    `UPDATE t1 CROSS JOIN t2 SET` (so a later `JOIN ... ON` may also see
-//!    the tables before the comma, which MySQL would refuse), and the
-//!    `.*` of `DELETE t1.* FROM` blanked.
+//!    lacks are rewritten ([`multi_table_lists`]): `UPDATE t1, t2 JOIN t3
+//!    ON ... SET` as `UPDATE t1 CROSS JOIN (t2 JOIN t3 ON ...) SET` (the
+//!    comma binds more loosely than JOIN), and the `.*` of `DELETE t1.*
+//!    FROM` blanked.
 
 use sqlparser::ast::Statement;
 use sqlparser::dialect::MySqlDialect;
@@ -406,10 +406,12 @@ fn table_statements(sql: &str) -> Option<String> {
 }
 
 /// Rewrites the table lists of multi-table UPDATE and DELETE into what
-/// sqlparser parses (invariant 6): in `UPDATE t1, t2 SET`, each comma
-/// between the tables becomes `CROSS JOIN`; in `DELETE t1.*, t2.* FROM` and
-/// `DELETE FROM t1.*, t2.* USING`, each `.*` is blanked. `None` when there is
-/// nothing to change.
+/// sqlparser parses (invariant 6): in `UPDATE t1, t2 JOIN t3 ON ... SET`,
+/// each comma between the tables becomes `CROSS JOIN` and each item holding
+/// a join is parenthesized (`t1 CROSS JOIN (t2 JOIN t3 ON ...)`: a comma
+/// binds more loosely than JOIN, as in MySQL); in `DELETE t1.*, t2.* FROM`
+/// and `DELETE FROM t1.*, t2.* USING`, each `.*` is blanked. `None` when
+/// there is nothing to change.
 fn multi_table_lists(sql: &str) -> Option<String> {
     let lower = sql.to_ascii_lowercase();
     let update_list = lower.contains("update") && lower.contains(',');
@@ -424,8 +426,8 @@ fn multi_table_lists(sql: &str) -> Option<String> {
         Some(Token::Word(w)) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
         _ => None,
     };
-    let mut commas: Vec<Location> = Vec::new();
-    let mut stars: Vec<(Location, Location)> = Vec::new();
+    // (where, characters replaced, text put there)
+    let mut edits: Vec<(Location, usize, &str)> = Vec::new();
     for i in 0..toks.len() {
         let at_start = i == 0 || matches!(toks[i - 1].token, Token::SemiColon);
         if !at_start {
@@ -436,6 +438,11 @@ fn multi_table_lists(sql: &str) -> Option<String> {
             continue;
         }
         let update = verb.as_deref() == Some("UPDATE");
+        // UPDATE's table list: (first token, token after, holds a join).
+        let mut segments: Vec<(usize, usize, bool)> = Vec::new();
+        let mut seg_start = i + 1;
+        let mut seg_join = false;
+        let mut closed = false;
         let mut depth = 0usize;
         let mut j = i + 1;
         while let Some(t) = toks.get(j) {
@@ -443,37 +450,64 @@ fn multi_table_lists(sql: &str) -> Option<String> {
                 Token::LParen => depth += 1,
                 Token::RParen => depth = depth.saturating_sub(1),
                 Token::SemiColon | Token::EOF => break,
-                Token::Comma if depth == 0 && update => commas.push(t.span.start),
+                Token::Comma if depth == 0 && update => {
+                    segments.push((seg_start, j, seg_join));
+                    seg_start = j + 1;
+                    seg_join = false;
+                }
                 Token::Period if depth == 0 && !update => {
                     if let Some(star) = toks.get(j + 1).filter(|s| matches!(s.token, Token::Mul)) {
-                        stars.push((t.span.start, star.span.start));
+                        edits.push((t.span.start, 1, " "));
+                        edits.push((star.span.start, 1, " "));
                     }
                 }
                 _ => {}
             }
-            if depth == 0 && matches!(word(j).as_deref(), Some(w) if (update && w == "SET") || w == "WHERE") {
+            let w = if depth == 0 { word(j) } else { None };
+            if matches!(w.as_deref(), Some("JOIN" | "STRAIGHT_JOIN")) {
+                seg_join = true;
+            }
+            if update && w.as_deref() == Some("SET") {
+                segments.push((seg_start, j, seg_join));
+                closed = true;
+                break;
+            }
+            if w.as_deref() == Some("WHERE") {
                 break;
             }
             j += 1;
         }
+        if !closed || segments.len() < 2 {
+            continue;
+        }
+        for (k, &(first, after, join)) in segments.iter().enumerate() {
+            if k > 0 {
+                // The comma before this item.
+                edits.push((toks.get(first.checked_sub(1)?)?.span.start, 1, " CROSS JOIN "));
+            }
+            if join {
+                edits.push((toks.get(first)?.span.start, 0, "("));
+                edits.push((toks.get(after)?.span.start, 0, ")"));
+            }
+        }
     }
-    if commas.is_empty() && stars.is_empty() {
+    if edits.is_empty() {
         return None;
     }
     let mut chars: Vec<char> = sql.chars().collect();
     let line_starts = line_starts(&chars);
-    for (a, b) in stars {
-        for l in [a, b] {
-            let i = char_index(&line_starts, l)?;
-            *chars.get_mut(i)? = ' ';
-        }
+    let mut at: Vec<(usize, usize, &str)> = Vec::with_capacity(edits.len());
+    for (l, n, text) in edits {
+        at.push((char_index(&line_starts, l)?, n, text));
     }
-    for l in commas.into_iter().rev() {
-        let i = char_index(&line_starts, l)?;
-        if i >= chars.len() {
+    // From the end, a replacement before an insertion at the same place
+    // (so `)` lands before the `CROSS JOIN` that replaced a comma).
+    at.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    for (i, n, text) in at {
+        if i + n > chars.len() {
             return None;
         }
-        chars.splice(i..i + 1, " CROSS JOIN ".chars());
+        chars.splice(i..i + n, text.chars());
     }
     Some(chars.into_iter().collect())
 }
@@ -659,6 +693,11 @@ mod tests {
             Some("UPDATE t1 CROSS JOIN  t2 AS b SET t1.a = f(1, 2), b.c = 3")
         );
         assert_eq!(multi_table_lists("UPDATE t SET a = 1, b = 2"), None);
+        assert_eq!(
+            multi_table_lists("UPDATE t1, t2 JOIN t3 ON t2.a = t3.a, t4 SET a = 1").as_deref(),
+            Some("UPDATE t1 CROSS JOIN  (t2 JOIN t3 ON t2.a = t3.a) CROSS JOIN  t4 SET a = 1")
+        );
+        assert!(parse("UPDATE t1, t2 JOIN t3 ON t2.a = t3.a SET t1.a = 1").is_ok());
         assert_eq!(
             multi_table_lists("DELETE t1.*, s.t2.* FROM t1, s.t2 WHERE x IN (SELECT u.* FROM u)").as_deref(),
             Some("DELETE t1  , s.t2   FROM t1, s.t2 WHERE x IN (SELECT u.* FROM u)")
