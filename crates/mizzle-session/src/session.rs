@@ -1769,6 +1769,13 @@ impl Session {
 
     fn still_valid(&self, versions: &[(String, String, u64)], txn: &Txn) -> Result<bool, SessionError> {
         for (schema, name, v) in versions {
+            // A temporary table (the plan's temp_epoch is current).
+            if let Some(t) = self.temporary_table(schema, name) {
+                if t.version == *v {
+                    continue;
+                }
+                return Ok(false);
+            }
             match self.cat.dict.get_relation(txn, schema, name)? {
                 Some(Relation::Table(t)) if t.version == *v => {}
                 _ => return Ok(false),

@@ -55,3 +55,32 @@ fn a_dropped_session_takes_its_temporary_rows_with_it() {
     let e = other.execute_blocking("SELECT * FROM tt", &[]).expect_err("gone");
     assert_eq!(e.code().number(), 1146);
 }
+
+/// Runs a prepared statement to the end.
+fn run_prepared(s: &mut Session, p: &mut mizzle_session::Prepared) -> Vec<StatementOutput> {
+    let ex = s.execute_prepared(p, &[]).expect("execute");
+    s.block_on(ex, None).expect("block").finish().expect("finish")
+}
+
+#[test]
+fn a_prepared_statement_follows_temporary_tables_that_come_and_go() {
+    let cat = CatalogState::open(Arc::new(MemoryEngine::new()), "memory", Vec::new()).expect("open");
+    cat.bootstrap().expect("bootstrap");
+    let mut s = Session::new(cat);
+    s.execute_blocking("CREATE TABLE t (a INT)", &[]).expect("create");
+    s.execute_blocking("INSERT INTO t VALUES (1), (2)", &[]).expect("insert");
+    let mut p = s.prepare("SELECT COUNT(*) FROM t").expect("prepare");
+    let count = |out: Vec<StatementOutput>| match out.into_iter().last() {
+        Some(StatementOutput::Rows { rows, .. }) => format!("{:?}", rows[0][0]),
+        other => panic!("no rows: {other:?}"),
+    };
+    assert_eq!(count(run_prepared(&mut s, &mut p)), count(s.execute_blocking("SELECT 2", &[]).expect("2")));
+    // A temporary table shadows t: the cached plan is planned again.
+    s.execute_blocking("CREATE TEMPORARY TABLE t (a INT)", &[]).expect("temp");
+    assert_eq!(count(run_prepared(&mut s, &mut p)), count(s.execute_blocking("SELECT 0", &[]).expect("0")));
+    s.execute_blocking("INSERT INTO t VALUES (5)", &[]).expect("insert");
+    assert_eq!(count(run_prepared(&mut s, &mut p)), count(s.execute_blocking("SELECT 1", &[]).expect("1")));
+    // Gone again: the base table shows.
+    s.execute_blocking("DROP TEMPORARY TABLE t", &[]).expect("drop");
+    assert_eq!(count(run_prepared(&mut s, &mut p)), count(s.execute_blocking("SELECT 2", &[]).expect("2")));
+}
