@@ -204,12 +204,18 @@ fn build_needing(plan: &Plan, mut needs: Needs, ctx: &mut Ctx<'_>) -> Result<Box
             let rows = rows.iter().map(|r| r.iter().map(|e| fold(e, ctx)).collect()).collect();
             Box::new(ValuesOp { rows, done: false })
         }
-        Plan::Scan { table, access, filter, lock, .. } => {
+        Plan::Scan { table, access, filter, lock, cols, .. } => {
             let filter = filter.as_ref().map(|f| fold(f, ctx));
             if let Some(f) = &filter {
                 mark(f, &mut needs);
             }
-            Box::new(ScanOp::new(table.clone(), access.clone(), filter).with_lock(*lock).with_columns(needs))
+            let scan = ScanOp::new(table.clone(), access.clone(), filter).with_lock(*lock).with_columns(needs);
+            // A multi-table UPDATE/DELETE's scan: its last column is the row key.
+            if mizzle_sql::plan::scan_emits_rowkey(table, cols) {
+                Box::new(scan.with_rowkey())
+            } else {
+                Box::new(scan)
+            }
         }
         Plan::Filter { input, pred } => {
             let pred = fold(pred, ctx);

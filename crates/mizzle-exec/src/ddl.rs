@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use mizzle_dictionary::{CheckDef, ColumnDef, IndexDef, Relation, TableDef, ViewDef};
-use mizzle_sql::plan::{AlterOp, ColumnPosition, ColumnSpec, Ddl, IndexSpec, TableSpec};
+use mizzle_sql::plan::{AlterOp, ColumnPosition, ColumnSpec, Ddl, IndexSpec, Plan, TableSpec};
 use mizzle_types::cast::{assign, Target};
 use mizzle_types::{ErrorCode, Value, Warning};
 
@@ -216,6 +216,49 @@ fn drop_table_data(t: &TableDef, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
     Ok(())
 }
 
+/// Builds a temporary table's definition (fresh spaces, nothing written to
+/// the dictionary) and fills it from `as_select`; the session keeps the
+/// definition. Returns it with the number of rows inserted.
+pub fn temporary_table(
+    spec: &TableSpec,
+    as_select: Option<&Plan>,
+    ctx: &mut Ctx<'_>,
+) -> Result<(Arc<TableDef>, u64), ExecError> {
+    require_schema(&spec.schema, ctx)?;
+    let t = Arc::new(table_def(spec, ctx)?);
+    let mut rows = 0;
+    if let Some(plan) = as_select {
+        rows = insert_converted(&t, plan, ctx)?;
+    }
+    Ok((t, rows))
+}
+
+/// Deletes a table's rows and index entries (TRUNCATE or DROP of a
+/// temporary table, whose definition the session keeps).
+pub fn clear_table(t: &TableDef, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+    drop_table_data(t, ctx)
+}
+
+/// Inserts the rows of `plan` into the new table `t`, converted to its
+/// column types (CREATE TABLE ... SELECT).
+fn insert_converted(t: &TableDef, plan: &Plan, ctx: &mut Ctx<'_>) -> Result<u64, ExecError> {
+    let rows = collect(plan, ctx)?;
+    let mut conv = Vec::with_capacity(rows.len());
+    for (n, r) in rows.into_iter().enumerate() {
+        let mut out = Vec::with_capacity(r.len());
+        for (c, v) in r.into_iter().enumerate() {
+            let col = &t.columns[c];
+            out.push(if v.is_null() {
+                v
+            } else {
+                assign(&v, col.ty, &Target { column: &col.name, row: n as u64 + 1 })?
+            });
+        }
+        conv.push(out);
+    }
+    insert_rows(t, conv, ctx)
+}
+
 /// Executes a DDL statement.
 pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
     let mut res = DdlResult::default();
@@ -269,22 +312,11 @@ pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
             ctx.dict.create_relation(ctx.txn, &Relation::Table(t.clone()))?;
             fk_ddl::link_parents(&t, ctx)?;
             if let Some(plan) = as_select {
-                let rows = collect(plan, ctx)?;
-                let mut conv = Vec::with_capacity(rows.len());
-                for (n, r) in rows.into_iter().enumerate() {
-                    let mut out = Vec::with_capacity(r.len());
-                    for (c, v) in r.into_iter().enumerate() {
-                        let col = &t.columns[c];
-                        out.push(if v.is_null() {
-                            v
-                        } else {
-                            assign(&v, col.ty, &Target { column: &col.name, row: n as u64 + 1 })?
-                        });
-                    }
-                    conv.push(out);
-                }
-                res.rows = insert_rows(&t, conv, ctx)?;
+                res.rows = insert_converted(&t, plan, ctx)?;
             }
+        }
+        Ddl::CreateTemporaryTable { .. } | Ddl::DropTemporaryTables { .. } => {
+            return Err(ExecError::Internal("temporary-table DDL reached the executor; the session runs it".into()))
         }
         Ddl::DropTables { names, if_exists } => {
             for (schema, name) in names {

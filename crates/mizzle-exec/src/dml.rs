@@ -37,7 +37,7 @@ pub struct DmlResult {
     pub last_insert_id: Option<u64>,
 }
 
-fn decode_full(t: &TableDef, payload: &[u8]) -> Result<Row, ExecError> {
+pub(crate) fn decode_full(t: &TableDef, payload: &[u8]) -> Result<Row, ExecError> {
     let r = RowRef::new(payload)?;
     let mut row = Vec::with_capacity(t.columns.len());
     for i in 0..t.columns.len() {
@@ -86,7 +86,7 @@ fn next_rowid(t: &TableDef, ctx: &mut Ctx<'_>) -> Result<u64, ExecError> {
 }
 
 /// Checks NOT NULL and CHECK constraints of a full row.
-fn check_row(
+pub(crate) fn check_row(
     t: &TableDef,
     checks: &[(String, mizzle_sql::expr::Expr)],
     row: &Row,
@@ -181,7 +181,13 @@ fn find_conflict(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> R
 }
 
 /// Replaces `old` (at `old_key`) by `new`, moving the row if its key changed.
-fn update_row(t: &TableDef, old: &Row, old_key: &[u8], new: &Row, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+pub(crate) fn update_row(
+    t: &TableDef,
+    old: &Row,
+    old_key: &[u8],
+    new: &Row,
+    ctx: &mut Ctx<'_>,
+) -> Result<(), ExecError> {
     let mut new_key = Vec::with_capacity(old_key.len());
     if t.primary_key.is_empty() {
         new_key.extend_from_slice(old_key);
@@ -220,7 +226,7 @@ fn update_row(t: &TableDef, old: &Row, old_key: &[u8], new: &Row, ctx: &mut Ctx<
     Ok(())
 }
 
-fn same_row(a: &Row, b: &Row) -> bool {
+pub(crate) fn same_row(a: &Row, b: &Row) -> bool {
     a.len() == b.len()
         && a.iter().zip(b).all(|(x, y)| match (x.is_null(), y.is_null()) {
             (true, true) => true,
@@ -397,6 +403,9 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
 
 /// Executes UPDATE.
 pub fn update(p: &UpdatePlan, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError> {
+    if let Some(m) = &p.multi {
+        return crate::dml_multi::update(p, m, ctx);
+    }
     let t = &p.table;
     let n = t.columns.len();
     let rows = {
@@ -441,6 +450,9 @@ pub fn update(p: &UpdatePlan, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError>
 
 /// Executes DELETE.
 pub fn delete(p: &DeletePlan, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError> {
+    if !p.multi.is_empty() {
+        return crate::dml_multi::delete(&p.input, &p.multi, ctx);
+    }
     let t = &p.table;
     let rows = {
         let mut op = build_dml_input(&p.input, ctx)?;
@@ -464,7 +476,7 @@ pub fn delete(p: &DeletePlan, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError>
 
 /// The foreign-key work after a row of `t` changed from `old` to `new`:
 /// the child side's parents, then the parent side's actions.
-fn fk_after_update(t: &TableDef, old: &Row, new: &Row, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+pub(crate) fn fk_after_update(t: &TableDef, old: &Row, new: &Row, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
     if (t.foreign_keys.is_empty() && t.referenced_by.is_empty()) || !fk::enabled(ctx) {
         return Ok(());
     }

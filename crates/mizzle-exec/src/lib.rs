@@ -11,6 +11,7 @@ pub mod build;
 pub mod ctx;
 pub mod ddl;
 pub mod dml;
+mod dml_multi;
 pub mod error;
 pub mod eval;
 pub mod fk;

@@ -100,6 +100,7 @@ use crate::explain::explain_lines;
 use crate::vars;
 
 mod cursor;
+mod temporary;
 use cursor::CursorEnd;
 pub use cursor::{Batch, RowCursor};
 
@@ -450,6 +451,8 @@ pub struct Prepared {
     /// is a read-only transaction, which never fails validation, so its
     /// dictionary reads need no recording.
     pure_query: bool,
+    /// The session's `temp_epoch` when the plan was made.
+    temp_epoch: u64,
 }
 
 impl Prepared {
@@ -531,6 +534,12 @@ pub struct Session {
     /// `RolledBack` (see the module documentation): the code of the error
     /// that rolled the explicit transaction back.
     rolled_back: Option<ErrorCode>,
+    /// The session's temporary tables (`session::temporary`).
+    temp_tables: Vec<Arc<TableDef>>,
+    /// Dropped temporary tables, cleared again at the end.
+    temp_garbage: Vec<Arc<TableDef>>,
+    /// Bumped by CREATE / DROP TEMPORARY TABLE (cached plans).
+    temp_epoch: u64,
 }
 
 struct BindCatalog<'a> {
@@ -548,6 +557,9 @@ impl Catalog for BindCatalog<'_> {
     }
 
     fn relation(&self, schema: &str, name: &str) -> Result<Option<Relation>, BindError> {
+        if let Some(t) = self.s.temporary_table(schema, name) {
+            return Ok(Some(Relation::Table(t)));
+        }
         Ok(self.s.cat.dict.get_relation(self.txn, schema, name)?)
     }
 
@@ -640,6 +652,15 @@ fn parse_iso(s: &str) -> IsolationLevel {
     }
 }
 
+impl Drop for Session {
+    fn drop(&mut self) {
+        // The open transaction (if no execution holds it) rolls back
+        // first, then the temporary tables go (`session::temporary`).
+        self.txn = None;
+        self.clear_temporary_tables();
+    }
+}
+
 impl Session {
     /// A new session on a catalog, in the default schema.
     pub fn new(cat: Arc<CatalogState>) -> Session {
@@ -671,6 +692,9 @@ impl Session {
             debug_panic: false,
             streaming: false,
             rolled_back: None,
+            temp_tables: Vec::new(),
+            temp_garbage: Vec::new(),
+            temp_epoch: 0,
         }
     }
 
@@ -1200,6 +1224,7 @@ impl Session {
             columns: None,
             checked: None,
             pure_query: false,
+            temp_epoch: 0,
         };
         // Plan against a snapshot now, to report errors and parameter counts early.
         self.source = Some(p.parsed.clone());
@@ -1638,9 +1663,12 @@ impl Session {
                     }
                     _ => false,
                 };
+                // A temporary table created or dropped since may shadow a
+                // table the plan read, or be one.
+                let same_temps = p.temp_epoch == self.temp_epoch;
                 let fresh = match &p.plan {
-                    Some((b, _)) if unchanged => Some(b.clone()),
-                    Some((b, versions)) if self.still_valid(versions, txn)? => {
+                    Some((b, _)) if unchanged && same_temps => Some(b.clone()),
+                    Some((b, versions)) if same_temps && self.still_valid(versions, txn)? => {
                         p.checked = Some(stamp);
                         Some(b.clone())
                     }
@@ -1653,6 +1681,7 @@ impl Session {
                         p.params = n;
                         let b = Arc::new(b);
                         if is_cacheable(&b) {
+                            p.temp_epoch = self.temp_epoch;
                             p.columns = query_columns(&b);
                             p.plan = Some((b.clone(), table_versions(&b)));
                             p.checked = Some(stamp);
@@ -1677,6 +1706,16 @@ impl Session {
         }
         if *bound == BoundStatement::NoOp {
             return Ok(Ran::Out(done(0), Vec::new()));
+        }
+        // DDL of temporary tables runs here (`session::temporary`).
+        let mut bound = bound;
+        if let BoundStatement::Ddl(d) = bound.as_ref() {
+            if let Some((out, warnings, rest)) = self.run_temporary_ddl(d, txn, params)? {
+                match rest {
+                    None => return Ok(Ran::Out(out, warnings)),
+                    Some(rest) => bound = Arc::new(BoundStatement::Ddl(Box::new(rest))),
+                }
+            }
         }
         let info = self.info();
         let sys = Sys { s: self, previous };
@@ -1731,6 +1770,13 @@ impl Session {
 
     fn still_valid(&self, versions: &[(String, String, u64)], txn: &Txn) -> Result<bool, SessionError> {
         for (schema, name, v) in versions {
+            // A temporary table (the plan's temp_epoch is current).
+            if let Some(t) = self.temporary_table(schema, name) {
+                if t.version == *v {
+                    continue;
+                }
+                return Ok(false);
+            }
             match self.cat.dict.get_relation(txn, schema, name)? {
                 Some(Relation::Table(t)) if t.version == *v => {}
                 _ => return Ok(false),
@@ -2086,12 +2132,21 @@ fn exec_bound(
                     lines
                 }
                 BoundStatement::Update(u) => {
-                    let mut l = vec![format!("-> Update {}", u.table.name)];
+                    let names = match &u.multi {
+                        Some(m) => m.targets.iter().map(|t| t.table.name.as_str()).collect::<Vec<_>>().join(", "),
+                        None => u.table.name.clone(),
+                    };
+                    let mut l = vec![format!("-> Update {names}")];
                     l.extend(explain_lines(&u.input).into_iter().map(|x| format!("    {x}")));
                     l
                 }
                 BoundStatement::Delete(d) => {
-                    let mut l = vec![format!("-> Delete from {}", d.table.name)];
+                    let names = if d.multi.is_empty() {
+                        d.table.name.clone()
+                    } else {
+                        d.multi.iter().map(|t| t.table.name.as_str()).collect::<Vec<_>>().join(", ")
+                    };
+                    let mut l = vec![format!("-> Delete from {names}")];
                     l.extend(explain_lines(&d.input).into_iter().map(|x| format!("    {x}")));
                     l
                 }

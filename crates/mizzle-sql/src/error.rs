@@ -102,6 +102,13 @@ pub enum BindError {
     /// A view whose definition no longer binds.
     #[error("View '{schema}.{name}' references invalid table(s) or column(s) or function(s): {why}")]
     ViewInvalid { schema: String, name: String, why: String },
+    /// A multi-table UPDATE or DELETE target that is not a base table of
+    /// its FROM clause (a derived table or a view).
+    #[error("The target table {name} of the {verb} is not updatable")]
+    NotUpdatableTarget { name: String, verb: &'static str },
+    /// A multi-table DELETE target that names no table of its FROM clause.
+    #[error("Unknown table '{name}' in {clause}")]
+    UnknownTableIn { name: String, clause: &'static str },
     /// Misuse of a clause.
     #[error("Incorrect usage of {0}")]
     WrongUsage(String),
@@ -247,6 +254,8 @@ impl SqlError for BindError {
             WrongValueForVar { .. } => ErrorCode::WrongValueForVar,
             WrongObject { .. } => ErrorCode::WrongObject,
             ViewInvalid { .. } => ErrorCode::ViewInvalid,
+            NotUpdatableTarget { .. } => ErrorCode::NonUpdatableTable,
+            UnknownTableIn { .. } => ErrorCode::UnknownTableIn,
             WrongUsage(_) => ErrorCode::WrongUsage,
             WrongArguments(_) => ErrorCode::WrongArguments,
             InvalidYearLength => ErrorCode::InvalidYearColumnLength,

@@ -20,6 +20,11 @@
 //!    binder binds it as that SELECT. `CREATE TABLE t (LIKE s)` loses its
 //!    parentheses (blanked in place), as sqlparser's MySQL dialect reads
 //!    only `CREATE TABLE t LIKE s`.
+//! 6. The table lists of multi-table UPDATE and DELETE that sqlparser
+//!    lacks are rewritten ([`multi_table_lists`]): `UPDATE t1, t2 JOIN t3
+//!    ON ... SET` as `UPDATE t1 CROSS JOIN (t2 JOIN t3 ON ...) SET` (the
+//!    comma binds more loosely than JOIN), and the `.*` of `DELETE t1.*
+//!    FROM` blanked.
 
 use sqlparser::ast::Statement;
 use sqlparser::dialect::MySqlDialect;
@@ -400,6 +405,113 @@ fn table_statements(sql: &str) -> Option<String> {
     Some(chars.into_iter().collect())
 }
 
+/// Rewrites the table lists of multi-table UPDATE and DELETE into what
+/// sqlparser parses (invariant 6): in `UPDATE t1, t2 JOIN t3 ON ... SET`,
+/// each comma between the tables becomes `CROSS JOIN` and each item holding
+/// a join is parenthesized (`t1 CROSS JOIN (t2 JOIN t3 ON ...)`: a comma
+/// binds more loosely than JOIN, as in MySQL); in `DELETE t1.*, t2.* FROM`
+/// and `DELETE FROM t1.*, t2.* USING`, each `.*` is blanked. `None` when
+/// there is nothing to change.
+fn multi_table_lists(sql: &str) -> Option<String> {
+    let lower = sql.to_ascii_lowercase();
+    let update_list = lower.contains("update") && lower.contains(',');
+    let delete_stars = lower.contains("delete") && lower.contains(".*");
+    if !update_list && !delete_stars {
+        return None;
+    }
+    let dialect = MySqlDialect {};
+    let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location().ok()?;
+    let toks: Vec<_> = tokens.iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
+    let word = |i: usize| match toks.get(i).map(|t| &t.token) {
+        Some(Token::Word(w)) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+        _ => None,
+    };
+    // (where, characters replaced, text put there)
+    let mut edits: Vec<(Location, usize, &str)> = Vec::new();
+    for i in 0..toks.len() {
+        let at_start = i == 0 || matches!(toks[i - 1].token, Token::SemiColon);
+        if !at_start {
+            continue;
+        }
+        let verb = word(i);
+        if verb.as_deref() != Some("UPDATE") && verb.as_deref() != Some("DELETE") {
+            continue;
+        }
+        let update = verb.as_deref() == Some("UPDATE");
+        // UPDATE's table list: (first token, token after, holds a join).
+        let mut segments: Vec<(usize, usize, bool)> = Vec::new();
+        let mut seg_start = i + 1;
+        let mut seg_join = false;
+        let mut closed = false;
+        let mut depth = 0usize;
+        let mut j = i + 1;
+        while let Some(t) = toks.get(j) {
+            match &t.token {
+                Token::LParen => depth += 1,
+                Token::RParen => depth = depth.saturating_sub(1),
+                Token::SemiColon | Token::EOF => break,
+                Token::Comma if depth == 0 && update => {
+                    segments.push((seg_start, j, seg_join));
+                    seg_start = j + 1;
+                    seg_join = false;
+                }
+                Token::Period if depth == 0 && !update => {
+                    if let Some(star) = toks.get(j + 1).filter(|s| matches!(s.token, Token::Mul)) {
+                        edits.push((t.span.start, 1, " "));
+                        edits.push((star.span.start, 1, " "));
+                    }
+                }
+                _ => {}
+            }
+            let w = if depth == 0 { word(j) } else { None };
+            if matches!(w.as_deref(), Some("JOIN" | "STRAIGHT_JOIN")) {
+                seg_join = true;
+            }
+            if update && w.as_deref() == Some("SET") {
+                segments.push((seg_start, j, seg_join));
+                closed = true;
+                break;
+            }
+            if w.as_deref() == Some("WHERE") {
+                break;
+            }
+            j += 1;
+        }
+        if !closed || segments.len() < 2 {
+            continue;
+        }
+        for (k, &(first, after, join)) in segments.iter().enumerate() {
+            if k > 0 {
+                // The comma before this item.
+                edits.push((toks.get(first.checked_sub(1)?)?.span.start, 1, " CROSS JOIN "));
+            }
+            if join {
+                edits.push((toks.get(first)?.span.start, 0, "("));
+                edits.push((toks.get(after)?.span.start, 0, ")"));
+            }
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let mut chars: Vec<char> = sql.chars().collect();
+    let line_starts = line_starts(&chars);
+    let mut at: Vec<(usize, usize, &str)> = Vec::with_capacity(edits.len());
+    for (l, n, text) in edits {
+        at.push((char_index(&line_starts, l)?, n, text));
+    }
+    // From the end, a replacement before an insertion at the same place
+    // (so `)` lands before the `CROSS JOIN` that replaced a comma).
+    at.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    for (i, n, text) in at {
+        if i + n > chars.len() {
+            return None;
+        }
+        chars.splice(i..i + n, text.chars());
+    }
+    Some(chars.into_iter().collect())
+}
+
 /// The index of the first character of each line of `chars`.
 fn line_starts(chars: &[char]) -> Vec<usize> {
     let mut out = vec![0usize];
@@ -422,6 +534,8 @@ pub fn parse(sql: &str) -> Result<Parsed, BindError> {
     refuse_stored_programs(sql)?;
     let tabled = table_statements(sql);
     let sql = tabled.as_deref().unwrap_or(sql);
+    let listed = multi_table_lists(sql);
+    let sql = listed.as_deref().unwrap_or(sql);
     match strip_from_first(sql)? {
         Some(s) => parse_text(&s),
         None => parse_text(sql),
@@ -570,6 +684,25 @@ mod tests {
         assert_eq!(table_statements("CREATE TABLE s.t (LIKE s.u)").as_deref(), Some("CREATE TABLE s.t  LIKE s.u "));
         assert!(parse("TABLE t ORDER BY a").is_ok());
         assert!(matches!(parse("TABLE t WHERE a = 1"), Err(BindError::Syntax(_))));
+    }
+
+    #[test]
+    fn multi_table_lists_become_joins() {
+        assert_eq!(
+            multi_table_lists("UPDATE t1, t2 AS b SET t1.a = f(1, 2), b.c = 3").as_deref(),
+            Some("UPDATE t1 CROSS JOIN  t2 AS b SET t1.a = f(1, 2), b.c = 3")
+        );
+        assert_eq!(multi_table_lists("UPDATE t SET a = 1, b = 2"), None);
+        assert_eq!(
+            multi_table_lists("UPDATE t1, t2 JOIN t3 ON t2.a = t3.a, t4 SET a = 1").as_deref(),
+            Some("UPDATE t1 CROSS JOIN  (t2 JOIN t3 ON t2.a = t3.a) CROSS JOIN  t4 SET a = 1")
+        );
+        assert!(parse("UPDATE t1, t2 JOIN t3 ON t2.a = t3.a SET t1.a = 1").is_ok());
+        assert_eq!(
+            multi_table_lists("DELETE t1.*, s.t2.* FROM t1, s.t2 WHERE x IN (SELECT u.* FROM u)").as_deref(),
+            Some("DELETE t1  , s.t2   FROM t1, s.t2 WHERE x IN (SELECT u.* FROM u)")
+        );
+        assert!(parse("UPDATE t1, t2 SET t1.a = 1; DELETE FROM t1.*, t2 USING t1, t2").is_ok());
     }
 
     #[test]

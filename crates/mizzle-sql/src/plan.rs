@@ -429,23 +429,80 @@ pub struct InsertPlan {
 /// A bound UPDATE.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UpdatePlan {
-    /// Target table.
+    /// Target table (of a multi-table UPDATE: the first target).
     pub table: Arc<TableDef>,
-    /// Produces the rows to change (all table columns), already filtered.
+    /// Produces the rows to change (all table columns), already filtered;
+    /// of a multi-table UPDATE: the joined rows (see [`MultiUpdate`]).
     pub input: Box<Plan>,
-    /// Assignments bound over the row.
+    /// Assignments bound over the row (empty for a multi-table UPDATE).
     pub sets: Vec<(usize, Expr)>,
     /// CHECK constraints.
+    pub checks: Vec<(String, Expr)>,
+    /// A multi-table UPDATE (`UPDATE t1 JOIN t2 ... SET ...`, `UPDATE t1,
+    /// t2 SET ...`); `None` for one table.
+    pub multi: Option<MultiUpdate>,
+}
+
+/// The targets and assignments of a multi-table UPDATE.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MultiUpdate {
+    /// Tables whose columns are assigned, in FROM order.
+    pub targets: Vec<DmlTarget>,
+    /// Assignments in statement order: (target, column of its table,
+    /// expression over the joined row as read before the statement).
+    pub sets: Vec<(usize, usize, Expr)>,
+}
+
+/// One table a multi-table UPDATE or DELETE changes: a base-table scan of
+/// the statement's FROM clause that emits row keys (see [`ROWKEY_COLUMN`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DmlTarget {
+    /// The table.
+    pub table: Arc<TableDef>,
+    /// Its alias in the FROM clause.
+    pub alias: String,
+    /// Position of its row key in the joined row (its columns precede it);
+    /// NULL where an outer join found no row of the table.
+    pub key: usize,
+    /// CHECK constraints bound over the table's own row (UPDATE).
     pub checks: Vec<(String, Expr)>,
 }
 
 /// A bound DELETE.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DeletePlan {
-    /// Target table.
+    /// Target table (of a multi-table DELETE: the first target).
     pub table: Arc<TableDef>,
-    /// Produces the rows to delete (all table columns).
+    /// Produces the rows to delete (all table columns); of a multi-table
+    /// DELETE: the joined rows.
     pub input: Box<Plan>,
+    /// The tables of a multi-table DELETE (`DELETE t1, t2 FROM ...`,
+    /// `DELETE FROM t1, t2 USING ...`); empty for one table.
+    pub multi: Vec<DmlTarget>,
+}
+
+/// Name of the extra last column of a scan that emits each row's encoded
+/// row key (a `Bytes` value) after the table's columns: the scans of a
+/// multi-table UPDATE or DELETE's FROM clause have it. The name cannot be
+/// written in SQL, so no expression of the user's names it.
+pub const ROWKEY_COLUMN: &str = "\u{1}rowkey";
+
+/// The row key column of the scan of `alias` (hidden from `SELECT *` and
+/// from NATURAL / USING joins).
+pub fn rowkey_column(alias: &str) -> OutCol {
+    OutCol {
+        name: ROWKEY_COLUMN.to_string(),
+        table: Some(alias.to_string()),
+        origin: None,
+        ty: SqlType::LONGBLOB,
+        nullable: true,
+        hidden: true,
+    }
+}
+
+/// True if a scan's output columns end with the row key column.
+pub fn scan_emits_rowkey(table: &TableDef, cols: &[OutCol]) -> bool {
+    cols.len() == table.columns.len() + 1 && cols.last().is_some_and(|c| c.name == ROWKEY_COLUMN)
 }
 
 /// A column in CREATE TABLE / ALTER TABLE.
@@ -581,6 +638,11 @@ pub enum Ddl {
     CreateTable { spec: TableSpec, if_not_exists: bool, as_select: Option<Box<Plan>> },
     /// DROP TABLE.
     DropTables { names: Vec<(String, String)>, if_exists: bool },
+    /// CREATE TEMPORARY TABLE: the session runs it and keeps the
+    /// definition (see `mizzle_exec::ddl::temporary_table`).
+    CreateTemporaryTable { spec: TableSpec, if_not_exists: bool, as_select: Option<Box<Plan>> },
+    /// DROP TEMPORARY TABLE: only the session's temporary tables.
+    DropTemporaryTables { names: Vec<(String, String)>, if_exists: bool },
     /// CREATE INDEX.
     CreateIndex { schema: String, table: String, spec: IndexSpec, if_not_exists: bool },
     /// DROP INDEX.
@@ -753,6 +815,9 @@ impl BoundStatement {
             BoundStatement::Update(u) => {
                 map_params_plan(&mut u.input, f);
                 u.sets.iter_mut().for_each(|(_, e)| m(e));
+                if let Some(mu) = &mut u.multi {
+                    mu.sets.iter_mut().for_each(|(_, _, e)| m(e));
+                }
             }
             BoundStatement::Delete(d) => map_params_plan(&mut d.input, f),
             BoundStatement::Explain { stmt, .. } => stmt.map_params(f),

@@ -109,6 +109,9 @@ error_codes! {
     CantDropFieldOrKey = (1091, "42000", User),
     /// ER_UNKNOWN_ERROR: used for internal errors, whose message says it is a bug.
     Internal = (1105, "HY000", Internal),
+    /// ER_UNKNOWN_TABLE: a table named where the statement has none of
+    /// that name (`DELETE t3 FROM t1 JOIN t2`: "in MULTI DELETE").
+    UnknownTableIn = (1109, "42S02", User),
     /// ER_INVALID_GROUP_FUNC_USE
     InvalidGroupFuncUse = (1111, "HY000", User),
     /// ER_WRONG_VALUE_COUNT_ON_ROW

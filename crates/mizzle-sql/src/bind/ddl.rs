@@ -302,7 +302,11 @@ impl<'a> Binder<'a> {
                     if_not_exists: cv.if_not_exists,
                 }))
             }
-            Statement::Drop { object_type, if_exists, names, table, .. } => match object_type {
+            Statement::Drop { object_type, if_exists, names, table, temporary, .. } => match object_type {
+                ObjectType::Table if *temporary => BoundStatement::Ddl(Box::new(Ddl::DropTemporaryTables {
+                    names: names.iter().map(|n| self.object_name(n)).collect::<Result<_, _>>()?,
+                    if_exists: *if_exists,
+                })),
                 ObjectType::Table => BoundStatement::Ddl(Box::new(Ddl::DropTables {
                     names: names.iter().map(|n| self.object_name(n)).collect::<Result<_, _>>()?,
                     if_exists: *if_exists,
@@ -681,9 +685,28 @@ impl<'a> Binder<'a> {
         Ok(())
     }
 
+    /// CREATE TEMPORARY TABLE: bound as CREATE TABLE; a temporary table
+    /// has no foreign keys (InnoDB's have none either).
+    fn bind_create_temporary_table(&mut self, ct: &ast::CreateTable) -> Result<BoundStatement, BindError> {
+        let mut plain = ct.clone();
+        plain.temporary = false;
+        match self.bind_create_table(&plain)? {
+            BoundStatement::Ddl(d) => match *d {
+                Ddl::CreateTable { spec, if_not_exists, as_select } => {
+                    if !spec.foreign_keys.is_empty() {
+                        return Err(BindError::NotSupported("FOREIGN KEY on a TEMPORARY table".into()));
+                    }
+                    Ok(BoundStatement::Ddl(Box::new(Ddl::CreateTemporaryTable { spec, if_not_exists, as_select })))
+                }
+                _ => Err(BindError::Internal("CREATE TABLE bound to another statement".into())),
+            },
+            _ => Err(BindError::Internal("CREATE TABLE bound to another statement".into())),
+        }
+    }
+
     fn bind_create_table(&mut self, ct: &ast::CreateTable) -> Result<BoundStatement, BindError> {
         if ct.temporary {
-            return Err(BindError::NotSupported("TEMPORARY tables".into()));
+            return self.bind_create_temporary_table(ct);
         }
         if ct.clone.is_some() {
             return Err(BindError::NotSupported("CREATE TABLE ... CLONE".into()));

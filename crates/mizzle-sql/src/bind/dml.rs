@@ -6,6 +6,12 @@
 //!    becomes the column's default expression.
 //! 3. In `ON DUPLICATE KEY UPDATE`, columns read the existing row and
 //!    `VALUES(c)` reads the row that was proposed.
+//! 4. The proposed row may also be named by MySQL 8's row alias
+//!    (`VALUES (...) AS new [(x, y)]`: `new.c`, or the column aliases) or,
+//!    in INSERT ... SELECT, by the SELECT's columns; each such name reads
+//!    the proposed value of its table column (after conversion to the
+//!    column's type). Unqualified, a name that is also a column of the
+//!    table reads the existing row.
 
 use std::sync::Arc;
 
@@ -22,7 +28,7 @@ use crate::plan::{Access, BoundStatement, DeletePlan, InsertPlan, InsertSource, 
 /// The alias under which `VALUES(c)` finds the proposed row.
 pub(crate) const NEW_ROW: &str = "\u{1}new";
 
-fn is_default_keyword(e: &ast::Expr) -> bool {
+pub(crate) fn is_default_keyword(e: &ast::Expr) -> bool {
     matches!(e, ast::Expr::Identifier(i) if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("default"))
 }
 
@@ -132,6 +138,9 @@ impl<'a> Binder<'a> {
             }
             Ok(out)
         };
+        // The output columns of INSERT ... SELECT (ON DUPLICATE KEY UPDATE
+        // may name them).
+        let mut query_cols: Vec<OutCol> = Vec::new();
         let source = if !assign_exprs.is_empty() {
             let row: Vec<ast::Expr> = assign_exprs.iter().map(|e| (*e).clone()).collect();
             InsertSource::Values(vec![bind_row(self, &row, 1)?])
@@ -160,6 +169,7 @@ impl<'a> Binder<'a> {
                     if cols.len() != columns.len() {
                         return Err(BindError::WrongValueCount(1));
                     }
+                    query_cols = cols;
                     InsertSource::Query(Box::new(plan))
                 }
             }
@@ -175,6 +185,20 @@ impl<'a> Binder<'a> {
                         c.hidden = true;
                     }
                     scope.extend(newrow);
+                    // Names of the proposed row beyond VALUES(c): the row
+                    // alias, or the SELECT's columns (invariant 4).
+                    let extra = proposed_row_names(&table, &columns, i.insert_alias.as_ref(), &query_cols)?;
+                    let ncols = table.columns.len();
+                    scope.extend(extra.iter().map(|(c, _)| c.clone()));
+                    let remap = |e: Expr| -> Expr {
+                        e.map(&mut |x| match x {
+                            Expr::Column { index, ty } if index >= 2 * ncols => match extra.get(index - 2 * ncols) {
+                                Some((_, c)) => Expr::Column { index: ncols + c, ty },
+                                None => Expr::Column { index, ty },
+                            },
+                            other => other,
+                        })
+                    };
                     self.values_fn = true;
                     let r = (|| {
                         for a in assigns {
@@ -191,7 +215,7 @@ impl<'a> Binder<'a> {
                                 .column_index(&cname)
                                 .ok_or(BindError::UnknownColumn { name: cname.clone(), clause: "field list" })?;
                             let e = self.bind_scalar(&a.value, &scope, ExprCtx::plain("field list"))?;
-                            on_duplicate.push((idx, e));
+                            on_duplicate.push((idx, remap(e)));
                         }
                         Ok(())
                     })();
@@ -200,6 +224,9 @@ impl<'a> Binder<'a> {
                 }
                 _ => return Err(BindError::NotSupported("ON CONFLICT".into())),
             }
+        } else if i.insert_alias.is_some() {
+            // MySQL accepts a row alias without ON DUPLICATE KEY UPDATE.
+            proposed_row_names(&table, &columns, i.insert_alias.as_ref(), &query_cols)?;
         }
         if i.returning.is_some() {
             return Err(BindError::NotSupported("RETURNING".into()));
@@ -277,6 +304,9 @@ impl<'a> Binder<'a> {
     }
 
     pub(crate) fn bind_update(&mut self, u: &ast::Update) -> Result<BoundStatement, BindError> {
+        if super::dml_multi::is_multi_update(u) {
+            return self.bind_multi_update(u);
+        }
         if u.from.is_some() {
             return Err(BindError::NotSupported("UPDATE ... FROM".into()));
         }
@@ -315,12 +345,12 @@ impl<'a> Binder<'a> {
         self.blocks.pop();
         r?;
         let checks = self.bind_checks(&table)?;
-        Ok(BoundStatement::Update(Box::new(UpdatePlan { table, input: Box::new(input), sets, checks })))
+        Ok(BoundStatement::Update(Box::new(UpdatePlan { table, input: Box::new(input), sets, checks, multi: None })))
     }
 
     pub(crate) fn bind_delete(&mut self, d: &ast::Delete) -> Result<BoundStatement, BindError> {
-        if !d.tables.is_empty() || d.using.is_some() {
-            return Err(BindError::NotSupported("multi-table DELETE".into()));
+        if super::dml_multi::is_multi_delete(d) {
+            return self.bind_multi_delete(d);
         }
         if d.returning.is_some() {
             return Err(BindError::NotSupported("RETURNING".into()));
@@ -333,7 +363,63 @@ impl<'a> Binder<'a> {
         };
         let (table, alias) = self.single_target(twj, "DELETE")?;
         let (input, _) = self.target_rows(&table, &alias, d.selection.as_ref(), &d.order_by, d.limit.as_ref())?;
-        Ok(BoundStatement::Delete(Box::new(DeletePlan { table, input: Box::new(input) })))
+        Ok(BoundStatement::Delete(Box::new(DeletePlan { table, input: Box::new(input), multi: Vec::new() })))
+    }
+}
+
+/// The names ON DUPLICATE KEY UPDATE has for the proposed row besides
+/// `VALUES(c)`, each with the table column holding its value: MySQL 8's row
+/// alias (`VALUES (...) AS new` names every column `new.c`; `AS new(x, y)`
+/// names the listed columns `x`, `y` and `new.x`, `new.y`), or else the
+/// columns of INSERT ... SELECT's tables that its select list names. An
+/// unqualified name that is also a column of the table means the existing
+/// row's column, as without the alias (invariant 4).
+fn proposed_row_names(
+    table: &TableDef,
+    columns: &[usize],
+    alias: Option<&ast::InsertAliases>,
+    query_cols: &[OutCol],
+) -> Result<Vec<(OutCol, usize)>, BindError> {
+    let shadowed = |name: &str| table.column_index(name).is_some();
+    let col = |name: String, table_alias: Option<String>, c: usize, hidden: bool| OutCol {
+        name,
+        table: table_alias,
+        origin: None,
+        ty: table.columns[c].ty,
+        nullable: true,
+        hidden,
+    };
+    let Some(a) = alias else {
+        // Only columns of the SELECT's tables, not computed items (MySQL
+        // resolves these names in the SELECT's FROM clause).
+        return Ok(query_cols
+            .iter()
+            .zip(columns)
+            .filter(|(q, _)| q.table.is_some())
+            .map(|(q, &c)| (OutCol { hidden: q.hidden || shadowed(&q.name), ..q.clone() }, c))
+            .collect());
+    };
+    let row = a.row_alias.0.last().map(|p| p.to_string().trim_matches('`').to_string()).unwrap_or_default();
+    if norm(&row) == norm(&table.name) {
+        return Err(BindError::NonUniqueTable(row));
+    }
+    match a.col_aliases.as_deref() {
+        Some(names) if !names.is_empty() => {
+            if names.len() != columns.len() {
+                return Err(BindError::WrongValueCount(1));
+            }
+            let mut out = Vec::with_capacity(names.len());
+            for (n, &c) in names.iter().zip(columns) {
+                if out.iter().any(|(o, _): &(OutCol, usize)| norm(&o.name) == norm(&n.value)) {
+                    return Err(BindError::DuplicateColumn(n.value.clone()));
+                }
+                out.push((col(n.value.clone(), Some(row.clone()), c, shadowed(&n.value)), c));
+            }
+            Ok(out)
+        }
+        _ => Ok((0..table.columns.len())
+            .map(|c| (col(table.columns[c].name.clone(), Some(row.clone()), c, true), c))
+            .collect()),
     }
 }
 

@@ -13,6 +13,7 @@
 
 mod ddl;
 mod dml;
+mod dml_multi;
 mod expr;
 mod query;
 mod recursive;
@@ -188,6 +189,9 @@ pub(crate) struct Block {
     pub(crate) outer_used: Vec<(usize, usize)>,
 }
 
+/// A scan that emits row keys: its alias and table (multi-table DML).
+pub(crate) type KeyedScan = (String, std::sync::Arc<mizzle_dictionary::TableDef>);
+
 /// Binds statements; one per statement.
 pub struct Binder<'a> {
     cat: &'a dyn Catalog,
@@ -217,6 +221,10 @@ pub struct Binder<'a> {
     pub(crate) rec: Vec<recursive::RecCtx>,
     /// Ids for recursive CTEs (work tables).
     next_cte_id: usize,
+    /// Binding the FROM clause of a multi-table UPDATE or DELETE: the
+    /// block depth at which base-table scans emit row keys, and the
+    /// tables given one so far (alias, definition).
+    pub(crate) rowkey_scans: Option<(usize, Vec<KeyedScan>)>,
 }
 
 /// Binds one parsed statement.
@@ -245,6 +253,7 @@ impl<'a> Binder<'a> {
             windows: Vec::new(),
             rec: Vec::new(),
             next_cte_id: 0,
+            rowkey_scans: None,
         }
     }
 

@@ -957,7 +957,10 @@ impl<'a> Binder<'a> {
     /// except that each USING/NATURAL join lists its coalesced columns
     /// first, in the order of the first table (the right one for RIGHT
     /// JOIN), then the first table's other columns, then the other's.
-    fn bind_from_star(&mut self, from: &[TableWithJoins]) -> Result<(Plan, Vec<OutCol>, Vec<usize>), BindError> {
+    pub(crate) fn bind_from_star(
+        &mut self,
+        from: &[TableWithJoins],
+    ) -> Result<(Plan, Vec<OutCol>, Vec<usize>), BindError> {
         let mut aliases: Vec<String> = Vec::new();
         let mut acc: Option<(Plan, Vec<OutCol>, Vec<usize>)> = None;
         for twj in from {
@@ -1197,6 +1200,16 @@ impl<'a> Binder<'a> {
                                 hidden: false,
                             })
                             .collect();
+                        let mut cols = cols;
+                        // A multi-table UPDATE/DELETE's own FROM clause: the
+                        // scan emits row keys (plan::ROWKEY_COLUMN).
+                        let depth = self.blocks.len();
+                        if let Some((d, tables)) = &mut self.rowkey_scans {
+                            if *d == depth {
+                                cols.push(crate::plan::rowkey_column(&a));
+                                tables.push((a.clone(), t.clone()));
+                            }
+                        }
                         Ok((
                             Plan::Scan {
                                 table: t,
