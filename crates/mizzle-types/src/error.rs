@@ -306,6 +306,8 @@ error_codes! {
     IllegalMixOfCollations = (1267, "HY000", User),
     /// ER_CANT_AGGREGATE_3COLLATIONS
     IllegalMixOfCollations3 = (1270, "HY000", User),
+    /// ER_WARN_DEPRECATED_SYNTAX (warning: a character set stored as utf8mb4)
+    WarnDeprecatedSyntax = (1287, "HY000", User),
     /// ER_CANT_AGGREGATE_NCOLLATIONS
     IllegalMixOfCollationsN = (1271, "HY000", User),
 }

@@ -37,6 +37,7 @@ pub(crate) fn table_scope(t: &TableDef, alias: &str) -> Vec<OutCol> {
             ty: c.ty,
             nullable: c.nullable,
             hidden: false,
+            collation: Some(c.collation).filter(|&x| x != mizzle_types::Collation::LEGACY),
         })
         .collect()
 }

@@ -677,6 +677,7 @@ impl Binder<'_> {
                         ty: c.ty,
                         nullable: true,
                         hidden: false,
+                        collation: None,
                     });
                     fn_calls.push(WindowFnCall { func: c.func, args: c.args.clone(), ty: c.ty });
                 }
