@@ -814,6 +814,9 @@ impl<'a> Binder<'a> {
             }
         }
         self.table_options(&ct.table_options, &mut spec)?;
+        if spec.collation.is_none() {
+            spec.collation = self.default_collation();
+        }
         if let Some(c) = &ct.comment {
             spec.comment = match c {
                 ast::CommentDef::WithEq(s) | ast::CommentDef::WithoutEq(s) => s.clone(),
@@ -919,6 +922,17 @@ impl<'a> Binder<'a> {
         };
         validate_keys(&spec)?;
         Ok(BoundStatement::Ddl(Box::new(Ddl::CreateTable { spec, if_not_exists: ct.if_not_exists, as_select: None })))
+    }
+
+    /// The collation of a new table that names none: `@@collation_database`,
+    /// or `@@collation_server` while the former is left at its default.
+    fn default_collation(&self) -> Option<Collation> {
+        let read =
+            |name: &str| self.cat.system_variable(name, false).and_then(|v| Collation::from_name(&v.to_text_lossy()));
+        match read("collation_database") {
+            Some(c) if c != Collation::LEGACY => Some(c),
+            _ => read("collation_server"),
+        }
     }
 
     fn table_options(&mut self, opts: &ast::CreateTableOptions, spec: &mut TableSpec) -> Result<(), BindError> {
