@@ -246,6 +246,15 @@ fn same_values(a: &[Value], b: &[Value]) -> bool {
         })
 }
 
+/// `same_values` with text compared under `colls` (by position).
+fn same_values_collated(a: &[Value], b: &[Value], colls: &[Collation]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).enumerate().all(|(i, (x, y))| match (x, y) {
+            (Value::Text(p), Value::Text(q)) => colls.get(i).copied().unwrap_or(Collation::LEGACY).eq(p, q),
+            _ => same_values(std::slice::from_ref(x), std::slice::from_ref(y)),
+        })
+}
+
 /// Checks that every foreign key of `t` whose columns `row` sets (all
 /// non-NULL, and changed from `old` for an update) finds its parent row.
 pub(crate) fn check_parents(t: &TableDef, row: &Row, old: Option<&Row>, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
@@ -343,7 +352,9 @@ fn child_rows(
         }
         if let Some(payload) = ctx.txn.get_latest(child.space, &key)? {
             let row = decode_full(child, &payload)?;
-            if same_values(&values_at(&row, &cols), &conv) {
+            // The key found the row by weights; compare the same way.
+            let colls: Vec<Collation> = cols.iter().map(|&c| child.columns[c].collation).collect();
+            if same_values_collated(&values_at(&row, &cols), &conv, &colls) {
                 out.push((key, row));
             }
         }
