@@ -261,6 +261,34 @@ impl<'a> Binder<'a> {
             "table_constraints" => constraint_view(crate::plan::ConstraintView::TableConstraints),
             "key_column_usage" => constraint_view(crate::plan::ConstraintView::KeyColumnUsage),
             "referential_constraints" => constraint_view(crate::plan::ConstraintView::ReferentialConstraints),
+            // The rows of SHOW COLLATION, under MySQL's column names.
+            "collations" => (
+                SystemTable::Collations,
+                vec![
+                    text("COLLATION_NAME"),
+                    text("CHARACTER_SET_NAME"),
+                    col("ID", SqlType::BIGINT),
+                    text("IS_DEFAULT"),
+                    text("IS_COMPILED"),
+                    col("SORTLEN", SqlType::BIGINT),
+                    text("PAD_ATTRIBUTE"),
+                ],
+            ),
+            "character_sets" => {
+                // SHOW CHARACTER SET's rows, reordered as MySQL's view.
+                let inner = vec![text("c"), text("d"), text("k"), col("m", SqlType::BIGINT)];
+                let cols = vec![
+                    text("CHARACTER_SET_NAME"),
+                    text("DEFAULT_COLLATE_NAME"),
+                    text("DESCRIPTION"),
+                    col("MAXLEN", SqlType::BIGINT),
+                ];
+                let exprs = [0usize, 2, 1, 3].iter().map(|&i| Expr::Column { index: i, ty: inner[i].ty }).collect();
+                let cols: Vec<OutCol> =
+                    cols.into_iter().map(|c| OutCol { table: Some(alias.to_string()), ..c }).collect();
+                let sys = Plan::System { table: SystemTable::Charsets, cols: inner };
+                return Ok((Plan::Project { input: Box::new(sys), exprs, cols: cols.clone() }, cols));
+            }
             other => {
                 return Err(BindError::NoSuchTable { schema: "information_schema".into(), name: other.to_string() })
             }
