@@ -890,6 +890,22 @@ impl<'a> Binder<'a> {
                 _ => Err(BindError::WrongParamCount(name)),
             };
         }
+        if matches!(name.as_str(), "collation" | "coercibility") {
+            // Answered from the bound argument's derivation (`coercion`).
+            let [FunctionArgExpr::Expr(x)] = args.as_slice() else {
+                return Err(BindError::WrongParamCount(name));
+            };
+            let arg = self.bind_scalar(x, scope, ctx)?;
+            let d = super::coercion::expr_collation(&arg);
+            return Ok(Expr::lit(match (name.as_str(), d) {
+                ("collation", Some((c, _))) => Value::text(c.name()),
+                ("collation", None) => Value::text("binary"),
+                (_, Some((_, k))) => Value::Int(k as i64),
+                // NULL is IGNORABLE (6); numbers and dates NUMERIC (5).
+                (_, None) if arg.ty() == SqlType::Null => Value::Int(6),
+                (_, None) => Value::Int(5),
+            }));
+        }
         let distinct = matches!(list.and_then(|l| l.duplicate_treatment), Some(DuplicateTreatment::Distinct));
         if let Some(af) = agg_func(&name) {
             return self.bind_aggregate(af, &name, &args, list, distinct, scope, ctx);
