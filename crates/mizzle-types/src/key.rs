@@ -86,8 +86,12 @@ fn encode_double(f: f64, out: &mut Vec<u8>) {
 /// stay valid. Such keys cannot be decoded back to the text.
 pub fn encode_text_collated(s: &str, collation: crate::Collation, out: &mut Vec<u8>) {
     out.push(TEXT);
+    // The binary collations' weight strings are the (trimmed) bytes
+    // themselves: encode them in place, without a copy.
     if collation == crate::Collation::Utf8mb4_0900Bin {
         encode_bytes(s.as_bytes(), out);
+    } else if collation == crate::Collation::Utf8mb4Bin {
+        encode_bytes(s.trim_end_matches(' ').as_bytes(), out);
     } else {
         let mut w = Vec::with_capacity(s.len() * 2);
         collation.sort_key(s, &mut w);
