@@ -24,6 +24,9 @@ impl Enc {
     pub fn bool(&mut self, v: bool) {
         self.out.push(v as u8);
     }
+    pub fn u16(&mut self, v: u16) {
+        self.out.extend_from_slice(&v.to_le_bytes());
+    }
     pub fn u32(&mut self, v: u32) {
         self.out.extend_from_slice(&v.to_le_bytes());
     }
@@ -129,6 +132,10 @@ impl<'a> Dec<'a> {
     }
     pub fn bool(&mut self) -> Result<bool, DictError> {
         Ok(self.u8()? != 0)
+    }
+    pub fn u16(&mut self) -> Result<u16, DictError> {
+        let s = self.take(2)?;
+        Ok(u16::from_le_bytes([s[0], s[1]]))
     }
     pub fn u32(&mut self) -> Result<u32, DictError> {
         let s = self.take(4)?;

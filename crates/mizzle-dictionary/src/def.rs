@@ -13,12 +13,16 @@
 //!    version 2 (version 1 followed by the two foreign-key lists, see
 //!    `docs/format/dictionary.md`), so databases without foreign keys keep
 //!    byte-identical records.
+//!    Version 3 (collations) is version 2 followed by the table's default
+//!    collation and one collation id per column; it is written only when
+//!    some collation is not `Collation::LEGACY`, so older records stay
+//!    byte-identical and read back with every collation LEGACY.
 //! 4. Foreign keys name columns and tables (not positions or spaces), so
 //!    column reordering and table rewrites leave them valid; a parent lists
 //!    its children in `referenced_by`, kept in step by DDL.
 
 use mizzle_txn::SpaceId;
-use mizzle_types::SqlType;
+use mizzle_types::{Collation, SqlType};
 
 use crate::codec::{Dec, Enc};
 use crate::error::DictError;
@@ -26,6 +30,8 @@ use crate::error::DictError;
 const FORMAT: u8 = 1;
 /// Table records with foreign-key lists (invariant 3).
 const FORMAT_FK: u8 = 2;
+/// Table records with collations (invariant 3).
+const FORMAT_COLL: u8 = 3;
 
 /// A referential action (`ON DELETE` / `ON UPDATE`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +124,9 @@ pub struct ColumnDef {
     pub auto_increment: bool,
     /// COMMENT.
     pub comment: String,
+    /// Collation of a text column (`Collation::LEGACY` for other types and
+    /// for columns stored before collations).
+    pub collation: Collation,
 }
 
 /// A secondary index.
@@ -179,6 +188,8 @@ pub struct TableDef {
     /// Tables (schema, name) with a foreign key referencing this one,
     /// itself included for a self-reference (invariant 4).
     pub referenced_by: Vec<(String, String)>,
+    /// The table's default collation (for columns added later).
+    pub collation: Collation,
 }
 
 impl TableDef {
@@ -241,8 +252,17 @@ impl Relation {
 
 pub(crate) fn encode_relation(r: &Relation) -> Vec<u8> {
     let mut e = Enc::default();
-    let with_fks = matches!(r, Relation::Table(t) if !t.foreign_keys.is_empty() || !t.referenced_by.is_empty());
-    e.u8(if with_fks { FORMAT_FK } else { FORMAT });
+    let with_colls = matches!(r, Relation::Table(t)
+        if t.collation != Collation::LEGACY || t.columns.iter().any(|c| c.collation != Collation::LEGACY));
+    let with_fks =
+        with_colls || matches!(r, Relation::Table(t) if !t.foreign_keys.is_empty() || !t.referenced_by.is_empty());
+    e.u8(if with_colls {
+        FORMAT_COLL
+    } else if with_fks {
+        FORMAT_FK
+    } else {
+        FORMAT
+    });
     match r {
         Relation::Table(t) => {
             e.u8(b'T');
@@ -311,6 +331,12 @@ pub(crate) fn encode_relation(r: &Relation) -> Vec<u8> {
                     e.str(n);
                 }
             }
+            if with_colls {
+                e.u16(t.collation.id());
+                for c in &t.columns {
+                    e.u16(c.collation.id());
+                }
+            }
         }
         Relation::View(v) => {
             e.u8(b'V');
@@ -335,10 +361,14 @@ fn count(d: &mut Dec<'_>) -> Result<usize, DictError> {
     Ok(n)
 }
 
+fn coll(d: &mut Dec<'_>) -> Result<Collation, DictError> {
+    Collation::from_id(d.u16()?).ok_or(DictError::Corrupt("unknown collation id"))
+}
+
 pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
     let mut d = Dec::new(b);
     let format = d.u8()?;
-    if format != FORMAT && format != FORMAT_FK {
+    if format != FORMAT && format != FORMAT_FK && format != FORMAT_COLL {
         return Err(DictError::Corrupt("unknown dictionary record format"));
     }
     let r = match d.u8()? {
@@ -356,6 +386,7 @@ pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
                     default: d.opt_str()?,
                     auto_increment: d.bool()?,
                     comment: d.str()?,
+                    collation: Collation::LEGACY,
                 });
             }
             let ncols = columns.len();
@@ -395,7 +426,7 @@ pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
             let version = d.u64()?;
             let mut foreign_keys = Vec::new();
             let mut referenced_by = Vec::new();
-            if format == FORMAT_FK {
+            if format == FORMAT_FK || format == FORMAT_COLL {
                 let n = count(&mut d)?;
                 for _ in 0..n {
                     let name = d.str()?;
@@ -426,6 +457,13 @@ pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
                     referenced_by.push((d.str()?, d.str()?));
                 }
             }
+            let mut collation = Collation::LEGACY;
+            if format == FORMAT_COLL {
+                collation = coll(&mut d)?;
+                for c in &mut columns {
+                    c.collation = coll(&mut d)?;
+                }
+            }
             Relation::Table(std::sync::Arc::new(TableDef {
                 schema,
                 name,
@@ -441,6 +479,7 @@ pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
                 version,
                 foreign_keys,
                 referenced_by,
+                collation,
             }))
         }
         b'V' if format == FORMAT => {
@@ -501,6 +540,7 @@ mod tests {
                 default: None,
                 auto_increment: false,
                 comment: String::new(),
+                collation: Collation::LEGACY,
             }],
             primary_key: vec![],
             indexes: vec![IndexDef { name: "fk".into(), space: SpaceId(21), columns: vec![0], unique: false }],
@@ -512,7 +552,33 @@ mod tests {
             version: 3,
             foreign_keys: fks,
             referenced_by,
+            collation: Collation::LEGACY,
         }))
+    }
+
+    #[test]
+    fn collations_round_trip_in_format_three() {
+        let Relation::Table(t) = table(vec![], vec![]) else { unreachable!() };
+        let mut t = (*t).clone();
+        t.columns[0].collation = Collation::Utf8mb4_0900AiCi;
+        let r = Relation::Table(std::sync::Arc::new(t.clone()));
+        let b = encode_relation(&r);
+        assert_eq!(b[0], FORMAT_COLL);
+        assert_eq!(decode_relation(&b).expect("decodes"), r);
+        for n in 0..b.len() {
+            assert!(decode_relation(&b[..n]).is_err());
+        }
+        let mut bad = b.clone();
+        let n = bad.len();
+        bad[n - 2] = 0xEE;
+        assert!(decode_relation(&bad).is_err(), "unknown collation id");
+        // Only the table default differing also needs format 3.
+        t.columns[0].collation = Collation::LEGACY;
+        t.collation = Collation::Utf8mb4Bin;
+        let r = Relation::Table(std::sync::Arc::new(t));
+        let b = encode_relation(&r);
+        assert_eq!(b[0], FORMAT_COLL);
+        assert_eq!(decode_relation(&b).expect("decodes"), r);
     }
 
     #[test]

@@ -19,6 +19,7 @@ fn table(d: &Dictionary, name: &str) -> Relation {
             default: Some("7".into()),
             auto_increment: false,
             comment: String::new(),
+            collation: mizzle_types::Collation::LEGACY,
         }],
         primary_key: vec![0],
         indexes: vec![],
@@ -30,6 +31,7 @@ fn table(d: &Dictionary, name: &str) -> Relation {
         version: d.next_version(),
         foreign_keys: vec![],
         referenced_by: vec![],
+        collation: mizzle_types::Collation::LEGACY,
     }))
 }
 

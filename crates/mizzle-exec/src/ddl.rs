@@ -17,7 +17,7 @@ use std::sync::Arc;
 use mizzle_dictionary::{CheckDef, ColumnDef, IndexDef, Relation, TableDef, ViewDef};
 use mizzle_sql::plan::{AlterOp, ColumnPosition, ColumnSpec, Ddl, IndexSpec, Plan, TableSpec};
 use mizzle_types::cast::{assign, Target};
-use mizzle_types::{ErrorCode, Value, Warning};
+use mizzle_types::{Collation, ErrorCode, Value, Warning};
 
 use crate::build::collect;
 use crate::ctx::Ctx;
@@ -59,8 +59,19 @@ fn require_table(schema: &str, name: &str, ctx: &mut Ctx<'_>) -> Result<Arc<Tabl
     }
 }
 
-fn column_def(c: &ColumnSpec) -> ColumnDef {
+/// The stored column of a spec; a text column without COLLATE gets
+/// `table_default`, and its character-set warnings are raised.
+fn column_def(c: &ColumnSpec, table_default: Collation, ctx: &mut Ctx<'_>) -> ColumnDef {
+    for w in &c.warnings {
+        note(ctx, ErrorCode::WarnDeprecatedSyntax, w.clone());
+    }
+    let collation = if c.ty.kind() == mizzle_types::ValueKind::Text {
+        c.collation.unwrap_or(table_default)
+    } else {
+        Collation::LEGACY
+    };
     ColumnDef {
+        collation,
         name: c.name.clone(),
         ty: c.ty,
         nullable: c.nullable && !c.primary_key,
@@ -119,11 +130,18 @@ fn add_index_def(t: &mut TableDef, spec: &IndexSpec, ctx: &mut Ctx<'_>) -> Resul
 
 /// Builds a table definition from a bound spec.
 fn table_def(spec: &TableSpec, ctx: &mut Ctx<'_>) -> Result<TableDef, ExecError> {
+    for w in &spec.warnings {
+        note(ctx, ErrorCode::WarnDeprecatedSyntax, w.clone());
+    }
+    // Needs the server default once `collation_server` exists; today LEGACY.
+    let collation = spec.collation.unwrap_or(Collation::LEGACY);
+    let columns = spec.columns.iter().map(|c| column_def(c, collation, ctx)).collect();
     let mut t = TableDef {
+        collation,
         schema: spec.schema.clone(),
         name: spec.name.clone(),
         space: ctx.dict.alloc_space(),
-        columns: spec.columns.iter().map(column_def).collect(),
+        columns,
         primary_key: Vec::new(),
         indexes: Vec::new(),
         checks: Vec::new(),
@@ -171,7 +189,7 @@ fn fill_index(t: &TableDef, ix: usize, ctx: &mut Ctx<'_>) -> Result<(), ExecErro
     let mut entries: Vec<(Vec<u8>, Vec<u8>, usize)> = Vec::with_capacity(rows.len());
     for (i, (rowkey, row)) in rows.iter().enumerate() {
         let mut k = Vec::new();
-        index_key(def, row, rowkey, &mut k);
+        index_key(t, def, row, rowkey, &mut k);
         entries.push((k, rowkey.clone(), i));
     }
     // Equal keys end up adjacent, in row (row-key) order.
@@ -191,7 +209,7 @@ fn fill_index(t: &TableDef, ix: usize, ctx: &mut Ctx<'_>) -> Result<(), ExecErro
     // the usual checks.
     let mut k = Vec::new();
     for (rowkey, row) in &rows {
-        index_key(def, row, rowkey, &mut k);
+        index_key(t, def, row, rowkey, &mut k);
         if enforces_unique(def, row) {
             if !ctx.txn.insert(def.space, &k, rowkey)? {
                 return Err(ExecError::Duplicate {
@@ -524,7 +542,8 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                     ));
                 }
                 let at = position_of(&t.columns, position, t.columns.len())?;
-                t.columns.insert(at, column_def(column));
+                let def = column_def(column, t.collation, ctx);
+                t.columns.insert(at, def);
                 origin.insert(at, None);
                 if column.primary_key {
                     if !pk.is_empty() {
@@ -582,7 +601,7 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                         format!("Duplicate column name '{}'", column.name),
                     ));
                 }
-                let mut def = column_def(column);
+                let mut def = column_def(column, t.collation, ctx);
                 let in_pk = pk.iter().any(|x| lc(x) == lc(old_name));
                 if in_pk {
                     def.nullable = false;

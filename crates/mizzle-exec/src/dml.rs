@@ -135,7 +135,7 @@ fn write_new_row(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> R
 fn write_index_entries(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
     let mut k = Vec::with_capacity(32);
     for (i, ix) in t.indexes.iter().enumerate() {
-        index_key(ix, row, rowkey, &mut k);
+        index_key(t, ix, row, rowkey, &mut k);
         if enforces_unique(ix, row) {
             if !ctx.txn.insert(ix.space, &k, rowkey)? {
                 return Err(ExecError::Duplicate { value: dup_value(&ix.columns, row), key: key_name(t, Some(i)) });
@@ -150,7 +150,7 @@ fn write_index_entries(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>
 fn delete_index_entries(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
     let mut k = Vec::with_capacity(32);
     for ix in &t.indexes {
-        index_key(ix, row, rowkey, &mut k);
+        index_key(t, ix, row, rowkey, &mut k);
         ctx.txn.delete(ix.space, &k)?;
     }
     Ok(())
@@ -170,7 +170,7 @@ fn find_conflict(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> R
         if !enforces_unique(ix, row) {
             continue;
         }
-        index_key(ix, row, rowkey, &mut k);
+        index_key(t, ix, row, rowkey, &mut k);
         if ctx.txn.probe(ix.space, &k)? {
             if let Some(existing) = ctx.txn.get_latest(ix.space, &k)? {
                 return Ok(Some((Some(i), existing)));
@@ -209,8 +209,8 @@ pub(crate) fn update_row(
     let mut ko = Vec::with_capacity(32);
     let mut kn = Vec::with_capacity(32);
     for (i, ix) in t.indexes.iter().enumerate() {
-        index_key(ix, old, old_key, &mut ko);
-        index_key(ix, new, &new_key, &mut kn);
+        index_key(t, ix, old, old_key, &mut ko);
+        index_key(t, ix, new, &new_key, &mut kn);
         if ko == kn {
             continue;
         }

@@ -191,6 +191,7 @@ mod tests {
             version: 1,
             foreign_keys: Vec::new(),
             referenced_by: Vec::new(),
+            collation: mizzle_types::Collation::LEGACY,
         };
         for p in parents {
             t.foreign_keys.push(ForeignKeyDef {

@@ -19,7 +19,7 @@ use mizzle_sql::func::{self, FuncCtx};
 use mizzle_sql::plan::Plan;
 use mizzle_types::cast;
 use mizzle_types::ops::{self, ArithOp};
-use mizzle_types::{ErrorCode, GroupKey, SqlType, TypeError, Value, Warning};
+use mizzle_types::{Collation, ErrorCode, GroupKey, SqlType, TypeError, Value, Warning};
 use recursive::recursive;
 
 use crate::ctx::{Ctx, SubResult};
@@ -60,6 +60,12 @@ pub fn compare(op: CmpOp, a: &Value, b: &Value) -> Option<bool> {
 /// SQL LIKE over characters: `%` any run, `_` one character, `escape`
 /// quotes the next pattern character.
 pub fn like(text: &str, pattern: &str, escape: char) -> bool {
+    like_collated(text, pattern, escape, Collation::LEGACY)
+}
+
+/// LIKE under a collation: pattern characters match text characters one
+/// to one by `Collation::char_eq` (so `ß` never matches `ss`, as in MySQL).
+pub fn like_collated(text: &str, pattern: &str, escape: char, collation: Collation) -> bool {
     #[derive(Clone, Copy, PartialEq)]
     enum P {
         Any,
@@ -97,7 +103,7 @@ pub fn like(text: &str, pattern: &str, escape: char) -> bool {
                 si += 1;
                 pi += 1;
             }
-            Some(P::Ch(c)) if *c == s[si] => {
+            Some(P::Ch(c)) if *c == s[si] || (!collation.is_binary() && collation.char_eq(*c, s[si])) => {
                 si += 1;
                 pi += 1;
             }
@@ -332,7 +338,13 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecErr
             if v.is_null() || p.is_null() {
                 return Ok(Value::Null);
             }
-            let m = like(&v.to_text_lossy(), &p.to_text_lossy(), *escape);
+            // The binder marks a collated LIKE by its argument's collation.
+            let m = match &**arg {
+                Expr::Collate { collation, .. } => {
+                    like_collated(&v.to_text_lossy(), &p.to_text_lossy(), *escape, *collation)
+                }
+                _ => like(&v.to_text_lossy(), &p.to_text_lossy(), *escape),
+            };
             Value::Int((m != *negated) as i64)
         }
         Expr::Case { operand, whens, else_, .. } => {
@@ -384,6 +396,11 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecErr
                 a
             }
         }
+        Expr::Collate { arg, .. } => eval(arg, row, ctx)?,
+        Expr::Weight { arg, collation } => match eval(arg, row, ctx)? {
+            Value::Text(t) => Value::Bytes(collation.sort_key_vec(&t).into()),
+            v => v,
+        },
         Expr::Cast { arg, ty } => {
             let v = eval(arg, row, ctx)?;
             if let Value::Bytes(b) = &v {

@@ -32,9 +32,9 @@ use std::sync::Arc;
 use mizzle_dictionary::{FkAction, ForeignKeyDef, Relation, TableDef};
 use mizzle_txn::SpaceId;
 use mizzle_types::cast::{assign, Target};
-use mizzle_types::key::{encode_value, prefix_successor};
+use mizzle_types::key::{encode_value_collated, prefix_successor};
 use mizzle_types::row::RowRef;
-use mizzle_types::{ErrorCode, Value};
+use mizzle_types::{Collation, ErrorCode, Value};
 
 use crate::build::Row;
 use crate::ctx::Ctx;
@@ -138,10 +138,17 @@ pub(crate) fn path(t: &TableDef, cols: &[usize]) -> Option<Path> {
     t.indexes.iter().position(|ix| ix.columns.starts_with(cols)).map(Path::Index)
 }
 
-fn prefix_of(values: &[Value]) -> Vec<u8> {
+/// The key prefix of `values` on path `path` of `t`: text encoded under
+/// the key columns' collations, as `keys` encodes stored keys.
+fn prefix_of(t: &TableDef, path: Path, values: &[Value]) -> Vec<u8> {
+    let cols: &[usize] = match path {
+        Path::Primary | Path::PrimaryPrefix => &t.primary_key,
+        Path::Index(i) => t.indexes.get(i).map(|ix| ix.columns.as_slice()).unwrap_or(&[]),
+    };
     let mut p = Vec::with_capacity(16 * values.len());
-    for v in values {
-        encode_value(v, &mut p);
+    for (i, v) in values.iter().enumerate() {
+        let coll = cols.get(i).and_then(|&c| t.columns.get(c)).map(|c| c.collation).unwrap_or(Collation::LEGACY);
+        encode_value_collated(v, coll, &mut p);
     }
     p
 }
@@ -156,7 +163,7 @@ fn row_keys(
     record: bool,
     ctx: &mut Ctx<'_>,
 ) -> Result<Vec<Vec<u8>>, ExecError> {
-    let prefix = prefix_of(values);
+    let prefix = prefix_of(t, p, values);
     let end = prefix_successor(&prefix);
     let (space, index): (SpaceId, bool) = match p {
         Path::Primary => {
@@ -239,6 +246,15 @@ fn same_values(a: &[Value], b: &[Value]) -> bool {
         })
 }
 
+/// `same_values` with text compared under `colls` (by position).
+fn same_values_collated(a: &[Value], b: &[Value], colls: &[Collation]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).enumerate().all(|(i, (x, y))| match (x, y) {
+            (Value::Text(p), Value::Text(q)) => colls.get(i).copied().unwrap_or(Collation::LEGACY).eq(p, q),
+            _ => same_values(std::slice::from_ref(x), std::slice::from_ref(y)),
+        })
+}
+
 /// Checks that every foreign key of `t` whose columns `row` sets (all
 /// non-NULL, and changed from `old` for an update) finds its parent row.
 pub(crate) fn check_parents(t: &TableDef, row: &Row, old: Option<&Row>, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
@@ -288,7 +304,7 @@ fn parent_exists(parent: &TableDef, fk: &ForeignKeyDef, vals: &[Value], ctx: &mu
     }
     let Some(p) = path(parent, &rcols) else { return Ok(false) };
     if p == Path::Primary {
-        let key = prefix_of(&conv);
+        let key = prefix_of(parent, p, &conv);
         return Ok(ctx.txn.probe_shared(parent.space, &key)?);
     }
     for rowkey in row_keys(parent, p, &conv, false, ctx)? {
@@ -336,7 +352,9 @@ fn child_rows(
         }
         if let Some(payload) = ctx.txn.get_latest(child.space, &key)? {
             let row = decode_full(child, &payload)?;
-            if same_values(&values_at(&row, &cols), &conv) {
+            // The key found the row by weights; compare the same way.
+            let colls: Vec<Collation> = cols.iter().map(|&c| child.columns[c].collation).collect();
+            if same_values_collated(&values_at(&row, &cols), &conv, &colls) {
                 out.push((key, row));
             }
         }

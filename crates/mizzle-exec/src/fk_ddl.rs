@@ -38,6 +38,13 @@ fn same_table(s1: &str, n1: &str, s2: &str, n2: &str) -> bool {
 }
 
 /// MySQL's rule for the types of a referencing and a referenced column.
+/// Types that may be joined by a foreign key, and for text the same
+/// collation (MySQL: "the character set and collation must be the same"),
+/// so both sides' keys hold the same weights.
+fn compatible_columns(a: &mizzle_dictionary::ColumnDef, b: &mizzle_dictionary::ColumnDef) -> bool {
+    compatible(a.ty, b.ty) && (a.ty.kind() != mizzle_types::ValueKind::Text || a.collation == b.collation)
+}
+
 fn compatible(a: SqlType, b: SqlType) -> bool {
     use SqlType as T;
     let stringy = |t: T| matches!(t, T::Char(_) | T::Varchar(_) | T::Text(_));
@@ -143,7 +150,7 @@ pub(crate) fn add_foreign_key(
             rcols.push(i);
         }
         for (&c, &r) in cols.iter().zip(&rcols) {
-            if !compatible(child.columns[c].ty, p.columns[r].ty) {
+            if !compatible_columns(&child.columns[c], &p.columns[r]) {
                 return Err(ExecError::ddl(
                     ErrorCode::FkIncompatibleColumns,
                     format!(
@@ -498,7 +505,7 @@ pub(crate) fn check_columns_after_alter(t: &TableDef, ctx: &mut Ctx<'_>) -> Resu
         if let Some(p) = parent {
             for (c, rc) in cols.iter().zip(&f.ref_columns) {
                 if let Some(r) = p.column_index(rc) {
-                    if !compatible(t.columns[*c].ty, p.columns[r].ty) {
+                    if !compatible_columns(&t.columns[*c], &p.columns[r]) {
                         return Err(incompatible(f, &t.columns[*c].name, &p.columns[r].name));
                     }
                 }
@@ -513,7 +520,7 @@ pub(crate) fn check_columns_after_alter(t: &TableDef, ctx: &mut Ctx<'_>) -> Resu
         for f in c.foreign_keys.iter().filter(|f| f.references(&t.schema, &t.name)) {
             for (cc, rc) in f.columns.iter().zip(&f.ref_columns) {
                 if let (Some(a), Some(b)) = (c.column_index(cc), t.column_index(rc)) {
-                    if !compatible(c.columns[a].ty, t.columns[b].ty) {
+                    if !compatible_columns(&c.columns[a], &t.columns[b]) {
                         return Err(incompatible(f, &c.columns[a].name, &t.columns[b].name));
                     }
                 }

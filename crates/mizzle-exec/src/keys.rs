@@ -6,10 +6,14 @@
 //! 2. A unique index entry's key is the tuple of its column values when
 //!    none is NULL; otherwise, and for non-unique indexes, the row key is
 //!    appended so entries never collide. Entry values are row keys.
+//! 3. Text key columns are encoded from their collation's weight strings
+//!    (`key::encode_value_collated`), so keys equal under the collation
+//!    collide (UNIQUE) and key order is collation order; columns with
+//!    `Collation::LEGACY` encode exactly as before collations existed.
 
 use mizzle_dictionary::{IndexDef, TableDef};
-use mizzle_types::key::encode_value;
-use mizzle_types::Value;
+use mizzle_types::key::{encode_value, encode_value_collated};
+use mizzle_types::{Collation, Value};
 
 /// The row key of a full row.
 pub fn row_key(t: &TableDef, row: &[Value], rowid: Option<u64>, out: &mut Vec<u8>) {
@@ -18,19 +22,21 @@ pub fn row_key(t: &TableDef, row: &[Value], rowid: Option<u64>, out: &mut Vec<u8
         encode_value(&Value::UInt(rowid.unwrap_or(0)), out);
     } else {
         for &c in &t.primary_key {
-            encode_value(row.get(c).unwrap_or(&Value::Null), out);
+            let coll = t.columns.get(c).map(|d| d.collation).unwrap_or(Collation::LEGACY);
+            encode_value_collated(row.get(c).unwrap_or(&Value::Null), coll, out);
         }
     }
 }
 
 /// The key of an index entry for a row.
-pub fn index_key(ix: &IndexDef, row: &[Value], row_key: &[u8], out: &mut Vec<u8>) {
+pub fn index_key(t: &TableDef, ix: &IndexDef, row: &[Value], row_key: &[u8], out: &mut Vec<u8>) {
     out.clear();
     let mut has_null = false;
     for &c in &ix.columns {
         let v = row.get(c).unwrap_or(&Value::Null);
         has_null |= v.is_null();
-        encode_value(v, out);
+        let coll = t.columns.get(c).map(|d| d.collation).unwrap_or(Collation::LEGACY);
+        encode_value_collated(v, coll, out);
     }
     if !ix.unique || has_null {
         out.extend_from_slice(row_key);

@@ -20,6 +20,8 @@ pub enum VarKind {
     Isolation,
     /// An integer in an inclusive range.
     IntRange(u64, u64),
+    /// A utf8mb4 collation name (`mizzle_types::Collation`).
+    Collation,
 }
 
 /// One known variable: name, kind, default, read-only.
@@ -57,9 +59,12 @@ pub const VARS: &[VarDef] = &[
     ro("character_set_results", VarKind::Text, "utf8mb4"),
     ro("character_set_server", VarKind::Text, "utf8mb4"),
     ro("character_set_system", VarKind::Text, "utf8mb3"),
-    ro("collation_connection", VarKind::Text, "utf8mb4_bin"),
-    ro("collation_database", VarKind::Text, "utf8mb4_bin"),
-    ro("collation_server", VarKind::Text, "utf8mb4_bin"),
+    // Literals compare as utf8mb4_0900_bin (`Collation::LEGACY`); new tables
+    // without COLLATE take collation_database, or collation_server while
+    // collation_database is left at its default.
+    ro("collation_connection", VarKind::Text, "utf8mb4_0900_bin"),
+    v("collation_database", VarKind::Collation, "utf8mb4_0900_bin"),
+    v("collation_server", VarKind::Collation, "utf8mb4_0900_bin"),
     v("cte_max_recursion_depth", VarKind::IntRange(0, 4294967295), "1000"),
     v("default_storage_engine", VarKind::Text, "memory"),
     ro("div_precision_increment", VarKind::Int, "4"),
@@ -121,6 +126,7 @@ pub fn normalise(d: &VarDef, v: &Value) -> Option<String> {
         VarKind::IntRange(lo, hi) => normalise(&VarDef { kind: VarKind::Int, ..*d }, v)
             .filter(|t| t.parse::<u64>().is_ok_and(|n| n >= lo && n <= hi)),
         VarKind::Text => Some(v.to_text_lossy()),
+        VarKind::Collation => mizzle_types::Collation::from_name(&v.to_text_lossy()).map(|c| c.name().to_string()),
         VarKind::Isolation => {
             let t = v.to_text_lossy().to_ascii_uppercase().replace(' ', "-");
             match t.as_str() {

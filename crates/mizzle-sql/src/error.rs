@@ -205,6 +205,18 @@ pub enum BindError {
         "In recursive query block of Recursive Common Table Expression '{0}', the recursive table must be referenced only once, and not in any subquery"
     )]
     CteRecursiveRequiresSingleReference(String),
+    /// A collation name that names no collation.
+    #[error("Unknown collation: '{0}'")]
+    UnknownCollation(String),
+    /// A character set name that names no character set.
+    #[error("Unknown character set: '{0}'")]
+    UnknownCharset(String),
+    /// A collation of another character set than the one declared.
+    #[error("COLLATION '{collation}' is not valid for CHARACTER SET '{charset}'")]
+    CollationCharsetMismatch { collation: String, charset: String },
+    /// Two operands whose collations cannot be reconciled.
+    #[error("Illegal mix of collations ({left},{left_how}) and ({right},{right_how}) for operation '{op}'")]
+    IllegalMixOfCollations { left: String, left_how: &'static str, right: String, right_how: &'static str, op: String },
     /// Value-level failure while binding constants.
     #[error(transparent)]
     Type(#[from] TypeError),
@@ -282,6 +294,10 @@ impl SqlError for BindError {
             CteRecursiveForbidsAggregation(_) => ErrorCode::CteRecursiveForbidsAggregation,
             CteRecursiveForbiddenJoinOrder(_) => ErrorCode::CteRecursiveForbiddenJoinOrder,
             CteRecursiveRequiresSingleReference(_) => ErrorCode::CteRecursiveRequiresSingleReference,
+            UnknownCollation(_) => ErrorCode::UnknownCollation,
+            UnknownCharset(_) => ErrorCode::UnknownCharacterSet,
+            CollationCharsetMismatch { .. } => ErrorCode::CollationCharsetMismatch,
+            IllegalMixOfCollations { .. } => ErrorCode::IllegalMixOfCollations,
             Type(e) => e.code(),
             Func(e) => e.code(),
             Dict(e) => e.code(),

@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use mizzle_types::ops::ArithOp;
-use mizzle_types::{SqlType, Value};
+use mizzle_types::{Collation, SqlType, Value};
 
 use crate::func::{IntervalUnit, ScalarFunc};
 use crate::plan::Plan;
@@ -385,6 +385,17 @@ pub enum Expr {
     Agg(Box<AggCall>),
     /// A window function call before the window is planned (invariant 2).
     Window(Box<WindowCall>),
+    /// The collation of a text operand: `x COLLATE c` (`explicit`), or the
+    /// collation of a column that is not `Collation::LEGACY` (implicit).
+    /// Evaluates to `arg` unchanged; the binder reads it to derive the
+    /// collation of comparisons.
+    Collate { arg: Box<Expr>, collation: Collation, explicit: bool },
+    /// The weight string of a text value under a collation (a BLOB-kind
+    /// value; other kinds pass through). Comparing weights bytewise is
+    /// comparing the texts under the collation, so the binder wraps the
+    /// operands of collated comparisons, sort keys, group keys and DISTINCT
+    /// keys in it.
+    Weight { arg: Box<Expr>, collation: Collation },
 }
 
 /// Functions answered from session state.
@@ -451,6 +462,11 @@ impl Expr {
             Expr::Subquery(s) => s.ty,
             Expr::Agg(a) => a.ty,
             Expr::Window(w) => w.ty,
+            Expr::Collate { arg, .. } => arg.ty(),
+            Expr::Weight { arg, .. } => match arg.ty() {
+                t if t.kind() == mizzle_types::ValueKind::Text => SqlType::Blob(u32::MAX),
+                t => t,
+            },
         }
     }
 
@@ -507,7 +523,11 @@ impl Expr {
                 left.iter().for_each(&mut *f);
                 right.iter().for_each(f);
             }
-            Expr::IsNull { arg, .. } | Expr::IsTruth { arg, .. } | Expr::Cast { arg, .. } => f(arg),
+            Expr::IsNull { arg, .. }
+            | Expr::IsTruth { arg, .. }
+            | Expr::Cast { arg, .. }
+            | Expr::Collate { arg, .. }
+            | Expr::Weight { arg, .. } => f(arg),
             Expr::InList { arg, list, .. } => {
                 f(arg);
                 list.iter().for_each(f);
@@ -604,6 +624,8 @@ impl Expr {
             Expr::IsNull { arg, negated } => Expr::IsNull { arg: bx(arg), negated },
             Expr::IsTruth { arg, truth, negated } => Expr::IsTruth { arg: bx(arg), truth, negated },
             Expr::Cast { arg, ty } => Expr::Cast { arg: bx(arg), ty },
+            Expr::Collate { arg, collation, explicit } => Expr::Collate { arg: bx(arg), collation, explicit },
+            Expr::Weight { arg, collation } => Expr::Weight { arg: bx(arg), collation },
             Expr::InList { arg, list, negated } => {
                 let arg = bx(arg);
                 Expr::InList { arg, list: list.into_iter().map(&mut *f).collect(), negated }

@@ -505,10 +505,32 @@ enum ColPred {
     Between(Expr, Expr),
 }
 
+/// The column an operand reads: a bare column, or the weight string of a
+/// column under the column's own collation (the implicit `Collate` marker
+/// names it), whose key is encoded from the same weights.
 fn col_of(e: &Expr) -> Option<usize> {
     match e {
         Expr::Column { index, .. } => Some(*index),
+        Expr::Weight { arg, collation } => match &**arg {
+            Expr::Collate { arg, collation: c, explicit: false } if c == collation => match &**arg {
+                Expr::Column { index, .. } => Some(*index),
+                _ => None,
+            },
+            _ => None,
+        },
         _ => None,
+    }
+}
+
+/// The bound value compared with column operand `col`: under a collation
+/// the value's weight is taken by the scan when it encodes the key, so the
+/// range holds the value itself. `None` if the value is weighted
+/// differently (never, as the binder weighs both sides alike).
+fn value_of(col: &Expr, v: &Expr) -> Option<Expr> {
+    match (col, v) {
+        (Expr::Weight { collation: a, .. }, Expr::Weight { arg, collation: b }) if a == b => Some((**arg).clone()),
+        (Expr::Weight { .. }, _) => None,
+        (_, v) => Some(v.clone()),
     }
 }
 
@@ -516,8 +538,14 @@ fn analyse(c: &Expr) -> Vec<(usize, ColPred)> {
     match c {
         Expr::Cmp { op, left, right } => {
             let (col, val, op) = match (col_of(left), col_of(right)) {
-                (Some(i), _) if is_run_constant(right) => (i, (**right).clone(), *op),
-                (_, Some(i)) if is_run_constant(left) => (i, (**left).clone(), op.flip()),
+                (Some(i), _) if is_run_constant(right) => match value_of(left, right) {
+                    Some(v) => (i, v, *op),
+                    None => return vec![],
+                },
+                (_, Some(i)) if is_run_constant(left) => match value_of(right, left) {
+                    Some(v) => (i, v, op.flip()),
+                    None => return vec![],
+                },
                 _ => return vec![],
             };
             let p = match op {
@@ -531,13 +559,20 @@ fn analyse(c: &Expr) -> Vec<(usize, ColPred)> {
             vec![(col, p)]
         }
         Expr::Between { arg, low, high, negated: false } => match col_of(arg) {
-            Some(i) if is_run_constant(low) && is_run_constant(high) => {
-                vec![(i, ColPred::Between((**low).clone(), (**high).clone()))]
-            }
+            Some(i) if is_run_constant(low) && is_run_constant(high) => match (value_of(arg, low), value_of(arg, high))
+            {
+                (Some(l), Some(h)) => vec![(i, ColPred::Between(l, h))],
+                _ => vec![],
+            },
             _ => vec![],
         },
         Expr::InList { arg, list, negated: false } => match col_of(arg) {
-            Some(i) if list.iter().all(is_run_constant) && !list.is_empty() => vec![(i, ColPred::In(list.clone()))],
+            Some(i) if list.iter().all(is_run_constant) && !list.is_empty() => {
+                match list.iter().map(|v| value_of(arg, v)).collect::<Option<Vec<_>>>() {
+                    Some(vs) => vec![(i, ColPred::In(vs))],
+                    None => vec![],
+                }
+            }
             _ => vec![],
         },
         Expr::Or(..) => {

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use mizzle_dictionary::{TableDef, ViewDef};
 use mizzle_txn::IsolationLevel;
-use mizzle_types::{SqlType, Value};
+use mizzle_types::{Collation, SqlType, Value};
 
 use crate::expr::{AggCall, Expr, SortKey, WindowFrame, WindowFunc};
 
@@ -41,6 +41,9 @@ pub struct OutCol {
     pub nullable: bool,
     /// Hidden from `SELECT *` (the right side of a `USING` join).
     pub hidden: bool,
+    /// Collation of a text column that is not `Collation::LEGACY`
+    /// (`None` for LEGACY and for other types).
+    pub collation: Option<Collation>,
 }
 
 /// How a scan reaches its rows.
@@ -497,6 +500,7 @@ pub fn rowkey_column(alias: &str) -> OutCol {
         ty: SqlType::LONGBLOB,
         nullable: true,
         hidden: true,
+        collation: None,
     }
 }
 
@@ -524,6 +528,11 @@ pub struct ColumnSpec {
     pub unique: bool,
     /// COMMENT.
     pub comment: String,
+    /// COLLATE / CHARACTER SET of a text column; `None`: the table's.
+    pub collation: Option<Collation>,
+    /// Warnings to raise when the column is created (a character set
+    /// stored as utf8mb4).
+    pub warnings: Vec<String>,
 }
 
 /// An index in CREATE TABLE / CREATE INDEX.
@@ -581,6 +590,10 @@ pub struct TableSpec {
     pub engine: Option<String>,
     /// COMMENT=.
     pub comment: String,
+    /// DEFAULT CHARSET= / COLLATE=; `None`: the server's default.
+    pub collation: Option<Collation>,
+    /// Warnings to raise when the table is created.
+    pub warnings: Vec<String>,
 }
 
 /// One ALTER TABLE operation.

@@ -299,6 +299,20 @@ error_codes! {
     WindowNestedInSpec = (3595, "HY000", User),
     /// ER_WINDOW_ROWS_INTERVAL_USE
     WindowRowsIntervalUse = (3596, "HY000", User),
+    /// ER_UNKNOWN_COLLATION
+    UnknownCollation = (1273, "HY000", User),
+    /// ER_UNKNOWN_CHARACTER_SET
+    UnknownCharacterSet = (1115, "42000", User),
+    /// ER_COLLATION_CHARSET_MISMATCH
+    CollationCharsetMismatch = (1253, "42000", User),
+    /// ER_CANT_AGGREGATE_2COLLATIONS
+    IllegalMixOfCollations = (1267, "HY000", User),
+    /// ER_CANT_AGGREGATE_3COLLATIONS
+    IllegalMixOfCollations3 = (1270, "HY000", User),
+    /// ER_WARN_DEPRECATED_SYNTAX (warning: a character set stored as utf8mb4)
+    WarnDeprecatedSyntax = (1287, "HY000", User),
+    /// ER_CANT_AGGREGATE_NCOLLATIONS
+    IllegalMixOfCollationsN = (1271, "HY000", User),
 }
 
 impl fmt::Display for ErrorCode {

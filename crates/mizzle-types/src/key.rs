@@ -79,6 +79,35 @@ fn encode_double(f: f64, out: &mut Vec<u8>) {
     out.extend_from_slice(&ordered.to_be_bytes());
 }
 
+/// Appends the encoding of text under a collation: the TEXT tag and the
+/// collation's weight string (`Collation::sort_key`), escaped and
+/// terminated as bytes are. Under `utf8mb4_0900_bin` this is exactly
+/// [`encode_value`] of the text, so keys written before collations existed
+/// stay valid. Such keys cannot be decoded back to the text.
+pub fn encode_text_collated(s: &str, collation: crate::Collation, out: &mut Vec<u8>) {
+    out.push(TEXT);
+    // The binary collations' weight strings are the (trimmed) bytes
+    // themselves: encode them in place, without a copy.
+    if collation == crate::Collation::Utf8mb4_0900Bin {
+        encode_bytes(s.as_bytes(), out);
+    } else if collation == crate::Collation::Utf8mb4Bin {
+        encode_bytes(s.trim_end_matches(' ').as_bytes(), out);
+    } else {
+        let mut w = Vec::with_capacity(s.len() * 2);
+        collation.sort_key(s, &mut w);
+        encode_bytes(&w, out);
+    }
+}
+
+/// Appends the encoding of one value of a column with `collation`: text
+/// through [`encode_text_collated`], everything else as [`encode_value`].
+pub fn encode_value_collated(v: &Value, collation: crate::Collation, out: &mut Vec<u8>) {
+    match v {
+        Value::Text(s) => encode_text_collated(s, collation, out),
+        _ => encode_value(v, out),
+    }
+}
+
 /// Escapes 0x00 as 0x00 0xFF and terminates with 0x00 0x00.
 fn encode_bytes(b: &[u8], out: &mut Vec<u8>) {
     for &c in b {
@@ -219,6 +248,30 @@ mod tests {
         let mut out = Vec::new();
         encode_value(v, &mut out);
         out
+    }
+
+    #[test]
+    fn legacy_collation_keys_equal_plain_text_keys() {
+        for s in ["", "a", "a\0b", "ÉMILE ", "😀"] {
+            let mut k = Vec::new();
+            encode_text_collated(s, crate::Collation::LEGACY, &mut k);
+            assert_eq!(k, enc(&Value::text(s)));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn collated_keys_order_as_the_collation(a in "[aAéÉß s\\x00]{0,5}", b in "[aAéÉß s\\x00]{0,5}", c in 0usize..7) {
+            let coll = crate::Collation::ALL[c];
+            let (mut ka, mut kb) = (Vec::new(), Vec::new());
+            encode_text_collated(&a, coll, &mut ka);
+            encode_value(&Value::Int(1), &mut ka);
+            encode_text_collated(&b, coll, &mut kb);
+            encode_value(&Value::Int(0), &mut kb);
+            // Prefix-free: the suffix decides only between equal texts.
+            let want = coll.compare(&a, &b).then(std::cmp::Ordering::Greater);
+            prop_assert_eq!(ka.cmp(&kb), want);
+        }
     }
 
     fn same_kind_values() -> impl Strategy<Value = (Value, Value)> {

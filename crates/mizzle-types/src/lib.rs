@@ -7,6 +7,7 @@
 //! 2. Nothing here does I/O or keeps global state.
 
 pub mod cast;
+pub mod collation;
 pub mod datetime;
 pub mod decimal;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod row;
 pub mod sqltype;
 pub mod value;
 
+pub use collation::Collation;
 pub use datetime::{Date, DateTime};
 pub use decimal::Decimal;
 pub use error::{ErrorClass, ErrorCode, SqlError, TypeError, Warning};

@@ -170,7 +170,14 @@ fn update(
             let better = match cur {
                 None => true,
                 Some(c) => {
-                    let o = v.sort_cmp(c);
+                    // A collated argument (marked by the binder) compares
+                    // under its collation.
+                    let o = match (&v, &*c, call.args.first()) {
+                        (Value::Text(a), Value::Text(b), Some(Expr::Collate { collation, .. })) => {
+                            collation.compare(a, b)
+                        }
+                        _ => v.sort_cmp(c),
+                    };
                     if call.func == AggFunc::Min {
                         o == std::cmp::Ordering::Less
                     } else {

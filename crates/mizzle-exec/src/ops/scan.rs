@@ -25,9 +25,9 @@ use mizzle_dictionary::TableDef;
 use mizzle_sql::expr::Expr;
 use mizzle_sql::plan::{Access, KeyRange, LockMode};
 use mizzle_txn::{SpaceId, TxnCursor};
-use mizzle_types::key::{encode_value, prefix_successor};
+use mizzle_types::key::{encode_value_collated, prefix_successor};
 use mizzle_types::row::RowRef;
-use mizzle_types::{Date, Decimal, SqlType, Value, ValueKind};
+use mizzle_types::{Collation, Date, Decimal, SqlType, Value, ValueKind};
 
 use crate::build::{Operator, Row};
 use crate::ctx::Ctx;
@@ -194,6 +194,8 @@ fn same_rules(ty: SqlType, v: &Value) -> bool {
 /// One key range read as a row predicate (invariant 1): the key columns
 /// (row positions) compared with the range's values.
 struct RangeCheck {
+    /// Collations of the key's columns, by key position.
+    colls: Vec<Collation>,
     eq: Vec<(usize, Value)>,
     lower: Option<(usize, Value, bool)>,
     upper: Option<(usize, Value, bool)>,
@@ -201,10 +203,26 @@ struct RangeCheck {
 
 impl RangeCheck {
     fn passes(&self, row: &[Value]) -> bool {
-        let holds = |col: usize, op: CmpOp, v: &Value| row.get(col).and_then(|x| compare(op, x, v)) == Some(true);
-        self.eq.iter().all(|(c, v)| holds(*c, CmpOp::Eq, v))
-            && self.lower.as_ref().is_none_or(|(c, v, inc)| holds(*c, if *inc { CmpOp::Ge } else { CmpOp::Gt }, v))
-            && self.upper.as_ref().is_none_or(|(c, v, inc)| holds(*c, if *inc { CmpOp::Le } else { CmpOp::Lt }, v))
+        let n = self.eq.len();
+        let coll = |i: usize| self.colls.get(i).copied().unwrap_or(Collation::LEGACY);
+        let holds = |col: usize, op: CmpOp, v: &Value, coll: Collation| {
+            row.get(col).and_then(|x| match (x, v) {
+                (Value::Text(a), Value::Text(b)) if coll != Collation::LEGACY => {
+                    let o = coll.compare(a, b);
+                    compare(op, &Value::Int(o as i64), &Value::Int(0))
+                }
+                _ => compare(op, x, v),
+            }) == Some(true)
+        };
+        self.eq.iter().enumerate().all(|(i, (c, v))| holds(*c, CmpOp::Eq, v, coll(i)))
+            && self
+                .lower
+                .as_ref()
+                .is_none_or(|(c, v, inc)| holds(*c, if *inc { CmpOp::Ge } else { CmpOp::Gt }, v, coll(n)))
+            && self
+                .upper
+                .as_ref()
+                .is_none_or(|(c, v, inc)| holds(*c, if *inc { CmpOp::Le } else { CmpOp::Lt }, v, coll(n)))
     }
 }
 
@@ -216,7 +234,7 @@ const AFTER_NULL: u8 = 0x02;
 /// be in it. Clears `exact` when the interval is wider than the range; sets
 /// `point` when it is exactly one whole key.
 fn interval(
-    types: &[SqlType],
+    types: &[(SqlType, Collation)],
     cols: &[usize],
     r: &KeyRange,
     ctx: &mut Ctx<'_>,
@@ -226,14 +244,19 @@ fn interval(
     *point = false;
     let col =
         |i: usize| cols.get(i).copied().ok_or_else(|| ExecError::Internal("key range longer than its key".into()));
-    let mut check = RangeCheck { eq: Vec::with_capacity(r.eq.len()), lower: None, upper: None };
+    let mut check = RangeCheck {
+        eq: Vec::with_capacity(r.eq.len()),
+        lower: None,
+        upper: None,
+        colls: types.iter().map(|t| t.1).collect(),
+    };
     let mut prefix = Vec::new();
     for (i, e) in r.eq.iter().enumerate() {
-        let ty = types.get(i).copied().unwrap_or(SqlType::Null);
+        let (ty, coll) = types.get(i).copied().unwrap_or((SqlType::Null, Collation::LEGACY));
         let v = eval(e, &[], ctx)?;
         *exact &= same_rules(ty, &v);
         match convert(ty, &v) {
-            Conv::Exact(x) => encode_value(&x, &mut prefix),
+            Conv::Exact(x) => encode_value_collated(&x, coll, &mut prefix),
             Conv::Incomparable => {
                 *exact = false;
                 check.eq.push((col(i)?, v));
@@ -248,7 +271,7 @@ fn interval(
         return Ok(Some((prefix_interval(prefix), check)));
     }
     let n = r.eq.len();
-    let ty = types.get(n).copied().unwrap_or(SqlType::Null);
+    let (ty, coll) = types.get(n).copied().unwrap_or((SqlType::Null, Collation::LEGACY));
     // A bound on this column is never true for NULL: start after NULLs.
     let mut after_null = prefix.clone();
     after_null.push(AFTER_NULL);
@@ -260,12 +283,12 @@ fn interval(
         match convert(ty, &v) {
             Conv::Exact(x) => {
                 let mut k = prefix.clone();
-                encode_value(&x, &mut k);
+                encode_value_collated(&x, coll, &mut k);
                 lo = if *incl { Some(k) } else { succ(&k).or(Some(k)) };
             }
             Conv::Between(_, c) => {
                 let mut k = prefix.clone();
-                encode_value(&c, &mut k);
+                encode_value_collated(&c, coll, &mut k);
                 lo = Some(k);
             }
             Conv::AboveAll | Conv::Null => return Ok(None),
@@ -280,12 +303,12 @@ fn interval(
         match convert(ty, &v) {
             Conv::Exact(x) => {
                 let mut k = prefix.clone();
-                encode_value(&x, &mut k);
+                encode_value_collated(&x, coll, &mut k);
                 hi = if *incl { succ(&k) } else { Some(k) };
             }
             Conv::Between(f, _) => {
                 let mut k = prefix.clone();
-                encode_value(&f, &mut k);
+                encode_value_collated(&f, coll, &mut k);
                 hi = succ(&k);
             }
             Conv::BelowAll | Conv::Null => return Ok(None),
@@ -439,7 +462,8 @@ impl ScanOp {
                 cur: None,
             });
         };
-        let types: Vec<SqlType> = cols.iter().map(|&c| t.columns[c].ty).collect();
+        let types: Vec<(SqlType, Collation)> =
+            cols.iter().map(|&c| (t.columns[c].ty, t.columns[c].collation)).collect();
         let mut exact = true;
         let mut intervals = Vec::with_capacity(rs.len());
         let mut checks = Vec::with_capacity(rs.len());

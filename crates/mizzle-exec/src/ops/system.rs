@@ -7,7 +7,7 @@
 
 use mizzle_dictionary::{Relation, TableDef};
 use mizzle_sql::plan::SystemTable;
-use mizzle_types::{SqlType, Value};
+use mizzle_types::{Collation, SqlType, Value};
 
 use crate::build::Row;
 use crate::ctx::Ctx;
@@ -29,6 +29,10 @@ pub fn create_table_sql(tb: &TableDef) -> String {
     let mut lines: Vec<String> = Vec::new();
     for c in &tb.columns {
         let mut l = format!("  `{}` {}", c.name, c.ty);
+        // As MySQL: a text column's collation when it is not the table's.
+        if c.ty.kind() == mizzle_types::ValueKind::Text && c.collation != tb.collation {
+            l.push_str(&format!(" COLLATE {}", c.collation.name()));
+        }
         if !c.nullable {
             l.push_str(" NOT NULL");
         }
@@ -61,6 +65,9 @@ pub fn create_table_sql(tb: &TableDef) -> String {
     }
     let mut s =
         format!("CREATE TABLE `{}` (\n{}\n) ENGINE={} DEFAULT CHARSET=utf8mb4", tb.name, lines.join(",\n"), tb.engine);
+    if tb.collation != Collation::LEGACY {
+        s.push_str(&format!(" COLLATE={}", tb.collation.name()));
+    }
     if !tb.comment.is_empty() {
         s.push_str(&format!(" COMMENT='{}'", tb.comment.replace('\'', "''")));
     }
@@ -220,16 +227,30 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
             t("executing"),
             t("SHOW PROCESSLIST"),
         ]],
-        SystemTable::Collations => vec![vec![
-            t("utf8mb4_bin"),
-            t("utf8mb4"),
-            Value::Int(46),
-            t("Yes"),
-            t("Yes"),
-            Value::Int(1),
-            t("PAD SPACE"),
-        ]],
-        SystemTable::Charsets => vec![vec![t("utf8mb4"), t("UTF-8 Unicode"), t("utf8mb4_bin"), Value::Int(4)]],
+        // `Default` marks the collation a utf8mb4 column gets when nothing
+        // names one (`Collation::LEGACY` until the server default is settable).
+        SystemTable::Collations => Collation::ALL
+            .iter()
+            .map(|&c| {
+                let sortlen = match c {
+                    Collation::Utf8mb4UnicodeCi => 8,
+                    Collation::Utf8mb4_0900AiCi | Collation::Utf8mb4_0900AsCi | Collation::Utf8mb4_0900AsCs => 0,
+                    _ => 1,
+                };
+                vec![
+                    t(c.name()),
+                    t(c.charset()),
+                    Value::Int(i64::from(c.id())),
+                    t(if c == Collation::LEGACY { "Yes" } else { "" }),
+                    t("Yes"),
+                    Value::Int(sortlen),
+                    t(if c.pad_space() { "PAD SPACE" } else { "NO PAD" }),
+                ]
+            })
+            .collect(),
+        SystemTable::Charsets => {
+            vec![vec![t("utf8mb4"), t("UTF-8 Unicode"), t(Collation::LEGACY.name()), Value::Int(4)]]
+        }
         SystemTable::Constraints(v) => constraint_rows(*v, ctx)?,
     })
 }

@@ -10,7 +10,7 @@
 
 use mizzle_dictionary::Relation;
 use mizzle_txn::IsolationLevel;
-use mizzle_types::{SqlType, Value};
+use mizzle_types::{Collation, SqlType, Value};
 use sqlparser::ast::{
     self, AlterColumnOperation, AlterTableOperation, ColumnOption, ContextModifier, MySQLColumnPosition, ObjectType,
     RenameTableNameKind, ShowStatementFilter, ShowStatementFilterPosition, Statement, TableConstraint,
@@ -41,6 +41,60 @@ fn check_charset(name: &str) -> Result<(), BindError> {
     }
 }
 
+fn unquote(name: &str) -> &str {
+    name.trim_matches(|c| c == '\'' || c == '"' || c == '`')
+}
+
+/// Resolves a `CHARACTER SET` / `COLLATE` pair (either may be absent) to
+/// the utf8mb4 collation it stands for: 1115 for an unknown character
+/// set, 1273 for an unknown collation, 1253 when the collation belongs to
+/// another character set. A character set other than utf8mb4 adds a
+/// warning (text is stored as utf8mb4). `None` when neither names a
+/// collation (a character set alone keeps the inherited collation), and
+/// for `CHARACTER SET binary` / `DEFAULT`.
+pub(crate) fn resolve_collation(
+    charset: Option<&str>,
+    collate: Option<&str>,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Collation>, BindError> {
+    use mizzle_types::collation::{resolve_charset, Resolved};
+    let cs = charset.map(unquote).filter(|c| !c.eq_ignore_ascii_case("default"));
+    let cs_norm = cs.map(|c| match norm(c).as_str() {
+        "utf8" => "utf8mb3".to_string(),
+        n => n.to_string(),
+    });
+    if let Some(c) = cs {
+        if !c.eq_ignore_ascii_case("binary") {
+            match resolve_charset(c) {
+                None => return Err(BindError::UnknownCharset(c.to_string())),
+                Some(Resolved::Converted(_)) => warnings
+                    .push(format!("Character set '{c}' is stored as 'utf8mb4' (mizzle stores text as UTF-8 only)")),
+                Some(Resolved::Native(_)) => {}
+            }
+        }
+    }
+    let Some(name) = collate.map(unquote).filter(|c| !c.eq_ignore_ascii_case("default")) else {
+        return Ok(None);
+    };
+    let resolved = Collation::resolve(name).ok_or_else(|| BindError::UnknownCollation(name.to_string()))?;
+    if let Some(cs) = &cs_norm {
+        let own = match norm(name).split_once('_').map(|(p, _)| p.to_string()) {
+            Some(p) if p == "utf8" => "utf8mb3".to_string(),
+            Some(p) => p,
+            None => String::new(),
+        };
+        if cs != "binary" && own != *cs {
+            return Err(BindError::CollationCharsetMismatch { collation: name.to_string(), charset: cs.clone() });
+        }
+    }
+    if let Resolved::Converted(c) = resolved {
+        if cs_norm.is_none() {
+            warnings.push(format!("Collation '{name}' is stored as '{}' (mizzle stores text as UTF-8 only)", c.name()));
+        }
+    }
+    Ok(Some(resolved.value()))
+}
+
 fn isolation(l: &TransactionIsolationLevel) -> Result<IsolationLevel, BindError> {
     Ok(match l {
         TransactionIsolationLevel::ReadUncommitted | TransactionIsolationLevel::ReadCommitted => {
@@ -66,7 +120,7 @@ fn modes(ms: &[TransactionMode]) -> Result<(Option<IsolationLevel>, Option<bool>
 }
 
 pub(crate) fn col(name: &str, ty: SqlType) -> OutCol {
-    OutCol { name: name.to_string(), table: None, origin: None, ty, nullable: true, hidden: false }
+    OutCol { name: name.to_string(), table: None, origin: None, ty, nullable: true, hidden: false, collation: None }
 }
 
 fn text(name: &str) -> OutCol {
@@ -207,6 +261,34 @@ impl<'a> Binder<'a> {
             "table_constraints" => constraint_view(crate::plan::ConstraintView::TableConstraints),
             "key_column_usage" => constraint_view(crate::plan::ConstraintView::KeyColumnUsage),
             "referential_constraints" => constraint_view(crate::plan::ConstraintView::ReferentialConstraints),
+            // The rows of SHOW COLLATION, under MySQL's column names.
+            "collations" => (
+                SystemTable::Collations,
+                vec![
+                    text("COLLATION_NAME"),
+                    text("CHARACTER_SET_NAME"),
+                    col("ID", SqlType::BIGINT),
+                    text("IS_DEFAULT"),
+                    text("IS_COMPILED"),
+                    col("SORTLEN", SqlType::BIGINT),
+                    text("PAD_ATTRIBUTE"),
+                ],
+            ),
+            "character_sets" => {
+                // SHOW CHARACTER SET's rows, reordered as MySQL's view.
+                let inner = vec![text("c"), text("d"), text("k"), col("m", SqlType::BIGINT)];
+                let cols = vec![
+                    text("CHARACTER_SET_NAME"),
+                    text("DEFAULT_COLLATE_NAME"),
+                    text("DESCRIPTION"),
+                    col("MAXLEN", SqlType::BIGINT),
+                ];
+                let exprs = [0usize, 2, 1, 3].iter().map(|&i| Expr::Column { index: i, ty: inner[i].ty }).collect();
+                let cols: Vec<OutCol> =
+                    cols.into_iter().map(|c| OutCol { table: Some(alias.to_string()), ..c }).collect();
+                let sys = Plan::System { table: SystemTable::Charsets, cols: inner };
+                return Ok((Plan::Project { input: Box::new(sys), exprs, cols: cols.clone() }, cols));
+            }
             other => {
                 return Err(BindError::NoSuchTable { schema: "information_schema".into(), name: other.to_string() })
             }
@@ -601,9 +683,24 @@ impl<'a> Binder<'a> {
             primary_key: false,
             unique: false,
             comment: String::new(),
+            collation: None,
+            warnings: Vec::new(),
         };
         let mut checks = Vec::new();
         let mut explicit_null = false;
+        let mut charset = None;
+        let mut collate = None;
+        for o in &c.options {
+            match &o.option {
+                ColumnOption::CharacterSet(cs) => charset = Some(cs.to_string()),
+                ColumnOption::Collation(cl) => collate = Some(cl.to_string()),
+                _ => {}
+            }
+        }
+        let coll = resolve_collation(charset.as_deref(), collate.as_deref(), &mut spec.warnings)?;
+        if ty.kind() == mizzle_types::ValueKind::Text {
+            spec.collation = coll;
+        }
         for o in &c.options {
             self.apply_column_option(
                 &mut spec,
@@ -642,8 +739,8 @@ impl<'a> Binder<'a> {
                 checks.push((cname.or(c.name.as_ref().map(|n| n.value.clone())), c.expr.to_string()))
             }
             ColumnOption::Comment(s) => spec.comment = s.clone(),
-            ColumnOption::CharacterSet(cs) => check_charset(&cs.to_string())?,
-            ColumnOption::Collation(_) => {}
+            // Resolved in `column_spec`.
+            ColumnOption::CharacterSet(_) | ColumnOption::Collation(_) => {}
             ColumnOption::DialectSpecific(toks) => {
                 let t: Vec<String> = toks.iter().map(|t| norm(&t.to_string())).collect();
                 if t.iter().any(|x| x == "auto_increment" || x == "autoincrement") {
@@ -726,6 +823,8 @@ impl<'a> Binder<'a> {
             auto_increment_start: None,
             engine: None,
             comment: String::new(),
+            collation: None,
+            warnings: Vec::new(),
         };
         for c in &ct.columns {
             let (cs, checks) = self.column_spec(c)?;
@@ -766,6 +865,9 @@ impl<'a> Binder<'a> {
             }
         }
         self.table_options(&ct.table_options, &mut spec)?;
+        if spec.collation.is_none() {
+            spec.collation = self.default_collation();
+        }
         if let Some(c) = &ct.comment {
             spec.comment = match c {
                 ast::CommentDef::WithEq(s) | ast::CommentDef::WithoutEq(s) => s.clone(),
@@ -792,6 +894,8 @@ impl<'a> Binder<'a> {
                             primary_key: false,
                             unique: false,
                             comment: String::new(),
+                            collation: None,
+                            warnings: Vec::new(),
                         });
                     }
                 } else if spec.columns.len() != cols.len() {
@@ -854,6 +958,8 @@ impl<'a> Binder<'a> {
                     primary_key: false,
                     unique: false,
                     comment: c.comment.clone(),
+                    collation: Some(c.collation),
+                    warnings: Vec::new(),
                 })
                 .collect(),
             indexes,
@@ -862,9 +968,22 @@ impl<'a> Binder<'a> {
             auto_increment_start: None,
             engine: Some(def.engine.clone()).filter(|e| !e.is_empty()),
             comment: def.comment.clone(),
+            collation: Some(def.collation),
+            warnings: Vec::new(),
         };
         validate_keys(&spec)?;
         Ok(BoundStatement::Ddl(Box::new(Ddl::CreateTable { spec, if_not_exists: ct.if_not_exists, as_select: None })))
+    }
+
+    /// The collation of a new table that names none: `@@collation_database`,
+    /// or `@@collation_server` while the former is left at its default.
+    fn default_collation(&self) -> Option<Collation> {
+        let read =
+            |name: &str| self.cat.system_variable(name, false).and_then(|v| Collation::from_name(&v.to_text_lossy()));
+        match read("collation_database") {
+            Some(c) if c != Collation::LEGACY => Some(c),
+            _ => read("collation_server"),
+        }
     }
 
     fn table_options(&mut self, opts: &ast::CreateTableOptions, spec: &mut TableSpec) -> Result<(), BindError> {
@@ -875,6 +994,8 @@ impl<'a> Binder<'a> {
             | ast::CreateTableOptions::Plain(l) => l,
             _ => return Ok(()),
         };
+        let mut charset = None;
+        let mut collate = None;
         for o in list {
             match o {
                 ast::SqlOption::KeyValue { key, value } => {
@@ -882,8 +1003,8 @@ impl<'a> Binder<'a> {
                     let v = value.to_string();
                     match k.as_str() {
                         "engine" => spec.engine = Some(v.trim_matches('\'').to_string()),
-                        "default charset" | "charset" | "character set" | "default character set" => check_charset(&v)?,
-                        "collate" | "default collate" => {}
+                        "default charset" | "charset" | "character set" | "default character set" => charset = Some(v),
+                        "collate" | "default collate" => collate = Some(v),
                         "auto_increment" => {
                             spec.auto_increment_start =
                                 Some(v.parse::<u64>().map_err(|_| BindError::Syntax(format!("AUTO_INCREMENT={v}")))?)
@@ -910,6 +1031,7 @@ impl<'a> Binder<'a> {
                 other => return Err(BindError::NotSupported(format!("table option {other}"))),
             }
         }
+        spec.collation = resolve_collation(charset.as_deref(), collate.as_deref(), &mut spec.warnings)?;
         Ok(())
     }
 

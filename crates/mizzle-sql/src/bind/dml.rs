@@ -43,6 +43,7 @@ pub(crate) fn table_scope(t: &TableDef, alias: &str) -> Vec<OutCol> {
             ty: c.ty,
             nullable: c.nullable,
             hidden: false,
+            collation: Some(c.collation).filter(|&x| x != mizzle_types::Collation::LEGACY),
         })
         .collect()
 }
@@ -388,6 +389,7 @@ fn proposed_row_names(
         ty: table.columns[c].ty,
         nullable: true,
         hidden,
+        collation: Some(table.columns[c].collation).filter(|&x| x != mizzle_types::Collation::LEGACY),
     };
     let Some(a) = alias else {
         // Only columns of the SELECT's tables, not computed items (MySQL

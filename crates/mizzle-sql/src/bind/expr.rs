@@ -11,13 +11,14 @@
 use std::sync::Arc;
 
 use mizzle_types::ops::ArithOp;
-use mizzle_types::{Decimal, SqlType, Value, ValueKind};
+use mizzle_types::{Collation, Decimal, SqlType, Value, ValueKind};
 use recursive::recursive;
 use sqlparser::ast::{
     self, BinaryOperator, DateTimeField, DuplicateTreatment, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
     FunctionArguments, UnaryOperator,
 };
 
+use super::coercion::{comparison_collation, list_collation, weigh};
 use super::{norm, Binder};
 use crate::error::BindError;
 use crate::expr::{AggCall, AggFunc, BitOp, CmpOp, Expr, SessionFunc, SortKey, Subquery, SubqueryKind};
@@ -39,6 +40,15 @@ pub(crate) struct ExprCtx<'s> {
 impl<'s> ExprCtx<'s> {
     pub(crate) fn plain(clause: &'static str) -> ExprCtx<'static> {
         ExprCtx { allow_agg: false, clause, aliases: &[] }
+    }
+}
+
+/// A column reference marked with its collation when that is not LEGACY
+/// (`coercion`, invariant 1).
+pub(crate) fn collated(e: Expr, collation: Option<Collation>) -> Expr {
+    match collation {
+        Some(c) if c != Collation::LEGACY => Expr::Collate { arg: Box::new(e), collation: c, explicit: false },
+        _ => e,
     }
 }
 
@@ -284,7 +294,7 @@ impl<'a> Binder<'a> {
             Ok(found)
         };
         if let Some(i) = find(scope, false)? {
-            return Ok(Expr::Column { index: i, ty: scope[i].ty });
+            return Ok(collated(Expr::Column { index: i, ty: scope[i].ty }, scope[i].collation));
         }
         if qualifier.is_none() {
             if let Some((_, e)) = ctx.aliases.iter().find(|(a, _)| norm(a) == lname) {
@@ -302,10 +312,11 @@ impl<'a> Binder<'a> {
             let found = find(&self.blocks[idx].scope, false)?;
             if let Some(i) = found {
                 let ty = self.blocks[idx].scope[i].ty;
+                let coll = self.blocks[idx].scope[i].collation;
                 if let Some(b) = self.blocks.last_mut() {
                     b.outer_used.push((depth, i));
                 }
-                return Ok(Expr::Outer { depth, index: i, ty });
+                return Ok(collated(Expr::Outer { depth, index: i, ty }, coll));
             }
         }
         let shown = match qualifier {
@@ -388,17 +399,25 @@ impl<'a> Binder<'a> {
             A::IsNotUnknown(x) => Expr::IsTruth { arg: bx(self.bind_expr(x, scope, ctx)?), truth: None, negated: true },
             A::IsDistinctFrom(a, b) => {
                 let (l, r) = (self.bind_expr(a, scope, ctx)?, self.bind_expr(b, scope, ctx)?);
-                Expr::Not(bx(Expr::Cmp { op: CmpOp::NullSafeEq, left: bx(l), right: bx(r) }))
+                let c = comparison_collation(&l, &r, "<=>")?;
+                Expr::Not(bx(Expr::Cmp { op: CmpOp::NullSafeEq, left: bx(weigh(l, c)), right: bx(weigh(r, c)) }))
             }
             A::IsNotDistinctFrom(a, b) => {
                 let (l, r) = (self.bind_expr(a, scope, ctx)?, self.bind_expr(b, scope, ctx)?);
-                Expr::Cmp { op: CmpOp::NullSafeEq, left: bx(l), right: bx(r) }
+                let c = comparison_collation(&l, &r, "<=>")?;
+                Expr::Cmp { op: CmpOp::NullSafeEq, left: bx(weigh(l, c)), right: bx(weigh(r, c)) }
             }
             A::Between { expr, negated, low, high } => {
                 let arg = self.bind_scalar(expr, scope, ctx)?;
                 let low = self.bind_scalar(low, scope, ctx)?;
                 let high = self.bind_scalar(high, scope, ctx)?;
-                Expr::Between { arg: bx(arg), low: bx(low), high: bx(high), negated: *negated }
+                let c = list_collation(&[&arg, &low, &high], "between")?;
+                Expr::Between {
+                    arg: bx(weigh(arg, c)),
+                    low: bx(weigh(low, c)),
+                    high: bx(weigh(high, c)),
+                    negated: *negated,
+                }
             }
             A::In { expr, target, negated, .. } => self.bind_in(expr, target, *negated, scope, ctx)?,
             A::Like { negated, expr, pattern, escape_char, any } => {
@@ -413,6 +432,16 @@ impl<'a> Binder<'a> {
                         Expr::Literal(Value::Text(s), _) if s.chars().count() == 1 => s.chars().next().unwrap_or('\\'),
                         _ => return Err(BindError::WrongArguments("ESCAPE".into())),
                     },
+                };
+                // A collated LIKE is marked by its argument's collation (read by the executor).
+                let arg = match comparison_collation(&arg, &pat, "like")? {
+                    Some(c) if c != Collation::LEGACY => match arg {
+                        Expr::Collate { arg, collation, .. } if collation == c => {
+                            Expr::Collate { arg, collation, explicit: true }
+                        }
+                        a => Expr::Collate { arg: bx(a), collation: c, explicit: true },
+                    },
+                    _ => arg,
                 };
                 Expr::Like { arg: bx(arg), pattern: bx(pat), escape, negated: *negated }
             }
@@ -465,7 +494,26 @@ impl<'a> Binder<'a> {
                     (None, None) => arg,
                 }
             }
-            A::Collate { expr, .. } => self.bind_expr(expr, scope, ctx)?,
+            A::Collate { expr, collation } => {
+                let arg = self.bind_expr(expr, scope, ctx)?;
+                let name = collation.to_string();
+                let name = name.trim_matches(|c| c == '`' || c == '\'' || c == '"');
+                let c = match Collation::resolve(name) {
+                    None => return Err(BindError::UnknownCollation(name.to_string())),
+                    Some(mizzle_types::collation::Resolved::Native(c)) => c,
+                    Some(_) => {
+                        return Err(BindError::CollationCharsetMismatch {
+                            collation: name.to_string(),
+                            charset: "utf8mb4".into(),
+                        })
+                    }
+                };
+                let arg = match arg {
+                    Expr::Collate { arg, .. } => *arg,
+                    a => a,
+                };
+                Expr::Collate { arg: bx(arg), collation: c, explicit: true }
+            }
             A::TypedString(ts) => {
                 let text = match &ts.value.value {
                     ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s.clone(),
@@ -665,7 +713,8 @@ impl<'a> Binder<'a> {
             }
             let l = self.bind_scalar(left, scope, ctx)?;
             let r = self.bind_scalar(right, scope, ctx)?;
-            return Ok(Expr::Cmp { op: cop, left: bx(l), right: bx(r) });
+            let c = comparison_collation(&l, &r, &op.to_string())?;
+            return Ok(Expr::Cmp { op: cop, left: bx(weigh(l, c)), right: bx(weigh(r, c)) });
         }
         let l = self.bind_scalar(left, scope, ctx)?;
         let r = self.bind_scalar(right, scope, ctx)?;
@@ -743,7 +792,11 @@ impl<'a> Binder<'a> {
                 }
                 let arg = self.bind_scalar(expr, scope, ctx)?;
                 let list = list.iter().map(|x| self.bind_scalar(x, scope, ctx)).collect::<Result<Vec<_>, _>>()?;
-                Ok(Expr::InList { arg: Box::new(arg), list, negated })
+                let mut all: Vec<&Expr> = vec![&arg];
+                all.extend(list.iter());
+                let c = list_collation(&all, "in")?;
+                let list = list.into_iter().map(|x| weigh(x, c)).collect();
+                Ok(Expr::InList { arg: Box::new(weigh(arg, c)), list, negated })
             }
             ast::InTarget::Subquery(q) => {
                 let arg = self.bind_scalar(expr, scope, ctx)?;
@@ -836,6 +889,22 @@ impl<'a> Binder<'a> {
                 },
                 _ => Err(BindError::WrongParamCount(name)),
             };
+        }
+        if matches!(name.as_str(), "collation" | "coercibility") {
+            // Answered from the bound argument's derivation (`coercion`).
+            let [FunctionArgExpr::Expr(x)] = args.as_slice() else {
+                return Err(BindError::WrongParamCount(name));
+            };
+            let arg = self.bind_scalar(x, scope, ctx)?;
+            let d = super::coercion::expr_collation(&arg);
+            return Ok(Expr::lit(match (name.as_str(), d) {
+                ("collation", Some((c, _))) => Value::text(c.name()),
+                ("collation", None) => Value::text("binary"),
+                (_, Some((_, k))) => Value::Int(k as i64),
+                // NULL is IGNORABLE (6); numbers and dates NUMERIC (5).
+                (_, None) if arg.ty() == SqlType::Null => Value::Int(6),
+                (_, None) => Value::Int(5),
+            }));
         }
         let distinct = matches!(list.and_then(|l| l.duplicate_treatment), Some(DuplicateTreatment::Distinct));
         if let Some(af) = agg_func(&name) {
@@ -1002,7 +1071,7 @@ impl<'a> Binder<'a> {
                         for k in keys {
                             let e = self.bind_scalar(&k.expr, scope, inner)?;
                             let desc = matches!(k.options.sort, Some(ast::OrderBySort::Desc));
-                            order_by.push(SortKey { expr: e, desc });
+                            order_by.push(super::coercion::weigh_key(SortKey { expr: e, desc }));
                         }
                     }
                     FunctionArgumentClause::Separator(v) if func == AggFunc::GroupConcat => {
@@ -1017,6 +1086,16 @@ impl<'a> Binder<'a> {
         }
         let arg_ty = bound.first().map(|a| a.ty()).unwrap_or(SqlType::Null);
         let ty = agg_type(func, arg_ty);
+        // COUNT(DISTINCT x) counts values distinct under x's collation.
+        if distinct && func == AggFunc::Count {
+            bound = bound
+                .into_iter()
+                .map(|a| {
+                    let c = super::coercion::expr_collation(&a).map(|d| d.0);
+                    weigh(a, c)
+                })
+                .collect();
+        }
         Ok(Expr::Agg(Box::new(AggCall { func, args: bound, distinct, order_by, separator, ty })))
     }
 }

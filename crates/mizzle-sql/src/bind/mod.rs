@@ -11,6 +11,7 @@
 //!    the stack on the heap when it runs low.
 //! 3. The binder reads definitions only; it never reads or writes rows.
 
+mod coercion;
 mod ddl;
 mod dml;
 mod dml_multi;

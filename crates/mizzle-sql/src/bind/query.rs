@@ -15,7 +15,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use mizzle_dictionary::Relation;
-use mizzle_types::{SqlType, Value};
+use mizzle_types::{Collation, SqlType, Value};
+
+use super::coercion::{expr_collation, weigh_key};
+use super::expr::collated;
 use recursive::recursive;
 use sqlparser::ast::{
     self, GroupByExpr, JoinConstraint, JoinOperator, LimitClause, OrderBy, OrderByKind, SelectItem,
@@ -75,7 +78,15 @@ fn int_literal(e: &ast::Expr) -> Option<i64> {
 
 fn col_of(e: &Expr, name: String) -> OutCol {
     let ty = e.ty();
-    OutCol { name, table: None, origin: None, ty, nullable: true, hidden: false }
+    OutCol {
+        name,
+        table: None,
+        origin: None,
+        ty,
+        nullable: true,
+        hidden: false,
+        collation: expr_collation(e).map(|d| d.0),
+    }
 }
 
 /// Rewrites Outer references of `depth` inside a plan through `map`.
@@ -267,6 +278,30 @@ fn set_lock(p: Plan, lock: LockMode) -> Plan {
     }
 }
 
+/// DISTINCT over rows with collated columns: a grouping by the columns'
+/// weight strings, showing each group's first row.
+fn collated_distinct(input: Plan, cols: &[OutCol]) -> Plan {
+    let n = cols.len();
+    let col = |i: usize| Expr::Column { index: i, ty: cols[i].ty };
+    let groups: Vec<Expr> =
+        (0..n).map(|i| weigh_key(SortKey { expr: collated(col(i), cols[i].collation), desc: false }).expr).collect();
+    let aggs: Vec<AggCall> = (0..n)
+        .map(|i| AggCall {
+            func: AggFunc::AnyValue,
+            args: vec![col(i)],
+            distinct: false,
+            order_by: vec![],
+            separator: String::new(),
+            ty: cols[i].ty,
+        })
+        .collect();
+    let mut agg_cols: Vec<OutCol> = groups.iter().enumerate().map(|(i, g)| col_of(g, format!("group_{i}"))).collect();
+    agg_cols.extend(cols.iter().cloned());
+    let plan = Plan::Aggregate { input: Box::new(input), groups, aggs, cols: agg_cols };
+    let exprs = (0..n).map(|i| Expr::Column { index: n + i, ty: cols[i].ty }).collect();
+    Plan::Project { input: Box::new(plan), exprs, cols: cols.to_vec() }
+}
+
 struct AggRewriter<'g> {
     groups: &'g [Expr],
     aggs: Vec<AggCall>,
@@ -448,7 +483,7 @@ impl<'a> Binder<'a> {
                     return Err(BindError::UnknownColumn { name: n.to_string(), clause: "order clause" });
                 }
                 let i = (n - 1) as usize;
-                Expr::Column { index: i, ty: cols[i].ty }
+                collated(Expr::Column { index: i, ty: cols[i].ty }, cols[i].collation)
             } else {
                 // Names refer to the output columns of the set operation.
                 let out: Vec<OutCol> = cols.iter().map(|c| OutCol { table: None, ..c.clone() }).collect();
@@ -459,7 +494,7 @@ impl<'a> Binder<'a> {
                     other => self.bind_scalar(other, &out, ExprCtx::plain("order clause"))?,
                 }
             };
-            keys.push(SortKey { expr: e, desc });
+            keys.push(weigh_key(SortKey { expr: e, desc }));
         }
         Ok(keys)
     }
@@ -531,6 +566,7 @@ impl<'a> Binder<'a> {
                         ty,
                         nullable: true,
                         hidden: false,
+                        collation: None,
                     });
                 }
                 let rows = rows
@@ -591,6 +627,7 @@ impl<'a> Binder<'a> {
                 ty: unify(a.ty, b.ty),
                 nullable: a.nullable || b.nullable,
                 hidden: false,
+                collation: a.collation.or(b.collation),
             })
             .collect();
         let conform = |p: Plan, pc: &[OutCol]| -> Plan {
@@ -861,7 +898,45 @@ impl<'a> Binder<'a> {
                     o => o,
                 })
                 .collect();
-            let aggs = rw.aggs;
+            let mut aggs = rw.aggs;
+            // A collated group key groups by its weight string; the group's
+            // value shown is its first row's (an ANY_VALUE slot), and
+            // references to the key move there, keeping their collation.
+            let mut plan_groups = groups.clone();
+            let mut moved: HashMap<usize, (usize, Collation)> = HashMap::new();
+            for (i, g) in groups.iter().enumerate() {
+                if let Some((c, _)) = expr_collation(g).filter(|d| d.0 != Collation::LEGACY) {
+                    plan_groups[i] = Expr::Weight { arg: Box::new(g.clone()), collation: c };
+                    aggs.push(AggCall {
+                        func: AggFunc::AnyValue,
+                        args: vec![g.clone()],
+                        distinct: false,
+                        order_by: vec![],
+                        separator: String::new(),
+                        ty: g.ty(),
+                    });
+                    moved.insert(i, (groups.len() + aggs.len() - 1, c));
+                }
+            }
+            if !moved.is_empty() {
+                let mut remap = |e: Expr| match e {
+                    Expr::Column { index, ty } => match moved.get(&index) {
+                        Some(&(to, c)) => collated(Expr::Column { index: to, ty }, Some(c)),
+                        None => Expr::Column { index, ty },
+                    },
+                    other => other,
+                };
+                for (e, _) in items.iter_mut() {
+                    *e = std::mem::replace(e, Expr::lit(Value::Null)).map(&mut remap);
+                }
+                having = having.map(|h| h.map(&mut remap));
+                for k in okeys.iter_mut() {
+                    if let OrderKey::Expr(e, _) = k {
+                        *e = std::mem::replace(e, Expr::lit(Value::Null)).map(&mut remap);
+                    }
+                }
+            }
+            let groups = plan_groups;
             let mut cols: Vec<OutCol> =
                 groups.iter().enumerate().map(|(i, g)| col_of(g, format!("group_{i}"))).collect();
             for (j, a) in aggs.iter().enumerate() {
@@ -872,6 +947,7 @@ impl<'a> Binder<'a> {
                     ty: a.ty,
                     nullable: true,
                     hidden: false,
+                    collation: None,
                 });
             }
             plan = Plan::Aggregate { input: Box::new(plan), groups: groups.clone(), aggs, cols };
@@ -912,15 +988,18 @@ impl<'a> Binder<'a> {
         let mut sort_keys = Vec::new();
         for k in okeys {
             match k {
-                OrderKey::Output(i, desc) => {
-                    sort_keys.push(SortKey { expr: Expr::Column { index: i, ty: cols[i].ty }, desc })
-                }
+                OrderKey::Output(i, desc) => sort_keys.push(weigh_key(SortKey {
+                    expr: collated(Expr::Column { index: i, ty: cols[i].ty }, cols[i].collation),
+                    desc,
+                })),
                 OrderKey::Expr(e, desc) => {
                     let i = exprs.len();
                     let ty = e.ty();
-                    cols.push(col_of(&e, format!("order_{i}")));
+                    let c = col_of(&e, format!("order_{i}"));
+                    let coll = c.collation;
+                    cols.push(c);
                     exprs.push(e);
-                    sort_keys.push(SortKey { expr: Expr::Column { index: i, ty }, desc });
+                    sort_keys.push(weigh_key(SortKey { expr: collated(Expr::Column { index: i, ty }, coll), desc }));
                 }
             }
         }
@@ -937,7 +1016,11 @@ impl<'a> Binder<'a> {
                     "ORDER BY an expression that is not in the select list of a SELECT DISTINCT".into(),
                 ));
             }
-            plan = Plan::Distinct { input: Box::new(plan) };
+            if all_cols[..visible].iter().any(|c| c.collation.is_some()) {
+                plan = collated_distinct(plan, &all_cols[..visible]);
+            } else {
+                plan = Plan::Distinct { input: Box::new(plan) };
+            }
         }
         if !sort_keys.is_empty() {
             plan = Plan::Sort { input: Box::new(plan), keys: sort_keys };
@@ -1198,6 +1281,7 @@ impl<'a> Binder<'a> {
                                 ty: c.ty,
                                 nullable: c.nullable,
                                 hidden: false,
+                                collation: Some(c.collation).filter(|&x| x != Collation::LEGACY),
                             })
                             .collect();
                         let mut cols = cols;

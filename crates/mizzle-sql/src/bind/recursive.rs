@@ -277,6 +277,7 @@ impl Binder<'_> {
                 ty: c.ty,
                 nullable: true,
                 hidden: false,
+                collation: c.collation,
             })
             .collect();
         for (_, other) in &anchors[1..] {

@@ -236,14 +236,18 @@ impl Binder<'_> {
         }
         let mut partition_by = Vec::with_capacity(s.partition_by.len());
         let pctx = ExprCtx { allow_agg: true, clause: "window partition by", aliases: &[] };
+        // Partitions and orders of collated text follow the collation
+        // (weight strings, `coercion`).
         for e in &s.partition_by {
-            partition_by.push(self.bind_scalar(e, scope, pctx)?);
+            let e = self.bind_scalar(e, scope, pctx)?;
+            partition_by.push(super::coercion::weigh_key(SortKey { expr: e, desc: false }).expr);
         }
         let mut order_by = Vec::with_capacity(s.order_by.len());
         let octx = ExprCtx { allow_agg: true, clause: "window order by", aliases: &[] };
         for o in &s.order_by {
             let e = self.bind_scalar(&o.expr, scope, octx)?;
-            order_by.push(SortKey { expr: e, desc: matches!(o.options.sort, Some(ast::OrderBySort::Desc)) });
+            let desc = matches!(o.options.sort, Some(ast::OrderBySort::Desc));
+            order_by.push(super::coercion::weigh_key(SortKey { expr: e, desc }));
         }
         if let Some(b) = base {
             partition_by = b.partition_by.clone();
@@ -677,6 +681,7 @@ impl Binder<'_> {
                         ty: c.ty,
                         nullable: true,
                         hidden: false,
+                        collation: None,
                     });
                     fn_calls.push(WindowFnCall { func: c.func, args: c.args.clone(), ty: c.ty });
                 }
