@@ -73,6 +73,14 @@
 //! 6. A panic inside a statement is caught at the session boundary
 //!    (`run_caught`): the statement fails with 1105, its transaction rolls
 //!    back (an explicit one goes to `RolledBack`), and the session goes on.
+//! 7. Cancellation: a [`CancelHandle`] (`KILL QUERY` from another thread)
+//!    or the statement's deadline (`max_execution_time`, or the
+//!    `/*+ MAX_EXECUTION_TIME(n) */` hint, for queries that lock no rows)
+//!    stops the running statement at its executor's next stop point
+//!    (`mizzle_exec::ctx::StopCheck`: once per batch) with 1317 or 3024;
+//!    it fails as any statement does (undone, the session usable). The kill
+//!    flag is cleared when a command (text or prepared execution) starts,
+//!    so a KILL QUERY of an idle session does nothing, as in MySQL.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -80,7 +88,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mizzle_dictionary::{DictError, Relation, TableDef, DICT_SPACE};
-use mizzle_exec::ctx::{Ctx, SessionInfo, SystemInfo};
+use mizzle_exec::ctx::{Ctx, SessionInfo, StopCheck, StopReason, SystemInfo};
 use mizzle_exec::dml::DmlResult;
 use mizzle_exec::ExecError;
 use mizzle_plugin_api::durability::DurableTicket;
@@ -94,7 +102,7 @@ use mizzle_txn::{
 use mizzle_types::{DateTime, ErrorCode, SqlError, SqlType, Value, Warning};
 use parking_lot::Mutex;
 
-use crate::catalog::{CatalogState, DEFAULT_SCHEMA};
+use crate::catalog::{CatalogState, Clock, DEFAULT_SCHEMA};
 use crate::error::SessionError;
 use crate::explain::explain_lines;
 use crate::vars;
@@ -102,6 +110,62 @@ use crate::vars;
 mod cursor;
 use cursor::CursorEnd;
 pub use cursor::{Batch, RowCursor};
+
+/// Stops a session's running statement from another thread (`KILL
+/// QUERY`): the statement fails with 1317 at its next stop point
+/// (invariant 7). Cloning shares the session's flag.
+#[derive(Clone, Debug)]
+pub struct CancelHandle(Arc<AtomicBool>);
+
+impl CancelHandle {
+    /// Asks the running statement (if any) to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The session's [`StopCheck`] for one statement: its kill flag and its
+/// deadline (catalog clock microseconds).
+struct Stopper<'a> {
+    killed: &'a AtomicBool,
+    deadline: Option<i64>,
+    clock: &'a dyn Clock,
+}
+
+impl StopCheck for Stopper<'_> {
+    #[inline]
+    fn should_stop(&self) -> Option<StopReason> {
+        if self.killed.load(Ordering::Relaxed) {
+            return Some(StopReason::Killed);
+        }
+        match self.deadline {
+            Some(d) if self.clock.now_micros() >= d => Some(StopReason::TimedOut),
+            _ => None,
+        }
+    }
+}
+
+/// The `MAX_EXECUTION_TIME(n)` optimizer hint of a statement text that is
+/// one SELECT with the hint comment right after its keyword, as MySQL
+/// reads it: `SELECT /*+ ... MAX_EXECUTION_TIME(n) ... */ ...`.
+fn max_execution_time_hint(text: &str) -> Option<u64> {
+    let t = text.trim_start();
+    let kw = t.get(..6)?;
+    if !kw.eq_ignore_ascii_case("select") {
+        return None;
+    }
+    let rest = t.get(6..)?;
+    if !rest.starts_with(|c: char| c.is_whitespace()) {
+        return None;
+    }
+    let body = rest.trim_start().strip_prefix("/*+")?;
+    let body = body.get(..body.find("*/")?)?;
+    let upper = body.to_ascii_uppercase();
+    let at = upper.find("MAX_EXECUTION_TIME")? + "MAX_EXECUTION_TIME".len();
+    let args = upper.get(at..)?.trim_start().strip_prefix('(')?;
+    let args = args.get(..args.find(')')?)?;
+    args.trim().parse().ok()
+}
 
 /// What running a statement inside its transaction gave.
 enum Ran {
@@ -531,6 +595,9 @@ pub struct Session {
     /// `RolledBack` (see the module documentation): the code of the error
     /// that rolled the explicit transaction back.
     rolled_back: Option<ErrorCode>,
+    /// Set by a [`CancelHandle`]; cleared when a command starts
+    /// (invariant 7).
+    killed: Arc<AtomicBool>,
 }
 
 struct BindCatalog<'a> {
@@ -671,7 +738,34 @@ impl Session {
             debug_panic: false,
             streaming: false,
             rolled_back: None,
+            killed: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// A handle that stops this session's running statement from another
+    /// thread (invariant 7).
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle(self.killed.clone())
+    }
+
+    /// The deadline of a statement bound as `bound` starting now: queries
+    /// that lock no rows get `max_execution_time` milliseconds (or their
+    /// hint's), as MySQL applies it to read-only SELECTs (invariant 7).
+    fn statement_deadline(&self, bound: &BoundStatement) -> Option<i64> {
+        match bound {
+            BoundStatement::Query(q) if !q.locks_rows() => {}
+            _ => return None,
+        }
+        let hint = self.source.as_deref().filter(|p| p.len() == 1).and_then(|p| max_execution_time_hint(p.text()));
+        let ms = match hint {
+            Some(ms) => ms,
+            None => self.vars.get("max_execution_time").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0),
+        };
+        if ms == 0 {
+            return None;
+        }
+        let micros = i64::try_from(ms.saturating_mul(1000)).unwrap_or(i64::MAX);
+        Some(self.cat.clock.now_micros().saturating_add(micros))
     }
 
     /// The connection id.
@@ -849,6 +943,7 @@ impl Session {
         stream: bool,
     ) -> Result<Execution, SessionError> {
         self.abandon_suspended();
+        self.killed.store(false, Ordering::Relaxed);
         let parsed = mizzle_sql::parse::parse_mysql(sql)?;
         self.txn_scope = parsed.txn_scope();
         if parsed.is_empty() {
@@ -1247,6 +1342,7 @@ impl Session {
         stream: bool,
     ) -> Result<Execution, SessionError> {
         self.abandon_suspended();
+        self.killed.store(false, Ordering::Relaxed);
         if params.len() != p.params {
             return Err(SessionError::rule(
                 ErrorCode::WrongArguments,
@@ -1677,9 +1773,12 @@ impl Session {
         if *bound == BoundStatement::NoOp {
             return Ok(Ran::Out(done(0), Vec::new()));
         }
+        let deadline = self.statement_deadline(&bound);
         let info = self.info();
         let sys = Sys { s: self, previous };
+        let stopper = Stopper { killed: &self.killed, deadline, clock: &*self.cat.clock };
         let mut ctx = Ctx::new(txn, &self.cat.dict, params, &info, &sys);
+        ctx.stop = Some(&stopper);
         if mode.stream {
             if let BoundStatement::Query(q) = bound.as_ref() {
                 if !q.locks_rows() {
@@ -1701,6 +1800,7 @@ impl Session {
                         rows: 0,
                         end: CursorEnd::Open,
                         seq: 0,
+                        deadline,
                     })));
                 }
             }

@@ -588,6 +588,7 @@ impl Conn {
             let _ = s.set_database(&db);
         }
         // The old session drops here: its transaction rolls back.
+        *self.entry.cancel.lock() = s.cancel_handle();
         self.session = s;
         self.stmts.clear();
         self.last_prepared = None;

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use mizzle_plugin_api::durability::DurableTicket;
+pub use mizzle_session::CancelHandle;
 use mizzle_session::{ColumnInfo, Execution, Park, Prepared, Session, SessionError, StatementOutput};
 use mizzle_txn::LockWait;
 use mizzle_types::{ErrorCode, Value};
@@ -220,6 +221,12 @@ impl SqlSession {
     /// The session's id (the connection id clients see).
     pub fn id(&self) -> u64 {
         self.inner.id()
+    }
+
+    /// Stops this session's running statement from another connection
+    /// (`KILL QUERY`): it fails with 1317 at its next batch.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.inner.cancel_handle()
     }
 
     /// Runs SQL text (one or more statements), blocking through lock

@@ -27,7 +27,7 @@ use parking_lot::Mutex;
 use crate::accounts::{Accounts, Bootstrap};
 use crate::config::{AuthKind, Config, SchedulerKind};
 use crate::conn::{self, ServerError};
-use crate::exec::{Engine, SqlSession};
+use crate::exec::{CancelHandle, Engine, SqlSession};
 use mizzle_types::ErrorCode;
 
 /// The largest packet a client may send before it logged in: a handshake
@@ -66,6 +66,9 @@ pub struct ConnEntry {
     pub killed: AtomicBool,
     /// Set once the client logged in.
     pub authenticated: AtomicBool,
+    /// Stops the session's running statement (`KILL QUERY`); replaced
+    /// when COM_RESET_CONNECTION or COM_CHANGE_USER makes a new session.
+    pub cancel: Mutex<CancelHandle>,
     stream: Option<TcpStream>,
     info: Mutex<EntryInfo>,
 }
@@ -150,27 +153,21 @@ impl Shared {
         self.shutdown.load(Ordering::Relaxed)
     }
 
-    /// `KILL [CONNECTION] id` (`connection`) or `KILL QUERY id`. A killed
-    /// connection ends after the command it is running. Not yet: stopping
-    /// a running statement, so `KILL QUERY` succeeds only on an idle
-    /// connection (where it has nothing to do) and fails with 1235 on a busy one.
+    /// `KILL [CONNECTION] id` (`connection`) or `KILL QUERY id`. The
+    /// running statement, if any, stops at its next batch with 1317 (a
+    /// KILL QUERY of an idle connection does nothing, as in MySQL); a
+    /// killed connection then ends. Not yet: a statement parked on a row
+    /// lock is stopped only by its lock wait timeout.
     pub fn kill(&self, id: u64, connection: bool) -> Result<(), ServerError> {
         let conns = self.conns.lock();
         let Some(e) = conns.get(&id) else {
             return Err(ServerError { code: ErrorCode::NoSuchThread, message: format!("Unknown thread id: {id}") });
         };
+        e.cancel.lock().cancel();
         if connection {
             e.stop_reading();
-            return Ok(());
         }
-        if e.info.lock().command == "Sleep" {
-            Ok(())
-        } else {
-            Err(ServerError {
-                code: ErrorCode::NotSupported,
-                message: "This version of mizzle doesn't yet support 'KILL QUERY' of a running statement".into(),
-            })
-        }
+        Ok(())
     }
 
     /// The server's rows of `SHOW STATUS`.
@@ -265,6 +262,7 @@ impl Shared {
             port: peer.port(),
             killed: AtomicBool::new(false),
             authenticated: AtomicBool::new(false),
+            cancel: Mutex::new(session.cancel_handle()),
             stream: None,
             info: Mutex::new(EntryInfo {
                 user: String::new(),
@@ -300,6 +298,7 @@ impl Shared {
             port: peer.port(),
             killed: AtomicBool::new(false),
             authenticated: AtomicBool::new(false),
+            cancel: Mutex::new(session.cancel_handle()),
             stream: stream.try_clone().ok(),
             info: Mutex::new(EntryInfo {
                 user: String::new(),
