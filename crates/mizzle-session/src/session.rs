@@ -408,6 +408,13 @@ impl Execution {
         }
     }
 
+    /// How many statements of the text come after the one the execution
+    /// is parked on (0 when not parked): a front end sets
+    /// MORE_RESULTS_EXISTS on a streamed result's end from it.
+    pub fn statements_after_park(&self) -> usize {
+        self.suspended.as_ref().map_or(0, |s| s.job.parsed.len().saturating_sub(s.index + 1))
+    }
+
     /// The cursor this execution is parked on, if a query streams.
     pub fn cursor(&mut self) -> Option<&mut RowCursor> {
         match self.suspended.as_mut().map(|s| &mut s.wait) {

@@ -15,6 +15,12 @@
 //!   for COM_QUIT, COM_STMT_CLOSE and COM_STMT_SEND_LONG_DATA); a command
 //!   whose statement waits is parked (`after_step` keeps the pending
 //!   execution in `parked`) and finished by [`Conn::resume`].
+//! - `Commands`, streaming: a query's result set goes out batch by batch
+//!   (`after_step` on [`Step::Rows`] writes the header, `pump` encodes
+//!   rows until the output holds [`STREAM_FLUSH`] bytes and returns
+//!   [`Next::Stream`]; the scheduler sends the output and, once the client
+//!   has taken it, calls [`Conn::resume`], which pumps on). After the last
+//!   row the rest of the text runs (`SqlSession::resume`).
 //! - `Commands` -> `ChangeUser` (COM_CHANGE_USER needing more packets) ->
 //!   `Commands` or `Denied`.
 //! - Any -> closed on COM_QUIT, end of input, a framing error (ERR, then
@@ -26,14 +32,17 @@
 //! 2. Status flags in every OK/EOF come from the session after the
 //!    statement: AUTOCOMMIT, IN_TRANS; MORE_RESULTS_EXISTS on every result
 //!    but the last of a multi-statement text.
-//! 3. While a command is parked no further input is processed (commands
-//!    are answered in order).
+//! 3. While a command is parked or streams no further input is processed
+//!    (commands are answered in order).
 //! 4. When the connection ends for any reason, its [`Conn`] is dropped with
 //!    its session, which rolls back an open transaction.
 //!
-//! Not done here: TLS, compression, cursors (COM_STMT_FETCH answers ERR);
-//! a result is encoded whole into the output buffer (the session builds
-//! whole results; the scheduler sends the buffer as the client reads).
+//! 5. A streamed result holds at most about [`STREAM_FLUSH`] bytes plus one
+//!    batch of rows in the output buffer; the session holds its operator
+//!    tree, not the result. A failing batch (KILL QUERY, a runtime error)
+//!    ends the result set with ERR, as MySQL does.
+//!
+//! Not done here: TLS, compression, cursors (COM_STMT_FETCH answers ERR).
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -53,6 +62,13 @@ use mizzle_types::{ErrorCode, SqlError, SqlType, Value};
 
 use crate::admin::{self, AdminStmt};
 use crate::exec::{Outcome, Output, Pending, PreparedSql, SqlSession, Step, Waiter};
+
+/// A streamed result's output is handed to the scheduler once it holds
+/// this many bytes (invariant 5).
+pub const STREAM_FLUSH: usize = 128 * 1024;
+
+/// Rows asked of the session per batch while streaming.
+const STREAM_BATCH: usize = 256;
 use crate::server::{ConnEntry, Shared};
 
 /// An error with a MySQL identity made up by the server itself.
@@ -95,6 +111,8 @@ enum Flow {
     Continue,
     Close,
     Park(Park),
+    /// A result streams: send the output, then resume.
+    Stream,
 }
 
 /// Why a connection waits without reading.
@@ -116,12 +134,26 @@ pub enum Next {
     /// Do not read; once the wait is over (or its deadline passed, or the
     /// delay elapsed) call [`Conn::resume`].
     Park(Park),
+    /// A result is streaming: send the output, and once the client has
+    /// taken all of it call [`Conn::resume`] for more (do not read).
+    Stream,
 }
 
 /// What a parked command does when it resumes.
 enum Cont {
     Query,
     Execute { id: u32, stmt: Box<Stmt> },
+}
+
+/// A result set going out batch by batch (invariant 5).
+struct Streaming {
+    pending: Pending,
+    cont: Cont,
+    defs: Vec<ColumnDefinition>,
+    types: Vec<SqlType>,
+    binary: bool,
+    /// Statements follow in the text (MORE_RESULTS_EXISTS at the end).
+    more: bool,
 }
 
 enum Phase {
@@ -150,6 +182,10 @@ pub struct Conn {
     next_stmt: u32,
     last_prepared: Option<u32>,
     parked: Option<(Pending, Cont)>,
+    streaming: Option<Box<Streaming>>,
+    /// The next sequence id of the running command's response (results of
+    /// a multi-statement text and streamed rows continue it).
+    resp_seq: SequenceId,
     scramble: Scramble,
     user: String,
     ip: IpAddr,
@@ -211,6 +247,8 @@ pub fn serve<S: Read + Write>(
                 std::thread::sleep(d);
                 conn.resume()
             }
+            // The output was written above.
+            Next::Stream => conn.resume(),
         };
     }
 }
@@ -260,6 +298,8 @@ impl Conn {
             next_stmt: 1,
             last_prepared: None,
             parked: None,
+            streaming: None,
+            resp_seq: SequenceId(1),
             scramble,
             user: String::new(),
             ip,
@@ -297,11 +337,20 @@ impl Conn {
             self.out.append(&mut self.held);
             return Next::Close;
         }
+        if self.streaming.is_some() {
+            match self.pump() {
+                Flow::Continue => {}
+                Flow::Close => return Next::Close,
+                Flow::Park(p) => return Next::Park(p),
+                Flow::Stream => return Next::Stream,
+            }
+        }
         if let Some((pending, cont)) = self.parked.take() {
             match self.finish_command(pending, cont) {
                 Flow::Continue => {}
                 Flow::Close => return Next::Close,
                 Flow::Park(p) => return Next::Park(p),
+                Flow::Stream => return Next::Stream,
             }
         }
         self.process()
@@ -319,6 +368,7 @@ impl Conn {
                     }
                     Flow::Close => return Next::Close,
                     Flow::Park(p) => return Next::Park(p),
+                    Flow::Stream => return Next::Stream,
                 },
                 Phase::Denied => return Next::Close,
                 Phase::Commands => {
@@ -350,6 +400,7 @@ impl Conn {
                         Flow::Continue => {}
                         Flow::Close => return Next::Close,
                         Flow::Park(p) => return Next::Park(p),
+                        Flow::Stream => return Next::Stream,
                     }
                 }
             }
@@ -636,6 +687,7 @@ impl Conn {
             self.err(first, &e);
             return Flow::Continue;
         }
+        self.resp_seq = first;
         let step = self.session.query_step(sql);
         self.after_step(step, Cont::Query)
     }
@@ -649,20 +701,116 @@ impl Conn {
                 Flow::Park(Park::Wait(waiter))
             }
             Step::Done(result) => {
-                let first = SequenceId(1);
-                let binary = match cont {
-                    Cont::Query => false,
-                    Cont::Execute { id, stmt } => {
-                        self.stmts.insert(id, stmt);
-                        true
-                    }
-                };
-                self.entry.set_command("Query", None);
+                let seq = self.resp_seq;
+                let binary = self.end_command(cont);
                 match result {
-                    Ok(outcome) => self.write_outcome(first, outcome, binary),
-                    Err(e) => self.err(first, &e),
+                    Ok(outcome) => self.write_outcome(seq, outcome, binary),
+                    Err(e) => self.err(seq, &e),
                 }
                 Flow::Continue
+            }
+            Step::Rows(pending, before) => {
+                let binary = matches!(cont, Cont::Execute { .. });
+                let Some(seq) = self.write_outputs(self.resp_seq, before, 0, binary, true) else {
+                    self.end_command(cont);
+                    return Flow::Continue;
+                };
+                let Some(columns) = pending.columns() else {
+                    let e = server_error(ErrorCode::Internal, "internal error (a bug): a stream without columns");
+                    self.err(seq, &e);
+                    self.end_command(cont);
+                    return Flow::Continue;
+                };
+                let defs = self.definitions(&columns);
+                let types: Vec<SqlType> = columns.iter().map(|c| c.ty).collect();
+                let status = self.status();
+                let mut w = PacketWriter::new(&mut self.out, seq);
+                ResultSetWriter::new(self.caps).begin(&mut w, &defs, status);
+                self.resp_seq = w.sequence();
+                let more = pending.statements_after() > 0;
+                self.streaming = Some(Box::new(Streaming { pending, cont, defs, types, binary, more }));
+                self.pump()
+            }
+        }
+    }
+
+    /// The command's response is complete: a prepared statement goes back
+    /// to its table. Returns whether it was a prepared execution.
+    fn end_command(&mut self, cont: Cont) -> bool {
+        self.entry.set_command("Query", None);
+        match cont {
+            Cont::Query => false,
+            Cont::Execute { id, stmt } => {
+                self.stmts.insert(id, stmt);
+                true
+            }
+        }
+    }
+
+    /// Sends rows of the streaming result until the output holds
+    /// [`STREAM_FLUSH`] bytes ([`Flow::Stream`]) or the rows end; then the
+    /// result's end and the rest of the text (invariant 5).
+    fn pump(&mut self) -> Flow {
+        let Some(mut st) = self.streaming.take() else { return Flow::Continue };
+        let rs = ResultSetWriter::new(self.caps);
+        loop {
+            if self.killed() {
+                // Dropping the stream ends the statement (an autocommit
+                // query's transaction rolls back; it only read).
+                return Flow::Close;
+            }
+            if self.out.len() >= STREAM_FLUSH {
+                self.streaming = Some(st);
+                return Flow::Stream;
+            }
+            match self.session.next_rows(&mut st.pending, STREAM_BATCH) {
+                Ok(Some(rows)) => {
+                    let mut w = PacketWriter::new(&mut self.out, self.resp_seq);
+                    for row in &rows {
+                        if st.binary {
+                            if let Err(e) = rs.binary_row(&mut w, &st.defs, row) {
+                                let seq = w.sequence();
+                                let e = server_error(
+                                    ErrorCode::Internal,
+                                    format!("internal error (a bug): cannot encode a result value: {e}"),
+                                );
+                                self.err(seq, &e);
+                                self.end_command(st.cont);
+                                return Flow::Continue;
+                            }
+                        } else {
+                            rs.text_row_typed(&mut w, row, &st.types, &mut self.scratch);
+                        }
+                    }
+                    self.resp_seq = w.sequence();
+                }
+                Ok(None) => {
+                    let mut status = self.status();
+                    status.set(StatusFlags::MORE_RESULTS_EXISTS, st.more);
+                    let warnings = self.session.warning_count();
+                    let mut w = PacketWriter::new(&mut self.out, self.resp_seq);
+                    rs.end(&mut w, status, warnings);
+                    self.resp_seq = w.sequence();
+                    let Streaming { pending, cont, .. } = *st;
+                    return match cont {
+                        Cont::Query => {
+                            let step = self.session.resume(pending, None);
+                            self.after_step(step, Cont::Query)
+                        }
+                        Cont::Execute { id, mut stmt } => {
+                            let step = self.session.resume(pending, Some(&mut stmt.sql));
+                            self.after_step(step, Cont::Execute { id, stmt })
+                        }
+                    };
+                }
+                Err(e) => {
+                    // The result set ends with ERR (MySQL does the same
+                    // when a query fails or is killed while sending).
+                    let seq = self.resp_seq;
+                    self.err(seq, &e);
+                    self.end_command(st.cont);
+                    return Flow::Continue;
+                }
             }
         }
     }
@@ -682,11 +830,24 @@ impl Conn {
     }
 
     /// Writes each output as a result set or OK (invariant 2).
-    fn write_outcome(&mut self, mut seq: SequenceId, outcome: Outcome, binary: bool) {
-        let n = outcome.outputs.len();
-        let warnings = outcome.warnings;
-        for (i, o) in outcome.outputs.into_iter().enumerate() {
-            let more = i + 1 < n;
+    fn write_outcome(&mut self, seq: SequenceId, outcome: Outcome, binary: bool) {
+        self.write_outputs(seq, outcome.outputs, outcome.warnings, binary, false);
+    }
+
+    /// Writes `outputs` (`more_after`: another result follows them);
+    /// returns the next sequence id, or `None` after an ERR ended the
+    /// response.
+    fn write_outputs(
+        &mut self,
+        mut seq: SequenceId,
+        outputs: Vec<Output>,
+        warnings: u16,
+        binary: bool,
+        more_after: bool,
+    ) -> Option<SequenceId> {
+        let n = outputs.len();
+        for (i, o) in outputs.into_iter().enumerate() {
+            let more = i + 1 < n || more_after;
             match o {
                 Output::Done { affected, last_insert_id, info } => {
                     seq = self.ok(seq, affected, last_insert_id, &info, more);
@@ -702,12 +863,13 @@ impl Conn {
                                 format!("internal error (a bug): cannot encode a result value: {e}"),
                             );
                             self.err(seq, &e);
-                            return;
+                            return None;
                         }
                     };
                 }
             }
         }
+        Some(seq)
     }
 
     fn write_rows(
@@ -876,6 +1038,7 @@ impl Conn {
         });
         match values {
             Ok(values) => {
+                self.resp_seq = first;
                 let step = self.session.execute_step(&mut st.sql, &values);
                 self.after_step(step, Cont::Execute { id, stmt: st })
             }
@@ -962,6 +1125,7 @@ pub mod detached {
                     conn.resume()
                 }
                 Next::Park(Park::Delay(_)) => conn.resume(),
+                Next::Stream => conn.resume(),
             };
         }
     }

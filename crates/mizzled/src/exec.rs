@@ -15,9 +15,12 @@
 //!    durable.
 //! 3. Dropping a [`SqlSession`] rolls back its open transaction (the
 //!    kernel session's drop does; a vanished client loses its work).
-//!
-//! Not done here: streaming results batch by batch (the session can,
-//! `Session::execute_streaming`; the server still asks for whole results).
+//! 4. Client commands stream: a query that locks no rows (text or
+//!    prepared) gives [`Step::Rows`], whose rows the connection pulls
+//!    batch by batch ([`SqlSession::next_rows`]) as the client reads, then
+//!    [`SqlSession::resume`] runs the rest of the text. The outputs handed
+//!    out with it belong to statements whose commits are durable and
+//!    published (a statement starts only after its predecessors' are).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -127,6 +130,19 @@ impl Waiter {
 }
 
 impl Pending {
+    /// The columns of the streaming query this step parked on.
+    pub fn columns(&self) -> Option<Arc<Vec<ColumnInfo>>> {
+        match self.ex.parked() {
+            Some(Park::Rows(c)) => Some(c.columns().clone()),
+            _ => None,
+        }
+    }
+
+    /// Statements of the text after the streaming one.
+    pub fn statements_after(&self) -> usize {
+        self.ex.statements_after_park()
+    }
+
     /// What the statement waits for.
     pub fn waiter(&self) -> Waiter {
         if let Some(w) = self.ex.lock_wait() {
@@ -146,6 +162,10 @@ pub enum Step {
     Done(Result<Outcome, SessionError>),
     /// Waiting; resume later.
     Wait(Pending),
+    /// A query streams (invariant 4): send the outputs of the statements
+    /// before it, then its columns ([`Pending::columns`]) and rows
+    /// ([`SqlSession::next_rows`] until `None`), then resume.
+    Rows(Pending, Vec<Output>),
 }
 
 /// Finishes `ex` if it is parked on nothing: a lock wait, a commit's
@@ -154,14 +174,12 @@ pub enum Step {
 /// [`SqlSession::resume`] goes on. So no worker blocks for a group commit,
 /// and a commit is published by its own connection's step, never waited
 /// for by another's (which, with every worker waiting, could deadlock).
-fn settle(ex: Execution) -> Step {
+fn settle(mut ex: Execution) -> Step {
     match ex.parked() {
         Some(Park::Lock { .. } | Park::Durable(_)) => return Step::Wait(Pending { ex }),
         Some(Park::Rows(_)) => {
-            return Step::Done(Err(SessionError::rule(
-                ErrorCode::Internal,
-                "internal error (a bug in mizzled): a result streamed where the server asked for it whole",
-            )))
+            let before = std::mem::take(&mut ex.outputs);
+            return Step::Rows(Pending { ex }, convert(before, 0).outputs);
         }
         None => {}
     }
@@ -243,20 +261,31 @@ impl SqlSession {
         Ok(convert(out, warnings))
     }
 
-    /// Starts SQL text; it may stop at a wait (see [`Step`]).
+    /// Starts SQL text; it may stop at a wait or stream (see [`Step`]).
     pub fn query_step(&mut self, sql: &str) -> Step {
-        match self.inner.execute(sql, &[]) {
+        match self.inner.execute_streaming(sql, &[]) {
             Ok(ex) => settle(ex),
             Err(e) => Step::Done(Err(e)),
         }
     }
 
-    /// Starts a prepared statement; it may stop at a wait.
+    /// Starts a prepared statement; it may stop at a wait or stream.
     pub fn execute_step(&mut self, p: &mut PreparedSql, params: &[Value]) -> Step {
-        match self.inner.execute_prepared(&mut p.inner, params) {
+        match self.inner.execute_prepared_streaming(&mut p.inner, params) {
             Ok(ex) => settle(ex),
             Err(e) => Step::Done(Err(e)),
         }
+    }
+
+    /// The next at most `max_rows` rows of the query `pending` streams;
+    /// `None` once they are exhausted (then [`SqlSession::resume`]). An
+    /// error fails the statement; the rest of the text does not run.
+    pub fn next_rows(
+        &mut self,
+        pending: &mut Pending,
+        max_rows: usize,
+    ) -> Result<Option<Vec<Vec<Value>>>, SessionError> {
+        Ok(pending.ex.next_batch(&mut self.inner, max_rows)?.map(|b| b.rows))
     }
 
     /// Goes on after a wait is over (or its deadline passed); `p` is the
