@@ -42,7 +42,16 @@
 //!    tree, not the result. A failing batch (KILL QUERY, a runtime error)
 //!    ends the result set with ERR, as MySQL does.
 //!
-//! Not done here: TLS, compression, cursors (COM_STMT_FETCH answers ERR).
+//! 6. TLS sits under the protocol (`crate::tls::TlsLayer`): once the
+//!    client's SSLRequest is answered with `HandshakeStep::StartTls`,
+//!    every byte in is ciphertext and [`Conn::output`] returns ciphertext.
+//!    The first client packet is fed to the handshake alone (`first`), so
+//!    the TLS ClientHello that a client sends right behind its SSLRequest
+//!    goes to TLS and never to the protocol (its invariant 3).
+//! 7. With `require_secure_transport`, a client that authenticated without
+//!    TLS gets ERR 3159 and is closed.
+//!
+//! Not done here: compression, cursors (COM_STMT_FETCH answers ERR).
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -70,6 +79,7 @@ pub const STREAM_FLUSH: usize = 128 * 1024;
 /// Rows asked of the session per batch while streaming.
 const STREAM_BATCH: usize = 256;
 use crate::server::{ConnEntry, Shared};
+use crate::tls::TlsLayer;
 
 /// An error with a MySQL identity made up by the server itself.
 #[derive(Debug)]
@@ -183,6 +193,15 @@ pub struct Conn {
     last_prepared: Option<u32>,
     parked: Option<(Pending, Cont)>,
     streaming: Option<Box<Streaming>>,
+    /// TLS, once the client asked for it (invariant 6).
+    tls: Option<Box<TlsLayer>>,
+    /// The TLS handshake runs; the protocol handshake waits for it.
+    tls_pending: bool,
+    /// Ciphertext to send (TLS only; `out` holds the plaintext).
+    wire: Vec<u8>,
+    /// The client's first packet while it is incomplete, when TLS is
+    /// offered (invariant 6).
+    first: Option<Vec<u8>>,
     /// The next sequence id of the running command's response (results of
     /// a multi-statement text and streamed rows continue it).
     resp_seq: SequenceId,
@@ -282,6 +301,7 @@ impl Conn {
         let conn_id = ConnectionId(u32::try_from(entry.id).unwrap_or(u32::MAX));
         let hs = ServerHandshake::new(shared.handshake.clone(), conn_id, scramble, &ip.to_string(), false, &mut out);
         let max = shared.max_allowed_packet;
+        let tls_offered = shared.tls.is_some();
         Conn {
             shared,
             entry,
@@ -299,6 +319,10 @@ impl Conn {
             last_prepared: None,
             parked: None,
             streaming: None,
+            tls: None,
+            tls_pending: false,
+            wire: Vec::new(),
+            first: tls_offered.then(Vec::new),
             resp_seq: SequenceId(1),
             scramble,
             user: String::new(),
@@ -306,9 +330,22 @@ impl Conn {
         }
     }
 
-    /// Bytes to send to the client (the caller sends and clears them).
+    /// Bytes to send to the client (the caller sends and clears them):
+    /// ciphertext once TLS runs.
     pub fn output(&mut self) -> &mut Vec<u8> {
-        &mut self.out
+        match self.tls.as_mut() {
+            Some(t) => {
+                t.encrypt(&mut self.out, &mut self.wire);
+                &mut self.wire
+            }
+            None => &mut self.out,
+        }
+    }
+
+    /// Whether the connection runs TLS (its input is ciphertext: the
+    /// event loop cannot see packet boundaries in it).
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     /// Whether KILL or shutdown ended this connection.
@@ -323,12 +360,72 @@ impl Conn {
 
     /// Bytes from the client: processes every complete packet.
     pub fn on_input(&mut self, bytes: &[u8]) -> Next {
+        if self.tls.is_some() {
+            return self.tls_input(bytes);
+        }
+        if let Some(first) = self.first.as_mut() {
+            // Invariant 6: the first packet alone, then the rest as TLS
+            // input if it was an SSLRequest.
+            first.extend_from_slice(bytes);
+            let len = match first.as_slice() {
+                [a, b, c, _, ..] => 4 + (usize::from(*a) | usize::from(*b) << 8 | usize::from(*c) << 16),
+                _ => return Next::Read,
+            };
+            if first.len() < len && len <= crate::server::HANDSHAKE_MAX_PACKET {
+                return Next::Read;
+            }
+            let mut first = self.first.take().unwrap_or_default();
+            let rest = first.split_off(len.min(first.len()));
+            if let Phase::Handshake(hs) = &mut self.phase {
+                hs.feed(&first);
+            }
+            let next = self.process();
+            if rest.is_empty() || !matches!(next, Next::Read) {
+                return next;
+            }
+            return self.on_input(&rest);
+        }
         match &mut self.phase {
             Phase::Handshake(hs) | Phase::ChangeUser(hs) => hs.feed(bytes),
             Phase::Commands => self.decoder.feed(bytes),
             Phase::Denied => {}
         }
         self.process()
+    }
+
+    /// Ciphertext from a TLS client: decrypts it and processes the
+    /// plaintext (invariant 6).
+    fn tls_input(&mut self, bytes: &[u8]) -> Next {
+        let Some(tls) = self.tls.as_mut() else { return Next::Close };
+        let mut plain = std::mem::take(&mut self.scratch);
+        plain.clear();
+        let closed = match tls.read_ciphertext(bytes, &mut plain) {
+            Ok(d) => d.closed,
+            Err(e) => {
+                tracing::debug!(id = self.entry.id, error = %e, "TLS error; closing");
+                return Next::Close;
+            }
+        };
+        if self.tls_pending && !tls.is_handshaking() {
+            self.tls_pending = false;
+            if let Phase::Handshake(hs) = &mut self.phase {
+                if hs.tls_established().is_err() {
+                    return Next::Close;
+                }
+            }
+        }
+        match &mut self.phase {
+            Phase::Handshake(hs) | Phase::ChangeUser(hs) => hs.feed(&plain),
+            Phase::Commands => self.decoder.feed(&plain),
+            Phase::Denied => {}
+        }
+        plain.clear();
+        self.scratch = plain;
+        let next = self.process();
+        if closed && matches!(next, Next::Read) {
+            return Next::Close;
+        }
+        next
     }
 
     /// Goes on after a [`Next::Park`].
@@ -409,6 +506,10 @@ impl Conn {
 
     /// One step of the handshake or of COM_CHANGE_USER's exchange.
     fn auth_step(&mut self) -> Flow {
+        if self.tls_pending {
+            // The TLS handshake runs; the protocol goes on once it is done.
+            return Flow::Continue;
+        }
         let shared = self.shared.clone();
         let mut store = shared.accounts.store(self.ip);
         let (hs, change_user) = match &mut self.phase {
@@ -418,6 +519,16 @@ impl Conn {
         };
         match hs.step(&mut store, &mut self.out) {
             Ok(HandshakeStep::NeedMore) => Flow::Continue,
+            Ok(HandshakeStep::StartTls) if !change_user && self.tls.is_none() => {
+                match shared.tls.clone().and_then(TlsLayer::new) {
+                    Some(t) => {
+                        self.tls = Some(Box::new(t));
+                        self.tls_pending = true;
+                        Flow::Continue
+                    }
+                    None => Flow::Close,
+                }
+            }
             Ok(HandshakeStep::StartTls) => Flow::Close,
             Ok(HandshakeStep::Authenticated(info)) => self.authenticated(&info, change_user),
             Err(e) => self.auth_failed(&e),
@@ -444,6 +555,14 @@ impl Conn {
                 return Flow::Close;
             }
         };
+        if self.shared.require_secure_transport && !info.secure {
+            let e = server_error(
+                ErrorCode::SecureTransportRequired,
+                "Connections using insecure transport are prohibited while --require_secure_transport=ON.",
+            );
+            hs.reject(&e, &mut self.out);
+            return Flow::Close;
+        }
         self.shared.accounts.login_succeeded(self.ip);
         self.user = info.user.clone();
         let host = self.ip.to_string();

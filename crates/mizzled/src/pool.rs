@@ -326,7 +326,9 @@ impl EventLoop {
         } else {
             crate::server::HANDSHAKE_MAX_PACKET
         };
-        if has_packet(&task.input, max) {
+        // TLS input is ciphertext: a worker decrypts it and sees.
+        let tls_input = task.conn.is_tls() && !task.input.is_empty();
+        if tls_input || has_packet(&task.input, max) {
             self.pool.push(task);
         } else {
             self.idle.insert(task.token, task);
