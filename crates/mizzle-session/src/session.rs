@@ -605,6 +605,9 @@ pub struct Session {
     /// Set by a [`CancelHandle`]; cleared when a command starts
     /// (invariant 7).
     killed: Arc<AtomicBool>,
+    /// Outputs of the statements of a text that ran before the one that
+    /// failed the step ([`Session::take_outputs_before_error`]).
+    outputs_before_error: Vec<StatementOutput>,
 }
 
 struct BindCatalog<'a> {
@@ -746,7 +749,24 @@ impl Session {
             streaming: false,
             rolled_back: None,
             killed: Arc::new(AtomicBool::new(false)),
+            outputs_before_error: Vec::new(),
         }
+    }
+
+    /// After a step failed on a statement of a multi-statement text: the
+    /// outputs of the statements before it in that step, which ran and
+    /// whose commits are durable (a front end sends them before the
+    /// error, as MySQL does). Empty otherwise; cleared when a command
+    /// starts.
+    pub fn take_outputs_before_error(&mut self) -> Vec<StatementOutput> {
+        std::mem::take(&mut self.outputs_before_error)
+    }
+
+    /// Gives this session the connection id `id` (`CONNECTION_ID()`): a
+    /// front end that replaces a connection's session (COM_RESET_CONNECTION,
+    /// COM_CHANGE_USER) keeps the connection's id.
+    pub fn set_connection_id(&mut self, id: u64) {
+        self.id = id;
     }
 
     /// A handle that stops this session's running statement from another
@@ -951,6 +971,7 @@ impl Session {
     ) -> Result<Execution, SessionError> {
         self.abandon_suspended();
         self.killed.store(false, Ordering::Relaxed);
+        self.outputs_before_error.clear();
         let parsed = mizzle_sql::parse::parse_mysql(sql)?;
         self.txn_scope = parsed.txn_scope();
         if parsed.is_empty() {
@@ -1087,7 +1108,17 @@ impl Session {
                 return Ok(self.park(ex, Wait::Durable(t), None, job, params, i, restarts));
             }
             let mode = Mode { expect_rows: job.expect_rows && i + 1 == n, stream: job.stream };
-            match self.run_caught(stmt, params, prepared.as_deref_mut(), job.consistent, mode, &mut restarts)? {
+            let step = match self.run_caught(stmt, params, prepared.as_deref_mut(), job.consistent, mode, &mut restarts)
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    // The statements before it ran and their commits are
+                    // durable and published (they were settled above).
+                    self.outputs_before_error = std::mem::take(&mut ex.outputs);
+                    return Err(e);
+                }
+            };
+            match step {
                 Step::Done(out, pending) => {
                     ex.pending = pending;
                     ex.outputs.push(out);
@@ -1350,6 +1381,7 @@ impl Session {
     ) -> Result<Execution, SessionError> {
         self.abandon_suspended();
         self.killed.store(false, Ordering::Relaxed);
+        self.outputs_before_error.clear();
         if params.len() != p.params {
             return Err(SessionError::rule(
                 ErrorCode::WrongArguments,

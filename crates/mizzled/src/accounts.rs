@@ -212,6 +212,14 @@ impl Accounts {
         }
     }
 
+    /// The account store's plugin name (`SHOW PLUGINS`).
+    pub fn store_name(&self) -> &'static str {
+        match self.source {
+            Source::Native(_) => "native",
+            Source::File(_) => "file",
+        }
+    }
+
     /// Accounts in `mysql.user` of `engine`.
     pub fn native(engine: Engine) -> Accounts {
         Accounts::with_source(Source::Native(engine))

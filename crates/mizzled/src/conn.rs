@@ -753,6 +753,8 @@ impl Conn {
     fn reset_session(&mut self) {
         let db = self.session.database().map(str::to_owned);
         let mut s = self.shared.engine.session();
+        // CONNECTION_ID() stays the connection's (SHOW PROCESSLIST, KILL).
+        s.set_id(self.entry.id);
         s.set_user(&self.user, &self.ip.to_string());
         if let Some(db) = db {
             let _ = s.set_database(&db);
@@ -825,6 +827,13 @@ impl Conn {
                 match result {
                     Ok(outcome) => self.write_outcome(seq, outcome, binary),
                     Err(e) => self.err(seq, &e),
+                }
+                Flow::Continue
+            }
+            Step::Partial(before, e) => {
+                let binary = self.end_command(cont);
+                if let Some(seq) = self.write_outputs(self.resp_seq, before, 0, binary, true) {
+                    self.err(seq, &e);
                 }
                 Flow::Continue
             }
@@ -1061,6 +1070,20 @@ impl Conn {
             AdminStmt::Kill { id, query_only } => match self.shared.kill(id, !query_only) {
                 Ok(()) => {
                     self.ok(first, 0, 0, "", false);
+                }
+                Err(e) => self.err(first, &e),
+            },
+            AdminStmt::Plugins => match self.session.query("SHOW PLUGINS") {
+                Ok(mut outcome) => {
+                    if let Some(Output::Rows { columns, rows }) = outcome.outputs.pop() {
+                        let pool = self.shared.sched.pool.load(Ordering::Relaxed);
+                        let server = admin::server_plugins(pool, self.shared.accounts.store_name());
+                        let rows = admin::merge_plugins(rows, server);
+                        let outcome = Outcome { outputs: vec![Output::Rows { columns, rows }], warnings: 0 };
+                        self.write_outcome(first, outcome, false);
+                    } else {
+                        self.ok(first, 0, 0, "", false);
+                    }
                 }
                 Err(e) => self.err(first, &e),
             },

@@ -166,6 +166,9 @@ pub enum Step {
     /// before it, then its columns ([`Pending::columns`]) and rows
     /// ([`SqlSession::next_rows`] until `None`), then resume.
     Rows(Pending, Vec<Output>),
+    /// A statement of a multi-statement text failed after others ran:
+    /// send their outputs, then the error (invariant 2 holds for them).
+    Partial(Vec<Output>, SessionError),
 }
 
 /// Finishes `ex` if it is parked on nothing: a lock wait, a commit's
@@ -241,6 +244,11 @@ impl SqlSession {
         self.inner.id()
     }
 
+    /// Keeps a connection's id in a replacement session.
+    pub fn set_id(&mut self, id: u64) {
+        self.inner.set_connection_id(id);
+    }
+
     /// Stops this session's running statement from another connection
     /// (`KILL QUERY`): it fails with 1317 at its next batch.
     pub fn cancel_handle(&self) -> CancelHandle {
@@ -265,7 +273,18 @@ impl SqlSession {
     pub fn query_step(&mut self, sql: &str) -> Step {
         match self.inner.execute_streaming(sql, &[]) {
             Ok(ex) => settle(ex),
-            Err(e) => Step::Done(Err(e)),
+            Err(e) => self.failed(e),
+        }
+    }
+
+    /// A failed step: the error alone, or with the outputs of the
+    /// statements of the text that ran before it.
+    fn failed(&mut self, e: SessionError) -> Step {
+        let before = self.inner.take_outputs_before_error();
+        if before.is_empty() {
+            Step::Done(Err(e))
+        } else {
+            Step::Partial(convert(before, 0).outputs, e)
         }
     }
 
@@ -301,7 +320,7 @@ impl SqlSession {
         };
         match r {
             Ok(ex) => settle(ex),
-            Err(e) => Step::Done(Err(e)),
+            Err(e) => self.failed(e),
         }
     }
 
