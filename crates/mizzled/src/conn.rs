@@ -774,7 +774,8 @@ impl Conn {
             shared.handshake.clone(),
             self.scramble,
             &host,
-            false,
+            // A TLS connection stays secure: a password may be sent.
+            self.tls.is_some(),
             self.caps,
             SequenceId::ZERO,
             cu,

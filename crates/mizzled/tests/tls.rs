@@ -77,6 +77,19 @@ fn rust_client_over_tls_and_caching_sha2_full_authentication() {
 }
 
 #[test]
+fn change_user_over_tls_may_do_full_authentication() {
+    let server = Server::start("tls-change-user");
+    let mut root = Conn::new(opts(&server, "root", ROOT_PASSWORD, true)).expect("root over TLS");
+    add_sha2_account(&mut root, "cu", "cu-pw");
+    let mut c = Conn::new(opts(&server, "root", ROOT_PASSWORD, true)).expect("second TLS connection");
+    c.change_user(mysql::ChangeUserOpts::default().with_user(Some("cu".into())).with_pass(Some("cu-pw".into())))
+        .expect("COM_CHANGE_USER to a cold caching_sha2 account over TLS");
+    let who: Option<String> = c.query_first("SELECT USER()").expect("user");
+    assert!(who.is_some_and(|w| w.starts_with("cu@")));
+    assert_eq!(full_auths(&mut root), 1);
+}
+
+#[test]
 fn mariadb_client_with_ssl() {
     if !harness::require("mariadb") {
         return;
