@@ -7,6 +7,10 @@
 //!    caches, so nothing leaks between statements.
 //! 2. `outer` holds exactly one row per subquery level being evaluated;
 //!    `Expr::Outer { depth: d }` reads `outer[len - d]`.
+//! 3. A statement stops (`KILL QUERY`, `max_execution_time`) only where an
+//!    operator calls [`Ctx::check_stop`]: once per batch a scan hands out,
+//!    once per outer row of a nested-loop join, once per round of a
+//!    recursive CTE; never per row of a scan.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,6 +18,8 @@ use std::sync::Arc;
 use mizzle_dictionary::Dictionary;
 use mizzle_txn::Txn;
 use mizzle_types::{DateTime, GroupKey, Value, Warning};
+
+use crate::error::ExecError;
 
 /// Session facts that expressions may read (borrowed from the session, so
 /// a statement copies no strings to start).
@@ -51,6 +57,23 @@ pub trait SystemInfo {
     fn engines(&self) -> Vec<(String, String, bool)>;
     /// `SHOW PLUGINS` rows: (name, type, library).
     fn plugins(&self) -> Vec<(String, String, String)>;
+}
+
+/// Why a running statement must stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// `KILL QUERY` (or `KILL CONNECTION`) from another session.
+    Killed,
+    /// `max_execution_time` has passed.
+    TimedOut,
+}
+
+/// Asked at each stop point (invariant 3): whether the statement must stop.
+/// The session implements it over its kill flag and the statement's
+/// deadline; it must be cheap (an atomic load, a clock read at most).
+pub trait StopCheck: Sync {
+    /// `Some` once the statement must stop.
+    fn should_stop(&self) -> Option<StopReason>;
 }
 
 /// A result of a subquery kept for reuse within one statement.
@@ -119,6 +142,8 @@ pub struct Ctx<'a> {
     /// Tables foreign-key checks looked up in this statement, by lower-case
     /// (schema, name); `None` for a missing one (`fk`).
     pub(crate) fk_tables: HashMap<(String, String), Option<Arc<mizzle_dictionary::TableDef>>>,
+    /// What may stop the statement (invariant 3); `None`: nothing.
+    pub stop: Option<&'a dyn StopCheck>,
 }
 
 impl<'a> Ctx<'a> {
@@ -146,6 +171,18 @@ impl<'a> Ctx<'a> {
             subq_deps: HashMap::new(),
             work_tables: HashMap::new(),
             fk_tables: HashMap::new(),
+            stop: None,
+        }
+    }
+
+    /// Fails with [`ExecError::Interrupted`] or [`ExecError::TimedOut`]
+    /// once the statement must stop (invariant 3).
+    #[inline]
+    pub fn check_stop(&self) -> Result<(), ExecError> {
+        match self.stop.and_then(|s| s.should_stop()) {
+            None => Ok(()),
+            Some(StopReason::Killed) => Err(ExecError::Interrupted),
+            Some(StopReason::TimedOut) => Err(ExecError::TimedOut),
         }
     }
 

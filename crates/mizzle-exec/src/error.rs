@@ -57,6 +57,12 @@ pub enum ExecError {
     /// (NTILE's bucket count, LAG/LEAD's offset, NTH_VALUE's row) is not.
     #[error("Incorrect arguments to {0}")]
     WrongArguments(String),
+    /// `KILL QUERY` stopped the statement.
+    #[error("Query execution was interrupted")]
+    Interrupted,
+    /// The statement ran longer than `max_execution_time`.
+    #[error("Query execution was interrupted, maximum statement execution time exceeded")]
+    TimedOut,
     /// A feature that is missing.
     #[error("This version of mizzle doesn't yet support '{0}'")]
     NotSupported(String),
@@ -82,6 +88,8 @@ impl SqlError for ExecError {
             ExecError::ParamCount { .. } => ErrorCode::WrongArguments,
             ExecError::MaxRecursion { .. } => ErrorCode::CteMaxRecursionDepth,
             ExecError::WrongArguments(_) => ErrorCode::WrongArguments,
+            ExecError::Interrupted => ErrorCode::QueryInterrupted,
+            ExecError::TimedOut => ErrorCode::QueryTimeout,
             ExecError::NotSupported(_) => ErrorCode::NotSupported,
             ExecError::Internal(_) => ErrorCode::Internal,
         }

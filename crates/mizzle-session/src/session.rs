@@ -73,6 +73,14 @@
 //! 6. A panic inside a statement is caught at the session boundary
 //!    (`run_caught`): the statement fails with 1105, its transaction rolls
 //!    back (an explicit one goes to `RolledBack`), and the session goes on.
+//! 7. Cancellation: a [`CancelHandle`] (`KILL QUERY` from another thread)
+//!    or the statement's deadline (`max_execution_time`, or the
+//!    `/*+ MAX_EXECUTION_TIME(n) */` hint, for queries that lock no rows)
+//!    stops the running statement at its executor's next stop point
+//!    (`mizzle_exec::ctx::StopCheck`: once per batch) with 1317 or 3024;
+//!    it fails as any statement does (undone, the session usable). The kill
+//!    flag is cleared when a command (text or prepared execution) starts,
+//!    so a KILL QUERY of an idle session does nothing, as in MySQL.
 
 use hashbrown::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -80,7 +88,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mizzle_dictionary::{DictError, Relation, TableDef, DICT_SPACE};
-use mizzle_exec::ctx::{Ctx, SessionInfo, SystemInfo};
+use mizzle_exec::ctx::{Ctx, SessionInfo, StopCheck, StopReason, SystemInfo};
 use mizzle_exec::dml::DmlResult;
 use mizzle_exec::ExecError;
 use mizzle_plugin_api::durability::DurableTicket;
@@ -94,7 +102,7 @@ use mizzle_txn::{
 use mizzle_types::{DateTime, ErrorCode, SqlError, SqlType, Value, Warning};
 use parking_lot::Mutex;
 
-use crate::catalog::{CatalogState, DEFAULT_SCHEMA};
+use crate::catalog::{CatalogState, Clock, DEFAULT_SCHEMA};
 use crate::error::SessionError;
 use crate::explain::explain_lines;
 use crate::vars;
@@ -103,6 +111,62 @@ mod cursor;
 mod temporary;
 use cursor::CursorEnd;
 pub use cursor::{Batch, RowCursor};
+
+/// Stops a session's running statement from another thread (`KILL
+/// QUERY`): the statement fails with 1317 at its next stop point
+/// (invariant 7). Cloning shares the session's flag.
+#[derive(Clone, Debug)]
+pub struct CancelHandle(Arc<AtomicBool>);
+
+impl CancelHandle {
+    /// Asks the running statement (if any) to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The session's [`StopCheck`] for one statement: its kill flag and its
+/// deadline (catalog clock microseconds).
+struct Stopper<'a> {
+    killed: &'a AtomicBool,
+    deadline: Option<i64>,
+    clock: &'a dyn Clock,
+}
+
+impl StopCheck for Stopper<'_> {
+    #[inline]
+    fn should_stop(&self) -> Option<StopReason> {
+        if self.killed.load(Ordering::Relaxed) {
+            return Some(StopReason::Killed);
+        }
+        match self.deadline {
+            Some(d) if self.clock.now_micros() >= d => Some(StopReason::TimedOut),
+            _ => None,
+        }
+    }
+}
+
+/// The `MAX_EXECUTION_TIME(n)` optimizer hint of a statement text that is
+/// one SELECT with the hint comment right after its keyword, as MySQL
+/// reads it: `SELECT /*+ ... MAX_EXECUTION_TIME(n) ... */ ...`.
+fn max_execution_time_hint(text: &str) -> Option<u64> {
+    let t = text.trim_start();
+    let kw = t.get(..6)?;
+    if !kw.eq_ignore_ascii_case("select") {
+        return None;
+    }
+    let rest = t.get(6..)?;
+    if !rest.starts_with(|c: char| c.is_whitespace()) {
+        return None;
+    }
+    let body = rest.trim_start().strip_prefix("/*+")?;
+    let body = body.get(..body.find("*/")?)?;
+    let upper = body.to_ascii_uppercase();
+    let at = upper.find("MAX_EXECUTION_TIME")? + "MAX_EXECUTION_TIME".len();
+    let args = upper.get(at..)?.trim_start().strip_prefix('(')?;
+    let args = args.get(..args.find(')')?)?;
+    args.trim().parse().ok()
+}
 
 /// What running a statement inside its transaction gave.
 enum Ran {
@@ -345,6 +409,13 @@ impl Execution {
         }
     }
 
+    /// How many statements of the text come after the one the execution
+    /// is parked on (0 when not parked): a front end sets
+    /// MORE_RESULTS_EXISTS on a streamed result's end from it.
+    pub fn statements_after_park(&self) -> usize {
+        self.suspended.as_ref().map_or(0, |s| s.job.parsed.len().saturating_sub(s.index + 1))
+    }
+
     /// The cursor this execution is parked on, if a query streams.
     pub fn cursor(&mut self) -> Option<&mut RowCursor> {
         match self.suspended.as_mut().map(|s| &mut s.wait) {
@@ -540,6 +611,12 @@ pub struct Session {
     temp_garbage: Vec<Arc<TableDef>>,
     /// Bumped by CREATE / DROP TEMPORARY TABLE (cached plans).
     temp_epoch: u64,
+    /// Set by a [`CancelHandle`]; cleared when a command starts
+    /// (invariant 7).
+    killed: Arc<AtomicBool>,
+    /// Outputs of the statements of a text that ran before the one that
+    /// failed the step ([`Session::take_outputs_before_error`]).
+    outputs_before_error: Vec<StatementOutput>,
 }
 
 struct BindCatalog<'a> {
@@ -695,7 +772,51 @@ impl Session {
             temp_tables: Vec::new(),
             temp_garbage: Vec::new(),
             temp_epoch: 0,
+            killed: Arc::new(AtomicBool::new(false)),
+            outputs_before_error: Vec::new(),
         }
+    }
+
+    /// After a step failed on a statement of a multi-statement text: the
+    /// outputs of the statements before it in that step, which ran and
+    /// whose commits are durable (a front end sends them before the
+    /// error, as MySQL does). Empty otherwise; cleared when a command
+    /// starts.
+    pub fn take_outputs_before_error(&mut self) -> Vec<StatementOutput> {
+        std::mem::take(&mut self.outputs_before_error)
+    }
+
+    /// Gives this session the connection id `id` (`CONNECTION_ID()`): a
+    /// front end that replaces a connection's session (COM_RESET_CONNECTION,
+    /// COM_CHANGE_USER) keeps the connection's id.
+    pub fn set_connection_id(&mut self, id: u64) {
+        self.id = id;
+    }
+
+    /// A handle that stops this session's running statement from another
+    /// thread (invariant 7).
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle(self.killed.clone())
+    }
+
+    /// The deadline of a statement bound as `bound` starting now: queries
+    /// that lock no rows get `max_execution_time` milliseconds (or their
+    /// hint's), as MySQL applies it to read-only SELECTs (invariant 7).
+    fn statement_deadline(&self, bound: &BoundStatement) -> Option<i64> {
+        match bound {
+            BoundStatement::Query(q) if !q.locks_rows() => {}
+            _ => return None,
+        }
+        let hint = self.source.as_deref().filter(|p| p.len() == 1).and_then(|p| max_execution_time_hint(p.text()));
+        let ms = match hint {
+            Some(ms) => ms,
+            None => self.vars.get("max_execution_time").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0),
+        };
+        if ms == 0 {
+            return None;
+        }
+        let micros = i64::try_from(ms.saturating_mul(1000)).unwrap_or(i64::MAX);
+        Some(self.cat.clock.now_micros().saturating_add(micros))
     }
 
     /// The connection id.
@@ -873,6 +994,8 @@ impl Session {
         stream: bool,
     ) -> Result<Execution, SessionError> {
         self.abandon_suspended();
+        self.killed.store(false, Ordering::Relaxed);
+        self.outputs_before_error.clear();
         let parsed = mizzle_sql::parse::parse_mysql(sql)?;
         self.txn_scope = parsed.txn_scope();
         if parsed.is_empty() {
@@ -1009,7 +1132,17 @@ impl Session {
                 return Ok(self.park(ex, Wait::Durable(t), None, job, params, i, restarts));
             }
             let mode = Mode { expect_rows: job.expect_rows && i + 1 == n, stream: job.stream };
-            match self.run_caught(stmt, params, prepared.as_deref_mut(), job.consistent, mode, &mut restarts)? {
+            let step = match self.run_caught(stmt, params, prepared.as_deref_mut(), job.consistent, mode, &mut restarts)
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    // The statements before it ran and their commits are
+                    // durable and published (they were settled above).
+                    self.outputs_before_error = std::mem::take(&mut ex.outputs);
+                    return Err(e);
+                }
+            };
+            match step {
                 Step::Done(out, pending) => {
                     ex.pending = pending;
                     ex.outputs.push(out);
@@ -1273,6 +1406,8 @@ impl Session {
         stream: bool,
     ) -> Result<Execution, SessionError> {
         self.abandon_suspended();
+        self.killed.store(false, Ordering::Relaxed);
+        self.outputs_before_error.clear();
         if params.len() != p.params {
             return Err(SessionError::rule(
                 ErrorCode::WrongArguments,
@@ -1717,9 +1852,12 @@ impl Session {
                 }
             }
         }
+        let deadline = self.statement_deadline(&bound);
         let info = self.info();
         let sys = Sys { s: self, previous };
+        let stopper = Stopper { killed: &self.killed, deadline, clock: &*self.cat.clock };
         let mut ctx = Ctx::new(txn, &self.cat.dict, params, &info, &sys);
+        ctx.stop = Some(&stopper);
         if mode.stream {
             if let BoundStatement::Query(q) = bound.as_ref() {
                 if !q.locks_rows() {
@@ -1741,6 +1879,7 @@ impl Session {
                         rows: 0,
                         end: CursorEnd::Open,
                         seq: 0,
+                        deadline,
                     })));
                 }
             }

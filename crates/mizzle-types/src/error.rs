@@ -164,6 +164,11 @@ error_codes! {
     DoesNotExist = (1305, "42000", User),
     /// ER_QUERY_INTERRUPTED
     QueryInterrupted = (1317, "70100", Resource),
+    /// ER_SECURE_TRANSPORT_REQUIRED: `require_secure_transport` refused a
+    /// client without TLS.
+    SecureTransportRequired = (3159, "HY000", User),
+    /// ER_QUERY_TIMEOUT: `max_execution_time` ran out.
+    QueryTimeout = (3024, "HY000", Resource),
     /// ER_WRONG_OBJECT
     WrongObject = (1347, "HY000", User),
     /// ER_VIEW_INVALID

@@ -29,6 +29,7 @@ use std::sync::Arc;
 use mizzle_kernel::Registry;
 use mizzle_plugin_api::registry::{PluginDescriptor, PluginKind, PluginOrigin};
 use mizzle_plugin_api::storage::EngineOptions;
+pub use mizzle_session::CancelHandle;
 pub use mizzle_session::ColumnInfo as Column;
 use mizzle_session::{CatalogState, StatementOutput};
 pub use mizzle_txn::{BackupReport, DeadlockReport, IsolationLevel, LockStats};
@@ -547,6 +548,14 @@ impl Session {
     /// Warnings of the last statement as (code, message).
     pub fn warnings(&self) -> Vec<(u16, String)> {
         self.inner.borrow().warnings().iter().map(|w| (w.code.number(), w.message.clone())).collect()
+    }
+
+    /// A handle that stops this session's running statement from another
+    /// thread: it fails with error 1317 (`ER_QUERY_INTERRUPTED`) at its next
+    /// batch, undone, and the session stays usable (as `KILL QUERY`). A
+    /// cancel while no statement runs is forgotten when the next starts.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.inner.borrow().cancel_handle()
     }
 
     /// The underlying kernel session (for front ends such as the server).

@@ -6,9 +6,15 @@
 //! Stored forms (`authentication_string`, never a password):
 //! - `mysql_native_password`: `*` and 40 upper-case hex digits of
 //!   `SHA1(SHA1(pw))`, as MySQL stores it;
-//! - `caching_sha2_password`: `$sha2$` and 64 hex digits of
-//!   `SHA256(SHA256(pw))`, the fast-path entry, kept permanently so that
-//!   no login ever needs full authentication (which needs TLS);
+//! - `caching_sha2_password`: `$mzsha2$ROUNDS$SALT$HASH` (what
+//!   [`auth_string`] makes): 16 random salt bytes and `ROUNDS` (5,000)
+//!   chained SHA-256 (`h1 = SHA256(salt | pw)`, `hN = SHA256(hN-1 | salt |
+//!   pw)`), in hex; mizzle's own salted form, not MySQL's `$A$005$`
+//!   sha256crypt. The fast-path entry `SHA256(SHA256(pw))` is then kept
+//!   only in memory (`Accounts::sha2_cache`), filled by a full
+//!   authentication (the password over TLS), as MySQL's cache is; a
+//!   restart empties it. The older `$sha2$` + hex `SHA256(SHA256(pw))`
+//!   form (a permanent fast-path entry, unsalted) is still read;
 //! - empty: no password.
 //!
 //! Invariants:
@@ -19,6 +25,9 @@
 //!    doubles with each consecutive failure from the same address (from
 //!    250 ms up to 8 s), reset by a successful login.
 //! 3. Scrambles are compared in constant time (`mizzle_protocol::auth`).
+//! 4. A fast-path cache entry is keyed by the account's user, host and
+//!    stored string, so changing the password (a new string) makes the
+//!    old entry unreachable.
 //!
 //! Not yet: `CREATE USER` / `GRANT` and privilege checks (every account is
 //! an administrator); account host patterns other than `%`, `localhost`
@@ -60,6 +69,37 @@ pub struct AccountRow {
 pub struct Accounts {
     source: Source,
     failures: Mutex<HashMap<IpAddr, u32>>,
+    /// `caching_sha2_password` fast-path entries made by full
+    /// authentications, by (user, host, stored string) (invariant 4).
+    sha2_cache: Mutex<HashMap<(String, String, String), Sha2CacheEntry>>,
+    /// Full `caching_sha2_password` authentications that succeeded.
+    pub sha2_full_auths: std::sync::atomic::AtomicU64,
+}
+
+/// Chained SHA-256 rounds of the salted `caching_sha2_password` form.
+const SHA2_ROUNDS: u32 = 5000;
+const SALTED_PREFIX: &str = "$mzsha2$";
+
+fn salted_sha2(rounds: u32, salt: &[u8], password: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h: [u8; 32] = Sha256::new().chain_update(salt).chain_update(password).finalize().into();
+    for _ in 1..rounds {
+        h = Sha256::new().chain_update(h).chain_update(salt).chain_update(password).finalize().into();
+    }
+    h
+}
+
+/// The parts of a salted stored string: rounds, salt, hash.
+fn parse_salted(auth: &str) -> Option<(u32, [u8; 16], [u8; 32])> {
+    let rest = auth.strip_prefix(SALTED_PREFIX)?;
+    let mut parts = rest.split('$');
+    let rounds: u32 = parts.next()?.parse().ok().filter(|r| (1..=1_000_000).contains(r))?;
+    let salt = unhex::<16>(parts.next()?)?;
+    let hash = unhex::<32>(parts.next()?)?;
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((rounds, salt, hash))
 }
 
 /// The `authentication_string` of `password` under `plugin`.
@@ -68,7 +108,12 @@ pub fn auth_string(plugin: &str, password: &str) -> String {
         return String::new();
     }
     if plugin == "caching_sha2_password" {
-        format!("$sha2${}", hex(&Sha2CacheEntry::of_password(password.as_bytes()).0))
+        let mut salt = [0u8; 16];
+        if getrandom::fill(&mut salt).is_err() {
+            tracing::error!("no random source for a password salt");
+        }
+        let h = salted_sha2(SHA2_ROUNDS, &salt, password.as_bytes());
+        format!("{SALTED_PREFIX}{SHA2_ROUNDS}${}${}", hex(&salt), hex(&h))
     } else {
         format!("*{}", hex(&NativeHash::of_password(password.as_bytes()).0).to_ascii_uppercase())
     }
@@ -104,6 +149,10 @@ pub fn parse_credential(plugin: &str, auth: &str) -> Option<Credential> {
         "caching_sha2_password" => {
             if auth.is_empty() {
                 return Some(Credential::CachingSha2Password { cached: None, empty_password: true });
+            }
+            if parse_salted(auth).is_some() {
+                // The fast-path entry lives in the server's cache.
+                return Some(Credential::CachingSha2Password { cached: None, empty_password: false });
             }
             let h = unhex::<32>(auth.strip_prefix("$sha2$")?)?;
             Some(Credential::CachingSha2Password { cached: Some(Sha2CacheEntry(h)), empty_password: false })
@@ -154,9 +203,26 @@ pub enum Bootstrap {
 }
 
 impl Accounts {
+    fn with_source(source: Source) -> Accounts {
+        Accounts {
+            source,
+            failures: Mutex::new(HashMap::new()),
+            sha2_cache: Mutex::new(HashMap::new()),
+            sha2_full_auths: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// The account store's plugin name (`SHOW PLUGINS`).
+    pub fn store_name(&self) -> &'static str {
+        match self.source {
+            Source::Native(_) => "native",
+            Source::File(_) => "file",
+        }
+    }
+
     /// Accounts in `mysql.user` of `engine`.
     pub fn native(engine: Engine) -> Accounts {
-        Accounts { source: Source::Native(engine), failures: Mutex::new(HashMap::new()) }
+        Accounts::with_source(Source::Native(engine))
     }
 
     /// Accounts read from `path`: one per line, `user host plugin
@@ -190,7 +256,7 @@ impl Accounts {
                 auth_string: auth.to_owned(),
             });
         }
-        Ok(Accounts { source: Source::File(rows), failures: Mutex::new(HashMap::new()) })
+        Ok(Accounts::with_source(Source::File(rows)))
     }
 
     /// Creates `mysql.user` and `root` on first start (`native` only).
@@ -243,17 +309,58 @@ impl Accounts {
     /// The credential of `user` connecting from `ip`: the best-matching
     /// host wins (invariant 1 applies).
     pub fn credential(&self, user: &str, ip: IpAddr) -> Option<Credential> {
+        self.account(user, ip).map(|(_, c)| c)
+    }
+
+    /// The best-matching row and its credential (with the cached fast-path
+    /// entry of a salted `caching_sha2_password` string, if any).
+    fn account(&self, user: &str, ip: IpAddr) -> Option<(AccountRow, Credential)> {
         let row = self
             .rows_for(user)
             .into_iter()
             .filter_map(|r| host_rank(&r.host, ip).map(|k| (k, r)))
             .max_by_key(|(k, _)| *k)
             .map(|(_, r)| r)?;
-        let c = parse_credential(&row.plugin, &row.auth_string)?;
+        let mut c = parse_credential(&row.plugin, &row.auth_string)?;
         if !has_password(&c) && !ip.is_loopback() {
             return None;
         }
-        Some(c)
+        if let Credential::CachingSha2Password { cached: cached @ None, empty_password: false } = &mut c {
+            let key = (row.user.clone(), row.host.clone(), row.auth_string.clone());
+            *cached = self.sha2_cache.lock().get(&key).copied();
+        }
+        Some((row, c))
+    }
+
+    /// Full authentication: whether `password` is the account's; a right
+    /// `caching_sha2_password` one fills the fast-path cache.
+    fn verify_password(&self, user: &str, ip: IpAddr, password: &[u8]) -> bool {
+        let Some((row, c)) = self.account(user, ip) else { return false };
+        match c {
+            Credential::CachingSha2Password { empty_password: false, .. } => {
+                let ok = match parse_salted(&row.auth_string) {
+                    Some((rounds, salt, hash)) => {
+                        mizzle_protocol::auth::constant_time_eq(&hash, &salted_sha2(rounds, &salt, password))
+                    }
+                    None => match unhex::<32>(row.auth_string.strip_prefix("$sha2$").unwrap_or("")) {
+                        Some(h) => {
+                            mizzle_protocol::auth::constant_time_eq(&h, &Sha2CacheEntry::of_password(password).0)
+                        }
+                        None => false,
+                    },
+                };
+                if ok {
+                    let key = (row.user, row.host, row.auth_string);
+                    self.sha2_cache.lock().insert(key, Sha2CacheEntry::of_password(password));
+                    self.sha2_full_auths.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                ok
+            }
+            Credential::NativePassword(Some(h)) => {
+                mizzle_protocol::auth::constant_time_eq(&h.0, &NativeHash::of_password(password).0)
+            }
+            _ => false,
+        }
     }
 
     /// Records a failed login from `ip` and returns how long to wait before
@@ -290,15 +397,7 @@ impl CredentialStore for Store<'_> {
     }
 
     fn verify_password(&mut self, user: &str, _host: &str, password: &[u8]) -> bool {
-        match self.accounts.credential(user, self.ip) {
-            Some(Credential::CachingSha2Password { cached: Some(c), .. }) => {
-                mizzle_protocol::auth::constant_time_eq(&c.0, &Sha2CacheEntry::of_password(password).0)
-            }
-            Some(Credential::NativePassword(Some(h))) => {
-                mizzle_protocol::auth::constant_time_eq(&h.0, &NativeHash::of_password(password).0)
-            }
-            _ => false,
-        }
+        self.accounts.verify_password(user, self.ip, password)
     }
 }
 
@@ -316,6 +415,33 @@ mod tests {
         // MySQL: SELECT CONCAT('*', UPPER(SHA1(UNHEX(SHA1('secret'))))).
         assert_eq!(auth_string("mysql_native_password", "secret"), "*14E65567ABDB5135D0CFD9A70B3032C179A49EE7");
         assert_eq!(auth_string("mysql_native_password", ""), "");
+    }
+
+    #[test]
+    fn salted_sha2_is_checked_and_then_cached() {
+        let stored = auth_string("caching_sha2_password", "pw");
+        assert_ne!(stored, auth_string("caching_sha2_password", "pw"), "salted: a new string each time");
+        let row = AccountRow {
+            user: "s".into(),
+            host: "%".into(),
+            plugin: "caching_sha2_password".into(),
+            auth_string: stored,
+        };
+        let a = Accounts::with_source(Source::File(vec![row]));
+        let ip: IpAddr = "10.0.0.1".parse().expect("ip");
+        let cold = Credential::CachingSha2Password { cached: None, empty_password: false };
+        assert_eq!(a.credential("s", ip), Some(cold));
+        assert!(!a.verify_password("s", ip, b"nope"));
+        assert_eq!(
+            a.credential("s", ip),
+            Some(Credential::CachingSha2Password { cached: None, empty_password: false })
+        );
+        assert!(a.verify_password("s", ip, b"pw"));
+        let warm =
+            Credential::CachingSha2Password { cached: Some(Sha2CacheEntry::of_password(b"pw")), empty_password: false };
+        assert_eq!(a.credential("s", ip), Some(warm));
+        assert_eq!(a.sha2_full_auths.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert!(parse_salted("$mzsha2$0$00$00").is_none());
     }
 
     #[test]
@@ -337,7 +463,7 @@ mod tests {
             plugin: "mysql_native_password".into(),
             auth_string: String::new(),
         }];
-        let a = Accounts { source: Source::File(rows), failures: Mutex::new(HashMap::new()) };
+        let a = Accounts::with_source(Source::File(rows));
         assert!(a.credential("root", "127.0.0.1".parse().expect("ip")).is_some());
         assert!(a.credential("root", "10.1.2.3".parse().expect("ip")).is_none());
     }
@@ -350,10 +476,7 @@ mod tests {
             plugin: "mysql_native_password".into(),
             auth_string: auth_string("mysql_native_password", pw),
         };
-        let a = Accounts {
-            source: Source::File(vec![row("%", "any"), row("localhost", "")]),
-            failures: Mutex::new(HashMap::new()),
-        };
+        let a = Accounts::with_source(Source::File(vec![row("%", "any"), row("localhost", "")]));
         assert_eq!(a.credential("u", "127.0.0.1".parse().expect("ip")), Some(Credential::NativePassword(None)));
         assert!(matches!(
             a.credential("u", "10.0.0.1".parse().expect("ip")),
@@ -363,7 +486,7 @@ mod tests {
 
     #[test]
     fn failed_login_delay_grows_and_resets() {
-        let a = Accounts { source: Source::File(Vec::new()), failures: Mutex::new(HashMap::new()) };
+        let a = Accounts::with_source(Source::File(Vec::new()));
         let ip: IpAddr = "10.0.0.1".parse().expect("ip");
         let d1 = a.login_failed("x", ip);
         let d2 = a.login_failed("x", ip);

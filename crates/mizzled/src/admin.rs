@@ -1,6 +1,7 @@
 //! Statements about the server rather than the database, answered by the
-//! server itself: `SHOW [FULL] PROCESSLIST`, `KILL [QUERY | CONNECTION] id`
-//! and the server's rows of `SHOW [GLOBAL | SESSION] STATUS [LIKE 'p']`.
+//! server itself: `SHOW [FULL] PROCESSLIST`, `KILL [QUERY | CONNECTION] id`,
+//! the server's rows of `SHOW [GLOBAL | SESSION] STATUS [LIKE 'p']` and of
+//! `SHOW PLUGINS` (its schedulers and authentication plugins).
 //!
 //! The session cannot see other connections or server counters, so these
 //! are recognised in the query text before it reaches the session.
@@ -38,6 +39,8 @@ pub enum AdminStmt {
         /// The LIKE pattern, unquoted.
         like: Option<String>,
     },
+    /// `SHOW PLUGINS`.
+    Plugins,
 }
 
 /// Recognises `sql` (invariant 1).
@@ -48,6 +51,7 @@ pub fn recognise(sql: &str) -> Option<AdminStmt> {
     let u: Vec<&str> = upper.iter().map(String::as_str).collect();
     match u.as_slice() {
         ["SHOW", "PROCESSLIST"] => Some(AdminStmt::ProcessList { full: false }),
+        ["SHOW", "PLUGINS"] => Some(AdminStmt::Plugins),
         ["SHOW", "FULL", "PROCESSLIST"] => Some(AdminStmt::ProcessList { full: true }),
         ["KILL", id] => id.parse().ok().map(|id| AdminStmt::Kill { id, query_only: false }),
         ["KILL", "CONNECTION", id] => id.parse().ok().map(|id| AdminStmt::Kill { id, query_only: false }),
@@ -115,6 +119,48 @@ pub fn processlist_columns() -> Arc<Vec<ColumnInfo>> {
     ])
 }
 
+/// The server's plugins as `SHOW PLUGINS` rows (Name, Status, Type,
+/// Library, License): both schedulers (the one running ACTIVE), both
+/// account stores (the one in use ACTIVE) and the two password methods of
+/// the protocol.
+pub fn server_plugins(pool: bool, account_store: &str) -> Vec<Vec<Value>> {
+    let row = |name: &str, active: bool, kind: &str| {
+        vec![
+            Value::text(name),
+            Value::text(if active { "ACTIVE" } else { "INACTIVE" }),
+            Value::text(kind),
+            Value::Null,
+            Value::text("Apache-2.0"),
+        ]
+    };
+    vec![
+        row("pool", pool, "SCHEDULER"),
+        row("thread", !pool, "SCHEDULER"),
+        row("native", account_store == "native", "AUTHENTICATION"),
+        row("file", account_store == "file", "AUTHENTICATION"),
+        row("mysql_native_password", true, "AUTHENTICATION"),
+        row("caching_sha2_password", true, "AUTHENTICATION"),
+    ]
+}
+
+/// The session's `SHOW PLUGINS` rows with the server's joined: the
+/// embedded facade's schedulers are listed INACTIVE (the server's run).
+pub fn merge_plugins(session_rows: Vec<Vec<Value>>, server: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
+    let mut rows: Vec<Vec<Value>> = session_rows
+        .into_iter()
+        .map(|mut r| {
+            if matches!(r.get(2), Some(Value::Text(k)) if k.as_ref() == "SCHEDULER") {
+                if let Some(s) = r.get_mut(1) {
+                    *s = Value::text("INACTIVE");
+                }
+            }
+            r
+        })
+        .collect();
+    rows.extend(server);
+    rows
+}
+
 /// Merges server rows into the session's `SHOW STATUS` rows and applies
 /// the pattern (invariant 2).
 pub fn merge_status(
@@ -154,6 +200,7 @@ mod tests {
             Some(AdminStmt::Status { like: Some("Threads%".into()) })
         );
         assert_eq!(recognise("show status"), Some(AdminStmt::Status { like: None }));
+        assert_eq!(recognise("SHOW plugins;"), Some(AdminStmt::Plugins));
         assert_eq!(recognise("SHOW STATUS WHERE x = 1"), None);
         assert_eq!(recognise("SELECT 1; KILL 3"), None);
     }

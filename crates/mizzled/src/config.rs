@@ -74,6 +74,17 @@ pub struct Flags {
     /// Config file with the same keys.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// TLS certificate chain (PEM); else `server-cert.pem` in the data
+    /// directory, generated (self-signed) on first start.
+    #[arg(long)]
+    pub ssl_cert: Option<PathBuf>,
+    /// TLS private key (PEM), with `--ssl-cert`.
+    #[arg(long)]
+    pub ssl_key: Option<PathBuf>,
+    /// Refuse clients that do not use TLS (MySQL's
+    /// `require_secure_transport`).
+    #[arg(long)]
+    pub require_secure_transport: bool,
 }
 
 /// The settings in force.
@@ -101,6 +112,12 @@ pub struct Config {
     pub initial_password: Option<String>,
     /// Log filter.
     pub log: Option<String>,
+    /// TLS certificate (else the data directory's).
+    pub ssl_cert: Option<PathBuf>,
+    /// TLS key.
+    pub ssl_key: Option<PathBuf>,
+    /// Refuse clients without TLS.
+    pub require_secure_transport: bool,
 }
 
 fn parse_scheduler(s: &str) -> anyhow::Result<SchedulerKind> {
@@ -177,6 +194,20 @@ fn merge_file(flags: &mut Flags, path: &Path) -> anyhow::Result<()> {
             "log" => {
                 flags.log.get_or_insert_with(|| v.to_owned());
             }
+            "ssl-cert" => {
+                flags.ssl_cert.get_or_insert_with(|| v.into());
+            }
+            "ssl-key" => {
+                flags.ssl_key.get_or_insert_with(|| v.into());
+            }
+            "require-secure-transport" => {
+                let on = match v.to_ascii_lowercase().as_str() {
+                    "1" | "on" | "true" | "yes" => true,
+                    "0" | "off" | "false" | "no" => false,
+                    other => return Err(bad(&format!("expected ON or OFF, not '{other}'"))),
+                };
+                flags.require_secure_transport |= on;
+            }
             other => anyhow::bail!("{}: unknown key '{other}'", at()),
         }
     }
@@ -209,6 +240,9 @@ impl Config {
             accounts_file: flags.accounts_file,
             initial_password,
             log: flags.log,
+            ssl_cert: flags.ssl_cert,
+            ssl_key: flags.ssl_key,
+            require_secure_transport: flags.require_secure_transport,
         })
     }
 }

@@ -15,6 +15,12 @@
 //!   for COM_QUIT, COM_STMT_CLOSE and COM_STMT_SEND_LONG_DATA); a command
 //!   whose statement waits is parked (`after_step` keeps the pending
 //!   execution in `parked`) and finished by [`Conn::resume`].
+//! - `Commands`, streaming: a query's result set goes out batch by batch
+//!   (`after_step` on [`Step::Rows`] writes the header, `pump` encodes
+//!   rows until the output holds [`STREAM_FLUSH`] bytes and returns
+//!   [`Next::Stream`]; the scheduler sends the output and, once the client
+//!   has taken it, calls [`Conn::resume`], which pumps on). After the last
+//!   row the rest of the text runs (`SqlSession::resume`).
 //! - `Commands` -> `ChangeUser` (COM_CHANGE_USER needing more packets) ->
 //!   `Commands` or `Denied`.
 //! - Any -> closed on COM_QUIT, end of input, a framing error (ERR, then
@@ -26,14 +32,26 @@
 //! 2. Status flags in every OK/EOF come from the session after the
 //!    statement: AUTOCOMMIT, IN_TRANS; MORE_RESULTS_EXISTS on every result
 //!    but the last of a multi-statement text.
-//! 3. While a command is parked no further input is processed (commands
-//!    are answered in order).
+//! 3. While a command is parked or streams no further input is processed
+//!    (commands are answered in order).
 //! 4. When the connection ends for any reason, its [`Conn`] is dropped with
 //!    its session, which rolls back an open transaction.
 //!
-//! Not done here: TLS, compression, cursors (COM_STMT_FETCH answers ERR);
-//! a result is encoded whole into the output buffer (the session builds
-//! whole results; the scheduler sends the buffer as the client reads).
+//! 5. A streamed result holds at most about [`STREAM_FLUSH`] bytes plus one
+//!    batch of rows in the output buffer; the session holds its operator
+//!    tree, not the result. A failing batch (KILL QUERY, a runtime error)
+//!    ends the result set with ERR, as MySQL does.
+//!
+//! 6. TLS sits under the protocol (`crate::tls::TlsLayer`): once the
+//!    client's SSLRequest is answered with `HandshakeStep::StartTls`,
+//!    every byte in is ciphertext and [`Conn::output`] returns ciphertext.
+//!    The first client packet is fed to the handshake alone (`first`), so
+//!    the TLS ClientHello that a client sends right behind its SSLRequest
+//!    goes to TLS and never to the protocol (its invariant 3).
+//! 7. With `require_secure_transport`, a client that authenticated without
+//!    TLS gets ERR 3159 and is closed.
+//!
+//! Not done here: compression, cursors (COM_STMT_FETCH answers ERR).
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -53,7 +71,15 @@ use mizzle_types::{ErrorCode, SqlError, SqlType, Value};
 
 use crate::admin::{self, AdminStmt};
 use crate::exec::{Outcome, Output, Pending, PreparedSql, SqlSession, Step, Waiter};
+
+/// A streamed result's output is handed to the scheduler once it holds
+/// this many bytes (invariant 5).
+pub const STREAM_FLUSH: usize = 128 * 1024;
+
+/// Rows asked of the session per batch while streaming.
+const STREAM_BATCH: usize = 256;
 use crate::server::{ConnEntry, Shared};
+use crate::tls::TlsLayer;
 
 /// An error with a MySQL identity made up by the server itself.
 #[derive(Debug)]
@@ -95,6 +121,8 @@ enum Flow {
     Continue,
     Close,
     Park(Park),
+    /// A result streams: send the output, then resume.
+    Stream,
 }
 
 /// Why a connection waits without reading.
@@ -116,12 +144,26 @@ pub enum Next {
     /// Do not read; once the wait is over (or its deadline passed, or the
     /// delay elapsed) call [`Conn::resume`].
     Park(Park),
+    /// A result is streaming: send the output, and once the client has
+    /// taken all of it call [`Conn::resume`] for more (do not read).
+    Stream,
 }
 
 /// What a parked command does when it resumes.
 enum Cont {
     Query,
     Execute { id: u32, stmt: Box<Stmt> },
+}
+
+/// A result set going out batch by batch (invariant 5).
+struct Streaming {
+    pending: Pending,
+    cont: Cont,
+    defs: Vec<ColumnDefinition>,
+    types: Vec<SqlType>,
+    binary: bool,
+    /// Statements follow in the text (MORE_RESULTS_EXISTS at the end).
+    more: bool,
 }
 
 enum Phase {
@@ -150,6 +192,19 @@ pub struct Conn {
     next_stmt: u32,
     last_prepared: Option<u32>,
     parked: Option<(Pending, Cont)>,
+    streaming: Option<Box<Streaming>>,
+    /// TLS, once the client asked for it (invariant 6).
+    tls: Option<Box<TlsLayer>>,
+    /// The TLS handshake runs; the protocol handshake waits for it.
+    tls_pending: bool,
+    /// Ciphertext to send (TLS only; `out` holds the plaintext).
+    wire: Vec<u8>,
+    /// The client's first packet while it is incomplete, when TLS is
+    /// offered (invariant 6).
+    first: Option<Vec<u8>>,
+    /// The next sequence id of the running command's response (results of
+    /// a multi-statement text and streamed rows continue it).
+    resp_seq: SequenceId,
     scramble: Scramble,
     user: String,
     ip: IpAddr,
@@ -211,6 +266,8 @@ pub fn serve<S: Read + Write>(
                 std::thread::sleep(d);
                 conn.resume()
             }
+            // The output was written above.
+            Next::Stream => conn.resume(),
         };
     }
 }
@@ -244,6 +301,7 @@ impl Conn {
         let conn_id = ConnectionId(u32::try_from(entry.id).unwrap_or(u32::MAX));
         let hs = ServerHandshake::new(shared.handshake.clone(), conn_id, scramble, &ip.to_string(), false, &mut out);
         let max = shared.max_allowed_packet;
+        let tls_offered = shared.tls.is_some();
         Conn {
             shared,
             entry,
@@ -260,15 +318,34 @@ impl Conn {
             next_stmt: 1,
             last_prepared: None,
             parked: None,
+            streaming: None,
+            tls: None,
+            tls_pending: false,
+            wire: Vec::new(),
+            first: tls_offered.then(Vec::new),
+            resp_seq: SequenceId(1),
             scramble,
             user: String::new(),
             ip,
         }
     }
 
-    /// Bytes to send to the client (the caller sends and clears them).
+    /// Bytes to send to the client (the caller sends and clears them):
+    /// ciphertext once TLS runs.
     pub fn output(&mut self) -> &mut Vec<u8> {
-        &mut self.out
+        match self.tls.as_mut() {
+            Some(t) => {
+                t.encrypt(&mut self.out, &mut self.wire);
+                &mut self.wire
+            }
+            None => &mut self.out,
+        }
+    }
+
+    /// Whether the connection runs TLS (its input is ciphertext: the
+    /// event loop cannot see packet boundaries in it).
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     /// Whether KILL or shutdown ended this connection.
@@ -283,6 +360,31 @@ impl Conn {
 
     /// Bytes from the client: processes every complete packet.
     pub fn on_input(&mut self, bytes: &[u8]) -> Next {
+        if self.tls.is_some() {
+            return self.tls_input(bytes);
+        }
+        if let Some(first) = self.first.as_mut() {
+            // Invariant 6: the first packet alone, then the rest as TLS
+            // input if it was an SSLRequest.
+            first.extend_from_slice(bytes);
+            let len = match first.as_slice() {
+                [a, b, c, _, ..] => 4 + (usize::from(*a) | usize::from(*b) << 8 | usize::from(*c) << 16),
+                _ => return Next::Read,
+            };
+            if first.len() < len && len <= crate::server::HANDSHAKE_MAX_PACKET {
+                return Next::Read;
+            }
+            let mut first = self.first.take().unwrap_or_default();
+            let rest = first.split_off(len.min(first.len()));
+            if let Phase::Handshake(hs) = &mut self.phase {
+                hs.feed(&first);
+            }
+            let next = self.process();
+            if rest.is_empty() || !matches!(next, Next::Read) {
+                return next;
+            }
+            return self.on_input(&rest);
+        }
         match &mut self.phase {
             Phase::Handshake(hs) | Phase::ChangeUser(hs) => hs.feed(bytes),
             Phase::Commands => self.decoder.feed(bytes),
@@ -291,17 +393,61 @@ impl Conn {
         self.process()
     }
 
+    /// Ciphertext from a TLS client: decrypts it and processes the
+    /// plaintext (invariant 6).
+    fn tls_input(&mut self, bytes: &[u8]) -> Next {
+        let Some(tls) = self.tls.as_mut() else { return Next::Close };
+        let mut plain = std::mem::take(&mut self.scratch);
+        plain.clear();
+        let closed = match tls.read_ciphertext(bytes, &mut plain) {
+            Ok(d) => d.closed,
+            Err(e) => {
+                tracing::debug!(id = self.entry.id, error = %e, "TLS error; closing");
+                return Next::Close;
+            }
+        };
+        if self.tls_pending && !tls.is_handshaking() {
+            self.tls_pending = false;
+            if let Phase::Handshake(hs) = &mut self.phase {
+                if hs.tls_established().is_err() {
+                    return Next::Close;
+                }
+            }
+        }
+        match &mut self.phase {
+            Phase::Handshake(hs) | Phase::ChangeUser(hs) => hs.feed(&plain),
+            Phase::Commands => self.decoder.feed(&plain),
+            Phase::Denied => {}
+        }
+        plain.clear();
+        self.scratch = plain;
+        let next = self.process();
+        if closed && matches!(next, Next::Read) {
+            return Next::Close;
+        }
+        next
+    }
+
     /// Goes on after a [`Next::Park`].
     pub fn resume(&mut self) -> Next {
         if let Phase::Denied = self.phase {
             self.out.append(&mut self.held);
             return Next::Close;
         }
+        if self.streaming.is_some() {
+            match self.pump() {
+                Flow::Continue => {}
+                Flow::Close => return Next::Close,
+                Flow::Park(p) => return Next::Park(p),
+                Flow::Stream => return Next::Stream,
+            }
+        }
         if let Some((pending, cont)) = self.parked.take() {
             match self.finish_command(pending, cont) {
                 Flow::Continue => {}
                 Flow::Close => return Next::Close,
                 Flow::Park(p) => return Next::Park(p),
+                Flow::Stream => return Next::Stream,
             }
         }
         self.process()
@@ -319,6 +465,7 @@ impl Conn {
                     }
                     Flow::Close => return Next::Close,
                     Flow::Park(p) => return Next::Park(p),
+                    Flow::Stream => return Next::Stream,
                 },
                 Phase::Denied => return Next::Close,
                 Phase::Commands => {
@@ -350,6 +497,7 @@ impl Conn {
                         Flow::Continue => {}
                         Flow::Close => return Next::Close,
                         Flow::Park(p) => return Next::Park(p),
+                        Flow::Stream => return Next::Stream,
                     }
                 }
             }
@@ -358,6 +506,10 @@ impl Conn {
 
     /// One step of the handshake or of COM_CHANGE_USER's exchange.
     fn auth_step(&mut self) -> Flow {
+        if self.tls_pending {
+            // The TLS handshake runs; the protocol goes on once it is done.
+            return Flow::Continue;
+        }
         let shared = self.shared.clone();
         let mut store = shared.accounts.store(self.ip);
         let (hs, change_user) = match &mut self.phase {
@@ -367,6 +519,16 @@ impl Conn {
         };
         match hs.step(&mut store, &mut self.out) {
             Ok(HandshakeStep::NeedMore) => Flow::Continue,
+            Ok(HandshakeStep::StartTls) if !change_user && self.tls.is_none() => {
+                match shared.tls.clone().and_then(TlsLayer::new) {
+                    Some(t) => {
+                        self.tls = Some(Box::new(t));
+                        self.tls_pending = true;
+                        Flow::Continue
+                    }
+                    None => Flow::Close,
+                }
+            }
             Ok(HandshakeStep::StartTls) => Flow::Close,
             Ok(HandshakeStep::Authenticated(info)) => self.authenticated(&info, change_user),
             Err(e) => self.auth_failed(&e),
@@ -393,6 +555,14 @@ impl Conn {
                 return Flow::Close;
             }
         };
+        if self.shared.require_secure_transport && !info.secure {
+            let e = server_error(
+                ErrorCode::SecureTransportRequired,
+                "Connections using insecure transport are prohibited while --require_secure_transport=ON.",
+            );
+            hs.reject(&e, &mut self.out);
+            return Flow::Close;
+        }
         self.shared.accounts.login_succeeded(self.ip);
         self.user = info.user.clone();
         let host = self.ip.to_string();
@@ -583,11 +753,14 @@ impl Conn {
     fn reset_session(&mut self) {
         let db = self.session.database().map(str::to_owned);
         let mut s = self.shared.engine.session();
+        // CONNECTION_ID() stays the connection's (SHOW PROCESSLIST, KILL).
+        s.set_id(self.entry.id);
         s.set_user(&self.user, &self.ip.to_string());
         if let Some(db) = db {
             let _ = s.set_database(&db);
         }
         // The old session drops here: its transaction rolls back.
+        *self.entry.cancel.lock() = s.cancel_handle();
         self.session = s;
         self.stmts.clear();
         self.last_prepared = None;
@@ -601,7 +774,8 @@ impl Conn {
             shared.handshake.clone(),
             self.scramble,
             &host,
-            false,
+            // A TLS connection stays secure: a password may be sent.
+            self.tls.is_some(),
             self.caps,
             SequenceId::ZERO,
             cu,
@@ -635,6 +809,7 @@ impl Conn {
             self.err(first, &e);
             return Flow::Continue;
         }
+        self.resp_seq = first;
         let step = self.session.query_step(sql);
         self.after_step(step, Cont::Query)
     }
@@ -648,20 +823,123 @@ impl Conn {
                 Flow::Park(Park::Wait(waiter))
             }
             Step::Done(result) => {
-                let first = SequenceId(1);
-                let binary = match cont {
-                    Cont::Query => false,
-                    Cont::Execute { id, stmt } => {
-                        self.stmts.insert(id, stmt);
-                        true
-                    }
-                };
-                self.entry.set_command("Query", None);
+                let seq = self.resp_seq;
+                let binary = self.end_command(cont);
                 match result {
-                    Ok(outcome) => self.write_outcome(first, outcome, binary),
-                    Err(e) => self.err(first, &e),
+                    Ok(outcome) => self.write_outcome(seq, outcome, binary),
+                    Err(e) => self.err(seq, &e),
                 }
                 Flow::Continue
+            }
+            Step::Partial(before, e) => {
+                let binary = self.end_command(cont);
+                if let Some(seq) = self.write_outputs(self.resp_seq, before, 0, binary, true) {
+                    self.err(seq, &e);
+                }
+                Flow::Continue
+            }
+            Step::Rows(pending, before) => {
+                let binary = matches!(cont, Cont::Execute { .. });
+                let Some(seq) = self.write_outputs(self.resp_seq, before, 0, binary, true) else {
+                    self.end_command(cont);
+                    return Flow::Continue;
+                };
+                let Some(columns) = pending.columns() else {
+                    let e = server_error(ErrorCode::Internal, "internal error (a bug): a stream without columns");
+                    self.err(seq, &e);
+                    self.end_command(cont);
+                    return Flow::Continue;
+                };
+                let defs = self.definitions(&columns);
+                let types: Vec<SqlType> = columns.iter().map(|c| c.ty).collect();
+                let status = self.status();
+                let mut w = PacketWriter::new(&mut self.out, seq);
+                ResultSetWriter::new(self.caps).begin(&mut w, &defs, status);
+                self.resp_seq = w.sequence();
+                let more = pending.statements_after() > 0;
+                self.streaming = Some(Box::new(Streaming { pending, cont, defs, types, binary, more }));
+                self.pump()
+            }
+        }
+    }
+
+    /// The command's response is complete: a prepared statement goes back
+    /// to its table. Returns whether it was a prepared execution.
+    fn end_command(&mut self, cont: Cont) -> bool {
+        self.entry.set_command("Query", None);
+        match cont {
+            Cont::Query => false,
+            Cont::Execute { id, stmt } => {
+                self.stmts.insert(id, stmt);
+                true
+            }
+        }
+    }
+
+    /// Sends rows of the streaming result until the output holds
+    /// [`STREAM_FLUSH`] bytes ([`Flow::Stream`]) or the rows end; then the
+    /// result's end and the rest of the text (invariant 5).
+    fn pump(&mut self) -> Flow {
+        let Some(mut st) = self.streaming.take() else { return Flow::Continue };
+        let rs = ResultSetWriter::new(self.caps);
+        loop {
+            if self.killed() {
+                // Dropping the stream ends the statement (an autocommit
+                // query's transaction rolls back; it only read).
+                return Flow::Close;
+            }
+            if self.out.len() >= STREAM_FLUSH {
+                self.streaming = Some(st);
+                return Flow::Stream;
+            }
+            match self.session.next_rows(&mut st.pending, STREAM_BATCH) {
+                Ok(Some(rows)) => {
+                    let mut w = PacketWriter::new(&mut self.out, self.resp_seq);
+                    for row in &rows {
+                        if st.binary {
+                            if let Err(e) = rs.binary_row(&mut w, &st.defs, row) {
+                                let seq = w.sequence();
+                                let e = server_error(
+                                    ErrorCode::Internal,
+                                    format!("internal error (a bug): cannot encode a result value: {e}"),
+                                );
+                                self.err(seq, &e);
+                                self.end_command(st.cont);
+                                return Flow::Continue;
+                            }
+                        } else {
+                            rs.text_row_typed(&mut w, row, &st.types, &mut self.scratch);
+                        }
+                    }
+                    self.resp_seq = w.sequence();
+                }
+                Ok(None) => {
+                    let mut status = self.status();
+                    status.set(StatusFlags::MORE_RESULTS_EXISTS, st.more);
+                    let warnings = self.session.warning_count();
+                    let mut w = PacketWriter::new(&mut self.out, self.resp_seq);
+                    rs.end(&mut w, status, warnings);
+                    self.resp_seq = w.sequence();
+                    let Streaming { pending, cont, .. } = *st;
+                    return match cont {
+                        Cont::Query => {
+                            let step = self.session.resume(pending, None);
+                            self.after_step(step, Cont::Query)
+                        }
+                        Cont::Execute { id, mut stmt } => {
+                            let step = self.session.resume(pending, Some(&mut stmt.sql));
+                            self.after_step(step, Cont::Execute { id, stmt })
+                        }
+                    };
+                }
+                Err(e) => {
+                    // The result set ends with ERR (MySQL does the same
+                    // when a query fails or is killed while sending).
+                    let seq = self.resp_seq;
+                    self.err(seq, &e);
+                    self.end_command(st.cont);
+                    return Flow::Continue;
+                }
             }
         }
     }
@@ -681,11 +959,24 @@ impl Conn {
     }
 
     /// Writes each output as a result set or OK (invariant 2).
-    fn write_outcome(&mut self, mut seq: SequenceId, outcome: Outcome, binary: bool) {
-        let n = outcome.outputs.len();
-        let warnings = outcome.warnings;
-        for (i, o) in outcome.outputs.into_iter().enumerate() {
-            let more = i + 1 < n;
+    fn write_outcome(&mut self, seq: SequenceId, outcome: Outcome, binary: bool) {
+        self.write_outputs(seq, outcome.outputs, outcome.warnings, binary, false);
+    }
+
+    /// Writes `outputs` (`more_after`: another result follows them);
+    /// returns the next sequence id, or `None` after an ERR ended the
+    /// response.
+    fn write_outputs(
+        &mut self,
+        mut seq: SequenceId,
+        outputs: Vec<Output>,
+        warnings: u16,
+        binary: bool,
+        more_after: bool,
+    ) -> Option<SequenceId> {
+        let n = outputs.len();
+        for (i, o) in outputs.into_iter().enumerate() {
+            let more = i + 1 < n || more_after;
             match o {
                 Output::Done { affected, last_insert_id, info } => {
                     seq = self.ok(seq, affected, last_insert_id, &info, more);
@@ -701,12 +992,13 @@ impl Conn {
                                 format!("internal error (a bug): cannot encode a result value: {e}"),
                             );
                             self.err(seq, &e);
-                            return;
+                            return None;
                         }
                     };
                 }
             }
         }
+        Some(seq)
     }
 
     fn write_rows(
@@ -779,6 +1071,20 @@ impl Conn {
             AdminStmt::Kill { id, query_only } => match self.shared.kill(id, !query_only) {
                 Ok(()) => {
                     self.ok(first, 0, 0, "", false);
+                }
+                Err(e) => self.err(first, &e),
+            },
+            AdminStmt::Plugins => match self.session.query("SHOW PLUGINS") {
+                Ok(mut outcome) => {
+                    if let Some(Output::Rows { columns, rows }) = outcome.outputs.pop() {
+                        let pool = self.shared.sched.pool.load(Ordering::Relaxed);
+                        let server = admin::server_plugins(pool, self.shared.accounts.store_name());
+                        let rows = admin::merge_plugins(rows, server);
+                        let outcome = Outcome { outputs: vec![Output::Rows { columns, rows }], warnings: 0 };
+                        self.write_outcome(first, outcome, false);
+                    } else {
+                        self.ok(first, 0, 0, "", false);
+                    }
                 }
                 Err(e) => self.err(first, &e),
             },
@@ -875,6 +1181,7 @@ impl Conn {
         });
         match values {
             Ok(values) => {
+                self.resp_seq = first;
                 let step = self.session.execute_step(&mut st.sql, &values);
                 self.after_step(step, Cont::Execute { id, stmt: st })
             }
@@ -961,6 +1268,7 @@ pub mod detached {
                     conn.resume()
                 }
                 Next::Park(Park::Delay(_)) => conn.resume(),
+                Next::Stream => conn.resume(),
             };
         }
     }

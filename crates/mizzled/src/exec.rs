@@ -15,9 +15,12 @@
 //!    durable.
 //! 3. Dropping a [`SqlSession`] rolls back its open transaction (the
 //!    kernel session's drop does; a vanished client loses its work).
-//!
-//! Not done here: streaming results batch by batch (the session can,
-//! `Session::execute_streaming`; the server still asks for whole results).
+//! 4. Client commands stream: a query that locks no rows (text or
+//!    prepared) gives [`Step::Rows`], whose rows the connection pulls
+//!    batch by batch ([`SqlSession::next_rows`]) as the client reads, then
+//!    [`SqlSession::resume`] runs the rest of the text. The outputs handed
+//!    out with it belong to statements whose commits are durable and
+//!    published (a statement starts only after its predecessors' are).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,6 +28,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use mizzle_plugin_api::durability::DurableTicket;
+pub use mizzle_session::CancelHandle;
 use mizzle_session::{ColumnInfo, Execution, Park, Prepared, Session, SessionError, StatementOutput};
 use mizzle_txn::LockWait;
 use mizzle_types::{ErrorCode, Value};
@@ -126,6 +130,19 @@ impl Waiter {
 }
 
 impl Pending {
+    /// The columns of the streaming query this step parked on.
+    pub fn columns(&self) -> Option<Arc<Vec<ColumnInfo>>> {
+        match self.ex.parked() {
+            Some(Park::Rows(c)) => Some(c.columns().clone()),
+            _ => None,
+        }
+    }
+
+    /// Statements of the text after the streaming one.
+    pub fn statements_after(&self) -> usize {
+        self.ex.statements_after_park()
+    }
+
     /// What the statement waits for.
     pub fn waiter(&self) -> Waiter {
         if let Some(w) = self.ex.lock_wait() {
@@ -145,6 +162,13 @@ pub enum Step {
     Done(Result<Outcome, SessionError>),
     /// Waiting; resume later.
     Wait(Pending),
+    /// A query streams (invariant 4): send the outputs of the statements
+    /// before it, then its columns ([`Pending::columns`]) and rows
+    /// ([`SqlSession::next_rows`] until `None`), then resume.
+    Rows(Pending, Vec<Output>),
+    /// A statement of a multi-statement text failed after others ran:
+    /// send their outputs, then the error (invariant 2 holds for them).
+    Partial(Vec<Output>, SessionError),
 }
 
 /// Finishes `ex` if it is parked on nothing: a lock wait, a commit's
@@ -153,14 +177,12 @@ pub enum Step {
 /// [`SqlSession::resume`] goes on. So no worker blocks for a group commit,
 /// and a commit is published by its own connection's step, never waited
 /// for by another's (which, with every worker waiting, could deadlock).
-fn settle(ex: Execution) -> Step {
+fn settle(mut ex: Execution) -> Step {
     match ex.parked() {
         Some(Park::Lock { .. } | Park::Durable(_)) => return Step::Wait(Pending { ex }),
         Some(Park::Rows(_)) => {
-            return Step::Done(Err(SessionError::rule(
-                ErrorCode::Internal,
-                "internal error (a bug in mizzled): a result streamed where the server asked for it whole",
-            )))
+            let before = std::mem::take(&mut ex.outputs);
+            return Step::Rows(Pending { ex }, convert(before, 0).outputs);
         }
         None => {}
     }
@@ -222,6 +244,17 @@ impl SqlSession {
         self.inner.id()
     }
 
+    /// Keeps a connection's id in a replacement session.
+    pub fn set_id(&mut self, id: u64) {
+        self.inner.set_connection_id(id);
+    }
+
+    /// Stops this session's running statement from another connection
+    /// (`KILL QUERY`): it fails with 1317 at its next batch.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.inner.cancel_handle()
+    }
+
     /// Runs SQL text (one or more statements), blocking through lock
     /// waits and durability (invariant 2).
     pub fn query(&mut self, sql: &str) -> Result<Outcome, SessionError> {
@@ -236,20 +269,42 @@ impl SqlSession {
         Ok(convert(out, warnings))
     }
 
-    /// Starts SQL text; it may stop at a wait (see [`Step`]).
+    /// Starts SQL text; it may stop at a wait or stream (see [`Step`]).
     pub fn query_step(&mut self, sql: &str) -> Step {
-        match self.inner.execute(sql, &[]) {
+        match self.inner.execute_streaming(sql, &[]) {
+            Ok(ex) => settle(ex),
+            Err(e) => self.failed(e),
+        }
+    }
+
+    /// A failed step: the error alone, or with the outputs of the
+    /// statements of the text that ran before it.
+    fn failed(&mut self, e: SessionError) -> Step {
+        let before = self.inner.take_outputs_before_error();
+        if before.is_empty() {
+            Step::Done(Err(e))
+        } else {
+            Step::Partial(convert(before, 0).outputs, e)
+        }
+    }
+
+    /// Starts a prepared statement; it may stop at a wait or stream.
+    pub fn execute_step(&mut self, p: &mut PreparedSql, params: &[Value]) -> Step {
+        match self.inner.execute_prepared_streaming(&mut p.inner, params) {
             Ok(ex) => settle(ex),
             Err(e) => Step::Done(Err(e)),
         }
     }
 
-    /// Starts a prepared statement; it may stop at a wait.
-    pub fn execute_step(&mut self, p: &mut PreparedSql, params: &[Value]) -> Step {
-        match self.inner.execute_prepared(&mut p.inner, params) {
-            Ok(ex) => settle(ex),
-            Err(e) => Step::Done(Err(e)),
-        }
+    /// The next at most `max_rows` rows of the query `pending` streams;
+    /// `None` once they are exhausted (then [`SqlSession::resume`]). An
+    /// error fails the statement; the rest of the text does not run.
+    pub fn next_rows(
+        &mut self,
+        pending: &mut Pending,
+        max_rows: usize,
+    ) -> Result<Option<Vec<Vec<Value>>>, SessionError> {
+        Ok(pending.ex.next_batch(&mut self.inner, max_rows)?.map(|b| b.rows))
     }
 
     /// Goes on after a wait is over (or its deadline passed); `p` is the
@@ -265,7 +320,7 @@ impl SqlSession {
         };
         match r {
             Ok(ex) => settle(ex),
-            Err(e) => Step::Done(Err(e)),
+            Err(e) => self.failed(e),
         }
     }
 

@@ -30,3 +30,4 @@ pub mod conn;
 pub mod exec;
 pub mod pool;
 pub mod server;
+pub mod tls;

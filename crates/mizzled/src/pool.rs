@@ -71,6 +71,9 @@ pub struct Task {
     input: Vec<u8>,
     resume: bool,
     close_after_flush: bool,
+    /// A result is streaming: once the output is sent, queue the task to
+    /// produce more ([`Next::Stream`]).
+    stream_more: bool,
     queued_at: Instant,
 }
 
@@ -240,6 +243,10 @@ fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
                 pool.send_back(task);
             }
             Ok((task, Next::Park(p))) => park(&pool, task, p),
+            Ok((mut task, Next::Stream)) => {
+                task.stream_more = true;
+                pool.send_back(task);
+            }
             Err(_) => {
                 tracing::error!(id, "a connection panicked (a bug); closed, its transaction rolled back");
                 pool.shared.forget(id);
@@ -289,11 +296,21 @@ impl EventLoop {
                 Err(_) => return self.close(task),
             }
         }
-        if out.capacity() > 64 * 1024 {
-            *out = Vec::new();
-        }
         if task.close_after_flush || task.conn.killed() {
             return self.close(task);
+        }
+        if task.stream_more {
+            // The client took the last chunk: the next is made on a worker
+            // (the buffer is kept for it). Input read meanwhile waits in
+            // `task.input` until the result ends (conn invariant 3).
+            task.stream_more = false;
+            task.resume = true;
+            self.pool.push(task);
+            return;
+        }
+        let out = task.conn.output();
+        if out.capacity() > 64 * 1024 {
+            *out = Vec::new();
         }
         loop {
             match task.stream.read(&mut self.buf) {
@@ -309,7 +326,9 @@ impl EventLoop {
         } else {
             crate::server::HANDSHAKE_MAX_PACKET
         };
-        if has_packet(&task.input, max) {
+        // TLS input is ciphertext: a worker decrypts it and sees.
+        let tls_input = task.conn.is_tls() && !task.input.is_empty();
+        if tls_input || has_packet(&task.input, max) {
             self.pool.push(task);
         } else {
             self.idle.insert(task.token, task);
@@ -363,6 +382,7 @@ impl EventLoop {
                 input: Vec::new(),
                 resume: false,
                 close_after_flush: false,
+                stream_more: false,
                 queued_at: Instant::now(),
             });
             self.service(task);

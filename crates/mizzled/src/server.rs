@@ -27,7 +27,7 @@ use parking_lot::Mutex;
 use crate::accounts::{Accounts, Bootstrap};
 use crate::config::{AuthKind, Config, SchedulerKind};
 use crate::conn::{self, ServerError};
-use crate::exec::{Engine, SqlSession};
+use crate::exec::{CancelHandle, Engine, SqlSession};
 use mizzle_types::ErrorCode;
 
 /// The largest packet a client may send before it logged in: a handshake
@@ -66,6 +66,9 @@ pub struct ConnEntry {
     pub killed: AtomicBool,
     /// Set once the client logged in.
     pub authenticated: AtomicBool,
+    /// Stops the session's running statement (`KILL QUERY`); replaced
+    /// when COM_RESET_CONNECTION or COM_CHANGE_USER makes a new session.
+    pub cancel: Mutex<CancelHandle>,
     stream: Option<TcpStream>,
     info: Mutex<EntryInfo>,
 }
@@ -138,6 +141,10 @@ pub struct Shared {
     pub stats: Stats,
     /// Scheduler counters.
     pub sched: SchedStats,
+    /// TLS, when the server offers it (CLIENT_SSL in the greeting).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Clients without TLS are refused after authentication (3159).
+    pub require_secure_transport: bool,
     conns: Mutex<HashMap<u64, Arc<ConnEntry>>>,
     shutdown: AtomicBool,
     started: Instant,
@@ -150,27 +157,21 @@ impl Shared {
         self.shutdown.load(Ordering::Relaxed)
     }
 
-    /// `KILL [CONNECTION] id` (`connection`) or `KILL QUERY id`. A killed
-    /// connection ends after the command it is running. Not yet: stopping
-    /// a running statement, so `KILL QUERY` succeeds only on an idle
-    /// connection (where it has nothing to do) and fails with 1235 on a busy one.
+    /// `KILL [CONNECTION] id` (`connection`) or `KILL QUERY id`. The
+    /// running statement, if any, stops at its next batch with 1317 (a
+    /// KILL QUERY of an idle connection does nothing, as in MySQL); a
+    /// killed connection then ends. Not yet: a statement parked on a row
+    /// lock is stopped only by its lock wait timeout.
     pub fn kill(&self, id: u64, connection: bool) -> Result<(), ServerError> {
         let conns = self.conns.lock();
         let Some(e) = conns.get(&id) else {
             return Err(ServerError { code: ErrorCode::NoSuchThread, message: format!("Unknown thread id: {id}") });
         };
+        e.cancel.lock().cancel();
         if connection {
             e.stop_reading();
-            return Ok(());
         }
-        if e.info.lock().command == "Sleep" {
-            Ok(())
-        } else {
-            Err(ServerError {
-                code: ErrorCode::NotSupported,
-                message: "This version of mizzle doesn't yet support 'KILL QUERY' of a running statement".into(),
-            })
-        }
+        Ok(())
     }
 
     /// The server's rows of `SHOW STATUS`.
@@ -186,6 +187,10 @@ impl Shared {
         vec![
             ("Connections".into(), self.stats.connections.load(Ordering::Relaxed).to_string()),
             ("Mizzle_scheduler".into(), if pool { "pool" } else { "thread" }.into()),
+            (
+                "Mizzle_sha2_full_authentications".into(),
+                self.accounts.sha2_full_auths.load(Ordering::Relaxed).to_string(),
+            ),
             ("Mizzle_scheduler_active_workers".into(), active.to_string()),
             ("Mizzle_scheduler_dispatched".into(), dispatched.to_string()),
             ("Mizzle_scheduler_queue_length".into(), s.queued.load(Ordering::Relaxed).to_string()),
@@ -236,9 +241,23 @@ impl Shared {
     /// Server state around `engine` and `accounts` (also for tests and
     /// fuzzing, which drive [`crate::conn::Conn`] without sockets).
     pub fn new(engine: Engine, accounts: Accounts, max_allowed_packet: usize, max_connections: usize) -> Arc<Shared> {
+        Shared::with_tls(engine, accounts, max_allowed_packet, max_connections, None, false)
+    }
+
+    /// [`Shared::new`] offering TLS with `tls`; `require_secure_transport`
+    /// refuses clients that log in without it.
+    pub fn with_tls(
+        engine: Engine,
+        accounts: Accounts,
+        max_allowed_packet: usize,
+        max_connections: usize,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        require_secure_transport: bool,
+    ) -> Arc<Shared> {
         let mut handshake = HandshakeConfig {
             default_auth_plugin: AuthPlugin::NativePassword,
             max_allowed_packet: HANDSHAKE_MAX_PACKET,
+            tls_available: tls.is_some(),
             ..HandshakeConfig::default()
         };
         handshake.server_version = mizzle_session::vars::VERSION.to_owned();
@@ -249,6 +268,8 @@ impl Shared {
             max_allowed_packet,
             stats: Stats::default(),
             sched: SchedStats::default(),
+            tls,
+            require_secure_transport,
             conns: Mutex::new(HashMap::new()),
             shutdown: AtomicBool::new(false),
             started: Instant::now(),
@@ -265,6 +286,7 @@ impl Shared {
             port: peer.port(),
             killed: AtomicBool::new(false),
             authenticated: AtomicBool::new(false),
+            cancel: Mutex::new(session.cancel_handle()),
             stream: None,
             info: Mutex::new(EntryInfo {
                 user: String::new(),
@@ -300,6 +322,7 @@ impl Shared {
             port: peer.port(),
             killed: AtomicBool::new(false),
             authenticated: AtomicBool::new(false),
+            cancel: Mutex::new(session.cancel_handle()),
             stream: stream.try_clone().ok(),
             info: Mutex::new(EntryInfo {
                 user: String::new(),
@@ -347,7 +370,24 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             println!("mizzled: first start: created account root@{host}; log in with: {how}");
         }
     }
-    let shared = Shared::new(engine, accounts, config.max_allowed_packet, config.max_connections);
+    let (tls, source) =
+        crate::tls::server_config(&config.datadir, config.ssl_cert.as_deref(), config.ssl_key.as_deref())?;
+    match &source {
+        crate::tls::CertSource::Generated(p) => {
+            tracing::info!(certificate = %p.display(), "first start: generated a self-signed TLS certificate")
+        }
+        crate::tls::CertSource::Existing(p) | crate::tls::CertSource::Given(p) => {
+            tracing::info!(certificate = %p.display(), "TLS certificate")
+        }
+    }
+    let shared = Shared::with_tls(
+        engine,
+        accounts,
+        config.max_allowed_packet,
+        config.max_connections,
+        Some(tls),
+        config.require_secure_transport,
+    );
     watch_signals(shared.clone(), local)?;
     let pool = config.scheduler == SchedulerKind::Pool;
     shared.sched.pool.store(pool, Ordering::Relaxed);

@@ -270,6 +270,9 @@ impl Operator for NestedLoopOp {
                 p.li += 1;
                 p.ri = 0;
                 p.matched = false;
+                // One stop point per outer row: the inner loop may reject
+                // every row of a large input (ctx invariant 3).
+                ctx.check_stop()?;
                 if out.len() >= BATCH {
                     return Ok(Some(out));
                 }

@@ -100,6 +100,7 @@ impl RecursiveCteOp {
         let mut round: u64 = 0;
         while !work.is_empty() && !full(all.len()) {
             round += 1;
+            ctx.check_stop()?;
             if round > self.max_depth {
                 return Err(ExecError::MaxRecursion { iterations: round });
             }
@@ -180,7 +181,8 @@ impl WorkTableOp {
 }
 
 impl Operator for WorkTableOp {
-    fn next(&mut self, _ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
+    fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
+        ctx.check_stop()?;
         if self.pos >= self.rows.len() {
             return Ok(None);
         }

@@ -519,6 +519,8 @@ impl Operator for ScanOp {
             self.open = Some(o);
         }
         loop {
+            // One stop point per storage batch (ctx invariant 3).
+            ctx.check_stop()?;
             let Some(o) = self.open.as_mut() else { return Ok(None) };
             if o.cur.is_none() {
                 let Some(iv) = o.intervals.get_mut(o.next) else {

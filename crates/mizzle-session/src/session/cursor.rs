@@ -59,6 +59,9 @@ pub struct RowCursor {
     pub(super) end: CursorEnd,
     /// The session's park this cursor is (invariant 2).
     pub(super) seq: u64,
+    /// When the statement times out (`max_execution_time`), in catalog
+    /// clock microseconds.
+    pub(super) deadline: Option<i64>,
 }
 
 impl RowCursor {
@@ -107,7 +110,9 @@ impl RowCursor {
             let mut info = s.info();
             info.now = self.now;
             let sys = Sys { s, previous: &self.previous };
+            let stopper = Stopper { killed: &s.killed, deadline: self.deadline, clock: &*s.cat.clock };
             let mut ctx = Ctx::new(&self.txn, &s.cat.dict, &self.params, &info, &sys);
+            ctx.stop = Some(&stopper);
             if let Some(st) = self.state.take() {
                 ctx.resume_state(st);
             }

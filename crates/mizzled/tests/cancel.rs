@@ -1,0 +1,112 @@
+//! Cancellation over the wire: `KILL QUERY id` from a second connection
+//! stops a long cross-join SELECT with 1317 and leaves the connection
+//! usable; `max_execution_time` stops a long SELECT with 3024; `KILL id`
+//! stops the statement and closes the connection. Under both schedulers.
+
+mod harness;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use harness::{Server, ROOT_PASSWORD};
+use mysql::prelude::Queryable;
+use mysql::{Conn, OptsBuilder};
+
+/// Never true over 2,000^3 rows: hours of work unless stopped.
+const ENDLESS: &str = "SELECT COUNT(*) FROM big x, big y, big z WHERE x.v + y.v + z.v < 0";
+
+fn connect(server: &Server) -> Conn {
+    let opts = OptsBuilder::new()
+        .ip_or_hostname(Some("127.0.0.1"))
+        .tcp_port(server.port())
+        .user(Some("root"))
+        .pass(Some(ROOT_PASSWORD))
+        .prefer_socket(false);
+    Conn::new(opts).expect("connect")
+}
+
+fn fill(c: &mut Conn) {
+    c.query_drop("CREATE TABLE big (v INT NOT NULL)").expect("create");
+    c.query_drop("SET cte_max_recursion_depth = 10000").expect("set");
+    c.query_drop(
+        "INSERT INTO big WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 2000) SELECT v FROM n",
+    )
+    .expect("fill");
+}
+
+fn code(e: &mysql::Error) -> u16 {
+    match e {
+        mysql::Error::MySqlError(m) => m.code,
+        other => panic!("not a server error: {other}"),
+    }
+}
+
+/// Runs `ENDLESS` on `victim` while a second connection sends `kill`
+/// (with the victim's id appended) every 20 ms; returns the error.
+fn run_killed(server: &Server, victim: &mut Conn, kill: &str) -> mysql::Error {
+    let id = victim.connection_id();
+    let done = Arc::new(AtomicBool::new(false));
+    let mut killer = connect(server);
+    let d = done.clone();
+    let kill = format!("{kill} {id}");
+    let t = std::thread::spawn(move || {
+        while !d.load(Ordering::Relaxed) {
+            // The victim may be gone already after KILL CONNECTION.
+            let _ = killer.query_drop(&kill);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let start = Instant::now();
+    let r: Result<Option<i64>, _> = victim.query_first(ENDLESS);
+    done.store(true, Ordering::Relaxed);
+    t.join().expect("killer");
+    assert!(start.elapsed() < Duration::from_secs(60));
+    r.expect_err("the query was killed")
+}
+
+fn kill_query_stops_a_long_select(scheduler: &str) {
+    let server = Server::start_with(&format!("kill-{scheduler}"), &["--scheduler", scheduler]);
+    let mut a = connect(&server);
+    fill(&mut a);
+    let e = run_killed(&server, &mut a, "KILL QUERY");
+    assert_eq!(code(&e), 1317, "{e}");
+    // The connection goes on.
+    let n: Option<i64> = a.query_first("SELECT COUNT(*) FROM big").expect("query after kill");
+    assert_eq!(n, Some(2000));
+    // KILL of the connection stops its statement and closes it.
+    let e = run_killed(&server, &mut a, "KILL");
+    assert!(matches!(e, mysql::Error::MySqlError(_) | mysql::Error::IoError(_) | mysql::Error::DriverError(_)), "{e}");
+    assert!(a.query_drop("SELECT 1").is_err(), "a killed connection is closed");
+    // Other connections are served.
+    let mut b = connect(&server);
+    let n: Option<i64> = b.query_first("SELECT COUNT(*) FROM big").expect("other connection");
+    assert_eq!(n, Some(2000));
+}
+
+#[test]
+fn kill_query_stops_a_long_select_pool() {
+    kill_query_stops_a_long_select("pool");
+}
+
+#[test]
+fn kill_query_stops_a_long_select_thread() {
+    kill_query_stops_a_long_select("thread");
+}
+
+#[test]
+fn max_execution_time_stops_a_long_select() {
+    let server = Server::start("max-exec-time");
+    let mut a = connect(&server);
+    fill(&mut a);
+    a.query_drop("SET SESSION max_execution_time = 100").expect("set");
+    let start = Instant::now();
+    let e = a.query_first::<i64, _>(ENDLESS).expect_err("timed out");
+    assert_eq!(code(&e), 3024, "{e}");
+    assert!(start.elapsed() < Duration::from_secs(30));
+    // Prepared too (the binary protocol).
+    let e = a.exec_first::<i64, _, _>(ENDLESS, ()).expect_err("timed out");
+    assert_eq!(code(&e), 3024, "{e}");
+    let n: Option<i64> = a.query_first("SELECT COUNT(*) FROM big").expect("short query");
+    assert_eq!(n, Some(2000));
+}
