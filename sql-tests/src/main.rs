@@ -84,6 +84,14 @@ impl Database for Db {
         Ok(Box::new(Conn(db.session())))
     }
 
+    fn connect_as(&self, login: &mizzle_slt::Login) -> Result<Box<dyn Connection>, String> {
+        let db = self.db.as_ref().ok_or("the database is closed")?;
+        let s = db.session_as(&login.user, &login.host);
+        // In the file's database if the account may use it.
+        let _ = s.run("USE main");
+        Ok(Box::new(Conn(s)))
+    }
+
     fn lock_waits_begun(&self) -> Option<u64> {
         self.db.as_ref().map(|d| d.lock_stats().waits)
     }

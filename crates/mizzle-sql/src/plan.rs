@@ -676,6 +676,8 @@ pub enum BoundStatement {
     Explain { analyze: bool, tree: bool, stmt: Box<BoundStatement> },
     /// A statement accepted and ignored (LOCK TABLES, FLUSH, ANALYZE TABLE ...).
     NoOp,
+    /// CREATE / DROP / ALTER / RENAME USER, GRANT, REVOKE, SHOW GRANTS.
+    Account(Box<crate::account::AccountStmt<crate::account::PrivLevel>>),
 }
 
 impl BoundStatement {

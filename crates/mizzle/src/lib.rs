@@ -240,9 +240,23 @@ impl Database {
         Ok(r)
     }
 
-    /// A new session in the default schema `main`.
+    /// A new session in the default schema `main`. It may do anything (it
+    /// runs as no account; `CURRENT_USER()` is `root@localhost`).
     pub fn session(&self) -> Session {
         Session { inner: RefCell::new(mizzle_session::Session::new(self.cat.clone())) }
+    }
+
+    /// A new session running as the account `user@host` (an account made
+    /// with `CREATE USER`): every statement is checked against the
+    /// account's privileges (errors 1044, 1142, 1227...). No password is
+    /// asked: the caller, which holds the database, vouches for the user.
+    /// The session starts with no current database.
+    pub fn session_as(&self, user: &str, host: &str) -> Session {
+        let mut s = mizzle_session::Session::new(self.cat.clone());
+        s.set_account(user, host);
+        s.set_user(&format!("{user}@{host}"));
+        let _ = s.set_database(None);
+        Session { inner: RefCell::new(s) }
     }
 
     /// Runs a version-collection pass now (normally the kernel schedules it).

@@ -4,6 +4,8 @@
 //! 1. Every row has exactly the columns `bind::ddl::system_columns` names
 //!    for its table (information_schema variants have their own layouts).
 //! 2. Definitions come from the statement's snapshot, like any read.
+//! 3. Rows listing schemas or tables show only what the session may see
+//!    (`SystemInfo::visible`).
 
 use mizzle_dictionary::{Relation, TableDef};
 use mizzle_sql::plan::SystemTable;
@@ -87,13 +89,18 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
         SystemTable::Schemata => {
             let mut v: Vec<Row> = vec![vec![t("information_schema")]];
             for s in dict.list_schemas(txn)? {
-                v.push(vec![t(&s.name)]);
+                if ctx.system.visible(&s.name, None) {
+                    v.push(vec![t(&s.name)]);
+                }
             }
             v
         }
         SystemTable::Tables { schema: Some(schema), full } => {
             let mut out = Vec::new();
             for r in dict.list_relations(txn, schema)? {
+                if !ctx.system.visible(schema, Some(r.name())) {
+                    continue;
+                }
                 let kind = match &r {
                     Relation::Table(_) => "BASE TABLE",
                     Relation::View(_) => "VIEW",
@@ -110,6 +117,9 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
             let mut out = Vec::new();
             for s in dict.list_schemas(txn)? {
                 for r in dict.list_relations(txn, &s.name)? {
+                    if !ctx.system.visible(&s.name, Some(r.name())) {
+                        continue;
+                    }
                     let kind = match &r {
                         Relation::Table(_) => "BASE TABLE",
                         Relation::View(_) => "VIEW",
@@ -244,6 +254,9 @@ fn constraint_rows(v: mizzle_sql::plan::ConstraintView, ctx: &mut Ctx<'_>) -> Re
     for s in ctx.dict.list_schemas(ctx.txn)? {
         for r in ctx.dict.list_relations(ctx.txn, &s.name)? {
             let Relation::Table(tb) = r else { continue };
+            if !ctx.system.visible(&tb.schema, Some(&tb.name)) {
+                continue;
+            }
             let mut keys: Vec<(String, &'static str, Vec<usize>)> = Vec::new();
             if !tb.primary_key.is_empty() {
                 keys.push(("PRIMARY".into(), "PRIMARY KEY", tb.primary_key.clone()));
