@@ -103,7 +103,7 @@ mod cursor;
 mod grants;
 use cursor::CursorEnd;
 pub use cursor::{Batch, RowCursor};
-pub use grants::{AccountId, DEFAULT_AUTH_PLUGIN, GRANT_TABLES};
+pub use grants::{administrator_privileges, AccountId, DEFAULT_AUTH_PLUGIN, GRANT_TABLES};
 
 /// What running a statement inside its transaction gave.
 enum Ran {
@@ -630,7 +630,14 @@ impl SystemInfo for Sys<'_> {
     }
 
     fn plugins(&self) -> Vec<(String, String, String)> {
-        self.s.cat.plugins.iter().map(|p| (p.name.clone(), p.kind.clone(), p.library.clone())).collect()
+        let extra = self.s.cat.front_end_plugins.read();
+        self.s
+            .cat
+            .plugins
+            .iter()
+            .chain(extra.iter())
+            .map(|p| (p.name.clone(), p.kind.clone(), p.library.clone()))
+            .collect()
     }
 
     fn visible(&self, schema: &str, table: Option<&str>) -> bool {

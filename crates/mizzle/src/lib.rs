@@ -259,6 +259,20 @@ impl Database {
         Session { inner: RefCell::new(s) }
     }
 
+    /// Lists a front end's plugin (a server's authentication plugin) in
+    /// `SHOW PLUGINS`, after the plugins the database was opened with.
+    pub fn register_front_end_plugin(&self, d: &PluginDescriptor) {
+        self.cat.register_front_end_plugin(mizzle_session::PluginRow {
+            name: d.name.clone(),
+            kind: d.kind.to_string(),
+            library: match &d.origin {
+                PluginOrigin::CompiledIn => String::new(),
+                PluginOrigin::Dynamic { path } => path.clone(),
+            },
+            description: d.description.clone(),
+        });
+    }
+
     /// Runs a version-collection pass now (normally the kernel schedules it).
     pub fn collect_garbage(&self) -> Result<(), Error> {
         self.cat.txns.gc().map(|_| ()).map_err(err)

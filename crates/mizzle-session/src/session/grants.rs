@@ -60,6 +60,12 @@ pub const GRANT_TABLES: [&str; 4] = [
 /// built without its plugin cannot answer).
 pub const DEFAULT_AUTH_PLUGIN: &str = "mysql_native_password";
 
+/// The stored privileges of an administrator (`ALL PRIVILEGES ON *.*
+/// WITH GRANT OPTION`), for a `mysql.user` row written directly.
+pub fn administrator_privileges() -> String {
+    Privs::global_all().to_stored()
+}
+
 /// An account: the user name and the host pattern of its `mysql.user` row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccountId {
@@ -287,6 +293,20 @@ impl Session {
         for sql in GRANT_TABLES {
             self.internal(txn, sql, &[])?;
         }
+        Ok(())
+    }
+
+    /// Creates the grant tables that are missing (and upgrades a
+    /// `mysql.user` made before privileges), in a transaction of its own.
+    pub fn install_grant_tables(&mut self) -> Result<(), SessionError> {
+        let t = self.cat.txns.begin(TxnOptions::default());
+        t.begin_statement()?;
+        if let Err(e) = self.ensure_grant_tables(&t) {
+            t.rollback();
+            return Err(e);
+        }
+        t.end_statement(true)?;
+        t.commit_blocking()?;
         Ok(())
     }
 
