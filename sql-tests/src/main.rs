@@ -86,10 +86,8 @@ impl Database for Db {
 
     fn connect_as(&self, login: &mizzle_slt::Login) -> Result<Box<dyn Connection>, String> {
         let db = self.db.as_ref().ok_or("the database is closed")?;
-        let s = db.session_as(&login.user, &login.host);
-        // In the file's database if the account may use it.
-        let _ = s.run("USE main");
-        Ok(Box::new(Conn(s)))
+        // In the file's database (main) if the account may use it.
+        Ok(Box::new(Conn(db.session_as(&login.user, &login.host))))
     }
 
     fn lock_waits_begun(&self) -> Option<u64> {

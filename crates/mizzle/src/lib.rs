@@ -250,12 +250,12 @@ impl Database {
     /// with `CREATE USER`): every statement is checked against the
     /// account's privileges (errors 1044, 1142, 1227...). No password is
     /// asked: the caller, which holds the database, vouches for the user.
-    /// The session starts with no current database.
+    /// The session starts in the default schema `main` if the account
+    /// holds some privilege there, else with no current database.
     pub fn session_as(&self, user: &str, host: &str) -> Session {
         let mut s = mizzle_session::Session::new(self.cat.clone());
         s.set_account(user, host);
         s.set_user(&format!("{user}@{host}"));
-        let _ = s.set_database(None);
         Session { inner: RefCell::new(s) }
     }
 

@@ -27,7 +27,8 @@ fn prepared_statement_is_checked_at_each_execution() -> Result<(), mizzle::Error
 }
 
 #[test]
-fn default_session_may_do_anything_and_named_session_starts_without_database() -> Result<(), mizzle::Error> {
+fn default_session_may_do_anything_and_named_session_starts_without_a_database_it_may_not_use(
+) -> Result<(), mizzle::Error> {
     let db = Database::open_in_memory()?;
     let admin = db.session();
     admin.run("CREATE DATABASE d; CREATE TABLE d.t (a INT); SET GLOBAL autocommit = 1")?;

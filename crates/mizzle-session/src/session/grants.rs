@@ -165,11 +165,17 @@ impl Session {
     /// Runs the session as `user@host` (the account's host pattern, as
     /// `CURRENT_USER()` shows it): from now on every statement is checked
     /// against the account's privileges (invariant 2). `USER()` is set
-    /// separately ([`Session::set_user`]).
+    /// separately ([`Session::set_user`]). The current database stays
+    /// only if the account may use it (1044 otherwise), else there is none.
     pub fn set_account(&mut self, user: &str, host: &str) {
         self.account = Some(AccountId { user: user.to_string(), host: host.to_string() });
         self.current_user = format!("{user}@{host}");
         self.privs = None;
+        if let Some(db) = self.database.clone() {
+            if self.check_use(&db).is_err() {
+                self.database = None;
+            }
+        }
     }
 
     /// The account privileges are checked against, if any (`None`: the
