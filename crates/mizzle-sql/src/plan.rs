@@ -132,6 +132,22 @@ pub enum SystemTable {
     Charsets,
     /// `information_schema` views of constraints, over every schema.
     Constraints(ConstraintView),
+    /// `information_schema` tables ORMs read, with MySQL 8's columns, over
+    /// every schema.
+    Info(InfoView),
+}
+
+/// Which `information_schema` table of [`SystemTable::Info`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InfoView {
+    /// `SCHEMATA`.
+    Schemata,
+    /// `TABLES`.
+    Tables,
+    /// `COLUMNS`.
+    Columns,
+    /// `STATISTICS`: one row per column of each index (PRIMARY first).
+    Statistics,
 }
 
 /// Which `information_schema` constraint view.
