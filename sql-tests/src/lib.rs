@@ -5,7 +5,7 @@
 //!
 //! Invariants:
 //! 1. Parsing, value rendering, hashing, labels and counting reproduce
-//!    `slt_run.py`; the extensions (`connection`, `statement error <pattern>`,
+//!    `slt_run.py`; the extensions (`connection [user U@H [PW]]`, `statement error <pattern>`,
 //!    `query error <pattern>`, `statement count`, `statement blocks` and
 //!    `unblocked`) only change the meaning of records that `slt_run.py`
 //!    would fail.
@@ -66,10 +66,29 @@ pub trait Connection: Send {
     fn run(&mut self, sql: &str) -> Result<Option<ResultSet>, String>;
 }
 
+/// The account a `connection NAME user USER@HOST [PASSWORD]` record logs
+/// in as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    /// User name.
+    pub user: String,
+    /// The account's host (`%` when not given).
+    pub host: String,
+    /// Password (empty when not given).
+    pub password: String,
+}
+
 /// The database one test file runs against.
 pub trait Database {
     /// Opens a new session on this database.
     fn connect(&self) -> Result<Box<dyn Connection>, String>;
+
+    /// Opens a new session logged in as `login`, in this database if the
+    /// account may use it (otherwise with none). Engines without accounts
+    /// refuse.
+    fn connect_as(&self, login: &Login) -> Result<Box<dyn Connection>, String> {
+        Err(format!("this engine cannot log in as {}@{}", login.user, login.host))
+    }
 
     /// A count that grows each time a statement of this database begins to
     /// wait for a lock, if the engine tells (`statement blocks` then knows

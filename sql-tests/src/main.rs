@@ -84,6 +84,12 @@ impl Database for Db {
         Ok(Box::new(Conn(db.session())))
     }
 
+    fn connect_as(&self, login: &mizzle_slt::Login) -> Result<Box<dyn Connection>, String> {
+        let db = self.db.as_ref().ok_or("the database is closed")?;
+        // In the file's database (main) if the account may use it.
+        Ok(Box::new(Conn(db.session_as(&login.user, &login.host))))
+    }
+
     fn lock_waits_begun(&self) -> Option<u64> {
         self.db.as_ref().map(|d| d.lock_stats().waits)
     }

@@ -279,7 +279,7 @@ impl Session<'_> {
 
     /// The connection `name`, opened on first use; a blocked statement on
     /// it is waited for first and its outcome dropped.
-    fn connection(&mut self, name: &str) -> Result<Box<dyn Connection>, String> {
+    fn connection(&mut self, name: &str, login: Option<&crate::Login>) -> Result<Box<dyn Connection>, String> {
         if let Some(rx) = self.blocked.remove(name) {
             let (c, _) = rx
                 .recv_timeout(UNBLOCK_TIMEOUT)
@@ -288,13 +288,17 @@ impl Session<'_> {
         }
         match self.connections.remove(name) {
             Some(c) => Ok(c),
-            None => self.db.connect().map_err(|m| format!("cannot connect '{name}': {m}")),
+            None => match login {
+                Some(l) => self.db.connect_as(l),
+                None => self.db.connect(),
+            }
+            .map_err(|m| format!("cannot connect '{name}': {m}")),
         }
     }
 
     fn run(&mut self, record: &Record, sql: &str) -> Result<Option<ResultSet>, String> {
         let name = Session::name(record);
-        let mut connection = self.connection(&name)?;
+        let mut connection = self.connection(&name, record.login.as_ref())?;
         let r = connection.run(sql);
         self.connections.insert(name, connection);
         r
@@ -305,7 +309,7 @@ impl Session<'_> {
     /// first (invariant 4).
     fn run_blocking(&mut self, record: &Record, sql: &str) -> Result<(), String> {
         let name = Session::name(record);
-        let mut connection = self.connection(&name)?;
+        let mut connection = self.connection(&name, record.login.as_ref())?;
         let before = self.db.lock_waits_begun();
         let (tx, rx) = mpsc::channel::<Finished>();
         let sql = sql.to_owned();

@@ -35,6 +35,9 @@ pub(crate) struct Record {
     pub(crate) conditions: Vec<Condition>,
     /// The `connection NAME` the record runs on; `None` is `default`.
     pub(crate) connection: Option<String>,
+    /// `connection NAME user USER@HOST [PASSWORD]`: the account the
+    /// connection logs in as when this record opens it.
+    pub(crate) login: Option<crate::Login>,
     pub(crate) kind: RecordKind,
     pub(crate) span: Span,
 }
@@ -271,6 +274,7 @@ pub(crate) fn parse(data: &[u8]) -> Script {
 fn parse_block(block: &[(usize, String)]) -> Option<Record> {
     let mut conditions = Vec::new();
     let mut connection = None;
+    let mut login = None;
     let mut i = 0;
     while let Some((_, line)) = block.get(i) {
         let toks = tokens(line);
@@ -278,7 +282,19 @@ fn parse_block(block: &[(usize, String)]) -> Option<Record> {
         match toks.first().copied() {
             Some("skipif") => conditions.push(Condition::SkipIf(arg)),
             Some("onlyif") => conditions.push(Condition::OnlyIf(arg)),
-            Some("connection") => connection = (!arg.is_empty()).then_some(arg),
+            Some("connection") => {
+                connection = (!arg.is_empty()).then_some(arg);
+                if toks.get(2) == Some(&"user") {
+                    if let Some(spec) = toks.get(3) {
+                        let (user, host) = spec.rsplit_once('@').unwrap_or((spec, "%"));
+                        login = Some(crate::Login {
+                            user: user.to_owned(),
+                            host: host.to_owned(),
+                            password: toks.get(4).map_or(String::new(), |p| (*p).to_owned()),
+                        });
+                    }
+                }
+            }
             _ => break,
         }
         i += 1;
@@ -346,7 +362,14 @@ fn parse_block(block: &[(usize, String)]) -> Option<Record> {
         "halt" => RecordKind::Halt,
         other => RecordKind::Unknown(other.to_owned()),
     };
-    Some(Record { line: header + 1, conditions, connection, kind, span: Span { header: *header, separator, end } })
+    Some(Record {
+        line: header + 1,
+        conditions,
+        connection,
+        login,
+        kind,
+        span: Span { header: *header, separator, end },
+    })
 }
 
 fn join(lines: &[(usize, String)]) -> String {

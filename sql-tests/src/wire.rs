@@ -218,6 +218,14 @@ impl Database for ServerDb {
         Ok(Box::new(WireConn::connect(&self.options, Some(&self.name))?))
     }
 
+    fn connect_as(&self, login: &mizzle_slt::Login) -> Result<Box<dyn Connection>, String> {
+        let o = ServerOptions { user: login.user.clone(), password: login.password.clone(), ..self.options.clone() };
+        let mut c = WireConn::connect(&o, None)?;
+        // In the file's database if the account may use it.
+        let _ = c.query(&format!("USE `{}`", self.name));
+        Ok(Box::new(c))
+    }
+
     fn lock_waits_begun(&self) -> Option<u64> {
         let mut a = self.admin.lock().ok()?;
         let rs = a.query("SHOW STATUS LIKE 'Innodb_row_lock_waits'").ok()??;

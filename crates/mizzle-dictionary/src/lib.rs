@@ -10,6 +10,7 @@
 pub mod codec;
 pub mod def;
 pub mod error;
+pub mod grants;
 pub mod store;
 
 pub use def::{CheckDef, ColumnDef, FkAction, ForeignKeyDef, IndexDef, Relation, SchemaDef, TableDef, ViewDef};

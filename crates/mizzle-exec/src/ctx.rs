@@ -37,6 +37,8 @@ pub struct SessionInfo<'s> {
     pub connection_id: u64,
     /// `USER()`.
     pub user: &'s str,
+    /// `CURRENT_USER()`: the account whose privileges apply, `user@host`.
+    pub current_user: &'s str,
     /// `VERSION()`.
     pub version: &'s str,
     /// The statement's start time (UTC).
@@ -57,6 +59,14 @@ pub trait SystemInfo {
     fn engines(&self) -> Vec<(String, String, bool)>;
     /// `SHOW PLUGINS` rows: (name, type, library).
     fn plugins(&self) -> Vec<(String, String, String)>;
+    /// Whether the session may see `schema` (and, if given, its table
+    /// `table`) in `information_schema` and `SHOW`: it holds some
+    /// privilege there. Everything is visible unless the session runs
+    /// as an account with privilege checks.
+    fn visible(&self, schema: &str, table: Option<&str>) -> bool {
+        let _ = (schema, table);
+        true
+    }
 }
 
 /// Why a running statement must stop.

@@ -480,6 +480,7 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecErr
                 SessionFunc::FoundRows => Value::UInt(s.found_rows),
                 SessionFunc::ConnectionId => Value::UInt(s.connection_id),
                 SessionFunc::User => Value::text(s.user),
+                SessionFunc::CurrentUser => Value::text(s.current_user),
                 SessionFunc::Version => Value::text(s.version),
             }
         }

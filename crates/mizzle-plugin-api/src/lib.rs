@@ -8,9 +8,11 @@
 //! 3. [`API_VERSION`] changes whenever a trait or the C-ABI table changes
 //!    shape; the kernel refuses plugins built for another version.
 //!
-//! Only storage engines exist so far; authentication, replication log, query
-//! observers and schedulers arrive with their issues.
+//! Storage engines ([`storage`]) and authentication ([`auth`]) have
+//! traits; schedulers are described in the registry only; replication
+//! logs and query observers arrive with their issues.
 
+pub mod auth;
 pub mod conformance;
 pub mod durability;
 pub mod registry;

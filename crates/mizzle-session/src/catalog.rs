@@ -64,6 +64,9 @@ pub struct CatalogState {
     pub globals: RwLock<HashMap<String, String>>,
     /// Registered plugins.
     pub plugins: Vec<PluginRow>,
+    /// Plugins a front end registered after opening (a server's
+    /// authentication plugin), listed after `plugins`.
+    pub front_end_plugins: RwLock<Vec<PluginRow>>,
     /// Name of the storage engine holding this catalog's data.
     pub engine_name: String,
     next_connection: AtomicU64,
@@ -91,6 +94,7 @@ impl CatalogState {
             dict,
             globals: RwLock::new(globals),
             plugins,
+            front_end_plugins: RwLock::new(Vec::new()),
             engine_name: engine_name.to_string(),
             next_connection: AtomicU64::new(1),
         }))
@@ -103,6 +107,14 @@ impl CatalogState {
         self.dict.create_schema(&t, DEFAULT_SCHEMA, true)?;
         t.commit_blocking()?;
         Ok(())
+    }
+
+    /// Lists a front end's plugin in `SHOW PLUGINS` (once per name and kind).
+    pub fn register_front_end_plugin(&self, row: PluginRow) {
+        let mut v = self.front_end_plugins.write();
+        if !v.iter().any(|p| p.kind == row.kind && p.name.eq_ignore_ascii_case(&row.name)) {
+            v.push(row);
+        }
     }
 
     /// A fresh connection id.

@@ -108,9 +108,11 @@ use crate::explain::explain_lines;
 use crate::vars;
 
 mod cursor;
+mod grants;
 mod temporary;
 use cursor::CursorEnd;
 pub use cursor::{Batch, RowCursor};
+pub use grants::{administrator_privileges, AccountId, DEFAULT_AUTH_PLUGIN, GRANT_TABLES};
 
 /// Stops a session's running statement from another thread (`KILL
 /// QUERY`): the statement fails with 1317 at its next stop point
@@ -568,6 +570,14 @@ pub struct Session {
     source: Option<Arc<mizzle_sql::parse::Parsed>>,
     id: u64,
     user: String,
+    /// `CURRENT_USER()`: `user@host` of the account, `root@localhost`
+    /// without one.
+    current_user: String,
+    /// The account whose privileges are checked (`grants`); `None`: the
+    /// session may do anything.
+    account: Option<AccountId>,
+    /// The account's privileges, while valid (`grants`).
+    privs: Option<grants::PrivCache>,
     database: Option<String>,
     txn: Option<TxnState>,
     vars: HashMap<String, String>,
@@ -709,7 +719,18 @@ impl SystemInfo for Sys<'_> {
     }
 
     fn plugins(&self) -> Vec<(String, String, String)> {
-        self.s.cat.plugins.iter().map(|p| (p.name.clone(), p.kind.clone(), p.library.clone())).collect()
+        let extra = self.s.cat.front_end_plugins.read();
+        self.s
+            .cat
+            .plugins
+            .iter()
+            .chain(extra.iter())
+            .map(|p| (p.name.clone(), p.kind.clone(), p.library.clone()))
+            .collect()
+    }
+
+    fn visible(&self, schema: &str, table: Option<&str>) -> bool {
+        self.s.may_see(schema, table)
     }
 }
 
@@ -748,6 +769,9 @@ impl Session {
             source: None,
             id,
             user: "root@localhost".into(),
+            current_user: "root@localhost".into(),
+            account: None,
+            privs: None,
             database: Some(DEFAULT_SCHEMA.into()),
             txn: None,
             vars,
@@ -829,9 +853,11 @@ impl Session {
         self.database.as_deref()
     }
 
-    /// Selects the current database (like `USE`), checking that it exists.
+    /// Selects the current database (like `USE`), checking that it exists
+    /// and that the session's account holds some privilege in it (1044).
     pub fn set_database(&mut self, db: Option<String>) -> Result<(), SessionError> {
         if let Some(d) = &db {
+            self.check_use(d)?;
             let t = self.cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });
             t.begin_statement()?;
             let ok = self.cat.dict.schema_exists(&t, d)?;
@@ -958,6 +984,7 @@ impl Session {
             found_rows: self.found_rows,
             connection_id: self.id,
             user: &self.user,
+            current_user: &self.current_user,
             version: vars::VERSION,
             now: self.now(),
             foreign_key_checks: self.vars.get("foreign_key_checks").is_none_or(|v| v == "ON"),
@@ -1830,8 +1857,17 @@ impl Session {
             }
             None => Arc::new(self.plan(stmt, txn)?.0),
         };
-        if mode.expect_rows && !matches!(bound.as_ref(), BoundStatement::Query(_) | BoundStatement::Explain { .. }) {
+        if mode.expect_rows
+            && !matches!(bound.as_ref(), BoundStatement::Query(_) | BoundStatement::Explain { .. })
+            && !matches!(bound.as_ref(), BoundStatement::Account(a)
+                if matches!(**a, mizzle_sql::account::AccountStmt::ShowGrants { .. }))
+        {
             return Err(no_result_set());
+        }
+        self.check_privileges(&bound)?;
+        if let BoundStatement::Account(a) = bound.as_ref() {
+            let (out, warnings) = self.run_account(a, txn)?;
+            return Ok(Ran::Out(out, warnings));
         }
         if let BoundStatement::Session(s) = bound.as_ref() {
             return Ok(Ran::Out(self.run_session(s, txn)?, Vec::new()));
@@ -2313,6 +2349,8 @@ fn exec_bound(
                 None,
             )
         }
-        BoundStatement::Txn(_) | BoundStatement::Session(_) | BoundStatement::NoOp => (done(0), None),
+        BoundStatement::Txn(_) | BoundStatement::Session(_) | BoundStatement::NoOp | BoundStatement::Account(_) => {
+            (done(0), None)
+        }
     })
 }

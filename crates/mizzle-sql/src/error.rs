@@ -14,6 +14,9 @@ use crate::func::FuncError;
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum BindError {
+    /// A privilege that a table grant cannot hold.
+    #[error("Illegal GRANT/REVOKE command; please consult the manual to see which privileges can be used")]
+    IllegalGrantForTable,
     /// The text does not parse.
     #[error("You have an error in your SQL syntax; {0}")]
     Syntax(String),
@@ -239,6 +242,7 @@ impl SqlError for BindError {
         use BindError::*;
         match self {
             Syntax(_) => ErrorCode::Syntax,
+            IllegalGrantForTable => ErrorCode::IllegalGrantForTable,
             NestedTooDeeply(_) => ErrorCode::NestedTooDeeply,
             NoDatabaseSelected => ErrorCode::NoDatabaseSelected,
             UnknownDatabase(_) => ErrorCode::UnknownDatabase,

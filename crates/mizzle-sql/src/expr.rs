@@ -411,8 +411,11 @@ pub enum SessionFunc {
     FoundRows,
     /// `CONNECTION_ID()`
     ConnectionId,
-    /// `USER()` / `CURRENT_USER()` / `SESSION_USER()` / `SYSTEM_USER()`
+    /// `USER()` / `SESSION_USER()` / `SYSTEM_USER()`: the user name the
+    /// client gave and its host.
     User,
+    /// `CURRENT_USER()`: the account whose privileges apply.
+    CurrentUser,
     /// `VERSION()`
     Version,
 }

@@ -9,6 +9,7 @@
 //!    sqlparser (tidy checks that no other crate names it).
 //! 2. Nothing here reads table data: plans are built from definitions only.
 
+pub mod account;
 pub mod bind;
 pub mod error;
 pub mod expr;

@@ -65,7 +65,7 @@ mod tests {
 
     fn policy(sql: &str) -> WaitPolicy {
         let p = crate::parse::parse(sql).expect("parses");
-        wait_policy(&p.statements()[0])
+        wait_policy(p.statements()[0])
     }
 
     #[test]

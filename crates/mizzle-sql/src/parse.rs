@@ -35,6 +35,7 @@ use mizzle_dictionary::Relation;
 use mizzle_txn::WaitPolicy;
 use mizzle_types::Value;
 
+use crate::account::{AccountStmt, LevelSpec};
 use crate::bind::{Binder, Catalog};
 use crate::error::BindError;
 use crate::plan::{BoundStatement, TxnStmt, VarScope};
@@ -54,7 +55,7 @@ const DEEP_TEXT: usize = 4096;
 /// limit, and dropping such a tree recurses once per level; so a long
 /// text's trees are dropped on a stack grown for them (invariant 1).
 pub struct Parsed {
-    stmts: Vec<Statement>,
+    stmts: Vec<Item>,
     text_len: usize,
     /// `WITH CONSISTENT SNAPSHOT` was given ([`parse_mysql`]).
     consistent_snapshot: bool,
@@ -64,16 +65,52 @@ pub struct Parsed {
     text: String,
 }
 
+/// One statement of a text: what sqlparser made, or an account statement
+/// ([`crate::account`]), which sqlparser does not parse in MySQL's form.
+#[allow(clippy::large_enum_variant)] // Boxing every statement would cost the common case.
+pub(crate) enum Item {
+    Sql(Statement),
+    Account(AccountStmt<LevelSpec>),
+}
+
+/// What stands for an account statement's syntax tree where a caller
+/// looks at trees (the locking clause, transaction control): `FLUSH
+/// STATUS`, which locks nothing and is no transaction control. The
+/// binder binds the account statement itself.
+fn not_sql() -> &'static Statement {
+    static NOT_SQL: std::sync::OnceLock<Statement> = std::sync::OnceLock::new();
+    NOT_SQL.get_or_init(|| Statement::Flush {
+        object_type: sqlparser::ast::FlushType::Status,
+        location: None,
+        channel: None,
+        read_lock: false,
+        export: false,
+        tables: Vec::new(),
+    })
+}
+
 /// One parsed statement, opaque outside this crate: what sqlparser made
 /// is read only here (the binder, the locking clause, transaction
 /// control), so no sqlparser type crosses this crate's API.
 #[derive(Clone, Copy)]
-pub struct StatementRef<'a>(&'a Statement);
+pub struct StatementRef<'a>(&'a Item);
 
 impl<'a> StatementRef<'a> {
-    /// The syntax tree, for this crate.
+    /// The syntax tree, for this crate (a harmless stand-in for an account
+    /// statement; see [`StatementRef::account`]).
     pub(crate) fn ast(self) -> &'a Statement {
-        self.0
+        match self.0 {
+            Item::Sql(s) => s,
+            Item::Account(_) => not_sql(),
+        }
+    }
+
+    /// The account statement this is, if it is one.
+    pub(crate) fn account(self) -> Option<&'a AccountStmt<LevelSpec>> {
+        match self.0 {
+            Item::Account(a) => Some(a),
+            Item::Sql(_) => None,
+        }
     }
 
     /// A transaction-control statement: BEGIN / START TRANSACTION, COMMIT,
@@ -81,7 +118,7 @@ impl<'a> StatementRef<'a> {
     #[inline]
     pub fn is_txn_control(self) -> bool {
         matches!(
-            self.0,
+            self.ast(),
             Statement::StartTransaction { .. }
                 | Statement::Commit { .. }
                 | Statement::Rollback { .. }
@@ -102,7 +139,7 @@ impl<'a> StatementRef<'a> {
 
     fn bind_txn_control(self) -> Result<TxnStmt, BindError> {
         let mut b = Binder::new(&NoCatalog);
-        match b.bind_statement(self.0) {
+        match b.bind_statement(self.ast()) {
             Ok(BoundStatement::Txn(t)) => Ok(t),
             Ok(_) => Err(BindError::Internal("transaction control bound to another statement".into())),
             Err(e) => Err(e),
@@ -112,7 +149,7 @@ impl<'a> StatementRef<'a> {
     /// How the statement's locking reads treat rows other transactions
     /// hold (its `NOWAIT` / `SKIP LOCKED`).
     pub fn wait_policy(self) -> WaitPolicy {
-        crate::locking::wait_policy(self.0)
+        crate::locking::wait_policy(self.ast())
     }
 }
 
@@ -169,9 +206,15 @@ impl Parsed {
         self.txn_scope
     }
 
-    /// The statements, in order.
-    pub(crate) fn statements(&self) -> &[Statement] {
-        &self.stmts
+    /// The sqlparser statements, in order (account statements left out).
+    pub(crate) fn statements(&self) -> Vec<&Statement> {
+        self.stmts
+            .iter()
+            .filter_map(|i| match i {
+                Item::Sql(s) => Some(s),
+                Item::Account(_) => None,
+            })
+            .collect()
     }
 
     /// Number of statements.
@@ -531,6 +574,67 @@ fn char_index(line_starts: &[usize], l: Location) -> Option<usize> {
 
 /// Parses one or more `;`-separated statements.
 pub fn parse(sql: &str) -> Result<Parsed, BindError> {
+    if let Some(p) = parse_with_accounts(sql)? {
+        return Ok(p);
+    }
+    parse_sql(sql)
+}
+
+/// [`parse`] for texts holding account statements ([`crate::account`]):
+/// those are parsed here and blanked (newlines kept, so positions stay)
+/// in the text sqlparser parses; the statements are then put back in
+/// text order. `None` when the text holds none.
+fn parse_with_accounts(sql: &str) -> Result<Option<Parsed>, BindError> {
+    let lower = sql.to_ascii_lowercase();
+    if !["user", "grant", "revoke", "password"].iter().any(|w| lower.contains(w)) {
+        return Ok(None);
+    }
+    let pieces = crate::account::split(sql);
+    // For each non-empty piece: Some(account statement) or None (SQL).
+    let mut order: Vec<Option<AccountStmt<LevelSpec>>> = Vec::new();
+    let mut blanked: Option<String> = None;
+    for (a, b) in pieces {
+        let text = sql.get(a..b).unwrap_or("");
+        if !crate::account::is_account_start(text) {
+            if !text.trim().is_empty() && !crate::account::is_blank(text) {
+                order.push(None);
+            }
+            continue;
+        }
+        order.push(Some(crate::account::parse_account(text)?));
+        let out = blanked.get_or_insert_with(|| sql.to_string());
+        let blank: String = text.chars().map(|c| if c == '\n' { c } else { ' ' }).collect();
+        out.replace_range(a..b, &blank);
+    }
+    let Some(rest) = blanked else { return Ok(None) };
+    let mut p = if order.iter().any(|o| o.is_none()) {
+        parse_sql(&rest)?
+    } else {
+        Parsed {
+            stmts: Vec::new(),
+            text_len: sql.len(),
+            text: sql.to_string(),
+            consistent_snapshot: false,
+            txn_scope: None,
+        }
+    };
+    let mut sqls = std::mem::take(&mut p.stmts).into_iter();
+    let mut stmts = Vec::with_capacity(order.len());
+    for o in order {
+        match o {
+            Some(a) => stmts.push(Item::Account(a)),
+            None => match sqls.next() {
+                Some(s) => stmts.push(s),
+                None => break,
+            },
+        }
+    }
+    stmts.extend(sqls);
+    p.stmts = stmts;
+    Ok(Some(p))
+}
+
+fn parse_sql(sql: &str) -> Result<Parsed, BindError> {
     refuse_stored_programs(sql)?;
     let tabled = table_statements(sql);
     let sql = tabled.as_deref().unwrap_or(sql);
@@ -555,8 +659,14 @@ fn parse_text(sql: &str) -> Result<Parsed, BindError> {
     } else {
         stacker::grow(text_len.saturating_mul(512).max(8 << 20), move || parser.parse_statements())
     };
-    r.map(|stmts| Parsed { stmts, text_len, text: sql.to_string(), consistent_snapshot: false, txn_scope: None })
-        .map_err(map_err)
+    r.map(|stmts| Parsed {
+        stmts: stmts.into_iter().map(Item::Sql).collect(),
+        text_len,
+        text: sql.to_string(),
+        consistent_snapshot: false,
+        txn_scope: None,
+    })
+    .map_err(map_err)
 }
 
 /// [`parse`] for a client's text: recognises first the MySQL forms

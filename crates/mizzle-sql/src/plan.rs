@@ -135,6 +135,22 @@ pub enum SystemTable {
     Charsets,
     /// `information_schema` views of constraints, over every schema.
     Constraints(ConstraintView),
+    /// `information_schema` tables ORMs read, with MySQL 8's columns, over
+    /// every schema.
+    Info(InfoView),
+}
+
+/// Which `information_schema` table of [`SystemTable::Info`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InfoView {
+    /// `SCHEMATA`.
+    Schemata,
+    /// `TABLES`.
+    Tables,
+    /// `COLUMNS`.
+    Columns,
+    /// `STATISTICS`: one row per column of each index (PRIMARY first).
+    Statistics,
 }
 
 /// Which `information_schema` constraint view.
@@ -751,6 +767,8 @@ pub enum BoundStatement {
     Explain { analyze: bool, tree: bool, stmt: Box<BoundStatement> },
     /// A statement accepted and ignored (LOCK TABLES, FLUSH, ANALYZE TABLE ...).
     NoOp,
+    /// CREATE / DROP / ALTER / RENAME USER, GRANT, REVOKE, SHOW GRANTS.
+    Account(Box<crate::account::AccountStmt<crate::account::PrivLevel>>),
 }
 
 impl BoundStatement {

@@ -440,6 +440,15 @@ impl Txn {
         Ok(())
     }
 
+    /// Starts a new step of the current statement: what the statement wrote
+    /// so far becomes visible to its later reads, while a failure still
+    /// undoes the whole statement (its mark stays). For a statement that
+    /// runs several internal statements (account management).
+    pub fn next_step(&self) {
+        let mut st = self.inner.st.lock();
+        st.stmt = self.inner.shared.tick();
+    }
+
     /// Sets how the current statement's locking reads treat rows another
     /// transaction holds (`NOWAIT`, `SKIP LOCKED`); reset by every
     /// [`Txn::begin_statement`].

@@ -61,6 +61,30 @@ error_codes! {
     DatabaseMissingOnDrop = (1008, "HY000", User),
     /// ER_ACCESS_DENIED_ERROR
     AccessDenied = (1045, "28000", User),
+    /// ER_DBACCESS_DENIED_ERROR: no privilege on a database.
+    DbAccessDenied = (1044, "42000", User),
+    /// ER_KILL_DENIED_ERROR: KILL of another account's connection.
+    KillDenied = (1095, "HY000", User),
+    /// ER_NONEXISTING_GRANT: SHOW GRANTS / REVOKE for a grant that is not there.
+    NonexistingGrant = (1141, "42000", User),
+    /// ER_TABLEACCESS_DENIED_ERROR: a command on a table without its privilege.
+    TableAccessDenied = (1142, "42000", User),
+    /// ER_ILLEGAL_GRANT_FOR_TABLE: a privilege that a table grant cannot hold.
+    IllegalGrantForTable = (1144, "42000", User),
+    /// ER_NONEXISTING_TABLE_GRANT
+    NonexistingTableGrant = (1147, "42000", User),
+    /// ER_SPECIFIC_ACCESS_DENIED_ERROR: an administrative privilege is needed.
+    SpecificAccessDenied = (1227, "42000", User),
+    /// ER_CANNOT_USER: CREATE / DROP / ALTER / RENAME USER failed for an account.
+    CannotUser = (1396, "HY000", User),
+    /// ER_CANT_CREATE_USER_WITH_GRANT: GRANT to an account that does not exist.
+    CantCreateUserWithGrant = (1410, "42000", User),
+    /// ER_USER_DOES_NOT_EXIST (a note of DROP / ALTER USER IF EXISTS).
+    UserDoesNotExist = (3162, "HY000", User),
+    /// ER_USER_ALREADY_EXISTS (a note of CREATE USER IF NOT EXISTS).
+    UserAlreadyExists = (3163, "HY000", User),
+    /// ER_PLUGIN_IS_NOT_LOADED: an unknown authentication plugin.
+    PluginNotLoaded = (1524, "HY000", User),
     /// ER_CON_COUNT_ERROR: the server's connection limit is reached.
     TooManyConnections = (1040, "08004", Resource),
     /// ER_NO_SUCH_THREAD: KILL of an unknown connection id.

@@ -241,9 +241,37 @@ impl Database {
         Ok(r)
     }
 
-    /// A new session in the default schema `main`.
+    /// A new session in the default schema `main`. It may do anything (it
+    /// runs as no account; `CURRENT_USER()` is `root@localhost`).
     pub fn session(&self) -> Session {
         Session { inner: RefCell::new(mizzle_session::Session::new(self.cat.clone())) }
+    }
+
+    /// A new session running as the account `user@host` (an account made
+    /// with `CREATE USER`): every statement is checked against the
+    /// account's privileges (errors 1044, 1142, 1227...). No password is
+    /// asked: the caller, which holds the database, vouches for the user.
+    /// The session starts in the default schema `main` if the account
+    /// holds some privilege there, else with no current database.
+    pub fn session_as(&self, user: &str, host: &str) -> Session {
+        let mut s = mizzle_session::Session::new(self.cat.clone());
+        s.set_account(user, host);
+        s.set_user(&format!("{user}@{host}"));
+        Session { inner: RefCell::new(s) }
+    }
+
+    /// Lists a front end's plugin (a server's authentication plugin) in
+    /// `SHOW PLUGINS`, after the plugins the database was opened with.
+    pub fn register_front_end_plugin(&self, d: &PluginDescriptor) {
+        self.cat.register_front_end_plugin(mizzle_session::PluginRow {
+            name: d.name.clone(),
+            kind: d.kind.to_string(),
+            library: match &d.origin {
+                PluginOrigin::CompiledIn => String::new(),
+                PluginOrigin::Dynamic { path } => path.clone(),
+            },
+            description: d.description.clone(),
+        });
     }
 
     /// Runs a version-collection pass now (normally the kernel schedules it).

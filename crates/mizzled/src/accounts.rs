@@ -29,45 +29,87 @@
 //!    stored string, so changing the password (a new string) makes the
 //!    old entry unreachable.
 //!
-//! Not yet: `CREATE USER` / `GRANT` and privilege checks (every account is
-//! an administrator); account host patterns other than `%`, `localhost`
-//! and exact addresses.
+//! A `native` login runs its session as the account it matched
+//! ([`Accounts::privileged_host`]), so the session checks the account's
+//! privileges (grant tables, `CREATE USER` / `GRANT`: `mizzle_session`).
+//!
+//! Not yet: privileges for `file` accounts (they are administrators);
+//! account host patterns other than `%`, `localhost` and exact addresses.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
+use mizzle_plugin_api::auth::{compiled_in, AccountRecord, Authenticator};
+use mizzle_plugin_api::registry::PluginDescriptor;
 use mizzle_protocol::{AuthPlugin, Credential, CredentialStore, NativeHash, Sha2CacheEntry};
 use mizzle_types::Value;
 use parking_lot::Mutex;
 
 use crate::exec::{Engine, Output};
 
-/// Where accounts live.
-enum Source {
-    /// `mysql.user` in the database.
-    Native(Engine),
-    /// A fixed list read at start.
-    File(Vec<AccountRow>),
+/// One account as stored (the plugin API's record).
+pub type AccountRow = AccountRecord;
+
+/// The `native` plugin: accounts are rows of the grant table
+/// `mysql.user`, read through an internal session at each login.
+pub struct NativePlugin {
+    engine: Engine,
 }
 
-/// One account as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountRow {
-    /// User name.
-    pub user: String,
-    /// Host: `%`, `localhost` or an address.
-    pub host: String,
-    /// `mysql_native_password` or `caching_sha2_password`.
-    pub plugin: String,
-    /// The stored credential (module documentation).
-    pub auth_string: String,
+impl Authenticator for NativePlugin {
+    fn descriptor(&self) -> PluginDescriptor {
+        compiled_in("native", "accounts in the grant table mysql.user (CREATE USER, GRANT); privileges checked")
+    }
+
+    fn accounts(&self, user: &str) -> Vec<AccountRecord> {
+        let sql = "SELECT user, host, plugin, authentication_string FROM mysql.user WHERE user = ?";
+        let Ok(out) = self.engine.internal(sql, &[Value::text(user)]) else { return Vec::new() };
+        let mut rows = Vec::new();
+        for o in out.outputs {
+            if let Output::Rows { rows: rs, .. } = o {
+                for r in rs {
+                    let text = |i: usize| match r.get(i) {
+                        Some(Value::Text(s)) => s.to_string(),
+                        _ => String::new(),
+                    };
+                    rows.push(AccountRecord { user: text(0), host: text(1), method: text(2), stored: text(3) });
+                }
+            }
+        }
+        rows
+    }
+
+    fn checks_privileges(&self) -> bool {
+        true
+    }
+}
+
+/// The `file` plugin: a fixed list of accounts read at start.
+pub struct FilePlugin {
+    rows: Vec<AccountRecord>,
+}
+
+impl Authenticator for FilePlugin {
+    fn descriptor(&self) -> PluginDescriptor {
+        compiled_in("file", "accounts listed in the accounts file; every account is an administrator")
+    }
+
+    fn accounts(&self, user: &str) -> Vec<AccountRecord> {
+        self.rows.iter().filter(|r| r.user == user).cloned().collect()
+    }
+
+    fn checks_privileges(&self) -> bool {
+        false
+    }
 }
 
 /// The server's accounts and its failed-login bookkeeping.
 pub struct Accounts {
-    source: Source,
+    plugin: Box<dyn Authenticator>,
+    /// The database of the `native` plugin (bootstrap).
+    engine: Option<Engine>,
     failures: Mutex<HashMap<IpAddr, u32>>,
     /// `caching_sha2_password` fast-path entries made by full
     /// authentications, by (user, host, stored string) (invariant 4).
@@ -75,7 +117,6 @@ pub struct Accounts {
     /// Full `caching_sha2_password` authentications that succeeded.
     pub sha2_full_auths: std::sync::atomic::AtomicU64,
 }
-
 /// Chained SHA-256 rounds of the salted `caching_sha2_password` form.
 const SHA2_ROUNDS: u32 = 5000;
 const SALTED_PREFIX: &str = "$mzsha2$";
@@ -183,11 +224,6 @@ fn host_rank(pattern: &str, ip: IpAddr) -> Option<u8> {
     }
 }
 
-/// The SQL that creates the account table on first start.
-const CREATE_SCHEMA: &str = "CREATE DATABASE mysql";
-const CREATE_TABLE: &str = "CREATE TABLE mysql.user (user VARCHAR(32) NOT NULL, host VARCHAR(255) NOT NULL, \
-     plugin VARCHAR(64) NOT NULL, authentication_string VARCHAR(255) NOT NULL, PRIMARY KEY (user, host))";
-
 /// What [`Accounts::bootstrap`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Bootstrap {
@@ -203,9 +239,15 @@ pub enum Bootstrap {
 }
 
 impl Accounts {
-    fn with_source(source: Source) -> Accounts {
+    /// Accounts in `mysql.user` of `engine`.
+    pub fn native(engine: Engine) -> Accounts {
+        Accounts::make(Box::new(NativePlugin { engine: engine.clone() }), Some(engine))
+    }
+
+    fn make(plugin: Box<dyn Authenticator>, engine: Option<Engine>) -> Accounts {
         Accounts {
-            source,
+            plugin,
+            engine,
             failures: Mutex::new(HashMap::new()),
             sha2_cache: Mutex::new(HashMap::new()),
             sha2_full_auths: std::sync::atomic::AtomicU64::new(0),
@@ -213,16 +255,18 @@ impl Accounts {
     }
 
     /// The account store's plugin name (`SHOW PLUGINS`).
-    pub fn store_name(&self) -> &'static str {
-        match self.source {
-            Source::Native(_) => "native",
-            Source::File(_) => "file",
-        }
+    pub fn store_name(&self) -> String {
+        self.plugin.descriptor().name
     }
 
-    /// Accounts in `mysql.user` of `engine`.
-    pub fn native(engine: Engine) -> Accounts {
-        Accounts::with_source(Source::Native(engine))
+    /// Accounts from any plugin (tests, and plugins of the future).
+    pub fn with_plugin(plugin: Box<dyn Authenticator>) -> Accounts {
+        Accounts::make(plugin, None)
+    }
+
+    /// The plugin's descriptor, for `SHOW PLUGINS`.
+    pub fn descriptor(&self) -> PluginDescriptor {
+        self.plugin.descriptor()
     }
 
     /// Accounts read from `path`: one per line, `user host plugin
@@ -249,61 +293,68 @@ impl Accounts {
             if parse_credential(plugin, auth).is_none() {
                 anyhow::bail!("{}:{}: unknown plugin or malformed auth string", path.display(), n + 1);
             }
-            rows.push(AccountRow {
+            rows.push(AccountRecord {
                 user: user.to_owned(),
                 host: host.to_owned(),
-                plugin: plugin.to_owned(),
-                auth_string: auth.to_owned(),
+                method: plugin.to_owned(),
+                stored: auth.to_owned(),
             });
         }
-        Ok(Accounts::with_source(Source::File(rows)))
+        Ok(Accounts::with_plugin(Box::new(FilePlugin { rows })))
     }
 
     /// Creates `mysql.user` and `root` on first start (`native` only).
     /// Without a password `root` may log in from loopback addresses only
     /// (`root@localhost`); with one, from anywhere (`root@%`).
     pub fn bootstrap(&self, root_password: Option<&str>) -> anyhow::Result<Bootstrap> {
-        let Source::Native(engine) = &self.source else { return Ok(Bootstrap::Existing) };
+        let Some(engine) = &self.engine else { return Ok(Bootstrap::Existing) };
         if engine.internal("SELECT COUNT(*) FROM mysql.user", &[]).is_ok() {
+            // A data directory from before privileges: add what is missing
+            // (its accounts stay administrators).
+            engine.install_grant_tables().map_err(|e| anyhow::anyhow!("upgrading the grant tables: {e}"))?;
             return Ok(Bootstrap::Existing);
         }
         let pw = root_password.unwrap_or("");
         let host = if pw.is_empty() { "localhost" } else { "%" };
         let plugin = "mysql_native_password";
-        // Schema, table and account in one transaction: a crash leaves none.
-        let sql = format!("BEGIN; {CREATE_SCHEMA}; {CREATE_TABLE}; INSERT INTO mysql.user VALUES (?, ?, ?, ?); COMMIT");
-        let params =
-            [Value::text("root"), Value::text(host), Value::text(plugin), Value::text(&auth_string(plugin, pw))];
+        // The grant tables and the administrator in one transaction: a
+        // crash leaves none.
+        let tables = mizzle_session::GRANT_TABLES.join("; ");
+        let all = mizzle_session::administrator_privileges();
+        let sql = format!("BEGIN; {tables}; INSERT INTO mysql.user VALUES (?, ?, ?, ?, ?); COMMIT");
+        let params = [
+            Value::text("root"),
+            Value::text(host),
+            Value::text(plugin),
+            Value::text(&auth_string(plugin, pw)),
+            Value::text(&all),
+        ];
         engine.internal(&sql, &params).map_err(|e| anyhow::anyhow!("creating the account table: {e}"))?;
         Ok(Bootstrap::Created { host: host.to_owned(), with_password: !pw.is_empty() })
     }
 
     fn rows_for(&self, user: &str) -> Vec<AccountRow> {
-        match &self.source {
-            Source::File(rows) => rows.iter().filter(|r| r.user == user).cloned().collect(),
-            Source::Native(engine) => {
-                let sql = "SELECT user, host, plugin, authentication_string FROM mysql.user WHERE user = ?";
-                let Ok(out) = engine.internal(sql, &[Value::text(user)]) else { return Vec::new() };
-                let mut rows = Vec::new();
-                for o in out.outputs {
-                    if let Output::Rows { rows: rs, .. } = o {
-                        for r in rs {
-                            let text = |i: usize| match r.get(i) {
-                                Some(Value::Text(s)) => s.to_string(),
-                                _ => String::new(),
-                            };
-                            rows.push(AccountRow {
-                                user: text(0),
-                                host: text(1),
-                                plugin: text(2),
-                                auth_string: text(3),
-                            });
-                        }
-                    }
-                }
-                rows
-            }
+        self.plugin.accounts(user)
+    }
+
+    /// The account `user` connecting from `ip` logs in as: the row whose
+    /// host matches best.
+    fn best_row(&self, user: &str, ip: IpAddr) -> Option<AccountRow> {
+        self.rows_for(user)
+            .into_iter()
+            .filter_map(|r| host_rank(&r.host, ip).map(|k| (k, r)))
+            .max_by_key(|(k, _)| *k)
+            .map(|(_, r)| r)
+    }
+
+    /// The host pattern of the account whose privileges a login of `user`
+    /// from `ip` gets (`native`); `None` for the `file` plugin, whose
+    /// accounts are administrators (privileges live in the grant tables).
+    pub fn privileged_host(&self, user: &str, ip: IpAddr) -> Option<String> {
+        if !self.plugin.checks_privileges() {
+            return None;
         }
+        self.best_row(user, ip).map(|r| r.host)
     }
 
     /// The credential of `user` connecting from `ip`: the best-matching
@@ -315,34 +366,28 @@ impl Accounts {
     /// The best-matching row and its credential (with the cached fast-path
     /// entry of a salted `caching_sha2_password` string, if any).
     fn account(&self, user: &str, ip: IpAddr) -> Option<(AccountRow, Credential)> {
-        let row = self
-            .rows_for(user)
-            .into_iter()
-            .filter_map(|r| host_rank(&r.host, ip).map(|k| (k, r)))
-            .max_by_key(|(k, _)| *k)
-            .map(|(_, r)| r)?;
-        let mut c = parse_credential(&row.plugin, &row.auth_string)?;
+        let row = self.best_row(user, ip)?;
+        let mut c = parse_credential(&row.method, &row.stored)?;
         if !has_password(&c) && !ip.is_loopback() {
             return None;
         }
         if let Credential::CachingSha2Password { cached: cached @ None, empty_password: false } = &mut c {
-            let key = (row.user.clone(), row.host.clone(), row.auth_string.clone());
+            let key = (row.user.clone(), row.host.clone(), row.stored.clone());
             *cached = self.sha2_cache.lock().get(&key).copied();
         }
         Some((row, c))
     }
-
     /// Full authentication: whether `password` is the account's; a right
     /// `caching_sha2_password` one fills the fast-path cache.
     fn verify_password(&self, user: &str, ip: IpAddr, password: &[u8]) -> bool {
         let Some((row, c)) = self.account(user, ip) else { return false };
         match c {
             Credential::CachingSha2Password { empty_password: false, .. } => {
-                let ok = match parse_salted(&row.auth_string) {
+                let ok = match parse_salted(&row.stored) {
                     Some((rounds, salt, hash)) => {
                         mizzle_protocol::auth::constant_time_eq(&hash, &salted_sha2(rounds, &salt, password))
                     }
-                    None => match unhex::<32>(row.auth_string.strip_prefix("$sha2$").unwrap_or("")) {
+                    None => match unhex::<32>(row.stored.strip_prefix("$sha2$").unwrap_or("")) {
                         Some(h) => {
                             mizzle_protocol::auth::constant_time_eq(&h, &Sha2CacheEntry::of_password(password).0)
                         }
@@ -350,7 +395,7 @@ impl Accounts {
                     },
                 };
                 if ok {
-                    let key = (row.user, row.host, row.auth_string);
+                    let key = (row.user, row.host, row.stored);
                     self.sha2_cache.lock().insert(key, Sha2CacheEntry::of_password(password));
                     self.sha2_full_auths.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
@@ -421,13 +466,8 @@ mod tests {
     fn salted_sha2_is_checked_and_then_cached() {
         let stored = auth_string("caching_sha2_password", "pw");
         assert_ne!(stored, auth_string("caching_sha2_password", "pw"), "salted: a new string each time");
-        let row = AccountRow {
-            user: "s".into(),
-            host: "%".into(),
-            plugin: "caching_sha2_password".into(),
-            auth_string: stored,
-        };
-        let a = Accounts::with_source(Source::File(vec![row]));
+        let row = AccountRow { user: "s".into(), host: "%".into(), method: "caching_sha2_password".into(), stored };
+        let a = Accounts::with_plugin(Box::new(FilePlugin { rows: vec![row] }));
         let ip: IpAddr = "10.0.0.1".parse().expect("ip");
         let cold = Credential::CachingSha2Password { cached: None, empty_password: false };
         assert_eq!(a.credential("s", ip), Some(cold));
@@ -460,10 +500,10 @@ mod tests {
         let rows = vec![AccountRow {
             user: "root".into(),
             host: "%".into(),
-            plugin: "mysql_native_password".into(),
-            auth_string: String::new(),
+            method: "mysql_native_password".into(),
+            stored: String::new(),
         }];
-        let a = Accounts::with_source(Source::File(rows));
+        let a = Accounts::with_plugin(Box::new(FilePlugin { rows }));
         assert!(a.credential("root", "127.0.0.1".parse().expect("ip")).is_some());
         assert!(a.credential("root", "10.1.2.3".parse().expect("ip")).is_none());
     }
@@ -473,10 +513,10 @@ mod tests {
         let row = |host: &str, pw: &str| AccountRow {
             user: "u".into(),
             host: host.into(),
-            plugin: "mysql_native_password".into(),
-            auth_string: auth_string("mysql_native_password", pw),
+            method: "mysql_native_password".into(),
+            stored: auth_string("mysql_native_password", pw),
         };
-        let a = Accounts::with_source(Source::File(vec![row("%", "any"), row("localhost", "")]));
+        let a = Accounts::with_plugin(Box::new(FilePlugin { rows: vec![row("%", "any"), row("localhost", "")] }));
         assert_eq!(a.credential("u", "127.0.0.1".parse().expect("ip")), Some(Credential::NativePassword(None)));
         assert!(matches!(
             a.credential("u", "10.0.0.1".parse().expect("ip")),
@@ -486,7 +526,7 @@ mod tests {
 
     #[test]
     fn failed_login_delay_grows_and_resets() {
-        let a = Accounts::with_source(Source::File(Vec::new()));
+        let a = Accounts::with_plugin(Box::new(FilePlugin { rows: Vec::new() }));
         let ip: IpAddr = "10.0.0.1".parse().expect("ip");
         let d1 = a.login_failed("x", ip);
         let d2 = a.login_failed("x", ip);

@@ -146,8 +146,16 @@ pub fn server_plugins(pool: bool, account_store: &str) -> Vec<Vec<Value>> {
 /// The session's `SHOW PLUGINS` rows with the server's joined: the
 /// embedded facade's schedulers are listed INACTIVE (the server's run).
 pub fn merge_plugins(session_rows: Vec<Vec<Value>>, server: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
+    // The server's rows are authoritative for the plugins it names (its
+    // account store is also registered with the session's registry).
+    let name = |r: &Vec<Value>| match r.first() {
+        Some(Value::Text(n)) => n.to_ascii_lowercase(),
+        _ => String::new(),
+    };
+    let named: std::collections::HashSet<String> = server.iter().map(name).collect();
     let mut rows: Vec<Vec<Value>> = session_rows
         .into_iter()
+        .filter(|r| !named.contains(&name(r)))
         .map(|mut r| {
             if matches!(r.get(2), Some(Value::Text(k)) if k.as_ref() == "SCHEDULER") {
                 if let Some(s) = r.get_mut(1) {

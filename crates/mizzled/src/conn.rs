@@ -570,6 +570,9 @@ impl Conn {
             self.reset_session();
         }
         self.session.set_user(&info.user, &host);
+        if let Some(h) = self.shared.accounts.privileged_host(&info.user, self.ip) {
+            self.session.set_account(&info.user, &h);
+        }
         if let Some(db) = info.database.as_deref().filter(|d| !d.is_empty()) {
             if let Err(e) = self.session.set_database(db) {
                 hs.reject(&e, &mut self.out);
@@ -680,12 +683,14 @@ impl Conn {
                 let mut w = PacketWriter::new(&mut self.out, first);
                 w.packet(|o| o.extend_from_slice(s.as_bytes()));
             }
-            Command::ProcessKill(id) => match self.shared.kill(u64::from(id), true) {
-                Ok(()) => {
-                    self.ok(first, 0, 0, "", false);
+            Command::ProcessKill(id) => {
+                match self.may_kill(u64::from(id)).and_then(|()| self.shared.kill(u64::from(id), true)) {
+                    Ok(()) => {
+                        self.ok(first, 0, 0, "", false);
+                    }
+                    Err(e) => self.err(first, &e),
                 }
-                Err(e) => self.err(first, &e),
-            },
+            }
             Command::Debug => {
                 self.ok(first, 0, 0, "", false);
             }
@@ -742,6 +747,18 @@ impl Conn {
         Flow::Continue
     }
 
+    /// KILL of another user's connection needs SUPER (MySQL 8 also takes
+    /// CONNECTION_ADMIN): 1095 otherwise.
+    fn may_kill(&mut self, id: u64) -> Result<(), ServerError> {
+        let owner = self.shared.processes().into_iter().find(|(i, _, _)| *i == id).map(|(_, _, info)| info.user);
+        match owner {
+            Some(u) if u != self.user && !self.session.has_global_privilege("SUPER") => {
+                Err(server_error(ErrorCode::KillDenied, format!("You are not owner of thread {id}")))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn resolve(&self, id: StatementId) -> u32 {
         if id == StatementId::LAST_PREPARED {
             self.last_prepared.unwrap_or(id.0)
@@ -756,6 +773,9 @@ impl Conn {
         // CONNECTION_ID() stays the connection's (SHOW PROCESSLIST, KILL).
         s.set_id(self.entry.id);
         s.set_user(&self.user, &self.ip.to_string());
+        if let Some(h) = self.shared.accounts.privileged_host(&self.user, self.ip) {
+            s.set_account(&self.user, &h);
+        }
         if let Some(db) = db {
             let _ = s.set_database(&db);
         }
@@ -1040,10 +1060,13 @@ impl Conn {
         match stmt {
             AdminStmt::ProcessList { full } => {
                 let now = std::time::Instant::now();
+                // Without PROCESS, an account sees its own connections only.
+                let all = self.session.has_global_privilege("PROCESS");
                 let rows = self
                     .shared
                     .processes()
                     .into_iter()
+                    .filter(|(_, _, info)| all || info.user == self.user)
                     .map(|(id, addr, info)| {
                         let own = id == self.entry.id;
                         let text = if own { Some(sql.to_owned()) } else { info.info.clone() };
@@ -1068,17 +1091,19 @@ impl Conn {
                 };
                 self.write_outcome(first, outcome, false);
             }
-            AdminStmt::Kill { id, query_only } => match self.shared.kill(id, !query_only) {
-                Ok(()) => {
-                    self.ok(first, 0, 0, "", false);
+            AdminStmt::Kill { id, query_only } => {
+                match self.may_kill(id).and_then(|()| self.shared.kill(id, !query_only)) {
+                    Ok(()) => {
+                        self.ok(first, 0, 0, "", false);
+                    }
+                    Err(e) => self.err(first, &e),
                 }
-                Err(e) => self.err(first, &e),
-            },
+            }
             AdminStmt::Plugins => match self.session.query("SHOW PLUGINS") {
                 Ok(mut outcome) => {
                     if let Some(Output::Rows { columns, rows }) = outcome.outputs.pop() {
                         let pool = self.shared.sched.pool.load(Ordering::Relaxed);
-                        let server = admin::server_plugins(pool, self.shared.accounts.store_name());
+                        let server = admin::server_plugins(pool, &self.shared.accounts.store_name());
                         let rows = admin::merge_plugins(rows, server);
                         let outcome = Outcome { outputs: vec![Output::Rows { columns, rows }], warnings: 0 };
                         self.write_outcome(first, outcome, false);

@@ -224,6 +224,18 @@ impl Engine {
         self.db.checkpoint()
     }
 
+    /// Lists the server's plugin (its authentication plugin) in `SHOW PLUGINS`.
+    pub fn register_plugin(&self, d: &mizzle_plugin_api::registry::PluginDescriptor) {
+        self.db.register_front_end_plugin(d);
+    }
+
+    /// Creates the grant tables that are missing, and upgrades a
+    /// `mysql.user` made before privileges (`Session::install_grant_tables`).
+    pub fn install_grant_tables(&self) -> Result<(), SessionError> {
+        let mut s = self.session();
+        s.inner.install_grant_tables()
+    }
+
     /// Runs administrative SQL on an internal session (account bootstrap
     /// and look-ups): one statement, parameters bound, results returned.
     pub fn internal(&self, sql: &str, params: &[Value]) -> Result<Outcome, SessionError> {
@@ -358,6 +370,18 @@ impl SqlSession {
     /// The `user@host` that `USER()` shows.
     pub fn set_user(&mut self, user: &str, host: &str) {
         self.inner.set_user(&format!("{user}@{host}"));
+    }
+
+    /// Runs the session as the account `user@host_pattern`: its privileges
+    /// are checked on every statement from now on.
+    pub fn set_account(&mut self, user: &str, host_pattern: &str) {
+        self.inner.set_account(user, host_pattern);
+    }
+
+    /// True if the session's account holds the global privilege `name`
+    /// (e.g. `SUPER`, `PROCESS`).
+    pub fn has_global_privilege(&mut self, name: &str) -> bool {
+        self.inner.has_global_privilege(name)
     }
 
     /// Inside an explicit transaction (the IN_TRANS status bit).

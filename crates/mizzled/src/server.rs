@@ -355,6 +355,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         AuthKind::Native => Accounts::native(engine.clone()),
         AuthKind::File => Accounts::from_file(config.accounts_file.as_deref().unwrap_or(std::path::Path::new("")))?,
     };
+    engine.register_plugin(&accounts.descriptor());
     let listener = TcpListener::bind((config.bind, config.port))
         .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", config.bind, config.port))?;
     let local = listener.local_addr()?;

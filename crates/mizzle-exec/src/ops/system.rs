@@ -4,6 +4,8 @@
 //! 1. Every row has exactly the columns `bind::ddl::system_columns` names
 //!    for its table (information_schema variants have their own layouts).
 //! 2. Definitions come from the statement's snapshot, like any read.
+//! 3. Rows listing schemas or tables show only what the session may see
+//!    (`SystemInfo::visible`).
 
 use mizzle_dictionary::{Relation, TableDef};
 use mizzle_sql::plan::SystemTable;
@@ -94,13 +96,18 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
         SystemTable::Schemata => {
             let mut v: Vec<Row> = vec![vec![t("information_schema")]];
             for s in dict.list_schemas(txn)? {
-                v.push(vec![t(&s.name)]);
+                if ctx.system.visible(&s.name, None) {
+                    v.push(vec![t(&s.name)]);
+                }
             }
             v
         }
         SystemTable::Tables { schema: Some(schema), full } => {
             let mut out = Vec::new();
             for r in dict.list_relations(txn, schema)? {
+                if !ctx.system.visible(schema, Some(r.name())) {
+                    continue;
+                }
                 let kind = match &r {
                     Relation::Table(_) => "BASE TABLE",
                     Relation::View(_) => "VIEW",
@@ -117,6 +124,9 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
             let mut out = Vec::new();
             for s in dict.list_schemas(txn)? {
                 for r in dict.list_relations(txn, &s.name)? {
+                    if !ctx.system.visible(&s.name, Some(r.name())) {
+                        continue;
+                    }
                     let kind = match &r {
                         Relation::Table(_) => "BASE TABLE",
                         Relation::View(_) => "VIEW",
@@ -252,7 +262,168 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
             vec![vec![t("utf8mb4"), t("UTF-8 Unicode"), t(Collation::LEGACY.name()), Value::Int(4)]]
         }
         SystemTable::Constraints(v) => constraint_rows(*v, ctx)?,
+        SystemTable::Info(v) => info_rows(*v, ctx)?,
     })
+}
+
+/// The collation text columns and tables report.
+const COLLATION: &str = "utf8mb4_bin";
+
+/// `information_schema.COLUMNS` facts of a type: (DATA_TYPE, character
+/// maximum and octet lengths, numeric precision and scale, datetime
+/// precision, whether it is text with a character set).
+type TypeFacts = (String, Option<u64>, Option<u64>, Option<u64>, Option<u64>, Option<u64>, bool);
+
+fn type_facts(ty: SqlType) -> TypeFacts {
+    use mizzle_types::IntWidth as W;
+    let full = ty.to_string();
+    let base = full.split(['(', ' ']).next().unwrap_or("").to_string();
+    let n = |x: u32| Some(u64::from(x));
+    match ty {
+        SqlType::Bool => (base, None, None, Some(3), Some(0), None, false),
+        SqlType::Int { width, unsigned } => {
+            let p = match width {
+                W::Tiny => 3,
+                W::Small => 5,
+                W::Medium => 7,
+                W::Int => 10,
+                W::Big if unsigned => 20,
+                W::Big => 19,
+            };
+            (base, None, None, Some(p), Some(0), None, false)
+        }
+        SqlType::Float => (base, None, None, Some(12), None, None, false),
+        SqlType::Double => (base, None, None, Some(22), None, None, false),
+        SqlType::Decimal { precision, scale } => {
+            (base, None, None, Some(u64::from(precision)), Some(u64::from(scale)), None, false)
+        }
+        SqlType::Char(x) | SqlType::Varchar(x) => (base, n(x), Some(u64::from(x) * 4), None, None, None, true),
+        SqlType::Text(x) => (base, n(x), n(x), None, None, None, true),
+        SqlType::Binary(x) | SqlType::Varbinary(x) | SqlType::Blob(x) => (base, n(x), n(x), None, None, None, false),
+        SqlType::DateTime(p) | SqlType::Timestamp(p) => (base, None, None, None, None, Some(u64::from(p)), false),
+        SqlType::Date | SqlType::Year | SqlType::Null => (base, None, None, None, None, None, false),
+    }
+}
+
+/// Rows of the `information_schema` tables of [`InfoView`], over every
+/// schema the session may see (invariant 3), in schema and table order.
+fn info_rows(v: mizzle_sql::plan::InfoView, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
+    use mizzle_sql::plan::InfoView as V;
+    let uint = |n: Option<u64>| n.map_or(Value::Null, Value::UInt);
+    let mut out = Vec::new();
+    if v == V::Schemata {
+        out.push(vec![t("def"), t("information_schema"), t("utf8mb3"), t("utf8mb3_general_ci"), Value::Null, t("NO")]);
+    }
+    for s in ctx.dict.list_schemas(ctx.txn)? {
+        if !ctx.system.visible(&s.name, None) {
+            continue;
+        }
+        if v == V::Schemata {
+            out.push(vec![t("def"), t(&s.name), t("utf8mb4"), t(COLLATION), Value::Null, t("NO")]);
+            continue;
+        }
+        for r in ctx.dict.list_relations(ctx.txn, &s.name)? {
+            if !ctx.system.visible(&s.name, Some(r.name())) {
+                continue;
+            }
+            match (v, &r) {
+                (V::Tables, Relation::Table(tb)) => out.push(vec![
+                    t("def"),
+                    t(&s.name),
+                    t(&tb.name),
+                    t("BASE TABLE"),
+                    t(&tb.engine),
+                    Value::Int(10),
+                    t("Dynamic"),
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    t(tb.collation.name()),
+                    Value::Null,
+                    t(""),
+                    t(&tb.comment),
+                ]),
+                (V::Tables, Relation::View(vw)) => {
+                    let mut row = vec![t("def"), t(&s.name), t(&vw.name), t("VIEW")];
+                    row.extend(std::iter::repeat_n(Value::Null, 16));
+                    row.push(t("VIEW"));
+                    out.push(row);
+                }
+                (V::Columns, Relation::Table(tb)) => {
+                    for (i, c) in tb.columns.iter().enumerate() {
+                        let (data_type, chars, octets, prec, scale, dt, text) = type_facts(c.ty);
+                        out.push(vec![
+                            t("def"),
+                            t(&s.name),
+                            t(&tb.name),
+                            t(&c.name),
+                            Value::UInt(i as u64 + 1),
+                            opt(c.default.as_deref().map(|d| d.trim_matches('\''))),
+                            t(if c.nullable { "YES" } else { "NO" }),
+                            t(&data_type),
+                            chars.map_or(Value::Null, |x| Value::Int(i64::try_from(x).unwrap_or(i64::MAX))),
+                            octets.map_or(Value::Null, |x| Value::Int(i64::try_from(x).unwrap_or(i64::MAX))),
+                            uint(prec),
+                            uint(scale),
+                            uint(dt),
+                            if text { t("utf8mb4") } else { Value::Null },
+                            if text { t(c.collation.name()) } else { Value::Null },
+                            t(&c.ty.to_string()),
+                            t(key_of(tb, i)),
+                            t(if c.auto_increment { "auto_increment" } else { "" }),
+                            t("select,insert,update,references"),
+                            t(&c.comment),
+                            t(""),
+                            Value::Null,
+                        ]);
+                    }
+                }
+                (V::Statistics, Relation::Table(tb)) => {
+                    let mut keys: Vec<(&str, bool, &[usize])> = Vec::new();
+                    if !tb.primary_key.is_empty() {
+                        keys.push(("PRIMARY", true, &tb.primary_key));
+                    }
+                    for ix in &tb.indexes {
+                        keys.push((&ix.name, ix.unique, &ix.columns));
+                    }
+                    for (name, unique, cols) in keys {
+                        for (seq, &c) in cols.iter().enumerate() {
+                            let Some(col) = tb.columns.get(c) else { continue };
+                            out.push(vec![
+                                t("def"),
+                                t(&s.name),
+                                t(&tb.name),
+                                Value::Int(i64::from(!unique)),
+                                t(&s.name),
+                                t(name),
+                                Value::UInt(seq as u64 + 1),
+                                t(&col.name),
+                                t("A"),
+                                Value::Null,
+                                Value::Null,
+                                Value::Null,
+                                t(if col.nullable { "YES" } else { "" }),
+                                t("BTREE"),
+                                t(""),
+                                t(""),
+                                t("YES"),
+                                Value::Null,
+                            ]);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Rows of the `information_schema` constraint views: every table of every
@@ -265,6 +436,9 @@ fn constraint_rows(v: mizzle_sql::plan::ConstraintView, ctx: &mut Ctx<'_>) -> Re
     for s in ctx.dict.list_schemas(ctx.txn)? {
         for r in ctx.dict.list_relations(ctx.txn, &s.name)? {
             let Relation::Table(tb) = r else { continue };
+            if !ctx.system.visible(&tb.schema, Some(&tb.name)) {
+                continue;
+            }
             let mut keys: Vec<(String, &'static str, Vec<usize>)> = Vec::new();
             if !tb.primary_key.is_empty() {
                 keys.push(("PRIMARY".into(), "PRIMARY KEY", tb.primary_key.clone()));

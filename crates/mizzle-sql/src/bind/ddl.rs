@@ -192,6 +192,95 @@ pub fn system_columns(t: &SystemTable) -> Vec<OutCol> {
             vec![text("Charset"), text("Description"), text("Default collation"), col("Maxlen", SqlType::BIGINT)]
         }
         SystemTable::Constraints(v) => constraint_columns(*v),
+        SystemTable::Info(v) => info_columns(*v),
+    }
+}
+
+/// Columns of the `information_schema` tables of [`crate::plan::InfoView`]
+/// (MySQL 8's names, order and types).
+fn info_columns(v: crate::plan::InfoView) -> Vec<OutCol> {
+    use crate::plan::InfoView as V;
+    let u = |n: &str| col(n, SqlType::UBIGINT);
+    let t = |n: &str| text(n);
+    match v {
+        V::Schemata => [
+            "CATALOG_NAME",
+            "SCHEMA_NAME",
+            "DEFAULT_CHARACTER_SET_NAME",
+            "DEFAULT_COLLATION_NAME",
+            "SQL_PATH",
+            "DEFAULT_ENCRYPTION",
+        ]
+        .iter()
+        .map(|n| t(n))
+        .collect(),
+        V::Tables => vec![
+            t("TABLE_CATALOG"),
+            t("TABLE_SCHEMA"),
+            t("TABLE_NAME"),
+            t("TABLE_TYPE"),
+            t("ENGINE"),
+            col("VERSION", SqlType::INT),
+            t("ROW_FORMAT"),
+            u("TABLE_ROWS"),
+            u("AVG_ROW_LENGTH"),
+            u("DATA_LENGTH"),
+            u("MAX_DATA_LENGTH"),
+            u("INDEX_LENGTH"),
+            u("DATA_FREE"),
+            u("AUTO_INCREMENT"),
+            col("CREATE_TIME", SqlType::DateTime(0)),
+            col("UPDATE_TIME", SqlType::DateTime(0)),
+            col("CHECK_TIME", SqlType::DateTime(0)),
+            t("TABLE_COLLATION"),
+            col("CHECKSUM", SqlType::BIGINT),
+            t("CREATE_OPTIONS"),
+            t("TABLE_COMMENT"),
+        ],
+        V::Columns => vec![
+            t("TABLE_CATALOG"),
+            t("TABLE_SCHEMA"),
+            t("TABLE_NAME"),
+            t("COLUMN_NAME"),
+            u("ORDINAL_POSITION"),
+            col("COLUMN_DEFAULT", SqlType::LONGTEXT),
+            t("IS_NULLABLE"),
+            col("DATA_TYPE", SqlType::LONGTEXT),
+            col("CHARACTER_MAXIMUM_LENGTH", SqlType::BIGINT),
+            col("CHARACTER_OCTET_LENGTH", SqlType::BIGINT),
+            u("NUMERIC_PRECISION"),
+            u("NUMERIC_SCALE"),
+            u("DATETIME_PRECISION"),
+            t("CHARACTER_SET_NAME"),
+            t("COLLATION_NAME"),
+            col("COLUMN_TYPE", SqlType::LONGTEXT),
+            t("COLUMN_KEY"),
+            t("EXTRA"),
+            t("PRIVILEGES"),
+            col("COLUMN_COMMENT", SqlType::LONGTEXT),
+            col("GENERATION_EXPRESSION", SqlType::LONGTEXT),
+            u("SRS_ID"),
+        ],
+        V::Statistics => vec![
+            t("TABLE_CATALOG"),
+            t("TABLE_SCHEMA"),
+            t("TABLE_NAME"),
+            col("NON_UNIQUE", SqlType::INT),
+            t("INDEX_SCHEMA"),
+            t("INDEX_NAME"),
+            u("SEQ_IN_INDEX"),
+            t("COLUMN_NAME"),
+            t("COLLATION"),
+            col("CARDINALITY", SqlType::BIGINT),
+            col("SUB_PART", SqlType::BIGINT),
+            t("PACKED"),
+            t("NULLABLE"),
+            t("INDEX_TYPE"),
+            t("COMMENT"),
+            t("INDEX_COMMENT"),
+            t("IS_VISIBLE"),
+            col("EXPRESSION", SqlType::LONGTEXT),
+        ],
     }
 }
 
@@ -244,6 +333,10 @@ fn constraint_view(v: crate::plan::ConstraintView) -> (SystemTable, Vec<OutCol>)
     (SystemTable::Constraints(v), constraint_columns(v))
 }
 
+fn info_view(v: crate::plan::InfoView) -> (SystemTable, Vec<OutCol>) {
+    (SystemTable::Info(v), info_columns(v))
+}
+
 fn system(t: SystemTable) -> Plan {
     let cols = system_columns(&t);
     Plan::System { table: t, cols }
@@ -253,11 +346,10 @@ impl<'a> Binder<'a> {
     /// `information_schema.<name>` as a plan.
     pub(crate) fn information_schema(&mut self, name: &str, alias: &str) -> Result<(Plan, Vec<OutCol>), BindError> {
         let (table, cols): (SystemTable, Vec<OutCol>) = match norm(name).as_str() {
-            "schemata" => (SystemTable::Schemata, vec![text("SCHEMA_NAME")]),
-            "tables" => (
-                SystemTable::Tables { schema: None, full: true },
-                vec![text("TABLE_SCHEMA"), text("TABLE_NAME"), text("TABLE_TYPE")],
-            ),
+            "schemata" => info_view(crate::plan::InfoView::Schemata),
+            "tables" => info_view(crate::plan::InfoView::Tables),
+            "columns" => info_view(crate::plan::InfoView::Columns),
+            "statistics" => info_view(crate::plan::InfoView::Statistics),
             "table_constraints" => constraint_view(crate::plan::ConstraintView::TableConstraints),
             "key_column_usage" => constraint_view(crate::plan::ConstraintView::KeyColumnUsage),
             "referential_constraints" => constraint_view(crate::plan::ConstraintView::ReferentialConstraints),

@@ -991,9 +991,13 @@ impl<'a> Binder<'a> {
                 want(0, 0)?;
                 Expr::Session { func: SessionFunc::ConnectionId, ty: SqlType::UBIGINT }
             }
-            "user" | "current_user" | "session_user" | "system_user" => {
+            "user" | "session_user" | "system_user" => {
                 want(0, 0)?;
                 Expr::Session { func: SessionFunc::User, ty: SqlType::Varchar(288) }
+            }
+            "current_user" => {
+                want(0, 0)?;
+                Expr::Session { func: SessionFunc::CurrentUser, ty: SqlType::Varchar(288) }
             }
             "version" => {
                 want(0, 0)?;

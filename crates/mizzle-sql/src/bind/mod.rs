@@ -278,6 +278,9 @@ impl<'a> Binder<'a> {
     /// Binds a statement; `?` parameters are numbered in text order.
     /// Binds one parsed statement.
     pub fn bind_parsed(&mut self, stmt: crate::parse::StatementRef<'_>) -> Result<BoundStatement, BindError> {
+        if let Some(a) = stmt.account() {
+            return Ok(BoundStatement::Account(Box::new(crate::account::bind_account(self.cat, a)?)));
+        }
         self.bind_statement(stmt.ast())
     }
 

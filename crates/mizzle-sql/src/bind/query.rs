@@ -1316,7 +1316,7 @@ impl<'a> Binder<'a> {
                             });
                         }
                         let parsed = crate::parse::parse(&v.sql)?;
-                        let q = match parsed.statements() {
+                        let q = match parsed.statements().as_slice() {
                             [sqlparser::ast::Statement::Query(q)] => q.clone(),
                             _ => {
                                 return Err(BindError::ViewInvalid {
