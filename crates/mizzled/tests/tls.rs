@@ -39,7 +39,7 @@ fn add_sha2_account(root: &mut Conn, user: &str, password: &str) {
     let stored = mizzled::accounts::auth_string("caching_sha2_password", password);
     assert!(stored.starts_with("$mzsha2$"), "salted: {stored}");
     assert!(!stored.contains(password));
-    root.exec_drop("INSERT INTO mysql.user VALUES (?, '%', 'caching_sha2_password', ?)", (user, stored))
+    root.exec_drop("INSERT INTO mysql.user (user, host, plugin, authentication_string) VALUES (?, '%', 'caching_sha2_password', ?)", (user, stored))
         .expect("add account");
 }
 
@@ -116,7 +116,7 @@ fn mariadb_client_with_ssl() {
         "root",
         ROOT_PASSWORD,
         &["--ssl"],
-        &format!("INSERT INTO mysql.user VALUES ('m', '%', 'caching_sha2_password', '{stored}')"),
+        &format!("INSERT INTO mysql.user (user, host, plugin, authentication_string) VALUES ('m', '%', 'caching_sha2_password', '{stored}')"),
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = run("m", "m-pw", &["--ssl"], "SELECT CURRENT_USER() IS NOT NULL");
