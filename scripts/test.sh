@@ -33,6 +33,13 @@ for _ in $(seq 1 300); do grep -q "ready for connections" "$WIRE_DIR/out" && bre
 WIRE_ADDR=$(sed -n 's/^mizzled: ready for connections on //p' "$WIRE_DIR/out")
 wire_status=0
 MIZZLE_SLT_PASSWORD=slt-pw "$SLT" --server "$WIRE_ADDR" --jobs 2 --quiet sql-tests/suite sql-tests/isolation || wire_status=$?
+CORPUS="${MIZZLE_SLT_CORPUS:-../shared/sqllogictest}"
+if [ "$wire_status" -eq 0 ] && [ -d "$CORPUS" ]; then
+    BASELINE=$(grep -v '^#' sql-tests/corpus-baseline.txt | tr -d '[:space:]')
+    echo "== corpus $CORPUS over the wire (baseline: $BASELINE passed records)"
+    MIZZLE_SLT_PASSWORD=slt-pw "$SLT" --server "$WIRE_ADDR" --jobs 2 --quiet --min-passed "$BASELINE" "$CORPUS" \
+        || wire_status=$?
+fi
 kill -TERM "$WIRE_PID"; wait "$WIRE_PID" || wire_status=1
 rm -rf "$WIRE_DIR"
 [ "$wire_status" -eq 0 ] || { echo "over-the-wire run failed"; exit 1; }
