@@ -481,14 +481,7 @@ impl Session {
                         self.require_global(Priv::CreateUser)?;
                     }
                     if !self.account_exists(txn, &a)? {
-                        if *if_exists {
-                            warnings.push(Warning {
-                                code: ErrorCode::UserDoesNotExist,
-                                message: format!("Authorization ID {} does not exist.", a.quoted()),
-                            });
-                        } else {
-                            failed.push(a);
-                        }
+                        missing_account(a, *if_exists, &mut warnings, &mut failed);
                         continue;
                     }
                     if let Some(auth) = auth {
@@ -510,14 +503,7 @@ impl Session {
                 for u in users {
                     let a = self.resolve(u);
                     if !self.account_exists(txn, &a)? {
-                        if *if_exists {
-                            warnings.push(Warning {
-                                code: ErrorCode::UserDoesNotExist,
-                                message: format!("Authorization ID {} does not exist.", a.quoted()),
-                            });
-                        } else {
-                            failed.push(a);
-                        }
+                        missing_account(a, *if_exists, &mut warnings, &mut failed);
                         continue;
                     }
                     let p = [Value::text(&a.user), Value::text(&a.host)];
@@ -894,5 +880,18 @@ fn ddl_needs(d: &Ddl, out: &mut Vec<Need>) {
             }
         }
         Ddl::DropTemporaryTables { .. } => {}
+    }
+}
+
+/// An ALTER / DROP USER target that does not exist: a warning (3162) with
+/// IF EXISTS, else one more account the statement fails for (1396).
+fn missing_account(a: AccountId, if_exists: bool, warnings: &mut Vec<Warning>, failed: &mut Vec<AccountId>) {
+    if if_exists {
+        warnings.push(Warning {
+            code: ErrorCode::UserDoesNotExist,
+            message: format!("Authorization ID {} does not exist.", a.quoted()),
+        });
+    } else {
+        failed.push(a);
     }
 }
