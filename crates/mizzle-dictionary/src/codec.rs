@@ -6,7 +6,8 @@
 //! 2. The decoder never panics: every read is bounds-checked and a short or
 //!    malformed record is a `Corrupt` error.
 
-use mizzle_types::{IntWidth, SqlType};
+use mizzle_types::members::{MAX_ENUM_MEMBERS, MAX_SET_MEMBERS};
+use mizzle_types::{Collation, IntWidth, Members, SqlType};
 
 use crate::error::DictError;
 
@@ -102,6 +103,13 @@ impl Enc {
                 self.u8(f);
             }
             SqlType::Year => self.u8(15),
+            SqlType::Enum(m) | SqlType::Set(m) => {
+                self.u8(if matches!(t, SqlType::Enum(_)) { 17 } else { 18 });
+                self.u32(m.len() as u32);
+                for n in m.names() {
+                    self.str(n);
+                }
+            }
         }
     }
 }
@@ -183,6 +191,25 @@ impl<'a> Dec<'a> {
             13 => SqlType::DateTime(self.u8()?),
             14 => SqlType::Timestamp(self.u8()?),
             15 => SqlType::Year,
+            // ENUM / SET: the members, matched under the column's collation
+            // once the record's collations are read (`def::decode_relation`).
+            tag @ (17 | 18) => {
+                let n = self.u32()? as usize;
+                let max = if tag == 17 { MAX_ENUM_MEMBERS } else { MAX_SET_MEMBERS };
+                if n > max {
+                    return Err(corrupt());
+                }
+                let mut names = Vec::with_capacity(n);
+                for _ in 0..n {
+                    names.push(self.str()?);
+                }
+                let m = Members::intern(&names, Collation::LEGACY);
+                if tag == 17 {
+                    SqlType::Enum(m)
+                } else {
+                    SqlType::Set(m)
+                }
+            }
             _ => return Err(corrupt()),
         })
     }

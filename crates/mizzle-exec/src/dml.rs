@@ -16,7 +16,7 @@ use mizzle_dictionary::{Sequence, TableDef};
 use mizzle_sql::plan::{DeletePlan, InsertPlan, InsertSource, UpdatePlan};
 use mizzle_types::cast::{assign, Target};
 use mizzle_types::key::decode_value;
-use mizzle_types::row::{encode_row, RowRef};
+use mizzle_types::row::{encode_row_typed, RowRef};
 use mizzle_types::{ErrorCode, TypeError, Value, Warning};
 
 use crate::build::{build_dml_input, collect, Row};
@@ -41,7 +41,7 @@ pub(crate) fn decode_full(t: &TableDef, payload: &[u8]) -> Result<Row, ExecError
     let r = RowRef::new(payload)?;
     let mut row = Vec::with_capacity(t.columns.len());
     for i in 0..t.columns.len() {
-        row.push(if i < r.len() { r.get(i)? } else { Value::Null });
+        row.push(if i < r.len() { r.get_as(i, t.columns[i].ty)? } else { Value::Null });
     }
     Ok(row)
 }
@@ -85,6 +85,35 @@ fn next_rowid(t: &TableDef, ctx: &mut Ctx<'_>) -> Result<u64, ExecError> {
     Ok(max + 1)
 }
 
+/// The bound expressions of a table's generated columns, in column order
+/// (none for most tables, without binding anything).
+pub(crate) fn generated_exprs(t: &TableDef) -> Result<Vec<(usize, mizzle_sql::expr::Expr)>, ExecError> {
+    if t.columns.iter().all(|c| c.generated.is_none()) {
+        return Ok(Vec::new());
+    }
+    Ok(mizzle_sql::bind::bind_generated_for(t)?)
+}
+
+/// Computes the generated columns of a row whose other columns are set,
+/// each converted to its column's type (strict rules), in column order.
+pub(crate) fn fill_generated(
+    t: &TableDef,
+    gens: &[(usize, mizzle_sql::expr::Expr)],
+    row: &mut Row,
+    rown: u64,
+    ctx: &mut Ctx<'_>,
+) -> Result<(), ExecError> {
+    for (c, e) in gens {
+        let v = eval(e, row, ctx)?;
+        let col = &t.columns[*c];
+        let v = if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: rown })? };
+        if let Some(slot) = row.get_mut(*c) {
+            *slot = v;
+        }
+    }
+    Ok(())
+}
+
 /// Checks NOT NULL and CHECK constraints of a full row.
 pub(crate) fn check_row(
     t: &TableDef,
@@ -124,7 +153,7 @@ fn key_cols(t: &TableDef, index: Option<usize>) -> Vec<usize> {
 /// before anything was written.
 fn write_new_row(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
     let mut payload = Vec::with_capacity(64);
-    encode_row(row, &mut payload);
+    encode_row_typed(row, t.columns.iter().map(|c| c.ty), &mut payload);
     if !ctx.txn.insert(t.space, rowkey, &payload)? {
         let cols = key_cols(t, None);
         return Err(ExecError::Duplicate { value: dup_value(&cols, row), key: key_name(t, None) });
@@ -195,7 +224,7 @@ pub(crate) fn update_row(
         row_key(t, new, None, &mut new_key);
     }
     let mut payload = Vec::with_capacity(64);
-    encode_row(new, &mut payload);
+    encode_row_typed(new, t.columns.iter().map(|c| c.ty), &mut payload);
     if new_key.as_slice() != old_key {
         delete_index_entries(t, old, old_key, ctx)?;
         ctx.txn.delete(t.space, old_key)?;
@@ -261,6 +290,7 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
         }
         InsertSource::Query(plan) => collect(plan, ctx)?,
     };
+    let gens = generated_exprs(t)?;
     let seq: Option<Arc<Sequence>> = t.auto_increment.map(|_| ctx.dict.sequence(t.space));
     let rowid_seq: Option<Arc<Sequence>> = t.primary_key.is_empty().then(|| ctx.dict.sequence(t.space));
     let mut res = DmlResult::default();
@@ -316,6 +346,7 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
                 }
             }
         }
+        fill_generated(t, &gens, &mut row, rown, ctx)?;
         check_row(t, &p.checks, &row, ctx)?;
         let rowid = match &rowid_seq {
             Some(s) => Some(s.next_value(|| next_rowid(t, ctx))?),
@@ -387,6 +418,7 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
                         new[*c] =
                             if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: rown })? };
                     }
+                    fill_generated(t, &gens, &mut new, rown, ctx)?;
                     if !same_row(&old, &new) {
                         check_row(t, &p.checks, &new, ctx)?;
                         update_row(t, &old, &existing_key, &new, ctx)?;
@@ -416,6 +448,7 @@ pub fn update(p: &UpdatePlan, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError>
         }
         rows
     };
+    let gens = generated_exprs(t)?;
     let strict = ctx.strict;
     ctx.strict = true;
     let r = (|| {
@@ -433,6 +466,7 @@ pub fn update(p: &UpdatePlan, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError>
                 new[*c] =
                     if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: i as u64 + 1 })? };
             }
+            fill_generated(t, &gens, &mut new, i as u64 + 1, ctx)?;
             if same_row(&old, &new) {
                 continue;
             }
@@ -565,7 +599,7 @@ pub(crate) fn rows_with_columns(
             let mut row = vec![Value::Null; t.columns.len()];
             for &c in cols {
                 if c < r.len() && c < row.len() {
-                    row[c] = r.get(c)?;
+                    row[c] = r.get_as(c, t.columns[c].ty)?;
                 }
             }
             out.push((k.to_vec(), row));

@@ -203,6 +203,16 @@ impl ColumnDefinition {
             SqlType::Date => (ColumnType::Date, Collation::BINARY, 0),
             SqlType::DateTime(fsp) => (ColumnType::DateTime, Collation::BINARY, fsp),
             SqlType::Timestamp(fsp) => (ColumnType::Timestamp, Collation::BINARY, fsp),
+            // MySQL sends ENUM and SET columns as MYSQL_TYPE_STRING with
+            // ENUM_FLAG / SET_FLAG; values are text.
+            SqlType::Enum(_) => {
+                flags.insert(ColumnFlags::ENUM);
+                (ColumnType::String, text_collation, 0)
+            }
+            SqlType::Set(_) => {
+                flags.insert(ColumnFlags::SET);
+                (ColumnType::String, text_collation, 0)
+            }
         };
         if ty.is_numeric() {
             flags.insert(ColumnFlags::NUM);

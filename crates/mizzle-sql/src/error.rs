@@ -235,6 +235,10 @@ pub enum BindError {
     /// A bug: an invariant of the binder did not hold.
     #[error("internal error (a bug in mizzle): {0}")]
     Internal(String),
+    /// A definition rule of ENUM / SET types, generated columns, functional
+    /// index parts or CHECK constraints, with MySQL's error and message.
+    #[error("{message}")]
+    Definition { code: ErrorCode, message: String },
 }
 
 impl SqlError for BindError {
@@ -307,6 +311,7 @@ impl SqlError for BindError {
             Dict(e) => e.code(),
             Txn(e) => e.code(),
             Internal(_) => ErrorCode::Internal,
+            Definition { code, .. } => *code,
         }
     }
 }

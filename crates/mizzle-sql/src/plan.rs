@@ -549,6 +549,9 @@ pub struct ColumnSpec {
     /// Warnings to raise when the column is created (a character set
     /// stored as utf8mb4).
     pub warnings: Vec<String>,
+    /// `GENERATED ALWAYS AS (expr) [VIRTUAL | STORED]`: the expression's
+    /// SQL text and STORED; checked by the binder (`bind::generated`).
+    pub generated: Option<(String, bool)>,
 }
 
 /// An index in CREATE TABLE / CREATE INDEX.

@@ -60,7 +60,7 @@ pub fn cast(v: &Value, target: SqlType) -> Cast {
             Ok(y) => ok(Value::Int(y)),
             Err(_) => lossy(Value::Null),
         },
-        SqlType::Char(_) | SqlType::Varchar(_) | SqlType::Text(_) => {
+        SqlType::Char(_) | SqlType::Varchar(_) | SqlType::Text(_) | SqlType::Enum(_) | SqlType::Set(_) => {
             let s: Arc<str> = match v {
                 Value::Text(s) => return ok(Value::Text(s.clone())),
                 Value::Bytes(b) => match std::str::from_utf8(b) {
@@ -343,6 +343,35 @@ pub fn assign(v: &Value, ty: SqlType, at: &Target<'_>) -> Result<Value, TypeErro
             Err(YearError::Range) => Err(range()),
             Err(YearError::NotANumber) => Err(incorrect("year")),
         },
+        SqlType::Enum(m) | SqlType::Set(m) => {
+            let truncated = || TypeError::DataTruncated { column: at.column.to_string(), row: at.row };
+            let set = matches!(ty, SqlType::Set(_));
+            // Numbers are indexes (ENUM) or masks (SET), as in MySQL.
+            let number: Option<i128> = match v {
+                Value::Int(i) => Some(*i as i128),
+                Value::UInt(u) => Some(*u as i128),
+                Value::Decimal(d) => Some(d.round_i128()),
+                Value::Double(f) => Some(float_to_i128(*f).ok_or_else(truncated)?),
+                Value::Float(f) => Some(float_to_i128(*f as f64).ok_or_else(truncated)?),
+                _ => None,
+            };
+            let text = match number {
+                Some(n) if set => u64::try_from(n).ok().and_then(|n| m.set_text(n)).ok_or_else(truncated)?,
+                Some(n) => usize::try_from(n).ok().and_then(|n| m.get(n)).ok_or_else(truncated)?.to_string(),
+                None => {
+                    let s = match v {
+                        Value::Bytes(b) => std::str::from_utf8(b).map_err(|_| truncated())?.to_string(),
+                        other => other.to_text_lossy(),
+                    };
+                    if set {
+                        m.set_mask(&s).and_then(|mask| m.set_text(mask)).ok_or_else(truncated)?
+                    } else {
+                        m.position(&s).and_then(|p| m.get(p)).ok_or_else(truncated)?.to_string()
+                    }
+                }
+            };
+            Ok(Value::Text(Arc::from(text.as_str())))
+        }
         SqlType::Date => match v {
             Value::Date(d) => Ok(Value::Date(*d)),
             Value::DateTime(d) => Ok(Value::Date(d.date())),

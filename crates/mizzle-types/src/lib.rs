@@ -4,7 +4,8 @@
 //!
 //! Invariants:
 //! 1. This crate has no workspace dependencies.
-//! 2. Nothing here does I/O or keeps global state.
+//! 2. Nothing here does I/O or keeps mutable global state, except the
+//!    append-only interner of ENUM/SET member lists (`members`).
 
 pub mod cast;
 pub mod collation;
@@ -12,6 +13,7 @@ pub mod datetime;
 pub mod decimal;
 pub mod error;
 pub mod key;
+pub mod members;
 pub mod ops;
 pub mod row;
 pub mod sqltype;
@@ -20,6 +22,7 @@ pub mod value;
 pub use collation::Collation;
 pub use datetime::{Date, DateTime};
 pub use decimal::Decimal;
+pub use members::Members;
 pub use error::{ErrorClass, ErrorCode, SqlError, TypeError, Warning};
 pub use sqltype::{IntWidth, SqlType, ValueKind};
 pub use value::{GroupKey, Value};

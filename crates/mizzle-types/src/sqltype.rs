@@ -8,6 +8,7 @@
 use std::fmt;
 
 use crate::decimal::{MAX_PRECISION, MAX_SCALE};
+use crate::members::Members;
 
 /// The width of an integer type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -93,6 +94,12 @@ pub enum SqlType {
     Timestamp(u8),
     /// YEAR (MySQL's 1-byte year, 1901..=2155 or 0), held as `Value::Int`.
     Year,
+    /// ENUM('a', ...): one member (or the empty error value ''), held as
+    /// `Value::Text` of the member; stored as its 1-based index.
+    Enum(Members),
+    /// SET('a', ...): a subset of members, held as `Value::Text` of the
+    /// members in definition order joined by commas; stored as a bit mask.
+    Set(Members),
 }
 
 /// The runtime representation a type's values have.
@@ -147,6 +154,7 @@ impl SqlType {
             SqlType::Date => ValueKind::Date,
             SqlType::DateTime(_) | SqlType::Timestamp(_) => ValueKind::DateTime,
             SqlType::Year => ValueKind::Int,
+            SqlType::Enum(_) | SqlType::Set(_) => ValueKind::Text,
         }
     }
 
@@ -176,6 +184,26 @@ impl SqlType {
             SqlType::Char(n) | SqlType::Varchar(n) | SqlType::Binary(n) | SqlType::Varbinary(n) => Some(n),
             SqlType::Text(n) | SqlType::Blob(n) if n != u32::MAX => Some(n),
             _ => None,
+        }
+    }
+
+    /// The member list of an ENUM or SET type.
+    pub fn members(self) -> Option<Members> {
+        match self {
+            SqlType::Enum(m) | SqlType::Set(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The longest value of a SET type in characters (every member and the
+    /// commas between them).
+    pub fn set_chars(self) -> u32 {
+        match self {
+            SqlType::Set(m) => {
+                let sum: u32 = m.names().iter().map(|n| n.chars().count() as u32).sum();
+                sum.saturating_add(m.len().saturating_sub(1) as u32)
+            }
+            _ => 0,
         }
     }
 
@@ -211,6 +239,8 @@ impl SqlType {
             SqlType::Date => 10,
             SqlType::DateTime(f) | SqlType::Timestamp(f) => 19 + if f > 0 { f as u32 + 1 } else { 0 },
             SqlType::Year => 4,
+            SqlType::Enum(m) => m.max_chars().saturating_mul(4),
+            SqlType::Set(m) => self.set_chars().saturating_mul(4),
         }
     }
 }
@@ -252,6 +282,16 @@ impl fmt::Display for SqlType {
             SqlType::Timestamp(0) => f.write_str("timestamp"),
             SqlType::Timestamp(p) => write!(f, "timestamp({p})"),
             SqlType::Year => f.write_str("year"),
+            SqlType::Enum(m) => {
+                f.write_str("enum(")?;
+                m.write_sql(f)?;
+                f.write_str(")")
+            }
+            SqlType::Set(m) => {
+                f.write_str("set(")?;
+                m.write_sql(f)?;
+                f.write_str(")")
+            }
         }
     }
 }

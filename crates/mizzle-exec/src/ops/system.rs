@@ -35,10 +35,15 @@ pub fn create_table_sql(tb: &TableDef) -> String {
         if c.ty.kind() == mizzle_types::ValueKind::Text && c.collation != tb.collation {
             l.push_str(&format!(" COLLATE {}", c.collation.name()));
         }
+        if let Some(g) = &c.generated {
+            l.push_str(&format!(" GENERATED ALWAYS AS ({}) {}", g.expr, if g.stored { "STORED" } else { "VIRTUAL" }));
+        }
         if !c.nullable {
             l.push_str(" NOT NULL");
         }
-        if let Some(d) = &c.default {
+        if c.generated.is_some() {
+            // No DEFAULT clause for a generated column.
+        } else if let Some(d) = &c.default {
             l.push_str(&format!(" DEFAULT {d}"));
         } else if c.nullable && !matches!(c.ty, SqlType::Text(_) | SqlType::Blob(_)) {
             l.push_str(" DEFAULT NULL");
@@ -74,6 +79,16 @@ pub fn create_table_sql(tb: &TableDef) -> String {
         s.push_str(&format!(" COMMENT='{}'", tb.comment.replace('\'', "''")));
     }
     s
+}
+
+/// The EXTRA of SHOW COLUMNS and information_schema.COLUMNS.
+fn extra(c: &mizzle_dictionary::ColumnDef) -> &'static str {
+    match &c.generated {
+        Some(g) if g.stored => "STORED GENERATED",
+        Some(_) => "VIRTUAL GENERATED",
+        None if c.auto_increment => "auto_increment",
+        None => "",
+    }
 }
 
 fn key_of(tb: &TableDef, col: usize) -> &'static str {
@@ -145,7 +160,7 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
                     t(if c.nullable { "YES" } else { "NO" }),
                     t(key_of(tb, i)),
                     opt(c.default.as_deref().map(|d| d.trim_matches('\''))),
-                    t(if c.auto_increment { "auto_increment" } else { "" }),
+                    t(extra(c)),
                 ];
                 if *full {
                     row.push(t(&c.comment));
@@ -302,6 +317,8 @@ fn type_facts(ty: SqlType) -> TypeFacts {
         SqlType::Binary(x) | SqlType::Varbinary(x) | SqlType::Blob(x) => (base, n(x), n(x), None, None, None, false),
         SqlType::DateTime(p) | SqlType::Timestamp(p) => (base, None, None, None, None, Some(u64::from(p)), false),
         SqlType::Date | SqlType::Year | SqlType::Null => (base, None, None, None, None, None, false),
+        SqlType::Enum(m) => (base, n(m.max_chars()), Some(u64::from(m.max_chars()) * 4), None, None, None, true),
+        SqlType::Set(_) => (base, n(ty.set_chars()), Some(u64::from(ty.set_chars()) * 4), None, None, None, true),
     }
 }
 
@@ -377,10 +394,10 @@ fn info_rows(v: mizzle_sql::plan::InfoView, ctx: &mut Ctx<'_>) -> Result<Vec<Row
                             if text { t(c.collation.name()) } else { Value::Null },
                             t(&c.ty.to_string()),
                             t(key_of(tb, i)),
-                            t(if c.auto_increment { "auto_increment" } else { "" }),
+                            t(extra(c)),
                             t("select,insert,update,references"),
                             t(&c.comment),
-                            t(""),
+                            t(c.generated.as_ref().map_or("", |g| g.expr.as_str())),
                             Value::Null,
                         ]);
                     }

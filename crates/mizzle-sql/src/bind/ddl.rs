@@ -27,6 +27,37 @@ use crate::plan::{
 };
 use crate::typing::sql_type;
 
+/// MySQL's limits on ENUM and SET definitions that do not depend on the
+/// collation (duplicates do: `mizzle_exec::ddl` checks them once the
+/// column's collation is known).
+fn check_members(column: &str, ty: SqlType) -> Result<(), BindError> {
+    use mizzle_types::members::{MAX_ENUM_MEMBERS, MAX_SET_MEMBERS};
+    match ty {
+        SqlType::Set(m) => {
+            if m.len() > MAX_SET_MEMBERS {
+                return Err(BindError::Definition {
+                    code: mizzle_types::ErrorCode::TooBigSet,
+                    message: format!("Too many strings for column {column} and SET"),
+                });
+            }
+            if let Some(bad) = m.names().iter().find(|n| n.contains(',')) {
+                return Err(BindError::Definition {
+                    code: mizzle_types::ErrorCode::IllegalValueForType,
+                    message: format!("Illegal set '{bad}' value found during parsing"),
+                });
+            }
+        }
+        SqlType::Enum(m) if m.len() > MAX_ENUM_MEMBERS => {
+            return Err(BindError::Definition {
+                code: mizzle_types::ErrorCode::TooBigEnum,
+                message: format!("Too many enumeration values for column {column}."),
+            })
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// A CHECK constraint: optional name and SQL text.
 type NamedCheck = (Option<String>, String);
 
@@ -766,6 +797,7 @@ impl<'a> Binder<'a> {
 
     fn column_spec(&mut self, c: &ast::ColumnDef) -> Result<(ColumnSpec, Vec<NamedCheck>), BindError> {
         let ty = sql_type(&c.data_type)?;
+        check_members(&c.name.value, ty)?;
         let mut spec = ColumnSpec {
             name: c.name.value.clone(),
             ty,
@@ -777,6 +809,7 @@ impl<'a> Binder<'a> {
             comment: String::new(),
             collation: None,
             warnings: Vec::new(),
+            generated: None,
         };
         let mut checks = Vec::new();
         let mut explicit_null = false;
@@ -844,6 +877,12 @@ impl<'a> Binder<'a> {
             // ON UPDATE CURRENT_TIMESTAMP is accepted and not applied (documented).
             ColumnOption::OnUpdate(_) => {}
             ColumnOption::ForeignKey(_) => {}
+            ColumnOption::Generated { generation_expr: Some(e), generation_expr_mode, generated_as, .. }
+                if !matches!(generated_as, ast::GeneratedAs::ByDefault) =>
+            {
+                let stored = matches!(generation_expr_mode, Some(ast::GeneratedExpressionMode::Stored));
+                spec.generated = Some((e.to_string(), stored));
+            }
             ColumnOption::Invisible => return Err(BindError::NotSupported("INVISIBLE columns".into())),
             other => return Err(BindError::NotSupported(format!("column option {other}"))),
         }
@@ -988,6 +1027,7 @@ impl<'a> Binder<'a> {
                             comment: String::new(),
                             collation: None,
                             warnings: Vec::new(),
+                            generated: None,
                         });
                     }
                 } else if spec.columns.len() != cols.len() {
@@ -1052,6 +1092,7 @@ impl<'a> Binder<'a> {
                     comment: c.comment.clone(),
                     collation: Some(c.collation),
                     warnings: Vec::new(),
+                    generated: c.generated.as_ref().map(|g| (g.expr.clone(), g.stored)),
                 })
                 .collect(),
             indexes,
