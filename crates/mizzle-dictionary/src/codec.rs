@@ -203,7 +203,7 @@ impl<'a> Dec<'a> {
                 for _ in 0..n {
                     names.push(self.str()?);
                 }
-                let m = Members::intern(&names, Collation::LEGACY);
+                let m = Members::intern(&names[..], Collation::LEGACY);
                 if tag == 17 {
                     SqlType::Enum(m)
                 } else {

@@ -34,8 +34,10 @@ const FORMAT_FK: u8 = 2;
 const FORMAT_COLL: u8 = 3;
 /// Table records with column extensions (generated columns; invariant 3).
 const FORMAT_EXT: u8 = 4;
-/// Column extension tag: the column is generated (`Generated`).
+/// Extension tag: a generated column (`Generated`).
 const EXT_GENERATED: u8 = 1;
+/// Extension tag: a CHECK constraint that is NOT ENFORCED.
+const EXT_CHECK_NOT_ENFORCED: u8 = 2;
 
 /// A referential action (`ON DELETE` / `ON UPDATE`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,6 +173,9 @@ pub struct CheckDef {
     pub name: String,
     /// The condition as SQL text.
     pub expr: String,
+    /// ENFORCED (the default); a NOT ENFORCED constraint is kept and shown
+    /// but not checked.
+    pub enforced: bool,
 }
 
 /// A base table.
@@ -271,7 +276,8 @@ pub(crate) fn encode_relation(r: &Relation) -> Vec<u8> {
     let mut e = Enc::default();
     let with_colls = matches!(r, Relation::Table(t)
         if t.collation != Collation::LEGACY || t.columns.iter().any(|c| c.collation != Collation::LEGACY));
-    let with_ext = matches!(r, Relation::Table(t) if t.columns.iter().any(|c| c.generated.is_some()));
+    let with_ext = matches!(r, Relation::Table(t)
+        if t.columns.iter().any(|c| c.generated.is_some()) || t.checks.iter().any(|c| !c.enforced));
     let with_colls = with_colls || with_ext;
     let with_fks =
         with_colls || matches!(r, Relation::Table(t) if !t.foreign_keys.is_empty() || !t.referenced_by.is_empty());
@@ -359,14 +365,19 @@ pub(crate) fn encode_relation(r: &Relation) -> Vec<u8> {
                 }
             }
             if with_ext {
-                let exts: Vec<(usize, &Generated)> =
+                let gens: Vec<(usize, &Generated)> =
                     t.columns.iter().enumerate().filter_map(|(i, c)| c.generated.as_ref().map(|g| (i, g))).collect();
-                e.u32(exts.len() as u32);
-                for (i, g) in exts {
-                    e.u32(i as u32);
+                let lax: Vec<usize> = (0..t.checks.len()).filter(|&i| !t.checks[i].enforced).collect();
+                e.u32((gens.len() + lax.len()) as u32);
+                for (i, g) in gens {
                     e.u8(EXT_GENERATED);
+                    e.u32(i as u32);
                     e.bool(g.stored);
                     e.str(&g.expr);
+                }
+                for i in lax {
+                    e.u8(EXT_CHECK_NOT_ENFORCED);
+                    e.u32(i as u32);
                 }
             }
         }
@@ -460,7 +471,7 @@ pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
             let n = count(&mut d)?;
             let mut checks = Vec::with_capacity(n);
             for _ in 0..n {
-                checks.push(CheckDef { name: d.str()?, expr: d.str()? });
+                checks.push(CheckDef { name: d.str()?, expr: d.str()?, enforced: true });
             }
             let auto_increment = if d.u8()? == 1 { Some(col(&mut d)?) } else { None };
             let auto_increment_start = d.u64()?;
@@ -510,13 +521,18 @@ pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
             if format >= FORMAT_EXT {
                 let n = count(&mut d)?;
                 for _ in 0..n {
-                    let i = col(&mut d)?;
                     match d.u8()? {
                         EXT_GENERATED => {
+                            let i = col(&mut d)?;
                             let stored = d.bool()?;
                             columns[i].generated = Some(Generated { stored, expr: d.str()? });
                         }
-                        _ => return Err(DictError::Corrupt("unknown column extension")),
+                        EXT_CHECK_NOT_ENFORCED => {
+                            let i = d.u32()? as usize;
+                            checks.get_mut(i).ok_or(DictError::Corrupt("check position out of range"))?.enforced =
+                                false;
+                        }
+                        _ => return Err(DictError::Corrupt("unknown record extension")),
                     }
                 }
             }
@@ -667,9 +683,17 @@ mod tests {
             assert!(decode_relation(&b[..n]).is_err());
         }
         let mut bad = b.clone();
-        let tag = bad.len() - 4 - "`p` + 1".len() - 1 - 1;
+        let tag = bad.len() - 4 - "`p` + 1".len() - 1 - 4 - 1;
         bad[tag] = 9;
         assert!(decode_relation(&bad).is_err(), "unknown extension tag");
+        // A NOT ENFORCED check is an extension too.
+        let mut t2 = t.clone();
+        t2.columns[2].generated = None;
+        t2.checks.push(CheckDef { name: "c".into(), expr: "p > 0".into(), enforced: false });
+        let r2 = Relation::Table(std::sync::Arc::new(t2));
+        let b2 = encode_relation(&r2);
+        assert_eq!(b2[0], FORMAT_EXT);
+        assert_eq!(decode_relation(&b2).expect("decodes"), r2);
         // Without generated columns the record keeps its older format.
         t.columns[2].generated = None;
         let b = encode_relation(&Relation::Table(std::sync::Arc::new(t)));

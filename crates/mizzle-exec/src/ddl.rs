@@ -186,9 +186,9 @@ fn table_def(spec: &TableSpec, ctx: &mut Ctx<'_>) -> Result<TableDef, ExecError>
             ctx,
         )?;
     }
-    for (i, (name, expr)) in spec.checks.iter().enumerate() {
+    for (i, (name, expr, enforced)) in spec.checks.iter().enumerate() {
         let name = name.clone().unwrap_or_else(|| format!("{}_chk_{}", spec.name, i + 1));
-        t.checks.push(CheckDef { name, expr: expr.clone() });
+        t.checks.push(CheckDef { name, expr: expr.clone(), enforced: *enforced });
     }
     mizzle_sql::bind::check_definitions(&t)?;
     Ok(t)
@@ -744,10 +744,23 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                 dropped_index = Some("PRIMARY".into());
             }
             AlterOp::RenameTable { schema: s, name: n } => rename_to = Some((s.clone(), n.clone())),
-            AlterOp::AddCheck { name: n, expr } => {
+            AlterOp::AddCheck { name: n, expr, enforced } => {
                 let nm = n.clone().unwrap_or_else(|| format!("{}_chk_{}", t.name, t.checks.len() + 1));
-                t.checks.push(CheckDef { name: nm, expr: expr.clone() });
+                t.checks.push(CheckDef { name: nm, expr: expr.clone(), enforced: *enforced });
                 new_checks.push(t.checks.len() - 1);
+            }
+            AlterOp::AlterCheck { name: n, enforced } => {
+                let Some(i) = t.checks.iter().position(|c| lc(&c.name) == lc(n)) else {
+                    return Err(ExecError::ddl(
+                        ErrorCode::CheckConstraintNotFound,
+                        format!("Check constraint '{n}' is not found in the table."),
+                    ));
+                };
+                // Enforcing it again checks the rows already there.
+                if *enforced && !t.checks[i].enforced {
+                    new_checks.push(i);
+                }
+                t.checks[i].enforced = *enforced;
             }
             AlterOp::DropForeignKey { name: n } => {
                 let Some(i) = t.foreign_keys.iter().position(|f| lc(&f.name) == lc(n)) else {
@@ -987,8 +1000,9 @@ fn check_all(t: &TableDef, rows: &[Vec<Value>], which: &[usize], ctx: &mut Ctx<'
         return Ok(());
     }
     let bound = mizzle_sql::bind::bind_checks_for(t)?;
+    let which: Vec<usize> = which.iter().copied().filter(|&i| t.checks.get(i).is_some_and(|c| c.enforced)).collect();
     for r in rows {
-        for &i in which {
+        for &i in &which {
             if let Some((name, e)) = bound.get(i) {
                 if eval(e, r, ctx)?.truth() == Some(false) {
                     return Err(ExecError::CheckViolated(name.clone()));

@@ -93,12 +93,14 @@ pub(crate) fn sql_type(dt: &DataType) -> Result<SqlType, BindError> {
             for m in members {
                 match m {
                     sqlparser::ast::EnumMember::Name(n) => names.push(n.as_str()),
-                    other => return Err(BindError::NotSupported(format!("ENUM member {other}"))),
+                    sqlparser::ast::EnumMember::NamedValue(n, _) => {
+                        return Err(BindError::NotSupported(format!("ENUM member {n} with a value")))
+                    }
                 }
             }
-            SqlType::Enum(Members::intern(&names, Collation::LEGACY))
+            SqlType::Enum(Members::intern(&names[..], Collation::LEGACY))
         }
-        D::Set(members) => SqlType::Set(Members::intern(members, Collation::LEGACY)),
+        D::Set(members) => SqlType::Set(Members::intern(&members[..], Collation::LEGACY)),
         D::Custom(name, mods) if name.to_string().eq_ignore_ascii_case("year") => match mods.as_slice() {
             [] => SqlType::Year,
             [m] if m.to_string().trim() == "4" => SqlType::Year,

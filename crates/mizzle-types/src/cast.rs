@@ -498,6 +498,30 @@ mod tests {
     }
 
     #[test]
+    fn enum_and_set_assignment_follows_mysql() {
+        use crate::{Collation, Members};
+        let e = SqlType::Enum(Members::intern(&["x", "b", "a"][..], Collation::LEGACY));
+        let s = SqlType::Set(Members::intern(&["p", "q", "r"][..], Collation::LEGACY));
+        let ok = |v: Value, ty| assign(&v, ty, &at()).expect("member");
+        assert_eq!(ok(Value::text("a"), e), Value::text("a"));
+        assert_eq!(ok(Value::Int(2), e), Value::text("b"));
+        assert_eq!(ok(Value::text("b  "), e), Value::text("b"));
+        for bad in [Value::text("z"), Value::text(""), Value::Int(0), Value::Int(4), Value::Int(-1)] {
+            let err = assign(&bad, e, &at()).expect_err("not a member");
+            assert_eq!(crate::SqlError::code(&err), crate::ErrorCode::DataTruncated, "{bad:?}");
+        }
+        assert_eq!(ok(Value::text("r,p,p"), s), Value::text("p,r"));
+        assert_eq!(ok(Value::Int(6), s), Value::text("q,r"));
+        assert_eq!(ok(Value::text(""), s), Value::text(""));
+        for bad in [Value::text("x"), Value::text("p,"), Value::Int(8), Value::text("q ,p")] {
+            assert!(assign(&bad, s, &at()).is_err(), "{bad:?}");
+        }
+        // Under a case-insensitive collation the member's own spelling is stored.
+        let ci = SqlType::Enum(Members::intern(&["a", "b"][..], Collation::Utf8mb4GeneralCi));
+        assert_eq!(ok(Value::text("B"), ci), Value::text("b"));
+    }
+
+    #[test]
     fn cast_is_lenient() {
         assert_eq!(cast(&Value::text("12abc"), SqlType::BIGINT).value.to_text_lossy(), "12");
         assert!(cast(&Value::text("12abc"), SqlType::BIGINT).lossy);

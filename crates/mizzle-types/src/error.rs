@@ -378,6 +378,8 @@ error_codes! {
     CheckConstraintVariables = (3816, "HY000", User),
     /// ER_CHECK_CONSTRAINT_REFERS_AUTO_INCREMENT_COLUMN
     CheckConstraintRefersAutoIncrementColumn = (3818, "HY000", User),
+    /// ER_CHECK_CONSTRAINT_NOT_FOUND
+    CheckConstraintNotFound = (3821, "HY000", User),
     /// ER_CHECK_CONSTRAINT_REFERS_UNKNOWN_COLUMN
     CheckConstraintRefersUnknownColumn = (3820, "HY000", User),
 }

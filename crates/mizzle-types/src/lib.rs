@@ -22,7 +22,7 @@ pub mod value;
 pub use collation::Collation;
 pub use datetime::{Date, DateTime};
 pub use decimal::Decimal;
-pub use members::Members;
 pub use error::{ErrorClass, ErrorCode, SqlError, TypeError, Warning};
+pub use members::Members;
 pub use sqltype::{IntWidth, SqlType, ValueKind};
 pub use value::{GroupKey, Value};

@@ -85,7 +85,7 @@ impl Members {
         if collation == self.0.collation {
             return self;
         }
-        Members::intern(&self.0.names, collation)
+        Members::intern(&self.0.names[..], collation)
     }
 
     /// The member `i` (1-based), if any.
@@ -98,7 +98,12 @@ impl Members {
     pub fn position(self, s: &str) -> Option<usize> {
         let s = s.trim_end_matches(' ');
         let c = self.0.collation;
-        self.0.names.iter().position(|m| &**m == s).or_else(|| self.0.names.iter().position(|m| c.eq(m, s))).map(|i| i + 1)
+        self.0
+            .names
+            .iter()
+            .position(|m| &**m == s)
+            .or_else(|| self.0.names.iter().position(|m| c.eq(m, s)))
+            .map(|i| i + 1)
     }
 
     /// The longest member, in characters.
@@ -117,7 +122,13 @@ impl Members {
         let c = self.0.collation;
         let mut mask = 0u64;
         for part in s.split(',') {
-            let p = self.0.names.iter().position(|m| &**m == part).or_else(|| self.0.names.iter().position(|m| c.eq(m, part)))? + 1;
+            let p = self
+                .0
+                .names
+                .iter()
+                .position(|m| &**m == part)
+                .or_else(|| self.0.names.iter().position(|m| c.eq(m, part)))?
+                + 1;
             if p > 64 {
                 return None;
             }

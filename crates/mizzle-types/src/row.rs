@@ -271,9 +271,7 @@ impl<'a> RowRef<'a> {
         let bad = TypeError::Corrupt { what: "stored ENUM or SET value names no member" };
         match (self.raw(i)?.first(), self.get(i)?) {
             (Some(13), Value::UInt(0)) => Ok(Value::text("")),
-            (Some(13), Value::UInt(n)) => {
-                Ok(Value::text(usize::try_from(n).ok().and_then(|n| m.get(n)).ok_or(bad)?))
-            }
+            (Some(13), Value::UInt(n)) => Ok(Value::text(usize::try_from(n).ok().and_then(|n| m.get(n)).ok_or(bad)?)),
             (Some(14), Value::UInt(mask)) => Ok(Value::Text(Arc::from(m.set_text(mask).ok_or(bad)?.as_str()))),
             (_, v) => Ok(v),
         }

@@ -240,7 +240,7 @@ impl SqlType {
             SqlType::DateTime(f) | SqlType::Timestamp(f) => 19 + if f > 0 { f as u32 + 1 } else { 0 },
             SqlType::Year => 4,
             SqlType::Enum(m) => m.max_chars().saturating_mul(4),
-            SqlType::Set(m) => self.set_chars().saturating_mul(4),
+            SqlType::Set(_) => self.set_chars().saturating_mul(4),
         }
     }
 }

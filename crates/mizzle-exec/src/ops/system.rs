@@ -68,7 +68,8 @@ pub fn create_table_sql(tb: &TableDef) -> String {
         lines.push(format!("  {}", crate::fk::constraint_sql(&tb.schema, f)));
     }
     for ck in &tb.checks {
-        lines.push(format!("  CONSTRAINT `{}` CHECK ({})", ck.name, ck.expr));
+        let lax = if ck.enforced { "" } else { " /*!80016 NOT ENFORCED */" };
+        lines.push(format!("  CONSTRAINT `{}` CHECK ({}){lax}", ck.name, ck.expr));
     }
     let mut s =
         format!("CREATE TABLE `{}` (\n{}\n) ENGINE={} DEFAULT CHARSET=utf8mb4", tb.name, lines.join(",\n"), tb.engine);
@@ -465,17 +466,18 @@ fn constraint_rows(v: mizzle_sql::plan::ConstraintView, ctx: &mut Ctx<'_>) -> Re
             }
             match v {
                 V::TableConstraints => {
-                    let row = |name: &str, kind: &str| {
-                        vec![t("def"), t(&tb.schema), t(name), t(&tb.schema), t(&tb.name), t(kind), t("YES")]
+                    let row = |name: &str, kind: &str, enforced: bool| {
+                        let e = if enforced { "YES" } else { "NO" };
+                        vec![t("def"), t(&tb.schema), t(name), t(&tb.schema), t(&tb.name), t(kind), t(e)]
                     };
                     for (name, kind, _) in &keys {
-                        out.push(row(name, kind));
+                        out.push(row(name, kind, true));
                     }
                     for f in &tb.foreign_keys {
-                        out.push(row(&f.name, "FOREIGN KEY"));
+                        out.push(row(&f.name, "FOREIGN KEY", true));
                     }
                     for c in &tb.checks {
-                        out.push(row(&c.name, "CHECK"));
+                        out.push(row(&c.name, "CHECK", c.enforced));
                     }
                 }
                 V::KeyColumnUsage => {

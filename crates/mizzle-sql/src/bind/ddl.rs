@@ -58,8 +58,8 @@ fn check_members(column: &str, ty: SqlType) -> Result<(), BindError> {
     Ok(())
 }
 
-/// A CHECK constraint: optional name and SQL text.
-type NamedCheck = (Option<String>, String);
+/// A CHECK constraint: optional name, SQL text and ENFORCED.
+type NamedCheck = (Option<String>, String, bool);
 
 const KNOWN_CHARSETS: &[&str] = &["utf8", "utf8mb3", "utf8mb4", "ascii", "latin1", "binary"];
 
@@ -848,7 +848,7 @@ impl<'a> Binder<'a> {
         spec: &mut ColumnSpec,
         o: &ColumnOption,
         cname: Option<String>,
-        checks: &mut Vec<(Option<String>, String)>,
+        checks: &mut Vec<NamedCheck>,
         explicit_null: &mut bool,
     ) -> Result<(), BindError> {
         match o {
@@ -860,9 +860,11 @@ impl<'a> Binder<'a> {
             ColumnOption::Default(e) => spec.default = Some(e.to_string()),
             ColumnOption::PrimaryKey(_) => spec.primary_key = true,
             ColumnOption::Unique(_) => spec.unique = true,
-            ColumnOption::Check(c) => {
-                checks.push((cname.or(c.name.as_ref().map(|n| n.value.clone())), c.expr.to_string()))
-            }
+            ColumnOption::Check(c) => checks.push((
+                cname.or(c.name.as_ref().map(|n| n.value.clone())),
+                c.expr.to_string(),
+                c.enforced.unwrap_or(true),
+            )),
             ColumnOption::Comment(s) => spec.comment = s.clone(),
             // Resolved in `column_spec`.
             ColumnOption::CharacterSet(_) | ColumnOption::Collation(_) => {}
@@ -985,9 +987,11 @@ impl<'a> Binder<'a> {
                     unique: false,
                     primary: false,
                 }),
-                TableConstraint::Check(c) => {
-                    spec.checks.push((c.name.as_ref().map(|n| n.value.clone()), c.expr.to_string()))
-                }
+                TableConstraint::Check(c) => spec.checks.push((
+                    c.name.as_ref().map(|n| n.value.clone()),
+                    c.expr.to_string(),
+                    c.enforced.unwrap_or(true),
+                )),
                 TableConstraint::ForeignKey(fk) => {
                     let f = self.foreign_key(fk, &spec.schema)?;
                     spec.foreign_keys.push(f);
@@ -1096,7 +1100,7 @@ impl<'a> Binder<'a> {
                 })
                 .collect(),
             indexes,
-            checks: def.checks.iter().map(|c| (None, c.expr.clone())).collect(),
+            checks: def.checks.iter().map(|c| (None, c.expr.clone(), c.enforced)).collect(),
             foreign_keys: Vec::new(),
             auto_increment_start: None,
             engine: Some(def.engine.clone()).filter(|e| !e.is_empty()),
@@ -1181,8 +1185,8 @@ impl<'a> Binder<'a> {
                 AlterTableOperation::AddColumn { column_def, column_position, .. } => {
                     let (column, checks) = self.column_spec(column_def)?;
                     ops.push(AlterOp::AddColumn { column, position: pos(column_position) });
-                    for (n, e) in checks {
-                        ops.push(AlterOp::AddCheck { name: n, expr: e });
+                    for (n, e, enforced) in checks {
+                        ops.push(AlterOp::AddCheck { name: n, expr: e, enforced });
                     }
                 }
                 AlterTableOperation::DropColumn { column_names, if_exists, .. } => {
@@ -1229,6 +1233,12 @@ impl<'a> Binder<'a> {
                     })
                 }
                 AlterTableOperation::AlterColumn { column_name, op } => match op {
+                    AlterColumnOperation::SetDefault {
+                        value: ast::Expr::Value(ast::ValueWithSpan { value: ast::Value::SingleQuotedString(s), .. }),
+                    } if s.starts_with(crate::parse::ALTER_CHECK_MARKER) => ops.push(AlterOp::AlterCheck {
+                        name: column_name.value.clone(),
+                        enforced: !s.ends_with("NOT ENFORCED"),
+                    }),
                     AlterColumnOperation::SetDefault { value } => ops.push(AlterOp::SetDefault {
                         name: column_name.value.clone(),
                         default: Some(value.to_string()),
@@ -1260,6 +1270,7 @@ impl<'a> Binder<'a> {
                     TableConstraint::Check(c) => ops.push(AlterOp::AddCheck {
                         name: c.name.as_ref().map(|n| n.value.clone()),
                         expr: c.expr.to_string(),
+                        enforced: c.enforced.unwrap_or(true),
                     }),
                     TableConstraint::ForeignKey(fk) => ops.push(AlterOp::AddForeignKey(self.foreign_key(fk, &schema)?)),
                     other => return Err(BindError::NotSupported(format!("ADD {other}"))),

@@ -38,7 +38,10 @@ pub(crate) fn check_not_generated(t: &TableDef, col: usize) -> Result<(), BindEr
     match t.columns.get(col) {
         Some(c) if c.generated.is_some() => Err(BindError::Definition {
             code: mizzle_types::ErrorCode::NonDefaultValueForGeneratedColumn,
-            message: format!("The value specified for generated column '{}' in table '{}' is not allowed.", c.name, t.name),
+            message: format!(
+                "The value specified for generated column '{}' in table '{}' is not allowed.",
+                c.name, t.name
+            ),
         }),
         _ => Ok(()),
     }
@@ -90,9 +93,19 @@ impl<'a> Binder<'a> {
 
     /// Binds CHECK constraints over the table row.
     pub(crate) fn bind_checks(&mut self, t: &TableDef) -> Result<Vec<(String, Expr)>, BindError> {
+        self.bind_checks_where(t, true)
+    }
+
+    /// Binds the CHECK constraints of `t` (only the ENFORCED ones if
+    /// `only_enforced`), in definition order.
+    pub(crate) fn bind_checks_where(
+        &mut self,
+        t: &TableDef,
+        only_enforced: bool,
+    ) -> Result<Vec<(String, Expr)>, BindError> {
         let scope = table_scope(t, &t.name);
         let mut out = Vec::with_capacity(t.checks.len());
-        for c in &t.checks {
+        for c in t.checks.iter().filter(|c| c.enforced || !only_enforced) {
             let e = parse_expr(&c.expr)?;
             out.push((c.name.clone(), self.bind_scalar(&e, &scope, ExprCtx::plain("check constraint"))?));
         }
@@ -320,7 +333,10 @@ impl<'a> Binder<'a> {
                 let mut keys = Vec::new();
                 for k in order_by {
                     let e = self.bind_scalar(&k.expr, &scope, ExprCtx::plain("order clause"))?;
-                    keys.push(super::coercion::order_key(SortKey { expr: e, desc: matches!(k.options.sort, Some(ast::OrderBySort::Desc)) }));
+                    keys.push(super::coercion::order_key(SortKey {
+                        expr: e,
+                        desc: matches!(k.options.sort, Some(ast::OrderBySort::Desc)),
+                    }));
                 }
                 plan = Plan::Sort { input: Box::new(plan), keys };
             }

@@ -443,9 +443,12 @@ impl<'a> Binder<'a> {
                 Expr::Cmp { op: CmpOp::NullSafeEq, left: bx(weigh(l, c)), right: bx(weigh(r, c)) }
             }
             A::Between { expr, negated, low, high } => {
-                let arg = self.bind_scalar(expr, scope, ctx)?;
+                let mut arg = self.bind_scalar(expr, scope, ctx)?;
                 let low = self.bind_scalar(low, scope, ctx)?;
                 let high = self.bind_scalar(high, scope, ctx)?;
+                if low.ty().is_numeric() && high.ty().is_numeric() {
+                    arg = enum_number(arg);
+                }
                 let c = list_collation(&[&arg, &low, &high], "between")?;
                 Expr::Between {
                     arg: bx(weigh(arg, c)),
@@ -762,7 +765,8 @@ impl<'a> Binder<'a> {
         }
         let mut l = self.bind_scalar(left, scope, ctx)?;
         let mut r = self.bind_scalar(right, scope, ctx)?;
-        if !matches!(op, BinaryOperator::And | BinaryOperator::Or | BinaryOperator::Xor | BinaryOperator::StringConcat) {
+        if !matches!(op, BinaryOperator::And | BinaryOperator::Or | BinaryOperator::Xor | BinaryOperator::StringConcat)
+        {
             l = enum_number(l);
             r = enum_number(r);
         }
@@ -840,6 +844,22 @@ impl<'a> Binder<'a> {
                 }
                 let arg = self.bind_scalar(expr, scope, ctx)?;
                 let list = list.iter().map(|x| self.bind_scalar(x, scope, ctx)).collect::<Result<Vec<_>, _>>()?;
+                if matches!(arg.ty(), SqlType::Enum(_) | SqlType::Set(_)) && list.iter().any(|x| x.ty().is_numeric()) {
+                    // ENUM / SET against numbers compares the index or mask,
+                    // against strings the text: `e IN (t..) OR e + 0 IN (n..)`.
+                    let (nums, texts): (Vec<Expr>, Vec<Expr>) = list.into_iter().partition(|x| x.ty().is_numeric());
+                    let by_number =
+                        Expr::InList { arg: Box::new(enum_number(arg.clone())), list: nums, negated: false };
+                    let either = if texts.is_empty() {
+                        by_number
+                    } else {
+                        let c = list_collation(&std::iter::once(&arg).chain(texts.iter()).collect::<Vec<_>>(), "in")?;
+                        let texts = texts.into_iter().map(|x| weigh(x, c)).collect();
+                        let by_text = Expr::InList { arg: Box::new(weigh(arg, c)), list: texts, negated: false };
+                        Expr::Or(Box::new(by_text), Box::new(by_number))
+                    };
+                    return Ok(if negated { Expr::Not(Box::new(either)) } else { either });
+                }
                 let mut all: Vec<&Expr> = vec![&arg];
                 all.extend(list.iter());
                 let c = list_collation(&all, "in")?;

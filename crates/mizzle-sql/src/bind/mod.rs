@@ -404,9 +404,10 @@ pub fn default_value_expr(text: &str) -> Result<crate::expr::Expr, BindError> {
     Binder::new(&NoCatalog).bind_scalar(&e, &[], expr::ExprCtx::plain("default"))
 }
 
-/// Binds a table's CHECK constraints over its row.
+/// Binds every CHECK constraint of a table over its row (NOT ENFORCED
+/// ones included), in definition order.
 pub fn bind_checks_for(t: &mizzle_dictionary::TableDef) -> Result<Vec<(String, crate::expr::Expr)>, BindError> {
-    Binder::new(&NoCatalog).bind_checks(t)
+    Binder::new(&NoCatalog).bind_checks_where(t, false)
 }
 
 /// Binds a table's generated columns over its row: (position, expression),
