@@ -239,6 +239,9 @@ pub enum BindError {
     /// index parts or CHECK constraints, with MySQL's error and message.
     #[error("{message}")]
     Definition { code: ErrorCode, message: String },
+    /// LOAD DATA's ENCLOSED BY or ESCAPED BY longer than one character.
+    #[error("Field separator argument is not what is expected; check the manual")]
+    WrongFieldTerminators,
 }
 
 impl SqlError for BindError {
@@ -312,6 +315,7 @@ impl SqlError for BindError {
             Txn(e) => e.code(),
             Internal(_) => ErrorCode::Internal,
             Definition { code, .. } => *code,
+            WrongFieldTerminators => ErrorCode::WrongFieldTerminators,
         }
     }
 }
