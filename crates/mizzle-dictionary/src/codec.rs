@@ -102,6 +102,14 @@ impl Enc {
                 self.u8(f);
             }
             SqlType::Year => self.u8(15),
+            SqlType::Time(f) => {
+                self.u8(16);
+                self.u8(f);
+            }
+            SqlType::Bit(n) => {
+                self.u8(19);
+                self.u8(n);
+            }
         }
     }
 }
@@ -183,6 +191,14 @@ impl<'a> Dec<'a> {
             13 => SqlType::DateTime(self.u8()?),
             14 => SqlType::Timestamp(self.u8()?),
             15 => SqlType::Year,
+            16 => match self.u8()? {
+                f @ 0..=6 => SqlType::Time(f),
+                _ => return Err(corrupt()),
+            },
+            19 => match self.u8()? {
+                n @ 1..=64 => SqlType::Bit(n),
+                _ => return Err(corrupt()),
+            },
             _ => return Err(corrupt()),
         })
     }

@@ -427,6 +427,7 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecErr
                     mizzle_types::ValueKind::Int | mizzle_types::ValueKind::UInt => "INTEGER",
                     mizzle_types::ValueKind::Decimal => "DECIMAL",
                     mizzle_types::ValueKind::Date | mizzle_types::ValueKind::DateTime => "DATETIME",
+                    mizzle_types::ValueKind::Time => "TIME",
                     _ => "DOUBLE",
                 };
                 ctx.warn(Warning {
@@ -646,6 +647,7 @@ pub(crate) fn kind_code(v: &Value) -> u8 {
         Value::Bytes(_) => 6,
         Value::Date(_) => 7,
         Value::DateTime(_) => 8,
+        Value::Time(_) => 9,
     }
 }
 

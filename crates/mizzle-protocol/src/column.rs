@@ -203,6 +203,11 @@ impl ColumnDefinition {
             SqlType::Date => (ColumnType::Date, Collation::BINARY, 0),
             SqlType::DateTime(fsp) => (ColumnType::DateTime, Collation::BINARY, fsp),
             SqlType::Timestamp(fsp) => (ColumnType::Timestamp, Collation::BINARY, fsp),
+            SqlType::Time(fsp) => (ColumnType::Time, Collation::BINARY, fsp),
+            SqlType::Bit(_) => {
+                flags.insert(ColumnFlags::UNSIGNED);
+                (ColumnType::Bit, Collation::BINARY, 0)
+            }
         };
         if ty.is_numeric() {
             flags.insert(ColumnFlags::NUM);

@@ -235,6 +235,9 @@ pub enum BindError {
     /// A bug: an invariant of the binder did not hold.
     #[error("internal error (a bug in mizzle): {0}")]
     Internal(String),
+    /// BIT(n) with n above 64 (the column name is filled in by the DDL binder).
+    #[error("Display width out of range for column '{column}' (max = {max})")]
+    TooBigDisplayWidth { column: String, max: u64, got: u64 },
 }
 
 impl SqlError for BindError {
@@ -307,6 +310,7 @@ impl SqlError for BindError {
             Dict(e) => e.code(),
             Txn(e) => e.code(),
             Internal(_) => ErrorCode::Internal,
+            TooBigDisplayWidth { .. } => ErrorCode::TooBigDisplayWidth,
         }
     }
 }

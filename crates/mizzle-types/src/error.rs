@@ -342,6 +342,8 @@ error_codes! {
     WarnDeprecatedSyntax = (1287, "HY000", User),
     /// ER_CANT_AGGREGATE_NCOLLATIONS
     IllegalMixOfCollationsN = (1271, "HY000", User),
+    /// ER_TOO_BIG_DISPLAYWIDTH: BIT(n) with n above 64.
+    TooBigDisplayWidth = (1439, "42000", User),
 }
 
 impl fmt::Display for ErrorCode {

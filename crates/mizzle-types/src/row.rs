@@ -12,7 +12,8 @@
 //!
 //! Tags: 0 NULL, 1 signed int (1/2/4/8 payload bytes, sign-extended), 2
 //! unsigned int (8), 3 float (4), 4 double (8), 5 decimal (16 mantissa + 1
-//! scale), 6 text (UTF-8), 7 bytes, 8 date (4), 9 datetime (8).
+//! scale), 6 text (UTF-8), 7 bytes, 8 date (4), 9 datetime (8), 10 time
+//! (8: signed microseconds). BIT values are unsigned ints (tag 2).
 //!
 //! Invariants:
 //! 1. [`RowRef::get`] is O(1) in the column index.
@@ -20,7 +21,7 @@
 
 use std::sync::Arc;
 
-use crate::datetime::{Date, DateTime};
+use crate::datetime::{Date, DateTime, Time};
 use crate::decimal::Decimal;
 use crate::error::TypeError;
 use crate::value::Value;
@@ -75,6 +76,10 @@ fn encode_col(v: &Value, out: &mut Vec<u8>) {
         Value::DateTime(d) => {
             out.push(9);
             out.extend_from_slice(&d.to_bits().to_le_bytes());
+        }
+        Value::Time(t) => {
+            out.push(10);
+            out.extend_from_slice(&t.micros().to_le_bytes());
         }
     }
 }
@@ -219,6 +224,7 @@ impl<'a> RowRef<'a> {
                 Value::Date(Date::from_bits(u32::from_le_bytes([s[0], s[1], s[2], s[3]])).ok_or(CORRUPT)?)
             }
             9 => Value::DateTime(DateTime::from_bits(i64::from_le_bytes(arr8(fixed(8)?))).ok_or(CORRUPT)?),
+            10 => Value::Time(Time::from_micros(i64::from_le_bytes(arr8(fixed(8)?))).ok_or(CORRUPT)?),
             _ => return Err(TypeError::Corrupt { what: "unknown column tag" }),
         })
     }
@@ -255,6 +261,7 @@ mod tests {
             Value::bytes(&[0, 1, 2]),
             Value::Date(Date::parse("2024-02-29").expect("lit")),
             Value::DateTime(DateTime::parse("2024-02-29 12:00:01").expect("lit")),
+            Value::Time(Time::parse("-100:00:01.5").expect("lit")),
         ];
         let mut buf = Vec::new();
         encode_row(&vals, &mut buf);

@@ -93,6 +93,10 @@ pub enum SqlType {
     Timestamp(u8),
     /// YEAR (MySQL's 1-byte year, 1901..=2155 or 0), held as `Value::Int`.
     Year,
+    /// TIME(fsp): a signed duration within ±838:59:59, held as `Value::Time`.
+    Time(u8),
+    /// BIT(n), 1..=64 bits, held as `Value::UInt`; shown as big-endian bytes.
+    Bit(u8),
 }
 
 /// The runtime representation a type's values have.
@@ -118,6 +122,8 @@ pub enum ValueKind {
     Date,
     /// `Value::DateTime`.
     DateTime,
+    /// `Value::Time`.
+    Time,
 }
 
 impl SqlType {
@@ -147,6 +153,8 @@ impl SqlType {
             SqlType::Date => ValueKind::Date,
             SqlType::DateTime(_) | SqlType::Timestamp(_) => ValueKind::DateTime,
             SqlType::Year => ValueKind::Int,
+            SqlType::Time(_) => ValueKind::Time,
+            SqlType::Bit(_) => ValueKind::UInt,
         }
     }
 
@@ -165,9 +173,22 @@ impl SqlType {
         self.kind() == ValueKind::Text
     }
 
-    /// True for DATE, DATETIME and TIMESTAMP.
+    /// True for DATE, DATETIME, TIMESTAMP and TIME.
     pub fn is_temporal(self) -> bool {
-        matches!(self, SqlType::Date | SqlType::DateTime(_) | SqlType::Timestamp(_))
+        matches!(self, SqlType::Date | SqlType::DateTime(_) | SqlType::Timestamp(_) | SqlType::Time(_))
+    }
+
+    /// The fractional-seconds precision of a temporal type (0 for others).
+    pub fn fsp(self) -> u8 {
+        match self {
+            SqlType::DateTime(f) | SqlType::Timestamp(f) | SqlType::Time(f) => f,
+            _ => 0,
+        }
+    }
+
+    /// The number of bytes a BIT(n) value is shown and sent as.
+    pub fn bit_bytes(n: u8) -> usize {
+        usize::from(n).div_ceil(8).max(1)
     }
 
     /// The maximum length in characters (text) or bytes (binary), if bounded.
@@ -211,6 +232,8 @@ impl SqlType {
             SqlType::Date => 10,
             SqlType::DateTime(f) | SqlType::Timestamp(f) => 19 + if f > 0 { f as u32 + 1 } else { 0 },
             SqlType::Year => 4,
+            SqlType::Time(f) => 10 + if f > 0 { f as u32 + 1 } else { 0 },
+            SqlType::Bit(n) => n as u32,
         }
     }
 }
@@ -252,6 +275,9 @@ impl fmt::Display for SqlType {
             SqlType::Timestamp(0) => f.write_str("timestamp"),
             SqlType::Timestamp(p) => write!(f, "timestamp({p})"),
             SqlType::Year => f.write_str("year"),
+            SqlType::Time(0) => f.write_str("time"),
+            SqlType::Time(p) => write!(f, "time({p})"),
+            SqlType::Bit(n) => write!(f, "bit({n})"),
         }
     }
 }

@@ -300,7 +300,10 @@ fn type_facts(ty: SqlType) -> TypeFacts {
         SqlType::Char(x) | SqlType::Varchar(x) => (base, n(x), Some(u64::from(x) * 4), None, None, None, true),
         SqlType::Text(x) => (base, n(x), n(x), None, None, None, true),
         SqlType::Binary(x) | SqlType::Varbinary(x) | SqlType::Blob(x) => (base, n(x), n(x), None, None, None, false),
-        SqlType::DateTime(p) | SqlType::Timestamp(p) => (base, None, None, None, None, Some(u64::from(p)), false),
+        SqlType::DateTime(p) | SqlType::Timestamp(p) | SqlType::Time(p) => {
+            (base, None, None, None, None, Some(u64::from(p)), false)
+        }
+        SqlType::Bit(b) => (base, None, None, Some(u64::from(b)), None, None, false),
         SqlType::Date | SqlType::Year | SqlType::Null => (base, None, None, None, None, None, false),
     }
 }

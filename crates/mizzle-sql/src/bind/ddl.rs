@@ -765,7 +765,12 @@ impl<'a> Binder<'a> {
     }
 
     fn column_spec(&mut self, c: &ast::ColumnDef) -> Result<(ColumnSpec, Vec<NamedCheck>), BindError> {
-        let ty = sql_type(&c.data_type)?;
+        let ty = sql_type(&c.data_type).map_err(|e| match e {
+            BindError::TooBigDisplayWidth { max, got, .. } => {
+                BindError::TooBigDisplayWidth { column: c.name.value.clone(), max, got }
+            }
+            e => e,
+        })?;
         let mut spec = ColumnSpec {
             name: c.name.value.clone(),
             ty,

@@ -101,7 +101,8 @@ pub(crate) fn arith_type(op: ArithOp, l: SqlType, r: SqlType) -> SqlType {
         SqlType::Decimal { precision, scale } => C::Dec((precision - scale) as u32, scale as u32),
         SqlType::Date => C::Int(false),
         SqlType::Float | SqlType::Double => C::Dbl,
-        SqlType::DateTime(f) | SqlType::Timestamp(f) if f == 0 => C::Int(false),
+        SqlType::DateTime(f) | SqlType::Timestamp(f) | SqlType::Time(f) if f == 0 => C::Int(false),
+        SqlType::Bit(_) => C::Int(true),
         _ => C::Dbl,
     };
     let (a, b) = (class(l), class(r));
@@ -843,7 +844,14 @@ impl<'a> Binder<'a> {
             return Err(BindError::WrongParamCount(name.to_string()));
         }
         let tys: Vec<SqlType> = args.iter().map(|a| a.ty()).collect();
-        let ty = f.return_type(&tys);
+        let constants: Vec<Option<&Value>> = args
+            .iter()
+            .map(|a| match a {
+                Expr::Literal(v, _) => Some(v),
+                _ => None,
+            })
+            .collect();
+        let ty = f.return_type_with_constants(&tys, &constants);
         Ok(Expr::Func { func: f, args, ty })
     }
 
