@@ -945,6 +945,15 @@ fn fsp_of(t: SqlType) -> u8 {
     }
 }
 
+/// The number of fractional digits written in temporal text (at most 6):
+/// the precision MySQL gives a constant string argument.
+pub(super) fn written_fraction_digits(s: &str) -> u8 {
+    match s.trim().rsplit_once('.') {
+        Some((_, f)) => f.bytes().take_while(u8::is_ascii_digit).count().min(6) as u8,
+        None => 0,
+    }
+}
+
 /// Result types of the TIME functions.
 pub(super) fn time_return_type(f: ScalarFunc, args: &[SqlType]) -> SqlType {
     let first = args.first().copied().unwrap_or(SqlType::Null);

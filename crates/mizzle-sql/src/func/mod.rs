@@ -438,6 +438,11 @@ impl ScalarFunc {
                 SqlType::DateTime(f)
             }
             (ScalarFunc::CurTime | ScalarFunc::UtcTime, Some(f), SqlType::Time(_)) => SqlType::Time(f),
+            // TIME('...') of a constant string keeps the digits it was written with.
+            (ScalarFunc::Time, _, SqlType::Time(_)) => match constants.first().copied().flatten() {
+                Some(Value::Text(s)) => SqlType::Time(datetime::written_fraction_digits(s)),
+                _ => ty,
+            },
             _ => ty,
         }
     }
