@@ -686,6 +686,34 @@ mod tests {
     }
 
     #[test]
+    fn time_values_map_to_mizzle_times_both_ways() {
+        let t = mizzle_types::Time::parse("-26:03:04.5").expect("valid");
+        let v = Value::Time(t);
+        let b = BinaryValue::from_value(&v, ColumnType::Time, false).expect("fits");
+        let mut out = Vec::new();
+        b.encode(&mut out, ColumnType::Time).expect("encodes");
+        assert_eq!(out, [12, 1, 1, 0, 0, 0, 2, 3, 4, 0x20, 0xA1, 0x07, 0]);
+        let back = BinaryValue::decode(&mut Reader::new(&out), ColumnType::Time, false).expect("decodes");
+        assert_eq!(back.to_value(), v);
+        // Beyond 838:59:59 the wire value stays text.
+        let far = Time { days: 40, ..Time::default() };
+        assert_eq!(BinaryValue::Time(far).to_value(), Value::text("960:00:00"));
+    }
+
+    #[test]
+    fn bit_columns_send_their_bytes_big_endian() {
+        let mut col = ColumnDefinition::for_sql_type("b", SqlType::Bit(12), true, Collation::BINARY);
+        assert_eq!((col.column_type, col.column_length), (ColumnType::Bit, 12));
+        let mut out = Vec::new();
+        encode_binary_row(&mut out, std::slice::from_ref(&col), &[Value::UInt(0xABC)]).expect("encodes");
+        assert_eq!(out, [0, 0, 2, 0x0A, 0xBC]);
+        col.column_length = 64;
+        out.clear();
+        encode_binary_row(&mut out, std::slice::from_ref(&col), &[Value::UInt(1)]).expect("encodes");
+        assert_eq!(out, [0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1]);
+    }
+
+    #[test]
     fn dates_in_their_0_4_7_11_byte_forms() {
         use ColumnType as T;
         let d = DateTimeParts { year: 2010, month: 10, day: 17, ..DateTimeParts::default() };
