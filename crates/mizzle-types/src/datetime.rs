@@ -366,7 +366,13 @@ impl Time {
             }
         }
         let parts: Vec<&str> = rest.split(':').collect();
-        let carry = |us: u64| -> (u64, u64) { if us >= 1_000_000 { (1, us - 1_000_000) } else { (0, us) } };
+        let carry = |us: u64| -> (u64, u64) {
+            if us >= 1_000_000 {
+                (1, us - 1_000_000)
+            } else {
+                (0, us)
+            }
+        };
         let (extra_s, us) = carry(us);
         let r = match (days, parts.as_slice()) {
             (None, [n]) => {

@@ -690,8 +690,8 @@ impl ScalarFunc {
                 Some(convert::Num::Int(i)) => Value::Int(i64::from(i.count_ones())),
                 Some(convert::Num::UInt(u)) => Value::Int(i64::from(u.count_ones())),
                 Some(n) => Value::Int(i64::from(
-                    n.to_decimal().map_or(0, |d| d.round_i128().clamp(i128::from(i64::MIN), i128::from(u64::MAX))
-                        as u64)
+                    n.to_decimal()
+                        .map_or(0, |d| d.round_i128().clamp(i128::from(i64::MIN), i128::from(u64::MAX)) as u64)
                         .count_ones(),
                 )),
             }),
