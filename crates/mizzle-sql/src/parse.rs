@@ -71,6 +71,7 @@ pub struct Parsed {
 pub(crate) enum Item {
     Sql(Statement),
     Account(AccountStmt<LevelSpec>),
+    Load(Box<crate::load::LoadStmt>),
 }
 
 /// What stands for an account statement's syntax tree where a caller
@@ -101,7 +102,15 @@ impl<'a> StatementRef<'a> {
     pub(crate) fn ast(self) -> &'a Statement {
         match self.0 {
             Item::Sql(s) => s,
-            Item::Account(_) => not_sql(),
+            Item::Account(_) | Item::Load(_) => not_sql(),
+        }
+    }
+
+    /// The LOAD DATA statement this is, if it is one.
+    pub(crate) fn load(self) -> Option<&'a crate::load::LoadStmt> {
+        match self.0 {
+            Item::Load(l) => Some(l),
+            _ => None,
         }
     }
 
@@ -109,7 +118,7 @@ impl<'a> StatementRef<'a> {
     pub(crate) fn account(self) -> Option<&'a AccountStmt<LevelSpec>> {
         match self.0 {
             Item::Account(a) => Some(a),
-            Item::Sql(_) => None,
+            _ => None,
         }
     }
 
@@ -212,7 +221,7 @@ impl Parsed {
             .iter()
             .filter_map(|i| match i {
                 Item::Sql(s) => Some(s),
-                Item::Account(_) => None,
+                Item::Account(_) | Item::Load(_) => None,
             })
             .collect()
     }
@@ -586,22 +595,26 @@ pub fn parse(sql: &str) -> Result<Parsed, BindError> {
 /// text order. `None` when the text holds none.
 fn parse_with_accounts(sql: &str) -> Result<Option<Parsed>, BindError> {
     let lower = sql.to_ascii_lowercase();
-    if !["user", "grant", "revoke", "password"].iter().any(|w| lower.contains(w)) {
+    if !["user", "grant", "revoke", "password", "load"].iter().any(|w| lower.contains(w)) {
         return Ok(None);
     }
     let pieces = crate::account::split(sql);
-    // For each non-empty piece: Some(account statement) or None (SQL).
-    let mut order: Vec<Option<AccountStmt<LevelSpec>>> = Vec::new();
+    // For each non-empty piece: Some(account or LOAD DATA statement) or
+    // None (SQL).
+    let mut order: Vec<Option<Item>> = Vec::new();
     let mut blanked: Option<String> = None;
     for (a, b) in pieces {
         let text = sql.get(a..b).unwrap_or("");
-        if !crate::account::is_account_start(text) {
+        if crate::load::is_load_start(text.trim_start()) {
+            order.push(Some(Item::Load(Box::new(crate::load::parse_load(text)?))));
+        } else if !crate::account::is_account_start(text) {
             if !text.trim().is_empty() && !crate::account::is_blank(text) {
                 order.push(None);
             }
             continue;
+        } else {
+            order.push(Some(Item::Account(crate::account::parse_account(text)?)));
         }
-        order.push(Some(crate::account::parse_account(text)?));
         let out = blanked.get_or_insert_with(|| sql.to_string());
         let blank: String = text.chars().map(|c| if c == '\n' { c } else { ' ' }).collect();
         out.replace_range(a..b, &blank);
@@ -622,7 +635,7 @@ fn parse_with_accounts(sql: &str) -> Result<Option<Parsed>, BindError> {
     let mut stmts = Vec::with_capacity(order.len());
     for o in order {
         match o {
-            Some(a) => stmts.push(Item::Account(a)),
+            Some(a) => stmts.push(a),
             None => match sqls.next() {
                 Some(s) => stmts.push(s),
                 None => break,

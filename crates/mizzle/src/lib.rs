@@ -260,6 +260,23 @@ impl Database {
         Session { inner: RefCell::new(s) }
     }
 
+    /// Sets the global value of a server option, read-only ones included,
+    /// as a server does from its configuration at start-up: for example
+    /// `secure_file_priv` (where server-side `LOAD DATA INFILE` may read;
+    /// `Value::Null` turns it off) or `local_infile`. Error 1193 for an
+    /// unknown name, 1231 for a value it cannot take.
+    pub fn set_server_option(&self, name: &str, value: &Value) -> Result<(), Error> {
+        if mizzle_session::vars::find(name).is_none() {
+            return Err(Error::new(ErrorCode::UnknownSystemVariable, format!("Unknown system variable '{name}'")));
+        }
+        self.cat.set_server_option(name, value).ok_or_else(|| {
+            Error::new(
+                ErrorCode::WrongValueForVar,
+                format!("Variable '{name}' can't be set to the value of '{}'", value.to_text_lossy()),
+            )
+        })
+    }
+
     /// Lists a front end's plugin (a server's authentication plugin) in
     /// `SHOW PLUGINS`, after the plugins the database was opened with.
     pub fn register_front_end_plugin(&self, d: &PluginDescriptor) {
