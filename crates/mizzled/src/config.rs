@@ -85,6 +85,10 @@ pub struct Flags {
     /// `require_secure_transport`).
     #[arg(long)]
     pub require_secure_transport: bool,
+    /// The server's default collation (`@@collation_server`, which new
+    /// databases take; default `utf8mb4_0900_ai_ci`).
+    #[arg(long)]
+    pub collation_server: Option<String>,
 }
 
 /// The settings in force.
@@ -118,6 +122,8 @@ pub struct Config {
     pub ssl_key: Option<PathBuf>,
     /// Refuse clients without TLS.
     pub require_secure_transport: bool,
+    /// The server's default collation (else MySQL 8's).
+    pub collation_server: Option<String>,
 }
 
 fn parse_scheduler(s: &str) -> anyhow::Result<SchedulerKind> {
@@ -208,6 +214,9 @@ fn merge_file(flags: &mut Flags, path: &Path) -> anyhow::Result<()> {
                 };
                 flags.require_secure_transport |= on;
             }
+            "collation-server" => {
+                flags.collation_server.get_or_insert_with(|| v.to_owned());
+            }
             other => anyhow::bail!("{}: unknown key '{other}'", at()),
         }
     }
@@ -243,6 +252,7 @@ impl Config {
             ssl_cert: flags.ssl_cert,
             ssl_key: flags.ssl_key,
             require_secure_transport: flags.require_secure_transport,
+            collation_server: flags.collation_server,
         })
     }
 }
@@ -259,12 +269,15 @@ mod tests {
 
     #[test]
     fn file_fills_what_flags_leave_unset() {
-        let path = write("[mizzled]\nport = 4000\nmax_connections = 7 # comment\nscheduler = thread\n");
+        let path = write(
+            "[mizzled]\nport = 4000\nmax_connections = 7 # comment\nscheduler = thread\ncollation_server = utf8mb4_bin\n",
+        );
         let flags = Flags { port: Some(5000), config: Some(path.clone()), ..Flags::default() };
         let c = Config::load(flags).expect("loads");
         assert_eq!(c.port, 5000);
         assert_eq!(c.max_connections, 7);
         assert_eq!(c.scheduler, SchedulerKind::Thread);
+        assert_eq!(c.collation_server.as_deref(), Some("utf8mb4_bin"));
         let _ = std::fs::remove_file(path);
     }
 
