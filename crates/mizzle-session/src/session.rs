@@ -2088,11 +2088,15 @@ impl Session {
                 format!("Variable '{name}' is a read only variable"),
             ));
         }
-        let text = vars::normalise(d, v).ok_or_else(|| {
-            SessionError::rule(
+        let text = vars::normalise(d, v).ok_or_else(|| match d.kind {
+            // MySQL: an unknown collation is 1273, not 1231.
+            vars::VarKind::Collation => {
+                SessionError::rule(ErrorCode::UnknownCollation, format!("Unknown collation: '{}'", v.to_text_lossy()))
+            }
+            _ => SessionError::rule(
                 ErrorCode::WrongValueForVar,
                 format!("Variable '{name}' can't be set to the value of '{}'", v.to_text_lossy()),
-            )
+            ),
         })?;
         match scope {
             VarScope::Global => {

@@ -74,7 +74,8 @@ pub(crate) fn resolve_collation(
         }
     }
     let Some(name) = collate.map(unquote).filter(|c| !c.eq_ignore_ascii_case("default")) else {
-        return Ok(None);
+        // MySQL: a character set named alone means its default collation.
+        return Ok((cs_norm.as_deref() == Some("utf8mb4")).then_some(Collation::SERVER_DEFAULT));
     };
     let resolved = Collation::resolve(name).ok_or_else(|| BindError::UnknownCollation(name.to_string()))?;
     if let Some(cs) = &cs_norm {
@@ -1117,17 +1118,10 @@ impl<'a> Binder<'a> {
         Ok(BoundStatement::Ddl(Box::new(Ddl::CreateTable { spec, if_not_exists: ct.if_not_exists, as_select: None })))
     }
 
-    /// The collation of a new table in `schema` that names none: in the
-    /// current database `@@collation_database` (which `USE` sets to the
-    /// database's default), in another the database's stored default.
+    /// The collation of a new table in `schema` that names none: the
+    /// database's stored default (as MySQL 8 and MariaDB do; setting
+    /// `@@collation_database` does not change it).
     fn default_collation(&self, schema: &str) -> Result<Option<Collation>, BindError> {
-        let current = self.cat.current_schema().is_some_and(|c| norm(&c) == norm(schema));
-        if current {
-            let var = self.cat.system_variable("collation_database", false);
-            if let Some(c) = var.and_then(|v| Collation::from_name(&v.to_text_lossy())) {
-                return Ok(Some(c));
-            }
-        }
         self.cat.schema_collation(schema)
     }
 
@@ -1146,6 +1140,7 @@ impl<'a> Binder<'a> {
     fn schema_collation(&self, charset: Option<&str>, collate: Option<&str>) -> Result<Option<Collation>, BindError> {
         let mut warnings = Vec::new();
         let c = resolve_collation(charset, collate, &mut warnings)?;
+        // Another character set named alone (stored as utf8mb4): utf8mb4's.
         let named_charset = charset.map(unquote).is_some_and(|c| !c.eq_ignore_ascii_case("default"));
         Ok(c.or(named_charset.then_some(Collation::SERVER_DEFAULT)))
     }
