@@ -610,6 +610,8 @@ pub struct Session {
     stmt_commit: Option<PendingCommit>,
     /// Test hook: panic in the next statement (debug builds).
     debug_panic: bool,
+    /// Where `LOAD DATA LOCAL` reads (see [`LocalFiles`]).
+    local_files: LocalFiles,
     /// The parked execution streams a query whose statement is open.
     streaming: bool,
     /// `RolledBack` (see the module documentation): the code of the error
@@ -795,6 +797,7 @@ impl Session {
             unseen: None,
             stmt_commit: None,
             debug_panic: false,
+            local_files: LocalFiles::Process,
             streaming: false,
             rolled_back: None,
             temp_tables: Vec::new(),
@@ -903,6 +906,64 @@ impl Session {
     /// Sets the user name shown by USER().
     pub fn set_user(&mut self, user: &str) {
         self.user = user.to_string();
+    }
+
+    /// Where `LOAD DATA LOCAL INFILE` reads its file (a server sets
+    /// [`LocalFiles::Client`]).
+    pub fn set_local_files(&mut self, f: LocalFiles) {
+        self.local_files = f;
+    }
+
+    /// Opens LOAD DATA's file: LOCAL from the client's bytes or this
+    /// process's files; otherwise a server-side file that
+    /// `secure_file_priv` allows (NULL: none, 1290; empty: any; else only
+    /// files under that directory). Relative names are relative to the
+    /// process's working directory.
+    fn open_load_file(&self, l: &mizzle_sql::plan::LoadPlan) -> Result<Box<dyn std::io::Read + Send>, SessionError> {
+        let not_found = |name: &str, e: &std::io::Error| {
+            SessionError::rule(
+                ErrorCode::FileNotFound,
+                format!("File '{name}' not found (OS errno {} - {e})", e.raw_os_error().unwrap_or(0)),
+            )
+        };
+        let path = match (&self.local_files, l.local) {
+            (LocalFiles::Process, true) => std::path::PathBuf::from(&l.file),
+            (LocalFiles::Client(Some((name, path))), true) if *name == l.file => path.clone(),
+            (LocalFiles::Client(_), true) => {
+                return Err(SessionError::rule(
+                    ErrorCode::NotAllowedCommand,
+                    "The used command is not allowed with this MySQL version (LOAD DATA LOCAL runs only as a statement of its own)",
+                ))
+            }
+            (_, false) => {
+                let Some(dir) = &l.secure_file_priv else {
+                    return Err(SessionError::rule(
+                        ErrorCode::OptionPreventsStatement,
+                        "The MySQL server is running with the --secure-file-priv option so it cannot execute this statement",
+                    ));
+                };
+                let path = std::path::PathBuf::from(&l.file);
+                if !dir.is_empty() {
+                    let full = std::fs::canonicalize(&path).map_err(|e| not_found(&l.file, &e))?;
+                    let root = std::fs::canonicalize(dir).map_err(|e| not_found(dir, &e))?;
+                    if !full.starts_with(&root) {
+                        return Err(SessionError::rule(
+                            ErrorCode::OptionPreventsStatement,
+                            "The MySQL server is running with the --secure-file-priv option so it cannot execute this statement",
+                        ));
+                    }
+                }
+                path
+            }
+        };
+        let f = std::fs::File::open(&path).map_err(|e| not_found(&l.file, &e))?;
+        if f.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(SessionError::rule(
+                ErrorCode::FileNotFound,
+                format!("File '{}' not found (OS errno 21 - Is a directory)", l.file),
+            ));
+        }
+        Ok(Box::new(f))
     }
 
     /// True inside an explicit transaction block (also one that an error
@@ -1918,6 +1979,10 @@ impl Session {
                 }
             }
         }
+        let load_src = match bound.as_ref() {
+            BoundStatement::Load(l) => Some(self.open_load_file(l)?),
+            _ => None,
+        };
         let deadline = self.statement_deadline(&bound);
         let info = self.info();
         let sys = Sys { s: self, previous };
@@ -1950,7 +2015,23 @@ impl Session {
                 }
             }
         }
-        let out = exec_bound(&bound, cached_columns, &mut ctx)?;
+        let out = match (bound.as_ref(), load_src) {
+            (BoundStatement::Load(l), Some(src)) => {
+                let r = mizzle_exec::load::load(l, src, &mut ctx)?;
+                let info = format!(
+                    "Records: {}  Deleted: {}  Skipped: {}  Warnings: {}",
+                    r.records,
+                    r.deleted,
+                    r.skipped,
+                    ctx.warnings.len()
+                );
+                (
+                    StatementOutput::Done { affected: r.affected, last_insert_id: r.last_insert_id.unwrap_or(0), info },
+                    Some(DmlResult { affected: r.affected, matched: r.records, last_insert_id: r.last_insert_id }),
+                )
+            }
+            _ => exec_bound(&bound, cached_columns, &mut ctx)?,
+        };
         let warnings = std::mem::take(&mut ctx.warnings);
         drop(ctx);
         if let BoundStatement::Ddl(d) = bound.as_ref() {
@@ -2286,6 +2367,19 @@ fn table_versions(b: &BoundStatement) -> Vec<(String, String, u64)> {
     out
 }
 
+/// Where `LOAD DATA LOCAL INFILE` reads its file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum LocalFiles {
+    /// From this process's file system (embedded: the client is this
+    /// process).
+    #[default]
+    Process,
+    /// From what a server's client sent: (name as written, where the
+    /// server put its bytes) for the statement being run; any other LOCAL
+    /// load is refused (1148), so a client never reads the server's files.
+    Client(Option<(String, std::path::PathBuf)>),
+}
+
 /// Executes a bound statement that runs inside the transaction.
 /// Result columns of a query statement.
 fn query_columns(b: &BoundStatement) -> Option<Arc<Vec<ColumnInfo>>> {
@@ -2397,5 +2491,7 @@ fn exec_bound(
         BoundStatement::Txn(_) | BoundStatement::Session(_) | BoundStatement::NoOp | BoundStatement::Account(_) => {
             (done(0), None)
         }
+        // LOAD DATA runs where its file is opened (`Session::open_load_file`).
+        BoundStatement::Load(_) => return Err(SessionError::rule(ErrorCode::Internal, "LOAD DATA without its file")),
     })
 }

@@ -235,6 +235,9 @@ pub enum BindError {
     /// A bug: an invariant of the binder did not hold.
     #[error("internal error (a bug in mizzle): {0}")]
     Internal(String),
+    /// LOAD DATA's ENCLOSED BY or ESCAPED BY longer than one character.
+    #[error("Field separator argument is not what is expected; check the manual")]
+    WrongFieldTerminators,
 }
 
 impl SqlError for BindError {
@@ -307,6 +310,7 @@ impl SqlError for BindError {
             Dict(e) => e.code(),
             Txn(e) => e.code(),
             Internal(_) => ErrorCode::Internal,
+            WrongFieldTerminators => ErrorCode::WrongFieldTerminators,
         }
     }
 }

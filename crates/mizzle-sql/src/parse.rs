@@ -80,6 +80,7 @@ pub struct Parsed {
 pub(crate) enum Item {
     Sql(Statement),
     Account(AccountStmt<LevelSpec>),
+    Load(Box<crate::load::LoadStmt>),
 }
 
 /// What stands for an account statement's syntax tree where a caller
@@ -110,7 +111,15 @@ impl<'a> StatementRef<'a> {
     pub(crate) fn ast(self) -> &'a Statement {
         match self.0 {
             Item::Sql(s) => s,
-            Item::Account(_) => not_sql(),
+            Item::Account(_) | Item::Load(_) => not_sql(),
+        }
+    }
+
+    /// The LOAD DATA statement this is, if it is one.
+    pub(crate) fn load(self) -> Option<&'a crate::load::LoadStmt> {
+        match self.0 {
+            Item::Load(l) => Some(l),
+            _ => None,
         }
     }
 
@@ -118,7 +127,7 @@ impl<'a> StatementRef<'a> {
     pub(crate) fn account(self) -> Option<&'a AccountStmt<LevelSpec>> {
         match self.0 {
             Item::Account(a) => Some(a),
-            Item::Sql(_) => None,
+            _ => None,
         }
     }
 
@@ -221,7 +230,7 @@ impl Parsed {
             .iter()
             .filter_map(|i| match i {
                 Item::Sql(s) => Some(s),
-                Item::Account(_) => None,
+                Item::Account(_) | Item::Load(_) => None,
             })
             .collect()
     }
@@ -585,7 +594,10 @@ pub(crate) const SHOW_CREATE_DB_IF_NOT_EXISTS: &str = "mizzle_show_create_databa
 fn alter_database_statements(sql: &str) -> Option<String> {
     let lower = sql.to_ascii_lowercase();
     let status = lower.contains("status");
-    if !status && (!(lower.contains("alter") || lower.contains("show")) || !(lower.contains("database") || lower.contains("schema"))) {
+    if !status
+        && (!(lower.contains("alter") || lower.contains("show"))
+            || !(lower.contains("database") || lower.contains("schema")))
+    {
         return None;
     }
     let dialect = MySqlDialect {};
@@ -616,7 +628,10 @@ fn alter_database_statements(sql: &str) -> Option<String> {
         {
             let mut j = i + 3;
             let mut marker = SHOW_CREATE_DB;
-            if word(j).as_deref() == Some("IF") && word(j + 1).as_deref() == Some("NOT") && word(j + 2).as_deref() == Some("EXISTS") {
+            if word(j).as_deref() == Some("IF")
+                && word(j + 1).as_deref() == Some("NOT")
+                && word(j + 2).as_deref() == Some("EXISTS")
+            {
                 j += 3;
                 marker = SHOW_CREATE_DB_IF_NOT_EXISTS;
             }
@@ -649,12 +664,16 @@ fn alter_database_statements(sql: &str) -> Option<String> {
             edits.push((end_of(k), end_of(k), " ORDER BY `Name`".to_string()));
             continue;
         }
-        if !at_start || word(i).as_deref() != Some("ALTER") || !matches!(word(i + 1).as_deref(), Some("DATABASE" | "SCHEMA"))
+        if !at_start
+            || word(i).as_deref() != Some("ALTER")
+            || !matches!(word(i + 1).as_deref(), Some("DATABASE" | "SCHEMA"))
         {
             continue;
         }
         let mut j = i + 2;
-        let first_option = |k: usize| matches!(word(k).as_deref(), Some("DEFAULT" | "CHARACTER" | "CHARSET" | "COLLATE" | "ENCRYPTION" | "READ"));
+        let first_option = |k: usize| {
+            matches!(word(k).as_deref(), Some("DEFAULT" | "CHARACTER" | "CHARSET" | "COLLATE" | "ENCRYPTION" | "READ"))
+        };
         let name = match toks.get(j).map(|t| &t.token) {
             Some(Token::Word(w)) if !(w.quote_style.is_none() && first_option(j)) => {
                 j += 1;
@@ -711,7 +730,11 @@ fn alter_database_statements(sql: &str) -> Option<String> {
                 "`mizzle_current`".to_string()
             }
         };
-        edits.push((Some(toks[i].span.start), end_of(j), format!("ALTER SCHEMA {name} SET OPTIONS ({})", opts.join(", "))));
+        edits.push((
+            Some(toks[i].span.start),
+            end_of(j),
+            format!("ALTER SCHEMA {name} SET OPTIONS ({})", opts.join(", ")),
+        ));
     }
     if edits.is_empty() {
         return None;
@@ -797,22 +820,26 @@ pub fn parse(sql: &str) -> Result<Parsed, BindError> {
 /// text order. `None` when the text holds none.
 fn parse_with_accounts(sql: &str) -> Result<Option<Parsed>, BindError> {
     let lower = sql.to_ascii_lowercase();
-    if !["user", "grant", "revoke", "password"].iter().any(|w| lower.contains(w)) {
+    if !["user", "grant", "revoke", "password", "load"].iter().any(|w| lower.contains(w)) {
         return Ok(None);
     }
     let pieces = crate::account::split(sql);
-    // For each non-empty piece: Some(account statement) or None (SQL).
-    let mut order: Vec<Option<AccountStmt<LevelSpec>>> = Vec::new();
+    // For each non-empty piece: Some(account or LOAD DATA statement) or
+    // None (SQL).
+    let mut order: Vec<Option<Item>> = Vec::new();
     let mut blanked: Option<String> = None;
     for (a, b) in pieces {
         let text = sql.get(a..b).unwrap_or("");
-        if !crate::account::is_account_start(text) {
+        if crate::load::is_load_start(text.trim_start()) {
+            order.push(Some(Item::Load(Box::new(crate::load::parse_load(text)?))));
+        } else if !crate::account::is_account_start(text) {
             if !text.trim().is_empty() && !crate::account::is_blank(text) {
                 order.push(None);
             }
             continue;
+        } else {
+            order.push(Some(Item::Account(crate::account::parse_account(text)?)));
         }
-        order.push(Some(crate::account::parse_account(text)?));
         let out = blanked.get_or_insert_with(|| sql.to_string());
         let blank: String = text.chars().map(|c| if c == '\n' { c } else { ' ' }).collect();
         out.replace_range(a..b, &blank);
@@ -833,7 +860,7 @@ fn parse_with_accounts(sql: &str) -> Result<Option<Parsed>, BindError> {
     let mut stmts = Vec::with_capacity(order.len());
     for o in order {
         match o {
-            Some(a) => stmts.push(Item::Account(a)),
+            Some(a) => stmts.push(a),
             None => match sqls.next() {
                 Some(s) => stmts.push(s),
                 None => break,

@@ -778,6 +778,37 @@ pub enum BoundStatement {
     NoOp,
     /// CREATE / DROP / ALTER / RENAME USER, GRANT, REVOKE, SHOW GRANTS.
     Account(Box<crate::account::AccountStmt<crate::account::PrivLevel>>),
+    /// LOAD DATA [LOCAL] INFILE.
+    Load(Box<LoadPlan>),
+}
+
+/// A bound LOAD DATA: each line of the file becomes a row inserted through
+/// `insert` (REPLACE / IGNORE, defaults, CHECKs, keys as for INSERT).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadPlan {
+    /// The insert the rows go through: its `columns` are the field list's
+    /// columns in field order, then the SET targets; `defaults` holds a
+    /// default for every column (a line with too few fields leaves its
+    /// last columns to their defaults); `source` is empty.
+    pub insert: InsertPlan,
+    /// The file name as written.
+    pub file: String,
+    /// `LOCAL`: read where the client runs (MySQL: duplicates and bad values
+    /// are then skipped or adjusted with warnings, as with IGNORE).
+    pub local: bool,
+    /// How lines and fields are cut.
+    pub format: crate::load::LoadFormat,
+    /// `IGNORE n LINES`.
+    pub ignore_lines: u64,
+    /// Per input field: the position in `insert.columns` it fills, or
+    /// `None` for a user variable.
+    pub fields: Vec<Option<usize>>,
+    /// SET expressions, bound over one column per input field (NULL for a
+    /// field the line lacks), filling `insert.columns` after the fields'.
+    pub sets: Vec<Expr>,
+    /// `@@secure_file_priv` when bound: `None` (NULL) refuses server-side
+    /// files (1290), `Some("")` allows any, `Some(dir)` files under `dir`.
+    pub secure_file_priv: Option<String>,
 }
 
 impl BoundStatement {
@@ -802,6 +833,7 @@ impl BoundStatement {
                 d.input.visit_tables(&mut add);
             }
             BoundStatement::Explain { stmt, .. } => return stmt.table_versions(),
+            BoundStatement::Load(l) => add(&l.insert.table),
             _ => {}
         }
         out

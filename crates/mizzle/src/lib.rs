@@ -163,9 +163,8 @@ impl OpenOptions {
     fn globals(&self) -> Result<Vec<(String, String)>, Error> {
         let mut g = Vec::new();
         if let Some(name) = &self.collation_server {
-            let c = mizzle_types::Collation::from_name(name).ok_or_else(|| {
-                Error::new(ErrorCode::UnknownCollation, format!("Unknown collation: '{name}'"))
-            })?;
+            let c = mizzle_types::Collation::from_name(name)
+                .ok_or_else(|| Error::new(ErrorCode::UnknownCollation, format!("Unknown collation: '{name}'")))?;
             g.push(("collation_server".to_string(), c.name().to_string()));
             g.push(("collation_database".to_string(), c.name().to_string()));
         }
@@ -298,6 +297,23 @@ impl Database {
         s.set_account(user, host);
         s.set_user(&format!("{user}@{host}"));
         Session { inner: RefCell::new(s) }
+    }
+
+    /// Sets the global value of a server option, read-only ones included,
+    /// as a server does from its configuration at start-up: for example
+    /// `secure_file_priv` (where server-side `LOAD DATA INFILE` may read;
+    /// `Value::Null` turns it off) or `local_infile`. Error 1193 for an
+    /// unknown name, 1231 for a value it cannot take.
+    pub fn set_server_option(&self, name: &str, value: &Value) -> Result<(), Error> {
+        if mizzle_session::vars::find(name).is_none() {
+            return Err(Error::new(ErrorCode::UnknownSystemVariable, format!("Unknown system variable '{name}'")));
+        }
+        self.cat.set_server_option(name, value).ok_or_else(|| {
+            Error::new(
+                ErrorCode::WrongValueForVar,
+                format!("Variable '{name}' can't be set to the value of '{}'", value.to_text_lossy()),
+            )
+        })
     }
 
     /// Lists a front end's plugin (a server's authentication plugin) in

@@ -69,8 +69,8 @@ fn show_create_table_text_recreates_the_same_table() {
 
 #[test]
 fn open_options_choose_the_server_collation() {
-    let db = Database::open_in_memory_with(OpenOptions::default().collation_server("utf8mb4_general_ci"))
-        .expect("opens");
+    let db =
+        Database::open_in_memory_with(OpenOptions::default().collation_server("utf8mb4_general_ci")).expect("opens");
     let s = db.session();
     let r = s.query("SELECT @@collation_server, @@collation_database", []).expect("vars");
     let row: Vec<String> = r.iter().next().expect("a row").values().iter().map(|v| format!("{v:?}")).collect();

@@ -89,6 +89,15 @@ pub struct Flags {
     /// databases take; default `utf8mb4_0900_ai_ci`).
     #[arg(long)]
     pub collation_server: Option<String>,
+    /// Directory server-side `LOAD DATA INFILE` may read files under
+    /// (`""`: anywhere the server may read; unset: server-side loads are
+    /// refused with 1290, MySQL 8's NULL).
+    #[arg(long)]
+    pub secure_file_priv: Option<PathBuf>,
+    /// Allow `LOAD DATA LOCAL INFILE` (the client sends the file; MySQL 8
+    /// has it off by default, and so does mizzled).
+    #[arg(long)]
+    pub local_infile: bool,
 }
 
 /// The settings in force.
@@ -124,6 +133,10 @@ pub struct Config {
     pub require_secure_transport: bool,
     /// The server's default collation (else MySQL 8's).
     pub collation_server: Option<String>,
+    /// `secure_file_priv` (`None`: NULL).
+    pub secure_file_priv: Option<PathBuf>,
+    /// `local_infile`.
+    pub local_infile: bool,
 }
 
 fn parse_scheduler(s: &str) -> anyhow::Result<SchedulerKind> {
@@ -217,6 +230,17 @@ fn merge_file(flags: &mut Flags, path: &Path) -> anyhow::Result<()> {
             "collation-server" => {
                 flags.collation_server.get_or_insert_with(|| v.to_owned());
             }
+            "secure-file-priv" => {
+                flags.secure_file_priv.get_or_insert_with(|| v.into());
+            }
+            "local-infile" => {
+                let on = match v.to_ascii_lowercase().as_str() {
+                    "1" | "on" | "true" | "yes" => true,
+                    "0" | "off" | "false" | "no" => false,
+                    other => return Err(bad(&format!("expected ON or OFF, not '{other}'"))),
+                };
+                flags.local_infile |= on;
+            }
             other => anyhow::bail!("{}: unknown key '{other}'", at()),
         }
     }
@@ -253,6 +277,8 @@ impl Config {
             ssl_key: flags.ssl_key,
             require_secure_transport: flags.require_secure_transport,
             collation_server: flags.collation_server,
+            secure_file_priv: flags.secure_file_priv,
+            local_infile: flags.local_infile,
         })
     }
 }

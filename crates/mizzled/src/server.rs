@@ -356,6 +356,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         AuthKind::File => Accounts::from_file(config.accounts_file.as_deref().unwrap_or(std::path::Path::new("")))?,
     };
     engine.register_plugin(&accounts.descriptor());
+    engine.set_file_options(config.secure_file_priv.as_deref(), config.local_infile)?;
     let listener = TcpListener::bind((config.bind, config.port))
         .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", config.bind, config.port))?;
     let local = listener.local_addr()?;

@@ -354,7 +354,6 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
     })
 }
 
-
 /// `information_schema.COLUMNS` facts of a type: (DATA_TYPE, character
 /// maximum and octet lengths, numeric precision and scale, datetime
 /// precision, whether it is text with a character set).

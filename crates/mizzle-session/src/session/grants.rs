@@ -817,6 +817,16 @@ fn needs_of(b: &BoundStatement, out: &mut Vec<Need>) {
         }
         BoundStatement::Ddl(d) => ddl_needs(d, out),
         BoundStatement::Explain { stmt, .. } => needs_of(stmt, out),
+        BoundStatement::Load(l) => {
+            let mut p = Privs::of(Priv::Insert);
+            if l.insert.replace {
+                p = p.with(Priv::Delete);
+            }
+            out.push(table(&l.insert.table.schema, &l.insert.table.name, p));
+            if !l.local {
+                out.push(Need::Global(Priv::File));
+            }
+        }
         BoundStatement::Session(SessionStmt::Use(db)) => out.push(Need::AnyInSchema(db.clone())),
         BoundStatement::Session(SessionStmt::Set(items))
             if items.iter().any(|(scope, _, _)| *scope == VarScope::Global) =>

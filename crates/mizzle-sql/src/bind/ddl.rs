@@ -1395,7 +1395,11 @@ impl<'a> Binder<'a> {
             return Some(Expr::lit(val));
         }
         let user = name.strip_prefix('@')?;
-        Some(Expr::lit(self.cat.user_variable(user.trim_matches('`'))))
+        let user = user.trim_matches('`');
+        if let Some((_, index)) = self.load_vars.iter().find(|(v, _)| v.eq_ignore_ascii_case(user)) {
+            return Some(Expr::Column { index: *index, ty: SqlType::Text(u32::MAX) });
+        }
+        Some(Expr::lit(self.cat.user_variable(user)))
     }
 }
 

@@ -16,6 +16,7 @@ mod ddl;
 mod dml;
 mod dml_multi;
 mod expr;
+mod load;
 mod query;
 mod recursive;
 mod window;
@@ -230,6 +231,9 @@ pub struct Binder<'a> {
     /// block depth at which base-table scans emit row keys, and the
     /// tables given one so far (alias, definition).
     pub(crate) rowkey_scans: Option<(usize, Vec<KeyedScan>)>,
+    /// Binding LOAD DATA's SET expressions: user variables of the field
+    /// list (lower-cased name, scope column) read the line's field.
+    pub(crate) load_vars: Vec<(String, usize)>,
 }
 
 /// Binds one parsed statement.
@@ -259,6 +263,7 @@ impl<'a> Binder<'a> {
             rec: Vec::new(),
             next_cte_id: 0,
             rowkey_scans: None,
+            load_vars: Vec::new(),
         }
     }
 
@@ -284,6 +289,9 @@ impl<'a> Binder<'a> {
     pub fn bind_parsed(&mut self, stmt: crate::parse::StatementRef<'_>) -> Result<BoundStatement, BindError> {
         if let Some(a) = stmt.account() {
             return Ok(BoundStatement::Account(Box::new(crate::account::bind_account(self.cat, a)?)));
+        }
+        if let Some(l) = stmt.load() {
+            return self.bind_load(l);
         }
         self.bind_statement(stmt.ast())
     }
