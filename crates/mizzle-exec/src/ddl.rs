@@ -281,8 +281,8 @@ fn insert_converted(t: &TableDef, plan: &Plan, ctx: &mut Ctx<'_>) -> Result<u64,
 pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
     let mut res = DdlResult::default();
     match ddl {
-        Ddl::CreateSchema { name, if_not_exists } => {
-            if !ctx.dict.create_schema(ctx.txn, name, *if_not_exists)? {
+        Ddl::CreateSchema { name, if_not_exists, collation } => {
+            if !ctx.dict.create_schema(ctx.txn, name, *collation, *if_not_exists)? {
                 note(ctx, ErrorCode::DatabaseExists, format!("Can't create database '{name}'; database exists"));
             }
         }
@@ -483,6 +483,7 @@ pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
             nt.version = ctx.dict.next_version();
             ctx.dict.replace_relation(ctx.txn, &Relation::Table(Arc::new(nt)))?;
         }
+        Ddl::AlterSchema { name, collation } => ctx.dict.alter_schema(ctx.txn, name, *collation)?,
     }
     Ok(res)
 }

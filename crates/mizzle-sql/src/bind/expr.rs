@@ -914,6 +914,24 @@ impl<'a> Binder<'a> {
                 (_, None) => Value::Int(5),
             }));
         }
+        if name == "weight_string" {
+            // The weight string under the argument's derived collation (the
+            // bytes that collation compares); a binary string is its own.
+            let [FunctionArgExpr::Expr(x)] = args.as_slice() else {
+                return Err(BindError::WrongParamCount(name));
+            };
+            let arg = self.bind_scalar(x, scope, ctx)?;
+            // Wrapped in a CAST so that the optimizer, which reads
+            // `Weight(column)` as "the column under its collation" (index
+            // ranges), does not mistake it for one.
+            return Ok(match super::coercion::expr_collation(&arg) {
+                Some((collation, _)) => Expr::Cast {
+                    arg: Box::new(Expr::Weight { arg: Box::new(arg), collation }),
+                    ty: SqlType::Blob(u32::MAX),
+                },
+                None => arg,
+            });
+        }
         let distinct = matches!(list.and_then(|l| l.duplicate_treatment), Some(DuplicateTreatment::Distinct));
         if let Some(af) = agg_func(&name) {
             return self.bind_aggregate(af, &name, &args, list, distinct, scope, ctx);
