@@ -379,7 +379,7 @@ impl<'p> RowWriter<'p> {
         row_key(t, &row, rowid, rowkey);
         let special = p.replace || p.ignore || !p.on_duplicate.is_empty();
         if !special {
-            write_new_row(t, &row, &rowkey, ctx)?;
+            write_new_row(t, &row, rowkey, ctx)?;
             if !t.foreign_keys.is_empty() && fk::enabled(ctx) {
                 fk::check_parents(t, &row, None, ctx)?;
             }
@@ -400,9 +400,9 @@ impl<'p> RowWriter<'p> {
             }
         }
         loop {
-            match find_conflict(t, &row, &rowkey, ctx)? {
+            match find_conflict(t, &row, rowkey, ctx)? {
                 None => {
-                    write_new_row(t, &row, &rowkey, ctx)?;
+                    write_new_row(t, &row, rowkey, ctx)?;
                     if !ignore_fk && !t.foreign_keys.is_empty() && fk::enabled(ctx) {
                         fk::check_parents(t, &row, None, ctx)?;
                     }

@@ -211,8 +211,7 @@ impl Engine {
     /// [`Engine::open`] with the server's default collation
     /// (`--collation-server`; `None`: MySQL 8's default).
     pub fn open_with(dir: &Path, collation_server: Option<&str>) -> Result<Engine, mizzle::Error> {
-        let mut opts = mizzle::OpenOptions::default();
-        opts.collation_server = collation_server.map(str::to_string);
+        let opts = mizzle::OpenOptions { collation_server: collation_server.map(str::to_string), ..Default::default() };
         let db = mizzle::Database::open_with(dir, opts)?;
         Ok(Engine { db })
     }
