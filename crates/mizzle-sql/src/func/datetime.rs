@@ -1064,7 +1064,9 @@ pub(super) fn add_time(a: &Value, b: &Value, negate: bool, ctx: &mut FuncCtx<'_>
         return Value::Null;
     };
     let delta = if negate { -i128::from(t.micros()) } else { i128::from(t.micros()) };
-    let as_text = matches!(a, Value::Text(_) | Value::Bytes(_));
+    // Only a TIME or DATETIME first argument gives a temporal value; any
+    // other (text, numbers) gives text, as the return type promises.
+    let as_text = !matches!(a, Value::Time(_) | Value::DateTime(_) | Value::Date(_));
     match temporal(a, ctx) {
         None => Value::Null,
         Some(Temporal::Time(x)) => {
