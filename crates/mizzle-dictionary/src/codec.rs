@@ -109,6 +109,13 @@ impl Enc {
                 for n in m.names() {
                     self.str(n);
                 }
+            SqlType::Time(f) => {
+                self.u8(16);
+                self.u8(f);
+            }
+            SqlType::Bit(n) => {
+                self.u8(19);
+                self.u8(n);
             }
         }
     }
@@ -210,6 +217,14 @@ impl<'a> Dec<'a> {
                     SqlType::Set(m)
                 }
             }
+            16 => match self.u8()? {
+                f @ 0..=6 => SqlType::Time(f),
+                _ => return Err(corrupt()),
+            },
+            19 => match self.u8()? {
+                n @ 1..=64 => SqlType::Bit(n),
+                _ => return Err(corrupt()),
+            },
             _ => return Err(corrupt()),
         })
     }

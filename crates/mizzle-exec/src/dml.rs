@@ -47,6 +47,14 @@ pub(crate) fn decode_full(t: &TableDef, payload: &[u8]) -> Result<Row, ExecError
 }
 
 /// Next free value of a column (sequence initialisation): max + 1.
+/// The AUTO_INCREMENT value the table's next insert would take (1 for a
+/// table without such a column).
+pub(crate) fn next_auto_increment(t: &TableDef, ctx: &mut Ctx<'_>) -> Result<u64, ExecError> {
+    let Some(ai) = t.auto_increment else { return Ok(1) };
+    let start = t.auto_increment_start.max(1);
+    ctx.dict.sequence(t.space).peek(|| next_free(t, ai, ctx).map(|x| x.max(start)))
+}
+
 fn next_free(t: &TableDef, col: usize, ctx: &mut Ctx<'_>) -> Result<u64, ExecError> {
     let mut cur = ctx.txn.scan(t.space, std::ops::Bound::Unbounded, std::ops::Bound::Unbounded)?;
     let mut b = mizzle_txn::KvBatch::new();
@@ -408,7 +416,7 @@ impl<'p> RowWriter<'p> {
         row_key(t, &row, rowid, rowkey);
         let special = p.replace || p.ignore || !p.on_duplicate.is_empty();
         if !special {
-            write_new_row(t, &row, &rowkey, ctx)?;
+            write_new_row(t, &row, rowkey, ctx)?;
             if !t.foreign_keys.is_empty() && fk::enabled(ctx) {
                 fk::check_parents(t, &row, None, ctx)?;
             }
@@ -429,9 +437,9 @@ impl<'p> RowWriter<'p> {
             }
         }
         loop {
-            match find_conflict(t, &row, &rowkey, ctx)? {
+            match find_conflict(t, &row, rowkey, ctx)? {
                 None => {
-                    write_new_row(t, &row, &rowkey, ctx)?;
+                    write_new_row(t, &row, rowkey, ctx)?;
                     if !ignore_fk && !t.foreign_keys.is_empty() && fk::enabled(ctx) {
                         fk::check_parents(t, &row, None, ctx)?;
                     }

@@ -115,7 +115,8 @@ impl CatalogState {
     pub fn bootstrap(&self) -> Result<(), SessionError> {
         let t = self.txns.begin(TxnOptions::default());
         t.begin_statement()?;
-        self.dict.create_schema(&t, DEFAULT_SCHEMA, true)?;
+        let server = self.globals.read().get("collation_server").and_then(|c| mizzle_types::Collation::from_name(c));
+        self.dict.create_schema(&t, DEFAULT_SCHEMA, server.unwrap_or(mizzle_types::Collation::SERVER_DEFAULT), true)?;
         t.commit_blocking()?;
         Ok(())
     }

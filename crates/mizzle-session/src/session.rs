@@ -93,13 +93,13 @@ use mizzle_exec::dml::DmlResult;
 use mizzle_exec::ExecError;
 use mizzle_plugin_api::durability::DurableTicket;
 use mizzle_sql::bind::Binder;
-use mizzle_sql::plan::{BoundStatement, OutCol, SessionStmt, TxnStmt, VarScope};
+use mizzle_sql::plan::{BoundStatement, Ddl, OutCol, SessionStmt, TxnStmt, VarScope};
 use mizzle_sql::{BindError, Catalog, StatementRef};
 use mizzle_txn::{
     Blocked, IsolationLevel, LockWait, PendingCommit, Published, SpaceId, Ts, Txn, TxnError, TxnId, TxnOptions,
     WaitPolicy,
 };
-use mizzle_types::{DateTime, ErrorCode, SqlError, SqlType, Value, Warning};
+use mizzle_types::{Collation, DateTime, ErrorCode, SqlError, SqlType, Value, Warning};
 use parking_lot::Mutex;
 
 use crate::catalog::{CatalogState, Clock, DEFAULT_SCHEMA};
@@ -656,6 +656,10 @@ impl Catalog for BindCatalog<'_> {
         Ok(self.s.cat.dict.schema_exists(self.txn, schema)?)
     }
 
+    fn schema_collation(&self, schema: &str) -> Result<Option<Collation>, BindError> {
+        Ok(self.s.cat.dict.get_schema(self.txn, schema)?.map(|s| s.collation))
+    }
+
     fn system_variable(&self, name: &str, global: bool) -> Option<Value> {
         self.s.variable(name, global)
     }
@@ -766,7 +770,7 @@ impl Session {
     pub fn new(cat: Arc<CatalogState>) -> Session {
         let id = cat.next_connection_id();
         let vars = cat.globals.read().clone();
-        Session {
+        let mut s = Session {
             cat,
             source: None,
             id,
@@ -801,7 +805,10 @@ impl Session {
             temp_epoch: 0,
             killed: Arc::new(AtomicBool::new(false)),
             outputs_before_error: Vec::new(),
-        }
+        };
+        let c = Session::default_database_collation(&s.cat);
+        s.set_database_vars(c);
+        s
     }
 
     /// After a step failed on a statement of a multi-statement text: the
@@ -863,14 +870,37 @@ impl Session {
             self.check_use(d)?;
             let t = self.cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });
             t.begin_statement()?;
-            let ok = self.cat.dict.schema_exists(&t, d)?;
+            let schema = self.cat.dict.get_schema(&t, d)?;
             t.rollback();
-            if !ok {
+            let Some(schema) = schema else {
                 return Err(SessionError::rule(ErrorCode::UnknownDatabase, format!("Unknown database '{d}'")));
-            }
+            };
+            self.set_database_vars(Some(schema.collation));
+        } else {
+            self.set_database_vars(None);
         }
         self.database = db;
         Ok(())
+    }
+
+    /// Sets `@@collation_database` / `@@character_set_database` when the
+    /// current database changes (MySQL: to the database's default; with
+    /// none, to `@@collation_server`).
+    fn set_database_vars(&mut self, collation: Option<Collation>) {
+        let c = collation
+            .or_else(|| self.vars.get("collation_server").and_then(|c| Collation::from_name(c)))
+            .unwrap_or(Collation::SERVER_DEFAULT);
+        self.vars.insert("collation_database".into(), c.name().into());
+        self.vars.insert("character_set_database".into(), "utf8mb4".into());
+    }
+
+    /// The default database's collation, read once when a session starts.
+    fn default_database_collation(cat: &CatalogState) -> Option<Collation> {
+        let t = cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });
+        t.begin_statement().ok()?;
+        let c = cat.dict.get_schema(&t, DEFAULT_SCHEMA).ok().flatten().map(|s| s.collation);
+        t.rollback();
+        c
     }
 
     /// Sets the user name shown by USER().
@@ -2004,6 +2034,15 @@ impl Session {
         };
         let warnings = std::mem::take(&mut ctx.warnings);
         drop(ctx);
+        if let BoundStatement::Ddl(d) = bound.as_ref() {
+            if let Ddl::AlterSchema { name, collation } = d.as_ref() {
+                // MySQL: ALTER DATABASE of the current database sets its
+                // @@collation_database too.
+                if self.database.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(name)) {
+                    self.set_database_vars(Some(*collation));
+                }
+            }
+        }
         if self.debug_panic {
             panic!("debug_panic_in_next_statement: a statement panicked on purpose");
         }
@@ -2130,11 +2169,15 @@ impl Session {
                 format!("Variable '{name}' is a read only variable"),
             ));
         }
-        let text = vars::normalise(d, v).ok_or_else(|| {
-            SessionError::rule(
+        let text = vars::normalise(d, v).ok_or_else(|| match d.kind {
+            // MySQL: an unknown collation is 1273, not 1231.
+            vars::VarKind::Collation => {
+                SessionError::rule(ErrorCode::UnknownCollation, format!("Unknown collation: '{}'", v.to_text_lossy()))
+            }
+            _ => SessionError::rule(
                 ErrorCode::WrongValueForVar,
                 format!("Variable '{name}' can't be set to the value of '{}'", v.to_text_lossy()),
-            )
+            ),
         })?;
         match scope {
             VarScope::Global => {
@@ -2161,6 +2204,8 @@ impl Session {
         match s {
             SessionStmt::Use(db) => {
                 self.database = Some(db.clone());
+                let c = self.cat.dict.get_schema(txn, db)?.map(|s| s.collation);
+                self.set_database_vars(c);
             }
             SessionStmt::Set(items) => {
                 let info = self.info();

@@ -66,8 +66,8 @@ pub const VARS: &[VarDef] = &[
     // without COLLATE take collation_database, or collation_server while
     // collation_database is left at its default.
     ro("collation_connection", VarKind::Text, "utf8mb4_0900_bin"),
-    v("collation_database", VarKind::Collation, "utf8mb4_0900_bin"),
-    v("collation_server", VarKind::Collation, "utf8mb4_0900_bin"),
+    v("collation_database", VarKind::Collation, "utf8mb4_0900_ai_ci"),
+    v("collation_server", VarKind::Collation, "utf8mb4_0900_ai_ci"),
     v("cte_max_recursion_depth", VarKind::IntRange(0, 4294967295), "1000"),
     v("default_storage_engine", VarKind::Text, "memory"),
     ro("div_precision_increment", VarKind::Int, "4"),

@@ -239,6 +239,9 @@ pub enum BindError {
     /// index parts or CHECK constraints, with MySQL's error and message.
     #[error("{message}")]
     Definition { code: ErrorCode, message: String },
+    /// BIT(n) with n above 64 (the column name is filled in by the DDL binder).
+    #[error("Display width out of range for column '{column}' (max = {max})")]
+    TooBigDisplayWidth { column: String, max: u64, got: u64 },
     /// LOAD DATA's ENCLOSED BY or ESCAPED BY longer than one character.
     #[error("Field separator argument is not what is expected; check the manual")]
     WrongFieldTerminators,
@@ -315,6 +318,7 @@ impl SqlError for BindError {
             Txn(e) => e.code(),
             Internal(_) => ErrorCode::Internal,
             Definition { code, .. } => *code,
+            TooBigDisplayWidth { .. } => ErrorCode::TooBigDisplayWidth,
             WrongFieldTerminators => ErrorCode::WrongFieldTerminators,
         }
     }

@@ -283,39 +283,37 @@ pub(crate) fn parse_load(text: &str) -> Result<LoadStmt, BindError> {
         }
     }
     let mut targets = Vec::new();
-    if p.p.consume_token(&Token::LParen) {
-        if !p.p.consume_token(&Token::RParen) {
-            loop {
-                match p.p.next_token().token {
-                    Token::Word(w) if w.quote_style.is_none() && w.value.starts_with('@') => {
-                        let name = w.value.trim_start_matches('@');
-                        if name.is_empty() || w.value.starts_with("@@") {
-                            return Err(syntax(&w.value));
-                        }
-                        targets.push(LoadTarget::Var(name.to_string()));
+    if p.p.consume_token(&Token::LParen) && !p.p.consume_token(&Token::RParen) {
+        loop {
+            match p.p.next_token().token {
+                Token::Word(w) if w.quote_style.is_none() && w.value.starts_with('@') => {
+                    let name = w.value.trim_start_matches('@');
+                    if name.is_empty() || w.value.starts_with("@@") {
+                        return Err(syntax(&w.value));
                     }
-                    Token::Word(w) => {
-                        // `t.c` or `c`: the column's name is the last part.
-                        let mut name = w.value;
-                        while p.p.consume_token(&Token::Period) {
-                            match p.p.next_token().token {
-                                Token::Word(x) => name = x.value,
-                                _ => return Err(p.error()),
-                            }
-                        }
-                        targets.push(LoadTarget::Column(name));
-                    }
-                    _ => {
-                        p.p.prev_token();
-                        return Err(p.error());
-                    }
+                    targets.push(LoadTarget::Var(name.to_string()));
                 }
-                if p.p.consume_token(&Token::Comma) {
-                    continue;
+                Token::Word(w) => {
+                    // `t.c` or `c`: the column's name is the last part.
+                    let mut name = w.value;
+                    while p.p.consume_token(&Token::Period) {
+                        match p.p.next_token().token {
+                            Token::Word(x) => name = x.value,
+                            _ => return Err(p.error()),
+                        }
+                    }
+                    targets.push(LoadTarget::Column(name));
                 }
-                p.p.expect_token(&Token::RParen).map_err(|_| p.error())?;
-                break;
+                _ => {
+                    p.p.prev_token();
+                    return Err(p.error());
+                }
             }
+            if p.p.consume_token(&Token::Comma) {
+                continue;
+            }
+            p.p.expect_token(&Token::RParen).map_err(|_| p.error())?;
+            break;
         }
     }
     let mut sets = Vec::new();

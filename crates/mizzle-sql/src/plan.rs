@@ -138,6 +138,8 @@ pub enum SystemTable {
     /// `information_schema` tables ORMs read, with MySQL 8's columns, over
     /// every schema.
     Info(InfoView),
+    /// `SHOW CREATE DATABASE [IF NOT EXISTS]` (the name as given).
+    CreateDatabase { name: String, collation: Collation, if_not_exists: bool },
 }
 
 /// Which `information_schema` table of [`SystemTable::Info`].
@@ -151,6 +153,8 @@ pub enum InfoView {
     Columns,
     /// `STATISTICS`: one row per column of each index (PRIMARY first).
     Statistics,
+    /// `VIEWS`.
+    Views,
 }
 
 /// Which `information_schema` constraint view.
@@ -162,6 +166,8 @@ pub enum ConstraintView {
     KeyColumnUsage,
     /// `REFERENTIAL_CONSTRAINTS`: one row per foreign key.
     ReferentialConstraints,
+    /// `CHECK_CONSTRAINTS`: one row per CHECK constraint.
+    CheckConstraints,
 }
 
 /// One window function call of a [`WindowDef`].
@@ -665,7 +671,7 @@ pub enum ColumnPosition {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Ddl {
     /// CREATE DATABASE.
-    CreateSchema { name: String, if_not_exists: bool },
+    CreateSchema { name: String, if_not_exists: bool, collation: Collation },
     /// DROP DATABASE.
     DropSchema { name: String, if_exists: bool },
     /// CREATE TABLE.
@@ -698,6 +704,9 @@ pub enum Ddl {
     RenameTables { pairs: Vec<((String, String), (String, String))> },
     /// TRUNCATE TABLE.
     Truncate { schema: String, name: String },
+    /// ALTER DATABASE: a new default collation (the database's tables keep
+    /// theirs).
+    AlterSchema { name: String, collation: Collation },
 }
 
 /// Transaction control.

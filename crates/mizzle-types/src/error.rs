@@ -396,6 +396,8 @@ error_codes! {
     CheckConstraintNotFound = (3821, "HY000", User),
     /// ER_CHECK_CONSTRAINT_REFERS_UNKNOWN_COLUMN
     CheckConstraintRefersUnknownColumn = (3820, "HY000", User),
+    /// ER_TOO_BIG_DISPLAYWIDTH: BIT(n) with n above 64.
+    TooBigDisplayWidth = (1439, "42000", User),
 }
 
 impl fmt::Display for ErrorCode {

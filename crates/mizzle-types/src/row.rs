@@ -12,11 +12,12 @@
 //!
 //! Tags: 0 NULL, 1 signed int (1/2/4/8 payload bytes, sign-extended), 2
 //! unsigned int (8), 3 float (4), 4 double (8), 5 decimal (16 mantissa + 1
-//! scale), 6 text (UTF-8), 7 bytes, 8 date (4), 9 datetime (8), 13 ENUM
-//! (2: the member's 1-based index, 0 for the error value ''), 14 SET (8:
-//! the member bit mask). Tags 13 and 14 are written only by
-//! [`encode_row_typed`] for ENUM and SET columns and read back as text by
-//! [`RowRef::get_as`] (as the bare number by [`RowRef::get`]).
+//! scale), 6 text (UTF-8), 7 bytes, 8 date (4), 9 datetime (8), 10 time
+//! (8: signed microseconds), 13 ENUM (2: the member's 1-based index, 0 for
+//! the error value ''), 14 SET (8: the member bit mask). Tags 13 and 14 are
+//! written only by [`encode_row_typed`] for ENUM and SET columns and read
+//! back as text by [`RowRef::get_as`] (as the bare number by
+//! [`RowRef::get`]). BIT values are unsigned ints (tag 2).
 //!
 //! Invariants:
 //! 1. [`RowRef::get`] is O(1) in the column index.
@@ -24,7 +25,7 @@
 
 use std::sync::Arc;
 
-use crate::datetime::{Date, DateTime};
+use crate::datetime::{Date, DateTime, Time};
 use crate::decimal::Decimal;
 use crate::error::TypeError;
 use crate::sqltype::SqlType;
@@ -80,6 +81,10 @@ fn encode_col(v: &Value, out: &mut Vec<u8>) {
         Value::DateTime(d) => {
             out.push(9);
             out.extend_from_slice(&d.to_bits().to_le_bytes());
+        }
+        Value::Time(t) => {
+            out.push(10);
+            out.extend_from_slice(&t.micros().to_le_bytes());
         }
     }
 }
@@ -260,6 +265,7 @@ impl<'a> RowRef<'a> {
                 Value::UInt(u16::from_le_bytes([s[0], s[1]]) as u64)
             }
             14 => Value::UInt(u64::from_le_bytes(arr8(fixed(8)?))),
+            10 => Value::Time(Time::from_micros(i64::from_le_bytes(arr8(fixed(8)?))).ok_or(CORRUPT)?),
             _ => return Err(TypeError::Corrupt { what: "unknown column tag" }),
         })
     }
@@ -309,6 +315,7 @@ mod tests {
             Value::bytes(&[0, 1, 2]),
             Value::Date(Date::parse("2024-02-29").expect("lit")),
             Value::DateTime(DateTime::parse("2024-02-29 12:00:01").expect("lit")),
+            Value::Time(Time::parse("-100:00:01.5").expect("lit")),
         ];
         let mut buf = Vec::new();
         encode_row(&vals, &mut buf);

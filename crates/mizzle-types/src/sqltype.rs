@@ -100,6 +100,10 @@ pub enum SqlType {
     /// SET('a', ...): a subset of members, held as `Value::Text` of the
     /// members in definition order joined by commas; stored as a bit mask.
     Set(Members),
+    /// TIME(fsp): a signed duration within ±838:59:59, held as `Value::Time`.
+    Time(u8),
+    /// BIT(n), 1..=64 bits, held as `Value::UInt`; shown as big-endian bytes.
+    Bit(u8),
 }
 
 /// The runtime representation a type's values have.
@@ -125,6 +129,8 @@ pub enum ValueKind {
     Date,
     /// `Value::DateTime`.
     DateTime,
+    /// `Value::Time`.
+    Time,
 }
 
 impl SqlType {
@@ -155,6 +161,8 @@ impl SqlType {
             SqlType::DateTime(_) | SqlType::Timestamp(_) => ValueKind::DateTime,
             SqlType::Year => ValueKind::Int,
             SqlType::Enum(_) | SqlType::Set(_) => ValueKind::Text,
+            SqlType::Time(_) => ValueKind::Time,
+            SqlType::Bit(_) => ValueKind::UInt,
         }
     }
 
@@ -173,9 +181,22 @@ impl SqlType {
         self.kind() == ValueKind::Text
     }
 
-    /// True for DATE, DATETIME and TIMESTAMP.
+    /// True for DATE, DATETIME, TIMESTAMP and TIME.
     pub fn is_temporal(self) -> bool {
-        matches!(self, SqlType::Date | SqlType::DateTime(_) | SqlType::Timestamp(_))
+        matches!(self, SqlType::Date | SqlType::DateTime(_) | SqlType::Timestamp(_) | SqlType::Time(_))
+    }
+
+    /// The fractional-seconds precision of a temporal type (0 for others).
+    pub fn fsp(self) -> u8 {
+        match self {
+            SqlType::DateTime(f) | SqlType::Timestamp(f) | SqlType::Time(f) => f,
+            _ => 0,
+        }
+    }
+
+    /// The number of bytes a BIT(n) value is shown and sent as.
+    pub fn bit_bytes(n: u8) -> usize {
+        usize::from(n).div_ceil(8).max(1)
     }
 
     /// The maximum length in characters (text) or bytes (binary), if bounded.
@@ -241,6 +262,8 @@ impl SqlType {
             SqlType::Year => 4,
             SqlType::Enum(m) => m.max_chars().saturating_mul(4),
             SqlType::Set(_) => self.set_chars().saturating_mul(4),
+            SqlType::Time(f) => 10 + if f > 0 { f as u32 + 1 } else { 0 },
+            SqlType::Bit(n) => n as u32,
         }
     }
 }
@@ -292,6 +315,9 @@ impl fmt::Display for SqlType {
                 m.write_sql(f)?;
                 f.write_str(")")
             }
+            SqlType::Time(0) => f.write_str("time"),
+            SqlType::Time(p) => write!(f, "time({p})"),
+            SqlType::Bit(n) => write!(f, "bit({n})"),
         }
     }
 }

@@ -81,7 +81,7 @@ fn a_server_session_never_reads_its_own_files_for_local() {
         let ex = s.execute(sql, &[])?;
         s.block_on(ex, None)?.finish().map(|_| ())
     };
-    let e = run(&mut s, &sql).err().expect("refused");
+    let e = run(&mut s, &sql).expect_err("refused");
     assert_eq!(mizzle_types::SqlError::code(&e).number(), 1148, "{e}");
     // The file the client sent (spooled elsewhere) is what loads.
     let spool = temp_file("spool", |f| writeln!(f, "2\tsent").unwrap());

@@ -205,7 +205,14 @@ impl Engine {
     /// Opens (creating on first start) the on-disk database in `dir` with
     /// the disk engine.
     pub fn open(dir: &Path) -> Result<Engine, mizzle::Error> {
-        let db = mizzle::Database::open_with(dir, mizzle::OpenOptions::default())?;
+        Engine::open_with(dir, None)
+    }
+
+    /// [`Engine::open`] with the server's default collation
+    /// (`--collation-server`; `None`: MySQL 8's default).
+    pub fn open_with(dir: &Path, collation_server: Option<&str>) -> Result<Engine, mizzle::Error> {
+        let opts = mizzle::OpenOptions { collation_server: collation_server.map(str::to_string), ..Default::default() };
+        let db = mizzle::Database::open_with(dir, opts)?;
         Ok(Engine { db })
     }
 

@@ -37,6 +37,7 @@ fn local_infile_streams_a_large_file_from_the_client() {
         return;
     }
     let dir = temp_dir("load-local");
+    std::fs::create_dir_all(&dir).expect("mkdir");
     let file = dir.join("rows.tsv");
     let rows = 200_000;
     {
@@ -81,6 +82,7 @@ fn local_infile_needs_both_sides_and_server_files_need_secure_file_priv() {
         return;
     }
     let dir = temp_dir("load-refused");
+    std::fs::create_dir_all(&dir).expect("mkdir");
     let file = dir.join("a.tsv");
     std::fs::write(&file, "1\tx\n").expect("write");
     // Server without --local-infile: 3948 even when the client allows it.
@@ -97,6 +99,7 @@ fn local_infile_needs_both_sides_and_server_files_need_secure_file_priv() {
     drop(server);
 
     let other = temp_dir("load-elsewhere");
+    std::fs::create_dir_all(&other).expect("mkdir");
     let outside = other.join("b.tsv");
     std::fs::write(&outside, "2\ty\n").expect("write");
     let server = Server::start_with("load-allowed", &["--secure-file-priv", &dir.to_string_lossy(), "--local-infile"]);

@@ -27,7 +27,7 @@ pub use query::map_plan_exprs;
 use std::collections::HashMap;
 
 use mizzle_dictionary::Relation;
-use mizzle_types::Value;
+use mizzle_types::{Collation, Value};
 use sqlparser::ast::{Ident, ObjectName, ObjectNamePart, Statement};
 
 use crate::error::BindError;
@@ -42,6 +42,10 @@ pub trait Catalog {
     fn relation(&self, schema: &str, name: &str) -> Result<Option<Relation>, BindError>;
     /// True if the database exists.
     fn schema_exists(&self, schema: &str) -> Result<bool, BindError>;
+    /// The database's default collation (`None` if it does not exist).
+    fn schema_collation(&self, _schema: &str) -> Result<Option<Collation>, BindError> {
+        Ok(None)
+    }
     /// The value of `@@name` (session scope unless `global`).
     fn system_variable(&self, name: &str, global: bool) -> Option<Value>;
     /// The value of `@name` (NULL if unset).
