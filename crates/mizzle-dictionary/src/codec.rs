@@ -109,6 +109,7 @@ impl Enc {
                 for n in m.names() {
                     self.str(n);
                 }
+            }
             SqlType::Time(f) => {
                 self.u8(16);
                 self.u8(f);

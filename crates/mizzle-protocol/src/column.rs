@@ -212,6 +212,7 @@ impl ColumnDefinition {
             SqlType::Set(_) => {
                 flags.insert(ColumnFlags::SET);
                 (ColumnType::String, text_collation, 0)
+            }
             SqlType::Time(fsp) => (ColumnType::Time, Collation::BINARY, fsp),
             SqlType::Bit(_) => {
                 flags.insert(ColumnFlags::UNSIGNED);

@@ -65,7 +65,8 @@ fn predicate(r: &mut Rng, depth: u32) -> String {
     let col = r.pick(&cols);
     let lit = |r: &mut Rng| {
         if r.below(4) == 0 {
-            r.pick(if r.below(2) == 0 { INTS } else { TEXTS }).to_string()
+            let pool = if r.below(2) == 0 { INTS } else { TEXTS };
+            r.pick(pool).to_string()
         } else {
             literal_for(col, r)
         }
