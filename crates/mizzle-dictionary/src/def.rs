@@ -43,6 +43,8 @@ const FORMAT_EXT: u8 = 4;
 const EXT_GENERATED: u8 = 1;
 /// Extension tag: a CHECK constraint that is NOT ENFORCED.
 const EXT_CHECK_NOT_ENFORCED: u8 = 2;
+/// Extension tag: `ON UPDATE CURRENT_TIMESTAMP(fsp)` on a column.
+const EXT_ON_UPDATE: u8 = 3;
 /// Schema records with a default collation (invariant 5).
 const FORMAT_SCHEMA_COLL: u8 = 2;
 
@@ -142,6 +144,10 @@ pub struct ColumnDef {
     pub collation: Collation,
     /// `GENERATED ALWAYS AS (expr)`: the column's value is computed.
     pub generated: Option<Generated>,
+    /// `ON UPDATE CURRENT_TIMESTAMP[(fsp)]` (a TIMESTAMP or DATETIME
+    /// column): an UPDATE that changes another column of the row and does
+    /// not assign this one sets it to the statement's time.
+    pub on_update: Option<u8>,
 }
 
 /// How a generated column is computed.
@@ -284,7 +290,8 @@ pub(crate) fn encode_relation(r: &Relation) -> Vec<u8> {
     let with_colls = matches!(r, Relation::Table(t)
         if t.collation != Collation::LEGACY || t.columns.iter().any(|c| c.collation != Collation::LEGACY));
     let with_ext = matches!(r, Relation::Table(t)
-        if t.columns.iter().any(|c| c.generated.is_some()) || t.checks.iter().any(|c| !c.enforced));
+        if t.columns.iter().any(|c| c.generated.is_some() || c.on_update.is_some())
+            || t.checks.iter().any(|c| !c.enforced));
     let with_colls = with_colls || with_ext;
     let with_fks =
         with_colls || matches!(r, Relation::Table(t) if !t.foreign_keys.is_empty() || !t.referenced_by.is_empty());
@@ -375,7 +382,9 @@ pub(crate) fn encode_relation(r: &Relation) -> Vec<u8> {
                 let gens: Vec<(usize, &Generated)> =
                     t.columns.iter().enumerate().filter_map(|(i, c)| c.generated.as_ref().map(|g| (i, g))).collect();
                 let lax: Vec<usize> = (0..t.checks.len()).filter(|&i| !t.checks[i].enforced).collect();
-                e.u32((gens.len() + lax.len()) as u32);
+                let touched: Vec<(usize, u8)> =
+                    t.columns.iter().enumerate().filter_map(|(i, c)| c.on_update.map(|f| (i, f))).collect();
+                e.u32((gens.len() + lax.len() + touched.len()) as u32);
                 for (i, g) in gens {
                     e.u8(EXT_GENERATED);
                     e.u32(i as u32);
@@ -385,6 +394,11 @@ pub(crate) fn encode_relation(r: &Relation) -> Vec<u8> {
                 for i in lax {
                     e.u8(EXT_CHECK_NOT_ENFORCED);
                     e.u32(i as u32);
+                }
+                for (i, fsp) in touched {
+                    e.u8(EXT_ON_UPDATE);
+                    e.u32(i as u32);
+                    e.u8(fsp);
                 }
             }
         }
@@ -448,6 +462,7 @@ pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
                     comment: d.str()?,
                     collation: Collation::LEGACY,
                     generated: None,
+                    on_update: None,
                 });
             }
             let ncols = columns.len();
@@ -538,6 +553,14 @@ pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
                             let i = d.u32()? as usize;
                             checks.get_mut(i).ok_or(DictError::Corrupt("check position out of range"))?.enforced =
                                 false;
+                        }
+                        EXT_ON_UPDATE => {
+                            let i = col(&mut d)?;
+                            let fsp = d.u8()?;
+                            if fsp > 6 {
+                                return Err(DictError::Corrupt("ON UPDATE fractional digits above 6"));
+                            }
+                            columns[i].on_update = Some(fsp);
                         }
                         _ => return Err(DictError::Corrupt("unknown record extension")),
                     }
@@ -639,6 +662,7 @@ mod tests {
                 comment: String::new(),
                 collation: Collation::LEGACY,
                 generated: None,
+                on_update: None,
             }],
             primary_key: vec![],
             indexes: vec![IndexDef { name: "fk".into(), space: SpaceId(21), columns: vec![0], unique: false }],
@@ -710,6 +734,11 @@ mod tests {
         g.name = "g".into();
         g.generated = Some(Generated { expr: "`p` + 1".into(), stored: true });
         t.columns.push(g);
+        let mut u = t.columns[0].clone();
+        u.name = "u".into();
+        u.ty = SqlType::Timestamp(3);
+        u.on_update = Some(3);
+        t.columns.push(u);
         let r = Relation::Table(std::sync::Arc::new(t.clone()));
         let b = encode_relation(&r);
         assert_eq!(b[0], FORMAT_EXT);
@@ -732,8 +761,9 @@ mod tests {
         let b2 = encode_relation(&r2);
         assert_eq!(b2[0], FORMAT_EXT);
         assert_eq!(decode_relation(&b2).expect("decodes"), r2);
-        // Without generated columns the record keeps its older format.
+        // Without extensions the record keeps its older format.
         t.columns[2].generated = None;
+        t.columns[3].on_update = None;
         let b = encode_relation(&Relation::Table(std::sync::Arc::new(t)));
         assert_eq!(b[0], FORMAT_COLL);
     }

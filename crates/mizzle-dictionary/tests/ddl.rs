@@ -21,6 +21,7 @@ fn table(d: &Dictionary, name: &str) -> Relation {
             comment: String::new(),
             collation: mizzle_types::Collation::LEGACY,
             generated: None,
+            on_update: None,
         }],
         primary_key: vec![0],
         indexes: vec![],

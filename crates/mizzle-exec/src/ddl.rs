@@ -93,6 +93,7 @@ fn column_def(c: &ColumnSpec, table_default: Collation, ctx: &mut Ctx<'_>) -> Re
         auto_increment: c.auto_increment,
         comment: c.comment.clone(),
         generated: c.generated.as_ref().map(|(expr, stored)| Generated { expr: expr.clone(), stored: *stored }),
+        on_update: c.on_update,
     })
 }
 

@@ -264,12 +264,42 @@ pub(crate) fn update_row(
 }
 
 pub(crate) fn same_row(a: &Row, b: &Row) -> bool {
-    a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| match (x.is_null(), y.is_null()) {
-            (true, true) => true,
-            (false, false) => x.kind() == y.kind() && x.group_eq(y),
-            _ => false,
-        })
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_value(x, y))
+}
+
+fn same_value(x: &Value, y: &Value) -> bool {
+    match (x.is_null(), y.is_null()) {
+        (true, true) => true,
+        (false, false) => x.kind() == y.kind() && x.group_eq(y),
+        _ => false,
+    }
+}
+
+/// `ON UPDATE CURRENT_TIMESTAMP`: when an update changes a stored column
+/// of the row and does not assign an auto-updated column (`assigned`),
+/// that column takes the statement's time, as in MySQL 8. Runs before
+/// [`fill_generated`], so generated columns see the new time.
+pub(crate) fn touch_on_update(
+    t: &TableDef,
+    old: &Row,
+    new: &mut Row,
+    assigned: impl Fn(usize) -> bool,
+    rown: u64,
+    ctx: &Ctx<'_>,
+) -> Result<(), ExecError> {
+    if t.columns.iter().all(|c| c.on_update.is_none()) {
+        return Ok(());
+    }
+    let changed = t.columns.iter().enumerate().any(|(i, c)| c.generated.is_none() && !same_value(&old[i], &new[i]));
+    if !changed {
+        return Ok(());
+    }
+    for (i, c) in t.columns.iter().enumerate() {
+        if c.on_update.is_some() && !assigned(i) {
+            new[i] = assign(&Value::DateTime(ctx.session.now), c.ty, &Target { column: &c.name, row: rown })?;
+        }
+    }
+    Ok(())
 }
 
 /// Executes INSERT / REPLACE.
@@ -479,6 +509,7 @@ impl<'p> RowWriter<'p> {
                         new[*c] =
                             if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: rown })? };
                     }
+                    touch_on_update(t, &old, &mut new, |i| p.on_duplicate.iter().any(|(c, _)| *c == i), rown, ctx)?;
                     fill_generated(t, gens, &mut new, rown, ctx)?;
                     if !same_row(&old, &new) {
                         check_row(t, &p.checks, &new, ctx)?;
@@ -527,6 +558,7 @@ pub fn update(p: &UpdatePlan, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError>
                 new[*c] =
                     if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: i as u64 + 1 })? };
             }
+            touch_on_update(t, &old, &mut new, |c| p.sets.iter().any(|(s, _)| *s == c), i as u64 + 1, ctx)?;
             fill_generated(t, &gens, &mut new, i as u64 + 1, ctx)?;
             if same_row(&old, &new) {
                 continue;

@@ -103,9 +103,11 @@ fn update_rows(m: &MultiUpdate, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> Result<Dml
             res.matched += 1;
             let Some(old) = current_row(table, &key, ctx)? else { continue };
             let mut new = old.clone();
+            let assigned: Vec<usize> = values.iter().map(|(c, _)| *c).collect();
             for (c, v) in values {
                 new[c] = v;
             }
+            crate::dml::touch_on_update(table, &old, &mut new, |c| assigned.contains(&c), res.matched, ctx)?;
             crate::dml::fill_generated(table, &gens, &mut new, res.matched, ctx)?;
             if same_row(&old, &new) {
                 continue;

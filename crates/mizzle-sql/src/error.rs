@@ -245,6 +245,9 @@ pub enum BindError {
     /// LOAD DATA's ENCLOSED BY or ESCAPED BY longer than one character.
     #[error("Field separator argument is not what is expected; check the manual")]
     WrongFieldTerminators,
+    /// ON UPDATE other than CURRENT_TIMESTAMP(fsp) on a TIMESTAMP/DATETIME(fsp).
+    #[error("Invalid ON UPDATE clause for '{0}' column")]
+    InvalidOnUpdate(String),
 }
 
 impl SqlError for BindError {
@@ -320,6 +323,7 @@ impl SqlError for BindError {
             Definition { code, .. } => *code,
             TooBigDisplayWidth { .. } => ErrorCode::TooBigDisplayWidth,
             WrongFieldTerminators => ErrorCode::WrongFieldTerminators,
+            InvalidOnUpdate(_) => ErrorCode::InvalidOnUpdate,
         }
     }
 }

@@ -558,6 +558,8 @@ pub struct ColumnSpec {
     /// `GENERATED ALWAYS AS (expr) [VIRTUAL | STORED]`: the expression's
     /// SQL text and STORED; checked by the binder (`bind::generated`).
     pub generated: Option<(String, bool)>,
+    /// `ON UPDATE CURRENT_TIMESTAMP[(fsp)]`: the fractional digits.
+    pub on_update: Option<u8>,
 }
 
 /// An index in CREATE TABLE / CREATE INDEX.

@@ -398,6 +398,9 @@ error_codes! {
     CheckConstraintRefersUnknownColumn = (3820, "HY000", User),
     /// ER_TOO_BIG_DISPLAYWIDTH: BIT(n) with n above 64.
     TooBigDisplayWidth = (1439, "42000", User),
+    /// ER_INVALID_ON_UPDATE: ON UPDATE on a column that is not a TIMESTAMP
+    /// or DATETIME, or with another expression than CURRENT_TIMESTAMP(fsp).
+    InvalidOnUpdate = (1294, "HY000", User),
 }
 
 impl fmt::Display for ErrorCode {

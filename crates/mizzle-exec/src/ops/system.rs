@@ -48,6 +48,11 @@ pub fn create_table_sql(tb: &TableDef) -> String {
         } else if c.nullable && !matches!(c.ty, SqlType::Text(_) | SqlType::Blob(_)) {
             l.push_str(" DEFAULT NULL");
         }
+        match c.on_update {
+            Some(0) => l.push_str(" ON UPDATE CURRENT_TIMESTAMP"),
+            Some(f) => l.push_str(&format!(" ON UPDATE CURRENT_TIMESTAMP({f})")),
+            None => {}
+        }
         if c.auto_increment {
             l.push_str(" AUTO_INCREMENT");
         }
@@ -129,6 +134,11 @@ fn extra_of(c: &ColumnDef) -> String {
         Some(_) => words.push("VIRTUAL GENERATED"),
         None => {}
     }
+    let on_update = c.on_update.map(|f| match f {
+        0 => "on update CURRENT_TIMESTAMP".to_string(),
+        f => format!("on update CURRENT_TIMESTAMP({f})"),
+    });
+    words.extend(on_update.as_deref());
     words.join(" ")
 }
 

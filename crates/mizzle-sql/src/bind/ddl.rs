@@ -863,6 +863,7 @@ impl<'a> Binder<'a> {
             collation: None,
             warnings: Vec::new(),
             generated: None,
+            on_update: None,
         };
         let mut checks = Vec::new();
         let mut explicit_null = false;
@@ -929,8 +930,7 @@ impl<'a> Binder<'a> {
                     return Err(BindError::NotSupported(format!("column option {}", t.join(" "))));
                 }
             }
-            // ON UPDATE CURRENT_TIMESTAMP is accepted and not applied (documented).
-            ColumnOption::OnUpdate(_) => {}
+            ColumnOption::OnUpdate(e) => spec.on_update = Some(on_update_fsp(spec, e)?),
             ColumnOption::ForeignKey(_) => {}
             ColumnOption::Generated { generation_expr: Some(e), generation_expr_mode, generated_as, .. }
                 if !matches!(generated_as, ast::GeneratedAs::ByDefault) =>
@@ -945,6 +945,9 @@ impl<'a> Binder<'a> {
     }
 
     fn check_default(&mut self, spec: &ColumnSpec) -> Result<(), BindError> {
+        if spec.on_update.is_some() && spec.generated.is_some() {
+            return Err(BindError::InvalidOnUpdate(spec.name.clone()));
+        }
         let Some(d) = &spec.default else { return Ok(()) };
         if matches!(spec.ty, SqlType::Text(_) | SqlType::Blob(_)) && !d.trim().starts_with('(') {
             // MySQL 8 only allows expression defaults (in parentheses) on TEXT/BLOB.
@@ -1088,6 +1091,7 @@ impl<'a> Binder<'a> {
                                 .then(|| c.collation.unwrap_or(Collation::LEGACY)),
                             warnings: Vec::new(),
                             generated: None,
+                            on_update: None,
                         });
                     }
                 } else if spec.columns.len() != cols.len() {
@@ -1153,6 +1157,7 @@ impl<'a> Binder<'a> {
                     collation: Some(c.collation),
                     warnings: Vec::new(),
                     generated: c.generated.as_ref().map(|g| (g.expr.clone(), g.stored)),
+                    on_update: c.on_update,
                 })
                 .collect(),
             indexes,
@@ -1513,4 +1518,46 @@ pub(crate) fn validate_keys(spec: &TableSpec) -> Result<(), BindError> {
         }
     }
     Ok(())
+}
+
+/// The fractional digits of `ON UPDATE CURRENT_TIMESTAMP[(fsp)]` (also
+/// NOW, LOCALTIME, LOCALTIMESTAMP); MySQL 8 allows it only on TIMESTAMP and
+/// DATETIME columns and only with the column's own digits (1294 otherwise).
+fn on_update_fsp(spec: &ColumnSpec, e: &ast::Expr) -> Result<u8, BindError> {
+    let bad = || BindError::InvalidOnUpdate(spec.name.clone());
+    let (SqlType::Timestamp(col_fsp) | SqlType::DateTime(col_fsp)) = spec.ty else { return Err(bad()) };
+    let (name, args): (String, Vec<&ast::Expr>) = match e {
+        ast::Expr::Identifier(i) => (i.value.to_ascii_lowercase(), Vec::new()),
+        ast::Expr::Function(f) => {
+            let args = match &f.args {
+                ast::FunctionArguments::None => Vec::new(),
+                ast::FunctionArguments::List(l) => l
+                    .args
+                    .iter()
+                    .map(|a| match a {
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) => Ok(x),
+                        _ => Err(bad()),
+                    })
+                    .collect::<Result<_, _>>()?,
+                ast::FunctionArguments::Subquery(_) => return Err(bad()),
+            };
+            (f.name.to_string().to_ascii_lowercase(), args)
+        }
+        _ => return Err(bad()),
+    };
+    if !matches!(name.as_str(), "current_timestamp" | "now" | "localtime" | "localtimestamp") {
+        return Err(bad());
+    }
+    let fsp = match args.as_slice() {
+        [] => 0,
+        [ast::Expr::Value(v)] => match &v.value {
+            ast::Value::Number(n, _) => n.parse::<u8>().map_err(|_| bad())?,
+            _ => return Err(bad()),
+        },
+        _ => return Err(bad()),
+    };
+    if fsp != col_fsp {
+        return Err(bad());
+    }
+    Ok(fsp)
 }
