@@ -92,12 +92,30 @@ pub fn select_item_texts(text: &str, select: sqlparser::tokenizer::Location) -> 
             line_starts.push(i + 1);
         }
     }
+    // Tokens come in text order, so one cursor (line, column, byte offset)
+    // walks the text once: linear in its length however many tokens a line
+    // holds.
+    let (mut cur_line, mut cur_col, mut cur_off) = (0usize, 0usize, 0usize);
     for t in &tokens {
         let l = usize::try_from(t.span.start.line).ok()?.checked_sub(1)?;
         let c = usize::try_from(t.span.start.column).ok()?.checked_sub(1)?;
-        let ls = *line_starts.get(l)?;
-        let off = rest.get(ls..)?.char_indices().nth(c).map(|(i, _)| ls + i).unwrap_or(rest.len());
-        offsets.push(off);
+        if l != cur_line || c < cur_col {
+            (cur_line, cur_col, cur_off) = (l, 0, *line_starts.get(l)?);
+        }
+        let mut chars = rest.get(cur_off..)?.char_indices();
+        while cur_col < c {
+            match chars.next() {
+                Some((_, ch)) => {
+                    cur_off += ch.len_utf8();
+                    cur_col += 1;
+                }
+                None => {
+                    cur_off = rest.len();
+                    break;
+                }
+            }
+        }
+        offsets.push(cur_off.min(rest.len()));
     }
     offsets.push(rest.len());
     let word = |t: &Token, w: &[&str]| matches!(t, Token::Word(x) if x.quote_style.is_none() && w.iter().any(|k| x.value.eq_ignore_ascii_case(k)));
