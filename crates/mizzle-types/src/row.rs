@@ -12,7 +12,8 @@
 //!
 //! Tags: 0 NULL, 1 signed int (1/2/4/8 payload bytes, sign-extended), 2
 //! unsigned int (8), 3 float (4), 4 double (8), 5 decimal (16 mantissa + 1
-//! scale), 6 text (UTF-8), 7 bytes, 8 date (4), 9 datetime (8).
+//! scale), 6 text (UTF-8), 7 bytes, 8 date (4), 9 datetime (8), 12 JSON (a binary
+//! document, `docs/format/json.md`).
 //!
 //! Invariants:
 //! 1. [`RowRef::get`] is O(1) in the column index.
@@ -76,6 +77,10 @@ fn encode_col(v: &Value, out: &mut Vec<u8>) {
             out.push(9);
             out.extend_from_slice(&d.to_bits().to_le_bytes());
         }
+        Value::Json(b) => {
+            out.push(12);
+            out.extend_from_slice(b);
+        }
     }
 }
 
@@ -90,7 +95,7 @@ pub fn encode_row(vals: &[Value], out: &mut Vec<u8>) {
         .iter()
         .map(|v| match v {
             Value::Text(s) => 1 + s.len(),
-            Value::Bytes(b) => 1 + b.len(),
+            Value::Bytes(b) | Value::Json(b) => 1 + b.len(),
             _ => 18,
         })
         .sum();
@@ -219,6 +224,12 @@ impl<'a> RowRef<'a> {
                 Value::Date(Date::from_bits(u32::from_le_bytes([s[0], s[1], s[2], s[3]])).ok_or(CORRUPT)?)
             }
             9 => Value::DateTime(DateTime::from_bits(i64::from_le_bytes(arr8(fixed(8)?))).ok_or(CORRUPT)?),
+            12 => {
+                // Only the version byte is checked here: every later read of
+                // the document is bounds-checked (json::binary invariant 1).
+                crate::json::JsonRef::from_doc(p).map_err(|_| TypeError::Corrupt { what: "bad JSON document" })?;
+                Value::Json(Arc::from(p))
+            }
             _ => return Err(TypeError::Corrupt { what: "unknown column tag" }),
         })
     }
@@ -255,6 +266,7 @@ mod tests {
             Value::bytes(&[0, 1, 2]),
             Value::Date(Date::parse("2024-02-29").expect("lit")),
             Value::DateTime(DateTime::parse("2024-02-29 12:00:01").expect("lit")),
+            Value::json(&crate::json::text::parse(r#"{"a": [1, 2.5, "x"]}"#).expect("lit")),
         ];
         let mut buf = Vec::new();
         encode_row(&vals, &mut buf);

@@ -93,6 +93,8 @@ pub enum SqlType {
     Timestamp(u8),
     /// YEAR (MySQL's 1-byte year, 1901..=2155 or 0), held as `Value::Int`.
     Year,
+    /// JSON, held as `Value::Json` (the binary document).
+    Json,
 }
 
 /// The runtime representation a type's values have.
@@ -118,6 +120,8 @@ pub enum ValueKind {
     Date,
     /// `Value::DateTime`.
     DateTime,
+    /// `Value::Json`.
+    Json,
 }
 
 impl SqlType {
@@ -147,6 +151,7 @@ impl SqlType {
             SqlType::Date => ValueKind::Date,
             SqlType::DateTime(_) | SqlType::Timestamp(_) => ValueKind::DateTime,
             SqlType::Year => ValueKind::Int,
+            SqlType::Json => ValueKind::Json,
         }
     }
 
@@ -211,6 +216,7 @@ impl SqlType {
             SqlType::Date => 10,
             SqlType::DateTime(f) | SqlType::Timestamp(f) => 19 + if f > 0 { f as u32 + 1 } else { 0 },
             SqlType::Year => 4,
+            SqlType::Json => u32::MAX,
         }
     }
 }
@@ -252,6 +258,7 @@ impl fmt::Display for SqlType {
             SqlType::Timestamp(0) => f.write_str("timestamp"),
             SqlType::Timestamp(p) => write!(f, "timestamp({p})"),
             SqlType::Year => f.write_str("year"),
+            SqlType::Json => f.write_str("json"),
         }
     }
 }
