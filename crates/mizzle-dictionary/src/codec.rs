@@ -102,6 +102,7 @@ impl Enc {
                 self.u8(f);
             }
             SqlType::Year => self.u8(15),
+            SqlType::Json => self.u8(20),
         }
     }
 }
@@ -183,6 +184,7 @@ impl<'a> Dec<'a> {
             13 => SqlType::DateTime(self.u8()?),
             14 => SqlType::Timestamp(self.u8()?),
             15 => SqlType::Year,
+            20 => SqlType::Json,
             _ => return Err(corrupt()),
         })
     }

@@ -82,9 +82,18 @@ fn column_def(c: &ColumnSpec, table_default: Collation, ctx: &mut Ctx<'_>) -> Co
 }
 
 fn col_index(cols: &[ColumnDef], name: &str) -> Result<usize, ExecError> {
-    cols.iter().position(|c| lc(&c.name) == lc(name)).ok_or_else(|| {
+    let i = cols.iter().position(|c| lc(&c.name) == lc(name)).ok_or_else(|| {
         ExecError::ddl(ErrorCode::KeyColumnMissing, format!("Key column '{name}' doesn't exist in table"))
-    })
+    })?;
+    // A JSON column is never a key part (MySQL indexes JSON only through
+    // generated columns).
+    if cols.get(i).is_some_and(|c| c.ty == mizzle_types::SqlType::Json) {
+        return Err(ExecError::ddl(
+            ErrorCode::JsonUsedAsKey,
+            format!("JSON column '{name}' supports indexing only via generated columns on a specified JSON path."),
+        ));
+    }
+    Ok(i)
 }
 
 fn unique_index_name(existing: &[IndexDef], base: &str) -> String {

@@ -75,6 +75,9 @@ pub enum BindError {
     /// Bad DEFAULT.
     #[error("Invalid default value for '{0}'")]
     InvalidDefault(String),
+    /// A literal DEFAULT on a JSON column.
+    #[error("BLOB, TEXT, GEOMETRY or JSON column '{0}' can't have a default value")]
+    BlobCantHaveDefault(String),
     /// Duplicate column in a definition.
     #[error("Duplicate column name '{0}'")]
     DuplicateColumn(String),
@@ -260,6 +263,7 @@ impl SqlError for BindError {
             DerivedMustHaveAlias => ErrorCode::DerivedMustHaveAlias,
             NotSupported(_) | NoStoredPrograms(_) => ErrorCode::NotSupported,
             InvalidDefault(_) => ErrorCode::InvalidDefault,
+            BlobCantHaveDefault(_) => ErrorCode::BlobCantHaveDefault,
             DuplicateColumn(_) => ErrorCode::DuplicateColumn,
             DuplicateKeyName(_) => ErrorCode::DuplicateKeyName,
             MultiplePrimaryKey => ErrorCode::MultiplePrimaryKey,

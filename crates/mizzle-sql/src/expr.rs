@@ -114,6 +114,10 @@ pub enum AggFunc {
     /// A column outside GROUP BY: any value of the group (MySQL without
     /// ONLY_FULL_GROUP_BY; `ANY_VALUE(x)`).
     AnyValue,
+    /// `JSON_ARRAYAGG(x)`: a JSON array of the group's values (NULL as `null`).
+    JsonArrayAgg,
+    /// `JSON_OBJECTAGG(k, v)`: a JSON object; the last duplicate key wins.
+    JsonObjectAgg,
 }
 
 /// One aggregate call.
@@ -193,6 +197,8 @@ impl WindowFunc {
                 AggFunc::VarPop => "variance",
                 AggFunc::VarSamp => "var_samp",
                 AggFunc::AnyValue => "any_value",
+                AggFunc::JsonArrayAgg => "json_arrayagg",
+                AggFunc::JsonObjectAgg => "json_objectagg",
             },
         }
     }

@@ -84,7 +84,7 @@ pub(crate) fn sql_type(dt: &DataType) -> Result<SqlType, BindError> {
         D::Timestamp(p, _) => SqlType::Timestamp(fsp(*p)?),
         D::Collate(inner, _) => sql_type(inner)?,
         D::Zerofill(inner) => sql_type(inner)?,
-        D::JSON => SqlType::LONGTEXT,
+        D::JSON => SqlType::Json,
         D::Custom(name, mods) if name.to_string().eq_ignore_ascii_case("year") => match mods.as_slice() {
             [] => SqlType::Year,
             [m] if m.to_string().trim() == "4" => SqlType::Year,

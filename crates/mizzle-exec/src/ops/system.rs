@@ -302,6 +302,7 @@ fn type_facts(ty: SqlType) -> TypeFacts {
         SqlType::Binary(x) | SqlType::Varbinary(x) | SqlType::Blob(x) => (base, n(x), n(x), None, None, None, false),
         SqlType::DateTime(p) | SqlType::Timestamp(p) => (base, None, None, None, None, Some(u64::from(p)), false),
         SqlType::Date | SqlType::Year | SqlType::Null => (base, None, None, None, None, None, false),
+        SqlType::Json => (base, None, None, None, None, None, false),
     }
 }
 
