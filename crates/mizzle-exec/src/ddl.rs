@@ -956,6 +956,7 @@ fn implicit_default(col: &ColumnDef) -> Value {
         K::Bytes => Value::bytes(&[]),
         K::Date => mizzle_types::Date::from_ymd(1970, 1, 1).map(Value::Date).unwrap_or(Value::Null),
         K::DateTime => mizzle_types::DateTime::parse("1970-01-01 00:00:00").map(Value::DateTime).unwrap_or(Value::Null),
+        K::Json => Value::json(&mizzle_types::json::Json::Null),
         K::Null => Value::Null,
     }
 }

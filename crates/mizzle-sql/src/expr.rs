@@ -758,5 +758,6 @@ pub fn literal_type(v: &Value) -> SqlType {
         Value::Bytes(b) => SqlType::Varbinary(b.len() as u32),
         Value::Date(_) => SqlType::Date,
         Value::DateTime(d) => SqlType::DateTime(if d.micros_of_day() % 1_000_000 == 0 { 0 } else { 6 }),
+        Value::Json(_) => SqlType::Json,
     }
 }

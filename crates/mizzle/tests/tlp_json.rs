@@ -51,7 +51,8 @@ const DOCS: &[&str] = &[
 const PATHS: &[&str] = &["'$'", "'$.a'", "'$.b'", "'$[0]'", "'$[1]'", "'$.b[0]'", "'$.b.c'", "'$[last]'", "'$.aa'"];
 const WILD: &[&str] = &["'$.*'", "'$[*]'", "'$**.a'", "'$[0 to 1]'"];
 const SCALARS: &[&str] = &["NULL", "1", "2", "0", "2.5", "'a'", "'x'", "'1'", "-1"];
-const CANDIDATES: &[&str] = &["'1'", "'[1]'", "'[1, 2]'", "'\"a\"'", "'{\"a\": 1}'", "'{}'", "'[]'", "'null'", "'true'"];
+const CANDIDATES: &[&str] =
+    &["'1'", "'[1]'", "'[1, 2]'", "'\"a\"'", "'{\"a\": 1}'", "'{}'", "'[]'", "'null'", "'true'"];
 
 fn predicate(r: &mut Rng, depth: u32) -> String {
     if depth > 0 && r.below(3) == 0 {
@@ -71,7 +72,11 @@ fn predicate(r: &mut Rng, depth: u32) -> String {
         3 => format!("JSON_CONTAINS(j, {})", r.pick(CANDIDATES)),
         4 => format!("JSON_CONTAINS(j, {}, {})", r.pick(CANDIDATES), r.pick(PATHS)),
         5 => format!("JSON_LENGTH(j) {op} {}", r.below(4)),
-        6 => format!("JSON_TYPE(j->{}) {op} {}", r.pick(PATHS), r.pick(&["'ARRAY'", "'INTEGER'", "'OBJECT'", "'STRING'"])),
+        6 => format!(
+            "JSON_TYPE(j->{}) {op} {}",
+            r.pick(PATHS),
+            r.pick(&["'ARRAY'", "'INTEGER'", "'OBJECT'", "'STRING'"])
+        ),
         7 => format!("{} MEMBER OF (j)", r.pick(SCALARS)),
         8 => format!("JSON_OVERLAPS(j, {})", r.pick(CANDIDATES)),
         9 => format!("JSON_CONTAINS_PATH(j, {}, {}, {})", r.pick(&["'one'", "'all'"]), r.pick(PATHS), r.pick(PATHS)),

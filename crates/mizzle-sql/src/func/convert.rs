@@ -41,7 +41,9 @@ impl NumClass {
             ValueKind::Null | ValueKind::Int | ValueKind::Date => NumClass::Int,
             ValueKind::UInt => NumClass::UInt,
             ValueKind::Decimal | ValueKind::DateTime => NumClass::Dec,
-            ValueKind::Float | ValueKind::Double | ValueKind::Text | ValueKind::Bytes => NumClass::Dbl,
+            ValueKind::Float | ValueKind::Double | ValueKind::Text | ValueKind::Bytes | ValueKind::Json => {
+                NumClass::Dbl
+            }
         }
     }
 
@@ -240,6 +242,8 @@ pub(super) fn num(v: &Value, ctx: &mut FuncCtx<'_>) -> Option<Num> {
         Value::Date(_) => Num::Int(v.to_i64_lossy().unwrap_or(0)),
         Value::DateTime(dt) => Num::Dec(datetime_decimal(*dt)),
         Value::Text(_) | Value::Bytes(_) => Num::Dbl(double(v, ctx)?),
+        // JSON in a numeric context: its number (see `Value::to_f64`).
+        Value::Json(_) => Num::Dbl(v.to_f64()?),
     })
 }
 

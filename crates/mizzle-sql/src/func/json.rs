@@ -82,7 +82,9 @@ pub(super) fn return_type(f: ScalarFunc) -> SqlType {
 pub(crate) fn doc(v: &Value, arg: usize, f: ScalarFunc) -> Result<Option<Json>, FuncError> {
     match v {
         Value::Null => Ok(None),
-        Value::Json(b) => json::binary::decode(b).map(Some).map_err(|e| jerr(e, JsonErrorSite::Arg { arg, func: fname(f) })),
+        Value::Json(b) => {
+            json::binary::decode(b).map(Some).map_err(|e| jerr(e, JsonErrorSite::Arg { arg, func: fname(f) }))
+        }
         Value::Text(_) | Value::Bytes(_) => {
             json::from_value(v).map_err(|e| jerr(e, JsonErrorSite::Arg { arg, func: fname(f) }))
         }
@@ -160,7 +162,10 @@ pub(super) fn eval(f: ScalarFunc, args: &[Value]) -> R {
                 None => t,
                 Some(p) => {
                     let Some(p) = single_path(p, 3, f)? else { return Ok(Value::Null) };
-                    match path::eval(&t, &p).map_err(|e| jerr(e, JsonErrorSite::Arg { arg: 1, func: fname(f) }))?.first() {
+                    match path::eval(&t, &p)
+                        .map_err(|e| jerr(e, JsonErrorSite::Arg { arg: 1, func: fname(f) }))?
+                        .first()
+                    {
                         Some(v) => (*v).clone(),
                         None => return Ok(Value::Null),
                     }
@@ -181,7 +186,9 @@ pub(super) fn eval(f: ScalarFunc, args: &[Value]) -> R {
             let mut found = Vec::new();
             for (i, p) in args.iter().enumerate().skip(2) {
                 let Some(p) = path_arg(p, i + 1, f)? else { return Ok(Value::Null) };
-                found.push(!path::eval(&d, &p).map_err(|e| jerr(e, JsonErrorSite::Arg { arg: 1, func: fname(f) }))?.is_empty());
+                found.push(
+                    !path::eval(&d, &p).map_err(|e| jerr(e, JsonErrorSite::Arg { arg: 1, func: fname(f) }))?.is_empty(),
+                );
             }
             Ok(bool_val(if all { found.iter().all(|x| *x) } else { found.iter().any(|x| *x) }))
         }
@@ -345,7 +352,9 @@ fn contains(target: &Json, cand: &Json) -> bool {
     match (target, cand) {
         (Json::Array(t), Json::Array(c)) => c.iter().all(|x| t.iter().any(|y| contains(y, x))),
         (Json::Array(t), c) => t.iter().any(|y| contains(y, c)),
-        (Json::Object(_), Json::Object(c)) => c.iter().all(|(k, cv)| target.member(k).is_some_and(|tv| contains(tv, cv))),
+        (Json::Object(_), Json::Object(c)) => {
+            c.iter().all(|(k, cv)| target.member(k).is_some_and(|tv| contains(tv, cv)))
+        }
         (_, Json::Array(_) | Json::Object(_)) => false,
         (t, c) => json::compare(t, c).is_eq(),
     }
@@ -355,7 +364,9 @@ fn overlaps(x: &Json, y: &Json) -> bool {
     match (x, y) {
         (Json::Array(a), Json::Array(b)) => a.iter().any(|p| b.iter().any(|q| json::compare(p, q).is_eq())),
         (Json::Array(a), s) | (s, Json::Array(a)) => a.iter().any(|p| json::compare(p, s).is_eq()),
-        (Json::Object(a), Json::Object(_)) => a.iter().any(|(k, v)| y.member(k).is_some_and(|w| json::compare(v, w).is_eq())),
+        (Json::Object(a), Json::Object(_)) => {
+            a.iter().any(|(k, v)| y.member(k).is_some_and(|w| json::compare(v, w).is_eq()))
+        }
         (a, b) => json::compare(a, b).is_eq(),
     }
 }
@@ -606,7 +617,7 @@ fn search(f: ScalarFunc, args: &[Value]) -> R {
             if p.has_wildcard() {
                 roots.push(("$".to_string(), &d));
             } else if let Some(v) = found.first() {
-                roots.push((p.to_string(), v));
+                roots.push((p.to_string(), *v));
             }
         }
     } else {

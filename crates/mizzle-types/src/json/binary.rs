@@ -369,7 +369,7 @@ mod tests {
             13, 0, 0, 0, // member 0 at node offset 13
             1, 0, 0, 0, b'a', // key "a"
             0x0A, 2, 0, 0, 0, 27, 0, 0, 0, // array: 2 elements, 27 bytes
-            17, 0, 0, 0, 18, 0, 0, 0, // element offsets
+            17, 0, 0, 0, 18, 0, 0, 0,    // element offsets
             0x02, // true
             0x03, 7, 0, 0, 0, 0, 0, 0, 0, // int 7
         ];

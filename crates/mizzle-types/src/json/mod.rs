@@ -110,7 +110,9 @@ impl Json {
     /// Looks a member up in an object.
     pub fn member(&self, key: &str) -> Option<&Json> {
         match self {
-            Json::Object(m) => m.binary_search_by(|(k, _)| key_order(k, key)).ok().and_then(|i| m.get(i)).map(|(_, v)| v),
+            Json::Object(m) => {
+                m.binary_search_by(|(k, _)| key_order(k, key)).ok().and_then(|i| m.get(i)).map(|(_, v)| v)
+            }
             _ => None,
         }
     }

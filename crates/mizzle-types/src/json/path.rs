@@ -30,7 +30,9 @@ impl ArrayIndex {
     pub fn resolve(self, len: usize) -> Option<usize> {
         match self {
             ArrayIndex::FromStart(n) => usize::try_from(n).ok(),
-            ArrayIndex::FromLast(n) => (len as u64).checked_sub(1)?.checked_sub(n).and_then(|v| usize::try_from(v).ok()),
+            ArrayIndex::FromLast(n) => {
+                (len as u64).checked_sub(1)?.checked_sub(n).and_then(|v| usize::try_from(v).ok())
+            }
         }
     }
 }
@@ -67,7 +69,9 @@ impl JsonPath {
     /// True when the path has `*`, `**` or a range (it may match more than
     /// one value).
     pub fn has_wildcard(&self) -> bool {
-        self.legs.iter().any(|l| matches!(l, PathLeg::MemberWildcard | PathLeg::IndexWildcard | PathLeg::Ellipsis | PathLeg::Range(..)))
+        self.legs.iter().any(|l| {
+            matches!(l, PathLeg::MemberWildcard | PathLeg::IndexWildcard | PathLeg::Ellipsis | PathLeg::Range(..))
+        })
     }
 
     /// Parses a path; errors give MySQL's 1-based character position.
@@ -480,8 +484,7 @@ mod tests {
         let tree: Vec<String> = eval(&j, &p).unwrap().into_iter().map(|v| v.to_text()).collect();
         let bytes = encode(&j);
         let r = JsonRef::from_doc(&bytes).unwrap();
-        let seek: Vec<String> =
-            eval(r, &p).unwrap().into_iter().map(|v| v.to_json().unwrap().to_text()).collect();
+        let seek: Vec<String> = eval(r, &p).unwrap().into_iter().map(|v| v.to_json().unwrap().to_text()).collect();
         assert_eq!(tree, seek, "tree and bytes agree on {path}");
         tree
     }
