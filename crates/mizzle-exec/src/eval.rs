@@ -662,6 +662,7 @@ pub(crate) fn kind_code(v: &Value) -> u8 {
         Value::Bytes(_) => 6,
         Value::Date(_) => 7,
         Value::DateTime(_) => 8,
+        Value::Json(_) => 9,
     }
 }
 
