@@ -27,7 +27,7 @@ echo "== sql-tests/suite and sql-tests/isolation over the wire (release mizzled 
 cargo build --release -p mizzled
 WIRE_DIR=$(mktemp -d /tmp/mizzle-wire.XXXXXX)
 ./target/release/mizzled --datadir "$WIRE_DIR/data" --bind 127.0.0.1 --port 0 --initial-password slt-pw \
-    --max-connections 500 --log warn >"$WIRE_DIR/out" 2>"$WIRE_DIR/err" &
+    --max-connections 500 --secure-file-priv sql-tests --local-infile --log warn >"$WIRE_DIR/out" 2>"$WIRE_DIR/err" &
 WIRE_PID=$!
 for _ in $(seq 1 300); do grep -q "ready for connections" "$WIRE_DIR/out" && break; sleep 0.1; done
 WIRE_ADDR=$(sed -n 's/^mizzled: ready for connections on //p' "$WIRE_DIR/out")

@@ -54,6 +54,7 @@ const CAPS: Capabilities = Capabilities(
         | Capabilities::MULTI_RESULTS.bits()
         | Capabilities::LONG_PASSWORD.bits()
         | Capabilities::LONG_FLAG.bits()
+        | Capabilities::LOCAL_FILES.bits()
         | Capabilities::CONNECT_WITH_DB.bits(),
 );
 
@@ -147,6 +148,13 @@ impl WireConn {
                     OkPacket::decode(&first, CAPS).map_err(|e| e.to_string())?.status
                 }
                 Some(0xFF) => return Err(err_text(&first)),
+                Some(0xFB) => {
+                    // LOAD DATA LOCAL: send the named file (relative to
+                    // this process's working directory), then an empty
+                    // packet; the server's answer follows.
+                    self.send_local_file(&first[1..])?;
+                    continue;
+                }
                 _ => {
                     let columns = first.first().map(|&b| usize::from(b)).unwrap_or(0);
                     let columns = if columns >= 0xFB { lenenc(&first)? } else { columns };
@@ -176,6 +184,21 @@ impl WireConn {
                 return Ok(last);
             }
         }
+    }
+}
+
+impl WireConn {
+    /// Answers a LOCAL INFILE request (sequence 1) with the file's bytes
+    /// from sequence 2 on, and an empty packet; an unreadable file is sent
+    /// as empty, as the mysql client does.
+    fn send_local_file(&mut self, name: &[u8]) -> Result<(), String> {
+        let data = std::fs::read(String::from_utf8_lossy(name).as_ref()).unwrap_or_default();
+        let mut seq = 2u8;
+        for chunk in data.chunks(16 * 1024) {
+            self.write_packet(seq, chunk)?;
+            seq = seq.wrapping_add(1);
+        }
+        self.write_packet(seq, &[])
     }
 }
 

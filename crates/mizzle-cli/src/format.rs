@@ -89,7 +89,7 @@ impl Table {
                     .iter()
                     .enumerate()
                     .map(|(i, v)| match (v, types.get(i)) {
-                        (Value::DateTime(_) | Value::Int(_), Some(t)) => {
+                        (Value::DateTime(_) | Value::Int(_) | Value::Time(_) | Value::UInt(_), Some(t)) => {
                             let mut out = Vec::new();
                             v.write_text_as(*t, &mut out);
                             Some(String::from_utf8_lossy(&out).into_owned())

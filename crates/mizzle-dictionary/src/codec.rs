@@ -103,6 +103,14 @@ impl Enc {
             }
             SqlType::Year => self.u8(15),
             SqlType::Json => self.u8(20),
+            SqlType::Time(f) => {
+                self.u8(16);
+                self.u8(f);
+            }
+            SqlType::Bit(n) => {
+                self.u8(19);
+                self.u8(n);
+            }
         }
     }
 }
@@ -185,6 +193,14 @@ impl<'a> Dec<'a> {
             14 => SqlType::Timestamp(self.u8()?),
             15 => SqlType::Year,
             20 => SqlType::Json,
+            16 => match self.u8()? {
+                f @ 0..=6 => SqlType::Time(f),
+                _ => return Err(corrupt()),
+            },
+            19 => match self.u8()? {
+                n @ 1..=64 => SqlType::Bit(n),
+                _ => return Err(corrupt()),
+            },
             _ => return Err(corrupt()),
         })
     }

@@ -20,6 +20,11 @@
 //! 4. Foreign keys name columns and tables (not positions or spaces), so
 //!    column reordering and table rewrites leave them valid; a parent lists
 //!    its children in `referenced_by`, kept in step by DDL.
+//! 5. A schema record is version 1 (its name) unless its default
+//!    collation is not `Collation::LEGACY`; then it is version 2, the name
+//!    followed by the collation id. A version-1 schema reads back as
+//!    LEGACY, the collation its tables took before databases had a default,
+//!    whatever the server's default is now.
 
 use mizzle_txn::SpaceId;
 use mizzle_types::{Collation, SqlType};
@@ -32,6 +37,8 @@ const FORMAT: u8 = 1;
 const FORMAT_FK: u8 = 2;
 /// Table records with collations (invariant 3).
 const FORMAT_COLL: u8 = 3;
+/// Schema records with a default collation (invariant 5).
+const FORMAT_SCHEMA_COLL: u8 = 2;
 
 /// A referential action (`ON DELETE` / `ON UPDATE`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -506,22 +513,37 @@ pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
 pub struct SchemaDef {
     /// Name as declared.
     pub name: String,
+    /// The default collation of its new tables (`CREATE DATABASE ...
+    /// COLLATE`); `Collation::LEGACY` for schemas stored before databases
+    /// had one (invariant 5). The character set is the collation's.
+    pub collation: Collation,
 }
 
 pub(crate) fn encode_schema(s: &SchemaDef) -> Vec<u8> {
     let mut e = Enc::default();
-    e.u8(FORMAT);
+    // Invariant 5: a LEGACY default keeps the version-1 bytes.
+    let coll = s.collation != Collation::LEGACY;
+    e.u8(if coll { FORMAT_SCHEMA_COLL } else { FORMAT });
     e.u8(b'D');
     e.str(&s.name);
+    if coll {
+        e.u16(s.collation.id());
+    }
     e.out
 }
 
 pub(crate) fn decode_schema(b: &[u8]) -> Result<SchemaDef, DictError> {
     let mut d = Dec::new(b);
-    if d.u8()? != FORMAT || d.u8()? != b'D' {
+    let version = d.u8()?;
+    if !(version == FORMAT || version == FORMAT_SCHEMA_COLL) || d.u8()? != b'D' {
         return Err(DictError::Corrupt("not a schema record"));
     }
-    Ok(SchemaDef { name: d.str()? })
+    let name = d.str()?;
+    let collation = if version == FORMAT_SCHEMA_COLL { coll(&mut d)? } else { Collation::LEGACY };
+    if !d.is_empty() {
+        return Err(DictError::Corrupt("trailing bytes in dictionary record"));
+    }
+    Ok(SchemaDef { name, collation })
 }
 
 #[cfg(test)]
@@ -554,6 +576,22 @@ mod tests {
             referenced_by,
             collation: Collation::LEGACY,
         }))
+    }
+
+    #[test]
+    fn schema_collation_is_version_two_and_legacy_keeps_version_one() {
+        let old = SchemaDef { name: "d".into(), collation: Collation::LEGACY };
+        let b = encode_schema(&old);
+        assert_eq!(b, [1, b'D', 1, 0, 0, 0, b'd'], "a LEGACY default keeps the version-1 bytes");
+        assert_eq!(decode_schema(&b).unwrap(), old);
+        let new = SchemaDef { name: "d".into(), collation: Collation::Utf8mb4_0900AiCi };
+        let b = encode_schema(&new);
+        assert_eq!(b, [2, b'D', 1, 0, 0, 0, b'd', 255, 0]);
+        assert_eq!(decode_schema(&b).unwrap(), new);
+        assert!(decode_schema(&[2, b'D', 1, 0, 0, 0, b'd', 7, 0]).is_err(), "unknown collation id");
+        assert!(decode_schema(&[2, b'D', 1, 0, 0, 0, b'd']).is_err(), "short record");
+        assert!(decode_schema(&[1, b'D', 1, 0, 0, 0, b'd', 0]).is_err(), "trailing bytes");
+        assert!(decode_schema(&[3, b'D', 1, 0, 0, 0, b'd', 255, 0]).is_err(), "unknown version");
     }
 
     #[test]

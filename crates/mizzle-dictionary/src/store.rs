@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 use mizzle_txn::{SpaceId, Txn, TxnManager};
 use mizzle_types::key::encode_tuple;
-use mizzle_types::Value;
+use mizzle_types::{Collation, Value};
 use parking_lot::Mutex;
 
 use crate::def::{decode_relation, decode_schema, encode_relation, encode_schema, Relation, SchemaDef};
@@ -100,6 +100,20 @@ impl Sequence {
         };
         self.advance(&mut g, v.saturating_add(1));
         Ok(v)
+    }
+
+    /// The value [`Sequence::next_value`] would take next, without taking
+    /// it (SHOW CREATE TABLE's AUTO_INCREMENT).
+    pub fn peek<E>(&self, init: impl FnOnce() -> Result<u64, E>) -> Result<u64, E> {
+        let mut g = self.st.lock();
+        match g.next {
+            Some(v) => Ok(v),
+            None => {
+                let v = init()?;
+                g.next = Some(v);
+                Ok(v)
+            }
+        }
     }
 
     /// Notes that `v` was used explicitly, so later values are above it.
@@ -275,9 +289,16 @@ impl Dictionary {
             .clone()
     }
 
-    /// Creates a schema; `Ok(false)` if it exists and `if_not_exists`.
-    pub fn create_schema(&self, txn: &Txn, name: &str, if_not_exists: bool) -> Result<bool, DictError> {
-        let rec = encode_schema(&SchemaDef { name: name.to_string() });
+    /// Creates a schema with default collation `collation`; `Ok(false)` if
+    /// it exists and `if_not_exists`.
+    pub fn create_schema(
+        &self,
+        txn: &Txn,
+        name: &str,
+        collation: Collation,
+        if_not_exists: bool,
+    ) -> Result<bool, DictError> {
+        let rec = encode_schema(&SchemaDef { name: name.to_string(), collation });
         if txn.insert(DICT_SPACE, &schema_key(name), &rec)? {
             return Ok(true);
         }
@@ -286,6 +307,17 @@ impl Dictionary {
         } else {
             Err(DictError::SchemaExists(name.to_string()))
         }
+    }
+
+    /// Replaces a schema's default collation (`ALTER DATABASE`); its
+    /// tables keep theirs.
+    pub fn alter_schema(&self, txn: &Txn, name: &str, collation: Collation) -> Result<(), DictError> {
+        let Some(mut s) = self.get_schema(txn, name)? else {
+            return Err(DictError::UnknownSchema(name.to_string()));
+        };
+        s.collation = collation;
+        txn.put(DICT_SPACE, &schema_key(name), &encode_schema(&s))?;
+        Ok(())
     }
 
     /// True if the schema exists in the transaction's view.

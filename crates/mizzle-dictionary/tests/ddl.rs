@@ -41,7 +41,7 @@ fn created_table_disappears_on_rollback() {
     let d = Dictionary::new();
     let t = m.begin(TxnOptions::default());
     t.begin_statement().expect("stmt");
-    d.create_schema(&t, "main", false).expect("schema");
+    d.create_schema(&t, "main", mizzle_types::Collation::LEGACY, false).expect("schema");
     d.create_relation(&t, &table(&d, "T1")).expect("create");
     t.begin_statement().expect("stmt");
     assert!(d.get_relation(&t, "main", "t1").expect("get").is_some(), "names are case-insensitive");
@@ -58,7 +58,7 @@ fn definitions_round_trip_and_list_in_order() {
     let d = Dictionary::new();
     let t = m.begin(TxnOptions::default());
     t.begin_statement().expect("stmt");
-    d.create_schema(&t, "main", false).expect("schema");
+    d.create_schema(&t, "main", mizzle_types::Collation::LEGACY, false).expect("schema");
     let b = table(&d, "b");
     d.create_relation(&t, &b).expect("create");
     d.create_relation(&t, &table(&d, "a")).expect("create");

@@ -313,8 +313,15 @@ fn build_needing(plan: &Plan, mut needs: Needs, ctx: &mut Ctx<'_>) -> Result<Box
             Box::new(LimitOp { input: input_op, skip: offset, left: limit })
         }
         Plan::Distinct { input } => Box::new(DistinctOp { input: build(input, ctx)?, seen: HashSet::new() }),
-        Plan::SetOp { kind, all, left, right, .. } => {
-            Box::new(SetOp::new(*kind, *all, build(left, ctx)?, build(right, ctx)?))
+        Plan::SetOp { kind, all, left, right, cols } => {
+            // Text columns under a collation other than LEGACY compare by
+            // their weight strings, as DISTINCT does.
+            let weights = cols
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| c.collation.filter(|&k| k != mizzle_types::Collation::LEGACY).map(|k| (i, k)))
+                .collect();
+            Box::new(SetOp::new(*kind, *all, build(left, ctx)?, build(right, ctx)?, weights))
         }
         Plan::System { table, .. } => {
             let rows = system_rows(table, ctx)?;
@@ -617,11 +624,32 @@ struct SetOp {
     state: u8,
     seen: HashSet<GroupKey>,
     counts: HashMap<GroupKey, usize>,
+    /// Columns compared by weight string under a collation.
+    weights: Vec<(usize, mizzle_types::Collation)>,
 }
 
 impl SetOp {
-    fn new(kind: SetOpKind, all: bool, left: Box<dyn Operator>, right: Box<dyn Operator>) -> SetOp {
-        SetOp { kind, all, left, right, state: 0, seen: HashSet::new(), counts: HashMap::new() }
+    fn new(
+        kind: SetOpKind,
+        all: bool,
+        left: Box<dyn Operator>,
+        right: Box<dyn Operator>,
+        weights: Vec<(usize, mizzle_types::Collation)>,
+    ) -> SetOp {
+        SetOp { kind, all, left, right, state: 0, seen: HashSet::new(), counts: HashMap::new(), weights }
+    }
+
+    /// The row's comparison key: the row, with the text of collated
+    /// columns replaced by its weight string.
+    fn key(&self, r: &Row) -> GroupKey {
+        let mut k = r.clone();
+        for &(i, c) in &self.weights {
+            if let Some(Value::Text(t)) = k.get(i) {
+                let w = Value::Bytes(c.sort_key_vec(t).into());
+                k[i] = w;
+            }
+        }
+        GroupKey(k)
     }
 }
 
@@ -637,9 +665,9 @@ impl Operator for SetOp {
                     Some(batch) => {
                         let mut out = Vec::new();
                         for r in batch {
-                            let k = GroupKey(r);
+                            let k = self.key(&r);
                             if !self.seen.contains(&k) {
-                                out.push(k.0.clone());
+                                out.push(r);
                                 self.seen.insert(k);
                             }
                         }
@@ -653,7 +681,8 @@ impl Operator for SetOp {
                 if self.state == 0 {
                     while let Some(batch) = self.right.next(ctx)? {
                         for r in batch {
-                            *self.counts.entry(GroupKey(r)).or_insert(0) += 1;
+                            let k = self.key(&r);
+                            *self.counts.entry(k).or_insert(0) += 1;
                         }
                     }
                     self.state = 1;
@@ -661,7 +690,7 @@ impl Operator for SetOp {
                 while let Some(batch) = self.left.next(ctx)? {
                     let mut out = Vec::new();
                     for r in batch {
-                        let k = GroupKey(r);
+                        let k = self.key(&r);
                         let n = self.counts.get(&k).copied().unwrap_or(0);
                         let keep = match (self.kind, self.all) {
                             (SetOpKind::Intersect, true) => {
@@ -685,9 +714,9 @@ impl Operator for SetOp {
                         };
                         if keep {
                             if !self.all {
-                                self.seen.insert(k.clone());
+                                self.seen.insert(k);
                             }
-                            out.push(k.0);
+                            out.push(r);
                         }
                     }
                     if !out.is_empty() {

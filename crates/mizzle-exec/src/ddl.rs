@@ -290,8 +290,8 @@ fn insert_converted(t: &TableDef, plan: &Plan, ctx: &mut Ctx<'_>) -> Result<u64,
 pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
     let mut res = DdlResult::default();
     match ddl {
-        Ddl::CreateSchema { name, if_not_exists } => {
-            if !ctx.dict.create_schema(ctx.txn, name, *if_not_exists)? {
+        Ddl::CreateSchema { name, if_not_exists, collation } => {
+            if !ctx.dict.create_schema(ctx.txn, name, *collation, *if_not_exists)? {
                 note(ctx, ErrorCode::DatabaseExists, format!("Can't create database '{name}'; database exists"));
             }
         }
@@ -492,6 +492,7 @@ pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
             nt.version = ctx.dict.next_version();
             ctx.dict.replace_relation(ctx.txn, &Relation::Table(Arc::new(nt)))?;
         }
+        Ddl::AlterSchema { name, collation } => ctx.dict.alter_schema(ctx.txn, name, *collation)?,
     }
     Ok(res)
 }
@@ -957,6 +958,7 @@ fn implicit_default(col: &ColumnDef) -> Value {
         K::Date => mizzle_types::Date::from_ymd(1970, 1, 1).map(Value::Date).unwrap_or(Value::Null),
         K::DateTime => mizzle_types::DateTime::parse("1970-01-01 00:00:00").map(Value::DateTime).unwrap_or(Value::Null),
         K::Json => Value::json(&mizzle_types::json::Json::Null),
+        K::Time => Value::Time(mizzle_types::Time::from_micros(0).unwrap_or(mizzle_types::Time::MAX)),
         K::Null => Value::Null,
     }
 }

@@ -47,6 +47,14 @@ pub(crate) fn decode_full(t: &TableDef, payload: &[u8]) -> Result<Row, ExecError
 }
 
 /// Next free value of a column (sequence initialisation): max + 1.
+/// The AUTO_INCREMENT value the table's next insert would take (1 for a
+/// table without such a column).
+pub(crate) fn next_auto_increment(t: &TableDef, ctx: &mut Ctx<'_>) -> Result<u64, ExecError> {
+    let Some(ai) = t.auto_increment else { return Ok(1) };
+    let start = t.auto_increment_start.max(1);
+    ctx.dict.sequence(t.space).peek(|| next_free(t, ai, ctx).map(|x| x.max(start)))
+}
+
 fn next_free(t: &TableDef, col: usize, ctx: &mut Ctx<'_>) -> Result<u64, ExecError> {
     let mut cur = ctx.txn.scan(t.space, std::ops::Bound::Unbounded, std::ops::Bound::Unbounded)?;
     let mut b = mizzle_txn::KvBatch::new();
@@ -261,12 +269,8 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
         }
         InsertSource::Query(plan) => collect(plan, ctx)?,
     };
-    let seq: Option<Arc<Sequence>> = t.auto_increment.map(|_| ctx.dict.sequence(t.space));
-    let rowid_seq: Option<Arc<Sequence>> = t.primary_key.is_empty().then(|| ctx.dict.sequence(t.space));
-    let mut res = DmlResult::default();
-    let mut rowkey = Vec::with_capacity(32);
+    let mut w = RowWriter::new(p, t, ctx);
     for (n, src) in sources.into_iter().enumerate() {
-        let rown = n as u64 + 1;
         let mut row: Row = vec![Value::Null; ncols];
         let mut given = vec![false; ncols];
         for (k, v) in src.into_iter().enumerate() {
@@ -276,6 +280,53 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
             row[c] = v;
             given[c] = true;
         }
+        w.write(row, &given, n as u64 + 1, ctx)?;
+    }
+    Ok(w.res)
+}
+
+/// Writes the rows of one INSERT, REPLACE or LOAD DATA statement, one at a
+/// time: defaults, conversion to the column types, AUTO_INCREMENT, CHECKs,
+/// keys (REPLACE / IGNORE / ON DUPLICATE KEY UPDATE) and foreign keys.
+pub(crate) struct RowWriter<'p> {
+    p: &'p InsertPlan,
+    t: &'p Arc<TableDef>,
+    seq: Option<Arc<Sequence>>,
+    rowid_seq: Option<Arc<Sequence>>,
+    /// What the rows written so far did.
+    pub(crate) res: DmlResult,
+    rowkey: Vec<u8>,
+    /// A value that does not convert is adjusted with a warning instead of
+    /// failing the statement (LOAD DATA with IGNORE or LOCAL).
+    pub(crate) lenient: bool,
+}
+
+impl<'p> RowWriter<'p> {
+    pub(crate) fn new(p: &'p InsertPlan, t: &'p Arc<TableDef>, ctx: &Ctx<'_>) -> RowWriter<'p> {
+        RowWriter {
+            p,
+            t,
+            seq: t.auto_increment.map(|_| ctx.dict.sequence(t.space)),
+            rowid_seq: t.primary_key.is_empty().then(|| ctx.dict.sequence(t.space)),
+            res: DmlResult::default(),
+            rowkey: Vec::with_capacity(32),
+            lenient: false,
+        }
+    }
+
+    /// Writes one row (`row` has one value per table column; `given[c]` is
+    /// false for columns that take their default). `rown` counts rows from 1
+    /// for messages.
+    pub(crate) fn write(
+        &mut self,
+        mut row: Row,
+        given: &[bool],
+        rown: u64,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), ExecError> {
+        let RowWriter { p, t, seq, rowid_seq, res, rowkey, lenient } = self;
+        let (p, t): (&InsertPlan, &Arc<TableDef>) = (*p, *t);
+        let ncols = t.columns.len();
         for c in 0..ncols {
             if given[c] {
                 continue;
@@ -291,7 +342,11 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
         }
         for (c, col) in t.columns.iter().enumerate() {
             if !row[c].is_null() {
-                row[c] = assign(&row[c], col.ty, &Target { column: &col.name, row: rown })?;
+                row[c] = match assign(&row[c], col.ty, &Target { column: &col.name, row: rown }) {
+                    Ok(v) => v,
+                    Err(e) if *lenient => crate::load::lenient_value(&row[c], col, e, ctx)?,
+                    Err(e) => return Err(e.into()),
+                };
             }
         }
         if let (Some(ai), Some(seq)) = (t.auto_increment, &seq) {
@@ -321,15 +376,15 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
             Some(s) => Some(s.next_value(|| next_rowid(t, ctx))?),
             None => None,
         };
-        row_key(t, &row, rowid, &mut rowkey);
+        row_key(t, &row, rowid, rowkey);
         let special = p.replace || p.ignore || !p.on_duplicate.is_empty();
         if !special {
-            write_new_row(t, &row, &rowkey, ctx)?;
+            write_new_row(t, &row, rowkey, ctx)?;
             if !t.foreign_keys.is_empty() && fk::enabled(ctx) {
                 fk::check_parents(t, &row, None, ctx)?;
             }
             res.affected += 1;
-            continue;
+            return Ok(());
         }
         let mut replaced = 0;
         // INSERT IGNORE skips a row without its parent, with warning 1452, as
@@ -341,13 +396,13 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
                     return Err(e);
                 }
                 ctx.warn(Warning { code: ErrorCode::NoReferencedRow, message: e.to_string() });
-                continue;
+                return Ok(());
             }
         }
         loop {
-            match find_conflict(t, &row, &rowkey, ctx)? {
+            match find_conflict(t, &row, rowkey, ctx)? {
                 None => {
-                    write_new_row(t, &row, &rowkey, ctx)?;
+                    write_new_row(t, &row, rowkey, ctx)?;
                     if !ignore_fk && !t.foreign_keys.is_empty() && fk::enabled(ctx) {
                         fk::check_parents(t, &row, None, ctx)?;
                     }
@@ -397,8 +452,8 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
                 }
             }
         }
+        Ok(())
     }
-    Ok(res)
 }
 
 /// Executes UPDATE.

@@ -69,6 +69,13 @@ pub enum ExecError {
     /// A bug.
     #[error("internal error (a bug in mizzle): {0}")]
     Internal(String),
+    /// LOAD DATA: a line with too few or too many fields (strict), or the
+    /// file could not be opened.
+    #[error("{message}")]
+    Load { code: ErrorCode, message: String },
+    /// LOAD DATA: reading the file failed.
+    #[error("Error reading file (errno: {0})")]
+    Io(String),
 }
 
 impl SqlError for ExecError {
@@ -92,6 +99,8 @@ impl SqlError for ExecError {
             ExecError::TimedOut => ErrorCode::QueryTimeout,
             ExecError::NotSupported(_) => ErrorCode::NotSupported,
             ExecError::Internal(_) => ErrorCode::Internal,
+            ExecError::Load { code, .. } => *code,
+            ExecError::Io(_) => ErrorCode::ReadFailed,
         }
     }
 }

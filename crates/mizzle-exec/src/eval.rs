@@ -437,12 +437,31 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecErr
                     }
                 }
             }
+            let v = match (&v, ty) {
+                // Text of a DATETIME(n)/TIME(n) has exactly n digits, as MySQL shows it.
+                (Value::DateTime(_) | Value::Time(_), SqlType::Char(_) | SqlType::Varchar(_) | SqlType::Text(_)) => {
+                    let mut out = Vec::new();
+                    v.write_text_as(arg.ty(), &mut out);
+                    Value::text(&String::from_utf8_lossy(&out))
+                }
+                // A TIME becomes a date-time on the statement's date (MySQL's rule).
+                (Value::Time(t), SqlType::DateTime(_) | SqlType::Timestamp(_) | SqlType::Date) => {
+                    match mizzle_types::DateTime::from_unix_micros(
+                        ctx.session.now.date().at_midnight().unix_micros().saturating_add(t.micros()),
+                    ) {
+                        Some(dt) => Value::DateTime(dt),
+                        None => Value::Null,
+                    }
+                }
+                _ => v,
+            };
             let c = cast::cast(&v, *ty);
             if c.lossy {
                 let tyname = match ty.kind() {
                     mizzle_types::ValueKind::Int | mizzle_types::ValueKind::UInt => "INTEGER",
                     mizzle_types::ValueKind::Decimal => "DECIMAL",
                     mizzle_types::ValueKind::Date | mizzle_types::ValueKind::DateTime => "DATETIME",
+                    mizzle_types::ValueKind::Time => "TIME",
                     _ => "DOUBLE",
                 };
                 ctx.warn(Warning {
@@ -662,7 +681,8 @@ pub(crate) fn kind_code(v: &Value) -> u8 {
         Value::Bytes(_) => 6,
         Value::Date(_) => 7,
         Value::DateTime(_) => 8,
-        Value::Json(_) => 9,
+        Value::Time(_) => 9,
+        Value::Json(_) => 10,
     }
 }
 

@@ -17,6 +17,7 @@ pub mod eval;
 pub mod fk;
 mod fk_ddl;
 pub mod keys;
+pub mod load;
 pub mod ops;
 
 pub use build::{collect, Row};

@@ -149,6 +149,19 @@ impl Registry {
         dir: Option<&Path>,
         opts: &EngineOptions,
     ) -> Result<Arc<CatalogState>, KernelError> {
+        self.open_catalog_with(engine, dir, opts, &[])
+    }
+
+    /// [`Registry::open_catalog`] with global variables set before the
+    /// catalog's bootstrap (`collation_server`: the default database's
+    /// collation when it is created). The caller checked the values.
+    pub fn open_catalog_with(
+        &self,
+        engine: &str,
+        dir: Option<&Path>,
+        opts: &EngineOptions,
+        globals: &[(String, String)],
+    ) -> Result<Arc<CatalogState>, KernelError> {
         let (name, f) = self.factory(engine).ok_or_else(|| KernelError::UnknownEngine(engine.to_string()))?;
         let e = f.open(dir, opts)?;
         let cat = CatalogState::open(e, name, self.rows())?;
@@ -162,6 +175,9 @@ impl Registry {
             };
             g.insert("innodb_flush_log_at_trx_commit".into(), flush.into());
             g.insert("default_storage_engine".into(), name.clone());
+            for (k, v) in globals {
+                g.insert(k.clone(), v.clone());
+            }
         }
         cat.bootstrap()?;
         Ok(cat)

@@ -13,8 +13,11 @@
 //! | DATE, DATETIME, TIMESTAMP              | length 0, 4, 7 or 11, then y(2) m d h i s µs(4) |
 //! | TIME                                   | length 0, 8 or 12, then neg days(4) h i s µs(4) |
 //!
+//! A TIME is `Value::Time` both ways; one beyond ±838:59:59 (the wire can
+//! carry more days) becomes text. A BIT(n) value (`Value::UInt`) is sent
+//! as its `ceil(n/8)` big-endian bytes, `n` from the column length.
+//!
 //! Lossy mappings to [`Value`] (documented on [`BinaryValue::to_value`]):
-//! TIME has no `Value` yet and becomes text (`-838:59:59.000000` form);
 //! zero or otherwise invalid dates (`0000-00-00`) become text; DECIMAL text
 //! beyond 38 significant digits (mizzle's limit) stays text; strings that
 //! are not UTF-8 become bytes.
@@ -120,8 +123,8 @@ impl fmt::Display for DateTimeParts {
     }
 }
 
-/// A TIME value: a signed duration in days, hours, minutes, seconds and
-/// microseconds. mizzle has no TIME type yet; see [`BinaryValue::to_value`].
+/// A TIME value on the wire: a signed duration in days, hours, minutes,
+/// seconds and microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Time {
     /// True for negative durations.
@@ -136,6 +139,34 @@ pub struct Time {
     pub seconds: u8,
     /// Microseconds.
     pub micros: u32,
+}
+
+impl Time {
+    /// The wire form of a mizzle TIME.
+    pub fn from_time(t: mizzle_types::Time) -> Time {
+        let (h, m, s, us) = t.hms();
+        Time {
+            negative: t.is_negative(),
+            days: h / 24,
+            hours: (h % 24) as u8,
+            minutes: m as u8,
+            seconds: s as u8,
+            micros: us,
+        }
+    }
+
+    /// The mizzle TIME, if the fields are valid and within ±838:59:59.
+    pub fn to_time(self) -> Option<mizzle_types::Time> {
+        if self.hours > 23 || self.minutes > 59 || self.seconds > 59 || self.micros > 999_999 {
+            return None;
+        }
+        let us = ((i64::from(self.days) * 24 + i64::from(self.hours)) * 3600
+            + i64::from(self.minutes) * 60
+            + i64::from(self.seconds))
+            * 1_000_000
+            + i64::from(self.micros);
+        mizzle_types::Time::from_micros(if self.negative { -us } else { us })
+    }
 }
 
 impl fmt::Display for Time {
@@ -394,7 +425,7 @@ impl<'a> BinaryValue<'a> {
     }
 
     /// The mizzle value. Lossy cases:
-    /// - `Time` becomes `Value::Text` in MySQL's text form (no TIME type yet);
+    /// - `Time` beyond ±838:59:59 or with invalid fields becomes text;
     /// - dates that are not valid calendar dates (zero dates) become text;
     /// - DECIMAL text with more than 38 digits, or that does not parse,
     ///   stays `Value::Text` (mizzle's DECIMAL holds 38 digits);
@@ -427,7 +458,10 @@ impl<'a> BinaryValue<'a> {
                 Some(d) => Value::DateTime(d),
                 None => Value::text(&p.to_string()),
             },
-            BinaryValue::Time(t) => Value::text(&t.to_string()),
+            BinaryValue::Time(t) => match t.to_time() {
+                Some(t) => Value::Time(t),
+                None => Value::text(&t.to_string()),
+            },
         }
     }
 
@@ -472,6 +506,8 @@ impl<'a> BinaryValue<'a> {
             (Value::Date(d), T::Date | T::DateTime | T::Timestamp) => BinaryValue::Date(DateTimeParts::from_date(*d)),
             (Value::DateTime(d), T::DateTime | T::Timestamp) => BinaryValue::DateTime(DateTimeParts::from_datetime(*d)),
             (Value::DateTime(d), T::Date) => BinaryValue::Date(DateTimeParts::from_date(d.date())),
+            (Value::Time(t), T::Time) => BinaryValue::Time(Time::from_time(*t)),
+            (Value::UInt(u), T::Bit) => BinaryValue::Blob(Cow::Owned(u.to_be_bytes().to_vec())),
             (_, t) if is_bytes_type(t) => BinaryValue::String(Cow::Owned(text())),
             _ => return Err(mismatch()),
         })
@@ -501,6 +537,7 @@ fn value_kind_name(v: &Value) -> &'static str {
         Value::Date(_) => "DATE",
         Value::DateTime(_) => "DATETIME",
         Value::Json(_) => "JSON",
+        Value::Time(_) => "TIME",
     }
 }
 
@@ -562,7 +599,14 @@ pub fn encode_binary_row(
     let at = out.len();
     out.resize(at + null_bitmap_len(values.len(), ROW_NULL_BITMAP_OFFSET), 0);
     for (i, (c, v)) in columns.iter().zip(values).enumerate() {
-        let b = BinaryValue::from_value(v, c.column_type, c.is_unsigned())?;
+        let b = match (v, c.column_type) {
+            // BIT(n): exactly ceil(n/8) bytes, as MySQL sends.
+            (Value::UInt(u), ColumnType::Bit) => {
+                let n = u8::try_from(c.column_length.clamp(1, 64)).unwrap_or(64);
+                BinaryValue::Blob(Cow::Owned(mizzle_types::value::bit_bytes(*u, n)))
+            }
+            _ => BinaryValue::from_value(v, c.column_type, c.is_unsigned())?,
+        };
         if b == BinaryValue::Null {
             set_null_bit(&mut out[at..], i, ROW_NULL_BITMAP_OFFSET);
         } else {
@@ -640,6 +684,34 @@ mod tests {
         round_trip(BinaryValue::String(Cow::Borrowed(b"foo")), T::VarString, false, b"\x03foo");
         round_trip(BinaryValue::Blob(Cow::Borrowed(&[0, 1, 2])), T::Blob, false, &[3, 0, 1, 2]);
         round_trip(BinaryValue::String(Cow::Borrowed(b"")), T::String, false, &[0]);
+    }
+
+    #[test]
+    fn time_values_map_to_mizzle_times_both_ways() {
+        let t = mizzle_types::Time::parse("-26:03:04.5").expect("valid");
+        let v = Value::Time(t);
+        let b = BinaryValue::from_value(&v, ColumnType::Time, false).expect("fits");
+        let mut out = Vec::new();
+        b.encode(&mut out, ColumnType::Time).expect("encodes");
+        assert_eq!(out, [12, 1, 1, 0, 0, 0, 2, 3, 4, 0x20, 0xA1, 0x07, 0]);
+        let back = BinaryValue::decode(&mut Reader::new(&out), ColumnType::Time, false).expect("decodes");
+        assert_eq!(back.to_value(), v);
+        // Beyond 838:59:59 the wire value stays text.
+        let far = Time { days: 40, ..Time::default() };
+        assert_eq!(BinaryValue::Time(far).to_value(), Value::text("960:00:00"));
+    }
+
+    #[test]
+    fn bit_columns_send_their_bytes_big_endian() {
+        let mut col = ColumnDefinition::for_sql_type("b", SqlType::Bit(12), true, Collation::BINARY);
+        assert_eq!((col.column_type, col.column_length), (ColumnType::Bit, 12));
+        let mut out = Vec::new();
+        encode_binary_row(&mut out, std::slice::from_ref(&col), &[Value::UInt(0xABC)]).expect("encodes");
+        assert_eq!(out, [0, 0, 2, 0x0A, 0xBC]);
+        col.column_length = 64;
+        out.clear();
+        encode_binary_row(&mut out, std::slice::from_ref(&col), &[Value::UInt(1)]).expect("encodes");
+        assert_eq!(out, [0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1]);
     }
 
     #[test]

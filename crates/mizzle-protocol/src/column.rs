@@ -208,6 +208,11 @@ impl ColumnDefinition {
                 flags.insert(ColumnFlags::BINARY | ColumnFlags::BLOB);
                 (ColumnType::Json, Collation::BINARY, 0)
             }
+            SqlType::Time(fsp) => (ColumnType::Time, Collation::BINARY, fsp),
+            SqlType::Bit(_) => {
+                flags.insert(ColumnFlags::UNSIGNED);
+                (ColumnType::Bit, Collation::BINARY, 0)
+            }
         };
         if ty.is_numeric() {
             flags.insert(ColumnFlags::NUM);

@@ -65,6 +65,7 @@ pub const SUPPORTED_CAPABILITIES: Capabilities = Capabilities(
     Capabilities::LONG_PASSWORD.bits()
         | Capabilities::FOUND_ROWS.bits()
         | Capabilities::LONG_FLAG.bits()
+        | Capabilities::LOCAL_FILES.bits()
         | Capabilities::CONNECT_WITH_DB.bits()
         | Capabilities::NO_SCHEMA.bits()
         | Capabilities::ODBC.bits()

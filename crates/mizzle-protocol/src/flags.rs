@@ -128,7 +128,7 @@ flag_set! {
         COMPRESS = 1 << 5,
         /// CLIENT_ODBC: no special behaviour.
         ODBC = 1 << 6,
-        /// CLIENT_LOCAL_FILES: LOAD DATA LOCAL (not supported by mizzle).
+        /// CLIENT_LOCAL_FILES: LOAD DATA LOCAL (the server asks for the file with a 0xFB packet).
         LOCAL_FILES = 1 << 7,
         /// CLIENT_IGNORE_SPACE: parser ignores spaces before '('.
         IGNORE_SPACE = 1 << 8,

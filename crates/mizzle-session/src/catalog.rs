@@ -13,6 +13,7 @@ use std::sync::Arc;
 use mizzle_dictionary::Dictionary;
 use mizzle_plugin_api::storage::StorageEngine;
 use mizzle_txn::{SpaceWatch, TxnManager, TxnOptions};
+use mizzle_types::Value;
 use parking_lot::RwLock;
 
 use crate::error::SessionError;
@@ -75,6 +76,16 @@ pub struct CatalogState {
 }
 
 impl CatalogState {
+    /// Sets the global value of a server option, read-only ones included
+    /// (`secure_file_priv`, `local_infile`): for front ends at start-up.
+    /// `None` if the name is unknown or the value unacceptable.
+    pub fn set_server_option(&self, name: &str, value: &Value) -> Option<()> {
+        let d = crate::vars::find(name)?;
+        let text = crate::vars::normalise(d, value)?;
+        self.globals.write().insert(name.to_string(), text);
+        Some(())
+    }
+
     /// A catalog over `engine`, resuming what a persistent engine holds:
     /// the transaction clock, writers to roll back, and the dictionary's
     /// counters (`TxnManager::open`, `Dictionary::open`).
@@ -104,7 +115,8 @@ impl CatalogState {
     pub fn bootstrap(&self) -> Result<(), SessionError> {
         let t = self.txns.begin(TxnOptions::default());
         t.begin_statement()?;
-        self.dict.create_schema(&t, DEFAULT_SCHEMA, true)?;
+        let server = self.globals.read().get("collation_server").and_then(|c| mizzle_types::Collation::from_name(c));
+        self.dict.create_schema(&t, DEFAULT_SCHEMA, server.unwrap_or(mizzle_types::Collation::SERVER_DEFAULT), true)?;
         t.commit_blocking()?;
         Ok(())
     }

@@ -16,6 +16,6 @@ pub mod vars;
 pub use catalog::{CatalogState, Clock, PluginRow, SystemClock, DEFAULT_SCHEMA};
 pub use error::SessionError;
 pub use session::{
-    administrator_privileges, AccountId, Batch, CancelHandle, ColumnInfo, Execution, Park, Prepared, RowCursor,
-    Session, StatementOutput, DEFAULT_AUTH_PLUGIN, GRANT_TABLES, MAX_STATEMENT_RESTARTS,
+    administrator_privileges, AccountId, Batch, CancelHandle, ColumnInfo, Execution, LocalFiles, Park, Prepared,
+    RowCursor, Session, StatementOutput, DEFAULT_AUTH_PLUGIN, GRANT_TABLES, MAX_STATEMENT_RESTARTS,
 };

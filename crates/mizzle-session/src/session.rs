@@ -93,13 +93,13 @@ use mizzle_exec::dml::DmlResult;
 use mizzle_exec::ExecError;
 use mizzle_plugin_api::durability::DurableTicket;
 use mizzle_sql::bind::Binder;
-use mizzle_sql::plan::{BoundStatement, OutCol, SessionStmt, TxnStmt, VarScope};
+use mizzle_sql::plan::{BoundStatement, Ddl, OutCol, SessionStmt, TxnStmt, VarScope};
 use mizzle_sql::{BindError, Catalog, StatementRef};
 use mizzle_txn::{
     Blocked, IsolationLevel, LockWait, PendingCommit, Published, SpaceId, Ts, Txn, TxnError, TxnId, TxnOptions,
     WaitPolicy,
 };
-use mizzle_types::{DateTime, ErrorCode, SqlError, SqlType, Value, Warning};
+use mizzle_types::{Collation, DateTime, ErrorCode, SqlError, SqlType, Value, Warning};
 use parking_lot::Mutex;
 
 use crate::catalog::{CatalogState, Clock, DEFAULT_SCHEMA};
@@ -610,6 +610,8 @@ pub struct Session {
     stmt_commit: Option<PendingCommit>,
     /// Test hook: panic in the next statement (debug builds).
     debug_panic: bool,
+    /// Where `LOAD DATA LOCAL` reads (see [`LocalFiles`]).
+    local_files: LocalFiles,
     /// The parked execution streams a query whose statement is open.
     streaming: bool,
     /// `RolledBack` (see the module documentation): the code of the error
@@ -652,6 +654,10 @@ impl Catalog for BindCatalog<'_> {
 
     fn schema_exists(&self, schema: &str) -> Result<bool, BindError> {
         Ok(self.s.cat.dict.schema_exists(self.txn, schema)?)
+    }
+
+    fn schema_collation(&self, schema: &str) -> Result<Option<Collation>, BindError> {
+        Ok(self.s.cat.dict.get_schema(self.txn, schema)?.map(|s| s.collation))
     }
 
     fn system_variable(&self, name: &str, global: bool) -> Option<Value> {
@@ -764,7 +770,7 @@ impl Session {
     pub fn new(cat: Arc<CatalogState>) -> Session {
         let id = cat.next_connection_id();
         let vars = cat.globals.read().clone();
-        Session {
+        let mut s = Session {
             cat,
             source: None,
             id,
@@ -791,6 +797,7 @@ impl Session {
             unseen: None,
             stmt_commit: None,
             debug_panic: false,
+            local_files: LocalFiles::Process,
             streaming: false,
             rolled_back: None,
             temp_tables: Vec::new(),
@@ -798,7 +805,10 @@ impl Session {
             temp_epoch: 0,
             killed: Arc::new(AtomicBool::new(false)),
             outputs_before_error: Vec::new(),
-        }
+        };
+        let c = Session::default_database_collation(&s.cat);
+        s.set_database_vars(c);
+        s
     }
 
     /// After a step failed on a statement of a multi-statement text: the
@@ -860,19 +870,100 @@ impl Session {
             self.check_use(d)?;
             let t = self.cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });
             t.begin_statement()?;
-            let ok = self.cat.dict.schema_exists(&t, d)?;
+            let schema = self.cat.dict.get_schema(&t, d)?;
             t.rollback();
-            if !ok {
+            let Some(schema) = schema else {
                 return Err(SessionError::rule(ErrorCode::UnknownDatabase, format!("Unknown database '{d}'")));
-            }
+            };
+            self.set_database_vars(Some(schema.collation));
+        } else {
+            self.set_database_vars(None);
         }
         self.database = db;
         Ok(())
     }
 
+    /// Sets `@@collation_database` / `@@character_set_database` when the
+    /// current database changes (MySQL: to the database's default; with
+    /// none, to `@@collation_server`).
+    fn set_database_vars(&mut self, collation: Option<Collation>) {
+        let c = collation
+            .or_else(|| self.vars.get("collation_server").and_then(|c| Collation::from_name(c)))
+            .unwrap_or(Collation::SERVER_DEFAULT);
+        self.vars.insert("collation_database".into(), c.name().into());
+        self.vars.insert("character_set_database".into(), "utf8mb4".into());
+    }
+
+    /// The default database's collation, read once when a session starts.
+    fn default_database_collation(cat: &CatalogState) -> Option<Collation> {
+        let t = cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });
+        t.begin_statement().ok()?;
+        let c = cat.dict.get_schema(&t, DEFAULT_SCHEMA).ok().flatten().map(|s| s.collation);
+        t.rollback();
+        c
+    }
+
     /// Sets the user name shown by USER().
     pub fn set_user(&mut self, user: &str) {
         self.user = user.to_string();
+    }
+
+    /// Where `LOAD DATA LOCAL INFILE` reads its file (a server sets
+    /// [`LocalFiles::Client`]).
+    pub fn set_local_files(&mut self, f: LocalFiles) {
+        self.local_files = f;
+    }
+
+    /// Opens LOAD DATA's file: LOCAL from the client's bytes or this
+    /// process's files; otherwise a server-side file that
+    /// `secure_file_priv` allows (NULL: none, 1290; empty: any; else only
+    /// files under that directory). Relative names are relative to the
+    /// process's working directory.
+    fn open_load_file(&self, l: &mizzle_sql::plan::LoadPlan) -> Result<Box<dyn std::io::Read + Send>, SessionError> {
+        let not_found = |name: &str, e: &std::io::Error| {
+            SessionError::rule(
+                ErrorCode::FileNotFound,
+                format!("File '{name}' not found (OS errno {} - {e})", e.raw_os_error().unwrap_or(0)),
+            )
+        };
+        let path = match (&self.local_files, l.local) {
+            (LocalFiles::Process, true) => std::path::PathBuf::from(&l.file),
+            (LocalFiles::Client(Some((name, path))), true) if *name == l.file => path.clone(),
+            (LocalFiles::Client(_), true) => {
+                return Err(SessionError::rule(
+                    ErrorCode::NotAllowedCommand,
+                    "The used command is not allowed with this MySQL version (LOAD DATA LOCAL runs only as a statement of its own)",
+                ))
+            }
+            (_, false) => {
+                let Some(dir) = &l.secure_file_priv else {
+                    return Err(SessionError::rule(
+                        ErrorCode::OptionPreventsStatement,
+                        "The MySQL server is running with the --secure-file-priv option so it cannot execute this statement",
+                    ));
+                };
+                let path = std::path::PathBuf::from(&l.file);
+                if !dir.is_empty() {
+                    let full = std::fs::canonicalize(&path).map_err(|e| not_found(&l.file, &e))?;
+                    let root = std::fs::canonicalize(dir).map_err(|e| not_found(dir, &e))?;
+                    if !full.starts_with(&root) {
+                        return Err(SessionError::rule(
+                            ErrorCode::OptionPreventsStatement,
+                            "The MySQL server is running with the --secure-file-priv option so it cannot execute this statement",
+                        ));
+                    }
+                }
+                path
+            }
+        };
+        let f = std::fs::File::open(&path).map_err(|e| not_found(&l.file, &e))?;
+        if f.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(SessionError::rule(
+                ErrorCode::FileNotFound,
+                format!("File '{}' not found (OS errno 21 - Is a directory)", l.file),
+            ));
+        }
+        Ok(Box::new(f))
     }
 
     /// True inside an explicit transaction block (also one that an error
@@ -1888,6 +1979,10 @@ impl Session {
                 }
             }
         }
+        let load_src = match bound.as_ref() {
+            BoundStatement::Load(l) => Some(self.open_load_file(l)?),
+            _ => None,
+        };
         let deadline = self.statement_deadline(&bound);
         let info = self.info();
         let sys = Sys { s: self, previous };
@@ -1920,9 +2015,34 @@ impl Session {
                 }
             }
         }
-        let out = exec_bound(&bound, cached_columns, &mut ctx)?;
+        let out = match (bound.as_ref(), load_src) {
+            (BoundStatement::Load(l), Some(src)) => {
+                let r = mizzle_exec::load::load(l, src, &mut ctx)?;
+                let info = format!(
+                    "Records: {}  Deleted: {}  Skipped: {}  Warnings: {}",
+                    r.records,
+                    r.deleted,
+                    r.skipped,
+                    ctx.warnings.len()
+                );
+                (
+                    StatementOutput::Done { affected: r.affected, last_insert_id: r.last_insert_id.unwrap_or(0), info },
+                    Some(DmlResult { affected: r.affected, matched: r.records, last_insert_id: r.last_insert_id }),
+                )
+            }
+            _ => exec_bound(&bound, cached_columns, &mut ctx)?,
+        };
         let warnings = std::mem::take(&mut ctx.warnings);
         drop(ctx);
+        if let BoundStatement::Ddl(d) = bound.as_ref() {
+            if let Ddl::AlterSchema { name, collation } = d.as_ref() {
+                // MySQL: ALTER DATABASE of the current database sets its
+                // @@collation_database too.
+                if self.database.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(name)) {
+                    self.set_database_vars(Some(*collation));
+                }
+            }
+        }
         if self.debug_panic {
             panic!("debug_panic_in_next_statement: a statement panicked on purpose");
         }
@@ -2049,11 +2169,15 @@ impl Session {
                 format!("Variable '{name}' is a read only variable"),
             ));
         }
-        let text = vars::normalise(d, v).ok_or_else(|| {
-            SessionError::rule(
+        let text = vars::normalise(d, v).ok_or_else(|| match d.kind {
+            // MySQL: an unknown collation is 1273, not 1231.
+            vars::VarKind::Collation => {
+                SessionError::rule(ErrorCode::UnknownCollation, format!("Unknown collation: '{}'", v.to_text_lossy()))
+            }
+            _ => SessionError::rule(
                 ErrorCode::WrongValueForVar,
                 format!("Variable '{name}' can't be set to the value of '{}'", v.to_text_lossy()),
-            )
+            ),
         })?;
         match scope {
             VarScope::Global => {
@@ -2080,6 +2204,8 @@ impl Session {
         match s {
             SessionStmt::Use(db) => {
                 self.database = Some(db.clone());
+                let c = self.cat.dict.get_schema(txn, db)?.map(|s| s.collation);
+                self.set_database_vars(c);
             }
             SessionStmt::Set(items) => {
                 let info = self.info();
@@ -2241,6 +2367,19 @@ fn table_versions(b: &BoundStatement) -> Vec<(String, String, u64)> {
     out
 }
 
+/// Where `LOAD DATA LOCAL INFILE` reads its file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum LocalFiles {
+    /// From this process's file system (embedded: the client is this
+    /// process).
+    #[default]
+    Process,
+    /// From what a server's client sent: (name as written, where the
+    /// server put its bytes) for the statement being run; any other LOCAL
+    /// load is refused (1148), so a client never reads the server's files.
+    Client(Option<(String, std::path::PathBuf)>),
+}
+
 /// Executes a bound statement that runs inside the transaction.
 /// Result columns of a query statement.
 fn query_columns(b: &BoundStatement) -> Option<Arc<Vec<ColumnInfo>>> {
@@ -2352,5 +2491,7 @@ fn exec_bound(
         BoundStatement::Txn(_) | BoundStatement::Session(_) | BoundStatement::NoOp | BoundStatement::Account(_) => {
             (done(0), None)
         }
+        // LOAD DATA runs where its file is opened (`Session::open_load_file`).
+        BoundStatement::Load(_) => return Err(SessionError::rule(ErrorCode::Internal, "LOAD DATA without its file")),
     })
 }

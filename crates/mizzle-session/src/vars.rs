@@ -22,6 +22,9 @@ pub enum VarKind {
     IntRange(u64, u64),
     /// A utf8mb4 collation name (`mizzle_types::Collation`).
     Collation,
+    /// Text, or NULL (stored as the text `NULL`; server options such as
+    /// `secure_file_priv`).
+    NullableText,
 }
 
 /// One known variable: name, kind, default, read-only.
@@ -63,8 +66,8 @@ pub const VARS: &[VarDef] = &[
     // without COLLATE take collation_database, or collation_server while
     // collation_database is left at its default.
     ro("collation_connection", VarKind::Text, "utf8mb4_0900_bin"),
-    v("collation_database", VarKind::Collation, "utf8mb4_0900_bin"),
-    v("collation_server", VarKind::Collation, "utf8mb4_0900_bin"),
+    v("collation_database", VarKind::Collation, "utf8mb4_0900_ai_ci"),
+    v("collation_server", VarKind::Collation, "utf8mb4_0900_ai_ci"),
     v("cte_max_recursion_depth", VarKind::IntRange(0, 4294967295), "1000"),
     v("default_storage_engine", VarKind::Text, "memory"),
     ro("div_precision_increment", VarKind::Int, "4"),
@@ -75,12 +78,14 @@ pub const VARS: &[VarDef] = &[
     v("innodb_lock_wait_timeout", VarKind::IntRange(1, 1_073_741_824), "50"),
     v("innodb_rollback_on_timeout", VarKind::Bool, "OFF"),
     v("interactive_timeout", VarKind::Int, "28800"),
+    v("local_infile", VarKind::Bool, "OFF"),
     v("lock_wait_timeout", VarKind::IntRange(1, 31_536_000), "31536000"),
     ro("lower_case_table_names", VarKind::Int, "0"),
     v("max_allowed_packet", VarKind::Int, "67108864"),
     v("max_execution_time", VarKind::Int, "0"),
     v("net_read_timeout", VarKind::Int, "30"),
     v("net_write_timeout", VarKind::Int, "60"),
+    ro("secure_file_priv", VarKind::NullableText, ""),
     v("sql_auto_is_null", VarKind::Bool, "OFF"),
     v("sql_mode", VarKind::Text, "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"),
     v("sql_notes", VarKind::Bool, "ON"),
@@ -126,6 +131,8 @@ pub fn normalise(d: &VarDef, v: &Value) -> Option<String> {
         VarKind::IntRange(lo, hi) => normalise(&VarDef { kind: VarKind::Int, ..*d }, v)
             .filter(|t| t.parse::<u64>().is_ok_and(|n| n >= lo && n <= hi)),
         VarKind::Text => Some(v.to_text_lossy()),
+        VarKind::NullableText if v.is_null() => Some("NULL".into()),
+        VarKind::NullableText => Some(v.to_text_lossy()),
         VarKind::Collation => mizzle_types::Collation::from_name(&v.to_text_lossy()).map(|c| c.name().to_string()),
         VarKind::Isolation => {
             let t = v.to_text_lossy().to_ascii_uppercase().replace(' ', "-");
@@ -145,6 +152,7 @@ pub fn to_value(d: &VarDef, text: &str) -> Value {
             Ok(n) => Value::UInt(n),
             Err(_) => Value::text(text),
         },
+        VarKind::NullableText if text == "NULL" => Value::Null,
         _ => Value::text(text),
     }
 }

@@ -238,6 +238,12 @@ pub enum BindError {
     /// A bug: an invariant of the binder did not hold.
     #[error("internal error (a bug in mizzle): {0}")]
     Internal(String),
+    /// BIT(n) with n above 64 (the column name is filled in by the DDL binder).
+    #[error("Display width out of range for column '{column}' (max = {max})")]
+    TooBigDisplayWidth { column: String, max: u64, got: u64 },
+    /// LOAD DATA's ENCLOSED BY or ESCAPED BY longer than one character.
+    #[error("Field separator argument is not what is expected; check the manual")]
+    WrongFieldTerminators,
 }
 
 impl SqlError for BindError {
@@ -311,6 +317,8 @@ impl SqlError for BindError {
             Dict(e) => e.code(),
             Txn(e) => e.code(),
             Internal(_) => ErrorCode::Internal,
+            TooBigDisplayWidth { .. } => ErrorCode::TooBigDisplayWidth,
+            WrongFieldTerminators => ErrorCode::WrongFieldTerminators,
         }
     }
 }

@@ -759,5 +759,6 @@ pub fn literal_type(v: &Value) -> SqlType {
         Value::Date(_) => SqlType::Date,
         Value::DateTime(d) => SqlType::DateTime(if d.micros_of_day() % 1_000_000 == 0 { 0 } else { 6 }),
         Value::Json(_) => SqlType::Json,
+        Value::Time(t) => SqlType::Time(if t.micros() % 1_000_000 == 0 { 0 } else { 6 }),
     }
 }

@@ -14,6 +14,7 @@ pub mod bind;
 pub mod error;
 pub mod expr;
 pub mod func;
+pub mod load;
 pub mod locking;
 pub mod optimize;
 pub mod parse;

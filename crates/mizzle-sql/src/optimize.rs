@@ -205,7 +205,8 @@ fn hash_compatible(a: SqlType, b: SqlType) -> bool {
         K::Text => 4,
         K::Bytes => 5,
         K::Date | K::DateTime => 6,
-        K::Json => 7,
+        K::Json => 8,
+        K::Time => 7,
         K::Null => 0,
     };
     let (x, y) = (class(a), class(b));

@@ -25,6 +25,15 @@
 //!    ON ... SET` as `UPDATE t1 CROSS JOIN (t2 JOIN t3 ON ...) SET` (the
 //!    comma binds more loosely than JOIN), and the `.*` of `DELETE t1.*
 //!    FROM` blanked.
+//! 7. MySQL's `ALTER DATABASE [d] [DEFAULT] CHARACTER SET cs [DEFAULT]
+//!    COLLATE c`, which sqlparser lacks, is rewritten to sqlparser's `ALTER
+//!    SCHEMA d SET OPTIONS (...)` with mizzle's option names
+//!    ([`alter_database_statements`]); the binder reads those back.
+//!    `SHOW CREATE DATABASE [IF NOT EXISTS] d`, which it lacks too, becomes
+//!    `SHOW mizzle_show_create_database[_if_not_exists] d`, which it
+//!    parses as a list of words. `SHOW TABLE STATUS [FROM d] [LIKE p |
+//!    WHERE e]` becomes a SELECT over information_schema.TABLES under
+//!    MySQL's column names ([`table_status_select`]).
 
 use sqlparser::ast::Statement;
 use sqlparser::dialect::MySqlDialect;
@@ -71,6 +80,7 @@ pub struct Parsed {
 pub(crate) enum Item {
     Sql(Statement),
     Account(AccountStmt<LevelSpec>),
+    Load(Box<crate::load::LoadStmt>),
 }
 
 /// What stands for an account statement's syntax tree where a caller
@@ -101,7 +111,15 @@ impl<'a> StatementRef<'a> {
     pub(crate) fn ast(self) -> &'a Statement {
         match self.0 {
             Item::Sql(s) => s,
-            Item::Account(_) => not_sql(),
+            Item::Account(_) | Item::Load(_) => not_sql(),
+        }
+    }
+
+    /// The LOAD DATA statement this is, if it is one.
+    pub(crate) fn load(self) -> Option<&'a crate::load::LoadStmt> {
+        match self.0 {
+            Item::Load(l) => Some(l),
+            _ => None,
         }
     }
 
@@ -109,7 +127,7 @@ impl<'a> StatementRef<'a> {
     pub(crate) fn account(self) -> Option<&'a AccountStmt<LevelSpec>> {
         match self.0 {
             Item::Account(a) => Some(a),
-            Item::Sql(_) => None,
+            _ => None,
         }
     }
 
@@ -212,7 +230,7 @@ impl Parsed {
             .iter()
             .filter_map(|i| match i {
                 Item::Sql(s) => Some(s),
-                Item::Account(_) => None,
+                Item::Account(_) | Item::Load(_) => None,
             })
             .collect()
     }
@@ -555,6 +573,222 @@ fn multi_table_lists(sql: &str) -> Option<String> {
     Some(chars.into_iter().collect())
 }
 
+/// Option names of the `ALTER SCHEMA d SET OPTIONS (...)` that MySQL's
+/// `ALTER DATABASE` is rewritten to (invariant 7).
+pub(crate) const ALTER_DB_CHARSET: &str = "mizzle_charset";
+/// See [`ALTER_DB_CHARSET`].
+pub(crate) const ALTER_DB_COLLATE: &str = "mizzle_collate";
+/// See [`ALTER_DB_CHARSET`]: the statement names no database.
+pub(crate) const ALTER_DB_CURRENT: &str = "mizzle_current";
+/// `SHOW CREATE DATABASE d` is rewritten to `SHOW <this> d` (invariant 7).
+pub(crate) const SHOW_CREATE_DB: &str = "mizzle_show_create_database";
+/// `SHOW CREATE DATABASE IF NOT EXISTS d`, likewise.
+pub(crate) const SHOW_CREATE_DB_IF_NOT_EXISTS: &str = "mizzle_show_create_database_if_not_exists";
+
+/// Rewrites each MySQL `ALTER {DATABASE | SCHEMA} [d] {[DEFAULT]
+/// {CHARACTER SET | CHARSET} [=] cs | [DEFAULT] COLLATE [=] c | [DEFAULT]
+/// ENCRYPTION [=] 'N' | READ ONLY [=] {DEFAULT | 0 | 1}} ...`, which
+/// sqlparser does not parse, to `ALTER SCHEMA d SET OPTIONS (...)`
+/// (invariant 7). `None` when there is none; a statement that does not
+/// read as that form is left for the parser to refuse.
+fn alter_database_statements(sql: &str) -> Option<String> {
+    let lower = sql.to_ascii_lowercase();
+    let status = lower.contains("status");
+    if !status
+        && (!(lower.contains("alter") || lower.contains("show"))
+            || !(lower.contains("database") || lower.contains("schema")))
+    {
+        return None;
+    }
+    let dialect = MySqlDialect {};
+    let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location().ok()?;
+    let toks: Vec<_> = tokens.iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
+    let word = |i: usize| match toks.get(i).map(|t| &t.token) {
+        Some(Token::Word(w)) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+        _ => None,
+    };
+    let value = |i: usize| -> Option<String> {
+        match toks.get(i).map(|t| &t.token) {
+            Some(Token::Word(w)) => Some(w.value.clone()),
+            Some(Token::SingleQuotedString(s)) | Some(Token::DoubleQuotedString(s)) => Some(s.clone()),
+            Some(Token::Number(n, _)) => Some(n.clone()),
+            _ => None,
+        }
+    };
+    // (start, end) character ranges and their replacements.
+    // (start, end, replacement); `None` is the end of the text.
+    let mut edits: Vec<(Option<Location>, Option<Location>, String)> = Vec::new();
+    let end_of = |k: usize| toks.get(k).filter(|t| !matches!(t.token, Token::EOF)).map(|t| t.span.start);
+    for i in 0..toks.len() {
+        let at_start = i == 0 || matches!(toks[i - 1].token, Token::SemiColon);
+        if at_start
+            && word(i).as_deref() == Some("SHOW")
+            && word(i + 1).as_deref() == Some("CREATE")
+            && matches!(word(i + 2).as_deref(), Some("DATABASE" | "SCHEMA"))
+        {
+            let mut j = i + 3;
+            let mut marker = SHOW_CREATE_DB;
+            if word(j).as_deref() == Some("IF")
+                && word(j + 1).as_deref() == Some("NOT")
+                && word(j + 2).as_deref() == Some("EXISTS")
+            {
+                j += 3;
+                marker = SHOW_CREATE_DB_IF_NOT_EXISTS;
+            }
+            if let Some(Token::Word(w)) = toks.get(j).map(|t| &t.token) {
+                let name = format!("`{}`", w.value.replace('`', "``"));
+                edits.push((Some(toks[i].span.start), end_of(j + 1), format!("SHOW {marker} {name}")));
+            }
+            continue;
+        }
+        if at_start
+            && word(i).as_deref() == Some("SHOW")
+            && word(i + 1).as_deref() == Some("TABLE")
+            && word(i + 2).as_deref() == Some("STATUS")
+        {
+            let mut j = i + 3;
+            let mut db = "DATABASE()".to_string();
+            if matches!(word(j).as_deref(), Some("FROM" | "IN")) {
+                let Some(Token::Word(w)) = toks.get(j + 1).map(|t| &t.token) else { continue };
+                db = format!("'{}'", w.value.replace('\\', "\\\\").replace('\'', "''"));
+                j += 2;
+            }
+            // LIKE p filters on Name; WHERE e is kept as written.
+            let filter = if word(j).as_deref() == Some("LIKE") { "WHERE `Name` " } else { "" };
+            // The statement's end.
+            let mut k = j;
+            while toks.get(k).is_some_and(|t| !matches!(t.token, Token::SemiColon | Token::EOF)) {
+                k += 1;
+            }
+            edits.push((Some(toks[i].span.start), end_of(j), format!("{}{filter}", table_status_select(&db))));
+            edits.push((end_of(k), end_of(k), " ORDER BY `Name`".to_string()));
+            continue;
+        }
+        if !at_start
+            || word(i).as_deref() != Some("ALTER")
+            || !matches!(word(i + 1).as_deref(), Some("DATABASE" | "SCHEMA"))
+        {
+            continue;
+        }
+        let mut j = i + 2;
+        let first_option = |k: usize| {
+            matches!(word(k).as_deref(), Some("DEFAULT" | "CHARACTER" | "CHARSET" | "COLLATE" | "ENCRYPTION" | "READ"))
+        };
+        let name = match toks.get(j).map(|t| &t.token) {
+            Some(Token::Word(w)) if !(w.quote_style.is_none() && first_option(j)) => {
+                j += 1;
+                Some(w.value.clone())
+            }
+            _ => None,
+        };
+        let mut opts: Vec<String> = Vec::new();
+        let ok = loop {
+            match toks.get(j).map(|t| &t.token) {
+                None | Some(Token::SemiColon) | Some(Token::EOF) => break !opts.is_empty(),
+                _ => {}
+            }
+            if word(j).as_deref() == Some("DEFAULT") {
+                j += 1;
+            }
+            let key = match word(j).as_deref() {
+                Some("CHARACTER") if word(j + 1).as_deref() == Some("SET") => {
+                    j += 2;
+                    ALTER_DB_CHARSET
+                }
+                Some("CHARSET") => {
+                    j += 1;
+                    ALTER_DB_CHARSET
+                }
+                Some("COLLATE") => {
+                    j += 1;
+                    ALTER_DB_COLLATE
+                }
+                Some("ENCRYPTION") => {
+                    j += 1;
+                    "mizzle_encryption"
+                }
+                Some("READ") if word(j + 1).as_deref() == Some("ONLY") => {
+                    j += 2;
+                    "mizzle_read_only"
+                }
+                _ => break false,
+            };
+            if matches!(toks.get(j).map(|t| &t.token), Some(Token::Eq)) {
+                j += 1;
+            }
+            let Some(v) = value(j) else { break false };
+            j += 1;
+            opts.push(format!("{key} = '{}'", v.replace('\'', "''")));
+        };
+        if !ok {
+            continue;
+        }
+        let name = match name {
+            Some(n) => format!("`{}`", n.replace('`', "``")),
+            None => {
+                opts.push(format!("{ALTER_DB_CURRENT} = '1'"));
+                "`mizzle_current`".to_string()
+            }
+        };
+        edits.push((
+            Some(toks[i].span.start),
+            end_of(j),
+            format!("ALTER SCHEMA {name} SET OPTIONS ({})", opts.join(", ")),
+        ));
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let mut chars: Vec<char> = sql.chars().collect();
+    let line_starts = line_starts(&chars);
+    for (a, b, text) in edits.into_iter().rev() {
+        let a = match a {
+            Some(a) => char_index(&line_starts, a)?,
+            None => chars.len(),
+        };
+        let b = match b {
+            Some(b) => char_index(&line_starts, b)?,
+            None => chars.len(),
+        };
+        if a > b || b > chars.len() {
+            return None;
+        }
+        chars.splice(a..b, text.chars());
+    }
+    Some(chars.into_iter().collect())
+}
+
+/// The query `SHOW TABLE STATUS` of database `db` (an SQL expression)
+/// becomes: information_schema.TABLES under MySQL's column names
+/// (invariant 7), with its LIKE or WHERE applied after it.
+fn table_status_select(db: &str) -> String {
+    const COLS: [(&str, &str); 18] = [
+        ("TABLE_NAME", "Name"),
+        ("ENGINE", "Engine"),
+        ("VERSION", "Version"),
+        ("ROW_FORMAT", "Row_format"),
+        ("TABLE_ROWS", "Rows"),
+        ("AVG_ROW_LENGTH", "Avg_row_length"),
+        ("DATA_LENGTH", "Data_length"),
+        ("MAX_DATA_LENGTH", "Max_data_length"),
+        ("INDEX_LENGTH", "Index_length"),
+        ("DATA_FREE", "Data_free"),
+        ("AUTO_INCREMENT", "Auto_increment"),
+        ("CREATE_TIME", "Create_time"),
+        ("UPDATE_TIME", "Update_time"),
+        ("CHECK_TIME", "Check_time"),
+        ("TABLE_COLLATION", "Collation"),
+        ("CHECKSUM", "Checksum"),
+        ("CREATE_OPTIONS", "Create_options"),
+        ("TABLE_COMMENT", "Comment"),
+    ];
+    let list: Vec<String> = COLS.iter().map(|(c, a)| format!("{c} AS `{a}`")).collect();
+    format!(
+        "SELECT * FROM (SELECT {} FROM information_schema.TABLES WHERE TABLE_SCHEMA = {db}) AS mizzle_table_status ",
+        list.join(", ")
+    )
+}
+
 /// The index of the first character of each line of `chars`.
 fn line_starts(chars: &[char]) -> Vec<usize> {
     let mut out = vec![0usize];
@@ -586,22 +820,26 @@ pub fn parse(sql: &str) -> Result<Parsed, BindError> {
 /// text order. `None` when the text holds none.
 fn parse_with_accounts(sql: &str) -> Result<Option<Parsed>, BindError> {
     let lower = sql.to_ascii_lowercase();
-    if !["user", "grant", "revoke", "password"].iter().any(|w| lower.contains(w)) {
+    if !["user", "grant", "revoke", "password", "load"].iter().any(|w| lower.contains(w)) {
         return Ok(None);
     }
     let pieces = crate::account::split(sql);
-    // For each non-empty piece: Some(account statement) or None (SQL).
-    let mut order: Vec<Option<AccountStmt<LevelSpec>>> = Vec::new();
+    // For each non-empty piece: Some(account or LOAD DATA statement) or
+    // None (SQL).
+    let mut order: Vec<Option<Item>> = Vec::new();
     let mut blanked: Option<String> = None;
     for (a, b) in pieces {
         let text = sql.get(a..b).unwrap_or("");
-        if !crate::account::is_account_start(text) {
+        if crate::load::is_load_start(text.trim_start()) {
+            order.push(Some(Item::Load(Box::new(crate::load::parse_load(text)?))));
+        } else if !crate::account::is_account_start(text) {
             if !text.trim().is_empty() && !crate::account::is_blank(text) {
                 order.push(None);
             }
             continue;
+        } else {
+            order.push(Some(Item::Account(crate::account::parse_account(text)?)));
         }
-        order.push(Some(crate::account::parse_account(text)?));
         let out = blanked.get_or_insert_with(|| sql.to_string());
         let blank: String = text.chars().map(|c| if c == '\n' { c } else { ' ' }).collect();
         out.replace_range(a..b, &blank);
@@ -622,7 +860,7 @@ fn parse_with_accounts(sql: &str) -> Result<Option<Parsed>, BindError> {
     let mut stmts = Vec::with_capacity(order.len());
     for o in order {
         match o {
-            Some(a) => stmts.push(Item::Account(a)),
+            Some(a) => stmts.push(a),
             None => match sqls.next() {
                 Some(s) => stmts.push(s),
                 None => break,
@@ -640,6 +878,8 @@ fn parse_sql(sql: &str) -> Result<Parsed, BindError> {
     let sql = tabled.as_deref().unwrap_or(sql);
     let listed = multi_table_lists(sql);
     let sql = listed.as_deref().unwrap_or(sql);
+    let altered = alter_database_statements(sql);
+    let sql = altered.as_deref().unwrap_or(sql);
     match strip_from_first(sql)? {
         Some(s) => parse_text(&s),
         None => parse_text(sql),

@@ -138,6 +138,8 @@ pub enum SystemTable {
     /// `information_schema` tables ORMs read, with MySQL 8's columns, over
     /// every schema.
     Info(InfoView),
+    /// `SHOW CREATE DATABASE [IF NOT EXISTS]` (the name as given).
+    CreateDatabase { name: String, collation: Collation, if_not_exists: bool },
 }
 
 /// Which `information_schema` table of [`SystemTable::Info`].
@@ -151,6 +153,8 @@ pub enum InfoView {
     Columns,
     /// `STATISTICS`: one row per column of each index (PRIMARY first).
     Statistics,
+    /// `VIEWS`.
+    Views,
 }
 
 /// Which `information_schema` constraint view.
@@ -162,6 +166,8 @@ pub enum ConstraintView {
     KeyColumnUsage,
     /// `REFERENTIAL_CONSTRAINTS`: one row per foreign key.
     ReferentialConstraints,
+    /// `CHECK_CONSTRAINTS`: one row per CHECK constraint.
+    CheckConstraints,
 }
 
 /// One window function call of a [`WindowDef`].
@@ -660,7 +666,7 @@ pub enum ColumnPosition {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Ddl {
     /// CREATE DATABASE.
-    CreateSchema { name: String, if_not_exists: bool },
+    CreateSchema { name: String, if_not_exists: bool, collation: Collation },
     /// DROP DATABASE.
     DropSchema { name: String, if_exists: bool },
     /// CREATE TABLE.
@@ -693,6 +699,9 @@ pub enum Ddl {
     RenameTables { pairs: Vec<((String, String), (String, String))> },
     /// TRUNCATE TABLE.
     Truncate { schema: String, name: String },
+    /// ALTER DATABASE: a new default collation (the database's tables keep
+    /// theirs).
+    AlterSchema { name: String, collation: Collation },
 }
 
 /// Transaction control.
@@ -769,6 +778,37 @@ pub enum BoundStatement {
     NoOp,
     /// CREATE / DROP / ALTER / RENAME USER, GRANT, REVOKE, SHOW GRANTS.
     Account(Box<crate::account::AccountStmt<crate::account::PrivLevel>>),
+    /// LOAD DATA [LOCAL] INFILE.
+    Load(Box<LoadPlan>),
+}
+
+/// A bound LOAD DATA: each line of the file becomes a row inserted through
+/// `insert` (REPLACE / IGNORE, defaults, CHECKs, keys as for INSERT).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadPlan {
+    /// The insert the rows go through: its `columns` are the field list's
+    /// columns in field order, then the SET targets; `defaults` holds a
+    /// default for every column (a line with too few fields leaves its
+    /// last columns to their defaults); `source` is empty.
+    pub insert: InsertPlan,
+    /// The file name as written.
+    pub file: String,
+    /// `LOCAL`: read where the client runs (MySQL: duplicates and bad values
+    /// are then skipped or adjusted with warnings, as with IGNORE).
+    pub local: bool,
+    /// How lines and fields are cut.
+    pub format: crate::load::LoadFormat,
+    /// `IGNORE n LINES`.
+    pub ignore_lines: u64,
+    /// Per input field: the position in `insert.columns` it fills, or
+    /// `None` for a user variable.
+    pub fields: Vec<Option<usize>>,
+    /// SET expressions, bound over one column per input field (NULL for a
+    /// field the line lacks), filling `insert.columns` after the fields'.
+    pub sets: Vec<Expr>,
+    /// `@@secure_file_priv` when bound: `None` (NULL) refuses server-side
+    /// files (1290), `Some("")` allows any, `Some(dir)` files under `dir`.
+    pub secure_file_priv: Option<String>,
 }
 
 impl BoundStatement {
@@ -793,6 +833,7 @@ impl BoundStatement {
                 d.input.visit_tables(&mut add);
             }
             BoundStatement::Explain { stmt, .. } => return stmt.table_versions(),
+            BoundStatement::Load(l) => add(&l.insert.table),
             _ => {}
         }
         out

@@ -82,6 +82,12 @@ pub(crate) fn sql_type(dt: &DataType) -> Result<SqlType, BindError> {
         D::Date => SqlType::Date,
         D::Datetime(p) => SqlType::DateTime(fsp(*p)?),
         D::Timestamp(p, _) => SqlType::Timestamp(fsp(*p)?),
+        D::Time(p, _) => SqlType::Time(fsp(*p)?),
+        D::Bit(n) => match n {
+            None => SqlType::Bit(1),
+            Some(n @ 1..=64) => SqlType::Bit(*n as u8),
+            Some(n) => return Err(BindError::TooBigDisplayWidth { column: String::new(), max: 64, got: *n }),
+        },
         D::Collate(inner, _) => sql_type(inner)?,
         D::Zerofill(inner) => sql_type(inner)?,
         D::JSON => SqlType::Json,
@@ -193,6 +199,7 @@ pub fn unify(a: SqlType, b: SqlType) -> SqlType {
     if a.is_temporal() && b.is_temporal() {
         return match (a, b) {
             (T::Date, T::Date) => T::Date,
+            (T::Time(x), T::Time(y)) => T::Time(x.max(y)),
             (T::DateTime(x) | T::Timestamp(x), T::DateTime(y) | T::Timestamp(y)) => T::DateTime(x.max(y)),
             (T::DateTime(x) | T::Timestamp(x), _) | (_, T::DateTime(x) | T::Timestamp(x)) => T::DateTime(x),
             _ => T::DateTime(0),

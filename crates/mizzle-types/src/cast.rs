@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use crate::datetime::{Date, DateTime, MICROS_PER_DAY};
+use crate::datetime::{Date, DateTime, Time, TimeError, MICROS_PER_DAY};
 use crate::decimal::{pow10, Decimal};
 use crate::error::{hex_prefix, TypeError};
 use crate::sqltype::{IntWidth, SqlType};
@@ -104,7 +104,82 @@ pub fn cast(v: &Value, target: SqlType) -> Cast {
             Some(dt) => ok(Value::DateTime(round_fsp(dt, fsp))),
             None => lossy(Value::Null),
         },
+        SqlType::Time(fsp) => match to_time(v) {
+            Ok(t) => ok(Value::Time(t.round(fsp))),
+            Err(TimeError::OutOfRange(t)) => lossy(Value::Time(t)),
+            Err(TimeError::Invalid) => lossy(Value::Null),
+        },
+        SqlType::Bit(_) => cast_unsigned(v),
     }
+}
+
+/// The value as a TIME, MySQL style: text by [`Time::parse`], numbers as
+/// `[-]HHMMSS[.ffffff]`, date-times by their time of day, dates as midnight.
+pub fn to_time(v: &Value) -> Result<Time, TimeError> {
+    match v {
+        Value::Time(t) => Ok(*t),
+        Value::DateTime(d) => Ok(Time::of_datetime(*d)),
+        Value::Date(_) => Ok(Time::from_micros(0).unwrap_or(Time::MAX)),
+        Value::Text(s) => Time::parse(s),
+        Value::Bytes(b) => Time::parse(std::str::from_utf8(b).map_err(|_| TimeError::Invalid)?),
+        Value::Int(i) => Time::from_number(*i < 0, i.unsigned_abs(), 0),
+        Value::UInt(u) => Time::from_number(false, *u, 0),
+        Value::Decimal(d) => {
+            let us = d.rescale(6).map(Decimal::mantissa).ok_or(TimeError::Invalid)?;
+            let mag = us.unsigned_abs();
+            let int = u64::try_from(mag / 1_000_000).map_err(|_| TimeError::Invalid)?;
+            Time::from_number(us < 0, int, (mag % 1_000_000) as u64)
+        }
+        Value::Double(_) | Value::Float(_) => {
+            let f = v.to_f64().unwrap_or(0.0);
+            match Decimal::from_f64(f) {
+                Some(d) => to_time(&Value::Decimal(d)),
+                None => Err(TimeError::Invalid),
+            }
+        }
+        Value::Json(_) => match v.to_json() {
+            Some(crate::json::Json::Time(t)) => Ok(t),
+            Some(crate::json::Json::DateTime(d)) => Ok(Time::of_datetime(d)),
+            Some(crate::json::Json::Date(_)) => Ok(Time::from_micros(0).unwrap_or(Time::MAX)),
+            Some(crate::json::Json::String(s)) => Time::parse(&s),
+            _ => Err(TimeError::Invalid),
+        },
+        Value::Null => Err(TimeError::Invalid),
+    }
+}
+
+/// Stores a value into a BIT(n) column: integers as they are, strings as
+/// their big-endian bytes (MySQL's rule); a value needing more than `n`
+/// bits, or a negative number, is too long (error 1406).
+fn assign_bit(v: &Value, n: u8, at: &Target<'_>) -> Result<Value, TypeError> {
+    let too_long = || TypeError::DataTooLong { column: at.column.to_string(), row: at.row };
+    let u: u64 = match v {
+        Value::UInt(u) => *u,
+        Value::Int(i) => u64::try_from(*i).map_err(|_| too_long())?,
+        Value::Text(_) | Value::Bytes(_) => {
+            let b: &[u8] = match v {
+                Value::Text(s) => s.as_bytes(),
+                Value::Bytes(b) => b,
+                _ => &[],
+            };
+            let b = {
+                let lead = b.iter().take_while(|x| **x == 0).count();
+                &b[lead..]
+            };
+            if b.len() > 8 {
+                return Err(too_long());
+            }
+            b.iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x))
+        }
+        other => {
+            let d = other.to_decimal().flatten().ok_or_else(too_long)?;
+            u64::try_from(d.round_i128()).map_err(|_| too_long())?
+        }
+    };
+    if n < 64 && u >> n != 0 {
+        return Err(too_long());
+    }
+    Ok(Value::UInt(u))
 }
 
 fn cast_signed(v: &Value) -> Cast {
@@ -207,7 +282,7 @@ pub fn to_datetime(v: &Value) -> Option<DateTime> {
             }
             DateTime::parse(&i.to_string())
         }
-        Value::Null => None,
+        Value::Time(_) | Value::Null => None,
     }
 }
 
@@ -248,13 +323,13 @@ pub fn assign(v: &Value, ty: SqlType, at: &Target<'_>) -> Result<Value, TypeErro
                 Value::Bytes(b) => {
                     std::str::from_utf8(b).ok().and_then(text_to_i128).ok_or_else(|| incorrect("integer"))?
                 }
-                Value::Date(_) | Value::DateTime(_) => v.to_i64_lossy().unwrap_or(0) as i128,
                 Value::Json(_) => match v.to_json() {
                     Some(j @ (crate::json::Json::Int(_) | crate::json::Json::UInt(_) | crate::json::Json::Bool(_))) => {
                         Value::json(&j).to_i64_lossy().unwrap_or(0) as i128
                     }
                     _ => return Err(incorrect("integer")),
                 },
+                Value::Date(_) | Value::DateTime(_) | Value::Time(_) => v.to_i64_lossy().unwrap_or(0) as i128,
                 Value::Null => return Ok(Value::Null),
             };
             if unsigned {
@@ -399,6 +474,18 @@ pub fn assign(v: &Value, ty: SqlType, at: &Target<'_>) -> Result<Value, TypeErro
             }
             Ok(Value::DateTime(round_fsp(dt, fsp)))
         }
+        // MySQL 8 in strict mode reports both an invalid and an out-of-range
+        // TIME as ER_TRUNCATED_WRONG_VALUE (1292), not 1264.
+        SqlType::Time(fsp) => match to_time(v) {
+            Ok(t) => Ok(Value::Time(t.round(fsp))),
+            Err(_) => Err(TypeError::IncorrectTemporal {
+                ty: "time",
+                value: v.to_text_lossy(),
+                column: at.column.to_string(),
+                row: at.row,
+            }),
+        },
+        SqlType::Bit(n) => assign_bit(v, n, at),
     }
 }
 
@@ -449,6 +536,7 @@ fn year_of(v: &Value) -> Result<i64, YearError> {
         Value::Date(d) => number(d.ymd().0 as i128),
         Value::DateTime(d) => number(d.date().ymd().0 as i128),
         Value::Json(_) => v.to_i64_lossy().map_or(Err(YearError::NotANumber), |n| number(n as i128)),
+        Value::Time(_) => number(v.to_i64_lossy().unwrap_or(0) as i128),
         Value::Null => Err(YearError::NotANumber),
     }
 }
@@ -524,6 +612,35 @@ mod tests {
             assign(&Value::text("2024-01-02"), SqlType::Date, &at()).map(|v| v.to_text_lossy()),
             Ok("2024-01-02".into())
         );
+    }
+
+    #[test]
+    fn times_cast_and_assign_like_mysql() {
+        let t = |v: Value, f: u8| cast(&v, SqlType::Time(f)).value.to_text_lossy();
+        assert_eq!(t(Value::Decimal(Decimal::parse("123456.5").expect("lit")), 1), "12:34:56.500000");
+        assert_eq!(t(Value::Int(-100), 0), "-00:01:00");
+        assert_eq!(t(Value::text("900:00:00"), 0), "838:59:59");
+        assert!(matches!(
+            assign(&Value::text("900:00:00"), SqlType::Time(0), &at()),
+            Err(TypeError::IncorrectTemporal { .. })
+        ));
+        assert!(matches!(
+            assign(&Value::text("10:61:00"), SqlType::Time(0), &at()),
+            Err(TypeError::IncorrectTemporal { .. })
+        ));
+        assert_eq!(
+            assign(&Value::text("10:20:30.45"), SqlType::Time(1), &at()).map(|v| v.to_text_lossy()),
+            Ok("10:20:30.500000".into())
+        );
+    }
+
+    #[test]
+    fn bits_store_big_endian_and_check_width() {
+        assert_eq!(assign(&Value::text("a"), SqlType::Bit(8), &at()), Ok(Value::UInt(0x61)));
+        assert_eq!(assign(&Value::Int(5), SqlType::Bit(3), &at()), Ok(Value::UInt(5)));
+        assert!(matches!(assign(&Value::Int(8), SqlType::Bit(3), &at()), Err(TypeError::DataTooLong { .. })));
+        assert!(matches!(assign(&Value::Int(-1), SqlType::Bit(64), &at()), Err(TypeError::DataTooLong { .. })));
+        assert_eq!(assign(&Value::UInt(u64::MAX), SqlType::Bit(64), &at()), Ok(Value::UInt(u64::MAX)));
     }
 
     #[test]

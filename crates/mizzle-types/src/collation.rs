@@ -113,6 +113,10 @@ impl Collation {
     /// collations (invariant 2).
     pub const LEGACY: Collation = Collation::Utf8mb4_0900Bin;
 
+    /// MySQL 8's default: `@@collation_server` of a new catalog, and the
+    /// collation of character set utf8mb4 named without COLLATE.
+    pub const SERVER_DEFAULT: Collation = Collation::Utf8mb4_0900AiCi;
+
     /// The MySQL name.
     pub fn name(self) -> &'static str {
         match self {

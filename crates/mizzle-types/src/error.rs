@@ -75,6 +75,20 @@ error_codes! {
     NonexistingTableGrant = (1147, "42000", User),
     /// ER_SPECIFIC_ACCESS_DENIED_ERROR: an administrative privilege is needed.
     SpecificAccessDenied = (1227, "42000", User),
+    /// EE_FILENOTFOUND (LOAD DATA: the file cannot be opened)
+    FileNotFound = (29, "HY000", User),
+    /// ER_WRONG_FIELD_TERMINATORS
+    WrongFieldTerminators = (1083, "42000", User),
+    /// ER_NOT_ALLOWED_COMMAND (LOAD DATA LOCAL from a client that cannot send files)
+    NotAllowedCommand = (1148, "42000", User),
+    /// ER_WARN_TOO_FEW_RECORDS
+    WarnTooFewRecords = (1261, "01000", User),
+    /// ER_WARN_TOO_MANY_RECORDS
+    WarnTooManyRecords = (1262, "01000", User),
+    /// ER_OPTION_PREVENTS_STATEMENT
+    OptionPreventsStatement = (1290, "HY000", User),
+    /// ER_CLIENT_LOCAL_FILES_DISABLED
+    LocalFilesDisabled = (3948, "42000", User),
     /// ER_CANNOT_USER: CREATE / DROP / ALTER / RENAME USER failed for an account.
     CannotUser = (1396, "HY000", User),
     /// ER_CANT_CREATE_USER_WITH_GRANT: GRANT to an account that does not exist.
@@ -366,6 +380,8 @@ error_codes! {
     InvalidJsonPathArrayCell = (3165, "42000", User),
     /// A literal default on a BLOB, TEXT or JSON column.
     BlobCantHaveDefault = (1101, "42000", User),
+    /// ER_TOO_BIG_DISPLAYWIDTH: BIT(n) with n above 64.
+    TooBigDisplayWidth = (1439, "42000", User),
 }
 
 impl fmt::Display for ErrorCode {

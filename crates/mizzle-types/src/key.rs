@@ -9,12 +9,16 @@
 //!    anything appended after a tuple (an MVCC version) never changes order.
 //! 3. Decoding is the exact inverse and rejects malformed bytes with an error.
 //!
+//! Tags: 0x01 NULL, 0x10 INT, 0x11 UINT, 0x12 DOUBLE, 0x13 DECIMAL, 0x20
+//! TEXT, 0x21 BYTES, 0x30 DATE, 0x31 DATETIME, 0x32 TIME (signed
+//! microseconds with the sign bit flipped, big-endian).
+//!
 //! Values are encoded by their kind; callers convert values to the column's
 //! type first, so one index column never mixes kinds.
 
 use std::sync::Arc;
 
-use crate::datetime::{Date, DateTime};
+use crate::datetime::{Date, DateTime, Time};
 use crate::decimal::{Decimal, MAX_SCALE};
 use crate::error::TypeError;
 use crate::value::Value;
@@ -28,6 +32,7 @@ const TEXT: u8 = 0x20;
 const BYTES: u8 = 0x21;
 const DATE: u8 = 0x30;
 const DATETIME: u8 = 0x31;
+const TIME: u8 = 0x32;
 
 /// Appends the encoding of one value.
 pub fn encode_value(v: &Value, out: &mut Vec<u8>) {
@@ -72,6 +77,10 @@ pub fn encode_value(v: &Value, out: &mut Vec<u8>) {
         Value::Json(_) => {
             out.push(TEXT);
             encode_bytes(v.to_text_lossy().as_bytes(), out);
+        }
+        Value::Time(t) => {
+            out.push(TIME);
+            out.extend_from_slice(&((t.micros() as u64) ^ (1 << 63)).to_be_bytes());
         }
     }
 }
@@ -203,6 +212,10 @@ pub fn decode_value(b: &mut &[u8]) -> Result<Value, TypeError> {
             DateTime::from_bits(u64::from_be_bytes(take8(b)?) as i64)
                 .ok_or(TypeError::Corrupt { what: "bad datetime in key" })?,
         ),
+        TIME => Value::Time(
+            Time::from_micros((u64::from_be_bytes(take8(b)?) ^ (1 << 63)) as i64)
+                .ok_or(TypeError::Corrupt { what: "bad time in key" })?,
+        ),
         _ => return Err(TypeError::Corrupt { what: "unknown key tag" }),
     })
 }
@@ -248,6 +261,7 @@ pub fn prefix_successor(p: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::datetime::MAX_TIME_MICROS;
     use proptest::prelude::*;
 
     fn enc(v: &Value) -> Vec<u8> {
@@ -292,6 +306,10 @@ mod tests {
             (".{0,8}", ".{0,8}").prop_map(|(a, b): (String, String)| (Value::text(&a), Value::text(&b))),
             (proptest::collection::vec(any::<u8>(), 0..8), proptest::collection::vec(any::<u8>(), 0..8))
                 .prop_map(|(a, b)| (Value::bytes(&a), Value::bytes(&b))),
+            (-MAX_TIME_MICROS..=MAX_TIME_MICROS, -MAX_TIME_MICROS..=MAX_TIME_MICROS).prop_map(|(a, b)| (
+                Value::Time(Time::from_micros(a).expect("in range")),
+                Value::Time(Time::from_micros(b).expect("in range"))
+            )),
         ]
     }
 

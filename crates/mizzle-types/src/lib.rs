@@ -19,7 +19,7 @@ pub mod sqltype;
 pub mod value;
 
 pub use collation::Collation;
-pub use datetime::{Date, DateTime};
+pub use datetime::{Date, DateTime, Time};
 pub use decimal::Decimal;
 pub use error::{ErrorClass, ErrorCode, SqlError, TypeError, Warning};
 pub use sqltype::{IntWidth, SqlType, ValueKind};

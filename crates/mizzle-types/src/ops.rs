@@ -61,6 +61,7 @@ fn class_of(v: &Value) -> Class {
         Value::Int(_) | Value::UInt(_) | Value::Date(_) => Class::Int,
         Value::Decimal(_) => Class::Decimal,
         Value::DateTime(d) if d.micros_of_day() % 1_000_000 == 0 => Class::Int,
+        Value::Time(t) if t.micros() % 1_000_000 == 0 => Class::Int,
         _ => Class::Double,
     }
 }

@@ -12,8 +12,9 @@
 //!
 //! Tags: 0 NULL, 1 signed int (1/2/4/8 payload bytes, sign-extended), 2
 //! unsigned int (8), 3 float (4), 4 double (8), 5 decimal (16 mantissa + 1
-//! scale), 6 text (UTF-8), 7 bytes, 8 date (4), 9 datetime (8), 12 JSON (a binary
-//! document, `docs/format/json.md`).
+//! scale), 6 text (UTF-8), 7 bytes, 8 date (4), 9 datetime (8), 10 time
+//! (8: signed microseconds), 12 JSON (a binary document,
+//! `docs/format/json.md`). BIT values are unsigned ints (tag 2).
 //!
 //! Invariants:
 //! 1. [`RowRef::get`] is O(1) in the column index.
@@ -21,7 +22,7 @@
 
 use std::sync::Arc;
 
-use crate::datetime::{Date, DateTime};
+use crate::datetime::{Date, DateTime, Time};
 use crate::decimal::Decimal;
 use crate::error::TypeError;
 use crate::value::Value;
@@ -80,6 +81,10 @@ fn encode_col(v: &Value, out: &mut Vec<u8>) {
         Value::Json(b) => {
             out.push(12);
             out.extend_from_slice(b);
+        }
+        Value::Time(t) => {
+            out.push(10);
+            out.extend_from_slice(&t.micros().to_le_bytes());
         }
     }
 }
@@ -230,6 +235,7 @@ impl<'a> RowRef<'a> {
                 crate::json::JsonRef::from_doc(p).map_err(|_| TypeError::Corrupt { what: "bad JSON document" })?;
                 Value::Json(Arc::from(p))
             }
+            10 => Value::Time(Time::from_micros(i64::from_le_bytes(arr8(fixed(8)?))).ok_or(CORRUPT)?),
             _ => return Err(TypeError::Corrupt { what: "unknown column tag" }),
         })
     }
@@ -267,6 +273,7 @@ mod tests {
             Value::Date(Date::parse("2024-02-29").expect("lit")),
             Value::DateTime(DateTime::parse("2024-02-29 12:00:01").expect("lit")),
             Value::json(&crate::json::text::parse(r#"{"a": [1, 2.5, "x"]}"#).expect("lit")),
+            Value::Time(Time::parse("-100:00:01.5").expect("lit")),
         ];
         let mut buf = Vec::new();
         encode_row(&vals, &mut buf);

@@ -95,6 +95,10 @@ pub enum SqlType {
     Year,
     /// JSON, held as `Value::Json` (the binary document).
     Json,
+    /// TIME(fsp): a signed duration within ±838:59:59, held as `Value::Time`.
+    Time(u8),
+    /// BIT(n), 1..=64 bits, held as `Value::UInt`; shown as big-endian bytes.
+    Bit(u8),
 }
 
 /// The runtime representation a type's values have.
@@ -122,6 +126,8 @@ pub enum ValueKind {
     DateTime,
     /// `Value::Json`.
     Json,
+    /// `Value::Time`.
+    Time,
 }
 
 impl SqlType {
@@ -152,6 +158,8 @@ impl SqlType {
             SqlType::DateTime(_) | SqlType::Timestamp(_) => ValueKind::DateTime,
             SqlType::Year => ValueKind::Int,
             SqlType::Json => ValueKind::Json,
+            SqlType::Time(_) => ValueKind::Time,
+            SqlType::Bit(_) => ValueKind::UInt,
         }
     }
 
@@ -170,9 +178,22 @@ impl SqlType {
         self.kind() == ValueKind::Text
     }
 
-    /// True for DATE, DATETIME and TIMESTAMP.
+    /// True for DATE, DATETIME, TIMESTAMP and TIME.
     pub fn is_temporal(self) -> bool {
-        matches!(self, SqlType::Date | SqlType::DateTime(_) | SqlType::Timestamp(_))
+        matches!(self, SqlType::Date | SqlType::DateTime(_) | SqlType::Timestamp(_) | SqlType::Time(_))
+    }
+
+    /// The fractional-seconds precision of a temporal type (0 for others).
+    pub fn fsp(self) -> u8 {
+        match self {
+            SqlType::DateTime(f) | SqlType::Timestamp(f) | SqlType::Time(f) => f,
+            _ => 0,
+        }
+    }
+
+    /// The number of bytes a BIT(n) value is shown and sent as.
+    pub fn bit_bytes(n: u8) -> usize {
+        usize::from(n).div_ceil(8).max(1)
     }
 
     /// The maximum length in characters (text) or bytes (binary), if bounded.
@@ -217,6 +238,8 @@ impl SqlType {
             SqlType::DateTime(f) | SqlType::Timestamp(f) => 19 + if f > 0 { f as u32 + 1 } else { 0 },
             SqlType::Year => 4,
             SqlType::Json => u32::MAX,
+            SqlType::Time(f) => 10 + if f > 0 { f as u32 + 1 } else { 0 },
+            SqlType::Bit(n) => n as u32,
         }
     }
 }
@@ -259,6 +282,9 @@ impl fmt::Display for SqlType {
             SqlType::Timestamp(p) => write!(f, "timestamp({p})"),
             SqlType::Year => f.write_str("year"),
             SqlType::Json => f.write_str("json"),
+            SqlType::Time(0) => f.write_str("time"),
+            SqlType::Time(p) => write!(f, "time({p})"),
+            SqlType::Bit(n) => write!(f, "bit({n})"),
         }
     }
 }

@@ -17,7 +17,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use crate::datetime::{Date, DateTime};
+use crate::datetime::{Date, DateTime, Time};
 use crate::decimal::Decimal;
 use crate::sqltype::ValueKind;
 
@@ -48,6 +48,8 @@ pub enum Value {
     DateTime(DateTime),
     /// JSON: a binary document (see `json::binary`).
     Json(Arc<[u8]>),
+    /// TIME.
+    Time(Time),
 }
 
 impl Value {
@@ -85,6 +87,7 @@ impl Value {
             Value::Date(_) => ValueKind::Date,
             Value::DateTime(_) => ValueKind::DateTime,
             Value::Json(_) => ValueKind::Json,
+            Value::Time(_) => ValueKind::Time,
         }
     }
 
@@ -118,6 +121,9 @@ impl Value {
                 let _ = write!(out, "{d}");
             }
             Value::Json(_) => out.extend_from_slice(self.json_text().as_bytes()),
+            Value::Time(t) => {
+                let _ = write!(out, "{t}");
+            }
         }
     }
 
@@ -131,6 +137,8 @@ impl Value {
                 out.extend_from_slice(d.format(f).as_bytes())
             }
             (Value::Int(0), crate::SqlType::Year) => out.extend_from_slice(b"0000"),
+            (Value::Time(t), crate::SqlType::Time(f)) => out.extend_from_slice(t.format(f).as_bytes()),
+            (Value::UInt(u), crate::SqlType::Bit(n)) => out.extend_from_slice(&bit_bytes(*u, n)),
             _ => self.write_text(out),
         }
     }
@@ -162,6 +170,10 @@ impl Value {
             Value::Date(d) => date_number(*d) as f64,
             Value::DateTime(d) => datetime_number(*d),
             Value::Json(_) => json_scalar(self).to_f64()?,
+            Value::Time(t) => {
+                let (n, us) = t.to_hhmmss();
+                n as f64 + us as f64 / 1e6
+            }
         })
     }
 
@@ -180,6 +192,14 @@ impl Value {
             Value::Date(d) => Some(Decimal::from_i64(date_number(*d))),
             Value::DateTime(d) => Decimal::from_f64(datetime_number(*d)),
             Value::Json(_) => return json_scalar(self).to_decimal(),
+            Value::Time(t) => {
+                let (n, us) = t.to_hhmmss();
+                if us == 0 {
+                    Some(Decimal::from_i64(n))
+                } else {
+                    Decimal::new(i128::from(n) * 1_000_000 + i128::from(us), 6)
+                }
+            }
         })
     }
 
@@ -202,6 +222,11 @@ impl Value {
             Value::Date(d) => date_number(*d),
             Value::DateTime(d) => datetime_number(*d) as i64,
             Value::Json(_) => json_scalar(self).to_i64_lossy()?,
+            Value::Time(t) => {
+                // Rounded to whole seconds, half away from zero, as MySQL does.
+                let (n, _) = t.round(0).to_hhmmss();
+                n
+            }
         })
     }
 
@@ -216,6 +241,7 @@ impl Value {
             Value::Decimal(d) => Some(!d.is_zero()),
             Value::Date(_) | Value::DateTime(_) => Some(true),
             Value::Text(_) | Value::Bytes(_) | Value::Json(_) => self.to_f64().map(|f| f != 0.0),
+            Value::Time(t) => Some(t.micros() != 0),
         }
     }
 
@@ -248,6 +274,9 @@ impl Value {
             (DateTime(a), Date(b)) => a.cmp(&b.at_midnight()),
             (Date(_) | DateTime(_), Text(s)) => return temporal_vs_text(self, s),
             (Text(s), Date(_) | DateTime(_)) => return temporal_vs_text(other, s).map(Ordering::reverse),
+            (Time(a), Time(b)) => a.cmp(b),
+            (Time(a), Text(s)) => return time_vs_text(*a, s),
+            (Text(s), Time(b)) => return time_vs_text(*b, s).map(Ordering::reverse),
             _ => {
                 let a = self.to_f64()?;
                 let b = other.to_f64()?;
@@ -307,6 +336,7 @@ impl Value {
             Value::Bytes(b) => J::String(String::from_utf8_lossy(b).into_owned()),
             Value::Date(d) => J::Date(*d),
             Value::DateTime(d) => J::DateTime(*d),
+            Value::Time(t) => J::Time(*t),
             Value::Json(b) => crate::json::binary::decode(b).ok()?,
         })
     }
@@ -331,6 +361,7 @@ fn json_scalar(v: &Value) -> Value {
         Some(J::String(s)) => Value::Text(Arc::from(s.as_str())),
         Some(J::Date(d)) => Value::Date(d),
         Some(J::DateTime(d)) => Value::DateTime(d),
+        Some(J::Time(t)) => Value::Time(t),
         Some(_) => Value::Int(0),
     }
 }
@@ -345,6 +376,19 @@ fn temporal_vs_text(t: &Value, s: &str) -> Option<Ordering> {
         return Some(lhs.cmp(&dt));
     }
     Some(t.to_text_lossy().as_bytes().cmp(s.as_bytes()))
+}
+
+fn time_vs_text(t: Time, s: &str) -> Option<Ordering> {
+    match Time::parse(s) {
+        Ok(u) | Err(crate::datetime::TimeError::OutOfRange(u)) => Some(t.cmp(&u)),
+        Err(_) => Some(t.to_string().as_bytes().cmp(s.as_bytes())),
+    }
+}
+
+/// The big-endian bytes MySQL shows and sends for a BIT(n) value.
+pub fn bit_bytes(v: u64, n: u8) -> Vec<u8> {
+    let len = crate::SqlType::bit_bytes(n).min(8);
+    v.to_be_bytes()[8 - len..].to_vec()
 }
 
 fn date_number(d: Date) -> i64 {
@@ -606,6 +650,10 @@ pub fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
                 crate::json::hash_json(&j, state);
             }
         }
+        Value::Time(t) => {
+            7u8.hash(state);
+            t.hash(state);
+        }
     }
 }
 
@@ -729,6 +777,12 @@ impl From<Date> for Value {
 impl From<DateTime> for Value {
     fn from(x: DateTime) -> Value {
         Value::DateTime(x)
+    }
+}
+
+impl From<Time> for Value {
+    fn from(x: Time) -> Value {
+        Value::Time(x)
     }
 }
 

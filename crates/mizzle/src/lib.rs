@@ -102,11 +102,23 @@ pub struct OpenOptions {
     /// Create the database (and the directory) if missing; otherwise
     /// opening a directory without a database is an error.
     pub create: bool,
+    /// The server's default collation (`@@collation_server`: new
+    /// databases take it, and so the tables created in them); `None`:
+    /// MySQL 8's `utf8mb4_0900_ai_ci`. Any utf8mb4 collation of SHOW
+    /// COLLATION; another name fails the open with error 1273. Databases
+    /// and tables created before keep theirs.
+    pub collation_server: Option<String>,
 }
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions { engine: "disk".into(), sync: SyncMode::Full, cache_bytes: 64 << 20, create: true }
+        OpenOptions {
+            engine: "disk".into(),
+            sync: SyncMode::Full,
+            cache_bytes: 64 << 20,
+            create: true,
+            collation_server: None,
+        }
     }
 }
 
@@ -138,6 +150,25 @@ impl OpenOptions {
     pub fn create(mut self, yes: bool) -> OpenOptions {
         self.create = yes;
         self
+    }
+
+    /// Sets the server's default collation ([`OpenOptions::collation_server`]).
+    pub fn collation_server(mut self, name: &str) -> OpenOptions {
+        self.collation_server = Some(name.to_string());
+        self
+    }
+
+    /// The global variables these options set before the catalog's
+    /// bootstrap (1273 for an unknown collation).
+    fn globals(&self) -> Result<Vec<(String, String)>, Error> {
+        let mut g = Vec::new();
+        if let Some(name) = &self.collation_server {
+            let c = mizzle_types::Collation::from_name(name)
+                .ok_or_else(|| Error::new(ErrorCode::UnknownCollation, format!("Unknown collation: '{name}'")))?;
+            g.push(("collation_server".to_string(), c.name().to_string()));
+            g.push(("collation_database".to_string(), c.name().to_string()));
+        }
+        Ok(g)
     }
 }
 
@@ -177,7 +208,14 @@ pub struct Database {
 impl Database {
     /// A new, empty in-memory database (gone when the last handle drops).
     pub fn open_in_memory() -> Result<Database, Error> {
-        let cat = registry().open_catalog("memory", None, &EngineOptions::default()).map_err(err)?;
+        Database::open_in_memory_with(OpenOptions::default())
+    }
+
+    /// A new, empty in-memory database with options (only
+    /// [`OpenOptions::collation_server`] applies).
+    pub fn open_in_memory_with(opts: OpenOptions) -> Result<Database, Error> {
+        let globals = opts.globals()?;
+        let cat = registry().open_catalog_with("memory", None, &EngineOptions::default(), &globals).map_err(err)?;
         Ok(Database { cat })
     }
 
@@ -209,8 +247,9 @@ impl Database {
             }
             Some(true) => {}
         }
+        let globals = opts.globals()?;
         let eopts = EngineOptions { sync: opts.sync, cache_bytes: opts.cache_bytes, create: opts.create };
-        let cat = reg.open_catalog(&opts.engine, Some(dir.as_ref()), &eopts).map_err(err)?;
+        let cat = reg.open_catalog_with(&opts.engine, Some(dir.as_ref()), &eopts, &globals).map_err(err)?;
         Ok(Database { cat })
     }
 
@@ -258,6 +297,23 @@ impl Database {
         s.set_account(user, host);
         s.set_user(&format!("{user}@{host}"));
         Session { inner: RefCell::new(s) }
+    }
+
+    /// Sets the global value of a server option, read-only ones included,
+    /// as a server does from its configuration at start-up: for example
+    /// `secure_file_priv` (where server-side `LOAD DATA INFILE` may read;
+    /// `Value::Null` turns it off) or `local_infile`. Error 1193 for an
+    /// unknown name, 1231 for a value it cannot take.
+    pub fn set_server_option(&self, name: &str, value: &Value) -> Result<(), Error> {
+        if mizzle_session::vars::find(name).is_none() {
+            return Err(Error::new(ErrorCode::UnknownSystemVariable, format!("Unknown system variable '{name}'")));
+        }
+        self.cat.set_server_option(name, value).ok_or_else(|| {
+            Error::new(
+                ErrorCode::WrongValueForVar,
+                format!("Variable '{name}' can't be set to the value of '{}'", value.to_text_lossy()),
+            )
+        })
     }
 
     /// Lists a front end's plugin (a server's authentication plugin) in

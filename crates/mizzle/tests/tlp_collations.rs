@@ -9,7 +9,10 @@
 //! 2. `t` (index ranges), `k` (primary-key ranges) and `w` (explicit
 //!    COLLATE, full scan, weights computed per row) return the same rows;
 //! 3. `ORDER BY s, id`, `COUNT(DISTINCT s)` and the number of `GROUP BY s`
-//!    groups agree between `t` and `w`.
+//!    groups agree between `t` and `w`;
+//! 4. a table `dc.d` whose `s` names no collation, in a database created
+//!    with `COLLATE C` (so it takes the database's default), returns the
+//!    same rows as `t`, and `t UNION d` has as many rows as `t` has groups.
 //!
 //! Generation is seeded (xorshift); a mismatch names its seed, collation
 //! and query; `TLP_SEEDS` raises the number of seeds.
@@ -113,11 +116,14 @@ fn check_seed(seed: u64, queries: usize) {
     s.execute(&format!("CREATE TABLE t (id INT PRIMARY KEY, s VARCHAR(8) COLLATE {coll}, KEY ks (s))"), []).expect("t");
     s.execute(&format!("CREATE TABLE k (id INT, s VARCHAR(8) COLLATE {coll} NOT NULL, PRIMARY KEY (s, id))"), [])
         .expect("k");
-    s.execute("CREATE TABLE w (id INT PRIMARY KEY, s VARCHAR(8))", []).expect("w");
+    // Binary whatever the server's default is.
+    s.execute("CREATE TABLE w (id INT PRIMARY KEY, s VARCHAR(8)) COLLATE utf8mb4_0900_bin", []).expect("w");
+    s.execute(&format!("CREATE DATABASE dc COLLATE {coll}"), []).expect("dc");
+    s.execute("CREATE TABLE dc.d (id INT PRIMARY KEY, s VARCHAR(8), KEY ks (s))", []).expect("d");
     let n = r.below(30);
     for id in 0..n {
         let v = text(&mut r);
-        for tb in ["t", "w"] {
+        for tb in ["t", "w", "dc.d"] {
             s.execute(&format!("INSERT INTO {tb} VALUES ({id}, {v})"), []).expect("row");
         }
         if v != "NULL" {
@@ -141,6 +147,8 @@ fn check_seed(seed: u64, queries: usize) {
             let got = ints(&s, &qt, true);
             let want = ints(&s, &format!("SELECT id FROM w WHERE {pw}"), true);
             assert_eq!(got, want, "{}", ctx(&qt));
+            let in_d = ints(&s, &format!("SELECT id FROM dc.d WHERE {pt}"), true);
+            assert_eq!(in_d, got, "{}", ctx(&format!("dc.d (database default): {pt}")));
             // Rows of k are those of t whose s is not NULL.
             let in_k = ints(&s, &format!("SELECT id FROM k WHERE {pt}"), true);
             let want_k = ints(&s, &format!("SELECT id FROM t WHERE s IS NOT NULL AND ({pt})"), true);
@@ -168,6 +176,12 @@ fn check_seed(seed: u64, queries: usize) {
         distinct(&format!("SELECT COUNT(*) FROM (SELECT {explicit} AS x FROM w GROUP BY x) g")),
         "{}",
         ctx("GROUP BY")
+    );
+    assert_eq!(
+        distinct("SELECT COUNT(*) FROM (SELECT s FROM t UNION SELECT s FROM dc.d) u"),
+        distinct("SELECT COUNT(*) FROM (SELECT s FROM t GROUP BY s) g"),
+        "{}",
+        ctx("UNION DISTINCT")
     );
     assert_eq!(
         distinct("SELECT COUNT(*) FROM (SELECT DISTINCT s FROM t) d"),

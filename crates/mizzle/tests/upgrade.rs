@@ -65,6 +65,42 @@ fn a_format_1_database_opens_reads_and_takes_writes() {
         assert_eq!(rows(&db, "SELECT name FROM adults ORDER BY name"), strs(&[&["Ada"], &["Émile"]]));
         // The secondary index answers.
         assert_eq!(rows(&db, "SELECT id FROM people WHERE name = 'Grace'"), strs(&[&["3"]]));
+        // Records from before collations mean utf8mb4_0900_bin, whatever
+        // the default is now (utf8mb4_0900_ai_ci): byte comparison, as
+        // the database was written.
+        assert_eq!(rows(&db, "SELECT id FROM people WHERE name = 'GRACE'"), strs(&[]));
+        assert_eq!(rows(&db, "SELECT COUNT(*) FROM shop.items WHERE sku = 'a-1'"), strs(&[&["0"]]));
+        assert_eq!(
+            rows(
+                &db,
+                "SELECT TABLE_NAME, TABLE_COLLATION FROM information_schema.TABLES \
+                 WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA IN ('shop', DATABASE()) ORDER BY TABLE_NAME"
+            ),
+            strs(&[&["items", "utf8mb4_0900_bin"], &["people", "utf8mb4_0900_bin"]])
+        );
+        assert_eq!(
+            rows(&db, "SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_NAME = 'people' AND COLUMN_NAME = 'name'"),
+            strs(&[&["utf8mb4_0900_bin"]])
+        );
+        // So do their databases (schema records of version 1): a new table
+        // in one takes utf8mb4_0900_bin too, so the database stays of one
+        // collation.
+        assert_eq!(
+            rows(&db, "SELECT SCHEMA_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'shop'"),
+            strs(&[&["shop", "utf8mb4_0900_bin"]])
+        );
+        assert_eq!(rows(&db, "SELECT @@collation_database"), strs(&[&["utf8mb4_0900_bin"]]));
+        db.session().execute("CREATE TABLE shop.later_text (s VARCHAR(5))", []).expect("new table in an old database");
+        assert_eq!(
+            rows(&db, "SELECT TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_NAME = 'later_text'"),
+            strs(&[&["utf8mb4_0900_bin"]])
+        );
+        // A new database takes the server's default.
+        db.session().execute("CREATE DATABASE fresh", []).expect("new database");
+        assert_eq!(
+            rows(&db, "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'fresh'"),
+            strs(&[&["utf8mb4_0900_ai_ci"]])
+        );
         // Writes continue: AUTO_INCREMENT resumes after the deleted row 4.
         let e = db.session().execute("INSERT INTO people (name) VALUES ('Hedy')", []).expect("insert");
         assert_eq!(e.last_insert_id, 5);

@@ -85,6 +85,19 @@ pub struct Flags {
     /// `require_secure_transport`).
     #[arg(long)]
     pub require_secure_transport: bool,
+    /// The server's default collation (`@@collation_server`, which new
+    /// databases take; default `utf8mb4_0900_ai_ci`).
+    #[arg(long)]
+    pub collation_server: Option<String>,
+    /// Directory server-side `LOAD DATA INFILE` may read files under
+    /// (`""`: anywhere the server may read; unset: server-side loads are
+    /// refused with 1290, MySQL 8's NULL).
+    #[arg(long)]
+    pub secure_file_priv: Option<PathBuf>,
+    /// Allow `LOAD DATA LOCAL INFILE` (the client sends the file; MySQL 8
+    /// has it off by default, and so does mizzled).
+    #[arg(long)]
+    pub local_infile: bool,
 }
 
 /// The settings in force.
@@ -118,6 +131,12 @@ pub struct Config {
     pub ssl_key: Option<PathBuf>,
     /// Refuse clients without TLS.
     pub require_secure_transport: bool,
+    /// The server's default collation (else MySQL 8's).
+    pub collation_server: Option<String>,
+    /// `secure_file_priv` (`None`: NULL).
+    pub secure_file_priv: Option<PathBuf>,
+    /// `local_infile`.
+    pub local_infile: bool,
 }
 
 fn parse_scheduler(s: &str) -> anyhow::Result<SchedulerKind> {
@@ -208,6 +227,20 @@ fn merge_file(flags: &mut Flags, path: &Path) -> anyhow::Result<()> {
                 };
                 flags.require_secure_transport |= on;
             }
+            "collation-server" => {
+                flags.collation_server.get_or_insert_with(|| v.to_owned());
+            }
+            "secure-file-priv" => {
+                flags.secure_file_priv.get_or_insert_with(|| v.into());
+            }
+            "local-infile" => {
+                let on = match v.to_ascii_lowercase().as_str() {
+                    "1" | "on" | "true" | "yes" => true,
+                    "0" | "off" | "false" | "no" => false,
+                    other => return Err(bad(&format!("expected ON or OFF, not '{other}'"))),
+                };
+                flags.local_infile |= on;
+            }
             other => anyhow::bail!("{}: unknown key '{other}'", at()),
         }
     }
@@ -243,6 +276,9 @@ impl Config {
             ssl_cert: flags.ssl_cert,
             ssl_key: flags.ssl_key,
             require_secure_transport: flags.require_secure_transport,
+            collation_server: flags.collation_server,
+            secure_file_priv: flags.secure_file_priv,
+            local_infile: flags.local_infile,
         })
     }
 }
@@ -259,12 +295,15 @@ mod tests {
 
     #[test]
     fn file_fills_what_flags_leave_unset() {
-        let path = write("[mizzled]\nport = 4000\nmax_connections = 7 # comment\nscheduler = thread\n");
+        let path = write(
+            "[mizzled]\nport = 4000\nmax_connections = 7 # comment\nscheduler = thread\ncollation_server = utf8mb4_bin\n",
+        );
         let flags = Flags { port: Some(5000), config: Some(path.clone()), ..Flags::default() };
         let c = Config::load(flags).expect("loads");
         assert_eq!(c.port, 5000);
         assert_eq!(c.max_connections, 7);
         assert_eq!(c.scheduler, SchedulerKind::Thread);
+        assert_eq!(c.collation_server.as_deref(), Some("utf8mb4_bin"));
         let _ = std::fs::remove_file(path);
     }
 

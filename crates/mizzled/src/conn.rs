@@ -172,6 +172,29 @@ enum Phase {
     /// A failed login: the ERR is held in `held` until the delay is over.
     Denied,
     Commands,
+    /// `LOAD DATA LOCAL`: the client sends its file (packets until an
+    /// empty one); the statement runs once it is all here.
+    LocalInfile(Box<LocalInfile>),
+}
+
+/// A `LOAD DATA LOCAL` whose file is arriving: its bytes go to a spool
+/// file (memory stays bounded however large the file).
+struct LocalInfile {
+    sql: String,
+    name: String,
+    spool: Spool,
+    file: Option<std::fs::File>,
+    /// Writing the spool failed: the statement is answered with this.
+    failed: Option<ServerError>,
+}
+
+/// A spool file, deleted when dropped.
+struct Spool(std::path::PathBuf);
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// One connection, sans-IO: bytes in ([`Conn::on_input`]), bytes out
@@ -208,6 +231,9 @@ pub struct Conn {
     scramble: Scramble,
     user: String,
     ip: IpAddr,
+    /// The spool of the last `LOAD DATA LOCAL` (kept while its statement
+    /// may run again after a lock wait; replaced by the next one).
+    spool: Option<Spool>,
 }
 
 fn random_scramble() -> Scramble {
@@ -327,6 +353,7 @@ impl Conn {
             scramble,
             user: String::new(),
             ip,
+            spool: None,
         }
     }
 
@@ -387,7 +414,7 @@ impl Conn {
         }
         match &mut self.phase {
             Phase::Handshake(hs) | Phase::ChangeUser(hs) => hs.feed(bytes),
-            Phase::Commands => self.decoder.feed(bytes),
+            Phase::Commands | Phase::LocalInfile(_) => self.decoder.feed(bytes),
             Phase::Denied => {}
         }
         self.process()
@@ -416,7 +443,7 @@ impl Conn {
         }
         match &mut self.phase {
             Phase::Handshake(hs) | Phase::ChangeUser(hs) => hs.feed(&plain),
-            Phase::Commands => self.decoder.feed(&plain),
+            Phase::Commands | Phase::LocalInfile(_) => self.decoder.feed(&plain),
             Phase::Denied => {}
         }
         plain.clear();
@@ -468,6 +495,16 @@ impl Conn {
                     Flow::Stream => return Next::Stream,
                 },
                 Phase::Denied => return Next::Close,
+                Phase::LocalInfile(_) => match self.local_infile_step() {
+                    Flow::Continue => {
+                        if matches!(self.phase, Phase::LocalInfile(_)) {
+                            return Next::Read;
+                        }
+                    }
+                    Flow::Close => return Next::Close,
+                    Flow::Park(p) => return Next::Park(p),
+                    Flow::Stream => return Next::Stream,
+                },
                 Phase::Commands => {
                     if self.killed() {
                         return Next::Close;
@@ -829,9 +866,99 @@ impl Conn {
             self.err(first, &e);
             return Flow::Continue;
         }
+        if let Some(name) = mizzle_sql::load::local_infile_name(sql) {
+            return self.start_local_infile(sql, name);
+        }
         self.resp_seq = first;
         let step = self.session.query_step(sql);
         self.after_step(step, Cont::Query)
+    }
+
+    /// `LOAD DATA LOCAL INFILE 'name'`: asks the client for the file (a
+    /// 0xFB packet naming it) if both sides allow it (1148 / 3948 as in
+    /// MySQL 8 otherwise), then reads it in [`Conn::local_infile_step`].
+    fn start_local_infile(&mut self, sql: &str, name: String) -> Flow {
+        let first = SequenceId(1);
+        if !self.caps.contains(Capabilities::LOCAL_FILES) || !self.session.local_infile_enabled() {
+            let e = server_error(
+                ErrorCode::LocalFilesDisabled,
+                "Loading local data is disabled; this must be enabled on both the client and server sides",
+            );
+            self.err(first, &e);
+            return Flow::Continue;
+        }
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("mizzled-local-{}-{}-{n}", std::process::id(), self.entry.id));
+        let (file, failed) = match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(f) => (Some(f), None),
+            Err(e) => (
+                None,
+                Some(server_error(ErrorCode::CantCreateFile, format!("Can't create file '{}' ({e})", path.display()))),
+            ),
+        };
+        let mut w = PacketWriter::new(&mut self.out, first);
+        w.packet(|o| {
+            o.push(0xFB);
+            o.extend_from_slice(name.as_bytes());
+        });
+        self.decoder.expect_sequence(first.next());
+        self.phase =
+            Phase::LocalInfile(Box::new(LocalInfile { sql: sql.to_string(), name, spool: Spool(path), file, failed }));
+        Flow::Continue
+    }
+
+    /// Takes the client's file packets; at the empty one runs the
+    /// statement on the spooled bytes.
+    fn local_infile_step(&mut self) -> Flow {
+        loop {
+            let mut payload = std::mem::take(&mut self.payload);
+            let decoded = self.decoder.decode(&mut payload);
+            let seq = match decoded {
+                Ok(Some(seq)) => seq,
+                Ok(None) => {
+                    self.payload = payload;
+                    return Flow::Continue;
+                }
+                Err(e) => {
+                    tracing::debug!(id = self.entry.id, error = %e, "bad packet in LOAD DATA LOCAL; closing");
+                    self.phase = Phase::Commands;
+                    self.err(self.decoder.expected_sequence(), &e);
+                    return Flow::Close;
+                }
+            };
+            let Phase::LocalInfile(li) = &mut self.phase else { return Flow::Continue };
+            if !payload.is_empty() {
+                if let Some(f) = li.file.as_mut() {
+                    if let Err(e) = f.write_all(&payload) {
+                        li.failed = Some(server_error(
+                            ErrorCode::DiskFull,
+                            format!("Error writing the LOCAL file's spool ({e})"),
+                        ));
+                        li.file = None;
+                    }
+                }
+                payload.clear();
+                self.payload = payload;
+                continue;
+            }
+            self.payload = payload;
+            let Phase::LocalInfile(li) = std::mem::replace(&mut self.phase, Phase::Commands) else {
+                return Flow::Continue;
+            };
+            let LocalInfile { sql, name, spool, file, failed } = *li;
+            drop(file);
+            let resp = seq.next();
+            if let Some(e) = failed {
+                self.err(resp, &e);
+                return Flow::Continue;
+            }
+            self.session.set_local_files(mizzle_session::LocalFiles::Client(Some((name, spool.0.clone()))));
+            self.spool = Some(spool);
+            self.resp_seq = resp;
+            let step = self.session.query_step(&sql);
+            return self.after_step(step, Cont::Query);
+        }
     }
 
     /// Writes a finished statement's result, or parks the command.

@@ -205,7 +205,14 @@ impl Engine {
     /// Opens (creating on first start) the on-disk database in `dir` with
     /// the disk engine.
     pub fn open(dir: &Path) -> Result<Engine, mizzle::Error> {
-        let db = mizzle::Database::open_with(dir, mizzle::OpenOptions::default())?;
+        Engine::open_with(dir, None)
+    }
+
+    /// [`Engine::open`] with the server's default collation
+    /// (`--collation-server`; `None`: MySQL 8's default).
+    pub fn open_with(dir: &Path, collation_server: Option<&str>) -> Result<Engine, mizzle::Error> {
+        let opts = mizzle::OpenOptions { collation_server: collation_server.map(str::to_string), ..Default::default() };
+        let db = mizzle::Database::open_with(dir, opts)?;
         Ok(Engine { db })
     }
 
@@ -216,7 +223,11 @@ impl Engine {
 
     /// A session for a client connection.
     pub fn session(&self) -> SqlSession {
-        SqlSession { inner: self.db.session().into_kernel_session() }
+        let mut inner = self.db.session().into_kernel_session();
+        // A client's LOCAL files come over the wire, never from the
+        // server's file system.
+        inner.set_local_files(mizzle_session::LocalFiles::Client(None));
+        SqlSession { inner }
     }
 
     /// Writes every committed change to the data files (at shutdown).
@@ -230,6 +241,20 @@ impl Engine {
     }
 
     /// Creates the grant tables that are missing, and upgrades a
+    /// `secure_file_priv` (`None`: server-side LOAD DATA refused, 1290)
+    /// and `local_infile`.
+    pub fn set_file_options(&self, secure_file_priv: Option<&Path>, local_infile: bool) -> anyhow::Result<()> {
+        let dir = match secure_file_priv {
+            None => Value::Null,
+            Some(p) => Value::text(&p.to_string_lossy()),
+        };
+        self.db.set_server_option("secure_file_priv", &dir).map_err(|e| anyhow::anyhow!("secure-file-priv: {e}"))?;
+        self.db
+            .set_server_option("local_infile", &Value::Int(local_infile as i64))
+            .map_err(|e| anyhow::anyhow!("local-infile: {e}"))?;
+        Ok(())
+    }
+
     /// `mysql.user` made before privileges (`Session::install_grant_tables`).
     pub fn install_grant_tables(&self) -> Result<(), SessionError> {
         let mut s = self.session();
@@ -259,6 +284,16 @@ impl SqlSession {
     /// Keeps a connection's id in a replacement session.
     pub fn set_id(&mut self, id: u64) {
         self.inner.set_connection_id(id);
+    }
+
+    /// `@@global.local_infile`: the server accepts `LOAD DATA LOCAL`.
+    pub fn local_infile_enabled(&self) -> bool {
+        self.inner.catalog().globals.read().get("local_infile").is_some_and(|v| v == "ON")
+    }
+
+    /// Where `LOAD DATA LOCAL` reads (the client's bytes, spooled).
+    pub fn set_local_files(&mut self, f: mizzle_session::LocalFiles) {
+        self.inner.set_local_files(f);
     }
 
     /// Stops this session's running statement from another connection

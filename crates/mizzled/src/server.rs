@@ -349,13 +349,14 @@ impl Shared {
 pub fn run(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.datadir)
         .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", config.datadir.display()))?;
-    let engine = Engine::open(&config.datadir)
+    let engine = Engine::open_with(&config.datadir, config.collation_server.as_deref())
         .map_err(|e| anyhow::anyhow!("cannot open database in {}: {e}", config.datadir.display()))?;
     let accounts = match config.auth {
         AuthKind::Native => Accounts::native(engine.clone()),
         AuthKind::File => Accounts::from_file(config.accounts_file.as_deref().unwrap_or(std::path::Path::new("")))?,
     };
     engine.register_plugin(&accounts.descriptor());
+    engine.set_file_options(config.secure_file_priv.as_deref(), config.local_infile)?;
     let listener = TcpListener::bind((config.bind, config.port))
         .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", config.bind, config.port))?;
     let local = listener.local_addr()?;

@@ -57,6 +57,13 @@ fn cases() -> Vec<(&'static str, Value, Value, &'static str)> {
         ),
         ("TIMESTAMP", Date(2020, 6, 1, 12, 0, 0, 0), Date(2020, 6, 1, 12, 0, 0, 0), "2020-06-01 12:00:00"),
         ("BOOL", Int(1), Int(1), "1"),
+        ("TIME", Time(true, 1, 2, 3, 4, 0), Time(true, 1, 2, 3, 4, 0), "-26:03:04"),
+        ("TIME(6)", Time(false, 10, 1, 2, 3, 456789), Time(false, 10, 1, 2, 3, 456789), "241:02:03.456789"),
+        ("TIME(1)", Time(false, 0, 0, 0, 0, 0), Time(false, 0, 0, 0, 0, 0), "00:00:00.0"),
+        // BIT(n): ceil(n/8) big-endian bytes both ways; a number parameter works too.
+        ("BIT(16)", Bytes(b"AB".to_vec()), Bytes(b"AB".to_vec()), "AB"),
+        ("BIT(12)", Int(0xABC), Bytes(vec![0x0A, 0xBC]), "\n\u{FFFD}"),
+        ("BIT(1)", Int(1), Bytes(vec![1]), "\u{1}"),
     ]
 }
 

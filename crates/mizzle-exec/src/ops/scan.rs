@@ -121,7 +121,7 @@ fn convert(ty: SqlType, v: &Value) -> Conv {
             }
         }
         ValueKind::Double | ValueKind::Float => match v {
-            Value::Date(_) | Value::DateTime(_) | Value::Bytes(_) => Conv::Incomparable,
+            Value::Date(_) | Value::DateTime(_) | Value::Time(_) | Value::Bytes(_) => Conv::Incomparable,
             other => match other.to_f64() {
                 Some(f) if !f.is_nan() => Conv::Exact(Value::Double(f)),
                 _ => Conv::Incomparable,
@@ -168,6 +168,14 @@ fn convert(ty: SqlType, v: &Value) -> Conv {
             },
             _ => Conv::Incomparable,
         },
+        ValueKind::Time => match v {
+            Value::Time(t) => Conv::Exact(Value::Time(*t)),
+            Value::Text(s) => match mizzle_types::Time::parse(s) {
+                Ok(t) => Conv::Exact(Value::Time(t)),
+                Err(_) => Conv::Incomparable,
+            },
+            _ => Conv::Incomparable,
+        },
         ValueKind::Null | ValueKind::Json => Conv::Incomparable,
     }
 }
@@ -186,7 +194,7 @@ fn same_rules(ty: SqlType, v: &Value) -> bool {
     let numeric = |k: ValueKind| matches!(k, K::Int | K::UInt | K::Decimal);
     match ty.kind() {
         k if numeric(k) => numeric(v.kind()),
-        k @ (K::Text | K::Bytes | K::Date | K::DateTime | K::Double) => v.kind() == k,
+        k @ (K::Text | K::Bytes | K::Date | K::DateTime | K::Time | K::Double) => v.kind() == k,
         _ => false,
     }
 }

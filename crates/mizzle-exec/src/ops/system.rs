@@ -7,7 +7,7 @@
 //! 3. Rows listing schemas or tables show only what the session may see
 //!    (`SystemInfo::visible`).
 
-use mizzle_dictionary::{Relation, TableDef};
+use mizzle_dictionary::{ColumnDef, Relation, TableDef};
 use mizzle_sql::plan::SystemTable;
 use mizzle_types::{Collation, SqlType, Value};
 
@@ -67,13 +67,80 @@ pub fn create_table_sql(tb: &TableDef) -> String {
     }
     let mut s =
         format!("CREATE TABLE `{}` (\n{}\n) ENGINE={} DEFAULT CHARSET=utf8mb4", tb.name, lines.join(",\n"), tb.engine);
-    if tb.collation != Collation::LEGACY {
-        s.push_str(&format!(" COLLATE={}", tb.collation.name()));
-    }
+    // Always, as MySQL 8 does: a text without it would take the
+    // character set's default collation when run again.
+    s.push_str(&format!(" COLLATE={}", tb.collation.name()));
     if !tb.comment.is_empty() {
         s.push_str(&format!(" COMMENT='{}'", tb.comment.replace('\'', "''")));
     }
     s
+}
+
+/// A column's DEFAULT as SHOW COLUMNS and information_schema.COLUMNS show
+/// it: a string literal without its quotes, other literals and
+/// expressions as written, NULL for none (or DEFAULT NULL).
+fn default_shown(c: &ColumnDef) -> Option<String> {
+    let d = c.default.as_deref()?.trim();
+    if d.eq_ignore_ascii_case("null") {
+        return None;
+    }
+    if let Some(inner) = d.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')) {
+        return Some(inner.replace("''", "'"));
+    }
+    // MySQL shows an expression default without its outer parentheses.
+    if let Some(inner) = d.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
+        return Some(inner.to_string());
+    }
+    Some(d.to_string())
+}
+
+/// The default is an expression rather than a literal (MySQL 8 marks the
+/// column `DEFAULT_GENERATED`).
+fn default_is_expression(c: &ColumnDef) -> bool {
+    let Some(d) = c.default.as_deref().map(str::trim) else { return false };
+    let literal = d.eq_ignore_ascii_case("null")
+        || d.eq_ignore_ascii_case("true")
+        || d.eq_ignore_ascii_case("false")
+        || d.starts_with('\'')
+        || d.starts_with('"')
+        || d.parse::<f64>().is_ok()
+        || (d.len() > 2 && (d.starts_with("0x") || d.starts_with("X'") || d.starts_with("x'")));
+    !literal
+}
+
+/// A column's EXTRA (SHOW COLUMNS, information_schema.COLUMNS). New column
+/// properties add their words here.
+fn extra_of(c: &ColumnDef) -> String {
+    let mut words: Vec<&str> = Vec::new();
+    if c.auto_increment {
+        words.push("auto_increment");
+    }
+    if default_is_expression(c) {
+        words.push("DEFAULT_GENERATED");
+    }
+    words.join(" ")
+}
+
+/// The collation SHOW FULL COLUMNS and information_schema show for a
+/// column: its own for text, NULL for other types.
+fn collation_of(c: &ColumnDef) -> Option<&'static str> {
+    (c.ty.kind() == mizzle_types::ValueKind::Text).then(|| c.collation.name())
+}
+
+/// The privileges column of SHOW FULL COLUMNS and information_schema.COLUMNS.
+const COLUMN_PRIVILEGES: &str = "select,insert,update,references";
+
+/// The keys of a table as SHOW INDEX and STATISTICS list them: name,
+/// unique, column positions; the primary key first.
+fn keys_of(tb: &TableDef) -> Vec<(&str, bool, &[usize])> {
+    let mut keys: Vec<(&str, bool, &[usize])> = Vec::new();
+    if !tb.primary_key.is_empty() {
+        keys.push(("PRIMARY", true, &tb.primary_key));
+    }
+    for ix in &tb.indexes {
+        keys.push((&ix.name, ix.unique, &ix.columns));
+    }
+    keys
 }
 
 fn key_of(tb: &TableDef, col: usize) -> &'static str {
@@ -139,15 +206,18 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
         SystemTable::Columns { table: tb, full } => {
             let mut out = Vec::new();
             for (i, c) in tb.columns.iter().enumerate() {
-                let mut row = vec![
-                    t(&c.name),
-                    t(&c.ty.to_string()),
+                let mut row = vec![t(&c.name), t(&c.ty.to_string())];
+                if *full {
+                    row.push(opt(collation_of(c)));
+                }
+                row.extend([
                     t(if c.nullable { "YES" } else { "NO" }),
                     t(key_of(tb, i)),
-                    opt(c.default.as_deref().map(|d| d.trim_matches('\''))),
-                    t(if c.auto_increment { "auto_increment" } else { "" }),
-                ];
+                    opt(default_shown(c).as_deref()),
+                    t(&extra_of(c)),
+                ]);
                 if *full {
+                    row.push(t(COLUMN_PRIVILEGES));
                     row.push(t(&c.comment));
                 }
                 out.push(row);
@@ -156,34 +226,42 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
         }
         SystemTable::Indexes { table: tb } => {
             let mut out = Vec::new();
-            let name = tb.name.clone();
-            for (seq, &c) in tb.primary_key.iter().enumerate() {
-                out.push(vec![
-                    t(&name),
-                    Value::Int(0),
-                    t("PRIMARY"),
-                    Value::Int(seq as i64 + 1),
-                    t(&tb.columns[c].name),
-                    t(""),
-                    t("BTREE"),
-                ]);
-            }
-            for ix in &tb.indexes {
-                for (seq, &c) in ix.columns.iter().enumerate() {
+            for (name, unique, cols) in keys_of(tb) {
+                for (seq, &c) in cols.iter().enumerate() {
+                    let Some(col) = tb.columns.get(c) else { continue };
                     out.push(vec![
-                        t(&name),
-                        Value::Int(!ix.unique as i64),
-                        t(&ix.name),
+                        t(&tb.name),
+                        Value::Int(i64::from(!unique)),
+                        t(name),
                         Value::Int(seq as i64 + 1),
-                        t(&tb.columns[c].name),
-                        t(if tb.columns[c].nullable { "YES" } else { "" }),
+                        t(&col.name),
+                        t("A"),
+                        Value::Null,
+                        Value::Null,
+                        Value::Null,
+                        t(if col.nullable { "YES" } else { "" }),
                         t("BTREE"),
+                        t(""),
+                        t(""),
+                        t("YES"),
+                        Value::Null,
                     ]);
                 }
             }
             out
         }
-        SystemTable::CreateTable { table: tb } => vec![vec![t(&tb.name), t(&create_table_sql(tb))]],
+        SystemTable::CreateTable { table: tb } => {
+            let mut text = create_table_sql(tb);
+            // MySQL 8 shows the next AUTO_INCREMENT value once it passed 1.
+            if tb.auto_increment.is_some() {
+                let next = crate::dml::next_auto_increment(tb, ctx)?;
+                if next > 1 {
+                    let at = text.find(" DEFAULT CHARSET=").unwrap_or(text.len());
+                    text.insert_str(at, &format!(" AUTO_INCREMENT={next}"));
+                }
+            }
+            vec![vec![t(&tb.name), t(&text)]]
+        }
         SystemTable::CreateView { view } => {
             let cols = if view.columns.is_empty() {
                 String::new()
@@ -194,7 +272,7 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
                 t(&view.name),
                 t(&format!("CREATE VIEW `{}`{} AS {}", view.name, cols, view.sql)),
                 t("utf8mb4"),
-                t("utf8mb4_bin"),
+                t(Collation::SERVER_DEFAULT.name()),
             ]]
         }
         SystemTable::Variables => ctx.system.variables().into_iter().map(|(k, v)| vec![t(&k), t(&v)]).collect(),
@@ -237,8 +315,7 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
             t("executing"),
             t("SHOW PROCESSLIST"),
         ]],
-        // `Default` marks the collation a utf8mb4 column gets when nothing
-        // names one (`Collation::LEGACY` until the server default is settable).
+        // `Default` marks utf8mb4's default collation, MySQL 8's.
         SystemTable::Collations => Collation::ALL
             .iter()
             .map(|&c| {
@@ -251,7 +328,7 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
                     t(c.name()),
                     t(c.charset()),
                     Value::Int(i64::from(c.id())),
-                    t(if c == Collation::LEGACY { "Yes" } else { "" }),
+                    t(if c == Collation::SERVER_DEFAULT { "Yes" } else { "" }),
                     t("Yes"),
                     Value::Int(sortlen),
                     t(if c.pad_space() { "PAD SPACE" } else { "NO PAD" }),
@@ -259,15 +336,23 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
             })
             .collect(),
         SystemTable::Charsets => {
-            vec![vec![t("utf8mb4"), t("UTF-8 Unicode"), t(Collation::LEGACY.name()), Value::Int(4)]]
+            vec![vec![t("utf8mb4"), t("UTF-8 Unicode"), t(Collation::SERVER_DEFAULT.name()), Value::Int(4)]]
         }
         SystemTable::Constraints(v) => constraint_rows(*v, ctx)?,
         SystemTable::Info(v) => info_rows(*v, ctx)?,
+        SystemTable::CreateDatabase { name, collation, if_not_exists } => {
+            // MySQL 8's text, versioned comments included.
+            let ine = if *if_not_exists { "/*!32312 IF NOT EXISTS*/ " } else { "" };
+            let text = format!(
+                "CREATE DATABASE {ine}`{}` /*!40100 DEFAULT CHARACTER SET {} COLLATE {} */ /*!80016 DEFAULT ENCRYPTION='N' */",
+                name.replace('`', "``"),
+                collation.charset(),
+                collation.name()
+            );
+            vec![vec![t(name), t(&text)]]
+        }
     })
 }
-
-/// The collation text columns and tables report.
-const COLLATION: &str = "utf8mb4_bin";
 
 /// `information_schema.COLUMNS` facts of a type: (DATA_TYPE, character
 /// maximum and octet lengths, numeric precision and scale, datetime
@@ -300,7 +385,10 @@ fn type_facts(ty: SqlType) -> TypeFacts {
         SqlType::Char(x) | SqlType::Varchar(x) => (base, n(x), Some(u64::from(x) * 4), None, None, None, true),
         SqlType::Text(x) => (base, n(x), n(x), None, None, None, true),
         SqlType::Binary(x) | SqlType::Varbinary(x) | SqlType::Blob(x) => (base, n(x), n(x), None, None, None, false),
-        SqlType::DateTime(p) | SqlType::Timestamp(p) => (base, None, None, None, None, Some(u64::from(p)), false),
+        SqlType::DateTime(p) | SqlType::Timestamp(p) | SqlType::Time(p) => {
+            (base, None, None, None, None, Some(u64::from(p)), false)
+        }
+        SqlType::Bit(b) => (base, None, None, Some(u64::from(b)), None, None, false),
         SqlType::Date | SqlType::Year | SqlType::Null => (base, None, None, None, None, None, false),
         SqlType::Json => (base, None, None, None, None, None, false),
     }
@@ -320,7 +408,7 @@ fn info_rows(v: mizzle_sql::plan::InfoView, ctx: &mut Ctx<'_>) -> Result<Vec<Row
             continue;
         }
         if v == V::Schemata {
-            out.push(vec![t("def"), t(&s.name), t("utf8mb4"), t(COLLATION), Value::Null, t("NO")]);
+            out.push(vec![t("def"), t(&s.name), t(s.collation.charset()), t(s.collation.name()), Value::Null, t("NO")]);
             continue;
         }
         for r in ctx.dict.list_relations(ctx.txn, &s.name)? {
@@ -342,7 +430,11 @@ fn info_rows(v: mizzle_sql::plan::InfoView, ctx: &mut Ctx<'_>) -> Result<Vec<Row
                     Value::Null,
                     Value::Null,
                     Value::Null,
-                    Value::Null,
+                    // The next AUTO_INCREMENT value, as MySQL shows it.
+                    match tb.auto_increment {
+                        Some(_) => Value::UInt(crate::dml::next_auto_increment(tb, ctx)?),
+                        None => Value::Null,
+                    },
                     Value::Null,
                     Value::Null,
                     Value::Null,
@@ -366,7 +458,7 @@ fn info_rows(v: mizzle_sql::plan::InfoView, ctx: &mut Ctx<'_>) -> Result<Vec<Row
                             t(&tb.name),
                             t(&c.name),
                             Value::UInt(i as u64 + 1),
-                            opt(c.default.as_deref().map(|d| d.trim_matches('\''))),
+                            opt(default_shown(c).as_deref()),
                             t(if c.nullable { "YES" } else { "NO" }),
                             t(&data_type),
                             chars.map_or(Value::Null, |x| Value::Int(i64::try_from(x).unwrap_or(i64::MAX))),
@@ -375,11 +467,11 @@ fn info_rows(v: mizzle_sql::plan::InfoView, ctx: &mut Ctx<'_>) -> Result<Vec<Row
                             uint(scale),
                             uint(dt),
                             if text { t("utf8mb4") } else { Value::Null },
-                            if text { t(c.collation.name()) } else { Value::Null },
+                            if text { opt(collation_of(c)) } else { Value::Null },
                             t(&c.ty.to_string()),
                             t(key_of(tb, i)),
-                            t(if c.auto_increment { "auto_increment" } else { "" }),
-                            t("select,insert,update,references"),
+                            t(&extra_of(c)),
+                            t(COLUMN_PRIVILEGES),
                             t(&c.comment),
                             t(""),
                             Value::Null,
@@ -387,14 +479,7 @@ fn info_rows(v: mizzle_sql::plan::InfoView, ctx: &mut Ctx<'_>) -> Result<Vec<Row
                     }
                 }
                 (V::Statistics, Relation::Table(tb)) => {
-                    let mut keys: Vec<(&str, bool, &[usize])> = Vec::new();
-                    if !tb.primary_key.is_empty() {
-                        keys.push(("PRIMARY", true, &tb.primary_key));
-                    }
-                    for ix in &tb.indexes {
-                        keys.push((&ix.name, ix.unique, &ix.columns));
-                    }
-                    for (name, unique, cols) in keys {
+                    for (name, unique, cols) in keys_of(tb) {
                         for (seq, &c) in cols.iter().enumerate() {
                             let Some(col) = tb.columns.get(c) else { continue };
                             out.push(vec![
@@ -420,6 +505,20 @@ fn info_rows(v: mizzle_sql::plan::InfoView, ctx: &mut Ctx<'_>) -> Result<Vec<Row
                         }
                     }
                 }
+                (V::Views, Relation::View(vw)) => out.push(vec![
+                    t("def"),
+                    t(&s.name),
+                    t(&vw.name),
+                    t(&vw.sql),
+                    t("NONE"),
+                    // mizzle's views are read-only (UPDATE through one is 1347).
+                    t("NO"),
+                    t(ctx.session.user),
+                    // Privileges are checked with the invoker's rights.
+                    t("INVOKER"),
+                    t("utf8mb4"),
+                    t(Collation::SERVER_DEFAULT.name()),
+                ]),
                 _ => {}
             }
         }
@@ -448,6 +547,11 @@ fn constraint_rows(v: mizzle_sql::plan::ConstraintView, ctx: &mut Ctx<'_>) -> Re
                 keys.push((ix.name.clone(), "UNIQUE", ix.columns.clone()));
             }
             match v {
+                V::CheckConstraints => {
+                    for c in &tb.checks {
+                        out.push(vec![t("def"), t(&tb.schema), t(&c.name), t(&format!("({})", c.expr))]);
+                    }
+                }
                 V::TableConstraints => {
                     let row = |name: &str, kind: &str| {
                         vec![t("def"), t(&tb.schema), t(name), t(&tb.schema), t(&tb.name), t(kind), t("YES")]

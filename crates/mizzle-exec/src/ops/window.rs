@@ -566,6 +566,8 @@ struct Acc {
     queue: VecDeque<(usize, Value)>,
     bits: [u32; 64],
     xor: u64,
+    /// MIN/MAX of text under a collation.
+    collation: Option<mizzle_types::Collation>,
 }
 
 fn to_bits(v: &Value) -> u64 {
@@ -592,6 +594,15 @@ impl Acc {
             queue: VecDeque::new(),
             bits: [0; 64],
             xor: 0,
+            collation: None,
+        }
+    }
+
+    /// Orders two MIN/MAX candidates.
+    fn cmp_values(&self, a: &Value, b: &Value) -> Ordering {
+        match (a, b, self.collation) {
+            (Value::Text(x), Value::Text(y), Some(c)) => c.compare(x, y),
+            _ => a.sort_cmp(b),
         }
     }
 
@@ -622,8 +633,10 @@ impl Acc {
             }
             AggFunc::Min | AggFunc::Max => {
                 let worse = if self.func == AggFunc::Min { Ordering::Less } else { Ordering::Greater };
-                while self.queue.back().is_some_and(|(_, b)| v.sort_cmp(b) == worse || v.sort_cmp(b) == Ordering::Equal)
-                {
+                while self.queue.back().is_some_and(|(_, b)| {
+                    let o = self.cmp_values(v, b);
+                    o == worse || o == Ordering::Equal
+                }) {
                     self.queue.pop_back();
                 }
                 self.queue.push_back((pos, v.clone()));
@@ -782,6 +795,11 @@ fn aggregate(
         vals.push(v);
     }
     let mut acc = Acc::new(f, c.ty);
+    // A collated argument (marked by the binder) compares under its
+    // collation, as the grouped MIN/MAX does.
+    if let Some(Expr::Collate { collation, .. }) = c.args.first() {
+        acc.collation = Some(*collation);
+    }
     let (mut cl, mut ch) = (0usize, 0usize);
     let mut last: Option<((usize, usize), Value)> = None;
     for (i, ex) in extra.iter_mut().enumerate() {

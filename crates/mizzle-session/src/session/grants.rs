@@ -42,17 +42,21 @@ use mizzle_types::{ErrorCode, SqlType, Value, Warning};
 use super::{exec_bound, ColumnInfo, Session, StatementOutput, Sys};
 use crate::error::SessionError;
 
-/// The SQL creating the grant tables (each `IF NOT EXISTS`).
+/// The SQL creating the grant tables (each `IF NOT EXISTS`). Their names
+/// compare byte for byte (`utf8mb4_0900_bin`, whatever the server's default
+/// collation): account names are case-sensitive, as in MySQL's
+/// `utf8mb3_bin` columns, and schema and table names are stored lower-cased
+/// (invariant 4).
 pub const GRANT_TABLES: [&str; 4] = [
     "CREATE DATABASE IF NOT EXISTS mysql",
     "CREATE TABLE IF NOT EXISTS mysql.user (user VARCHAR(32) NOT NULL, host VARCHAR(255) NOT NULL, \
      plugin VARCHAR(64) NOT NULL, authentication_string VARCHAR(255) NOT NULL, \
-     privileges VARCHAR(1024) NOT NULL DEFAULT '', PRIMARY KEY (user, host))",
+     privileges VARCHAR(1024) NOT NULL DEFAULT '', PRIMARY KEY (user, host)) COLLATE=utf8mb4_0900_bin",
     "CREATE TABLE IF NOT EXISTS mysql.db (host VARCHAR(255) NOT NULL, db VARCHAR(64) NOT NULL, \
-     user VARCHAR(32) NOT NULL, privileges VARCHAR(1024) NOT NULL, PRIMARY KEY (host, db, user))",
+     user VARCHAR(32) NOT NULL, privileges VARCHAR(1024) NOT NULL, PRIMARY KEY (host, db, user)) COLLATE=utf8mb4_0900_bin",
     "CREATE TABLE IF NOT EXISTS mysql.tables_priv (host VARCHAR(255) NOT NULL, db VARCHAR(64) NOT NULL, \
      user VARCHAR(32) NOT NULL, table_name VARCHAR(64) NOT NULL, privileges VARCHAR(1024) NOT NULL, \
-     PRIMARY KEY (host, db, user, table_name))",
+     PRIMARY KEY (host, db, user, table_name)) COLLATE=utf8mb4_0900_bin",
 ];
 
 /// The authentication plugin of `CREATE USER` without `WITH` (MariaDB's
@@ -174,6 +178,7 @@ impl Session {
         if let Some(db) = self.database.clone() {
             if self.check_use(&db).is_err() {
                 self.database = None;
+                self.set_database_vars(None);
             }
         }
     }
@@ -812,6 +817,16 @@ fn needs_of(b: &BoundStatement, out: &mut Vec<Need>) {
         }
         BoundStatement::Ddl(d) => ddl_needs(d, out),
         BoundStatement::Explain { stmt, .. } => needs_of(stmt, out),
+        BoundStatement::Load(l) => {
+            let mut p = Privs::of(Priv::Insert);
+            if l.insert.replace {
+                p = p.with(Priv::Delete);
+            }
+            out.push(table(&l.insert.table.schema, &l.insert.table.name, p));
+            if !l.local {
+                out.push(Need::Global(Priv::File));
+            }
+        }
         BoundStatement::Session(SessionStmt::Use(db)) => out.push(Need::AnyInSchema(db.clone())),
         BoundStatement::Session(SessionStmt::Set(items))
             if items.iter().any(|(scope, _, _)| *scope == VarScope::Global) =>
@@ -870,6 +885,7 @@ fn ddl_needs(d: &Ddl, out: &mut Vec<Need>) {
             }
         }
         Ddl::Truncate { schema, name } => out.push(t(schema, name, p(Priv::Drop))),
+        Ddl::AlterSchema { name, .. } => out.push(Need::Schema(name.clone(), p(Priv::Alter))),
         // MySQL 8: CREATE TEMPORARY TABLES on the database (and SELECT on
         // what a `... SELECT` reads); dropping one's own temporary table
         // needs nothing.

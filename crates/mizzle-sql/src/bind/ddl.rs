@@ -74,7 +74,8 @@ pub(crate) fn resolve_collation(
         }
     }
     let Some(name) = collate.map(unquote).filter(|c| !c.eq_ignore_ascii_case("default")) else {
-        return Ok(None);
+        // MySQL: a character set named alone means its default collation.
+        return Ok((cs_norm.as_deref() == Some("utf8mb4")).then_some(Collation::SERVER_DEFAULT));
     };
     let resolved = Collation::resolve(name).ok_or_else(|| BindError::UnknownCollation(name.to_string()))?;
     if let Some(cs) = &cs_norm {
@@ -138,23 +139,41 @@ pub fn system_columns(t: &SystemTable) -> Vec<OutCol> {
             }
             v
         }
-        SystemTable::Columns { full, .. } => {
-            let mut v = vec![text("Field"), text("Type"), text("Null"), text("Key"), text("Default"), text("Extra")];
-            if *full {
-                v.push(text("Comment"));
-            }
-            v
+        // MySQL 8's layouts: FULL adds Collation after Type, and
+        // Privileges and Comment at the end.
+        SystemTable::Columns { full: false, .. } => {
+            vec![text("Field"), text("Type"), text("Null"), text("Key"), text("Default"), text("Extra")]
         }
+        SystemTable::Columns { full: true, .. } => vec![
+            text("Field"),
+            text("Type"),
+            text("Collation"),
+            text("Null"),
+            text("Key"),
+            text("Default"),
+            text("Extra"),
+            text("Privileges"),
+            text("Comment"),
+        ],
         SystemTable::Indexes { .. } => vec![
             text("Table"),
             col("Non_unique", SqlType::BIGINT),
             text("Key_name"),
             col("Seq_in_index", SqlType::BIGINT),
             text("Column_name"),
+            text("Collation"),
+            col("Cardinality", SqlType::BIGINT),
+            col("Sub_part", SqlType::BIGINT),
+            text("Packed"),
             text("Null"),
             text("Index_type"),
+            text("Comment"),
+            text("Index_comment"),
+            text("Visible"),
+            col("Expression", SqlType::LONGTEXT),
         ],
         SystemTable::CreateTable { .. } => vec![text("Table"), col("Create Table", SqlType::LONGTEXT)],
+        SystemTable::CreateDatabase { .. } => vec![text("Database"), col("Create Database", SqlType::LONGTEXT)],
         SystemTable::CreateView { .. } => {
             vec![
                 text("View"),
@@ -281,6 +300,18 @@ fn info_columns(v: crate::plan::InfoView) -> Vec<OutCol> {
             t("IS_VISIBLE"),
             col("EXPRESSION", SqlType::LONGTEXT),
         ],
+        V::Views => vec![
+            t("TABLE_CATALOG"),
+            t("TABLE_SCHEMA"),
+            t("TABLE_NAME"),
+            col("VIEW_DEFINITION", SqlType::LONGTEXT),
+            t("CHECK_OPTION"),
+            t("IS_UPDATABLE"),
+            t("DEFINER"),
+            t("SECURITY_TYPE"),
+            t("CHARACTER_SET_CLIENT"),
+            t("COLLATION_CONNECTION"),
+        ],
     }
 }
 
@@ -312,6 +343,7 @@ fn constraint_columns(v: crate::plan::ConstraintView) -> Vec<OutCol> {
             "REFERENCED_TABLE_NAME",
             "REFERENCED_COLUMN_NAME",
         ],
+        V::CheckConstraints => &["CONSTRAINT_CATALOG", "CONSTRAINT_SCHEMA", "CONSTRAINT_NAME", "CHECK_CLAUSE"],
         V::ReferentialConstraints => &[
             "CONSTRAINT_CATALOG",
             "CONSTRAINT_SCHEMA",
@@ -353,6 +385,8 @@ impl<'a> Binder<'a> {
             "table_constraints" => constraint_view(crate::plan::ConstraintView::TableConstraints),
             "key_column_usage" => constraint_view(crate::plan::ConstraintView::KeyColumnUsage),
             "referential_constraints" => constraint_view(crate::plan::ConstraintView::ReferentialConstraints),
+            "check_constraints" => constraint_view(crate::plan::ConstraintView::CheckConstraints),
+            "views" => info_view(crate::plan::InfoView::Views),
             // The rows of SHOW COLLATION, under MySQL's column names.
             "collations" => (
                 SystemTable::Collations,
@@ -513,18 +547,22 @@ impl<'a> Binder<'a> {
                 }
                 other => return Err(BindError::NotSupported(format!("DROP {other}"))),
             },
-            Statement::CreateDatabase { db_name, if_not_exists, .. } => {
+            Statement::CreateDatabase { db_name, if_not_exists, default_charset, default_collation, .. } => {
+                let collation = self.schema_collation(default_charset.as_deref(), default_collation.as_deref())?;
                 BoundStatement::Ddl(Box::new(Ddl::CreateSchema {
                     name: db_name.to_string().trim_matches('`').to_string(),
                     if_not_exists: *if_not_exists,
+                    collation: collation.unwrap_or_else(|| self.server_collation()),
                 }))
             }
             Statement::CreateSchema { schema_name, if_not_exists, .. } => {
                 BoundStatement::Ddl(Box::new(Ddl::CreateSchema {
                     name: schema_name.to_string().trim_matches('`').to_string(),
                     if_not_exists: *if_not_exists,
+                    collation: self.server_collation(),
                 }))
             }
+            Statement::AlterSchema(a) => self.bind_alter_schema(a)?,
             Statement::AlterTable(at) => self.bind_alter(at)?,
             Statement::RenameTable(pairs) => {
                 let mut out = Vec::new();
@@ -666,6 +704,16 @@ impl<'a> Binder<'a> {
             ["engines"] | ["storage", "engines"] => q(SystemTable::Engines),
             ["plugins"] => q(SystemTable::Plugins),
             ["processlist"] | ["full", "processlist"] => q(SystemTable::ProcessList),
+            [marker, _]
+                if *marker == crate::parse::SHOW_CREATE_DB || *marker == crate::parse::SHOW_CREATE_DB_IF_NOT_EXISTS =>
+            {
+                let name = words.get(1).map(|i| i.value.clone()).unwrap_or_default();
+                let Some(collation) = self.cat.schema_collation(&name)? else {
+                    return Err(BindError::UnknownDatabase(name));
+                };
+                let if_not_exists = *marker == crate::parse::SHOW_CREATE_DB_IF_NOT_EXISTS;
+                q(SystemTable::CreateDatabase { name, collation, if_not_exists })
+            }
             [kw, from, rest @ ..] if matches!(*kw, "index" | "indexes" | "keys") && matches!(*from, "from" | "in") => {
                 let tname = words.get(2).map(|i| i.value.clone()).unwrap_or_default();
                 let schema = match rest {
@@ -765,7 +813,12 @@ impl<'a> Binder<'a> {
     }
 
     fn column_spec(&mut self, c: &ast::ColumnDef) -> Result<(ColumnSpec, Vec<NamedCheck>), BindError> {
-        let ty = sql_type(&c.data_type)?;
+        let ty = sql_type(&c.data_type).map_err(|e| match e {
+            BindError::TooBigDisplayWidth { max, got, .. } => {
+                BindError::TooBigDisplayWidth { column: c.name.value.clone(), max, got }
+            }
+            e => e,
+        })?;
         let mut spec = ColumnSpec {
             name: c.name.value.clone(),
             ty,
@@ -961,7 +1014,7 @@ impl<'a> Binder<'a> {
         }
         self.table_options(&ct.table_options, &mut spec)?;
         if spec.collation.is_none() {
-            spec.collation = self.default_collation();
+            spec.collation = self.default_collation(&spec.schema)?;
         }
         if let Some(c) = &ct.comment {
             spec.comment = match c {
@@ -989,7 +1042,10 @@ impl<'a> Binder<'a> {
                             primary_key: false,
                             unique: false,
                             comment: String::new(),
-                            collation: None,
+                            // MySQL: a text column takes the collation the
+                            // query derives for it, not the table default.
+                            collation: (ty.kind() == mizzle_types::ValueKind::Text)
+                                .then(|| c.collation.unwrap_or(Collation::LEGACY)),
                             warnings: Vec::new(),
                         });
                     }
@@ -1070,14 +1126,70 @@ impl<'a> Binder<'a> {
         Ok(BoundStatement::Ddl(Box::new(Ddl::CreateTable { spec, if_not_exists: ct.if_not_exists, as_select: None })))
     }
 
-    /// The collation of a new table that names none: `@@collation_database`,
-    /// or `@@collation_server` while the former is left at its default.
-    fn default_collation(&self) -> Option<Collation> {
-        let read =
-            |name: &str| self.cat.system_variable(name, false).and_then(|v| Collation::from_name(&v.to_text_lossy()));
-        match read("collation_database") {
-            Some(c) if c != Collation::LEGACY => Some(c),
-            _ => read("collation_server"),
+    /// The collation of a new table in `schema` that names none: the
+    /// database's stored default (as MySQL 8 and MariaDB do; setting
+    /// `@@collation_database` does not change it).
+    fn default_collation(&self, schema: &str) -> Result<Option<Collation>, BindError> {
+        self.cat.schema_collation(schema)
+    }
+
+    /// `@@collation_server`: the default of a new database.
+    pub(crate) fn server_collation(&self) -> Collation {
+        self.cat
+            .system_variable("collation_server", false)
+            .and_then(|v| Collation::from_name(&v.to_text_lossy()))
+            .unwrap_or(Collation::SERVER_DEFAULT)
+    }
+
+    /// A database's `[DEFAULT] CHARACTER SET cs [DEFAULT] COLLATE c`: the
+    /// collation, the character set's default when only that is named
+    /// (MySQL 8's utf8mb4 default, `utf8mb4_0900_ai_ci`), `None` for
+    /// neither.
+    fn schema_collation(&self, charset: Option<&str>, collate: Option<&str>) -> Result<Option<Collation>, BindError> {
+        let mut warnings = Vec::new();
+        let c = resolve_collation(charset, collate, &mut warnings)?;
+        // Another character set named alone (stored as utf8mb4): utf8mb4's.
+        let named_charset = charset.map(unquote).is_some_and(|c| !c.eq_ignore_ascii_case("default"));
+        Ok(c.or(named_charset.then_some(Collation::SERVER_DEFAULT)))
+    }
+
+    /// `ALTER {DATABASE | SCHEMA} [d] opts`, which `parse` hands over as
+    /// sqlparser's `ALTER SCHEMA d SET OPTIONS (...)`.
+    fn bind_alter_schema(&mut self, a: &ast::AlterSchema) -> Result<BoundStatement, BindError> {
+        let [ast::AlterSchemaOperation::SetOptionsParens { options }] = a.operations.as_slice() else {
+            return Err(BindError::NotSupported(format!("{a}")));
+        };
+        let mut charset = None;
+        let mut collate = None;
+        let mut current = false;
+        for o in options {
+            let ast::SqlOption::KeyValue { key, value } = o else {
+                return Err(BindError::NotSupported(format!("{a}")));
+            };
+            let v = value.to_string();
+            match norm(&key.to_string()).as_str() {
+                crate::parse::ALTER_DB_CHARSET => charset = Some(v),
+                crate::parse::ALTER_DB_COLLATE => collate = Some(v),
+                crate::parse::ALTER_DB_CURRENT => current = true,
+                _ => {}
+            }
+        }
+        let name = if current {
+            self.cat.current_schema().ok_or(BindError::NoDatabaseSelected)?
+        } else {
+            a.name.to_string().trim_matches('`').to_string()
+        };
+        if !self.cat.schema_exists(&name)? {
+            return Err(BindError::UnknownDatabase(name));
+        }
+        let collation = self.schema_collation(charset.as_deref(), collate.as_deref())?;
+        match collation {
+            Some(collation) => Ok(BoundStatement::Ddl(Box::new(Ddl::AlterSchema { name, collation }))),
+            // ENCRYPTION / READ ONLY alone: accepted, nothing to change.
+            None => Ok(BoundStatement::Ddl(Box::new(Ddl::AlterSchema {
+                collation: self.cat.schema_collation(&name)?.unwrap_or(Collation::LEGACY),
+                name,
+            }))),
         }
     }
 
@@ -1291,7 +1403,11 @@ impl<'a> Binder<'a> {
             return Some(Expr::lit(val));
         }
         let user = name.strip_prefix('@')?;
-        Some(Expr::lit(self.cat.user_variable(user.trim_matches('`'))))
+        let user = user.trim_matches('`');
+        if let Some((_, index)) = self.load_vars.iter().find(|(v, _)| v.eq_ignore_ascii_case(user)) {
+            return Some(Expr::Column { index: *index, ty: SqlType::Text(u32::MAX) });
+        }
+        Some(Expr::lit(self.cat.user_variable(user)))
     }
 }
 

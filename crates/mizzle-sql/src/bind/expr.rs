@@ -101,7 +101,8 @@ pub(crate) fn arith_type(op: ArithOp, l: SqlType, r: SqlType) -> SqlType {
         SqlType::Decimal { precision, scale } => C::Dec((precision - scale) as u32, scale as u32),
         SqlType::Date => C::Int(false),
         SqlType::Float | SqlType::Double => C::Dbl,
-        SqlType::DateTime(f) | SqlType::Timestamp(f) if f == 0 => C::Int(false),
+        SqlType::DateTime(f) | SqlType::Timestamp(f) | SqlType::Time(f) if f == 0 => C::Int(false),
+        SqlType::Bit(_) => C::Int(true),
         _ => C::Dbl,
     };
     let (a, b) = (class(l), class(r));
@@ -857,7 +858,14 @@ impl<'a> Binder<'a> {
             return Err(BindError::WrongParamCount(name.to_string()));
         }
         let tys: Vec<SqlType> = args.iter().map(|a| a.ty()).collect();
-        let ty = f.return_type(&tys);
+        let constants: Vec<Option<&Value>> = args
+            .iter()
+            .map(|a| match a {
+                Expr::Literal(v, _) => Some(v),
+                _ => None,
+            })
+            .collect();
+        let ty = f.return_type_with_constants(&tys, &constants);
         Ok(Expr::Func { func: f, args, ty })
     }
 
@@ -919,6 +927,24 @@ impl<'a> Binder<'a> {
                 (_, None) if arg.ty() == SqlType::Null => Value::Int(6),
                 (_, None) => Value::Int(5),
             }));
+        }
+        if name == "weight_string" {
+            // The weight string under the argument's derived collation (the
+            // bytes that collation compares); a binary string is its own.
+            let [FunctionArgExpr::Expr(x)] = args.as_slice() else {
+                return Err(BindError::WrongParamCount(name));
+            };
+            let arg = self.bind_scalar(x, scope, ctx)?;
+            // Wrapped in a CAST so that the optimizer, which reads
+            // `Weight(column)` as "the column under its collation" (index
+            // ranges), does not mistake it for one.
+            return Ok(match super::coercion::expr_collation(&arg) {
+                Some((collation, _)) => Expr::Cast {
+                    arg: Box::new(Expr::Weight { arg: Box::new(arg), collation }),
+                    ty: SqlType::Blob(u32::MAX),
+                },
+                None => arg,
+            });
         }
         let distinct = matches!(list.and_then(|l| l.duplicate_treatment), Some(DuplicateTreatment::Distinct));
         if let Some(af) = agg_func(&name) {

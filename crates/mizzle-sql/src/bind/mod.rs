@@ -16,6 +16,7 @@ mod ddl;
 mod dml;
 mod dml_multi;
 mod expr;
+mod load;
 mod query;
 mod recursive;
 mod window;
@@ -25,7 +26,7 @@ pub use query::map_plan_exprs;
 use std::collections::HashMap;
 
 use mizzle_dictionary::Relation;
-use mizzle_types::Value;
+use mizzle_types::{Collation, Value};
 use sqlparser::ast::{Ident, ObjectName, ObjectNamePart, Statement};
 
 use crate::error::BindError;
@@ -40,6 +41,10 @@ pub trait Catalog {
     fn relation(&self, schema: &str, name: &str) -> Result<Option<Relation>, BindError>;
     /// True if the database exists.
     fn schema_exists(&self, schema: &str) -> Result<bool, BindError>;
+    /// The database's default collation (`None` if it does not exist).
+    fn schema_collation(&self, _schema: &str) -> Result<Option<Collation>, BindError> {
+        Ok(None)
+    }
     /// The value of `@@name` (session scope unless `global`).
     fn system_variable(&self, name: &str, global: bool) -> Option<Value>;
     /// The value of `@name` (NULL if unset).
@@ -226,6 +231,9 @@ pub struct Binder<'a> {
     /// block depth at which base-table scans emit row keys, and the
     /// tables given one so far (alias, definition).
     pub(crate) rowkey_scans: Option<(usize, Vec<KeyedScan>)>,
+    /// Binding LOAD DATA's SET expressions: user variables of the field
+    /// list (lower-cased name, scope column) read the line's field.
+    pub(crate) load_vars: Vec<(String, usize)>,
 }
 
 /// Binds one parsed statement.
@@ -255,6 +263,7 @@ impl<'a> Binder<'a> {
             rec: Vec::new(),
             next_cte_id: 0,
             rowkey_scans: None,
+            load_vars: Vec::new(),
         }
     }
 
@@ -280,6 +289,9 @@ impl<'a> Binder<'a> {
     pub fn bind_parsed(&mut self, stmt: crate::parse::StatementRef<'_>) -> Result<BoundStatement, BindError> {
         if let Some(a) = stmt.account() {
             return Ok(BoundStatement::Account(Box::new(crate::account::bind_account(self.cat, a)?)));
+        }
+        if let Some(l) = stmt.load() {
+            return self.bind_load(l);
         }
         self.bind_statement(stmt.ast())
     }

@@ -14,7 +14,8 @@
 
 use std::borrow::Cow;
 
-use mizzle_types::cast::to_datetime;
+use mizzle_types::cast::{to_datetime, to_time};
+use mizzle_types::datetime::{Time, TimeError};
 use mizzle_types::value::{parse_decimal_prefix, parse_f64_prefix, parse_i64_prefix};
 use mizzle_types::{DateTime, Decimal, ErrorCode, SqlType, Value, ValueKind};
 
@@ -40,7 +41,7 @@ impl NumClass {
         match k {
             ValueKind::Null | ValueKind::Int | ValueKind::Date => NumClass::Int,
             ValueKind::UInt => NumClass::UInt,
-            ValueKind::Decimal | ValueKind::DateTime => NumClass::Dec,
+            ValueKind::Decimal | ValueKind::DateTime | ValueKind::Time => NumClass::Dec,
             ValueKind::Float | ValueKind::Double | ValueKind::Text | ValueKind::Bytes | ValueKind::Json => {
                 NumClass::Dbl
             }
@@ -68,6 +69,7 @@ pub(super) fn decimal_shape(t: SqlType) -> (u8, u8) {
     match t {
         SqlType::Decimal { precision, scale } => (precision, scale),
         SqlType::DateTime(_) | SqlType::Timestamp(_) => (20, 6),
+        SqlType::Time(_) => (13, 6),
         SqlType::Int { unsigned: true, .. } => (20, 0),
         _ => (19, 0),
     }
@@ -241,6 +243,7 @@ pub(super) fn num(v: &Value, ctx: &mut FuncCtx<'_>) -> Option<Num> {
         Value::Double(f) => Num::Dbl(*f),
         Value::Date(_) => Num::Int(v.to_i64_lossy().unwrap_or(0)),
         Value::DateTime(dt) => Num::Dec(datetime_decimal(*dt)),
+        Value::Time(_) => Num::Dec(v.to_decimal().flatten().unwrap_or(Decimal::ZERO)),
         Value::Text(_) | Value::Bytes(_) => Num::Dbl(double(v, ctx)?),
         // JSON in a numeric context: its number (see `Value::to_f64`).
         Value::Json(_) => Num::Dbl(v.to_f64()?),
@@ -260,15 +263,45 @@ pub(super) fn num_as(v: &Value, class: NumClass, ctx: &mut FuncCtx<'_>) -> Optio
 }
 
 /// The value as a date-time: date-times as they are, dates at midnight,
-/// strings and numbers parsed. Unparsable values give `None` with warning 1292.
+/// times on the statement's date (MySQL's rule), strings and numbers
+/// parsed. Unparsable values give `None` with warning 1292.
 pub(super) fn datetime(v: &Value, ctx: &mut FuncCtx<'_>) -> Option<DateTime> {
     if v.is_null() {
         return None;
+    }
+    if let Value::Time(t) = v {
+        return time_on_date(*t, ctx.now);
     }
     match to_datetime(v) {
         Some(dt) => Some(dt),
         None => {
             warn_bad_datetime(ctx, v);
+            None
+        }
+    }
+}
+
+/// A TIME on the date of `now` (a TIME turned into a DATETIME).
+pub(crate) fn time_on_date(t: Time, now: DateTime) -> Option<DateTime> {
+    DateTime::from_unix_micros(now.date().at_midnight().unix_micros().checked_add(t.micros())?)
+}
+
+/// The value as a TIME: times as they are, date-times by their time of
+/// day, strings and numbers parsed ([`to_time`]). An unparsable value gives
+/// `None` with warning 1292; one out of range gives the nearest end of the
+/// range with the same warning, as MySQL does.
+pub(super) fn time(v: &Value, ctx: &mut FuncCtx<'_>) -> Option<Time> {
+    if v.is_null() {
+        return None;
+    }
+    match to_time(v) {
+        Ok(t) => Some(t),
+        Err(TimeError::OutOfRange(t)) => {
+            warn_truncated(ctx, "time", &v.to_text_lossy());
+            Some(t)
+        }
+        Err(TimeError::Invalid) => {
+            warn_truncated(ctx, "time", &v.to_text_lossy());
             None
         }
     }

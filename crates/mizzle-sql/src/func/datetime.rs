@@ -15,10 +15,15 @@
 //!    DATETIME, and anything else (strings, numbers) gives a string, as in
 //!    MySQL; [`interval_return_type`] states the same on types.
 //!
-//! There is no TIME type: HOUR/MINUTE/SECOND/MICROSECOND accept time
-//! strings, but STR_TO_DATE with a time-only format gives NULL.
+//! TIME values: TIME(), CURTIME(), TIMEDIFF, ADDTIME/SUBTIME, TIME_TO_SEC,
+//! SEC_TO_TIME, MAKETIME, TIME_FORMAT, and HOUR .. MICROSECOND (hours of a
+//! TIME may exceed 23). A TIME given where a date-time is needed stands on
+//! the statement's date, as in MySQL (`convert::datetime`).
+//!
+//! Not yet: STR_TO_DATE with a time-only format gives NULL, not a TIME.
 
 use mizzle_types::datetime::{days_from_civil, days_in_month, MICROS_PER_DAY};
+use mizzle_types::datetime::{Time, TimeError};
 use mizzle_types::{Date, DateTime, Decimal, ErrorCode, SqlType, TypeError, Value, Warning};
 
 use super::convert;
@@ -85,6 +90,7 @@ pub fn interval_return_type(arg: SqlType, unit: IntervalUnit) -> SqlType {
         SqlType::Date if unit.is_date_unit() => SqlType::Date,
         SqlType::Date | SqlType::Null => SqlType::DateTime(if frac { 6 } else { 0 }),
         SqlType::DateTime(f) | SqlType::Timestamp(f) => SqlType::DateTime(if frac { 6 } else { f }),
+        SqlType::Time(f) => SqlType::Time(if frac { 6 } else { f }),
         _ => SqlType::Varchar(26),
     }
 }
@@ -199,6 +205,19 @@ pub fn add_interval_ctx(
 ) -> Result<Value, FuncError> {
     if dt.is_null() || amount.is_null() {
         return Ok(Value::Null);
+    }
+    if let Value::Time(t) = dt {
+        let Some(shift) = interval_shift(amount, unit, ctx) else {
+            return Ok(Value::Null);
+        };
+        let Shift::Micros(us) = shift else {
+            return Ok(overflow(ctx));
+        };
+        let us = if negate { -us } else { us };
+        return Ok(match i128::from(t.micros()).checked_add(us).map(Time::checked) {
+            Some(Ok(r)) => Value::Time(r),
+            _ => overflow(ctx),
+        });
     }
     let Some(base) = convert::datetime(dt, ctx) else {
         return Ok(Value::Null);
@@ -389,6 +408,15 @@ pub(super) fn extract(f: ScalarFunc, v: &Value, ctx: &mut FuncCtx<'_>) -> Value 
     let time_field = matches!(f, ScalarFunc::Hour | ScalarFunc::Minute | ScalarFunc::Second | ScalarFunc::Microsecond);
     // Time strings ('10:20:30') are TIME values for the time fields; read as
     // date-times they would mean 2010-20-30, so they are tried first.
+    if let (true, Value::Time(t)) = (time_field, v) {
+        let (h, m, s, us) = t.hms();
+        return Value::Int(i64::from(match f {
+            ScalarFunc::Hour => h,
+            ScalarFunc::Minute => m,
+            ScalarFunc::Second => s,
+            _ => us,
+        }));
+    }
     if time_field && matches!(v, Value::Text(_) | Value::Bytes(_)) {
         if let Some((h, m, s, us)) = parse_time(&convert::text(v)) {
             return Value::Int(i64::from(match f {
@@ -903,4 +931,242 @@ fn build_datetime(p: &Parsed) -> Option<DateTime> {
     let date = Date::from_ymd(i32::try_from(year).ok()?, u32::try_from(month).ok()?, u32::try_from(day).ok()?)?;
     let micros = ((hour * 60 + p.minute) * 60 + p.second) * 1_000_000 + p.micros;
     Some(DateTime::from_parts(date, micros))
+}
+
+/// The fractional digits a TIME built from a value of type `t` keeps:
+/// temporal types their own, decimals their scale, integers none, doubles
+/// six. Strings give 0: a TIME(0) result shows the digits a value has.
+fn fsp_of(t: SqlType) -> u8 {
+    match t {
+        SqlType::Time(f) | SqlType::DateTime(f) | SqlType::Timestamp(f) => f,
+        SqlType::Decimal { scale, .. } => scale.min(6),
+        SqlType::Double | SqlType::Float => 6,
+        _ => 0,
+    }
+}
+
+/// The number of fractional digits written in temporal text (at most 6):
+/// the precision MySQL gives a constant string argument.
+pub(super) fn written_fraction_digits(s: &str) -> u8 {
+    match s.trim().rsplit_once('.') {
+        Some((_, f)) => f.bytes().take_while(u8::is_ascii_digit).count().min(6) as u8,
+        None => 0,
+    }
+}
+
+/// Result types of the TIME functions.
+pub(super) fn time_return_type(f: ScalarFunc, args: &[SqlType]) -> SqlType {
+    let first = args.first().copied().unwrap_or(SqlType::Null);
+    let second = args.get(1).copied().unwrap_or(SqlType::Null);
+    match f {
+        ScalarFunc::Time => SqlType::Time(fsp_of(first)),
+        ScalarFunc::CurTime | ScalarFunc::UtcTime => SqlType::Time(if args.is_empty() { 0 } else { 6 }),
+        ScalarFunc::TimeDiff => SqlType::Time(fsp_of(first).max(fsp_of(second))),
+        ScalarFunc::AddTime | ScalarFunc::SubTime => {
+            let fsp = fsp_of(first).max(fsp_of(second));
+            match first {
+                SqlType::DateTime(_) | SqlType::Timestamp(_) | SqlType::Date => SqlType::DateTime(fsp),
+                SqlType::Time(_) => SqlType::Time(fsp),
+                _ => SqlType::Varchar(29),
+            }
+        }
+        ScalarFunc::TimeToSec => SqlType::BIGINT,
+        ScalarFunc::SecToTime => SqlType::Time(fsp_of(first)),
+        ScalarFunc::MakeTime => SqlType::Time(fsp_of(args.get(2).copied().unwrap_or(SqlType::Null))),
+        // TIME_FORMAT.
+        _ => SqlType::LONGTEXT,
+    }
+}
+
+/// A TIME result out of range: the nearest end of the range, with MySQL's
+/// warning 1292.
+fn clamp_time(us: i128, ctx: &mut FuncCtx<'_>) -> Value {
+    match Time::checked(us) {
+        Ok(t) => Value::Time(t),
+        Err(e) => {
+            let t = match e {
+                TimeError::OutOfRange(t) => t,
+                TimeError::Invalid => Time::MAX,
+            };
+            let sign = if us < 0 { "-" } else { "" };
+            let mag = us.unsigned_abs();
+            let secs = mag / 1_000_000;
+            let text = format!("{sign}{}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60);
+            convert::warn_truncated(ctx, "time", &text);
+            Value::Time(t)
+        }
+    }
+}
+
+/// TIME(x).
+pub(super) fn time_of(v: &Value, ctx: &mut FuncCtx<'_>) -> Value {
+    convert::time(v, ctx).map_or(Value::Null, Value::Time)
+}
+
+/// CURTIME([fsp]) and UTC_TIME([fsp]): the statement time of day.
+pub(super) fn cur_time(fsp: Option<&Value>, ctx: &mut FuncCtx<'_>) -> Result<Value, FuncError> {
+    match now(fsp, ctx)? {
+        Value::DateTime(dt) => Ok(Value::Time(Time::of_datetime(dt))),
+        other => Ok(other),
+    }
+}
+
+/// How TIMEDIFF/ADDTIME read an argument: as a TIME or as a DATETIME.
+enum Temporal {
+    Time(Time),
+    DateTime(DateTime),
+}
+
+/// True when text reads as a date-time rather than a time.
+fn text_is_datetime(s: &str) -> bool {
+    let b = s.trim().as_bytes();
+    let lead = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    (lead >= 12 && b[lead..].iter().all(|c| *c == b'.' || c.is_ascii_digit()))
+        || b.get(lead).is_some_and(|c| *c == b'-' || *c == b'/')
+}
+
+fn temporal(v: &Value, ctx: &mut FuncCtx<'_>) -> Option<Temporal> {
+    match v {
+        Value::Null => None,
+        Value::Time(t) => Some(Temporal::Time(*t)),
+        Value::DateTime(d) => Some(Temporal::DateTime(*d)),
+        Value::Date(d) => Some(Temporal::DateTime(d.at_midnight())),
+        Value::Text(_) | Value::Bytes(_) if text_is_datetime(&convert::text(v)) => {
+            convert::datetime(v, ctx).map(Temporal::DateTime)
+        }
+        _ => convert::time(v, ctx).map(Temporal::Time),
+    }
+}
+
+/// TIMEDIFF(a, b): both TIMEs or both DATETIMEs, else NULL.
+pub(super) fn time_diff(a: &Value, b: &Value, ctx: &mut FuncCtx<'_>) -> Value {
+    let (Some(x), Some(y)) = (temporal(a, ctx), temporal(b, ctx)) else {
+        return Value::Null;
+    };
+    let us = match (x, y) {
+        (Temporal::Time(x), Temporal::Time(y)) => i128::from(x.micros()) - i128::from(y.micros()),
+        (Temporal::DateTime(x), Temporal::DateTime(y)) => i128::from(x.unix_micros()) - i128::from(y.unix_micros()),
+        _ => return Value::Null,
+    };
+    clamp_time(us, ctx)
+}
+
+/// ADDTIME(a, t) and SUBTIME(a, t) (`negate`): a DATETIME or TIME plus a TIME.
+pub(super) fn add_time(a: &Value, b: &Value, negate: bool, ctx: &mut FuncCtx<'_>) -> Value {
+    if a.is_null() || b.is_null() {
+        return Value::Null;
+    }
+    // The second argument is always a TIME; a date-time there gives NULL.
+    if matches!(b, Value::DateTime(_) | Value::Date(_)) {
+        return Value::Null;
+    }
+    let Some(t) = convert::time(b, ctx) else {
+        return Value::Null;
+    };
+    let delta = if negate { -i128::from(t.micros()) } else { i128::from(t.micros()) };
+    // Only a TIME or DATETIME first argument gives a temporal value; any
+    // other (text, numbers) gives text, as the return type promises.
+    let as_text = !matches!(a, Value::Time(_) | Value::DateTime(_) | Value::Date(_));
+    match temporal(a, ctx) {
+        None => Value::Null,
+        Some(Temporal::Time(x)) => {
+            let r = clamp_time(i128::from(x.micros()) + delta, ctx);
+            if as_text {
+                Value::text(&r.to_text_lossy())
+            } else {
+                r
+            }
+        }
+        Some(Temporal::DateTime(x)) => {
+            let r = i64::try_from(i128::from(x.unix_micros()) + delta).ok().and_then(DateTime::from_unix_micros);
+            match r {
+                None => overflow(ctx),
+                Some(r) if as_text => Value::text(&r.to_string()),
+                Some(r) => Value::DateTime(r),
+            }
+        }
+    }
+}
+
+/// TIME_TO_SEC(t): whole seconds (the fraction is dropped), signed.
+pub(super) fn time_to_sec(v: &Value, ctx: &mut FuncCtx<'_>) -> Value {
+    match convert::time(v, ctx) {
+        Some(t) => Value::Int(t.micros() / 1_000_000),
+        None => Value::Null,
+    }
+}
+
+/// SEC_TO_TIME(n): seconds (with a fraction) as a TIME, clamped to the range.
+pub(super) fn sec_to_time(v: &Value, ctx: &mut FuncCtx<'_>) -> Value {
+    let Some(d) = convert::decimal(v, ctx) else {
+        return Value::Null;
+    };
+    let us = d.rescale(6).map_or_else(|| if d.signum() < 0 { i128::MIN / 2 } else { i128::MAX / 2 }, Decimal::mantissa);
+    clamp_time(us, ctx)
+}
+
+/// MAKETIME(h, m, s): NULL unless 0 <= m < 60 and 0 <= s < 60.
+pub(super) fn make_time(h: &Value, m: &Value, s: &Value, ctx: &mut FuncCtx<'_>) -> Value {
+    if h.is_null() || m.is_null() || s.is_null() {
+        return Value::Null;
+    }
+    let (Some(h), Some(m), Some(s)) = (convert::int(h, ctx), convert::int(m, ctx), convert::decimal(s, ctx)) else {
+        return Value::Null;
+    };
+    let Some(s_us) = s.rescale(6).map(Decimal::mantissa) else {
+        return Value::Null;
+    };
+    if !(0..60).contains(&m) || !(0..60_000_000).contains(&s_us) {
+        return Value::Null;
+    }
+    let mag = (i128::from(h).abs() * 3600 + i128::from(m) * 60) * 1_000_000 + s_us;
+    clamp_time(if h < 0 { -mag } else { mag }, ctx)
+}
+
+/// TIME_FORMAT(t, format): only the hour, minute, second and microsecond
+/// specifiers; `%H` and `%k` show hours above 23; a date specifier gives NULL.
+pub(super) fn time_format(v: &Value, fmt: &Value, ctx: &mut FuncCtx<'_>) -> Value {
+    use std::fmt::Write;
+    if v.is_null() || fmt.is_null() {
+        return Value::Null;
+    }
+    let Some(t) = convert::time(v, ctx) else {
+        return Value::Null;
+    };
+    let (h, mi, s, us) = t.hms();
+    let h12 = if h % 12 == 0 { 12 } else { h % 12 };
+    let ampm = if h % 24 < 12 { "AM" } else { "PM" };
+    let fmt = convert::text(fmt);
+    let mut out = String::with_capacity(fmt.len() + 8);
+    if t.is_negative() {
+        out.push('-');
+    }
+    let mut chars = fmt.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let Some(spec) = chars.next() else {
+            out.push('%');
+            break;
+        };
+        // Writing to a String cannot fail.
+        let _ = match spec {
+            'f' => write!(out, "{us:06}"),
+            'H' => write!(out, "{h:02}"),
+            'k' => write!(out, "{h}"),
+            'h' | 'I' => write!(out, "{h12:02}"),
+            'l' => write!(out, "{h12}"),
+            'i' => write!(out, "{mi:02}"),
+            'p' => write!(out, "{ampm}"),
+            'r' => write!(out, "{h12:02}:{mi:02}:{s:02} {ampm}"),
+            'S' | 's' => write!(out, "{s:02}"),
+            'T' => write!(out, "{h:02}:{mi:02}:{s:02}"),
+            'a' | 'b' | 'c' | 'D' | 'd' | 'e' | 'j' | 'M' | 'm' | 'U' | 'u' | 'V' | 'v' | 'W' | 'w' | 'X' | 'x'
+            | 'Y' | 'y' => return Value::Null,
+            other => write!(out, "{other}"),
+        };
+    }
+    Value::text(&out)
 }

@@ -355,6 +355,29 @@ scalar_functions! {
     ToDays = "TO_DAYS" ["to_days"] (1, Some(1));
     /// FROM_DAYS(n)
     FromDays = "FROM_DAYS" ["from_days"] (1, Some(1));
+    // ---- TIME ----
+    /// TIME(x): the TIME part of x.
+    Time = "TIME" ["time"] (1, Some(1));
+    /// CURTIME([fsp]), CURRENT_TIME: the statement time of day.
+    CurTime = "CURTIME" ["curtime", "current_time"] (0, Some(1));
+    /// UTC_TIME([fsp])
+    UtcTime = "UTC_TIME" ["utc_time"] (0, Some(1));
+    /// TIMEDIFF(a, b): a - b as a TIME.
+    TimeDiff = "TIMEDIFF" ["timediff"] (2, Some(2));
+    /// ADDTIME(a, t)
+    AddTime = "ADDTIME" ["addtime"] (2, Some(2));
+    /// SUBTIME(a, t)
+    SubTime = "SUBTIME" ["subtime"] (2, Some(2));
+    /// TIME_TO_SEC(t)
+    TimeToSec = "TIME_TO_SEC" ["time_to_sec"] (1, Some(1));
+    /// SEC_TO_TIME(n)
+    SecToTime = "SEC_TO_TIME" ["sec_to_time"] (1, Some(1));
+    /// MAKETIME(h, m, s)
+    MakeTime = "MAKETIME" ["maketime"] (3, Some(3));
+    /// TIME_FORMAT(t, format)
+    TimeFormat = "TIME_FORMAT" ["time_format"] (2, Some(2));
+    /// BIT_COUNT(n): the number of set bits.
+    BitCount = "BIT_COUNT" ["bit_count"] (1, Some(1));
     // ---- miscellaneous ----
     /// UUID(): random, version-4 layout.
     Uuid = "UUID" ["uuid"] (0, Some(0));
@@ -415,6 +438,40 @@ scalar_functions! {
 static NULL: Value = Value::Null;
 
 impl ScalarFunc {
+    /// True for the JSON functions, whose text results are utf8mb4_bin as
+    /// in MySQL 8 (a JSON document's text is binary whatever collation
+    /// its source had).
+    pub fn is_json(self) -> bool {
+        use ScalarFunc as F;
+        matches!(
+            self,
+            F::JsonExtract
+                | F::JsonUnquote
+                | F::JsonQuote
+                | F::JsonObject
+                | F::JsonArray
+                | F::JsonContains
+                | F::JsonContainsPath
+                | F::JsonSet
+                | F::JsonInsert
+                | F::JsonReplace
+                | F::JsonRemove
+                | F::JsonArrayAppend
+                | F::JsonArrayInsert
+                | F::JsonMergePatch
+                | F::JsonMergePreserve
+                | F::JsonKeys
+                | F::JsonLength
+                | F::JsonDepth
+                | F::JsonType
+                | F::JsonValid
+                | F::JsonSearch
+                | F::JsonPretty
+                | F::JsonOverlaps
+                | F::JsonMemberOf
+        )
+    }
+
     /// True when the result depends only on the arguments.
     pub fn is_deterministic(self) -> bool {
         !matches!(
@@ -423,6 +480,8 @@ impl ScalarFunc {
                 | ScalarFunc::Now
                 | ScalarFunc::SysDate
                 | ScalarFunc::UtcTimestamp
+                | ScalarFunc::CurTime
+                | ScalarFunc::UtcTime
                 | ScalarFunc::CurDate
                 | ScalarFunc::UtcDate
                 | ScalarFunc::UnixTimestamp
@@ -445,6 +504,30 @@ impl ScalarFunc {
                 }
             }
             _ => self,
+        }
+    }
+
+    /// The result type when some arguments are constants: `NOW(3)`,
+    /// `CURTIME(2)` ... have exactly the constant's fractional digits, as in
+    /// MySQL; otherwise [`ScalarFunc::return_type`].
+    pub fn return_type_with_constants(self, args: &[SqlType], constants: &[Option<&Value>]) -> SqlType {
+        let ty = self.return_type(args);
+        let fsp = match constants.first().copied().flatten() {
+            Some(Value::Int(n)) => u8::try_from(*n).ok().filter(|n| *n <= 6),
+            Some(Value::UInt(n)) => u8::try_from(*n).ok().filter(|n| *n <= 6),
+            _ => None,
+        };
+        match (self, fsp, ty) {
+            (ScalarFunc::Now | ScalarFunc::SysDate | ScalarFunc::UtcTimestamp, Some(f), SqlType::DateTime(_)) => {
+                SqlType::DateTime(f)
+            }
+            (ScalarFunc::CurTime | ScalarFunc::UtcTime, Some(f), SqlType::Time(_)) => SqlType::Time(f),
+            // TIME('...') of a constant string keeps the digits it was written with.
+            (ScalarFunc::Time, _, SqlType::Time(_)) => match constants.first().copied().flatten() {
+                Some(Value::Text(s)) => SqlType::Time(datetime::written_fraction_digits(s)),
+                _ => ty,
+            },
+            _ => ty,
         }
     }
 
@@ -511,6 +594,17 @@ impl ScalarFunc {
             | F::Insert
             | F::Quote
             | F::SubstringIndex => string::return_type(self, args),
+            F::Time
+            | F::CurTime
+            | F::UtcTime
+            | F::TimeDiff
+            | F::AddTime
+            | F::SubTime
+            | F::TimeToSec
+            | F::SecToTime
+            | F::MakeTime
+            | F::TimeFormat => datetime::time_return_type(self, args),
+            F::BitCount => SqlType::BIGINT,
             F::Now
             | F::SysDate
             | F::UtcTimestamp
@@ -690,6 +784,25 @@ impl ScalarFunc {
             F::StrToDateAsDate => Ok(datetime::str_to_date(a(0), a(1), true, ctx)),
             F::MakeDate => Ok(datetime::make_date(a(0), a(1), ctx)),
             F::FromDays => Ok(datetime::from_days(a(0), ctx)),
+            F::Time => Ok(datetime::time_of(a(0), ctx)),
+            F::CurTime | F::UtcTime => datetime::cur_time(args.first(), ctx),
+            F::TimeDiff => Ok(datetime::time_diff(a(0), a(1), ctx)),
+            F::AddTime => Ok(datetime::add_time(a(0), a(1), false, ctx)),
+            F::SubTime => Ok(datetime::add_time(a(0), a(1), true, ctx)),
+            F::TimeToSec => Ok(datetime::time_to_sec(a(0), ctx)),
+            F::SecToTime => Ok(datetime::sec_to_time(a(0), ctx)),
+            F::MakeTime => Ok(datetime::make_time(a(0), a(1), a(2), ctx)),
+            F::TimeFormat => Ok(datetime::time_format(a(0), a(1), ctx)),
+            F::BitCount => Ok(match convert::num(a(0), ctx) {
+                None => Value::Null,
+                Some(convert::Num::Int(i)) => Value::Int(i64::from(i.count_ones())),
+                Some(convert::Num::UInt(u)) => Value::Int(i64::from(u.count_ones())),
+                Some(n) => Value::Int(i64::from(
+                    n.to_decimal()
+                        .map_or(0, |d| d.round_i128().clamp(i128::from(i64::MIN), i128::from(u64::MAX)) as u64)
+                        .count_ones(),
+                )),
+            }),
             F::Uuid => Ok(misc::uuid(ctx)),
             F::IsNull => Ok(Value::bool(a(0).is_null())),
             F::JsonExtract

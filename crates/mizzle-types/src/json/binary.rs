@@ -17,7 +17,7 @@
 //! `path`).
 
 use super::{Json, JsonError, MAX_DEPTH};
-use crate::datetime::{Date, DateTime};
+use crate::datetime::{Date, DateTime, Time};
 use crate::decimal::Decimal;
 
 /// The format version, the first byte of every document.
@@ -50,6 +50,8 @@ pub mod tag {
     /// u32 count, u32 node size, count × u32 member offset; a member is
     /// u32 key length, key bytes, value node
     pub const OBJECT: u8 = 0x0B;
+    /// TIME, i64 signed microseconds
+    pub const TIME: u8 = 0x0C;
 }
 
 const CORRUPT: JsonError = JsonError::Corrupt;
@@ -103,6 +105,10 @@ fn encode_node(j: &Json, out: &mut Vec<u8>) {
         Json::DateTime(d) => {
             out.push(tag::DATETIME);
             out.extend_from_slice(&d.to_bits().to_le_bytes());
+        }
+        Json::Time(t) => {
+            out.push(tag::TIME);
+            out.extend_from_slice(&t.micros().to_le_bytes());
         }
         Json::Array(items) => {
             let start = out.len();
@@ -309,6 +315,10 @@ impl<'a> JsonRef<'a> {
             tag::DATETIME => {
                 exact(9)?;
                 Json::DateTime(DateTime::from_bits(i64::from_le_bytes(arr8(b)?)).ok_or(CORRUPT)?)
+            }
+            tag::TIME => {
+                exact(9)?;
+                Json::Time(Time::from_micros(i64::from_le_bytes(arr8(b)?)).ok_or(CORRUPT)?)
             }
             tag::ARRAY => {
                 if depth >= MAX_DEPTH {

@@ -21,7 +21,7 @@ pub mod text;
 use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 
-use crate::datetime::{Date, DateTime};
+use crate::datetime::{Date, DateTime, Time};
 use crate::decimal::Decimal;
 
 pub use binary::JsonRef;
@@ -52,6 +52,8 @@ pub enum Json {
     Date(Date),
     /// A DATETIME or TIMESTAMP.
     DateTime(DateTime),
+    /// A TIME (from SQL values).
+    Time(Time),
     /// An array.
     Array(Vec<Json>),
     /// An object, members sorted by [`key_order`] (invariant 1).
@@ -102,6 +104,7 @@ impl Json {
             Json::String(_) => "STRING",
             Json::Date(_) => "DATE",
             Json::DateTime(_) => "DATETIME",
+            Json::Time(_) => "TIME",
             Json::Array(_) => "ARRAY",
             Json::Object(_) => "OBJECT",
         }
@@ -181,7 +184,8 @@ pub fn object_insert(members: &mut Vec<(String, Json)>, key: String, value: Json
 }
 
 /// The rank of a value's type in MySQL's JSON comparison (higher sorts later):
-/// NULL < numbers < STRING < OBJECT < ARRAY < BOOLEAN < DATE < DATETIME.
+/// NULL < numbers < STRING < OBJECT < ARRAY < BOOLEAN < DATE < TIME <
+/// DATETIME.
 fn rank(j: &Json) -> u8 {
     match j {
         Json::Null => 0,
@@ -191,7 +195,8 @@ fn rank(j: &Json) -> u8 {
         Json::Array(_) => 4,
         Json::Bool(_) => 5,
         Json::Date(_) => 6,
-        Json::DateTime(_) => 7,
+        Json::Time(_) => 7,
+        Json::DateTime(_) => 8,
     }
 }
 
@@ -228,6 +233,7 @@ pub fn compare(a: &Json, b: &Json) -> Ordering {
         (Json::Bool(x), Json::Bool(y)) => x.cmp(y),
         (Json::Date(x), Json::Date(y)) => x.cmp(y),
         (Json::DateTime(x), Json::DateTime(y)) => x.cmp(y),
+        (Json::Time(x), Json::Time(y)) => x.cmp(y),
         (Json::Array(x), Json::Array(y)) => {
             for (p, q) in x.iter().zip(y) {
                 let o = compare(p, q);
@@ -265,6 +271,7 @@ pub fn hash_json<H: Hasher>(j: &Json, state: &mut H) {
         Json::String(s) => s.hash(state),
         Json::Date(d) => d.to_bits().hash(state),
         Json::DateTime(d) => d.to_bits().hash(state),
+        Json::Time(t) => t.micros().hash(state),
         Json::Array(a) => {
             a.len().hash(state);
             for v in a {

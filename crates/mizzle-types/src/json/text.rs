@@ -319,6 +319,11 @@ pub fn write(j: &Json, out: &mut String) {
             out.push_str(&d.format(6));
             out.push('"');
         }
+        Json::Time(t) => {
+            out.push('"');
+            out.push_str(&t.format(6));
+            out.push('"');
+        }
         Json::Array(a) => {
             out.push('[');
             for (i, v) in a.iter().enumerate() {
