@@ -371,6 +371,16 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn time_scalar_round_trips_and_prints_six_digits() {
+        let t = Time::parse("-12:34:56.5").expect("lit");
+        let doc = Json::Array(vec![Json::Time(t), Json::Int(1)]);
+        let bytes = encode(&doc);
+        assert_eq!(decode(&bytes).expect("decodes"), doc);
+        assert_eq!(doc.to_text(), r#"["-12:34:56.500000", 1]"#);
+        assert_eq!(Json::Time(t).type_name(), "TIME");
+    }
+
+    #[test]
     fn example_document_from_the_spec() {
         // docs/format/json.md: {"a": [true, 7]}
         let bytes: Vec<u8> = vec![
