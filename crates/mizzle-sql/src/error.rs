@@ -65,6 +65,9 @@ pub enum BindError {
     /// Derived table without alias.
     #[error("Every derived table must have its own alias")]
     DerivedMustHaveAlias,
+    /// JSON_TABLE without alias.
+    #[error("Every table function must have an alias")]
+    TableFunctionMustHaveAlias,
     /// A feature mizzle does not have.
     #[error("This version of mizzle doesn't yet support '{0}'")]
     NotSupported(String),
@@ -267,6 +270,7 @@ impl SqlError for BindError {
             WrongValueCount(_) => ErrorCode::WrongValueCountOnRow,
             InvalidGroupFuncUse => ErrorCode::InvalidGroupFuncUse,
             DerivedMustHaveAlias => ErrorCode::DerivedMustHaveAlias,
+            TableFunctionMustHaveAlias => ErrorCode::TableFunctionMustHaveAlias,
             NotSupported(_) | NoStoredPrograms(_) => ErrorCode::NotSupported,
             InvalidDefault(_) => ErrorCode::InvalidDefault,
             BlobCantHaveDefault(_) => ErrorCode::BlobCantHaveDefault,

@@ -380,6 +380,17 @@ error_codes! {
     InvalidJsonPathArrayCell = (3165, "42000", User),
     /// A literal default on a BLOB, TEXT or JSON column.
     BlobCantHaveDefault = (1101, "42000", User),
+    /// ER_MISSING_JSON_TABLE_VALUE: a JSON_TABLE path found nothing and
+    /// the column says ERROR ON EMPTY.
+    MissingJsonTableValue = (3665, "22035", User),
+    /// ER_WRONG_JSON_TABLE_VALUE: an array or object for a scalar
+    /// JSON_TABLE column that says ERROR ON ERROR.
+    WrongJsonTableValue = (3666, "22035", User),
+    /// ER_TF_MUST_HAVE_ALIAS: a table function without an alias.
+    TableFunctionMustHaveAlias = (3667, "42000", User),
+    /// ER_JT_VALUE_OUT_OF_RANGE: a JSON_TABLE value that does not convert
+    /// to its column's type (or several values) under ERROR ON ERROR.
+    JsonTableValueOutOfRange = (3669, "22003", User),
     /// ER_TOO_BIG_DISPLAYWIDTH: BIT(n) with n above 64.
     TooBigDisplayWidth = (1439, "42000", User),
 }
