@@ -6,7 +6,8 @@
 //! 2. The decoder never panics: every read is bounds-checked and a short or
 //!    malformed record is a `Corrupt` error.
 
-use mizzle_types::{IntWidth, SqlType};
+use mizzle_types::members::{MAX_ENUM_MEMBERS, MAX_SET_MEMBERS};
+use mizzle_types::{Collation, IntWidth, Members, SqlType};
 
 use crate::error::DictError;
 
@@ -103,6 +104,13 @@ impl Enc {
             }
             SqlType::Year => self.u8(15),
             SqlType::Json => self.u8(20),
+            SqlType::Enum(m) | SqlType::Set(m) => {
+                self.u8(if matches!(t, SqlType::Enum(_)) { 17 } else { 18 });
+                self.u32(m.len() as u32);
+                for n in m.names() {
+                    self.str(n);
+                }
+            }
             SqlType::Time(f) => {
                 self.u8(16);
                 self.u8(f);
@@ -193,6 +201,25 @@ impl<'a> Dec<'a> {
             14 => SqlType::Timestamp(self.u8()?),
             15 => SqlType::Year,
             20 => SqlType::Json,
+            // ENUM / SET: the members, matched under the column's collation
+            // once the record's collations are read (`def::decode_relation`).
+            tag @ (17 | 18) => {
+                let n = self.u32()? as usize;
+                let max = if tag == 17 { MAX_ENUM_MEMBERS } else { MAX_SET_MEMBERS };
+                if n > max {
+                    return Err(corrupt());
+                }
+                let mut names = Vec::with_capacity(n);
+                for _ in 0..n {
+                    names.push(self.str()?);
+                }
+                let m = Members::intern(&names[..], Collation::LEGACY);
+                if tag == 17 {
+                    SqlType::Enum(m)
+                } else {
+                    SqlType::Set(m)
+                }
+            }
             16 => match self.u8()? {
                 f @ 0..=6 => SqlType::Time(f),
                 _ => return Err(corrupt()),

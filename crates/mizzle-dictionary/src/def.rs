@@ -37,6 +37,12 @@ const FORMAT: u8 = 1;
 const FORMAT_FK: u8 = 2;
 /// Table records with collations (invariant 3).
 const FORMAT_COLL: u8 = 3;
+/// Table records with column extensions (generated columns; invariant 3).
+const FORMAT_EXT: u8 = 4;
+/// Extension tag: a generated column (`Generated`).
+const EXT_GENERATED: u8 = 1;
+/// Extension tag: a CHECK constraint that is NOT ENFORCED.
+const EXT_CHECK_NOT_ENFORCED: u8 = 2;
 /// Schema records with a default collation (invariant 5).
 const FORMAT_SCHEMA_COLL: u8 = 2;
 
@@ -134,6 +140,19 @@ pub struct ColumnDef {
     /// Collation of a text column (`Collation::LEGACY` for other types and
     /// for columns stored before collations).
     pub collation: Collation,
+    /// `GENERATED ALWAYS AS (expr)`: the column's value is computed.
+    pub generated: Option<Generated>,
+}
+
+/// How a generated column is computed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Generated {
+    /// The expression as SQL text (bound when used).
+    pub expr: String,
+    /// STORED (else VIRTUAL). mizzle stores the values of both kinds in
+    /// the row; the kind is kept for SHOW CREATE TABLE and
+    /// information_schema.
+    pub stored: bool,
 }
 
 /// A secondary index.
@@ -161,6 +180,9 @@ pub struct CheckDef {
     pub name: String,
     /// The condition as SQL text.
     pub expr: String,
+    /// ENFORCED (the default); a NOT ENFORCED constraint is kept and shown
+    /// but not checked.
+    pub enforced: bool,
 }
 
 /// A base table.
@@ -261,9 +283,14 @@ pub(crate) fn encode_relation(r: &Relation) -> Vec<u8> {
     let mut e = Enc::default();
     let with_colls = matches!(r, Relation::Table(t)
         if t.collation != Collation::LEGACY || t.columns.iter().any(|c| c.collation != Collation::LEGACY));
+    let with_ext = matches!(r, Relation::Table(t)
+        if t.columns.iter().any(|c| c.generated.is_some()) || t.checks.iter().any(|c| !c.enforced));
+    let with_colls = with_colls || with_ext;
     let with_fks =
         with_colls || matches!(r, Relation::Table(t) if !t.foreign_keys.is_empty() || !t.referenced_by.is_empty());
-    e.u8(if with_colls {
+    e.u8(if with_ext {
+        FORMAT_EXT
+    } else if with_colls {
         FORMAT_COLL
     } else if with_fks {
         FORMAT_FK
@@ -344,6 +371,22 @@ pub(crate) fn encode_relation(r: &Relation) -> Vec<u8> {
                     e.u16(c.collation.id());
                 }
             }
+            if with_ext {
+                let gens: Vec<(usize, &Generated)> =
+                    t.columns.iter().enumerate().filter_map(|(i, c)| c.generated.as_ref().map(|g| (i, g))).collect();
+                let lax: Vec<usize> = (0..t.checks.len()).filter(|&i| !t.checks[i].enforced).collect();
+                e.u32((gens.len() + lax.len()) as u32);
+                for (i, g) in gens {
+                    e.u8(EXT_GENERATED);
+                    e.u32(i as u32);
+                    e.bool(g.stored);
+                    e.str(&g.expr);
+                }
+                for i in lax {
+                    e.u8(EXT_CHECK_NOT_ENFORCED);
+                    e.u32(i as u32);
+                }
+            }
         }
         Relation::View(v) => {
             e.u8(b'V');
@@ -368,6 +411,16 @@ fn count(d: &mut Dec<'_>) -> Result<usize, DictError> {
     Ok(n)
 }
 
+/// An ENUM or SET type whose members match under `collation` (the
+/// column's); other types unchanged.
+pub fn with_member_collation(ty: SqlType, collation: Collation) -> SqlType {
+    match ty {
+        SqlType::Enum(m) => SqlType::Enum(m.with_collation(collation)),
+        SqlType::Set(m) => SqlType::Set(m.with_collation(collation)),
+        t => t,
+    }
+}
+
 fn coll(d: &mut Dec<'_>) -> Result<Collation, DictError> {
     Collation::from_id(d.u16()?).ok_or(DictError::Corrupt("unknown collation id"))
 }
@@ -375,7 +428,7 @@ fn coll(d: &mut Dec<'_>) -> Result<Collation, DictError> {
 pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
     let mut d = Dec::new(b);
     let format = d.u8()?;
-    if format != FORMAT && format != FORMAT_FK && format != FORMAT_COLL {
+    if !matches!(format, FORMAT | FORMAT_FK | FORMAT_COLL | FORMAT_EXT) {
         return Err(DictError::Corrupt("unknown dictionary record format"));
     }
     let r = match d.u8()? {
@@ -394,6 +447,7 @@ pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
                     auto_increment: d.bool()?,
                     comment: d.str()?,
                     collation: Collation::LEGACY,
+                    generated: None,
                 });
             }
             let ncols = columns.len();
@@ -424,7 +478,7 @@ pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
             let n = count(&mut d)?;
             let mut checks = Vec::with_capacity(n);
             for _ in 0..n {
-                checks.push(CheckDef { name: d.str()?, expr: d.str()? });
+                checks.push(CheckDef { name: d.str()?, expr: d.str()?, enforced: true });
             }
             let auto_increment = if d.u8()? == 1 { Some(col(&mut d)?) } else { None };
             let auto_increment_start = d.u64()?;
@@ -433,7 +487,7 @@ pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
             let version = d.u64()?;
             let mut foreign_keys = Vec::new();
             let mut referenced_by = Vec::new();
-            if format == FORMAT_FK || format == FORMAT_COLL {
+            if format >= FORMAT_FK {
                 let n = count(&mut d)?;
                 for _ in 0..n {
                     let name = d.str()?;
@@ -465,11 +519,32 @@ pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
                 }
             }
             let mut collation = Collation::LEGACY;
-            if format == FORMAT_COLL {
+            if format >= FORMAT_COLL {
                 collation = coll(&mut d)?;
                 for c in &mut columns {
                     c.collation = coll(&mut d)?;
                 }
+            }
+            if format >= FORMAT_EXT {
+                let n = count(&mut d)?;
+                for _ in 0..n {
+                    match d.u8()? {
+                        EXT_GENERATED => {
+                            let i = col(&mut d)?;
+                            let stored = d.bool()?;
+                            columns[i].generated = Some(Generated { stored, expr: d.str()? });
+                        }
+                        EXT_CHECK_NOT_ENFORCED => {
+                            let i = d.u32()? as usize;
+                            checks.get_mut(i).ok_or(DictError::Corrupt("check position out of range"))?.enforced =
+                                false;
+                        }
+                        _ => return Err(DictError::Corrupt("unknown record extension")),
+                    }
+                }
+            }
+            for c in &mut columns {
+                c.ty = with_member_collation(c.ty, c.collation);
             }
             Relation::Table(std::sync::Arc::new(TableDef {
                 schema,
@@ -563,6 +638,7 @@ mod tests {
                 auto_increment: false,
                 comment: String::new(),
                 collation: Collation::LEGACY,
+                generated: None,
             }],
             primary_key: vec![],
             indexes: vec![IndexDef { name: "fk".into(), space: SpaceId(21), columns: vec![0], unique: false }],
@@ -617,6 +693,49 @@ mod tests {
         let b = encode_relation(&r);
         assert_eq!(b[0], FORMAT_COLL);
         assert_eq!(decode_relation(&b).expect("decodes"), r);
+    }
+
+    #[test]
+    fn generated_columns_and_enums_round_trip_in_format_four() {
+        let Relation::Table(t) = table(vec![], vec![]) else { unreachable!() };
+        let mut t = (*t).clone();
+        let members = mizzle_types::Members::intern(&["a", "b"], Collation::LEGACY);
+        let mut e = t.columns[0].clone();
+        e.name = "e".into();
+        e.ty = SqlType::Enum(members);
+        e.collation = Collation::Utf8mb4_0900AiCi;
+        e.ty = with_member_collation(e.ty, e.collation);
+        t.columns.push(e);
+        let mut g = t.columns[0].clone();
+        g.name = "g".into();
+        g.generated = Some(Generated { expr: "`p` + 1".into(), stored: true });
+        t.columns.push(g);
+        let r = Relation::Table(std::sync::Arc::new(t.clone()));
+        let b = encode_relation(&r);
+        assert_eq!(b[0], FORMAT_EXT);
+        let back = decode_relation(&b).expect("decodes");
+        assert_eq!(back, r);
+        let Relation::Table(bt) = back else { unreachable!() };
+        assert_eq!(bt.columns[1].ty.members().map(|m| m.collation()), Some(Collation::Utf8mb4_0900AiCi));
+        for n in 0..b.len() {
+            assert!(decode_relation(&b[..n]).is_err());
+        }
+        let mut bad = b.clone();
+        let tag = bad.len() - 4 - "`p` + 1".len() - 1 - 4 - 1;
+        bad[tag] = 9;
+        assert!(decode_relation(&bad).is_err(), "unknown extension tag");
+        // A NOT ENFORCED check is an extension too.
+        let mut t2 = t.clone();
+        t2.columns[2].generated = None;
+        t2.checks.push(CheckDef { name: "c".into(), expr: "p > 0".into(), enforced: false });
+        let r2 = Relation::Table(std::sync::Arc::new(t2));
+        let b2 = encode_relation(&r2);
+        assert_eq!(b2[0], FORMAT_EXT);
+        assert_eq!(decode_relation(&b2).expect("decodes"), r2);
+        // Without generated columns the record keeps its older format.
+        t.columns[2].generated = None;
+        let b = encode_relation(&Relation::Table(std::sync::Arc::new(t)));
+        assert_eq!(b[0], FORMAT_COLL);
     }
 
     #[test]

@@ -13,6 +13,9 @@ pub mod error;
 pub mod grants;
 pub mod store;
 
-pub use def::{CheckDef, ColumnDef, FkAction, ForeignKeyDef, IndexDef, Relation, SchemaDef, TableDef, ViewDef};
+pub use def::{
+    with_member_collation, CheckDef, ColumnDef, FkAction, ForeignKeyDef, Generated, IndexDef, Relation, SchemaDef,
+    TableDef, ViewDef,
+};
 pub use error::DictError;
 pub use store::{Dictionary, Sequence, DICT_SPACE};

@@ -20,6 +20,7 @@ fn table(d: &Dictionary, name: &str) -> Relation {
             auto_increment: false,
             comment: String::new(),
             collation: mizzle_types::Collation::LEGACY,
+            generated: None,
         }],
         primary_key: vec![0],
         indexes: vec![],

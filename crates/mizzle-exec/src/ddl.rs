@@ -14,10 +14,10 @@
 
 use std::sync::Arc;
 
-use mizzle_dictionary::{CheckDef, ColumnDef, IndexDef, Relation, TableDef, ViewDef};
+use mizzle_dictionary::{with_member_collation, CheckDef, ColumnDef, Generated, IndexDef, Relation, TableDef, ViewDef};
 use mizzle_sql::plan::{AlterOp, ColumnPosition, ColumnSpec, Ddl, IndexSpec, Plan, TableSpec};
 use mizzle_types::cast::{assign, Target};
-use mizzle_types::{Collation, ErrorCode, Value, Warning};
+use mizzle_types::{Collation, ErrorCode, SqlType, Value, Warning};
 
 use crate::build::collect;
 use crate::ctx::Ctx;
@@ -61,7 +61,7 @@ fn require_table(schema: &str, name: &str, ctx: &mut Ctx<'_>) -> Result<Arc<Tabl
 
 /// The stored column of a spec; a text column without COLLATE gets
 /// `table_default`, and its character-set warnings are raised.
-fn column_def(c: &ColumnSpec, table_default: Collation, ctx: &mut Ctx<'_>) -> ColumnDef {
+fn column_def(c: &ColumnSpec, table_default: Collation, ctx: &mut Ctx<'_>) -> Result<ColumnDef, ExecError> {
     for w in &c.warnings {
         note(ctx, ErrorCode::WarnDeprecatedSyntax, w.clone());
     }
@@ -70,15 +70,30 @@ fn column_def(c: &ColumnSpec, table_default: Collation, ctx: &mut Ctx<'_>) -> Co
     } else {
         Collation::LEGACY
     };
-    ColumnDef {
+    let ty = with_member_collation(c.ty, collation);
+    // ENUM / SET members equal under the column's collation: 1291.
+    if let Some(m) = ty.members() {
+        let names = m.names();
+        for (i, a) in names.iter().enumerate() {
+            if names[..i].iter().any(|b| collation.eq(a, b)) {
+                let kind = if matches!(ty, SqlType::Set(_)) { "SET" } else { "ENUM" };
+                return Err(ExecError::ddl(
+                    ErrorCode::DuplicatedValueInType,
+                    format!("Column '{}' has duplicated value '{a}' in {kind}", c.name),
+                ));
+            }
+        }
+    }
+    Ok(ColumnDef {
         collation,
         name: c.name.clone(),
-        ty: c.ty,
+        ty,
         nullable: c.nullable && !c.primary_key,
         default: c.default.clone(),
         auto_increment: c.auto_increment,
         comment: c.comment.clone(),
-    }
+        generated: c.generated.as_ref().map(|(expr, stored)| Generated { expr: expr.clone(), stored: *stored }),
+    })
 }
 
 fn col_index(cols: &[ColumnDef], name: &str) -> Result<usize, ExecError> {
@@ -144,7 +159,7 @@ fn table_def(spec: &TableSpec, ctx: &mut Ctx<'_>) -> Result<TableDef, ExecError>
     }
     // Needs the server default once `collation_server` exists; today LEGACY.
     let collation = spec.collation.unwrap_or(Collation::LEGACY);
-    let columns = spec.columns.iter().map(|c| column_def(c, collation, ctx)).collect();
+    let columns = spec.columns.iter().map(|c| column_def(c, collation, ctx)).collect::<Result<Vec<_>, _>>()?;
     let mut t = TableDef {
         collation,
         schema: spec.schema.clone(),
@@ -180,10 +195,11 @@ fn table_def(spec: &TableSpec, ctx: &mut Ctx<'_>) -> Result<TableDef, ExecError>
             ctx,
         )?;
     }
-    for (i, (name, expr)) in spec.checks.iter().enumerate() {
+    for (i, (name, expr, enforced)) in spec.checks.iter().enumerate() {
         let name = name.clone().unwrap_or_else(|| format!("{}_chk_{}", spec.name, i + 1));
-        t.checks.push(CheckDef { name, expr: expr.clone() });
+        t.checks.push(CheckDef { name, expr: expr.clone(), enforced: *enforced });
     }
+    mizzle_sql::bind::check_definitions(&t)?;
     Ok(t)
 }
 
@@ -552,7 +568,7 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                     ));
                 }
                 let at = position_of(&t.columns, position, t.columns.len())?;
-                let def = column_def(column, t.collation, ctx);
+                let def = column_def(column, t.collation, ctx)?;
                 t.columns.insert(at, def);
                 origin.insert(at, None);
                 if column.primary_key {
@@ -611,7 +627,7 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                         format!("Duplicate column name '{}'", column.name),
                     ));
                 }
-                let mut def = column_def(column, t.collation, ctx);
+                let mut def = column_def(column, t.collation, ctx)?;
                 let in_pk = pk.iter().any(|x| lc(x) == lc(old_name));
                 if in_pk {
                     def.nullable = false;
@@ -738,10 +754,23 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                 dropped_index = Some("PRIMARY".into());
             }
             AlterOp::RenameTable { schema: s, name: n } => rename_to = Some((s.clone(), n.clone())),
-            AlterOp::AddCheck { name: n, expr } => {
+            AlterOp::AddCheck { name: n, expr, enforced } => {
                 let nm = n.clone().unwrap_or_else(|| format!("{}_chk_{}", t.name, t.checks.len() + 1));
-                t.checks.push(CheckDef { name: nm, expr: expr.clone() });
+                t.checks.push(CheckDef { name: nm, expr: expr.clone(), enforced: *enforced });
                 new_checks.push(t.checks.len() - 1);
+            }
+            AlterOp::AlterCheck { name: n, enforced } => {
+                let Some(i) = t.checks.iter().position(|c| lc(&c.name) == lc(n)) else {
+                    return Err(ExecError::ddl(
+                        ErrorCode::CheckConstraintNotFound,
+                        format!("Check constraint '{n}' is not found in the table."),
+                    ));
+                };
+                // Enforcing it again checks the rows already there.
+                if *enforced && !t.checks[i].enforced {
+                    new_checks.push(i);
+                }
+                t.checks[i].enforced = *enforced;
             }
             AlterOp::DropForeignKey { name: n } => {
                 let Some(i) = t.foreign_keys.iter().position(|f| lc(&f.name) == lc(n)) else {
@@ -815,10 +844,24 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
         added_fks.push(def.clone());
         t.foreign_keys.push(def);
     }
+    if let Err(e) = mizzle_sql::bind::check_definitions(&t) {
+        // A generated column reading a dropped column: 3108, as MySQL.
+        if let mizzle_sql::error::BindError::UnknownColumn { name: missing, .. } = &e {
+            let dropped = ops.iter().any(|o| matches!(o, AlterOp::DropColumn { name: c, .. } if lc(c) == lc(missing)));
+            if dropped && t.columns.iter().any(|c| c.generated.is_some()) {
+                return Err(ExecError::ddl(
+                    ErrorCode::DependentByGeneratedColumn,
+                    format!("Column '{missing}' has a generated column dependency."),
+                ));
+            }
+        }
+        return Err(e.into());
+    }
     t.version = ctx.dict.next_version();
     let mut res = DdlResult::default();
     ctx.txn.record_read_space(old.space);
     if rewrite {
+        let gens = crate::dml::generated_exprs(&t)?;
         let rows = all_rows(&old, ctx)?;
         t.space = ctx.dict.alloc_space();
         for ix in &mut t.indexes {
@@ -861,6 +904,7 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                 }
                 out.push(v);
             }
+            crate::dml::fill_generated(&t, &gens, &mut out, n as u64 + 1, ctx)?;
             conv.push(out);
         }
         if t.auto_increment.is_some() {
@@ -968,8 +1012,9 @@ fn check_all(t: &TableDef, rows: &[Vec<Value>], which: &[usize], ctx: &mut Ctx<'
         return Ok(());
     }
     let bound = mizzle_sql::bind::bind_checks_for(t)?;
+    let which: Vec<usize> = which.iter().copied().filter(|&i| t.checks.get(i).is_some_and(|c| c.enforced)).collect();
     for r in rows {
-        for &i in which {
+        for &i in &which {
             if let Some((name, e)) = bound.get(i) {
                 if eval(e, r, ctx)?.truth() == Some(false) {
                     return Err(ExecError::CheckViolated(name.clone()));

@@ -16,7 +16,7 @@ use mizzle_dictionary::{Sequence, TableDef};
 use mizzle_sql::plan::{DeletePlan, InsertPlan, InsertSource, UpdatePlan};
 use mizzle_types::cast::{assign, Target};
 use mizzle_types::key::decode_value;
-use mizzle_types::row::{encode_row, RowRef};
+use mizzle_types::row::{encode_row_typed, RowRef};
 use mizzle_types::{ErrorCode, TypeError, Value, Warning};
 
 use crate::build::{build_dml_input, collect, Row};
@@ -41,7 +41,7 @@ pub(crate) fn decode_full(t: &TableDef, payload: &[u8]) -> Result<Row, ExecError
     let r = RowRef::new(payload)?;
     let mut row = Vec::with_capacity(t.columns.len());
     for i in 0..t.columns.len() {
-        row.push(if i < r.len() { r.get(i)? } else { Value::Null });
+        row.push(if i < r.len() { r.get_as(i, t.columns[i].ty)? } else { Value::Null });
     }
     Ok(row)
 }
@@ -93,6 +93,35 @@ fn next_rowid(t: &TableDef, ctx: &mut Ctx<'_>) -> Result<u64, ExecError> {
     Ok(max + 1)
 }
 
+/// The bound expressions of a table's generated columns, in column order
+/// (none for most tables, without binding anything).
+pub(crate) fn generated_exprs(t: &TableDef) -> Result<Vec<(usize, mizzle_sql::expr::Expr)>, ExecError> {
+    if t.columns.iter().all(|c| c.generated.is_none()) {
+        return Ok(Vec::new());
+    }
+    Ok(mizzle_sql::bind::bind_generated_for(t)?)
+}
+
+/// Computes the generated columns of a row whose other columns are set,
+/// each converted to its column's type (strict rules), in column order.
+pub(crate) fn fill_generated(
+    t: &TableDef,
+    gens: &[(usize, mizzle_sql::expr::Expr)],
+    row: &mut Row,
+    rown: u64,
+    ctx: &mut Ctx<'_>,
+) -> Result<(), ExecError> {
+    for (c, e) in gens {
+        let v = eval(e, row, ctx)?;
+        let col = &t.columns[*c];
+        let v = if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: rown })? };
+        if let Some(slot) = row.get_mut(*c) {
+            *slot = v;
+        }
+    }
+    Ok(())
+}
+
 /// Checks NOT NULL and CHECK constraints of a full row.
 pub(crate) fn check_row(
     t: &TableDef,
@@ -132,7 +161,7 @@ fn key_cols(t: &TableDef, index: Option<usize>) -> Vec<usize> {
 /// before anything was written.
 fn write_new_row(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
     let mut payload = Vec::with_capacity(64);
-    encode_row(row, &mut payload);
+    encode_row_typed(row, t.columns.iter().map(|c| c.ty), &mut payload);
     if !ctx.txn.insert(t.space, rowkey, &payload)? {
         let cols = key_cols(t, None);
         return Err(ExecError::Duplicate { value: dup_value(&cols, row), key: key_name(t, None) });
@@ -203,7 +232,7 @@ pub(crate) fn update_row(
         row_key(t, new, None, &mut new_key);
     }
     let mut payload = Vec::with_capacity(64);
-    encode_row(new, &mut payload);
+    encode_row_typed(new, t.columns.iter().map(|c| c.ty), &mut payload);
     if new_key.as_slice() != old_key {
         delete_index_entries(t, old, old_key, ctx)?;
         ctx.txn.delete(t.space, old_key)?;
@@ -299,6 +328,8 @@ pub(crate) struct RowWriter<'p> {
     /// A value that does not convert is adjusted with a warning instead of
     /// failing the statement (LOAD DATA with IGNORE or LOCAL).
     pub(crate) lenient: bool,
+    /// The table's generated columns, bound at the first row.
+    gens: Option<Vec<(usize, mizzle_sql::expr::Expr)>>,
 }
 
 impl<'p> RowWriter<'p> {
@@ -311,6 +342,7 @@ impl<'p> RowWriter<'p> {
             res: DmlResult::default(),
             rowkey: Vec::with_capacity(32),
             lenient: false,
+            gens: None,
         }
     }
 
@@ -324,8 +356,12 @@ impl<'p> RowWriter<'p> {
         rown: u64,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), ExecError> {
-        let RowWriter { p, t, seq, rowid_seq, res, rowkey, lenient } = self;
+        let RowWriter { p, t, seq, rowid_seq, res, rowkey, lenient, gens } = self;
         let (p, t): (&InsertPlan, &Arc<TableDef>) = (*p, *t);
+        if gens.is_none() {
+            *gens = Some(generated_exprs(t)?);
+        }
+        let gens: &[(usize, mizzle_sql::expr::Expr)] = gens.as_deref().unwrap_or_default();
         let ncols = t.columns.len();
         for c in 0..ncols {
             if given[c] {
@@ -371,6 +407,7 @@ impl<'p> RowWriter<'p> {
                 }
             }
         }
+        fill_generated(t, gens, &mut row, rown, ctx)?;
         check_row(t, &p.checks, &row, ctx)?;
         let rowid = match &rowid_seq {
             Some(s) => Some(s.next_value(|| next_rowid(t, ctx))?),
@@ -442,6 +479,7 @@ impl<'p> RowWriter<'p> {
                         new[*c] =
                             if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: rown })? };
                     }
+                    fill_generated(t, gens, &mut new, rown, ctx)?;
                     if !same_row(&old, &new) {
                         check_row(t, &p.checks, &new, ctx)?;
                         update_row(t, &old, &existing_key, &new, ctx)?;
@@ -471,6 +509,7 @@ pub fn update(p: &UpdatePlan, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError>
         }
         rows
     };
+    let gens = generated_exprs(t)?;
     let strict = ctx.strict;
     ctx.strict = true;
     let r = (|| {
@@ -488,6 +527,7 @@ pub fn update(p: &UpdatePlan, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError>
                 new[*c] =
                     if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: i as u64 + 1 })? };
             }
+            fill_generated(t, &gens, &mut new, i as u64 + 1, ctx)?;
             if same_row(&old, &new) {
                 continue;
             }
@@ -620,7 +660,7 @@ pub(crate) fn rows_with_columns(
             let mut row = vec![Value::Null; t.columns.len()];
             for &c in cols {
                 if c < r.len() && c < row.len() {
-                    row[c] = r.get(c)?;
+                    row[c] = r.get_as(c, t.columns[c].ty)?;
                 }
             }
             out.push((k.to_vec(), row));

@@ -98,6 +98,7 @@ fn update_rows(m: &MultiUpdate, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> Result<Dml
     let mut res = DmlResult::default();
     for (t, rows) in m.targets.iter().zip(pending) {
         let table = &t.table;
+        let gens = crate::dml::generated_exprs(table)?;
         for (key, values) in rows {
             res.matched += 1;
             let Some(old) = current_row(table, &key, ctx)? else { continue };
@@ -105,6 +106,7 @@ fn update_rows(m: &MultiUpdate, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> Result<Dml
             for (c, v) in values {
                 new[c] = v;
             }
+            crate::dml::fill_generated(table, &gens, &mut new, res.matched, ctx)?;
             if same_row(&old, &new) {
                 continue;
             }

@@ -417,6 +417,13 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecErr
                 }
             }
         }
+        Expr::EnumNumber { arg, ty } => match (eval(arg, row, ctx)?, ty) {
+            (Value::Text(t), SqlType::Enum(m)) => {
+                Value::Int(if t.is_empty() { 0 } else { m.position(&t).unwrap_or(0) as i64 })
+            }
+            (Value::Text(t), SqlType::Set(m)) => Value::Int(m.set_mask(&t).unwrap_or(0) as i64),
+            (v, _) => v,
+        },
         Expr::Cast { arg, ty } => {
             let v = eval(arg, row, ctx)?;
             if let Value::Bytes(b) = &v {

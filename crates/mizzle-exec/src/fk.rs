@@ -319,7 +319,7 @@ fn decode_full(t: &TableDef, payload: &[u8]) -> Result<Row, ExecError> {
     let r = RowRef::new(payload)?;
     let mut row = Vec::with_capacity(t.columns.len());
     for i in 0..t.columns.len() {
-        row.push(if i < r.len() { r.get(i)? } else { Value::Null });
+        row.push(if i < r.len() { r.get_as(i, t.columns[i].ty)? } else { Value::Null });
     }
     Ok(row)
 }

@@ -208,6 +208,16 @@ impl ColumnDefinition {
                 flags.insert(ColumnFlags::BINARY | ColumnFlags::BLOB);
                 (ColumnType::Json, Collation::BINARY, 0)
             }
+            // MySQL sends ENUM and SET columns as MYSQL_TYPE_STRING with
+            // ENUM_FLAG / SET_FLAG; values are text.
+            SqlType::Enum(_) => {
+                flags.insert(ColumnFlags::ENUM);
+                (ColumnType::String, text_collation, 0)
+            }
+            SqlType::Set(_) => {
+                flags.insert(ColumnFlags::SET);
+                (ColumnType::String, text_collation, 0)
+            }
             SqlType::Time(fsp) => (ColumnType::Time, Collation::BINARY, fsp),
             SqlType::Bit(_) => {
                 flags.insert(ColumnFlags::UNSIGNED);

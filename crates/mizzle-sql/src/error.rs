@@ -241,6 +241,10 @@ pub enum BindError {
     /// A bug: an invariant of the binder did not hold.
     #[error("internal error (a bug in mizzle): {0}")]
     Internal(String),
+    /// A definition rule of ENUM / SET types, generated columns, functional
+    /// index parts or CHECK constraints, with MySQL's error and message.
+    #[error("{message}")]
+    Definition { code: ErrorCode, message: String },
     /// BIT(n) with n above 64 (the column name is filled in by the DDL binder).
     #[error("Display width out of range for column '{column}' (max = {max})")]
     TooBigDisplayWidth { column: String, max: u64, got: u64 },
@@ -321,6 +325,7 @@ impl SqlError for BindError {
             Dict(e) => e.code(),
             Txn(e) => e.code(),
             Internal(_) => ErrorCode::Internal,
+            Definition { code, .. } => *code,
             TooBigDisplayWidth { .. } => ErrorCode::TooBigDisplayWidth,
             WrongFieldTerminators => ErrorCode::WrongFieldTerminators,
         }

@@ -402,6 +402,11 @@ pub enum Expr {
     /// operands of collated comparisons, sort keys, group keys and DISTINCT
     /// keys in it.
     Weight { arg: Box<Expr>, collation: Collation },
+    /// An ENUM or SET value in a numeric context (arithmetic, comparison
+    /// with a number, ORDER BY): the member's 1-based index (0 for the
+    /// error value '') or the SET's bit mask, as a BIGINT. `ty` is the
+    /// ENUM or SET type of `arg`.
+    EnumNumber { arg: Box<Expr>, ty: SqlType },
 }
 
 /// Functions answered from session state.
@@ -476,6 +481,7 @@ impl Expr {
                 t if t.kind() == mizzle_types::ValueKind::Text => SqlType::Blob(u32::MAX),
                 t => t,
             },
+            Expr::EnumNumber { .. } => SqlType::BIGINT,
         }
     }
 
@@ -536,7 +542,8 @@ impl Expr {
             | Expr::IsTruth { arg, .. }
             | Expr::Cast { arg, .. }
             | Expr::Collate { arg, .. }
-            | Expr::Weight { arg, .. } => f(arg),
+            | Expr::Weight { arg, .. }
+            | Expr::EnumNumber { arg, .. } => f(arg),
             Expr::InList { arg, list, .. } => {
                 f(arg);
                 list.iter().for_each(f);
@@ -635,6 +642,7 @@ impl Expr {
             Expr::Cast { arg, ty } => Expr::Cast { arg: bx(arg), ty },
             Expr::Collate { arg, collation, explicit } => Expr::Collate { arg: bx(arg), collation, explicit },
             Expr::Weight { arg, collation } => Expr::Weight { arg: bx(arg), collation },
+            Expr::EnumNumber { arg, ty } => Expr::EnumNumber { arg: bx(arg), ty },
             Expr::InList { arg, list, negated } => {
                 let arg = bx(arg);
                 Expr::InList { arg, list: list.into_iter().map(&mut *f).collect(), negated }

@@ -956,11 +956,43 @@ fn pre_parse(sql: &str) -> PreParsed {
             return PreParsed { text: format!("SET {rest}"), consistent_snapshot: false, txn_scope: Some(scope) };
         }
     }
+    if let Some(text) = alter_check(trimmed, &words) {
+        return plain(text);
+    }
     if upper.ends_with("LOCK IN SHARE MODE") {
         let cut = trimmed.len() - "LOCK IN SHARE MODE".len();
         return plain(format!("{} FOR SHARE", &trimmed[..cut]));
     }
     plain(sql.to_string())
+}
+
+/// The marker of `ALTER TABLE t ALTER CHECK c [NOT] ENFORCED` in the form
+/// sqlparser parses (`ALTER COLUMN c SET DEFAULT '<marker> [NOT] ENFORCED'`);
+/// the binder turns it into `AlterOp::AlterCheck`.
+pub(crate) const ALTER_CHECK_MARKER: &str = "\u{1}mizzle:ALTER CHECK";
+
+/// Rewrites a lone `ALTER TABLE t ALTER {CHECK | CONSTRAINT} c [NOT]
+/// ENFORCED` (which sqlparser lacks); `None` for anything else.
+fn alter_check(trimmed: &str, upper_words: &[&str]) -> Option<String> {
+    let n = upper_words.len();
+    if !(7..=8).contains(&n)
+        || upper_words[0] != "ALTER"
+        || upper_words[1] != "TABLE"
+        || upper_words[3] != "ALTER"
+        || !matches!(upper_words[4], "CHECK" | "CONSTRAINT")
+        || upper_words[n - 1] != "ENFORCED"
+        || (n == 8 && upper_words[6] != "NOT")
+        || trimmed.contains([';', '\'', '"'])
+    {
+        return None;
+    }
+    let words: Vec<&str> = trimmed.split_whitespace().collect();
+    let not = if n == 8 { "NOT " } else { "" };
+    Some(format!(
+        "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT '{ALTER_CHECK_MARKER} {not}ENFORCED'",
+        words.get(2)?,
+        words.get(5)?
+    ))
 }
 
 fn map_err(e: ParserError) -> BindError {

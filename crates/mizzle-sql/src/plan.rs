@@ -613,6 +613,9 @@ pub struct ColumnSpec {
     /// Warnings to raise when the column is created (a character set
     /// stored as utf8mb4).
     pub warnings: Vec<String>,
+    /// `GENERATED ALWAYS AS (expr) [VIRTUAL | STORED]`: the expression's
+    /// SQL text and STORED; checked by the binder (`bind::generated`).
+    pub generated: Option<(String, bool)>,
 }
 
 /// An index in CREATE TABLE / CREATE INDEX.
@@ -660,8 +663,8 @@ pub struct TableSpec {
     pub columns: Vec<ColumnSpec>,
     /// Table-level keys.
     pub indexes: Vec<IndexSpec>,
-    /// CHECK constraints (name, SQL text).
-    pub checks: Vec<(Option<String>, String)>,
+    /// CHECK constraints (name, SQL text, ENFORCED).
+    pub checks: Vec<(Option<String>, String, bool)>,
     /// FOREIGN KEY constraints.
     pub foreign_keys: Vec<ForeignKeySpec>,
     /// AUTO_INCREMENT= option.
@@ -698,7 +701,9 @@ pub enum AlterOp {
     /// RENAME TO.
     RenameTable { schema: String, name: String },
     /// ADD CONSTRAINT CHECK.
-    AddCheck { name: Option<String>, expr: String },
+    AddCheck { name: Option<String>, expr: String, enforced: bool },
+    /// ALTER CHECK c [NOT] ENFORCED (also ALTER CONSTRAINT c of a CHECK).
+    AlterCheck { name: String, enforced: bool },
     /// DROP CHECK / CONSTRAINT (a CHECK or a FOREIGN KEY of that name).
     DropCheck { name: String },
     /// ADD [CONSTRAINT c] FOREIGN KEY.

@@ -5,7 +5,7 @@
 //! 1. [`unify`] is commutative and `unify(t, Null) == t`.
 
 use mizzle_types::decimal::MAX_PRECISION;
-use mizzle_types::{IntWidth, SqlType};
+use mizzle_types::{Collation, IntWidth, Members, SqlType};
 use sqlparser::ast::{CharacterLength, DataType, ExactNumberInfo};
 
 use crate::error::BindError;
@@ -91,6 +91,22 @@ pub(crate) fn sql_type(dt: &DataType) -> Result<SqlType, BindError> {
         D::Collate(inner, _) => sql_type(inner)?,
         D::Zerofill(inner) => sql_type(inner)?,
         D::JSON => SqlType::Json,
+        // Members are matched under the column's collation, set with it
+        // (`mizzle_dictionary::with_member_collation`); the binder checks
+        // the definition (`bind::ddl::check_members`).
+        D::Enum(members, None) => {
+            let mut names = Vec::with_capacity(members.len());
+            for m in members {
+                match m {
+                    sqlparser::ast::EnumMember::Name(n) => names.push(n.as_str()),
+                    sqlparser::ast::EnumMember::NamedValue(n, _) => {
+                        return Err(BindError::NotSupported(format!("ENUM member {n} with a value")))
+                    }
+                }
+            }
+            SqlType::Enum(Members::intern(&names[..], Collation::LEGACY))
+        }
+        D::Set(members) => SqlType::Set(Members::intern(&members[..], Collation::LEGACY)),
         D::Custom(name, mods) if name.to_string().eq_ignore_ascii_case("year") => match mods.as_slice() {
             [] => SqlType::Year,
             [m] if m.to_string().trim() == "4" => SqlType::Year,

@@ -66,7 +66,7 @@ pub fn cast(v: &Value, target: SqlType) -> Cast {
             Ok(y) => ok(Value::Int(y)),
             Err(_) => lossy(Value::Null),
         },
-        SqlType::Char(_) | SqlType::Varchar(_) | SqlType::Text(_) => {
+        SqlType::Char(_) | SqlType::Varchar(_) | SqlType::Text(_) | SqlType::Enum(_) | SqlType::Set(_) => {
             let s: Arc<str> = match v {
                 Value::Text(s) => return ok(Value::Text(s.clone())),
                 Value::Bytes(b) => match std::str::from_utf8(b) {
@@ -444,6 +444,35 @@ pub fn assign(v: &Value, ty: SqlType, at: &Target<'_>) -> Result<Value, TypeErro
             Err(YearError::Range) => Err(range()),
             Err(YearError::NotANumber) => Err(incorrect("year")),
         },
+        SqlType::Enum(m) | SqlType::Set(m) => {
+            let truncated = || TypeError::DataTruncated { column: at.column.to_string(), row: at.row };
+            let set = matches!(ty, SqlType::Set(_));
+            // Numbers are indexes (ENUM) or masks (SET), as in MySQL.
+            let number: Option<i128> = match v {
+                Value::Int(i) => Some(*i as i128),
+                Value::UInt(u) => Some(*u as i128),
+                Value::Decimal(d) => Some(d.round_i128()),
+                Value::Double(f) => Some(float_to_i128(*f).ok_or_else(truncated)?),
+                Value::Float(f) => Some(float_to_i128(*f as f64).ok_or_else(truncated)?),
+                _ => None,
+            };
+            let text = match number {
+                Some(n) if set => u64::try_from(n).ok().and_then(|n| m.set_text(n)).ok_or_else(truncated)?,
+                Some(n) => usize::try_from(n).ok().and_then(|n| m.get(n)).ok_or_else(truncated)?.to_string(),
+                None => {
+                    let s = match v {
+                        Value::Bytes(b) => std::str::from_utf8(b).map_err(|_| truncated())?.to_string(),
+                        other => other.to_text_lossy(),
+                    };
+                    if set {
+                        m.set_mask(&s).and_then(|mask| m.set_text(mask)).ok_or_else(truncated)?
+                    } else {
+                        m.position(&s).and_then(|p| m.get(p)).ok_or_else(truncated)?.to_string()
+                    }
+                }
+            };
+            Ok(Value::Text(Arc::from(text.as_str())))
+        }
         SqlType::Date => match v {
             Value::Date(d) => Ok(Value::Date(*d)),
             Value::DateTime(d) => Ok(Value::Date(d.date())),
@@ -581,6 +610,30 @@ mod tests {
 
     fn at() -> Target<'static> {
         Target { column: "c", row: 1 }
+    }
+
+    #[test]
+    fn enum_and_set_assignment_follows_mysql() {
+        use crate::{Collation, Members};
+        let e = SqlType::Enum(Members::intern(&["x", "b", "a"][..], Collation::LEGACY));
+        let s = SqlType::Set(Members::intern(&["p", "q", "r"][..], Collation::LEGACY));
+        let ok = |v: Value, ty| assign(&v, ty, &at()).expect("member");
+        assert_eq!(ok(Value::text("a"), e), Value::text("a"));
+        assert_eq!(ok(Value::Int(2), e), Value::text("b"));
+        assert_eq!(ok(Value::text("b  "), e), Value::text("b"));
+        for bad in [Value::text("z"), Value::text(""), Value::Int(0), Value::Int(4), Value::Int(-1)] {
+            let err = assign(&bad, e, &at()).expect_err("not a member");
+            assert_eq!(crate::SqlError::code(&err), crate::ErrorCode::DataTruncated, "{bad:?}");
+        }
+        assert_eq!(ok(Value::text("r,p,p"), s), Value::text("p,r"));
+        assert_eq!(ok(Value::Int(6), s), Value::text("q,r"));
+        assert_eq!(ok(Value::text(""), s), Value::text(""));
+        for bad in [Value::text("x"), Value::text("p,"), Value::Int(8), Value::text("q ,p")] {
+            assert!(assign(&bad, s, &at()).is_err(), "{bad:?}");
+        }
+        // Under a case-insensitive collation the member's own spelling is stored.
+        let ci = SqlType::Enum(Members::intern(&["a", "b"][..], Collation::Utf8mb4GeneralCi));
+        assert_eq!(ok(Value::text("B"), ci), Value::text("b"));
     }
 
     #[test]

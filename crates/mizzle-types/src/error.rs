@@ -391,6 +391,46 @@ error_codes! {
     /// ER_JT_VALUE_OUT_OF_RANGE: a JSON_TABLE value that does not convert
     /// to its column's type (or several values) under ERROR ON ERROR.
     JsonTableValueOutOfRange = (3669, "22003", User),
+    /// ER_DUPLICATED_VALUE_IN_TYPE: an ENUM or SET member given twice.
+    DuplicatedValueInType = (1291, "HY000", User),
+    /// ER_TOO_BIG_SET: a SET with more than 64 members.
+    TooBigSet = (1097, "HY000", User),
+    /// ER_ILLEGAL_VALUE_FOR_TYPE: a SET member containing a comma.
+    IllegalValueForType = (1367, "22007", User),
+    /// ER_TOO_BIG_ENUM: an ENUM with more than 65535 members.
+    TooBigEnum = (3504, "HY000", User),
+    /// ER_GENERATED_COLUMN_FUNCTION_IS_NOT_ALLOWED (a subquery, say).
+    GeneratedColumnFunctionNotAllowed = (3102, "HY000", User),
+    /// ER_NON_DEFAULT_VALUE_FOR_GENERATED_COLUMN
+    NonDefaultValueForGeneratedColumn = (3105, "HY000", User),
+    /// ER_UNSUPPORTED_ACTION_ON_GENERATED_COLUMN
+    UnsupportedActionOnGeneratedColumn = (3106, "HY000", User),
+    /// ER_GENERATED_COLUMN_NON_PRIOR
+    GeneratedColumnNonPrior = (3107, "HY000", User),
+    /// ER_DEPENDENT_BY_GENERATED_COLUMN
+    DependentByGeneratedColumn = (3108, "HY000", User),
+    /// ER_GENERATED_COLUMN_REF_AUTO_INC
+    GeneratedColumnRefAutoInc = (3109, "HY000", User),
+    /// ER_GENERATED_COLUMN_NAMED_FUNCTION_IS_NOT_ALLOWED
+    GeneratedColumnNamedFunctionNotAllowed = (3763, "HY000", User),
+    /// ER_GENERATED_COLUMN_VARIABLES
+    GeneratedColumnVariables = (3765, "HY000", User),
+    /// ER_NON_BOOLEAN_EXPR_FOR_CHECK_CONSTRAINT
+    NonBooleanExprForCheckConstraint = (3812, "HY000", User),
+    /// ER_COLUMN_CHECK_CONSTRAINT_REFERENCES_OTHER_COLUMN
+    ColumnCheckConstraintReferencesOtherColumn = (3813, "HY000", User),
+    /// ER_CHECK_CONSTRAINT_NAMED_FUNCTION_IS_NOT_ALLOWED
+    CheckConstraintNamedFunctionNotAllowed = (3814, "HY000", User),
+    /// ER_CHECK_CONSTRAINT_FUNCTION_IS_NOT_ALLOWED (a subquery, say).
+    CheckConstraintFunctionNotAllowed = (3815, "HY000", User),
+    /// ER_CHECK_CONSTRAINT_VARIABLES
+    CheckConstraintVariables = (3816, "HY000", User),
+    /// ER_CHECK_CONSTRAINT_REFERS_AUTO_INCREMENT_COLUMN
+    CheckConstraintRefersAutoIncrementColumn = (3818, "HY000", User),
+    /// ER_CHECK_CONSTRAINT_NOT_FOUND
+    CheckConstraintNotFound = (3821, "HY000", User),
+    /// ER_CHECK_CONSTRAINT_REFERS_UNKNOWN_COLUMN
+    CheckConstraintRefersUnknownColumn = (3820, "HY000", User),
     /// ER_TOO_BIG_DISPLAYWIDTH: BIT(n) with n above 64.
     TooBigDisplayWidth = (1439, "42000", User),
 }
@@ -448,6 +488,9 @@ pub enum TypeError {
     /// A JSON error, with the SQL context it arose in.
     #[error("{0}")]
     Json(JsonErrorAt),
+    /// A value that is not a member of an ENUM or SET column (strict mode).
+    #[error("Data truncated for column '{column}' at row {row}")]
+    DataTruncated { column: String, row: u64 },
 }
 
 impl SqlError for TypeError {
@@ -464,6 +507,7 @@ impl SqlError for TypeError {
             TypeError::TooBigPrecision { .. } => ErrorCode::TooBigPrecision,
             TypeError::Corrupt { .. } => ErrorCode::Corrupted,
             TypeError::Json(e) => e.code(),
+            TypeError::DataTruncated { .. } => ErrorCode::DataTruncated,
         }
     }
 }

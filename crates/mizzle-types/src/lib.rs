@@ -4,7 +4,8 @@
 //!
 //! Invariants:
 //! 1. This crate has no workspace dependencies.
-//! 2. Nothing here does I/O or keeps global state.
+//! 2. Nothing here does I/O or keeps mutable global state, except the
+//!    append-only interner of ENUM/SET member lists (`members`).
 
 pub mod cast;
 pub mod collation;
@@ -13,6 +14,7 @@ pub mod decimal;
 pub mod error;
 pub mod json;
 pub mod key;
+pub mod members;
 pub mod ops;
 pub mod row;
 pub mod sqltype;
@@ -22,5 +24,6 @@ pub use collation::Collation;
 pub use datetime::{Date, DateTime, Time};
 pub use decimal::Decimal;
 pub use error::{ErrorClass, ErrorCode, SqlError, TypeError, Warning};
+pub use members::Members;
 pub use sqltype::{IntWidth, SqlType, ValueKind};
 pub use value::{GroupKey, Value};

@@ -14,7 +14,11 @@
 //! unsigned int (8), 3 float (4), 4 double (8), 5 decimal (16 mantissa + 1
 //! scale), 6 text (UTF-8), 7 bytes, 8 date (4), 9 datetime (8), 10 time
 //! (8: signed microseconds), 12 JSON (a binary document,
-//! `docs/format/json.md`). BIT values are unsigned ints (tag 2).
+//! `docs/format/json.md`), 13 ENUM (2: the member's 1-based index, 0 for
+//! the error value ''), 14 SET (8: the member bit mask). Tags 13 and 14 are
+//! written only by [`encode_row_typed`] for ENUM and SET columns and read
+//! back as text by [`RowRef::get_as`] (as the bare number by
+//! [`RowRef::get`]). BIT values are unsigned ints (tag 2).
 //!
 //! Invariants:
 //! 1. [`RowRef::get`] is O(1) in the column index.
@@ -25,6 +29,7 @@ use std::sync::Arc;
 use crate::datetime::{Date, DateTime, Time};
 use crate::decimal::Decimal;
 use crate::error::TypeError;
+use crate::sqltype::SqlType;
 use crate::value::Value;
 
 const VERSION: u8 = 1;
@@ -89,8 +94,39 @@ fn encode_col(v: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// ENUM and SET values in their compact form; anything else (a value that
+/// is not a member cannot reach a column, but would be kept) as usual.
+fn encode_col_typed(v: &Value, ty: Option<SqlType>, out: &mut Vec<u8>) {
+    match (v, ty) {
+        (Value::Text(s), Some(SqlType::Enum(m))) => {
+            let idx = if s.is_empty() { Some(0) } else { m.position(s) };
+            if let Some(i) = idx.and_then(|i| u16::try_from(i).ok()) {
+                out.push(13);
+                out.extend_from_slice(&i.to_le_bytes());
+                return;
+            }
+        }
+        (Value::Text(s), Some(SqlType::Set(m))) => {
+            if let Some(mask) = m.set_mask(s) {
+                out.push(14);
+                out.extend_from_slice(&mask.to_le_bytes());
+                return;
+            }
+        }
+        _ => {}
+    }
+    encode_col(v, out)
+}
+
 /// Encodes a row into `out` (which is cleared first).
 pub fn encode_row(vals: &[Value], out: &mut Vec<u8>) {
+    encode_row_typed(vals, std::iter::empty(), out)
+}
+
+/// Encodes a row of a table whose column types are `types` (ENUM and SET
+/// columns take their compact form) into `out`, which is cleared first.
+pub fn encode_row_typed(vals: &[Value], types: impl IntoIterator<Item = SqlType>, out: &mut Vec<u8>) {
+    let mut types = types.into_iter();
     out.clear();
     let n = vals.len();
     // Encode the data first into the tail, then decide the offset width.
@@ -107,7 +143,7 @@ pub fn encode_row(vals: &[Value], out: &mut Vec<u8>) {
     let mut data = Vec::with_capacity(hint);
     let mut ends = Vec::with_capacity(n);
     for v in vals {
-        encode_col(v, &mut data);
+        encode_col_typed(v, types.next(), &mut data);
         ends.push(data.len());
     }
     let wide = data.len() > u16::MAX as usize;
@@ -235,9 +271,27 @@ impl<'a> RowRef<'a> {
                 crate::json::JsonRef::from_doc(p).map_err(|_| TypeError::Corrupt { what: "bad JSON document" })?;
                 Value::Json(Arc::from(p))
             }
+            13 => {
+                let s = fixed(2)?;
+                Value::UInt(u16::from_le_bytes([s[0], s[1]]) as u64)
+            }
+            14 => Value::UInt(u64::from_le_bytes(arr8(fixed(8)?))),
             10 => Value::Time(Time::from_micros(i64::from_le_bytes(arr8(fixed(8)?))).ok_or(CORRUPT)?),
             _ => return Err(TypeError::Corrupt { what: "unknown column tag" }),
         })
+    }
+
+    /// Decodes column `i` of a column of type `ty`: ENUM and SET columns
+    /// give their text.
+    pub fn get_as(&self, i: usize, ty: SqlType) -> Result<Value, TypeError> {
+        let (SqlType::Enum(m) | SqlType::Set(m)) = ty else { return self.get(i) };
+        let bad = TypeError::Corrupt { what: "stored ENUM or SET value names no member" };
+        match (self.raw(i)?.first(), self.get(i)?) {
+            (Some(13), Value::UInt(0)) => Ok(Value::text("")),
+            (Some(13), Value::UInt(n)) => Ok(Value::text(usize::try_from(n).ok().and_then(|n| m.get(n)).ok_or(bad)?)),
+            (Some(14), Value::UInt(mask)) => Ok(Value::Text(Arc::from(m.set_text(mask).ok_or(bad)?.as_str()))),
+            (_, v) => Ok(v),
+        }
     }
 
     /// Decodes every column.
@@ -283,6 +337,27 @@ mod tests {
             let got = r.get(i).expect("decodes");
             assert!(got.group_eq(v), "column {i}: {got:?} vs {v:?}");
         }
+    }
+
+    #[test]
+    fn enum_and_set_columns_are_compact() {
+        let e = SqlType::Enum(crate::Members::intern(&["a", "bb"], crate::Collation::LEGACY));
+        let st = SqlType::Set(crate::Members::intern(&["x", "y", "z"], crate::Collation::LEGACY));
+        let vals = vec![Value::text("bb"), Value::text("x,z"), Value::text(""), Value::Null];
+        let types = [e, st, e, e];
+        let mut buf = Vec::new();
+        encode_row_typed(&vals, types, &mut buf);
+        let r = RowRef::new(&buf).expect("valid");
+        assert_eq!(r.get(0).expect("raw"), Value::UInt(2));
+        assert_eq!(r.get(1).expect("raw"), Value::UInt(0b101));
+        for (i, v) in vals.iter().enumerate() {
+            assert_eq!(&r.get_as(i, types[i]).expect("decodes"), v);
+        }
+        // A stored index beyond the members is corruption, not a panic.
+        let mut bad = Vec::new();
+        encode_row_typed(&[Value::text("bb")], [e], &mut bad);
+        let short = SqlType::Enum(crate::Members::intern(&["a"], crate::Collation::LEGACY));
+        assert!(RowRef::new(&bad).expect("valid").get_as(0, short).is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use std::fmt;
 
 use crate::decimal::{MAX_PRECISION, MAX_SCALE};
+use crate::members::Members;
 
 /// The width of an integer type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -95,6 +96,12 @@ pub enum SqlType {
     Year,
     /// JSON, held as `Value::Json` (the binary document).
     Json,
+    /// ENUM('a', ...): one member (or the empty error value ''), held as
+    /// `Value::Text` of the member; stored as its 1-based index.
+    Enum(Members),
+    /// SET('a', ...): a subset of members, held as `Value::Text` of the
+    /// members in definition order joined by commas; stored as a bit mask.
+    Set(Members),
     /// TIME(fsp): a signed duration within ±838:59:59, held as `Value::Time`.
     Time(u8),
     /// BIT(n), 1..=64 bits, held as `Value::UInt`; shown as big-endian bytes.
@@ -158,6 +165,7 @@ impl SqlType {
             SqlType::DateTime(_) | SqlType::Timestamp(_) => ValueKind::DateTime,
             SqlType::Year => ValueKind::Int,
             SqlType::Json => ValueKind::Json,
+            SqlType::Enum(_) | SqlType::Set(_) => ValueKind::Text,
             SqlType::Time(_) => ValueKind::Time,
             SqlType::Bit(_) => ValueKind::UInt,
         }
@@ -205,6 +213,26 @@ impl SqlType {
         }
     }
 
+    /// The member list of an ENUM or SET type.
+    pub fn members(self) -> Option<Members> {
+        match self {
+            SqlType::Enum(m) | SqlType::Set(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The longest value of a SET type in characters (every member and the
+    /// commas between them).
+    pub fn set_chars(self) -> u32 {
+        match self {
+            SqlType::Set(m) => {
+                let sum: u32 = m.names().iter().map(|n| n.chars().count() as u32).sum();
+                sum.saturating_add(m.len().saturating_sub(1) as u32)
+            }
+            _ => 0,
+        }
+    }
+
     /// Validates a DECIMAL(p, s) declaration.
     pub fn decimal(precision: u64, scale: u64) -> Result<SqlType, crate::TypeError> {
         if precision > MAX_PRECISION as u64 || precision == 0 {
@@ -238,6 +266,8 @@ impl SqlType {
             SqlType::DateTime(f) | SqlType::Timestamp(f) => 19 + if f > 0 { f as u32 + 1 } else { 0 },
             SqlType::Year => 4,
             SqlType::Json => u32::MAX,
+            SqlType::Enum(m) => m.max_chars().saturating_mul(4),
+            SqlType::Set(_) => self.set_chars().saturating_mul(4),
             SqlType::Time(f) => 10 + if f > 0 { f as u32 + 1 } else { 0 },
             SqlType::Bit(n) => n as u32,
         }
@@ -282,6 +312,16 @@ impl fmt::Display for SqlType {
             SqlType::Timestamp(p) => write!(f, "timestamp({p})"),
             SqlType::Year => f.write_str("year"),
             SqlType::Json => f.write_str("json"),
+            SqlType::Enum(m) => {
+                f.write_str("enum(")?;
+                m.write_sql(f)?;
+                f.write_str(")")
+            }
+            SqlType::Set(m) => {
+                f.write_str("set(")?;
+                m.write_sql(f)?;
+                f.write_str(")")
+            }
             SqlType::Time(0) => f.write_str("time"),
             SqlType::Time(p) => write!(f, "time({p})"),
             SqlType::Bit(n) => write!(f, "bit({n})"),

@@ -508,7 +508,7 @@ impl ScanOp {
         let mut row = Vec::with_capacity(n + usize::from(self.with_rowkey));
         for i in 0..n {
             let wanted = self.columns.as_ref().is_none_or(|c| c.get(i).copied().unwrap_or(true));
-            row.push(if wanted && i < r.len() { r.get(i)? } else { Value::Null });
+            row.push(if wanted && i < r.len() { r.get_as(i, self.table.columns[i].ty)? } else { Value::Null });
         }
         if self.with_rowkey {
             row.push(Value::bytes(key));

@@ -35,10 +35,15 @@ pub fn create_table_sql(tb: &TableDef) -> String {
         if c.ty.kind() == mizzle_types::ValueKind::Text && c.collation != tb.collation {
             l.push_str(&format!(" COLLATE {}", c.collation.name()));
         }
+        if let Some(g) = &c.generated {
+            l.push_str(&format!(" GENERATED ALWAYS AS ({}) {}", g.expr, if g.stored { "STORED" } else { "VIRTUAL" }));
+        }
         if !c.nullable {
             l.push_str(" NOT NULL");
         }
-        if let Some(d) = &c.default {
+        if c.generated.is_some() {
+            // No DEFAULT clause for a generated column.
+        } else if let Some(d) = &c.default {
             l.push_str(&format!(" DEFAULT {d}"));
         } else if c.nullable && !matches!(c.ty, SqlType::Text(_) | SqlType::Blob(_)) {
             l.push_str(" DEFAULT NULL");
@@ -63,7 +68,8 @@ pub fn create_table_sql(tb: &TableDef) -> String {
         lines.push(format!("  {}", crate::fk::constraint_sql(&tb.schema, f)));
     }
     for ck in &tb.checks {
-        lines.push(format!("  CONSTRAINT `{}` CHECK ({})", ck.name, ck.expr));
+        let lax = if ck.enforced { "" } else { " /*!80016 NOT ENFORCED */" };
+        lines.push(format!("  CONSTRAINT `{}` CHECK ({}){lax}", ck.name, ck.expr));
     }
     let mut s =
         format!("CREATE TABLE `{}` (\n{}\n) ENGINE={} DEFAULT CHARSET=utf8mb4", tb.name, lines.join(",\n"), tb.engine);
@@ -117,6 +123,11 @@ fn extra_of(c: &ColumnDef) -> String {
     }
     if default_is_expression(c) {
         words.push("DEFAULT_GENERATED");
+    }
+    match &c.generated {
+        Some(g) if g.stored => words.push("STORED GENERATED"),
+        Some(_) => words.push("VIRTUAL GENERATED"),
+        None => {}
     }
     words.join(" ")
 }
@@ -391,6 +402,8 @@ fn type_facts(ty: SqlType) -> TypeFacts {
         SqlType::Bit(b) => (base, None, None, Some(u64::from(b)), None, None, false),
         SqlType::Date | SqlType::Year | SqlType::Null => (base, None, None, None, None, None, false),
         SqlType::Json => (base, None, None, None, None, None, false),
+        SqlType::Enum(m) => (base, n(m.max_chars()), Some(u64::from(m.max_chars()) * 4), None, None, None, true),
+        SqlType::Set(_) => (base, n(ty.set_chars()), Some(u64::from(ty.set_chars()) * 4), None, None, None, true),
     }
 }
 
@@ -473,7 +486,7 @@ fn info_rows(v: mizzle_sql::plan::InfoView, ctx: &mut Ctx<'_>) -> Result<Vec<Row
                             t(&extra_of(c)),
                             t(COLUMN_PRIVILEGES),
                             t(&c.comment),
-                            t(""),
+                            t(c.generated.as_ref().map_or("", |g| g.expr.as_str())),
                             Value::Null,
                         ]);
                     }
@@ -553,17 +566,18 @@ fn constraint_rows(v: mizzle_sql::plan::ConstraintView, ctx: &mut Ctx<'_>) -> Re
                     }
                 }
                 V::TableConstraints => {
-                    let row = |name: &str, kind: &str| {
-                        vec![t("def"), t(&tb.schema), t(name), t(&tb.schema), t(&tb.name), t(kind), t("YES")]
+                    let row = |name: &str, kind: &str, enforced: bool| {
+                        let e = if enforced { "YES" } else { "NO" };
+                        vec![t("def"), t(&tb.schema), t(name), t(&tb.schema), t(&tb.name), t(kind), t(e)]
                     };
                     for (name, kind, _) in &keys {
-                        out.push(row(name, kind));
+                        out.push(row(name, kind, true));
                     }
                     for f in &tb.foreign_keys {
-                        out.push(row(&f.name, "FOREIGN KEY"));
+                        out.push(row(&f.name, "FOREIGN KEY", true));
                     }
                     for c in &tb.checks {
-                        out.push(row(&c.name, "CHECK"));
+                        out.push(row(&c.name, "CHECK", c.enforced));
                     }
                 }
                 V::KeyColumnUsage => {

@@ -206,6 +206,15 @@ pub(crate) fn weigh_key(k: SortKey) -> SortKey {
     SortKey { expr: weigh(k.expr, coll), desc: k.desc }
 }
 
+/// An ORDER BY key: ENUM and SET values sort by index or mask (as MySQL
+/// sorts them), text by its collation's weights.
+pub(crate) fn order_key(k: SortKey) -> SortKey {
+    match k.expr.ty() {
+        SqlType::Enum(_) | SqlType::Set(_) => SortKey { expr: super::expr::enum_number(k.expr), desc: k.desc },
+        _ => weigh_key(k),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

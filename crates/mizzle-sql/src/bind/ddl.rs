@@ -27,8 +27,39 @@ use crate::plan::{
 };
 use crate::typing::sql_type;
 
-/// A CHECK constraint: optional name and SQL text.
-type NamedCheck = (Option<String>, String);
+/// MySQL's limits on ENUM and SET definitions that do not depend on the
+/// collation (duplicates do: `mizzle_exec::ddl` checks them once the
+/// column's collation is known).
+fn check_members(column: &str, ty: SqlType) -> Result<(), BindError> {
+    use mizzle_types::members::{MAX_ENUM_MEMBERS, MAX_SET_MEMBERS};
+    match ty {
+        SqlType::Set(m) => {
+            if m.len() > MAX_SET_MEMBERS {
+                return Err(BindError::Definition {
+                    code: mizzle_types::ErrorCode::TooBigSet,
+                    message: format!("Too many strings for column {column} and SET"),
+                });
+            }
+            if let Some(bad) = m.names().iter().find(|n| n.contains(',')) {
+                return Err(BindError::Definition {
+                    code: mizzle_types::ErrorCode::IllegalValueForType,
+                    message: format!("Illegal set '{bad}' value found during parsing"),
+                });
+            }
+        }
+        SqlType::Enum(m) if m.len() > MAX_ENUM_MEMBERS => {
+            return Err(BindError::Definition {
+                code: mizzle_types::ErrorCode::TooBigEnum,
+                message: format!("Too many enumeration values for column {column}."),
+            })
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// A CHECK constraint: optional name, SQL text and ENFORCED.
+type NamedCheck = (Option<String>, String, bool);
 
 const KNOWN_CHARSETS: &[&str] = &["utf8", "utf8mb3", "utf8mb4", "ascii", "latin1", "binary"];
 
@@ -819,6 +850,7 @@ impl<'a> Binder<'a> {
             }
             e => e,
         })?;
+        check_members(&c.name.value, ty)?;
         let mut spec = ColumnSpec {
             name: c.name.value.clone(),
             ty,
@@ -830,6 +862,7 @@ impl<'a> Binder<'a> {
             comment: String::new(),
             collation: None,
             warnings: Vec::new(),
+            generated: None,
         };
         let mut checks = Vec::new();
         let mut explicit_null = false;
@@ -868,7 +901,7 @@ impl<'a> Binder<'a> {
         spec: &mut ColumnSpec,
         o: &ColumnOption,
         cname: Option<String>,
-        checks: &mut Vec<(Option<String>, String)>,
+        checks: &mut Vec<NamedCheck>,
         explicit_null: &mut bool,
     ) -> Result<(), BindError> {
         match o {
@@ -880,9 +913,11 @@ impl<'a> Binder<'a> {
             ColumnOption::Default(e) => spec.default = Some(e.to_string()),
             ColumnOption::PrimaryKey(_) => spec.primary_key = true,
             ColumnOption::Unique(_) => spec.unique = true,
-            ColumnOption::Check(c) => {
-                checks.push((cname.or(c.name.as_ref().map(|n| n.value.clone())), c.expr.to_string()))
-            }
+            ColumnOption::Check(c) => checks.push((
+                cname.or(c.name.as_ref().map(|n| n.value.clone())),
+                c.expr.to_string(),
+                c.enforced.unwrap_or(true),
+            )),
             ColumnOption::Comment(s) => spec.comment = s.clone(),
             // Resolved in `column_spec`.
             ColumnOption::CharacterSet(_) | ColumnOption::Collation(_) => {}
@@ -897,6 +932,12 @@ impl<'a> Binder<'a> {
             // ON UPDATE CURRENT_TIMESTAMP is accepted and not applied (documented).
             ColumnOption::OnUpdate(_) => {}
             ColumnOption::ForeignKey(_) => {}
+            ColumnOption::Generated { generation_expr: Some(e), generation_expr_mode, generated_as, .. }
+                if !matches!(generated_as, ast::GeneratedAs::ByDefault) =>
+            {
+                let stored = matches!(generation_expr_mode, Some(ast::GeneratedExpressionMode::Stored));
+                spec.generated = Some((e.to_string(), stored));
+            }
             ColumnOption::Invisible => return Err(BindError::NotSupported("INVISIBLE columns".into())),
             other => return Err(BindError::NotSupported(format!("column option {other}"))),
         }
@@ -1002,9 +1043,11 @@ impl<'a> Binder<'a> {
                     unique: false,
                     primary: false,
                 }),
-                TableConstraint::Check(c) => {
-                    spec.checks.push((c.name.as_ref().map(|n| n.value.clone()), c.expr.to_string()))
-                }
+                TableConstraint::Check(c) => spec.checks.push((
+                    c.name.as_ref().map(|n| n.value.clone()),
+                    c.expr.to_string(),
+                    c.enforced.unwrap_or(true),
+                )),
                 TableConstraint::ForeignKey(fk) => {
                     let f = self.foreign_key(fk, &spec.schema)?;
                     spec.foreign_keys.push(f);
@@ -1047,6 +1090,7 @@ impl<'a> Binder<'a> {
                             collation: (ty.kind() == mizzle_types::ValueKind::Text)
                                 .then(|| c.collation.unwrap_or(Collation::LEGACY)),
                             warnings: Vec::new(),
+                            generated: None,
                         });
                     }
                 } else if spec.columns.len() != cols.len() {
@@ -1111,10 +1155,11 @@ impl<'a> Binder<'a> {
                     comment: c.comment.clone(),
                     collation: Some(c.collation),
                     warnings: Vec::new(),
+                    generated: c.generated.as_ref().map(|g| (g.expr.clone(), g.stored)),
                 })
                 .collect(),
             indexes,
-            checks: def.checks.iter().map(|c| (None, c.expr.clone())).collect(),
+            checks: def.checks.iter().map(|c| (None, c.expr.clone(), c.enforced)).collect(),
             foreign_keys: Vec::new(),
             auto_increment_start: None,
             engine: Some(def.engine.clone()).filter(|e| !e.is_empty()),
@@ -1255,8 +1300,8 @@ impl<'a> Binder<'a> {
                 AlterTableOperation::AddColumn { column_def, column_position, .. } => {
                     let (column, checks) = self.column_spec(column_def)?;
                     ops.push(AlterOp::AddColumn { column, position: pos(column_position) });
-                    for (n, e) in checks {
-                        ops.push(AlterOp::AddCheck { name: n, expr: e });
+                    for (n, e, enforced) in checks {
+                        ops.push(AlterOp::AddCheck { name: n, expr: e, enforced });
                     }
                 }
                 AlterTableOperation::DropColumn { column_names, if_exists, .. } => {
@@ -1303,6 +1348,12 @@ impl<'a> Binder<'a> {
                     })
                 }
                 AlterTableOperation::AlterColumn { column_name, op } => match op {
+                    AlterColumnOperation::SetDefault {
+                        value: ast::Expr::Value(ast::ValueWithSpan { value: ast::Value::SingleQuotedString(s), .. }),
+                    } if s.starts_with(crate::parse::ALTER_CHECK_MARKER) => ops.push(AlterOp::AlterCheck {
+                        name: column_name.value.clone(),
+                        enforced: !s.ends_with("NOT ENFORCED"),
+                    }),
                     AlterColumnOperation::SetDefault { value } => ops.push(AlterOp::SetDefault {
                         name: column_name.value.clone(),
                         default: Some(value.to_string()),
@@ -1334,6 +1385,7 @@ impl<'a> Binder<'a> {
                     TableConstraint::Check(c) => ops.push(AlterOp::AddCheck {
                         name: c.name.as_ref().map(|n| n.value.clone()),
                         expr: c.expr.to_string(),
+                        enforced: c.enforced.unwrap_or(true),
                     }),
                     TableConstraint::ForeignKey(fk) => ops.push(AlterOp::AddForeignKey(self.foreign_key(fk, &schema)?)),
                     other => return Err(BindError::NotSupported(format!("ADD {other}"))),

@@ -33,6 +33,20 @@ pub(crate) fn is_default_keyword(e: &ast::Expr) -> bool {
 }
 
 /// The scope of a table's own row.
+/// A value other than DEFAULT for a generated column: 3105.
+pub(crate) fn check_not_generated(t: &TableDef, col: usize) -> Result<(), BindError> {
+    match t.columns.get(col) {
+        Some(c) if c.generated.is_some() => Err(BindError::Definition {
+            code: mizzle_types::ErrorCode::NonDefaultValueForGeneratedColumn,
+            message: format!(
+                "The value specified for generated column '{}' in table '{}' is not allowed.",
+                c.name, t.name
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
 pub(crate) fn table_scope(t: &TableDef, alias: &str) -> Vec<OutCol> {
     t.columns
         .iter()
@@ -60,8 +74,17 @@ impl<'a> Binder<'a> {
     /// Binds a column's DEFAULT text to a constant expression of its type.
     pub(crate) fn default_expr(&mut self, t: &TableDef, col: usize) -> Result<Option<Expr>, BindError> {
         let c = &t.columns[col];
+        if c.generated.is_some() {
+            // Computed when the row is written (`mizzle_exec::dml`).
+            return Ok(Some(Expr::Literal(Value::Null, SqlType::Null)));
+        }
         let Some(text) = &c.default else {
-            return Ok(if c.nullable { Some(Expr::Literal(Value::Null, SqlType::Null)) } else { None });
+            return Ok(match c.ty {
+                _ if c.nullable => Some(Expr::Literal(Value::Null, SqlType::Null)),
+                // A NOT NULL ENUM without DEFAULT defaults to its first member.
+                SqlType::Enum(m) => m.get(1).map(|s| Expr::Literal(Value::text(s), c.ty)),
+                _ => None,
+            });
         };
         let e = parse_expr(text)?;
         let b = self.bind_scalar(&e, &[], ExprCtx::plain("default"))?;
@@ -70,9 +93,19 @@ impl<'a> Binder<'a> {
 
     /// Binds CHECK constraints over the table row.
     pub(crate) fn bind_checks(&mut self, t: &TableDef) -> Result<Vec<(String, Expr)>, BindError> {
+        self.bind_checks_where(t, true)
+    }
+
+    /// Binds the CHECK constraints of `t` (only the ENFORCED ones if
+    /// `only_enforced`), in definition order.
+    pub(crate) fn bind_checks_where(
+        &mut self,
+        t: &TableDef,
+        only_enforced: bool,
+    ) -> Result<Vec<(String, Expr)>, BindError> {
         let scope = table_scope(t, &t.name);
         let mut out = Vec::with_capacity(t.checks.len());
-        for c in &t.checks {
+        for c in t.checks.iter().filter(|c| c.enforced || !only_enforced) {
             let e = parse_expr(&c.expr)?;
             out.push((c.name.clone(), self.bind_scalar(&e, &scope, ExprCtx::plain("check constraint"))?));
         }
@@ -131,6 +164,9 @@ impl<'a> Binder<'a> {
             }
             let mut out = Vec::with_capacity(row.len());
             for (k, e) in row.iter().enumerate() {
+                if !is_default_keyword(e) {
+                    check_not_generated(&table, columns[k])?;
+                }
                 if is_default_keyword(e) {
                     out.push(defaults[columns[k]].clone().unwrap_or(Expr::Literal(Value::Null, SqlType::Null)));
                 } else {
@@ -169,6 +205,9 @@ impl<'a> Binder<'a> {
                     let (plan, cols) = self.bind_query(q)?;
                     if cols.len() != columns.len() {
                         return Err(BindError::WrongValueCount(1));
+                    }
+                    for &c in &columns {
+                        check_not_generated(&table, c)?;
                     }
                     query_cols = cols;
                     InsertSource::Query(Box::new(plan))
@@ -215,6 +254,10 @@ impl<'a> Binder<'a> {
                             let idx = table
                                 .column_index(&cname)
                                 .ok_or(BindError::UnknownColumn { name: cname.clone(), clause: "field list" })?;
+                            if is_default_keyword(&a.value) && table.columns[idx].generated.is_some() {
+                                continue;
+                            }
+                            check_not_generated(&table, idx)?;
                             let e = self.bind_scalar(&a.value, &scope, ExprCtx::plain("field list"))?;
                             on_duplicate.push((idx, remap(e)));
                         }
@@ -290,7 +333,10 @@ impl<'a> Binder<'a> {
                 let mut keys = Vec::new();
                 for k in order_by {
                     let e = self.bind_scalar(&k.expr, &scope, ExprCtx::plain("order clause"))?;
-                    keys.push(SortKey { expr: e, desc: matches!(k.options.sort, Some(ast::OrderBySort::Desc)) });
+                    keys.push(super::coercion::order_key(SortKey {
+                        expr: e,
+                        desc: matches!(k.options.sort, Some(ast::OrderBySort::Desc)),
+                    }));
                 }
                 plan = Plan::Sort { input: Box::new(plan), keys };
             }
@@ -334,6 +380,10 @@ impl<'a> Binder<'a> {
                 let idx = table
                     .column_index(&cname)
                     .ok_or(BindError::UnknownColumn { name: cname.clone(), clause: "field list" })?;
+                if is_default_keyword(&a.value) && table.columns[idx].generated.is_some() {
+                    continue;
+                }
+                check_not_generated(&table, idx)?;
                 let e = if is_default_keyword(&a.value) {
                     self.default_expr(&table, idx)?.unwrap_or(Expr::Literal(Value::Null, SqlType::Null))
                 } else {

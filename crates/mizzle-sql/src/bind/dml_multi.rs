@@ -124,6 +124,9 @@ impl<'a> Binder<'a> {
             };
             let col = at + kt.table.columns.len() - kt.key;
             let table = kt.table.clone();
+            if !super::dml::is_default_keyword(&a.value) {
+                super::dml::check_not_generated(&table, col)?;
+            }
             let e = if super::dml::is_default_keyword(&a.value) {
                 self.default_expr(&table, col)?.unwrap_or(Expr::Literal(Value::Null, SqlType::Null))
             } else {

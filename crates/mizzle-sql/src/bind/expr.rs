@@ -52,6 +52,41 @@ pub(crate) fn collated(e: Expr, collation: Option<Collation>) -> Expr {
     }
 }
 
+/// An ENUM or SET operand in a numeric context becomes its index or mask
+/// (MySQL's numeric value of the type); other expressions are unchanged.
+pub(crate) fn enum_number(e: Expr) -> Expr {
+    match e.ty() {
+        ty @ (SqlType::Enum(_) | SqlType::Set(_)) => Expr::EnumNumber { arg: Box::new(e), ty },
+        _ => e,
+    }
+}
+
+/// `FIND_IN_SET('m', set_column)` with a constant member of the column's
+/// SET: MySQL answers from the mask, giving the member's position in the
+/// definition (`CASE WHEN s IS NULL THEN NULL WHEN s & bit THEN k ELSE 0`).
+/// `None` for any other call (the string function applies).
+fn find_in_set_member(args: &[Expr]) -> Option<Expr> {
+    let [Expr::Literal(Value::Text(needle), _), set] = args else { return None };
+    let SqlType::Set(m) = set.ty() else { return None };
+    let k = m.set_mask(needle).filter(|mask| mask.count_ones() == 1)?.trailing_zeros() as i64 + 1;
+    let bx = Box::new;
+    let int = |v: i64| Expr::Literal(Value::Int(v), SqlType::BIGINT);
+    let bit = Expr::Bit {
+        op: BitOp::And,
+        left: bx(enum_number(set.clone())),
+        right: bx(Expr::Literal(Value::UInt(1u64 << (k - 1)), SqlType::UBIGINT)),
+    };
+    Some(Expr::Case {
+        operand: None,
+        whens: vec![
+            (Expr::IsNull { arg: bx(set.clone()), negated: false }, Expr::Literal(Value::Null, SqlType::BIGINT)),
+            (bit, int(k)),
+        ],
+        else_: Some(bx(int(0))),
+        ty: SqlType::BIGINT,
+    })
+}
+
 /// Adds a conversion so `e` produces values of type `ty` when its own type
 /// has another runtime kind or another decimal scale.
 pub(crate) fn coerce(e: Expr, ty: SqlType) -> Expr {
@@ -412,9 +447,12 @@ impl<'a> Binder<'a> {
                 Expr::Cmp { op: CmpOp::NullSafeEq, left: bx(weigh(l, c)), right: bx(weigh(r, c)) }
             }
             A::Between { expr, negated, low, high } => {
-                let arg = self.bind_scalar(expr, scope, ctx)?;
+                let mut arg = self.bind_scalar(expr, scope, ctx)?;
                 let low = self.bind_scalar(low, scope, ctx)?;
                 let high = self.bind_scalar(high, scope, ctx)?;
+                if low.ty().is_numeric() && high.ty().is_numeric() {
+                    arg = enum_number(arg);
+                }
                 let c = list_collation(&[&arg, &low, &high], "between")?;
                 Expr::Between {
                     arg: bx(weigh(arg, c)),
@@ -481,7 +519,9 @@ impl<'a> Binder<'a> {
             }
             A::Cast { expr, data_type, .. } => {
                 let arg = self.bind_scalar(expr, scope, ctx)?;
-                Expr::Cast { arg: bx(arg), ty: cast_type(data_type)? }
+                let ty = cast_type(data_type)?;
+                let arg = if ty.is_numeric() { enum_number(arg) } else { arg };
+                Expr::Cast { arg: bx(arg), ty }
             }
             A::Convert { expr, data_type, charset, .. } => {
                 let arg = self.bind_scalar(expr, scope, ctx)?;
@@ -720,13 +760,25 @@ impl<'a> Binder<'a> {
                 }
                 return Ok(Expr::RowCmp { op: cop, left: le, right: re });
             }
-            let l = self.bind_scalar(left, scope, ctx)?;
-            let r = self.bind_scalar(right, scope, ctx)?;
+            let mut l = self.bind_scalar(left, scope, ctx)?;
+            let mut r = self.bind_scalar(right, scope, ctx)?;
+            // ENUM / SET against a number compares the index or mask.
+            if r.ty().is_numeric() {
+                l = enum_number(l);
+            }
+            if l.ty().is_numeric() {
+                r = enum_number(r);
+            }
             let c = comparison_collation(&l, &r, &op.to_string())?;
             return Ok(Expr::Cmp { op: cop, left: bx(weigh(l, c)), right: bx(weigh(r, c)) });
         }
-        let l = self.bind_scalar(left, scope, ctx)?;
-        let r = self.bind_scalar(right, scope, ctx)?;
+        let mut l = self.bind_scalar(left, scope, ctx)?;
+        let mut r = self.bind_scalar(right, scope, ctx)?;
+        if !matches!(op, BinaryOperator::And | BinaryOperator::Or | BinaryOperator::Xor | BinaryOperator::StringConcat)
+        {
+            l = enum_number(l);
+            r = enum_number(r);
+        }
         let arith = |op: ArithOp, l: Expr, r: Expr| {
             let ty = arith_type(op, l.ty(), r.ty());
             Expr::Arith { op, left: bx(l), right: bx(r), ty }
@@ -807,6 +859,22 @@ impl<'a> Binder<'a> {
                 }
                 let arg = self.bind_scalar(expr, scope, ctx)?;
                 let list = list.iter().map(|x| self.bind_scalar(x, scope, ctx)).collect::<Result<Vec<_>, _>>()?;
+                if matches!(arg.ty(), SqlType::Enum(_) | SqlType::Set(_)) && list.iter().any(|x| x.ty().is_numeric()) {
+                    // ENUM / SET against numbers compares the index or mask,
+                    // against strings the text: `e IN (t..) OR e + 0 IN (n..)`.
+                    let (nums, texts): (Vec<Expr>, Vec<Expr>) = list.into_iter().partition(|x| x.ty().is_numeric());
+                    let by_number =
+                        Expr::InList { arg: Box::new(enum_number(arg.clone())), list: nums, negated: false };
+                    let either = if texts.is_empty() {
+                        by_number
+                    } else {
+                        let c = list_collation(&std::iter::once(&arg).chain(texts.iter()).collect::<Vec<_>>(), "in")?;
+                        let texts = texts.into_iter().map(|x| weigh(x, c)).collect();
+                        let by_text = Expr::InList { arg: Box::new(weigh(arg, c)), list: texts, negated: false };
+                        Expr::Or(Box::new(by_text), Box::new(by_number))
+                    };
+                    return Ok(if negated { Expr::Not(Box::new(either)) } else { either });
+                }
                 let mut all: Vec<&Expr> = vec![&arg];
                 all.extend(list.iter());
                 let c = list_collation(&all, "in")?;
@@ -853,6 +921,11 @@ impl<'a> Binder<'a> {
 
     pub(crate) fn call_lib(&mut self, name: &str, args: Vec<Expr>) -> Result<Expr, BindError> {
         let f = func::lookup(name).ok_or_else(|| BindError::UnknownFunction(name.to_string()))?;
+        if f == func::ScalarFunc::FindInSet {
+            if let Some(e) = find_in_set_member(&args) {
+                return Ok(e);
+            }
+        }
         let (min, max) = f.arity();
         if args.len() < min || max.is_some_and(|m| args.len() > m) {
             return Err(BindError::WrongParamCount(name.to_string()));
@@ -1098,6 +1171,20 @@ impl<'a> Binder<'a> {
                 _ => return Err(BindError::Syntax(format!("'*' is not allowed in {name}()"))),
             }
         }
+        if matches!(
+            func,
+            AggFunc::Sum
+                | AggFunc::Avg
+                | AggFunc::BitAnd
+                | AggFunc::BitOr
+                | AggFunc::BitXor
+                | AggFunc::StddevPop
+                | AggFunc::StddevSamp
+                | AggFunc::VarPop
+                | AggFunc::VarSamp
+        ) {
+            bound = bound.into_iter().map(enum_number).collect();
+        }
         let arity_ok = match func {
             AggFunc::CountStar => bound.is_empty(),
             AggFunc::GroupConcat | AggFunc::Count => !bound.is_empty(),
@@ -1116,7 +1203,7 @@ impl<'a> Binder<'a> {
                         for k in keys {
                             let e = self.bind_scalar(&k.expr, scope, inner)?;
                             let desc = matches!(k.options.sort, Some(ast::OrderBySort::Desc));
-                            order_by.push(super::coercion::weigh_key(SortKey { expr: e, desc }));
+                            order_by.push(super::coercion::order_key(SortKey { expr: e, desc }));
                         }
                     }
                     FunctionArgumentClause::Separator(v) if func == AggFunc::GroupConcat => {

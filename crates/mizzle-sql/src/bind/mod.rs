@@ -17,6 +17,7 @@ mod dml;
 mod dml_multi;
 mod expr;
 mod json_table;
+mod generated;
 mod load;
 mod query;
 mod recursive;
@@ -420,9 +421,53 @@ pub fn default_value_expr(text: &str) -> Result<crate::expr::Expr, BindError> {
     Binder::new(&NoCatalog).bind_scalar(&e, &[], expr::ExprCtx::plain("default"))
 }
 
-/// Binds a table's CHECK constraints over its row.
+/// Binds every CHECK constraint of a table over its row (NOT ENFORCED
+/// ones included), in definition order.
 pub fn bind_checks_for(t: &mizzle_dictionary::TableDef) -> Result<Vec<(String, crate::expr::Expr)>, BindError> {
-    Binder::new(&NoCatalog).bind_checks(t)
+    Binder::new(&NoCatalog).bind_checks_where(t, false)
+}
+
+/// Binds a table's generated columns over its row: (position, expression),
+/// in column order (a generated column reads only earlier ones).
+pub fn bind_generated_for(t: &mizzle_dictionary::TableDef) -> Result<Vec<(usize, crate::expr::Expr)>, BindError> {
+    let mut b = Binder::new(&NoCatalog);
+    let scope = dml::table_scope(t, &t.name);
+    let mut out = Vec::new();
+    for (i, c) in t.columns.iter().enumerate() {
+        if let Some(g) = &c.generated {
+            let e = dml::parse_expr(&g.expr)?;
+            out.push((i, b.bind_scalar(&e, &scope, expr::ExprCtx::plain("generated column function"))?));
+        }
+    }
+    Ok(out)
+}
+
+/// Checks MySQL 8's rules for the generated columns and CHECK constraints
+/// of a table definition (`generated`, invariants 1 and 2).
+pub fn check_definitions(t: &mizzle_dictionary::TableDef) -> Result<(), BindError> {
+    use generated::{ExprOwner, RuleColumn};
+    let mut b = Binder::new(&NoCatalog);
+    let scope = dml::table_scope(t, &t.name);
+    let cols: Vec<RuleColumn<'_>> = t
+        .columns
+        .iter()
+        .map(|c| RuleColumn { name: &c.name, auto_increment: c.auto_increment, generated: c.generated.is_some() })
+        .collect();
+    for (i, c) in t.columns.iter().enumerate() {
+        if let Some(g) = &c.generated {
+            if c.auto_increment {
+                return Err(BindError::Definition {
+                    code: mizzle_types::ErrorCode::UnsupportedActionOnGeneratedColumn,
+                    message: "'AUTO_INCREMENT' is not supported for generated columns.".into(),
+                });
+            }
+            b.check_definition_expr(ExprOwner::Generated(cols[i].name), &g.expr, &scope, &cols, Some(i))?;
+        }
+    }
+    for ck in &t.checks {
+        b.check_definition_expr(ExprOwner::Check(&ck.name), &ck.expr, &scope, &cols, None)?;
+    }
+    Ok(())
 }
 
 pub use ddl::system_columns;

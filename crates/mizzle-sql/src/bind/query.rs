@@ -17,7 +17,7 @@ use std::sync::Arc;
 use mizzle_dictionary::Relation;
 use mizzle_types::{Collation, SqlType, Value};
 
-use super::coercion::{expr_collation, weigh_key};
+use super::coercion::{expr_collation, order_key, weigh_key};
 use super::expr::collated;
 use recursive::recursive;
 use sqlparser::ast::{
@@ -504,7 +504,7 @@ impl<'a> Binder<'a> {
                     other => self.bind_scalar(other, &out, ExprCtx::plain("order clause"))?,
                 }
             };
-            keys.push(weigh_key(SortKey { expr: e, desc }));
+            keys.push(order_key(SortKey { expr: e, desc }));
         }
         Ok(keys)
     }
@@ -998,7 +998,7 @@ impl<'a> Binder<'a> {
         let mut sort_keys = Vec::new();
         for k in okeys {
             match k {
-                OrderKey::Output(i, desc) => sort_keys.push(weigh_key(SortKey {
+                OrderKey::Output(i, desc) => sort_keys.push(order_key(SortKey {
                     expr: collated(Expr::Column { index: i, ty: cols[i].ty }, cols[i].collation),
                     desc,
                 })),
@@ -1009,7 +1009,7 @@ impl<'a> Binder<'a> {
                     let coll = c.collation;
                     cols.push(c);
                     exprs.push(e);
-                    sort_keys.push(weigh_key(SortKey { expr: collated(Expr::Column { index: i, ty }, coll), desc }));
+                    sort_keys.push(order_key(SortKey { expr: collated(Expr::Column { index: i, ty }, coll), desc }));
                 }
             }
         }

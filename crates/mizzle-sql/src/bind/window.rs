@@ -247,7 +247,7 @@ impl Binder<'_> {
         for o in &s.order_by {
             let e = self.bind_scalar(&o.expr, scope, octx)?;
             let desc = matches!(o.options.sort, Some(ast::OrderBySort::Desc));
-            order_by.push(super::coercion::weigh_key(SortKey { expr: e, desc }));
+            order_by.push(super::coercion::order_key(SortKey { expr: e, desc }));
         }
         if let Some(b) = base {
             partition_by = b.partition_by.clone();
