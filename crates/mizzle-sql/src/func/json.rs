@@ -140,7 +140,7 @@ pub(super) fn eval(f: ScalarFunc, args: &[Value]) -> R {
             }
         }),
         F::JsonObject => {
-            if args.len() % 2 != 0 {
+            if !args.len().is_multiple_of(2) {
                 return Err(FuncError::WrongParamCount("JSON_OBJECT"));
             }
             let mut members = Vec::with_capacity(args.len() / 2);
@@ -432,7 +432,7 @@ fn merge_patch(target: Json, patch: Json) -> Json {
 /// JSON_SET, JSON_INSERT and JSON_REPLACE.
 fn modify(f: ScalarFunc, args: &[Value]) -> R {
     use ScalarFunc as F;
-    if args.len() < 3 || args.len() % 2 == 0 {
+    if args.len() < 3 || args.len().is_multiple_of(2) {
         return Err(FuncError::WrongParamCount(f.name()));
     }
     let null = Value::Null;
@@ -506,7 +506,7 @@ fn modify(f: ScalarFunc, args: &[Value]) -> R {
 
 /// JSON_ARRAY_APPEND and JSON_ARRAY_INSERT.
 fn array_add(f: ScalarFunc, args: &[Value]) -> R {
-    if args.len() < 3 || args.len() % 2 == 0 {
+    if args.len() < 3 || args.len().is_multiple_of(2) {
         return Err(FuncError::WrongParamCount(f.name()));
     }
     let null = Value::Null;

@@ -63,7 +63,7 @@ pub fn encode(j: &Json) -> Vec<u8> {
     out
 }
 
-fn put_u32(out: &mut Vec<u8>, at: usize, v: usize) {
+fn put_u32(out: &mut [u8], at: usize, v: usize) {
     // Documents are limited to u32 sizes by the row format's 4-byte offsets.
     let b = (v as u32).to_le_bytes();
     if let Some(s) = out.get_mut(at..at + 4) {
