@@ -103,6 +103,7 @@ impl Enc {
                 self.u8(f);
             }
             SqlType::Year => self.u8(15),
+            SqlType::Json => self.u8(20),
             SqlType::Enum(m) | SqlType::Set(m) => {
                 self.u8(if matches!(t, SqlType::Enum(_)) { 17 } else { 18 });
                 self.u32(m.len() as u32);
@@ -199,6 +200,7 @@ impl<'a> Dec<'a> {
             13 => SqlType::DateTime(self.u8()?),
             14 => SqlType::Timestamp(self.u8()?),
             15 => SqlType::Year,
+            20 => SqlType::Json,
             // ENUM / SET: the members, matched under the column's collation
             // once the record's collations are read (`def::decode_relation`).
             tag @ (17 | 18) => {

@@ -140,6 +140,13 @@ pub fn visit_plan_exprs(p: &Plan, f: &mut dyn FnMut(&Expr)) {
             }
         }
         Plan::System { .. } | Plan::Empty { .. } | Plan::WorkTable { .. } => {}
+        Plan::JsonTable { input, doc, cond, .. } => {
+            visit_plan_exprs(input, f);
+            f(doc);
+            if let Some(c) = cond {
+                f(c);
+            }
+        }
     }
 }
 
@@ -328,6 +335,13 @@ fn build_needing(plan: &Plan, mut needs: Needs, ctx: &mut Ctx<'_>) -> Result<Box
             Box::new(RowsOp { rows: Some(rows) })
         }
         Plan::Empty { .. } => Box::new(EmptyOp),
+        Plan::JsonTable { input, doc, def, outer, cond, .. } => Box::new(crate::ops::json_table::JsonTableOp {
+            input: build(input, ctx)?,
+            doc: fold(doc, ctx),
+            def: def.clone(),
+            outer: *outer,
+            cond: cond.as_ref().map(|c| fold(c, ctx)),
+        }),
         Plan::Window { input, windows, .. } => {
             let iw = input.width();
             let mut windows = windows.clone();

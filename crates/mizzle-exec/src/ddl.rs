@@ -98,9 +98,18 @@ fn column_def(c: &ColumnSpec, table_default: Collation, ctx: &mut Ctx<'_>) -> Re
 }
 
 fn col_index(cols: &[ColumnDef], name: &str) -> Result<usize, ExecError> {
-    cols.iter().position(|c| lc(&c.name) == lc(name)).ok_or_else(|| {
+    let i = cols.iter().position(|c| lc(&c.name) == lc(name)).ok_or_else(|| {
         ExecError::ddl(ErrorCode::KeyColumnMissing, format!("Key column '{name}' doesn't exist in table"))
-    })
+    })?;
+    // A JSON column is never a key part (MySQL indexes JSON only through
+    // generated columns).
+    if cols.get(i).is_some_and(|c| c.ty == mizzle_types::SqlType::Json) {
+        return Err(ExecError::ddl(
+            ErrorCode::JsonUsedAsKey,
+            format!("JSON column '{name}' supports indexing only via generated columns on a specified JSON path."),
+        ));
+    }
+    Ok(i)
 }
 
 fn unique_index_name(existing: &[IndexDef], base: &str) -> String {
@@ -993,6 +1002,7 @@ fn implicit_default(col: &ColumnDef) -> Value {
         K::Bytes => Value::bytes(&[]),
         K::Date => mizzle_types::Date::from_ymd(1970, 1, 1).map(Value::Date).unwrap_or(Value::Null),
         K::DateTime => mizzle_types::DateTime::parse("1970-01-01 00:00:00").map(Value::DateTime).unwrap_or(Value::Null),
+        K::Json => Value::json(&mizzle_types::json::Json::Null),
         K::Time => Value::Time(mizzle_types::Time::from_micros(0).unwrap_or(mizzle_types::Time::MAX)),
         K::Null => Value::Null,
     }

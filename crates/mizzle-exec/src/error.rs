@@ -73,6 +73,16 @@ pub enum ExecError {
     /// file could not be opened.
     #[error("{message}")]
     Load { code: ErrorCode, message: String },
+    /// JSON_TABLE: a path found nothing under ERROR ON EMPTY.
+    #[error("Missing value for JSON_TABLE column '{0}'")]
+    JsonTableMissing(String),
+    /// JSON_TABLE: an array or object for a scalar column under ERROR ON ERROR.
+    #[error("Can't store an array or an object in the scalar JSON_TABLE column '{0}'")]
+    JsonTableWrongValue(String),
+    /// JSON_TABLE: a value that does not convert (or several values) under
+    /// ERROR ON ERROR.
+    #[error("Value is out of range for JSON_TABLE's column '{0}'")]
+    JsonTableOutOfRange(String),
     /// LOAD DATA: reading the file failed.
     #[error("Error reading file (errno: {0})")]
     Io(String),
@@ -101,6 +111,9 @@ impl SqlError for ExecError {
             ExecError::Internal(_) => ErrorCode::Internal,
             ExecError::Load { code, .. } => *code,
             ExecError::Io(_) => ErrorCode::ReadFailed,
+            ExecError::JsonTableMissing(_) => ErrorCode::MissingJsonTableValue,
+            ExecError::JsonTableWrongValue(_) => ErrorCode::WrongJsonTableValue,
+            ExecError::JsonTableOutOfRange(_) => ErrorCode::JsonTableValueOutOfRange,
         }
     }
 }

@@ -401,6 +401,22 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecErr
             Value::Text(t) => Value::Bytes(collation.sort_key_vec(&t).into()),
             v => v,
         },
+        Expr::Cast { arg, ty: SqlType::Json } => {
+            // CAST(x AS JSON): text must be JSON (error 3141), not NULL with
+            // a warning as the lenient casts do.
+            let v = eval(arg, row, ctx)?;
+            match mizzle_types::json::from_value(&v) {
+                Ok(Some(j)) => Value::json(&j),
+                Ok(None) => Value::Null,
+                Err(error) => {
+                    return Err(mizzle_types::TypeError::Json(mizzle_types::error::JsonErrorAt {
+                        error,
+                        at: mizzle_types::error::JsonErrorSite::Arg { arg: 1, func: "cast_as_json" },
+                    })
+                    .into())
+                }
+            }
+        }
         Expr::EnumNumber { arg, ty } => match (eval(arg, row, ctx)?, ty) {
             (Value::Text(t), SqlType::Enum(m)) => {
                 Value::Int(if t.is_empty() { 0 } else { m.position(&t).unwrap_or(0) as i64 })
@@ -673,6 +689,7 @@ pub(crate) fn kind_code(v: &Value) -> u8 {
         Value::Date(_) => 7,
         Value::DateTime(_) => 8,
         Value::Time(_) => 9,
+        Value::Json(_) => 10,
     }
 }
 

@@ -536,6 +536,7 @@ fn value_kind_name(v: &Value) -> &'static str {
         Value::Bytes(_) => "bytes",
         Value::Date(_) => "DATE",
         Value::DateTime(_) => "DATETIME",
+        Value::Json(_) => "JSON",
         Value::Time(_) => "TIME",
     }
 }

@@ -203,6 +203,11 @@ impl ColumnDefinition {
             SqlType::Date => (ColumnType::Date, Collation::BINARY, 0),
             SqlType::DateTime(fsp) => (ColumnType::DateTime, Collation::BINARY, fsp),
             SqlType::Timestamp(fsp) => (ColumnType::Timestamp, Collation::BINARY, fsp),
+            // MySQL sends JSON as text with the binary character set.
+            SqlType::Json => {
+                flags.insert(ColumnFlags::BINARY | ColumnFlags::BLOB);
+                (ColumnType::Json, Collation::BINARY, 0)
+            }
             // MySQL sends ENUM and SET columns as MYSQL_TYPE_STRING with
             // ENUM_FLAG / SET_FLAG; values are text.
             SqlType::Enum(_) => {

@@ -66,6 +66,11 @@ fn walk(p: &Plan, depth: usize, out: &mut Vec<String>) {
             if *distinct { ", distinct" } else { "" }
         ),
         Plan::WorkTable { .. } => "-> Scan rows of the previous round".into(),
+        Plan::JsonTable { outer, cond, .. } => format!(
+            "-> JSON_TABLE{}{}",
+            if *outer { " (left join)" } else { "" },
+            if cond.is_some() { " with condition" } else { "" }
+        ),
     };
     out.push(format!("{pad}{line}"));
     match p {
@@ -75,6 +80,7 @@ fn walk(p: &Plan, depth: usize, out: &mut Vec<String>) {
         | Plan::Sort { input, .. }
         | Plan::Limit { input, .. }
         | Plan::Window { input, .. }
+        | Plan::JsonTable { input, .. }
         | Plan::Distinct { input } => walk(input, depth + 1, out),
         Plan::RecursiveCte { anchor, recursive, .. } => {
             walk(anchor, depth + 1, out);

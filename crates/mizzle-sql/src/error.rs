@@ -65,6 +65,9 @@ pub enum BindError {
     /// Derived table without alias.
     #[error("Every derived table must have its own alias")]
     DerivedMustHaveAlias,
+    /// JSON_TABLE without alias.
+    #[error("Every table function must have an alias")]
+    TableFunctionMustHaveAlias,
     /// A feature mizzle does not have.
     #[error("This version of mizzle doesn't yet support '{0}'")]
     NotSupported(String),
@@ -75,6 +78,9 @@ pub enum BindError {
     /// Bad DEFAULT.
     #[error("Invalid default value for '{0}'")]
     InvalidDefault(String),
+    /// A literal DEFAULT on a JSON column.
+    #[error("BLOB, TEXT, GEOMETRY or JSON column '{0}' can't have a default value")]
+    BlobCantHaveDefault(String),
     /// Duplicate column in a definition.
     #[error("Duplicate column name '{0}'")]
     DuplicateColumn(String),
@@ -271,8 +277,10 @@ impl SqlError for BindError {
             WrongValueCount(_) => ErrorCode::WrongValueCountOnRow,
             InvalidGroupFuncUse => ErrorCode::InvalidGroupFuncUse,
             DerivedMustHaveAlias => ErrorCode::DerivedMustHaveAlias,
+            TableFunctionMustHaveAlias => ErrorCode::TableFunctionMustHaveAlias,
             NotSupported(_) | NoStoredPrograms(_) => ErrorCode::NotSupported,
             InvalidDefault(_) => ErrorCode::InvalidDefault,
+            BlobCantHaveDefault(_) => ErrorCode::BlobCantHaveDefault,
             DuplicateColumn(_) => ErrorCode::DuplicateColumn,
             DuplicateKeyName(_) => ErrorCode::DuplicateKeyName,
             MultiplePrimaryKey => ErrorCode::MultiplePrimaryKey,

@@ -114,6 +114,10 @@ pub enum AggFunc {
     /// A column outside GROUP BY: any value of the group (MySQL without
     /// ONLY_FULL_GROUP_BY; `ANY_VALUE(x)`).
     AnyValue,
+    /// `JSON_ARRAYAGG(x)`: a JSON array of the group's values (NULL as `null`).
+    JsonArrayAgg,
+    /// `JSON_OBJECTAGG(k, v)`: a JSON object; the last duplicate key wins.
+    JsonObjectAgg,
 }
 
 /// One aggregate call.
@@ -193,6 +197,8 @@ impl WindowFunc {
                 AggFunc::VarPop => "variance",
                 AggFunc::VarSamp => "var_samp",
                 AggFunc::AnyValue => "any_value",
+                AggFunc::JsonArrayAgg => "json_arrayagg",
+                AggFunc::JsonObjectAgg => "json_objectagg",
             },
         }
     }
@@ -760,6 +766,7 @@ pub fn literal_type(v: &Value) -> SqlType {
         Value::Bytes(b) => SqlType::Varbinary(b.len() as u32),
         Value::Date(_) => SqlType::Date,
         Value::DateTime(d) => SqlType::DateTime(if d.micros_of_day() % 1_000_000 == 0 { 0 } else { 6 }),
+        Value::Json(_) => SqlType::Json,
         Value::Time(t) => SqlType::Time(if t.micros() % 1_000_000 == 0 { 0 } else { 6 }),
     }
 }

@@ -76,6 +76,7 @@ fn opt(p: Plan) -> Plan {
                 | Plan::Sort { input, .. }
                 | Plan::Limit { input, .. }
                 | Plan::Window { input, .. }
+                | Plan::JsonTable { input, .. }
                 | Plan::Distinct { input } => {
                     let taken = std::mem::replace(input.as_mut(), Plan::Empty { cols: vec![] });
                     **input = opt(taken);
@@ -127,6 +128,12 @@ fn opt_node_exprs(p: &mut Plan) {
             }
         }
         Plan::Sort { keys, .. } => keys.iter_mut().for_each(|k| apply(&mut k.expr)),
+        Plan::JsonTable { doc, cond, .. } => {
+            apply(doc);
+            if let Some(c) = cond {
+                apply(c);
+            }
+        }
         Plan::Window { windows, .. } => {
             for w in windows {
                 w.partition_by.iter_mut().for_each(&mut apply);
@@ -205,6 +212,7 @@ fn hash_compatible(a: SqlType, b: SqlType) -> bool {
         K::Text => 4,
         K::Bytes => 5,
         K::Date | K::DateTime => 6,
+        K::Json => 8,
         K::Time => 7,
         K::Null => 0,
     };

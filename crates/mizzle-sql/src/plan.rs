@@ -194,6 +194,50 @@ pub struct WindowDef {
     pub calls: Vec<WindowFnCall>,
 }
 
+/// A bound `JSON_TABLE` (see `bind::json_table`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct JsonTableDef {
+    /// The row path: each value it selects is one row context.
+    pub path: mizzle_types::json::JsonPath,
+    /// The columns, as written.
+    pub columns: Vec<JtColumn>,
+    /// The number of output columns (slots).
+    pub width: usize,
+}
+
+/// One column clause of a JSON_TABLE; `slot` is its output position among
+/// the table's columns (depth-first in the order written).
+#[derive(Clone, Debug, PartialEq)]
+pub enum JtColumn {
+    /// `name FOR ORDINALITY`: 1, 2, ... within its nesting level.
+    Ordinality { slot: usize },
+    /// `name type PATH path [on_empty ON EMPTY] [on_error ON ERROR]`.
+    Value {
+        slot: usize,
+        name: String,
+        ty: SqlType,
+        path: mizzle_types::json::JsonPath,
+        on_empty: JtOnMiss,
+        on_error: JtOnMiss,
+    },
+    /// `name type EXISTS PATH path`: 1 when the path finds something.
+    Exists { slot: usize, name: String, ty: SqlType, path: mizzle_types::json::JsonPath },
+    /// `NESTED [PATH] path COLUMNS (...)`.
+    Nested { path: mizzle_types::json::JsonPath, columns: Vec<JtColumn> },
+}
+
+/// A JSON_TABLE column's answer when its path finds nothing (ON EMPTY) or
+/// its value does not fit (ON ERROR).
+#[derive(Clone, Debug, PartialEq)]
+pub enum JtOnMiss {
+    /// NULL (the default).
+    Null,
+    /// The statement fails (3665 / 3666 / 3669).
+    Error,
+    /// DEFAULT: this JSON value, converted like a found one.
+    Default(mizzle_types::json::Json),
+}
+
 /// A logical plan node.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Plan {
@@ -251,6 +295,11 @@ pub enum Plan {
     },
     /// The rows the previous round of `RecursiveCte { id }` made (invariant 4).
     WorkTable { id: usize, cols: Vec<OutCol> },
+    /// JSON_TABLE joined laterally to `input`: each input row followed by
+    /// each row the table makes of `doc` (bound over the input row) that
+    /// passes `cond`; `outer` keeps an input row without any once, the
+    /// table's columns NULL (LEFT JOIN). `cols` is input's then the table's.
+    JsonTable { input: Box<Plan>, doc: Expr, def: JsonTableDef, outer: bool, cond: Option<Expr>, cols: Vec<OutCol> },
 }
 
 impl Plan {
@@ -266,6 +315,7 @@ impl Plan {
             | Plan::Window { cols, .. }
             | Plan::RecursiveCte { cols, .. }
             | Plan::WorkTable { cols, .. }
+            | Plan::JsonTable { cols, .. }
             | Plan::Empty { cols } => cols.clone(),
             Plan::Filter { input, .. }
             | Plan::Sort { input, .. }
@@ -297,6 +347,7 @@ impl Plan {
             | Plan::Window { cols, .. }
             | Plan::RecursiveCte { cols, .. }
             | Plan::WorkTable { cols, .. }
+            | Plan::JsonTable { cols, .. }
             | Plan::Empty { cols } => cols.len(),
             Plan::Filter { input, .. }
             | Plan::Sort { input, .. }
@@ -414,6 +465,13 @@ impl Plan {
                 }
             }
             Plan::Empty { .. } | Plan::WorkTable { .. } => {}
+            Plan::JsonTable { input, doc, cond, .. } => {
+                input.visit_reads(f);
+                on_expr(doc, f);
+                if let Some(c) = cond {
+                    on_expr(c, f);
+                }
+            }
         }
     }
 }

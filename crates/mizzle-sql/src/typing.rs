@@ -90,7 +90,7 @@ pub(crate) fn sql_type(dt: &DataType) -> Result<SqlType, BindError> {
         },
         D::Collate(inner, _) => sql_type(inner)?,
         D::Zerofill(inner) => sql_type(inner)?,
-        D::JSON => SqlType::LONGTEXT,
+        D::JSON => SqlType::Json,
         // Members are matched under the column's collation, set with it
         // (`mizzle_dictionary::with_member_collation`); the binder checks
         // the definition (`bind::ddl::check_members`).

@@ -56,6 +56,12 @@ pub fn cast(v: &Value, target: SqlType) -> Cast {
             ok(Value::Float(f as f32))
         }
         SqlType::Decimal { precision, scale } => cast_decimal(v, precision, scale),
+        // The evaluator converts to JSON itself (a bad text is an error
+        // there); this lenient form gives NULL for text that is not JSON.
+        SqlType::Json => match crate::json::from_value(v) {
+            Ok(Some(j)) => ok(Value::json(&j)),
+            _ => lossy(Value::Null),
+        },
         SqlType::Year => match year_of(v) {
             Ok(y) => ok(Value::Int(y)),
             Err(_) => lossy(Value::Null),
@@ -131,6 +137,13 @@ pub fn to_time(v: &Value) -> Result<Time, TimeError> {
                 None => Err(TimeError::Invalid),
             }
         }
+        Value::Json(_) => match v.to_json() {
+            Some(crate::json::Json::Time(t)) => Ok(t),
+            Some(crate::json::Json::DateTime(d)) => Ok(Time::of_datetime(d)),
+            Some(crate::json::Json::Date(_)) => Ok(Time::from_micros(0).unwrap_or(Time::MAX)),
+            Some(crate::json::Json::String(s)) => Time::parse(&s),
+            _ => Err(TimeError::Invalid),
+        },
         Value::Null => Err(TimeError::Invalid),
     }
 }
@@ -256,6 +269,12 @@ pub fn to_datetime(v: &Value) -> Option<DateTime> {
         Value::Date(d) => Some(d.at_midnight()),
         Value::Text(s) => DateTime::parse(s),
         Value::Bytes(b) => DateTime::parse(std::str::from_utf8(b).ok()?),
+        Value::Json(_) => match v.to_json()? {
+            crate::json::Json::Date(d) => Some(d.at_midnight()),
+            crate::json::Json::DateTime(d) => Some(d),
+            crate::json::Json::String(s) => DateTime::parse(&s),
+            _ => None,
+        },
         Value::Int(_) | Value::UInt(_) | Value::Decimal(_) | Value::Double(_) | Value::Float(_) => {
             let i = v.to_i64_lossy()?;
             if i <= 0 {
@@ -304,6 +323,12 @@ pub fn assign(v: &Value, ty: SqlType, at: &Target<'_>) -> Result<Value, TypeErro
                 Value::Bytes(b) => {
                     std::str::from_utf8(b).ok().and_then(text_to_i128).ok_or_else(|| incorrect("integer"))?
                 }
+                Value::Json(_) => match v.to_json() {
+                    Some(j @ (crate::json::Json::Int(_) | crate::json::Json::UInt(_) | crate::json::Json::Bool(_))) => {
+                        Value::json(&j).to_i64_lossy().unwrap_or(0) as i128
+                    }
+                    _ => return Err(incorrect("integer")),
+                },
                 Value::Date(_) | Value::DateTime(_) | Value::Time(_) => v.to_i64_lossy().unwrap_or(0) as i128,
                 Value::Null => return Ok(Value::Null),
             };
@@ -406,6 +431,14 @@ pub fn assign(v: &Value, ty: SqlType, at: &Target<'_>) -> Result<Value, TypeErro
             }
             Ok(Value::Bytes(b))
         }
+        SqlType::Json => match crate::json::from_value(v) {
+            Ok(Some(j)) => Ok(Value::json(&j)),
+            Ok(None) => Ok(Value::Null),
+            Err(error) => Err(TypeError::Json(crate::error::JsonErrorAt {
+                error,
+                at: crate::error::JsonErrorSite::Column(at.column.to_string()),
+            })),
+        },
         SqlType::Year => match year_of(v) {
             Ok(y) => Ok(Value::Int(y)),
             Err(YearError::Range) => Err(range()),
@@ -531,6 +564,7 @@ fn year_of(v: &Value) -> Result<i64, YearError> {
         }
         Value::Date(d) => number(d.ymd().0 as i128),
         Value::DateTime(d) => number(d.date().ymd().0 as i128),
+        Value::Json(_) => v.to_i64_lossy().map_or(Err(YearError::NotANumber), |n| number(n as i128)),
         Value::Time(_) => number(v.to_i64_lossy().unwrap_or(0) as i128),
         Value::Null => Err(YearError::NotANumber),
     }

@@ -356,6 +356,41 @@ error_codes! {
     WarnDeprecatedSyntax = (1287, "HY000", User),
     /// ER_CANT_AGGREGATE_NCOLLATIONS
     IllegalMixOfCollationsN = (1271, "HY000", User),
+    /// Invalid JSON text for a JSON column.
+    InvalidJsonText = (3140, "22032", User),
+    /// Invalid JSON text in a function argument.
+    InvalidJsonTextInParam = (3141, "22032", User),
+    /// A JSON path that does not parse.
+    InvalidJsonPath = (3143, "42000", User),
+    /// A non-JSON, non-string argument where JSON is required.
+    InvalidJsonType = (3146, "22032", User),
+    /// A wildcard or range in a path where only one value may be named.
+    InvalidJsonPathWildcard = (3149, "42000", User),
+    /// An index on a JSON column.
+    JsonUsedAsKey = (3152, "42000", User),
+    /// A path of `$` alone where it is not allowed.
+    JsonVacuousPath = (3153, "42000", User),
+    /// A one-or-all argument other than 'one' or 'all'.
+    JsonBadOneOrAllArg = (3154, "42000", User),
+    /// A JSON document nested deeper than 100 levels.
+    JsonDocumentTooDeep = (3157, "22032", User),
+    /// A NULL object key.
+    JsonDocumentNullKey = (3158, "22032", User),
+    /// A path to something other than an array cell (JSON_ARRAY_INSERT).
+    InvalidJsonPathArrayCell = (3165, "42000", User),
+    /// A literal default on a BLOB, TEXT or JSON column.
+    BlobCantHaveDefault = (1101, "42000", User),
+    /// ER_MISSING_JSON_TABLE_VALUE: a JSON_TABLE path found nothing and
+    /// the column says ERROR ON EMPTY.
+    MissingJsonTableValue = (3665, "22035", User),
+    /// ER_WRONG_JSON_TABLE_VALUE: an array or object for a scalar
+    /// JSON_TABLE column that says ERROR ON ERROR.
+    WrongJsonTableValue = (3666, "22035", User),
+    /// ER_TF_MUST_HAVE_ALIAS: a table function without an alias.
+    TableFunctionMustHaveAlias = (3667, "42000", User),
+    /// ER_JT_VALUE_OUT_OF_RANGE: a JSON_TABLE value that does not convert
+    /// to its column's type (or several values) under ERROR ON ERROR.
+    JsonTableValueOutOfRange = (3669, "22003", User),
     /// ER_DUPLICATED_VALUE_IN_TYPE: an ENUM or SET member given twice.
     DuplicatedValueInType = (1291, "HY000", User),
     /// ER_TOO_BIG_SET: a SET with more than 64 members.
@@ -453,6 +488,9 @@ pub enum TypeError {
     /// Stored bytes that do not decode: corruption, never user input.
     #[error("corrupted row or key bytes: {what}")]
     Corrupt { what: &'static str },
+    /// A JSON error, with the SQL context it arose in.
+    #[error("{0}")]
+    Json(JsonErrorAt),
     /// A value that is not a member of an ENUM or SET column (strict mode).
     #[error("Data truncated for column '{column}' at row {row}")]
     DataTruncated { column: String, row: u64 },
@@ -471,12 +509,99 @@ impl SqlError for TypeError {
             TypeError::NullNotAllowed { .. } => ErrorCode::ColumnCannotBeNull,
             TypeError::TooBigPrecision { .. } => ErrorCode::TooBigPrecision,
             TypeError::Corrupt { .. } => ErrorCode::Corrupted,
+            TypeError::Json(e) => e.code(),
             TypeError::DataTruncated { .. } => ErrorCode::DataTruncated,
         }
     }
 }
 
 /// Renders up to 32 bytes as upper-case hex, the way MySQL quotes bad bytes.
+/// A JSON error with where it happened: MySQL's messages name the column
+/// or the function argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonErrorAt {
+    /// What went wrong.
+    pub error: crate::json::JsonError,
+    /// Where.
+    pub at: JsonErrorSite,
+}
+
+/// Where a JSON error arose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsonErrorSite {
+    /// A value stored into (or converted for) a JSON column.
+    Column(String),
+    /// Argument `arg` (1-based) of function `func` (lower case, as MySQL
+    /// prints it).
+    Arg { arg: usize, func: &'static str },
+    /// A wildcard path where one value must be named.
+    Wildcard,
+    /// `$` alone where it names nothing to change.
+    Vacuous,
+    /// A path to something other than an array cell.
+    NotArrayCell,
+    /// A non-JSON argument where JSON is required.
+    NotJson { arg: usize, func: &'static str },
+    /// A one-or-all argument that is neither.
+    OneOrAll { func: &'static str },
+    /// A NULL object key.
+    NullKey,
+}
+
+impl JsonErrorAt {
+    /// An error that is all context (no JSON error of its own).
+    pub fn site(at: JsonErrorSite) -> JsonErrorAt {
+        JsonErrorAt { error: crate::json::JsonError::Corrupt, at }
+    }
+
+    fn code(&self) -> ErrorCode {
+        use crate::json::JsonError as E;
+        match (&self.at, &self.error) {
+            (JsonErrorSite::Wildcard, _) => ErrorCode::InvalidJsonPathWildcard,
+            (JsonErrorSite::Vacuous, _) => ErrorCode::JsonVacuousPath,
+            (JsonErrorSite::NotArrayCell, _) => ErrorCode::InvalidJsonPathArrayCell,
+            (JsonErrorSite::NotJson { .. }, _) => ErrorCode::InvalidJsonType,
+            (JsonErrorSite::OneOrAll { .. }, _) => ErrorCode::JsonBadOneOrAllArg,
+            (JsonErrorSite::NullKey, _) => ErrorCode::JsonDocumentNullKey,
+            (_, E::TooDeep) => ErrorCode::JsonDocumentTooDeep,
+            (_, E::Path { .. }) => ErrorCode::InvalidJsonPath,
+            (_, E::Corrupt) => ErrorCode::Corrupted,
+            (JsonErrorSite::Column(_), E::Syntax { .. }) => ErrorCode::InvalidJsonText,
+            (JsonErrorSite::Arg { .. }, E::Syntax { .. }) => ErrorCode::InvalidJsonTextInParam,
+        }
+    }
+}
+
+impl fmt::Display for JsonErrorAt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::json::JsonError as E;
+        match (&self.at, &self.error) {
+            (JsonErrorSite::Wildcard, _) => {
+                f.write_str("In this situation, path expressions may not contain the * and ** tokens or an array range.")
+            }
+            (JsonErrorSite::Vacuous, _) => f.write_str("The path expression '$' is not allowed in this context."),
+            (JsonErrorSite::NotArrayCell, _) => f.write_str("A path expression is not a path to a cell in an array."),
+            (JsonErrorSite::NotJson { arg, func }, _) => write!(
+                f,
+                "Invalid data type for JSON data in argument {arg} to function {func}; a JSON string or JSON type is required."
+            ),
+            (JsonErrorSite::OneOrAll { func }, _) => {
+                write!(f, "The oneOrAll argument to {func} may take these values: 'one' or 'all'.")
+            }
+            (JsonErrorSite::NullKey, _) => f.write_str("JSON documents may not contain NULL member names."),
+            (_, E::TooDeep) => f.write_str("The JSON document exceeds the maximum depth."),
+            (_, E::Path { pos }) => write!(f, "Invalid JSON path expression. The error is around character position {pos}."),
+            (_, E::Corrupt) => f.write_str("corrupted row or key bytes: JSON document"),
+            (JsonErrorSite::Column(c), E::Syntax { reason, pos }) => {
+                write!(f, "Invalid JSON text: \"{reason}\" at position {pos} in value for column '{c}'.")
+            }
+            (JsonErrorSite::Arg { arg, func }, E::Syntax { reason, pos }) => {
+                write!(f, "Invalid JSON text in argument {arg} to function {func}: \"{reason}\" at position {pos}.")
+            }
+        }
+    }
+}
+
 pub fn hex_prefix(bytes: &[u8]) -> String {
     use fmt::Write;
     let mut s = String::new();

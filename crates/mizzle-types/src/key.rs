@@ -72,6 +72,12 @@ pub fn encode_value(v: &Value, out: &mut Vec<u8>) {
             out.push(DATETIME);
             out.extend_from_slice(&(d.to_bits() as u64).to_be_bytes());
         }
+        // JSON columns cannot be indexed (MySQL error 3152); a JSON value
+        // that reaches a key anyway is keyed by its normalized text.
+        Value::Json(_) => {
+            out.push(TEXT);
+            encode_bytes(v.to_text_lossy().as_bytes(), out);
+        }
         Value::Time(t) => {
             out.push(TIME);
             out.extend_from_slice(&((t.micros() as u64) ^ (1 << 63)).to_be_bytes());

@@ -12,6 +12,7 @@ pub mod collation;
 pub mod datetime;
 pub mod decimal;
 pub mod error;
+pub mod json;
 pub mod key;
 pub mod members;
 pub mod ops;

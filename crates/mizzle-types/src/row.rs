@@ -13,7 +13,8 @@
 //! Tags: 0 NULL, 1 signed int (1/2/4/8 payload bytes, sign-extended), 2
 //! unsigned int (8), 3 float (4), 4 double (8), 5 decimal (16 mantissa + 1
 //! scale), 6 text (UTF-8), 7 bytes, 8 date (4), 9 datetime (8), 10 time
-//! (8: signed microseconds), 13 ENUM (2: the member's 1-based index, 0 for
+//! (8: signed microseconds), 12 JSON (a binary document,
+//! `docs/format/json.md`), 13 ENUM (2: the member's 1-based index, 0 for
 //! the error value ''), 14 SET (8: the member bit mask). Tags 13 and 14 are
 //! written only by [`encode_row_typed`] for ENUM and SET columns and read
 //! back as text by [`RowRef::get_as`] (as the bare number by
@@ -82,6 +83,10 @@ fn encode_col(v: &Value, out: &mut Vec<u8>) {
             out.push(9);
             out.extend_from_slice(&d.to_bits().to_le_bytes());
         }
+        Value::Json(b) => {
+            out.push(12);
+            out.extend_from_slice(b);
+        }
         Value::Time(t) => {
             out.push(10);
             out.extend_from_slice(&t.micros().to_le_bytes());
@@ -131,7 +136,7 @@ pub fn encode_row_typed(vals: &[Value], types: impl IntoIterator<Item = SqlType>
         .iter()
         .map(|v| match v {
             Value::Text(s) => 1 + s.len(),
-            Value::Bytes(b) => 1 + b.len(),
+            Value::Bytes(b) | Value::Json(b) => 1 + b.len(),
             _ => 18,
         })
         .sum();
@@ -260,6 +265,12 @@ impl<'a> RowRef<'a> {
                 Value::Date(Date::from_bits(u32::from_le_bytes([s[0], s[1], s[2], s[3]])).ok_or(CORRUPT)?)
             }
             9 => Value::DateTime(DateTime::from_bits(i64::from_le_bytes(arr8(fixed(8)?))).ok_or(CORRUPT)?),
+            12 => {
+                // Only the version byte is checked here: every later read of
+                // the document is bounds-checked (json::binary invariant 1).
+                crate::json::JsonRef::from_doc(p).map_err(|_| TypeError::Corrupt { what: "bad JSON document" })?;
+                Value::Json(Arc::from(p))
+            }
             13 => {
                 let s = fixed(2)?;
                 Value::UInt(u16::from_le_bytes([s[0], s[1]]) as u64)
@@ -315,6 +326,7 @@ mod tests {
             Value::bytes(&[0, 1, 2]),
             Value::Date(Date::parse("2024-02-29").expect("lit")),
             Value::DateTime(DateTime::parse("2024-02-29 12:00:01").expect("lit")),
+            Value::json(&crate::json::text::parse(r#"{"a": [1, 2.5, "x"]}"#).expect("lit")),
             Value::Time(Time::parse("-100:00:01.5").expect("lit")),
         ];
         let mut buf = Vec::new();

@@ -94,6 +94,8 @@ pub enum SqlType {
     Timestamp(u8),
     /// YEAR (MySQL's 1-byte year, 1901..=2155 or 0), held as `Value::Int`.
     Year,
+    /// JSON, held as `Value::Json` (the binary document).
+    Json,
     /// ENUM('a', ...): one member (or the empty error value ''), held as
     /// `Value::Text` of the member; stored as its 1-based index.
     Enum(Members),
@@ -129,6 +131,8 @@ pub enum ValueKind {
     Date,
     /// `Value::DateTime`.
     DateTime,
+    /// `Value::Json`.
+    Json,
     /// `Value::Time`.
     Time,
 }
@@ -160,6 +164,7 @@ impl SqlType {
             SqlType::Date => ValueKind::Date,
             SqlType::DateTime(_) | SqlType::Timestamp(_) => ValueKind::DateTime,
             SqlType::Year => ValueKind::Int,
+            SqlType::Json => ValueKind::Json,
             SqlType::Enum(_) | SqlType::Set(_) => ValueKind::Text,
             SqlType::Time(_) => ValueKind::Time,
             SqlType::Bit(_) => ValueKind::UInt,
@@ -260,6 +265,7 @@ impl SqlType {
             SqlType::Date => 10,
             SqlType::DateTime(f) | SqlType::Timestamp(f) => 19 + if f > 0 { f as u32 + 1 } else { 0 },
             SqlType::Year => 4,
+            SqlType::Json => u32::MAX,
             SqlType::Enum(m) => m.max_chars().saturating_mul(4),
             SqlType::Set(_) => self.set_chars().saturating_mul(4),
             SqlType::Time(f) => 10 + if f > 0 { f as u32 + 1 } else { 0 },
@@ -305,6 +311,7 @@ impl fmt::Display for SqlType {
             SqlType::Timestamp(0) => f.write_str("timestamp"),
             SqlType::Timestamp(p) => write!(f, "timestamp({p})"),
             SqlType::Year => f.write_str("year"),
+            SqlType::Json => f.write_str("json"),
             SqlType::Enum(m) => {
                 f.write_str("enum(")?;
                 m.write_sql(f)?;

@@ -46,6 +46,8 @@ pub enum Value {
     Date(Date),
     /// DATETIME and TIMESTAMP.
     DateTime(DateTime),
+    /// JSON: a binary document (see `json::binary`).
+    Json(Arc<[u8]>),
     /// TIME.
     Time(Time),
 }
@@ -84,6 +86,7 @@ impl Value {
             Value::Bytes(_) => ValueKind::Bytes,
             Value::Date(_) => ValueKind::Date,
             Value::DateTime(_) => ValueKind::DateTime,
+            Value::Json(_) => ValueKind::Json,
             Value::Time(_) => ValueKind::Time,
         }
     }
@@ -117,6 +120,7 @@ impl Value {
             Value::DateTime(d) => {
                 let _ = write!(out, "{d}");
             }
+            Value::Json(_) => out.extend_from_slice(self.json_text().as_bytes()),
             Value::Time(t) => {
                 let _ = write!(out, "{t}");
             }
@@ -165,6 +169,7 @@ impl Value {
             Value::Bytes(b) => parse_f64_prefix(&String::from_utf8_lossy(b)).0,
             Value::Date(d) => date_number(*d) as f64,
             Value::DateTime(d) => datetime_number(*d),
+            Value::Json(_) => json_scalar(self).to_f64()?,
             Value::Time(t) => {
                 let (n, us) = t.to_hhmmss();
                 n as f64 + us as f64 / 1e6
@@ -186,6 +191,7 @@ impl Value {
             Value::Bytes(b) => Some(parse_decimal_prefix(&String::from_utf8_lossy(b)).0),
             Value::Date(d) => Some(Decimal::from_i64(date_number(*d))),
             Value::DateTime(d) => Decimal::from_f64(datetime_number(*d)),
+            Value::Json(_) => return json_scalar(self).to_decimal(),
             Value::Time(t) => {
                 let (n, us) = t.to_hhmmss();
                 if us == 0 {
@@ -215,6 +221,7 @@ impl Value {
             Value::Bytes(b) => parse_i64_prefix(&String::from_utf8_lossy(b)).0,
             Value::Date(d) => date_number(*d),
             Value::DateTime(d) => datetime_number(*d) as i64,
+            Value::Json(_) => json_scalar(self).to_i64_lossy()?,
             Value::Time(t) => {
                 // Rounded to whole seconds, half away from zero, as MySQL does.
                 let (n, _) = t.round(0).to_hhmmss();
@@ -233,8 +240,8 @@ impl Value {
             Value::Double(v) => Some(*v != 0.0),
             Value::Decimal(d) => Some(!d.is_zero()),
             Value::Date(_) | Value::DateTime(_) => Some(true),
+            Value::Text(_) | Value::Bytes(_) | Value::Json(_) => self.to_f64().map(|f| f != 0.0),
             Value::Time(t) => Some(t.micros() != 0),
-            Value::Text(_) | Value::Bytes(_) => self.to_f64().map(|f| f != 0.0),
         }
     }
 
@@ -243,6 +250,11 @@ impl Value {
         use Value::*;
         Some(match (self, other) {
             (Null, _) | (_, Null) => return None,
+            (Json(_), _) | (_, Json(_)) => {
+                let a = self.to_json()?;
+                let b = other.to_json()?;
+                crate::json::compare(&a, &b)
+            }
             (Int(a), Int(b)) => a.cmp(b),
             (UInt(a), UInt(b)) => a.cmp(b),
             (Int(a), UInt(b)) => (*a as i128).cmp(&(*b as i128)),
@@ -295,6 +307,62 @@ impl Value {
             (false, false) => self.sql_cmp(other) == Some(Ordering::Equal),
             _ => false,
         }
+    }
+}
+
+impl Value {
+    /// A JSON value holding `j` (encoded in the binary form).
+    pub fn json(j: &crate::json::Json) -> Value {
+        Value::Json(Arc::from(crate::json::binary::encode(j)))
+    }
+
+    /// The value as JSON, the way MySQL converts an SQL value for a JSON
+    /// comparison or a JSON function argument that is not parsed: numbers
+    /// as numbers, strings as JSON strings, dates as dates. `None` for NULL
+    /// and for damaged JSON bytes.
+    pub fn to_json(&self) -> Option<crate::json::Json> {
+        use crate::json::Json as J;
+        Some(match self {
+            Value::Null => return None,
+            Value::Int(i) => J::Int(*i),
+            Value::UInt(u) => match i64::try_from(*u) {
+                Ok(i) => J::Int(i),
+                Err(_) => J::UInt(*u),
+            },
+            Value::Float(f) => J::Double(format_float(*f).parse::<f64>().unwrap_or(*f as f64)),
+            Value::Double(d) => J::Double(*d),
+            Value::Decimal(d) => J::Decimal(*d),
+            Value::Text(s) => J::String(s.to_string()),
+            Value::Bytes(b) => J::String(String::from_utf8_lossy(b).into_owned()),
+            Value::Date(d) => J::Date(*d),
+            Value::DateTime(d) => J::DateTime(*d),
+            Value::Time(t) => J::Time(*t),
+            Value::Json(b) => crate::json::binary::decode(b).ok()?,
+        })
+    }
+
+    /// The text form of a JSON value (damaged bytes print as an empty string).
+    fn json_text(&self) -> String {
+        self.to_json().map(|j| j.to_text()).unwrap_or_default()
+    }
+}
+
+/// A JSON value as the SQL scalar numeric contexts read: numbers as
+/// themselves, booleans as 1/0, strings by their text, others as 0.
+fn json_scalar(v: &Value) -> Value {
+    use crate::json::Json as J;
+    match v.to_json() {
+        None => Value::Int(0),
+        Some(J::Int(i)) => Value::Int(i),
+        Some(J::UInt(u)) => Value::UInt(u),
+        Some(J::Double(d)) => Value::Double(d),
+        Some(J::Decimal(d)) => Value::Decimal(d),
+        Some(J::Bool(b)) => Value::Int(b as i64),
+        Some(J::String(s)) => Value::Text(Arc::from(s.as_str())),
+        Some(J::Date(d)) => Value::Date(d),
+        Some(J::DateTime(d)) => Value::DateTime(d),
+        Some(J::Time(t)) => Value::Time(t),
+        Some(_) => Value::Int(0),
     }
 }
 
@@ -576,8 +644,14 @@ pub fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
             5u8.hash(state);
             d.hash(state);
         }
-        Value::Time(t) => {
+        Value::Json(_) => {
             6u8.hash(state);
+            if let Some(j) = v.to_json() {
+                crate::json::hash_json(&j, state);
+            }
+        }
+        Value::Time(t) => {
+            7u8.hash(state);
             t.hash(state);
         }
     }

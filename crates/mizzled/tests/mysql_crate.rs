@@ -206,3 +206,34 @@ fn processlist_shows_connections_and_kill_ends_one() {
         assert_eq!(n, Some(1));
     }
 }
+
+#[test]
+fn json_columns_arrive_as_normalized_text_typed_json_in_both_protocols() {
+    use mysql::consts::ColumnType;
+    let server = Server::start("mysql-crate-json");
+    let mut c = connect(&server, None);
+    c.query_drop("CREATE DATABASE j").expect("create db");
+    c.query_drop("USE j").expect("use");
+    c.query_drop("CREATE TABLE d (id INT PRIMARY KEY, doc JSON)").expect("table");
+    // A parameter string is JSON text, validated and normalized on the way in.
+    c.exec_drop("INSERT INTO d VALUES (?, ?)", (1, r#"{"b":1,"a":[true,null]}"#)).expect("insert");
+    let err = c.exec_drop("INSERT INTO d VALUES (?, ?)", (2, "{oops")).expect_err("invalid JSON");
+    match err {
+        mysql::Error::MySqlError(e) => assert_eq!(e.code, 3140, "{}", e.message),
+        other => panic!("{other}"),
+    }
+    let normalized = r#"{"a": [true, null], "b": 1}"#;
+    // Text protocol.
+    let mut text = c.query_iter("SELECT doc, doc->'$.a[0]' FROM d").expect("text query");
+    let cols: Vec<ColumnType> = text.columns().as_ref().iter().map(|c| c.column_type()).collect();
+    assert_eq!(cols, [ColumnType::MYSQL_TYPE_JSON, ColumnType::MYSQL_TYPE_JSON]);
+    let row = text.next().expect("a row").expect("row");
+    assert_eq!(row.get::<String, _>(0).as_deref(), Some(normalized));
+    assert_eq!(row.get::<String, _>(1).as_deref(), Some("true"));
+    drop(text);
+    // Binary protocol.
+    let stmt = c.prep("SELECT doc FROM d WHERE id = ?").expect("prepare");
+    assert_eq!(stmt.columns()[0].column_type(), ColumnType::MYSQL_TYPE_JSON);
+    let got: Option<String> = c.exec_first(&stmt, (1,)).expect("execute");
+    assert_eq!(got.as_deref(), Some(normalized));
+}

@@ -94,6 +94,8 @@ enum Acc {
         m2: f64,
     },
     Any(Option<Value>),
+    /// JSON_ARRAYAGG / JSON_OBJECTAGG: the values (or key-value pairs) so far.
+    Json(Option<mizzle_types::json::Json>),
 }
 
 struct AggState {
@@ -114,6 +116,7 @@ fn init(call: &AggCall) -> AggState {
             Acc::Var { n: 0.0, mean: 0.0, m2: 0.0 }
         }
         AggFunc::AnyValue => Acc::Any(None),
+        AggFunc::JsonArrayAgg | AggFunc::JsonObjectAgg => Acc::Json(None),
     };
     AggState { acc, seen: call.distinct.then(HashSet::new) }
 }
@@ -147,6 +150,31 @@ fn update(
     if call.func == AggFunc::AnyValue {
         if let Acc::Any(slot @ None) = &mut st.acc {
             *slot = Some(args.first_mut().map(std::mem::take).unwrap_or(Value::Null));
+        }
+        return Ok(());
+    }
+    if let Acc::Json(acc) = &mut st.acc {
+        // NULL values are JSON nulls here; a NULL key is an error.
+        use mizzle_types::json::{object_insert, Json};
+        let value = |v: &Value| v.to_json().unwrap_or(Json::Null);
+        match call.func {
+            AggFunc::JsonObjectAgg => {
+                let (Some(k), Some(v)) = (args.first(), args.get(1)) else { return Ok(()) };
+                if k.is_null() {
+                    return Err(TypeError::Json(mizzle_types::error::JsonErrorAt::site(
+                        mizzle_types::error::JsonErrorSite::NullKey,
+                    ))
+                    .into());
+                }
+                let Json::Object(m) = acc.get_or_insert_with(|| Json::Object(Vec::new())) else { return Ok(()) };
+                object_insert(m, k.to_text_lossy(), value(v));
+            }
+            _ => {
+                let v = args.first().map(value).unwrap_or(Json::Null);
+                if let Json::Array(a) = acc.get_or_insert_with(|| Json::Array(Vec::new())) {
+                    a.push(v);
+                }
+            }
         }
         return Ok(());
     }
@@ -225,7 +253,7 @@ fn update(
             *mean += d / *n;
             *m2 += d * (x - *mean);
         }
-        Acc::Any(_) => {}
+        Acc::Any(_) | Acc::Json(_) => {}
     }
     Ok(())
 }
@@ -251,6 +279,7 @@ fn finish(call: &AggCall, st: AggState, ctx: &mut Ctx<'_>) -> Result<Value, Exec
             _ => Value::Double(s.as_f64() / n as f64),
         },
         Acc::MinMax(v) | Acc::Any(v) => v.unwrap_or(Value::Null),
+        Acc::Json(j) => j.map(|j| Value::json(&j)).unwrap_or(Value::Null),
         Acc::Concat(mut items, binary) => {
             if items.is_empty() {
                 return Ok(Value::Null);

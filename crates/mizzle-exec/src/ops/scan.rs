@@ -176,7 +176,7 @@ fn convert(ty: SqlType, v: &Value) -> Conv {
             },
             _ => Conv::Incomparable,
         },
-        ValueKind::Null => Conv::Incomparable,
+        ValueKind::Null | ValueKind::Json => Conv::Incomparable,
     }
 }
 

@@ -411,6 +411,7 @@ fn type_facts(ty: SqlType) -> TypeFacts {
         }
         SqlType::Bit(b) => (base, None, None, Some(u64::from(b)), None, None, false),
         SqlType::Date | SqlType::Year | SqlType::Null => (base, None, None, None, None, None, false),
+        SqlType::Json => (base, None, None, None, None, None, false),
         SqlType::Enum(m) => (base, n(m.max_chars()), Some(u64::from(m.max_chars()) * 4), None, None, None, true),
         SqlType::Set(_) => (base, n(ty.set_chars()), Some(u64::from(ty.set_chars()) * 4), None, None, None, true),
     }

@@ -754,8 +754,10 @@ impl Acc {
                 Value::UInt(u)
             }
             AggFunc::BitXor => Value::UInt(self.xor),
-            AggFunc::GroupConcat | AggFunc::AnyValue => {
-                return Err(ExecError::Internal("GROUP_CONCAT / ANY_VALUE as a window function".into()))
+            AggFunc::GroupConcat | AggFunc::AnyValue | AggFunc::JsonArrayAgg | AggFunc::JsonObjectAgg => {
+                return Err(ExecError::Internal(
+                    "GROUP_CONCAT / ANY_VALUE / JSON_ARRAYAGG / JSON_OBJECTAGG as a window function".into(),
+                ))
             }
         })
     }

@@ -76,6 +76,11 @@ pub(crate) fn expr_collation(e: &Expr) -> Option<Derivation> {
             Some((Collation::LEGACY, Coercibility::Implicit))
         }
         Expr::Session { .. } => Some((CONNECTION, Coercibility::SysConst)),
+        // MySQL 8 gives the JSON functions' text (JSON_UNQUOTE and `->>`,
+        // JSON_TYPE, JSON_QUOTE, JSON_PRETTY) utf8mb4_bin, coercible like
+        // a literal: a column's collation beats it, a literal's loses to
+        // its `_bin`.
+        Expr::Func { func, .. } if func.is_json() => Some((Collation::Utf8mb4Bin, Coercibility::Coercible)),
         // A conversion to text takes the connection's collation.
         Expr::Cast { arg, .. } if !is_text(arg.ty()) => Some((CONNECTION, Coercibility::Coercible)),
         _ => {
@@ -118,8 +123,10 @@ pub(crate) fn combine(a: Derivation, b: Derivation) -> Option<Derivation> {
     if a.1 == Coercibility::Explicit || a.1 == Coercibility::NoCollation {
         return None;
     }
+    // Two binary collations (utf8mb4_bin and utf8mb4_0900_bin) keep the
+    // first, as MySQL's DTCollation::aggregate does.
     match (a.0.is_binary(), b.0.is_binary()) {
-        (true, false) => Some(a),
+        (true, _) => Some(a),
         (false, true) => Some(b),
         _ => None,
     }

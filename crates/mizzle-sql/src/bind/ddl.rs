@@ -949,6 +949,9 @@ impl<'a> Binder<'a> {
             return Err(BindError::InvalidOnUpdate(spec.name.clone()));
         }
         let Some(d) = &spec.default else { return Ok(()) };
+        if spec.ty == SqlType::Json && !d.trim().starts_with('(') && !d.eq_ignore_ascii_case("null") {
+            return Err(BindError::BlobCantHaveDefault(spec.name.clone()));
+        }
         if matches!(spec.ty, SqlType::Text(_) | SqlType::Blob(_)) && !d.trim().starts_with('(') {
             // MySQL 8 only allows expression defaults (in parentheses) on TEXT/BLOB.
             if !d.eq_ignore_ascii_case("null") {

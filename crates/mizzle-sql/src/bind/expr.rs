@@ -262,6 +262,8 @@ pub(crate) fn agg_func(name: &str) -> Option<AggFunc> {
         "variance" | "var_pop" => AggFunc::VarPop,
         "var_samp" => AggFunc::VarSamp,
         "any_value" => AggFunc::AnyValue,
+        "json_arrayagg" => AggFunc::JsonArrayAgg,
+        "json_objectagg" => AggFunc::JsonObjectAgg,
         _ => return None,
     })
 }
@@ -290,6 +292,7 @@ pub(crate) fn agg_type(f: AggFunc, t: SqlType) -> SqlType {
         },
         AggFunc::BitAnd | AggFunc::BitOr | AggFunc::BitXor => SqlType::UBIGINT,
         AggFunc::StddevPop | AggFunc::StddevSamp | AggFunc::VarPop | AggFunc::VarSamp => SqlType::Double,
+        AggFunc::JsonArrayAgg | AggFunc::JsonObjectAgg => SqlType::Json,
     }
 }
 
@@ -508,6 +511,11 @@ impl<'a> Binder<'a> {
                 }
                 let whens = whens.into_iter().map(|(w, t)| (w, coerce(t, ty))).collect();
                 Expr::Case { operand, whens, else_: else_.map(|x| bx(coerce(x, ty))), ty }
+            }
+            A::MemberOf(m) => {
+                let v = self.bind_scalar(&m.value, scope, ctx)?;
+                let a = self.bind_scalar(&m.array, scope, ctx)?;
+                Expr::Func { func: func::ScalarFunc::JsonMemberOf, args: vec![v, a], ty: SqlType::BIGINT }
             }
             A::Cast { expr, data_type, .. } => {
                 let arg = self.bind_scalar(expr, scope, ctx)?;
@@ -793,6 +801,12 @@ impl<'a> Binder<'a> {
             }
             BinaryOperator::PGBitwiseShiftLeft => Expr::Bit { op: BitOp::Shl, left: bx(l), right: bx(r) },
             BinaryOperator::PGBitwiseShiftRight => Expr::Bit { op: BitOp::Shr, left: bx(l), right: bx(r) },
+            // `doc->path` is JSON_EXTRACT(doc, path); `doc->>path` unquotes it.
+            BinaryOperator::Arrow => self.call_lib("json_extract", vec![l, r])?,
+            BinaryOperator::LongArrow => {
+                let e = self.call_lib("json_extract", vec![l, r])?;
+                self.call_lib("json_unquote", vec![e])?
+            }
             other => return Err(BindError::NotSupported(format!("operator {other}"))),
         })
     }
@@ -1174,6 +1188,7 @@ impl<'a> Binder<'a> {
         let arity_ok = match func {
             AggFunc::CountStar => bound.is_empty(),
             AggFunc::GroupConcat | AggFunc::Count => !bound.is_empty(),
+            AggFunc::JsonObjectAgg => bound.len() == 2,
             _ => bound.len() == 1,
         };
         if !arity_ok {

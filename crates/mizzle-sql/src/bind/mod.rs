@@ -17,6 +17,7 @@ mod dml;
 mod dml_multi;
 mod expr;
 mod generated;
+mod json_table;
 mod load;
 mod query;
 mod recursive;
@@ -242,6 +243,9 @@ pub struct Binder<'a> {
     pub(crate) in_window_spec: Option<String>,
     /// The current SELECT block's named windows, resolved.
     pub(crate) windows: Vec<(String, window::BoundWindow)>,
+    /// The columns of the FROM items left of the one being bound, which
+    /// a JSON_TABLE there may name (`json_table` invariant 1).
+    pub(crate) lateral_left: Vec<OutCol>,
     /// Recursive CTEs whose recursive blocks are being bound.
     pub(crate) rec: Vec<recursive::RecCtx>,
     /// Ids for recursive CTEs (work tables).
@@ -279,6 +283,7 @@ impl<'a> Binder<'a> {
             window_ok: false,
             in_window_spec: None,
             windows: Vec::new(),
+            lateral_left: Vec::new(),
             rec: Vec::new(),
             next_cte_id: 0,
             rowkey_scans: None,

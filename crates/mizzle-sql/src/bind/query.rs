@@ -197,6 +197,13 @@ pub fn map_plan_exprs(p: &mut Plan, f: &mut dyn FnMut(Expr) -> Expr) {
             }
         }
         Plan::Distinct { input } => map_plan_exprs(input, f),
+        Plan::JsonTable { input, doc, cond, .. } => {
+            map_plan_exprs(input, f);
+            apply(doc, f);
+            if let Some(c) = cond {
+                apply(c, f);
+            }
+        }
         Plan::SetOp { left, right, .. } => {
             map_plan_exprs(left, f);
             map_plan_exprs(right, f);
@@ -264,6 +271,9 @@ fn set_lock(p: Plan, lock: LockMode) -> Plan {
         Plan::Sort { input, keys } => Plan::Sort { input: Box::new(set_lock(*input, lock)), keys },
         Plan::Limit { input, limit, offset } => Plan::Limit { input: Box::new(set_lock(*input, lock)), limit, offset },
         Plan::Distinct { input } => Plan::Distinct { input: Box::new(set_lock(*input, lock)) },
+        Plan::JsonTable { input, doc, def, outer, cond, cols } => {
+            Plan::JsonTable { input: Box::new(set_lock(*input, lock)), doc, def, outer, cond, cols }
+        }
         Plan::Window { input, windows, cols } => {
             Plan::Window { input: Box::new(set_lock(*input, lock)), windows, cols }
         }
@@ -1047,9 +1057,20 @@ impl<'a> Binder<'a> {
         let mut aliases: Vec<String> = Vec::new();
         let mut acc: Option<(Plan, Vec<OutCol>, Vec<usize>)> = None;
         for twj in from {
+            self.lateral_left = match &acc {
+                Some((_, lc, _)) if twj.joins.is_empty() => lc.clone(),
+                _ => Vec::new(),
+            };
             let (p, c, st) = self.bind_table_with_joins(twj, &mut aliases)?;
+            self.lateral_left.clear();
             acc = Some(match acc {
                 None => (p, c, st),
+                Some((lp, mut lc, mut lst)) if is_lateral(&p) => {
+                    let off = lc.len();
+                    lst.extend(st.into_iter().map(|i| i + off));
+                    lc.extend(c);
+                    (lateral_join(lp, p, false, None), lc, lst)
+                }
                 Some((lp, mut lc, mut lst)) => {
                     let off = lc.len();
                     lst.extend(st.into_iter().map(|i| i + off));
@@ -1098,7 +1119,10 @@ impl<'a> Binder<'a> {
         let (mut plan, mut cols, mut star) = self.bind_factor_star(&twj.relation, aliases)?;
         for j in &twj.joins {
             let refs_before = self.recursive_refs();
-            let (rp, rc, rstar) = self.bind_factor_star(&j.relation, aliases)?;
+            self.lateral_left = cols.clone();
+            let bound = self.bind_factor_star(&j.relation, aliases);
+            self.lateral_left.clear();
+            let (rp, rc, rstar) = bound?;
             let right_refs = self.recursive_refs() > refs_before;
             let left_refs = refs_before > refs_at_start;
             let (kind, constraint, right_join) = match &j.join_operator {
@@ -1182,6 +1206,9 @@ impl<'a> Binder<'a> {
                 }
             }
             star = join_star(&star, &rstar, &using_pairs, right_join);
+            if right_join && is_lateral(&rp) {
+                return Err(BindError::NotSupported("RIGHT JOIN to a JSON_TABLE naming its left side".into()));
+            }
             if right_join {
                 // a RIGHT JOIN b == b LEFT JOIN a, with columns put back in order.
                 let nr = rc.len();
@@ -1214,6 +1241,14 @@ impl<'a> Binder<'a> {
                     .collect();
                 plan = Plan::Project { input: Box::new(joined), exprs, cols: out_cols.clone() };
                 cols = out_cols;
+            } else if is_lateral(&rp) {
+                plan = lateral_join(plan, rp, kind == JoinKind::Left, cond);
+                let mut out = left_cols;
+                out.extend(rc.into_iter().map(|mut c| {
+                    c.nullable = true;
+                    c
+                }));
+                cols = out;
             } else {
                 plan = Plan::Join { left: Box::new(plan), right: Box::new(rp), kind, equi: vec![], cond };
                 let mut out = left_cols;
@@ -1391,8 +1426,42 @@ impl<'a> Binder<'a> {
                 }
                 self.bind_table_with_joins(table_with_joins, aliases).map(|(p, c, _)| (p, c))
             }
+            TableFactor::JsonTable { json_expr, json_path, columns, alias } => {
+                let left = std::mem::take(&mut self.lateral_left);
+                let (def, doc, jcols, lateral) = self.bind_json_table(json_expr, json_path, columns, alias, &left)?;
+                if let Some(a) = alias {
+                    Self::register_alias(aliases, &a.name.value)?;
+                }
+                if lateral {
+                    // Joined to the FROM items on its left where they are
+                    // joined (`lateral_join`); until then its input is a
+                    // placeholder with their columns.
+                    let mut cols = left.clone();
+                    cols.extend(jcols.iter().cloned());
+                    let input = Box::new(Plan::Empty { cols: left });
+                    return Ok((Plan::JsonTable { input, doc, def, outer: false, cond: None, cols }, jcols));
+                }
+                Ok((super::json_table::standalone(def, doc, jcols.clone()), jcols))
+            }
             other => Err(BindError::NotSupported(format!("FROM item {other}"))),
         }
+    }
+}
+
+/// A JSON_TABLE bound over the columns to its left (its input still the
+/// placeholder `bind_factor` gave it).
+fn is_lateral(p: &Plan) -> bool {
+    matches!(p, Plan::JsonTable { input, .. } if matches!(**input, Plan::Empty { .. }))
+}
+
+/// Joins a lateral JSON_TABLE `right` to `left`: the table reads each row
+/// of `left` (`cond` over left ++ table, `outer` for LEFT JOIN).
+fn lateral_join(left: Plan, right: Plan, outer: bool, cond: Option<Expr>) -> Plan {
+    match right {
+        Plan::JsonTable { doc, def, cols, .. } => {
+            Plan::JsonTable { input: Box::new(left), doc, def, outer, cond, cols }
+        }
+        other => other,
     }
 }
 

@@ -488,6 +488,9 @@ impl Binder<'_> {
                 Some(AggFunc::GroupConcat) => {
                     return Err(BindError::NotSupported("group_concat as window function".into()))
                 }
+                Some(AggFunc::JsonArrayAgg | AggFunc::JsonObjectAgg) => {
+                    return Err(BindError::NotSupported(format!("{other} as window function")))
+                }
                 Some(AggFunc::AnyValue) | None => {
                     return Err(BindError::Syntax(format!("'{other}' is not a window function")))
                 }

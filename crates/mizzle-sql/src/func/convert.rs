@@ -42,7 +42,9 @@ impl NumClass {
             ValueKind::Null | ValueKind::Int | ValueKind::Date => NumClass::Int,
             ValueKind::UInt => NumClass::UInt,
             ValueKind::Decimal | ValueKind::DateTime | ValueKind::Time => NumClass::Dec,
-            ValueKind::Float | ValueKind::Double | ValueKind::Text | ValueKind::Bytes => NumClass::Dbl,
+            ValueKind::Float | ValueKind::Double | ValueKind::Text | ValueKind::Bytes | ValueKind::Json => {
+                NumClass::Dbl
+            }
         }
     }
 
@@ -243,6 +245,8 @@ pub(super) fn num(v: &Value, ctx: &mut FuncCtx<'_>) -> Option<Num> {
         Value::DateTime(dt) => Num::Dec(datetime_decimal(*dt)),
         Value::Time(_) => Num::Dec(v.to_decimal().flatten().unwrap_or(Decimal::ZERO)),
         Value::Text(_) | Value::Bytes(_) => Num::Dbl(double(v, ctx)?),
+        // JSON in a numeric context: its number (see `Value::to_f64`).
+        Value::Json(_) => Num::Dbl(v.to_f64()?),
     })
 }
 

@@ -23,7 +23,7 @@ use super::FuncCtx;
 pub(super) fn hex(v: &Value) -> Value {
     let n: u64 = match v {
         Value::Null => return Value::Null,
-        Value::Text(_) | Value::Bytes(_) | Value::Date(_) | Value::DateTime(_) | Value::Time(_) => {
+        Value::Text(_) | Value::Bytes(_) | Value::Date(_) | Value::DateTime(_) | Value::Time(_) | Value::Json(_) => {
             let mut s = String::new();
             for b in convert::bytes(v).iter() {
                 let _ = write!(s, "{b:02X}");

@@ -16,7 +16,7 @@
 //!
 //! Submodules: `convert` (argument conversions and their warnings), `math`,
 //! `string`, `datetime`, `encoding` (HEX, CONV, base64), `digest` (MD5,
-//! SHA1, CRC32) and `misc` (UUID, ISNULL).
+//! SHA1, CRC32), `misc` (UUID, ISNULL) and `json` (the JSON functions).
 //!
 //! Not here: control-flow functions that must not evaluate every argument
 //! (`IF`, `IFNULL`, `COALESCE`, `NULLIF`, `CASE`), which the binder and the
@@ -30,6 +30,7 @@ mod convert;
 mod datetime;
 mod digest;
 mod encoding;
+pub(crate) mod json;
 mod math;
 mod misc;
 mod string;
@@ -382,12 +383,95 @@ scalar_functions! {
     Uuid = "UUID" ["uuid"] (0, Some(0));
     /// ISNULL(x): 1 or 0.
     IsNull = "ISNULL" ["isnull"] (1, Some(1));
+    // ---- JSON (func::json) ----
+    /// JSON_EXTRACT(doc, path, ...); also `doc->path`.
+    JsonExtract = "JSON_EXTRACT" ["json_extract"] (2, None);
+    /// JSON_UNQUOTE(s); `doc->>path` is JSON_UNQUOTE(JSON_EXTRACT(...)).
+    JsonUnquote = "JSON_UNQUOTE" ["json_unquote"] (1, Some(1));
+    /// JSON_QUOTE(s)
+    JsonQuote = "JSON_QUOTE" ["json_quote"] (1, Some(1));
+    /// JSON_OBJECT(k, v, ...)
+    JsonObject = "JSON_OBJECT" ["json_object"] (0, None);
+    /// JSON_ARRAY(v, ...)
+    JsonArray = "JSON_ARRAY" ["json_array"] (0, None);
+    /// JSON_CONTAINS(target, candidate[, path])
+    JsonContains = "JSON_CONTAINS" ["json_contains"] (2, Some(3));
+    /// JSON_CONTAINS_PATH(doc, 'one'|'all', path, ...)
+    JsonContainsPath = "JSON_CONTAINS_PATH" ["json_contains_path"] (3, None);
+    /// JSON_SET(doc, path, val, ...)
+    JsonSet = "JSON_SET" ["json_set"] (3, None);
+    /// JSON_INSERT(doc, path, val, ...)
+    JsonInsert = "JSON_INSERT" ["json_insert"] (3, None);
+    /// JSON_REPLACE(doc, path, val, ...)
+    JsonReplace = "JSON_REPLACE" ["json_replace"] (3, None);
+    /// JSON_REMOVE(doc, path, ...)
+    JsonRemove = "JSON_REMOVE" ["json_remove"] (2, None);
+    /// JSON_ARRAY_APPEND(doc, path, val, ...)
+    JsonArrayAppend = "JSON_ARRAY_APPEND" ["json_array_append", "json_append"] (3, None);
+    /// JSON_ARRAY_INSERT(doc, path, val, ...)
+    JsonArrayInsert = "JSON_ARRAY_INSERT" ["json_array_insert"] (3, None);
+    /// JSON_MERGE_PATCH(doc, doc, ...)
+    JsonMergePatch = "JSON_MERGE_PATCH" ["json_merge_patch"] (2, None);
+    /// JSON_MERGE_PRESERVE(doc, doc, ...), JSON_MERGE
+    JsonMergePreserve = "JSON_MERGE_PRESERVE" ["json_merge_preserve", "json_merge"] (2, None);
+    /// JSON_KEYS(doc[, path])
+    JsonKeys = "JSON_KEYS" ["json_keys"] (1, Some(2));
+    /// JSON_LENGTH(doc[, path])
+    JsonLength = "JSON_LENGTH" ["json_length"] (1, Some(2));
+    /// JSON_DEPTH(doc)
+    JsonDepth = "JSON_DEPTH" ["json_depth"] (1, Some(1));
+    /// JSON_TYPE(doc)
+    JsonType = "JSON_TYPE" ["json_type"] (1, Some(1));
+    /// JSON_VALID(v)
+    JsonValid = "JSON_VALID" ["json_valid"] (1, Some(1));
+    /// JSON_SEARCH(doc, 'one'|'all', pattern[, escape[, path, ...]])
+    JsonSearch = "JSON_SEARCH" ["json_search"] (3, None);
+    /// JSON_PRETTY(doc)
+    JsonPretty = "JSON_PRETTY" ["json_pretty"] (1, Some(1));
+    /// JSON_OVERLAPS(a, b)
+    JsonOverlaps = "JSON_OVERLAPS" ["json_overlaps"] (2, Some(2));
+    /// `v MEMBER OF (array)`; only the binder builds it.
+    JsonMemberOf = "MEMBER OF" [] (2, Some(2));
 }
 
 /// NULL, for arguments past the end (which `eval`'s arity check rules out).
 static NULL: Value = Value::Null;
 
 impl ScalarFunc {
+    /// True for the JSON functions, whose text results are utf8mb4_bin as
+    /// in MySQL 8 (a JSON document's text is binary whatever collation
+    /// its source had).
+    pub fn is_json(self) -> bool {
+        use ScalarFunc as F;
+        matches!(
+            self,
+            F::JsonExtract
+                | F::JsonUnquote
+                | F::JsonQuote
+                | F::JsonObject
+                | F::JsonArray
+                | F::JsonContains
+                | F::JsonContainsPath
+                | F::JsonSet
+                | F::JsonInsert
+                | F::JsonReplace
+                | F::JsonRemove
+                | F::JsonArrayAppend
+                | F::JsonArrayInsert
+                | F::JsonMergePatch
+                | F::JsonMergePreserve
+                | F::JsonKeys
+                | F::JsonLength
+                | F::JsonDepth
+                | F::JsonType
+                | F::JsonValid
+                | F::JsonSearch
+                | F::JsonPretty
+                | F::JsonOverlaps
+                | F::JsonMemberOf
+        )
+    }
+
     /// True when the result depends only on the arguments.
     pub fn is_deterministic(self) -> bool {
         !matches!(
@@ -557,6 +641,30 @@ impl ScalarFunc {
             | F::FromDays => datetime::return_type(self, args),
             F::Uuid => SqlType::Varchar(36),
             F::IsNull => SqlType::INT,
+            F::JsonExtract
+            | F::JsonUnquote
+            | F::JsonQuote
+            | F::JsonObject
+            | F::JsonArray
+            | F::JsonContains
+            | F::JsonContainsPath
+            | F::JsonSet
+            | F::JsonInsert
+            | F::JsonReplace
+            | F::JsonRemove
+            | F::JsonArrayAppend
+            | F::JsonArrayInsert
+            | F::JsonMergePatch
+            | F::JsonMergePreserve
+            | F::JsonKeys
+            | F::JsonLength
+            | F::JsonDepth
+            | F::JsonType
+            | F::JsonValid
+            | F::JsonSearch
+            | F::JsonPretty
+            | F::JsonOverlaps
+            | F::JsonMemberOf => json::return_type(self),
         }
     }
 
@@ -697,6 +805,30 @@ impl ScalarFunc {
             }),
             F::Uuid => Ok(misc::uuid(ctx)),
             F::IsNull => Ok(Value::bool(a(0).is_null())),
+            F::JsonExtract
+            | F::JsonUnquote
+            | F::JsonQuote
+            | F::JsonObject
+            | F::JsonArray
+            | F::JsonContains
+            | F::JsonContainsPath
+            | F::JsonSet
+            | F::JsonInsert
+            | F::JsonReplace
+            | F::JsonRemove
+            | F::JsonArrayAppend
+            | F::JsonArrayInsert
+            | F::JsonMergePatch
+            | F::JsonMergePreserve
+            | F::JsonKeys
+            | F::JsonLength
+            | F::JsonDepth
+            | F::JsonType
+            | F::JsonValid
+            | F::JsonSearch
+            | F::JsonPretty
+            | F::JsonOverlaps
+            | F::JsonMemberOf => json::eval(self, args),
         }
     }
 }
