@@ -232,7 +232,15 @@ impl Collation {
                 wa.cmp(wb)
             }
             _ => match self.icu() {
-                Some(c) => c.compare(self.trim(a), self.trim(b)),
+                Some(c) => {
+                    let (a, b) = (self.trim(a), self.trim(b));
+                    if matches!(self, Collation::Utf8mb4UnicodeCi | Collation::Utf8mb4_0900AiCi) {
+                        if let Some(o) = ascii_primary_compare(a, b) {
+                            return o;
+                        }
+                    }
+                    c.compare(a, b)
+                }
                 None => a.cmp(b),
             },
         }
@@ -330,6 +338,51 @@ fn icu_collator(
         CollatorBorrowed::try_new(CollatorPreferences::default(), o)
             .expect("invariant: ICU4X's compiled root collation data loads")
     })
+}
+
+static ASCII_PRIMARY: OnceLock<Option<[u8; 128]>> = OnceLock::new();
+
+/// The primary-strength rank of each printable ASCII character (0x20..0x7E)
+/// under the root collation, read from ICU itself once: characters that
+/// compare equal share a rank. In the root collation every such character
+/// is one non-ignorable collation element (no contractions, no
+/// expansions), so comparing two printable-ASCII strings at primary
+/// strength is comparing their rank sequences. `None` (no fast path) if
+/// ICU's data ever disagrees: a printable character that is ignorable.
+fn ascii_primary_ranks() -> Option<&'static [u8; 128]> {
+    ASCII_PRIMARY
+        .get_or_init(|| {
+            let c = icu_collator(&PRIMARY, Strength::Primary);
+            let one = |b: u8| char::from(b).to_string();
+            let mut chars: Vec<u8> = (0x20..0x7F).collect();
+            if chars.iter().any(|&b| c.compare(&one(b), "") == Ordering::Equal) {
+                return None;
+            }
+            chars.sort_by(|&x, &y| c.compare(&one(x), &one(y)));
+            let mut ranks = [0u8; 128];
+            let mut rank = 1u8;
+            for (i, &b) in chars.iter().enumerate() {
+                if i > 0 && c.compare(&one(chars[i - 1]), &one(b)) != Ordering::Equal {
+                    rank += 1;
+                }
+                ranks[usize::from(b)] = rank;
+            }
+            Some(ranks)
+        })
+        .as_ref()
+}
+
+/// Primary-strength comparison of two printable-ASCII strings without
+/// ICU's per-character machinery; `None` when either has another byte.
+fn ascii_primary_compare(a: &str, b: &str) -> Option<Ordering> {
+    let printable = |s: &str| s.bytes().all(|x| (0x20..0x7F).contains(&x));
+    if !printable(a) || !printable(b) {
+        return None;
+    }
+    let r = ascii_primary_ranks()?;
+    let ra = a.bytes().map(|x| r[usize::from(x)]);
+    let rb = b.bytes().map(|x| r[usize::from(x)]);
+    Some(ra.cmp(rb))
 }
 
 static GENERAL: OnceLock<Vec<u16>> = OnceLock::new();
@@ -486,5 +539,30 @@ mod tests {
                 prop_assert_eq!(c.eq(&a, &b), ka == kb);
             }
         }
+    }
+
+    #[test]
+    fn the_ascii_fast_path_agrees_with_icu() {
+        let icu = icu_collator(&PRIMARY, Strength::Primary);
+        let alphabet: Vec<char> = (0x20u8..0x7F).map(char::from).collect();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut word = |next: &mut dyn FnMut(usize) -> usize| -> String {
+            let len = next(6);
+            (0..len).map(|_| alphabet[next(alphabet.len())]).collect()
+        };
+        assert!(ascii_primary_ranks().is_some(), "printable ASCII is non-ignorable in the root collation");
+        for _ in 0..200_000 {
+            let a = word(&mut next);
+            let b = if next(3) == 0 { a.to_ascii_uppercase() } else { word(&mut next) };
+            assert_eq!(ascii_primary_compare(&a, &b), Some(icu.compare(&a, &b)), "{a:?} vs {b:?}");
+        }
+        assert_eq!(ascii_primary_compare("é", "e"), None);
+        assert_eq!(Collation::Utf8mb4_0900AiCi.compare("abc-1", "ABC-1"), Ordering::Equal);
     }
 }
