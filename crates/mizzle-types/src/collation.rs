@@ -552,7 +552,7 @@ mod tests {
             seed ^= seed << 17;
             (seed % n as u64) as usize
         };
-        let mut word = |next: &mut dyn FnMut(usize) -> usize| -> String {
+        let word = |next: &mut dyn FnMut(usize) -> usize| -> String {
             let len = next(6);
             (0..len).map(|_| alphabet[next(alphabet.len())]).collect()
         };
