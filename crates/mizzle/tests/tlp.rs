@@ -12,8 +12,8 @@
 
 use mizzle::{Database, Session, Value};
 
-mod common;
-use common::Rng;
+mod rng;
+use rng::Rng;
 
 const INTS: &[&str] = &["NULL", "0", "1", "-1", "2", "3", "7", "100", "-50"];
 const STRS: &[&str] = &["NULL", "''", "'a'", "'A'", "'ab'", "'b'", "'b '", "'10'", "'2'", "'z'", "'é'"];

@@ -19,8 +19,8 @@
 
 use mizzle::{Database, Session, Value};
 
-mod common;
-use common::Rng;
+mod rng;
+use rng::Rng;
 
 const COLLATIONS: &[&str] = &[
     "utf8mb4_0900_ai_ci",

@@ -12,8 +12,8 @@
 
 use mizzle::{Database, Session, Value};
 
-mod common;
-use common::Rng;
+mod rng;
+use rng::Rng;
 
 const INTS: &[&str] = &["NULL", "0", "1", "-1", "2", "3", "7", "-5"];
 /// Values stored into the ENUM column (members or indexes).

@@ -11,8 +11,8 @@
 
 use mizzle::{Database, Session, Value};
 
-mod common;
-use common::Rng;
+mod rng;
+use rng::Rng;
 
 const DOCS: &[&str] = &[
     "NULL",

@@ -15,8 +15,8 @@
 
 use mizzle::{Database, Session, Value};
 
-mod common;
-use common::Rng;
+mod rng;
+use rng::Rng;
 
 /// A column, its type, the index name on `t`, and literals to compare it with.
 struct Col {

@@ -1,5 +1,5 @@
-//! Helpers shared by the TLP test binaries (each includes this module with
-//! `mod common;`).
+//! The deterministic generator shared by the TLP test binaries (each
+//! includes this file with `mod rng;`).
 
 /// A small deterministic generator (xorshift64*), seeded per test case so
 /// a failing seed can be replayed.
