@@ -743,6 +743,61 @@ impl Operator for SetOp {
     }
 }
 
+/// Builds a query whose rows go to the client: its TIMESTAMP columns, which
+/// hold stored UTC values (`mizzle_sql::expr` invariant 4), are shown in
+/// the session's time zone. DML inputs and `INSERT ... SELECT` use
+/// [`build`]/[`collect`] and keep the stored values.
+pub fn build_for_client(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Box<dyn Operator>, ExecError> {
+    let op = build(plan, ctx)?;
+    let columns: Vec<usize> = plan
+        .columns()
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(c.ty, mizzle_types::SqlType::Timestamp(_)))
+        .map(|(i, _)| i)
+        .collect();
+    if columns.is_empty() {
+        return Ok(op);
+    }
+    Ok(Box::new(LocalTimeOp { input: op, columns }))
+}
+
+/// [`collect`] for rows that go to the client ([`build_for_client`]).
+pub fn collect_for_client(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
+    let mut op = build_for_client(plan, ctx)?;
+    let mut out = Vec::new();
+    while let Some(b) = op.next(ctx)? {
+        out.extend(b);
+    }
+    Ok(out)
+}
+
+/// Shows stored TIMESTAMP values (UTC) of some columns in session time.
+struct LocalTimeOp {
+    input: Box<dyn Operator>,
+    columns: Vec<usize>,
+}
+
+impl Operator for LocalTimeOp {
+    fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
+        let Some(mut rows) = self.input.next(ctx)? else { return Ok(None) };
+        let tz = ctx.session.time_zone;
+        if tz.is_utc() {
+            return Ok(Some(rows));
+        }
+        for row in &mut rows {
+            for &c in &self.columns {
+                if let Some(slot) = row.get_mut(c) {
+                    if let Value::DateTime(utc) = slot {
+                        *slot = tz.from_utc(*utc).map_or(Value::Null, Value::DateTime);
+                    }
+                }
+            }
+        }
+        Ok(Some(rows))
+    }
+}
+
 /// Runs a plan to completion and returns all rows.
 pub fn collect(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
     let mut op = build(plan, ctx)?;

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use mizzle_dictionary::Dictionary;
 use mizzle_txn::Txn;
-use mizzle_types::{DateTime, GroupKey, Value, Warning};
+use mizzle_types::{DateTime, GroupKey, TimeZone, Value, Warning};
 
 use crate::error::ExecError;
 
@@ -43,6 +43,9 @@ pub struct SessionInfo<'s> {
     pub version: &'s str,
     /// The statement's start time (UTC).
     pub now: DateTime,
+    /// The session's `time_zone`: TIMESTAMP values are stored in UTC and
+    /// computed with in this zone.
+    pub time_zone: &'s TimeZone,
     /// `foreign_key_checks`: foreign keys are checked and their actions run.
     pub foreign_key_checks: bool,
 }
@@ -221,6 +224,11 @@ impl<'a> Ctx<'a> {
         self.subq_cache = st.subq_cache;
         self.subq_deps = st.subq_deps;
         self.work_tables = st.work_tables;
+    }
+
+    /// The statement's start time in the session's time zone.
+    pub fn local_now(&self) -> DateTime {
+        self.session.time_zone.from_utc(self.session.now).unwrap_or(self.session.now)
     }
 
     /// Adds a warning (at most 64 kept, as `max_error_count`).

@@ -287,6 +287,8 @@ pub fn clear_table(t: &TableDef, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
 /// column types (CREATE TABLE ... SELECT).
 fn insert_converted(t: &TableDef, plan: &Plan, ctx: &mut Ctx<'_>) -> Result<u64, ExecError> {
     let rows = collect(plan, ctx)?;
+    // A TIMESTAMP column of the query holds stored (UTC) values.
+    let stored: Vec<bool> = plan.columns().iter().map(|c| matches!(c.ty, SqlType::Timestamp(_))).collect();
     let mut conv = Vec::with_capacity(rows.len());
     for (n, r) in rows.into_iter().enumerate() {
         let mut out = Vec::with_capacity(r.len());
@@ -295,7 +297,8 @@ fn insert_converted(t: &TableDef, plan: &Plan, ctx: &mut Ctx<'_>) -> Result<u64,
             out.push(if v.is_null() {
                 v
             } else {
-                assign(&v, col.ty, &Target { column: &col.name, row: n as u64 + 1 })?
+                let raw = stored.get(c).copied().unwrap_or(false);
+                crate::stored_time::assign_value(&v, raw, col, n as u64 + 1, ctx)?
             });
         }
         conv.push(out);
@@ -894,8 +897,14 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                         }
                     }
                 }
-                let v =
-                    if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: n as u64 + 1 })? };
+                // An old TIMESTAMP column's value is stored UTC; defaults are
+                // computed in session time.
+                let raw = origin[c].and_then(|o| old.columns.get(o)).is_some_and(|oc| matches!(oc.ty, SqlType::Timestamp(_)));
+                let v = if v.is_null() {
+                    v
+                } else {
+                    crate::stored_time::assign_value(&v, raw, col, n as u64 + 1, ctx)?
+                };
                 if t.auto_increment == Some(c) {
                     match v {
                         Value::Int(i) if i >= 0 => next_ai = next_ai.max(i as u64 + 1),

@@ -25,6 +25,7 @@ use crate::error::ExecError;
 use crate::eval::eval;
 use crate::fk;
 use crate::keys::{dup_value, enforces_unique, index_key, row_key};
+use crate::stored_time::{assign_column, assign_value, eval_for_column};
 
 /// What a data-changing statement did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -112,9 +113,7 @@ pub(crate) fn fill_generated(
     ctx: &mut Ctx<'_>,
 ) -> Result<(), ExecError> {
     for (c, e) in gens {
-        let v = eval(e, row, ctx)?;
-        let col = &t.columns[*c];
-        let v = if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: rown })? };
+        let v = eval_for_column(e, row, &t.columns[*c], rown, ctx)?;
         if let Some(slot) = row.get_mut(*c) {
             *slot = v;
         }
@@ -296,7 +295,13 @@ pub(crate) fn touch_on_update(
     }
     for (i, c) in t.columns.iter().enumerate() {
         if c.on_update.is_some() && !assigned(i) {
-            new[i] = assign(&Value::DateTime(ctx.session.now), c.ty, &Target { column: &c.name, row: rown })?;
+            // A TIMESTAMP stores the instant, a DATETIME the session's
+            // wall-clock time.
+            let now = match c.ty {
+                mizzle_types::SqlType::Timestamp(_) => ctx.session.now,
+                _ => ctx.local_now(),
+            };
+            new[i] = assign(&Value::DateTime(now), c.ty, &Target { column: &c.name, row: rown })?;
         }
     }
     Ok(())
@@ -314,32 +319,49 @@ pub fn insert(p: &InsertPlan, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError>
 }
 
 fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError> {
+    let target = |k: usize| -> Result<usize, ExecError> {
+        p.columns.get(k).copied().ok_or_else(|| ExecError::Internal("insert row wider than its column list".into()))
+    };
+    // Values are converted to the columns' types here (`stored_time`: a
+    // stored TIMESTAMP or NOW() keeps its instant), so `write` converts none.
     let sources: Vec<Row> = match &p.source {
         InsertSource::Values(rows) => {
             let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
+            for (n, r) in rows.iter().enumerate() {
                 let mut vals = Vec::with_capacity(r.len());
-                for e in r {
-                    vals.push(eval(e, &[], ctx)?);
+                for (k, e) in r.iter().enumerate() {
+                    vals.push(eval_for_column(e, &[], &t.columns[target(k)?], n as u64 + 1, ctx)?);
                 }
                 out.push(vals);
             }
             out
         }
-        InsertSource::Query(plan) => collect(plan, ctx)?,
+        InsertSource::Query(plan) => {
+            let stored: Vec<bool> =
+                plan.columns().iter().map(|c| matches!(c.ty, mizzle_types::SqlType::Timestamp(_))).collect();
+            let mut out = collect(plan, ctx)?;
+            for (n, r) in out.iter_mut().enumerate() {
+                for (k, v) in r.iter_mut().enumerate() {
+                    if !v.is_null() {
+                        let raw = stored.get(k).copied().unwrap_or(false);
+                        *v = assign_value(v, raw, &t.columns[target(k)?], n as u64 + 1, ctx)?;
+                    }
+                }
+            }
+            out
+        }
     };
     let mut w = RowWriter::new(p, t, ctx);
+    let converted = vec![true; ncols];
     for (n, src) in sources.into_iter().enumerate() {
         let mut row: Row = vec![Value::Null; ncols];
         let mut given = vec![false; ncols];
         for (k, v) in src.into_iter().enumerate() {
-            let Some(&c) = p.columns.get(k) else {
-                return Err(ExecError::Internal("insert row wider than its column list".into()));
-            };
+            let c = target(k)?;
             row[c] = v;
             given[c] = true;
         }
-        w.write(row, &given, n as u64 + 1, ctx)?;
+        w.write(row, &given, &converted, n as u64 + 1, ctx)?;
     }
     Ok(w.res)
 }
@@ -377,12 +399,14 @@ impl<'p> RowWriter<'p> {
     }
 
     /// Writes one row (`row` has one value per table column; `given[c]` is
-    /// false for columns that take their default). `rown` counts rows from 1
-    /// for messages.
+    /// false for columns that take their default; `converted[c]` is true
+    /// for given values already of the column's type, `stored_time`). `rown`
+    /// counts rows from 1 for messages.
     pub(crate) fn write(
         &mut self,
         mut row: Row,
         given: &[bool],
+        converted: &[bool],
         rown: u64,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), ExecError> {
@@ -393,12 +417,16 @@ impl<'p> RowWriter<'p> {
         }
         let gens: &[(usize, mizzle_sql::expr::Expr)] = gens.as_deref().unwrap_or_default();
         let ncols = t.columns.len();
+        let mut done = converted.to_vec();
         for c in 0..ncols {
             if given[c] {
                 continue;
             }
             match &p.defaults[c] {
-                Some(e) => row[c] = eval(e, &[], ctx)?,
+                Some(e) => {
+                    row[c] = eval_for_column(e, &[], &t.columns[c], rown, ctx)?;
+                    done[c] = true;
+                }
                 None => {
                     if !t.columns[c].auto_increment && !t.columns[c].nullable {
                         return Err(ExecError::NoDefault(t.columns[c].name.clone()));
@@ -407,11 +435,11 @@ impl<'p> RowWriter<'p> {
             }
         }
         for (c, col) in t.columns.iter().enumerate() {
-            if !row[c].is_null() {
-                row[c] = match assign(&row[c], col.ty, &Target { column: &col.name, row: rown }) {
+            if !row[c].is_null() && !done.get(c).copied().unwrap_or(false) {
+                row[c] = match assign_column(&row[c], col, rown, ctx) {
                     Ok(v) => v,
-                    Err(e) if *lenient => crate::load::lenient_value(&row[c], col, e, ctx)?,
-                    Err(e) => return Err(e.into()),
+                    Err(ExecError::Type(e)) if *lenient => crate::load::lenient_value(&row[c], col, e, ctx)?,
+                    Err(e) => return Err(e),
                 };
             }
         }
@@ -504,10 +532,7 @@ impl<'p> RowWriter<'p> {
                     for (c, e) in &p.on_duplicate {
                         let mut scope = new.clone();
                         scope.extend(row.iter().cloned());
-                        let v = eval(e, &scope, ctx)?;
-                        let col = &t.columns[*c];
-                        new[*c] =
-                            if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: rown })? };
+                        new[*c] = eval_for_column(e, &scope, &t.columns[*c], rown, ctx)?;
                     }
                     touch_on_update(t, &old, &mut new, |i| p.on_duplicate.iter().any(|(c, _)| *c == i), rown, ctx)?;
                     fill_generated(t, gens, &mut new, rown, ctx)?;
@@ -553,10 +578,7 @@ pub fn update(p: &UpdatePlan, ctx: &mut Ctx<'_>) -> Result<DmlResult, ExecError>
             let old = row;
             let mut new = old.clone();
             for (c, e) in &p.sets {
-                let v = eval(e, &new, ctx)?;
-                let col = &t.columns[*c];
-                new[*c] =
-                    if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: i as u64 + 1 })? };
+                new[*c] = eval_for_column(e, &new, &t.columns[*c], i as u64 + 1, ctx)?;
             }
             touch_on_update(t, &old, &mut new, |c| p.sets.iter().any(|(s, _)| *s == c), i as u64 + 1, ctx)?;
             fill_generated(t, &gens, &mut new, i as u64 + 1, ctx)?;

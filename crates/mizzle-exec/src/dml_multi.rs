@@ -86,9 +86,7 @@ fn update_rows(m: &MultiUpdate, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> Result<Dml
                 if *st != ti {
                     continue;
                 }
-                let v = eval(e, row, ctx)?;
-                let col = &t.table.columns[*c];
-                let v = if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: rown })? };
+                let v = crate::stored_time::eval_for_column(e, row, &t.table.columns[*c], rown, ctx)?;
                 values.push((*c, v));
             }
             pending[ti].push((key.to_vec(), values));

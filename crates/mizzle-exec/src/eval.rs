@@ -417,6 +417,10 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecErr
                 }
             }
         }
+        Expr::LocalTime { arg, .. } => match eval(arg, row, ctx)? {
+            Value::DateTime(utc) => ctx.session.time_zone.from_utc(utc).map_or(Value::Null, Value::DateTime),
+            v => v,
+        },
         Expr::EnumNumber { arg, ty } => match (eval(arg, row, ctx)?, ty) {
             (Value::Text(t), SqlType::Enum(m)) => {
                 Value::Int(if t.is_empty() { 0 } else { m.position(&t).unwrap_or(0) as i64 })
@@ -454,7 +458,7 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecErr
                 // A TIME becomes a date-time on the statement's date (MySQL's rule).
                 (Value::Time(t), SqlType::DateTime(_) | SqlType::Timestamp(_) | SqlType::Date) => {
                     match mizzle_types::DateTime::from_unix_micros(
-                        ctx.session.now.date().at_midnight().unix_micros().saturating_add(t.micros()),
+                        ctx.local_now().date().at_midnight().unix_micros().saturating_add(t.micros()),
                     ) {
                         Some(dt) => Value::DateTime(dt),
                         None => Value::Null,
@@ -487,7 +491,7 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecErr
             let mut warnings = Vec::new();
             let mut rs = ctx.rand_state;
             let r = {
-                let mut fc = FuncCtx { now, warnings: &mut warnings, rand_state: &mut rs };
+                let mut fc = FuncCtx { now, tz: ctx.session.time_zone, warnings: &mut warnings, rand_state: &mut rs };
                 func.eval(&vals, &mut fc)
             };
             ctx.rand_state = rs;

@@ -19,6 +19,7 @@ mod fk_ddl;
 pub mod keys;
 pub mod load;
 pub mod ops;
+mod stored_time;
 
 pub use build::{collect, Row};
 pub use ctx::{Ctx, SessionInfo, SystemInfo};

@@ -300,6 +300,17 @@ fn field_value(b: Vec<u8>, ty: Option<SqlType>, column: &str, row: u64) -> Resul
 /// recorded and the value is what CAST gives; if even that does not fit,
 /// NULL for a nullable column, else the error stands.
 pub(crate) fn lenient_value(v: &Value, col: &ColumnDef, err: TypeError, ctx: &mut Ctx<'_>) -> Result<Value, ExecError> {
+    if let SqlType::Timestamp(fsp) = col.ty {
+        // A local time in a daylight-saving gap is stored as the gap's end
+        // with warning 1299, as MySQL does outside strict mode.
+        if let Some((utc, true)) = mizzle_types::cast::cast_timestamp(v, fsp, ctx.session.time_zone) {
+            ctx.warn(Warning {
+                code: mizzle_types::ErrorCode::InvalidTimestamp,
+                message: format!("Invalid TIMESTAMP value in column '{}' at row {}", col.name, err_row(&err)),
+            });
+            return Ok(Value::DateTime(utc));
+        }
+    }
     let cast = mizzle_types::cast::cast(v, col.ty).value;
     let target = mizzle_types::cast::Target { column: &col.name, row: 0 };
     let fixed = match mizzle_types::cast::assign(&cast, col.ty, &target) {
@@ -309,6 +320,14 @@ pub(crate) fn lenient_value(v: &Value, col: &ColumnDef, err: TypeError, ctx: &mu
     };
     ctx.warn(Warning { code: err.code(), message: err.to_string() });
     Ok(fixed)
+}
+
+/// The row number a conversion error names (0 if none).
+fn err_row(e: &TypeError) -> u64 {
+    match e {
+        TypeError::IncorrectTemporal { row, .. } => *row,
+        _ => 0,
+    }
 }
 
 /// Runs a bound LOAD DATA over `src`, the file's bytes.
@@ -329,6 +348,7 @@ fn load_inner(p: &LoadPlan, src: Box<dyn Read + '_>, ctx: &mut Ctx<'_>) -> Resul
     reader.skip_lines(p.ignore_lines).map_err(io_error)?;
     let mut w = RowWriter::new(ins, t, ctx);
     w.lenient = lenient;
+    let not_converted = vec![false; ncols];
     let nfields = p.fields.len();
     let mut out = LoadResult::default();
     let mut scope: Vec<Value> = Vec::with_capacity(nfields);
@@ -383,7 +403,7 @@ fn load_inner(p: &LoadPlan, src: Box<dyn Read + '_>, ctx: &mut Ctx<'_>) -> Resul
             given[c] = true;
         }
         let before = w.res.affected;
-        w.write(row, &given, rown, ctx)?;
+        w.write(row, &given, &not_converted, rown, ctx)?;
         match w.res.affected - before {
             0 => out.skipped += 1,
             n => out.deleted += n - 1,

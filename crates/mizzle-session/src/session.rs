@@ -581,6 +581,8 @@ pub struct Session {
     database: Option<String>,
     txn: Option<TxnState>,
     vars: HashMap<String, String>,
+    /// `@@session.time_zone`, parsed (kept equal to `vars["time_zone"]`).
+    time_zone: mizzle_types::TimeZone,
     user_vars: HashMap<String, Value>,
     next_isolation: Option<IsolationLevel>,
     next_read_only: Option<bool>,
@@ -780,6 +782,10 @@ impl Session {
             privs: None,
             database: Some(DEFAULT_SCHEMA.into()),
             txn: None,
+            time_zone: vars
+                .get("time_zone")
+                .and_then(|z| mizzle_types::TimeZone::parse(z))
+                .unwrap_or_default(),
             vars,
             user_vars: HashMap::new(),
             next_isolation: None,
@@ -1078,6 +1084,7 @@ impl Session {
             current_user: &self.current_user,
             version: vars::VERSION,
             now: self.now(),
+            time_zone: &self.time_zone,
             foreign_key_checks: self.vars.get("foreign_key_checks").is_none_or(|v| v == "ON"),
         }
     }
@@ -1992,7 +1999,7 @@ impl Session {
         if mode.stream {
             if let BoundStatement::Query(q) = bound.as_ref() {
                 if !q.locks_rows() {
-                    let op = mizzle_exec::build::build(q, &mut ctx)?;
+                    let op = mizzle_exec::build::build_for_client(q, &mut ctx)?;
                     let columns = match cached_columns {
                         Some(c) => c,
                         None => Arc::new(q.columns().iter().map(ColumnInfo::from).collect()),
@@ -2169,11 +2176,32 @@ impl Session {
                 format!("Variable '{name}' is a read only variable"),
             ));
         }
-        let text = vars::normalise(d, v).ok_or_else(|| match d.kind {
+        // `SET time_zone = DEFAULT`: the global value (the server's default
+        // for GLOBAL).
+        let default_zone;
+        let v = match (d.kind, v) {
+            (vars::VarKind::TimeZone, Value::Text(t)) if t.eq_ignore_ascii_case("DEFAULT") => {
+                default_zone = Value::text(&match scope {
+                    VarScope::Global => d.default.to_string(),
+                    _ => self.cat.globals.read().get(name).cloned().unwrap_or_else(|| d.default.to_string()),
+                });
+                &default_zone
+            }
+            _ => v,
+        };
+        let text = vars::normalise(d, v).ok_or_else(|| match (d.kind, v) {
             // MySQL: an unknown collation is 1273, not 1231.
-            vars::VarKind::Collation => {
+            (vars::VarKind::Collation, _) => {
                 SessionError::rule(ErrorCode::UnknownCollation, format!("Unknown collation: '{}'", v.to_text_lossy()))
             }
+            (vars::VarKind::TimeZone, Value::Text(_) | Value::Bytes(_)) => SessionError::rule(
+                ErrorCode::UnknownTimeZone,
+                format!("Unknown or incorrect time zone: '{}'", v.to_text_lossy()),
+            ),
+            (vars::VarKind::TimeZone, x) if !x.is_null() => SessionError::rule(
+                ErrorCode::WrongTypeForVar,
+                format!("Incorrect argument type to variable '{name}'"),
+            ),
             _ => SessionError::rule(
                 ErrorCode::WrongValueForVar,
                 format!("Variable '{name}' can't be set to the value of '{}'", v.to_text_lossy()),
@@ -2193,6 +2221,9 @@ impl Session {
                             self.orphans.put(old);
                         }
                     }
+                }
+                if d.kind == vars::VarKind::TimeZone {
+                    self.time_zone = mizzle_types::TimeZone::parse(&text).unwrap_or_default();
                 }
                 self.vars.insert(name.to_string(), text);
             }
@@ -2396,7 +2427,7 @@ fn exec_bound(
 ) -> Result<(StatementOutput, Option<DmlResult>), SessionError> {
     Ok(match b {
         BoundStatement::Query(p) => {
-            let rows = mizzle_exec::collect(p, ctx)?;
+            let rows = mizzle_exec::build::collect_for_client(p, ctx)?;
             let columns = match columns {
                 Some(c) => c,
                 None => Arc::new(p.columns().iter().map(ColumnInfo::from).collect()),

@@ -25,6 +25,10 @@ pub enum VarKind {
     /// Text, or NULL (stored as the text `NULL`; server options such as
     /// `secure_file_priv`).
     NullableText,
+    /// A time zone (`mizzle_types::TimeZone::parse`): `SYSTEM`, an offset
+    /// or an IANA name, kept as the zone names itself (`+05:00`,
+    /// `Europe/Paris`).
+    TimeZone,
 }
 
 /// One known variable: name, kind, default, read-only.
@@ -93,7 +97,7 @@ pub const VARS: &[VarDef] = &[
     v("sql_safe_updates", VarKind::Bool, "OFF"),
     v("sql_select_limit", VarKind::Int, "18446744073709551615"),
     ro("system_time_zone", VarKind::Text, "UTC"),
-    v("time_zone", VarKind::Text, "SYSTEM"),
+    v("time_zone", VarKind::TimeZone, "SYSTEM"),
     v("transaction_isolation", VarKind::Isolation, "REPEATABLE-READ"),
     v("transaction_read_only", VarKind::Bool, "OFF"),
     v("tx_isolation", VarKind::Isolation, "REPEATABLE-READ"),
@@ -134,6 +138,13 @@ pub fn normalise(d: &VarDef, v: &Value) -> Option<String> {
         VarKind::NullableText if v.is_null() => Some("NULL".into()),
         VarKind::NullableText => Some(v.to_text_lossy()),
         VarKind::Collation => mizzle_types::Collation::from_name(&v.to_text_lossy()).map(|c| c.name().to_string()),
+        VarKind::TimeZone => match v {
+            Value::Text(t) => mizzle_types::TimeZone::parse(t).map(|z| z.name().to_string()),
+            Value::Bytes(b) => {
+                std::str::from_utf8(b).ok().and_then(mizzle_types::TimeZone::parse).map(|z| z.name().to_string())
+            }
+            _ => None,
+        },
         VarKind::Isolation => {
             let t = v.to_text_lossy().to_ascii_uppercase().replace(' ', "-");
             match t.as_str() {

@@ -11,6 +11,11 @@
 //!    planned (each becomes a column of a `Plan::Window`); a finished plan
 //!    never contains either.
 //! 3. Every node's result type is computable by [`Expr::ty`] without context.
+//! 4. A value of static type TIMESTAMP is the stored UTC value; every other
+//!    date-time is session-local. Only column references (and plain
+//!    columns passed through projections, sorts and aggregates' ANY_VALUE)
+//!    have type TIMESTAMP; as an operand one is wrapped in
+//!    [`Expr::LocalTime`], whose type is DATETIME.
 
 use std::sync::Arc;
 
@@ -407,6 +412,12 @@ pub enum Expr {
     /// error value '') or the SET's bit mask, as a BIGINT. `ty` is the
     /// ENUM or SET type of `arg`.
     EnumNumber { arg: Box<Expr>, ty: SqlType },
+    /// A TIMESTAMP value in the session's time zone. Rows hold TIMESTAMP
+    /// values as stored, in UTC (invariant 4); the binder wraps a
+    /// TIMESTAMP column reference in this wherever it is an operand, so
+    /// expressions only ever see session-local date-times. `fsp` is the
+    /// column's fractional digits.
+    LocalTime { arg: Box<Expr>, fsp: u8 },
 }
 
 /// Functions answered from session state.
@@ -482,6 +493,7 @@ impl Expr {
                 t => t,
             },
             Expr::EnumNumber { .. } => SqlType::BIGINT,
+            Expr::LocalTime { fsp, .. } => SqlType::DateTime(*fsp),
         }
     }
 
@@ -543,7 +555,8 @@ impl Expr {
             | Expr::Cast { arg, .. }
             | Expr::Collate { arg, .. }
             | Expr::Weight { arg, .. }
-            | Expr::EnumNumber { arg, .. } => f(arg),
+            | Expr::EnumNumber { arg, .. }
+            | Expr::LocalTime { arg, .. } => f(arg),
             Expr::InList { arg, list, .. } => {
                 f(arg);
                 list.iter().for_each(f);
@@ -643,6 +656,7 @@ impl Expr {
             Expr::Collate { arg, collation, explicit } => Expr::Collate { arg: bx(arg), collation, explicit },
             Expr::Weight { arg, collation } => Expr::Weight { arg: bx(arg), collation },
             Expr::EnumNumber { arg, ty } => Expr::EnumNumber { arg: bx(arg), ty },
+            Expr::LocalTime { arg, fsp } => Expr::LocalTime { arg: bx(arg), fsp },
             Expr::InList { arg, list, negated } => {
                 let arg = bx(arg);
                 Expr::InList { arg, list: list.into_iter().map(&mut *f).collect(), negated }

@@ -514,11 +514,20 @@ enum ColPred {
     Between(Expr, Expr),
 }
 
-/// The column an operand reads: a bare column, or the weight string of a
-/// column under the column's own collation (the implicit `Collate` marker
-/// names it), whose key is encoded from the same weights.
+/// The column an operand reads: a bare column, a TIMESTAMP column in
+/// session time, or the weight string of a column under the column's own
+/// collation (the implicit `Collate` marker names it), whose key is
+/// encoded from the same weights.
 fn col_of(e: &Expr) -> Option<usize> {
     match e {
+        // A TIMESTAMP column is compared in session time (`LocalTime`); its
+        // ranges hold session-local values, which the scan turns into
+        // bounds on the stored UTC keys. A bare one is never compared.
+        Expr::Column { ty: SqlType::Timestamp(_), .. } => None,
+        Expr::LocalTime { arg, .. } => match &**arg {
+            Expr::Column { index, ty: SqlType::Timestamp(_) } => Some(*index),
+            _ => None,
+        },
         Expr::Column { index, .. } => Some(*index),
         Expr::Weight { arg, collation } => match &**arg {
             Expr::Collate { arg, collation: c, explicit: false } if c == collation => match &**arg {

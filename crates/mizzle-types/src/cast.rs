@@ -14,6 +14,7 @@ use crate::datetime::{Date, DateTime, Time, TimeError, MICROS_PER_DAY};
 use crate::decimal::{pow10, Decimal};
 use crate::error::{hex_prefix, TypeError};
 use crate::sqltype::{IntWidth, SqlType};
+use crate::timezone::{LocalKind, TimeZone};
 use crate::value::{parse_decimal_prefix, parse_f64_prefix, parse_i64_prefix, Value};
 
 /// Result of a lenient conversion: the value and whether information was lost.
@@ -516,6 +517,45 @@ pub fn assign(v: &Value, ty: SqlType, at: &Target<'_>) -> Result<Value, TypeErro
         },
         SqlType::Bit(n) => assign_bit(v, n, at),
     }
+}
+
+/// The seconds since the epoch a TIMESTAMP holds: `1970-01-01 00:00:01`
+/// .. `2038-01-19 03:14:07` UTC.
+fn timestamp_in_range(utc: DateTime) -> bool {
+    (1..=2_147_483_647).contains(&utc.unix_micros().div_euclid(1_000_000))
+}
+
+/// Converts `v`, a value in session time (zone `tz`), for storing into a
+/// TIMESTAMP(`fsp`) column in strict mode: read as a DATETIME, rounded to
+/// `fsp` digits, then turned into the UTC instant the column stores. A
+/// local time in a daylight-saving gap, or one whose instant is outside
+/// TIMESTAMP's range, is error 1292 naming the value as given (MySQL 8 in
+/// strict mode). [`cast_timestamp`] is the lenient form.
+pub fn assign_timestamp(v: &Value, fsp: u8, tz: &TimeZone, at: &Target<'_>) -> Result<Value, TypeError> {
+    if v.is_null() {
+        return Ok(Value::Null);
+    }
+    let incorrect = || TypeError::IncorrectTemporal {
+        ty: "datetime",
+        value: v.to_text_lossy(),
+        column: at.column.to_string(),
+        row: at.row,
+    };
+    let local = round_fsp(to_datetime(v).ok_or_else(incorrect)?, fsp);
+    match tz.to_utc(local) {
+        Some((utc, LocalKind::Exact | LocalKind::Fold)) if timestamp_in_range(utc) => Ok(Value::DateTime(utc)),
+        _ => Err(incorrect()),
+    }
+}
+
+/// The lenient form of [`assign_timestamp`] (what a non-strict store
+/// keeps): the UTC instant of `v` in `tz`, a gap's time moved to the gap's
+/// end (with `true`: warning 1299 is due); `None` when `v` is not a
+/// date-time or its instant is outside TIMESTAMP's range.
+pub fn cast_timestamp(v: &Value, fsp: u8, tz: &TimeZone) -> Option<(DateTime, bool)> {
+    let local = round_fsp(to_datetime(v)?, fsp);
+    let (utc, kind) = tz.to_utc(local)?;
+    timestamp_in_range(utc).then_some((utc, kind == LocalKind::Gap))
 }
 
 /// Why a value is not a YEAR.

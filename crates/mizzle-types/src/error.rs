@@ -182,6 +182,12 @@ error_codes! {
     WrongValueForVar = (1231, "42000", User),
     /// ER_WRONG_TYPE_FOR_VAR
     WrongTypeForVar = (1232, "42000", User),
+    /// ER_UNKNOWN_TIME_ZONE: `SET time_zone` to a zone that is neither
+    /// SYSTEM, an offset in range nor a known name.
+    UnknownTimeZone = (1298, "HY000", User),
+    /// ER_WARN_INVALID_TIMESTAMP: a local time in a daylight-saving gap
+    /// stored into a TIMESTAMP column where a warning is allowed.
+    InvalidTimestamp = (1299, "HY000", User),
     /// ER_NOT_SUPPORTED_YET
     NotSupported = (1235, "42000", User),
     /// ER_OPERAND_COLUMNS

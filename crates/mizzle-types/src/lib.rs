@@ -18,6 +18,7 @@ pub mod members;
 pub mod ops;
 pub mod row;
 pub mod sqltype;
+pub mod timezone;
 pub mod value;
 
 pub use collation::Collation;
@@ -26,4 +27,5 @@ pub use decimal::Decimal;
 pub use error::{ErrorClass, ErrorCode, SqlError, TypeError, Warning};
 pub use members::Members;
 pub use sqltype::{IntWidth, SqlType, ValueKind};
+pub use timezone::TimeZone;
 pub use value::{GroupKey, Value};

@@ -108,6 +108,12 @@ pub struct OpenOptions {
     /// COLLATION; another name fails the open with error 1273. Databases
     /// and tables created before keep theirs.
     pub collation_server: Option<String>,
+    /// The time zone new sessions start in (`@@global.time_zone`, MySQL's
+    /// `default_time_zone` option): `SYSTEM` (UTC), an offset such as
+    /// `+05:30`, or an IANA name such as `Europe/Paris`; `None`: `SYSTEM`.
+    /// TIMESTAMP values are stored in UTC and shown in the session's zone.
+    /// Another value fails the open with error 1298.
+    pub default_time_zone: Option<String>,
 }
 
 impl Default for OpenOptions {
@@ -118,6 +124,7 @@ impl Default for OpenOptions {
             cache_bytes: 64 << 20,
             create: true,
             collation_server: None,
+            default_time_zone: None,
         }
     }
 }
@@ -158,8 +165,15 @@ impl OpenOptions {
         self
     }
 
+    /// Sets the time zone new sessions start in ([`OpenOptions::default_time_zone`]).
+    pub fn default_time_zone(mut self, zone: &str) -> OpenOptions {
+        self.default_time_zone = Some(zone.to_string());
+        self
+    }
+
     /// The global variables these options set before the catalog's
-    /// bootstrap (1273 for an unknown collation).
+    /// bootstrap (1273 for an unknown collation, 1298 for an unknown time
+    /// zone).
     fn globals(&self) -> Result<Vec<(String, String)>, Error> {
         let mut g = Vec::new();
         if let Some(name) = &self.collation_server {
@@ -167,6 +181,12 @@ impl OpenOptions {
                 .ok_or_else(|| Error::new(ErrorCode::UnknownCollation, format!("Unknown collation: '{name}'")))?;
             g.push(("collation_server".to_string(), c.name().to_string()));
             g.push(("collation_database".to_string(), c.name().to_string()));
+        }
+        if let Some(zone) = &self.default_time_zone {
+            let z = mizzle_types::TimeZone::parse(zone).ok_or_else(|| {
+                Error::new(ErrorCode::UnknownTimeZone, format!("Unknown or incorrect time zone: '{zone}'"))
+            })?;
+            g.push(("time_zone".to_string(), z.name().to_string()));
         }
         Ok(g)
     }
@@ -212,7 +232,8 @@ impl Database {
     }
 
     /// A new, empty in-memory database with options (only
-    /// [`OpenOptions::collation_server`] applies).
+    /// [`OpenOptions::collation_server`] and
+    /// [`OpenOptions::default_time_zone`] apply).
     pub fn open_in_memory_with(opts: OpenOptions) -> Result<Database, Error> {
         let globals = opts.globals()?;
         let cat = registry().open_catalog_with("memory", None, &EngineOptions::default(), &globals).map_err(err)?;

@@ -89,6 +89,10 @@ pub struct Flags {
     /// databases take; default `utf8mb4_0900_ai_ci`).
     #[arg(long)]
     pub collation_server: Option<String>,
+    /// The time zone sessions start in (`@@global.time_zone`, MySQL's
+    /// `--default-time-zone`): `SYSTEM` (UTC), `+HH:MM` or an IANA name.
+    #[arg(long)]
+    pub default_time_zone: Option<String>,
     /// Directory server-side `LOAD DATA INFILE` may read files under
     /// (`""`: anywhere the server may read; unset: server-side loads are
     /// refused with 1290, MySQL 8's NULL).
@@ -133,6 +137,8 @@ pub struct Config {
     pub require_secure_transport: bool,
     /// The server's default collation (else MySQL 8's).
     pub collation_server: Option<String>,
+    /// The sessions' initial time zone (else `SYSTEM`).
+    pub default_time_zone: Option<String>,
     /// `secure_file_priv` (`None`: NULL).
     pub secure_file_priv: Option<PathBuf>,
     /// `local_infile`.
@@ -233,6 +239,9 @@ fn merge_file(flags: &mut Flags, path: &Path) -> anyhow::Result<()> {
             "secure-file-priv" => {
                 flags.secure_file_priv.get_or_insert_with(|| v.into());
             }
+            "default-time-zone" => {
+                flags.default_time_zone.get_or_insert_with(|| v.to_owned());
+            }
             "local-infile" => {
                 let on = match v.to_ascii_lowercase().as_str() {
                     "1" | "on" | "true" | "yes" => true,
@@ -277,6 +286,7 @@ impl Config {
             ssl_key: flags.ssl_key,
             require_secure_transport: flags.require_secure_transport,
             collation_server: flags.collation_server,
+            default_time_zone: flags.default_time_zone,
             secure_file_priv: flags.secure_file_priv,
             local_infile: flags.local_infile,
         })
@@ -296,7 +306,8 @@ mod tests {
     #[test]
     fn file_fills_what_flags_leave_unset() {
         let path = write(
-            "[mizzled]\nport = 4000\nmax_connections = 7 # comment\nscheduler = thread\ncollation_server = utf8mb4_bin\n",
+            "[mizzled]\nport = 4000\nmax_connections = 7 # comment\nscheduler = thread\ncollation_server = utf8mb4_bin\n\
+             default_time_zone = Europe/Paris\n",
         );
         let flags = Flags { port: Some(5000), config: Some(path.clone()), ..Flags::default() };
         let c = Config::load(flags).expect("loads");
@@ -304,6 +315,7 @@ mod tests {
         assert_eq!(c.max_connections, 7);
         assert_eq!(c.scheduler, SchedulerKind::Thread);
         assert_eq!(c.collation_server.as_deref(), Some("utf8mb4_bin"));
+        assert_eq!(c.default_time_zone.as_deref(), Some("Europe/Paris"));
         let _ = std::fs::remove_file(path);
     }
 

@@ -211,7 +211,21 @@ impl Engine {
     /// [`Engine::open`] with the server's default collation
     /// (`--collation-server`; `None`: MySQL 8's default).
     pub fn open_with(dir: &Path, collation_server: Option<&str>) -> Result<Engine, mizzle::Error> {
-        let opts = mizzle::OpenOptions { collation_server: collation_server.map(str::to_string), ..Default::default() };
+        Engine::open_with_options(dir, collation_server, None)
+    }
+
+    /// [`Engine::open_with`] with the sessions' initial time zone too
+    /// (`--default-time-zone`; `None`: `SYSTEM`; an unknown zone is 1298).
+    pub fn open_with_options(
+        dir: &Path,
+        collation_server: Option<&str>,
+        default_time_zone: Option<&str>,
+    ) -> Result<Engine, mizzle::Error> {
+        let opts = mizzle::OpenOptions {
+            collation_server: collation_server.map(str::to_string),
+            default_time_zone: default_time_zone.map(str::to_string),
+            ..Default::default()
+        };
         let db = mizzle::Database::open_with(dir, opts)?;
         Ok(Engine { db })
     }

@@ -349,7 +349,11 @@ impl Shared {
 pub fn run(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.datadir)
         .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", config.datadir.display()))?;
-    let engine = Engine::open_with(&config.datadir, config.collation_server.as_deref())
+    let engine = Engine::open_with_options(
+        &config.datadir,
+        config.collation_server.as_deref(),
+        config.default_time_zone.as_deref(),
+    )
         .map_err(|e| anyhow::anyhow!("cannot open database in {}: {e}", config.datadir.display()))?;
     let accounts = match config.auth {
         AuthKind::Native => Accounts::native(engine.clone()),

@@ -17,6 +17,13 @@
 //!    trailing `Bytes` value (DML needs it for hidden row ids).
 //! 4. An interval that is exactly one whole primary key is read with a
 //!    point get (no cursor); the rest of the row path is the same.
+//! 5. Rows hold a TIMESTAMP column's stored UTC value and its key encodes
+//!    that; range values are session time. Each bound on a TIMESTAMP key
+//!    column becomes the first (lower) or last (upper) UTC instant with
+//!    that local time, so the interval holds every matching row even
+//!    across a daylight-saving change (local time goes back in a fold);
+//!    unless the zone's offset is fixed, every row is then checked against
+//!    the range in session time.
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -27,7 +34,7 @@ use mizzle_sql::plan::{Access, KeyRange, LockMode};
 use mizzle_txn::{SpaceId, TxnCursor};
 use mizzle_types::key::{encode_value_collated, prefix_successor};
 use mizzle_types::row::RowRef;
-use mizzle_types::{Collation, Date, Decimal, SqlType, Value, ValueKind};
+use mizzle_types::{Collation, Date, Decimal, SqlType, TimeZone, Value, ValueKind};
 
 use crate::build::{Operator, Row};
 use crate::ctx::Ctx;
@@ -204,6 +211,9 @@ fn same_rules(ty: SqlType, v: &Value) -> bool {
 struct RangeCheck {
     /// Collations of the key's columns, by key position.
     colls: Vec<Collation>,
+    /// The session's zone when some key column is a TIMESTAMP (invariant
+    /// 5): the row holds its stored UTC value, the range session time.
+    zone: Option<(TimeZone, Vec<bool>)>,
     eq: Vec<(usize, Value)>,
     lower: Option<(usize, Value, bool)>,
     upper: Option<(usize, Value, bool)>,
@@ -213,8 +223,17 @@ impl RangeCheck {
     fn passes(&self, row: &[Value]) -> bool {
         let n = self.eq.len();
         let coll = |i: usize| self.colls.get(i).copied().unwrap_or(Collation::LEGACY);
-        let holds = |col: usize, op: CmpOp, v: &Value, coll: Collation| {
-            row.get(col).and_then(|x| match (x, v) {
+        let local = |key_pos: usize, x: &Value| -> Value {
+            match (&self.zone, x) {
+                (Some((tz, ts)), Value::DateTime(utc)) if ts.get(key_pos).copied().unwrap_or(false) => {
+                    tz.from_utc(*utc).map_or(Value::Null, Value::DateTime)
+                }
+                _ => x.clone(),
+            }
+        };
+        let holds = |col: usize, op: CmpOp, v: &Value, key_pos: usize| {
+            let coll = coll(key_pos);
+            row.get(col).map(|x| local(key_pos, x)).as_ref().and_then(|x| match (x, v) {
                 (Value::Text(a), Value::Text(b)) if coll != Collation::LEGACY => {
                     let o = coll.compare(a, b);
                     compare(op, &Value::Int(o as i64), &Value::Int(0))
@@ -222,15 +241,9 @@ impl RangeCheck {
                 _ => compare(op, x, v),
             }) == Some(true)
         };
-        self.eq.iter().enumerate().all(|(i, (c, v))| holds(*c, CmpOp::Eq, v, coll(i)))
-            && self
-                .lower
-                .as_ref()
-                .is_none_or(|(c, v, inc)| holds(*c, if *inc { CmpOp::Ge } else { CmpOp::Gt }, v, coll(n)))
-            && self
-                .upper
-                .as_ref()
-                .is_none_or(|(c, v, inc)| holds(*c, if *inc { CmpOp::Le } else { CmpOp::Lt }, v, coll(n)))
+        self.eq.iter().enumerate().all(|(i, (c, v))| holds(*c, CmpOp::Eq, v, i))
+            && self.lower.as_ref().is_none_or(|(c, v, inc)| holds(*c, if *inc { CmpOp::Ge } else { CmpOp::Gt }, v, n))
+            && self.upper.as_ref().is_none_or(|(c, v, inc)| holds(*c, if *inc { CmpOp::Le } else { CmpOp::Lt }, v, n))
     }
 }
 
@@ -252,11 +265,15 @@ fn interval(
     *point = false;
     let col =
         |i: usize| cols.get(i).copied().ok_or_else(|| ExecError::Internal("key range longer than its key".into()));
+    let tz = ctx.session.time_zone;
+    let is_ts = |ty: SqlType| matches!(ty, SqlType::Timestamp(_)) && !tz.is_utc();
+    let zone = types.iter().any(|t| is_ts(t.0)).then(|| (tz.clone(), types.iter().map(|t| is_ts(t.0)).collect()));
     let mut check = RangeCheck {
         eq: Vec::with_capacity(r.eq.len()),
         lower: None,
         upper: None,
         colls: types.iter().map(|t| t.1).collect(),
+        zone,
     };
     let mut prefix = Vec::new();
     for (i, e) in r.eq.iter().enumerate() {
@@ -264,6 +281,34 @@ fn interval(
         let v = eval(e, &[], ctx)?;
         *exact &= same_rules(ty, &v);
         match convert(ty, &v) {
+            // A TIMESTAMP key holds UTC instants (invariant 5).
+            Conv::Exact(Value::DateTime(local)) if is_ts(ty) => {
+                *exact &= tz.is_fixed();
+                let (first, last) = (tz.utc_bound(local, true), tz.utc_bound(local, false));
+                check.eq.push((col(i)?, v));
+                if first == last {
+                    encode_value_collated(&Value::DateTime(first), coll, &mut prefix);
+                    continue;
+                }
+                // A time of a daylight-saving fold names two instants: the
+                // interval spans both, and every row is checked.
+                *exact = false;
+                for (j, e) in r.eq.iter().enumerate().skip(i + 1) {
+                    let v = eval(e, &[], ctx)?;
+                    check.eq.push((col(j)?, v));
+                }
+                if let Some((e, incl)) = &r.lower {
+                    check.lower = Some((col(r.eq.len())?, eval(e, &[], ctx)?, *incl));
+                }
+                if let Some((e, incl)) = &r.upper {
+                    check.upper = Some((col(r.eq.len())?, eval(e, &[], ctx)?, *incl));
+                }
+                let mut lo = prefix.clone();
+                encode_value_collated(&Value::DateTime(first), coll, &mut lo);
+                let mut hi = prefix;
+                encode_value_collated(&Value::DateTime(last), coll, &mut hi);
+                return Ok(Some(((Some(lo), succ(&hi)), check)));
+            }
             Conv::Exact(x) => encode_value_collated(&x, coll, &mut prefix),
             Conv::Incomparable => {
                 *exact = false;
@@ -289,6 +334,16 @@ fn interval(
         let v = eval(e, &[], ctx)?;
         *exact &= same_rules(ty, &v);
         match convert(ty, &v) {
+            // The first instant whose local time is at least `local`
+            // (inclusive: a superset, checked per row unless the offset is
+            // fixed).
+            Conv::Exact(Value::DateTime(local)) if is_ts(ty) => {
+                let fixed = tz.is_fixed();
+                *exact &= fixed;
+                let mut k = prefix.clone();
+                encode_value_collated(&Value::DateTime(tz.utc_bound(local, true)), coll, &mut k);
+                lo = if *incl || !fixed { Some(k) } else { succ(&k).or(Some(k)) };
+            }
             Conv::Exact(x) => {
                 let mut k = prefix.clone();
                 encode_value_collated(&x, coll, &mut k);
@@ -309,6 +364,14 @@ fn interval(
         let v = eval(e, &[], ctx)?;
         *exact &= same_rules(ty, &v);
         match convert(ty, &v) {
+            // The last instant whose local time is at most `local`.
+            Conv::Exact(Value::DateTime(local)) if is_ts(ty) => {
+                let fixed = tz.is_fixed();
+                *exact &= fixed;
+                let mut k = prefix.clone();
+                encode_value_collated(&Value::DateTime(tz.utc_bound(local, false)), coll, &mut k);
+                hi = if *incl || !fixed { succ(&k) } else { Some(k) };
+            }
             Conv::Exact(x) => {
                 let mut k = prefix.clone();
                 encode_value_collated(&x, coll, &mut k);

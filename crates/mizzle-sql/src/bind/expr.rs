@@ -52,6 +52,26 @@ pub(crate) fn collated(e: Expr, collation: Option<Collation>) -> Expr {
     }
 }
 
+/// A TIMESTAMP operand in the session's time zone (`Expr::LocalTime`,
+/// expr invariant 4); other expressions are unchanged.
+pub(crate) fn localized(e: Expr) -> Expr {
+    match e.ty() {
+        SqlType::Timestamp(fsp) => Expr::LocalTime { arg: Box::new(e), fsp },
+        _ => e,
+    }
+}
+
+/// The stored (UTC) TIMESTAMP under a bare [`localized`] column: select
+/// lists, GROUP BY and ORDER BY keep the stored value, so a TIMESTAMP
+/// column is shown with its type and sorts and groups by its UTC instant,
+/// as in MySQL.
+pub(crate) fn stored(e: Expr) -> Expr {
+    match e {
+        Expr::LocalTime { arg, .. } if matches!(*arg, Expr::Column { .. } | Expr::Outer { .. }) => *arg,
+        other => other,
+    }
+}
+
 /// An ENUM or SET operand in a numeric context becomes its index or mask
 /// (MySQL's numeric value of the type); other expressions are unchanged.
 pub(crate) fn enum_number(e: Expr) -> Expr {
@@ -90,6 +110,13 @@ fn find_in_set_member(args: &[Expr]) -> Option<Expr> {
 /// Adds a conversion so `e` produces values of type `ty` when its own type
 /// has another runtime kind or another decimal scale.
 pub(crate) fn coerce(e: Expr, ty: SqlType) -> Expr {
+    // A stored TIMESTAMP becomes anything else from session time (expr
+    // invariant 4); nothing becomes a TIMESTAMP (`unify` never asks).
+    let e = if matches!(e.ty(), SqlType::Timestamp(_)) && !matches!(ty, SqlType::Timestamp(_) | SqlType::Null) {
+        localized(e)
+    } else {
+        e
+    };
     let et = e.ty();
     if et == ty || et == SqlType::Null || ty == SqlType::Null {
         return e;
@@ -333,14 +360,14 @@ impl<'a> Binder<'a> {
             Ok(found)
         };
         if let Some(i) = find(scope, false)? {
-            return Ok(collated(Expr::Column { index: i, ty: scope[i].ty }, scope[i].collation));
+            return Ok(localized(collated(Expr::Column { index: i, ty: scope[i].ty }, scope[i].collation)));
         }
         if qualifier.is_none() {
             if let Some((_, e)) = ctx.aliases.iter().find(|(a, _)| norm(a) == lname) {
                 if e.has_window() && matches!(ctx.clause, "group statement" | "having clause") {
                     return Err(BindError::WindowInvalidAliasUse(name.to_string()));
                 }
-                return Ok(e.clone());
+                return Ok(localized(e.clone()));
             }
         }
         // Correlation: enclosing blocks, innermost first. The current block
@@ -355,7 +382,7 @@ impl<'a> Binder<'a> {
                 if let Some(b) = self.blocks.last_mut() {
                     b.outer_used.push((depth, i));
                 }
-                return Ok(collated(Expr::Outer { depth, index: i, ty }, coll));
+                return Ok(localized(collated(Expr::Outer { depth, index: i, ty }, coll)));
             }
         }
         let shown = match qualifier {
@@ -894,7 +921,8 @@ impl<'a> Binder<'a> {
         self.sub_refs.push(Vec::new());
         let r = self.bind_query(q);
         let mut refs = self.sub_refs.pop().unwrap_or_default();
-        let (plan, cols) = r?;
+        // Its values are compared and computed with: session time.
+        let (plan, cols) = super::query::localize_plan(r?);
         let correlated = !refs.is_empty();
         refs.sort_unstable();
         refs.dedup();
@@ -930,6 +958,15 @@ impl<'a> Binder<'a> {
         if args.len() < min || max.is_some_and(|m| args.len() > m) {
             return Err(BindError::WrongParamCount(name.to_string()));
         }
+        // UNIX_TIMESTAMP of a TIMESTAMP column reads its stored UTC value
+        // (a local time in a fold would be ambiguous).
+        let (f, args) = match (f, <[Expr; 1]>::try_from(args)) {
+            (func::ScalarFunc::UnixTimestamp, Ok([Expr::LocalTime { arg, .. }])) => {
+                (func::ScalarFunc::UnixTimestampUtc, vec![*arg])
+            }
+            (f, Ok(one)) => (f, Vec::from(one)),
+            (f, Err(args)) => (f, args),
+        };
         let tys: Vec<SqlType> = args.iter().map(|a| a.ty()).collect();
         let constants: Vec<Option<&Value>> = args
             .iter()

@@ -120,7 +120,12 @@ fn bind_columns(columns: &[JsonTableColumn], table: &str, out: &mut Vec<OutCol>)
                 JtColumn::Ordinality { slot }
             }
             JsonTableColumn::Named(JsonTableNamedColumn { name, r#type, path, exists, on_empty, on_error }) => {
-                let ty = sql_type(r#type)?;
+                // Values made from JSON text are session-local: a TIMESTAMP
+                // column here holds no stored UTC value, so it is a DATETIME.
+                let ty = match sql_type(r#type)? {
+                    SqlType::Timestamp(f) => SqlType::DateTime(f),
+                    t => t,
+                };
                 let slot = out.len();
                 out.push(out_col(&name.value, table, ty));
                 let path = parse_path(path)?;

@@ -18,7 +18,7 @@ use mizzle_dictionary::Relation;
 use mizzle_types::{Collation, SqlType, Value};
 
 use super::coercion::{expr_collation, order_key, weigh_key};
-use super::expr::collated;
+use super::expr::{collated, localized, stored};
 use recursive::recursive;
 use sqlparser::ast::{
     self, GroupByExpr, JoinConstraint, JoinOperator, LimitClause, OrderBy, OrderByKind, SelectItem,
@@ -286,6 +286,24 @@ fn set_lock(p: Plan, lock: LockMode) -> Plan {
         },
         other => other,
     }
+}
+
+/// A plan whose TIMESTAMP columns (stored UTC values) are given in the
+/// session's time zone instead, as DATETIME: for rows that expressions
+/// compute with (subqueries, recursive CTEs). Other plans are unchanged.
+pub(crate) fn localize_plan((plan, cols): (Plan, Vec<OutCol>)) -> (Plan, Vec<OutCol>) {
+    if !cols.iter().any(|c| matches!(c.ty, SqlType::Timestamp(_))) {
+        return (plan, cols);
+    }
+    let exprs = cols.iter().enumerate().map(|(i, c)| localized(Expr::Column { index: i, ty: c.ty })).collect();
+    let cols: Vec<OutCol> = cols
+        .into_iter()
+        .map(|c| match c.ty {
+            SqlType::Timestamp(f) => OutCol { ty: SqlType::DateTime(f), ..c },
+            _ => c,
+        })
+        .collect();
+    (Plan::Project { input: Box::new(plan), exprs, cols: cols.clone() }, cols)
 }
 
 /// DISTINCT over rows with collated columns: a grouping by the columns'
@@ -779,7 +797,7 @@ impl<'a> Binder<'a> {
                     }
                 }
                 SelectItem::UnnamedExpr(e) => {
-                    let b = self.bind_scalar(e, scope, list_ctx)?;
+                    let b = stored(self.bind_scalar(e, scope, list_ctx)?);
                     let mut c = match &b {
                         Expr::Column { index, .. } => scope[*index].clone(),
                         _ => col_of(&b, String::new()),
@@ -789,7 +807,7 @@ impl<'a> Binder<'a> {
                     items.push((b, c));
                 }
                 SelectItem::ExprWithAlias { expr, alias } => {
-                    let b = self.bind_scalar(expr, scope, list_ctx)?;
+                    let b = stored(self.bind_scalar(expr, scope, list_ctx)?);
                     let mut c = match &b {
                         Expr::Column { index, .. } => scope[*index].clone(),
                         _ => col_of(&b, alias.value.clone()),
@@ -831,6 +849,7 @@ impl<'a> Binder<'a> {
                         let ctx = ExprCtx { allow_agg: false, clause: "group statement", aliases: &aliases };
                         self.bind_scalar(g, &scope, ctx)?
                     };
+                    let e = stored(e);
                     if e.has_agg() {
                         return Err(BindError::InvalidGroupFuncUse);
                     }
@@ -879,7 +898,7 @@ impl<'a> Binder<'a> {
                 self.window_ok = true;
                 let e = self.bind_scalar(&it.expr, &scope, ctx);
                 self.window_ok = false;
-                let e = e?;
+                let e = stored(e?);
                 match items.iter().position(|(x, _)| *x == e) {
                     Some(i) => okeys.push(OrderKey::Output(i, desc)),
                     None => okeys.push(OrderKey::Expr(e, desc)),

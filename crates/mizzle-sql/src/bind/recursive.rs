@@ -175,7 +175,8 @@ impl Binder<'_> {
                 rc.refs = 0;
                 rc.block_aggregates = false;
             }
-            let (plan, bcols) = self.bind_set_expr(b)?;
+            // Rounds are converted to the CTE's types by value: session time.
+            let (plan, bcols) = super::query::localize_plan(self.bind_set_expr(b)?);
             let (refs, aggregates) = self.rec.get(k).map(|r| (r.refs, r.block_aggregates)).unwrap_or((0, false));
             if refs == 0 {
                 if first_recursive.is_some() {

@@ -270,7 +270,7 @@ pub(super) fn datetime(v: &Value, ctx: &mut FuncCtx<'_>) -> Option<DateTime> {
         return None;
     }
     if let Value::Time(t) = v {
-        return time_on_date(*t, ctx.now);
+        return time_on_date(*t, ctx.local_now());
     }
     match to_datetime(v) {
         Some(dt) => Some(dt),

@@ -5,6 +5,10 @@
 //!
 //! Invariants:
 //! 1. The clock is `FuncCtx::now` (UTC); nothing reads the system time.
+//!    NOW, CURDATE, CURTIME show it in the session's time zone
+//!    (`FuncCtx::tz`), the UTC_* functions as it is; UNIX_TIMESTAMP(x)
+//!    reads a date-time argument as session-local time and FROM_UNIXTIME
+//!    gives session-local time.
 //! 2. Arguments are read with `convert::datetime`: an unparsable value is
 //!    NULL with warning 1292 `Incorrect datetime value: '...'`.
 //! 3. Date arithmetic that leaves 0001-01-01 ..= 9999-12-31 gives NULL with
@@ -112,8 +116,10 @@ pub fn add_interval_with_warnings(
     warnings: &mut Vec<Warning>,
 ) -> Result<Value, FuncError> {
     let mut rand_state = 0;
+    let tz = mizzle_types::TimeZone::utc();
     let mut ctx = FuncCtx {
         now: DateTime::from_unix_micros(0).expect("invariant: the epoch is a valid date-time"),
+        tz: &tz,
         warnings,
         rand_state: &mut rand_state,
     };
@@ -257,7 +263,13 @@ pub(super) fn return_type(f: ScalarFunc, args: &[SqlType]) -> SqlType {
         ScalarFunc::StrToDate => SqlType::DateTime(6),
         ScalarFunc::FromUnixtime if args.len() > 1 => SqlType::LONGTEXT,
         ScalarFunc::FromUnixtime => SqlType::DateTime(if first.is_integer() { 0 } else { 6 }),
-        ScalarFunc::UnixTimestamp => match first {
+        ScalarFunc::ConvertTz => match first {
+            SqlType::DateTime(f) | SqlType::Timestamp(f) => SqlType::DateTime(f),
+            SqlType::Date | SqlType::Null => SqlType::DateTime(0),
+            _ if first.is_integer() => SqlType::DateTime(0),
+            _ => SqlType::DateTime(6),
+        },
+        ScalarFunc::UnixTimestamp | ScalarFunc::UnixTimestampUtc => match first {
             _ if args.is_empty() => SqlType::BIGINT,
             SqlType::Date | SqlType::Null => SqlType::BIGINT,
             SqlType::DateTime(f) | SqlType::Timestamp(f) => SqlType::Decimal { precision: 12 + f, scale: f },
@@ -279,8 +291,9 @@ pub(super) fn return_type(f: ScalarFunc, args: &[SqlType]) -> SqlType {
     }
 }
 
-/// NOW([fsp]) and its synonyms: the statement time cut to `fsp` digits.
-pub(super) fn now(fsp: Option<&Value>, ctx: &mut FuncCtx<'_>) -> Result<Value, FuncError> {
+/// NOW([fsp]) and its synonyms: the statement time `at` (local or UTC)
+/// cut to `fsp` digits.
+pub(super) fn now(fsp: Option<&Value>, at: DateTime, ctx: &mut FuncCtx<'_>) -> Result<Value, FuncError> {
     let fsp = match fsp {
         Some(v) => convert::int(v, ctx).unwrap_or(0),
         None => 0,
@@ -293,22 +306,33 @@ pub(super) fn now(fsp: Option<&Value>, ctx: &mut FuncCtx<'_>) -> Result<Value, F
         }
     };
     let unit = 10i64.pow(6 - digits);
-    let us = ctx.now.micros_of_day();
-    Ok(Value::DateTime(DateTime::from_parts(ctx.now.date(), us - us % unit)))
+    let us = at.micros_of_day();
+    Ok(Value::DateTime(DateTime::from_parts(at.date(), us - us % unit)))
 }
 
-/// UNIX_TIMESTAMP([x]): seconds since the epoch; 0 outside the supported range.
-pub(super) fn unix_timestamp(arg: Option<&Value>, ctx: &mut FuncCtx<'_>) -> Value {
+/// UNIX_TIMESTAMP([x]): seconds since the epoch; 0 outside the supported
+/// range. A date-time argument is session-local time (a time in a
+/// daylight-saving gap counts from the gap's end, one in a fold from its
+/// first occurrence), unless `utc` says it is a TIMESTAMP column's stored
+/// UTC value.
+pub(super) fn unix_timestamp(arg: Option<&Value>, utc: bool, ctx: &mut FuncCtx<'_>) -> Value {
     let Some(v) = arg else {
         return Value::Int(ctx.now.unix_micros().div_euclid(1_000_000));
     };
     if v.is_null() {
         return Value::Null;
     }
-    let Some(dt) = convert::datetime(v, ctx) else {
+    let Some(local) = convert::datetime(v, ctx) else {
         return Value::Null;
     };
-    let us = dt.unix_micros();
+    let us = if utc {
+        local.unix_micros()
+    } else {
+        match ctx.tz.to_utc(local) {
+            Some((dt, _)) => dt.unix_micros(),
+            None => -1,
+        }
+    };
     let secs = us.div_euclid(1_000_000);
     let in_range = (0..=MAX_UNIX_SECONDS).contains(&secs);
     if let Value::Date(_) = v {
@@ -336,13 +360,39 @@ pub(super) fn from_unixtime(n: &Value, fmt: Option<&Value>, ctx: &mut FuncCtx<'_
     if us < 0 || us > i128::from(MAX_UNIX_SECONDS) * 1_000_000 + 999_999 {
         return Value::Null;
     }
-    let Some(dt) = i64::try_from(us).ok().and_then(DateTime::from_unix_micros) else {
+    let Some(dt) = i64::try_from(us).ok().and_then(DateTime::from_unix_micros).and_then(|u| ctx.tz.from_utc(u))
+    else {
         return Value::Null;
     };
     match fmt {
         Some(f) => Value::text(&format_datetime(dt, &convert::text(f))),
         None => Value::DateTime(dt),
     }
+}
+
+/// CONVERT_TZ(dt, from_tz, to_tz): `dt` read in `from_tz`, shown in
+/// `to_tz` (offsets, `SYSTEM` and IANA names). NULL for a NULL or bad
+/// argument or an unknown zone; `dt` unchanged when its instant is outside
+/// 1970-01-01 00:00:01 .. 3001-01-18 23:59:59.999999 UTC, as in MySQL 8.
+pub(super) fn convert_tz(dt: &Value, from: &Value, to: &Value, ctx: &mut FuncCtx<'_>) -> Value {
+    if dt.is_null() || from.is_null() || to.is_null() {
+        return Value::Null;
+    }
+    let Some(local) = convert::datetime(dt, ctx) else {
+        return Value::Null;
+    };
+    let zone = |v: &Value| mizzle_types::TimeZone::parse(&convert::text(v));
+    let (Some(from), Some(to)) = (zone(from), zone(to)) else {
+        return Value::Null;
+    };
+    let Some((utc, _)) = from.to_utc(local) else {
+        return Value::DateTime(local);
+    };
+    let secs = utc.unix_micros().div_euclid(1_000_000);
+    if !(1..=MAX_UNIX_SECONDS).contains(&secs) {
+        return Value::DateTime(local);
+    }
+    Value::DateTime(to.from_utc(utc).unwrap_or(local))
 }
 
 /// DATE(x).
@@ -1003,9 +1053,10 @@ pub(super) fn time_of(v: &Value, ctx: &mut FuncCtx<'_>) -> Value {
     convert::time(v, ctx).map_or(Value::Null, Value::Time)
 }
 
-/// CURTIME([fsp]) and UTC_TIME([fsp]): the statement time of day.
-pub(super) fn cur_time(fsp: Option<&Value>, ctx: &mut FuncCtx<'_>) -> Result<Value, FuncError> {
-    match now(fsp, ctx)? {
+/// CURTIME([fsp]) and UTC_TIME([fsp]): the time of day of the statement
+/// time `at` (local or UTC).
+pub(super) fn cur_time(fsp: Option<&Value>, at: DateTime, ctx: &mut FuncCtx<'_>) -> Result<Value, FuncError> {
+    match now(fsp, at, ctx)? {
         Value::DateTime(dt) => Ok(Value::Time(Time::of_datetime(dt))),
         other => Ok(other),
     }

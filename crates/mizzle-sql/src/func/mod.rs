@@ -37,7 +37,7 @@ mod string;
 #[cfg(test)]
 mod tests;
 
-use mizzle_types::{DateTime, ErrorCode, SqlError, SqlType, TypeError, Value, Warning};
+use mizzle_types::{DateTime, ErrorCode, SqlError, SqlType, TimeZone, TypeError, Value, Warning};
 
 pub use datetime::{add_interval, add_interval_ctx, add_interval_with_warnings, interval_return_type, IntervalUnit};
 
@@ -45,6 +45,9 @@ pub use datetime::{add_interval, add_interval_ctx, add_interval_with_warnings, i
 pub struct FuncCtx<'a> {
     /// The statement's start time (UTC); `NOW()` is constant in a statement.
     pub now: DateTime,
+    /// The session's time zone: `NOW()`, `CURDATE()`, `FROM_UNIXTIME` and
+    /// `UNIX_TIMESTAMP(x)` work in it.
+    pub tz: &'a TimeZone,
     /// Warnings raised during evaluation.
     pub warnings: &'a mut Vec<Warning>,
     /// State of the session's random generator (splitmix64).
@@ -52,6 +55,11 @@ pub struct FuncCtx<'a> {
 }
 
 impl FuncCtx<'_> {
+    /// The statement's start time in the session's time zone.
+    pub(crate) fn local_now(&self) -> DateTime {
+        self.tz.from_utc(self.now).unwrap_or(self.now)
+    }
+
     /// Records a warning for the statement.
     pub(crate) fn warn(&mut self, code: ErrorCode, message: String) {
         self.warnings.push(Warning { code, message });
@@ -300,6 +308,11 @@ scalar_functions! {
     UnixTimestamp = "UNIX_TIMESTAMP" ["unix_timestamp"] (0, Some(1));
     /// FROM_UNIXTIME(n[, format])
     FromUnixtime = "FROM_UNIXTIME" ["from_unixtime"] (1, Some(2));
+    /// UNIX_TIMESTAMP(ts) of a TIMESTAMP column: the argument is the stored
+    /// UTC value, not a session-local time (chosen by the binder).
+    UnixTimestampUtc = "UNIX_TIMESTAMP" [] (1, Some(1));
+    /// CONVERT_TZ(dt, from_tz, to_tz)
+    ConvertTz = "CONVERT_TZ" ["convert_tz"] (3, Some(3));
     /// DATE(x)
     Date = "DATE" ["date"] (1, Some(1));
     /// YEAR(x)
@@ -485,6 +498,7 @@ impl ScalarFunc {
                 | ScalarFunc::CurDate
                 | ScalarFunc::UtcDate
                 | ScalarFunc::UnixTimestamp
+                | ScalarFunc::FromUnixtime
                 | ScalarFunc::Uuid
         )
     }
@@ -525,6 +539,11 @@ impl ScalarFunc {
             // TIME('...') of a constant string keeps the digits it was written with.
             (ScalarFunc::Time, _, SqlType::Time(_)) => match constants.first().copied().flatten() {
                 Some(Value::Text(s)) => SqlType::Time(datetime::written_fraction_digits(s)),
+                _ => ty,
+            },
+            // So does CONVERT_TZ('...', ...), as MySQL's precision of a constant.
+            (ScalarFunc::ConvertTz, _, SqlType::DateTime(_)) => match constants.first().copied().flatten() {
+                Some(Value::Text(s)) => SqlType::DateTime(datetime::written_fraction_digits(s)),
                 _ => ty,
             },
             _ => ty,
@@ -611,7 +630,9 @@ impl ScalarFunc {
             | F::CurDate
             | F::UtcDate
             | F::UnixTimestamp
+            | F::UnixTimestampUtc
             | F::FromUnixtime
+            | F::ConvertTz
             | F::Date
             | F::Year
             | F::Month
@@ -754,10 +775,14 @@ impl ScalarFunc {
             F::Insert => Ok(string::insert(a(0), a(1), a(2), a(3), ctx)),
             F::Quote => Ok(string::quote(a(0))),
             F::SubstringIndex => Ok(string::substring_index(a(0), a(1), a(2), ctx)),
-            F::Now | F::SysDate | F::UtcTimestamp => datetime::now(args.first(), ctx),
-            F::CurDate | F::UtcDate => Ok(Value::Date(ctx.now.date())),
-            F::UnixTimestamp => Ok(datetime::unix_timestamp(args.first(), ctx)),
+            F::Now | F::SysDate => datetime::now(args.first(), ctx.local_now(), ctx),
+            F::UtcTimestamp => datetime::now(args.first(), ctx.now, ctx),
+            F::CurDate => Ok(Value::Date(ctx.local_now().date())),
+            F::UtcDate => Ok(Value::Date(ctx.now.date())),
+            F::UnixTimestamp => Ok(datetime::unix_timestamp(args.first(), false, ctx)),
+            F::UnixTimestampUtc => Ok(datetime::unix_timestamp(args.first(), true, ctx)),
             F::FromUnixtime => Ok(datetime::from_unixtime(a(0), args.get(1), ctx)),
+            F::ConvertTz => Ok(datetime::convert_tz(a(0), a(1), a(2), ctx)),
             F::Date => Ok(datetime::date(a(0), ctx)),
             F::Year
             | F::Month
@@ -785,7 +810,8 @@ impl ScalarFunc {
             F::MakeDate => Ok(datetime::make_date(a(0), a(1), ctx)),
             F::FromDays => Ok(datetime::from_days(a(0), ctx)),
             F::Time => Ok(datetime::time_of(a(0), ctx)),
-            F::CurTime | F::UtcTime => datetime::cur_time(args.first(), ctx),
+            F::CurTime => datetime::cur_time(args.first(), ctx.local_now(), ctx),
+            F::UtcTime => datetime::cur_time(args.first(), ctx.now, ctx),
             F::TimeDiff => Ok(datetime::time_diff(a(0), a(1), ctx)),
             F::AddTime => Ok(datetime::add_time(a(0), a(1), false, ctx)),
             F::SubTime => Ok(datetime::add_time(a(0), a(1), true, ctx)),
