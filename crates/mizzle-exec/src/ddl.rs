@@ -16,7 +16,6 @@ use std::sync::Arc;
 
 use mizzle_dictionary::{with_member_collation, CheckDef, ColumnDef, Generated, IndexDef, Relation, TableDef, ViewDef};
 use mizzle_sql::plan::{AlterOp, ColumnPosition, ColumnSpec, Ddl, IndexSpec, Plan, TableSpec};
-use mizzle_types::cast::{assign, Target};
 use mizzle_types::{Collation, ErrorCode, SqlType, Value, Warning};
 
 use crate::build::collect;
@@ -223,7 +222,7 @@ fn fill_index(t: &TableDef, ix: usize, ctx: &mut Ctx<'_>) -> Result<(), ExecErro
     let repeat = entries.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[1].2).min();
     if let Some(i) = repeat {
         return Err(ExecError::Duplicate {
-            value: dup_value(&def.columns, &rows[i].1),
+            value: dup_value(&def.columns, &crate::stored_time::shown_row(t, &rows[i].1, ctx)),
             key: format!("{}.{}", t.name, def.name),
         });
     }
@@ -239,7 +238,7 @@ fn fill_index(t: &TableDef, ix: usize, ctx: &mut Ctx<'_>) -> Result<(), ExecErro
         if enforces_unique(def, row) {
             if !ctx.txn.insert(def.space, &k, rowkey)? {
                 return Err(ExecError::Duplicate {
-                    value: dup_value(&def.columns, row),
+                    value: dup_value(&def.columns, &crate::stored_time::shown_row(t, row, ctx)),
                     key: format!("{}.{}", t.name, def.name),
                 });
             }

@@ -25,7 +25,7 @@ use crate::error::ExecError;
 use crate::eval::eval;
 use crate::fk;
 use crate::keys::{dup_value, enforces_unique, index_key, row_key};
-use crate::stored_time::{assign_column, assign_value, eval_for_column};
+use crate::stored_time::{assign_column, assign_value, eval_for_column, shown_row};
 
 /// What a data-changing statement did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -163,7 +163,7 @@ fn write_new_row(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> R
     encode_row_typed(row, t.columns.iter().map(|c| c.ty), &mut payload);
     if !ctx.txn.insert(t.space, rowkey, &payload)? {
         let cols = key_cols(t, None);
-        return Err(ExecError::Duplicate { value: dup_value(&cols, row), key: key_name(t, None) });
+        return Err(ExecError::Duplicate { value: dup_value(&cols, &shown_row(t, row, ctx)), key: key_name(t, None) });
     }
     write_index_entries(t, row, rowkey, ctx)
 }
@@ -174,7 +174,7 @@ fn write_index_entries(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>
         index_key(t, ix, row, rowkey, &mut k);
         if enforces_unique(ix, row) {
             if !ctx.txn.insert(ix.space, &k, rowkey)? {
-                return Err(ExecError::Duplicate { value: dup_value(&ix.columns, row), key: key_name(t, Some(i)) });
+                return Err(ExecError::Duplicate { value: dup_value(&ix.columns, &shown_row(t, row, ctx)), key: key_name(t, Some(i)) });
             }
         } else {
             ctx.txn.put(ix.space, &k, rowkey)?;
@@ -237,7 +237,7 @@ pub(crate) fn update_row(
         ctx.txn.delete(t.space, old_key)?;
         if !ctx.txn.insert(t.space, &new_key, &payload)? {
             let cols = key_cols(t, None);
-            return Err(ExecError::Duplicate { value: dup_value(&cols, new), key: key_name(t, None) });
+            return Err(ExecError::Duplicate { value: dup_value(&cols, &shown_row(t, new, ctx)), key: key_name(t, None) });
         }
         return write_index_entries(t, new, &new_key, ctx);
     }
@@ -253,7 +253,7 @@ pub(crate) fn update_row(
         ctx.txn.delete(ix.space, &ko)?;
         if enforces_unique(ix, new) {
             if !ctx.txn.insert(ix.space, &kn, &new_key)? {
-                return Err(ExecError::Duplicate { value: dup_value(&ix.columns, new), key: key_name(t, Some(i)) });
+                return Err(ExecError::Duplicate { value: dup_value(&ix.columns, &shown_row(t, new, ctx)), key: key_name(t, Some(i)) });
             }
         } else {
             ctx.txn.put(ix.space, &kn, &new_key)?;
@@ -510,7 +510,7 @@ impl<'p> RowWriter<'p> {
                             code: ErrorCode::DuplicateEntry,
                             message: format!(
                                 "Duplicate entry '{}' for key '{}'",
-                                dup_value(&key_cols(t, which), &row),
+                                dup_value(&key_cols(t, which), &shown_row(t, &row, ctx)),
                                 key_name(t, which)
                             ),
                         });

@@ -29,14 +29,12 @@ use std::collections::HashSet;
 
 use mizzle_dictionary::TableDef;
 use mizzle_sql::plan::{DmlTarget, MultiUpdate, UpdatePlan};
-use mizzle_types::cast::{assign, Target};
 use mizzle_types::Value;
 
 use crate::build::{collect, Row};
 use crate::ctx::Ctx;
 use crate::dml::{cascade_delete, check_row, decode_full, fk_after_update, same_row, update_row, DmlResult};
 use crate::error::ExecError;
-use crate::eval::eval;
 
 /// The row key a joined row holds for a target (None: an outer join found
 /// no row of the target's table).

@@ -15,7 +15,7 @@
 //! This module does not read rows: scans keep stored values, and the
 //! binder's `Expr::LocalTime` and `build::build_for_client` show them.
 
-use mizzle_dictionary::ColumnDef;
+use mizzle_dictionary::{ColumnDef, TableDef};
 use mizzle_sql::expr::Expr;
 use mizzle_sql::func::ScalarFunc;
 use mizzle_types::cast::{assign, assign_timestamp, Target};
@@ -83,4 +83,18 @@ pub(crate) fn eval_for_column(
         return Ok(v);
     }
     assign_column(&v, col, row, ctx)
+}
+
+/// A stored row as the session sees it (its TIMESTAMP columns in session
+/// time), for messages such as a duplicate key's value.
+pub(crate) fn shown_row(t: &TableDef, row: &[Value], ctx: &Ctx<'_>) -> Vec<Value> {
+    row.iter()
+        .enumerate()
+        .map(|(i, v)| match (t.columns.get(i).map(|c| c.ty), v) {
+            (Some(SqlType::Timestamp(_)), Value::DateTime(utc)) => {
+                ctx.session.time_zone.from_utc(*utc).map_or(Value::Null, Value::DateTime)
+            }
+            _ => v.clone(),
+        })
+        .collect()
 }

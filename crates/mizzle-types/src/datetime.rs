@@ -10,8 +10,8 @@
 //!    `-838:59:59.000000 ..= 838:59:59.000000` (MySQL's TIME range); its
 //!    integer order is its SQL order.
 //!
-//! `TIMESTAMP` values use [`DateTime`] in the session time zone, which is
-//! always UTC in this version.
+//! `TIMESTAMP` values use [`DateTime`] too: stored and in rows as their UTC
+//! instant, in expressions in the session's time zone (`timezone`).
 
 use std::fmt;
 
