@@ -84,8 +84,8 @@ fn ids(s: &Session, sql: &str) -> Vec<i64> {
 
 fn text(s: &Session, sql: &str) -> String {
     let rows = s.query(sql, []).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    match &rows[0].values()[0] {
-        Value::Text(t) => t.to_string(),
+    match rows.iter().next().map(|r| &r.values()[0]) {
+        Some(Value::Text(t)) => t.to_string(),
         other => format!("{other:?}"),
     }
 }
