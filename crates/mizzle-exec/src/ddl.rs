@@ -898,12 +898,10 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                 }
                 // An old TIMESTAMP column's value is stored UTC; defaults are
                 // computed in session time.
-                let raw = origin[c].and_then(|o| old.columns.get(o)).is_some_and(|oc| matches!(oc.ty, SqlType::Timestamp(_)));
-                let v = if v.is_null() {
-                    v
-                } else {
-                    crate::stored_time::assign_value(&v, raw, col, n as u64 + 1, ctx)?
-                };
+                let raw =
+                    origin[c].and_then(|o| old.columns.get(o)).is_some_and(|oc| matches!(oc.ty, SqlType::Timestamp(_)));
+                let v =
+                    if v.is_null() { v } else { crate::stored_time::assign_value(&v, raw, col, n as u64 + 1, ctx)? };
                 if t.auto_increment == Some(c) {
                     match v {
                         Value::Int(i) if i >= 0 => next_ai = next_ai.max(i as u64 + 1),

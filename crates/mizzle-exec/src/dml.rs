@@ -174,7 +174,10 @@ fn write_index_entries(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>
         index_key(t, ix, row, rowkey, &mut k);
         if enforces_unique(ix, row) {
             if !ctx.txn.insert(ix.space, &k, rowkey)? {
-                return Err(ExecError::Duplicate { value: dup_value(&ix.columns, &shown_row(t, row, ctx)), key: key_name(t, Some(i)) });
+                return Err(ExecError::Duplicate {
+                    value: dup_value(&ix.columns, &shown_row(t, row, ctx)),
+                    key: key_name(t, Some(i)),
+                });
             }
         } else {
             ctx.txn.put(ix.space, &k, rowkey)?;
@@ -237,7 +240,10 @@ pub(crate) fn update_row(
         ctx.txn.delete(t.space, old_key)?;
         if !ctx.txn.insert(t.space, &new_key, &payload)? {
             let cols = key_cols(t, None);
-            return Err(ExecError::Duplicate { value: dup_value(&cols, &shown_row(t, new, ctx)), key: key_name(t, None) });
+            return Err(ExecError::Duplicate {
+                value: dup_value(&cols, &shown_row(t, new, ctx)),
+                key: key_name(t, None),
+            });
         }
         return write_index_entries(t, new, &new_key, ctx);
     }
@@ -253,7 +259,10 @@ pub(crate) fn update_row(
         ctx.txn.delete(ix.space, &ko)?;
         if enforces_unique(ix, new) {
             if !ctx.txn.insert(ix.space, &kn, &new_key)? {
-                return Err(ExecError::Duplicate { value: dup_value(&ix.columns, &shown_row(t, new, ctx)), key: key_name(t, Some(i)) });
+                return Err(ExecError::Duplicate {
+                    value: dup_value(&ix.columns, &shown_row(t, new, ctx)),
+                    key: key_name(t, Some(i)),
+                });
             }
         } else {
             ctx.txn.put(ix.space, &kn, &new_key)?;

@@ -782,10 +782,7 @@ impl Session {
             privs: None,
             database: Some(DEFAULT_SCHEMA.into()),
             txn: None,
-            time_zone: vars
-                .get("time_zone")
-                .and_then(|z| mizzle_types::TimeZone::parse(z))
-                .unwrap_or_default(),
+            time_zone: vars.get("time_zone").and_then(|z| mizzle_types::TimeZone::parse(z)).unwrap_or_default(),
             vars,
             user_vars: HashMap::new(),
             next_isolation: None,
@@ -2198,10 +2195,9 @@ impl Session {
                 ErrorCode::UnknownTimeZone,
                 format!("Unknown or incorrect time zone: '{}'", v.to_text_lossy()),
             ),
-            (vars::VarKind::TimeZone, x) if !x.is_null() => SessionError::rule(
-                ErrorCode::WrongTypeForVar,
-                format!("Incorrect argument type to variable '{name}'"),
-            ),
+            (vars::VarKind::TimeZone, x) if !x.is_null() => {
+                SessionError::rule(ErrorCode::WrongTypeForVar, format!("Incorrect argument type to variable '{name}'"))
+            }
             _ => SessionError::rule(
                 ErrorCode::WrongValueForVar,
                 format!("Variable '{name}' can't be set to the value of '{}'", v.to_text_lossy()),

@@ -120,7 +120,11 @@ fn timestamp_index_gives_the_rows_of_a_scan_in_every_zone() {
             let got = ids(&s, &format!("SELECT id FROM ix WHERE {p}"));
             assert_eq!(got, want, "seed {seed}, zone {zone}: secondary index, WHERE {p}");
             let got = ids(&s, &format!("SELECT id FROM pk WHERE {p}"));
-            assert_eq!(got, want.iter().copied().filter(|i| *i != 100).collect::<Vec<_>>(), "seed {seed}, zone {zone}: primary key, WHERE {p}");
+            assert_eq!(
+                got,
+                want.iter().copied().filter(|i| *i != 100).collect::<Vec<_>>(),
+                "seed {seed}, zone {zone}: primary key, WHERE {p}"
+            );
         }
     }
 }
@@ -134,10 +138,21 @@ fn a_fold_time_finds_both_instants_through_the_index() {
     assert_eq!(ids(&s, "SELECT id FROM ix WHERE ts = '2024-10-27 02:30:00'"), vec![8, 11]);
     assert_eq!(ids(&s, "SELECT id FROM pk WHERE ts = '2024-10-27 02:30:00'"), vec![8, 11]);
     // (01:00, 02:00] local holds 00:00 and 01:00 UTC: both are 02:00 local.
-    assert_eq!(ids(&s, "SELECT id FROM ix WHERE ts > '2024-10-27 01:00:00' AND ts <= '2024-10-27 02:00:00'"), vec![7, 10]);
+    assert_eq!(
+        ids(&s, "SELECT id FROM ix WHERE ts > '2024-10-27 01:00:00' AND ts <= '2024-10-27 02:00:00'"),
+        vec![7, 10]
+    );
     // ORDER BY follows the stored instants, not the repeated local times.
-    let rows = s.query("SELECT id FROM ix WHERE ts >= '2024-10-27 02:00:00' AND ts < '2024-10-27 03:00:00' ORDER BY ts", []).expect("order");
-    let order: Vec<i64> = rows.iter().map(|r| match r.values()[0] { Value::Int(i) => i, _ => -1 }).collect();
+    let rows = s
+        .query("SELECT id FROM ix WHERE ts >= '2024-10-27 02:00:00' AND ts < '2024-10-27 03:00:00' ORDER BY ts", [])
+        .expect("order");
+    let order: Vec<i64> = rows
+        .iter()
+        .map(|r| match r.values()[0] {
+            Value::Int(i) => i,
+            _ => -1,
+        })
+        .collect();
     assert_eq!(order, vec![7, 8, 9, 10, 11]);
 }
 

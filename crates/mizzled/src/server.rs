@@ -354,7 +354,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         config.collation_server.as_deref(),
         config.default_time_zone.as_deref(),
     )
-        .map_err(|e| anyhow::anyhow!("cannot open database in {}: {e}", config.datadir.display()))?;
+    .map_err(|e| anyhow::anyhow!("cannot open database in {}: {e}", config.datadir.display()))?;
     let accounts = match config.auth {
         AuthKind::Native => Accounts::native(engine.clone()),
         AuthKind::File => Accounts::from_file(config.accounts_file.as_deref().unwrap_or(std::path::Path::new("")))?,

@@ -360,8 +360,7 @@ pub(super) fn from_unixtime(n: &Value, fmt: Option<&Value>, ctx: &mut FuncCtx<'_
     if us < 0 || us > i128::from(MAX_UNIX_SECONDS) * 1_000_000 + 999_999 {
         return Value::Null;
     }
-    let Some(dt) = i64::try_from(us).ok().and_then(DateTime::from_unix_micros).and_then(|u| ctx.tz.from_utc(u))
-    else {
+    let Some(dt) = i64::try_from(us).ok().and_then(DateTime::from_unix_micros).and_then(|u| ctx.tz.from_utc(u)) else {
         return Value::Null;
     };
     match fmt {

@@ -15,7 +15,12 @@ fn run(name: &str, args: &[Value]) -> (Result<Value, FuncError>, Vec<Warning>) {
     let f = lookup(name).unwrap_or_else(|| panic!("unknown function {name}"));
     let mut warnings = Vec::new();
     let mut rand_state = 42;
-    let mut ctx = FuncCtx { now: now(), tz: &mizzle_types::TimeZone::utc(), warnings: &mut warnings, rand_state: &mut rand_state };
+    let mut ctx = FuncCtx {
+        now: now(),
+        tz: &mizzle_types::TimeZone::utc(),
+        warnings: &mut warnings,
+        rand_state: &mut rand_state,
+    };
     let r = f.eval(args, &mut ctx);
     (r, warnings)
 }
@@ -296,7 +301,8 @@ fn trigonometry_matches_mysql() {
 fn rand_uses_the_session_state_and_seeds_deterministically() {
     let mut warnings = Vec::new();
     let mut state = 7;
-    let mut ctx = FuncCtx { now: now(), tz: &mizzle_types::TimeZone::utc(), warnings: &mut warnings, rand_state: &mut state };
+    let mut ctx =
+        FuncCtx { now: now(), tz: &mizzle_types::TimeZone::utc(), warnings: &mut warnings, rand_state: &mut state };
     let a = ScalarFunc::Rand.eval(&[], &mut ctx).expect("rand");
     let b = ScalarFunc::Rand.eval(&[], &mut ctx).expect("rand");
     assert_ne!(a.to_text_lossy(), b.to_text_lossy());
@@ -304,7 +310,8 @@ fn rand_uses_the_session_state_and_seeds_deterministically() {
         assert!(matches!(v, Value::Double(x) if (0.0..1.0).contains(x)));
     }
     let mut state2 = 7;
-    let mut ctx2 = FuncCtx { now: now(), tz: &mizzle_types::TimeZone::utc(), warnings: &mut warnings, rand_state: &mut state2 };
+    let mut ctx2 =
+        FuncCtx { now: now(), tz: &mizzle_types::TimeZone::utc(), warnings: &mut warnings, rand_state: &mut state2 };
     let a2 = ScalarFunc::Rand.eval(&[], &mut ctx2).expect("rand");
     assert_eq!(a.to_text_lossy(), a2.to_text_lossy());
     assert_eq!(txt("rand", &[i(3)]), txt("rand", &[i(3)]));
@@ -797,7 +804,8 @@ fn str_to_date_with_a_date_only_format_specializes_to_date() {
     assert_eq!(f.return_type(&[SqlType::Varchar(10), SqlType::Varchar(10)]), SqlType::Date);
     let mut warnings = Vec::new();
     let mut st = 0;
-    let mut ctx = FuncCtx { now: now(), tz: &mizzle_types::TimeZone::utc(), warnings: &mut warnings, rand_state: &mut st };
+    let mut ctx =
+        FuncCtx { now: now(), tz: &mizzle_types::TimeZone::utc(), warnings: &mut warnings, rand_state: &mut st };
     let v = f.eval(&[s("01,5,2013"), fmt.clone()], &mut ctx).expect("eval");
     assert_eq!(v.to_text_lossy(), "2013-05-01");
     let time_fmt = s("%Y-%m-%d %H");
@@ -812,7 +820,8 @@ fn str_to_date_with_a_date_only_format_specializes_to_date() {
 fn uuid_has_version_4_layout_and_differs_per_call() {
     let mut warnings = Vec::new();
     let mut st = 1;
-    let mut ctx = FuncCtx { now: now(), tz: &mizzle_types::TimeZone::utc(), warnings: &mut warnings, rand_state: &mut st };
+    let mut ctx =
+        FuncCtx { now: now(), tz: &mizzle_types::TimeZone::utc(), warnings: &mut warnings, rand_state: &mut st };
     let a = ScalarFunc::Uuid.eval(&[], &mut ctx).expect("uuid").to_text_lossy();
     let b = ScalarFunc::Uuid.eval(&[], &mut ctx).expect("uuid").to_text_lossy();
     assert_ne!(a, b);
@@ -905,7 +914,12 @@ fn no_function_panics_on_any_argument_kind() {
             for_each_combination(&pool, n, &mut |args| {
                 let mut warnings = Vec::new();
                 let mut st = 9;
-                let mut ctx = FuncCtx { now: now(), tz: &mizzle_types::TimeZone::utc(), warnings: &mut warnings, rand_state: &mut st };
+                let mut ctx = FuncCtx {
+                    now: now(),
+                    tz: &mizzle_types::TimeZone::utc(),
+                    warnings: &mut warnings,
+                    rand_state: &mut st,
+                };
                 let _ = f.eval(args, &mut ctx);
                 calls += 1;
             });
@@ -955,7 +969,12 @@ fn eval_returns_the_kind_return_type_promises() {
                 let ty = f.return_type(&types);
                 let mut warnings = Vec::new();
                 let mut st = 9;
-                let mut ctx = FuncCtx { now: now(), tz: &mizzle_types::TimeZone::utc(), warnings: &mut warnings, rand_state: &mut st };
+                let mut ctx = FuncCtx {
+                    now: now(),
+                    tz: &mizzle_types::TimeZone::utc(),
+                    warnings: &mut warnings,
+                    rand_state: &mut st,
+                };
                 if let Ok(v) = f.eval(&values, &mut ctx) {
                     if !v.is_null() {
                         checked += 1;
@@ -983,7 +1002,12 @@ fn every_function_gives_a_non_null_result_for_some_typical_arguments() {
                 let values: Vec<Value> = combo.iter().map(|(_, v)| v.clone()).collect();
                 let mut warnings = Vec::new();
                 let mut st = 9;
-                let mut ctx = FuncCtx { now: now(), tz: &mizzle_types::TimeZone::utc(), warnings: &mut warnings, rand_state: &mut st };
+                let mut ctx = FuncCtx {
+                    now: now(),
+                    tz: &mizzle_types::TimeZone::utc(),
+                    warnings: &mut warnings,
+                    rand_state: &mut st,
+                };
                 if matches!(f.eval(&values, &mut ctx), Ok(v) if !v.is_null()) {
                     any = true;
                 }
@@ -1008,6 +1032,12 @@ fn clock_functions_follow_the_session_time_zone() {
     assert_eq!(DateTime::from_unix_micros(now().unix_micros() + 19_800_000_000).map(|d| d.to_string()), Some(local));
     assert_eq!(call("from_unixtime", &[i(0)], &mut ctx), "1970-01-01 05:30:00");
     assert_eq!(call("unix_timestamp", &[s("1970-01-01 05:30:01")], &mut ctx), "1");
-    assert_eq!(call("convert_tz", &[s("2024-01-01 00:00:00"), s("+00:00"), s("Europe/Paris")], &mut ctx), "2024-01-01 01:00:00");
-    assert_eq!(lookup("convert_tz").expect("known").eval(&[s("2024-01-01"), s("+00:00"), s("Nowhere")], &mut ctx), Ok(N));
+    assert_eq!(
+        call("convert_tz", &[s("2024-01-01 00:00:00"), s("+00:00"), s("Europe/Paris")], &mut ctx),
+        "2024-01-01 01:00:00"
+    );
+    assert_eq!(
+        lookup("convert_tz").expect("known").eval(&[s("2024-01-01"), s("+00:00"), s("Nowhere")], &mut ctx),
+        Ok(N)
+    );
 }
