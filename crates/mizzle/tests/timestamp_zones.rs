@@ -188,3 +188,28 @@ fn open_options_set_the_default_time_zone() {
     let e = Database::open_in_memory_with(OpenOptions::new().default_time_zone("+15:00")).err().expect("refused");
     assert_eq!(e.number(), 1298);
 }
+
+#[test]
+fn a_prepared_statement_follows_the_zone_of_each_execution() {
+    let db = Database::open_in_memory().expect("db");
+    let s = loaded(&db);
+    let mut q = s.prepare("SELECT id FROM ix WHERE ts = ?").expect("prepare");
+    let mut shown = s.prepare("SELECT CAST(ts AS CHAR), ts FROM ix WHERE id = 17").expect("prepare");
+    let ids_of = |rows: mizzle::Rows| -> Vec<i64> {
+        rows.iter().map(|r| if let Value::Int(i) = r.values()[0] { i } else { -1 }).collect()
+    };
+    // 2024-01-01 00:00:00 UTC (id 17) is 09:00 in Tokyo and 19:00 the day before in New York.
+    s.execute("SET time_zone = 'Asia/Tokyo'", []).expect("zone");
+    assert_eq!(ids_of(q.query([Value::text("2024-01-01 09:00:00")]).expect("run")), vec![17]);
+    let row = shown.query([]).expect("run");
+    let v = row.iter().next().map(|r| r.values().to_vec()).expect("a row");
+    assert_eq!(v[0], Value::text("2024-01-01 09:00:00.000000"));
+    assert_eq!(v[1].to_text_lossy(), "2024-01-01 09:00:00");
+    s.execute("SET time_zone = 'America/New_York'", []).expect("zone");
+    assert_eq!(ids_of(q.query([Value::text("2024-01-01 09:00:00")]).expect("run")), Vec::<i64>::new());
+    assert_eq!(ids_of(q.query([Value::text("2023-12-31 19:00:00")]).expect("run")), vec![17]);
+    let row = shown.query([]).expect("run");
+    let v = row.iter().next().map(|r| r.values().to_vec()).expect("a row");
+    assert_eq!(v[0], Value::text("2023-12-31 19:00:00.000000"));
+    assert_eq!(v[1].to_text_lossy(), "2023-12-31 19:00:00");
+}
