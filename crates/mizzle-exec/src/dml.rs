@@ -114,12 +114,38 @@ pub(crate) fn fill_generated(
     for (c, e) in gens {
         let v = eval(e, row, ctx)?;
         let col = &t.columns[*c];
-        let v = if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: rown })? };
+        let v = if v.is_null() {
+            v
+        } else {
+            match assign(&v, col.ty, &Target { column: &col.name, row: rown }) {
+                Ok(v) => v,
+                Err(e) if col.hidden => return Err(functional_index_error(t, *c, e, rown)),
+                Err(e) => return Err(e.into()),
+            }
+        };
         if let Some(slot) = row.get_mut(*c) {
             *slot = v;
         }
     }
     Ok(())
+}
+
+/// A value of a functional key part that does not convert to the type of
+/// its expression, reported as MySQL does: naming the index, never the
+/// hidden column.
+fn functional_index_error(t: &TableDef, col: usize, e: TypeError, rown: u64) -> ExecError {
+    let index = t.functional_index_of(col).map(|ix| ix.name.as_str()).unwrap_or("");
+    match e {
+        TypeError::OutOfRangeForColumn { .. } => ExecError::ddl(
+            ErrorCode::OutOfRangeForFunctionalIndex,
+            format!("Value is out of range for functional index '{index}' at row {rown}"),
+        ),
+        TypeError::DataTooLong { .. } => ExecError::ddl(
+            ErrorCode::FunctionalIndexDataTooLong,
+            format!("Data too long for functional index '{index}'."),
+        ),
+        other => other.into(),
+    }
 }
 
 /// Checks NOT NULL and CHECK constraints of a full row.

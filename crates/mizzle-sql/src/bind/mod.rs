@@ -479,16 +479,27 @@ pub fn check_definitions(t: &mizzle_dictionary::TableDef) -> Result<(), BindErro
                     message: "'AUTO_INCREMENT' is not supported for generated columns.".into(),
                 });
             }
-            b.check_definition_expr(ExprOwner::Generated(cols[i].name), &g.expr, &scope, &cols, Some(i))?;
+            let owner = match t.functional_index_of(i) {
+                Some(ix) if c.hidden => ExprOwner::FunctionalIndex(&ix.name),
+                _ => ExprOwner::Generated(cols[i].name),
+            };
+            b.check_definition_expr(owner, &g.expr, &scope, &cols, Some(i))?;
         }
     }
     for ck in &t.checks {
+        if !generated::is_boolean(&dml::parse_expr(&ck.expr)?) {
+            return Err(BindError::Definition {
+                code: mizzle_types::ErrorCode::NonBooleanExprForCheckConstraint,
+                message: format!("An expression of non-boolean type specified to a check constraint '{}'.", ck.name),
+            });
+        }
         b.check_definition_expr(ExprOwner::Check(&ck.name), &ck.expr, &scope, &cols, None)?;
     }
     Ok(())
 }
 
 pub use ddl::system_columns;
+pub use generated::functional_key_part;
 
 #[cfg(test)]
 mod source_tests {
