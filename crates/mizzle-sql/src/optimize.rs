@@ -755,7 +755,7 @@ fn substitute_key_parts(t: &TableDef, filter: &Expr) -> Option<Expr> {
         .into_iter()
         .filter_map(|(i, e)| {
             let c = t.columns.get(i).filter(|c| c.hidden)?;
-            if e.ty() != c.ty {
+            if mizzle_dictionary::with_member_collation(crate::bind::key_part_type(&e), c.collation) != c.ty {
                 return None;
             }
             let col = Expr::Column { index: i, ty: c.ty };

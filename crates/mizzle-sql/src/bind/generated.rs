@@ -287,6 +287,104 @@ pub(crate) fn is_boolean(e: &sqlparser::ast::Expr) -> bool {
     }
 }
 
+/// The most characters (bytes for binary strings) `e` gives as text, if
+/// bounded: MySQL's `max_length` of the string functions whose length
+/// follows from their arguments' (mizzle types their results LONGTEXT).
+fn max_chars(e: &Expr) -> Option<u64> {
+    use crate::func::ScalarFunc as F;
+    let arg = |i: usize, args: &[Expr]| args.get(i).and_then(max_chars);
+    let constant = |i: usize, args: &[Expr]| match args.get(i) {
+        Some(Expr::Literal(mizzle_types::Value::Int(n), _)) => u64::try_from(*n).ok(),
+        Some(Expr::Literal(mizzle_types::Value::UInt(n), _)) => Some(*n),
+        _ => None,
+    };
+    match e {
+        Expr::Collate { arg, .. } => max_chars(arg),
+        Expr::Literal(mizzle_types::Value::Null, _) => Some(0),
+        Expr::Literal(mizzle_types::Value::Text(s), _) => Some(s.chars().count() as u64),
+        Expr::Literal(mizzle_types::Value::Bytes(b), _) => Some(b.len() as u64),
+        Expr::Func { func, args, .. } => match func {
+            F::Lower | F::Upper | F::Trim | F::Ltrim | F::Rtrim | F::Reverse | F::Substring | F::Left | F::Right => {
+                arg(0, args)
+            }
+            F::Concat => args.iter().map(max_chars).sum(),
+            F::ConcatWs => {
+                let parts: Option<u64> = args.iter().skip(1).map(max_chars).sum();
+                Some(parts? + arg(0, args)?.saturating_mul(args.len().saturating_sub(2) as u64))
+            }
+            F::Lpad | F::Rpad => constant(1, args),
+            F::Repeat => arg(0, args)?.checked_mul(constant(1, args)?),
+            F::Space => constant(0, args),
+            F::Md5 => Some(32),
+            F::Sha1 => Some(40),
+            _ => type_chars(e.ty()),
+        },
+        Expr::Case { whens, else_, .. } => {
+            let mut m = else_.as_deref().map_or(Some(0), max_chars)?;
+            for (_, then) in whens {
+                m = m.max(max_chars(then)?);
+            }
+            Some(m)
+        }
+        Expr::If { then, else_, .. } => Some(max_chars(then)?.max(max_chars(else_)?)),
+        Expr::Coalesce { args, .. } => args.iter().map(max_chars).try_fold(0, |m, x| Some(m.max(x?))),
+        Expr::NullIf { left, .. } => max_chars(left),
+        _ => type_chars(e.ty()),
+    }
+}
+
+/// The most characters a value of type `ty` has as text; `None` for TEXT,
+/// BLOB and JSON.
+fn type_chars(ty: SqlType) -> Option<u64> {
+    use mizzle_types::IntWidth as W;
+    Some(match ty {
+        SqlType::Char(n) | SqlType::Varchar(n) | SqlType::Binary(n) | SqlType::Varbinary(n) => u64::from(n),
+        SqlType::Text(_) | SqlType::Blob(_) | SqlType::Json => return None,
+        SqlType::Null => 0,
+        SqlType::Bool => 1,
+        SqlType::Int { width, .. } => match width {
+            W::Tiny => 4,
+            W::Small => 6,
+            W::Medium => 8,
+            W::Int => 11,
+            W::Big => 20,
+        },
+        SqlType::Float => 12,
+        SqlType::Double => 22,
+        SqlType::Decimal { precision, .. } => u64::from(precision) + 2,
+        SqlType::Date => 10,
+        SqlType::DateTime(f) | SqlType::Timestamp(f) => 19 + if f > 0 { u64::from(f) + 1 } else { 0 },
+        SqlType::Time(f) => 10 + if f > 0 { u64::from(f) + 1 } else { 0 },
+        SqlType::Year => 4,
+        SqlType::Bit(b) => u64::from(b).div_ceil(8),
+        SqlType::Enum(m) => u64::from(m.max_chars()),
+        SqlType::Set(_) => u64::from(ty.set_chars()),
+    })
+}
+
+/// The type of a functional key part whose expression is `e`: the
+/// expression's type, except that a string the binder types TEXT or BLOB
+/// but whose length is bounded (MySQL's VARCHAR results of LOWER, CONCAT,
+/// SUBSTRING ...) is a VARCHAR or VARBINARY of that length, as in MySQL, as
+/// long as it fits a VARCHAR (16383 characters of utf8mb4).
+pub(crate) fn key_part_type(e: &Expr) -> SqlType {
+    const MAX_VARCHAR_CHARS: u64 = 16383;
+    match e.ty() {
+        t @ (SqlType::Text(_) | SqlType::Blob(_)) => match max_chars(e) {
+            Some(n) if n <= MAX_VARCHAR_CHARS => {
+                let n = u32::try_from(n).unwrap_or(u32::MAX);
+                if matches!(t, SqlType::Blob(_)) {
+                    SqlType::Varbinary(n)
+                } else {
+                    SqlType::Varchar(n)
+                }
+            }
+            _ => t,
+        },
+        t => t,
+    }
+}
+
 /// The type and collation of a functional key part of index `index` of
 /// table `t` (invariant 4), its expression checked as a generated column's
 /// (invariants 1 and 2) over `t`'s visible columns.
@@ -315,7 +413,7 @@ pub fn functional_key_part(
     // The hidden column comes after every column: it may read any
     // generated column.
     let bound = b.check_definition_expr(ExprOwner::FunctionalIndex(index), text, &scope, &cols, Some(cols.len()))?;
-    match bound.ty() {
+    match key_part_type(&bound) {
         SqlType::Json => Err(rule(
             ErrorCode::FunctionalIndexOnJson,
             "Cannot create a functional index on a function that returns a JSON or GEOMETRY value.".into(),

@@ -500,6 +500,7 @@ pub fn check_definitions(t: &mizzle_dictionary::TableDef) -> Result<(), BindErro
 
 pub use ddl::system_columns;
 pub use generated::functional_key_part;
+pub(crate) use generated::key_part_type;
 
 #[cfg(test)]
 mod source_tests {
