@@ -148,7 +148,8 @@ fn default_index_name(parts: &[KeyPart]) -> &str {
 /// unique in the table.
 fn add_hidden_column(t: &mut TableDef, index: &str, k: usize, expr: &str) -> Result<usize, ExecError> {
     let (ty, coll) = mizzle_sql::bind::functional_key_part(t, index, expr)?;
-    let collation = if ty.kind() == mizzle_types::ValueKind::Text { coll.unwrap_or(t.collation) } else { Collation::LEGACY };
+    let collation =
+        if ty.kind() == mizzle_types::ValueKind::Text { coll.unwrap_or(t.collation) } else { Collation::LEGACY };
     let base = format!("!fidx!{}!{}", lc(index), k + 1);
     let mut name = base.clone();
     let mut n = 1;
@@ -290,21 +291,13 @@ fn table_def(spec: &TableSpec, ctx: &mut Ctx<'_>) -> Result<TableDef, ExecError>
     };
     let inline_pk: Vec<String> = spec.columns.iter().filter(|c| c.primary_key).map(|c| c.name.clone()).collect();
     if !inline_pk.is_empty() {
-        add_index_def(
-            &mut t,
-            &IndexSpec::of_columns(Some("PRIMARY".into()), inline_pk, true, true),
-            ctx,
-        )?;
+        add_index_def(&mut t, &IndexSpec::of_columns(Some("PRIMARY".into()), inline_pk, true, true), ctx)?;
     }
     for ix in &spec.indexes {
         add_index_def(&mut t, ix, ctx)?;
     }
     for c in spec.columns.iter().filter(|c| c.unique && !c.primary_key) {
-        add_index_def(
-            &mut t,
-            &IndexSpec::of_columns(None, vec![c.name.clone()], true, false),
-            ctx,
-        )?;
+        add_index_def(&mut t, &IndexSpec::of_columns(None, vec![c.name.clone()], true, false), ctx)?;
     }
     for (i, (name, expr, enforced)) in spec.checks.iter().enumerate() {
         let name = name.clone().unwrap_or_else(|| format!("{}_chk_{}", spec.name, i + 1));

@@ -124,7 +124,13 @@ fn change(s: &Session, seed: u64, r: &mut Rng) {
         0 => format!("UPDATE t SET a = {}, s = {} WHERE id = {id}", r.pick(INTS), r.pick(TEXTS)),
         1 => format!("UPDATE t SET b = b + 1 WHERE {}", predicate(r, 0)),
         2 => format!("DELETE FROM t WHERE id = {id}"),
-        3 => format!("INSERT INTO t (id, a, s, x) VALUES ({}, {}, {}, {})", 40 + id, r.pick(INTS), r.pick(TEXTS), r.pick(DECIMALS)),
+        3 => format!(
+            "INSERT INTO t (id, a, s, x) VALUES ({}, {}, {}, {})",
+            40 + id,
+            r.pick(INTS),
+            r.pick(TEXTS),
+            r.pick(DECIMALS)
+        ),
         _ => "ALTER TABLE t MODIFY COLUMN s VARCHAR(8) NULL".to_string(),
     };
     both(s, seed, &sql);

@@ -23,8 +23,7 @@ use crate::error::BindError;
 use crate::expr::Expr;
 use crate::plan::{
     AlterOp, BoundStatement, ColumnPosition, ColumnSpec, Ddl, ForeignKeySpec, IndexSpec, KeyPart, OutCol, Plan,
-    SessionStmt,
-    SystemTable, TableSpec, TxnStmt, VarScope,
+    SessionStmt, SystemTable, TableSpec, TxnStmt, VarScope,
 };
 use crate::typing::sql_type;
 
@@ -1589,7 +1588,10 @@ pub(crate) fn validate_keys(spec: &TableSpec) -> Result<(), BindError> {
         }
         let keyed = a.primary_key
             || a.unique
-            || spec.indexes.iter().any(|ix| matches!(ix.parts.first(), Some(KeyPart::Column(c)) if norm(c) == norm(&a.name)));
+            || spec
+                .indexes
+                .iter()
+                .any(|ix| matches!(ix.parts.first(), Some(KeyPart::Column(c)) if norm(c) == norm(&a.name)));
         if !keyed {
             return Err(BindError::WrongAutoKey);
         }

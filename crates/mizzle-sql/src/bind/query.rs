@@ -1306,8 +1306,7 @@ impl<'a> Binder<'a> {
                 Self::register_alias(aliases, &a)?;
                 match rel {
                     Relation::Table(t) => {
-                        let cols: Vec<OutCol> =
-                            t.columns.iter().map(|c| super::dml::table_column(&t, c, &a)).collect();
+                        let cols: Vec<OutCol> = t.columns.iter().map(|c| super::dml::table_column(&t, c, &a)).collect();
                         let mut cols = cols;
                         // A multi-table UPDATE/DELETE's own FROM clause: the
                         // scan emits row keys (plan::ROWKEY_COLUMN).
