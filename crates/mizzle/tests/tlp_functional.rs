@@ -55,7 +55,7 @@ fn predicate(r: &mut Rng, depth: u32) -> String {
         let col = r.pick(&["a", "b", "id"]);
         return format!("{col} {} {}", r.pick(&["=", "<", ">="]), r.pick(INTS));
     }
-    let (expr, pool) = *r.pick(EXPRS);
+    let (expr, pool) = EXPRS[r.below(EXPRS.len())];
     let lit = |r: &mut Rng| r.pick(pool).to_string();
     match r.below(7) {
         0..=3 => {
