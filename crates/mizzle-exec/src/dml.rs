@@ -743,3 +743,56 @@ pub(crate) fn clear_space(space: mizzle_txn::SpaceId, ctx: &mut Ctx<'_>) -> Resu
     }
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use mizzle_dictionary::{ColumnDef, Generated, IndexDef, TableDef};
+    use mizzle_types::{Collation, ErrorCode, SqlError, SqlType, TypeError};
+
+    use super::functional_index_error;
+
+    #[test]
+    fn a_key_part_that_does_not_fit_names_its_index_not_its_hidden_column() {
+        let col = |name: &str, hidden: bool| ColumnDef {
+            name: name.into(),
+            ty: SqlType::Varchar(2),
+            nullable: true,
+            default: None,
+            auto_increment: false,
+            comment: String::new(),
+            collation: Collation::LEGACY,
+            generated: hidden.then(|| Generated { expr: "lower(s)".into(), stored: false }),
+            on_update: None,
+            hidden,
+        };
+        let t = TableDef {
+            schema: "d".into(),
+            name: "t".into(),
+            space: mizzle_txn::SpaceId(20),
+            columns: vec![col("s", false), col("!fidx!ls!1", true)],
+            primary_key: vec![],
+            indexes: vec![IndexDef {
+                name: "ls".into(),
+                space: mizzle_txn::SpaceId(21),
+                columns: vec![1],
+                unique: false,
+            }],
+            checks: vec![],
+            auto_increment: None,
+            auto_increment_start: 1,
+            engine: "memory".into(),
+            comment: String::new(),
+            version: 1,
+            foreign_keys: vec![],
+            referenced_by: vec![],
+            collation: Collation::LEGACY,
+        };
+        let long = functional_index_error(&t, 1, TypeError::DataTooLong { column: "!fidx!ls!1".into(), row: 3 }, 3);
+        assert_eq!(long.code(), ErrorCode::FunctionalIndexDataTooLong);
+        assert_eq!(long.to_string(), "Data too long for functional index 'ls'.");
+        let range =
+            functional_index_error(&t, 1, TypeError::OutOfRangeForColumn { column: "!fidx!ls!1".into(), row: 3 }, 3);
+        assert_eq!(range.code(), ErrorCode::OutOfRangeForFunctionalIndex);
+        assert_eq!(range.to_string(), "Value is out of range for functional index 'ls' at row 3");
+    }
+}
