@@ -838,8 +838,9 @@ pub enum SessionStmt {
     SetUser(Vec<(String, Expr)>),
     /// SET [scope] TRANSACTION ISOLATION LEVEL / READ ONLY|WRITE.
     SetTransaction { scope: VarScope, isolation: Option<IsolationLevel>, read_only: Option<bool> },
-    /// SET NAMES / CHARACTER SET: accepted for utf8/utf8mb4 only.
-    SetNames(String),
+    /// SET NAMES cs [COLLATE c]: the new `collation_connection` (text is
+    /// utf8mb4 whatever the character set named).
+    SetNames(mizzle_types::Collation),
     /// PREPARE name FROM 'sql'.
     Prepare { name: String, sql: Expr },
     /// EXECUTE name USING @a, @b.

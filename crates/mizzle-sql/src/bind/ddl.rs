@@ -72,6 +72,22 @@ fn check_charset(name: &str) -> Result<(), BindError> {
     }
 }
 
+/// The `collation_connection` of `SET NAMES cs [COLLATE c]`: the named
+/// collation (1273 unknown, 1253 of another character set), else the
+/// character set's default as MySQL 8 has it, mapped to the utf8mb4
+/// collation with the same rules (`utf8mb3`, `latin1`, `ascii`: their
+/// `_general_ci`; `binary`: `utf8mb4_0900_bin`).
+fn names_collation(charset: &str, collate: Option<&str>) -> Result<Collation, BindError> {
+    if let Some(c) = resolve_collation(Some(charset), collate, &mut Vec::new())? {
+        return Ok(c);
+    }
+    Ok(match norm(unquote(charset)).as_str() {
+        "utf8mb4" | "default" => Collation::SERVER_DEFAULT,
+        "binary" => Collation::Utf8mb4_0900Bin,
+        _ => Collation::Utf8mb4GeneralCi,
+    })
+}
+
 fn unquote(name: &str) -> &str {
     name.trim_matches(|c| c == '\'' || c == '"' || c == '`')
 }
@@ -821,12 +837,15 @@ impl<'a> Binder<'a> {
                     read_only: ro,
                 }));
             }
-            ast::Set::SetNames { charset_name, .. } => {
+            ast::Set::SetNames { charset_name, collation_name } => {
                 check_charset(&charset_name.value)?;
-                return Ok(BoundStatement::Session(SessionStmt::SetNames(charset_name.value.clone())));
+                return Ok(BoundStatement::Session(SessionStmt::SetNames(names_collation(
+                    &charset_name.value,
+                    collation_name.as_deref(),
+                )?)));
             }
             ast::Set::SetNamesDefault {} => {
-                return Ok(BoundStatement::Session(SessionStmt::SetNames("utf8mb4".into())))
+                return Ok(BoundStatement::Session(SessionStmt::SetNames(Collation::SERVER_DEFAULT)))
             }
             ast::Set::SetTimeZone { value, .. } => {
                 let e = self.bind_scalar(value, &[], ExprCtx::plain("SET"))?;

@@ -311,6 +311,12 @@ impl<'a> Binder<'a> {
     /// Binds a statement; `?` parameters are numbered in text order.
     /// Binds one parsed statement.
     pub fn bind_parsed(&mut self, stmt: crate::parse::StatementRef<'_>) -> Result<BoundStatement, BindError> {
+        let connection = self
+            .cat
+            .system_variable("collation_connection", false)
+            .and_then(|v| Collation::from_name(&v.to_text_lossy()))
+            .unwrap_or(Collation::LEGACY);
+        let _scope = coercion::ConnectionScope::enter(connection);
         if let Some(a) = stmt.account() {
             return Ok(BoundStatement::Account(Box::new(crate::account::bind_account(self.cat, a)?)));
         }
