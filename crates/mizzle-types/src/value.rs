@@ -618,12 +618,16 @@ pub fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
         }
         Value::Decimal(d) => {
             let n = d.normalize();
-            if n.scale() == 0 {
-                1u8.hash(state);
-                n.mantissa().hash(state);
-            } else {
-                2u8.hash(state);
-                n.hash(state);
+            match n.mantissa_i128() {
+                // An integral decimal hashes as the integer it equals.
+                Some(m) if n.scale() == 0 => {
+                    1u8.hash(state);
+                    m.hash(state);
+                }
+                _ => {
+                    2u8.hash(state);
+                    n.hash(state);
+                }
             }
         }
         Value::Float(f) => hash_f64(*f as f64, state),
