@@ -942,14 +942,17 @@ mod tests {
         assert_eq!(big.ceil().to_string(), "12345678901234567890123456789012346");
         assert_eq!(big.negated().floor().to_string(), "-12345678901234567890123456789012346");
         assert_eq!(big.negated().ceil().to_string(), "-12345678901234567890123456789012345");
-        assert_eq!(t(big.round_to(-30)), Some("12345000000000000000000000000000000".into()));
+        assert_eq!(t(big.round_to(-30)), Some("12346000000000000000000000000000000".into()));
         assert_eq!(t(big.truncate_places(-34)), Some("10000000000000000000000000000000000".into()));
         assert_eq!(t(big.checked_div(d("3"), 4)), Some("4115226300411522630041152263004115.0412".into()));
-        assert_eq!(t(big.checked_rem(d("7"))), Some("6.123456789012345678901234567890".into()));
+        assert_eq!(t(big.checked_rem(d("7"))), Some("4.123456789012345678901234567890".into()));
         assert_eq!(big.int_quotient(d("1000000000000000000")), Some(12345678901234567));
-        assert_eq!(big.int_quotient(d("0.1")), Some(i128::MAX));
-        assert_eq!(big.round_i128(), i128::MAX);
-        assert_eq!(big.negated().trunc_i128(), i128::MIN);
+        assert_eq!(big.int_quotient(d("0.1")), Some(123456789012345678901234567890123451));
+        assert_eq!(big.int_quotient(d("0.00001")), Some(i128::MAX));
+        assert_eq!(big.negated().int_quotient(d("0.00001")), Some(i128::MIN));
+        assert_eq!(big.round_i128(), 12345678901234567890123456789012345);
+        assert_eq!(max.round_i128(), i128::MAX);
+        assert_eq!(max.negated().trunc_i128(), i128::MIN);
         assert!(big > d("12345678901234567890123456789012345"));
         assert!(big.negated() < d("-1e34"));
         assert!((big.to_f64() - 1.2345678901234568e34).abs() < 1e19);
@@ -986,10 +989,9 @@ mod tests {
             assert_eq!(back.to_string(), x.to_string());
         }
         // 10^81 is beyond the limit: corrupt bytes, not a value.
-        let over = Decimal::from_wide(Wide { neg: false, mag: Magnitude::pow10(80).expect("table") }, 0)
-            .expect("81 digits")
-            .checked_mul(d("9"));
-        assert!(over.is_none());
+        let top = Decimal::from_wide(Wide { neg: false, mag: Magnitude::pow10(80).expect("table") }, 0).expect("81 digits");
+        assert!(top.checked_mul(d("9")).is_some());
+        assert!(top.checked_mul(d("10")).is_none());
         let mut b = [0u8; MANTISSA_BYTES];
         b[33] = 0x7f;
         assert!(Decimal::from_mantissa_le_bytes(b, 0).is_none());

@@ -676,6 +676,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn values_stay_48_bytes_with_65_digit_decimals() {
+        // A Decimal of 81 digits is 40 bytes, 8-byte aligned; before it was
+        // 32 bytes but 16-byte aligned (an i128), and Value was 48 then too.
+        assert_eq!(std::mem::size_of::<Decimal>(), 40);
+        assert_eq!(std::mem::size_of::<Value>(), 48);
+    }
+
+    #[test]
     fn doubles_print_like_mysql() {
         assert_eq!(format_double(1.5), "1.5");
         assert_eq!(format_double(100.0), "100");
