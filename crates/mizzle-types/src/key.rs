@@ -114,11 +114,7 @@ fn encode_decimal(d: Decimal, out: &mut Vec<u8>) {
     }
     let int = d.truncate_to(0);
     // The fraction has fewer than 31 digits, so it is narrow at scale 30.
-    let frac = d
-        .checked_sub(int)
-        .and_then(|f| f.rescale(MAX_SCALE))
-        .and_then(Decimal::mantissa_i128)
-        .unwrap_or(0);
+    let frac = d.checked_sub(int).and_then(|f| f.rescale(MAX_SCALE)).and_then(Decimal::mantissa_i128).unwrap_or(0);
     match int.mantissa_i128() {
         Some(i) if i.unsigned_abs() < NARROW_INT_LIMIT as u128 => {
             out.extend_from_slice(&((i as u128) ^ (1 << 127)).to_be_bytes());
@@ -144,7 +140,9 @@ fn decode_decimal(b: &mut &[u8]) -> Result<Decimal, TypeError> {
         le[0] ^= 0x80;
         le.reverse();
         let int = Decimal::from_mantissa_le_bytes(le, 0).ok_or(BAD)?;
-        if (int.signum() < 0) != (first == WIDE_NEGATIVE) || int.mantissa_i128().is_some_and(|i| i.unsigned_abs() < NARROW_INT_LIMIT as u128) {
+        if (int.signum() < 0) != (first == WIDE_NEGATIVE)
+            || int.mantissa_i128().is_some_and(|i| i.unsigned_abs() < NARROW_INT_LIMIT as u128)
+        {
             return Err(BAD);
         }
         int
@@ -426,7 +424,11 @@ mod tests {
             let frac: String = (0..scale).map(|i| char::from(b'0' + (seed >> (i % 60)) as u8 % 10)).collect();
             let text = if scale > 0 { format!("{s}.{frac}") } else { s };
             let d = Decimal::parse(&text).expect("at most 81 digits");
-            if neg { d.negated() } else { d }
+            if neg {
+                d.negated()
+            } else {
+                d
+            }
         })
     }
 
@@ -465,7 +467,10 @@ mod tests {
         let wide = Value::Decimal(Decimal::parse(&format!("1{}", "0".repeat(38))).expect("lit"));
         assert_eq!(enc(&wide).len(), 1 + 1 + MANTISSA_BYTES + 16);
         assert_eq!(enc(&wide)[1], WIDE_POSITIVE);
-        assert_eq!(enc(&Value::Decimal(Decimal::parse(&format!("-{}", "9".repeat(65))).expect("lit")))[1], WIDE_NEGATIVE);
+        assert_eq!(
+            enc(&Value::Decimal(Decimal::parse(&format!("-{}", "9".repeat(65))).expect("lit")))[1],
+            WIDE_NEGATIVE
+        );
     }
 
     #[test]

@@ -15,8 +15,8 @@
 use std::borrow::Cow;
 
 use mizzle_types::cast::{to_datetime, to_time};
-use mizzle_types::decimal::MAX_PRECISION;
 use mizzle_types::datetime::{Time, TimeError};
+use mizzle_types::decimal::MAX_PRECISION;
 use mizzle_types::value::{parse_decimal_prefix, parse_f64_prefix, parse_i64_prefix};
 use mizzle_types::{DateTime, Decimal, ErrorCode, SqlType, Value, ValueKind};
 

@@ -1108,7 +1108,8 @@ pub(super) fn sec_to_time(v: &Value, ctx: &mut FuncCtx<'_>) -> Value {
     let Some(d) = convert::decimal(v, ctx) else {
         return Value::Null;
     };
-    let us = d.rescale(6).map_or_else(|| if d.signum() < 0 { i128::MIN / 2 } else { i128::MAX / 2 }, saturated_mantissa);
+    let us =
+        d.rescale(6).map_or_else(|| if d.signum() < 0 { i128::MIN / 2 } else { i128::MAX / 2 }, saturated_mantissa);
     clamp_time(us, ctx)
 }
 

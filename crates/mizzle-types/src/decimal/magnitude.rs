@@ -135,7 +135,7 @@ impl Magnitude {
             let mut carry: u128 = 0;
             for j in 0..nb {
                 let k = i + j;
-                let Some(slot) = r.get_mut(k) else { return None };
+                let slot = r.get_mut(k)?;
                 let p = self.0[i] as u128 * o.0[j] as u128 + *slot as u128 + carry;
                 *slot = p as u64;
                 carry = p >> 64;

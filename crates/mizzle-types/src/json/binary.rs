@@ -319,7 +319,8 @@ impl<'a> JsonRef<'a> {
             }
             tag::WIDE_DECIMAL => {
                 exact(MANTISSA_BYTES + 2)?;
-                let m = b.get(1..=MANTISSA_BYTES).and_then(|s| <[u8; MANTISSA_BYTES]>::try_from(s).ok()).ok_or(CORRUPT)?;
+                let m =
+                    b.get(1..=MANTISSA_BYTES).and_then(|s| <[u8; MANTISSA_BYTES]>::try_from(s).ok()).ok_or(CORRUPT)?;
                 let scale = *b.get(MANTISSA_BYTES + 1).ok_or(CORRUPT)?;
                 Json::Decimal(Decimal::from_mantissa_le_bytes(m, scale).ok_or(CORRUPT)?)
             }
