@@ -455,6 +455,7 @@ impl Decimal {
     }
 
     /// Sum; `None` on overflow.
+    #[inline]
     pub fn checked_add(self, o: Decimal) -> Option<Decimal> {
         if let (Some(a), Some(b)) = (self.narrow(), o.narrow()) {
             if self.scale == o.scale {
@@ -470,6 +471,14 @@ impl Decimal {
                 }
             }
         }
+        self.add_wide(o)
+    }
+
+    /// The wide path of [`Decimal::checked_add`], kept out of line so the
+    /// narrow path inlines.
+    #[cold]
+    #[inline(never)]
+    fn add_wide(self, o: Decimal) -> Option<Decimal> {
         let s = self.scale.max(o.scale);
         let a = self.wide().scale_up((s - self.scale) as u32)?;
         let b = o.wide().scale_up((s - o.scale) as u32)?;
@@ -482,6 +491,7 @@ impl Decimal {
     }
 
     /// Product with scale `s1 + s2` (at most 30, rounded); `None` on overflow.
+    #[inline]
     pub fn checked_mul(self, o: Decimal) -> Option<Decimal> {
         let s = self.scale as u32 + o.scale as u32;
         if let (Some(a), Some(b)) = (self.narrow(), o.narrow()) {
@@ -492,6 +502,14 @@ impl Decimal {
                 return Some(Decimal::small(m, s as u8));
             }
         }
+        self.mul_wide(o)
+    }
+
+    /// The wide path of [`Decimal::checked_mul`].
+    #[cold]
+    #[inline(never)]
+    fn mul_wide(self, o: Decimal) -> Option<Decimal> {
+        let s = self.scale as u32 + o.scale as u32;
         let (a, b) = (self.wide(), o.wide());
         let mut mag = a.mag.checked_mul(&b.mag)?;
         let scale = if s > MAX_SCALE as u32 {
@@ -523,6 +541,14 @@ impl Decimal {
                 return Some(Decimal::small(div_round(num, den), scale));
             }
         }
+        self.div_wide(o, scale, exp)
+    }
+
+    /// The wide path of [`Decimal::checked_div`]: `exp` is the power of ten
+    /// the dividend (or, negative, the divisor) is scaled by.
+    #[cold]
+    #[inline(never)]
+    fn div_wide(self, o: Decimal, scale: u8, exp: i32) -> Option<Decimal> {
         let (a, b) = (self.wide(), o.wide());
         let (num, den) = if exp >= 0 {
             (a.mag.checked_mul_pow10(exp as u32)?, b.mag)
@@ -784,6 +810,7 @@ impl PartialOrd for Decimal {
 }
 
 impl Ord for Decimal {
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
         if let (Some(a), Some(b)) = (self.narrow(), other.narrow()) {
             match self.scale.cmp(&other.scale) {
@@ -800,12 +827,19 @@ impl Ord for Decimal {
                 }
             }
         }
-        // At a common scale both fit the magnitude: 81 + 30 digits.
-        let s = self.scale.max(other.scale);
-        match (self.wide().scale_up((s - self.scale) as u32), other.wide().scale_up((s - other.scale) as u32)) {
-            (Some(a), Some(b)) => a.cmp(&b),
-            _ => self.signum().cmp(&other.signum()),
-        }
+        cmp_wide(self, other)
+    }
+}
+
+/// The wide path of `Decimal::cmp`.
+#[cold]
+#[inline(never)]
+fn cmp_wide(a: &Decimal, b: &Decimal) -> Ordering {
+    // At a common scale both fit the magnitude: 81 + 30 digits.
+    let s = a.scale.max(b.scale);
+    match (a.wide().scale_up((s - a.scale) as u32), b.wide().scale_up((s - b.scale) as u32)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        _ => a.signum().cmp(&b.signum()),
     }
 }
 
