@@ -115,7 +115,8 @@ impl WireConn {
         let resp = HandshakeResponse {
             capabilities: CAPS,
             max_packet_size: 1 << 24,
-            collation: Collation::UTF8MB4_GENERAL_CI,
+            // MySQL 8's default, so literals compare as they do embedded.
+            collation: Collation::UTF8MB4_0900_AI_CI,
             user: &o.user,
             auth_response: &auth,
             database: db,

@@ -20,7 +20,11 @@
 //! 4. Foreign keys name columns and tables (not positions or spaces), so
 //!    column reordering and table rewrites leave them valid; a parent lists
 //!    its children in `referenced_by`, kept in step by DDL.
-//! 5. A schema record is version 1 (its name) unless its default
+//! 5. A hidden column (`ColumnDef::hidden`: the VIRTUAL generated column
+//!    of a functional index key part, MySQL's way) is always generated and
+//!    follows every visible column; no name lookup of users
+//!    (`TableDef::column_index`) finds it.
+//! 6. A schema record is version 1 (its name) unless its default
 //!    collation is not `Collation::LEGACY`; then it is version 2, the name
 //!    followed by the collation id. A version-1 schema reads back as
 //!    LEGACY, the collation its tables took before databases had a default,
@@ -45,7 +49,9 @@ const EXT_GENERATED: u8 = 1;
 const EXT_CHECK_NOT_ENFORCED: u8 = 2;
 /// Extension tag: `ON UPDATE CURRENT_TIMESTAMP(fsp)` on a column.
 const EXT_ON_UPDATE: u8 = 3;
-/// Schema records with a default collation (invariant 5).
+/// Extension tag: a hidden column (a functional key part, invariant 5).
+const EXT_HIDDEN: u8 = 4;
+/// Schema records with a default collation (invariant 6).
 const FORMAT_SCHEMA_COLL: u8 = 2;
 
 /// A referential action (`ON DELETE` / `ON UPDATE`).
@@ -148,6 +154,10 @@ pub struct ColumnDef {
     /// column): an UPDATE that changes another column of the row and does
     /// not assign this one sets it to the statement's time.
     pub on_update: Option<u8>,
+    /// The hidden VIRTUAL generated column of a functional index key part
+    /// (invariant 5): stored and indexed like any column, but never shown
+    /// nor named by users.
+    pub hidden: bool,
 }
 
 /// How a generated column is computed.
@@ -228,9 +238,21 @@ pub struct TableDef {
 }
 
 impl TableDef {
-    /// Position of a column by name (case-insensitive).
+    /// Position of a visible column by name (case-insensitive); hidden
+    /// columns are never found (invariant 5).
     pub fn column_index(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name))
+        self.columns.iter().position(|c| !c.hidden && c.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The visible columns with their positions, in order.
+    pub fn visible_columns(&self) -> impl Iterator<Item = (usize, &ColumnDef)> {
+        self.columns.iter().enumerate().filter(|(_, c)| !c.hidden)
+    }
+
+    /// The index whose key part hidden column `col` is (its name, for
+    /// MySQL's messages about functional indexes).
+    pub fn functional_index_of(&self, col: usize) -> Option<&IndexDef> {
+        self.indexes.iter().find(|ix| ix.columns.contains(&col))
     }
 
     /// True when rows are keyed by a hidden row id.
@@ -290,7 +312,7 @@ pub(crate) fn encode_relation(r: &Relation) -> Vec<u8> {
     let with_colls = matches!(r, Relation::Table(t)
         if t.collation != Collation::LEGACY || t.columns.iter().any(|c| c.collation != Collation::LEGACY));
     let with_ext = matches!(r, Relation::Table(t)
-        if t.columns.iter().any(|c| c.generated.is_some() || c.on_update.is_some())
+        if t.columns.iter().any(|c| c.generated.is_some() || c.on_update.is_some() || c.hidden)
             || t.checks.iter().any(|c| !c.enforced));
     let with_colls = with_colls || with_ext;
     let with_fks =
@@ -384,7 +406,8 @@ pub(crate) fn encode_relation(r: &Relation) -> Vec<u8> {
                 let lax: Vec<usize> = (0..t.checks.len()).filter(|&i| !t.checks[i].enforced).collect();
                 let touched: Vec<(usize, u8)> =
                     t.columns.iter().enumerate().filter_map(|(i, c)| c.on_update.map(|f| (i, f))).collect();
-                e.u32((gens.len() + lax.len() + touched.len()) as u32);
+                let hidden: Vec<usize> = (0..t.columns.len()).filter(|&i| t.columns[i].hidden).collect();
+                e.u32((gens.len() + lax.len() + touched.len() + hidden.len()) as u32);
                 for (i, g) in gens {
                     e.u8(EXT_GENERATED);
                     e.u32(i as u32);
@@ -399,6 +422,10 @@ pub(crate) fn encode_relation(r: &Relation) -> Vec<u8> {
                     e.u8(EXT_ON_UPDATE);
                     e.u32(i as u32);
                     e.u8(fsp);
+                }
+                for i in hidden {
+                    e.u8(EXT_HIDDEN);
+                    e.u32(i as u32);
                 }
             }
         }
@@ -463,6 +490,7 @@ pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
                     collation: Collation::LEGACY,
                     generated: None,
                     on_update: None,
+                    hidden: false,
                 });
             }
             let ncols = columns.len();
@@ -562,12 +590,19 @@ pub(crate) fn decode_relation(b: &[u8]) -> Result<Relation, DictError> {
                             }
                             columns[i].on_update = Some(fsp);
                         }
+                        EXT_HIDDEN => {
+                            let i = col(&mut d)?;
+                            columns[i].hidden = true;
+                        }
                         _ => return Err(DictError::Corrupt("unknown record extension")),
                     }
                 }
             }
             for c in &mut columns {
                 c.ty = with_member_collation(c.ty, c.collation);
+                if c.hidden && c.generated.is_none() {
+                    return Err(DictError::Corrupt("hidden column that is not generated"));
+                }
             }
             Relation::Table(std::sync::Arc::new(TableDef {
                 schema,
@@ -613,13 +648,13 @@ pub struct SchemaDef {
     pub name: String,
     /// The default collation of its new tables (`CREATE DATABASE ...
     /// COLLATE`); `Collation::LEGACY` for schemas stored before databases
-    /// had one (invariant 5). The character set is the collation's.
+    /// had one (invariant 6). The character set is the collation's.
     pub collation: Collation,
 }
 
 pub(crate) fn encode_schema(s: &SchemaDef) -> Vec<u8> {
     let mut e = Enc::default();
-    // Invariant 5: a LEGACY default keeps the version-1 bytes.
+    // Invariant 6: a LEGACY default keeps the version-1 bytes.
     let coll = s.collation != Collation::LEGACY;
     e.u8(if coll { FORMAT_SCHEMA_COLL } else { FORMAT });
     e.u8(b'D');
@@ -663,6 +698,7 @@ mod tests {
                 collation: Collation::LEGACY,
                 generated: None,
                 on_update: None,
+                hidden: false,
             }],
             primary_key: vec![],
             indexes: vec![IndexDef { name: "fk".into(), space: SpaceId(21), columns: vec![0], unique: false }],
@@ -766,6 +802,40 @@ mod tests {
         t.columns[3].on_update = None;
         let b = encode_relation(&Relation::Table(std::sync::Arc::new(t)));
         assert_eq!(b[0], FORMAT_COLL);
+    }
+
+    #[test]
+    fn hidden_functional_key_parts_round_trip_as_an_extension() {
+        let Relation::Table(t) = table(vec![], vec![]) else { unreachable!() };
+        let mut t = (*t).clone();
+        let mut h = t.columns[0].clone();
+        h.name = "!fidx!i!1".into();
+        h.generated = Some(Generated { expr: "p * 2".into(), stored: false });
+        h.hidden = true;
+        t.columns.push(h);
+        t.indexes.push(IndexDef { name: "i".into(), space: SpaceId(22), columns: vec![1], unique: true });
+        let r = Relation::Table(std::sync::Arc::new(t.clone()));
+        let b = encode_relation(&r);
+        assert_eq!(b[0], FORMAT_EXT);
+        assert_eq!(&b[b.len() - 5..], &[EXT_HIDDEN, 1, 0, 0, 0], "the hidden tag comes last");
+        let back = decode_relation(&b).expect("decodes");
+        assert_eq!(back, r);
+        let Relation::Table(bt) = back else { unreachable!() };
+        assert_eq!(bt.column_index("p"), Some(0));
+        assert_eq!(bt.column_index("!fidx!i!1"), None, "users never name a hidden column");
+        assert_eq!(bt.visible_columns().count(), 1);
+        assert_eq!(bt.functional_index_of(1).map(|i| i.name.as_str()), Some("i"));
+        for n in 0..b.len() {
+            assert!(decode_relation(&b[..n]).is_err());
+        }
+        // A hidden column out of range, or one that is not generated, is corrupt.
+        let mut bad = b.clone();
+        let n = bad.len();
+        bad[n - 4] = 7;
+        assert!(decode_relation(&bad).is_err());
+        t.columns[1].generated = None;
+        let b = encode_relation(&Relation::Table(std::sync::Arc::new(t)));
+        assert!(decode_relation(&b).is_err());
     }
 
     #[test]

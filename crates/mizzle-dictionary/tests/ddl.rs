@@ -22,6 +22,7 @@ fn table(d: &Dictionary, name: &str) -> Relation {
             collation: mizzle_types::Collation::LEGACY,
             generated: None,
             on_update: None,
+            hidden: false,
         }],
         primary_key: vec![0],
         indexes: vec![],

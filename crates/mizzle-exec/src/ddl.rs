@@ -11,11 +11,16 @@
 //!    does not fit, a duplicate for a new unique key, a CHECK) fails the
 //!    statement and leaves the old table untouched.
 //! 3. Space ids are never reused; old spaces are emptied in the transaction.
+//! 4. A functional key part is a hidden VIRTUAL generated column added
+//!    after every visible column when its index is created and removed
+//!    with it (both rewrite the rows); its type is its expression's,
+//!    derived again whenever the rows are rewritten. A column such a part
+//!    reads cannot be dropped or renamed (3837).
 
 use std::sync::Arc;
 
 use mizzle_dictionary::{with_member_collation, CheckDef, ColumnDef, Generated, IndexDef, Relation, TableDef, ViewDef};
-use mizzle_sql::plan::{AlterOp, ColumnPosition, ColumnSpec, Ddl, IndexSpec, Plan, TableSpec};
+use mizzle_sql::plan::{AlterOp, ColumnPosition, ColumnSpec, Ddl, IndexSpec, KeyPart, Plan, TableSpec};
 use mizzle_types::cast::{assign, Target};
 use mizzle_types::{Collation, ErrorCode, SqlType, Value, Warning};
 
@@ -94,11 +99,12 @@ fn column_def(c: &ColumnSpec, table_default: Collation, ctx: &mut Ctx<'_>) -> Re
         comment: c.comment.clone(),
         generated: c.generated.as_ref().map(|(expr, stored)| Generated { expr: expr.clone(), stored: *stored }),
         on_update: c.on_update,
+        hidden: false,
     })
 }
 
 fn col_index(cols: &[ColumnDef], name: &str) -> Result<usize, ExecError> {
-    let i = cols.iter().position(|c| lc(&c.name) == lc(name)).ok_or_else(|| {
+    let i = cols.iter().position(|c| !c.hidden && lc(&c.name) == lc(name)).ok_or_else(|| {
         ExecError::ddl(ErrorCode::KeyColumnMissing, format!("Key column '{name}' doesn't exist in table"))
     })?;
     // A JSON column is never a key part (MySQL indexes JSON only through
@@ -127,10 +133,102 @@ fn unique_index_name(existing: &[IndexDef], base: &str) -> String {
     }
 }
 
-/// Adds an index definition (no data written).
+/// The name MySQL gives an unnamed index: its first column's, or
+/// `functional_index` when its first key part is an expression.
+fn default_index_name(parts: &[KeyPart]) -> &str {
+    match parts.first() {
+        Some(KeyPart::Column(c)) => c,
+        _ => "functional_index",
+    }
+}
+
+/// The hidden column of key part `k` of index `index` (invariant 4): a
+/// VIRTUAL generated column of its expression's type, added after every
+/// column. Its name is no user's concern (no name lookup finds it); it is
+/// unique in the table.
+fn add_hidden_column(t: &mut TableDef, index: &str, k: usize, expr: &str) -> Result<usize, ExecError> {
+    let (ty, coll) = mizzle_sql::bind::functional_key_part(t, index, expr)?;
+    let collation =
+        if ty.kind() == mizzle_types::ValueKind::Text { coll.unwrap_or(t.collation) } else { Collation::LEGACY };
+    let base = format!("!fidx!{}!{}", lc(index), k + 1);
+    let mut name = base.clone();
+    let mut n = 1;
+    while t.columns.iter().any(|c| lc(&c.name) == lc(&name)) {
+        n += 1;
+        name = format!("{base}!{n}");
+    }
+    t.columns.push(ColumnDef {
+        name,
+        ty: with_member_collation(ty, collation),
+        nullable: true,
+        default: None,
+        auto_increment: false,
+        comment: String::new(),
+        collation,
+        generated: Some(Generated { expr: expr.to_string(), stored: false }),
+        on_update: None,
+        hidden: true,
+    });
+    Ok(t.columns.len() - 1)
+}
+
+/// Derives every hidden column's type from its expression again (the
+/// columns it reads may have changed type); invariant 4.
+fn retype_hidden_columns(t: &mut TableDef) -> Result<(), ExecError> {
+    for i in 0..t.columns.len() {
+        if !t.columns[i].hidden {
+            continue;
+        }
+        let index = t.functional_index_of(i).map(|ix| ix.name.clone()).unwrap_or_default();
+        let expr = t.columns[i].generated.as_ref().map(|g| g.expr.clone()).unwrap_or_default();
+        let (ty, coll) = mizzle_sql::bind::functional_key_part(t, &index, &expr)?;
+        let collation =
+            if ty.kind() == mizzle_types::ValueKind::Text { coll.unwrap_or(t.collation) } else { Collation::LEGACY };
+        t.columns[i].ty = with_member_collation(ty, collation);
+        t.columns[i].collation = collation;
+    }
+    Ok(())
+}
+
+/// True if a functional key part of `t` reads column `col`.
+fn used_by_functional_index(t: &TableDef, col: usize) -> Result<bool, ExecError> {
+    if !t.columns.iter().any(|c| c.hidden) {
+        return Ok(false);
+    }
+    for (i, e) in mizzle_sql::bind::bind_generated_for(t)? {
+        if t.columns[i].hidden {
+            let mut used = Vec::new();
+            e.columns_used(&mut used);
+            if used.contains(&col) {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+fn functional_dependency(c: &str) -> ExecError {
+    ExecError::ddl(
+        ErrorCode::DependentByFunctionalIndex,
+        format!("Column '{c}' has a functional index dependency and cannot be dropped or renamed."),
+    )
+}
+
+/// Adds an index definition (no data written; a functional key part adds
+/// its hidden column, whose values the caller computes).
 fn add_index_def(t: &mut TableDef, spec: &IndexSpec, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
-    let cols = spec.columns.iter().map(|c| col_index(&t.columns, c)).collect::<Result<Vec<_>, _>>()?;
     if spec.primary {
+        let cols = spec
+            .parts
+            .iter()
+            .map(|p| match p {
+                KeyPart::Column(c) => col_index(&t.columns, c),
+                KeyPart::Expr(_) => Err(ExecError::ddl(
+                    ErrorCode::FunctionalIndexPrimaryKey,
+                    "The primary key cannot be a functional index",
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         if !t.primary_key.is_empty() {
             return Err(ExecError::ddl(ErrorCode::MultiplePrimaryKey, "Multiple primary key defined"));
         }
@@ -147,8 +245,21 @@ fn add_index_def(t: &mut TableDef, spec: &IndexSpec, ctx: &mut Ctx<'_>) -> Resul
             }
             n.clone()
         }
-        None => unique_index_name(&t.indexes, &t.columns[cols[0]].name),
+        None => {
+            let base = match spec.parts.first() {
+                Some(KeyPart::Column(c)) => t.columns[col_index(&t.columns, c)?].name.clone(),
+                _ => default_index_name(&spec.parts).to_string(),
+            };
+            unique_index_name(&t.indexes, &base)
+        }
     };
+    let mut cols = Vec::with_capacity(spec.parts.len());
+    for (k, p) in spec.parts.iter().enumerate() {
+        cols.push(match p {
+            KeyPart::Column(c) => col_index(&t.columns, c)?,
+            KeyPart::Expr(e) => add_hidden_column(t, &name, k, e)?,
+        });
+    }
     t.indexes.push(IndexDef { name, space: ctx.dict.alloc_space(), columns: cols, unique: spec.unique });
     Ok(())
 }
@@ -180,21 +291,13 @@ fn table_def(spec: &TableSpec, ctx: &mut Ctx<'_>) -> Result<TableDef, ExecError>
     };
     let inline_pk: Vec<String> = spec.columns.iter().filter(|c| c.primary_key).map(|c| c.name.clone()).collect();
     if !inline_pk.is_empty() {
-        add_index_def(
-            &mut t,
-            &IndexSpec { name: Some("PRIMARY".into()), columns: inline_pk, unique: true, primary: true },
-            ctx,
-        )?;
+        add_index_def(&mut t, &IndexSpec::of_columns(Some("PRIMARY".into()), inline_pk, true, true), ctx)?;
     }
     for ix in &spec.indexes {
         add_index_def(&mut t, ix, ctx)?;
     }
     for c in spec.columns.iter().filter(|c| c.unique && !c.primary_key) {
-        add_index_def(
-            &mut t,
-            &IndexSpec { name: None, columns: vec![c.name.clone()], unique: true, primary: false },
-            ctx,
-        )?;
+        add_index_def(&mut t, &IndexSpec::of_columns(None, vec![c.name.clone()], true, false), ctx)?;
     }
     for (i, (name, expr, enforced)) in spec.checks.iter().enumerate() {
         let name = name.clone().unwrap_or_else(|| format!("{}_chk_{}", spec.name, i + 1));
@@ -288,15 +391,22 @@ pub fn clear_table(t: &TableDef, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
 fn insert_converted(t: &TableDef, plan: &Plan, ctx: &mut Ctx<'_>) -> Result<u64, ExecError> {
     let rows = collect(plan, ctx)?;
     let mut conv = Vec::with_capacity(rows.len());
+    // Hidden columns (functional key parts) follow the selected ones.
+    let hidden = t.columns.iter().any(|c| c.hidden);
+    let gens = if hidden { crate::dml::generated_exprs(t)? } else { Vec::new() };
     for (n, r) in rows.into_iter().enumerate() {
-        let mut out = Vec::with_capacity(r.len());
+        let mut out = Vec::with_capacity(t.columns.len());
         for (c, v) in r.into_iter().enumerate() {
-            let col = &t.columns[c];
+            let Some(col) = t.columns.get(c) else { break };
             out.push(if v.is_null() {
                 v
             } else {
                 assign(&v, col.ty, &Target { column: &col.name, row: n as u64 + 1 })?
             });
+        }
+        if hidden {
+            out.resize(t.columns.len(), Value::Null);
+            crate::dml::fill_generated(t, &gens, &mut out, n as u64 + 1, ctx)?;
         }
         conv.push(out);
     }
@@ -426,6 +536,10 @@ pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
                     return Err(ExecError::ddl(ErrorCode::DuplicateKeyName, format!("Duplicate key name '{n}'")));
                 }
             }
+            if spec.is_functional() {
+                // Its hidden columns change the rows: an ALTER TABLE.
+                return alter(schema, table, &[AlterOp::AddIndex(spec.clone())], ctx);
+            }
             ctx.txn.record_read_space(t.space);
             let mut nt = (*t).clone();
             add_index_def(&mut nt, spec, ctx)?;
@@ -453,6 +567,10 @@ pub fn execute(ddl: &Ddl, ctx: &mut Ctx<'_>) -> Result<DdlResult, ExecError> {
                     format!("Can't DROP '{name}'; check that column/key exists"),
                 ));
             };
+            if t.indexes[pos].columns.iter().any(|&c| t.columns.get(c).is_some_and(|c| c.hidden)) {
+                // Its hidden columns go with it: an ALTER TABLE.
+                return alter(schema, table, &[AlterOp::DropIndex { name: name.clone() }], ctx);
+            }
             let mut nt = (*t).clone();
             let ix = nt.indexes.remove(pos);
             ctx.txn.record_read_space(ix.space);
@@ -520,7 +638,7 @@ fn position_of(cols: &[ColumnDef], p: &ColumnPosition, current: usize) -> Result
         ColumnPosition::First => 0,
         ColumnPosition::After(c) => {
             cols.iter()
-                .position(|x| lc(&x.name) == lc(c))
+                .position(|x| !x.hidden && lc(&x.name) == lc(c))
                 .ok_or_else(|| ExecError::ddl(ErrorCode::UnknownColumn, format!("Unknown column '{c}' in 'table'")))?
                 + 1
         }
@@ -558,17 +676,22 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
     let mut renamed_cols: Vec<(String, String)> = Vec::new();
     let mut dropped_index: Option<String> = None;
     let unknown = |c: &str| ExecError::ddl(ErrorCode::UnknownColumn, format!("Unknown column '{c}' in '{name}'"));
-    let find = |cols: &[ColumnDef], c: &str| cols.iter().position(|x| lc(&x.name) == lc(c));
+    // Users name visible columns only; keys are resolved over all of them
+    // (a functional key part names its hidden column).
+    let find = |cols: &[ColumnDef], c: &str| cols.iter().position(|x| !x.hidden && lc(&x.name) == lc(c));
+    let find_any = |cols: &[ColumnDef], c: &str| cols.iter().position(|x| lc(&x.name) == lc(c));
+    let visible = |cols: &[ColumnDef]| cols.iter().filter(|c| !c.hidden).count();
     for op in ops {
         match op {
             AlterOp::AddColumn { column, position } => {
-                if find(&t.columns, &column.name).is_some() {
+                if find_any(&t.columns, &column.name).is_some() {
                     return Err(ExecError::ddl(
                         ErrorCode::DuplicateColumn,
                         format!("Duplicate column name '{}'", column.name),
                     ));
                 }
-                let at = position_of(&t.columns, position, t.columns.len())?;
+                // Before the hidden columns, which stay last (invariant 4).
+                let at = position_of(&t.columns, position, visible(&t.columns))?;
                 let def = column_def(column, t.collation, ctx)?;
                 t.columns.insert(at, def);
                 origin.insert(at, None);
@@ -601,7 +724,16 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                         format!("Can't DROP '{c}'; check that column/key exists"),
                     ));
                 };
-                if t.columns.len() == 1 {
+                if used_by_functional_index(&t, i)? {
+                    return Err(functional_dependency(&t.columns[i].name));
+                }
+                if visible(&t.columns) == 1 {
+                    if t.columns.len() > 1 {
+                        return Err(ExecError::ddl(
+                            ErrorCode::TableMustHaveColumns,
+                            "A table must have at least 1 column",
+                        ));
+                    }
                     return Err(ExecError::ddl(
                         ErrorCode::CantDropFieldOrKey,
                         "You can't delete all columns with ALTER TABLE; use DROP TABLE instead",
@@ -622,11 +754,14 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
             }
             AlterOp::ModifyColumn { old_name, column, position } => {
                 let i = find(&t.columns, old_name).ok_or_else(|| unknown(old_name))?;
-                if lc(old_name) != lc(&column.name) && find(&t.columns, &column.name).is_some() {
+                if lc(old_name) != lc(&column.name) && find_any(&t.columns, &column.name).is_some() {
                     return Err(ExecError::ddl(
                         ErrorCode::DuplicateColumn,
                         format!("Duplicate column name '{}'", column.name),
                     ));
+                }
+                if lc(old_name) != lc(&column.name) && used_by_functional_index(&t, i)? {
+                    return Err(functional_dependency(&t.columns[i].name));
                 }
                 let mut def = column_def(column, t.collation, ctx)?;
                 let in_pk = pk.iter().any(|x| lc(x) == lc(old_name));
@@ -658,8 +793,11 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
             }
             AlterOp::RenameColumn { old: o, new: n } => {
                 let i = find(&t.columns, o).ok_or_else(|| unknown(o))?;
-                if lc(o) != lc(n) && find(&t.columns, n).is_some() {
+                if lc(o) != lc(n) && find_any(&t.columns, n).is_some() {
                     return Err(ExecError::ddl(ErrorCode::DuplicateColumn, format!("Duplicate column name '{n}'")));
+                }
+                if lc(o) != lc(n) && used_by_functional_index(&t, i)? {
+                    return Err(functional_dependency(&t.columns[i].name));
                 }
                 t.columns[i].name = n.clone();
                 for x in pk.iter_mut().chain(idx.iter_mut().flat_map(|ix| ix.cols.iter_mut())) {
@@ -678,7 +816,7 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                 t.columns[i].default = default.clone();
             }
             AlterOp::AddIndex(spec) => {
-                for c in &spec.columns {
+                for c in spec.column_names() {
                     if find(&t.columns, c).is_none() {
                         return Err(ExecError::ddl(
                             ErrorCode::KeyColumnMissing,
@@ -687,11 +825,17 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                     }
                 }
                 if spec.primary {
+                    if spec.is_functional() {
+                        return Err(ExecError::ddl(
+                            ErrorCode::FunctionalIndexPrimaryKey,
+                            "The primary key cannot be a functional index",
+                        ));
+                    }
                     if !pk.is_empty() {
                         return Err(ExecError::ddl(ErrorCode::MultiplePrimaryKey, "Multiple primary key defined"));
                     }
-                    pk = spec.columns.clone();
-                    for c in &spec.columns {
+                    pk = spec.column_names().map(str::to_string).collect();
+                    for c in spec.column_names() {
                         if let Some(i) = find(&t.columns, c) {
                             t.columns[i].nullable = false;
                         }
@@ -709,8 +853,26 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                             }
                             n.clone()
                         }
-                        None => unique_index_name(&defs, &spec.columns[0]),
+                        None => {
+                            let base = match spec.parts.first() {
+                                Some(KeyPart::Column(c)) => find(&t.columns, c).map(|i| t.columns[i].name.clone()),
+                                _ => None,
+                            };
+                            unique_index_name(&defs, base.as_deref().unwrap_or(default_index_name(&spec.parts)))
+                        }
                     };
+                    let mut cols = Vec::with_capacity(spec.parts.len());
+                    for (k, p) in spec.parts.iter().enumerate() {
+                        match p {
+                            KeyPart::Column(c) => cols.push(c.clone()),
+                            KeyPart::Expr(e) => {
+                                let h = add_hidden_column(&mut t, &n, k, e)?;
+                                origin.push(None);
+                                cols.push(t.columns[h].name.clone());
+                                rewrite = true;
+                            }
+                        }
+                    }
                     idx.push(NamedIndex {
                         def: IndexDef {
                             name: n.clone(),
@@ -718,7 +880,7 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                             columns: vec![],
                             unique: spec.unique,
                         },
-                        cols: spec.columns.clone(),
+                        cols,
                     });
                     new_indexes.push(n);
                 }
@@ -737,6 +899,14 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
                 };
                 let ix = idx.remove(pos);
                 dropped_index = Some(ix.def.name.clone());
+                // Its functional key parts' hidden columns go with it.
+                for c in &ix.cols {
+                    if let Some(h) = find_any(&t.columns, c).filter(|&h| t.columns[h].hidden) {
+                        t.columns.remove(h);
+                        origin.remove(h);
+                        rewrite = true;
+                    }
+                }
                 if old.indexes.iter().any(|o| o.space == ix.def.space) {
                     ctx.txn.record_read_space(ix.def.space);
                     clear_space(ix.def.space, ctx)?;
@@ -803,7 +973,7 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
         }
     }
     // Resolve names to positions.
-    let pos = |n: &String| find(&t.columns, n).ok_or_else(|| unknown(n));
+    let pos = |n: &String| find_any(&t.columns, n).ok_or_else(|| unknown(n));
     t.primary_key = pk.iter().map(pos).collect::<Result<_, _>>()?;
     t.indexes = idx
         .into_iter()
@@ -832,6 +1002,9 @@ fn alter(schema: &str, name: &str, ops: &[AlterOp], ctx: &mut Ctx<'_>) -> Result
     }
     if let Some(d) = &dropped_index {
         fk_ddl::check_indexes_still_serve(&t, d, ctx)?;
+    }
+    if rewrite {
+        retype_hidden_columns(&mut t)?;
     }
     if ops.iter().any(|o| matches!(o, AlterOp::ModifyColumn { .. })) {
         fk_ddl::check_columns_after_alter(&t, ctx)?;

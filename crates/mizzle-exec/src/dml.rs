@@ -114,12 +114,38 @@ pub(crate) fn fill_generated(
     for (c, e) in gens {
         let v = eval(e, row, ctx)?;
         let col = &t.columns[*c];
-        let v = if v.is_null() { v } else { assign(&v, col.ty, &Target { column: &col.name, row: rown })? };
+        let v = if v.is_null() {
+            v
+        } else {
+            match assign(&v, col.ty, &Target { column: &col.name, row: rown }) {
+                Ok(v) => v,
+                Err(e) if col.hidden => return Err(functional_index_error(t, *c, e, rown)),
+                Err(e) => return Err(e.into()),
+            }
+        };
         if let Some(slot) = row.get_mut(*c) {
             *slot = v;
         }
     }
     Ok(())
+}
+
+/// A value of a functional key part that does not convert to the type of
+/// its expression, reported as MySQL does: naming the index, never the
+/// hidden column.
+fn functional_index_error(t: &TableDef, col: usize, e: TypeError, rown: u64) -> ExecError {
+    let index = t.functional_index_of(col).map(|ix| ix.name.as_str()).unwrap_or("");
+    match e {
+        TypeError::OutOfRangeForColumn { .. } => ExecError::ddl(
+            ErrorCode::OutOfRangeForFunctionalIndex,
+            format!("Value is out of range for functional index '{index}' at row {rown}"),
+        ),
+        TypeError::DataTooLong { .. } => ExecError::ddl(
+            ErrorCode::FunctionalIndexDataTooLong,
+            format!("Data too long for functional index '{index}'."),
+        ),
+        other => other.into(),
+    }
 }
 
 /// Checks NOT NULL and CHECK constraints of a full row.
@@ -716,4 +742,57 @@ pub(crate) fn clear_space(space: mizzle_txn::SpaceId, ctx: &mut Ctx<'_>) -> Resu
         ctx.txn.delete(space, &k)?;
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use mizzle_dictionary::{ColumnDef, Generated, IndexDef, TableDef};
+    use mizzle_types::{Collation, ErrorCode, SqlError, SqlType, TypeError};
+
+    use super::functional_index_error;
+
+    #[test]
+    fn a_key_part_that_does_not_fit_names_its_index_not_its_hidden_column() {
+        let col = |name: &str, hidden: bool| ColumnDef {
+            name: name.into(),
+            ty: SqlType::Varchar(2),
+            nullable: true,
+            default: None,
+            auto_increment: false,
+            comment: String::new(),
+            collation: Collation::LEGACY,
+            generated: hidden.then(|| Generated { expr: "lower(s)".into(), stored: false }),
+            on_update: None,
+            hidden,
+        };
+        let t = TableDef {
+            schema: "d".into(),
+            name: "t".into(),
+            space: mizzle_txn::SpaceId(20),
+            columns: vec![col("s", false), col("!fidx!ls!1", true)],
+            primary_key: vec![],
+            indexes: vec![IndexDef {
+                name: "ls".into(),
+                space: mizzle_txn::SpaceId(21),
+                columns: vec![1],
+                unique: false,
+            }],
+            checks: vec![],
+            auto_increment: None,
+            auto_increment_start: 1,
+            engine: "memory".into(),
+            comment: String::new(),
+            version: 1,
+            foreign_keys: vec![],
+            referenced_by: vec![],
+            collation: Collation::LEGACY,
+        };
+        let long = functional_index_error(&t, 1, TypeError::DataTooLong { column: "!fidx!ls!1".into(), row: 3 }, 3);
+        assert_eq!(long.code(), ErrorCode::FunctionalIndexDataTooLong);
+        assert_eq!(long.to_string(), "Data too long for functional index 'ls'.");
+        let range =
+            functional_index_error(&t, 1, TypeError::OutOfRangeForColumn { column: "!fidx!ls!1".into(), row: 3 }, 3);
+        assert_eq!(range.code(), ErrorCode::OutOfRangeForFunctionalIndex);
+        assert_eq!(range.to_string(), "Value is out of range for functional index 'ls' at row 3");
+    }
 }

@@ -903,6 +903,15 @@ impl Session {
         c
     }
 
+    /// Sets `@@collation_connection` as a client's handshake asks (its
+    /// collation id): a utf8mb4 collation mizzle has, else the
+    /// `_general_ci` of a client that named another character set, as
+    /// every client is answered in utf8mb4.
+    pub fn set_client_collation(&mut self, id: u16) {
+        let c = Collation::from_id(id).unwrap_or(Collation::Utf8mb4GeneralCi);
+        self.vars.insert("collation_connection".into(), c.name().to_string());
+    }
+
     /// Sets the user name shown by USER().
     pub fn set_user(&mut self, user: &str) {
         self.user = user.to_string();
@@ -2264,7 +2273,9 @@ impl Session {
                     }
                 }
             }
-            SessionStmt::SetNames(_) => {}
+            SessionStmt::SetNames(c) => {
+                self.set_var(VarScope::Session, "collation_connection", &Value::text(c.name()))?;
+            }
             SessionStmt::Prepare { .. } => return Err(SessionError::rule(ErrorCode::NotSupported, "PREPARE ... FROM")),
             SessionStmt::Execute { name, using } => {
                 let params: Vec<Value> = using

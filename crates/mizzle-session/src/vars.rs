@@ -62,10 +62,11 @@ pub const VARS: &[VarDef] = &[
     ro("character_set_results", VarKind::Text, "utf8mb4"),
     ro("character_set_server", VarKind::Text, "utf8mb4"),
     ro("character_set_system", VarKind::Text, "utf8mb3"),
-    // Literals compare as utf8mb4_0900_bin (`Collation::LEGACY`); new tables
-    // without COLLATE take collation_database, or collation_server while
+    // Literals, parameters and text made from other values take
+    // collation_connection (coercible), as in MySQL 8; new tables without
+    // COLLATE take collation_database, or collation_server while
     // collation_database is left at its default.
-    ro("collation_connection", VarKind::Text, "utf8mb4_0900_bin"),
+    v("collation_connection", VarKind::Collation, "utf8mb4_0900_ai_ci"),
     v("collation_database", VarKind::Collation, "utf8mb4_0900_ai_ci"),
     v("collation_server", VarKind::Collation, "utf8mb4_0900_ai_ci"),
     v("cte_max_recursion_depth", VarKind::IntRange(0, 4294967295), "1000"),

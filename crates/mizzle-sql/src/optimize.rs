@@ -12,7 +12,10 @@
 //!    hashable equalities become hash keys.
 //! 3. **Access paths.** A scan's filter is searched for equalities, IN lists
 //!    and ranges on a prefix of the primary key or an index; the best key
-//!    gives the scan's ranges.
+//!    gives the scan's ranges. An expression equal (as bound, not as text)
+//!    to a functional key part's is read as that part's hidden column
+//!    first, so its index serves it (MySQL's substitution of generated
+//!    columns).
 //! 4. Subquery plans inside expressions are optimized too.
 //!
 //! Invariants:
@@ -702,6 +705,9 @@ fn key_ranges(key: &[usize], preds: &[Pred], unique: bool) -> Option<(usize, Vec
 /// left once the conjuncts the path's ranges express are removed (the scan
 /// checks those itself, exactly; see the scan operator's invariant 1).
 pub fn choose_access(t: &TableDef, filter: &Expr) -> (Access, Option<Expr>) {
+    let original = filter;
+    let substituted = substitute_key_parts(t, filter);
+    let filter = substituted.as_ref().unwrap_or(filter);
     let conjuncts = filter.clone().conjuncts();
     let preds: Vec<Pred> = conjuncts
         .iter()
@@ -709,7 +715,7 @@ pub fn choose_access(t: &TableDef, filter: &Expr) -> (Access, Option<Expr>) {
         .flat_map(|(conj, c)| analyse(c).into_iter().map(move |(col, what)| Pred { conj, col, what }))
         .collect();
     if preds.is_empty() {
-        return (Access::Full, Some(filter.clone()));
+        return (Access::Full, Some(original.clone()));
     }
     let mut best: Option<(usize, Access, Vec<usize>)> = None;
     if !t.primary_key.is_empty() {
@@ -725,12 +731,57 @@ pub fn choose_access(t: &TableDef, filter: &Expr) -> (Access, Option<Expr>) {
         }
     }
     match best {
-        None => (Access::Full, Some(filter.clone())),
+        None => (Access::Full, Some(original.clone())),
         Some((_, access, used)) => {
             let rest = conjuncts.into_iter().enumerate().filter(|(i, _)| !used.contains(i)).map(|(_, c)| c).collect();
             (access, Expr::and_all(rest))
         }
     }
+}
+
+/// `filter` with every expression equal to a functional key part's
+/// expression replaced by that part's hidden column (which holds the
+/// expression's value converted to the expression's own type, so the
+/// same), when the table has such parts and one matched. Parts whose
+/// stored type is not the expression's (never, unless a definition was
+/// changed by hand) are left alone, as MySQL does when a conversion stands
+/// between them.
+fn substitute_key_parts(t: &TableDef, filter: &Expr) -> Option<Expr> {
+    if !t.columns.iter().any(|c| c.hidden) {
+        return None;
+    }
+    let gens = crate::bind::bind_generated_for(t).ok()?;
+    let parts: Vec<(Expr, Expr)> = gens
+        .into_iter()
+        .filter_map(|(i, e)| {
+            let c = t.columns.get(i).filter(|c| c.hidden)?;
+            if mizzle_dictionary::with_member_collation(crate::bind::key_part_type(&e), c.collation) != c.ty {
+                return None;
+            }
+            let col = Expr::Column { index: i, ty: c.ty };
+            let col = match c.collation {
+                coll if coll != mizzle_types::Collation::LEGACY && c.ty.kind() == ValueKind::Text => {
+                    Expr::Collate { arg: Box::new(col), collation: coll, explicit: false }
+                }
+                _ => col,
+            };
+            Some((e, col))
+        })
+        .collect();
+    let mut changed = false;
+    let out = replace_parts(filter.clone(), &parts, &mut changed);
+    changed.then_some(out)
+}
+
+/// Replaces, outermost first, each sub-expression equal to a part's
+/// expression by the part's column.
+#[recursive]
+fn replace_parts(e: Expr, parts: &[(Expr, Expr)], changed: &mut bool) -> Expr {
+    if let Some((_, col)) = parts.iter().find(|(p, _)| *p == e) {
+        *changed = true;
+        return col.clone();
+    }
+    e.map_children(&mut |c| replace_parts(c, parts, changed))
 }
 
 /// Optimizes every plan inside a bound statement.

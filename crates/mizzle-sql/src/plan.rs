@@ -620,17 +620,47 @@ pub struct ColumnSpec {
     pub on_update: Option<u8>,
 }
 
+/// One key part of an index.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KeyPart {
+    /// A column, by name.
+    Column(String),
+    /// A functional key part `(expr)`: the expression's SQL text. It
+    /// becomes a hidden VIRTUAL generated column (`ColumnDef::hidden`).
+    Expr(String),
+}
+
 /// An index in CREATE TABLE / CREATE INDEX.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IndexSpec {
     /// Name (generated if not given).
     pub name: Option<String>,
-    /// Column names.
-    pub columns: Vec<String>,
+    /// Key parts, in order.
+    pub parts: Vec<KeyPart>,
     /// UNIQUE.
     pub unique: bool,
     /// PRIMARY KEY.
     pub primary: bool,
+}
+
+impl IndexSpec {
+    /// An index over columns only.
+    pub fn of_columns(name: Option<String>, columns: Vec<String>, unique: bool, primary: bool) -> IndexSpec {
+        IndexSpec { name, parts: columns.into_iter().map(KeyPart::Column).collect(), unique, primary }
+    }
+
+    /// The names of its column key parts, in order.
+    pub fn column_names(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            KeyPart::Column(c) => Some(c.as_str()),
+            KeyPart::Expr(_) => None,
+        })
+    }
+
+    /// True if some key part is an expression.
+    pub fn is_functional(&self) -> bool {
+        self.parts.iter().any(|p| matches!(p, KeyPart::Expr(_)))
+    }
 }
 
 /// A FOREIGN KEY clause in CREATE TABLE / ALTER TABLE ADD.
@@ -808,8 +838,9 @@ pub enum SessionStmt {
     SetUser(Vec<(String, Expr)>),
     /// SET [scope] TRANSACTION ISOLATION LEVEL / READ ONLY|WRITE.
     SetTransaction { scope: VarScope, isolation: Option<IsolationLevel>, read_only: Option<bool> },
-    /// SET NAMES / CHARACTER SET: accepted for utf8/utf8mb4 only.
-    SetNames(String),
+    /// SET NAMES cs [COLLATE c]: the new `collation_connection` (text is
+    /// utf8mb4 whatever the character set named).
+    SetNames(mizzle_types::Collation),
     /// PREPARE name FROM 'sql'.
     Prepare { name: String, sql: Expr },
     /// EXECUTE name USING @a, @b.

@@ -291,6 +291,11 @@ impl Collation {
             }
             _ => {
                 if let Some(c) = self.icu() {
+                    if matches!(self, Collation::Utf8mb4UnicodeCi | Collation::Utf8mb4_0900AiCi)
+                        && ascii_primary_sort_key(s, out)
+                    {
+                        return;
+                    }
                     let Ok(()) = c.write_sort_key_to(s, out);
                 }
             }
@@ -383,6 +388,74 @@ fn ascii_primary_compare(a: &str, b: &str) -> Option<Ordering> {
     let ra = a.bytes().map(|x| r[usize::from(x)]);
     let rb = b.bytes().map(|x| r[usize::from(x)]);
     Some(ra.cmp(rb))
+}
+
+/// Each printable ASCII character's primary-strength sort key under the
+/// root collation, as ICU writes it: `(length, bytes)`.
+type AsciiKeys = [(u8, [u8; 3]); 128];
+
+static ASCII_KEYS: OnceLock<Option<Box<AsciiKeys>>> = OnceLock::new();
+
+/// The primary sort key of every printable ASCII character, read from ICU
+/// once. ICU's primary sort key of a printable-ASCII string is the
+/// concatenation of its characters' keys (each character is one
+/// non-ignorable collation element, and the root collation's primaries for
+/// them are written without lead-byte compression), so a string's key can
+/// be assembled from this table byte for byte equal to ICU's — which
+/// matters, because index keys stored by earlier versions were written by
+/// ICU. That property is checked here against ICU on every two-character
+/// string before the table is used: `None` (no fast path) if ICU's data
+/// ever breaks it.
+fn ascii_primary_keys() -> Option<&'static AsciiKeys> {
+    ASCII_KEYS
+        .get_or_init(|| {
+            let c = icu_collator(&PRIMARY, Strength::Primary);
+            let mut keys: AsciiKeys = [(0, [0; 3]); 128];
+            let mut buf = Vec::new();
+            for b in 0x20u8..0x7F {
+                buf.clear();
+                let Ok(()) = c.write_sort_key_to(char::from(b).encode_utf8(&mut [0; 4]), &mut buf);
+                if buf.is_empty() || buf.len() > 3 {
+                    return None;
+                }
+                let mut k = [0u8; 3];
+                k[..buf.len()].copy_from_slice(&buf);
+                keys[usize::from(b)] = (buf.len() as u8, k);
+            }
+            let key = |b: u8| {
+                let (n, k) = &keys[usize::from(b)];
+                &k[..usize::from(*n)]
+            };
+            for a in 0x20u8..0x7F {
+                for b in 0x20u8..0x7F {
+                    buf.clear();
+                    let Ok(()) = c.write_sort_key_to(&String::from_utf8_lossy(&[a, b]), &mut buf);
+                    if buf[..] != [key(a), key(b)].concat()[..] {
+                        return None;
+                    }
+                }
+            }
+            Some(Box::new(keys))
+        })
+        .as_deref()
+}
+
+/// Appends the primary sort key of a printable-ASCII string without ICU's
+/// per-character machinery; false (nothing appended) when `s` has another
+/// byte or the fast path is off.
+fn ascii_primary_sort_key(s: &str, out: &mut Vec<u8>) -> bool {
+    if !s.bytes().all(|x| (0x20..0x7F).contains(&x)) {
+        return false;
+    }
+    let Some(keys) = ascii_primary_keys() else {
+        return false;
+    };
+    out.reserve(s.len() * 2);
+    for b in s.bytes() {
+        let (n, k) = &keys[usize::from(b)];
+        out.extend_from_slice(&k[..usize::from(*n)]);
+    }
+    true
 }
 
 static GENERAL: OnceLock<Vec<u16>> = OnceLock::new();
@@ -563,6 +636,19 @@ mod tests {
             assert_eq!(ascii_primary_compare(&a, &b), Some(icu.compare(&a, &b)), "{a:?} vs {b:?}");
         }
         assert_eq!(ascii_primary_compare("é", "e"), None);
+        assert!(ascii_primary_keys().is_some(), "ICU's primary keys of printable ASCII concatenate");
+        let mut fast = Vec::new();
+        let mut slow = Vec::new();
+        for _ in 0..200_000 {
+            let len = next(24);
+            let s: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+            fast.clear();
+            slow.clear();
+            assert!(ascii_primary_sort_key(&s, &mut fast));
+            let Ok(()) = icu.write_sort_key_to(s.as_str(), &mut slow);
+            assert_eq!(fast, slow, "{s:?}");
+        }
+        assert!(!ascii_primary_sort_key("é", &mut fast));
         assert_eq!(Collation::Utf8mb4_0900AiCi.compare("abc-1", "ABC-1"), Ordering::Equal);
     }
 }

@@ -420,6 +420,34 @@ error_codes! {
     GeneratedColumnNamedFunctionNotAllowed = (3763, "HY000", User),
     /// ER_GENERATED_COLUMN_VARIABLES
     GeneratedColumnVariables = (3765, "HY000", User),
+    /// ER_WARN_DATA_OUT_OF_RANGE_FUNCTIONAL_INDEX: a functional key part's
+    /// value does not fit the type of its expression (strict mode: an error).
+    OutOfRangeForFunctionalIndex = (3752, "22003", User),
+    /// ER_FUNCTIONAL_INDEX_ON_JSON_OR_GEOMETRY_FUNCTION
+    FunctionalIndexOnJson = (3753, "42000", User),
+    /// ER_FUNCTIONAL_INDEX_REF_AUTO_INCREMENT
+    FunctionalIndexRefAutoIncrement = (3754, "HY000", User),
+    /// ER_FUNCTIONAL_INDEX_PRIMARY_KEY
+    FunctionalIndexPrimaryKey = (3756, "HY000", User),
+    /// ER_FUNCTIONAL_INDEX_ON_LOB: a key part expression of a TEXT or BLOB type.
+    FunctionalIndexOnLob = (3757, "HY000", User),
+    /// ER_FUNCTIONAL_INDEX_FUNCTION_IS_NOT_ALLOWED (also subqueries).
+    FunctionalIndexFunctionNotAllowed = (3758, "HY000", User),
+    /// ER_WRONG_KEY_COLUMN_FUNCTIONAL_INDEX: an expression of no indexable
+    /// type (`NULL`).
+    WrongKeyColumnFunctionalIndex = (3761, "HY000", User),
+    /// ER_FUNCTIONAL_INDEX_ON_FIELD: `INDEX ((col))`.
+    FunctionalIndexOnField = (3762, "HY000", User),
+    /// ER_FUNCTIONAL_INDEX_ROW_VALUE_IS_NOT_ALLOWED: `INDEX (((a, b)))`.
+    FunctionalIndexRowValue = (3800, "HY000", User),
+    /// ER_DEPENDENT_BY_FUNCTIONAL_INDEX: dropping or renaming a column a
+    /// functional index reads.
+    DependentByFunctionalIndex = (3837, "HY000", User),
+    /// ER_FUNCTIONAL_INDEX_DATA_IS_TOO_LONG
+    FunctionalIndexDataTooLong = (3907, "22001", User),
+    /// ER_TABLE_MUST_HAVE_COLUMNS: dropping the last visible column of a
+    /// table that has hidden ones.
+    TableMustHaveColumns = (1113, "42000", User),
     /// ER_NON_BOOLEAN_EXPR_FOR_CHECK_CONSTRAINT
     NonBooleanExprForCheckConstraint = (3812, "HY000", User),
     /// ER_COLUMN_CHECK_CONSTRAINT_REFERENCES_OTHER_COLUMN

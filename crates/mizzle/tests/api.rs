@@ -201,3 +201,21 @@ fn concurrent_create_tables_at_serializable_both_commit() {
     let e = db.session().execute("INSERT INTO ca VALUES (5)", []).expect_err("the key holds");
     assert_eq!(e.number(), 1452);
 }
+
+#[test]
+fn parameters_take_the_connection_collation_a_prepared_statement_was_bound_under() {
+    let db = Database::open_in_memory().expect("db");
+    let s = db.session();
+    let cmp = |q: &mut mizzle::Statement<'_>| -> i64 {
+        q.query(params!["Q"]).expect("query").get(0).expect("row").get::<i64>(0).expect("int")
+    };
+    // MySQL 8's default collation_connection, utf8mb4_0900_ai_ci: 'q' = 'Q'.
+    let mut ci = s.prepare("SELECT 'q' = ?").expect("prepare");
+    assert_eq!(cmp(&mut ci), 1);
+    s.execute("SET NAMES utf8mb4 COLLATE utf8mb4_bin", []).expect("set names");
+    let mut bin = s.prepare("SELECT 'q' = ?").expect("prepare");
+    assert_eq!(cmp(&mut bin), 0);
+    // The first statement keeps the collation it was bound under, as
+    // MySQL's and MariaDB's prepared statements do.
+    assert_eq!(cmp(&mut ci), 1);
+}

@@ -1,7 +1,7 @@
 //! SHOW CREATE TABLE round-trips: for varied tables (keys, foreign keys,
-//! collations, defaults, CHECKs, comments, AUTO_INCREMENT), the text it
-//! prints, run again after a DROP, makes a table whose SHOW CREATE TABLE
-//! is the same text. Also: the server's default collation from
+//! collations, defaults, CHECKs, comments, AUTO_INCREMENT, functional key
+//! parts), the text it prints, run again after a DROP, makes a table whose
+//! SHOW CREATE TABLE is the same text. Also: the server's default collation from
 //! `OpenOptions`.
 
 use mizzle::{Database, OpenOptions, Value};
@@ -39,6 +39,10 @@ const TABLES: &[(&str, &str)] = &[
          FOREIGN KEY (pcode) REFERENCES parent (code)) DEFAULT CHARSET=utf8mb4",
     ),
     ("legacy", "CREATE TABLE legacy (s VARCHAR(5), n INT NULL DEFAULT NULL) COLLATE utf8mb4_0900_bin"),
+    (
+        "functional",
+        "CREATE TABLE functional (id INT PRIMARY KEY, a INT, s VARCHAR(8), INDEX ((a + 1)),          UNIQUE KEY u ((lower(s)), a), KEY m (s, (CONCAT(s, '-', `a`)) DESC), KEY ((abs(a) * 2)))",
+    ),
 ];
 
 #[test]
@@ -56,6 +60,8 @@ fn show_create_table_text_recreates_the_same_table() {
     assert!(texts[0].1.contains("AUTO_INCREMENT=8"), "{}", texts[0].1);
     assert!(texts[1].1.contains("COLLATE=utf8mb4_0900_as_cs"), "{}", texts[1].1);
     assert!(texts[3].1.contains("COLLATE=utf8mb4_0900_bin"), "{}", texts[3].1);
+    assert!(texts[4].1.contains("UNIQUE KEY `u` ((lower(s)),`a`)"), "{}", texts[4].1);
+    assert!(texts[4].1.contains("KEY `functional_index_2` ((abs(a) * 2))"), "{}", texts[4].1);
     for (name, _) in TABLES.iter().rev() {
         db.session().execute(&format!("DROP TABLE {name}"), []).expect("drop");
     }

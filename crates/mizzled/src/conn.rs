@@ -625,6 +625,7 @@ impl Conn {
         self.entry.authenticated.store(true, Ordering::Relaxed);
         self.decoder.expect_sequence(SequenceId::ZERO);
         self.collation = text_collation(est.client.collation);
+        self.session.set_client_collation(est.client.collation.0);
         self.entry.set_user(&self.user, self.session.database());
         tracing::debug!(id = self.entry.id, user = %self.user, client = %self.ip, "authenticated");
         Flow::Continue

@@ -402,6 +402,12 @@ impl SqlSession {
         self.inner.set_database(Some(db.to_owned()))
     }
 
+    /// `@@collation_connection` from the handshake's collation id
+    /// ([`Session::set_client_collation`](mizzle_session::Session::set_client_collation)).
+    pub fn set_client_collation(&mut self, id: u16) {
+        self.inner.set_client_collation(id);
+    }
+
     /// The `user@host` that `USER()` shows.
     pub fn set_user(&mut self, user: &str, host: &str) {
         self.inner.set_user(&format!("{user}@{host}"));

@@ -29,7 +29,7 @@ fn opt(s: Option<&str>) -> Value {
 /// `SHOW CREATE TABLE` text.
 pub fn create_table_sql(tb: &TableDef) -> String {
     let mut lines: Vec<String> = Vec::new();
-    for c in &tb.columns {
+    for (_, c) in tb.visible_columns() {
         let mut l = format!("  `{}` {}", c.name, c.ty);
         // As MySQL: a text column's collation when it is not the table's.
         if c.ty.kind() == mizzle_types::ValueKind::Text && c.collation != tb.collation {
@@ -61,7 +61,7 @@ pub fn create_table_sql(tb: &TableDef) -> String {
         }
         lines.push(l);
     }
-    let cols = |v: &[usize]| v.iter().map(|&i| format!("`{}`", tb.columns[i].name)).collect::<Vec<_>>().join(",");
+    let cols = |v: &[usize]| v.iter().map(|&i| key_part_sql(&tb.columns[i])).collect::<Vec<_>>().join(",");
     if !tb.primary_key.is_empty() {
         lines.push(format!("  PRIMARY KEY ({})", cols(&tb.primary_key)));
     }
@@ -85,6 +85,24 @@ pub fn create_table_sql(tb: &TableDef) -> String {
         s.push_str(&format!(" COMMENT='{}'", tb.comment.replace('\'', "''")));
     }
     s
+}
+
+/// A key part as SHOW CREATE TABLE prints it: `` `col` ``, or `(expr)` for
+/// a functional key part (its hidden column's expression).
+fn key_part_sql(c: &ColumnDef) -> String {
+    match &c.generated {
+        Some(g) if c.hidden => format!("({})", g.expr),
+        _ => format!("`{}`", c.name),
+    }
+}
+
+/// What SHOW INDEX and STATISTICS show for a key part: COLUMN_NAME, or
+/// NULL and the EXPRESSION of a functional key part.
+fn key_part_shown(c: &ColumnDef) -> (Value, Value) {
+    match &c.generated {
+        Some(g) if c.hidden => (Value::Null, t(&g.expr)),
+        _ => (t(&c.name), Value::Null),
+    }
 }
 
 /// A column's DEFAULT as SHOW COLUMNS and information_schema.COLUMNS show
@@ -226,7 +244,7 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
         }
         SystemTable::Columns { table: tb, full } => {
             let mut out = Vec::new();
-            for (i, c) in tb.columns.iter().enumerate() {
+            for (i, c) in tb.visible_columns() {
                 let mut row = vec![t(&c.name), t(&c.ty.to_string())];
                 if *full {
                     row.push(opt(collation_of(c)));
@@ -250,12 +268,13 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
             for (name, unique, cols) in keys_of(tb) {
                 for (seq, &c) in cols.iter().enumerate() {
                     let Some(col) = tb.columns.get(c) else { continue };
+                    let (column, expression) = key_part_shown(col);
                     out.push(vec![
                         t(&tb.name),
                         Value::Int(i64::from(!unique)),
                         t(name),
                         Value::Int(seq as i64 + 1),
-                        t(&col.name),
+                        column,
                         t("A"),
                         Value::Null,
                         Value::Null,
@@ -265,7 +284,7 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
                         t(""),
                         t(""),
                         t("YES"),
-                        Value::Null,
+                        expression,
                     ]);
                 }
             }
@@ -473,14 +492,14 @@ fn info_rows(v: mizzle_sql::plan::InfoView, ctx: &mut Ctx<'_>) -> Result<Vec<Row
                     out.push(row);
                 }
                 (V::Columns, Relation::Table(tb)) => {
-                    for (i, c) in tb.columns.iter().enumerate() {
+                    for (n, (i, c)) in tb.visible_columns().enumerate() {
                         let (data_type, chars, octets, prec, scale, dt, text) = type_facts(c.ty);
                         out.push(vec![
                             t("def"),
                             t(&s.name),
                             t(&tb.name),
                             t(&c.name),
-                            Value::UInt(i as u64 + 1),
+                            Value::UInt(n as u64 + 1),
                             opt(default_shown(c).as_deref()),
                             t(if c.nullable { "YES" } else { "NO" }),
                             t(&data_type),
@@ -505,6 +524,7 @@ fn info_rows(v: mizzle_sql::plan::InfoView, ctx: &mut Ctx<'_>) -> Result<Vec<Row
                     for (name, unique, cols) in keys_of(tb) {
                         for (seq, &c) in cols.iter().enumerate() {
                             let Some(col) = tb.columns.get(c) else { continue };
+                            let (column, expression) = key_part_shown(col);
                             out.push(vec![
                                 t("def"),
                                 t(&s.name),
@@ -513,7 +533,7 @@ fn info_rows(v: mizzle_sql::plan::InfoView, ctx: &mut Ctx<'_>) -> Result<Vec<Row
                                 t(&s.name),
                                 t(name),
                                 Value::UInt(seq as u64 + 1),
-                                t(&col.name),
+                                column,
                                 t("A"),
                                 Value::Null,
                                 Value::Null,
@@ -523,7 +543,7 @@ fn info_rows(v: mizzle_sql::plan::InfoView, ctx: &mut Ctx<'_>) -> Result<Vec<Row
                                 t(""),
                                 t(""),
                                 t("YES"),
-                                Value::Null,
+                                expression,
                             ]);
                         }
                     }
@@ -592,7 +612,8 @@ fn constraint_rows(v: mizzle_sql::plan::ConstraintView, ctx: &mut Ctx<'_>) -> Re
                 }
                 V::KeyColumnUsage => {
                     for (name, _, cols) in &keys {
-                        for (i, &c) in cols.iter().enumerate() {
+                        // A functional key part is no column (MySQL lists none).
+                        for (i, &c) in cols.iter().enumerate().filter(|(_, &c)| !tb.columns[c].hidden) {
                             out.push(vec![
                                 t("def"),
                                 t(&tb.schema),

@@ -18,6 +18,8 @@
 //! (or when both are explicit) the mix is illegal (error 1267). Since every
 //! text is utf8mb4, the character-set rules never apply.
 
+use std::cell::Cell;
+
 use mizzle_types::{Collation, SqlType, Value, ValueKind};
 
 use crate::error::BindError;
@@ -53,9 +55,36 @@ impl Coercibility {
 /// A derivation: a collation and its coercibility.
 pub(crate) type Derivation = (Collation, Coercibility);
 
-/// The collation literals and parameters carry (the connection's); until
-/// `collation_connection` exists, LEGACY.
-pub(crate) const CONNECTION: Collation = Collation::LEGACY;
+thread_local! {
+    /// The collation of the statement being bound on this thread (see
+    /// [`connection`]).
+    static CONNECTION: Cell<Collation> = const { Cell::new(Collation::LEGACY) };
+}
+
+/// The collation literals, parameters and text made from non-text values
+/// carry: the session's `@@collation_connection` while
+/// [`Binder::bind_parsed`](super::Binder::bind_parsed) binds a statement
+/// ([`ConnectionScope`]); `Collation::LEGACY` (binary) when binding without
+/// a session, as stored CHECK and generated-column expressions are re-bound.
+pub(crate) fn connection() -> Collation {
+    CONNECTION.with(Cell::get)
+}
+
+/// Sets [`connection`] for this thread until dropped, then restores the
+/// previous value (binds nest: a view's query is bound inside its user's).
+pub(crate) struct ConnectionScope(Collation);
+
+impl ConnectionScope {
+    pub(crate) fn enter(c: Collation) -> ConnectionScope {
+        ConnectionScope(CONNECTION.with(|cell| cell.replace(c)))
+    }
+}
+
+impl Drop for ConnectionScope {
+    fn drop(&mut self) {
+        CONNECTION.with(|cell| cell.set(self.0));
+    }
+}
 
 fn is_text(t: SqlType) -> bool {
     t.kind() == ValueKind::Text
@@ -71,18 +100,18 @@ pub(crate) fn expr_collation(e: &Expr) -> Option<Derivation> {
         Expr::Weight { .. } => None,
         _ if !is_text(e.ty()) => None,
         Expr::Literal(Value::Null, _) => None,
-        Expr::Literal(..) | Expr::Param { .. } => Some((CONNECTION, Coercibility::Coercible)),
+        Expr::Literal(..) | Expr::Param { .. } => Some((connection(), Coercibility::Coercible)),
         Expr::Column { .. } | Expr::Outer { .. } | Expr::Subquery(_) => {
             Some((Collation::LEGACY, Coercibility::Implicit))
         }
-        Expr::Session { .. } => Some((CONNECTION, Coercibility::SysConst)),
+        Expr::Session { .. } => Some((connection(), Coercibility::SysConst)),
         // MySQL 8 gives the JSON functions' text (JSON_UNQUOTE and `->>`,
         // JSON_TYPE, JSON_QUOTE, JSON_PRETTY) utf8mb4_bin, coercible like
         // a literal: a column's collation beats it, a literal's loses to
         // its `_bin`.
         Expr::Func { func, .. } if func.is_json() => Some((Collation::Utf8mb4Bin, Coercibility::Coercible)),
         // A conversion to text takes the connection's collation.
-        Expr::Cast { arg, .. } if !is_text(arg.ty()) => Some((CONNECTION, Coercibility::Coercible)),
+        Expr::Cast { arg, .. } if !is_text(arg.ty()) => Some((connection(), Coercibility::Coercible)),
         _ => {
             let mut acc: Option<Derivation> = None;
             let mut conflict = false;
@@ -104,7 +133,7 @@ pub(crate) fn expr_collation(e: &Expr) -> Option<Derivation> {
                 Some((c, _)) if conflict => Some((c, Coercibility::NoCollation)),
                 Some(d) => Some(d),
                 // Text made from non-text arguments (e.g. FORMAT(1, 2)).
-                None => Some((CONNECTION, Coercibility::Coercible)),
+                None => Some((connection(), Coercibility::Coercible)),
             }
         }
     }
@@ -160,6 +189,11 @@ pub(crate) fn comparison_collation(l: &Expr, r: &Expr, op: &str) -> Result<Optio
 /// The collation of a list of operands compared with each other (IN,
 /// BETWEEN, CASE): folded pairwise, 1267 (named for `op`) on a conflict.
 pub(crate) fn list_collation(items: &[&Expr], op: &str) -> Result<Option<Collation>, BindError> {
+    // Mixed text and non-text (a TIME column BETWEEN two strings): the
+    // comparison is not between texts, so no collation applies.
+    if items.iter().any(|e| !is_text(e.ty()) && e.ty() != SqlType::Null) {
+        return Ok(None);
+    }
     let mut acc: Option<&Expr> = None;
     let mut coll: Option<Collation> = None;
     for &e in items {

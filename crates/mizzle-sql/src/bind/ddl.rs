@@ -22,8 +22,8 @@ use super::{norm, Binder};
 use crate::error::BindError;
 use crate::expr::Expr;
 use crate::plan::{
-    AlterOp, BoundStatement, ColumnPosition, ColumnSpec, Ddl, ForeignKeySpec, IndexSpec, OutCol, Plan, SessionStmt,
-    SystemTable, TableSpec, TxnStmt, VarScope,
+    AlterOp, BoundStatement, ColumnPosition, ColumnSpec, Ddl, ForeignKeySpec, IndexSpec, KeyPart, OutCol, Plan,
+    SessionStmt, SystemTable, TableSpec, TxnStmt, VarScope,
 };
 use crate::typing::sql_type;
 
@@ -70,6 +70,22 @@ fn check_charset(name: &str) -> Result<(), BindError> {
     } else {
         Err(BindError::NotSupported(format!("character set '{name}' (mizzle stores text as UTF-8)")))
     }
+}
+
+/// The `collation_connection` of `SET NAMES cs [COLLATE c]`: the named
+/// collation (1273 unknown, 1253 of another character set), else the
+/// character set's default as MySQL 8 has it, mapped to the utf8mb4
+/// collation with the same rules (`utf8mb3`, `latin1`, `ascii`: their
+/// `_general_ci`; `binary`: `utf8mb4_0900_bin`).
+fn names_collation(charset: &str, collate: Option<&str>) -> Result<Collation, BindError> {
+    if let Some(c) = resolve_collation(Some(charset), collate, &mut Vec::new())? {
+        return Ok(c);
+    }
+    Ok(match norm(unquote(charset)).as_str() {
+        "utf8mb4" | "default" => Collation::SERVER_DEFAULT,
+        "binary" => Collation::Utf8mb4_0900Bin,
+        _ => Collation::Utf8mb4GeneralCi,
+    })
 }
 
 fn unquote(name: &str) -> &str {
@@ -501,11 +517,11 @@ impl<'a> Binder<'a> {
             Statement::CreateIndex(ci) => {
                 let (schema, table) = self.object_name(&ci.table_name)?;
                 let name = ci.name.as_ref().map(|n| n.to_string().trim_matches('`').to_string());
-                let columns = index_columns(&ci.columns)?;
+                let parts = index_parts(&ci.columns, false)?;
                 BoundStatement::Ddl(Box::new(Ddl::CreateIndex {
                     schema,
                     table,
-                    spec: IndexSpec { name, columns, unique: ci.unique, primary: false },
+                    spec: IndexSpec { name, parts, unique: ci.unique, primary: false },
                     if_not_exists: ci.if_not_exists,
                 }))
             }
@@ -821,12 +837,15 @@ impl<'a> Binder<'a> {
                     read_only: ro,
                 }));
             }
-            ast::Set::SetNames { charset_name, .. } => {
+            ast::Set::SetNames { charset_name, collation_name } => {
                 check_charset(&charset_name.value)?;
-                return Ok(BoundStatement::Session(SessionStmt::SetNames(charset_name.value.clone())));
+                return Ok(BoundStatement::Session(SessionStmt::SetNames(names_collation(
+                    &charset_name.value,
+                    collation_name.as_deref(),
+                )?)));
             }
             ast::Set::SetNamesDefault {} => {
-                return Ok(BoundStatement::Session(SessionStmt::SetNames("utf8mb4".into())))
+                return Ok(BoundStatement::Session(SessionStmt::SetNames(Collation::SERVER_DEFAULT)))
             }
             ast::Set::SetTimeZone { value, .. } => {
                 let e = self.bind_scalar(value, &[], ExprCtx::plain("SET"))?;
@@ -1018,31 +1037,42 @@ impl<'a> Binder<'a> {
             collation: None,
             warnings: Vec::new(),
         };
+        // Column CHECK constraints: (column position, position in checks).
+        let mut column_checks: Vec<(usize, usize)> = Vec::new();
         for c in &ct.columns {
             let (cs, checks) = self.column_spec(c)?;
             if spec.columns.iter().any(|x: &ColumnSpec| norm(&x.name) == norm(&cs.name)) {
                 return Err(BindError::DuplicateColumn(cs.name));
             }
-            spec.checks.extend(checks);
+            for ck in checks {
+                column_checks.push((spec.columns.len(), spec.checks.len()));
+                spec.checks.push(ck);
+            }
             spec.columns.push(cs);
+        }
+        let scope = spec_scope(&spec.name, &spec.columns);
+        for &(col, k) in &column_checks {
+            let (name, text, _) = &spec.checks[k];
+            let name = name.clone().unwrap_or_else(|| format!("{}_chk_{}", spec.name, k + 1));
+            self.check_column_check(&name, text, &scope, col)?;
         }
         for k in &ct.constraints {
             match k {
                 TableConstraint::PrimaryKey(pk) => spec.indexes.push(IndexSpec {
                     name: Some("PRIMARY".into()),
-                    columns: index_columns(&pk.columns)?,
+                    parts: index_parts(&pk.columns, true)?,
                     unique: true,
                     primary: true,
                 }),
                 TableConstraint::Unique(u) => spec.indexes.push(IndexSpec {
                     name: u.index_name.as_ref().or(u.name.as_ref()).map(|n| n.value.clone()),
-                    columns: index_columns(&u.columns)?,
+                    parts: index_parts(&u.columns, false)?,
                     unique: true,
                     primary: false,
                 }),
                 TableConstraint::Index(ix) => spec.indexes.push(IndexSpec {
                     name: ix.name.as_ref().map(|n| n.value.clone()),
-                    columns: index_columns(&ix.columns)?,
+                    parts: index_parts(&ix.columns, false)?,
                     unique: false,
                     primary: false,
                 }),
@@ -1124,12 +1154,18 @@ impl<'a> Binder<'a> {
     ) -> Result<BoundStatement, BindError> {
         let (schema, name) = self.object_name(&ct.name)?;
         let def = self.show_table(src)?;
-        let col_name = |i: usize| def.columns.get(i).map(|c| c.name.clone()).unwrap_or_default();
+        // A hidden column is a functional key part again (MySQL keeps
+        // functional indexes through LIKE).
+        let part = |i: usize| match def.columns.get(i) {
+            Some(c) if c.hidden => KeyPart::Expr(c.generated.as_ref().map(|g| g.expr.clone()).unwrap_or_default()),
+            Some(c) => KeyPart::Column(c.name.clone()),
+            None => KeyPart::Column(String::new()),
+        };
         let mut indexes = Vec::new();
         if !def.primary_key.is_empty() {
             indexes.push(IndexSpec {
                 name: Some("PRIMARY".into()),
-                columns: def.primary_key.iter().map(|&i| col_name(i)).collect(),
+                parts: def.primary_key.iter().map(|&i| part(i)).collect(),
                 unique: true,
                 primary: true,
             });
@@ -1137,7 +1173,7 @@ impl<'a> Binder<'a> {
         for ix in &def.indexes {
             indexes.push(IndexSpec {
                 name: Some(ix.name.clone()),
-                columns: ix.columns.iter().map(|&i| col_name(i)).collect(),
+                parts: ix.columns.iter().map(|&i| part(i)).collect(),
                 unique: ix.unique,
                 primary: false,
             });
@@ -1148,6 +1184,7 @@ impl<'a> Binder<'a> {
             columns: def
                 .columns
                 .iter()
+                .filter(|c| !c.hidden)
                 .map(|c| ColumnSpec {
                     name: c.name.clone(),
                     ty: c.ty,
@@ -1304,6 +1341,19 @@ impl<'a> Binder<'a> {
             match op {
                 AlterTableOperation::AddColumn { column_def, column_position, .. } => {
                     let (column, checks) = self.column_spec(column_def)?;
+                    if !checks.is_empty() {
+                        // A column CHECK reads its column only (3813); named
+                        // as the executor will name it.
+                        let t = self.require_table(&at.name, "BASE TABLE")?;
+                        let mut scope = super::dml::table_scope(&t, &name);
+                        scope.extend(spec_scope(&name, std::slice::from_ref(&column)));
+                        let added = ops.iter().filter(|o| matches!(o, AlterOp::AddCheck { .. })).count();
+                        for (j, (n, e, _)) in checks.iter().enumerate() {
+                            let cname =
+                                n.clone().unwrap_or_else(|| format!("{name}_chk_{}", t.checks.len() + added + j + 1));
+                            self.check_column_check(&cname, e, &scope, scope.len() - 1)?;
+                        }
+                    }
                     ops.push(AlterOp::AddColumn { column, position: pos(column_position) });
                     for (n, e, enforced) in checks {
                         ops.push(AlterOp::AddCheck { name: n, expr: e, enforced });
@@ -1371,19 +1421,19 @@ impl<'a> Binder<'a> {
                 AlterTableOperation::AddConstraint { constraint, .. } => match constraint {
                     TableConstraint::PrimaryKey(pk) => ops.push(AlterOp::AddIndex(IndexSpec {
                         name: Some("PRIMARY".into()),
-                        columns: index_columns(&pk.columns)?,
+                        parts: index_parts(&pk.columns, true)?,
                         unique: true,
                         primary: true,
                     })),
                     TableConstraint::Unique(u) => ops.push(AlterOp::AddIndex(IndexSpec {
                         name: u.index_name.as_ref().or(u.name.as_ref()).map(|n| n.value.clone()),
-                        columns: index_columns(&u.columns)?,
+                        parts: index_parts(&u.columns, false)?,
                         unique: true,
                         primary: false,
                     })),
                     TableConstraint::Index(ix) => ops.push(AlterOp::AddIndex(IndexSpec {
                         name: ix.name.as_ref().map(|n| n.value.clone()),
-                        columns: index_columns(&ix.columns)?,
+                        parts: index_parts(&ix.columns, false)?,
                         unique: false,
                         primary: false,
                     })),
@@ -1468,13 +1518,55 @@ impl<'a> Binder<'a> {
     }
 }
 
-fn index_columns(cols: &[ast::IndexColumn]) -> Result<Vec<String>, BindError> {
+/// The scope of a table being defined: its columns, by name.
+fn spec_scope(table: &str, columns: &[ColumnSpec]) -> Vec<OutCol> {
+    columns
+        .iter()
+        .map(|c| OutCol {
+            name: c.name.clone(),
+            table: Some(table.to_string()),
+            origin: None,
+            ty: c.ty,
+            nullable: c.nullable,
+            hidden: false,
+            collation: c.collation.filter(|&x| x != Collation::LEGACY),
+        })
+        .collect()
+}
+
+/// The key parts of an index: columns (a `col(10)` prefix indexes the
+/// whole value) and MySQL 8's functional key parts `(expr)`. A functional
+/// part of a primary key is 3756, a bare column in parentheses 3762, an
+/// expression without its parentheses a syntax error, as in MySQL.
+fn index_parts(cols: &[ast::IndexColumn], primary: bool) -> Result<Vec<KeyPart>, BindError> {
+    let rule = |code: mizzle_types::ErrorCode, message: &str| BindError::Definition { code, message: message.into() };
     cols.iter()
         .map(|c| match &c.column.expr {
-            ast::Expr::Identifier(i) => Ok(i.value.clone()),
+            ast::Expr::Identifier(i) => Ok(KeyPart::Column(i.value.clone())),
             // col(10) prefix lengths: the whole value is indexed.
-            ast::Expr::Function(f) => Ok(f.name.to_string().trim_matches('`').to_string()),
-            other => Err(BindError::NotSupported(format!("index on expression {other}"))),
+            ast::Expr::Function(f) => Ok(KeyPart::Column(f.name.to_string().trim_matches('`').to_string())),
+            ast::Expr::Nested(_) | ast::Expr::Tuple(_) if primary => Err(rule(
+                mizzle_types::ErrorCode::FunctionalIndexPrimaryKey,
+                "The primary key cannot be a functional index",
+            )),
+            ast::Expr::Nested(inner) => {
+                let mut e = inner.as_ref();
+                while let ast::Expr::Nested(x) = e {
+                    e = x;
+                }
+                if matches!(e, ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)) {
+                    return Err(rule(
+                        mizzle_types::ErrorCode::FunctionalIndexOnField,
+                        "Functional index on a column is not supported. Consider using a regular index instead.",
+                    ));
+                }
+                Ok(KeyPart::Expr(inner.to_string()))
+            }
+            // `((a, b))`: refused with the index's name when it is built.
+            tuple @ ast::Expr::Tuple(_) => Ok(KeyPart::Expr(tuple.to_string())),
+            other => Err(BindError::Syntax(format!(
+                "an expression key part must be in parentheses: ({other}) (You have an error in your SQL syntax)"
+            ))),
         })
         .collect()
 }
@@ -1489,9 +1581,9 @@ pub(crate) fn validate_keys(spec: &TableSpec) -> Result<(), BindError> {
         if ix.primary {
             primaries += 1;
         }
-        for c in &ix.columns {
+        for c in ix.column_names() {
             if !has(c) {
-                return Err(BindError::KeyColumnMissing(c.clone()));
+                return Err(BindError::KeyColumnMissing(c.to_string()));
             }
         }
         if let Some(n) = &ix.name {
@@ -1515,7 +1607,10 @@ pub(crate) fn validate_keys(spec: &TableSpec) -> Result<(), BindError> {
         }
         let keyed = a.primary_key
             || a.unique
-            || spec.indexes.iter().any(|ix| ix.columns.first().is_some_and(|c| norm(c) == norm(&a.name)));
+            || spec
+                .indexes
+                .iter()
+                .any(|ix| matches!(ix.parts.first(), Some(KeyPart::Column(c)) if norm(c) == norm(&a.name)));
         if !keyed {
             return Err(BindError::WrongAutoKey);
         }

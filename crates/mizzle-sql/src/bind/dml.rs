@@ -48,18 +48,22 @@ pub(crate) fn check_not_generated(t: &TableDef, col: usize) -> Result<(), BindEr
 }
 
 pub(crate) fn table_scope(t: &TableDef, alias: &str) -> Vec<OutCol> {
-    t.columns
-        .iter()
-        .map(|c| OutCol {
-            name: c.name.clone(),
-            table: Some(alias.to_string()),
-            origin: Some((t.schema.clone(), t.name.clone(), c.name.clone())),
-            ty: c.ty,
-            nullable: c.nullable,
-            hidden: false,
-            collation: Some(c.collation).filter(|&x| x != mizzle_types::Collation::LEGACY),
-        })
-        .collect()
+    t.columns.iter().map(|c| table_column(t, c, alias)).collect()
+}
+
+/// The scope entry of column `c` of table `t` under `alias`. A hidden
+/// column (a functional key part) belongs to no table alias and is hidden
+/// from `*`, so no name reaches it; the optimizer refers to it by position.
+pub(crate) fn table_column(t: &TableDef, c: &mizzle_dictionary::ColumnDef, alias: &str) -> OutCol {
+    OutCol {
+        name: c.name.clone(),
+        table: (!c.hidden).then(|| alias.to_string()),
+        origin: Some((t.schema.clone(), t.name.clone(), c.name.clone())),
+        ty: c.ty,
+        nullable: c.nullable,
+        hidden: c.hidden,
+        collation: Some(c.collation).filter(|&x| x != mizzle_types::Collation::LEGACY),
+    }
 }
 
 impl<'a> Binder<'a> {
@@ -139,7 +143,8 @@ impl<'a> Binder<'a> {
                 assign_exprs.push(&a.value);
             }
         } else if i.columns.is_empty() {
-            columns = (0..ncols).collect();
+            // Hidden columns (functional key parts) take no value.
+            columns = table.visible_columns().map(|(c, _)| c).collect();
         } else {
             for c in &i.columns {
                 let cname = c.0.last().map(|p| p.to_string()).unwrap_or_default();
@@ -187,7 +192,7 @@ impl<'a> Binder<'a> {
                 SetExpr::Values(v) if q.order_by.is_none() && q.limit_clause.is_none() && q.with.is_none() => {
                     let mut rows = Vec::with_capacity(v.rows.len());
                     for (n, r) in v.rows.iter().enumerate() {
-                        if r.is_empty() && columns.len() == ncols {
+                        if r.is_empty() && columns.len() == table.visible_columns().count() {
                             // INSERT INTO t VALUES (): every column takes its default.
                             rows.push(
                                 columns
@@ -469,8 +474,9 @@ fn proposed_row_names(
             }
             Ok(out)
         }
-        _ => Ok((0..table.columns.len())
-            .map(|c| (col(table.columns[c].name.clone(), Some(row.clone()), c, true), c))
+        _ => Ok(table
+            .visible_columns()
+            .map(|(c, _)| (col(table.columns[c].name.clone(), Some(row.clone()), c, true), c))
             .collect()),
     }
 }

@@ -296,6 +296,13 @@ pub(crate) fn agg_type(f: AggFunc, t: SqlType) -> SqlType {
     }
 }
 
+/// The digits of MySQL's `0b` bit literal: `0b` (lower case) and one or
+/// more binary digits, nothing else.
+fn bin_literal_digits(word: &str) -> Option<&str> {
+    let digits = word.strip_prefix("0b")?;
+    (!digits.is_empty() && digits.bytes().all(|b| b == b'0' || b == b'1')).then_some(digits)
+}
+
 impl<'a> Binder<'a> {
     /// Resolves a possibly qualified column name.
     pub(crate) fn resolve_column(
@@ -381,6 +388,13 @@ impl<'a> Binder<'a> {
             A::Identifier(id) if id.quote_style.is_none() && id.value.starts_with('@') => self
                 .variable_expr(&id.value)
                 .ok_or_else(|| BindError::UnknownSystemVariable(id.value.trim_start_matches('@').to_string()))?,
+            // MySQL's `0b0101` (sqlparser reads it as a name, as it does
+            // `0B0101` and `0b012`, which MySQL also takes as names): the
+            // bit literal b'0101'.
+            A::Identifier(id) if id.quote_style.is_none() && bin_literal_digits(&id.value).is_some() => {
+                let digits = bin_literal_digits(&id.value).unwrap_or_default();
+                self.bind_value(&ast::Value::SingleQuotedByteStringLiteral(digits.to_string()))?
+            }
             A::Identifier(id) => self.resolve_column(None, &id.value, scope, ctx)?,
             A::CompoundIdentifier(ids) if ids.first().is_some_and(|i| i.value.starts_with("@@")) && ids.len() == 2 => {
                 let name = format!("{}.{}", ids[0].value, ids[1].value);
@@ -1235,4 +1249,19 @@ impl<'a> Binder<'a> {
 fn decode_hex(h: &str) -> Option<Vec<u8>> {
     let h = if h.len() % 2 == 1 { format!("0{h}") } else { h.to_string() };
     (0..h.len()).step_by(2).map(|i| h.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bin_literal_digits;
+
+    #[test]
+    fn only_lower_case_0b_with_binary_digits_is_a_bit_literal() {
+        assert_eq!(bin_literal_digits("0b0101"), Some("0101"));
+        assert_eq!(bin_literal_digits("0b1"), Some("1"));
+        assert_eq!(bin_literal_digits("0B0101"), None, "a name in MySQL");
+        assert_eq!(bin_literal_digits("0b012"), None, "a name in MySQL");
+        assert_eq!(bin_literal_digits("0b"), None);
+        assert_eq!(bin_literal_digits("0b01a"), None);
+    }
 }

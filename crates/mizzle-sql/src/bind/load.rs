@@ -16,7 +16,7 @@ impl Binder<'_> {
         let table = self.require_table(&l.table, "BASE TABLE")?;
         let ncols = table.columns.len();
         let targets: Vec<LoadTarget> = if l.targets.is_empty() {
-            table.columns.iter().map(|c| LoadTarget::Column(c.name.clone())).collect()
+            table.visible_columns().map(|(_, c)| LoadTarget::Column(c.name.clone())).collect()
         } else {
             l.targets.clone()
         };

@@ -311,6 +311,12 @@ impl<'a> Binder<'a> {
     /// Binds a statement; `?` parameters are numbered in text order.
     /// Binds one parsed statement.
     pub fn bind_parsed(&mut self, stmt: crate::parse::StatementRef<'_>) -> Result<BoundStatement, BindError> {
+        let connection = self
+            .cat
+            .system_variable("collation_connection", false)
+            .and_then(|v| Collation::from_name(&v.to_text_lossy()))
+            .unwrap_or(Collation::LEGACY);
+        let _scope = coercion::ConnectionScope::enter(connection);
         if let Some(a) = stmt.account() {
             return Ok(BoundStatement::Account(Box::new(crate::account::bind_account(self.cat, a)?)));
         }
@@ -479,16 +485,28 @@ pub fn check_definitions(t: &mizzle_dictionary::TableDef) -> Result<(), BindErro
                     message: "'AUTO_INCREMENT' is not supported for generated columns.".into(),
                 });
             }
-            b.check_definition_expr(ExprOwner::Generated(cols[i].name), &g.expr, &scope, &cols, Some(i))?;
+            let owner = match t.functional_index_of(i) {
+                Some(ix) if c.hidden => ExprOwner::FunctionalIndex(&ix.name),
+                _ => ExprOwner::Generated(cols[i].name),
+            };
+            b.check_definition_expr(owner, &g.expr, &scope, &cols, Some(i))?;
         }
     }
     for ck in &t.checks {
+        if !generated::is_boolean(&dml::parse_expr(&ck.expr)?) {
+            return Err(BindError::Definition {
+                code: mizzle_types::ErrorCode::NonBooleanExprForCheckConstraint,
+                message: format!("An expression of non-boolean type specified to a check constraint '{}'.", ck.name),
+            });
+        }
         b.check_definition_expr(ExprOwner::Check(&ck.name), &ck.expr, &scope, &cols, None)?;
     }
     Ok(())
 }
 
 pub use ddl::system_columns;
+pub use generated::functional_key_part;
+pub(crate) use generated::key_part_type;
 
 #[cfg(test)]
 mod source_tests {

@@ -1306,19 +1306,7 @@ impl<'a> Binder<'a> {
                 Self::register_alias(aliases, &a)?;
                 match rel {
                     Relation::Table(t) => {
-                        let cols: Vec<OutCol> = t
-                            .columns
-                            .iter()
-                            .map(|c| OutCol {
-                                name: c.name.clone(),
-                                table: Some(a.clone()),
-                                origin: Some((t.schema.clone(), t.name.clone(), c.name.clone())),
-                                ty: c.ty,
-                                nullable: c.nullable,
-                                hidden: false,
-                                collation: Some(c.collation).filter(|&x| x != Collation::LEGACY),
-                            })
-                            .collect();
+                        let cols: Vec<OutCol> = t.columns.iter().map(|c| super::dml::table_column(&t, c, &a)).collect();
                         let mut cols = cols;
                         // A multi-table UPDATE/DELETE's own FROM clause: the
                         // scan emits row keys (plan::ROWKEY_COLUMN).
