@@ -19,8 +19,8 @@
 //!
 //! Lossy mappings to [`Value`] (documented on [`BinaryValue::to_value`]):
 //! zero or otherwise invalid dates (`0000-00-00`) become text; DECIMAL text
-//! beyond 38 significant digits (mizzle's limit) stays text; strings that
-//! are not UTF-8 become bytes.
+//! beyond 81 significant digits (the most any decimal value holds) stays
+//! text; strings that are not UTF-8 become bytes.
 //!
 //! Invariants:
 //! 1. Decoding checks every length against the packet before reading and
@@ -427,8 +427,8 @@ impl<'a> BinaryValue<'a> {
     /// The mizzle value. Lossy cases:
     /// - `Time` beyond ±838:59:59 or with invalid fields becomes text;
     /// - dates that are not valid calendar dates (zero dates) become text;
-    /// - DECIMAL text with more than 38 digits, or that does not parse,
-    ///   stays `Value::Text` (mizzle's DECIMAL holds 38 digits);
+    /// - DECIMAL text with more than 81 digits, or that does not parse,
+    ///   stays `Value::Text` (a decimal value holds at most 81 digits);
     /// - `String` bytes that are not UTF-8 become `Value::Bytes`;
     /// - `Blob` is always `Value::Bytes`.
     pub fn to_value(&self) -> Value {
@@ -441,7 +441,7 @@ impl<'a> BinaryValue<'a> {
             BinaryValue::Decimal(s) => {
                 let digits = s.bytes().filter(u8::is_ascii_digit).count();
                 match Decimal::parse(s) {
-                    Some(d) if digits <= 38 => Value::Decimal(d),
+                    Some(d) if digits <= mizzle_types::decimal::MAX_DIGITS as usize => Value::Decimal(d),
                     _ => Value::text(s),
                 }
             }
@@ -759,7 +759,12 @@ mod tests {
             BinaryValue::Decimal("1.50".into()).to_value(),
             Value::Decimal(Decimal::parse("1.50").expect("valid"))
         );
-        let long = "1".repeat(40);
+        let wide = "9".repeat(65);
+        assert_eq!(
+            BinaryValue::Decimal(wide.as_str().into()).to_value(),
+            Value::Decimal(Decimal::parse(&wide).expect("65 digits"))
+        );
+        let long = "1".repeat(82);
         assert_eq!(BinaryValue::Decimal(long.as_str().into()).to_value(), Value::text(&long));
         assert_eq!(BinaryValue::String(Cow::Borrowed(b"\xff")).to_value(), Value::bytes(b"\xff"));
         assert_eq!(BinaryValue::String(Cow::Borrowed(b"ok")).to_value(), Value::text("ok"));

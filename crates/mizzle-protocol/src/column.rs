@@ -364,6 +364,14 @@ mod tests {
             Collation::UTF8MB4_0900_AI_CI,
         );
         assert_eq!((c.column_type, c.decimals, c.column_length), (ColumnType::NewDecimal, 2, 12));
+        // The widest DECIMAL: 65 digits, a point and a sign.
+        let c = ColumnDefinition::for_sql_type(
+            "w",
+            SqlType::Decimal { precision: 65, scale: 30 },
+            true,
+            Collation::UTF8MB4_0900_AI_CI,
+        );
+        assert_eq!((c.column_type, c.decimals, c.column_length), (ColumnType::NewDecimal, 30, 67));
         let c = ColumnDefinition::for_sql_type("t", SqlType::DateTime(3), true, Collation::UTF8MB4_0900_AI_CI);
         assert_eq!((c.column_type, c.decimals, c.flags), (ColumnType::DateTime, 3, ColumnFlags::BINARY));
     }

@@ -773,9 +773,10 @@ pub fn literal_type(v: &Value) -> SqlType {
         Value::UInt(_) => SqlType::UBIGINT,
         Value::Float(_) => SqlType::Float,
         Value::Double(_) => SqlType::Double,
-        Value::Decimal(d) => {
-            SqlType::Decimal { precision: (d.digits().max(d.scale() as u32 + 1)).min(38) as u8, scale: d.scale() }
-        }
+        Value::Decimal(d) => SqlType::Decimal {
+            precision: (d.digits().max(d.scale() as u32 + 1)).min(mizzle_types::decimal::MAX_PRECISION) as u8,
+            scale: d.scale(),
+        },
         Value::Text(s) => SqlType::Varchar(s.chars().count() as u32),
         Value::Bytes(b) => SqlType::Varbinary(b.len() as u32),
         Value::Date(_) => SqlType::Date,

@@ -126,7 +126,7 @@ pub fn to_time(v: &Value) -> Result<Time, TimeError> {
         Value::Int(i) => Time::from_number(*i < 0, i.unsigned_abs(), 0),
         Value::UInt(u) => Time::from_number(false, *u, 0),
         Value::Decimal(d) => {
-            let us = d.rescale(6).map(Decimal::mantissa).ok_or(TimeError::Invalid)?;
+            let us = d.rescale(6).and_then(Decimal::mantissa_i128).ok_or(TimeError::Invalid)?;
             let mag = us.unsigned_abs();
             let int = u64::try_from(mag / 1_000_000).map_err(|_| TimeError::Invalid)?;
             Time::from_number(us < 0, int, (mag % 1_000_000) as u64)

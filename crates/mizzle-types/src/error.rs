@@ -276,8 +276,13 @@ error_codes! {
     FeatureUnavailable = (1289, "HY000", User),
     /// ER_NO_SUCH_TABLE
     NoSuchTable = (1146, "42S02", User),
-    /// ER_TOO_BIG_PRECISION / scale problems in a type.
+    /// ER_TOO_BIG_PRECISION: DECIMAL(M) with M > 65, or a fractional
+    /// seconds precision above 6.
     TooBigPrecision = (1426, "42000", User),
+    /// ER_TOO_BIG_SCALE: DECIMAL(M,D) with D > 30.
+    TooBigScale = (1425, "42000", User),
+    /// ER_M_BIGGER_THAN_D: DECIMAL(M,D) with D > M.
+    ScaleBiggerThanPrecision = (1427, "42000", User),
     /// ER_WRONG_COLUMN_NAME / wrong identifiers.
     WrongName = (1166, "42000", User),
     /// ER_FILE_CORRUPT style: stored data failed a check.
@@ -516,9 +521,16 @@ pub enum TypeError {
     /// NULL into a NOT NULL column.
     #[error("Column '{column}' cannot be null")]
     NullNotAllowed { column: String },
-    /// A DECIMAL type or value beyond what mizzle supports.
+    /// A DECIMAL precision (or fractional seconds precision) beyond the
+    /// maximum.
     #[error("Too-big precision {precision} specified. Maximum is {max}.")]
     TooBigPrecision { precision: u32, max: u32 },
+    /// A DECIMAL scale beyond 30.
+    #[error("Too big scale {scale} specified. Maximum is {max}.")]
+    TooBigScale { scale: u32, max: u32 },
+    /// DECIMAL(M,D) with D > M.
+    #[error("For float(M,D), double(M,D) or decimal(M,D), M must be >= D")]
+    ScaleBiggerThanPrecision,
     /// Stored bytes that do not decode: corruption, never user input.
     #[error("corrupted row or key bytes: {what}")]
     Corrupt { what: &'static str },
@@ -542,6 +554,8 @@ impl SqlError for TypeError {
             TypeError::DataTooLong { .. } => ErrorCode::DataTooLong,
             TypeError::NullNotAllowed { .. } => ErrorCode::ColumnCannotBeNull,
             TypeError::TooBigPrecision { .. } => ErrorCode::TooBigPrecision,
+            TypeError::TooBigScale { .. } => ErrorCode::TooBigScale,
+            TypeError::ScaleBiggerThanPrecision => ErrorCode::ScaleBiggerThanPrecision,
             TypeError::Corrupt { .. } => ErrorCode::Corrupted,
             TypeError::Json(e) => e.code(),
             TypeError::DataTruncated { .. } => ErrorCode::DataTruncated,

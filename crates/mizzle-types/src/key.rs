@@ -8,6 +8,11 @@
 //!    a tuple's encoding is the concatenation of its values' encodings and
 //!    anything appended after a tuple (an MVCC version) never changes order.
 //! 3. Decoding is the exact inverse and rejects malformed bytes with an error.
+//! 4. A DECIMAL whose integer part is below 10^38 in magnitude encodes as
+//!    it did when DECIMAL held 38 digits (integer part and fraction, each a
+//!    16-byte i128), so indexes written then stay valid and ordered; wider
+//!    integer parts take an escaped 34-byte form whose first byte (0x00 or
+//!    0xFF) no narrow key can start with (see [`encode_decimal`]).
 //!
 //! Tags: 0x01 NULL, 0x10 INT, 0x11 UINT, 0x12 DOUBLE, 0x13 DECIMAL, 0x20
 //! TEXT, 0x21 BYTES, 0x30 DATE, 0x31 DATETIME, 0x32 TIME (signed
@@ -19,7 +24,7 @@
 use std::sync::Arc;
 
 use crate::datetime::{Date, DateTime, Time};
-use crate::decimal::{Decimal, MAX_SCALE};
+use crate::decimal::{Decimal, MANTISSA_BYTES, MAX_SCALE};
 use crate::error::TypeError;
 use crate::value::Value;
 
@@ -50,11 +55,7 @@ pub fn encode_value(v: &Value, out: &mut Vec<u8>) {
         Value::Double(f) => encode_double(*f, out),
         Value::Decimal(d) => {
             out.push(DECIMAL);
-            let f = crate::decimal::pow10(d.scale() as u32).unwrap_or(1);
-            let int = d.mantissa() / f;
-            let frac = (d.mantissa() % f) * crate::decimal::pow10((MAX_SCALE - d.scale()) as u32).unwrap_or(1);
-            out.extend_from_slice(&((int as u128) ^ (1 << 127)).to_be_bytes());
-            out.extend_from_slice(&((frac as u128) ^ (1 << 127)).to_be_bytes());
+            encode_decimal(*d, out);
         }
         Value::Text(s) => {
             out.push(TEXT);
@@ -83,6 +84,83 @@ pub fn encode_value(v: &Value, out: &mut Vec<u8>) {
             out.extend_from_slice(&((t.micros() as u64) ^ (1 << 63)).to_be_bytes());
         }
     }
+}
+
+/// `10^38`: integer parts below it in magnitude take the narrow form
+/// (invariant 4).
+const NARROW_INT_LIMIT: i128 = 100_000_000_000_000_000_000_000_000_000_000_000_000;
+/// First payload byte of a wide negative DECIMAL key.
+const WIDE_NEGATIVE: u8 = 0x00;
+/// First payload byte of a wide positive DECIMAL key.
+const WIDE_POSITIVE: u8 = 0xFF;
+
+/// The DECIMAL payload: the integer part, then the fraction scaled to
+/// `10^30` as an i128 XOR 2^127 (16 bytes big-endian). An integer part
+/// below `10^38` in magnitude is an i128 XOR 2^127 (16 bytes big-endian),
+/// whose first byte is then 0x34..=0xCB; a larger one is the byte 0x00
+/// (negative) or 0xFF (positive) and the 272-bit two's complement integer
+/// with its sign bit flipped (34 bytes big-endian). Narrow keys are the
+/// keys mizzle wrote before decimals grew past 38 digits, byte for byte.
+fn encode_decimal(d: Decimal, out: &mut Vec<u8>) {
+    // Fast path: the mantissa fits an i128.
+    if let (Some(m), Some(f)) = (d.mantissa_i128(), crate::decimal::pow10(d.scale() as u32)) {
+        let int = m / f;
+        if int.unsigned_abs() < NARROW_INT_LIMIT as u128 {
+            let frac = (m % f) * crate::decimal::pow10((MAX_SCALE - d.scale()) as u32).unwrap_or(1);
+            out.extend_from_slice(&((int as u128) ^ (1 << 127)).to_be_bytes());
+            out.extend_from_slice(&((frac as u128) ^ (1 << 127)).to_be_bytes());
+            return;
+        }
+    }
+    let int = d.truncate_to(0);
+    // The fraction has fewer than 31 digits, so it is narrow at scale 30.
+    let frac = d.checked_sub(int).and_then(|f| f.rescale(MAX_SCALE)).and_then(Decimal::mantissa_i128).unwrap_or(0);
+    match int.mantissa_i128() {
+        Some(i) if i.unsigned_abs() < NARROW_INT_LIMIT as u128 => {
+            out.extend_from_slice(&((i as u128) ^ (1 << 127)).to_be_bytes());
+        }
+        _ => {
+            out.push(if int.signum() < 0 { WIDE_NEGATIVE } else { WIDE_POSITIVE });
+            let mut be = int.mantissa_le_bytes();
+            be.reverse();
+            be[0] ^= 0x80;
+            out.extend_from_slice(&be);
+        }
+    }
+    out.extend_from_slice(&((frac as u128) ^ (1 << 127)).to_be_bytes());
+}
+
+fn decode_decimal(b: &mut &[u8]) -> Result<Decimal, TypeError> {
+    const BAD: TypeError = TypeError::Corrupt { what: "decimal key out of range" };
+    let first = *b.first().ok_or(TypeError::Corrupt { what: "key ends inside a value" })?;
+    let int = if first == WIDE_NEGATIVE || first == WIDE_POSITIVE {
+        take(b, 1)?;
+        let mut le = [0u8; MANTISSA_BYTES];
+        le.copy_from_slice(take(b, MANTISSA_BYTES)?);
+        le[0] ^= 0x80;
+        le.reverse();
+        let int = Decimal::from_mantissa_le_bytes(le, 0).ok_or(BAD)?;
+        if (int.signum() < 0) != (first == WIDE_NEGATIVE)
+            || int.mantissa_i128().is_some_and(|i| i.unsigned_abs() < NARROW_INT_LIMIT as u128)
+        {
+            return Err(BAD);
+        }
+        int
+    } else {
+        let i = (take16(b)? ^ (1 << 127)) as i128;
+        if i.unsigned_abs() >= NARROW_INT_LIMIT as u128 {
+            return Err(BAD);
+        }
+        Decimal::new(i, 0).ok_or(BAD)?
+    };
+    let frac = (take16(b)? ^ (1 << 127)) as i128;
+    if frac.unsigned_abs() >= crate::decimal::pow10(MAX_SCALE as u32).unwrap_or(0) as u128 {
+        return Err(BAD);
+    }
+    // The fraction at its smallest scale, so a value with many integer
+    // digits still fits the digit limit.
+    let frac = Decimal::new(frac, MAX_SCALE).ok_or(BAD)?.normalize();
+    Ok(int.checked_add(frac).ok_or(BAD)?.normalize())
 }
 
 fn encode_double(f: f64, out: &mut Vec<u8>) {
@@ -177,25 +255,7 @@ pub fn decode_value(b: &mut &[u8]) -> Result<Value, TypeError> {
             let bits = if o >> 63 == 1 { o & !(1 << 63) } else { !o };
             Value::Double(f64::from_bits(bits))
         }
-        DECIMAL => {
-            let int = (take16(b)? ^ (1 << 127)) as i128;
-            let frac = (take16(b)? ^ (1 << 127)) as i128;
-            // Use the smallest scale that holds the fraction, so values with
-            // many integer digits still fit the mantissa.
-            let mut scale = MAX_SCALE;
-            let mut frac = frac;
-            while scale > 0 && frac % 10 == 0 {
-                frac /= 10;
-                scale -= 1;
-            }
-            let p = crate::decimal::pow10(scale as u32).unwrap_or(1);
-            let mant = int
-                .checked_mul(p)
-                .and_then(|m| m.checked_add(frac))
-                .ok_or(TypeError::Corrupt { what: "decimal key out of range" })?;
-            let d = Decimal::new(mant, scale).ok_or(TypeError::Corrupt { what: "decimal key out of range" })?;
-            Value::Decimal(d.normalize())
-        }
+        DECIMAL => Value::Decimal(decode_decimal(b)?),
         TEXT => {
             let raw = decode_bytes(b)?;
             let s = String::from_utf8(raw).map_err(|_| TypeError::Corrupt { what: "key text is not UTF-8" })?;
@@ -339,6 +399,99 @@ mod tests {
             encode_tuple(&[Value::text(&b), Value::Int(y)], &mut kb);
             let want = Value::text(&a).sort_cmp(&Value::text(&b)).then(x.cmp(&y));
             prop_assert_eq!(ka.cmp(&kb), want);
+        }
+    }
+
+    /// Decimals of every width, dense around the narrow/wide boundary of
+    /// the integer part (10^38) and at 65 and 81 digits.
+    fn decimals() -> impl Strategy<Value = Decimal> {
+        let digits = prop_oneof![1usize..=20, 37usize..=40, 60usize..=66, 75usize..=81];
+        (digits, 0u8..=30, any::<bool>(), any::<u64>(), 0u8..4).prop_map(|(n, scale, neg, seed, kind)| {
+            let mut x = seed;
+            let mut s: String = (0..n)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    char::from(b'0' + ((x >> 33) % 10) as u8)
+                })
+                .collect();
+            match kind {
+                // Exactly 10^38 - 1 and 10^38 as integer parts.
+                0 => s = "9".repeat(38),
+                1 => s = format!("1{}", "0".repeat(38)),
+                _ => {}
+            }
+            let scale = (scale as usize).min(81usize.saturating_sub(s.len())) as u8;
+            let frac: String = (0..scale).map(|i| char::from(b'0' + (seed >> (i % 60)) as u8 % 10)).collect();
+            let text = if scale > 0 { format!("{s}.{frac}") } else { s };
+            let d = Decimal::parse(&text).expect("at most 81 digits");
+            if neg {
+                d.negated()
+            } else {
+                d
+            }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn decimal_keys_order_across_the_narrow_wide_boundary(a in decimals(), b in decimals()) {
+            let (va, vb) = (Value::Decimal(a), Value::Decimal(b));
+            prop_assert_eq!(enc(&va).cmp(&enc(&vb)), a.cmp(&b));
+            let mut buf = Vec::new();
+            encode_tuple(&[va, Value::Int(7)], &mut buf);
+            let mut s = buf.as_slice();
+            let back = decode_tuple(&mut s, 2).expect("decodes");
+            prop_assert!(s.is_empty());
+            prop_assert!(matches!(back[0], Value::Decimal(x) if x == a && x.to_string() == a.normalize().to_string()));
+            prop_assert_eq!(&back[1], &Value::Int(7));
+        }
+    }
+
+    #[test]
+    fn narrow_decimal_keys_are_the_old_bytes() {
+        // -12.5 as mizzle wrote it before DECIMAL went past 38 digits:
+        // integer -12 and fraction -0.5 * 10^30, each an i128 XOR 2^127.
+        let mut want = vec![DECIMAL];
+        want.extend_from_slice(&((-12i128 as u128) ^ (1 << 127)).to_be_bytes());
+        want.extend_from_slice(&((-500_000_000_000_000_000_000_000_000_000i128 as u128) ^ (1 << 127)).to_be_bytes());
+        let v = Value::Decimal(Decimal::parse("-12.5").expect("lit"));
+        assert_eq!(enc(&v), want);
+        let mut s = want.as_slice();
+        assert_eq!(decode_value(&mut s).expect("decodes"), v);
+        // The largest old integer part keeps the old form; one more is wide.
+        let old_max = Value::Decimal(Decimal::parse(&"9".repeat(38)).expect("lit"));
+        assert_eq!(enc(&old_max).len(), 33);
+        assert_eq!(enc(&old_max)[1], 0xCB);
+        let wide = Value::Decimal(Decimal::parse(&format!("1{}", "0".repeat(38))).expect("lit"));
+        assert_eq!(enc(&wide).len(), 1 + 1 + MANTISSA_BYTES + 16);
+        assert_eq!(enc(&wide)[1], WIDE_POSITIVE);
+        assert_eq!(
+            enc(&Value::Decimal(Decimal::parse(&format!("-{}", "9".repeat(65))).expect("lit")))[1],
+            WIDE_NEGATIVE
+        );
+    }
+
+    #[test]
+    fn malformed_decimal_keys_are_errors() {
+        // A wide form holding a narrow integer is not canonical.
+        let mut k = vec![DECIMAL, WIDE_POSITIVE];
+        let mut be = Decimal::from_i64(5).mantissa_le_bytes();
+        be.reverse();
+        be[0] ^= 0x80;
+        k.extend_from_slice(&be);
+        k.extend_from_slice(&(1u128 << 127).to_be_bytes());
+        assert!(decode_value(&mut k.as_slice()).is_err());
+        // A fraction of 10^30 or more.
+        let mut k = vec![DECIMAL];
+        k.extend_from_slice(&(1u128 << 127).to_be_bytes());
+        k.extend_from_slice(&((10u128.pow(30)) ^ (1 << 127)).to_be_bytes());
+        assert!(decode_value(&mut k.as_slice()).is_err());
+        // Cut short inside the wide integer.
+        let wide = enc(&Value::Decimal(Decimal::parse(&"9".repeat(65)).expect("lit")));
+        for cut in 1..wide.len() {
+            assert!(decode_value(&mut &wide[..cut]).is_err());
         }
     }
 

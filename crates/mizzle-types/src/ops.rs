@@ -142,11 +142,8 @@ pub fn arith(op: ArithOp, a: &Value, b: &Value) -> Result<Value, TypeError> {
                     if y.is_zero() {
                         return Err(TypeError::DivisionByZero);
                     }
-                    let sc = x.scale().max(y.scale());
-                    match (x.rescale(sc), y.rescale(sc)) {
-                        (Some(xa), Some(ya)) => xa.mantissa() / ya.mantissa(),
-                        _ => return Err(range_err("DECIMAL", op, a, b)),
-                    }
+                    // Saturated: a quotient past i128 is out of range below.
+                    x.int_quotient(y).ok_or(TypeError::DivisionByZero)?
                 }
             };
             int_result(q, unsigned, op, a, b)

@@ -15,7 +15,10 @@
 //! scale), 6 text (UTF-8), 7 bytes, 8 date (4), 9 datetime (8), 10 time
 //! (8: signed microseconds), 12 JSON (a binary document,
 //! `docs/format/json.md`), 13 ENUM (2: the member's 1-based index, 0 for
-//! the error value ''), 14 SET (8: the member bit mask). Tags 13 and 14 are
+//! the error value ''), 14 SET (8: the member bit mask), 15 wide decimal
+//! (34: 272-bit two's complement mantissa, + 1 scale; written only when the
+//! mantissa does not fit an i128, so rows of up to 38 digits are what they
+//! were before DECIMAL grew to 65 digits). Tags 13 and 14 are
 //! written only by [`encode_row_typed`] for ENUM and SET columns and read
 //! back as text by [`RowRef::get_as`] (as the bare number by
 //! [`RowRef::get`]). BIT values are unsigned ints (tag 2).
@@ -27,7 +30,7 @@
 use std::sync::Arc;
 
 use crate::datetime::{Date, DateTime, Time};
-use crate::decimal::Decimal;
+use crate::decimal::{Decimal, MANTISSA_BYTES};
 use crate::error::TypeError;
 use crate::sqltype::SqlType;
 use crate::value::Value;
@@ -62,11 +65,18 @@ fn encode_col(v: &Value, out: &mut Vec<u8>) {
             out.push(4);
             out.extend_from_slice(&f.to_le_bytes());
         }
-        Value::Decimal(d) => {
-            out.push(5);
-            out.extend_from_slice(&d.mantissa().to_le_bytes());
-            out.push(d.scale());
-        }
+        Value::Decimal(d) => match d.mantissa_i128() {
+            Some(m) => {
+                out.push(5);
+                out.extend_from_slice(&m.to_le_bytes());
+                out.push(d.scale());
+            }
+            None => {
+                out.push(15);
+                out.extend_from_slice(&d.mantissa_le_bytes());
+                out.push(d.scale());
+            }
+        },
         Value::Text(s) => {
             out.push(6);
             out.extend_from_slice(s.as_bytes());
@@ -131,7 +141,8 @@ pub fn encode_row_typed(vals: &[Value], types: impl IntoIterator<Item = SqlType>
     let n = vals.len();
     // Encode the data first into the tail, then decide the offset width.
     // One allocation: text and bytes take their length plus a tag, every
-    // other value at most 18 bytes (a DECIMAL).
+    // other value at most 18 bytes (a DECIMAL of up to 38 digits; a wider
+    // one grows the buffer).
     let hint: usize = vals
         .iter()
         .map(|v| match v {
@@ -256,6 +267,12 @@ impl<'a> RowRef<'a> {
                 m.copy_from_slice(&s[..16]);
                 Value::Decimal(Decimal::new(i128::from_le_bytes(m), s[16]).ok_or(CORRUPT)?)
             }
+            15 => {
+                let s = fixed(MANTISSA_BYTES + 1)?;
+                let mut m = [0u8; MANTISSA_BYTES];
+                m.copy_from_slice(&s[..MANTISSA_BYTES]);
+                Value::Decimal(Decimal::from_mantissa_le_bytes(m, s[MANTISSA_BYTES]).ok_or(CORRUPT)?)
+            }
             6 => Value::Text(Arc::from(
                 std::str::from_utf8(p).map_err(|_| TypeError::Corrupt { what: "stored text is not UTF-8" })?,
             )),
@@ -337,6 +354,48 @@ mod tests {
             let got = r.get(i).expect("decodes");
             assert!(got.group_eq(v), "column {i}: {got:?} vs {v:?}");
         }
+    }
+
+    #[test]
+    fn wide_decimals_round_trip_and_narrow_ones_keep_the_old_bytes() {
+        let nines = "9".repeat(65);
+        let vals: Vec<Value> = [
+            nines.clone(),
+            format!("-{nines}"),
+            format!("{}.{}", "1".repeat(35), "2".repeat(30)),
+            "170141183460469231731687303715884105728".to_string(),
+            "-170141183460469231731687303715884105728".to_string(),
+            "9".repeat(81),
+            "-12.345".to_string(),
+        ]
+        .iter()
+        .map(|s| Value::Decimal(Decimal::parse(s).expect("lit")))
+        .collect();
+        let mut buf = Vec::new();
+        encode_row(&vals, &mut buf);
+        let r = RowRef::new(&buf).expect("valid");
+        for (i, v) in vals.iter().enumerate() {
+            let got = r.get(i).expect("decodes");
+            assert_eq!(got.to_text_lossy(), v.to_text_lossy(), "column {i}");
+        }
+        // -12.345 as written before: tag 5, i128 mantissa -12345, scale 3.
+        let mut old = vec![0x10, 1, 0, 18, 0, 5];
+        old.extend_from_slice(&(-12345i128).to_le_bytes());
+        old.push(3);
+        let mut now = Vec::new();
+        encode_row(&vals[6..], &mut now);
+        assert_eq!(now, old);
+        assert_eq!(RowRef::new(&old).expect("valid").get(0).expect("decodes").to_text_lossy(), "-12.345");
+        // A stored wide mantissa past 81 digits, or a bad scale, is corrupt.
+        let mut bad = Vec::new();
+        encode_row(&vals[..1], &mut bad);
+        let last = bad.len() - 1;
+        bad[last] = 31;
+        assert!(RowRef::new(&bad).expect("valid").get(0).is_err());
+        let mut bad = Vec::new();
+        encode_row(&vals[..1], &mut bad);
+        bad[last - 1] = 0x7f;
+        assert!(RowRef::new(&bad).expect("valid").get(0).is_err());
     }
 
     #[test]

@@ -235,11 +235,15 @@ impl SqlType {
 
     /// Validates a DECIMAL(p, s) declaration.
     pub fn decimal(precision: u64, scale: u64) -> Result<SqlType, crate::TypeError> {
+        let clip = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
         if precision > MAX_PRECISION as u64 || precision == 0 {
-            return Err(crate::TypeError::TooBigPrecision { precision: precision as u32, max: MAX_PRECISION });
+            return Err(crate::TypeError::TooBigPrecision { precision: clip(precision), max: MAX_PRECISION });
         }
-        if scale > MAX_SCALE as u64 || scale > precision {
-            return Err(crate::TypeError::TooBigPrecision { precision: scale as u32, max: MAX_SCALE as u32 });
+        if scale > MAX_SCALE as u64 {
+            return Err(crate::TypeError::TooBigScale { scale: clip(scale), max: MAX_SCALE as u32 });
+        }
+        if scale > precision {
+            return Err(crate::TypeError::ScaleBiggerThanPrecision);
         }
         Ok(SqlType::Decimal { precision: precision as u8, scale: scale as u8 })
     }

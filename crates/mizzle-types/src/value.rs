@@ -618,12 +618,16 @@ pub fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
         }
         Value::Decimal(d) => {
             let n = d.normalize();
-            if n.scale() == 0 {
-                1u8.hash(state);
-                n.mantissa().hash(state);
-            } else {
-                2u8.hash(state);
-                n.hash(state);
+            match n.mantissa_i128() {
+                // An integral decimal hashes as the integer it equals.
+                Some(m) if n.scale() == 0 => {
+                    1u8.hash(state);
+                    m.hash(state);
+                }
+                _ => {
+                    2u8.hash(state);
+                    n.hash(state);
+                }
             }
         }
         Value::Float(f) => hash_f64(*f as f64, state),
@@ -670,6 +674,14 @@ fn hash_f64<H: Hasher>(f: f64, state: &mut H) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_stay_48_bytes_with_65_digit_decimals() {
+        // A Decimal of 81 digits is 40 bytes, 8-byte aligned; before it was
+        // 32 bytes but 16-byte aligned (an i128), and Value was 48 then too.
+        assert_eq!(std::mem::size_of::<Decimal>(), 40);
+        assert_eq!(std::mem::size_of::<Value>(), 48);
+    }
 
     #[test]
     fn doubles_print_like_mysql() {

@@ -59,8 +59,9 @@ enum Conv {
 }
 
 fn conv_int(d: Decimal, lo: i128, hi: i128, unsigned: bool) -> Conv {
-    let f = d.floor().mantissa();
-    let c = d.ceil().mantissa();
+    // Saturating: a decimal past i128 is beyond every integer type anyway.
+    let f = d.floor().trunc_i128();
+    let c = d.ceil().trunc_i128();
     let mk = |x: i128| if unsigned { Value::UInt(x as u64) } else { Value::Int(x as i64) };
     if c < lo {
         return Conv::BelowAll;

@@ -140,7 +140,7 @@ pub(crate) fn coerce(e: Expr, ty: SqlType) -> Expr {
     // Widen decimal targets so a conversion never clips a value.
     let target = match ty {
         SqlType::Decimal { precision, scale } => {
-            SqlType::Decimal { precision: precision.max(38.min(precision + 10)), scale }
+            SqlType::Decimal { precision: precision.max(65.min(precision + 10)), scale }
         }
         t => t,
     };
@@ -238,7 +238,7 @@ pub(crate) fn number_literal(s: &str) -> Result<Expr, BindError> {
     match Decimal::parse(s) {
         Some(d) => Ok(Expr::lit(Value::Decimal(d))),
         None => {
-            // Beyond 38 digits: MySQL would keep 65; we fall back to a double.
+            // Beyond 81 digits (more than any decimal holds): a double.
             let f: f64 = s.parse().map_err(|_| bad())?;
             Ok(Expr::Literal(Value::Double(f), SqlType::Double))
         }

@@ -16,6 +16,7 @@ use std::borrow::Cow;
 
 use mizzle_types::cast::{to_datetime, to_time};
 use mizzle_types::datetime::{Time, TimeError};
+use mizzle_types::decimal::MAX_PRECISION;
 use mizzle_types::value::{parse_decimal_prefix, parse_f64_prefix, parse_i64_prefix};
 use mizzle_types::{DateTime, Decimal, ErrorCode, SqlType, Value, ValueKind};
 
@@ -84,7 +85,7 @@ pub(super) fn merged_decimal_shape(types: &[SqlType]) -> (u8, u8) {
         int_digits = int_digits.max(p.saturating_sub(s));
         scale = scale.max(s);
     }
-    (int_digits.saturating_add(scale).min(38), scale)
+    (int_digits.saturating_add(scale).min(MAX_PRECISION as u8), scale)
 }
 
 /// A number read from an argument, in its class.
@@ -228,8 +229,8 @@ pub(super) fn datetime_decimal(dt: DateTime) -> Decimal {
         + i128::from(mi) * 100
         + i128::from(s);
     let exact = if us == 0 { Decimal::new(whole, 0) } else { Decimal::new(whole * 1_000_000 + i128::from(us), 6) };
-    // A date-time has at most 20 digits, well under the 38 a decimal holds.
-    exact.expect("invariant: a date-time number fits a decimal")
+    // Decimal::new only checks the scale, and 0 and 6 are valid.
+    exact.expect("invariant: scale 0 or 6 is a valid decimal scale")
 }
 
 /// The value as a number of its class (see [`NumClass::of_kind`]).

@@ -140,11 +140,18 @@ enum Shift {
     Months(i128),
 }
 
+/// The mantissa of `d`, or for one past an `i128` (more than 38 digits, far
+/// beyond any date or time) a value of its sign that is out of every range
+/// and still safe to add to or subtract from.
+fn saturated_mantissa(d: Decimal) -> i128 {
+    d.mantissa_i128().unwrap_or(if d.signum() < 0 { i128::MIN / 2 } else { i128::MAX / 2 })
+}
+
 fn interval_shift(amount: &Value, unit: IntervalUnit, ctx: &mut FuncCtx<'_>) -> Option<Shift> {
     if unit == IntervalUnit::Second {
         let d = convert::decimal(amount, ctx)?;
         // 6 places always fit: an out-of-range amount overflows anyway.
-        let micros = d.rescale(6).map(Decimal::mantissa).unwrap_or(i128::MAX);
+        let micros = d.rescale(6).map_or(i128::MAX, saturated_mantissa);
         return Some(Shift::Micros(micros));
     }
     let n = i128::from(convert::int(amount, ctx)?);
@@ -354,7 +361,7 @@ pub(super) fn from_unixtime(n: &Value, fmt: Option<&Value>, ctx: &mut FuncCtx<'_
     let Some(d) = convert::decimal(n, ctx) else {
         return Value::Null;
     };
-    let Some(us) = d.rescale(6).map(Decimal::mantissa) else {
+    let Some(us) = d.rescale(6).and_then(Decimal::mantissa_i128) else {
         return Value::Null;
     };
     if us < 0 || us > i128::from(MAX_UNIX_SECONDS) * 1_000_000 + 999_999 {
@@ -1151,7 +1158,8 @@ pub(super) fn sec_to_time(v: &Value, ctx: &mut FuncCtx<'_>) -> Value {
     let Some(d) = convert::decimal(v, ctx) else {
         return Value::Null;
     };
-    let us = d.rescale(6).map_or_else(|| if d.signum() < 0 { i128::MIN / 2 } else { i128::MAX / 2 }, Decimal::mantissa);
+    let us =
+        d.rescale(6).map_or_else(|| if d.signum() < 0 { i128::MIN / 2 } else { i128::MAX / 2 }, saturated_mantissa);
     clamp_time(us, ctx)
 }
 
@@ -1163,7 +1171,7 @@ pub(super) fn make_time(h: &Value, m: &Value, s: &Value, ctx: &mut FuncCtx<'_>) 
     let (Some(h), Some(m), Some(s)) = (convert::int(h, ctx), convert::int(m, ctx), convert::decimal(s, ctx)) else {
         return Value::Null;
     };
-    let Some(s_us) = s.rescale(6).map(Decimal::mantissa) else {
+    let Some(s_us) = s.rescale(6).and_then(Decimal::mantissa_i128) else {
         return Value::Null;
     };
     if !(0..60).contains(&m) || !(0..60_000_000).contains(&s_us) {

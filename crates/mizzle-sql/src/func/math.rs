@@ -14,7 +14,7 @@
 
 use std::cmp::Ordering;
 
-use mizzle_types::decimal::pow10;
+use mizzle_types::decimal::{pow10, MAX_DIGITS, MAX_PRECISION};
 use mizzle_types::ops::{arith, ArithOp};
 use mizzle_types::{Decimal, ErrorCode, SqlType, TypeError, Value, ValueKind};
 
@@ -32,7 +32,7 @@ pub(super) fn return_type(f: ScalarFunc, args: &[SqlType]) -> SqlType {
     match f {
         ScalarFunc::Ceil | ScalarFunc::Floor => {
             let (precision, scale) = convert::decimal_shape(first);
-            class.sql_type((precision.saturating_sub(scale).saturating_add(1).min(38), 0))
+            class.sql_type((precision.saturating_sub(scale).saturating_add(1).min(MAX_PRECISION as u8), 0))
         }
         ScalarFunc::Mod => {
             let second = args.get(1).copied().unwrap_or(SqlType::Null);
@@ -204,7 +204,7 @@ pub(super) fn round(
         }
         Some(Num::Dec(d)) => {
             let p = i32::try_from(places).unwrap_or(if places < 0 { i32::MIN } else { i32::MAX });
-            if p < -38 {
+            if p < -(MAX_DIGITS as i32) {
                 Value::Decimal(Decimal::ZERO)
             } else {
                 let r = if truncate { d.truncate_places(p) } else { d.round_to(p) };

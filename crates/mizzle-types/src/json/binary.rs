@@ -18,7 +18,7 @@
 
 use super::{Json, JsonError, MAX_DEPTH};
 use crate::datetime::{Date, DateTime, Time};
-use crate::decimal::Decimal;
+use crate::decimal::{Decimal, MANTISSA_BYTES};
 
 /// The format version, the first byte of every document.
 pub const VERSION: u8 = 1;
@@ -52,6 +52,9 @@ pub mod tag {
     pub const OBJECT: u8 = 0x0B;
     /// TIME, i64 signed microseconds
     pub const TIME: u8 = 0x0C;
+    /// A decimal whose mantissa does not fit an i128: 272-bit two's
+    /// complement mantissa (34) + scale (1)
+    pub const WIDE_DECIMAL: u8 = 0x0D;
 }
 
 const CORRUPT: JsonError = JsonError::Corrupt;
@@ -93,11 +96,18 @@ fn encode_node(j: &Json, out: &mut Vec<u8>) {
             out.extend_from_slice(&(s.len() as u32).to_le_bytes());
             out.extend_from_slice(s.as_bytes());
         }
-        Json::Decimal(d) => {
-            out.push(tag::DECIMAL);
-            out.extend_from_slice(&d.mantissa().to_le_bytes());
-            out.push(d.scale());
-        }
+        Json::Decimal(d) => match d.mantissa_i128() {
+            Some(m) => {
+                out.push(tag::DECIMAL);
+                out.extend_from_slice(&m.to_le_bytes());
+                out.push(d.scale());
+            }
+            None => {
+                out.push(tag::WIDE_DECIMAL);
+                out.extend_from_slice(&d.mantissa_le_bytes());
+                out.push(d.scale());
+            }
+        },
         Json::Date(d) => {
             out.push(tag::DATE);
             out.extend_from_slice(&d.to_bits().to_le_bytes());
@@ -307,6 +317,13 @@ impl<'a> JsonRef<'a> {
                 let scale = *b.get(17).ok_or(CORRUPT)?;
                 Json::Decimal(Decimal::new(i128::from_le_bytes(m), scale).ok_or(CORRUPT)?)
             }
+            tag::WIDE_DECIMAL => {
+                exact(MANTISSA_BYTES + 2)?;
+                let m =
+                    b.get(1..=MANTISSA_BYTES).and_then(|s| <[u8; MANTISSA_BYTES]>::try_from(s).ok()).ok_or(CORRUPT)?;
+                let scale = *b.get(MANTISSA_BYTES + 1).ok_or(CORRUPT)?;
+                Json::Decimal(Decimal::from_mantissa_le_bytes(m, scale).ok_or(CORRUPT)?)
+            }
             tag::DATE => {
                 exact(5)?;
                 let s = b.get(1..5).and_then(|s| <[u8; 4]>::try_from(s).ok()).ok_or(CORRUPT)?;
@@ -378,6 +395,20 @@ mod tests {
         assert_eq!(decode(&bytes).expect("decodes"), doc);
         assert_eq!(doc.to_text(), r#"["-12:34:56.500000", 1]"#);
         assert_eq!(Json::Time(t).type_name(), "TIME");
+    }
+
+    #[test]
+    fn decimals_of_65_digits_round_trip() {
+        let wide = Decimal::parse(&format!("-{}.5", "9".repeat(64))).expect("lit");
+        let narrow = Decimal::parse("12.50").expect("lit");
+        let doc = Json::Array(vec![Json::Decimal(wide), Json::Decimal(narrow)]);
+        let bytes = encode(&doc);
+        let back = decode(&bytes).expect("decodes");
+        assert_eq!(back.to_text(), doc.to_text());
+        assert_eq!(back, doc);
+        // A narrow decimal keeps its old 18-byte node.
+        assert_eq!(encode(&Json::Decimal(narrow)).len(), 1 + 18);
+        assert_eq!(encode(&Json::Decimal(wide)).len(), 1 + 2 + MANTISSA_BYTES);
     }
 
     #[test]
