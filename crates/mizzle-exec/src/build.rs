@@ -527,13 +527,7 @@ struct ProjectOp {
 
 impl ProjectOp {
     fn new(input: Box<dyn Operator>, exprs: Vec<Expr>) -> ProjectOp {
-        let plain: Option<Vec<usize>> = exprs
-            .iter()
-            .map(|e| match e {
-                Expr::Column { index, .. } => Some(*index),
-                _ => None,
-            })
-            .collect();
+        let plain: Option<Vec<usize>> = exprs.iter().map(Expr::as_column).collect();
         let columns = plain
             .map(|cols| cols.iter().enumerate().map(|(i, &c)| (c, !cols[i + 1..].contains(&c))).collect::<Vec<_>>());
         ProjectOp { input, exprs, columns, scratch: Vec::new() }

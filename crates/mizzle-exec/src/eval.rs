@@ -150,9 +150,45 @@ fn soften(e: TypeError, ctx: &mut Ctx<'_>) -> Result<Value, ExecError> {
     }
 }
 
-/// Evaluates `e` over `row`.
-#[recursive]
+/// The weight string of `t` under `c`, built in a reused per-thread buffer
+/// so that the value costs one allocation.
+fn weight_string(c: Collation, t: &str) -> std::sync::Arc<[u8]> {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    SCRATCH.with(|b| match b.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            c.sort_key(t, &mut buf);
+            std::sync::Arc::from(&buf[..])
+        }
+        Err(_) => c.sort_key_vec(t).into(),
+    })
+}
+
+/// Evaluates `e` over `row`. Leaves (a column, a literal, a column under
+/// an implicit collation) are answered here, without the stack check that
+/// every recursive step pays.
+#[inline]
 pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecError> {
+    let leaf = match e {
+        Expr::Literal(v, _) => Some(v),
+        Expr::Column { index, .. } => row.get(*index),
+        Expr::Collate { arg, .. } => match &**arg {
+            Expr::Column { index, .. } => row.get(*index),
+            _ => None,
+        },
+        _ => None,
+    };
+    match leaf {
+        Some(v) => Ok(v.clone()),
+        None => eval_node(e, row, ctx),
+    }
+}
+
+/// [`eval`] of any expression (the recursive reference).
+#[recursive]
+fn eval_node(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecError> {
     Ok(match e {
         Expr::Literal(v, _) => v.clone(),
         Expr::Column { index, .. } => row
@@ -398,7 +434,7 @@ pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecErr
         }
         Expr::Collate { arg, .. } => eval(arg, row, ctx)?,
         Expr::Weight { arg, collation } => match eval(arg, row, ctx)? {
-            Value::Text(t) => Value::Bytes(collation.sort_key_vec(&t).into()),
+            Value::Text(t) => Value::Bytes(weight_string(*collation, &t)),
             v => v,
         },
         Expr::Cast { arg, ty: SqlType::Json } => {

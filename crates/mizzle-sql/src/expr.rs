@@ -497,6 +497,17 @@ impl Expr {
         }
     }
 
+    /// The input column this expression passes through unchanged: a
+    /// column, also under a COLLATE (which changes how it compares, not its
+    /// value).
+    pub fn as_column(&self) -> Option<usize> {
+        match self {
+            Expr::Column { index, .. } => Some(*index),
+            Expr::Collate { arg, .. } => arg.as_column(),
+            _ => None,
+        }
+    }
+
     /// True if the expression reads no row, parameter, session state or
     /// subquery: it can be evaluated once while planning.
     pub fn is_constant(&self) -> bool {

@@ -246,6 +246,47 @@ impl Collation {
         }
     }
 
+    /// True when `s` orders under this collation by the per-character rank
+    /// table of printable ASCII (an accent- and case-insensitive Unicode
+    /// collation, `s` printable ASCII after its trailing pad): a sort can
+    /// check this once per value and then use [`Collation::compare_ascii`].
+    pub fn has_ascii_order(self, s: &str) -> bool {
+        matches!(self, Collation::Utf8mb4UnicodeCi | Collation::Utf8mb4_0900AiCi)
+            && ascii_primary_ranks().is_some()
+            && self.trim(s).bytes().all(|x| (0x20..0x7F).contains(&x))
+    }
+
+    /// [`Collation::compare`] of two strings that both have
+    /// [`Collation::has_ascii_order`], without checking their bytes again
+    /// (the same result; a string that does not qualify is compared the
+    /// general way).
+    pub fn compare_ascii(self, a: &str, b: &str) -> Ordering {
+        let Some(r) = ascii_primary_ranks() else { return self.compare(a, b) };
+        if !matches!(self, Collation::Utf8mb4UnicodeCi | Collation::Utf8mb4_0900AiCi) {
+            return self.compare(a, b);
+        }
+        let (ta, tb) = (self.trim(a).as_bytes(), self.trim(b).as_bytes());
+        for (x, y) in ta.iter().zip(tb) {
+            match (r.get(usize::from(*x)), r.get(usize::from(*y))) {
+                (Some(p), Some(q)) if *p != 0 && *q != 0 => {
+                    if p != q {
+                        return p.cmp(q);
+                    }
+                }
+                _ => return self.compare(a, b),
+            }
+        }
+        // Equal up to the shorter one: the longer is greater, provided its
+        // rest is printable ASCII too (each such character has a weight).
+        let n = ta.len().min(tb.len());
+        let rest = if ta.len() > n { &ta[n..] } else { &tb[n..] };
+        if rest.iter().all(|x| r.get(usize::from(*x)).is_some_and(|&k| k != 0)) {
+            ta.len().cmp(&tb.len())
+        } else {
+            self.compare(a, b)
+        }
+    }
+
     /// True when the two strings are equal under this collation.
     pub fn eq(self, a: &str, b: &str) -> bool {
         if a == b {
@@ -450,11 +491,20 @@ fn ascii_primary_sort_key(s: &str, out: &mut Vec<u8>) -> bool {
     let Some(keys) = ascii_primary_keys() else {
         return false;
     };
-    out.reserve(s.len() * 2);
+    // Each key is written whole (3 bytes, zero-padded) and the write
+    // position moves by its length: no per-character length check or
+    // growth. The buffer has room for 3 bytes per character.
+    let start = out.len();
+    out.resize(start + 3 * s.len(), 0);
+    let mut w = start;
     for b in s.bytes() {
         let (n, k) = &keys[usize::from(b)];
-        out.extend_from_slice(&k[..usize::from(*n)]);
+        if let Some(dst) = out.get_mut(w..w + 3) {
+            dst.copy_from_slice(k);
+        }
+        w += usize::from(*n);
     }
+    out.truncate(w);
     true
 }
 
@@ -610,6 +660,22 @@ mod tests {
                 let (ka, kb) = (c.sort_key_vec(&a), c.sort_key_vec(&b));
                 prop_assert_eq!(ka.cmp(&kb), c.compare(&a, &b), "{} {:?} {:?}", c, a, b);
                 prop_assert_eq!(c.eq(&a, &b), ka == kb);
+            }
+        }
+    }
+
+    #[test]
+    fn compare_ascii_agrees_with_compare() {
+        let words =
+            ["", "a", "A", "ab", "aB ", "a-b", "a b", "abc", "9-1", "9_1", "Zz", "zZ", "é", "ab\u{301}", "a\tb"];
+        for &c in C::ALL {
+            for a in words {
+                for b in words {
+                    assert_eq!(c.compare_ascii(a, b), c.compare(a, b), "{c} {a:?} {b:?}");
+                    if c.has_ascii_order(a) && c.has_ascii_order(b) {
+                        assert_eq!(c.compare_ascii(a, b), c.sort_key_vec(a).cmp(&c.sort_key_vec(b)), "{c} {a:?} {b:?}");
+                    }
+                }
             }
         }
     }

@@ -7,11 +7,14 @@
 //!    (plain column keys are compared in place).
 //! 3. Under a LIMIT, only the rows the limit keeps are fully sorted; the
 //!    result is the same prefix a full stable sort gives.
+//! 4. A key ordered by a collation's weight strings is compared with
+//!    `Collation::compare`, whose order is the weight strings' order
+//!    (`collation::tests::sort_keys_order_as_compare` checks it).
 
 use std::cmp::Ordering;
 
 use mizzle_sql::expr::{Expr, SortKey};
-use mizzle_types::Value;
+use mizzle_types::{Collation, Value};
 
 use crate::build::{Operator, Row, BATCH};
 use crate::ctx::Ctx;
@@ -40,11 +43,24 @@ impl SortOp {
     }
 }
 
-/// Compares two key tuples by `keys`' directions.
-fn cmp_keys(keys: &[SortKey], a: &[Value], b: &[Value]) -> Ordering {
+/// Compares two key tuples by `keys`' directions. `collations[i]` is set
+/// for a key that orders text by its weight string: two texts are then
+/// compared by the collation directly, which orders exactly as their
+/// weight strings do (invariant 4), without building them.
+/// `ascii` has bit `i` set when both texts of key `i` (below 64) have
+/// `Collation::has_ascii_order`.
+fn cmp_keys(keys: &[SortKey], collations: &[Option<Collation>], ascii: u64, a: &[Value], b: &[Value]) -> Ordering {
     for (i, s) in keys.iter().enumerate() {
-        let o = match (a.get(i), b.get(i)) {
-            (Some(x), Some(y)) => x.sort_cmp(y),
+        let o = match (a.get(i), b.get(i), collations.get(i).copied().flatten()) {
+            (Some(Value::Text(x)), Some(Value::Text(y)), Some(c)) => {
+                if i < 64 && ascii & (1 << i) != 0 {
+                    c.compare_ascii(x, y)
+                } else {
+                    c.compare(x, y)
+                }
+            }
+            (Some(x), Some(y), Some(c)) => weighed(x, c).sort_cmp(&weighed(y, c)),
+            (Some(x), Some(y), None) => x.sort_cmp(y),
             _ => Ordering::Equal,
         };
         let o = if s.desc { o.reverse() } else { o };
@@ -53,6 +69,24 @@ fn cmp_keys(keys: &[SortKey], a: &[Value], b: &[Value]) -> Ordering {
         }
     }
     Ordering::Equal
+}
+
+/// The value a weight-string key has: text becomes its weight string, as
+/// `Expr::Weight` evaluates; other values stay.
+fn weighed(v: &Value, c: Collation) -> std::borrow::Cow<'_, Value> {
+    match v {
+        Value::Text(t) => std::borrow::Cow::Owned(Value::Bytes(c.sort_key_vec(t).into())),
+        v => std::borrow::Cow::Borrowed(v),
+    }
+}
+
+/// A row with its computed sort keys and input position.
+struct Keyed {
+    keys: Vec<Value>,
+    /// Bit `i`: key `i` is text with `Collation::has_ascii_order`.
+    ascii: u64,
+    pos: usize,
+    row: Row,
 }
 
 /// Sorts rows by `keys` (stable). With `top`, only the first `top` rows of
@@ -73,23 +107,39 @@ pub fn sort_rows(
             _ => None,
         })
         .collect();
-    let mut keyed: Vec<(Vec<Value>, usize, Row)> = Vec::with_capacity(rows.len());
-    for (pos, r) in rows.into_iter().enumerate() {
+    // A weight-string key is evaluated as its text (compared under the
+    // collation in `cmp_keys`).
+    let (exprs, collations): (Vec<&Expr>, Vec<Option<Collation>>) = keys
+        .iter()
+        .map(|k| match &k.expr {
+            Expr::Weight { arg, collation } => (&**arg, Some(*collation)),
+            e => (e, None),
+        })
+        .unzip();
+    let mut keyed: Vec<Keyed> = Vec::with_capacity(rows.len());
+    for (pos, row) in rows.into_iter().enumerate() {
         let mut k = Vec::new();
+        let mut ascii = 0u64;
         if cols.is_none() {
             k.reserve(keys.len());
-            for s in keys {
-                k.push(eval(&s.expr, &r, ctx)?);
+            for (i, e) in exprs.iter().enumerate() {
+                let v = eval(e, &row, ctx)?;
+                if let (Value::Text(t), Some(c)) = (&v, collations[i]) {
+                    if i < 64 && c.has_ascii_order(t) {
+                        ascii |= 1 << i;
+                    }
+                }
+                k.push(v);
             }
         }
-        keyed.push((k, pos, r));
+        keyed.push(Keyed { keys: k, ascii, pos, row });
     }
-    let cmp = |a: &(Vec<Value>, usize, Row), b: &(Vec<Value>, usize, Row)| -> Ordering {
+    let cmp = |a: &Keyed, b: &Keyed| -> Ordering {
         let o = match &cols {
             Some(cs) => {
                 let mut o = Ordering::Equal;
                 for (s, &c) in keys.iter().zip(cs) {
-                    let x = a.2.get(c).unwrap_or(&Value::Null).sort_cmp(b.2.get(c).unwrap_or(&Value::Null));
+                    let x = a.row.get(c).unwrap_or(&Value::Null).sort_cmp(b.row.get(c).unwrap_or(&Value::Null));
                     let x = if s.desc { x.reverse() } else { x };
                     if x != Ordering::Equal {
                         o = x;
@@ -98,9 +148,9 @@ pub fn sort_rows(
                 }
                 o
             }
-            None => cmp_keys(keys, &a.0, &b.0),
+            None => cmp_keys(keys, &collations, a.ascii & b.ascii, &a.keys, &b.keys),
         };
-        o.then(a.1.cmp(&b.1))
+        o.then(a.pos.cmp(&b.pos))
     };
     if let Some(n) = top {
         if n == 0 {
@@ -112,7 +162,7 @@ pub fn sort_rows(
         }
     }
     keyed.sort_unstable_by(cmp);
-    Ok(keyed.into_iter().map(|(_, _, r)| r).collect())
+    Ok(keyed.into_iter().map(|k| k.row).collect())
 }
 
 impl Operator for SortOp {
