@@ -5,13 +5,14 @@
 //! target/release/examples/point_loop 100000` (the load is not counted).
 //! `point`: `SELECT c FROM sbtest1 WHERE id = ?` (W2); `range`: 100 rows by
 //! primary key (W3a); `order`: the same ranges `ORDER BY c` (W3b); `agg`:
-//! the W5a group-by over all rows. Prints ns per statement.
+//! the W5a group-by over all rows; `join`: the W5b join and group-by.
+//! Prints ns per statement.
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use mizzle::{params, Database};
-use mizzle_bench::data::{to_i64, SbtestGen, SEED_LOAD};
+use mizzle_bench::data::{self, to_i64, SbtestGen, SEED_LOAD};
 use mizzle_bench::rng::SplitMix64;
 
 const ROWS: u64 = 100_000;
@@ -37,12 +38,18 @@ fn main() {
         }
     }
     s.commit().expect("commit");
+    if mode == "join" {
+        load_join_tables(&s);
+    }
     let sql = match mode.as_str() {
         "point" => "SELECT c FROM sbtest1 WHERE id = ?",
         "range" => "SELECT c FROM sbtest1 WHERE id BETWEEN ? AND ?",
         "order" => "SELECT c FROM sbtest1 WHERE id BETWEEN ? AND ? ORDER BY c",
         "agg" => "SELECT k % 100, COUNT(*), SUM(LENGTH(c)) FROM sbtest1 GROUP BY 1",
-        other => panic!("unknown mode {other}: point, range, order or agg"),
+        "join" => {
+            "SELECT jb.grp, COUNT(*), SUM(ja.val) FROM ja JOIN jb ON ja.b_code = jb.code GROUP BY jb.grp ORDER BY jb.grp"
+        }
+        other => panic!("unknown mode {other}: point, range, order, agg or join"),
     };
     let mut st = s.prepare(sql).expect("prepare");
     let mut rng = SplitMix64::new(2);
@@ -50,7 +57,7 @@ fn main() {
     for _ in 0..n {
         let rows = match mode.as_str() {
             "point" => st.query(params![to_i64(rng.range(1, ROWS))]).expect("point select"),
-            "agg" => st.query(params![]).expect("group by"),
+            "agg" | "join" => st.query(params![]).expect("group by"),
             _ => {
                 let lo = to_i64(rng.range(1, ROWS - 99));
                 st.query(params![lo, lo + 99]).expect("range select")
@@ -60,4 +67,29 @@ fn main() {
     }
     let ns = start.elapsed().as_nanos() as f64 / n as f64;
     println!("{n} {mode} selects: {ns:.0} ns each");
+}
+
+/// The W5b tables, filled as the workload fills them.
+fn load_join_tables(s: &mizzle::Session) {
+    s.execute("CREATE TABLE ja (id INTEGER PRIMARY KEY, b_code INTEGER NOT NULL, val INTEGER NOT NULL)", [])
+        .expect("ja");
+    s.execute(
+        "CREATE TABLE jb (id INTEGER PRIMARY KEY, code INTEGER NOT NULL, grp INTEGER NOT NULL, name TEXT NOT NULL)",
+        [],
+    )
+    .expect("jb");
+    s.execute("CREATE UNIQUE INDEX jb_code ON jb (code)", []).expect("jb_code");
+    s.begin().expect("begin");
+    let mut ins = s.prepare("INSERT INTO jb (id, code, grp, name) VALUES (?, ?, ?, ?)").expect("prepare");
+    for id in 1..=ROWS {
+        let (code, grp, name) = data::jb_row(id, ROWS);
+        ins.execute(params![to_i64(id), code, grp, name]).expect("jb row");
+    }
+    let mut ins = s.prepare("INSERT INTO ja (id, b_code, val) VALUES (?, ?, ?)").expect("prepare");
+    let mut rng = SplitMix64::new(data::SEED_JOIN);
+    for id in 1..=ROWS {
+        let (b_code, val) = data::ja_row(&mut rng, ROWS);
+        ins.execute(params![to_i64(id), b_code, val]).expect("ja row");
+    }
+    s.commit().expect("commit");
 }

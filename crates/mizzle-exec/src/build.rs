@@ -803,7 +803,7 @@ pub fn collect(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
 }
 
 /// Null-padding helper for outer joins.
-pub(crate) fn pad(left: &Row, width: usize) -> Row {
+pub(crate) fn pad(left: &[Value], width: usize) -> Row {
     let mut r = Vec::with_capacity(left.len() + width);
     r.extend(left.iter().cloned());
     r.extend(std::iter::repeat_n(Value::Null, width));
@@ -811,7 +811,7 @@ pub(crate) fn pad(left: &Row, width: usize) -> Row {
 }
 
 /// Joins two rows.
-pub(crate) fn concat(a: &Row, b: &Row) -> Row {
+pub(crate) fn concat(a: &[Value], b: &[Value]) -> Row {
     let mut r = Vec::with_capacity(a.len() + b.len());
     r.extend(a.iter().cloned());
     r.extend(b.iter().cloned());

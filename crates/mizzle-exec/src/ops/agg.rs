@@ -9,7 +9,7 @@
 //! 3. Sums of integers are exact (i128, then DECIMAL); results take the
 //!    aggregate's bound type (DECIMAL for SUM/AVG of exact values).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use mizzle_sql::expr::{AggCall, AggFunc, Expr};
 use mizzle_types::{Decimal, ErrorCode, GroupKey, TypeError, Value, ValueKind, Warning};
@@ -18,6 +18,7 @@ use crate::build::{Operator, Row, BATCH};
 use crate::ctx::Ctx;
 use crate::error::ExecError;
 use crate::eval::eval;
+use crate::ops::hashkey::KeyIndex;
 
 const GROUP_CONCAT_MAX_LEN: usize = 1024;
 
@@ -353,7 +354,7 @@ impl AggOp {
 
     fn run(&mut self, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
         let Some(mut input) = self.input.take() else { return Ok(Vec::new()) };
-        let mut index: HashMap<GroupKey, usize> = HashMap::new();
+        let mut index: KeyIndex<usize> = KeyIndex::new();
         let mut key = GroupKey(Vec::with_capacity(self.groups.len()));
         let mut args = Vec::new();
         let mut groups: Vec<(Vec<mizzle_types::Value>, Vec<AggState>)> = Vec::new();
@@ -373,8 +374,9 @@ impl AggOp {
                         Some(&i) => i,
                         None => {
                             groups.push((key.0.clone(), self.aggs.iter().map(init).collect()));
-                            index.insert(key.clone(), groups.len() - 1);
-                            groups.len() - 1
+                            let i = groups.len() - 1;
+                            index.upsert(key.0.clone(), |_| {}, || i);
+                            i
                         }
                     }
                 };

@@ -8,21 +8,24 @@
 //! 3. For a left join, a left row with no right row satisfying both the keys
 //!    and the residual condition is emitted once, padded with NULLs.
 //! 4. Output is produced incrementally: at most `BATCH` rows per call.
-//! 5. The hash join keeps the right rows in one vector, chained per key in
+//! 5. The hash join keeps the right rows' values in one vector, chained per key in
 //!    input order (a head/tail per key in the map, a next index per row), so
 //!    building allocates nothing per key beyond the key itself and probing
 //!    allocates nothing but output rows.
-
-use std::collections::HashMap;
+//! 6. Keys that are one integer each (the common join on an integer column)
+//!    are stored inline in the table, hashed by a seeded multiply-shift
+//!    hash; the first key of another shape moves every entry into the
+//!    general table of [`GroupKey`]s, which compares as `Value::group_eq`.
 
 use mizzle_sql::expr::Expr;
 use mizzle_sql::plan::JoinKind;
-use mizzle_types::GroupKey;
+use mizzle_types::{GroupKey, Value};
 
 use crate::build::{concat, is_left, pad, Operator, Row, BATCH};
 use crate::ctx::Ctx;
 use crate::error::ExecError;
 use crate::eval::{eval, eval_pred};
+use crate::ops::hashkey::KeyIndex;
 
 /// Where a join is in its left input.
 struct Probe {
@@ -41,6 +44,12 @@ struct Probe {
 /// End of a hash chain.
 const NONE: u32 = u32::MAX;
 
+/// Row `i` of a hash join's right rows.
+fn right_row<'a>(values: &'a [Value], starts: &[usize], i: usize) -> Option<&'a [Value]> {
+    let (&a, &b) = (starts.get(i)?, starts.get(i + 1)?);
+    values.get(a..b)
+}
+
 /// Hash join.
 pub struct HashJoinOp {
     left: Box<dyn Operator>,
@@ -50,12 +59,14 @@ pub struct HashJoinOp {
     right_keys: Vec<Expr>,
     cond: Option<Expr>,
     right_width: usize,
-    /// Right rows with a non-NULL key (invariant 5).
-    rows: Vec<Row>,
+    /// Right rows with a non-NULL key (invariant 5), their values one after
+    /// another: row `i` is `values[starts[i]..starts[i + 1]]`.
+    values: Vec<Value>,
+    starts: Vec<usize>,
     /// The next row with the same key, per row.
     next: Vec<u32>,
     /// First and last row of each key.
-    table: HashMap<GroupKey, (u32, u32)>,
+    table: KeyIndex<(u32, u32)>,
     /// A reused key buffer for probes.
     probe_key: GroupKey,
     probe: Option<Probe>,
@@ -81,9 +92,10 @@ impl HashJoinOp {
             right_keys,
             cond,
             right_width,
-            rows: Vec::new(),
+            values: Vec::new(),
+            starts: vec![0],
             next: Vec::new(),
-            table: HashMap::new(),
+            table: KeyIndex::new(),
             probe_key: GroupKey(Vec::new()),
             probe: None,
             done: false,
@@ -104,22 +116,24 @@ impl HashJoinOp {
                 if null {
                     continue;
                 }
-                let i = u32::try_from(self.rows.len())
+                let i = u32::try_from(self.next.len())
                     .ok()
                     .filter(|&i| i != NONE)
                     .ok_or_else(|| ExecError::Internal("hash join input over 4 billion rows".into()))?;
-                self.rows.push(r);
+                self.values.extend(r);
+                self.starts.push(self.values.len());
                 self.next.push(NONE);
-                match self.table.entry(GroupKey(key)) {
-                    std::collections::hash_map::Entry::Occupied(mut e) => {
-                        let (_, tail) = e.get_mut();
-                        self.next[*tail as usize] = i;
-                        *tail = i;
-                    }
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        e.insert((i, i));
-                    }
-                }
+                let next = &mut self.next;
+                self.table.upsert(
+                    key,
+                    |slot| {
+                        if let Some(n) = next.get_mut(slot.1 as usize) {
+                            *n = i;
+                        }
+                        slot.1 = i;
+                    },
+                    || (i, i),
+                );
             }
         }
         Ok(())
@@ -164,7 +178,7 @@ impl Operator for HashJoinOp {
                     p.keyed = true;
                     p.matched = false;
                 }
-                while let Some(rrow) = self.rows.get(p.ri) {
+                while let Some(rrow) = right_row(&self.values, &self.starts, p.ri) {
                     let row = concat(lrow, rrow);
                     p.ri = self.next.get(p.ri).map_or(NONE as usize, |&n| n as usize);
                     let ok = match &self.cond {

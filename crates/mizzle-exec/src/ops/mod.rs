@@ -3,6 +3,7 @@
 //! the built-in system tables.
 
 pub mod agg;
+pub mod hashkey;
 pub mod join;
 pub mod json_table;
 pub mod recursive;
