@@ -5,7 +5,8 @@
 //! target/release/examples/point_loop 100000` (the load is not counted).
 //! `point`: `SELECT c FROM sbtest1 WHERE id = ?` (W2); `range`: 100 rows by
 //! primary key (W3a); `order`: the same ranges `ORDER BY c` (W3b); `agg`:
-//! the W5a group-by over all rows; `join`: the W5b join and group-by.
+//! the W5a group-by over all rows; `join`: the W5b join and group-by;
+//! `index`: the W1b `CREATE INDEX` (n indexes on `k`, named k_1..k_n).
 //! Prints ns per statement.
 
 use std::hint::black_box;
@@ -40,6 +41,15 @@ fn main() {
     s.commit().expect("commit");
     if mode == "join" {
         load_join_tables(&s);
+    }
+    if mode == "index" {
+        let start = Instant::now();
+        for i in 1..=n {
+            s.execute(&format!("CREATE INDEX k_{i} ON sbtest1 (k)"), []).expect("create index");
+        }
+        let ns = start.elapsed().as_nanos() as f64 / n as f64;
+        println!("{n} index builds: {ns:.0} ns each");
+        return;
     }
     let sql = match mode.as_str() {
         "point" => "SELECT c FROM sbtest1 WHERE id = ?",

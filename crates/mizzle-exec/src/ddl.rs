@@ -313,40 +313,65 @@ fn table_def(spec: &TableSpec, ctx: &mut Ctx<'_>) -> Result<TableDef, ExecError>
 /// in bulk without per-key conflict checks.
 fn fill_index(t: &TableDef, ix: usize, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
     let def = &t.indexes[ix];
-    let rows = rows_with_columns(t, &def.columns, ctx)?;
-    let mut entries: Vec<(Vec<u8>, Vec<u8>, usize)> = Vec::with_capacity(rows.len());
-    for (i, (rowkey, row)) in rows.iter().enumerate() {
-        let mut k = Vec::new();
-        index_key(t, def, row, rowkey, &mut k);
-        entries.push((k, rowkey.clone(), i));
+    // One pass over the table: each row's key columns are decoded into one
+    // reused row and only its (index key, row key) entry is kept.
+    let mut entries: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    {
+        let mut cur = ctx.txn.scan(t.space, std::ops::Bound::Unbounded, std::ops::Bound::Unbounded)?;
+        let mut b = mizzle_txn::KvBatch::new();
+        let mut row = vec![Value::Null; t.columns.len()];
+        while cur.next_batch(&mut b, 1024)? {
+            for (rowkey, payload) in b.iter() {
+                decode_columns(t, &def.columns, payload, &mut row)?;
+                let mut k = Vec::new();
+                index_key(t, def, &row, rowkey, &mut k);
+                entries.push((k, rowkey.to_vec()));
+            }
+        }
     }
-    // Equal keys end up adjacent, in row (row-key) order.
-    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.2.cmp(&b.2)));
-    let repeat = entries.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[1].2).min();
-    if let Some(i) = repeat {
+    // Equal keys end up adjacent, in row-key order (the scan's order).
+    entries.sort_unstable();
+    let repeat = entries.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| &w[1].1).min();
+    if let Some(rowkey) = repeat {
+        let payload = ctx.txn.get(t.space, rowkey)?.unwrap_or_default();
+        let mut row = vec![Value::Null; t.columns.len()];
+        decode_columns(t, &def.columns, &payload, &mut row)?;
         return Err(ExecError::Duplicate {
-            value: dup_value(&def.columns, &crate::stored_time::shown_row(t, &rows[i].1, ctx)),
+            value: dup_value(&def.columns, &row),
             key: format!("{}.{}", t.name, def.name),
         });
     }
-    let sorted: Vec<(Vec<u8>, Vec<u8>)> = entries.into_iter().map(|(k, r, _)| (k, r)).collect();
-    if ctx.txn.load_new_space(def.space, &sorted)? {
+    if ctx.txn.load_new_space(def.space, &entries)? {
         return Ok(());
     }
+    drop(entries);
     // Not expected (the space is new), but then write entry by entry with
     // the usual checks.
+    let rows = rows_with_columns(t, &def.columns, ctx)?;
     let mut k = Vec::new();
     for (rowkey, row) in &rows {
         index_key(t, def, row, rowkey, &mut k);
         if enforces_unique(def, row) {
             if !ctx.txn.insert(def.space, &k, rowkey)? {
                 return Err(ExecError::Duplicate {
-                    value: dup_value(&def.columns, &crate::stored_time::shown_row(t, row, ctx)),
+                    value: dup_value(&def.columns, row),
                     key: format!("{}.{}", t.name, def.name),
                 });
             }
         } else {
             ctx.txn.put(def.space, &k, rowkey)?;
+        }
+    }
+    Ok(())
+}
+
+/// Decodes the columns `cols` of a stored row into `row` (as
+/// `rows_with_columns` does; the other slots are left as they are).
+fn decode_columns(t: &TableDef, cols: &[usize], payload: &[u8], row: &mut [Value]) -> Result<(), ExecError> {
+    let r = mizzle_types::row::RowRef::new(payload)?;
+    for &c in cols {
+        if let (Some(slot), Some(col)) = (row.get_mut(c), t.columns.get(c)) {
+            *slot = if c < r.len() { r.get_as(c, col.ty)? } else { Value::Null };
         }
     }
     Ok(())
