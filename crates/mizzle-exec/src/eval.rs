@@ -166,14 +166,15 @@ fn weight_string(c: Collation, t: &str) -> std::sync::Arc<[u8]> {
     })
 }
 
-/// Evaluates `e` over `row`. Leaves (a column, a literal, a column under
-/// an implicit collation) are answered here, without the stack check that
+/// Evaluates `e` over `row`. Leaves (a column, a literal, a parameter, a
+/// column under a collation) are answered here, without the stack check that
 /// every recursive step pays.
 #[inline]
 pub fn eval(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecError> {
     let leaf = match e {
         Expr::Literal(v, _) => Some(v),
         Expr::Column { index, .. } => row.get(*index),
+        Expr::Param { index, .. } => ctx.params.get(*index),
         Expr::Collate { arg, .. } => match &**arg {
             Expr::Column { index, .. } => row.get(*index),
             _ => None,
