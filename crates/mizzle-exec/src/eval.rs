@@ -45,16 +45,53 @@ pub fn compare(op: CmpOp, a: &Value, b: &Value) -> Option<bool> {
             _ => false,
         });
     }
-    let o = a.sql_cmp(b)?;
-    Some(match op {
-        CmpOp::Eq => o == Ordering::Equal,
+    Some(holds(op, a.sql_cmp(b)?))
+}
+
+/// Whether `op` holds between two non-NULL values that order as `o`.
+fn holds(op: CmpOp, o: Ordering) -> bool {
+    match op {
+        CmpOp::Eq | CmpOp::NullSafeEq => o == Ordering::Equal,
         CmpOp::Ne => o != Ordering::Equal,
         CmpOp::Lt => o == Ordering::Less,
         CmpOp::Le => o != Ordering::Greater,
         CmpOp::Gt => o == Ordering::Greater,
         CmpOp::Ge => o != Ordering::Less,
-        CmpOp::NullSafeEq => o == Ordering::Equal,
-    })
+    }
+}
+
+/// A comparison of a collated text with a constant weight string (what the
+/// binder's weighing and constant folding make of `c > '5'`): the text is
+/// compared with the weight string in place, without building its own
+/// (`Collation::compare_to_sort_key`, the same order). `None` for any
+/// other comparison.
+fn weighed_cmp(
+    op: CmpOp,
+    left: &Expr,
+    right: &Expr,
+    row: &[Value],
+    ctx: &mut Ctx<'_>,
+) -> Option<Result<Value, ExecError>> {
+    let (arg, collation, key, flipped) = match (left, right) {
+        (Expr::Weight { arg, collation }, Expr::Literal(Value::Bytes(k), _)) => (arg, *collation, k, false),
+        (Expr::Literal(Value::Bytes(k), _), Expr::Weight { arg, collation }) => (arg, *collation, k, true),
+        _ => return None,
+    };
+    let v = match eval(arg, row, ctx) {
+        Ok(v) => v,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(Ok(match v {
+        Value::Text(t) => {
+            let o = collation.compare_to_sort_key(&t, key);
+            bool_val(Some(holds(op, if flipped { o.reverse() } else { o })))
+        }
+        // As `Expr::Weight` evaluates: only text is weighed.
+        other => {
+            let k = Value::Bytes(key.clone());
+            bool_val(if flipped { compare(op, &k, &other) } else { compare(op, &other, &k) })
+        }
+    }))
 }
 
 /// SQL LIKE over characters: `%` any run, `_` one character, `escape`
@@ -230,6 +267,9 @@ fn eval_node(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecEr
             }
         }
         Expr::Cmp { op, left, right } => {
+            if let Some(v) = weighed_cmp(*op, left, right, row, ctx) {
+                return v;
+            }
             let a = eval(left, row, ctx)?;
             let b = eval(right, row, ctx)?;
             bool_val(compare(*op, &a, &b))

@@ -287,6 +287,41 @@ impl Collation {
         }
     }
 
+    /// How `s`'s weight string ([`Collation::sort_key`]) orders against the
+    /// weight string `key`, without building it when the collation can
+    /// compare in place: the binary collations compare bytes, and a
+    /// printable-ASCII string under an accent- and case-insensitive
+    /// Unicode collation is compared character key by character key,
+    /// stopping at the first difference.
+    pub fn compare_to_sort_key(self, s: &str, key: &[u8]) -> Ordering {
+        match self {
+            Collation::Utf8mb4Bin | Collation::Utf8mb4_0900Bin => return self.trim(s).as_bytes().cmp(key),
+            _ => {}
+        }
+        if self.has_ascii_order(s) {
+            if let Some(keys) = ascii_primary_keys() {
+                let mut pos = 0;
+                for b in self.trim(s).bytes() {
+                    let Some((n, k)) = keys.get(usize::from(b)) else { break };
+                    let k = &k[..usize::from(*n)];
+                    let rest = key.get(pos..).unwrap_or(&[]);
+                    match rest.get(..k.len()) {
+                        Some(seg) if seg == k => pos += k.len(),
+                        // The first difference decides; a key that ends
+                        // inside this character's weight is a prefix of
+                        // ours, so ours is greater (slice order says so).
+                        Some(seg) => return k.cmp(seg),
+                        None => return k.cmp(rest),
+                    }
+                }
+                return pos.cmp(&key.len());
+            }
+        }
+        let mut w = Vec::with_capacity(s.len() * 2);
+        self.sort_key(s, &mut w);
+        w.as_slice().cmp(key)
+    }
+
     /// True when the two strings are equal under this collation.
     pub fn eq(self, a: &str, b: &str) -> bool {
         if a == b {
@@ -660,6 +695,29 @@ mod tests {
                 let (ka, kb) = (c.sort_key_vec(&a), c.sort_key_vec(&b));
                 prop_assert_eq!(ka.cmp(&kb), c.compare(&a, &b), "{} {:?} {:?}", c, a, b);
                 prop_assert_eq!(c.eq(&a, &b), ka == kb);
+            }
+        }
+    }
+
+    #[test]
+    fn compare_to_sort_key_agrees_with_built_weight_strings() {
+        let words =
+            ["", "a", "A", "ab", "aB ", "a-b", "a b", "abc", "9-1", "9_1", "Zz", "zZ", "é", "ab\u{301}", "a\tb", "a  "];
+        for &c in C::ALL {
+            for a in words {
+                for b in words {
+                    let kb = c.sort_key_vec(b);
+                    assert_eq!(c.compare_to_sort_key(a, &kb), c.sort_key_vec(a).cmp(&kb), "{c} {a:?} {b:?}");
+                    // A key cut anywhere (inside a character's weight too).
+                    for cut in 0..kb.len() {
+                        let part = &kb[..cut];
+                        assert_eq!(
+                            c.compare_to_sort_key(a, part),
+                            c.sort_key_vec(a).as_slice().cmp(part),
+                            "{c} {a:?} {part:?}"
+                        );
+                    }
+                }
             }
         }
     }
