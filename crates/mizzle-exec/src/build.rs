@@ -19,9 +19,10 @@ use mizzle_sql::plan::{JoinKind, Plan, SetOpKind};
 use mizzle_types::{GroupKey, Value};
 use recursive::recursive;
 
+use crate::compile::Compiled;
 use crate::ctx::Ctx;
 use crate::error::ExecError;
-use crate::eval::{eval, eval_pred};
+use crate::eval::eval;
 use crate::ops::agg::AggOp;
 use crate::ops::join::{HashJoinOp, NestedLoopOp};
 use crate::ops::recursive::{RecursiveCteOp, WorkTableOp};
@@ -233,7 +234,7 @@ fn build_needing(plan: &Plan, mut needs: Needs, ctx: &mut Ctx<'_>) -> Result<Box
                 return build_needing(input, needs, ctx);
             }
             mark(&pred, &mut needs);
-            Box::new(FilterOp { input: build_needing(input, needs, ctx)?, pred })
+            Box::new(FilterOp { input: build_needing(input, needs, ctx)?, pred: Compiled::new(&pred) })
         }
         Plan::Project { input, exprs, .. } => {
             let exprs: Vec<Expr> = exprs.iter().map(|e| fold(e, ctx)).collect();
@@ -417,7 +418,7 @@ pub fn build_dml_input(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Box<dyn Operato
         }
         Plan::Filter { input, pred } => {
             let pred = fold(pred, ctx);
-            Box::new(FilterOp { input: build_dml_input(input, ctx)?, pred })
+            Box::new(FilterOp { input: build_dml_input(input, ctx)?, pred: Compiled::new(&pred) })
         }
         Plan::Sort { input, keys } => Box::new(SortOp::new(build_dml_input(input, ctx)?, keys.clone())),
         Plan::Limit { input, limit, .. } => {
@@ -495,7 +496,7 @@ impl Operator for EmptyOp {
 
 struct FilterOp {
     input: Box<dyn Operator>,
-    pred: Expr,
+    pred: Compiled,
 }
 
 impl Operator for FilterOp {
@@ -503,7 +504,7 @@ impl Operator for FilterOp {
         while let Some(batch) = self.input.next(ctx)? {
             let mut out = Vec::with_capacity(batch.len());
             for r in batch {
-                if eval_pred(&self.pred, &r, ctx)? {
+                if self.pred.holds(&r, ctx)? {
                     out.push(r);
                 }
             }
@@ -517,7 +518,7 @@ impl Operator for FilterOp {
 
 struct ProjectOp {
     input: Box<dyn Operator>,
-    exprs: Vec<Expr>,
+    exprs: Vec<Compiled>,
     /// For a projection of plain columns: per output column, the input
     /// column and whether this is its last use (the value moves instead of
     /// being cloned). Rows are then rebuilt in their own vectors.
@@ -530,6 +531,7 @@ impl ProjectOp {
         let plain: Option<Vec<usize>> = exprs.iter().map(Expr::as_column).collect();
         let columns = plain
             .map(|cols| cols.iter().enumerate().map(|(i, &c)| (c, !cols[i + 1..].contains(&c))).collect::<Vec<_>>());
+        let exprs = exprs.iter().map(Compiled::new).collect();
         ProjectOp { input, exprs, columns, scratch: Vec::new() }
     }
 }
@@ -557,10 +559,7 @@ impl Operator for ProjectOp {
         for r in &batch {
             let mut row = Vec::with_capacity(self.exprs.len());
             for e in &self.exprs {
-                row.push(match e {
-                    Expr::Column { index, .. } => r.get(*index).cloned().unwrap_or(Value::Null),
-                    e => eval(e, r, ctx)?,
-                });
+                row.push(e.eval(r, ctx)?);
             }
             out.push(row);
         }

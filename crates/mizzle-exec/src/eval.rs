@@ -49,7 +49,7 @@ pub fn compare(op: CmpOp, a: &Value, b: &Value) -> Option<bool> {
 }
 
 /// Whether `op` holds between two non-NULL values that order as `o`.
-fn holds(op: CmpOp, o: Ordering) -> bool {
+pub(crate) fn holds(op: CmpOp, o: Ordering) -> bool {
     match op {
         CmpOp::Eq | CmpOp::NullSafeEq => o == Ordering::Equal,
         CmpOp::Ne => o != Ordering::Equal,
@@ -177,7 +177,7 @@ fn to_u64(v: &Value) -> Option<u64> {
 
 /// Handles a value-level error according to strictness: division by zero
 /// becomes NULL with a warning outside data-changing statements.
-fn soften(e: TypeError, ctx: &mut Ctx<'_>) -> Result<Value, ExecError> {
+pub(crate) fn soften(e: TypeError, ctx: &mut Ctx<'_>) -> Result<Value, ExecError> {
     match e {
         TypeError::DivisionByZero if !ctx.strict => {
             ctx.warn(Warning { code: ErrorCode::DivisionByZero, message: "Division by 0".into() });

@@ -8,6 +8,7 @@
 //!    the session.
 
 pub mod build;
+pub mod compile;
 pub mod ctx;
 pub mod ddl;
 pub mod dml;

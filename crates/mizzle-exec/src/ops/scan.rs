@@ -37,9 +37,10 @@ use mizzle_types::row::RowRef;
 use mizzle_types::{Collation, Date, Decimal, SqlType, TimeZone, Value, ValueKind};
 
 use crate::build::{Operator, Row};
+use crate::compile::Compiled;
 use crate::ctx::Ctx;
 use crate::error::ExecError;
-use crate::eval::{compare, eval, eval_pred};
+use crate::eval::{compare, eval};
 use mizzle_sql::expr::CmpOp;
 
 /// How a constant relates to the values of a key column type.
@@ -457,7 +458,7 @@ struct Open {
 pub struct ScanOp {
     table: Arc<TableDef>,
     access: Access,
-    filter: Option<Expr>,
+    filter: Option<Compiled>,
     with_rowkey: bool,
     /// Columns to decode (`None`: all); the others are NULL.
     columns: Option<Vec<bool>>,
@@ -472,7 +473,7 @@ impl ScanOp {
         ScanOp {
             table,
             access,
-            filter,
+            filter: filter.as_ref().map(Compiled::new),
             with_rowkey: false,
             columns: None,
             lock: LockMode::None,
@@ -671,7 +672,7 @@ impl ScanOp {
             }
         }
         if let Some(f) = &self.filter {
-            if !eval_pred(f, &row, ctx)? {
+            if !f.holds(&row, ctx)? {
                 return Ok(None);
             }
         }
