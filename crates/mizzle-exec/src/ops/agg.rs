@@ -15,6 +15,7 @@ use mizzle_sql::expr::{AggCall, AggFunc, Expr};
 use mizzle_types::{Decimal, ErrorCode, GroupKey, TypeError, Value, ValueKind, Warning};
 
 use crate::build::{Operator, Row, BATCH};
+use crate::compile::Compiled;
 use crate::ctx::Ctx;
 use crate::error::ExecError;
 use crate::eval::eval;
@@ -131,8 +132,10 @@ fn start_sum(v: &Value) -> Sum {
 }
 
 /// Folds one row into an aggregate's state; `args` is a reused buffer.
+/// `compiled` holds the call's arguments compiled.
 fn update(
     call: &AggCall,
+    compiled: &[Compiled],
     st: &mut AggState,
     row: &Row,
     args: &mut Vec<Value>,
@@ -145,8 +148,8 @@ fn update(
         return Ok(());
     }
     args.clear();
-    for a in &call.args {
-        args.push(eval(a, row, ctx)?);
+    for a in compiled {
+        args.push(a.eval(row, ctx)?);
     }
     if call.func == AggFunc::AnyValue {
         if let Acc::Any(slot @ None) = &mut st.acc {
@@ -355,6 +358,9 @@ impl AggOp {
     fn run(&mut self, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
         let Some(mut input) = self.input.take() else { return Ok(Vec::new()) };
         let mut index: KeyIndex<usize> = KeyIndex::new();
+        let group_exprs: Vec<Compiled> = self.groups.iter().map(Compiled::new).collect();
+        let arg_exprs: Vec<Vec<Compiled>> =
+            self.aggs.iter().map(|a| a.args.iter().map(Compiled::new).collect()).collect();
         let mut key = GroupKey(Vec::with_capacity(self.groups.len()));
         let mut args = Vec::new();
         let mut groups: Vec<(Vec<mizzle_types::Value>, Vec<AggState>)> = Vec::new();
@@ -367,8 +373,8 @@ impl AggOp {
                     0
                 } else {
                     key.0.clear();
-                    for g in &self.groups {
-                        key.0.push(eval(g, &row, ctx)?);
+                    for g in &group_exprs {
+                        key.0.push(g.eval(&row, ctx)?);
                     }
                     match index.get(&key) {
                         Some(&i) => i,
@@ -381,8 +387,8 @@ impl AggOp {
                     }
                 };
                 let (_, states) = &mut groups[slot];
-                for (call, st) in self.aggs.iter().zip(states.iter_mut()) {
-                    update(call, st, &row, &mut args, ctx)?;
+                for ((call, st), compiled) in self.aggs.iter().zip(states.iter_mut()).zip(&arg_exprs) {
+                    update(call, compiled, st, &row, &mut args, ctx)?;
                 }
             }
         }

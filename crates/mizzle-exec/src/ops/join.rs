@@ -22,9 +22,9 @@ use mizzle_sql::plan::JoinKind;
 use mizzle_types::{GroupKey, Value};
 
 use crate::build::{concat, is_left, pad, Operator, Row, BATCH};
+use crate::compile::Compiled;
 use crate::ctx::Ctx;
 use crate::error::ExecError;
-use crate::eval::{eval, eval_pred};
 use crate::ops::hashkey::KeyIndex;
 
 /// Where a join is in its left input.
@@ -55,9 +55,9 @@ pub struct HashJoinOp {
     left: Box<dyn Operator>,
     right: Option<Box<dyn Operator>>,
     kind: JoinKind,
-    left_keys: Vec<Expr>,
-    right_keys: Vec<Expr>,
-    cond: Option<Expr>,
+    left_keys: Vec<Compiled>,
+    right_keys: Vec<Compiled>,
+    cond: Option<Compiled>,
     right_width: usize,
     /// Right rows with a non-NULL key (invariant 5), their values one after
     /// another: row `i` is `values[starts[i]..starts[i + 1]]`.
@@ -83,14 +83,14 @@ impl HashJoinOp {
         cond: Option<Expr>,
         right_width: usize,
     ) -> HashJoinOp {
-        let (left_keys, right_keys) = equi.into_iter().unzip();
+        let (left_keys, right_keys) = equi.iter().map(|(l, r)| (Compiled::new(l), Compiled::new(r))).unzip();
         HashJoinOp {
             left,
             right: Some(right),
             kind,
             left_keys,
             right_keys,
-            cond,
+            cond: cond.as_ref().map(Compiled::new),
             right_width,
             values: Vec::new(),
             starts: vec![0],
@@ -109,7 +109,7 @@ impl HashJoinOp {
                 let mut key = Vec::with_capacity(self.right_keys.len());
                 let mut null = false;
                 for e in &self.right_keys {
-                    let v = eval(e, &r, ctx)?;
+                    let v = e.eval(&r, ctx)?;
                     null |= v.is_null();
                     key.push(v);
                 }
@@ -169,7 +169,7 @@ impl Operator for HashJoinOp {
                     key.clear();
                     let mut null = false;
                     for e in &self.left_keys {
-                        let v = eval(e, lrow, ctx)?;
+                        let v = e.eval(lrow, ctx)?;
                         null |= v.is_null();
                         key.push(v);
                     }
@@ -182,7 +182,7 @@ impl Operator for HashJoinOp {
                     let row = concat(lrow, rrow);
                     p.ri = self.next.get(p.ri).map_or(NONE as usize, |&n| n as usize);
                     let ok = match &self.cond {
-                        Some(c) => eval_pred(c, &row, ctx)?,
+                        Some(c) => c.holds(&row, ctx)?,
                         None => true,
                     };
                     if ok {
@@ -216,7 +216,7 @@ pub struct NestedLoopOp {
     right: Option<Box<dyn Operator>>,
     rows: Vec<Row>,
     kind: JoinKind,
-    cond: Option<Expr>,
+    cond: Option<Compiled>,
     right_width: usize,
     probe: Option<Probe>,
     done: bool,
@@ -231,7 +231,16 @@ impl NestedLoopOp {
         cond: Option<Expr>,
         right_width: usize,
     ) -> NestedLoopOp {
-        NestedLoopOp { left, right: Some(right), rows: Vec::new(), kind, cond, right_width, probe: None, done: false }
+        NestedLoopOp {
+            left,
+            right: Some(right),
+            rows: Vec::new(),
+            kind,
+            cond: cond.as_ref().map(Compiled::new),
+            right_width,
+            probe: None,
+            done: false,
+        }
     }
 }
 
@@ -267,7 +276,7 @@ impl Operator for NestedLoopOp {
                     let row = concat(lrow, &self.rows[p.ri]);
                     p.ri += 1;
                     let ok = match &self.cond {
-                        Some(c) => eval_pred(c, &row, ctx)?,
+                        Some(c) => c.holds(&row, ctx)?,
                         None => true,
                     };
                     if ok {
