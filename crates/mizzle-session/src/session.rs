@@ -125,6 +125,12 @@ impl CancelHandle {
     pub fn cancel(&self) {
         self.0.store(true, Ordering::Relaxed);
     }
+
+    /// True once [`CancelHandle::cancel`] asked the running statement to
+    /// stop (until the session's next statement starts).
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 /// The session's [`StopCheck`] for one statement: its kill flag and its
@@ -1375,6 +1381,18 @@ impl Session {
             ));
         };
         self.suspended = false;
+        if self.killed.load(Ordering::Relaxed) {
+            // KILL QUERY while parked on a row lock: the statement stops
+            // with 1317 and its transaction stays open, as in MySQL.
+            if !txn.give_up_wait() {
+                // The ticket completed meanwhile: settle the wait first.
+                if let Err(e) = txn.resume() {
+                    return Err(self.statement_failed(e.into(), &txn, implicit));
+                }
+            }
+            let e = SessionError::rule(ErrorCode::QueryInterrupted, "Query execution was interrupted");
+            return Err(self.statement_failed(e, &txn, implicit));
+        }
         if wait.poll().is_none() {
             let due = s.deadline.is_some_and(|d| Instant::now() >= d);
             if !due {
@@ -1430,9 +1448,16 @@ impl Session {
         loop {
             match ex.parked() {
                 None => return Ok(ex),
-                Some(Park::Lock { wait, deadline }) => {
-                    let _ = wait.wait_until(deadline);
-                }
+                Some(Park::Lock { wait, deadline }) => loop {
+                    // A cancel from another thread is noticed within a slice.
+                    let slice = Instant::now() + Duration::from_millis(50);
+                    let until = deadline.map_or(slice, |d| d.min(slice));
+                    let done = wait.wait_until(Some(until)).is_some();
+                    let due = deadline.is_some_and(|d| Instant::now() >= d);
+                    if done || due || self.killed.load(Ordering::Relaxed) {
+                        break;
+                    }
+                },
                 Some(Park::Durable(t)) => {
                     let _ = t.wait();
                     if let Some(pb) = &ex.unseen {

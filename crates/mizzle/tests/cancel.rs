@@ -125,3 +125,25 @@ fn max_execution_time_does_not_limit_writes() {
     let n = s.execute("INSERT INTO t SELECT x.v FROM big x, big y WHERE x.v = y.v", []).expect("insert");
     assert_eq!(n.rows_affected, 2000);
 }
+
+#[test]
+fn cancel_handle_stops_a_row_lock_wait() {
+    let db = Database::open_in_memory().expect("open");
+    let holder = db.session();
+    holder.execute("CREATE TABLE hot (id INT PRIMARY KEY, v INT)", []).expect("create");
+    holder.execute("INSERT INTO hot VALUES (1, 0)", []).expect("row");
+    holder.begin().expect("begin");
+    holder.execute("UPDATE hot SET v = 1 WHERE id = 1", []).expect("lock the row");
+    let waiter = db.session();
+    waiter.execute("SET innodb_lock_wait_timeout = 100", []).expect("timeout");
+    let done = Arc::new(AtomicBool::new(false));
+    let t = keep_cancelling(&waiter, done.clone());
+    let start = Instant::now();
+    let e = waiter.execute("UPDATE hot SET v = 2 WHERE id = 1", []).expect_err("cancelled while waiting");
+    done.store(true, Ordering::Relaxed);
+    t.join().expect("canceller");
+    assert_eq!(e.number(), 1317, "{e}");
+    assert!(start.elapsed() < Duration::from_secs(30), "stopped by the cancel, not by the 100 s timeout");
+    holder.commit().expect("the holder commits");
+    assert_eq!(one(&waiter, "SELECT v FROM hot WHERE id = 1"), 1);
+}

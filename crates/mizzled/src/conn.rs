@@ -966,7 +966,7 @@ impl Conn {
     fn after_step(&mut self, step: Step, cont: Cont) -> Flow {
         match step {
             Step::Wait(pending) => {
-                let waiter = pending.waiter();
+                let waiter = pending.waiter().killed_by(self.entry.cancel.lock().clone());
                 self.parked = Some((pending, cont));
                 Flow::Park(Park::Wait(waiter))
             }

@@ -95,20 +95,39 @@ pub struct Pending {
 pub enum Waiter {
     /// The durability of a commit.
     Durable(DurableTicket),
-    /// A row lock, until the deadline (`None`: never).
-    Lock(LockWait, Option<Instant>),
+    /// A row lock, until the deadline (`None`: never), or until the
+    /// statement is killed (the handle of its session, once known).
+    Lock(LockWait, Option<Instant>, Option<CancelHandle>),
 }
 
+/// How often a thread blocked on a row lock looks at its kill flag.
+const KILL_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
 impl Waiter {
+    /// The same wait, also ended by `cancel` (`KILL QUERY`).
+    pub fn killed_by(self, cancel: CancelHandle) -> Waiter {
+        match self {
+            Waiter::Lock(w, deadline, _) => Waiter::Lock(w, deadline, Some(cancel)),
+            other => other,
+        }
+    }
+
     /// Blocks the calling thread until the wait is over (thread scheduler).
     pub fn block(&self) {
         match self {
             Waiter::Durable(t) => {
                 let _ = t.wait();
             }
-            Waiter::Lock(w, deadline) => {
-                let _ = w.wait_until(*deadline);
-            }
+            Waiter::Lock(w, deadline, cancel) => loop {
+                // A KILL QUERY is noticed within a slice.
+                let slice = Instant::now() + KILL_POLL;
+                let until = deadline.map_or(slice, |d| d.min(slice));
+                let done = w.wait_until(Some(until)).is_some();
+                let due = deadline.is_some_and(|d| Instant::now() >= d);
+                if done || due || cancel.as_ref().is_some_and(CancelHandle::is_cancelled) {
+                    return;
+                }
+            },
         }
     }
 
@@ -121,7 +140,7 @@ impl Waiter {
                 t.on_complete(move |_| wake());
                 None
             }
-            Waiter::Lock(w, deadline) => {
+            Waiter::Lock(w, deadline, _) => {
                 w.on_complete(move |_| wake());
                 *deadline
             }
@@ -146,7 +165,7 @@ impl Pending {
     /// What the statement waits for.
     pub fn waiter(&self) -> Waiter {
         if let Some(w) = self.ex.lock_wait() {
-            return Waiter::Lock(w.clone(), self.ex.lock_deadline());
+            return Waiter::Lock(w.clone(), self.ex.lock_deadline(), None);
         }
         match self.ex.ticket() {
             Some(t) => Waiter::Durable(t.clone()),

@@ -201,6 +201,11 @@ fn park(pool: &Arc<Pool>, mut task: Box<Task>, park: Park) {
     match park {
         Park::Wait(w) => {
             let again = wake.clone();
+            let kick = wake.clone();
+            // `KILL` wakes it too (the session then stops a lock wait).
+            if let Some(t) = slot.lock().as_ref() {
+                t.conn.entry().set_kick(Box::new(kick));
+            }
             if let Some(deadline) = w.on_ready(wake) {
                 pool.timer.at(deadline, Box::new(again));
             }

@@ -69,9 +69,16 @@ pub struct ConnEntry {
     /// Stops the session's running statement (`KILL QUERY`); replaced
     /// when COM_RESET_CONNECTION or COM_CHANGE_USER makes a new session.
     pub cancel: Mutex<CancelHandle>,
+    /// Wakes the connection's parked command early (set by the pool
+    /// scheduler when it parks one; `KILL` calls it so a statement waiting
+    /// for a row lock notices at once).
+    kick: Mutex<Option<Kick>>,
     stream: Option<TcpStream>,
     info: Mutex<EntryInfo>,
 }
+
+/// A parked command's early wake-up.
+pub type Kick = Box<dyn FnOnce() + Send>;
 
 impl ConnEntry {
     /// Records the user and database.
@@ -89,6 +96,20 @@ impl ConnEntry {
         }
         i.command = command;
         i.info = info.map(|s| s.chars().take(100).collect());
+    }
+
+    /// Sets what wakes the connection's parked command early.
+    pub fn set_kick(&self, kick: Kick) {
+        *self.kick.lock() = Some(kick);
+    }
+
+    /// Wakes the parked command, if any (it resumes and looks at its kill
+    /// flag; a wake of a command that already resumed does nothing).
+    pub fn kick(&self) {
+        let k = self.kick.lock().take();
+        if let Some(k) = k {
+            k();
+        }
     }
 
     /// Stops reading: the connection ends after its current command.
@@ -159,18 +180,23 @@ impl Shared {
 
     /// `KILL [CONNECTION] id` (`connection`) or `KILL QUERY id`. The
     /// running statement, if any, stops at its next batch with 1317 (a
-    /// KILL QUERY of an idle connection does nothing, as in MySQL); a
-    /// killed connection then ends. Not yet: a statement parked on a row
-    /// lock is stopped only by its lock wait timeout.
+    /// KILL QUERY of an idle connection does nothing, as in MySQL), also
+    /// when it is parked on a row lock (it is woken); a killed connection
+    /// then ends.
     pub fn kill(&self, id: u64, connection: bool) -> Result<(), ServerError> {
-        let conns = self.conns.lock();
-        let Some(e) = conns.get(&id) else {
-            return Err(ServerError { code: ErrorCode::NoSuchThread, message: format!("Unknown thread id: {id}") });
+        let e = {
+            let conns = self.conns.lock();
+            let Some(e) = conns.get(&id) else {
+                return Err(ServerError { code: ErrorCode::NoSuchThread, message: format!("Unknown thread id: {id}") });
+            };
+            e.clone()
         };
         e.cancel.lock().cancel();
         if connection {
             e.stop_reading();
         }
+        // Outside the connection table's lock: the wake queues the task.
+        e.kick();
         Ok(())
     }
 
@@ -287,6 +313,7 @@ impl Shared {
             killed: AtomicBool::new(false),
             authenticated: AtomicBool::new(false),
             cancel: Mutex::new(session.cancel_handle()),
+            kick: Mutex::new(None),
             stream: None,
             info: Mutex::new(EntryInfo {
                 user: String::new(),
@@ -323,6 +350,7 @@ impl Shared {
             killed: AtomicBool::new(false),
             authenticated: AtomicBool::new(false),
             cancel: Mutex::new(session.cancel_handle()),
+            kick: Mutex::new(None),
             stream: stream.try_clone().ok(),
             info: Mutex::new(EntryInfo {
                 user: String::new(),

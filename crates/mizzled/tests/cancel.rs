@@ -1,7 +1,8 @@
 //! Cancellation over the wire: `KILL QUERY id` from a second connection
 //! stops a long cross-join SELECT with 1317 and leaves the connection
 //! usable; `max_execution_time` stops a long SELECT with 3024; `KILL id`
-//! stops the statement and closes the connection. Under both schedulers.
+//! stops the statement and closes the connection; `KILL QUERY` stops a
+//! statement waiting for a row lock. Under both schedulers.
 
 mod harness;
 
@@ -109,4 +110,58 @@ fn max_execution_time_stops_a_long_select() {
     assert_eq!(code(&e), 3024, "{e}");
     let n: Option<i64> = a.query_first("SELECT COUNT(*) FROM big").expect("short query");
     assert_eq!(n, Some(2000));
+}
+
+/// `KILL QUERY` of a statement waiting for a row lock another transaction
+/// holds: it fails with 1317 long before its lock wait timeout (100 s
+/// here), its own transaction stays open and the connection usable, and
+/// the holder commits unharmed.
+fn kill_query_stops_a_row_lock_wait(scheduler: &str) {
+    let server = Server::start_with(&format!("kill-lock-{scheduler}"), &["--scheduler", scheduler]);
+    let mut holder = connect(&server);
+    holder.query_drop("CREATE TABLE hot (id INT PRIMARY KEY, v INT)").expect("create");
+    holder.query_drop("INSERT INTO hot VALUES (1, 0), (2, 0)").expect("rows");
+    holder.query_drop("BEGIN").expect("begin");
+    holder.query_drop("UPDATE hot SET v = 1 WHERE id = 1").expect("lock row 1");
+    let mut victim = connect(&server);
+    victim.query_drop("SET innodb_lock_wait_timeout = 100").expect("timeout");
+    victim.query_drop("BEGIN").expect("begin");
+    victim.query_drop("UPDATE hot SET v = 2 WHERE id = 2").expect("own write");
+    let id = victim.connection_id();
+    let done = Arc::new(AtomicBool::new(false));
+    let mut killer = connect(&server);
+    let d = done.clone();
+    let t = std::thread::spawn(move || {
+        // Repeated: a KILL that arrives before the wait begins is forgotten
+        // when the statement starts.
+        while !d.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(200));
+            let _ = killer.query_drop(format!("KILL QUERY {id}"));
+        }
+    });
+    let start = Instant::now();
+    let r = victim.query_drop("UPDATE hot SET v = 3 WHERE id = 1");
+    done.store(true, Ordering::Relaxed);
+    t.join().expect("killer");
+    let e = r.expect_err("the waiting statement was killed");
+    assert_eq!(code(&e), 1317, "{e}");
+    assert!(start.elapsed() < Duration::from_secs(30), "stopped by KILL, not by the timeout");
+    // The victim's transaction is still open: its own write is there, and
+    // rolling back undoes it.
+    let v: Option<i64> = victim.query_first("SELECT v FROM hot WHERE id = 2").expect("read own write");
+    assert_eq!(v, Some(2));
+    victim.query_drop("ROLLBACK").expect("rollback");
+    holder.query_drop("COMMIT").expect("holder commits");
+    let rows: Vec<(i64, i64)> = victim.query("SELECT id, v FROM hot ORDER BY id").expect("rows");
+    assert_eq!(rows, vec![(1, 1), (2, 0)]);
+}
+
+#[test]
+fn kill_query_stops_a_row_lock_wait_pool() {
+    kill_query_stops_a_row_lock_wait("pool");
+}
+
+#[test]
+fn kill_query_stops_a_row_lock_wait_thread() {
+    kill_query_stops_a_row_lock_wait("thread");
 }
