@@ -1070,6 +1070,29 @@ impl<'a> Binder<'a> {
                 None => arg,
             });
         }
+        if matches!(name.as_str(), "timestampdiff" | "timestampadd") {
+            // TIMESTAMPDIFF(unit, a, b) / TIMESTAMPADD(unit, n, d): the unit
+            // is a bare word.
+            let [FunctionArgExpr::Expr(u), FunctionArgExpr::Expr(x), FunctionArgExpr::Expr(y)] = args.as_slice() else {
+                return Err(BindError::WrongParamCount(name));
+            };
+            let unit = match u {
+                ast::Expr::Identifier(id) => IntervalUnit::from_name(&id.value),
+                _ => None,
+            }
+            .ok_or_else(|| BindError::Syntax(format!("{u} is not a unit of {}", name.to_uppercase())))?;
+            let x = self.bind_scalar(x, scope, ctx)?;
+            let y = self.bind_scalar(y, scope, ctx)?;
+            if name == "timestampadd" {
+                let ty = func::interval_return_type(y.ty(), unit);
+                return Ok(Expr::Interval { arg: Box::new(y), amount: Box::new(x), unit, negate: false, ty });
+            }
+            return Ok(Expr::Func {
+                func: func::ScalarFunc::TimestampDiff,
+                args: vec![Expr::lit(Value::Int(unit.code())), x, y],
+                ty: SqlType::BIGINT,
+            });
+        }
         let distinct = matches!(list.and_then(|l| l.duplicate_treatment), Some(DuplicateTreatment::Distinct));
         if let Some(af) = agg_func(&name) {
             return self.bind_aggregate(af, &name, &args, list, distinct, scope, ctx);

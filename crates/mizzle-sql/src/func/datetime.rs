@@ -78,6 +78,43 @@ pub enum IntervalUnit {
 }
 
 impl IntervalUnit {
+    /// Every unit, in the order of [`IntervalUnit::code`].
+    pub const ALL: [IntervalUnit; 9] = [
+        IntervalUnit::Microsecond,
+        IntervalUnit::Second,
+        IntervalUnit::Minute,
+        IntervalUnit::Hour,
+        IntervalUnit::Day,
+        IntervalUnit::Week,
+        IntervalUnit::Month,
+        IntervalUnit::Quarter,
+        IntervalUnit::Year,
+    ];
+
+    /// The unit as a small integer (an argument of TIMESTAMPDIFF).
+    pub fn code(self) -> i64 {
+        IntervalUnit::ALL.iter().position(|&u| u == self).map_or(0, |i| i as i64)
+    }
+
+    /// The unit named `name` as TIMESTAMPDIFF / TIMESTAMPADD take it
+    /// (`MINUTE` or `SQL_TSI_MINUTE`, any case).
+    pub fn from_name(name: &str) -> Option<IntervalUnit> {
+        let n = name.to_ascii_uppercase();
+        let n = n.strip_prefix("SQL_TSI_").unwrap_or(&n);
+        Some(match n {
+            "MICROSECOND" | "FRAC_SECOND" => IntervalUnit::Microsecond,
+            "SECOND" => IntervalUnit::Second,
+            "MINUTE" => IntervalUnit::Minute,
+            "HOUR" => IntervalUnit::Hour,
+            "DAY" => IntervalUnit::Day,
+            "WEEK" => IntervalUnit::Week,
+            "MONTH" => IntervalUnit::Month,
+            "QUARTER" => IntervalUnit::Quarter,
+            "YEAR" => IntervalUnit::Year,
+            _ => return None,
+        })
+    }
+
     /// True for units of a day or longer, which keep a DATE a DATE.
     pub fn is_date_unit(self) -> bool {
         matches!(
@@ -285,7 +322,7 @@ pub(super) fn return_type(f: ScalarFunc, args: &[SqlType]) -> SqlType {
         ScalarFunc::DayName | ScalarFunc::MonthName => SqlType::Varchar(9),
         ScalarFunc::DateFormat => SqlType::LONGTEXT,
         ScalarFunc::AddDate | ScalarFunc::SubDate => interval_return_type(first, IntervalUnit::Day),
-        ScalarFunc::ToDays | ScalarFunc::DateDiff => SqlType::BIGINT,
+        ScalarFunc::ToDays | ScalarFunc::DateDiff | ScalarFunc::TimestampDiff => SqlType::BIGINT,
         ScalarFunc::CurDate
         | ScalarFunc::UtcDate
         | ScalarFunc::Date
@@ -620,6 +657,51 @@ pub(super) fn date_diff(a: &Value, b: &Value, ctx: &mut FuncCtx<'_>) -> Value {
         (Some(x), Some(y)) => Value::Int(x.date().day_number() - y.date().day_number()),
         _ => Value::Null,
     }
+}
+
+/// TIMESTAMPDIFF(unit, a, b): `b - a` in whole units, truncated toward
+/// zero, as MySQL computes it: fixed-length units from the microsecond
+/// difference; MONTH, QUARTER and YEAR from the calendar months between
+/// them, less one when the later value's day and time of day come before
+/// the earlier one's. DATE arguments are at midnight.
+pub(super) fn timestamp_diff(unit: &Value, a: &Value, b: &Value, ctx: &mut FuncCtx<'_>) -> Value {
+    if a.is_null() || b.is_null() {
+        return Value::Null;
+    }
+    let Some(unit) =
+        convert::int(unit, ctx).and_then(|c| usize::try_from(c).ok()).and_then(|c| IntervalUnit::ALL.get(c).copied())
+    else {
+        return Value::Null;
+    };
+    let (Some(x), Some(y)) = (convert::datetime(a, ctx), convert::datetime(b, ctx)) else {
+        return Value::Null;
+    };
+    const DAY_US: i64 = 86_400_000_000;
+    let micros = |d: DateTime| d.date().day_number() * DAY_US + d.micros_of_day();
+    let per = match unit {
+        IntervalUnit::Microsecond => 1,
+        IntervalUnit::Second => 1_000_000,
+        IntervalUnit::Minute => 60_000_000,
+        IntervalUnit::Hour => 3_600_000_000,
+        IntervalUnit::Day => DAY_US,
+        IntervalUnit::Week => 7 * DAY_US,
+        IntervalUnit::Month | IntervalUnit::Quarter | IntervalUnit::Year => {
+            let (lo, hi, sign) = if micros(y) >= micros(x) { (x, y, 1) } else { (y, x, -1) };
+            let (ly, lm, ld) = lo.date().ymd();
+            let (hy, hm, hd) = hi.date().ymd();
+            let mut months = (i64::from(hy) * 12 + i64::from(hm)) - (i64::from(ly) * 12 + i64::from(lm));
+            if (hd, hi.micros_of_day()) < (ld, lo.micros_of_day()) {
+                months -= 1;
+            }
+            let n = match unit {
+                IntervalUnit::Quarter => months / 3,
+                IntervalUnit::Year => months / 12,
+                _ => months,
+            };
+            return Value::Int(sign * n);
+        }
+    };
+    Value::Int((micros(y) - micros(x)) / per)
 }
 
 /// MAKEDATE(year, dayofyear).

@@ -351,6 +351,9 @@ scalar_functions! {
     LastDay = "LAST_DAY" ["last_day"] (1, Some(1));
     /// DATEDIFF(a, b): days.
     DateDiff = "DATEDIFF" ["datediff"] (2, Some(2));
+    /// TIMESTAMPDIFF(unit, a, b) as the binder makes it: the unit's
+    /// [`IntervalUnit::code`] first.
+    TimestampDiff = "TIMESTAMPDIFF" ["timestampdiff"] (3, Some(3));
     /// ADDDATE(d, days), DATE_ADD(d, days) (the INTERVAL forms are the evaluator's)
     AddDate = "ADDDATE" ["adddate", "date_add"] (2, Some(2));
     /// SUBDATE(d, days), DATE_SUB(d, days)
@@ -652,6 +655,7 @@ impl ScalarFunc {
             | F::WeekOfYear
             | F::LastDay
             | F::DateDiff
+            | F::TimestampDiff
             | F::AddDate
             | F::SubDate
             | F::DateFormat
@@ -802,6 +806,7 @@ impl ScalarFunc {
             F::YearWeek => Ok(datetime::week(a(0), args.get(1), true, ctx)),
             F::LastDay => Ok(datetime::last_day(a(0), ctx)),
             F::DateDiff => Ok(datetime::date_diff(a(0), a(1), ctx)),
+            F::TimestampDiff => Ok(datetime::timestamp_diff(a(0), a(1), a(2), ctx)),
             F::AddDate => datetime::add_days(a(0), a(1), false, ctx),
             F::SubDate => datetime::add_days(a(0), a(1), true, ctx),
             F::DateFormat => Ok(datetime::date_format(a(0), a(1), ctx)),
