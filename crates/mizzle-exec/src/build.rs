@@ -234,7 +234,7 @@ fn build_needing(plan: &Plan, mut needs: Needs, ctx: &mut Ctx<'_>) -> Result<Box
                 return build_needing(input, needs, ctx);
             }
             mark(&pred, &mut needs);
-            Box::new(FilterOp { input: build_needing(input, needs, ctx)?, pred: Compiled::new(&pred) })
+            Box::new(FilterOp { input: build_needing(input, needs, ctx)?, pred: Compiled::new(pred) })
         }
         Plan::Project { input, exprs, .. } => {
             let exprs: Vec<Expr> = exprs.iter().map(|e| fold(e, ctx)).collect();
@@ -418,7 +418,7 @@ pub fn build_dml_input(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Box<dyn Operato
         }
         Plan::Filter { input, pred } => {
             let pred = fold(pred, ctx);
-            Box::new(FilterOp { input: build_dml_input(input, ctx)?, pred: Compiled::new(&pred) })
+            Box::new(FilterOp { input: build_dml_input(input, ctx)?, pred: Compiled::new(pred) })
         }
         Plan::Sort { input, keys } => Box::new(SortOp::new(build_dml_input(input, ctx)?, keys.clone())),
         Plan::Limit { input, limit, .. } => {
@@ -531,7 +531,7 @@ impl ProjectOp {
         let plain: Option<Vec<usize>> = exprs.iter().map(Expr::as_column).collect();
         let columns = plain
             .map(|cols| cols.iter().enumerate().map(|(i, &c)| (c, !cols[i + 1..].contains(&c))).collect::<Vec<_>>());
-        let exprs = exprs.iter().map(Compiled::new).collect();
+        let exprs = exprs.into_iter().map(Compiled::new).collect();
         ProjectOp { input, exprs, columns, scratch: Vec::new() }
     }
 }

@@ -53,8 +53,9 @@ enum Node {
 }
 
 impl Compiled {
-    /// Compiles `e`.
-    pub fn new(e: &Expr) -> Compiled {
+    /// Compiles `e` (the parts left to `eval` move into the compiled
+    /// form; nothing is copied).
+    pub fn new(e: Expr) -> Compiled {
         Compiled(node(e, 0))
     }
 
@@ -69,28 +70,31 @@ impl Compiled {
     }
 }
 
-fn node(e: &Expr, depth: usize) -> Node {
+/// A comparison operand that `eval`'s in-place weight-string comparison
+/// needs to see.
+fn weighed(e: &Expr) -> bool {
+    matches!(e, Expr::Weight { .. } | Expr::Literal(Value::Bytes(_), _))
+}
+
+fn node(e: Expr, depth: usize) -> Node {
     if depth >= MAX_DEPTH {
-        return Node::Tree(Box::new(e.clone()));
+        return Node::Tree(Box::new(e));
     }
-    let sub = |x: &Expr| Box::new(node(x, depth + 1));
+    let sub = |x: Box<Expr>| Box::new(node(*x, depth + 1));
     match e {
-        Expr::Column { index, .. } => Node::Column(*index),
-        Expr::Collate { arg, .. } if matches!(**arg, Expr::Column { .. }) => node(arg, depth),
-        Expr::Literal(v, _) => Node::Literal(v.clone()),
-        Expr::Param { index, .. } => Node::Param(*index),
-        Expr::Arith { op, left, right, .. } => Node::Arith { op: *op, left: sub(left), right: sub(right) },
+        Expr::Column { index, .. } => Node::Column(index),
+        Expr::Collate { arg, .. } if matches!(*arg, Expr::Column { .. }) => node(*arg, depth),
+        Expr::Literal(v, _) => Node::Literal(v),
+        Expr::Param { index, .. } => Node::Param(index),
+        Expr::Arith { op, left, right, .. } => Node::Arith { op, left: sub(left), right: sub(right) },
         // A comparison with a weight string keeps `eval`'s in-place path.
-        Expr::Cmp { op, left, right }
-            if !matches!(**left, Expr::Weight { .. } | Expr::Literal(Value::Bytes(_), _))
-                && !matches!(**right, Expr::Weight { .. } | Expr::Literal(Value::Bytes(_), _)) =>
-        {
-            Node::Cmp { op: *op, left: sub(left), right: sub(right) }
+        Expr::Cmp { op, left, right } if !weighed(&left) && !weighed(&right) => {
+            Node::Cmp { op, left: sub(left), right: sub(right) }
         }
         Expr::And(l, r) => Node::And(sub(l), sub(r)),
         Expr::Or(l, r) => Node::Or(sub(l), sub(r)),
         Expr::Not(x) => Node::Not(sub(x)),
-        other => Node::Tree(Box::new(other.clone())),
+        other => Node::Tree(Box::new(other)),
     }
 }
 
@@ -268,9 +272,8 @@ mod tests {
         })
     }
 
-    /// Evaluates `e` over `row` both ways in fresh contexts; the values (or
-    /// errors) and the warnings must be the same.
-    fn agree(e: &Expr, row: &[Value], params: &[Value], strict: bool) -> Result<(), TestCaseError> {
+    /// Runs `f` with a fresh context over an empty in-memory engine.
+    fn with_ctx<R>(params: &[Value], strict: bool, f: impl FnOnce(&mut Ctx<'_>) -> R) -> R {
         let mgr = TxnManager::new(Arc::new(MemoryEngine::new()));
         let txn = mgr.begin(TxnOptions::default());
         let dict = Dictionary::new();
@@ -288,11 +291,19 @@ mod tests {
             time_zone: &tz,
             foreign_key_checks: true,
         };
+        let mut ctx = Ctx::new(&txn, &dict, params, &session, &NoSystem);
+        ctx.strict = strict;
+        f(&mut ctx)
+    }
+
+    /// Evaluates `e` over `row` both ways in fresh contexts; the values (or
+    /// errors) and the warnings must be the same.
+    fn agree(e: &Expr, row: &[Value], params: &[Value], strict: bool) -> Result<(), TestCaseError> {
         let run = |compiled: bool| {
-            let mut ctx = Ctx::new(&txn, &dict, params, &session, &NoSystem);
-            ctx.strict = strict;
-            let v = if compiled { Compiled::new(e).eval(row, &mut ctx) } else { eval(e, row, &mut ctx) };
-            (v, ctx.warnings.clone())
+            with_ctx(params, strict, |ctx| {
+                let v = if compiled { Compiled::new(e.clone()).eval(row, ctx) } else { eval(e, row, ctx) };
+                (v, ctx.warnings.clone())
+            })
         };
         let (want, want_warnings) = run(false);
         let (got, got_warnings) = run(true);
@@ -328,28 +339,7 @@ mod tests {
         let want = Value::Int(1 + (0..3_000i64).map(|i| i % 3).sum::<i64>());
         let r = std::thread::Builder::new()
             .stack_size(4 << 20)
-            .spawn(move || {
-                let mgr = TxnManager::new(Arc::new(MemoryEngine::new()));
-                let txn = mgr.begin(TxnOptions::default());
-                let dict = Dictionary::new();
-                let tz = TimeZone::utc();
-                let session = SessionInfo {
-                    database: None,
-                    last_insert_id: 0,
-                    row_count: 0,
-                    found_rows: 0,
-                    connection_id: 1,
-                    user: "u",
-                    current_user: "u",
-                    version: "8",
-                    now: DateTime::from_unix_micros(0).expect("the epoch"),
-                    time_zone: &tz,
-                    foreign_key_checks: true,
-                };
-                let mut ctx = Ctx::new(&txn, &dict, &[], &session, &NoSystem);
-                let c = Compiled::new(&e);
-                c.eval(&[Value::Int(1)], &mut ctx)
-            })
+            .spawn(move || with_ctx(&[], false, |ctx| Compiled::new(e).eval(&[Value::Int(1)], ctx)))
             .and_then(|h| h.join().map_err(|_| std::io::Error::other("panicked")));
         assert_eq!(r.ok().and_then(Result::ok), Some(want));
     }

@@ -25,7 +25,7 @@ use mizzle_types::{Collation, ErrorCode, SqlType, Value, Warning};
 
 use crate::build::collect;
 use crate::ctx::Ctx;
-use crate::dml::{all_rows, clear_space, insert_rows, rows_with_columns};
+use crate::dml::{all_rows, clear_space, decode_columns, insert_rows, rows_with_columns};
 use crate::error::ExecError;
 use crate::eval::eval;
 use crate::fk_ddl;
@@ -360,18 +360,6 @@ fn fill_index(t: &TableDef, ix: usize, ctx: &mut Ctx<'_>) -> Result<(), ExecErro
             }
         } else {
             ctx.txn.put(def.space, &k, rowkey)?;
-        }
-    }
-    Ok(())
-}
-
-/// Decodes the columns `cols` of a stored row into `row` (as
-/// `rows_with_columns` does; the other slots are left as they are).
-fn decode_columns(t: &TableDef, cols: &[usize], payload: &[u8], row: &mut [Value]) -> Result<(), ExecError> {
-    let r = mizzle_types::row::RowRef::new(payload)?;
-    for &c in cols {
-        if let (Some(slot), Some(col)) = (row.get_mut(c), t.columns.get(c)) {
-            *slot = if c < r.len() { r.get_as(c, col.ty)? } else { Value::Null };
         }
     }
     Ok(())

@@ -742,17 +742,25 @@ pub(crate) fn rows_with_columns(
     let mut out = Vec::new();
     while cur.next_batch(&mut b, 1024)? {
         for (k, v) in b.iter() {
-            let r = RowRef::new(v)?;
             let mut row = vec![Value::Null; t.columns.len()];
-            for &c in cols {
-                if c < r.len() && c < row.len() {
-                    row[c] = r.get_as(c, t.columns[c].ty)?;
-                }
-            }
+            decode_columns(t, cols, v, &mut row)?;
             out.push((k.to_vec(), row));
         }
     }
     Ok(out)
+}
+
+/// Decodes the columns `cols` of a stored row into `row`: each is its
+/// stored value, or NULL when the row was written before the column
+/// existed; the other slots are left as they are (so a row can be reused).
+pub(crate) fn decode_columns(t: &TableDef, cols: &[usize], payload: &[u8], row: &mut [Value]) -> Result<(), ExecError> {
+    let r = RowRef::new(payload)?;
+    for &c in cols {
+        if let (Some(slot), Some(col)) = (row.get_mut(c), t.columns.get(c)) {
+            *slot = if c < r.len() { r.get_as(c, col.ty)? } else { Value::Null };
+        }
+    }
+    Ok(())
 }
 
 /// Deletes every visible key of a space (DROP, TRUNCATE, rebuilds).

@@ -1448,16 +1448,11 @@ impl Session {
         loop {
             match ex.parked() {
                 None => return Ok(ex),
-                Some(Park::Lock { wait, deadline }) => loop {
-                    // A cancel from another thread is noticed within a slice.
-                    let slice = Instant::now() + Duration::from_millis(50);
-                    let until = deadline.map_or(slice, |d| d.min(slice));
-                    let done = wait.wait_until(Some(until)).is_some();
-                    let due = deadline.is_some_and(|d| Instant::now() >= d);
-                    if done || due || self.killed.load(Ordering::Relaxed) {
-                        break;
-                    }
-                },
+                Some(Park::Lock { wait, deadline }) => {
+                    // A cancel from another thread is noticed within 50 ms.
+                    let killed = &self.killed;
+                    let _ = wait.wait_until_or(deadline, Duration::from_millis(50), &|| killed.load(Ordering::Relaxed));
+                }
                 Some(Park::Durable(t)) => {
                     let _ = t.wait();
                     if let Some(pb) = &ex.unseen {

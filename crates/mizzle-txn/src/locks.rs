@@ -214,6 +214,27 @@ impl LockWait {
         }
     }
 
+    /// Blocks until the wait is over, `deadline` passes or `stop` says so
+    /// (asked every `every`, so another thread can interrupt the wait
+    /// through a flag, as KILL QUERY does); `None` if still pending.
+    pub fn wait_until_or(
+        &self,
+        deadline: Option<Instant>,
+        every: Duration,
+        stop: &dyn Fn() -> bool,
+    ) -> Option<WaitOutcome> {
+        loop {
+            let slice = Instant::now() + every;
+            let until = deadline.map_or(slice, |d| d.min(slice));
+            if let Some(o) = self.wait_until(Some(until)) {
+                return Some(o);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) || stop() {
+                return None;
+            }
+        }
+    }
+
     /// Blocks for at most `d`; `None` if the wait is still pending.
     pub fn wait_timeout(&self, d: Duration) -> Option<WaitOutcome> {
         self.wait_until(Instant::now().checked_add(d))

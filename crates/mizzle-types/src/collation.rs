@@ -233,13 +233,10 @@ impl Collation {
             }
             _ => match self.icu() {
                 Some(c) => {
-                    let (a, b) = (self.trim(a), self.trim(b));
-                    if matches!(self, Collation::Utf8mb4UnicodeCi | Collation::Utf8mb4_0900AiCi) {
-                        if let Some(o) = ascii_primary_compare(a, b) {
-                            return o;
-                        }
+                    if self.has_ascii_order(a) && self.has_ascii_order(b) {
+                        return self.compare_ascii(a, b);
                     }
-                    c.compare(a, b)
+                    c.compare(self.trim(a), self.trim(b))
                 }
                 None => a.cmp(b),
             },
@@ -301,9 +298,10 @@ impl Collation {
         if self.has_ascii_order(s) {
             if let Some(keys) = ascii_primary_keys() {
                 let mut pos = 0;
+                // `has_ascii_order` vouched for every byte: each has a key.
                 for b in self.trim(s).bytes() {
-                    let Some((n, k)) = keys.get(usize::from(b)) else { break };
-                    let k = &k[..usize::from(*n)];
+                    let (n, k) = keys[usize::from(b & 0x7F)];
+                    let k = &k[..usize::from(n)];
                     let rest = key.get(pos..).unwrap_or(&[]);
                     match rest.get(..k.len()) {
                         Some(seg) if seg == k => pos += k.len(),
@@ -451,19 +449,6 @@ fn ascii_primary_ranks() -> Option<&'static [u8; 128]> {
             Some(ranks)
         })
         .as_ref()
-}
-
-/// Primary-strength comparison of two printable-ASCII strings without
-/// ICU's per-character machinery; `None` when either has another byte.
-fn ascii_primary_compare(a: &str, b: &str) -> Option<Ordering> {
-    let printable = |s: &str| s.bytes().all(|x| (0x20..0x7F).contains(&x));
-    if !printable(a) || !printable(b) {
-        return None;
-    }
-    let r = ascii_primary_ranks()?;
-    let ra = a.bytes().map(|x| r[usize::from(x)]);
-    let rb = b.bytes().map(|x| r[usize::from(x)]);
-    Some(ra.cmp(rb))
 }
 
 /// Each printable ASCII character's primary-strength sort key under the
@@ -757,9 +742,11 @@ mod tests {
         for _ in 0..200_000 {
             let a = word(&mut next);
             let b = if next(3) == 0 { a.to_ascii_uppercase() } else { word(&mut next) };
-            assert_eq!(ascii_primary_compare(&a, &b), Some(icu.compare(&a, &b)), "{a:?} vs {b:?}");
+            let c = C::Utf8mb4_0900AiCi;
+            assert!(c.has_ascii_order(&a) && c.has_ascii_order(&b));
+            assert_eq!(c.compare_ascii(&a, &b), icu.compare(&a, &b), "{a:?} vs {b:?}");
         }
-        assert_eq!(ascii_primary_compare("é", "e"), None);
+        assert!(!C::Utf8mb4_0900AiCi.has_ascii_order("é"));
         assert!(ascii_primary_keys().is_some(), "ICU's primary keys of printable ASCII concatenate");
         let mut fast = Vec::new();
         let mut slow = Vec::new();

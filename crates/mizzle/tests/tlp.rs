@@ -14,7 +14,7 @@ use mizzle::{Database, Session};
 
 mod partition;
 mod rng;
-use partition::{check_partitions, ids};
+use partition::{check_partitions, connective, ids};
 use rng::Rng;
 
 const INTS: &[&str] = &["NULL", "0", "1", "-1", "2", "3", "7", "100", "-50"];
@@ -47,17 +47,12 @@ fn any_literal(r: &mut Rng) -> String {
 }
 
 fn predicate(r: &mut Rng, depth: u32) -> String {
+    connective(r, depth, true, &mut atom)
+}
+
+/// One comparison, the leaf of [`predicate`].
+fn atom(r: &mut Rng) -> String {
     let cols = ["id", "a", "b", "c", "d", "e", "y"];
-    if depth > 0 && r.below(3) == 0 {
-        let x = predicate(r, depth - 1);
-        let y = predicate(r, depth - 1);
-        return match r.below(4) {
-            0 => format!("({x} AND {y})"),
-            1 => format!("({x} OR {y})"),
-            2 => format!("NOT ({x})"),
-            _ => format!("({x} XOR {y})"),
-        };
-    }
     let col = r.pick(&cols);
     // Mostly a literal of the column's own kind, sometimes of another.
     let lit = |r: &mut Rng| if r.below(4) == 0 { any_literal(r) } else { literal_for(col, r) };

@@ -14,7 +14,7 @@ use mizzle::{Database, Session};
 
 mod partition;
 mod rng;
-use partition::{check_partitions, ids};
+use partition::{check_partitions, connective, ids};
 use rng::Rng;
 
 const INTS: &[&str] = &["NULL", "0", "1", "-1", "2", "3", "7", "-5", "10"];
@@ -42,16 +42,11 @@ const KEYS: &str = "KEY k1 ((a + b)), KEY k2 ((abs(a))), UNIQUE KEY k3 ((lower(s
      KEY k8 ((SUBSTRING(s, 1, 1)) DESC)";
 
 fn predicate(r: &mut Rng, depth: u32) -> String {
-    if depth > 0 && r.below(3) == 0 {
-        let x = predicate(r, depth - 1);
-        let y = predicate(r, depth - 1);
-        return match r.below(4) {
-            0 => format!("({x} AND {y})"),
-            1 => format!("({x} OR {y})"),
-            2 => format!("NOT ({x})"),
-            _ => format!("({x} XOR {y})"),
-        };
-    }
+    connective(r, depth, true, &mut atom)
+}
+
+/// One comparison, the leaf of [`predicate`].
+fn atom(r: &mut Rng) -> String {
     if r.below(6) == 0 {
         // A plain column, so composite keys get their other part.
         let col = r.pick(&["a", "b", "id"]);

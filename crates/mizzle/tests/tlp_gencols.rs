@@ -16,7 +16,7 @@ use mizzle::{Database, Session};
 
 mod partition;
 mod rng;
-use partition::{check_partitions, ids};
+use partition::{check_partitions, connective, ids};
 use rng::Rng;
 
 const INTS: &[&str] = &["NULL", "0", "1", "-1", "2", "3", "7", "-5"];
@@ -38,17 +38,12 @@ fn literal_for(col: &str, r: &mut Rng) -> String {
 }
 
 fn predicate(r: &mut Rng, depth: u32) -> String {
+    connective(r, depth, true, &mut atom)
+}
+
+/// One comparison, the leaf of [`predicate`].
+fn atom(r: &mut Rng) -> String {
     let cols = ["id", "a", "e", "s", "v", "w", "n"];
-    if depth > 0 && r.below(3) == 0 {
-        let x = predicate(r, depth - 1);
-        let y = predicate(r, depth - 1);
-        return match r.below(4) {
-            0 => format!("({x} AND {y})"),
-            1 => format!("({x} OR {y})"),
-            2 => format!("NOT ({x})"),
-            _ => format!("({x} XOR {y})"),
-        };
-    }
     let col = r.pick(&cols);
     let lit = |r: &mut Rng| {
         if r.below(4) == 0 {

@@ -13,7 +13,7 @@ use mizzle::{Database, Session};
 
 mod partition;
 mod rng;
-use partition::{check_partitions, ids};
+use partition::{check_partitions, connective, ids};
 use rng::Rng;
 
 const DOCS: &[&str] = &[
@@ -40,15 +40,11 @@ const CANDIDATES: &[&str] =
     &["'1'", "'[1]'", "'[1, 2]'", "'\"a\"'", "'{\"a\": 1}'", "'{}'", "'[]'", "'null'", "'true'"];
 
 fn predicate(r: &mut Rng, depth: u32) -> String {
-    if depth > 0 && r.below(3) == 0 {
-        let x = predicate(r, depth - 1);
-        let y = predicate(r, depth - 1);
-        return match r.below(3) {
-            0 => format!("({x} AND {y})"),
-            1 => format!("({x} OR {y})"),
-            _ => format!("NOT ({x})"),
-        };
-    }
+    connective(r, depth, false, &mut atom)
+}
+
+/// One comparison, the leaf of [`predicate`].
+fn atom(r: &mut Rng) -> String {
     let op = r.pick(&["=", "<>", "<", "<=", ">", ">=", "<=>"]);
     match r.below(12) {
         0 => format!("j->{} {op} {}", r.pick(PATHS), r.pick(SCALARS)),

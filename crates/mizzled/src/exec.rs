@@ -118,16 +118,10 @@ impl Waiter {
             Waiter::Durable(t) => {
                 let _ = t.wait();
             }
-            Waiter::Lock(w, deadline, cancel) => loop {
-                // A KILL QUERY is noticed within a slice.
-                let slice = Instant::now() + KILL_POLL;
-                let until = deadline.map_or(slice, |d| d.min(slice));
-                let done = w.wait_until(Some(until)).is_some();
-                let due = deadline.is_some_and(|d| Instant::now() >= d);
-                if done || due || cancel.as_ref().is_some_and(CancelHandle::is_cancelled) {
-                    return;
-                }
-            },
+            Waiter::Lock(w, deadline, cancel) => {
+                let _ =
+                    w.wait_until_or(*deadline, KILL_POLL, &|| cancel.as_ref().is_some_and(CancelHandle::is_cancelled));
+            }
         }
     }
 

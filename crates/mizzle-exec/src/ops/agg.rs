@@ -358,9 +358,9 @@ impl AggOp {
     fn run(&mut self, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
         let Some(mut input) = self.input.take() else { return Ok(Vec::new()) };
         let mut index: KeyIndex<usize> = KeyIndex::new();
-        let group_exprs: Vec<Compiled> = self.groups.iter().map(Compiled::new).collect();
+        let group_exprs: Vec<Compiled> = self.groups.iter().cloned().map(Compiled::new).collect();
         let arg_exprs: Vec<Vec<Compiled>> =
-            self.aggs.iter().map(|a| a.args.iter().map(Compiled::new).collect()).collect();
+            self.aggs.iter().map(|a| a.args.iter().cloned().map(Compiled::new).collect()).collect();
         let mut key = GroupKey(Vec::with_capacity(self.groups.len()));
         let mut args = Vec::new();
         let mut groups: Vec<(Vec<mizzle_types::Value>, Vec<AggState>)> = Vec::new();

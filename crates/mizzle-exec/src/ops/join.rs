@@ -83,14 +83,14 @@ impl HashJoinOp {
         cond: Option<Expr>,
         right_width: usize,
     ) -> HashJoinOp {
-        let (left_keys, right_keys) = equi.iter().map(|(l, r)| (Compiled::new(l), Compiled::new(r))).unzip();
+        let (left_keys, right_keys) = equi.into_iter().map(|(l, r)| (Compiled::new(l), Compiled::new(r))).unzip();
         HashJoinOp {
             left,
             right: Some(right),
             kind,
             left_keys,
             right_keys,
-            cond: cond.as_ref().map(Compiled::new),
+            cond: cond.map(Compiled::new),
             right_width,
             values: Vec::new(),
             starts: vec![0],
@@ -236,7 +236,7 @@ impl NestedLoopOp {
             right: Some(right),
             rows: Vec::new(),
             kind,
-            cond: cond.as_ref().map(Compiled::new),
+            cond: cond.map(Compiled::new),
             right_width,
             probe: None,
             done: false,

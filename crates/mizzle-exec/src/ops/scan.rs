@@ -473,7 +473,7 @@ impl ScanOp {
         ScanOp {
             table,
             access,
-            filter: filter.as_ref().map(Compiled::new),
+            filter: filter.map(Compiled::new),
             with_rowkey: false,
             columns: None,
             lock: LockMode::None,

@@ -729,17 +729,7 @@ fn add_interval_clamps_month_ends_and_handles_units() {
 
 #[test]
 fn interval_return_type_matches_add_interval_kinds() {
-    let units = [
-        IntervalUnit::Microsecond,
-        IntervalUnit::Second,
-        IntervalUnit::Minute,
-        IntervalUnit::Hour,
-        IntervalUnit::Day,
-        IntervalUnit::Week,
-        IntervalUnit::Month,
-        IntervalUnit::Quarter,
-        IntervalUnit::Year,
-    ];
+    let units = IntervalUnit::ALL;
     let samples = [
         (SqlType::Date, date("2024-01-31")),
         (SqlType::DateTime(0), dtm("2024-01-31 10:00:00")),

@@ -3,9 +3,27 @@
 //! `SELECT id FROM t` split into those where `p` is true, false and NULL,
 //! and each part is the same on a twin table that differs only in how the
 //! rows are found (no secondary indexes, or the same data in another
-//! representation).
+//! representation). Also the connectives the predicate generators share.
 
 use mizzle::{Session, Value};
+
+use crate::rng::Rng;
+
+/// `atom(r)` or, one time in three while `depth` lasts, a connective over
+/// smaller predicates: AND, OR, NOT and, with `xor`, XOR.
+pub fn connective(r: &mut Rng, depth: u32, xor: bool, atom: &mut dyn FnMut(&mut Rng) -> String) -> String {
+    if depth > 0 && r.below(3) == 0 {
+        let x = connective(r, depth - 1, xor, atom);
+        let y = connective(r, depth - 1, xor, atom);
+        return match r.below(if xor { 4 } else { 3 }) {
+            0 => format!("({x} AND {y})"),
+            1 => format!("({x} OR {y})"),
+            2 => format!("NOT ({x})"),
+            _ => format!("({x} XOR {y})"),
+        };
+    }
+    atom(r)
+}
 
 /// The ids a query returns, sorted, or the error number.
 pub fn ids(s: &Session, sql: &str) -> Result<Vec<i64>, u16> {
