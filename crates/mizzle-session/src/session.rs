@@ -1384,8 +1384,10 @@ impl Session {
         if self.killed.load(Ordering::Relaxed) {
             // KILL QUERY while parked on a row lock: the statement stops
             // with 1317 and its transaction stays open, as in MySQL.
-            if !txn.give_up_wait() {
-                // The ticket completed meanwhile: settle the wait first.
+            if !txn.give_up_wait() && txn.retry_visible() {
+                // The ticket completed meanwhile: settle the wait first (a
+                // retry whose commit is not visible yet is left blocked; the
+                // next statement withdraws it).
                 if let Err(e) = txn.resume() {
                     return Err(self.statement_failed(e.into(), &txn, implicit));
                 }
@@ -1408,6 +1410,13 @@ impl Session {
                 return Err(self.statement_failed(e, &txn, implicit));
             }
             // The ticket completed meanwhile: go on.
+        }
+        if !txn.retry_visible() {
+            // A yield (see `run`): the commit that stopped the statement is
+            // still being published.
+            self.suspended = true;
+            ex.suspended = Some(s);
+            return Ok(ex);
         }
         if let Err(e) = txn.resume() {
             return Err(self.statement_failed(e.into(), &txn, implicit));
@@ -1452,6 +1461,11 @@ impl Session {
                     // A cancel from another thread is noticed within 50 ms.
                     let killed = &self.killed;
                     let _ = wait.wait_until_or(deadline, Duration::from_millis(50), &|| killed.load(Ordering::Relaxed));
+                    if let Some(t) = &self.txn {
+                        // A yield for a newer commit's publication: this
+                        // thread is the session's own, so it may block.
+                        t.txn.wait_retry_visible();
+                    }
                 }
                 Some(Park::Durable(t)) => {
                     let _ = t.wait();
@@ -1744,6 +1758,12 @@ impl Session {
             match txn.blocked() {
                 Some(Blocked::Retry { .. }) => {
                     let _ = txn.end_statement(false);
+                    if !txn.retry_visible() {
+                        // The newer commit is published by its own session,
+                        // which may need this worker: yield, do not block.
+                        self.warnings = previous;
+                        return Ok(Step::Wait(LockWait::released(), None));
+                    }
                     *restarts += 1;
                     if *restarts > MAX_STATEMENT_RESTARTS {
                         return Err(self.too_many_restarts(&txn, implicit));

@@ -176,6 +176,69 @@ fn a_commit_durable_before_an_earlier_one_yields_until_visible() {
     assert_eq!(count(&mut Session::new(cat)), 2);
 }
 
+/// The value of `w.v` for `id = 1`.
+fn w_value(s: &mut Session) -> Value {
+    let outs = s.execute_blocking("SELECT v FROM w WHERE id = 1", &[]).expect("select");
+    match outs.last() {
+        Some(StatementOutput::Rows { rows, .. }) => rows[0][0].clone(),
+        other => panic!("unexpected output {other:?}"),
+    }
+}
+
+#[test]
+fn a_write_meeting_a_commit_not_yet_visible_yields_instead_of_blocking() {
+    let (g, cat) = setup();
+    g.gate.store(false, Ordering::SeqCst);
+    let mut a = Session::new(cat.clone());
+    a.execute_blocking("CREATE TABLE w (id INT PRIMARY KEY, v INT)", &[]).expect("create");
+    a.execute_blocking("INSERT INTO w VALUES (1, 1)", &[]).expect("insert");
+    let mut b = Session::new(cat.clone());
+    b.execute_blocking("SET SESSION transaction_isolation = 'READ-COMMITTED'", &[]).expect("set");
+    let mut c = Session::new(cat.clone());
+    g.gate.store(true, Ordering::SeqCst);
+
+    // A's commit is drawn first and stays pending; C's, later, becomes
+    // durable and is published, but is not visible while A's is pending.
+    let ex_a = a.execute("INSERT INTO t VALUES (1)", &[]).expect("a");
+    let ex_c = c.execute("UPDATE w SET v = 2 WHERE id = 1", &[]).expect("c");
+    assert_eq!(g.held(), 2);
+    g.complete_at(1, Ok(()));
+    let ex_c = c.resume(ex_c).expect("c publishes");
+    assert!(ex_c.parked().is_some(), "C is published, not visible");
+
+    // B's snapshot predates C's commit, so its update meets a newer
+    // version and must run again once that commit is visible. Visibility
+    // needs A's session to be resumed (on a server: by a worker), so B
+    // must not wait for it on its own thread: it yields.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let ex = b.execute("UPDATE w SET v = v + 10 WHERE id = 1", &[]);
+        let _ = tx.send((b, ex));
+    });
+    let (mut b, ex_b) = rx.recv_timeout(Duration::from_secs(10)).expect("B blocked on C's visibility");
+    let ex_b = ex_b.expect("b");
+    assert!(
+        matches!(ex_b.parked(), Some(Park::Lock { wait, .. }) if wait.poll().is_some()),
+        "a yield on a complete ticket"
+    );
+    let ex_b = b.resume(ex_b).expect("still yielding");
+    assert!(ex_b.parked().is_some(), "C is still not visible");
+
+    g.complete_next(Ok(()));
+    let ex_a = a.resume(ex_a).expect("a publishes");
+    assert!(ex_a.parked().is_none());
+    let ex_c = c.resume(ex_c).expect("c visible");
+    assert!(ex_c.parked().is_none());
+    let ex_b = b.resume(ex_b).expect("b runs again on a snapshot that shows C's commit");
+    assert!(ex_b.parked().is_some(), "B's own commit is pending");
+    g.complete_next(Ok(()));
+    let ex_b = b.resume(ex_b).expect("b publishes");
+    assert!(ex_b.parked().is_none());
+    drop((ex_a, ex_b, ex_c));
+    g.gate.store(false, Ordering::SeqCst);
+    assert_eq!(w_value(&mut Session::new(cat)), Value::Int(12), "B's update follows C's: nothing lost");
+}
+
 #[test]
 fn begin_and_set_autocommit_park_on_their_implicit_commit() {
     let (g, cat) = setup();

@@ -165,6 +165,14 @@ impl LockWait {
         }))
     }
 
+    /// A ticket complete from the start (`Released`): parking on it is a
+    /// yield, the scheduler resumes at once.
+    pub fn released() -> LockWait {
+        let w = LockWait::pending();
+        w.complete(WaitOutcome::Released);
+        w
+    }
+
     /// Completes the ticket (once) and runs its callbacks.
     fn complete(&self, outcome: WaitOutcome) {
         let callbacks = {

@@ -462,8 +462,30 @@ impl Txn {
         self.inner.st.lock().blocked.clone()
     }
 
+    /// False while the statement is blocked at a version committed at `c`
+    /// ([`Blocked::Retry`]) and `c` is not visible yet: earlier commits of
+    /// other transactions are still being published (M4). [`Txn::resume`]
+    /// would block until it is; a scheduler yields instead and asks again,
+    /// so no worker waits for a publication that may need a worker.
+    pub fn retry_visible(&self) -> bool {
+        match &self.inner.st.lock().blocked {
+            Some(Blocked::Retry { committed, .. }) => self.inner.shared.visible_ts() >= *committed,
+            _ => true,
+        }
+    }
+
+    /// Blocks until [`Txn::retry_visible`] (a caller that owns its thread).
+    pub fn wait_retry_visible(&self) {
+        let c = match &self.inner.st.lock().blocked {
+            Some(Blocked::Retry { committed, .. }) => *committed,
+            _ => return,
+        };
+        self.inner.shared.wait_visible(c);
+    }
+
     /// Continues after a [`Blocked`] statement's obstacle is gone (a
-    /// `Wait` ticket completed, or at once for `Retry`): prepares the
+    /// `Wait` ticket completed, or at once for `Retry`; it blocks until
+    /// the newer commit is visible, see [`Txn::retry_visible`]): prepares the
     /// transaction to run the statement again from
     /// [`Txn::begin_statement`], on a new snapshot where allowed. Fails
     /// with [`TxnError::Deadlock`], the transaction rolled back, if it was

@@ -114,6 +114,12 @@ pub struct OpenOptions {
     /// TIMESTAMP values are stored in UTC and shown in the session's zone.
     /// Another value fails the open with error 1298.
     pub default_time_zone: Option<String>,
+    /// The isolation level new sessions start at
+    /// (`@@global.transaction_isolation`, MySQL's `transaction-isolation`
+    /// option): `READ-UNCOMMITTED` (run as READ COMMITTED),
+    /// `READ-COMMITTED`, `REPEATABLE-READ` or `SERIALIZABLE`; `None`:
+    /// REPEATABLE READ. Another value fails the open with error 1231.
+    pub transaction_isolation: Option<String>,
 }
 
 impl Default for OpenOptions {
@@ -125,6 +131,7 @@ impl Default for OpenOptions {
             create: true,
             collation_server: None,
             default_time_zone: None,
+            transaction_isolation: None,
         }
     }
 }
@@ -171,6 +178,13 @@ impl OpenOptions {
         self
     }
 
+    /// Sets the isolation level new sessions start at
+    /// ([`OpenOptions::transaction_isolation`]).
+    pub fn transaction_isolation(mut self, level: &str) -> OpenOptions {
+        self.transaction_isolation = Some(level.to_string());
+        self
+    }
+
     /// The global variables these options set before the catalog's
     /// bootstrap (1273 for an unknown collation, 1298 for an unknown time
     /// zone).
@@ -187,6 +201,17 @@ impl OpenOptions {
                 Error::new(ErrorCode::UnknownTimeZone, format!("Unknown or incorrect time zone: '{zone}'"))
             })?;
             g.push(("time_zone".to_string(), z.name().to_string()));
+        }
+        if let Some(level) = &self.transaction_isolation {
+            let def = mizzle_session::vars::find("transaction_isolation")
+                .expect("invariant: transaction_isolation is a known variable");
+            let v = mizzle_session::vars::normalise(def, &mizzle_types::Value::text(level)).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::WrongValueForVar,
+                    format!("Variable 'transaction_isolation' can't be set to the value of '{level}'"),
+                )
+            })?;
+            g.push(("transaction_isolation".to_string(), v));
         }
         Ok(g)
     }

@@ -234,3 +234,29 @@ fn a_waiting_statement_is_a_ticket_the_caller_can_park_on() {
     a.commit().expect("commit");
     assert_eq!(count(&db, "SELECT v FROM p"), 0, "the abandoned update never ran");
 }
+
+#[test]
+fn open_options_set_the_isolation_level_sessions_start_at() {
+    let level = |db: &Database| {
+        db.session().query("SELECT @@transaction_isolation", []).expect("query").get(0).expect("row").get::<String>(0)
+    };
+    let db = Database::open_in_memory_with(OpenOptions::new().transaction_isolation("read-committed")).expect("db");
+    assert_eq!(level(&db).expect("text"), "READ-COMMITTED");
+    // Each statement of a transaction reads the newest commits.
+    let second_read = |db: &Database| {
+        let (a, b) = (db.session(), db.session());
+        a.execute("CREATE TABLE n (v INT)", []).expect("create");
+        a.execute("INSERT INTO n VALUES (0)", []).expect("insert");
+        a.execute("BEGIN", []).expect("begin");
+        assert_eq!(count(db, "SELECT v FROM n"), 0);
+        a.query("SELECT v FROM n", []).expect("first read");
+        b.execute("UPDATE n SET v = 1", []).expect("update");
+        a.query("SELECT v FROM n", []).expect("second read").get(0).expect("row").get::<i64>(0).expect("int")
+    };
+    assert_eq!(second_read(&db), 1, "READ COMMITTED: a non-repeatable read");
+    let db = Database::open_in_memory().expect("db");
+    assert_eq!(level(&db).expect("text"), "REPEATABLE-READ");
+    assert_eq!(second_read(&db), 0, "REPEATABLE READ: the snapshot of the first read");
+    let e = Database::open_in_memory_with(OpenOptions::new().transaction_isolation("SNAPSHOT")).err().expect("refused");
+    assert_eq!(e.number(), 1231);
+}

@@ -93,6 +93,11 @@ pub struct Flags {
     /// `--default-time-zone`): `SYSTEM` (UTC), `+HH:MM` or an IANA name.
     #[arg(long)]
     pub default_time_zone: Option<String>,
+    /// The isolation level sessions start at (`@@global.transaction_isolation`,
+    /// MySQL's `--transaction-isolation`): `READ-COMMITTED`,
+    /// `REPEATABLE-READ` (default) or `SERIALIZABLE`.
+    #[arg(long)]
+    pub transaction_isolation: Option<String>,
     /// Directory server-side `LOAD DATA INFILE` may read files under
     /// (`""`: anywhere the server may read; unset: server-side loads are
     /// refused with 1290, MySQL 8's NULL).
@@ -139,6 +144,8 @@ pub struct Config {
     pub collation_server: Option<String>,
     /// The sessions' initial time zone (else `SYSTEM`).
     pub default_time_zone: Option<String>,
+    /// The sessions' initial isolation level (else REPEATABLE READ).
+    pub transaction_isolation: Option<String>,
     /// `secure_file_priv` (`None`: NULL).
     pub secure_file_priv: Option<PathBuf>,
     /// `local_infile`.
@@ -242,6 +249,9 @@ fn merge_file(flags: &mut Flags, path: &Path) -> anyhow::Result<()> {
             "default-time-zone" => {
                 flags.default_time_zone.get_or_insert_with(|| v.to_owned());
             }
+            "transaction-isolation" => {
+                flags.transaction_isolation.get_or_insert_with(|| v.to_owned());
+            }
             "local-infile" => {
                 let on = match v.to_ascii_lowercase().as_str() {
                     "1" | "on" | "true" | "yes" => true,
@@ -287,6 +297,7 @@ impl Config {
             require_secure_transport: flags.require_secure_transport,
             collation_server: flags.collation_server,
             default_time_zone: flags.default_time_zone,
+            transaction_isolation: flags.transaction_isolation,
             secure_file_priv: flags.secure_file_priv,
             local_infile: flags.local_infile,
         })
@@ -307,7 +318,7 @@ mod tests {
     fn file_fills_what_flags_leave_unset() {
         let path = write(
             "[mizzled]\nport = 4000\nmax_connections = 7 # comment\nscheduler = thread\ncollation_server = utf8mb4_bin\n\
-             default_time_zone = Europe/Paris\n",
+             default_time_zone = Europe/Paris\ntransaction-isolation = READ-COMMITTED\n",
         );
         let flags = Flags { port: Some(5000), config: Some(path.clone()), ..Flags::default() };
         let c = Config::load(flags).expect("loads");
@@ -316,6 +327,7 @@ mod tests {
         assert_eq!(c.scheduler, SchedulerKind::Thread);
         assert_eq!(c.collation_server.as_deref(), Some("utf8mb4_bin"));
         assert_eq!(c.default_time_zone.as_deref(), Some("Europe/Paris"));
+        assert_eq!(c.transaction_isolation.as_deref(), Some("READ-COMMITTED"));
         let _ = std::fs::remove_file(path);
     }
 

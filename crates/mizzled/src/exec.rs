@@ -119,6 +119,11 @@ impl Waiter {
                 let _ = t.wait();
             }
             Waiter::Lock(w, deadline, cancel) => {
+                if w.poll().is_some() {
+                    // A yield (a newer commit still being published).
+                    std::thread::yield_now();
+                    return;
+                }
                 let _ =
                     w.wait_until_or(*deadline, KILL_POLL, &|| cancel.as_ref().is_some_and(CancelHandle::is_cancelled));
             }
@@ -218,27 +223,13 @@ impl Engine {
     /// Opens (creating on first start) the on-disk database in `dir` with
     /// the disk engine.
     pub fn open(dir: &Path) -> Result<Engine, mizzle::Error> {
-        Engine::open_with(dir, None)
+        Engine::open_with(dir, mizzle::OpenOptions::default())
     }
 
-    /// [`Engine::open`] with the server's default collation
-    /// (`--collation-server`; `None`: MySQL 8's default).
-    pub fn open_with(dir: &Path, collation_server: Option<&str>) -> Result<Engine, mizzle::Error> {
-        Engine::open_with_options(dir, collation_server, None)
-    }
-
-    /// [`Engine::open_with`] with the sessions' initial time zone too
-    /// (`--default-time-zone`; `None`: `SYSTEM`; an unknown zone is 1298).
-    pub fn open_with_options(
-        dir: &Path,
-        collation_server: Option<&str>,
-        default_time_zone: Option<&str>,
-    ) -> Result<Engine, mizzle::Error> {
-        let opts = mizzle::OpenOptions {
-            collation_server: collation_server.map(str::to_string),
-            default_time_zone: default_time_zone.map(str::to_string),
-            ..Default::default()
-        };
+    /// [`Engine::open`] with options (`--collation-server`,
+    /// `--default-time-zone`, `--transaction-isolation`; an unknown value is
+    /// 1273, 1298 or 1231).
+    pub fn open_with(dir: &Path, opts: mizzle::OpenOptions) -> Result<Engine, mizzle::Error> {
         let db = mizzle::Database::open_with(dir, opts)?;
         Ok(Engine { db })
     }

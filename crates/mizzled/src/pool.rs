@@ -99,16 +99,18 @@ impl Pool {
         self.wake.notify_one();
     }
 
+    /// The next task for a worker: its own deque, then other workers'
+    /// deques, then a batch from the injector. Stealing before the
+    /// injector matters: a task that yields (parks on a complete ticket)
+    /// goes back to the injector at once, so the injector may never look
+    /// empty, and a task stranded in the deque of a worker busy with a long
+    /// statement — perhaps the very commit the yielder waits to see
+    /// published — would wait for that statement to end.
     fn find(&self, local: &Deque<Box<Task>>) -> Option<Box<Task>> {
         if let Some(t) = local.pop() {
             return Some(t);
         }
         loop {
-            match self.injector.steal_batch_and_pop(local) {
-                Steal::Success(t) => return Some(t),
-                Steal::Retry => continue,
-                Steal::Empty => {}
-            }
             let mut retry = false;
             for s in &self.stealers {
                 match s.steal() {
@@ -116,6 +118,11 @@ impl Pool {
                     Steal::Retry => retry = true,
                     Steal::Empty => {}
                 }
+            }
+            match self.injector.steal_batch_and_pop(local) {
+                Steal::Success(t) => return Some(t),
+                Steal::Retry => retry = true,
+                Steal::Empty => {}
             }
             if !retry {
                 return None;

@@ -377,12 +377,14 @@ impl Shared {
 pub fn run(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.datadir)
         .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", config.datadir.display()))?;
-    let engine = Engine::open_with_options(
-        &config.datadir,
-        config.collation_server.as_deref(),
-        config.default_time_zone.as_deref(),
-    )
-    .map_err(|e| anyhow::anyhow!("cannot open database in {}: {e}", config.datadir.display()))?;
+    let opts = mizzle::OpenOptions {
+        collation_server: config.collation_server.clone(),
+        default_time_zone: config.default_time_zone.clone(),
+        transaction_isolation: config.transaction_isolation.clone(),
+        ..Default::default()
+    };
+    let engine = Engine::open_with(&config.datadir, opts)
+        .map_err(|e| anyhow::anyhow!("cannot open database in {}: {e}", config.datadir.display()))?;
     let accounts = match config.auth {
         AuthKind::Native => Accounts::native(engine.clone()),
         AuthKind::File => Accounts::from_file(config.accounts_file.as_deref().unwrap_or(std::path::Path::new("")))?,
