@@ -43,6 +43,14 @@ pub const BATCH: usize = 1024;
 pub trait Operator: Send {
     /// The next batch (never empty), or `None` at the end.
     fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError>;
+
+    /// Rewinds the operator and its inputs to their state just after they
+    /// were built, to run again for a later execution of the same plan (a
+    /// prepared statement: [`Reusable`]). False if it cannot (the default):
+    /// the caller then builds a new tree.
+    fn reset(&mut self) -> bool {
+        false
+    }
 }
 
 /// Visits every expression attached to the plan's nodes (not entering
@@ -157,6 +165,7 @@ pub fn fold(e: &Expr, ctx: &mut Ctx<'_>) -> Expr {
         return e.clone();
     }
     if e.is_constant() {
+        ctx.folded = true;
         let before = ctx.warnings.len();
         let strict = ctx.strict;
         ctx.strict = true;
@@ -500,6 +509,10 @@ struct FilterOp {
 }
 
 impl Operator for FilterOp {
+    fn reset(&mut self) -> bool {
+        self.input.reset()
+    }
+
     fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
         while let Some(batch) = self.input.next(ctx)? {
             let mut out = Vec::with_capacity(batch.len());
@@ -537,6 +550,10 @@ impl ProjectOp {
 }
 
 impl Operator for ProjectOp {
+    fn reset(&mut self) -> bool {
+        self.input.reset()
+    }
+
     fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
         let Some(mut batch) = self.input.next(ctx)? else { return Ok(None) };
         if let Some(cols) = &self.columns {
@@ -765,6 +782,62 @@ pub fn collect_for_client(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, Ex
     Ok(out)
 }
 
+/// An operator tree kept between executions of one prepared query, so a
+/// point select does not build (and drop) its operators, fold and compile
+/// its expressions each time.
+///
+/// Invariants:
+/// 1. A tree is kept only if its build folded nothing ([`Ctx::folded`]):
+///    parameters, the clock and variables are then read by the operators
+///    while they run, so the tree computes what a new build would.
+/// 2. It is used again only for the plan it was built from (the same
+///    `Arc`: a prepared statement planned again drops it), and only after
+///    every operator in it rewound ([`Operator::reset`]).
+/// 3. A run that failed or stopped early is not kept.
+#[derive(Default)]
+pub struct Reusable {
+    kept: Option<(usize, Box<dyn Operator>)>,
+}
+
+impl Reusable {
+    /// [`collect_for_client`], with the tree kept from the last run of
+    /// `plan` if there is one. `id` names the plan: the caller gives a new
+    /// one whenever the plan may have changed (the address of the `Arc`
+    /// that holds it, kept alive meanwhile).
+    pub fn collect_for_client(&mut self, id: usize, plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
+        let kept = match self.kept.take() {
+            Some((kept_id, mut op)) if kept_id == id => op.reset().then_some(op),
+            _ => None,
+        };
+        let mut op = match kept {
+            Some(op) => op,
+            None => {
+                let before = std::mem::replace(&mut ctx.folded, false);
+                let op = build_for_client(plan, ctx)?;
+                let folded = std::mem::replace(&mut ctx.folded, before);
+                if folded {
+                    return drain(op, ctx);
+                }
+                op
+            }
+        };
+        let mut out = Vec::new();
+        while let Some(b) = op.next(ctx)? {
+            out.extend(b);
+        }
+        self.kept = Some((id, op));
+        Ok(out)
+    }
+}
+
+fn drain(mut op: Box<dyn Operator>, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
+    let mut out = Vec::new();
+    while let Some(b) = op.next(ctx)? {
+        out.extend(b);
+    }
+    Ok(out)
+}
+
 /// Shows stored TIMESTAMP values (UTC) of some columns in session time.
 struct LocalTimeOp {
     input: Box<dyn Operator>,
@@ -772,6 +845,10 @@ struct LocalTimeOp {
 }
 
 impl Operator for LocalTimeOp {
+    fn reset(&mut self) -> bool {
+        self.input.reset()
+    }
+
     fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
         let Some(mut rows) = self.input.next(ctx)? else { return Ok(None) };
         let tz = ctx.session.time_zone;

@@ -157,6 +157,11 @@ pub struct Ctx<'a> {
     pub(crate) fk_tables: HashMap<(String, String), Option<Arc<mizzle_dictionary::TableDef>>>,
     /// What may stop the statement (invariant 3); `None`: nothing.
     pub stop: Option<&'a dyn StopCheck>,
+    /// `build::fold` turned a constant subtree (not a bare literal) into a
+    /// value: an operator tree built meanwhile holds something of this
+    /// execution (a parameter, the clock, a variable) and may not be kept
+    /// for another (`build::Reusable`).
+    pub folded: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -185,6 +190,7 @@ impl<'a> Ctx<'a> {
             work_tables: HashMap::new(),
             fk_tables: HashMap::new(),
             stop: None,
+            folded: false,
         }
     }
 

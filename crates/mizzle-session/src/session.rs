@@ -532,6 +532,10 @@ pub struct Prepared {
     pure_query: bool,
     /// The session's `temp_epoch` when the plan was made.
     temp_epoch: u64,
+    /// The operator tree of the cached query plan's last run, rewound and
+    /// run again instead of built (`mizzle_exec::build::Reusable`); emptied
+    /// whenever the statement is planned again.
+    ops: mizzle_exec::build::Reusable,
 }
 
 impl Prepared {
@@ -1523,22 +1527,23 @@ impl Session {
             checked: None,
             pure_query: false,
             temp_epoch: 0,
+            ops: Default::default(),
         };
         // Plan against a snapshot now, to report errors and parameter counts early.
         self.source = Some(p.parsed.clone());
         let t = self.cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });
         t.begin_statement()?;
         let r = match p.parsed.get(0) {
-            Some(stmt) => self.plan(stmt, &t),
+            Some(stmt) => self.plan_noting_variables(stmt, &t),
             None => Err(SessionError::rule(ErrorCode::Syntax, "Query was empty")),
         };
         t.rollback();
         match r {
-            Ok((b, n)) => {
+            Ok((b, n, read_variables)) => {
                 p.params = n;
-                if is_cacheable(&b) {
+                p.columns = query_columns(&b);
+                if is_cacheable(&b) && !read_variables {
                     let versions = table_versions(&b);
-                    p.columns = query_columns(&b);
                     p.pure_query = matches!(&b, BoundStatement::Query(q) if !q.locks_rows());
                     p.plan = Some((Arc::new(b), versions));
                 }
@@ -1632,11 +1637,22 @@ impl Session {
     }
 
     fn plan(&self, stmt: StatementRef<'_>, txn: &Txn) -> Result<(BoundStatement, usize), SessionError> {
+        self.plan_noting_variables(stmt, txn).map(|(b, n, _)| (b, n))
+    }
+
+    /// [`Session::plan`], also saying whether the statement read a variable
+    /// (then its plan holds the value and is not kept for a prepared
+    /// statement's next execution).
+    fn plan_noting_variables(
+        &self,
+        stmt: StatementRef<'_>,
+        txn: &Txn,
+    ) -> Result<(BoundStatement, usize, bool), SessionError> {
         let cat = BindCatalog { s: self, txn };
         let mut b = Binder::new(&cat);
         let bound = b.bind_parsed(stmt)?;
         let n = b.param_count();
-        Ok((mizzle_sql::optimize::optimize_statement(bound), n))
+        Ok((mizzle_sql::optimize::optimize_statement(bound), n, b.read_variables()))
     }
 
     /// [`Session::run`] with a panic caught at the session boundary
@@ -1946,7 +1962,8 @@ impl Session {
         // and no commit changed it up to both snapshots (then the reads are
         // recorded without being made).
         let mut cached_columns: Option<Arc<Vec<ColumnInfo>>> = None;
-        let bound: Arc<BoundStatement> = match prepared {
+        let mut prepared = prepared;
+        let bound: Arc<BoundStatement> = match prepared.as_deref_mut() {
             Some(p) => {
                 let stable = !matches!(txn.isolation(), IsolationLevel::ReadCommitted);
                 if txn.snapshot_ts().is_none() {
@@ -1983,12 +2000,13 @@ impl Session {
                 let b = match fresh {
                     Some(b) => b,
                     None => {
-                        let (b, n) = self.plan(stmt, txn)?;
+                        p.ops = Default::default();
+                        let (b, n, read_variables) = self.plan_noting_variables(stmt, txn)?;
                         p.params = n;
                         let b = Arc::new(b);
-                        if is_cacheable(&b) {
+                        p.columns = query_columns(&b);
+                        if is_cacheable(&b) && !read_variables {
                             p.temp_epoch = self.temp_epoch;
-                            p.columns = query_columns(&b);
                             p.plan = Some((b.clone(), table_versions(&b)));
                             p.checked = Some(stamp);
                             p.pure_query = matches!(b.as_ref(), BoundStatement::Query(q) if !q.locks_rows());
@@ -2082,6 +2100,23 @@ impl Session {
                     StatementOutput::Done { affected: r.affected, last_insert_id: r.last_insert_id.unwrap_or(0), info },
                     Some(DmlResult { affected: r.affected, matched: r.records, last_insert_id: r.last_insert_id }),
                 )
+            }
+            (BoundStatement::Query(q), None)
+                if prepared.as_ref().is_some_and(|p| p.plan.as_ref().is_some_and(|(b, _)| Arc::ptr_eq(b, &bound))) =>
+            {
+                // The cached plan of a prepared query runs its kept operator
+                // tree again. The id is the plan's address: `p.plan` keeps
+                // that `Arc` alive as long as `p.ops` may hold its tree.
+                let id = Arc::as_ptr(&bound) as usize;
+                let rows = match prepared {
+                    Some(p) => p.ops.collect_for_client(id, q, &mut ctx)?,
+                    None => mizzle_exec::build::collect_for_client(q, &mut ctx)?,
+                };
+                let columns = match cached_columns {
+                    Some(c) => c,
+                    None => Arc::new(q.columns().iter().map(ColumnInfo::from).collect()),
+                };
+                (StatementOutput::Rows { columns, rows }, None)
             }
             _ => exec_bound(&bound, cached_columns, &mut ctx)?,
         };

@@ -219,3 +219,75 @@ fn parameters_take_the_connection_collation_a_prepared_statement_was_bound_under
     // MySQL's and MariaDB's prepared statements do.
     assert_eq!(cmp(&mut ci), 1);
 }
+
+/// The rows of a prepared query as `(i64, text)` pairs (NULL text as "NULL").
+fn pairs(rows: mizzle::Rows) -> Vec<(i64, String)> {
+    rows.into_iter()
+        .map(|r| (r.get::<i64>(0).expect("int"), r.get::<Option<String>>(1).expect("text").unwrap_or("NULL".into())))
+        .collect()
+}
+
+#[test]
+fn a_prepared_query_run_again_reads_each_executions_parameters() {
+    // A prepared query keeps its operator tree between executions
+    // (`build::Reusable`): every run must still be the run a new tree would
+    // make, whatever the parameters, the clock, the variables or the data.
+    let db = Database::open_in_memory().expect("db");
+    let s = db.session();
+    s.execute("CREATE TABLE k (id INT PRIMARY KEY, c VARCHAR(10), n INT)", []).expect("create");
+    for i in 1..=20 {
+        s.execute("INSERT INTO k VALUES (?, ?, ?)", params![i, format!("c{i}"), i % 3]).expect("insert");
+    }
+    let mut point = s.prepare("SELECT id, c FROM k WHERE id = ?").expect("prepare");
+    for i in [5, 7, 5, 99, 20] {
+        let want: Vec<(i64, String)> = if i <= 20 { vec![(i, format!("c{i}"))] } else { Vec::new() };
+        assert_eq!(pairs(point.query(params![i]).expect("point")), want, "id {i}");
+    }
+    assert!(point.query(params![mizzle::Value::Null]).expect("NULL").is_empty());
+    // A range, twice with other bounds, and a filter on another column.
+    let mut range = s.prepare("SELECT id, c FROM k WHERE id BETWEEN ? AND ? AND n = 1").expect("prepare");
+    let ids = |r: mizzle::Rows| pairs(r).into_iter().map(|(i, _)| i).collect::<Vec<_>>();
+    assert_eq!(ids(range.query(params![1, 10]).expect("range")), vec![1, 4, 7, 10]);
+    assert_eq!(ids(range.query(params![11, 20]).expect("range")), vec![13, 16, 19]);
+    // Parameters in the projection and the filter: folded into the build.
+    let mut projected = s.prepare("SELECT ? + id, c FROM k WHERE n = ? AND id < 8").expect("prepare");
+    assert_eq!(pairs(projected.query(params![100, 0]).expect("q")), vec![(103, "c3".into()), (106, "c6".into())]);
+    assert_eq!(pairs(projected.query(params![200, 2]).expect("q")), vec![(202, "c2".into()), (205, "c5".into())]);
+    // A variable read while running, and one folded while building.
+    s.execute("SET @x = 1", []).expect("set");
+    let mut var = s.prepare("SELECT id, @x FROM k WHERE id = ?").expect("prepare");
+    assert_eq!(pairs(var.query(params![2]).expect("q")), vec![(2, "1".into())]);
+    s.execute("SET @x = 'two'", []).expect("set");
+    assert_eq!(pairs(var.query(params![2]).expect("q")), vec![(2, "two".into())]);
+    // The data changes between runs, also inside a transaction.
+    s.execute("UPDATE k SET c = 'new' WHERE id = 5", []).expect("update");
+    assert_eq!(pairs(point.query(params![5]).expect("point")), vec![(5, "new".into())]);
+    s.begin().expect("begin");
+    s.execute("DELETE FROM k WHERE id = 7", []).expect("delete");
+    assert!(point.query(params![7]).expect("point").is_empty());
+    s.rollback().expect("rollback");
+    assert_eq!(pairs(point.query(params![7]).expect("point")), vec![(7, "c7".into())]);
+    // A failed run (a bad parameter) leaves nothing behind for the next.
+    let mut strict = s.prepare("SELECT id, c FROM k WHERE id = ? AND 1 / n > 0").expect("prepare");
+    assert_eq!(pairs(strict.query(params![4]).expect("q")), vec![(4, "c4".into())]);
+    assert!(strict.query(params![3]).expect("division by zero is NULL in a query").is_empty());
+    assert_eq!(pairs(strict.query(params![4]).expect("q")), vec![(4, "c4".into())]);
+    // DDL makes a new plan, whose tree replaces the kept one.
+    s.execute("ALTER TABLE k DROP COLUMN n", []).expect("alter");
+    assert_eq!(pairs(point.query(params![4]).expect("point")), vec![(4, "c4".into())]);
+    let e = range.query(params![1, 10]).expect_err("n is gone");
+    assert_eq!(e.number(), 1054);
+}
+
+#[test]
+fn a_prepared_query_of_the_clock_reads_it_at_each_run() {
+    let db = Database::open_in_memory().expect("db");
+    let s = db.session();
+    s.execute("CREATE TABLE one (id INT PRIMARY KEY)", []).expect("create");
+    s.execute("INSERT INTO one VALUES (1)", []).expect("insert");
+    let mut q = s.prepare("SELECT id, CAST(NOW(6) AS CHAR) FROM one WHERE id = ?").expect("prepare");
+    let first = pairs(q.query(params![1]).expect("q"));
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let second = pairs(q.query(params![1]).expect("q"));
+    assert_ne!(first, second, "NOW(6) moved between the runs");
+}

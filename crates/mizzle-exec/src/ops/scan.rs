@@ -583,6 +583,14 @@ impl ScanOp {
 }
 
 impl Operator for ScanOp {
+    fn reset(&mut self) -> bool {
+        // The ranges are evaluated when the scan opens, so a new run reads
+        // the new execution's parameters.
+        self.open = None;
+        self.done = false;
+        true
+    }
+
     fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
         if self.done {
             return Ok(None);

@@ -1501,6 +1501,9 @@ impl<'a> Binder<'a> {
 
     /// `SELECT @@var` and `@var` references.
     pub(crate) fn variable_expr(&mut self, name: &str) -> Option<Expr> {
+        if name.starts_with('@') {
+            self.read_variables = true;
+        }
         if let Some(rest) = name.strip_prefix("@@") {
             let (global, v) = match rest.split_once('.') {
                 Some((s, v)) => (norm(s) == "global", v),

@@ -236,6 +236,9 @@ pub struct Binder<'a> {
     /// order is not text order (UPDATE binds WHERE before SET), so indexes
     /// are renumbered by position when the statement is bound.
     pub(crate) param_pos: Vec<(u64, u64)>,
+    /// A `@@var` or `@var` was read (its value is in the plan, so a prepared
+    /// statement must not keep the plan for a later execution).
+    pub(crate) read_variables: bool,
     /// Window functions may appear here (a SELECT list or ORDER BY, not
     /// inside another window function or an aggregate).
     pub(crate) window_ok: bool,
@@ -280,6 +283,7 @@ impl<'a> Binder<'a> {
             views: Vec::new(),
             values_fn: false,
             param_pos: Vec::new(),
+            read_variables: false,
             window_ok: false,
             in_window_spec: None,
             windows: Vec::new(),
@@ -294,6 +298,13 @@ impl<'a> Binder<'a> {
     /// Number of `?` parameters bound so far.
     pub fn param_count(&self) -> usize {
         self.params
+    }
+
+    /// Whether the statement read a system or user variable: the plan holds
+    /// its value as of binding, so it may not be reused after the variable
+    /// changes (a prepared statement binds again for every execution).
+    pub fn read_variables(&self) -> bool {
+        self.read_variables
     }
 
     pub(crate) fn enter(&mut self) -> Result<(), BindError> {
