@@ -788,8 +788,12 @@ pub fn collect_for_client(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, Ex
 ///
 /// Invariants:
 /// 1. A tree is kept only if its build folded nothing ([`Ctx::folded`]):
-///    parameters, the clock and variables are then read by the operators
-///    while they run, so the tree computes what a new build would.
+///    a constant subtree's value may depend on the session (a time zone, a
+///    character set), so a tree holding one is built again. Parameters,
+///    the clock and non-deterministic functions are never folded: the
+///    operators read them from the context as they run, so a kept tree
+///    computes what a new build would. (Variables are bound as values;
+///    a statement reading one is planned again for every execution.)
 /// 2. It is used again only for the plan it was built from (the same
 ///    `Arc`: a prepared statement planned again drops it), and only after
 ///    every operator in it rewound ([`Operator::reset`]).
@@ -805,29 +809,55 @@ impl Reusable {
     /// one whenever the plan may have changed (the address of the `Arc`
     /// that holds it, kept alive meanwhile).
     pub fn collect_for_client(&mut self, id: usize, plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
-        let kept = match self.kept.take() {
-            Some((kept_id, mut op)) if kept_id == id => op.reset().then_some(op),
-            _ => None,
-        };
-        let mut op = match kept {
-            Some(op) => op,
-            None => {
-                let before = std::mem::replace(&mut ctx.folded, false);
-                let op = build_for_client(plan, ctx)?;
-                let folded = std::mem::replace(&mut ctx.folded, before);
-                if folded {
-                    return drain(op, ctx);
-                }
-                op
-            }
-        };
+        let (op, keep) = self.build_for_client(id, plan, ctx)?;
+        if !keep {
+            return drain(op, ctx);
+        }
+        let mut op = op;
         let mut out = Vec::new();
         while let Some(b) = op.next(ctx)? {
             out.extend(b);
         }
-        self.kept = Some((id, op));
+        self.keep(id, op);
         Ok(out)
     }
+
+    /// The kept tree of plan `id`, rewound, or a new one
+    /// ([`build_for_client`]); true if the tree may be kept after its run
+    /// ([`Reusable::keep`]; invariant 1).
+    pub fn build_for_client(
+        &mut self,
+        id: usize,
+        plan: &Plan,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(Box<dyn Operator>, bool), ExecError> {
+        if let Some((kept_id, mut op)) = self.kept.take() {
+            if kept_id == id && op.reset() {
+                return Ok((op, true));
+            }
+        }
+        let before = std::mem::replace(&mut ctx.folded, false);
+        let op = build_for_client(plan, ctx)?;
+        let folded = std::mem::replace(&mut ctx.folded, before);
+        Ok((op, !folded))
+    }
+
+    /// True if a tree is kept for the next execution.
+    pub fn is_kept(&self) -> bool {
+        self.kept.is_some()
+    }
+
+    /// Keeps `op`, the tree of plan `id` that ran to its end, for the next
+    /// execution (only a tree [`Reusable::build_for_client`] said may be
+    /// kept).
+    pub fn keep(&mut self, id: usize, op: Box<dyn Operator>) {
+        self.kept = Some((id, op));
+    }
+}
+
+/// An operator that returns nothing (a placeholder for a tree moved out).
+pub fn empty() -> Box<dyn Operator> {
+    Box::new(EmptyOp)
 }
 
 fn drain(mut op: Box<dyn Operator>, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {

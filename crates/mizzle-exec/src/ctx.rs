@@ -157,10 +157,10 @@ pub struct Ctx<'a> {
     pub(crate) fk_tables: HashMap<(String, String), Option<Arc<mizzle_dictionary::TableDef>>>,
     /// What may stop the statement (invariant 3); `None`: nothing.
     pub stop: Option<&'a dyn StopCheck>,
-    /// `build::fold` turned a constant subtree (not a bare literal) into a
-    /// value: an operator tree built meanwhile holds something of this
-    /// execution (a parameter, the clock, a variable) and may not be kept
-    /// for another (`build::Reusable`).
+    /// `build::fold` evaluated a constant subtree (not a bare literal): an
+    /// operator tree built meanwhile may hold a value of this session's
+    /// state (a time zone, a character set) and is not kept for another
+    /// execution (`build::Reusable`).
     pub folded: bool,
 }
 

@@ -549,6 +549,13 @@ impl Prepared {
         self.params
     }
 
+    /// Whether the operators of the last run are kept for the next
+    /// execution (a query whose run ended and whose build folded no
+    /// parameter, clock or variable; see `mizzle_exec::build::Reusable`).
+    pub fn keeps_operators(&self) -> bool {
+        self.ops.is_kept()
+    }
+
     /// Whether the statement returns rows, when known without running it
     /// (its plan is cached).
     pub fn returns_rows(&self) -> Option<bool> {
@@ -1330,7 +1337,11 @@ impl Session {
         self.resume_with(ex, Some(p))
     }
 
-    fn resume_with(&mut self, mut ex: Execution, prepared: Option<&mut Prepared>) -> Result<Execution, SessionError> {
+    fn resume_with(
+        &mut self,
+        mut ex: Execution,
+        mut prepared: Option<&mut Prepared>,
+    ) -> Result<Execution, SessionError> {
         let Some(mut s) = ex.suspended.take() else {
             return Ok(ex);
         };
@@ -1356,6 +1367,13 @@ impl Session {
                 }
                 CursorEnd::Done(p) => p.take(),
             };
+            if let (Some(plan), Some(p)) = (c.keep.take(), prepared.as_deref_mut()) {
+                if p.plan.as_ref().is_some_and(|(b, _)| Arc::ptr_eq(b, &plan)) {
+                    // Ran to its end: kept for the next execution.
+                    let id = Arc::as_ptr(&plan) as usize;
+                    p.ops.keep(id, std::mem::replace(&mut c.op, mizzle_exec::build::empty()));
+                }
+            }
             self.suspended = false;
             ex.pending = pending;
             let params = std::mem::take(&mut s.params);
@@ -2063,7 +2081,16 @@ impl Session {
         if mode.stream {
             if let BoundStatement::Query(q) = bound.as_ref() {
                 if !q.locks_rows() {
-                    let op = mizzle_exec::build::build_for_client(q, &mut ctx)?;
+                    // The cached plan of a prepared query runs its kept
+                    // operator tree again (see the non-streaming case below).
+                    let id = Arc::as_ptr(&bound) as usize;
+                    let (op, keep) = match prepared {
+                        Some(p) if p.plan.as_ref().is_some_and(|(b, _)| Arc::ptr_eq(b, &bound)) => {
+                            let (op, keep) = p.ops.build_for_client(id, q, &mut ctx)?;
+                            (op, keep.then(|| bound.clone()))
+                        }
+                        _ => (mizzle_exec::build::build_for_client(q, &mut ctx)?, None),
+                    };
                     let columns = match cached_columns {
                         Some(c) => c,
                         None => Arc::new(q.columns().iter().map(ColumnInfo::from).collect()),
@@ -2082,6 +2109,7 @@ impl Session {
                         end: CursorEnd::Open,
                         seq: 0,
                         deadline,
+                        keep,
                     })));
                 }
             }

@@ -476,3 +476,55 @@ fn a_panic_while_pulling_a_batch_fails_the_statement_with_1105() {
     a.execute_blocking("ROLLBACK", &[]).expect("rollback");
     assert_eq!(count(&mut a), 3, "the transaction's insert rolled back");
 }
+
+/// Streams prepared statement `p` with `params` to its end in batches of
+/// `batch` rows and returns the first column of every row.
+fn stream_prepared(s: &mut Session, p: &mut Prepared, params: &[Value], batch: usize) -> Vec<i64> {
+    let mut ex = s.execute_prepared_streaming(p, params).expect("execute");
+    let mut rows = Vec::new();
+    while let Some(b) = ex.next_batch(s, batch).expect("batch") {
+        rows.extend(b.rows);
+    }
+    let ex = s.resume_prepared(p, ex).expect("resume");
+    assert!(ex.parked().is_none());
+    ids(&rows)
+}
+
+#[test]
+fn a_prepared_streaming_query_kept_between_executions_reads_each_ones_parameters() {
+    let (g, cat) = setup();
+    g.gate.store(false, Ordering::SeqCst);
+    let mut s = Session::new(cat);
+    for i in 1..=50 {
+        s.execute_blocking("INSERT INTO t VALUES (?)", &[Value::Int(i)]).expect("insert");
+    }
+    let mut p = s.prepare("SELECT id FROM t WHERE id BETWEEN ? AND ?").expect("prepare");
+    let range = |a: i64, b: i64| (a..=b).collect::<Vec<_>>();
+    assert_eq!(stream_prepared(&mut s, &mut p, &[Value::Int(1), Value::Int(10)], 3), range(1, 10));
+    // The operators of the run above are kept and rewound for this one.
+    assert!(p.keeps_operators());
+    assert_eq!(stream_prepared(&mut s, &mut p, &[Value::Int(41), Value::Int(60)], 4), range(41, 50));
+    // A cursor abandoned half-way keeps nothing; the next run starts afresh.
+    let mut ex = s.execute_prepared_streaming(&mut p, &[Value::Int(1), Value::Int(50)]).expect("execute");
+    assert!(ex.next_batch(&mut s, 5).expect("batch").is_some());
+    assert!(!p.keeps_operators(), "the open cursor holds them");
+    drop(ex);
+    assert_eq!(stream_prepared(&mut s, &mut p, &[Value::Int(20), Value::Int(22)], 1), range(20, 22));
+    assert_eq!(stream_prepared(&mut s, &mut p, &[Value::Int(30), Value::Int(29)], 1), Vec::<i64>::new());
+    // After DDL the statement is planned again and a new tree replaces the kept one.
+    assert!(p.keeps_operators());
+    s.execute_blocking("ALTER TABLE t ADD COLUMN v INT DEFAULT 7", &[]).expect("alter");
+    assert_eq!(stream_prepared(&mut s, &mut p, &[Value::Int(5), Value::Int(6)], 1), range(5, 6));
+    assert!(p.keeps_operators());
+    // A parameter in the select list is read while running: kept.
+    let mut param = s.prepare("SELECT id + ? FROM t WHERE id < 3").expect("prepare");
+    assert_eq!(stream_prepared(&mut s, &mut param, &[Value::Int(10)], 1), vec![11, 12]);
+    assert!(param.keeps_operators());
+    assert_eq!(stream_prepared(&mut s, &mut param, &[Value::Int(20)], 1), vec![21, 22]);
+    // A constant expression is folded into the build (its value could
+    // depend on the session, as a time zone): not kept.
+    let mut folded = s.prepare("SELECT id + (2 * 5) FROM t WHERE id < 3").expect("prepare");
+    assert_eq!(stream_prepared(&mut s, &mut folded, &[], 1), vec![11, 12]);
+    assert!(!folded.keeps_operators());
+    assert_eq!(stream_prepared(&mut s, &mut folded, &[], 1), vec![11, 12]);
+}

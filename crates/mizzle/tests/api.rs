@@ -249,7 +249,7 @@ fn a_prepared_query_run_again_reads_each_executions_parameters() {
     let ids = |r: mizzle::Rows| pairs(r).into_iter().map(|(i, _)| i).collect::<Vec<_>>();
     assert_eq!(ids(range.query(params![1, 10]).expect("range")), vec![1, 4, 7, 10]);
     assert_eq!(ids(range.query(params![11, 20]).expect("range")), vec![13, 16, 19]);
-    // Parameters in the projection and the filter: folded into the build.
+    // Parameters in the projection and the filter, read while running.
     let mut projected = s.prepare("SELECT ? + id, c FROM k WHERE n = ? AND id < 8").expect("prepare");
     assert_eq!(pairs(projected.query(params![100, 0]).expect("q")), vec![(103, "c3".into()), (106, "c6".into())]);
     assert_eq!(pairs(projected.query(params![200, 2]).expect("q")), vec![(202, "c2".into()), (205, "c5".into())]);

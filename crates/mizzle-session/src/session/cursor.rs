@@ -62,6 +62,10 @@ pub struct RowCursor {
     /// When the statement times out (`max_execution_time`), in catalog
     /// clock microseconds.
     pub(super) deadline: Option<i64>,
+    /// The operators may be kept for the prepared statement's next
+    /// execution once they ran to the end, if its cached plan is still this
+    /// one (`mizzle_exec::build::Reusable`).
+    pub(super) keep: Option<Arc<BoundStatement>>,
 }
 
 impl RowCursor {
