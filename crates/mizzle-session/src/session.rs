@@ -857,16 +857,16 @@ impl Session {
     /// that lock no rows get `max_execution_time` milliseconds (or their
     /// hint's), as MySQL applies it to read-only SELECTs (invariant 7).
     fn statement_deadline(&self, bound: &BoundStatement) -> Option<i64> {
-        match bound {
-            BoundStatement::Query(q) if !q.locks_rows() => {}
-            _ => return None,
+        if !matches!(bound, BoundStatement::Query(_)) {
+            return None;
         }
         let hint = self.source.as_deref().filter(|p| p.len() == 1).and_then(|p| max_execution_time_hint(p.text()));
         let ms = match hint {
             Some(ms) => ms,
             None => self.vars.get("max_execution_time").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0),
         };
-        if ms == 0 {
+        // The plan walk last: most statements have no limit.
+        if ms == 0 || matches!(bound, BoundStatement::Query(q) if q.locks_rows()) {
             return None;
         }
         let micros = i64::try_from(ms.saturating_mul(1000)).unwrap_or(i64::MAX);

@@ -100,6 +100,9 @@ fn convert(ty: SqlType, v: &Value) -> Conv {
         return Conv::Null;
     }
     match ty.kind() {
+        // The common case without a decimal: an integer of the key's sign.
+        ValueKind::Int if matches!(v, Value::Int(_)) => Conv::Exact(v.clone()),
+        ValueKind::UInt if matches!(v, Value::UInt(_)) => Conv::Exact(v.clone()),
         ValueKind::Int | ValueKind::UInt => {
             let d = match v {
                 Value::Int(i) => Decimal::from_i64(*i),
@@ -277,7 +280,8 @@ fn interval(
         colls: types.iter().map(|t| t.1).collect(),
         zone,
     };
-    let mut prefix = Vec::new();
+    // Room for an integer key (tag and 8 bytes) without growing.
+    let mut prefix = Vec::with_capacity(16);
     for (i, e) in r.eq.iter().enumerate() {
         let (ty, coll) = types.get(i).copied().unwrap_or((SqlType::Null, Collation::LEGACY));
         let v = eval(e, &[], ctx)?;
@@ -465,12 +469,22 @@ pub struct ScanOp {
     lock: LockMode,
     open: Option<Open>,
     done: bool,
+    /// Type and collation of each column of the key the ranges bound
+    /// (computed once: the operator may run many times, `Operator::reset`).
+    key_types: Vec<(SqlType, Collation)>,
 }
 
 impl ScanOp {
     /// A scan; nothing is read until the first `next`.
     pub fn new(table: Arc<TableDef>, access: Access, filter: Option<Expr>) -> ScanOp {
+        let key: &[usize] = match &access {
+            Access::Full => &[],
+            Access::Primary(_) => &table.primary_key,
+            Access::Index { index, .. } => table.indexes.get(*index).map_or(&[], |ix| &ix.columns),
+        };
+        let key_types = key.iter().filter_map(|&c| table.columns.get(c)).map(|c| (c.ty, c.collation)).collect();
         ScanOp {
+            key_types,
             table,
             access,
             filter: filter.map(Compiled::new),
@@ -535,15 +549,14 @@ impl ScanOp {
                 cur: None,
             });
         };
-        let types: Vec<(SqlType, Collation)> =
-            cols.iter().map(|&c| (t.columns[c].ty, t.columns[c].collation)).collect();
+        let types = &self.key_types;
         let mut exact = true;
         let mut intervals = Vec::with_capacity(rs.len());
         let mut checks = Vec::with_capacity(rs.len());
         let mut points = Vec::with_capacity(rs.len());
         for r in rs {
             let mut point = false;
-            if let Some((iv, check)) = interval(&types, cols, r, ctx, &mut exact, &mut point)? {
+            if let Some((iv, check)) = interval(types, cols, r, ctx, &mut exact, &mut point)? {
                 points.push(point && matches!(source, Source::Primary));
                 intervals.push(iv);
                 checks.push(check);
