@@ -299,6 +299,8 @@ fn build_needing(plan: &Plan, mut needs: Needs, ctx: &mut Ctx<'_>) -> Result<Box
                 match e {
                     None => Ok(None),
                     Some(e) => {
+                        // A `LIMIT ?` is read here, once: not a tree to keep.
+                        ctx.folded |= !matches!(e, Expr::Literal(..));
                         let v = eval(e, &[], ctx)?;
                         match v {
                             Value::Int(i) if i >= 0 => Ok(Some(i as u64)),
@@ -327,7 +329,7 @@ fn build_needing(plan: &Plan, mut needs: Needs, ctx: &mut Ctx<'_>) -> Result<Box
                 }
                 _ => build_needing(input, needs, ctx)?,
             };
-            Box::new(LimitOp { input: input_op, skip: offset, left: limit })
+            Box::new(LimitOp { input: input_op, skip: offset, left: limit, start: (offset, limit) })
         }
         Plan::Distinct { input } => Box::new(DistinctOp { input: build(input, ctx)?, seen: HashSet::new() }),
         Plan::SetOp { kind, all, left, right, cols } => {
@@ -444,7 +446,7 @@ pub fn build_dml_input(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Box<dyn Operato
                 },
                 None => None,
             };
-            Box::new(LimitOp { input: build_dml_input(input, ctx)?, skip: 0, left: n })
+            Box::new(LimitOp { input: build_dml_input(input, ctx)?, skip: 0, left: n, start: (0, n) })
         }
         Plan::Empty { .. } => Box::new(EmptyOp),
         _ => return Err(ExecError::Internal("unexpected node in a DML row source".into())),
@@ -588,9 +590,16 @@ struct LimitOp {
     input: Box<dyn Operator>,
     skip: u64,
     left: Option<u64>,
+    /// `skip` and `left` as built (for `reset`).
+    start: (u64, Option<u64>),
 }
 
 impl Operator for LimitOp {
+    fn reset(&mut self) -> bool {
+        (self.skip, self.left) = self.start;
+        self.input.reset()
+    }
+
     fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
         loop {
             if self.left == Some(0) {
@@ -621,6 +630,11 @@ struct DistinctOp {
 }
 
 impl Operator for DistinctOp {
+    fn reset(&mut self) -> bool {
+        self.seen.clear();
+        self.input.reset()
+    }
+
     fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
         while let Some(batch) = self.input.next(ctx)? {
             let mut out = Vec::new();

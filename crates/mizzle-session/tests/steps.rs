@@ -528,3 +528,63 @@ fn a_prepared_streaming_query_kept_between_executions_reads_each_ones_parameters
     assert!(!folded.keeps_operators());
     assert_eq!(stream_prepared(&mut s, &mut folded, &[], 1), vec![11, 12]);
 }
+
+/// Runs prepared statement `p` (not streaming) and returns its rows.
+fn run_prepared(s: &mut Session, p: &mut Prepared, params: &[Value]) -> Vec<Vec<Value>> {
+    let ex = s.execute_prepared(p, params).expect("execute");
+    match s.block_on(ex, Some(p)).expect("block_on").finish().expect("finish").pop() {
+        Some(StatementOutput::Rows { rows, .. }) => rows,
+        other => panic!("unexpected output {other:?}"),
+    }
+}
+
+#[test]
+fn sorts_aggregates_distinct_and_limits_rewind_for_the_next_execution() {
+    let (g, cat) = setup();
+    g.gate.store(false, Ordering::SeqCst);
+    let mut s = Session::new(cat);
+    s.execute_blocking("CREATE TABLE g (id INT PRIMARY KEY, n INT, c VARCHAR(5))", &[]).expect("create");
+    for i in 1..=30i64 {
+        s.execute_blocking(
+            "INSERT INTO g VALUES (?, ?, ?)",
+            &[Value::Int(i), Value::Int(i % 4), Value::text(&format!("{}", 100 - i))],
+        )
+        .expect("insert");
+    }
+    let int = |v: i64| Value::Int(v);
+    let col = |rows: Vec<Vec<Value>>, i: usize| rows.into_iter().map(|r| r[i].clone()).collect::<Vec<_>>();
+
+    let mut agg =
+        s.prepare("SELECT n, COUNT(*) FROM g WHERE id BETWEEN ? AND ? GROUP BY n ORDER BY n DESC").expect("prepare");
+    assert_eq!(
+        run_prepared(&mut s, &mut agg, &[int(1), int(8)]),
+        vec![vec![int(3), int(2)], vec![int(2), int(2)], vec![int(1), int(2)], vec![int(0), int(2)]]
+    );
+    assert!(agg.keeps_operators());
+    assert_eq!(
+        run_prepared(&mut s, &mut agg, &[int(9), int(11)]),
+        vec![vec![int(3), int(1)], vec![int(2), int(1)], vec![int(1), int(1)]]
+    );
+    assert_eq!(run_prepared(&mut s, &mut agg, &[int(40), int(50)]), Vec::<Vec<Value>>::new());
+
+    let mut distinct = s.prepare("SELECT DISTINCT n FROM g WHERE id < ? ORDER BY n").expect("prepare");
+    assert_eq!(col(run_prepared(&mut s, &mut distinct, &[int(3)]), 0), vec![int(1), int(2)]);
+    assert!(distinct.keeps_operators());
+    assert_eq!(col(run_prepared(&mut s, &mut distinct, &[int(10)]), 0), vec![int(0), int(1), int(2), int(3)]);
+
+    let mut top = s.prepare("SELECT id FROM g WHERE id > ? ORDER BY c LIMIT 3 OFFSET 1").expect("prepare");
+    assert_eq!(col(run_prepared(&mut s, &mut top, &[int(0)]), 0), vec![int(29), int(28), int(27)]);
+    assert!(top.keeps_operators());
+    assert_eq!(
+        col(run_prepared(&mut s, &mut top, &[int(0)]), 0),
+        vec![int(29), int(28), int(27)],
+        "the limit counts again"
+    );
+    assert_eq!(col(run_prepared(&mut s, &mut top, &[int(28)]), 0), vec![int(29)]);
+
+    // `LIMIT ?` is read when the tree is built: that tree is not kept.
+    let mut limited = s.prepare("SELECT id FROM g ORDER BY id LIMIT ?").expect("prepare");
+    assert_eq!(col(run_prepared(&mut s, &mut limited, &[int(2)]), 0), vec![int(1), int(2)]);
+    assert!(!limited.keeps_operators());
+    assert_eq!(col(run_prepared(&mut s, &mut limited, &[int(3)]), 0), vec![int(1), int(2), int(3)]);
+}

@@ -356,7 +356,8 @@ impl AggOp {
     }
 
     fn run(&mut self, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
-        let Some(mut input) = self.input.take() else { return Ok(Vec::new()) };
+        // The input stays, so the operator can run again (`reset`).
+        let Some(input) = self.input.as_mut() else { return Ok(Vec::new()) };
         let mut index: KeyIndex<usize> = KeyIndex::new();
         let group_exprs: Vec<Compiled> = self.groups.iter().cloned().map(Compiled::new).collect();
         let arg_exprs: Vec<Vec<Compiled>> =
@@ -405,6 +406,11 @@ impl AggOp {
 }
 
 impl Operator for AggOp {
+    fn reset(&mut self) -> bool {
+        self.out = None;
+        self.input.as_mut().is_some_and(|i| i.reset())
+    }
+
     fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
         if self.out.is_none() {
             let rows = self.run(ctx)?;

@@ -166,10 +166,16 @@ pub fn sort_rows(
 }
 
 impl Operator for SortOp {
+    fn reset(&mut self) -> bool {
+        self.out = None;
+        self.input.as_mut().is_some_and(|i| i.reset())
+    }
+
     fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
         if self.out.is_none() {
             let mut rows = Vec::new();
-            if let Some(mut input) = self.input.take() {
+            // The input stays, so the operator can run again (`reset`).
+            if let Some(input) = self.input.as_mut() {
                 while let Some(b) = input.next(ctx)? {
                     rows.extend(b);
                 }
