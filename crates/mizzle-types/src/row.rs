@@ -182,15 +182,21 @@ pub struct RowRef<'a> {
 
 const CORRUPT: TypeError = TypeError::Corrupt { what: "row bytes" };
 
+/// [`CORRUPT`], made only on the error path (`ok_or(CORRUPT)` builds and
+/// drops an error on every successful read of a value).
+fn corrupt() -> TypeError {
+    CORRUPT
+}
+
 impl<'a> RowRef<'a> {
     /// Checks the header and wraps the bytes.
     pub fn new(bytes: &'a [u8]) -> Result<RowRef<'a>, TypeError> {
-        let h = *bytes.first().ok_or(CORRUPT)?;
+        let h = *bytes.first().ok_or_else(corrupt)?;
         if h >> 4 != VERSION {
             return Err(TypeError::Corrupt { what: "unknown row format version" });
         }
         let wide = h & 1 == 1;
-        let n = u16::from_le_bytes([*bytes.get(1).ok_or(CORRUPT)?, *bytes.get(2).ok_or(CORRUPT)?]) as usize;
+        let n = u16::from_le_bytes([*bytes.get(1).ok_or_else(corrupt)?, *bytes.get(2).ok_or_else(corrupt)?]) as usize;
         let data_start = 3 + n * if wide { 4 } else { 2 };
         if bytes.len() < data_start {
             return Err(CORRUPT);
@@ -211,11 +217,11 @@ impl<'a> RowRef<'a> {
     fn end(&self, i: usize) -> Result<usize, TypeError> {
         if self.wide {
             let p = 3 + i * 4;
-            let s = self.bytes.get(p..p + 4).ok_or(CORRUPT)?;
+            let s = self.bytes.get(p..p + 4).ok_or_else(corrupt)?;
             Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize)
         } else {
             let p = 3 + i * 2;
-            let s = self.bytes.get(p..p + 2).ok_or(CORRUPT)?;
+            let s = self.bytes.get(p..p + 2).ok_or_else(corrupt)?;
             Ok(u16::from_le_bytes([s[0], s[1]]) as usize)
         }
     }
@@ -227,7 +233,7 @@ impl<'a> RowRef<'a> {
         let start = if i == 0 { 0 } else { self.end(i - 1)? };
         let end = self.end(i)?;
         let data = &self.bytes[self.data_start..];
-        data.get(start..end).ok_or(CORRUPT)
+        data.get(start..end).ok_or_else(corrupt)
     }
 
     /// True if column `i` is NULL.
@@ -238,7 +244,7 @@ impl<'a> RowRef<'a> {
     /// Decodes column `i`.
     pub fn get(&self, i: usize) -> Result<Value, TypeError> {
         let raw = self.raw(i)?;
-        let (&tag, p) = raw.split_first().ok_or(CORRUPT)?;
+        let (&tag, p) = raw.split_first().ok_or_else(corrupt)?;
         let fixed = |n: usize| -> Result<&[u8], TypeError> {
             if p.len() == n {
                 Ok(p)
@@ -265,13 +271,13 @@ impl<'a> RowRef<'a> {
                 let s = fixed(17)?;
                 let mut m = [0u8; 16];
                 m.copy_from_slice(&s[..16]);
-                Value::Decimal(Decimal::new(i128::from_le_bytes(m), s[16]).ok_or(CORRUPT)?)
+                Value::Decimal(Decimal::new(i128::from_le_bytes(m), s[16]).ok_or_else(corrupt)?)
             }
             15 => {
                 let s = fixed(MANTISSA_BYTES + 1)?;
                 let mut m = [0u8; MANTISSA_BYTES];
                 m.copy_from_slice(&s[..MANTISSA_BYTES]);
-                Value::Decimal(Decimal::from_mantissa_le_bytes(m, s[MANTISSA_BYTES]).ok_or(CORRUPT)?)
+                Value::Decimal(Decimal::from_mantissa_le_bytes(m, s[MANTISSA_BYTES]).ok_or_else(corrupt)?)
             }
             6 => Value::Text(Arc::from(
                 std::str::from_utf8(p).map_err(|_| TypeError::Corrupt { what: "stored text is not UTF-8" })?,
@@ -279,9 +285,9 @@ impl<'a> RowRef<'a> {
             7 => Value::Bytes(Arc::from(p)),
             8 => {
                 let s = fixed(4)?;
-                Value::Date(Date::from_bits(u32::from_le_bytes([s[0], s[1], s[2], s[3]])).ok_or(CORRUPT)?)
+                Value::Date(Date::from_bits(u32::from_le_bytes([s[0], s[1], s[2], s[3]])).ok_or_else(corrupt)?)
             }
-            9 => Value::DateTime(DateTime::from_bits(i64::from_le_bytes(arr8(fixed(8)?))).ok_or(CORRUPT)?),
+            9 => Value::DateTime(DateTime::from_bits(i64::from_le_bytes(arr8(fixed(8)?))).ok_or_else(corrupt)?),
             12 => {
                 // Only the version byte is checked here: every later read of
                 // the document is bounds-checked (json::binary invariant 1).
@@ -293,7 +299,7 @@ impl<'a> RowRef<'a> {
                 Value::UInt(u16::from_le_bytes([s[0], s[1]]) as u64)
             }
             14 => Value::UInt(u64::from_le_bytes(arr8(fixed(8)?))),
-            10 => Value::Time(Time::from_micros(i64::from_le_bytes(arr8(fixed(8)?))).ok_or(CORRUPT)?),
+            10 => Value::Time(Time::from_micros(i64::from_le_bytes(arr8(fixed(8)?))).ok_or_else(corrupt)?),
             _ => return Err(TypeError::Corrupt { what: "unknown column tag" }),
         })
     }
