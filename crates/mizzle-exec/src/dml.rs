@@ -182,7 +182,8 @@ fn key_cols(t: &TableDef, index: Option<usize>) -> Vec<usize> {
 /// duplicate on key `i` (None = primary) when `probe_first` found one
 /// before anything was written.
 fn write_new_row(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
-    let mut payload = Vec::with_capacity(64);
+    // Sized by the encoder, in one allocation.
+    let mut payload = Vec::new();
     encode_row_typed(row, t.columns.iter().map(|c| c.ty), &mut payload);
     if !ctx.txn.insert(t.space, rowkey, &payload)? {
         let cols = key_cols(t, None);
@@ -192,6 +193,9 @@ fn write_new_row(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> R
 }
 
 fn write_index_entries(t: &TableDef, row: &Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
+    if t.indexes.is_empty() {
+        return Ok(());
+    }
     let mut k = Vec::with_capacity(32);
     for (i, ix) in t.indexes.iter().enumerate() {
         index_key(t, ix, row, rowkey, &mut k);
@@ -256,7 +260,8 @@ pub(crate) fn update_row(
     } else {
         row_key(t, new, None, &mut new_key);
     }
-    let mut payload = Vec::with_capacity(64);
+    // Sized by the encoder, in one allocation.
+    let mut payload = Vec::new();
     encode_row_typed(new, t.columns.iter().map(|c| c.ty), &mut payload);
     if new_key.as_slice() != old_key {
         delete_index_entries(t, old, old_key, ctx)?;
@@ -354,6 +359,23 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
     let target = |k: usize| -> Result<usize, ExecError> {
         p.columns.get(k).copied().ok_or_else(|| ExecError::Internal("insert row wider than its column list".into()))
     };
+    let converted = vec![true; ncols];
+    let mut given = vec![false; ncols];
+    if let InsertSource::Values(rows) = &p.source {
+        if let [r] = rows.as_slice() {
+            // One row (a prepared INSERT's usual shape): its values go
+            // straight into the table row, with no list of rows between.
+            let mut row: Row = vec![Value::Null; ncols];
+            for (k, e) in r.iter().enumerate() {
+                let c = target(k)?;
+                row[c] = eval_for_column(e, &[], &t.columns[c], 1, ctx)?;
+                given[c] = true;
+            }
+            let mut w = RowWriter::new(p, t, ctx);
+            w.write(row, &given, &converted, 1, ctx)?;
+            return Ok(w.res);
+        }
+    }
     // Values are converted to the columns' types here (`stored_time`: a
     // stored TIMESTAMP or NOW() keeps its instant), so `write` converts none.
     let sources: Vec<Row> = match &p.source {
@@ -384,10 +406,9 @@ fn insert_inner(p: &InsertPlan, t: &Arc<TableDef>, ncols: usize, ctx: &mut Ctx<'
         }
     };
     let mut w = RowWriter::new(p, t, ctx);
-    let converted = vec![true; ncols];
     for (n, src) in sources.into_iter().enumerate() {
         let mut row: Row = vec![Value::Null; ncols];
-        let mut given = vec![false; ncols];
+        given.fill(false);
         for (k, v) in src.into_iter().enumerate() {
             let c = target(k)?;
             row[c] = v;
@@ -414,6 +435,8 @@ pub(crate) struct RowWriter<'p> {
     pub(crate) lenient: bool,
     /// The table's generated columns, bound at the first row.
     gens: Option<Vec<(usize, mizzle_sql::expr::Expr)>>,
+    /// Per column, whether the row's value has its column's type (reused).
+    done: Vec<bool>,
 }
 
 impl<'p> RowWriter<'p> {
@@ -427,6 +450,7 @@ impl<'p> RowWriter<'p> {
             rowkey: Vec::with_capacity(32),
             lenient: false,
             gens: None,
+            done: Vec::new(),
         }
     }
 
@@ -442,14 +466,15 @@ impl<'p> RowWriter<'p> {
         rown: u64,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), ExecError> {
-        let RowWriter { p, t, seq, rowid_seq, res, rowkey, lenient, gens } = self;
+        let RowWriter { p, t, seq, rowid_seq, res, rowkey, lenient, gens, done } = self;
         let (p, t): (&InsertPlan, &Arc<TableDef>) = (*p, *t);
         if gens.is_none() {
             *gens = Some(generated_exprs(t)?);
         }
         let gens: &[(usize, mizzle_sql::expr::Expr)] = gens.as_deref().unwrap_or_default();
         let ncols = t.columns.len();
-        let mut done = converted.to_vec();
+        done.clear();
+        done.extend_from_slice(converted);
         for c in 0..ncols {
             if given[c] {
                 continue;

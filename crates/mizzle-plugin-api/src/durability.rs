@@ -36,18 +36,20 @@ struct State {
     callbacks: Vec<Callback>,
 }
 
-/// A handle on the durability of one commit.
+/// A handle on the durability of one commit. A ticket made complete-and-Ok
+/// by [`DurableTicket::ready`] holds nothing (no allocation, no shared
+/// state): memory engines hand one out for every write.
 #[derive(Clone)]
-pub struct DurableTicket(Arc<Inner>);
+pub struct DurableTicket(Option<Arc<Inner>>);
 
 impl DurableTicket {
     /// A ticket that is still pending.
     pub fn pending() -> DurableTicket {
-        DurableTicket(Arc::new(Inner {
+        DurableTicket(Some(Arc::new(Inner {
             state: Mutex::new(State { done: None, callbacks: Vec::new() }),
             cv: Condvar::new(),
             helper: Mutex::new(None),
-        }))
+        })))
     }
 
     /// A pending ticket whose first blocking waiter runs `help` before it
@@ -56,29 +58,32 @@ impl DurableTicket {
     /// being woken back. Waiters that park ([`DurableTicket::on_complete`])
     /// never run it; the engine must complete the ticket without it.
     pub fn pending_with_helper(help: impl FnOnce() + Send + 'static) -> DurableTicket {
-        let t = DurableTicket::pending();
-        *t.0.helper.lock() = Some(Box::new(help));
-        t
+        let inner = Arc::new(Inner {
+            state: Mutex::new(State { done: None, callbacks: Vec::new() }),
+            cv: Condvar::new(),
+            helper: Mutex::new(Some(Box::new(help))),
+        });
+        DurableTicket(Some(inner))
     }
 
     /// A ticket that is already durable (memory engines, non-durable commits).
     pub fn ready() -> DurableTicket {
-        let t = DurableTicket::pending();
-        t.complete(Ok(()));
-        t
+        DurableTicket(None)
     }
 
     /// Marks the ticket complete and runs its callbacks. Called by the engine.
     pub fn complete(&self, result: Result<(), StorageError>) {
+        // A ready ticket is complete already (invariant 1).
+        let Some(inner) = &self.0 else { return };
         let callbacks = {
-            let mut st = self.0.state.lock();
+            let mut st = inner.state.lock();
             if st.done.is_some() {
                 return;
             }
             st.done = Some(result.clone());
             std::mem::take(&mut st.callbacks)
         };
-        self.0.cv.notify_all();
+        inner.cv.notify_all();
         for cb in callbacks {
             cb(&result);
         }
@@ -86,30 +91,38 @@ impl DurableTicket {
 
     /// The outcome, if complete.
     pub fn poll(&self) -> Option<Result<(), StorageError>> {
-        self.0.state.lock().done.clone()
+        match &self.0 {
+            None => Some(Ok(())),
+            Some(inner) => inner.state.lock().done.clone(),
+        }
     }
 
     /// Blocks the calling thread until complete (running the ticket's
     /// helper first, if it has one and nobody ran it yet).
     pub fn wait(&self) -> Result<(), StorageError> {
-        if self.0.state.lock().done.is_none() {
-            let help = self.0.helper.lock().take();
+        let Some(inner) = &self.0 else { return Ok(()) };
+        if inner.state.lock().done.is_none() {
+            let help = inner.helper.lock().take();
             if let Some(h) = help {
                 h();
             }
         }
-        let mut st = self.0.state.lock();
+        let mut st = inner.state.lock();
         loop {
             if let Some(r) = &st.done {
                 return r.clone();
             }
-            self.0.cv.wait(&mut st);
+            inner.cv.wait(&mut st);
         }
     }
 
     /// Runs `f` once the ticket completes (immediately if it has).
     pub fn on_complete(&self, f: impl FnOnce(&Result<(), StorageError>) + Send + 'static) {
-        let mut st = self.0.state.lock();
+        let Some(inner) = &self.0 else {
+            f(&Ok(()));
+            return;
+        };
+        let mut st = inner.state.lock();
         if let Some(r) = st.done.clone() {
             drop(st);
             f(&r);
@@ -137,6 +150,22 @@ mod tests {
         t.complete(Ok(()));
         t.complete(Err(StorageError::Closed));
         assert_eq!(n.load(Ordering::SeqCst), 1);
+        assert!(t.wait().is_ok());
+    }
+
+    #[test]
+    fn a_ready_ticket_is_complete_and_ok_and_stays_so() {
+        let t = DurableTicket::ready();
+        assert!(matches!(t.poll(), Some(Ok(()))));
+        t.complete(Err(StorageError::Closed));
+        assert!(matches!(t.clone().poll(), Some(Ok(()))), "a later complete is ignored");
+        let n = Arc::new(AtomicUsize::new(0));
+        let n2 = n.clone();
+        t.on_complete(move |r| {
+            assert!(r.is_ok());
+            n2.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(n.load(Ordering::SeqCst), 1, "the callback ran at once");
         assert!(t.wait().is_ok());
     }
 

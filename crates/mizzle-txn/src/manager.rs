@@ -412,7 +412,6 @@ impl Shared {
         let mut prefix = Vec::with_capacity(key.len() + 5);
         version::user_prefix(space, key, &mut prefix);
         let range = KeyRange::prefix_owned(prefix);
-        let end = range.end.clone();
         // Most keys have a few versions: one cursor-free read decides.
         let more = self.engine.scan_first(range, batch, FIRST)?;
         let had = !batch.is_empty();
@@ -427,6 +426,9 @@ impl Shared {
             return Ok(Check::Clear(Newest::Absent, had));
         }
         let after = batch.key(batch.len() - 1).to_vec();
+        let mut prefix = Vec::with_capacity(key.len() + 5);
+        version::user_prefix(space, key, &mut prefix);
+        let end = KeyRange::prefix_owned(prefix).end;
         let mut cur = self.engine.scan(KeyRange { start: Bound::Excluded(after), end })?;
         while cur.next_batch(batch, FIRST)? {
             for (k, v) in batch.iter() {

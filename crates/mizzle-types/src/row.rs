@@ -139,10 +139,11 @@ pub fn encode_row_typed(vals: &[Value], types: impl IntoIterator<Item = SqlType>
     let mut types = types.into_iter();
     out.clear();
     let n = vals.len();
-    // Encode the data first into the tail, then decide the offset width.
-    // One allocation: text and bytes take their length plus a tag, every
-    // other value at most 18 bytes (a DECIMAL of up to 38 digits; a wider
-    // one grows the buffer).
+    // One allocation at most: the header with 2-byte ends, then the data
+    // encoded in place after it (text and bytes take their length plus a
+    // tag, every other value at most 18 bytes: a DECIMAL of up to 38
+    // digits; a wider one grows the buffer). Past 64 KiB of data the ends
+    // no longer fit in 2 bytes and the row is laid out again with 4.
     let hint: usize = vals
         .iter()
         .map(|v| match v {
@@ -151,22 +152,46 @@ pub fn encode_row_typed(vals: &[Value], types: impl IntoIterator<Item = SqlType>
             _ => 18,
         })
         .sum();
-    let mut data = Vec::with_capacity(hint);
-    let mut ends = Vec::with_capacity(n);
-    for v in vals {
+    let head = 3 + 2 * n;
+    out.reserve(head + hint);
+    out.push(VERSION << 4);
+    out.extend_from_slice(&(n as u16).to_le_bytes());
+    out.resize(head, 0);
+    for (i, v) in vals.iter().enumerate() {
+        encode_col_typed(v, types.next(), out);
+        let end = out.len() - head;
+        match u16::try_from(end) {
+            Ok(e) => out[3 + 2 * i..5 + 2 * i].copy_from_slice(&e.to_le_bytes()),
+            Err(_) => return relayout_wide(vals, i, types, head, out),
+        }
+    }
+}
+
+/// Finishes [`encode_row_typed`] with 4-byte ends: columns `..=done` are
+/// encoded in `out[head..]` (their 2-byte ends in the header, but for
+/// `done`'s own, which did not fit); the rest take `types`.
+fn relayout_wide(
+    vals: &[Value],
+    done: usize,
+    mut types: impl Iterator<Item = SqlType>,
+    head: usize,
+    out: &mut Vec<u8>,
+) {
+    let n = vals.len();
+    let mut data = out.split_off(head);
+    let mut ends: Vec<usize> =
+        (0..done).map(|i| usize::from(u16::from_le_bytes([out[3 + 2 * i], out[4 + 2 * i]]))).collect();
+    ends.push(data.len());
+    for v in &vals[done + 1..] {
         encode_col_typed(v, types.next(), &mut data);
         ends.push(data.len());
     }
-    let wide = data.len() > u16::MAX as usize;
-    out.reserve(3 + n * if wide { 4 } else { 2 } + data.len());
-    out.push((VERSION << 4) | u8::from(wide));
+    out.clear();
+    out.reserve(3 + 4 * n + data.len());
+    out.push((VERSION << 4) | 1);
     out.extend_from_slice(&(n as u16).to_le_bytes());
     for e in ends {
-        if wide {
-            out.extend_from_slice(&(e as u32).to_le_bytes());
-        } else {
-            out.extend_from_slice(&(e as u16).to_le_bytes());
-        }
+        out.extend_from_slice(&(e as u32).to_le_bytes());
     }
     out.extend_from_slice(&data);
 }
@@ -434,6 +459,24 @@ mod tests {
         let r = RowRef::new(&buf).expect("valid");
         assert_eq!(r.get(1).expect("decodes").to_text_lossy(), "1");
         assert_eq!(r.get(0).expect("decodes").to_text_lossy().len(), 70_000);
+    }
+
+    #[test]
+    fn a_row_turning_wide_in_its_middle_keeps_every_column() {
+        let a = "a".repeat(40_000);
+        let b = "b".repeat(40_000);
+        let vals = vec![Value::Int(7), Value::text(&a), Value::text(&b), Value::Int(9), Value::Null, Value::text("z")];
+        for cols in [vals.clone(), vals[..3].to_vec()] {
+            let mut buf = Vec::new();
+            encode_row(&cols, &mut buf);
+            assert_eq!(buf[0] & 1, 1, "wide offsets");
+            let r = RowRef::new(&buf).expect("valid");
+            assert_eq!(r.to_values().expect("decodes"), cols);
+        }
+        let mut narrow = Vec::new();
+        encode_row(&[Value::text(&"c".repeat(65_000)), Value::Int(1)], &mut narrow);
+        assert_eq!(narrow[0] & 1, 0, "65,000 data bytes still fit 2-byte ends");
+        assert_eq!(RowRef::new(&narrow).expect("valid").get(1).expect("decodes"), Value::Int(1));
     }
 
     #[test]
