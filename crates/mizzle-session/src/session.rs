@@ -600,6 +600,13 @@ pub struct Session {
     vars: HashMap<String, String>,
     /// `@@session.time_zone`, parsed (kept equal to `vars["time_zone"]`).
     time_zone: mizzle_types::TimeZone,
+    /// `@@session.foreign_key_checks` is ON (kept equal to its `vars` entry,
+    /// which every statement would otherwise look up).
+    fk_checks: bool,
+    /// The last statement time's day and date: consecutive statements
+    /// mostly fall on the same day, whose calendar date is then not worked
+    /// out again.
+    today: std::cell::Cell<Option<(i64, mizzle_types::Date)>>,
     user_vars: HashMap<String, Value>,
     next_isolation: Option<IsolationLevel>,
     next_read_only: Option<bool>,
@@ -784,6 +791,11 @@ impl Drop for Session {
     }
 }
 
+/// `foreign_key_checks` in a session's variables (ON unless set otherwise).
+fn fk_checks_on(vars: &HashMap<String, String>) -> bool {
+    vars.get("foreign_key_checks").is_none_or(|v| v == "ON")
+}
+
 impl Session {
     /// A new session on a catalog, in the default schema.
     pub fn new(cat: Arc<CatalogState>) -> Session {
@@ -800,6 +812,8 @@ impl Session {
             database: Some(DEFAULT_SCHEMA.into()),
             txn: None,
             time_zone: vars.get("time_zone").and_then(|z| mizzle_types::TimeZone::parse(z)).unwrap_or_default(),
+            fk_checks: fk_checks_on(&vars),
+            today: std::cell::Cell::new(None),
             vars,
             user_vars: HashMap::new(),
             next_isolation: None,
@@ -1093,7 +1107,21 @@ impl Session {
     }
 
     fn now(&self) -> DateTime {
-        DateTime::from_unix_micros(self.cat.clock.now_micros()).unwrap_or_else(|| DateTime::from_parts(epoch(), 0))
+        const MICROS_PER_DAY: i64 = 86_400_000_000;
+        let us = self.cat.clock.now_micros();
+        let day = us.div_euclid(MICROS_PER_DAY);
+        let date = match self.today.get() {
+            Some((d, date)) if d == day => Some(date),
+            _ => {
+                let date = mizzle_types::Date::from_day_number(day);
+                self.today.set(date.map(|x| (day, x)));
+                date
+            }
+        };
+        match date {
+            Some(d) => DateTime::from_parts(d, us.rem_euclid(MICROS_PER_DAY)),
+            None => DateTime::from_parts(epoch(), 0),
+        }
     }
 
     fn info(&self) -> SessionInfo<'_> {
@@ -1108,7 +1136,7 @@ impl Session {
             version: vars::VERSION,
             now: self.now(),
             time_zone: &self.time_zone,
-            foreign_key_checks: self.vars.get("foreign_key_checks").is_none_or(|v| v == "ON"),
+            foreign_key_checks: self.fk_checks,
         }
     }
 
@@ -2334,6 +2362,7 @@ impl Session {
                     self.time_zone = mizzle_types::TimeZone::parse(&text).unwrap_or_default();
                 }
                 self.vars.insert(name.to_string(), text);
+                self.fk_checks = fk_checks_on(&self.vars);
             }
         }
         Ok(())

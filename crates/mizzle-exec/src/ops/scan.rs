@@ -214,7 +214,8 @@ fn same_rules(ty: SqlType, v: &Value) -> bool {
 /// One key range read as a row predicate (invariant 1): the key columns
 /// (row positions) compared with the range's values.
 struct RangeCheck {
-    /// Collations of the key's columns, by key position.
+    /// Collations of the key's columns, by key position (filled by `open`
+    /// only when the checks are kept).
     colls: Vec<Collation>,
     /// The session's zone when some key column is a TIMESTAMP (invariant
     /// 5): the row holds its stored UTC value, the range session time.
@@ -258,7 +259,9 @@ const AFTER_NULL: u8 = 0x02;
 /// Converts one key range over key columns `cols` (row positions, of types
 /// `types`) into a byte interval and its row check; `None` when no row can
 /// be in it. Clears `exact` when the interval is wider than the range; sets
-/// `point` when it is exactly one whole key.
+/// `point` when it is exactly one whole key (whose interval then has no end
+/// if `lone_point`: the caller reads it with a point get and merges it with
+/// no other).
 fn interval(
     types: &[(SqlType, Collation)],
     cols: &[usize],
@@ -266,6 +269,7 @@ fn interval(
     ctx: &mut Ctx<'_>,
     exact: &mut bool,
     point: &mut bool,
+    lone_point: bool,
 ) -> Result<Option<(Interval, RangeCheck)>, ExecError> {
     *point = false;
     let col =
@@ -273,13 +277,8 @@ fn interval(
     let tz = ctx.session.time_zone;
     let is_ts = |ty: SqlType| matches!(ty, SqlType::Timestamp(_)) && !tz.is_utc();
     let zone = types.iter().any(|t| is_ts(t.0)).then(|| (tz.clone(), types.iter().map(|t| is_ts(t.0)).collect()));
-    let mut check = RangeCheck {
-        eq: Vec::with_capacity(r.eq.len()),
-        lower: None,
-        upper: None,
-        colls: types.iter().map(|t| t.1).collect(),
-        zone,
-    };
+    let mut check =
+        RangeCheck { eq: Vec::with_capacity(r.eq.len()), lower: None, upper: None, colls: Vec::new(), zone };
     // Room for an integer key (tag and 8 bytes) without growing.
     let mut prefix = Vec::with_capacity(16);
     for (i, e) in r.eq.iter().enumerate() {
@@ -327,6 +326,10 @@ fn interval(
     }
     if r.lower.is_none() && r.upper.is_none() {
         *point = !prefix.is_empty() && r.eq.len() == types.len();
+        if *point && lone_point {
+            // Read with a point get and merged with nothing: no end needed.
+            return Ok(Some(((Some(prefix), None), check)));
+        }
         return Ok(Some((prefix_interval(prefix), check)));
     }
     let n = r.eq.len();
@@ -472,6 +475,9 @@ pub struct ScanOp {
     /// Type and collation of each column of the key the ranges bound
     /// (computed once: the operator may run many times, `Operator::reset`).
     key_types: Vec<(SqlType, Collation)>,
+    /// The last run's emptied interval, point and check lists, reused by
+    /// the next `open` (a kept tree runs again without allocating them).
+    spare: (Vec<Interval>, Vec<bool>, Vec<RangeCheck>),
 }
 
 impl ScanOp {
@@ -493,6 +499,7 @@ impl ScanOp {
             lock: LockMode::None,
             open: None,
             done: false,
+            spare: (Vec::new(), Vec::new(), Vec::new()),
         }
     }
 
@@ -538,31 +545,38 @@ impl ScanOp {
                 (Source::Index, ix.space, &ix.columns, Some(ranges))
             }
         };
+        let (mut intervals, mut points, mut checks) = std::mem::take(&mut self.spare);
+        intervals.clear();
+        points.clear();
+        checks.clear();
         let Some(rs) = ranges else {
-            return Ok(Open {
-                source,
-                space,
-                intervals: vec![(None, None)],
-                points: vec![false],
-                checks: None,
-                next: 0,
-                cur: None,
-            });
+            intervals.push((None, None));
+            points.push(false);
+            return Ok(Open { source, space, intervals, points, checks: None, next: 0, cur: None });
         };
         let types = &self.key_types;
         let mut exact = true;
-        let mut intervals = Vec::with_capacity(rs.len());
-        let mut checks = Vec::with_capacity(rs.len());
-        let mut points = Vec::with_capacity(rs.len());
+        // One range on the primary key that turns out to be a point is read
+        // with a point get and merged with nothing: its interval needs no end.
+        let lone_point = rs.len() == 1 && matches!(source, Source::Primary);
         for r in rs {
             let mut point = false;
-            if let Some((iv, check)) = interval(types, cols, r, ctx, &mut exact, &mut point)? {
+            if let Some((iv, check)) = interval(types, cols, r, ctx, &mut exact, &mut point, lone_point)? {
                 points.push(point && matches!(source, Source::Primary));
                 intervals.push(iv);
                 checks.push(check);
             }
         }
-        let checks = if exact { None } else { Some(checks) };
+        let checks = if exact {
+            checks.clear();
+            self.spare.2 = checks;
+            None
+        } else {
+            for c in &mut checks {
+                c.colls = types.iter().map(|t| t.1).collect();
+            }
+            Some(checks)
+        };
         if intervals.len() > 1 {
             let mut whole_keys: Vec<Vec<u8>> =
                 intervals.iter().zip(&points).filter(|(_, p)| **p).filter_map(|(iv, _)| iv.0.clone()).collect();
@@ -599,7 +613,13 @@ impl Operator for ScanOp {
     fn reset(&mut self) -> bool {
         // The ranges are evaluated when the scan opens, so a new run reads
         // the new execution's parameters.
-        self.open = None;
+        if let Some(o) = self.open.take() {
+            let (mut intervals, mut points, mut checks) = (o.intervals, o.points, o.checks.unwrap_or_default());
+            intervals.clear();
+            points.clear();
+            checks.clear();
+            self.spare = (intervals, points, checks);
+        }
         self.done = false;
         true
     }
