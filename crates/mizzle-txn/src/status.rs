@@ -14,7 +14,6 @@
 //! 2. Both tables are sharded; no lookup takes a global lock.
 
 use hashbrown::HashMap;
-use std::collections::BTreeMap;
 
 use parking_lot::{Mutex, RwLock};
 
@@ -105,46 +104,70 @@ impl StatusTable {
 
 const SNAP_SHARDS: usize = 16;
 
+/// One shard of the registry: (snapshot time, count) pairs in no order, on
+/// cache lines of its own (a snapshot is opened and closed by every
+/// transaction, so neighbouring shards must not share a line).
+#[repr(align(128))]
+struct SnapShard(Mutex<Vec<(u64, u32)>>);
+
+/// The shard of the calling thread: threads take shards in turn when they
+/// first open a snapshot, so a thread's transactions keep to its own shard
+/// (and its cache lines) instead of spreading over all of them.
+pub(crate) fn this_thread_slot() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    thread_local! {
+        static SLOT: usize = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % SNAP_SHARDS;
+    }
+    SLOT.try_with(|s| *s).unwrap_or(0)
+}
+
 /// The snapshots currently open, so garbage collection keeps what they need.
+/// Each shard holds few entries (the snapshots open on its threads, where
+/// concurrent readers mostly share the newest time), so a short vector
+/// searched from its newest end beats an ordered map and allocates nothing
+/// once warm.
 pub struct SnapshotRegistry {
-    shards: Vec<Mutex<BTreeMap<u64, u32>>>,
+    shards: Vec<SnapShard>,
 }
 
 impl SnapshotRegistry {
     pub(crate) fn new() -> SnapshotRegistry {
-        SnapshotRegistry { shards: (0..SNAP_SHARDS).map(|_| Mutex::new(BTreeMap::new())).collect() }
+        SnapshotRegistry { shards: (0..SNAP_SHARDS).map(|_| SnapShard(Mutex::new(Vec::new()))).collect() }
     }
 
     /// Registers a snapshot chosen by `pick` while holding the shard lock,
     /// so that a concurrent [`SnapshotRegistry::oldest`] either sees it or
     /// started before `pick` ran (see `Shared::horizon`).
     pub(crate) fn register(&self, slot: usize, pick: impl FnOnce() -> Ts) -> Ts {
-        let mut m = self.shards[slot % SNAP_SHARDS].lock();
+        let mut m = self.shards[slot % SNAP_SHARDS].0.lock();
         let ts = pick();
-        *m.entry(ts.0).or_insert(0) += 1;
+        match m.iter_mut().rev().find(|e| e.0 == ts.0) {
+            Some(e) => e.1 += 1,
+            None => m.push((ts.0, 1)),
+        }
         ts
     }
 
     pub(crate) fn unregister(&self, slot: usize, ts: Ts) {
-        let mut m = self.shards[slot % SNAP_SHARDS].lock();
-        if let Some(c) = m.get_mut(&ts.0) {
-            *c -= 1;
-            if *c == 0 {
-                m.remove(&ts.0);
+        let mut m = self.shards[slot % SNAP_SHARDS].0.lock();
+        if let Some(i) = m.iter().rposition(|e| e.0 == ts.0) {
+            m[i].1 -= 1;
+            if m[i].1 == 0 {
+                m.swap_remove(i);
             }
         }
     }
 
     /// The oldest registered snapshot, if any.
     pub(crate) fn oldest(&self) -> Option<Ts> {
-        self.shards.iter().filter_map(|s| s.lock().keys().next().copied()).min().map(Ts)
+        self.shards.iter().filter_map(|s| s.0.lock().iter().map(|e| e.0).min()).min().map(Ts)
     }
 
     /// Every distinct open snapshot, newest first.
     pub(crate) fn all_desc(&self) -> Vec<Ts> {
         let mut v: Vec<u64> = Vec::new();
         for s in &self.shards {
-            v.extend(s.lock().keys().copied());
+            v.extend(s.0.lock().iter().map(|e| e.0));
         }
         v.sort_unstable_by(|a, b| b.cmp(a));
         v.dedup();
@@ -153,6 +176,44 @@ impl SnapshotRegistry {
 
     /// Number of open snapshots.
     pub fn open_count(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().values().map(|c| *c as usize).sum::<usize>()).sum()
+        self.shards.iter().map(|s| s.0.lock().iter().map(|e| e.1 as usize).sum::<usize>()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_counts_shared_snapshots_and_finds_the_oldest() {
+        let r = SnapshotRegistry::new();
+        assert_eq!(r.oldest(), None);
+        // Two transactions on one shard share time 10; another shard has 7;
+        // a third snapshot at 12 lands on the first shard.
+        assert_eq!(r.register(3, || Ts(10)), Ts(10));
+        r.register(3, || Ts(10));
+        r.register(3 + SNAP_SHARDS, || Ts(12));
+        r.register(5, || Ts(7));
+        assert_eq!(r.open_count(), 4);
+        assert_eq!(r.oldest(), Some(Ts(7)));
+        assert_eq!(r.all_desc(), vec![Ts(12), Ts(10), Ts(7)]);
+        r.unregister(5, Ts(7));
+        assert_eq!(r.oldest(), Some(Ts(10)));
+        r.unregister(3, Ts(10));
+        assert_eq!(r.oldest(), Some(Ts(10)), "one holder of 10 remains");
+        r.unregister(3, Ts(10));
+        assert_eq!(r.oldest(), Some(Ts(12)));
+        // Unregistering what is not there changes nothing.
+        r.unregister(3, Ts(99));
+        assert_eq!(r.open_count(), 1);
+        r.unregister(3, Ts(12));
+        assert_eq!((r.oldest(), r.open_count()), (None, 0));
+    }
+
+    #[test]
+    fn a_thread_keeps_its_slot() {
+        let a = this_thread_slot();
+        assert_eq!(a, this_thread_slot());
+        assert!(a < SNAP_SHARDS);
     }
 }

@@ -242,9 +242,13 @@ struct State {
     marked: bool,
     /// Why the current statement stopped, if it did.
     blocked: Option<Blocked>,
-    /// The statement (its sequence number) during which the snapshot was
-    /// taken; `None` when taken between statements or not taken.
-    snapshot_stmt: Option<Ts>,
+    /// The statement (its `stmt_no`) during which the snapshot was taken;
+    /// `None` when taken between statements or not taken.
+    snapshot_stmt: Option<u64>,
+    /// Counts statements and their steps: identifies the current one
+    /// (`stmt`, a clock time, stays put while the transaction has written
+    /// nothing).
+    stmt_no: u64,
     /// The blocked statement runs again on a new snapshot (decided when
     /// it blocked; see "Running a statement again").
     restart_snapshot: bool,
@@ -272,12 +276,16 @@ impl TxnManager {
     pub fn begin(&self, opts: TxnOptions) -> Txn {
         let shared = self.shared.clone();
         let id = TxnId(shared.tick().0);
-        let slot = id.0 as usize;
+        // The snapshot registry shard of this thread (`status::this_thread_slot`).
+        let slot = crate::status::this_thread_slot();
         let validator = opts.isolation == IsolationLevel::Serializable;
         if validator {
             shared.active_validators.fetch_add(1, Ordering::SeqCst);
         }
-        let stmt = shared.tick();
+        // Every version this transaction writes takes a later tick than its
+        // id, so the id serves as the first statement's mark (V1) without
+        // drawing from the shared clock again.
+        let stmt = Ts(id.0);
         Txn {
             inner: Arc::new(Inner {
                 shared,
@@ -302,6 +310,7 @@ impl TxnManager {
                     marked: false,
                     blocked: None,
                     snapshot_stmt: None,
+                    stmt_no: 0,
                     restart_snapshot: false,
                     policy: WaitPolicy::Wait,
                 }),
@@ -401,7 +410,7 @@ impl Txn {
             let s = self.inner.shared.open_snapshot(self.inner.slot);
             st.snapshot = s;
             st.registered = Some(s);
-            st.snapshot_stmt = st.stmt_mark.map(|_| st.stmt);
+            st.snapshot_stmt = st.stmt_mark.map(|_| st.stmt_no);
         }
     }
 
@@ -434,7 +443,14 @@ impl Txn {
         if self.inner.isolation == IsolationLevel::ReadCommitted {
             self.drop_snapshot(&mut st);
         }
-        st.stmt = sh.tick();
+        // A statement's mark must only separate this transaction's earlier
+        // writes from its own; with none logged yet, the current mark
+        // already lies below every later write, and the shared clock is
+        // left alone (read-only statements never draw from it here).
+        st.stmt_no += 1;
+        if st.log.len() > 0 || st.log.overflowed {
+            st.stmt = sh.tick();
+        }
         st.stmt_mark = Some(Mark { log_len: st.log.len(), seq: st.stmt, reads_len: st.reads.len() });
         st.policy = WaitPolicy::Wait;
         Ok(())
@@ -447,6 +463,7 @@ impl Txn {
     pub fn next_step(&self) {
         let mut st = self.inner.st.lock();
         st.stmt = self.inner.shared.tick();
+        st.stmt_no += 1;
     }
 
     /// Sets how the current statement's locking reads treat rows another
@@ -556,7 +573,7 @@ impl Txn {
         if self.inner.isolation == IsolationLevel::ReadCommitted {
             return true;
         }
-        st.snapshot_stmt == Some(st.stmt) && m.log_len == 0 && !st.log.overflowed && m.reads_len == 0
+        st.snapshot_stmt == Some(st.stmt_no) && m.log_len == 0 && !st.log.overflowed && m.reads_len == 0
     }
 
     /// Stops the current statement at `b`: undoes it (T2) and returns the

@@ -60,6 +60,35 @@ fn statement_sees_own_earlier_writes_but_not_its_own() {
 }
 
 #[test]
+fn statements_after_read_only_ones_keep_the_own_write_rules() {
+    // Read-only statements leave the statement mark where it is (no clock
+    // draw); what a later statement writes must still be invisible to it,
+    // visible to the next, and undone alone when it fails.
+    let m = mgr();
+    let t = rr(&m);
+    assert_eq!(get(&t, "a"), None);
+    t.begin_statement().expect("stmt");
+    assert_eq!(get(&t, "b"), None);
+    t.begin_statement().expect("stmt");
+    put(&t, "a", "1").expect("put");
+    assert_eq!(get(&t, "a"), None, "same statement");
+    t.begin_statement().expect("stmt");
+    assert_eq!(get(&t, "a"), Some("1".into()), "next statement");
+    t.begin_statement().expect("stmt");
+    assert_eq!(get(&t, "a"), Some("1".into()), "and the one after a read-only one");
+    put(&t, "b", "2").expect("put");
+    put(&t, "a", "3").expect("put");
+    assert_eq!(get(&t, "a"), Some("1".into()), "the overwrite is this statement's own");
+    t.end_statement(false).expect("undo the statement");
+    t.begin_statement().expect("stmt");
+    assert_eq!(get(&t, "a"), Some("1".into()), "only the failed statement was undone");
+    assert_eq!(get(&t, "b"), None);
+    t.commit_blocking().expect("commit");
+    let r = rr(&m);
+    assert_eq!(scan_all(&r), vec![("a".into(), "1".into())]);
+}
+
+#[test]
 fn snapshot_does_not_see_later_commits() {
     let m = mgr();
     autocommit_put(&m, "a", "old");
