@@ -448,7 +448,7 @@ impl Txn {
         // already lies below every later write, and the shared clock is
         // left alone (read-only statements never draw from it here).
         st.stmt_no += 1;
-        if st.log.len() > 0 || st.log.overflowed {
+        if !st.log.is_empty() {
             st.stmt = sh.tick();
         }
         st.stmt_mark = Some(Mark { log_len: st.log.len(), seq: st.stmt, reads_len: st.reads.len() });
