@@ -320,12 +320,15 @@ fn fill_index(t: &TableDef, ix: usize, ctx: &mut Ctx<'_>) -> Result<(), ExecErro
         let mut cur = ctx.txn.scan(t.space, std::ops::Bound::Unbounded, std::ops::Bound::Unbounded)?;
         let mut b = mizzle_txn::KvBatch::new();
         let mut row = vec![Value::Null; t.columns.len()];
+        // Keys are built in one reused buffer and copied out at their size
+        // (one allocation each instead of a growing vector's several).
+        let mut k = Vec::with_capacity(64);
         while cur.next_batch(&mut b, 1024)? {
+            entries.reserve(b.len());
             for (rowkey, payload) in b.iter() {
                 decode_columns(t, &def.columns, payload, &mut row)?;
-                let mut k = Vec::new();
                 index_key(t, def, &row, rowkey, &mut k);
-                entries.push((k, rowkey.to_vec()));
+                entries.push((k.as_slice().to_vec(), rowkey.to_vec()));
             }
         }
     }
