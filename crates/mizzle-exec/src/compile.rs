@@ -1,8 +1,9 @@
 //! Compiled expressions: an expression translated once, when its operator
 //! is built, into a tree specialised for the shapes that dominate row
 //! loops — columns, literals, parameters, integer arithmetic and
-//! comparison, AND / OR / NOT — with every other node left to the tree
-//! walker [`eval`], which stays the reference.
+//! comparison, AND / OR / NOT, scalar function calls (their arguments
+//! compiled, the call shared with `eval`) — with every other node left to
+//! the tree walker [`eval`], which stays the reference.
 //!
 //! Invariants:
 //! 1. `Compiled::eval` gives exactly what `eval` gives for the same
@@ -16,12 +17,13 @@
 //!    needs, so neither compiling nor evaluating can overflow the stack.
 
 use mizzle_sql::expr::{CmpOp, Expr};
+use mizzle_sql::func::ScalarFunc;
 use mizzle_types::ops::{self, ArithOp};
 use mizzle_types::Value;
 
 use crate::ctx::Ctx;
 use crate::error::ExecError;
-use crate::eval::{compare, eval, holds, soften};
+use crate::eval::{call_func, compare, eval, holds, soften};
 
 /// Depth beyond which subtrees are left to `eval` (invariant 2).
 const MAX_DEPTH: usize = 24;
@@ -48,6 +50,12 @@ enum Node {
     And(Box<Node>, Box<Node>),
     Or(Box<Node>, Box<Node>),
     Not(Box<Node>),
+    /// A scalar function over compiled arguments (all evaluated, in order,
+    /// then `eval::call_func`, as `eval` does).
+    Func {
+        func: ScalarFunc,
+        args: Vec<Node>,
+    },
     /// Anything else, walked by `eval`.
     Tree(Box<Expr>),
 }
@@ -94,6 +102,9 @@ fn node(e: Expr, depth: usize) -> Node {
         Expr::And(l, r) => Node::And(sub(l), sub(r)),
         Expr::Or(l, r) => Node::Or(sub(l), sub(r)),
         Expr::Not(x) => Node::Not(sub(x)),
+        Expr::Func { func, args, .. } => {
+            Node::Func { func, args: args.into_iter().map(|a| node(a, depth + 1)).collect() }
+        }
         other => Node::Tree(Box::new(other)),
     }
 }
@@ -169,6 +180,25 @@ fn run(n: &Node, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecError> {
             })
         }
         Node::Not(x) => bool_val(run(x, row, ctx)?.truth().map(|b| !b)),
+        Node::Func { func, args } => match args.as_slice() {
+            // One or two arguments (most calls) stay on the stack.
+            [a] => {
+                let a = run(a, row, ctx)?;
+                call_func(*func, std::slice::from_ref(&a), ctx)?
+            }
+            [a, b] => {
+                let a = run(a, row, ctx)?;
+                let b = run(b, row, ctx)?;
+                call_func(*func, &[a, b], ctx)?
+            }
+            _ => {
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args {
+                    vals.push(run(a, row, ctx)?);
+                }
+                call_func(*func, &vals, ctx)?
+            }
+        },
         Node::Tree(e) => eval(e, row, ctx)?,
     })
 }
@@ -179,6 +209,7 @@ mod tests {
 
     use mizzle_dictionary::Dictionary;
     use mizzle_sql::expr::{CmpOp, Expr};
+    use mizzle_sql::func::ScalarFunc;
     use mizzle_txn::{TxnManager, TxnOptions};
     use mizzle_types::ops::ArithOp;
     use mizzle_types::sqltype::IntWidth;
@@ -266,6 +297,17 @@ mod tests {
                 (inner.clone(), inner.clone()).prop_map(|(l, r)| Expr::And(Box::new(l), Box::new(r))),
                 (inner.clone(), inner.clone()).prop_map(|(l, r)| Expr::Or(Box::new(l), Box::new(r))),
                 inner.clone().prop_map(|x| Expr::Not(Box::new(x))),
+                // Scalar functions of one, two and three arguments (MOD by
+                // zero, POW overflow and ABS of i64::MIN warn or fail).
+                (prop_oneof![Just(ScalarFunc::Abs), Just(ScalarFunc::Length), Just(ScalarFunc::Round)], inner.clone())
+                    .prop_map(|(func, x)| Expr::Func { func, args: vec![x], ty: BIGINT }),
+                (prop_oneof![Just(ScalarFunc::Mod), Just(ScalarFunc::Pow)], inner.clone(), inner.clone())
+                    .prop_map(|(func, x, y)| Expr::Func { func, args: vec![x, y], ty: BIGINT }),
+                (inner.clone(), inner.clone(), inner.clone()).prop_map(|(x, y, z)| Expr::Func {
+                    func: ScalarFunc::Greatest,
+                    args: vec![x, y, z],
+                    ty: BIGINT
+                }),
                 // A node compiled as a tree, with compiled nodes below it.
                 inner.prop_map(|x| Expr::IsNull { arg: Box::new(x), negated: false }),
             ]

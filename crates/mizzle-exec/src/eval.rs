@@ -564,22 +564,7 @@ fn eval_node(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecEr
             for a in args {
                 vals.push(eval(a, row, ctx)?);
             }
-            let now = ctx.session.now;
-            let mut warnings = Vec::new();
-            let mut rs = ctx.rand_state;
-            let r = {
-                let mut fc = FuncCtx { now, tz: ctx.session.time_zone, warnings: &mut warnings, rand_state: &mut rs };
-                func.eval(&vals, &mut fc)
-            };
-            ctx.rand_state = rs;
-            for w in warnings {
-                ctx.warn(w);
-            }
-            match r {
-                Ok(v) => v,
-                Err(func::FuncError::Type(t)) => soften(t, ctx)?,
-                Err(e) => return Err(e.into()),
-            }
+            call_func(*func, &vals, ctx)?
         }
         Expr::Interval { arg, amount, unit, negate, .. } => {
             let d = eval(arg, row, ctx)?;
@@ -611,6 +596,30 @@ fn eval_node(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecEr
         Expr::Agg(_) => return Err(ExecError::Internal("aggregate call left in a plan".into())),
         Expr::Window(_) => return Err(ExecError::Internal("window function call left in a plan".into())),
     })
+}
+
+/// Calls the scalar function `func` on its evaluated arguments `vals`
+/// (every argument of a scalar function is evaluated, in order, before the
+/// call): the session's clock and zone, the statement's random state, its
+/// warnings, and a type error softened to a warning outside strict mode.
+/// Shared by `eval` and compiled expressions, so both answer alike.
+pub(crate) fn call_func(func: func::ScalarFunc, vals: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecError> {
+    let now = ctx.session.now;
+    let mut warnings = Vec::new();
+    let mut rs = ctx.rand_state;
+    let r = {
+        let mut fc = FuncCtx { now, tz: ctx.session.time_zone, warnings: &mut warnings, rand_state: &mut rs };
+        func.eval(vals, &mut fc)
+    };
+    ctx.rand_state = rs;
+    for w in warnings {
+        ctx.warn(w);
+    }
+    match r {
+        Ok(v) => Ok(v),
+        Err(func::FuncError::Type(t)) => soften(t, ctx),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Row comparison with NULL logic (`(a,b) = (c,d)` etc.).
