@@ -82,11 +82,27 @@ fn weighed(v: &Value, c: Collation) -> std::borrow::Cow<'_, Value> {
 
 /// A row with its computed sort keys and input position.
 struct Keyed {
-    keys: Vec<Value>,
+    keys: KeyVals,
     /// Bit `i`: key `i` is text with `Collation::has_ascii_order`.
     ascii: u64,
     pos: usize,
     row: Row,
+}
+
+/// A row's computed sort keys: one key (the common `ORDER BY x`) is held
+/// inline, so sorting allocates no vector per row for it.
+enum KeyVals {
+    One(Value),
+    Many(Vec<Value>),
+}
+
+impl KeyVals {
+    fn as_slice(&self) -> &[Value] {
+        match self {
+            KeyVals::One(v) => std::slice::from_ref(v),
+            KeyVals::Many(v) => v,
+        }
+    }
 }
 
 /// Sorts rows by `keys` (stable). With `top`, only the first `top` rows of
@@ -118,21 +134,22 @@ pub fn sort_rows(
         .unzip();
     let mut keyed: Vec<Keyed> = Vec::with_capacity(rows.len());
     for (pos, row) in rows.into_iter().enumerate() {
-        let mut k = Vec::new();
         let mut ascii = 0u64;
-        if cols.is_none() {
-            k.reserve(keys.len());
-            for (i, e) in exprs.iter().enumerate() {
-                let v = eval(e, &row, ctx)?;
-                if let (Value::Text(t), Some(c)) = (&v, collations[i]) {
-                    if i < 64 && c.has_ascii_order(t) {
-                        ascii |= 1 << i;
-                    }
+        let mut key = |i: usize, ctx: &mut Ctx<'_>| -> Result<Value, ExecError> {
+            let v = eval(exprs[i], &row, ctx)?;
+            if let (Value::Text(t), Some(c)) = (&v, collations[i]) {
+                if i < 64 && c.has_ascii_order(t) {
+                    ascii |= 1 << i;
                 }
-                k.push(v);
             }
-        }
-        keyed.push(Keyed { keys: k, ascii, pos, row });
+            Ok(v)
+        };
+        let keys = match (&cols, exprs.len()) {
+            (Some(_), _) => KeyVals::Many(Vec::new()),
+            (None, 1) => KeyVals::One(key(0, ctx)?),
+            (None, n) => KeyVals::Many((0..n).map(|i| key(i, ctx)).collect::<Result<_, _>>()?),
+        };
+        keyed.push(Keyed { keys, ascii, pos, row });
     }
     let cmp = |a: &Keyed, b: &Keyed| -> Ordering {
         let o = match &cols {
@@ -148,7 +165,7 @@ pub fn sort_rows(
                 }
                 o
             }
-            None => cmp_keys(keys, &collations, a.ascii & b.ascii, &a.keys, &b.keys),
+            None => cmp_keys(keys, &collations, a.ascii & b.ascii, a.keys.as_slice(), b.keys.as_slice()),
         };
         o.then(a.pos.cmp(&b.pos))
     };
