@@ -305,7 +305,7 @@ impl<'a> RowRef<'a> {
                 Value::Decimal(Decimal::from_mantissa_le_bytes(m, s[MANTISSA_BYTES]).ok_or_else(corrupt)?)
             }
             6 => Value::Text(Arc::from(
-                std::str::from_utf8(p).map_err(|_| TypeError::Corrupt { what: "stored text is not UTF-8" })?,
+                simdutf8::basic::from_utf8(p).map_err(|_| TypeError::Corrupt { what: "stored text is not UTF-8" })?,
             )),
             7 => Value::Bytes(Arc::from(p)),
             8 => {
