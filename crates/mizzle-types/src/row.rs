@@ -480,6 +480,23 @@ mod tests {
     }
 
     #[test]
+    fn stored_text_that_is_not_utf8_is_an_error() {
+        let mut buf = Vec::new();
+        let long = "é".repeat(40);
+        encode_row(&[Value::text("abc"), Value::text(&long)], &mut buf);
+        assert_eq!(RowRef::new(&buf).expect("valid").get(1).expect("decodes"), Value::text(&long));
+        // Damage a byte of each text: a lone 0xFF, then a cut 2-byte sequence.
+        let at = buf.len() - 1;
+        let mut bad = buf.clone();
+        bad[at] = 0xFF;
+        assert!(RowRef::new(&bad).expect("valid").get(1).is_err());
+        let first = buf.windows(3).position(|w| w == b"abc").expect("the first text");
+        let mut bad = buf.clone();
+        bad[first + 1] = 0xC3;
+        assert!(RowRef::new(&bad).expect("valid").get(0).is_err());
+    }
+
+    #[test]
     fn corrupt_rows_are_errors_not_panics() {
         let mut buf = Vec::new();
         encode_row(&[Value::Int(1), Value::text("abc")], &mut buf);
