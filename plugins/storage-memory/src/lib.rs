@@ -28,7 +28,7 @@ use mizzle_plugin_api::storage::{
     StorageError, WriteBatch,
 };
 use parking_lot::RwLock;
-use std::collections::BTreeMap;
+use std::collections::{btree_map, BTreeMap};
 
 type Map = RwLock<BTreeMap<Key, Vec<u8>>>;
 
@@ -70,6 +70,34 @@ impl Key {
             Key::Heap(b) => b,
         }
     }
+
+    /// The first 16 bytes as a big-endian number, zero-padded (inline
+    /// buffers are zero past the key): two keys whose heads differ are
+    /// ordered as their heads are (a key shorter than 16 bytes is then a
+    /// proper prefix of the other, which sorts it first, as its zero pad
+    /// does); equal heads say nothing.
+    fn head(&self) -> u128 {
+        let mut h = [0u8; 16];
+        match self {
+            Key::Inline(_, buf) => h.copy_from_slice(&buf[..16]),
+            Key::Heap(b) => {
+                let n = b.len().min(16);
+                h[..n].copy_from_slice(&b[..n]);
+            }
+        }
+        u128::from_be_bytes(h)
+    }
+}
+
+/// A range of the map from `lo` on. A bound short enough to be an inline
+/// [`Key`] is looked up as one, so the descent compares keys by their
+/// 16-byte heads (`Key::cmp`) instead of calling `memcmp` at every step.
+fn range_from<'a>(map: &'a BTreeMap<Key, Vec<u8>>, lo: Bound<&[u8]>) -> btree_map::Range<'a, Key, Vec<u8>> {
+    match lo {
+        Bound::Included(k) if k.len() <= INLINE => map.range((Bound::Included(Key::new(k)), Bound::Unbounded)),
+        Bound::Excluded(k) if k.len() <= INLINE => map.range((Bound::Excluded(Key::new(k)), Bound::Unbounded)),
+        other => map.range::<[u8], _>((other, Bound::Unbounded)),
+    }
 }
 
 impl std::borrow::Borrow<[u8]> for Key {
@@ -94,7 +122,12 @@ impl PartialOrd for Key {
 
 impl Ord for Key {
     fn cmp(&self, other: &Key) -> std::cmp::Ordering {
-        self.as_slice().cmp(other.as_slice())
+        // Byte order; most comparisons are decided by the heads (version
+        // keys share their first bytes within a space, so 16 are compared).
+        match self.head().cmp(&other.head()) {
+            std::cmp::Ordering::Equal => self.as_slice().cmp(other.as_slice()),
+            o => o,
+        }
     }
 }
 
@@ -123,7 +156,10 @@ impl StorageEngine for MemoryEngine {
     }
 
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self.map.read().get(key).cloned())
+        let map = self.map.read();
+        // A short key is looked up as an inline `Key` (see `range_from`).
+        let v = if key.len() <= INLINE { map.get(&Key::new(key)) } else { map.get(key) };
+        Ok(v.cloned())
     }
 
     fn scan(&self, range: KeyRange) -> Result<Box<dyn Cursor>, StorageError> {
@@ -140,7 +176,7 @@ impl StorageEngine for MemoryEngine {
         let map = self.map.read();
         // One descent for the start; the end is checked while walking
         // (a two-sided `range` descends twice).
-        let mut it = map.range::<[u8], _>((lo, Bound::Unbounded)).take_while(|(k, _)| before_end(k.as_slice(), hi));
+        let mut it = range_from(&map, lo).take_while(|(k, _)| before_end(k.as_slice(), hi));
         for (k, v) in it.by_ref().take(max_pairs.max(1)) {
             out.push(k.as_slice(), v);
         }
@@ -160,7 +196,9 @@ impl StorageEngine for MemoryEngine {
                     }
                 }
                 Mutation::Delete { key } => {
-                    if let Some(old) = map.remove(key.as_slice()) {
+                    let old =
+                        if key.len() <= INLINE { map.remove(&Key::new(&key)) } else { map.remove(key.as_slice()) };
+                    if let Some(old) = old {
                         delta -= (key.len() + old.len()) as i64;
                     }
                 }
@@ -242,7 +280,7 @@ impl Cursor for MemoryCursor {
         }
         let mut last: Option<Vec<u8>> = None;
         let map = self.map.read();
-        for (k, v) in map.range::<[u8], _>((lo, Bound::Unbounded)).take_while(|(k, _)| before_end(k.as_slice(), hi)) {
+        for (k, v) in range_from(&map, lo).take_while(|(k, _)| before_end(k.as_slice(), hi)) {
             out.push(k.as_slice(), v);
             if out.len() >= max_pairs || out.byte_len() >= 1 << 20 {
                 last = Some(k.as_slice().to_vec());
@@ -330,6 +368,70 @@ mod tests {
     fn default_scan_first_conforms() {
         let r = conformance::run_all(|| Arc::new(DefaultScanFirst(MemoryEngine::new())));
         assert_eq!(r, Ok(()));
+    }
+
+    /// Keys of 0..48 bytes over a small alphabet with long shared
+    /// prefixes (as version keys have), inline and boxed.
+    fn keys() -> Vec<Vec<u8>> {
+        let mut state = 7u64;
+        let mut next = |n: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        (0..400)
+            .map(|_| {
+                let len = next(49) as usize;
+                let shared = next(20) as usize;
+                (0..len).map(|i| if i < shared { 0x10 } else { next(3) as u8 }).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keys_order_as_their_bytes() {
+        let ks = keys();
+        for a in &ks {
+            for b in &ks {
+                let (x, y) = (Key::new(a), Key::from_vec(b.clone()));
+                assert_eq!(x.cmp(&y), a.as_slice().cmp(b.as_slice()), "{a:?} vs {b:?}");
+                assert_eq!(x == y, a == b);
+            }
+        }
+    }
+
+    #[test]
+    fn lookups_by_inline_and_boxed_keys_agree() {
+        let e = MemoryEngine::new();
+        let mut b = WriteBatch::new();
+        let ks = keys();
+        for (i, k) in ks.iter().enumerate() {
+            b.put(k.clone(), vec![i as u8]);
+        }
+        e.write(b, Durability::Relaxed).expect("write");
+        let mut model = BTreeMap::new();
+        for (i, k) in ks.iter().enumerate() {
+            model.insert(k.clone(), vec![i as u8]);
+        }
+        for k in &ks {
+            assert_eq!(e.get(k).expect("get").as_ref(), model.get(k));
+            let mut out = KvBatch::new();
+            e.scan_first(KeyRange { start: Bound::Excluded(k.clone()), end: Bound::Unbounded }, &mut out, 3)
+                .expect("scan");
+            let want: Vec<&Vec<u8>> =
+                model.range::<Vec<u8>, _>((Bound::Excluded(k), Bound::Unbounded)).map(|(k, _)| k).take(3).collect();
+            let got: Vec<Vec<u8>> = out.iter().map(|(k, _)| k.to_vec()).collect();
+            assert_eq!(got.iter().collect::<Vec<_>>(), want);
+        }
+        let mut b = WriteBatch::new();
+        for k in ks.iter().step_by(2) {
+            b.delete(k.clone());
+            model.remove(k);
+        }
+        e.write(b, Durability::Relaxed).expect("delete");
+        assert_eq!(e.approximate_keys(), model.len() as u64);
+        for k in &ks {
+            assert_eq!(e.get(k).expect("get").as_ref(), model.get(k));
+        }
     }
 
     #[test]
