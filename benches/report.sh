@@ -41,6 +41,9 @@ criterion_table() {
         $1 ~ /\// && !/time:/ { pending = $1; next }
         /time:/ {
             key = ($1 == "time:") ? pending : $1
+            # Only the first time line of a benchmark: the change block
+            # criterion prints after it (against a saved baseline) has one.
+            pending = ""
             if (key !~ /\//) next
             split(key, p, "/"); g = p[1]; e = p[2]
             for (i = 1; i <= NF; i++) if ($i == "time:") { v = $(i + 3); u = $(i + 4) }
