@@ -5,7 +5,8 @@
 //! target/release/examples/point_loop 100000` (the load is not counted).
 //! `point`: `SELECT c FROM sbtest1 WHERE id = ?` (W2); `range`: 100 rows by
 //! primary key (W3a); `order`: the same ranges `ORDER BY c` (W3b); `agg`:
-//! the W5a group-by over all rows; `join`: the W5b join and group-by;
+//! the W5a group-by over all rows; `sort`: every row by `c DESC, id` (the
+//! criterion `sort` bench); `join`: the W5b join and group-by;
 //! `index`: the W1b `CREATE INDEX` (n indexes on `k`, named k_1..k_n).
 //! Prints ns per statement.
 
@@ -56,10 +57,11 @@ fn main() {
         "range" => "SELECT c FROM sbtest1 WHERE id BETWEEN ? AND ?",
         "order" => "SELECT c FROM sbtest1 WHERE id BETWEEN ? AND ? ORDER BY c",
         "agg" => "SELECT k % 100, COUNT(*), SUM(LENGTH(c)) FROM sbtest1 GROUP BY 1",
+        "sort" => "SELECT id, c FROM sbtest1 ORDER BY c DESC, id",
         "join" => {
             "SELECT jb.grp, COUNT(*), SUM(ja.val) FROM ja JOIN jb ON ja.b_code = jb.code GROUP BY jb.grp ORDER BY jb.grp"
         }
-        other => panic!("unknown mode {other}: point, range, order, agg or join"),
+        other => panic!("unknown mode {other}: point, range, order, agg, sort or join"),
     };
     let mut st = s.prepare(sql).expect("prepare");
     let mut rng = SplitMix64::new(2);
@@ -67,7 +69,7 @@ fn main() {
     for _ in 0..n {
         let rows = match mode.as_str() {
             "point" => st.query(params![to_i64(rng.range(1, ROWS))]).expect("point select"),
-            "agg" | "join" => st.query(params![]).expect("group by"),
+            "agg" | "join" | "sort" => st.query(params![]).expect("whole-table query"),
             _ => {
                 let lo = to_i64(rng.range(1, ROWS - 99));
                 st.query(params![lo, lo + 99]).expect("range select")

@@ -81,27 +81,31 @@ fn weighed(v: &Value, c: Collation) -> std::borrow::Cow<'_, Value> {
 }
 
 /// A row with its computed sort keys and input position.
-struct Keyed {
-    keys: KeyVals,
+struct Keyed<K> {
+    /// The computed keys: one `Value` for a single key (no vector per
+    /// row), a `Vec` for several, none when the keys are plain columns.
+    keys: K,
     /// Bit `i`: key `i` is text with `Collation::has_ascii_order`.
     ascii: u64,
     pos: usize,
     row: Row,
 }
 
-/// A row's computed sort keys: one key (the common `ORDER BY x`) is held
-/// inline, so sorting allocates no vector per row for it.
-enum KeyVals {
-    One(Value),
-    Many(Vec<Value>),
+/// A row's computed sort keys as a slice, whatever holds them. Each holder
+/// gets its own sort (monomorphised), so the comparator does no dispatch.
+trait KeySlice {
+    fn keys(&self) -> &[Value];
 }
 
-impl KeyVals {
-    fn as_slice(&self) -> &[Value] {
-        match self {
-            KeyVals::One(v) => std::slice::from_ref(v),
-            KeyVals::Many(v) => v,
-        }
+impl KeySlice for Value {
+    fn keys(&self) -> &[Value] {
+        std::slice::from_ref(self)
+    }
+}
+
+impl KeySlice for Vec<Value> {
+    fn keys(&self) -> &[Value] {
+        self
     }
 }
 
@@ -132,27 +136,50 @@ pub fn sort_rows(
             e => (e, None),
         })
         .unzip();
-    let mut keyed: Vec<Keyed> = Vec::with_capacity(rows.len());
-    for (pos, row) in rows.into_iter().enumerate() {
-        let mut ascii = 0u64;
-        let mut key = |i: usize, ctx: &mut Ctx<'_>| -> Result<Value, ExecError> {
-            let v = eval(exprs[i], &row, ctx)?;
-            if let (Value::Text(t), Some(c)) = (&v, collations[i]) {
-                if i < 64 && c.has_ascii_order(t) {
-                    ascii |= 1 << i;
-                }
+    // Key `i` of `row`, noting in `ascii` whether it has the ASCII order.
+    let key = |i: usize, row: &Row, ascii: &mut u64, ctx: &mut Ctx<'_>| -> Result<Value, ExecError> {
+        let v = eval(exprs[i], row, ctx)?;
+        if let (Value::Text(t), Some(c)) = (&v, collations[i]) {
+            if i < 64 && c.has_ascii_order(t) {
+                *ascii |= 1 << i;
             }
-            Ok(v)
-        };
-        let keys = match (&cols, exprs.len()) {
-            (Some(_), _) => KeyVals::Many(Vec::new()),
-            (None, 1) => KeyVals::One(key(0, ctx)?),
-            (None, n) => KeyVals::Many((0..n).map(|i| key(i, ctx)).collect::<Result<_, _>>()?),
-        };
-        keyed.push(Keyed { keys, ascii, pos, row });
+        }
+        Ok(v)
+    };
+    if cols.is_none() && exprs.len() == 1 {
+        let mut keyed: Vec<Keyed<Value>> = Vec::with_capacity(rows.len());
+        for (pos, row) in rows.into_iter().enumerate() {
+            let mut ascii = 0u64;
+            let k = key(0, &row, &mut ascii, ctx)?;
+            keyed.push(Keyed { keys: k, ascii, pos, row });
+        }
+        return Ok(order(keyed, keys, &cols, &collations, top));
     }
-    let cmp = |a: &Keyed, b: &Keyed| -> Ordering {
-        let o = match &cols {
+    let mut keyed: Vec<Keyed<Vec<Value>>> = Vec::with_capacity(rows.len());
+    for (pos, row) in rows.into_iter().enumerate() {
+        let mut k = Vec::new();
+        let mut ascii = 0u64;
+        if cols.is_none() {
+            k.reserve(keys.len());
+            for i in 0..exprs.len() {
+                k.push(key(i, &row, &mut ascii, ctx)?);
+            }
+        }
+        keyed.push(Keyed { keys: k, ascii, pos, row });
+    }
+    Ok(order(keyed, keys, &cols, &collations, top))
+}
+
+/// Orders computed rows (see [`sort_rows`]).
+fn order<K: KeySlice>(
+    mut keyed: Vec<Keyed<K>>,
+    keys: &[SortKey],
+    cols: &Option<Vec<usize>>,
+    collations: &[Option<Collation>],
+    top: Option<usize>,
+) -> Vec<Row> {
+    let cmp = |a: &Keyed<K>, b: &Keyed<K>| -> Ordering {
+        let o = match cols {
             Some(cs) => {
                 let mut o = Ordering::Equal;
                 for (s, &c) in keys.iter().zip(cs) {
@@ -165,13 +192,13 @@ pub fn sort_rows(
                 }
                 o
             }
-            None => cmp_keys(keys, &collations, a.ascii & b.ascii, a.keys.as_slice(), b.keys.as_slice()),
+            None => cmp_keys(keys, collations, a.ascii & b.ascii, a.keys.keys(), b.keys.keys()),
         };
         o.then(a.pos.cmp(&b.pos))
     };
     if let Some(n) = top {
         if n == 0 {
-            return Ok(Vec::new());
+            return Vec::new();
         }
         if n < keyed.len() {
             keyed.select_nth_unstable_by(n - 1, cmp);
@@ -179,7 +206,7 @@ pub fn sort_rows(
         }
     }
     keyed.sort_unstable_by(cmp);
-    Ok(keyed.into_iter().map(|k| k.row).collect())
+    keyed.into_iter().map(|k| k.row).collect()
 }
 
 impl Operator for SortOp {
