@@ -788,12 +788,7 @@ pub fn build_for_client(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Box<dyn Operat
 
 /// [`collect`] for rows that go to the client ([`build_for_client`]).
 pub fn collect_for_client(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
-    let mut op = build_for_client(plan, ctx)?;
-    let mut out = Vec::new();
-    while let Some(b) = op.next(ctx)? {
-        out.extend(b);
-    }
-    Ok(out)
+    drain(&mut *build_for_client(plan, ctx)?, ctx)
 }
 
 /// An operator tree kept between executions of one prepared query, so a
@@ -823,16 +818,12 @@ impl Reusable {
     /// one whenever the plan may have changed (the address of the `Arc`
     /// that holds it, kept alive meanwhile).
     pub fn collect_for_client(&mut self, id: usize, plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
-        let (op, keep) = self.build_for_client(id, plan, ctx)?;
-        if !keep {
-            return drain(op, ctx);
+        let (mut op, keep) = self.build_for_client(id, plan, ctx)?;
+        // A failed run returns here and keeps nothing (invariant 3).
+        let out = drain(&mut *op, ctx)?;
+        if keep {
+            self.keep(id, op);
         }
-        let mut op = op;
-        let mut out = Vec::new();
-        while let Some(b) = op.next(ctx)? {
-            out.extend(b);
-        }
-        self.keep(id, op);
         Ok(out)
     }
 
@@ -874,7 +865,8 @@ pub fn empty() -> Box<dyn Operator> {
     Box::new(EmptyOp)
 }
 
-fn drain(mut op: Box<dyn Operator>, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
+/// Every row `op` returns.
+fn drain(op: &mut dyn Operator, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
     let mut out = Vec::new();
     while let Some(b) = op.next(ctx)? {
         out.extend(b);
@@ -914,12 +906,7 @@ impl Operator for LocalTimeOp {
 
 /// Runs a plan to completion and returns all rows.
 pub fn collect(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
-    let mut op = build(plan, ctx)?;
-    let mut out = Vec::new();
-    while let Some(b) = op.next(ctx)? {
-        out.extend(b);
-    }
-    Ok(out)
+    drain(&mut *build(plan, ctx)?, ctx)
 }
 
 /// Null-padding helper for outer joins.

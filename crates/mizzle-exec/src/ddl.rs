@@ -320,7 +320,7 @@ fn fill_index(t: &TableDef, ix: usize, ctx: &mut Ctx<'_>) -> Result<(), ExecErro
         let mut cur = ctx.txn.scan(t.space, std::ops::Bound::Unbounded, std::ops::Bound::Unbounded)?;
         let mut b = mizzle_txn::KvBatch::new();
         let mut row = vec![Value::Null; t.columns.len()];
-        // Keys are built in one reused buffer and copied out at their size
+        // Keys are built in one reused buffer and cloned out at their size
         // (one allocation each instead of a growing vector's several).
         let mut k = Vec::with_capacity(64);
         while cur.next_batch(&mut b, 1024)? {
@@ -328,7 +328,7 @@ fn fill_index(t: &TableDef, ix: usize, ctx: &mut Ctx<'_>) -> Result<(), ExecErro
             for (rowkey, payload) in b.iter() {
                 decode_columns(t, &def.columns, payload, &mut row)?;
                 index_key(t, def, &row, rowkey, &mut k);
-                entries.push((k.as_slice().to_vec(), rowkey.to_vec()));
+                entries.push((k.clone(), rowkey.to_vec()));
             }
         }
     }

@@ -556,6 +556,15 @@ impl Prepared {
         self.ops.is_kept()
     }
 
+    /// The kept operator trees, with the id of `bound` among them, when
+    /// `bound` is this statement's cached plan (the only plan whose tree is
+    /// kept). The id is the plan's address: `plan` keeps that `Arc` alive
+    /// as long as `ops` may hold its tree, and planning again empties both.
+    fn kept_ops(&mut self, bound: &Arc<BoundStatement>) -> Option<(usize, &mut mizzle_exec::build::Reusable)> {
+        let cached = self.plan.as_ref().is_some_and(|(b, _)| Arc::ptr_eq(b, bound));
+        cached.then_some((Arc::as_ptr(bound) as usize, &mut self.ops))
+    }
+
     /// Whether the statement returns rows, when known without running it
     /// (its plan is cached).
     pub fn returns_rows(&self) -> Option<bool> {
@@ -1107,7 +1116,7 @@ impl Session {
     }
 
     fn now(&self) -> DateTime {
-        const MICROS_PER_DAY: i64 = 86_400_000_000;
+        use mizzle_types::datetime::MICROS_PER_DAY;
         let us = self.cat.clock.now_micros();
         let day = us.div_euclid(MICROS_PER_DAY);
         let date = match self.today.get() {
@@ -1396,10 +1405,9 @@ impl Session {
                 CursorEnd::Done(p) => p.take(),
             };
             if let (Some(plan), Some(p)) = (c.keep.take(), prepared.as_deref_mut()) {
-                if p.plan.as_ref().is_some_and(|(b, _)| Arc::ptr_eq(b, &plan)) {
+                if let Some((id, ops)) = p.kept_ops(&plan) {
                     // Ran to its end: kept for the next execution.
-                    let id = Arc::as_ptr(&plan) as usize;
-                    p.ops.keep(id, std::mem::replace(&mut c.op, mizzle_exec::build::empty()));
+                    ops.keep(id, std::mem::replace(&mut c.op, mizzle_exec::build::empty()));
                 }
             }
             self.suspended = false;
@@ -2106,18 +2114,18 @@ impl Session {
         let stopper = Stopper { killed: &self.killed, deadline, clock: &*self.cat.clock };
         let mut ctx = Ctx::new(txn, &self.cat.dict, params, &info, &sys);
         ctx.stop = Some(&stopper);
+        // The cached plan of a prepared query runs its kept operator tree
+        // again instead of building one.
+        let kept = prepared.and_then(|p| p.kept_ops(&bound));
         if mode.stream {
             if let BoundStatement::Query(q) = bound.as_ref() {
                 if !q.locks_rows() {
-                    // The cached plan of a prepared query runs its kept
-                    // operator tree again (see the non-streaming case below).
-                    let id = Arc::as_ptr(&bound) as usize;
-                    let (op, keep) = match prepared {
-                        Some(p) if p.plan.as_ref().is_some_and(|(b, _)| Arc::ptr_eq(b, &bound)) => {
-                            let (op, keep) = p.ops.build_for_client(id, q, &mut ctx)?;
+                    let (op, keep) = match kept {
+                        Some((id, ops)) => {
+                            let (op, keep) = ops.build_for_client(id, q, &mut ctx)?;
                             (op, keep.then(|| bound.clone()))
                         }
-                        _ => (mizzle_exec::build::build_for_client(q, &mut ctx)?, None),
+                        None => (mizzle_exec::build::build_for_client(q, &mut ctx)?, None),
                     };
                     let columns = match cached_columns {
                         Some(c) => c,
@@ -2157,24 +2165,7 @@ impl Session {
                     Some(DmlResult { affected: r.affected, matched: r.records, last_insert_id: r.last_insert_id }),
                 )
             }
-            (BoundStatement::Query(q), None)
-                if prepared.as_ref().is_some_and(|p| p.plan.as_ref().is_some_and(|(b, _)| Arc::ptr_eq(b, &bound))) =>
-            {
-                // The cached plan of a prepared query runs its kept operator
-                // tree again. The id is the plan's address: `p.plan` keeps
-                // that `Arc` alive as long as `p.ops` may hold its tree.
-                let id = Arc::as_ptr(&bound) as usize;
-                let rows = match prepared {
-                    Some(p) => p.ops.collect_for_client(id, q, &mut ctx)?,
-                    None => mizzle_exec::build::collect_for_client(q, &mut ctx)?,
-                };
-                let columns = match cached_columns {
-                    Some(c) => c,
-                    None => Arc::new(q.columns().iter().map(ColumnInfo::from).collect()),
-                };
-                (StatementOutput::Rows { columns, rows }, None)
-            }
-            _ => exec_bound(&bound, cached_columns, &mut ctx)?,
+            _ => exec_bound(&bound, cached_columns, kept, &mut ctx)?,
         };
         let warnings = std::mem::take(&mut ctx.warnings);
         drop(ctx);
@@ -2559,14 +2550,20 @@ fn query_columns(b: &BoundStatement) -> Option<Arc<Vec<ColumnInfo>>> {
     }
 }
 
+/// Runs a bound statement to its end. `kept`: a prepared statement's kept
+/// operator trees (`Prepared::kept_ops`), which a query runs from.
 fn exec_bound(
     b: &BoundStatement,
     columns: Option<Arc<Vec<ColumnInfo>>>,
+    kept: Option<(usize, &mut mizzle_exec::build::Reusable)>,
     ctx: &mut Ctx<'_>,
 ) -> Result<(StatementOutput, Option<DmlResult>), SessionError> {
     Ok(match b {
         BoundStatement::Query(p) => {
-            let rows = mizzle_exec::build::collect_for_client(p, ctx)?;
+            let rows = match kept {
+                Some((id, ops)) => ops.collect_for_client(id, p, ctx)?,
+                None => mizzle_exec::build::collect_for_client(p, ctx)?,
+            };
             let columns = match columns {
                 Some(c) => c,
                 None => Arc::new(p.columns().iter().map(ColumnInfo::from).collect()),

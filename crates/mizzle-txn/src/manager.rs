@@ -409,11 +409,14 @@ impl Shared {
         batch: &mut KvBatch,
     ) -> Result<Check, TxnError> {
         const FIRST: usize = 8;
-        let mut prefix = Vec::with_capacity(key.len() + 5);
-        version::user_prefix(space, key, &mut prefix);
-        let range = KeyRange::prefix_owned(prefix);
+        // Every version of `key` (built again for a second read, which is rare).
+        let versions = || {
+            let mut prefix = Vec::with_capacity(key.len() + 5);
+            version::user_prefix(space, key, &mut prefix);
+            KeyRange::prefix_owned(prefix)
+        };
         // Most keys have a few versions: one cursor-free read decides.
-        let more = self.engine.scan_first(range, batch, FIRST)?;
+        let more = self.engine.scan_first(versions(), batch, FIRST)?;
         let had = !batch.is_empty();
         for (k, v) in batch.iter() {
             match self.judge_for_write(view, key, k, v)? {
@@ -426,10 +429,7 @@ impl Shared {
             return Ok(Check::Clear(Newest::Absent, had));
         }
         let after = batch.key(batch.len() - 1).to_vec();
-        let mut prefix = Vec::with_capacity(key.len() + 5);
-        version::user_prefix(space, key, &mut prefix);
-        let end = KeyRange::prefix_owned(prefix).end;
-        let mut cur = self.engine.scan(KeyRange { start: Bound::Excluded(after), end })?;
+        let mut cur = self.engine.scan(KeyRange { start: Bound::Excluded(after), end: versions().end })?;
         while cur.next_batch(batch, FIRST)? {
             for (k, v) in batch.iter() {
                 match self.judge_for_write(view, key, k, v)? {

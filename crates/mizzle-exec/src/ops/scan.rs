@@ -461,6 +461,15 @@ struct Open {
     cur: Option<TxnCursor>,
 }
 
+/// The row positions of the key `access` reads by (none for a full scan).
+fn key_columns<'t>(table: &'t TableDef, access: &Access) -> &'t [usize] {
+    match access {
+        Access::Full => &[],
+        Access::Primary(_) => &table.primary_key,
+        Access::Index { index, .. } => table.indexes.get(*index).map_or(&[], |ix| &ix.columns),
+    }
+}
+
 /// A table scan operator.
 pub struct ScanOp {
     table: Arc<TableDef>,
@@ -475,20 +484,19 @@ pub struct ScanOp {
     /// Type and collation of each column of the key the ranges bound
     /// (computed once: the operator may run many times, `Operator::reset`).
     key_types: Vec<(SqlType, Collation)>,
-    /// The last run's emptied interval, point and check lists, reused by
-    /// the next `open` (a kept tree runs again without allocating them).
+    /// The last run's interval, point and check lists, emptied and reused
+    /// by the next `open` (a kept tree runs again without allocating them).
     spare: (Vec<Interval>, Vec<bool>, Vec<RangeCheck>),
 }
 
 impl ScanOp {
     /// A scan; nothing is read until the first `next`.
     pub fn new(table: Arc<TableDef>, access: Access, filter: Option<Expr>) -> ScanOp {
-        let key: &[usize] = match &access {
-            Access::Full => &[],
-            Access::Primary(_) => &table.primary_key,
-            Access::Index { index, .. } => table.indexes.get(*index).map_or(&[], |ix| &ix.columns),
-        };
-        let key_types = key.iter().filter_map(|&c| table.columns.get(c)).map(|c| (c.ty, c.collation)).collect();
+        let key_types = key_columns(&table, &access)
+            .iter()
+            .filter_map(|&c| table.columns.get(c))
+            .map(|c| (c.ty, c.collation))
+            .collect();
         ScanOp {
             key_types,
             table,
@@ -513,12 +521,7 @@ impl ScanOp {
     /// key columns, which range checks read (invariant 1).
     pub fn with_columns(mut self, needs: Option<Vec<bool>>) -> ScanOp {
         self.columns = needs.map(|mut v| {
-            let keys: &[usize] = match &self.access {
-                Access::Full => &[],
-                Access::Primary(_) => &self.table.primary_key,
-                Access::Index { index, .. } => self.table.indexes.get(*index).map_or(&[], |ix| &ix.columns),
-            };
-            for &k in keys {
+            for &k in key_columns(&self.table, &self.access) {
                 if let Some(slot) = v.get_mut(k) {
                     *slot = true;
                 }
@@ -568,7 +571,6 @@ impl ScanOp {
             }
         }
         let checks = if exact {
-            checks.clear();
             self.spare.2 = checks;
             None
         } else {
@@ -614,11 +616,8 @@ impl Operator for ScanOp {
         // The ranges are evaluated when the scan opens, so a new run reads
         // the new execution's parameters.
         if let Some(o) = self.open.take() {
-            let (mut intervals, mut points, mut checks) = (o.intervals, o.points, o.checks.unwrap_or_default());
-            intervals.clear();
-            points.clear();
-            checks.clear();
-            self.spare = (intervals, points, checks);
+            // `open` empties them before use.
+            self.spare = (o.intervals, o.points, o.checks.unwrap_or_default());
         }
         self.done = false;
         true

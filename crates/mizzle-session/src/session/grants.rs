@@ -279,7 +279,7 @@ impl Session {
             let info = self.info();
             let sys = Sys { s: self, previous: &[] };
             let mut ctx = Ctx::new(txn, &self.cat.dict, params, &info, &sys);
-            Ok(exec_bound(&b, None, &mut ctx)?.0)
+            Ok(exec_bound(&b, None, None, &mut ctx)?.0)
         })();
         self.source = outer;
         r
