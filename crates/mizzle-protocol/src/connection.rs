@@ -356,6 +356,12 @@ impl ServerHandshake {
         self.decoder.feed(bytes);
     }
 
+    /// Whether feeding `more` would give [`ServerHandshake::step`] a whole
+    /// packet to act on ([`FrameDecoder::ready_with`]).
+    pub fn ready_with(&self, more: &[u8]) -> bool {
+        self.decoder.ready_with(more)
+    }
+
     /// Processes buffered client packets, appending responses to `out`.
     pub fn step(&mut self, store: &mut dyn CredentialStore, out: &mut Vec<u8>) -> Result<HandshakeStep, ProtocolError> {
         let result = self.step_inner(store, out);

@@ -21,6 +21,9 @@
 //! 4. [`PacketWriter`] writes every payload with the next sequence id and
 //!    splits large ones exactly as the decoder joins them; a payload that is
 //!    a multiple of `0xFF_FFFF` bytes is followed by an empty chunk.
+//! 5. [`FrameDecoder::ready_with`] is true exactly when `decode`, after
+//!    feeding those bytes, would return a payload or an error: a caller that
+//!    holds bytes back until then never strands a packet split across reads.
 //!
 //! This module does not interpret payloads, and does not do compression or
 //! TLS (the server decrypts before feeding).
@@ -67,6 +70,39 @@ fn header_at(buf: &[u8], at: usize) -> Option<(usize, SequenceId)> {
     Some((usize::try_from(len).ok()?, SequenceId(h[3])))
 }
 
+/// Whether `have` followed by `more` holds a whole payload (every chunk of
+/// it), or a header that [`FrameDecoder::decode`] refuses: a payload over
+/// `max`, or — when `expected` is given — a chunk with another sequence id.
+pub fn packet_ready(have: &[u8], more: &[u8], expected: Option<SequenceId>, max: usize) -> bool {
+    let byte = |i: usize| match have.get(i) {
+        Some(b) => Some(*b),
+        None => more.get(i.checked_sub(have.len())?).copied(),
+    };
+    let avail = have.len().saturating_add(more.len());
+    let mut at = 0usize;
+    let mut total = 0usize;
+    let mut seq = expected;
+    loop {
+        let (Some(a), Some(b), Some(c), Some(s)) = (byte(at), byte(at + 1), byte(at + 2), byte(at + 3)) else {
+            return false;
+        };
+        let len = usize::from(a) | usize::from(b) << 8 | usize::from(c) << 16;
+        if seq.is_some_and(|want| want.0 != s) {
+            return true;
+        }
+        total = total.saturating_add(len);
+        if total > max {
+            return true;
+        }
+        let end = at.saturating_add(HEADER_LEN).saturating_add(len);
+        if len < MAX_CHUNK {
+            return end <= avail;
+        }
+        at = end;
+        seq = seq.map(SequenceId::next);
+    }
+}
+
 impl FrameDecoder {
     /// A decoder expecting sequence id 0 and payloads of at most
     /// `max_allowed_packet` bytes.
@@ -98,6 +134,16 @@ impl FrameDecoder {
     /// Bytes fed but not yet returned in a payload.
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.start
+    }
+
+    /// Whether the buffered bytes followed by `more` let
+    /// [`FrameDecoder::decode`] make progress: they hold a whole payload, or
+    /// a header it refuses (too large, wrong sequence id). An event loop
+    /// asks this before handing a connection to a worker; `more` alone says
+    /// nothing when the buffer ends inside a packet (invariant 5).
+    pub fn ready_with(&self, more: &[u8]) -> bool {
+        let have = self.buf.get(self.start..).unwrap_or_default();
+        packet_ready(have, more, Some(self.expected), self.max_allowed_packet)
     }
 
     /// Appends bytes read from the peer.
@@ -237,6 +283,37 @@ mod tests {
             got.push((p.clone(), seq.0));
         }
         got
+    }
+
+    #[test]
+    fn ready_with_sees_a_packet_split_across_reads() {
+        let mut bytes = Vec::new();
+        // The body's own bytes read as a header announcing 8 MiB ("zzz").
+        PacketWriter::new(&mut bytes, SequenceId::ZERO).write(b"\x03SELECT 'zzzzzzzzzzzz'");
+        for cut in 0..bytes.len() {
+            let mut dec = FrameDecoder::new(DEFAULT_MAX_ALLOWED_PACKET);
+            dec.feed(&bytes[..cut]);
+            let mut p = Vec::new();
+            assert_eq!(dec.decode(&mut p).expect("prefix"), None, "cut {cut}");
+            assert!(!dec.ready_with(&[]), "cut {cut}");
+            assert!(!dec.ready_with(&bytes[cut..bytes.len() - 1]), "cut {cut}");
+            assert!(dec.ready_with(&bytes[cut..]), "cut {cut}");
+        }
+    }
+
+    #[test]
+    fn ready_with_waits_for_every_chunk_and_reports_refusals() {
+        let payload = vec![7u8; MAX_CHUNK + 10];
+        let mut bytes = Vec::new();
+        PacketWriter::new(&mut bytes, SequenceId::ZERO).write(&payload);
+        let dec = FrameDecoder::new(DEFAULT_MAX_ALLOWED_PACKET);
+        assert!(!dec.ready_with(&bytes[..HEADER_LEN + MAX_CHUNK]));
+        assert!(!dec.ready_with(&bytes[..bytes.len() - 1]));
+        assert!(dec.ready_with(&bytes));
+        // Too large, or a wrong sequence id: decode has an error to give.
+        assert!(FrameDecoder::new(100).ready_with(&[200, 0, 0, 0]));
+        assert!(dec.ready_with(&[1, 0, 0, 9]));
+        assert!(!dec.ready_with(&[1, 0, 0]));
     }
 
     #[test]

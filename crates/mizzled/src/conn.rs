@@ -369,12 +369,6 @@ impl Conn {
         }
     }
 
-    /// Whether the connection runs TLS (its input is ciphertext: the
-    /// event loop cannot see packet boundaries in it).
-    pub fn is_tls(&self) -> bool {
-        self.tls.is_some()
-    }
-
     /// Whether KILL or shutdown ended this connection.
     pub fn killed(&self) -> bool {
         self.entry.killed.load(Ordering::Relaxed) || self.shared.shutting_down()
@@ -383,6 +377,26 @@ impl Conn {
     /// The connection's entry in the server's table.
     pub fn entry(&self) -> &Arc<ConnEntry> {
         &self.entry
+    }
+
+    /// Whether `more`, read from the client since the last
+    /// [`Conn::on_input`], lets the connection act: a whole packet together
+    /// with the part it already holds, or a header it refuses. A packet
+    /// split across reads has its header here, not in `more`, so `more`
+    /// alone cannot tell. TLS input is ciphertext: any of it may complete a
+    /// record, so it always goes in.
+    pub fn input_ready(&self, more: &[u8]) -> bool {
+        if self.tls.is_some() {
+            return !more.is_empty();
+        }
+        if let Some(first) = &self.first {
+            return mizzle_protocol::frame::packet_ready(first, more, None, crate::server::HANDSHAKE_MAX_PACKET);
+        }
+        match &self.phase {
+            Phase::Handshake(hs) | Phase::ChangeUser(hs) => hs.ready_with(more),
+            Phase::Commands | Phase::LocalInfile(_) => self.decoder.ready_with(more),
+            Phase::Denied => false,
+        }
     }
 
     /// Bytes from the client: processes every complete packet.

@@ -34,7 +34,11 @@
 //!    first of its wake-ups empties, so it is queued once.
 //! 2. Edge-triggered readiness is never lost: a task coming back to the
 //!    loop is serviced at once (written, then read until it would block),
-//!    so readiness that arrived while it was away is acted on.
+//!    so readiness that arrived while it was away is acted on; and bytes it
+//!    read go to a worker as soon as, together with what the connection
+//!    already holds, they make a whole packet (`Conn::input_ready`: a
+//!    packet split across reads has its header in the connection, so the
+//!    new bytes alone cannot tell).
 //! 3. Idle connections hold no thread; the thread count is the workers,
 //!    the event loop, the timer and the signal watcher, whatever the number
 //!    of connections.
@@ -277,18 +281,6 @@ struct EventLoop {
     buf: Vec<u8>,
 }
 
-/// Whether `input` holds a whole physical packet, or a header announcing
-/// more than the limit (the decoder then refuses it).
-fn has_packet(input: &[u8], max: usize) -> bool {
-    match input {
-        [a, b, c, _, rest @ ..] => {
-            let len = usize::from(*a) | usize::from(*b) << 8 | usize::from(*c) << 16;
-            rest.len() >= len || len > max
-        }
-        _ => false,
-    }
-}
-
 impl EventLoop {
     /// Writes, reads until the socket would block, and queues the task if a
     /// packet is complete (invariant 2).
@@ -333,14 +325,9 @@ impl EventLoop {
                 Err(_) => return self.close(task),
             }
         }
-        let max = if task.conn.entry().authenticated.load(Ordering::Relaxed) {
-            self.pool.shared.max_allowed_packet
-        } else {
-            crate::server::HANDSHAKE_MAX_PACKET
-        };
-        // TLS input is ciphertext: a worker decrypts it and sees.
-        let tls_input = task.conn.is_tls() && !task.input.is_empty();
-        if tls_input || has_packet(&task.input, max) {
+        // The connection may hold the start of a packet from an earlier
+        // read: it decides whether the new bytes complete one.
+        if task.conn.input_ready(&task.input) {
             self.pool.push(task);
         } else {
             self.idle.insert(task.token, task);
@@ -507,14 +494,6 @@ pub fn run(listener: std::net::TcpListener, shared: Arc<Shared>, workers: usize)
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_packet_is_complete_when_its_payload_arrived_or_it_is_too_big() {
-        assert!(!has_packet(&[], 100));
-        assert!(!has_packet(&[3, 0, 0, 0, 1, 2], 100));
-        assert!(has_packet(&[3, 0, 0, 0, 1, 2, 3], 100));
-        assert!(has_packet(&[0xff, 0xff, 0xff, 0], 100));
-    }
 
     #[test]
     fn timer_runs_callbacks_in_deadline_order() {

@@ -257,6 +257,43 @@ fn bad_input_ends_in_an_error_or_a_closed_connection() {
 }
 
 #[test]
+fn a_packet_split_across_reads_is_answered_whatever_its_bytes_look_like() {
+    // One write holds a whole command and the start of the next, so the
+    // server takes the second's header in with the first command. The rest
+    // of the second starts with "zzz\0": read alone it looks like the header
+    // of an 8 MiB packet. The server must join it to the piece it already
+    // holds and answer (this hung the pool scheduler in large LOAD DATA
+    // LOCAL transfers, whose packets arrive back to back).
+    fn packet(sql: &str) -> Vec<u8> {
+        let mut payload = vec![0x03];
+        payload.extend_from_slice(sql.as_bytes());
+        let n = payload.len();
+        let mut bytes = vec![(n & 0xff) as u8, (n >> 8 & 0xff) as u8, (n >> 16 & 0xff) as u8, 0];
+        bytes.extend_from_slice(&payload);
+        bytes
+    }
+    let server = Server::start("wire-split");
+    let mut c = Client::connect(&server, Capabilities::empty(), ROOT_PASSWORD).expect("login");
+    c.s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    for round in 0..3 {
+        let mut bytes = packet(&format!("SELECT {round}"));
+        let second = packet(&format!("SELECT 'abcdef{round}', 'zzz\0tail'"));
+        let cut = bytes.len() + second.windows(3).position(|w| w == b"zzz").expect("marker");
+        bytes.extend_from_slice(&second);
+        c.s.write_all(&bytes[..cut]).expect("first piece");
+        match c.response() {
+            Response::Rows { rows, .. } => assert_eq!(rows.len(), 1),
+            other => panic!("round {round}, first command: {other:?}"),
+        }
+        c.s.write_all(&bytes[cut..]).expect("second piece");
+        match c.response() {
+            Response::Rows { rows, .. } => assert_eq!(rows.len(), 1),
+            other => panic!("round {round}, second command: {other:?}"),
+        }
+    }
+}
+
+#[test]
 fn oversized_packet_is_refused_with_1153() {
     let server = Server::start_with("wire-big", &["--max-allowed-packet", "4096"]);
     let mut c = Client::connect(&server, Capabilities::empty(), ROOT_PASSWORD).expect("login");
