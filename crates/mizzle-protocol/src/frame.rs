@@ -54,7 +54,7 @@ impl SequenceId {
 }
 
 /// Decodes framed packets from bytes that arrive in arbitrary pieces.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FrameDecoder {
     buf: Vec<u8>,
     /// Offset of the first unconsumed byte in `buf`.
@@ -298,6 +298,46 @@ mod tests {
             assert!(!dec.ready_with(&[]), "cut {cut}");
             assert!(!dec.ready_with(&bytes[cut..bytes.len() - 1]), "cut {cut}");
             assert!(dec.ready_with(&bytes[cut..]), "cut {cut}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Invariant 5 on arbitrary bytes cut in two places: after a worker
+        /// took every whole packet of the first piece, `ready_with(second)`
+        /// says whether decoding would then give a payload or an error.
+        #[test]
+        fn ready_with_agrees_with_decode(
+            packets in proptest::collection::vec((0u8..12, 0u8..3, proptest::num::u8::ANY), 0..8),
+            garbage in proptest::collection::vec(proptest::num::u8::ANY, 0..6),
+            cut in 0usize..120,
+            max in 1usize..16,
+            seq in 0u8..3,
+        ) {
+            // Mostly well-formed packets (small lengths, sequence ids that
+            // may be wrong), then arbitrary bytes.
+            let mut bytes = Vec::new();
+            for (len, s, fill) in packets {
+                bytes.extend_from_slice(&[len, 0, 0, s]);
+                bytes.extend(std::iter::repeat_n(fill, usize::from(len)));
+            }
+            bytes.extend_from_slice(&garbage);
+            let cut = cut.min(bytes.len());
+            let mut dec = FrameDecoder::new(max);
+            dec.expect_sequence(SequenceId(seq));
+            dec.feed(&bytes[..cut]);
+            let mut p = Vec::new();
+            loop {
+                match dec.decode(&mut p) {
+                    Ok(Some(_)) => dec.expect_sequence(SequenceId(seq)),
+                    Ok(None) => break,
+                    Err(_) => return Ok(()),
+                }
+            }
+            let ready = dec.ready_with(&bytes[cut..]);
+            let mut after = dec.clone();
+            after.feed(&bytes[cut..]);
+            let progress = !matches!(after.decode(&mut p), Ok(None));
+            proptest::prop_assert_eq!(ready, progress);
         }
     }
 
