@@ -51,6 +51,45 @@ pub trait Operator: Send {
     fn reset(&mut self) -> bool {
         false
     }
+
+    /// Takes back a batch this operator returned, once the consumer is
+    /// done with it, so that its row vectors can hold later rows instead of
+    /// being freed and allocated again (a scan feeding an aggregation
+    /// reuses the same few thousand vectors however many rows it reads).
+    /// Rows may come back cleared, partly emptied or untouched. The
+    /// default drops them.
+    fn recycle(&mut self, batch: Vec<Row>) {
+        drop(batch);
+    }
+}
+
+/// Spare row vectors, cleared, kept by an operator that builds rows
+/// (bounded: at most two batches' worth).
+#[derive(Default)]
+pub struct SpareRows(Vec<Row>);
+
+impl SpareRows {
+    /// An empty row with room for `width` values: a spare one if any.
+    pub fn take(&mut self, width: usize) -> Row {
+        match self.0.pop() {
+            Some(mut r) => {
+                r.reserve(width);
+                r
+            }
+            None => Vec::with_capacity(width),
+        }
+    }
+
+    /// Keeps the vectors of `rows` (their values dropped).
+    pub fn keep(&mut self, rows: impl IntoIterator<Item = Row>) {
+        for mut r in rows {
+            if self.0.len() >= 2 * BATCH {
+                return;
+            }
+            r.clear();
+            self.0.push(r);
+        }
+    }
 }
 
 /// Visits every expression attached to the plan's nodes (not entering
@@ -518,16 +557,25 @@ impl Operator for FilterOp {
     fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
         while let Some(batch) = self.input.next(ctx)? {
             let mut out = Vec::with_capacity(batch.len());
+            let mut dropped = Vec::new();
             for r in batch {
                 if self.pred.holds(&r, ctx)? {
                     out.push(r);
+                } else {
+                    dropped.push(r);
                 }
             }
+            self.input.recycle(dropped);
             if !out.is_empty() {
                 return Ok(Some(out));
             }
         }
         Ok(None)
+    }
+
+    fn recycle(&mut self, batch: Vec<Row>) {
+        // The rows are the input's.
+        self.input.recycle(batch);
     }
 }
 
@@ -539,6 +587,8 @@ struct ProjectOp {
     /// being cloned). Rows are then rebuilt in their own vectors.
     columns: Option<Vec<(usize, bool)>>,
     scratch: Vec<Value>,
+    /// Vectors of computed rows given back by the consumer.
+    spare: SpareRows,
 }
 
 impl ProjectOp {
@@ -547,7 +597,7 @@ impl ProjectOp {
         let columns = plain
             .map(|cols| cols.iter().enumerate().map(|(i, &c)| (c, !cols[i + 1..].contains(&c))).collect::<Vec<_>>());
         let exprs = exprs.into_iter().map(Compiled::new).collect();
-        ProjectOp { input, exprs, columns, scratch: Vec::new() }
+        ProjectOp { input, exprs, columns, scratch: Vec::new(), spare: SpareRows::default() }
     }
 }
 
@@ -576,13 +626,23 @@ impl Operator for ProjectOp {
         }
         let mut out = Vec::with_capacity(batch.len());
         for r in &batch {
-            let mut row = Vec::with_capacity(self.exprs.len());
+            let mut row = self.spare.take(self.exprs.len());
             for e in &self.exprs {
                 row.push(e.eval(r, ctx)?);
             }
             out.push(row);
         }
+        self.input.recycle(batch);
         Ok(Some(out))
+    }
+
+    fn recycle(&mut self, batch: Vec<Row>) {
+        if self.columns.is_some() {
+            // Plain columns are rebuilt in the input's own vectors.
+            self.input.recycle(batch);
+        } else {
+            self.spare.keep(batch);
+        }
     }
 }
 
@@ -928,4 +988,23 @@ pub(crate) fn concat(a: &[Value], b: &[Value]) -> Row {
 /// The join kind is used by join operators.
 pub(crate) fn is_left(k: JoinKind) -> bool {
     k == JoinKind::Left
+}
+
+#[cfg(test)]
+mod spare_tests {
+    use super::{SpareRows, BATCH};
+    use mizzle_types::Value;
+
+    #[test]
+    fn spare_rows_come_back_empty_and_are_bounded() {
+        let mut spare = SpareRows::default();
+        spare.keep(vec![vec![Value::Int(1), Value::text("x")]; 3 * BATCH]);
+        assert_eq!(spare.0.len(), 2 * BATCH);
+        let r = spare.take(4);
+        assert!(r.is_empty());
+        assert!(r.capacity() >= 4);
+        assert_eq!(spare.0.len(), 2 * BATCH - 1);
+        let mut empty = SpareRows::default();
+        assert!(empty.take(3).capacity() >= 3);
+    }
 }

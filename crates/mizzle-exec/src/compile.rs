@@ -181,6 +181,11 @@ fn run(n: &Node, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecError> {
         }
         Node::Not(x) => bool_val(run(x, row, ctx)?.truth().map(|b| !b)),
         Node::Func { func, args } => match args.as_slice() {
+            // A column argument is read in place, not cloned.
+            [Node::Column(i)] => match row.get(*i..=*i) {
+                Some(col) => call_func(*func, col, ctx)?,
+                None => return Err(ExecError::Internal(format!("column {i} outside a row of {}", row.len()))),
+            },
             // One or two arguments (most calls) stay on the stack.
             [a] => {
                 let a = run(a, row, ctx)?;

@@ -369,13 +369,13 @@ impl AggOp {
             groups.push((Vec::new(), self.aggs.iter().map(init).collect()));
         }
         while let Some(batch) = input.next(ctx)? {
-            for row in batch {
+            for row in &batch {
                 let slot = if self.groups.is_empty() {
                     0
                 } else {
                     key.0.clear();
                     for g in &group_exprs {
-                        key.0.push(g.eval(&row, ctx)?);
+                        key.0.push(g.eval(row, ctx)?);
                     }
                     match index.get(&key) {
                         Some(&i) => i,
@@ -389,9 +389,10 @@ impl AggOp {
                 };
                 let (_, states) = &mut groups[slot];
                 for ((call, st), compiled) in self.aggs.iter().zip(states.iter_mut()).zip(&arg_exprs) {
-                    update(call, compiled, st, &row, &mut args, ctx)?;
+                    update(call, compiled, st, row, &mut args, ctx)?;
                 }
             }
+            input.recycle(batch);
         }
         let mut out = Vec::with_capacity(groups.len());
         for (key, states) in groups {

@@ -21,7 +21,7 @@ use mizzle_sql::expr::Expr;
 use mizzle_sql::plan::JoinKind;
 use mizzle_types::{GroupKey, Value};
 
-use crate::build::{concat, is_left, pad, Operator, Row, BATCH};
+use crate::build::{concat, is_left, pad, Operator, Row, SpareRows, BATCH};
 use crate::compile::Compiled;
 use crate::ctx::Ctx;
 use crate::error::ExecError;
@@ -71,6 +71,8 @@ pub struct HashJoinOp {
     probe_key: GroupKey,
     probe: Option<Probe>,
     done: bool,
+    /// Vectors of joined rows given back by the consumer.
+    spare: SpareRows,
 }
 
 impl HashJoinOp {
@@ -99,17 +101,18 @@ impl HashJoinOp {
             probe_key: GroupKey(Vec::new()),
             probe: None,
             done: false,
+            spare: SpareRows::default(),
         }
     }
 
     fn build_table(&mut self, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
         let Some(mut right) = self.right.take() else { return Ok(()) };
-        while let Some(batch) = right.next(ctx)? {
-            for r in batch {
+        while let Some(mut batch) = right.next(ctx)? {
+            for r in &mut batch {
                 let mut key = Vec::with_capacity(self.right_keys.len());
                 let mut null = false;
                 for e in &self.right_keys {
-                    let v = e.eval(&r, ctx)?;
+                    let v = e.eval(r, ctx)?;
                     null |= v.is_null();
                     key.push(v);
                 }
@@ -120,7 +123,7 @@ impl HashJoinOp {
                     .ok()
                     .filter(|&i| i != NONE)
                     .ok_or_else(|| ExecError::Internal("hash join input over 4 billion rows".into()))?;
-                self.values.extend(r);
+                self.values.append(r);
                 self.starts.push(self.values.len());
                 self.next.push(NONE);
                 let next = &mut self.next;
@@ -135,6 +138,7 @@ impl HashJoinOp {
                     || (i, i),
                 );
             }
+            right.recycle(batch);
         }
         Ok(())
     }
@@ -179,7 +183,9 @@ impl Operator for HashJoinOp {
                     p.matched = false;
                 }
                 while let Some(rrow) = right_row(&self.values, &self.starts, p.ri) {
-                    let row = concat(lrow, rrow);
+                    let mut row = self.spare.take(lrow.len() + rrow.len());
+                    row.extend(lrow.iter().cloned());
+                    row.extend(rrow.iter().cloned());
                     p.ri = self.next.get(p.ri).map_or(NONE as usize, |&n| n as usize);
                     let ok = match &self.cond {
                         Some(c) => c.holds(&row, ctx)?,
@@ -191,6 +197,8 @@ impl Operator for HashJoinOp {
                         if out.len() >= BATCH {
                             return Ok(Some(out));
                         }
+                    } else {
+                        self.spare.keep(std::iter::once(row));
                     }
                 }
                 if !p.matched && is_left(self.kind) {
@@ -202,11 +210,17 @@ impl Operator for HashJoinOp {
                     return Ok(Some(out));
                 }
             }
-            self.probe = None;
+            if let Some(p) = self.probe.take() {
+                self.left.recycle(p.batch);
+            }
             if !out.is_empty() {
                 return Ok(Some(out));
             }
         }
+    }
+
+    fn recycle(&mut self, batch: Vec<Row>) {
+        self.spare.keep(batch);
     }
 }
 

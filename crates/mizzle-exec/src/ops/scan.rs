@@ -36,7 +36,7 @@ use mizzle_types::key::{encode_value_collated, prefix_successor};
 use mizzle_types::row::RowRef;
 use mizzle_types::{Collation, Date, Decimal, SqlType, TimeZone, Value, ValueKind};
 
-use crate::build::{Operator, Row};
+use crate::build::{Operator, Row, SpareRows};
 use crate::compile::Compiled;
 use crate::ctx::Ctx;
 use crate::error::ExecError;
@@ -487,6 +487,11 @@ pub struct ScanOp {
     /// The last run's interval, point and check lists, emptied and reused
     /// by the next `open` (a kept tree runs again without allocating them).
     spare: (Vec<Interval>, Vec<bool>, Vec<RangeCheck>),
+    /// Row vectors given back by the consumer (`Operator::recycle`),
+    /// decoded into again.
+    rows: SpareRows,
+    /// A batch vector given back, filled again by the next batch.
+    batch: Vec<Row>,
 }
 
 impl ScanOp {
@@ -508,6 +513,8 @@ impl ScanOp {
             open: None,
             done: false,
             spare: (Vec::new(), Vec::new(), Vec::new()),
+            rows: SpareRows::default(),
+            batch: Vec::new(),
         }
     }
 
@@ -596,10 +603,11 @@ impl ScanOp {
         Ok(Open { source, space, intervals, points, checks, next: 0, cur: None })
     }
 
-    fn decode(&self, payload: &[u8], key: &[u8]) -> Result<Row, ExecError> {
+    /// Decodes a stored row into `row` (empty; a spare vector or new).
+    fn decode(&self, payload: &[u8], key: &[u8], mut row: Row) -> Result<Row, ExecError> {
         let r = RowRef::new(payload)?;
         let n = self.table.columns.len();
-        let mut row = Vec::with_capacity(n + usize::from(self.with_rowkey));
+        row.reserve(n + usize::from(self.with_rowkey));
         for i in 0..n {
             let wanted = self.columns.as_ref().is_none_or(|c| c.get(i).copied().unwrap_or(true));
             row.push(if wanted && i < r.len() { r.get_as(i, self.table.columns[i].ty)? } else { Value::Null });
@@ -621,6 +629,13 @@ impl Operator for ScanOp {
         }
         self.done = false;
         true
+    }
+
+    fn recycle(&mut self, mut batch: Vec<Row>) {
+        self.rows.keep(batch.drain(..));
+        if self.batch.capacity() == 0 {
+            self.batch = batch;
+        }
     }
 
     fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
@@ -646,7 +661,7 @@ impl Operator for ScanOp {
                     // Each interval is read once: its key can leave it.
                     let (space, key) = (o.space, iv.0.take().unwrap_or_default());
                     if let Some(payload) = ctx.txn.get(space, &key)? {
-                        let row = self.decode(&payload, &key)?;
+                        let row = self.decode(&payload, &key, Vec::new())?;
                         if let Some(row) = self.accept(row, &key, ctx)? {
                             return Ok(Some(vec![row]));
                         }
@@ -667,20 +682,25 @@ impl Operator for ScanOp {
             // The cursor leaves `self` while its batch is read in place.
             let Some(mut cur) = o.cur.take() else { continue };
             let table_space = self.table.space;
-            let mut out = Vec::new();
+            let mut out = std::mem::take(&mut self.batch);
             let more = match cur.next_visible()? {
                 None => false,
                 Some(vis) => {
                     out.reserve(vis.len());
                     for n in 0..vis.len() {
                         let (k, v) = vis.get(n)?;
+                        let width = self.table.columns.len() + usize::from(self.with_rowkey);
                         let (row, rowkey) = if is_index {
                             match ctx.txn.get(table_space, v)? {
-                                Some(payload) => (self.decode(&payload, v)?, v),
+                                Some(payload) => {
+                                    let into = self.rows.take(width);
+                                    (self.decode(&payload, v, into)?, v)
+                                }
                                 None => continue,
                             }
                         } else {
-                            (self.decode(v, k)?, k)
+                            let into = self.rows.take(width);
+                            (self.decode(v, k, into)?, k)
                         };
                         if let Some(row) = self.accept(row, rowkey, ctx)? {
                             out.push(row);
@@ -697,6 +717,7 @@ impl Operator for ScanOp {
             if !out.is_empty() {
                 return Ok(Some(out));
             }
+            self.batch = out;
         }
     }
 }
