@@ -977,9 +977,9 @@ pub(crate) fn pad(left: &[Value], width: usize) -> Row {
     r
 }
 
-/// Joins two rows.
-pub(crate) fn concat(a: &[Value], b: &[Value]) -> Row {
-    let mut r = Vec::with_capacity(a.len() + b.len());
+/// Joins two rows into `r` (empty: a new or spare vector).
+pub(crate) fn concat(mut r: Row, a: &[Value], b: &[Value]) -> Row {
+    r.reserve(a.len() + b.len());
     r.extend(a.iter().cloned());
     r.extend(b.iter().cloned());
     r

@@ -116,12 +116,14 @@ fn bool_val(b: Option<bool>) -> Value {
     }
 }
 
+/// Column `i` of `row`.
+fn column(row: &[Value], i: usize) -> Result<&Value, ExecError> {
+    row.get(i).ok_or_else(|| ExecError::Internal(format!("column {i} outside a row of {}", row.len())))
+}
+
 fn run(n: &Node, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecError> {
     Ok(match n {
-        Node::Column(i) => match row.get(*i) {
-            Some(v) => v.clone(),
-            None => return Err(ExecError::Internal(format!("column {i} outside a row of {}", row.len()))),
-        },
+        Node::Column(i) => column(row, *i)?.clone(),
         Node::Literal(v) => v.clone(),
         Node::Param(i) => match ctx.params.get(*i) {
             Some(v) => v.clone(),
@@ -182,10 +184,7 @@ fn run(n: &Node, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecError> {
         Node::Not(x) => bool_val(run(x, row, ctx)?.truth().map(|b| !b)),
         Node::Func { func, args } => match args.as_slice() {
             // A column argument is read in place, not cloned.
-            [Node::Column(i)] => match row.get(*i..=*i) {
-                Some(col) => call_func(*func, col, ctx)?,
-                None => return Err(ExecError::Internal(format!("column {i} outside a row of {}", row.len()))),
-            },
+            [Node::Column(i)] => call_func(*func, std::slice::from_ref(column(row, *i)?), ctx)?,
             // One or two arguments (most calls) stay on the stack.
             [a] => {
                 let a = run(a, row, ctx)?;

@@ -14,7 +14,7 @@ use harness::{Server, ROOT_PASSWORD};
 use mizzle_protocol::auth::native_response;
 use mizzle_protocol::handshake::{Greeting, HandshakeResponse};
 use mizzle_protocol::response::{EofPacket, ErrPacket, OkPacket};
-use mizzle_protocol::{Capabilities, Collation, Scramble, StatusFlags};
+use mizzle_protocol::{Capabilities, Collation, PacketWriter, Scramble, SequenceId, StatusFlags};
 
 struct Client {
     s: TcpStream,
@@ -267,9 +267,8 @@ fn a_packet_split_across_reads_is_answered_whatever_its_bytes_look_like() {
     fn packet(sql: &str) -> Vec<u8> {
         let mut payload = vec![0x03];
         payload.extend_from_slice(sql.as_bytes());
-        let n = payload.len();
-        let mut bytes = vec![(n & 0xff) as u8, (n >> 8 & 0xff) as u8, (n >> 16 & 0xff) as u8, 0];
-        bytes.extend_from_slice(&payload);
+        let mut bytes = Vec::new();
+        PacketWriter::new(&mut bytes, SequenceId::ZERO).write(&payload);
         bytes
     }
     let server = Server::start("wire-split");

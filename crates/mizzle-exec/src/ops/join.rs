@@ -183,9 +183,7 @@ impl Operator for HashJoinOp {
                     p.matched = false;
                 }
                 while let Some(rrow) = right_row(&self.values, &self.starts, p.ri) {
-                    let mut row = self.spare.take(lrow.len() + rrow.len());
-                    row.extend(lrow.iter().cloned());
-                    row.extend(rrow.iter().cloned());
+                    let row = concat(self.spare.take(lrow.len() + rrow.len()), lrow, rrow);
                     p.ri = self.next.get(p.ri).map_or(NONE as usize, |&n| n as usize);
                     let ok = match &self.cond {
                         Some(c) => c.holds(&row, ctx)?,
@@ -287,7 +285,7 @@ impl Operator for NestedLoopOp {
             while p.li < p.batch.len() {
                 let lrow = &p.batch[p.li];
                 while p.ri < self.rows.len() {
-                    let row = concat(lrow, &self.rows[p.ri]);
+                    let row = concat(Vec::new(), lrow, &self.rows[p.ri]);
                     p.ri += 1;
                     let ok = match &self.cond {
                         Some(c) => c.holds(&row, ctx)?,

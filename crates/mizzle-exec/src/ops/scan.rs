@@ -682,6 +682,7 @@ impl Operator for ScanOp {
             // The cursor leaves `self` while its batch is read in place.
             let Some(mut cur) = o.cur.take() else { continue };
             let table_space = self.table.space;
+            let width = self.table.columns.len() + usize::from(self.with_rowkey);
             let mut out = std::mem::take(&mut self.batch);
             let more = match cur.next_visible()? {
                 None => false,
@@ -689,7 +690,6 @@ impl Operator for ScanOp {
                     out.reserve(vis.len());
                     for n in 0..vis.len() {
                         let (k, v) = vis.get(n)?;
-                        let width = self.table.columns.len() + usize::from(self.with_rowkey);
                         let (row, rowkey) = if is_index {
                             match ctx.txn.get(table_space, v)? {
                                 Some(payload) => {
