@@ -98,7 +98,7 @@ pub fn arith(op: ArithOp, a: &Value, b: &Value) -> Result<Value, TypeError> {
                     ArithOp::Sub => x.checked_sub(y),
                     _ => x.checked_mul(y),
                 };
-                r.map(Value::Decimal).ok_or_else(|| range_err("DECIMAL", op, a, b))
+                r.map(Value::decimal).ok_or_else(|| range_err("DECIMAL", op, a, b))
             }
             Class::Double => {
                 let (x, y) = (a.to_f64().unwrap_or(0.0), b.to_f64().unwrap_or(0.0));
@@ -117,7 +117,7 @@ pub fn arith(op: ArithOp, a: &Value, b: &Value) -> Result<Value, TypeError> {
                     return Err(TypeError::DivisionByZero);
                 }
                 let scale = (x.scale() + DIV_PRECISION_INCREMENT).min(MAX_SCALE);
-                x.checked_div(y, scale).map(Value::Decimal).ok_or_else(|| range_err("DECIMAL", op, a, b))
+                x.checked_div(y, scale).map(Value::decimal).ok_or_else(|| range_err("DECIMAL", op, a, b))
             }
             Class::Double => {
                 let (x, y) = (a.to_f64().unwrap_or(0.0), b.to_f64().unwrap_or(0.0));
@@ -159,7 +159,7 @@ pub fn arith(op: ArithOp, a: &Value, b: &Value) -> Result<Value, TypeError> {
             }
             Class::Decimal => {
                 let (x, y) = (as_dec(a), as_dec(b));
-                x.checked_rem(y).map(Value::Decimal).ok_or(TypeError::DivisionByZero)
+                x.checked_rem(y).map(Value::decimal).ok_or(TypeError::DivisionByZero)
             }
             Class::Double => {
                 let (x, y) = (a.to_f64().unwrap_or(0.0), b.to_f64().unwrap_or(0.0));
@@ -223,7 +223,7 @@ pub fn negate(v: &Value) -> Result<Value, TypeError> {
                 return Err(TypeError::OutOfRange { ty: "BIGINT", expr: format!("-({u})") });
             }
         }
-        Value::Decimal(d) => Value::Decimal(d.negated()),
+        Value::Decimal(d) => Value::Decimal(Box::new(d.negated())),
         Value::Float(f) => Value::Double(-(*f as f64)),
         Value::Double(f) => Value::Double(-f),
         Value::Date(_) => Value::Int(-v.to_i64_lossy().unwrap_or(0)),
@@ -262,7 +262,10 @@ mod tests {
     #[test]
     fn mixed_classes() {
         assert_eq!(t(arith(ArithOp::Add, &Value::text("1.5"), &Value::Int(1))), "2.5");
-        assert_eq!(t(arith(ArithOp::Mul, &Value::Decimal(Decimal::parse("1.5").expect("lit")), &Value::Int(2))), "3.0");
+        assert_eq!(
+            t(arith(ArithOp::Mul, &Value::Decimal(Box::new(Decimal::parse("1.5").expect("lit"))), &Value::Int(2))),
+            "3.0"
+        );
         assert_eq!(t(arith(ArithOp::Mod, &Value::Int(-7), &Value::Int(3))), "-1");
         assert_eq!(t(arith(ArithOp::Add, &Value::Null, &Value::Int(3))), "NULL");
     }

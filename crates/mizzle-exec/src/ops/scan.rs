@@ -107,7 +107,7 @@ fn convert(ty: SqlType, v: &Value) -> Conv {
             let d = match v {
                 Value::Int(i) => Decimal::from_i64(*i),
                 Value::UInt(u) => Decimal::from_u64(*u),
-                Value::Decimal(d) => *d,
+                Value::Decimal(d) => **d,
                 Value::Double(_) | Value::Float(_) | Value::Text(_) => {
                     let f = v.to_f64().unwrap_or(0.0);
                     if f.is_nan() {
@@ -140,9 +140,9 @@ fn convert(ty: SqlType, v: &Value) -> Conv {
             },
         },
         ValueKind::Decimal => match v {
-            Value::Int(i) => Conv::Exact(Value::Decimal(Decimal::from_i64(*i))),
-            Value::UInt(u) => Conv::Exact(Value::Decimal(Decimal::from_u64(*u))),
-            Value::Decimal(d) => Conv::Exact(Value::Decimal(*d)),
+            Value::Int(i) => Conv::Exact(Value::Decimal(Box::new(Decimal::from_i64(*i)))),
+            Value::UInt(u) => Conv::Exact(Value::Decimal(Box::new(Decimal::from_u64(*u)))),
+            Value::Decimal(d) => Conv::Exact(Value::Decimal(d.clone())),
             _ => Conv::Incomparable,
         },
         ValueKind::Text => match v {

@@ -123,7 +123,7 @@ impl Num {
         match self {
             Num::Int(i) => Value::Int(i),
             Num::UInt(u) => Value::UInt(u),
-            Num::Dec(d) => Value::Decimal(d),
+            Num::Dec(d) => Value::Decimal(Box::new(d)),
             Num::Dbl(f) => Value::Double(f),
         }
     }
@@ -239,7 +239,7 @@ pub(super) fn num(v: &Value, ctx: &mut FuncCtx<'_>) -> Option<Num> {
         Value::Null => return None,
         Value::Int(i) => Num::Int(*i),
         Value::UInt(u) => Num::UInt(*u),
-        Value::Decimal(d) => Num::Dec(*d),
+        Value::Decimal(d) => Num::Dec(**d),
         Value::Float(f) => Num::Dbl(f64::from(*f)),
         Value::Double(f) => Num::Dbl(*f),
         Value::Date(_) => Num::Int(v.to_i64_lossy().unwrap_or(0)),
