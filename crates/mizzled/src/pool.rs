@@ -22,9 +22,14 @@
 //!   socket would block, when the input holds a complete packet (or an
 //!   oversized header, for the decoder to refuse).
 //! - `Queued` -> `Running`: a worker takes it ([`Pool::find`]).
-//! - `Running` -> `Idle`: [`Next::Read`] / [`Next::Close`], sent back to the
-//!   loop, which writes the output (what does not fit waits for the next
-//!   writable edge, holding no worker: a slow reader costs only memory).
+//! - `Running` -> `Idle`: [`Next::Read`]: the worker writes the reply and
+//!   reads what has arrived itself (`Pool::settle`); a next command already
+//!   complete is queued on its own deque, otherwise the connection is filed
+//!   idle — no trip through the event loop. A reply that does not fit, the
+//!   end of the stream, an error and [`Next::Close`] send the task back to
+//!   the loop instead, which writes the output (what does not fit waits for
+//!   the next writable edge, holding no worker: a slow reader costs only
+//!   memory).
 //! - `Running` -> `Parked`: [`Next::Park`]; the wait's callback (or the
 //!   timer, at a lock deadline or a failed-login delay) moves it to
 //!   `Queued` with `resume` set ([`park`]).
@@ -34,7 +39,10 @@
 //!    first of its wake-ups empties, so it is queued once.
 //! 2. Edge-triggered readiness is never lost: a task coming back to the
 //!    loop is serviced at once (written, then read until it would block),
-//!    so readiness that arrived while it was away is acted on; and bytes it
+//!    so readiness that arrived while it was away is acted on; a worker
+//!    that files a task idle has read until it would block, and readiness
+//!    the loop saw meanwhile (marked in `Idle::missed` under the same lock)
+//!    makes it read again before filing; and bytes it
 //!    read go to a worker as soon as, together with what the connection
 //!    already holds, they make a whole packet (`Conn::input_ready`: a
 //!    packet split across reads has its header in the connection, so the
@@ -48,7 +56,7 @@
 //! Not done here: a per-task fairness budget (a worker runs a task's
 //! buffered commands back to back).
 
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::io::{ErrorKind, Read, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -81,9 +89,20 @@ pub struct Task {
     queued_at: Instant,
 }
 
+/// Connections waiting for input. The event loop and the workers both file
+/// connections here, under its lock.
+#[derive(Default)]
+struct Idle {
+    tasks: HashMap<Token, Box<Task>>,
+    /// Readiness reported while the connection was away (queued, running,
+    /// parked): the next to file it reads again first (invariant 2).
+    missed: HashSet<Token>,
+}
+
 /// What workers share.
 struct Pool {
     injector: Injector<Box<Task>>,
+    idle: Mutex<Idle>,
     stealers: Vec<Stealer<Box<Task>>>,
     sleep: Mutex<()>,
     wake: Condvar,
@@ -131,6 +150,64 @@ impl Pool {
             if !retry {
                 return None;
             }
+        }
+    }
+
+    /// Queues `task` on the calling worker's own deque (FIFO: behind what
+    /// it already holds; other workers may steal it).
+    fn push_local(&self, local: &Deque<Box<Task>>, mut task: Box<Task>) {
+        task.queued_at = Instant::now();
+        self.shared.sched.queued.fetch_add(1, Ordering::Relaxed);
+        local.push(task);
+    }
+
+    /// A worker's end of a command after which the connection wants input
+    /// ([`Next::Read`]): writes the reply itself, reads what has arrived,
+    /// and either queues the next command on its own deque or files the
+    /// connection as idle. The event loop sees the connection again only
+    /// when the socket needs it: a reply that does not fit, the end of the
+    /// stream, an error, a connection closing (invariant 2: reads go on
+    /// until the socket would block, and readiness reported meanwhile is
+    /// caught through `Idle::missed`).
+    fn settle(&self, local: &Deque<Box<Task>>, mut task: Box<Task>, buf: &mut [u8]) {
+        let out = task.conn.output();
+        while !out.is_empty() {
+            match task.stream.write(out) {
+                Ok(n) if n > 0 => {
+                    out.drain(..n);
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                // Would block (the loop waits for the writable edge), closed
+                // or failed: the loop's `service` handles each.
+                _ => return self.send_back(task),
+            }
+        }
+        if task.close_after_flush || task.stream_more || task.conn.killed() {
+            return self.send_back(task);
+        }
+        let out = task.conn.output();
+        if out.capacity() > 64 * 1024 {
+            *out = Vec::new();
+        }
+        loop {
+            loop {
+                match task.stream.read(buf) {
+                    Ok(n) if n > 0 => task.input.extend_from_slice(buf.get(..n).unwrap_or_default()),
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                    // The end of the stream or an error: the loop closes it.
+                    _ => return self.send_back(task),
+                }
+            }
+            if task.conn.input_ready(&task.input) {
+                return self.push_local(local, task);
+            }
+            let mut idle = self.idle.lock();
+            if !idle.missed.remove(&task.token) {
+                idle.tasks.insert(task.token, task);
+                return;
+            }
+            // Readiness was reported while this worker held it: read again.
         }
     }
 
@@ -227,6 +304,7 @@ fn park(pool: &Arc<Pool>, mut task: Box<Task>, park: Park) {
 
 fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
     let sched = &pool.shared.sched;
+    let mut buf = vec![0u8; 64 * 1024];
     while !pool.stop.load(Ordering::Relaxed) {
         let Some(mut task) = pool.find(&local) else {
             let mut g = pool.sleep.lock();
@@ -253,7 +331,7 @@ fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
         }));
         sched.active.fetch_sub(1, Ordering::Relaxed);
         match ran {
-            Ok((task, Next::Read)) => pool.send_back(task),
+            Ok((task, Next::Read)) => pool.settle(&local, task, &mut buf),
             Ok((mut task, Next::Close)) => {
                 task.close_after_flush = true;
                 pool.send_back(task);
@@ -274,7 +352,6 @@ fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
 struct EventLoop {
     poll: Poll,
     listener: MioListener,
-    idle: HashMap<Token, Box<Task>>,
     next_token: usize,
     pool: Arc<Pool>,
     back: Receiver<Box<Task>>,
@@ -293,7 +370,9 @@ impl EventLoop {
                     out.drain(..n);
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    self.idle.insert(task.token, task);
+                    // Readiness is not lost: the writable edge comes to this
+                    // loop, which services the task again.
+                    self.pool.idle.lock().tasks.insert(task.token, task);
                     return;
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -330,12 +409,17 @@ impl EventLoop {
         if task.conn.input_ready(&task.input) {
             self.pool.push(task);
         } else {
-            self.idle.insert(task.token, task);
+            // Read until it would block just now: a mark of readiness
+            // missed while it was away is settled.
+            let mut idle = self.pool.idle.lock();
+            idle.missed.remove(&task.token);
+            idle.tasks.insert(task.token, task);
         }
     }
 
     fn close(&mut self, mut task: Box<Task>) {
         let _ = self.poll.registry().deregister(&mut task.stream);
+        self.pool.idle.lock().missed.remove(&task.token);
         let id = task.conn.entry().id;
         drop(task);
         self.pool.shared.forget(id);
@@ -396,13 +480,12 @@ impl EventLoop {
                 if listening {
                     let _ = self.poll.registry().deregister(&mut self.listener);
                     listening = false;
-                    // Idle connections end now; busy ones when they come back.
-                    let tokens: Vec<Token> = self.idle.keys().copied().collect();
-                    for t in tokens {
-                        if let Some(task) = self.idle.remove(&t) {
-                            self.service(task);
-                        }
-                    }
+                }
+                // Idle connections end now; busy ones once a worker files
+                // them idle or sends them back (so the sweep repeats).
+                let tasks: Vec<Box<Task>> = self.pool.idle.lock().tasks.drain().map(|(_, t)| t).collect();
+                for task in tasks {
+                    self.service(task);
                 }
                 if self.pool.shared.connection_count() == 0 {
                     return;
@@ -423,7 +506,16 @@ impl EventLoop {
                     }
                     WAKER => {}
                     t => {
-                        if let Some(task) = self.idle.remove(&t) {
+                        let found = {
+                            let mut idle = self.pool.idle.lock();
+                            let found = idle.tasks.remove(&t);
+                            if found.is_none() {
+                                // Away on a worker, queued or parked.
+                                idle.missed.insert(t);
+                            }
+                            found
+                        };
+                        if let Some(task) = found {
                             self.service(task);
                         }
                     }
@@ -450,6 +542,7 @@ pub fn run(listener: std::net::TcpListener, shared: Arc<Shared>, workers: usize)
     let timer = Timer::new();
     let pool = Arc::new(Pool {
         injector: Injector::new(),
+        idle: Mutex::new(Idle::default()),
         stealers: deques.iter().map(Deque::stealer).collect(),
         sleep: Mutex::new(()),
         wake: Condvar::new(),
@@ -467,15 +560,8 @@ pub fn run(listener: std::net::TcpListener, shared: Arc<Shared>, workers: usize)
     }
     let t = timer.clone();
     let timer_thread = std::thread::Builder::new().name("timer".into()).spawn(move || t.run())?;
-    let mut el = EventLoop {
-        poll,
-        listener,
-        idle: HashMap::new(),
-        next_token: 2,
-        pool: pool.clone(),
-        back: back_rx,
-        buf: vec![0u8; 64 * 1024],
-    };
+    let mut el =
+        EventLoop { poll, listener, next_token: 2, pool: pool.clone(), back: back_rx, buf: vec![0u8; 64 * 1024] };
     el.run();
     pool.stop.store(true, Ordering::Relaxed);
     {
