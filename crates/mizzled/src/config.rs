@@ -17,7 +17,7 @@ use clap::Parser;
 /// Which scheduler runs sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SchedulerKind {
-    /// An event loop and a fixed pool of workers.
+    /// A fixed pool of workers that take turns watching every connection.
     Pool,
     /// One thread per connection.
     Thread,

@@ -2,7 +2,7 @@
 //! ([`Conn::on_input`]), bytes out ([`Conn::output`]) and what the
 //! scheduler does next ([`Next`]: read, close, or park on a wait and call
 //! [`Conn::resume`]). Both schedulers drive it: [`serve`] with blocking
-//! I/O and blocking waits (`thread`), `pool` with an event loop and parked
+//! I/O and blocking waits (`thread`), `pool` with workers taking turns at polling and parked
 //! waits. The protocol itself is `mizzle_protocol`; this module maps
 //! commands to [`SqlSession`] calls.
 //!

@@ -1,57 +1,73 @@
-//! The `pool` scheduler: one event loop watches every connection, a fixed
-//! pool of workers runs sessions, and a session waiting for a commit's
-//! durability or a row lock holds no thread at all.
+//! The `pool` scheduler: a fixed pool of workers runs sessions and takes
+//! turns watching every connection (leader/follower), and a session waiting
+//! for a commit's durability or a row lock holds no thread at all.
 //!
 //! ```text
 //!            readable/writable (mio, edge-triggered)
-//!  sockets ───────────────────────▶ event loop ── complete packet ──▶ Injector
-//!     ▲                               │  ▲                              │ steal
-//!     │ write what fits, rest on      │  │ Back (channel + Waker)       ▼
-//!     └── the next writable edge ◀────┘  └──────────── worker N: Conn::on_input
-//!                                                        │ Next::Park(wait)
-//!                          ticket / lock / timer ◀───────┘
-//!                          callback pushes the task back to the Injector
+//!  sockets ──────────────▶ leader: the one worker holding the Poller
+//!     ▲                      │ reads until the socket would block; a
+//!     │                      │ complete packet: runs the first itself
+//!     │                      │ (after waking a follower to lead), the
+//!     │                      ▼ others go to the Injector ──steal──▶ workers
+//!     │ reply written by the worker that ran the command; what does
+//!     └ not fit waits in `Idle` for the next writable edge
+//!                          ticket / lock / timer callbacks push parked
+//!                          tasks back to the Injector (waking a sleeper,
+//!                          or the leader through the Waker)
 //! ```
 //!
 //! A connection is a [`Task`] (socket, sans-IO [`Conn`], unread input). It
-//! is in exactly one place at a time (invariant 1): `idle` in the event
-//! loop, in a queue, on a worker, or in a park slot.
+//! is in exactly one place at a time (invariant 1): in `Idle`, in a queue,
+//! on a worker, or in a park slot.
 //!
 //! States and transitions (function performing each):
-//! - `Idle` -> `Queued`: [`EventLoop::service`] after reading until the
-//!   socket would block, when the input holds a complete packet (or an
-//!   oversized header, for the decoder to refuse).
-//! - `Queued` -> `Running`: a worker takes it ([`Pool::find`]).
-//! - `Running` -> `Idle`: [`Next::Read`]: the worker writes the reply and
-//!   reads what has arrived itself (`Pool::settle`); a next command already
-//!   complete is queued on its own deque, otherwise the connection is filed
-//!   idle — no trip through the event loop. A reply that does not fit, the
-//!   end of the stream, an error and [`Next::Close`] send the task back to
-//!   the loop instead, which writes the output (what does not fit waits for
-//!   the next writable edge, holding no worker: a slow reader costs only
-//!   memory).
+//! - `Idle` -> `Queued` / `Running`: the leader (`Pool::lead`) takes a
+//!   task whose socket reported readiness and services it (`Pool::service`:
+//!   writes what is pending, reads until the socket would block); with a
+//!   complete packet (or an oversized header, for the decoder to refuse)
+//!   the leader runs the first such task itself, once it has handed the
+//!   poller over (`Pool::hand_over`), and queues the rest.
+//! - `Queued` -> `Running`: a worker takes it (`Pool::find`).
+//! - `Running` -> `Idle`: [`Next::Read`], [`Next::Close`], [`Next::Stream`]:
+//!   the worker services the task itself: writes the reply (what does not
+//!   fit waits in `Idle` for the writable edge, holding no worker: a slow
+//!   reader costs only memory), closes it, or reads the next command; a
+//!   complete one is queued on the worker's own deque (FIFO, stealable),
+//!   otherwise the task is filed idle.
 //! - `Running` -> `Parked`: [`Next::Park`]; the wait's callback (or the
 //!   timer, at a lock deadline or a failed-login delay) moves it to
 //!   `Queued` with `resume` set ([`park`]).
 //!
+//! Leadership: a worker with nothing queued takes the poller if it is free
+//! (`try_lock`) and polls; otherwise it sleeps until work is queued or the
+//! poller is handed over (`Sleepers::leaderless`, under the sleep lock, so a
+//! hand-over is never missed). Work queued while every free worker sleeps
+//! wakes one; queued while the leader polls, it wakes the leader (`polling`
+//! is set before the leader looks at the injector, and read after the
+//! push, both sequentially consistent). So a command needs one thread
+//! wake-up (the leader's), not two (an event loop's, then a worker's).
+//!
 //! Invariants:
 //! 1. A task is owned by one place; a parked task sits in a slot that the
 //!    first of its wake-ups empties, so it is queued once.
-//! 2. Edge-triggered readiness is never lost: a task coming back to the
-//!    loop is serviced at once (written, then read until it would block),
-//!    so readiness that arrived while it was away is acted on; a worker
-//!    that files a task idle has read until it would block, and readiness
-//!    the loop saw meanwhile (marked in `Idle::missed` under the same lock)
-//!    makes it read again before filing; and bytes it
-//!    read go to a worker as soon as, together with what the connection
-//!    already holds, they make a whole packet (`Conn::input_ready`: a
-//!    packet split across reads has its header in the connection, so the
-//!    new bytes alone cannot tell).
+//! 2. Edge-triggered readiness is never lost: a task is filed idle only
+//!    after it was read until the socket would block (or with output still
+//!    to write, whose writable edge will come), and readiness the leader
+//!    saw while the task was away is marked in `Idle::missed`, under the
+//!    same lock, so whoever files it reads again first; and bytes it read
+//!    go to a worker as soon as, together with what the connection already
+//!    holds, they make a whole packet (`Conn::input_ready`: a packet split
+//!    across reads has its header in the connection, so the new bytes
+//!    alone cannot tell).
 //! 3. Idle connections hold no thread; the thread count is the workers,
-//!    the event loop, the timer and the signal watcher, whatever the number
-//!    of connections.
+//!    the timer, the signal watcher and the thread that waits for
+//!    shutdown, whatever the number of connections.
 //! 4. A panic while running a task is caught: that connection closes (its
 //!    session drops, rolling back) and the worker goes on.
+//! 5. Shutdown: the leader stops listening, and idle connections are closed
+//!    at every turn of leadership (`Pool::sweep`; busy ones close when
+//!    their command ends, as `Conn::killed` holds); `run` returns once no
+//!    connection is left.
 //!
 //! Not done here: a per-task fairness budget (a worker runs a task's
 //! buffered commands back to back).
@@ -63,7 +79,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam::channel::{Receiver, Sender};
 use crossbeam::deque::{Injector, Steal, Stealer, Worker as Deque};
 use mio::net::{TcpListener as MioListener, TcpStream as MioStream};
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -89,7 +104,7 @@ pub struct Task {
     queued_at: Instant,
 }
 
-/// Connections waiting for input. The event loop and the workers both file
+/// Connections waiting for input or for room to write. Every thread files
 /// connections here, under its lock.
 #[derive(Default)]
 struct Idle {
@@ -99,16 +114,40 @@ struct Idle {
     missed: HashSet<Token>,
 }
 
+/// What the leader owns while it polls: the readiness queue, the listener
+/// and the next connection's token.
+struct Poller {
+    poll: Poll,
+    events: Events,
+    /// `None` once the server stops listening.
+    listener: Option<MioListener>,
+    next_token: usize,
+}
+
+/// Who sleeps, and whether anyone leads (under `Pool::sleep`).
+#[derive(Default)]
+struct Sleepers {
+    count: usize,
+    /// No worker holds the poller: a worker about to sleep leads instead.
+    leaderless: bool,
+}
+
 /// What workers share.
 struct Pool {
     injector: Injector<Box<Task>>,
     idle: Mutex<Idle>,
     stealers: Vec<Stealer<Box<Task>>>,
-    sleep: Mutex<()>,
+    poller: Mutex<Poller>,
+    /// A clone of the poller's registry, to deregister a closing
+    /// connection from any thread.
+    registry: mio::Registry,
+    /// Wakes the leader out of `poll` (work was queued and nobody sleeps).
+    waker: Waker,
+    /// The leader is in `poll` or about to be.
+    polling: AtomicBool,
+    sleep: Mutex<Sleepers>,
     wake: Condvar,
     stop: AtomicBool,
-    back: Sender<Box<Task>>,
-    waker: Waker,
     timer: Arc<Timer>,
     shared: Arc<Shared>,
 }
@@ -118,8 +157,27 @@ impl Pool {
         task.queued_at = Instant::now();
         self.shared.sched.queued.fetch_add(1, Ordering::Relaxed);
         self.injector.push(task);
-        let _g = self.sleep.lock();
-        self.wake.notify_one();
+        // Either a sleeper is woken, or the leader: it set `polling` before
+        // it looked at the injector, so one of the two sees the other.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        let sleeping = {
+            let s = self.sleep.lock();
+            if s.count > 0 {
+                self.wake.notify_one();
+            }
+            s.count > 0
+        };
+        if !sleeping && self.polling.load(Ordering::SeqCst) {
+            let _ = self.waker.wake();
+        }
+    }
+
+    /// Queues `task` on the calling worker's own deque (FIFO: behind what
+    /// it already holds; other workers may steal it).
+    fn push_local(&self, local: &Deque<Box<Task>>, mut task: Box<Task>) {
+        task.queued_at = Instant::now();
+        self.shared.sched.queued.fetch_add(1, Ordering::Relaxed);
+        local.push(task);
     }
 
     /// The next task for a worker: its own deque, then other workers'
@@ -153,37 +211,38 @@ impl Pool {
         }
     }
 
-    /// Queues `task` on the calling worker's own deque (FIFO: behind what
-    /// it already holds; other workers may steal it).
-    fn push_local(&self, local: &Deque<Box<Task>>, mut task: Box<Task>) {
-        task.queued_at = Instant::now();
-        self.shared.sched.queued.fetch_add(1, Ordering::Relaxed);
-        local.push(task);
-    }
-
-    /// A worker's end of a command after which the connection wants input
-    /// ([`Next::Read`]): writes the reply itself, reads what has arrived,
-    /// and either queues the next command on its own deque or files the
-    /// connection as idle. The event loop sees the connection again only
-    /// when the socket needs it: a reply that does not fit, the end of the
-    /// stream, an error, a connection closing (invariant 2: reads go on
-    /// until the socket would block, and readiness reported meanwhile is
-    /// caught through `Idle::missed`).
-    fn settle(&self, local: &Deque<Box<Task>>, mut task: Box<Task>, buf: &mut [u8]) {
+    /// Writes a connection's output, then reads until the socket would
+    /// block; the task comes back when it has a command to run (or a
+    /// streamed result to go on with), otherwise it is filed idle (to wait
+    /// for input, or for room to write the rest) or closed.
+    fn service(&self, mut task: Box<Task>, buf: &mut [u8]) -> Option<Box<Task>> {
         let out = task.conn.output();
         while !out.is_empty() {
             match task.stream.write(out) {
-                Ok(n) if n > 0 => {
+                Ok(0) => return self.close(task),
+                Ok(n) => {
                     out.drain(..n);
                 }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    // The writable edge goes to the leader, which services
+                    // the task again (a slow reader holds no worker).
+                    self.file_idle(task, false);
+                    return None;
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                // Would block (the loop waits for the writable edge), closed
-                // or failed: the loop's `service` handles each.
-                _ => return self.send_back(task),
+                Err(_) => return self.close(task),
             }
         }
-        if task.close_after_flush || task.stream_more || task.conn.killed() {
-            return self.send_back(task);
+        if task.close_after_flush || task.conn.killed() {
+            return self.close(task);
+        }
+        if task.stream_more {
+            // The client took the last chunk: the next is made on a worker
+            // (the buffer is kept for it). Input read meanwhile waits in
+            // `task.input` until the result ends (conn invariant 3).
+            task.stream_more = false;
+            task.resume = true;
+            return Some(task);
         }
         let out = task.conn.output();
         if out.capacity() > 64 * 1024 {
@@ -192,28 +251,157 @@ impl Pool {
         loop {
             loop {
                 match task.stream.read(buf) {
-                    Ok(n) if n > 0 => task.input.extend_from_slice(buf.get(..n).unwrap_or_default()),
+                    Ok(0) => return self.close(task),
+                    Ok(n) => task.input.extend_from_slice(buf.get(..n).unwrap_or_default()),
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                    // The end of the stream or an error: the loop closes it.
-                    _ => return self.send_back(task),
+                    Err(_) => return self.close(task),
                 }
             }
+            // The connection may hold the start of a packet from an earlier
+            // read: it decides whether the new bytes complete one.
             if task.conn.input_ready(&task.input) {
-                return self.push_local(local, task);
+                return Some(task);
             }
-            let mut idle = self.idle.lock();
-            if !idle.missed.remove(&task.token) {
-                idle.tasks.insert(task.token, task);
-                return;
+            match self.file_idle(task, true) {
+                // Readiness was reported while this thread held it: read again.
+                Some(t) => task = t,
+                None => return None,
             }
-            // Readiness was reported while this worker held it: read again.
         }
     }
 
-    fn send_back(&self, task: Box<Task>) {
-        if self.back.send(task).is_ok() {
-            let _ = self.waker.wake();
+    /// Files `task` idle; with `read_all` (it was just read until it would
+    /// block) a readiness mark left while it was away is cleared, or, if
+    /// there is one, the task is handed back to be read again.
+    fn file_idle(&self, task: Box<Task>, read_all: bool) -> Option<Box<Task>> {
+        let mut idle = self.idle.lock();
+        if read_all && idle.missed.remove(&task.token) {
+            return Some(task);
+        }
+        idle.tasks.insert(task.token, task);
+        None
+    }
+
+    fn close(&self, mut task: Box<Task>) -> Option<Box<Task>> {
+        let _ = self.registry.deregister(&mut task.stream);
+        self.idle.lock().missed.remove(&task.token);
+        let id = task.conn.entry().id;
+        drop(task);
+        self.shared.forget(id);
+        None
+    }
+
+    /// One turn as the leader: waits for readiness (or a wake-up), accepts
+    /// new connections and services the ready ones; returns those with a
+    /// command to run.
+    fn lead(&self, p: &mut Poller, buf: &mut [u8], ready: &mut Vec<Box<Task>>) {
+        let Poller { poll, events, listener, next_token } = p;
+        if let Err(e) = poll.poll(events, Some(Duration::from_millis(100))) {
+            if e.kind() != ErrorKind::Interrupted {
+                tracing::error!(error = %e, "poll failed");
+            }
+            return;
+        }
+        if self.shared.shutting_down() {
+            if let Some(mut l) = listener.take() {
+                let _ = poll.registry().deregister(&mut l);
+            }
+        }
+        for ev in events.iter() {
+            match ev.token() {
+                LISTENER => {
+                    if let Some(l) = listener.as_ref() {
+                        self.accept(l, next_token, buf, ready);
+                    }
+                }
+                WAKER => {}
+                t => {
+                    let found = {
+                        let mut idle = self.idle.lock();
+                        let found = idle.tasks.remove(&t);
+                        if found.is_none() {
+                            // Away on a worker, queued or parked.
+                            idle.missed.insert(t);
+                        }
+                        found
+                    };
+                    if let Some(task) = found.and_then(|t| self.service(t, buf)) {
+                        ready.push(task);
+                    }
+                }
+            }
+        }
+    }
+
+    fn accept(&self, listener: &MioListener, next_token: &mut usize, buf: &mut [u8], ready: &mut Vec<Box<Task>>) {
+        loop {
+            let (stream, peer): (MioStream, SocketAddr) = match listener.accept() {
+                Ok(x) => x,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    return;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let std_stream = std::net::TcpStream::from(stream);
+            let Some((entry, session)) = self.shared.admit(&std_stream, peer) else { continue };
+            let _ = std_stream.set_nonblocking(true);
+            let mut stream = MioStream::from_std(std_stream);
+            let token = Token(*next_token);
+            *next_token = next_token.wrapping_add(1).max(2);
+            if self.registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE).is_err() {
+                self.shared.forget(entry.id);
+                continue;
+            }
+            // A client that does not log in within CONNECT_TIMEOUT is dropped.
+            let watched = Arc::downgrade(&entry);
+            self.timer.at(
+                Instant::now() + crate::server::CONNECT_TIMEOUT,
+                Box::new(move || {
+                    if let Some(e) = watched.upgrade().filter(|e| !e.authenticated.load(Ordering::Relaxed)) {
+                        e.stop_reading();
+                    }
+                }),
+            );
+            let conn = Conn::new(self.shared.clone(), entry, session);
+            let task = Box::new(Task {
+                token,
+                stream,
+                conn,
+                input: Vec::new(),
+                resume: false,
+                close_after_flush: false,
+                stream_more: false,
+                queued_at: Instant::now(),
+            });
+            if let Some(t) = self.service(task, buf) {
+                ready.push(t);
+            }
+        }
+    }
+
+    /// Lets the next worker lead: wakes a sleeper, or marks the poller free
+    /// for a worker about to sleep.
+    fn hand_over(&self) {
+        let mut s = self.sleep.lock();
+        s.leaderless = true;
+        if s.count > 0 {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Closes every idle connection (at shutdown; repeated until none is
+    /// left, as busy ones come back).
+    fn sweep(&self, buf: &mut [u8]) {
+        let tasks: Vec<Box<Task>> = self.idle.lock().tasks.drain().map(|(_, t)| t).collect();
+        for task in tasks {
+            // `killed` holds during shutdown: this closes it.
+            if let Some(t) = self.service(task, buf) {
+                self.push(t);
+            }
         }
     }
 }
@@ -305,13 +493,46 @@ fn park(pool: &Arc<Pool>, mut task: Box<Task>, park: Park) {
 fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
     let sched = &pool.shared.sched;
     let mut buf = vec![0u8; 64 * 1024];
+    let mut ready: Vec<Box<Task>> = Vec::new();
     while !pool.stop.load(Ordering::Relaxed) {
-        let Some(mut task) = pool.find(&local) else {
-            let mut g = pool.sleep.lock();
-            if pool.injector.is_empty() && !pool.stop.load(Ordering::Relaxed) {
-                let _ = pool.wake.wait_for(&mut g, Duration::from_millis(200));
+        let mut task = match pool.find(&local) {
+            Some(t) => t,
+            None => {
+                // Nothing queued: lead (poll for readiness), unless another
+                // worker does; then sleep until work is queued or the poller
+                // is free.
+                let Some(mut p) = pool.poller.try_lock() else {
+                    let mut s = pool.sleep.lock();
+                    if pool.injector.is_empty() && !s.leaderless && !pool.stop.load(Ordering::Relaxed) {
+                        s.count += 1;
+                        let _ = pool.wake.wait_for(&mut s, Duration::from_millis(200));
+                        s.count -= 1;
+                    }
+                    continue;
+                };
+                pool.sleep.lock().leaderless = false;
+                pool.polling.store(true, Ordering::SeqCst);
+                std::sync::atomic::fence(Ordering::SeqCst);
+                if pool.injector.is_empty() {
+                    pool.lead(&mut p, &mut buf, &mut ready);
+                }
+                pool.polling.store(false, Ordering::SeqCst);
+                if pool.shared.shutting_down() {
+                    pool.sweep(&mut buf);
+                }
+                drop(p);
+                // Someone else polls while this worker runs what it found.
+                pool.hand_over();
+                let mut found = ready.drain(..);
+                let Some(mut first) = found.next() else { continue };
+                for t in found {
+                    pool.push(t);
+                }
+                // Counted as queued and taken at once (the stats below).
+                first.queued_at = Instant::now();
+                sched.queued.fetch_add(1, Ordering::Relaxed);
+                first
             }
-            continue;
         };
         sched.queued.fetch_sub(1, Ordering::Relaxed);
         let waited = u64::try_from(task.queued_at.elapsed().as_micros()).unwrap_or(u64::MAX);
@@ -330,200 +551,30 @@ fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
             (task, next)
         }));
         sched.active.fetch_sub(1, Ordering::Relaxed);
-        match ran {
-            Ok((task, Next::Read)) => pool.settle(&local, task, &mut buf),
+        let task = match ran {
+            Ok((task, Next::Read)) => task,
             Ok((mut task, Next::Close)) => {
                 task.close_after_flush = true;
-                pool.send_back(task);
+                task
             }
-            Ok((task, Next::Park(p))) => park(&pool, task, p),
+            Ok((task, Next::Park(p))) => {
+                park(&pool, task, p);
+                continue;
+            }
             Ok((mut task, Next::Stream)) => {
                 task.stream_more = true;
-                pool.send_back(task);
+                task
             }
             Err(_) => {
                 tracing::error!(id, "a connection panicked (a bug); closed, its transaction rolled back");
                 pool.shared.forget(id);
-            }
-        }
-    }
-}
-
-struct EventLoop {
-    poll: Poll,
-    listener: MioListener,
-    next_token: usize,
-    pool: Arc<Pool>,
-    back: Receiver<Box<Task>>,
-    buf: Vec<u8>,
-}
-
-impl EventLoop {
-    /// Writes, reads until the socket would block, and queues the task if a
-    /// packet is complete (invariant 2).
-    fn service(&mut self, mut task: Box<Task>) {
-        let out = task.conn.output();
-        while !out.is_empty() {
-            match task.stream.write(out) {
-                Ok(0) => return self.close(task),
-                Ok(n) => {
-                    out.drain(..n);
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    // Readiness is not lost: the writable edge comes to this
-                    // loop, which services the task again.
-                    self.pool.idle.lock().tasks.insert(task.token, task);
-                    return;
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return self.close(task),
-            }
-        }
-        if task.close_after_flush || task.conn.killed() {
-            return self.close(task);
-        }
-        if task.stream_more {
-            // The client took the last chunk: the next is made on a worker
-            // (the buffer is kept for it). Input read meanwhile waits in
-            // `task.input` until the result ends (conn invariant 3).
-            task.stream_more = false;
-            task.resume = true;
-            self.pool.push(task);
-            return;
-        }
-        let out = task.conn.output();
-        if out.capacity() > 64 * 1024 {
-            *out = Vec::new();
-        }
-        loop {
-            match task.stream.read(&mut self.buf) {
-                Ok(0) => return self.close(task),
-                Ok(n) => task.input.extend_from_slice(self.buf.get(..n).unwrap_or_default()),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return self.close(task),
-            }
-        }
-        // The connection may hold the start of a packet from an earlier
-        // read: it decides whether the new bytes complete one.
-        if task.conn.input_ready(&task.input) {
-            self.pool.push(task);
-        } else {
-            // Read until it would block just now: a mark of readiness
-            // missed while it was away is settled.
-            let mut idle = self.pool.idle.lock();
-            idle.missed.remove(&task.token);
-            idle.tasks.insert(task.token, task);
-        }
-    }
-
-    fn close(&mut self, mut task: Box<Task>) {
-        let _ = self.poll.registry().deregister(&mut task.stream);
-        self.pool.idle.lock().missed.remove(&task.token);
-        let id = task.conn.entry().id;
-        drop(task);
-        self.pool.shared.forget(id);
-    }
-
-    fn accept(&mut self) {
-        loop {
-            let (stream, peer): (MioStream, SocketAddr) = match self.listener.accept() {
-                Ok(x) => x,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    return;
-                }
-            };
-            let _ = stream.set_nodelay(true);
-            let std_stream = std::net::TcpStream::from(stream);
-            let Some((entry, session)) = self.pool.shared.admit(&std_stream, peer) else { continue };
-            let _ = std_stream.set_nonblocking(true);
-            let mut stream = MioStream::from_std(std_stream);
-            let token = Token(self.next_token);
-            self.next_token = self.next_token.wrapping_add(1).max(2);
-            if self.poll.registry().register(&mut stream, token, Interest::READABLE | Interest::WRITABLE).is_err() {
-                self.pool.shared.forget(entry.id);
                 continue;
             }
-            // A client that does not log in within CONNECT_TIMEOUT is dropped.
-            let watched = Arc::downgrade(&entry);
-            self.pool.timer.at(
-                Instant::now() + crate::server::CONNECT_TIMEOUT,
-                Box::new(move || {
-                    if let Some(e) = watched.upgrade().filter(|e| !e.authenticated.load(Ordering::Relaxed)) {
-                        e.stop_reading();
-                    }
-                }),
-            );
-            let conn = Conn::new(self.pool.shared.clone(), entry, session);
-            let task = Box::new(Task {
-                token,
-                stream,
-                conn,
-                input: Vec::new(),
-                resume: false,
-                close_after_flush: false,
-                stream_more: false,
-                queued_at: Instant::now(),
-            });
-            self.service(task);
-        }
-    }
-
-    fn run(&mut self) {
-        let mut events = Events::with_capacity(1024);
-        let mut listening = true;
-        loop {
-            if self.pool.shared.shutting_down() {
-                if listening {
-                    let _ = self.poll.registry().deregister(&mut self.listener);
-                    listening = false;
-                }
-                // Idle connections end now; busy ones once a worker files
-                // them idle or sends them back (so the sweep repeats).
-                let tasks: Vec<Box<Task>> = self.pool.idle.lock().tasks.drain().map(|(_, t)| t).collect();
-                for task in tasks {
-                    self.service(task);
-                }
-                if self.pool.shared.connection_count() == 0 {
-                    return;
-                }
-            }
-            if let Err(e) = self.poll.poll(&mut events, Some(Duration::from_millis(100))) {
-                if e.kind() != ErrorKind::Interrupted {
-                    tracing::error!(error = %e, "event loop poll failed");
-                    return;
-                }
-            }
-            for ev in events.iter() {
-                match ev.token() {
-                    LISTENER => {
-                        if listening {
-                            self.accept();
-                        }
-                    }
-                    WAKER => {}
-                    t => {
-                        let found = {
-                            let mut idle = self.pool.idle.lock();
-                            let found = idle.tasks.remove(&t);
-                            if found.is_none() {
-                                // Away on a worker, queued or parked.
-                                idle.missed.insert(t);
-                            }
-                            found
-                        };
-                        if let Some(task) = found {
-                            self.service(task);
-                        }
-                    }
-                }
-            }
-            while let Ok(task) = self.back.try_recv() {
-                self.service(task);
-            }
+        };
+        // The worker writes the reply and reads the next command itself; a
+        // complete one runs next on this worker (behind what it holds).
+        if let Some(t) = pool.service(task, &mut buf) {
+            pool.push_local(&local, t);
         }
     }
 }
@@ -537,18 +588,26 @@ pub fn run(listener: std::net::TcpListener, shared: Arc<Shared>, workers: usize)
     let poll = Poll::new()?;
     poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
     let waker = Waker::new(poll.registry(), WAKER)?;
-    let (back_tx, back_rx) = crossbeam::channel::unbounded();
+    let registry = poll.registry().try_clone()?;
+    let workers = workers.max(1);
     let deques: Vec<Deque<Box<Task>>> = (0..workers).map(|_| Deque::new_fifo()).collect();
     let timer = Timer::new();
     let pool = Arc::new(Pool {
         injector: Injector::new(),
         idle: Mutex::new(Idle::default()),
         stealers: deques.iter().map(Deque::stealer).collect(),
-        sleep: Mutex::new(()),
+        poller: Mutex::new(Poller {
+            poll,
+            events: Events::with_capacity(1024),
+            listener: Some(listener),
+            next_token: 2,
+        }),
+        registry,
+        waker,
+        polling: AtomicBool::new(false),
+        sleep: Mutex::new(Sleepers { count: 0, leaderless: true }),
         wake: Condvar::new(),
         stop: AtomicBool::new(false),
-        back: back_tx,
-        waker,
         timer: timer.clone(),
         shared: shared.clone(),
     });
@@ -560,14 +619,20 @@ pub fn run(listener: std::net::TcpListener, shared: Arc<Shared>, workers: usize)
     }
     let t = timer.clone();
     let timer_thread = std::thread::Builder::new().name("timer".into()).spawn(move || t.run())?;
-    let mut el =
-        EventLoop { poll, listener, next_token: 2, pool: pool.clone(), back: back_rx, buf: vec![0u8; 64 * 1024] };
-    el.run();
+    // This thread waits for shutdown, then for the last connection to close
+    // (the leader sweeps idle ones; busy ones close as they finish).
+    while !(shared.shutting_down() && shared.connection_count() == 0) {
+        if shared.shutting_down() {
+            let _ = pool.waker.wake();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     pool.stop.store(true, Ordering::Relaxed);
     {
         let _g = pool.sleep.lock();
         pool.wake.notify_all();
     }
+    let _ = pool.waker.wake();
     for t in threads {
         let _ = t.join();
     }
