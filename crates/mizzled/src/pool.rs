@@ -295,6 +295,9 @@ impl Pool {
     /// One turn as the leader: waits for readiness (or a wake-up), accepts
     /// new connections and services the ready ones; returns those with a
     /// command to run.
+    // A task moves between queues as one box: unboxed here it would be
+    // copied out of its box and into a new one.
+    #[allow(clippy::vec_box)]
     fn lead(&self, p: &mut Poller, buf: &mut [u8], ready: &mut Vec<Box<Task>>) {
         let Poller { poll, events, listener, next_token } = p;
         if let Err(e) = poll.poll(events, Some(Duration::from_millis(100))) {
@@ -334,6 +337,7 @@ impl Pool {
         }
     }
 
+    #[allow(clippy::vec_box)]
     fn accept(&self, listener: &MioListener, next_token: &mut usize, buf: &mut [u8], ready: &mut Vec<Box<Task>>) {
         loop {
             let (stream, peer): (MioStream, SocketAddr) = match listener.accept() {
