@@ -1,0 +1,146 @@
+//! The pool scheduler under concurrency: more connections than workers
+//! (two), each mixing prepared queries, transactions whose commits park on
+//! durability, and pipelined commands (several sent before any answer is
+//! read, so a worker finds the next command already complete). Every answer
+//! is checked, and every client has a deadline: a lost wake-up or a lost
+//! readiness edge (a connection that nobody serves) fails the test instead
+//! of hanging it.
+
+mod harness;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use harness::{raw_login, Server, ROOT_PASSWORD};
+use mysql::prelude::Queryable;
+use mysql::{Conn, OptsBuilder};
+
+const PLAIN_CLIENTS: u32 = 12;
+const PIPELINING_CLIENTS: u32 = 4;
+const ROUNDS: u32 = 120;
+/// Every `TXN_EVERY`-th round of a plain client is a transaction.
+const TXN_EVERY: u32 = 4;
+
+fn connect(server: &Server) -> Conn {
+    let opts = OptsBuilder::new()
+        .ip_or_hostname(Some("127.0.0.1"))
+        .tcp_port(server.port())
+        .user(Some("root"))
+        .pass(Some(ROOT_PASSWORD))
+        .db_name(Some("stress"))
+        .prefer_socket(false);
+    Conn::new(opts).expect("connect")
+}
+
+fn plain_client(server: &Server, client: u32) -> Result<(), String> {
+    let mut c = connect(server);
+    let st = c.prep("SELECT ? + 1").map_err(|e| e.to_string())?;
+    for round in 0..ROUNDS {
+        if round % TXN_EVERY == 0 {
+            c.query_drop("BEGIN").map_err(|e| e.to_string())?;
+            c.exec_drop("INSERT INTO t (client, n) VALUES (?, ?)", (client, round)).map_err(|e| e.to_string())?;
+            c.query_drop("COMMIT").map_err(|e| e.to_string())?;
+        } else {
+            let n = i64::from(client * 1000 + round);
+            let got: Option<i64> = c.exec_first(&st, (n,)).map_err(|e| e.to_string())?;
+            if got != Some(n + 1) {
+                return Err(format!("client {client} round {round}: SELECT {n} + 1 gave {got:?}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_packet(s: &mut TcpStream) -> Result<Vec<u8>, String> {
+    let mut h = [0u8; 4];
+    s.read_exact(&mut h).map_err(|e| e.to_string())?;
+    let len = usize::from(h[0]) | usize::from(h[1]) << 8 | usize::from(h[2]) << 16;
+    let mut p = vec![0u8; len];
+    s.read_exact(&mut p).map_err(|e| e.to_string())?;
+    Ok(p)
+}
+
+/// Sends `depth` text queries in one write, then reads their answers
+/// (classic EOF framing: column count, definition, EOF, the row, EOF).
+fn pipelining_client(server: &Server, client: u32, depth: u32) -> Result<(), String> {
+    let mut s = raw_login(server.addr, ROOT_PASSWORD).map_err(|e| String::from_utf8_lossy(&e).into_owned())?;
+    for round in 0..ROUNDS {
+        let mut batch = Vec::new();
+        let values: Vec<u32> = (0..depth).map(|k| client * 100_000 + round * 10 + k).collect();
+        for v in &values {
+            let sql = format!("SELECT {v}");
+            let n = sql.len() + 1;
+            batch.extend_from_slice(&[(n & 0xff) as u8, (n >> 8 & 0xff) as u8, (n >> 16 & 0xff) as u8, 0, 0x03]);
+            batch.extend_from_slice(sql.as_bytes());
+        }
+        s.write_all(&batch).map_err(|e| e.to_string())?;
+        for v in values {
+            let head = read_packet(&mut s)?;
+            if head.first() != Some(&1) {
+                return Err(format!("client {client}: expected one column for SELECT {v}, got {head:?}"));
+            }
+            read_packet(&mut s)?; // the column definition
+            read_packet(&mut s)?; // EOF
+            let row = read_packet(&mut s)?;
+            let want = v.to_string();
+            if row.get(1..) != Some(want.as_bytes()) || row.first().map(|&l| usize::from(l)) != Some(want.len()) {
+                return Err(format!("client {client}: SELECT {v} gave row {row:?}"));
+            }
+            let eof = read_packet(&mut s)?;
+            if eof.first() != Some(&0xFE) {
+                return Err(format!("client {client}: no EOF after the row of SELECT {v}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn more_connections_than_workers_are_all_served() {
+    let server = Server::start_with("pool", &["--workers", "2", "--scheduler", "pool"]);
+    {
+        let opts = OptsBuilder::new()
+            .ip_or_hostname(Some("127.0.0.1"))
+            .tcp_port(server.port())
+            .user(Some("root"))
+            .pass(Some(ROOT_PASSWORD))
+            .prefer_socket(false);
+        let mut c = Conn::new(opts).expect("connect");
+        c.query_drop("CREATE DATABASE stress").expect("create database");
+        c.query_drop("CREATE TABLE stress.t (id INT AUTO_INCREMENT PRIMARY KEY, client INT NOT NULL, n INT NOT NULL)")
+            .expect("create table");
+    }
+    let (tx, rx) = mpsc::channel();
+    std::thread::scope(|scope| {
+        for client in 0..PLAIN_CLIENTS {
+            let (tx, server) = (tx.clone(), &server);
+            scope.spawn(move || {
+                let _ = tx.send((format!("plain {client}"), plain_client(server, client)));
+            });
+        }
+        for client in 0..PIPELINING_CLIENTS {
+            let (tx, server) = (tx.clone(), &server);
+            scope.spawn(move || {
+                let _ = tx.send((format!("pipelining {client}"), pipelining_client(server, client, 2 + client % 3)));
+            });
+        }
+        for _ in 0..PLAIN_CLIENTS + PIPELINING_CLIENTS {
+            match rx.recv_timeout(Duration::from_secs(120)) {
+                Ok((who, Ok(()))) => eprintln!("{who}: done"),
+                Ok((who, Err(e))) => panic!("{who}: {e}"),
+                // The scope would wait for the stuck thread: leave at once.
+                Err(_) => {
+                    eprintln!("a client got no answer for 120 s: a connection nobody serves");
+                    std::process::exit(1);
+                }
+            }
+        }
+    });
+    let mut c = connect(&server);
+    let counts: Vec<(u32, u64)> =
+        c.query("SELECT client, COUNT(*) FROM t GROUP BY client ORDER BY client").expect("count");
+    let want = u64::from(ROUNDS.div_ceil(TXN_EVERY));
+    assert_eq!(counts, (0..PLAIN_CLIENTS).map(|k| (k, want)).collect::<Vec<_>>(), "every commit is there once");
+}
