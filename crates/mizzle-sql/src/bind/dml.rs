@@ -158,10 +158,18 @@ impl<'a> Binder<'a> {
                 columns.push(idx);
             }
         }
-        // Defaults for every column (used for omitted columns and DEFAULT).
+        // Defaults of the omitted columns, and of every column when a row
+        // says DEFAULT or is `()`. A listed column's DEFAULT text is not
+        // parsed and bound otherwise: doing it for every column took a
+        // third of a text INSERT's instructions.
+        let keyword_default = assign_exprs.iter().any(|e| is_default_keyword(e))
+            || i.source.as_ref().is_some_and(|q| match q.body.as_ref() {
+                SetExpr::Values(v) => v.rows.iter().any(|r| r.is_empty() || r.iter().any(is_default_keyword)),
+                _ => false,
+            });
         let mut defaults: Vec<Option<Expr>> = Vec::with_capacity(ncols);
         for c in 0..ncols {
-            defaults.push(self.default_expr(&table, c)?);
+            defaults.push(if keyword_default || !columns.contains(&c) { self.default_expr(&table, c)? } else { None });
         }
         let bind_row = |b: &mut Binder<'_>, row: &[ast::Expr], rown: usize| -> Result<Vec<Expr>, BindError> {
             if row.len() != columns.len() {
