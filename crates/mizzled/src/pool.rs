@@ -52,7 +52,8 @@
 //!    first of its wake-ups empties, so it is queued once.
 //! 2. Edge-triggered readiness is never lost: a task is filed idle only
 //!    after it was read until the socket would block (or with output still
-//!    to write, whose writable edge will come), and readiness the leader
+//!    to write: its socket is then registered for writable readiness, and
+//!    registering reports a socket already writable), and readiness the leader
 //!    saw while the task was away is marked in `Idle::missed`, under the
 //!    same lock, so whoever files it reads again first; and bytes it read
 //!    go to a worker as soon as, together with what the connection already
@@ -101,6 +102,9 @@ pub struct Task {
     /// A result is streaming: once the output is sent, queue the task to
     /// produce more ([`Next::Stream`]).
     stream_more: bool,
+    /// The socket is registered for writable readiness too (only while
+    /// output waits for room).
+    watch_writable: bool,
     queued_at: Instant,
 }
 
@@ -216,22 +220,55 @@ impl Pool {
     /// streamed result to go on with), otherwise it is filed idle (to wait
     /// for input, or for room to write the rest) or closed.
     fn service(&self, mut task: Box<Task>, buf: &mut [u8]) -> Option<Box<Task>> {
-        let out = task.conn.output();
-        while !out.is_empty() {
-            match task.stream.write(out) {
-                Ok(0) => return self.close(task),
-                Ok(n) => {
-                    out.drain(..n);
+        // Output first; what does not fit waits for the writable edge.
+        loop {
+            let blocked = {
+                let out = task.conn.output();
+                let mut blocked = false;
+                while !out.is_empty() {
+                    match task.stream.write(out) {
+                        Ok(0) => return self.close(task),
+                        Ok(n) => {
+                            out.drain(..n);
+                        }
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                            blocked = true;
+                            break;
+                        }
+                        Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                        Err(_) => return self.close(task),
+                    }
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    // The writable edge goes to the leader, which services
-                    // the task again (a slow reader holds no worker).
-                    self.file_idle(task, false);
-                    return None;
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return self.close(task),
+                blocked
+            };
+            if !blocked {
+                break;
             }
+            // Writable readiness is watched only while output waits: an
+            // edge after every reply would wake the leader for nothing.
+            if !task.watch_writable {
+                if self
+                    .registry
+                    .reregister(&mut task.stream, task.token, Interest::READABLE | Interest::WRITABLE)
+                    .is_err()
+                {
+                    return self.close(task);
+                }
+                task.watch_writable = true;
+            }
+            // The leader services it again on the writable edge (a slow
+            // reader holds no worker); an edge it saw meanwhile is not lost
+            // (re-registering reports a socket already writable).
+            match self.file_idle(task) {
+                Some(t) => task = t,
+                None => return None,
+            }
+        }
+        if task.watch_writable {
+            if self.registry.reregister(&mut task.stream, task.token, Interest::READABLE).is_err() {
+                return self.close(task);
+            }
+            task.watch_writable = false;
         }
         if task.close_after_flush || task.conn.killed() {
             return self.close(task);
@@ -263,7 +300,7 @@ impl Pool {
             if task.conn.input_ready(&task.input) {
                 return Some(task);
             }
-            match self.file_idle(task, true) {
+            match self.file_idle(task) {
                 // Readiness was reported while this thread held it: read again.
                 Some(t) => task = t,
                 None => return None,
@@ -271,12 +308,12 @@ impl Pool {
         }
     }
 
-    /// Files `task` idle; with `read_all` (it was just read until it would
-    /// block) a readiness mark left while it was away is cleared, or, if
-    /// there is one, the task is handed back to be read again.
-    fn file_idle(&self, task: Box<Task>, read_all: bool) -> Option<Box<Task>> {
+    /// Files `task` idle, unless readiness was reported while it was away
+    /// (a mark in `Idle::missed`): then the mark is cleared and the task
+    /// handed back, to be written and read again.
+    fn file_idle(&self, task: Box<Task>) -> Option<Box<Task>> {
         let mut idle = self.idle.lock();
-        if read_all && idle.missed.remove(&task.token) {
+        if idle.missed.remove(&task.token) {
             return Some(task);
         }
         idle.tasks.insert(task.token, task);
@@ -356,7 +393,7 @@ impl Pool {
             let mut stream = MioStream::from_std(std_stream);
             let token = Token(*next_token);
             *next_token = next_token.wrapping_add(1).max(2);
-            if self.registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE).is_err() {
+            if self.registry.register(&mut stream, token, Interest::READABLE).is_err() {
                 self.shared.forget(entry.id);
                 continue;
             }
@@ -379,6 +416,7 @@ impl Pool {
                 resume: false,
                 close_after_flush: false,
                 stream_more: false,
+                watch_writable: false,
                 queued_at: Instant::now(),
             });
             if let Some(t) = self.service(task, buf) {
