@@ -811,7 +811,20 @@ impl StorageEngine for DiskEngine {
             let _w = inner.write_lock.lock();
             let view = inner.view.load();
             // Encoded straight into the log's buffer (no copy of its own).
-            lsn = match inner.wal.append_with(len, |buf| record::encode_into(&batch, buf)) {
+            let encode = |buf: &mut [u8]| record::encode_into(&batch, buf);
+            // Only a mode `off` commit wakes the log writer here: its ticket
+            // is ready at once and wakes nobody (see `Wal::append_quiet_with`).
+            let mode = match durability {
+                Durability::Relaxed => None,
+                Durability::Sync => Some(inner.wal.sync_mode()),
+                Durability::As(m) => Some(m),
+            };
+            let appended = if mode == Some(SyncMode::Off) {
+                inner.wal.append_with(len, encode)
+            } else {
+                inner.wal.append_quiet_with(len, encode)
+            };
+            lsn = match appended {
                 Ok(l) => l,
                 Err(e) => {
                     drop(_w);

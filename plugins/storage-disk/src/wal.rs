@@ -472,6 +472,26 @@ impl Wal {
     /// runs under the log's mutex: it must only encode, never call into the
     /// log. If it panics, nothing is appended and the panic continues.
     pub fn append_with(&self, len: usize, fill: impl FnOnce(&mut [u8])) -> Result<Lsn, StorageError> {
+        self.append_inner(len, fill, true)
+    }
+
+    /// [`Wal::append_with`] without waking the writer for the first record
+    /// of an empty buffer: for a record nobody waits for (the idle writer
+    /// wakes once an interval, so it is still written within one), or one
+    /// whose `Full` or `Normal` ticket the caller asks for next (the ticket
+    /// wakes the writer). Waking it here too cost a wake-up per
+    /// transaction for nothing: the writer found no work yet and slept
+    /// again. A block filling up still wakes it.
+    pub fn append_quiet_with(&self, len: usize, fill: impl FnOnce(&mut [u8])) -> Result<Lsn, StorageError> {
+        self.append_inner(len, fill, false)
+    }
+
+    /// The log's own sync mode (what [`Wal::ticket`] uses).
+    pub fn sync_mode(&self) -> SyncMode {
+        self.shared.opts.sync
+    }
+
+    fn append_inner(&self, len: usize, fill: impl FnOnce(&mut [u8]), wake_first: bool) -> Result<Lsn, StorageError> {
         if len > MAX_RECORD_BYTES {
             return Err(StorageError::Full(format!(
                 "a log record of {len} bytes exceeds the largest the log frames ({MAX_RECORD_BYTES} bytes)"
@@ -523,8 +543,9 @@ impl Wal {
         st.records_appended += 1;
         // The writer acts on tickets, full blocks and its interval; it only
         // needs waking when a block fills or the first record arrives (so it
-        // starts timing its interval). `ticket_as` wakes it for commits.
-        if was_empty || st.unwritten_bytes >= block_bytes {
+        // starts timing its interval; a quiet append leaves that to the
+        // idle writer's own interval wake). `ticket_as` wakes it for commits.
+        if (was_empty && wake_first) || st.unwritten_bytes >= block_bytes {
             self.shared.work.notify_one();
         }
         Ok(Lsn(lsn))

@@ -836,6 +836,31 @@ fn background_modes_sync_on_their_interval() {
 }
 
 #[test]
+fn quiet_appends_are_written_within_the_interval_and_tickets_still_wake_the_writer() {
+    // An idle writer (nothing pending) is not woken by a quiet append; its
+    // own interval wake writes the record.
+    let fs = FaultyFs::new();
+    let o = WalOptions { normal_sync_interval_ms: 2, ..opts(SyncMode::Normal) };
+    let (wal, _) = open(&fs, 0, &o).expect("open");
+    std::thread::sleep(Duration::from_millis(20));
+    for lsn in 1..=3 {
+        let r = rec(lsn, len_for(lsn));
+        assert_eq!(wal.append_quiet_with(r.len(), |b| b.copy_from_slice(&r)).expect("append"), Lsn(lsn));
+    }
+    wait_until("the idle writer's interval wake", || wal.stats().durable_lsn == Lsn(3));
+    // With a long interval, a quiet append followed by its Full ticket is
+    // made durable because the ticket wakes the writer.
+    let fs = FaultyFs::new();
+    let (wal, _) = open(&fs, 0, &opts(SyncMode::Full)).expect("open");
+    let r = rec(1, len_for(1));
+    let lsn = wal.append_quiet_with(r.len(), |b| b.copy_from_slice(&r)).expect("append");
+    let t = wal.ticket(lsn);
+    wait_until("the ticket", || t.poll().is_some());
+    assert_eq!(t.poll(), Some(Ok(())));
+    assert_eq!(wal.stats().durable_lsn, Lsn(1));
+}
+
+#[test]
 fn wait_for_room_blocks_while_the_backlog_is_over_the_limit() {
     let fs = FaultyFs::new();
     let o = WalOptions { backlog_bytes: 1000, ..opts(SyncMode::Off) };

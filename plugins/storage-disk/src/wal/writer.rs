@@ -321,8 +321,13 @@ impl Writer<'_> {
             if !held && (unsynced || has_slots) {
                 let left = sh.opts.interval.saturating_sub(elapsed);
                 sh.work.wait_for(&mut st, left);
-            } else {
+            } else if held {
                 sh.work.wait(&mut st);
+            } else {
+                // Idle: wake at least once an interval, so a record that a
+                // quiet append left without waking the writer
+                // (`Wal::append_quiet_with`) is written within it.
+                sh.work.wait_for(&mut st, sh.opts.interval);
             }
         }
     }
