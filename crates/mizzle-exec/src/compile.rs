@@ -257,7 +257,7 @@ mod tests {
             1 => (0u64..5).prop_map(Value::UInt),
             1 => Just(Value::UInt(u64::MAX)),
             1 => (-50i32..50).prop_map(|d| Value::Double(f64::from(d) / 4.0)),
-            1 => (-500i128..500).prop_map(|m| Value::Decimal(Box::new(Decimal::new(m, 2).expect("a small decimal")))),
+            1 => (-500i128..500).prop_map(|m| Value::decimal(Decimal::new(m, 2).expect("a small decimal"))),
             1 => Just(Value::text("12")),
         ]
     }

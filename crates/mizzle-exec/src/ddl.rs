@@ -1192,7 +1192,7 @@ fn implicit_default(col: &ColumnDef) -> Value {
         K::UInt => Value::UInt(0),
         K::Float => Value::Float(0.0),
         K::Double => Value::Double(0.0),
-        K::Decimal => Value::Decimal(Box::new(mizzle_types::Decimal::ZERO)),
+        K::Decimal => Value::decimal(mizzle_types::Decimal::ZERO),
         K::Text => Value::text(""),
         K::Bytes => Value::bytes(&[]),
         K::Date => mizzle_types::Date::from_ymd(1970, 1, 1).map(Value::Date).unwrap_or(Value::Null),

@@ -441,7 +441,7 @@ impl<'a> BinaryValue<'a> {
             BinaryValue::Decimal(s) => {
                 let digits = s.bytes().filter(u8::is_ascii_digit).count();
                 match Decimal::parse(s) {
-                    Some(d) if digits <= mizzle_types::decimal::MAX_DIGITS as usize => Value::Decimal(Box::new(d)),
+                    Some(d) if digits <= mizzle_types::decimal::MAX_DIGITS as usize => Value::decimal(d),
                     _ => Value::text(s),
                 }
             }
@@ -757,12 +757,12 @@ mod tests {
         assert_eq!(BinaryValue::DateTime(DateTimeParts::default()).to_value(), Value::text("0000-00-00 00:00:00"));
         assert_eq!(
             BinaryValue::Decimal("1.50".into()).to_value(),
-            Value::Decimal(Box::new(Decimal::parse("1.50").expect("valid")))
+            Value::decimal(Decimal::parse("1.50").expect("valid"))
         );
         let wide = "9".repeat(65);
         assert_eq!(
             BinaryValue::Decimal(wide.as_str().into()).to_value(),
-            Value::Decimal(Box::new(Decimal::parse(&wide).expect("65 digits")))
+            Value::decimal(Decimal::parse(&wide).expect("65 digits"))
         );
         let long = "1".repeat(82);
         assert_eq!(BinaryValue::Decimal(long.as_str().into()).to_value(), Value::text(&long));
@@ -782,10 +782,7 @@ mod tests {
             (Value::UInt(u64::MAX), SqlType::UBIGINT),
             (Value::Float(2.5), SqlType::Float),
             (Value::Double(1e300), SqlType::Double),
-            (
-                Value::Decimal(Box::new(Decimal::parse("-3.14").expect("valid"))),
-                SqlType::Decimal { precision: 5, scale: 2 },
-            ),
+            (Value::decimal(Decimal::parse("-3.14").expect("valid")), SqlType::Decimal { precision: 5, scale: 2 }),
             (Value::text("héllo"), SqlType::Varchar(10)),
             (Value::bytes(&[0, 255]), SqlType::Blob(100)),
             (Value::Date(Date::from_ymd(1999, 12, 31).expect("valid")), SqlType::Date),

@@ -134,7 +134,7 @@ pub fn to_time(v: &Value) -> Result<Time, TimeError> {
         Value::Double(_) | Value::Float(_) => {
             let f = v.to_f64().unwrap_or(0.0);
             match Decimal::from_f64(f) {
-                Some(d) => to_time(&Value::Decimal(Box::new(d))),
+                Some(d) => to_time(&Value::decimal(d)),
                 None => Err(TimeError::Invalid),
             }
         }
@@ -245,7 +245,7 @@ fn cast_decimal(v: &Value, precision: u8, scale: u8) -> Cast {
     } else {
         d
     };
-    Cast { value: Value::Decimal(Box::new(d)), lossy: was_lossy }
+    Cast { value: Value::decimal(d), lossy: was_lossy }
 }
 
 fn max_decimal(precision: u8, scale: u8, negative: bool) -> Decimal {
@@ -383,7 +383,7 @@ pub fn assign(v: &Value, ty: SqlType, at: &Target<'_>) -> Result<Value, TypeErro
             if d.digits() > precision as u32 && !d.is_zero() {
                 return Err(range());
             }
-            Ok(Value::Decimal(Box::new(d)))
+            Ok(Value::decimal(d))
         }
         SqlType::Char(_) | SqlType::Varchar(_) | SqlType::Text(_) => {
             let s: Arc<str> = match v {
@@ -710,7 +710,7 @@ mod tests {
     #[test]
     fn times_cast_and_assign_like_mysql() {
         let t = |v: Value, f: u8| cast(&v, SqlType::Time(f)).value.to_text_lossy();
-        assert_eq!(t(Value::Decimal(Box::new(Decimal::parse("123456.5").expect("lit"))), 1), "12:34:56.500000");
+        assert_eq!(t(Value::decimal(Decimal::parse("123456.5").expect("lit")), 1), "12:34:56.500000");
         assert_eq!(t(Value::Int(-100), 0), "-00:01:00");
         assert_eq!(t(Value::text("900:00:00"), 0), "838:59:59");
         assert!(matches!(

@@ -255,7 +255,7 @@ pub fn decode_value(b: &mut &[u8]) -> Result<Value, TypeError> {
             let bits = if o >> 63 == 1 { o & !(1 << 63) } else { !o };
             Value::Double(f64::from_bits(bits))
         }
-        DECIMAL => Value::Decimal(Box::new(decode_decimal(b)?)),
+        DECIMAL => Value::decimal(decode_decimal(b)?),
         TEXT => {
             let raw = decode_bytes(b)?;
             let s = String::from_utf8(raw).map_err(|_| TypeError::Corrupt { what: "key text is not UTF-8" })?;
@@ -360,8 +360,8 @@ mod tests {
             (any::<u64>(), any::<u64>()).prop_map(|(a, b)| (Value::UInt(a), Value::UInt(b))),
             (-1e300f64..1e300, -1e300f64..1e300).prop_map(|(a, b)| (Value::Double(a), Value::Double(b))),
             (any::<i64>(), 0u8..=10, any::<i64>(), 0u8..=10).prop_map(|(a, sa, b, sb)| (
-                Value::Decimal(Box::new(Decimal::new(a as i128, sa).expect("fits"))),
-                Value::Decimal(Box::new(Decimal::new(b as i128, sb).expect("fits")))
+                Value::decimal(Decimal::new(a as i128, sa).expect("fits")),
+                Value::decimal(Decimal::new(b as i128, sb).expect("fits"))
             )),
             (".{0,8}", ".{0,8}").prop_map(|(a, b): (String, String)| (Value::text(&a), Value::text(&b))),
             (proptest::collection::vec(any::<u8>(), 0..8), proptest::collection::vec(any::<u8>(), 0..8))
@@ -437,7 +437,7 @@ mod tests {
 
         #[test]
         fn decimal_keys_order_across_the_narrow_wide_boundary(a in decimals(), b in decimals()) {
-            let (va, vb) = (Value::Decimal(Box::new(a)), Value::Decimal(Box::new(b)));
+            let (va, vb) = (Value::decimal(a), Value::decimal(b));
             prop_assert_eq!(enc(&va).cmp(&enc(&vb)), a.cmp(&b));
             let mut buf = Vec::new();
             encode_tuple(&[va, Value::Int(7)], &mut buf);
@@ -456,19 +456,19 @@ mod tests {
         let mut want = vec![DECIMAL];
         want.extend_from_slice(&((-12i128 as u128) ^ (1 << 127)).to_be_bytes());
         want.extend_from_slice(&((-500_000_000_000_000_000_000_000_000_000i128 as u128) ^ (1 << 127)).to_be_bytes());
-        let v = Value::Decimal(Box::new(Decimal::parse("-12.5").expect("lit")));
+        let v = Value::decimal(Decimal::parse("-12.5").expect("lit"));
         assert_eq!(enc(&v), want);
         let mut s = want.as_slice();
         assert_eq!(decode_value(&mut s).expect("decodes"), v);
         // The largest old integer part keeps the old form; one more is wide.
-        let old_max = Value::Decimal(Box::new(Decimal::parse(&"9".repeat(38)).expect("lit")));
+        let old_max = Value::decimal(Decimal::parse(&"9".repeat(38)).expect("lit"));
         assert_eq!(enc(&old_max).len(), 33);
         assert_eq!(enc(&old_max)[1], 0xCB);
-        let wide = Value::Decimal(Box::new(Decimal::parse(&format!("1{}", "0".repeat(38))).expect("lit")));
+        let wide = Value::decimal(Decimal::parse(&format!("1{}", "0".repeat(38))).expect("lit"));
         assert_eq!(enc(&wide).len(), 1 + 1 + MANTISSA_BYTES + 16);
         assert_eq!(enc(&wide)[1], WIDE_POSITIVE);
         assert_eq!(
-            enc(&Value::Decimal(Box::new(Decimal::parse(&format!("-{}", "9".repeat(65))).expect("lit"))))[1],
+            enc(&Value::decimal(Decimal::parse(&format!("-{}", "9".repeat(65))).expect("lit")))[1],
             WIDE_NEGATIVE
         );
     }
@@ -489,7 +489,7 @@ mod tests {
         k.extend_from_slice(&((10u128.pow(30)) ^ (1 << 127)).to_be_bytes());
         assert!(decode_value(&mut k.as_slice()).is_err());
         // Cut short inside the wide integer.
-        let wide = enc(&Value::Decimal(Box::new(Decimal::parse(&"9".repeat(65)).expect("lit"))));
+        let wide = enc(&Value::decimal(Decimal::parse(&"9".repeat(65)).expect("lit")));
         for cut in 1..wide.len() {
             assert!(decode_value(&mut &wide[..cut]).is_err());
         }

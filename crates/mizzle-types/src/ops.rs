@@ -223,7 +223,7 @@ pub fn negate(v: &Value) -> Result<Value, TypeError> {
                 return Err(TypeError::OutOfRange { ty: "BIGINT", expr: format!("-({u})") });
             }
         }
-        Value::Decimal(d) => Value::Decimal(Box::new(d.negated())),
+        Value::Decimal(d) => Value::decimal(d.negated()),
         Value::Float(f) => Value::Double(-(*f as f64)),
         Value::Double(f) => Value::Double(-f),
         Value::Date(_) => Value::Int(-v.to_i64_lossy().unwrap_or(0)),
@@ -262,10 +262,7 @@ mod tests {
     #[test]
     fn mixed_classes() {
         assert_eq!(t(arith(ArithOp::Add, &Value::text("1.5"), &Value::Int(1))), "2.5");
-        assert_eq!(
-            t(arith(ArithOp::Mul, &Value::Decimal(Box::new(Decimal::parse("1.5").expect("lit"))), &Value::Int(2))),
-            "3.0"
-        );
+        assert_eq!(t(arith(ArithOp::Mul, &Value::decimal(Decimal::parse("1.5").expect("lit")), &Value::Int(2))), "3.0");
         assert_eq!(t(arith(ArithOp::Mod, &Value::Int(-7), &Value::Int(3))), "-1");
         assert_eq!(t(arith(ArithOp::Add, &Value::Null, &Value::Int(3))), "NULL");
     }

@@ -296,13 +296,13 @@ impl<'a> RowRef<'a> {
                 let s = fixed(17)?;
                 let mut m = [0u8; 16];
                 m.copy_from_slice(&s[..16]);
-                Value::Decimal(Box::new(Decimal::new(i128::from_le_bytes(m), s[16]).ok_or_else(corrupt)?))
+                Value::decimal(Decimal::new(i128::from_le_bytes(m), s[16]).ok_or_else(corrupt)?)
             }
             15 => {
                 let s = fixed(MANTISSA_BYTES + 1)?;
                 let mut m = [0u8; MANTISSA_BYTES];
                 m.copy_from_slice(&s[..MANTISSA_BYTES]);
-                Value::Decimal(Box::new(Decimal::from_mantissa_le_bytes(m, s[MANTISSA_BYTES]).ok_or_else(corrupt)?))
+                Value::decimal(Decimal::from_mantissa_le_bytes(m, s[MANTISSA_BYTES]).ok_or_else(corrupt)?)
             }
             6 => Value::Text(Arc::from(
                 simdutf8::basic::from_utf8(p).map_err(|_| TypeError::Corrupt { what: "stored text is not UTF-8" })?,
@@ -369,7 +369,7 @@ mod tests {
             Value::UInt(u64::MAX),
             Value::Float(1.5),
             Value::Double(-2.25),
-            Value::Decimal(Box::new(Decimal::parse("-12.345").expect("lit"))),
+            Value::decimal(Decimal::parse("-12.345").expect("lit")),
             Value::text("héllo"),
             Value::bytes(&[0, 1, 2]),
             Value::Date(Date::parse("2024-02-29").expect("lit")),
@@ -400,7 +400,7 @@ mod tests {
             "-12.345".to_string(),
         ]
         .iter()
-        .map(|s| Value::Decimal(Box::new(Decimal::parse(s).expect("lit"))))
+        .map(|s| Value::decimal(Decimal::parse(s).expect("lit")))
         .collect();
         let mut buf = Vec::new();
         encode_row(&vals, &mut buf);

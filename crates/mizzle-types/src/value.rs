@@ -361,7 +361,7 @@ fn json_scalar(v: &Value) -> Value {
         Some(J::Int(i)) => Value::Int(i),
         Some(J::UInt(u)) => Value::UInt(u),
         Some(J::Double(d)) => Value::Double(d),
-        Some(J::Decimal(d)) => Value::Decimal(Box::new(d)),
+        Some(J::Decimal(d)) => Value::decimal(d),
         Some(J::Bool(b)) => Value::Int(b as i64),
         Some(J::String(s)) => Value::Text(Arc::from(s.as_str())),
         Some(J::Date(d)) => Value::Date(d),
@@ -782,7 +782,7 @@ impl From<Vec<u8>> for Value {
 
 impl From<Decimal> for Value {
     fn from(x: Decimal) -> Value {
-        Value::Decimal(Box::new(x))
+        Value::decimal(x)
     }
 }
 

@@ -129,7 +129,6 @@ struct Poller {
 }
 
 /// Who sleeps, and whether anyone leads (under `Pool::sleep`).
-#[derive(Default)]
 struct Sleepers {
     count: usize,
     /// No worker holds the poller: a worker about to sleep leads instead.
@@ -581,7 +580,7 @@ fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
         sched.wait_us.fetch_add(waited, Ordering::Relaxed);
         sched.dispatched.fetch_add(1, Ordering::Relaxed);
         sched.active.fetch_add(1, Ordering::Relaxed);
-        let id = task.conn.entry().id;
+        let (id, token) = (task.conn.entry().id, task.token);
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
             let next = if task.resume {
                 task.resume = false;
@@ -609,6 +608,7 @@ fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
             }
             Err(_) => {
                 tracing::error!(id, "a connection panicked (a bug); closed, its transaction rolled back");
+                pool.idle.lock().missed.remove(&token);
                 pool.shared.forget(id);
                 continue;
             }
@@ -667,7 +667,7 @@ pub fn run(listener: std::net::TcpListener, shared: Arc<Shared>, workers: usize)
         if shared.shutting_down() {
             let _ = pool.waker.wake();
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(100));
     }
     pool.stop.store(true, Ordering::Relaxed);
     {

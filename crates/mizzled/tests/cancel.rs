@@ -10,22 +10,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use harness::{Server, ROOT_PASSWORD};
+use harness::Server;
 use mysql::prelude::Queryable;
-use mysql::{Conn, OptsBuilder};
+use mysql::Conn;
 
 /// Never true over 2,000^3 rows: hours of work unless stopped.
 const ENDLESS: &str = "SELECT COUNT(*) FROM big x, big y, big z WHERE x.v + y.v + z.v < 0";
-
-fn connect(server: &Server) -> Conn {
-    let opts = OptsBuilder::new()
-        .ip_or_hostname(Some("127.0.0.1"))
-        .tcp_port(server.port())
-        .user(Some("root"))
-        .pass(Some(ROOT_PASSWORD))
-        .prefer_socket(false);
-    Conn::new(opts).expect("connect")
-}
 
 fn fill(c: &mut Conn) {
     c.query_drop("CREATE TABLE big (v INT NOT NULL)").expect("create");
@@ -48,7 +38,7 @@ fn code(e: &mysql::Error) -> u16 {
 fn run_killed(server: &Server, victim: &mut Conn, kill: &str) -> mysql::Error {
     let id = victim.connection_id();
     let done = Arc::new(AtomicBool::new(false));
-    let mut killer = connect(server);
+    let mut killer = server.connect_root(None);
     let d = done.clone();
     let kill = format!("{kill} {id}");
     let t = std::thread::spawn(move || {
@@ -68,7 +58,7 @@ fn run_killed(server: &Server, victim: &mut Conn, kill: &str) -> mysql::Error {
 
 fn kill_query_stops_a_long_select(scheduler: &str) {
     let server = Server::start_with(&format!("kill-{scheduler}"), &["--scheduler", scheduler]);
-    let mut a = connect(&server);
+    let mut a = server.connect_root(None);
     fill(&mut a);
     let e = run_killed(&server, &mut a, "KILL QUERY");
     assert_eq!(code(&e), 1317, "{e}");
@@ -80,7 +70,7 @@ fn kill_query_stops_a_long_select(scheduler: &str) {
     assert!(matches!(e, mysql::Error::MySqlError(_) | mysql::Error::IoError(_) | mysql::Error::DriverError(_)), "{e}");
     assert!(a.query_drop("SELECT 1").is_err(), "a killed connection is closed");
     // Other connections are served.
-    let mut b = connect(&server);
+    let mut b = server.connect_root(None);
     let n: Option<i64> = b.query_first("SELECT COUNT(*) FROM big").expect("other connection");
     assert_eq!(n, Some(2000));
 }
@@ -98,7 +88,7 @@ fn kill_query_stops_a_long_select_thread() {
 #[test]
 fn max_execution_time_stops_a_long_select() {
     let server = Server::start("max-exec-time");
-    let mut a = connect(&server);
+    let mut a = server.connect_root(None);
     fill(&mut a);
     a.query_drop("SET SESSION max_execution_time = 100").expect("set");
     let start = Instant::now();
@@ -118,18 +108,18 @@ fn max_execution_time_stops_a_long_select() {
 /// the holder commits unharmed.
 fn kill_query_stops_a_row_lock_wait(scheduler: &str) {
     let server = Server::start_with(&format!("kill-lock-{scheduler}"), &["--scheduler", scheduler]);
-    let mut holder = connect(&server);
+    let mut holder = server.connect_root(None);
     holder.query_drop("CREATE TABLE hot (id INT PRIMARY KEY, v INT)").expect("create");
     holder.query_drop("INSERT INTO hot VALUES (1, 0), (2, 0)").expect("rows");
     holder.query_drop("BEGIN").expect("begin");
     holder.query_drop("UPDATE hot SET v = 1 WHERE id = 1").expect("lock row 1");
-    let mut victim = connect(&server);
+    let mut victim = server.connect_root(None);
     victim.query_drop("SET innodb_lock_wait_timeout = 100").expect("timeout");
     victim.query_drop("BEGIN").expect("begin");
     victim.query_drop("UPDATE hot SET v = 2 WHERE id = 2").expect("own write");
     let id = victim.connection_id();
     let done = Arc::new(AtomicBool::new(false));
-    let mut killer = connect(&server);
+    let mut killer = server.connect_root(None);
     let d = done.clone();
     let t = std::thread::spawn(move || {
         // Repeated: a KILL that arrives before the wait begins is forgotten

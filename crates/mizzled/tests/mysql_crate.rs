@@ -8,17 +8,6 @@ use harness::{Server, ROOT_PASSWORD};
 use mysql::prelude::Queryable;
 use mysql::{Conn, OptsBuilder, Value};
 
-fn connect(server: &Server, db: Option<&str>) -> Conn {
-    let opts = OptsBuilder::new()
-        .ip_or_hostname(Some("127.0.0.1"))
-        .tcp_port(server.port())
-        .user(Some("root"))
-        .pass(Some(ROOT_PASSWORD))
-        .db_name(db)
-        .prefer_socket(false);
-    Conn::new(opts).expect("connect")
-}
-
 /// (column type, value sent as a parameter, value expected back in the
 /// binary protocol, text expected back in the text protocol). The `mysql`
 /// crate reads unsigned columns narrower than BIGINT as `Int`.
@@ -76,7 +65,7 @@ fn cases() -> Vec<(&'static str, Value, Value, &'static str)> {
 #[test]
 fn every_column_type_round_trips_in_both_protocols() {
     let server = Server::start("mysql-crate-types");
-    let mut c = connect(&server, None);
+    let mut c = server.connect_root(None);
     c.query_drop("CREATE DATABASE types").expect("create db");
     c.query_drop("USE types").expect("use");
     for (i, (ty, sent, expected, text)) in cases().into_iter().enumerate() {
@@ -104,7 +93,7 @@ fn every_column_type_round_trips_in_both_protocols() {
 #[test]
 fn prepared_statement_parameter_types_are_kept_between_executes() {
     let server = Server::start("mysql-crate-prepared");
-    let mut c = connect(&server, None);
+    let mut c = server.connect_root(None);
     c.query_drop("CREATE TABLE p (id BIGINT PRIMARY KEY, s VARCHAR(10))").expect("create");
     let stmt = c.prep("INSERT INTO p VALUES (?, ?)").expect("prepare");
     for i in 0..50i64 {
@@ -127,7 +116,7 @@ fn prepared_statement_parameter_types_are_kept_between_executes() {
 #[test]
 fn ok_packets_carry_affected_rows_last_insert_id_and_status() {
     let server = Server::start("mysql-crate-ok");
-    let mut c = connect(&server, None);
+    let mut c = server.connect_root(None);
     c.query_drop("CREATE TABLE a (id INT PRIMARY KEY AUTO_INCREMENT, x INT)").expect("create");
     c.query_drop("INSERT INTO a (x) VALUES (1), (2), (3)").expect("insert");
     assert_eq!(c.affected_rows(), 3);
@@ -145,7 +134,7 @@ fn ok_packets_carry_affected_rows_last_insert_id_and_status() {
 #[test]
 fn a_lock_wait_parks_without_holding_the_only_worker() {
     let server = Server::start_with("mysql-crate-lockpark", &["--scheduler", "pool", "--workers", "1"]);
-    let mut a = connect(&server, None);
+    let mut a = server.connect_root(None);
     a.query_drop("CREATE TABLE l (id INT PRIMARY KEY, v INT)").expect("create");
     a.query_drop("INSERT INTO l VALUES (1, 0)").expect("insert");
     a.query_drop("BEGIN").expect("begin");
@@ -162,7 +151,7 @@ fn a_lock_wait_parks_without_holding_the_only_worker() {
         b.query_drop("UPDATE l SET v = v + 10 WHERE id = 1").expect("update after the wait");
     });
     // While b waits for the row, the single worker still serves c.
-    let mut c = connect(&server, None);
+    let mut c = server.connect_root(None);
     let start = std::time::Instant::now();
     loop {
         let row: Option<(String, String)> =
@@ -185,8 +174,8 @@ fn a_lock_wait_parks_without_holding_the_only_worker() {
 fn processlist_shows_connections_and_kill_ends_one() {
     for scheduler in ["pool", "thread"] {
         let server = Server::start_with("mysql-crate-kill", &["--scheduler", scheduler]);
-        let mut a = connect(&server, None);
-        let mut b = connect(&server, None);
+        let mut a = server.connect_root(None);
+        let mut b = server.connect_root(None);
         let b_id: Option<u64> = b.query_first("SELECT CONNECTION_ID()").expect("id");
         let b_id = b_id.expect("an id");
         let rows: Vec<(u64, String, String)> = a
@@ -217,7 +206,7 @@ fn processlist_shows_connections_and_kill_ends_one() {
 fn json_columns_arrive_as_normalized_text_typed_json_in_both_protocols() {
     use mysql::consts::ColumnType;
     let server = Server::start("mysql-crate-json");
-    let mut c = connect(&server, None);
+    let mut c = server.connect_root(None);
     c.query_drop("CREATE DATABASE j").expect("create db");
     c.query_drop("USE j").expect("use");
     c.query_drop("CREATE TABLE d (id INT PRIMARY KEY, doc JSON)").expect("table");

@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use harness::{raw_login, Server, ROOT_PASSWORD};
 use mysql::prelude::Queryable;
-use mysql::{Conn, OptsBuilder};
 
 const PLAIN_CLIENTS: u32 = 12;
 const PIPELINING_CLIENTS: u32 = 4;
@@ -23,19 +22,8 @@ const ROUNDS: u32 = 120;
 /// Every `TXN_EVERY`-th round of a plain client is a transaction.
 const TXN_EVERY: u32 = 4;
 
-fn connect(server: &Server) -> Conn {
-    let opts = OptsBuilder::new()
-        .ip_or_hostname(Some("127.0.0.1"))
-        .tcp_port(server.port())
-        .user(Some("root"))
-        .pass(Some(ROOT_PASSWORD))
-        .db_name(Some("stress"))
-        .prefer_socket(false);
-    Conn::new(opts).expect("connect")
-}
-
 fn plain_client(server: &Server, client: u32) -> Result<(), String> {
-    let mut c = connect(server);
+    let mut c = server.connect_root(Some("stress"));
     let st = c.prep("SELECT ? + 1").map_err(|e| e.to_string())?;
     for round in 0..ROUNDS {
         if round % TXN_EVERY == 0 {
@@ -101,13 +89,7 @@ fn pipelining_client(server: &Server, client: u32, depth: u32) -> Result<(), Str
 fn more_connections_than_workers_are_all_served() {
     let server = Server::start_with("pool", &["--workers", "2", "--scheduler", "pool"]);
     {
-        let opts = OptsBuilder::new()
-            .ip_or_hostname(Some("127.0.0.1"))
-            .tcp_port(server.port())
-            .user(Some("root"))
-            .pass(Some(ROOT_PASSWORD))
-            .prefer_socket(false);
-        let mut c = Conn::new(opts).expect("connect");
+        let mut c = server.connect_root(None);
         c.query_drop("CREATE DATABASE stress").expect("create database");
         c.query_drop("CREATE TABLE stress.t (id INT AUTO_INCREMENT PRIMARY KEY, client INT NOT NULL, n INT NOT NULL)")
             .expect("create table");
@@ -138,7 +120,7 @@ fn more_connections_than_workers_are_all_served() {
             }
         }
     });
-    let mut c = connect(&server);
+    let mut c = server.connect_root(Some("stress"));
     let counts: Vec<(u32, u64)> =
         c.query("SELECT client, COUNT(*) FROM t GROUP BY client ORDER BY client").expect("count");
     let want = u64::from(ROUNDS.div_ceil(TXN_EVERY));

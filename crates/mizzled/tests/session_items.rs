@@ -10,22 +10,11 @@ use std::process::Command;
 
 use harness::{Server, ROOT_PASSWORD};
 use mysql::prelude::Queryable;
-use mysql::{Conn, OptsBuilder};
-
-fn connect(server: &Server) -> Conn {
-    let opts = OptsBuilder::new()
-        .ip_or_hostname(Some("127.0.0.1"))
-        .tcp_port(server.port())
-        .user(Some("root"))
-        .pass(Some(ROOT_PASSWORD))
-        .prefer_socket(false);
-    Conn::new(opts).expect("connect")
-}
 
 #[test]
 fn results_before_a_failing_statement_are_sent() {
     let server = Server::start("partial");
-    let mut c = connect(&server);
+    let mut c = server.connect_root(None);
     c.query_drop("CREATE TABLE t (a INT PRIMARY KEY)").expect("create");
     let mut r = c
         .query_iter("INSERT INTO t VALUES (1); SELECT a + 10 FROM t; INSERT INTO t VALUES (1); SELECT 99")
@@ -77,7 +66,7 @@ fn results_before_a_failing_statement_are_sent() {
 #[test]
 fn connection_id_survives_reset_and_change_user() {
     let server = Server::start("conn-id");
-    let mut c = connect(&server);
+    let mut c = server.connect_root(None);
     let id = c.connection_id();
     let first: Option<u64> = c.query_first("SELECT CONNECTION_ID()").expect("id");
     assert_eq!(first, Some(u64::from(id)));
@@ -94,7 +83,7 @@ fn connection_id_survives_reset_and_change_user() {
     let after_change: Option<u64> = c.query_first("SELECT CONNECTION_ID()").expect("id");
     assert_eq!(after_change, Some(u64::from(id)), "same id after COM_CHANGE_USER");
     // KILL by that id still reaches this connection.
-    let mut other = connect(&server);
+    let mut other = server.connect_root(None);
     other.query_drop(format!("KILL {id}")).expect("kill by the kept id");
     assert!(c.query_drop("SELECT 1").is_err(), "killed");
 }
@@ -102,7 +91,7 @@ fn connection_id_survives_reset_and_change_user() {
 #[test]
 fn show_plugins_lists_schedulers_and_authentication() {
     let server = Server::start_with("plugins", &["--scheduler", "thread"]);
-    let mut c = connect(&server);
+    let mut c = server.connect_root(None);
     let rows: Vec<(String, String, String)> = c
         .query_map(
             "SHOW PLUGINS",

@@ -268,7 +268,7 @@ fn finish(call: &AggCall, st: AggState, ctx: &mut Ctx<'_>) -> Result<Value, Exec
         Acc::Count(n) => Value::Int(n),
         Acc::Sum(None) | Acc::Avg(None, _) => Value::Null,
         Acc::Sum(Some(s)) => match kind {
-            ValueKind::Decimal => Value::Decimal(Box::new(s.as_dec()?)),
+            ValueKind::Decimal => Value::decimal(s.as_dec()?),
             _ => Value::Double(s.as_f64()),
         },
         Acc::Avg(Some(s), n) => match kind {
@@ -278,7 +278,7 @@ fn finish(call: &AggCall, st: AggState, ctx: &mut Ctx<'_>) -> Result<Value, Exec
                     _ => 4,
                 };
                 let d = s.as_dec()?;
-                Value::Decimal(Box::new(d.checked_div(Decimal::from_i64(n), scale).ok_or_else(range)?))
+                Value::decimal(d.checked_div(Decimal::from_i64(n), scale).ok_or_else(range)?)
             }
             _ => Value::Double(s.as_f64() / n as f64),
         },

@@ -169,7 +169,7 @@ mod tests {
         // A decimal probe moves the table to the general form, where an
         // integral decimal equals the integer.
         let d = Decimal::new(-300, 2).expect("decimal");
-        assert_eq!(t.get(&key(Value::Decimal(Box::new(d)))), Some(&2));
+        assert_eq!(t.get(&key(Value::decimal(d))), Some(&2));
         assert!(matches!(t, KeyIndex::General(_)));
         assert_eq!(t.get(&key(Value::Int(1))), Some(&0));
         assert_eq!(t.get(&key(Value::UInt(u64::MAX))), Some(&3));

@@ -211,7 +211,7 @@ fn convert(j: &Json, name: &str, ty: SqlType) -> Result<Value, ExecError> {
         Json::Int(i) => Value::Int(*i),
         Json::UInt(u) => Value::UInt(*u),
         Json::Double(d) => Value::Double(*d),
-        Json::Decimal(d) => Value::Decimal(Box::new(*d)),
+        Json::Decimal(d) => Value::decimal(*d),
         Json::Date(d) => Value::Date(*d),
         Json::DateTime(d) => Value::DateTime(*d),
         Json::Time(t) => Value::Time(*t),

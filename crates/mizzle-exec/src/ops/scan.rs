@@ -140,8 +140,8 @@ fn convert(ty: SqlType, v: &Value) -> Conv {
             },
         },
         ValueKind::Decimal => match v {
-            Value::Int(i) => Conv::Exact(Value::Decimal(Box::new(Decimal::from_i64(*i)))),
-            Value::UInt(u) => Conv::Exact(Value::Decimal(Box::new(Decimal::from_u64(*u)))),
+            Value::Int(i) => Conv::Exact(Value::decimal(Decimal::from_i64(*i))),
+            Value::UInt(u) => Conv::Exact(Value::decimal(Decimal::from_u64(*u))),
             Value::Decimal(d) => Conv::Exact(Value::Decimal(d.clone())),
             _ => Conv::Incomparable,
         },

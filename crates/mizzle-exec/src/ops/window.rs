@@ -712,15 +712,13 @@ impl Acc {
             _ if self.count == 0 && !matches!(self.func, AggFunc::BitAnd | AggFunc::BitOr | AggFunc::BitXor) => {
                 Value::Null
             }
-            AggFunc::Sum if self.exact_path() => Value::Decimal(Box::new(self.exact.dec()?)),
+            AggFunc::Sum if self.exact_path() => Value::decimal(self.exact.dec()?),
             AggFunc::Avg if self.exact_path() => {
                 let scale = match self.ty {
                     SqlType::Decimal { scale, .. } => scale,
                     _ => 4,
                 };
-                Value::Decimal(Box::new(
-                    self.exact.dec()?.checked_div(Decimal::from_i64(self.count), scale).ok_or_else(range)?,
-                ))
+                Value::decimal(self.exact.dec()?.checked_div(Decimal::from_i64(self.count), scale).ok_or_else(range)?)
             }
             AggFunc::Sum => Value::Double(self.float_state().0),
             AggFunc::Avg => Value::Double(self.float_state().0 / self.count as f64),

@@ -236,7 +236,7 @@ pub(crate) fn number_literal(s: &str) -> Result<Expr, BindError> {
         }
     }
     match Decimal::parse(s) {
-        Some(d) => Ok(Expr::lit(Value::Decimal(Box::new(d)))),
+        Some(d) => Ok(Expr::lit(Value::decimal(d))),
         None => {
             // Beyond 81 digits (more than any decimal holds): a double.
             let f: f64 = s.parse().map_err(|_| bad())?;
@@ -451,7 +451,7 @@ impl<'a> Binder<'a> {
                         Expr::Literal(Value::UInt(u), _) if u == 1u64 << 63 => {
                             Expr::Literal(Value::Int(i64::MIN), SqlType::BIGINT)
                         }
-                        Expr::Literal(Value::Decimal(d), t) => Expr::Literal(Value::Decimal(Box::new(d.negated())), t),
+                        Expr::Literal(Value::Decimal(d), t) => Expr::Literal(Value::decimal(d.negated()), t),
                         Expr::Literal(Value::Double(f), t) => Expr::Literal(Value::Double(-f), t),
                         other => Expr::Neg(bx(other)),
                     },

@@ -123,7 +123,7 @@ impl Num {
         match self {
             Num::Int(i) => Value::Int(i),
             Num::UInt(u) => Value::UInt(u),
-            Num::Dec(d) => Value::Decimal(Box::new(d)),
+            Num::Dec(d) => Value::decimal(d),
             Num::Dbl(f) => Value::Double(f),
         }
     }

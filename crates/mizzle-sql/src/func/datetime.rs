@@ -383,11 +383,11 @@ pub(super) fn unix_timestamp(arg: Option<&Value>, utc: bool, ctx: &mut FuncCtx<'
         return Value::Int(if in_range { secs } else { 0 });
     }
     if !in_range {
-        return Value::Decimal(Box::new(Decimal::ZERO));
+        return Value::decimal(Decimal::ZERO);
     }
     let frac = us.rem_euclid(1_000_000);
     let exact = if frac == 0 { Decimal::new(i128::from(secs), 0) } else { Decimal::new(i128::from(us), 6) };
-    Value::Decimal(Box::new(exact.unwrap_or(Decimal::ZERO)))
+    Value::decimal(exact.unwrap_or(Decimal::ZERO))
 }
 
 /// FROM_UNIXTIME(n[, format]).

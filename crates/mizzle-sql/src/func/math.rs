@@ -74,7 +74,7 @@ pub(super) fn abs(v: &Value, ctx: &mut FuncCtx<'_>) -> Result<Value, FuncError> 
             None => return Err(out_of_range("BIGINT", format!("abs({i})"))),
         },
         Some(Num::UInt(u)) => Value::UInt(u),
-        Some(Num::Dec(d)) => Value::Decimal(Box::new(d.abs())),
+        Some(Num::Dec(d)) => Value::decimal(d.abs()),
         Some(Num::Dbl(f)) => Value::Double(f.abs()),
     })
 }
@@ -100,7 +100,7 @@ pub(super) fn sign(v: &Value, ctx: &mut FuncCtx<'_>) -> Value {
 pub(super) fn ceil_floor(v: &Value, up: bool, ctx: &mut FuncCtx<'_>) -> Result<Value, FuncError> {
     Ok(match convert::num(v, ctx) {
         None => Value::Null,
-        Some(Num::Dec(d)) => Value::Decimal(if up { Box::new(d.ceil()) } else { Box::new(d.floor()) }),
+        Some(Num::Dec(d)) => Value::decimal(if up { d.ceil() } else { d.floor() }),
         Some(Num::Dbl(f)) => Value::Double(if up { f.ceil() } else { f.floor() }),
         Some(n) => n.into_value(),
     })
@@ -205,11 +205,11 @@ pub(super) fn round(
         Some(Num::Dec(d)) => {
             let p = i32::try_from(places).unwrap_or(if places < 0 { i32::MIN } else { i32::MAX });
             if p < -(MAX_DIGITS as i32) {
-                Value::Decimal(Box::new(Decimal::ZERO))
+                Value::decimal(Decimal::ZERO)
             } else {
                 let r = if truncate { d.truncate_places(p) } else { d.round_to(p) };
                 match r {
-                    Some(r) => Value::Decimal(Box::new(r)),
+                    Some(r) => Value::decimal(r),
                     None => return Err(out_of_range("DECIMAL", format!("{name}({d},{places})"))),
                 }
             }

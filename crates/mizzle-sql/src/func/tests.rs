@@ -51,7 +51,7 @@ fn f(x: f64) -> Value {
     Value::Double(x)
 }
 fn dec(s: &str) -> Value {
-    Value::Decimal(Box::new(Decimal::parse(s).expect("test literal")))
+    Value::decimal(Decimal::parse(s).expect("test literal"))
 }
 fn s(x: &str) -> Value {
     Value::text(x)

@@ -74,6 +74,18 @@ impl Server {
         self.addr.port()
     }
 
+    /// A `mysql` crate connection as root over TCP, in database `db`.
+    pub fn connect_root(&self, db: Option<&str>) -> mysql::Conn {
+        let opts = mysql::OptsBuilder::new()
+            .ip_or_hostname(Some("127.0.0.1"))
+            .tcp_port(self.port())
+            .user(Some("root"))
+            .pass(Some(ROOT_PASSWORD))
+            .db_name(db)
+            .prefer_socket(false);
+        mysql::Conn::new(opts).expect("connect")
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map(|c| c.id()).unwrap_or(0)
     }
