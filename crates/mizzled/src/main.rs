@@ -3,6 +3,9 @@
 
 use clap::Parser;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let flags = mizzled::config::Flags::parse();
     let config = match mizzled::config::Config::load(flags) {
