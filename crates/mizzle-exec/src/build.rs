@@ -927,7 +927,8 @@ pub fn empty() -> Box<dyn Operator> {
 
 /// Every row `op` returns.
 fn drain(op: &mut dyn Operator, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
-    let mut out = Vec::new();
+    // The first batch is the result's vector (a point select's only one).
+    let Some(mut out) = op.next(ctx)? else { return Ok(Vec::new()) };
     while let Some(b) = op.next(ctx)? {
         out.extend(b);
     }

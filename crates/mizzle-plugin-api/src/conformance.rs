@@ -26,6 +26,7 @@ pub fn run_all(mut open: impl FnMut() -> Arc<dyn StorageEngine>) -> Result<(), S
         ("later_mutations_in_a_batch_win", later_mutations_in_a_batch_win),
         ("binary_keys_compare_bytewise", binary_keys_compare_bytewise),
         ("scan_first_returns_the_range_head", scan_first_returns_the_range_head),
+        ("scan_prefix_first_reads_one_prefix", scan_prefix_first_reads_one_prefix),
     ];
     for (name, check) in checks {
         let e = open();
@@ -160,6 +161,35 @@ fn scan_first_returns_the_range_head(e: &dyn StorageEngine) -> Result<(), String
     let r = KeyRange { start: Bound::Excluded(vec![9]), end: Bound::Unbounded };
     let more = e.scan_first(r, &mut out, 5).map_err(|x| x.to_string())?;
     ensure(out.is_empty() && !more, "empty range clears the batch")
+}
+
+fn scan_prefix_first_reads_one_prefix(e: &dyn StorageEngine) -> Result<(), String> {
+    let mut b = WriteBatch::new();
+    let keys: [&[u8]; 9] = [b"a", b"ab", b"ab\x00", b"ab\xff", b"ab\xff\xff", b"ac", b"\xff", b"\xff\x01", b""];
+    for k in keys {
+        b.put(k.to_vec(), k.to_vec());
+    }
+    write(e, &b)?;
+    let mut out = KvBatch::new();
+    for prefix in [&b"ab"[..], b"ab\xff", b"\xff", b"", b"zz", b"a"] {
+        let mut want: Vec<&[u8]> = keys.iter().copied().filter(|k| k.starts_with(prefix)).collect();
+        want.sort_unstable();
+        let more = e.scan_prefix_first(prefix, &mut out, 3).map_err(|x| x.to_string())?;
+        let got: Vec<&[u8]> = out.iter().map(|(k, _)| k).collect();
+        let head = &want[..want.len().min(3)];
+        ensure(got.len() >= head.len().min(1) && got.len() <= 3, "between one (if any) and max_pairs pairs")?;
+        ensure(got[..] == want[..got.len()], "the prefix's first keys, in order")?;
+        ensure(more || got.len() == want.len(), "pairs left out are reported")?;
+        ensure(out.iter().all(|(k, v)| k == v), "each key with its value")?;
+    }
+    // A prefix longer than any on-stack buffer an engine may use.
+    let long = vec![7u8; 300];
+    let mut b = WriteBatch::new();
+    b.put([long.clone(), vec![1]].concat(), vec![1]);
+    b.put([vec![7u8; 299], vec![8]].concat(), vec![2]);
+    write(e, &b)?;
+    let more = e.scan_prefix_first(&long, &mut out, 5).map_err(|x| x.to_string())?;
+    ensure(out.len() == 1 && out.value(0) == [1] && !more, "a long prefix reads only its own keys")
 }
 
 fn binary_keys_compare_bytewise(e: &dyn StorageEngine) -> Result<(), String> {

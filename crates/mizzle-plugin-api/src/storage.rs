@@ -274,6 +274,24 @@ impl KeyRange {
         KeyRange { start: Bound::Included(prefix), end }
     }
 
+    /// Calls `f` with the bounds of every key that starts with `prefix`
+    /// (`[prefix, successor)`), borrowed: a short prefix's successor is
+    /// built on the stack, so a point read allocates nothing for its range.
+    pub fn with_prefix_bounds<R>(prefix: &[u8], f: impl FnOnce(Bound<&[u8]>, Bound<&[u8]>) -> R) -> R {
+        const ON_STACK: usize = 64;
+        let end = prefix.iter().rposition(|&b| b != 0xFF);
+        let Some(last) = end else { return f(Bound::Included(prefix), Bound::Unbounded) };
+        if last < ON_STACK {
+            let mut buf = [0u8; ON_STACK];
+            let succ = &mut buf[..=last];
+            succ.copy_from_slice(&prefix[..=last]);
+            succ[last] += 1;
+            return f(Bound::Included(prefix), Bound::Excluded(succ));
+        }
+        let succ = mizzle_types::key::prefix_successor(prefix);
+        f(Bound::Included(prefix), succ.as_deref().map_or(Bound::Unbounded, Bound::Excluded))
+    }
+
     /// True if `key` is inside the range.
     pub fn contains(&self, key: &[u8]) -> bool {
         let lo = match &self.start {
@@ -320,6 +338,14 @@ pub trait StorageEngine: Send + Sync {
 
     /// A cursor over `range` in ascending key order.
     fn scan(&self, range: KeyRange) -> Result<Box<dyn Cursor>, StorageError>;
+
+    /// [`StorageEngine::scan_first`] over every key that starts with
+    /// `prefix` (the MVCC point read: the versions of one key). The default
+    /// builds the range; engines that read from borrowed bounds override
+    /// it with [`KeyRange::with_prefix_bounds`] and allocate nothing.
+    fn scan_prefix_first(&self, prefix: &[u8], out: &mut KvBatch, max_pairs: usize) -> Result<bool, StorageError> {
+        self.scan_first(KeyRange::prefix(prefix), out, max_pairs)
+    }
 
     /// Clears `out` and fills it with the first pairs of `range`, at least
     /// one (when the range has any) and at most `max_pairs`: a one-shot

@@ -229,15 +229,18 @@ impl<'c> Visible<'c> {
     }
 }
 
-/// The visible value of one key.
-pub(crate) fn point_get(
+/// `f` of the visible value of one key, read in place from the engine's
+/// batch (no copy of the value).
+pub(crate) fn point_get<R>(
     shared: &Arc<Shared>,
     view: &ReadView,
     space: SpaceId,
     key: &[u8],
-) -> Result<Option<Vec<u8>>, TxnError> {
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<Option<R>, TxnError> {
     let mut batch = spare_batch();
-    let r = point_get_with(shared, view, space, key, &mut batch);
+    let r = point_find(shared, view, space, key, &mut batch)
+        .and_then(|found| found.map(|i| Ok(f(version::parse_value(batch.value(i))?.payload))).transpose());
     give_back_batch(batch);
     r
 }
@@ -247,6 +250,23 @@ thread_local! {
     /// short scan (the hot paths of OLTP statements) would otherwise grow
     /// fresh buffers, reallocating them a dozen times, on every call.
     static SPARE_BATCHES: std::cell::RefCell<Vec<KvBatch>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+thread_local! {
+    /// The version-key prefix of the key a point read looks up, reused.
+    static PREFIX: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Calls `f` with the prefix of every version of `key` in `space`, built
+/// in a buffer this thread reuses (a point read allocates none).
+pub(crate) fn with_version_prefix<R>(space: SpaceId, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    let mut p = PREFIX.try_with(std::cell::Cell::take).unwrap_or_default();
+    version::user_prefix(space, key, &mut p);
+    let r = f(&p);
+    if p.capacity() <= 1024 {
+        let _ = PREFIX.try_with(|c| c.set(p));
+    }
+    r
 }
 
 /// Batches kept per thread, and the largest kept (a batch that grew for a
@@ -279,20 +299,22 @@ impl Drop for TxnCursor {
     }
 }
 
-fn point_get_with(
+/// The position in `batch` of the visible version of `key` (a put), or
+/// `None` (no version visible, or a tombstone).
+fn point_find(
     shared: &Arc<Shared>,
     view: &ReadView,
     space: SpaceId,
     key: &[u8],
     batch: &mut KvBatch,
-) -> Result<Option<Vec<u8>>, TxnError> {
+) -> Result<Option<usize>, TxnError> {
     let range = || {
         let mut p = Vec::with_capacity(key.len() + 5);
         version::user_prefix(space, key, &mut p);
         KeyRange::prefix_owned(p)
     };
     // Fast path: the newest few versions usually decide.
-    let more = shared.engine.scan_first(range(), batch, 4)?;
+    let more = with_version_prefix(space, key, |p| shared.engine.scan_prefix_first(p, batch, 4))?;
     if let Some(found) = first_visible(shared, view, key, batch)? {
         return Ok(found);
     }
@@ -308,16 +330,16 @@ fn point_get_with(
     Ok(None)
 }
 
-/// The value of the first version of `key` in `batch` (newest first) that
-/// is visible to `view` (`Some(None)` for a tombstone); `None` when no
-/// version in the batch decides.
+/// The position of the first version of `key` in `batch` (newest first)
+/// that is visible to `view` (`Some(None)` for a tombstone); `None` when
+/// no version in the batch decides.
 fn first_visible(
     shared: &Shared,
     view: &ReadView,
     key: &[u8],
     batch: &KvBatch,
-) -> Result<Option<Option<Vec<u8>>>, TxnError> {
-    for (k, v) in batch.iter() {
+) -> Result<Option<Option<usize>>, TxnError> {
+    for (i, (k, v)) in batch.iter().enumerate() {
         let vk = version::parse_key(k)?;
         if vk.user_key != key {
             continue;
@@ -325,7 +347,7 @@ fn first_visible(
         let vv = version::parse_value(v)?;
         if shared.is_visible(view, vv.writer, vk.seq) {
             return Ok(Some(match vv.kind {
-                Kind::Put => Some(vv.payload.to_vec()),
+                Kind::Put => Some(i),
                 Kind::Tombstone => None,
             }));
         }

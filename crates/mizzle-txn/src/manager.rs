@@ -416,7 +416,7 @@ impl Shared {
             KeyRange::prefix_owned(prefix)
         };
         // Most keys have a few versions: one cursor-free read decides.
-        let more = self.engine.scan_first(versions(), batch, FIRST)?;
+        let more = crate::cursor::with_version_prefix(space, key, |p| self.engine.scan_prefix_first(p, batch, FIRST))?;
         let had = !batch.is_empty();
         for (k, v) in batch.iter() {
             match self.judge_for_write(view, key, k, v)? {

@@ -714,6 +714,12 @@ impl Txn {
 
     /// The visible value of `key`.
     pub fn get(&self, space: SpaceId, key: &[u8]) -> Result<Option<Vec<u8>>, TxnError> {
+        self.get_with(space, key, <[u8]>::to_vec)
+    }
+
+    /// `f` of the visible value of `key`, borrowed from the engine's batch
+    /// (a point read that decodes the row in place copies no value).
+    pub fn get_with<R>(&self, space: SpaceId, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>, TxnError> {
         let view = {
             let mut st = self.inner.st.lock();
             Self::check_usable(&st)?;
@@ -725,7 +731,7 @@ impl Txn {
             }
             ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt }
         };
-        crate::cursor::point_get(&self.inner.shared, &view, space, key)
+        crate::cursor::point_get(&self.inner.shared, &view, space, key, f)
     }
 
     /// A cursor over the visible keys of `space` between the bounds (user keys).
@@ -870,7 +876,7 @@ impl Txn {
             // Seeing every own write: a statement boundary in the future.
             ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: Ts(u64::MAX) }
         };
-        crate::cursor::point_get(&self.inner.shared, &view, space, key)
+        crate::cursor::point_get(&self.inner.shared, &view, space, key, <[u8]>::to_vec)
     }
 
     /// `SELECT ... FOR UPDATE`: treats the row as written, so a concurrent

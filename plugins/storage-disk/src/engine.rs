@@ -797,6 +797,10 @@ impl StorageEngine for DiskEngine {
         Ok(self.inner.fill(lo, hi, out, max_pairs)?.is_some())
     }
 
+    fn scan_prefix_first(&self, prefix: &[u8], out: &mut KvBatch, max_pairs: usize) -> Result<bool, StorageError> {
+        KeyRange::with_prefix_bounds(prefix, |lo, hi| Ok(self.inner.fill(lo, hi, out, max_pairs)?.is_some()))
+    }
+
     fn write(&self, batch: WriteBatch, durability: Durability) -> Result<DurableTicket, StorageError> {
         let inner = &self.inner;
         if let Some(e) = inner.failure() {

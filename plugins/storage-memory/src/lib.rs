@@ -167,20 +167,11 @@ impl StorageEngine for MemoryEngine {
     }
 
     fn scan_first(&self, range: KeyRange, out: &mut KvBatch, max_pairs: usize) -> Result<bool, StorageError> {
-        out.clear();
-        let lo = bound_ref(&range.start);
-        let hi = bound_ref(&range.end);
-        if inverted(lo, hi) {
-            return Ok(false);
-        }
-        let map = self.map.read();
-        // One descent for the start; the end is checked while walking
-        // (a two-sided `range` descends twice).
-        let mut it = range_from(&map, lo).take_while(|(k, _)| before_end(k.as_slice(), hi));
-        for (k, v) in it.by_ref().take(max_pairs.max(1)) {
-            out.push(k.as_slice(), v);
-        }
-        Ok(it.next().is_some())
+        self.first_pairs(bound_ref(&range.start), bound_ref(&range.end), out, max_pairs)
+    }
+
+    fn scan_prefix_first(&self, prefix: &[u8], out: &mut KvBatch, max_pairs: usize) -> Result<bool, StorageError> {
+        KeyRange::with_prefix_bounds(prefix, |lo, hi| self.first_pairs(lo, hi, out, max_pairs))
     }
 
     fn write(&self, batch: WriteBatch, _durability: Durability) -> Result<DurableTicket, StorageError> {
@@ -228,6 +219,30 @@ impl StorageEngine for MemoryEngine {
 
     fn approximate_keys(&self) -> u64 {
         self.map.read().len() as u64
+    }
+}
+
+impl MemoryEngine {
+    /// `scan_first` over borrowed bounds.
+    fn first_pairs(
+        &self,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        out: &mut KvBatch,
+        max_pairs: usize,
+    ) -> Result<bool, StorageError> {
+        out.clear();
+        if inverted(lo, hi) {
+            return Ok(false);
+        }
+        let map = self.map.read();
+        // One descent for the start; the end is checked while walking
+        // (a two-sided `range` descends twice).
+        let mut it = range_from(&map, lo).take_while(|(k, _)| before_end(k.as_slice(), hi));
+        for (k, v) in it.by_ref().take(max_pairs.max(1)) {
+            out.push(k.as_slice(), v);
+        }
+        Ok(it.next().is_some())
     }
 }
 

@@ -660,8 +660,9 @@ impl Operator for ScanOp {
                 if point {
                     // Each interval is read once: its key can leave it.
                     let (space, key) = (o.space, iv.0.take().unwrap_or_default());
-                    if let Some(payload) = ctx.txn.get(space, &key)? {
-                        let row = self.decode(&payload, &key, Vec::new())?;
+                    // Decoded in place from the engine's batch.
+                    let row = ctx.txn.get_with(space, &key, |payload| self.decode(payload, &key, Vec::new()))?;
+                    if let Some(row) = row.transpose()? {
                         if let Some(row) = self.accept(row, &key, ctx)? {
                             return Ok(Some(vec![row]));
                         }

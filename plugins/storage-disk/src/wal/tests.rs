@@ -836,7 +836,7 @@ fn background_modes_sync_on_their_interval() {
 }
 
 #[test]
-fn quiet_appends_are_written_within_the_interval_and_tickets_still_wake_the_writer() {
+fn quiet_appends_are_written_within_the_interval_and_waiters_wake_the_writer() {
     // An idle writer (nothing pending) is not woken by a quiet append; its
     // own interval wake writes the record.
     let fs = FaultyFs::new();
@@ -849,15 +849,26 @@ fn quiet_appends_are_written_within_the_interval_and_tickets_still_wake_the_writ
     }
     wait_until("the idle writer's interval wake", || wal.stats().durable_lsn == Lsn(3));
     // With a long interval, a quiet append followed by its Full ticket is
-    // made durable because the ticket wakes the writer.
+    // made durable once a waiter parks on the ticket (its nudge wakes the
+    // writer; making the ticket does not, though a writer awake for another
+    // reason may flush it first).
     let fs = FaultyFs::new();
     let (wal, _) = open(&fs, 0, &opts(SyncMode::Full)).expect("open");
     let r = rec(1, len_for(1));
     let lsn = wal.append_quiet_with(r.len(), |b| b.copy_from_slice(&r)).expect("append");
     let t = wal.ticket(lsn);
+    t.on_complete(|_| {});
     wait_until("the ticket", || t.poll().is_some());
     assert_eq!(t.poll(), Some(Ok(())));
     assert_eq!(wal.stats().durable_lsn, Lsn(1));
+    // A ticket whose waiter flushes it itself (`help`) completes with no
+    // wake of the writer at all.
+    let r = rec(2, len_for(2));
+    let lsn = wal.append_quiet_with(r.len(), |b| b.copy_from_slice(&r)).expect("append");
+    let t = wal.ticket(lsn);
+    t.help();
+    assert_eq!(t.poll(), Some(Ok(())), "the helper wrote and synced it");
+    assert_eq!(wal.stats().durable_lsn, Lsn(2));
 }
 
 #[test]
