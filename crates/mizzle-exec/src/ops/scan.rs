@@ -213,6 +213,7 @@ fn same_rules(ty: SqlType, v: &Value) -> bool {
 
 /// One key range read as a row predicate (invariant 1): the key columns
 /// (row positions) compared with the range's values.
+#[derive(Default)]
 struct RangeCheck {
     /// Collations of the key's columns, by key position (filled by `open`
     /// only when the checks are kept).
@@ -226,6 +227,16 @@ struct RangeCheck {
 }
 
 impl RangeCheck {
+    /// Emptied for another execution, keeping its vectors' room.
+    fn recycled(mut self) -> RangeCheck {
+        self.colls.clear();
+        self.zone = None;
+        self.eq.clear();
+        self.lower = None;
+        self.upper = None;
+        self
+    }
+
     fn passes(&self, row: &[Value]) -> bool {
         let n = self.eq.len();
         let coll = |i: usize| self.colls.get(i).copied().unwrap_or(Collation::LEGACY);
@@ -261,26 +272,27 @@ const AFTER_NULL: u8 = 0x02;
 /// be in it. Clears `exact` when the interval is wider than the range; sets
 /// `point` when it is exactly one whole key (whose interval then has no end
 /// if `lone_point`: the caller reads it with a point get and merges it with
-/// no other).
+/// no other). `reused` is an emptied check and key vector from an earlier
+/// execution (or new ones), filled instead of allocating.
 fn interval(
-    types: &[(SqlType, Collation)],
-    cols: &[usize],
+    (types, cols): (&[(SqlType, Collation)], &[usize]),
     r: &KeyRange,
     ctx: &mut Ctx<'_>,
     exact: &mut bool,
     point: &mut bool,
     lone_point: bool,
+    reused: (RangeCheck, Vec<u8>),
 ) -> Result<Option<(Interval, RangeCheck)>, ExecError> {
     *point = false;
+    let (mut check, mut prefix) = reused;
     let col =
         |i: usize| cols.get(i).copied().ok_or_else(|| ExecError::Internal("key range longer than its key".into()));
     let tz = ctx.session.time_zone;
     let is_ts = |ty: SqlType| matches!(ty, SqlType::Timestamp(_)) && !tz.is_utc();
-    let zone = types.iter().any(|t| is_ts(t.0)).then(|| (tz.clone(), types.iter().map(|t| is_ts(t.0)).collect()));
-    let mut check =
-        RangeCheck { eq: Vec::with_capacity(r.eq.len()), lower: None, upper: None, colls: Vec::new(), zone };
+    check.zone = types.iter().any(|t| is_ts(t.0)).then(|| (tz.clone(), types.iter().map(|t| is_ts(t.0)).collect()));
     // Room for an integer key (tag and 8 bytes) without growing.
-    let mut prefix = Vec::with_capacity(16);
+    prefix.clear();
+    prefix.reserve(16);
     for (i, e) in r.eq.iter().enumerate() {
         let (ty, coll) = types.get(i).copied().unwrap_or((SqlType::Null, Collation::LEGACY));
         let v = eval(e, &[], ctx)?;
@@ -487,6 +499,8 @@ pub struct ScanOp {
     /// The last run's interval, point and check lists, emptied and reused
     /// by the next `open` (a kept tree runs again without allocating them).
     spare: (Vec<Interval>, Vec<bool>, Vec<RangeCheck>),
+    /// A point read's key vector, given back for the next execution.
+    spare_key: Vec<u8>,
     /// Row vectors given back by the consumer (`Operator::recycle`),
     /// decoded into again.
     rows: SpareRows,
@@ -513,6 +527,7 @@ impl ScanOp {
             open: None,
             done: false,
             spare: (Vec::new(), Vec::new(), Vec::new()),
+            spare_key: Vec::new(),
             rows: SpareRows::default(),
             batch: Vec::new(),
         }
@@ -558,7 +573,9 @@ impl ScanOp {
         let (mut intervals, mut points, mut checks) = std::mem::take(&mut self.spare);
         intervals.clear();
         points.clear();
-        checks.clear();
+        // The last execution's checks and point key are filled again.
+        let mut old_checks = std::mem::take(&mut checks);
+        let mut key = std::mem::take(&mut self.spare_key);
         let Some(rs) = ranges else {
             intervals.push((None, None));
             points.push(false);
@@ -571,7 +588,8 @@ impl ScanOp {
         let lone_point = rs.len() == 1 && matches!(source, Source::Primary);
         for r in rs {
             let mut point = false;
-            if let Some((iv, check)) = interval(types, cols, r, ctx, &mut exact, &mut point, lone_point)? {
+            let reused = (old_checks.pop().map(RangeCheck::recycled).unwrap_or_default(), std::mem::take(&mut key));
+            if let Some((iv, check)) = interval((types, cols), r, ctx, &mut exact, &mut point, lone_point, reused)? {
                 points.push(point && matches!(source, Source::Primary));
                 intervals.push(iv);
                 checks.push(check);
@@ -625,7 +643,8 @@ impl Operator for ScanOp {
         // the new execution's parameters.
         if let Some(o) = self.open.take() {
             // `open` empties them before use.
-            self.spare = (o.intervals, o.points, o.checks.unwrap_or_default());
+            let checks = o.checks.unwrap_or_else(|| std::mem::take(&mut self.spare.2));
+            self.spare = (o.intervals, o.points, checks);
         }
         self.done = false;
         true
@@ -662,10 +681,13 @@ impl Operator for ScanOp {
                     let (space, key) = (o.space, iv.0.take().unwrap_or_default());
                     // Decoded in place from the engine's batch.
                     let row = ctx.txn.get_with(space, &key, |payload| self.decode(payload, &key, Vec::new()))?;
-                    if let Some(row) = row.transpose()? {
-                        if let Some(row) = self.accept(row, &key, ctx)? {
-                            return Ok(Some(vec![row]));
-                        }
+                    let accepted = match row.transpose()? {
+                        Some(row) => self.accept(row, &key, ctx)?,
+                        None => None,
+                    };
+                    self.spare_key = key;
+                    if let Some(row) = accepted {
+                        return Ok(Some(vec![row]));
                     }
                     continue;
                 }
