@@ -11,9 +11,8 @@
 //! 2. Callbacks run exactly once, on the completing thread or immediately if
 //!    already complete; no lock is held while they run.
 //! 3. A ticket's helper (if any) runs at most once, on a thread about to
-//!    block in `wait` or on a scheduler's worker with nothing else to do
-//!    ([`DurableTicket::help`]), with no lock held; completion never
-//!    depends on it.
+//!    block in `wait` or that calls [`DurableTicket::help`], with no lock
+//!    held; completion never depends on it.
 //! 4. A ticket's nudge (if any) runs at most once, with no lock held, the
 //!    first time a waiter blocks in `wait` or registers a callback while
 //!    the ticket is pending: an engine that hands out a helper need not
@@ -142,11 +141,10 @@ impl DurableTicket {
 
     /// Runs the ticket's helper on the calling thread, if it has one, the
     /// ticket is still pending and nobody ran it yet; never waits for the
-    /// ticket. A scheduler whose worker has nothing else to do calls it
-    /// before parking a commit, so the commit's flush runs here instead of
-    /// waking the engine's writer thread and being woken back. The ticket
-    /// may still be pending afterwards (the engine declined: a flush was
-    /// already running, say).
+    /// ticket (a caller that would rather flush than park: the commit's
+    /// flush then runs here instead of on the engine's writer thread). The
+    /// ticket may still be pending afterwards (the engine declined: a flush
+    /// was already running, say).
     pub fn help(&self) {
         let Some(inner) = &self.0 else { return };
         if inner.state.lock().done.is_none() {

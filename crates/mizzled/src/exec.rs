@@ -130,24 +130,6 @@ impl Waiter {
         }
     }
 
-    /// Runs a durability wait's flush on the calling thread when the
-    /// engine allows it ([`DurableTicket::help`]); a lock wait is left as
-    /// it is. For a worker with nothing else to do: the commit then needs
-    /// no hand-off to the log's writer thread and back.
-    pub fn help(&self) {
-        if let Waiter::Durable(t) = self {
-            t.help();
-        }
-    }
-
-    /// True when the wait is over (a completed ticket or lock wait).
-    pub fn is_over(&self) -> bool {
-        match self {
-            Waiter::Durable(t) => t.poll().is_some(),
-            Waiter::Lock(w, _, _) => w.poll().is_some(),
-        }
-    }
-
     /// Runs `wake` once the wait may be over (at once if it is), on the
     /// thread that ends it: keep it short. A lock wait's deadline is
     /// returned; the caller must also wake the session then.

@@ -86,7 +86,6 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use parking_lot::{Condvar, Mutex};
 
 use crate::conn::{Conn, Next, Park};
-use crate::exec::Waiter;
 use crate::server::Shared;
 
 const LISTENER: Token = Token(0);
@@ -599,22 +598,7 @@ fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
                 task.close_after_flush = true;
                 task
             }
-            Ok((mut task, Next::Park(p))) => {
-                // A worker with nothing queued flushes the commit itself
-                // (the log declines when a flush is running or commits
-                // overlap): no hand-off to the log's writer thread and no
-                // wake-up of a worker when it is durable. Otherwise the
-                // worker goes on to other sessions meanwhile.
-                if let Park::Wait(w @ Waiter::Durable(_)) = &p {
-                    if !w.is_over() && local.is_empty() && pool.injector.is_empty() {
-                        w.help();
-                        if w.is_over() {
-                            task.resume = true;
-                            pool.push_local(&local, task);
-                            continue;
-                        }
-                    }
-                }
+            Ok((task, Next::Park(p))) => {
                 park(&pool, task, p);
                 continue;
             }
