@@ -231,17 +231,21 @@ pub(super) fn help(shared: &Shared, lsn: u64, mode: SyncMode) {
         let mut io = shared.io.lock();
         run_round(shared, &mut io, round)
     }));
-    {
-        let mut st = shared.st.lock();
-        st.busy = false;
-        shared.work.notify_all();
-        shared.progress.notify_all();
-    }
+    // A failed round poisons the log while this round still holds `busy`:
+    // released first, the writer could start a round whose sync succeeds
+    // after the failed one and complete the tickets Ok, though the failed
+    // sync may have dropped their pages (invariant 1; the log test
+    // `failed_sync_poisons_the_log_until_reopened` caught it once commits
+    // stopped waking the writer).
     match result {
         Ok(Ok(())) => {}
         Ok(Err(e)) => shared.poison(e),
         Err(_) => shared.poison(StorageError::Io("internal error (a bug): a log flush panicked".to_string())),
     }
+    let mut st = shared.st.lock();
+    st.busy = false;
+    shared.work.notify_all();
+    shared.progress.notify_all();
 }
 
 impl Writer<'_> {
