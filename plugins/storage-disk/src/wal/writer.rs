@@ -7,7 +7,9 @@
 //!    or on a committer flushing its own record ([`help`]); only that round
 //!    writes to segments and moves the durable and written marks. The log's
 //!    mutex is held only to swap work out and to publish progress, never
-//!    across I/O.
+//!    across I/O. A round that fails poisons the log before it gives up
+//!    `busy`, so no later round's sync can complete tickets that the
+//!    failed sync may have lost.
 //! 2. Blocks are written in LSN order; a block's synced-through LSN is the
 //!    writer's durable mark when the block is sealed (D5, `disk.md` §4).
 //! 3. D4: [`Writer::switch`] syncs the old segment before it begins the new
