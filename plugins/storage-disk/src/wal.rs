@@ -478,8 +478,9 @@ impl Wal {
     /// [`Wal::append_with`] without waking the writer for the first record
     /// of an empty buffer: for a record nobody waits for (the idle writer
     /// wakes once an interval, so it is still written within one), or one
-    /// whose `Full` or `Normal` ticket the caller asks for next (the ticket
-    /// wakes the writer). Waking it here too cost a wake-up per
+    /// whose `Full` or `Normal` ticket the caller asks for next (its
+    /// committer flushes it, or the ticket's nudge wakes the writer once
+    /// someone waits on it). Waking it here too cost a wake-up per
     /// transaction for nothing: the writer found no work yet and slept
     /// again. A block filling up still wakes it.
     pub fn append_quiet_with(&self, len: usize, fill: impl FnOnce(&mut [u8])) -> Result<Lsn, StorageError> {
@@ -544,7 +545,8 @@ impl Wal {
         // The writer acts on tickets, full blocks and its interval; it only
         // needs waking when a block fills or the first record arrives (so it
         // starts timing its interval; a quiet append leaves that to the
-        // idle writer's own interval wake). `ticket_as` wakes it for commits.
+        // idle writer's own interval wake). A commit's ticket wakes it
+        // through its nudge, once a waiter is left waiting (`ticket_as`).
         if (was_empty && wake_first) || st.unwritten_bytes >= block_bytes {
             self.shared.work.notify_one();
         }

@@ -861,8 +861,8 @@ fn quiet_appends_are_written_within_the_interval_and_waiters_wake_the_writer() {
     wait_until("the ticket", || t.poll().is_some());
     assert_eq!(t.poll(), Some(Ok(())));
     assert_eq!(wal.stats().durable_lsn, Lsn(1));
-    // A ticket whose waiter flushes it itself (`help`) completes with no
-    // wake of the writer at all.
+    // A ticket whose waiter flushes it itself (`help`) is complete when
+    // `help` returns: the flush ran on the calling thread.
     let r = rec(2, len_for(2));
     let lsn = wal.append_quiet_with(r.len(), |b| b.copy_from_slice(&r)).expect("append");
     let t = wal.ticket(lsn);
