@@ -94,11 +94,17 @@ fn selects(c: &mut Criterion) {
     {
         let mut st = s.prepare(POINT).expect("setup: prepare point select");
         let mut rng = SplitMix64::new(2);
+        // The row borrowed, as SQLite's `query_row` below reads it.
         g.bench_function("mizzle", |b| {
             b.iter(|| {
                 let id = to_i64(rng.range(1, ROWS));
-                let rows = st.query(params![id]).expect("point select");
-                black_box(rows.get(0).map(|r| r.values().len()));
+                let mut len = 0;
+                st.query_each(params![id], |r| {
+                    len = r.values().len();
+                    Ok(())
+                })
+                .expect("point select");
+                black_box(len);
             })
         });
     }
@@ -110,6 +116,22 @@ fn selects(c: &mut Criterion) {
                 let id = to_i64(rng.range(1, ROWS));
                 let len = st.query_row([id], |r| Ok(r.get_ref(0)?.as_bytes()?.len())).expect("point select");
                 black_box(len);
+            })
+        });
+    }
+    g.finish();
+
+    // The same select returning an owned result (`Statement::query`).
+    let mut g = c.benchmark_group("point_select_rows");
+    g.throughput(Throughput::Elements(1));
+    {
+        let mut st = s.prepare(POINT).expect("setup: prepare point select");
+        let mut rng = SplitMix64::new(2);
+        g.bench_function("mizzle", |b| {
+            b.iter(|| {
+                let id = to_i64(rng.range(1, ROWS));
+                let rows = st.query(params![id]).expect("point select");
+                black_box(rows.get(0).map(|r| r.values().len()));
             })
         });
     }

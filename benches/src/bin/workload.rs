@@ -578,11 +578,15 @@ mod mizzle_engine {
             on_row: &mut dyn FnMut(&dyn RowView) -> Result<()>,
         ) -> Result<()> {
             self.bind(i, params)?;
-            let rows = self.stmts[i].query(self.params.as_slice())?;
-            for r in rows.iter() {
-                on_row(&MizzleRow(r))?;
-            }
-            Ok(())
+            // Rows borrowed as rusqlite's `Rows::next` hands them out.
+            let mut failed = None;
+            self.stmts[i].query_each(self.params.as_slice(), |r| {
+                if failed.is_none() {
+                    failed = on_row(&MizzleRow(r)).err();
+                }
+                Ok(())
+            })?;
+            failed.map_or(Ok(()), Err)
         }
 
         fn begin_write(&mut self) -> Result<()> {
@@ -598,7 +602,7 @@ mod mizzle_engine {
         }
     }
 
-    struct MizzleRow<'a>(&'a mizzle::Row);
+    struct MizzleRow<'a>(mizzle::RowRef<'a>);
 
     impl RowView for MizzleRow<'_> {
         fn int(&self, col: usize) -> Result<i64> {

@@ -918,6 +918,17 @@ impl Reusable {
     pub fn keep(&mut self, id: usize, op: Box<dyn Operator>) {
         self.kept = Some((id, op));
     }
+
+    /// Gives the rows a run of plan `id` returned back to its kept tree
+    /// ([`Operator::recycle`]), whose operators reuse their vectors for the
+    /// next execution; dropped if no tree of `id` is kept.
+    pub fn recycle(&mut self, id: usize, rows: Vec<Row>) {
+        if let Some((kept_id, op)) = self.kept.as_mut() {
+            if *kept_id == id {
+                op.recycle(rows);
+            }
+        }
+    }
 }
 
 /// An operator that returns nothing (a placeholder for a tree moved out).
@@ -929,8 +940,10 @@ pub fn empty() -> Box<dyn Operator> {
 fn drain(op: &mut dyn Operator, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
     // The first batch is the result's vector (a point select's only one).
     let Some(mut out) = op.next(ctx)? else { return Ok(Vec::new()) };
-    while let Some(b) = op.next(ctx)? {
-        out.extend(b);
+    while let Some(mut b) = op.next(ctx)? {
+        out.append(&mut b);
+        // The emptied vector goes back for the next batch.
+        op.recycle(b);
     }
     Ok(out)
 }

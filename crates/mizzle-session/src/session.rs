@@ -565,6 +565,15 @@ impl Prepared {
         cached.then_some((Arc::as_ptr(bound) as usize, &mut self.ops))
     }
 
+    /// Gives back the rows an execution of this (query) statement returned,
+    /// once the caller has read them: the kept operator tree reuses their
+    /// vectors, so the next execution allocates no row vectors.
+    pub fn recycle_rows(&mut self, rows: Vec<Vec<Value>>) {
+        if let Some((bound, _)) = &self.plan {
+            self.ops.recycle(Arc::as_ptr(bound) as usize, rows);
+        }
+    }
+
     /// Whether the statement returns rows, when known without running it
     /// (its plan is cached).
     pub fn returns_rows(&self) -> Option<bool> {

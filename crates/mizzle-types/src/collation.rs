@@ -284,6 +284,24 @@ impl Collation {
         }
     }
 
+    /// The primary ranks of the first eight characters of a string that
+    /// has [`Collation::has_ascii_order`], one byte each, big-endian and
+    /// zero-padded (every printable character's rank is at least 1): for
+    /// two such strings whose prefixes differ, `a.cmp(b)` of the prefixes
+    /// is [`Collation::compare_ascii`]'s answer; equal prefixes say
+    /// nothing. 0 for a collation without the ASCII order.
+    pub fn ascii_prefix(self, s: &str) -> u64 {
+        let Some(r) = ascii_primary_ranks() else { return 0 };
+        if !matches!(self, Collation::Utf8mb4UnicodeCi | Collation::Utf8mb4_0900AiCi) {
+            return 0;
+        }
+        let mut p = [0u8; 8];
+        for (slot, b) in p.iter_mut().zip(self.trim(s).as_bytes()) {
+            *slot = r.get(usize::from(*b)).copied().unwrap_or(0);
+        }
+        u64::from_be_bytes(p)
+    }
+
     /// How `s`'s weight string ([`Collation::sort_key`]) orders against the
     /// weight string `key`, without building it when the collation can
     /// compare in place: the binary collations compare bytes, and a
@@ -742,6 +760,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn ascii_prefixes_that_differ_order_as_compare_ascii() {
+        // Lengths around the prefix's eight characters, trailing spaces
+        // (trimmed under PAD SPACE), case and punctuation.
+        let alphabet = [b'a', b'A', b'b', b'z', b'0', b'9', b'-', b' ', b'_', b'~'];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut decided = 0;
+        for _ in 0..50_000 {
+            let mut word = || -> String { (0..next(12)).map(|_| char::from(alphabet[next(alphabet.len())])).collect() };
+            let (a, b) = (word(), word());
+            for c in [C::Utf8mb4_0900AiCi, C::Utf8mb4UnicodeCi] {
+                if !(c.has_ascii_order(&a) && c.has_ascii_order(&b)) {
+                    continue;
+                }
+                let (pa, pb) = (c.ascii_prefix(&a), c.ascii_prefix(&b));
+                if pa != pb {
+                    decided += 1;
+                    assert_eq!(pa.cmp(&pb), c.compare(&a, &b), "{c} {a:?} {b:?}");
+                }
+            }
+        }
+        assert!(decided > 50_000, "most pairs differ in their first eight characters ({decided})");
+        assert_eq!(C::Utf8mb4Bin.ascii_prefix("abc"), 0);
     }
 
     #[test]

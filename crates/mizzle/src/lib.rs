@@ -463,6 +463,35 @@ pub struct Row {
 impl Row {
     /// The value at `idx` converted to `T`.
     pub fn get<T: FromValue>(&self, idx: usize) -> Result<T, Error> {
+        self.as_row_ref().get(idx)
+    }
+
+    /// The value of the column named `name` (case-insensitive).
+    pub fn get_by_name<T: FromValue>(&self, name: &str) -> Result<T, Error> {
+        self.as_row_ref().get_by_name(name)
+    }
+
+    /// The raw values.
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+
+    /// The row borrowed.
+    pub fn as_row_ref(&self) -> RowRef<'_> {
+        RowRef { values: &self.values, columns: &self.columns }
+    }
+}
+
+/// A borrowed result row, as [`Statement::query_each`] hands it out.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RowRef<'a> {
+    values: &'a [Value],
+    columns: &'a [Column],
+}
+
+impl<'a> RowRef<'a> {
+    /// The value at `idx` converted to `T`.
+    pub fn get<T: FromValue>(&self, idx: usize) -> Result<T, Error> {
         let v = self.values.get(idx).ok_or_else(|| {
             Error::new(
                 ErrorCode::WrongArguments,
@@ -483,8 +512,18 @@ impl Row {
     }
 
     /// The raw values.
-    pub fn values(&self) -> &[Value] {
-        &self.values
+    pub fn values(&self) -> &'a [Value] {
+        self.values
+    }
+
+    /// Column descriptions.
+    pub fn columns(&self) -> &'a [Column] {
+        self.columns
+    }
+
+    /// An owned copy of the row.
+    pub fn to_row(&self) -> Row {
+        Row { values: self.values.to_vec(), columns: Arc::new(self.columns.to_vec()) }
     }
 }
 
@@ -739,6 +778,64 @@ impl Statement<'_> {
             Output::Done(e) => Ok(e),
             Output::Rows(r) => Ok(Executed { rows_affected: r.len() as u64, last_insert_id: 0 }),
         }
+    }
+
+    /// Executes a query with parameters and calls `f` with each row in
+    /// order, borrowed; returns the number of rows. Nothing of the result
+    /// is built for the caller: the statement's kept operators get the
+    /// rows' vectors back for its next execution, so a loop of
+    /// `query_each` allocates no result rows (as `rusqlite`'s `query_row`
+    /// reads in place). An error from `f` stops the loop and is returned;
+    /// the statement has run to its end by then (autocommit: committed).
+    /// A statement known to return no rows is refused (1221) before it
+    /// runs.
+    ///
+    /// ```
+    /// use mizzle::{params, Database};
+    /// let db = Database::open_in_memory()?;
+    /// let s = db.session();
+    /// s.execute("CREATE TABLE t (n INT PRIMARY KEY, name TEXT)", [])?;
+    /// s.execute("INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, 'three')", [])?;
+    /// let mut st = s.prepare("SELECT name FROM t WHERE n >= ? ORDER BY n")?;
+    /// let mut names = Vec::new();
+    /// let n = st.query_each(params![2], |row| {
+    ///     names.push(row.get::<String>(0)?);
+    ///     Ok(())
+    /// })?;
+    /// assert_eq!((n, names), (2, vec!["two".to_string(), "three".to_string()]));
+    /// # Ok::<(), mizzle::Error>(())
+    /// ```
+    pub fn query_each<P, F>(&mut self, params: P, mut f: F) -> Result<u64, Error>
+    where
+        P: AsRef<[Value]>,
+        F: FnMut(RowRef<'_>) -> Result<(), Error>,
+    {
+        if self.prepared.returns_rows() == Some(false) {
+            return Err(Error::new(ErrorCode::WrongUsage, "the statement returns no result set; use execute()"));
+        }
+        let out = {
+            let mut s = self.session.inner.borrow_mut();
+            let ex = s.execute_prepared(&mut self.prepared, params.as_ref()).map_err(err)?;
+            let ex = s.block_on(ex, Some(&mut self.prepared)).map_err(err)?;
+            drop(s);
+            ex.finish().map_err(err)?.pop()
+        };
+        let (columns, rows) = match out {
+            Some(StatementOutput::Rows { columns, rows }) => (columns, rows),
+            Some(StatementOutput::Done { .. }) => {
+                return Err(Error::new(ErrorCode::WrongUsage, "the statement returned no result set"))
+            }
+            None => return Err(Error::new(ErrorCode::Internal, "internal error (a bug in mizzle): no output")),
+        };
+        let mut result = Ok(rows.len() as u64);
+        for values in &rows {
+            if let Err(e) = f(RowRef { values, columns: &columns }) {
+                result = Err(e);
+                break;
+            }
+        }
+        self.prepared.recycle_rows(rows);
+        result
     }
 
     /// Executes a query with parameters. A statement known to return no

@@ -291,3 +291,81 @@ fn a_prepared_query_of_the_clock_reads_it_at_each_run() {
     let second = pairs(q.query(params![1]).expect("q"));
     assert_ne!(first, second, "NOW(6) moved between the runs");
 }
+
+#[test]
+fn query_each_reads_rows_borrowed_and_reuses_them_across_executions() {
+    let db = Database::open_in_memory().expect("db");
+    let s = db.session();
+    s.execute("CREATE TABLE t (id INT PRIMARY KEY, name TEXT, v INT)", []).expect("create");
+    let mut ins = s.prepare("INSERT INTO t VALUES (?, ?, ?)").expect("prepare insert");
+    for id in 1..=300i64 {
+        ins.execute(params![id, format!("n{id}"), id * 10]).expect("insert");
+    }
+    // Ranges, a point read and a sort, each run many times from one
+    // prepared statement: the recycled row vectors never leak a value of
+    // an earlier execution into a later one.
+    let mut range = s.prepare("SELECT name, v FROM t WHERE id BETWEEN ? AND ?").expect("prepare range");
+    let mut sorted = s.prepare("SELECT name FROM t WHERE id BETWEEN ? AND ? ORDER BY name DESC").expect("sort");
+    let mut point = s.prepare("SELECT name, v FROM t WHERE id = ?").expect("prepare point");
+    for lo in [1i64, 150, 7, 290, 150] {
+        let hi = lo + 20;
+        let mut seen = Vec::new();
+        let n = range
+            .query_each(params![lo, hi], |r| {
+                seen.push((r.get::<String>(0)?, r.get_by_name::<i64>("v")?));
+                Ok(())
+            })
+            .expect("range");
+        let want: Vec<(String, i64)> = (lo..=hi.min(300)).map(|id| (format!("n{id}"), id * 10)).collect();
+        assert_eq!(n, want.len() as u64);
+        assert_eq!(seen, want, "range {lo}..={hi}");
+        // The owned result agrees.
+        let owned: Vec<(String, i64)> = range
+            .query(params![lo, hi])
+            .expect("query")
+            .iter()
+            .map(|r| (r.get::<String>(0).expect("name"), r.get::<i64>(1).expect("v")))
+            .collect();
+        assert_eq!(owned, want);
+
+        let mut names = Vec::new();
+        sorted
+            .query_each(params![lo, hi], |r| {
+                names.push(r.get::<String>(0)?);
+                Ok(())
+            })
+            .expect("sorted");
+        let mut want_names: Vec<String> = want.iter().map(|(n, _)| n.clone()).collect();
+        want_names.sort_by(|a, b| b.cmp(a));
+        assert_eq!(names, want_names);
+
+        let mut got = None;
+        point
+            .query_each(params![lo], |r| {
+                got = Some(r.to_row());
+                Ok(())
+            })
+            .expect("point");
+        let row = got.expect("one row");
+        assert_eq!(row.get::<String>(0), Ok(format!("n{lo}")));
+        assert_eq!(row.values().len(), 2);
+        assert_eq!(point.query_each(params![1000], |_| Ok(())), Ok(0), "no row for an absent id");
+    }
+    // An error from the callback stops the loop and comes back; the
+    // statement runs again afterwards.
+    let mut calls = 0;
+    let e = range
+        .query_each(params![1, 50], |_| {
+            calls += 1;
+            if calls == 3 {
+                Err(mizzle::Error { code: mizzle::ErrorCode::WrongArguments, message: "stop here".into() })
+            } else {
+                Ok(())
+            }
+        })
+        .expect_err("the callback's error");
+    assert_eq!((calls, e.number()), (3, 1210));
+    assert_eq!(range.query_each(params![1, 50], |_| Ok(())), Ok(50));
+    // A statement that returns no rows is refused.
+    assert!(ins.query_each(params![1000, "x", 1], |_| Ok(())).is_err());
+}

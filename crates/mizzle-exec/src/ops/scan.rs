@@ -679,15 +679,20 @@ impl Operator for ScanOp {
                 if point {
                     // Each interval is read once: its key can leave it.
                     let (space, key) = (o.space, iv.0.take().unwrap_or_default());
-                    // Decoded in place from the engine's batch.
-                    let row = ctx.txn.get_with(space, &key, |payload| self.decode(payload, &key, Vec::new()))?;
+                    // Decoded in place from the engine's batch, into a
+                    // spare vector.
+                    let into = self.rows.take(self.table.columns.len() + usize::from(self.with_rowkey));
+                    let row = ctx.txn.get_with(space, &key, |payload| self.decode(payload, &key, into))?;
                     let accepted = match row.transpose()? {
                         Some(row) => self.accept(row, &key, ctx)?,
                         None => None,
                     };
                     self.spare_key = key;
                     if let Some(row) = accepted {
-                        return Ok(Some(vec![row]));
+                        // The batch vector given back last time, if any.
+                        let mut out = std::mem::take(&mut self.batch);
+                        out.push(row);
+                        return Ok(Some(out));
                     }
                     continue;
                 }

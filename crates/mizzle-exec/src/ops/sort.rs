@@ -87,6 +87,9 @@ struct Keyed<K> {
     keys: K,
     /// Bit `i`: key `i` is text with `Collation::has_ascii_order`.
     ascii: u64,
+    /// For a single key with bit 0 of `ascii`: its
+    /// `Collation::ascii_prefix`, compared before the texts (0 otherwise).
+    prefix: u64,
     pos: usize,
     row: Row,
 }
@@ -151,7 +154,11 @@ pub fn sort_rows(
         for (pos, row) in rows.into_iter().enumerate() {
             let mut ascii = 0u64;
             let k = key(0, &row, &mut ascii, ctx)?;
-            keyed.push(Keyed { keys: k, ascii, pos, row });
+            let prefix = match (&k, collations[0]) {
+                (Value::Text(t), Some(c)) if ascii & 1 != 0 => c.ascii_prefix(t),
+                _ => 0,
+            };
+            keyed.push(Keyed { keys: k, ascii, prefix, pos, row });
         }
         return Ok(order(keyed, keys, &cols, &collations, top));
     }
@@ -165,7 +172,7 @@ pub fn sort_rows(
                 k.push(key(i, &row, &mut ascii, ctx)?);
             }
         }
-        keyed.push(Keyed { keys: k, ascii, pos, row });
+        keyed.push(Keyed { keys: k, ascii, prefix: 0, pos, row });
     }
     Ok(order(keyed, keys, &cols, &collations, top))
 }
@@ -191,6 +198,16 @@ fn order<K: KeySlice>(
                     }
                 }
                 o
+            }
+            // Two ASCII texts of a single key whose first eight ranks
+            // differ are ordered by them (`Collation::ascii_prefix`).
+            None if keys.len() == 1 && a.ascii & b.ascii & 1 != 0 && a.prefix != b.prefix => {
+                let o = a.prefix.cmp(&b.prefix);
+                if keys[0].desc {
+                    o.reverse()
+                } else {
+                    o
+                }
             }
             None => cmp_keys(keys, collations, a.ascii & b.ascii, a.keys.keys(), b.keys.keys()),
         };
@@ -220,8 +237,9 @@ impl Operator for SortOp {
             let mut rows = Vec::new();
             // The input stays, so the operator can run again (`reset`).
             if let Some(input) = self.input.as_mut() {
-                while let Some(b) = input.next(ctx)? {
-                    rows.extend(b);
+                while let Some(mut b) = input.next(ctx)? {
+                    rows.append(&mut b);
+                    input.recycle(b);
                 }
             }
             self.out = Some(sort_rows(rows, &self.keys, self.top, ctx)?.into_iter());
@@ -229,5 +247,12 @@ impl Operator for SortOp {
         let Some(it) = self.out.as_mut() else { return Ok(None) };
         let batch: Vec<Row> = it.take(BATCH).collect();
         Ok(if batch.is_empty() { None } else { Some(batch) })
+    }
+
+    fn recycle(&mut self, batch: Vec<Row>) {
+        // The rows are the input's, reordered.
+        if let Some(input) = self.input.as_mut() {
+            input.recycle(batch);
+        }
     }
 }
