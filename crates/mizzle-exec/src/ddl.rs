@@ -314,27 +314,33 @@ fn table_def(spec: &TableSpec, ctx: &mut Ctx<'_>) -> Result<TableDef, ExecError>
 fn fill_index(t: &TableDef, ix: usize, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
     let def = &t.indexes[ix];
     // One pass over the table: each row's key columns are decoded into one
-    // reused row and only its (index key, row key) entry is kept.
-    let mut entries: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    // reused row; each (index key, row key) entry is appended to one arena
+    // (no allocation per entry) and described by a fixed-size `Entry`.
+    let mut arena: Vec<u8> = Vec::new();
+    let mut entries: Vec<Entry> = Vec::new();
     {
         let mut cur = ctx.txn.scan(t.space, std::ops::Bound::Unbounded, std::ops::Bound::Unbounded)?;
         let mut b = mizzle_txn::KvBatch::new();
         let mut row = vec![Value::Null; t.columns.len()];
-        // Keys are built in one reused buffer and cloned out at their size
-        // (one allocation each instead of a growing vector's several).
         let mut k = Vec::with_capacity(64);
         while cur.next_batch(&mut b, 1024)? {
             entries.reserve(b.len());
             for (rowkey, payload) in b.iter() {
                 decode_columns(t, &def.columns, payload, &mut row)?;
                 index_key(t, def, &row, rowkey, &mut k);
-                entries.push((k.clone(), rowkey.to_vec()));
+                entries.push(Entry::new(&k, rowkey, arena.len()));
+                arena.extend_from_slice(&k);
+                arena.extend_from_slice(rowkey);
             }
         }
     }
-    // Equal keys end up adjacent, in row-key order (the scan's order).
-    entries.sort_unstable();
-    let repeat = entries.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| &w[1].1).min();
+    // Ordered by index key, then row key; the 16-byte heads decide most
+    // comparisons without reading the arena. Equal keys end up adjacent.
+    let key = |e: &Entry| e.key(&arena);
+    entries.sort_unstable_by(|a, b| {
+        a.head.cmp(&b.head).then_with(|| key(a).cmp(key(b))).then_with(|| a.rowkey(&arena).cmp(b.rowkey(&arena)))
+    });
+    let repeat = entries.windows(2).filter(|w| key(&w[0]) == key(&w[1])).map(|w| w[1].rowkey(&arena)).min();
     if let Some(rowkey) = repeat {
         let payload = ctx.txn.get(t.space, rowkey)?.unwrap_or_default();
         let mut row = vec![Value::Null; t.columns.len()];
@@ -344,10 +350,10 @@ fn fill_index(t: &TableDef, ix: usize, ctx: &mut Ctx<'_>) -> Result<(), ExecErro
             key: format!("{}.{}", t.name, def.name),
         });
     }
-    if ctx.txn.load_new_space(def.space, &entries)? {
+    if ctx.txn.load_new_space(def.space, entries.iter().map(|e| (e.key(&arena), e.rowkey(&arena))))? {
         return Ok(());
     }
-    drop(entries);
+    drop((entries, arena));
     // Not expected (the space is new), but then write entry by entry with
     // the usual checks.
     let rows = rows_with_columns(t, &def.columns, ctx)?;
@@ -366,6 +372,37 @@ fn fill_index(t: &TableDef, ix: usize, ctx: &mut Ctx<'_>) -> Result<(), ExecErro
         }
     }
     Ok(())
+}
+
+/// One entry of an index being built: its index key and row key lie back
+/// to back in the build's arena from `start`.
+struct Entry {
+    /// The index key's first 16 bytes, big-endian, zero-padded: two
+    /// entries whose heads differ are ordered as their keys are (a shorter
+    /// key is then a proper prefix of the other, which its zero pad
+    /// orders first); equal heads say nothing.
+    head: u128,
+    start: usize,
+    key_len: usize,
+    rowkey_len: usize,
+}
+
+impl Entry {
+    fn new(key: &[u8], rowkey: &[u8], start: usize) -> Entry {
+        let mut h = [0u8; 16];
+        let n = key.len().min(16);
+        h[..n].copy_from_slice(&key[..n]);
+        Entry { head: u128::from_be_bytes(h), start, key_len: key.len(), rowkey_len: rowkey.len() }
+    }
+
+    fn key<'a>(&self, arena: &'a [u8]) -> &'a [u8] {
+        arena.get(self.start..self.start + self.key_len).unwrap_or_default()
+    }
+
+    fn rowkey<'a>(&self, arena: &'a [u8]) -> &'a [u8] {
+        let from = self.start + self.key_len;
+        arena.get(from..from + self.rowkey_len).unwrap_or_default()
+    }
 }
 
 fn drop_table_data(t: &TableDef, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {

@@ -975,7 +975,11 @@ impl Txn {
     /// this transaction created (a new index being filled). Returns `false`
     /// and writes nothing if the space already holds any version; the
     /// caller then writes key by key.
-    pub fn load_new_space(&self, space: SpaceId, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<bool, TxnError> {
+    pub fn load_new_space<'p>(
+        &self,
+        space: SpaceId,
+        pairs: impl IntoIterator<Item = (&'p [u8], &'p [u8])>,
+    ) -> Result<bool, TxnError> {
         const CHUNK: usize = 4096;
         let mut st = self.inner.st.lock();
         Self::check_usable(&st)?;
@@ -997,9 +1001,10 @@ impl Txn {
         }
         self.mark_space(&mut st, space)?;
         let mut written = Vec::new();
-        for chunk in pairs.chunks(CHUNK) {
+        let mut pairs = pairs.into_iter().peekable();
+        while pairs.peek().is_some() {
             let mut b = WriteBatch::new();
-            for (key, payload) in chunk {
+            for (key, payload) in pairs.by_ref().take(CHUNK) {
                 version::version_key(space, key, shared.tick(), &mut written);
                 let mut val = Vec::with_capacity(version::HEADER_LEN + payload.len());
                 version::encode_value(Kind::Put, self.inner.id, payload, &mut val);

@@ -400,12 +400,17 @@ fn pairs(keys: &[&str]) -> Vec<(Vec<u8>, Vec<u8>)> {
     keys.iter().map(|k| (k.as_bytes().to_vec(), format!("v{k}").into_bytes())).collect()
 }
 
+/// `pairs` borrowed, as `load_new_space` takes them.
+fn borrowed(p: &[(Vec<u8>, Vec<u8>)]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    p.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))
+}
+
 #[test]
 fn bulk_load_of_a_new_space_is_provisional_like_any_write() {
     let m = mgr();
     let t = rr(&m);
     let other = rr(&m);
-    assert_eq!(t.load_new_space(S, &pairs(&["a", "b", "c"])), Ok(true));
+    assert_eq!(t.load_new_space(S, borrowed(&pairs(&["a", "b", "c"]))), Ok(true));
     t.begin_statement().expect("stmt");
     assert_eq!(get(&t, "b"), Some("vb".into()), "own later statement sees the load");
     assert_eq!(get(&other, "b"), None, "others do not see uncommitted versions");
@@ -419,11 +424,11 @@ fn bulk_load_of_a_new_space_is_provisional_like_any_write() {
 fn bulk_load_rolls_back_with_its_statement_and_transaction() {
     let m = mgr();
     let t = rr(&m);
-    assert_eq!(t.load_new_space(S, &pairs(&["a", "b"])), Ok(true));
+    assert_eq!(t.load_new_space(S, borrowed(&pairs(&["a", "b"]))), Ok(true));
     t.end_statement(false).expect("statement rollback");
     t.begin_statement().expect("stmt");
     assert_eq!(scan_all(&t), vec![], "the failed statement's load is gone");
-    assert_eq!(t.load_new_space(S, &pairs(&["c"])), Ok(true), "the space is empty again");
+    assert_eq!(t.load_new_space(S, borrowed(&pairs(&["c"]))), Ok(true), "the space is empty again");
     t.rollback();
     let after = rr(&m);
     assert_eq!(scan_all(&after), vec![]);
@@ -434,7 +439,7 @@ fn bulk_load_refuses_a_space_that_holds_versions() {
     let m = mgr();
     autocommit_put(&m, "a", "1");
     let t = rr(&m);
-    assert_eq!(t.load_new_space(S, &pairs(&["b"])), Ok(false));
+    assert_eq!(t.load_new_space(S, borrowed(&pairs(&["b"]))), Ok(false));
     t.begin_statement().expect("stmt");
     assert_eq!(get(&t, "b"), None, "nothing was written");
 }
