@@ -417,6 +417,14 @@ impl Execution {
         }
     }
 
+    /// Gives back rows a [`Execution::next_batch`] returned, once sent
+    /// ([`RowCursor::recycle`]); dropped if the execution no longer streams.
+    pub fn recycle_rows(&mut self, rows: Vec<Vec<Value>>) {
+        if let Some(Wait::Rows(c)) = self.suspended.as_mut().map(|s| &mut s.wait) {
+            c.recycle(rows);
+        }
+    }
+
     /// How many statements of the text come after the one the execution
     /// is parked on (0 when not parked): a front end sets
     /// MORE_RESULTS_EXISTS on a streamed result's end from it.

@@ -1074,6 +1074,7 @@ impl Conn {
                         }
                     }
                     self.resp_seq = w.sequence();
+                    self.session.recycle_rows(&mut st.pending, rows);
                 }
                 Ok(None) => {
                     let mut status = self.status();

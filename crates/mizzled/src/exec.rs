@@ -372,6 +372,12 @@ impl SqlSession {
         Ok(pending.ex.next_batch(&mut self.inner, max_rows)?.map(|b| b.rows))
     }
 
+    /// Gives back rows [`SqlSession::next_rows`] returned, once encoded,
+    /// for the statement's operators to reuse.
+    pub fn recycle_rows(&mut self, pending: &mut Pending, rows: Vec<Vec<Value>>) {
+        pending.ex.recycle_rows(rows);
+    }
+
     /// Goes on after a wait is over (or its deadline passed); `p` is the
     /// prepared statement the pending execution came from, if any.
     pub fn resume(&mut self, pending: Pending, p: Option<&mut PreparedSql>) -> Step {

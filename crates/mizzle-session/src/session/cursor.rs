@@ -74,6 +74,13 @@ impl RowCursor {
         &self.columns
     }
 
+    /// Takes back rows of a batch once the caller has sent them: the
+    /// operators reuse their vectors for the next batches (or drop them if
+    /// the statement has ended).
+    pub fn recycle(&mut self, rows: Vec<Vec<Value>>) {
+        self.op.recycle(rows);
+    }
+
     /// Rows handed out so far.
     pub fn rows_sent(&self) -> u64 {
         self.rows
