@@ -236,6 +236,20 @@ impl MemoryEngine {
             return Ok(false);
         }
         let map = self.map.read();
+        // A start past the last key (an append: the write check of a new
+        // key at the end of the key space, as a growing AUTO_INCREMENT or
+        // time-ordered primary key makes) finds nothing; following the
+        // right edge to the last key compares no keys, a descent compares
+        // one per slot of every node on its way.
+        let past_end = match (lo, map.last_key_value()) {
+            (_, None) => true,
+            (Bound::Included(k), Some((last, _))) => last.as_slice() < k,
+            (Bound::Excluded(k), Some((last, _))) => last.as_slice() <= k,
+            (Bound::Unbounded, Some(_)) => false,
+        };
+        if past_end {
+            return Ok(false);
+        }
         // One descent for the start; the end is checked while walking
         // (a two-sided `range` descends twice).
         let mut it = range_from(&map, lo).take_while(|(k, _)| before_end(k.as_slice(), hi));
@@ -447,6 +461,31 @@ mod tests {
         for k in &ks {
             assert_eq!(e.get(k).expect("get").as_ref(), model.get(k));
         }
+    }
+
+    #[test]
+    fn starts_at_and_past_the_last_key() {
+        let e = MemoryEngine::new();
+        let first = |lo: Bound<Vec<u8>>| -> (Vec<Vec<u8>>, bool) {
+            let mut out = KvBatch::new();
+            let more = e.scan_first(KeyRange { start: lo, end: Bound::Unbounded }, &mut out, 1).expect("scan");
+            (out.iter().map(|(k, _)| k.to_vec()).collect(), more)
+        };
+        assert_eq!(first(Bound::Unbounded), (vec![], false), "an empty map");
+        assert_eq!(first(Bound::Included(vec![1])), (vec![], false), "an empty map");
+        let mut b = WriteBatch::new();
+        for k in [b"a".to_vec(), b"b".to_vec(), b"c".to_vec()] {
+            b.put(k, vec![0]);
+        }
+        e.write(b, Durability::Relaxed).expect("write");
+        assert_eq!(first(Bound::Included(b"c".to_vec())), (vec![b"c".to_vec()], false));
+        assert_eq!(first(Bound::Excluded(b"c".to_vec())), (vec![], false));
+        assert_eq!(first(Bound::Included(b"c\0".to_vec())), (vec![], false));
+        assert_eq!(first(Bound::Excluded(b"bz".to_vec())), (vec![b"c".to_vec()], false));
+        assert_eq!(first(Bound::Unbounded), (vec![b"a".to_vec()], true));
+        let mut out = KvBatch::new();
+        assert!(!e.scan_prefix_first(b"d", &mut out, 1).expect("prefix") && out.is_empty());
+        assert!(!e.scan_prefix_first(b"c", &mut out, 1).expect("prefix") && out.len() == 1);
     }
 
     #[test]
