@@ -626,9 +626,10 @@ pub struct Session {
     vars: HashMap<String, String>,
     /// `@@session.time_zone`, parsed (kept equal to `vars["time_zone"]`).
     time_zone: mizzle_types::TimeZone,
-    /// `@@session.foreign_key_checks` is ON (kept equal to its `vars` entry,
-    /// which every statement would otherwise look up).
-    fk_checks: bool,
+    /// Session variables every statement or transaction reads, parsed from
+    /// their `vars` entries whenever a SET changes them (`Hot::of`), so the
+    /// hot path looks up no variable by name.
+    hot: Hot,
     /// The last statement time's day and date: consecutive statements
     /// mostly fall on the same day, whose calendar date is then not worked
     /// out again.
@@ -817,9 +818,39 @@ impl Drop for Session {
     }
 }
 
-/// `foreign_key_checks` in a session's variables (ON unless set otherwise).
-fn fk_checks_on(vars: &HashMap<String, String>) -> bool {
-    vars.get("foreign_key_checks").is_none_or(|v| v == "ON")
+/// The session variables read on every statement or transaction, parsed
+/// (`Session::hot`).
+#[derive(Clone, Copy, Debug)]
+struct Hot {
+    /// `foreign_key_checks` (ON unless set otherwise).
+    fk_checks: bool,
+    /// `autocommit` (ON unless set otherwise).
+    autocommit: bool,
+    /// `transaction_read_only`.
+    read_only: bool,
+    /// `transaction_isolation` (REPEATABLE-READ unless set otherwise).
+    isolation: IsolationLevel,
+    /// `innodb_flush_log_at_trx_commit` as a sync mode: 1 full, 2 normal,
+    /// 0 off; `None` (the engine's default) for anything else.
+    commit_sync: Option<mizzle_txn::SyncMode>,
+}
+
+impl Hot {
+    fn of(vars: &HashMap<String, String>) -> Hot {
+        let on = |name: &str| vars.get(name).map(|v| v == "ON");
+        Hot {
+            fk_checks: on("foreign_key_checks").unwrap_or(true),
+            autocommit: on("autocommit").unwrap_or(true),
+            read_only: on("transaction_read_only").unwrap_or(false),
+            isolation: parse_iso(vars.get("transaction_isolation").map(|s| s.as_str()).unwrap_or("REPEATABLE-READ")),
+            commit_sync: match vars.get("innodb_flush_log_at_trx_commit").map(|s| s.as_str()) {
+                Some("1") => Some(mizzle_txn::SyncMode::Full),
+                Some("2") => Some(mizzle_txn::SyncMode::Normal),
+                Some("0") => Some(mizzle_txn::SyncMode::Off),
+                _ => None,
+            },
+        }
+    }
 }
 
 impl Session {
@@ -838,7 +869,7 @@ impl Session {
             database: Some(DEFAULT_SCHEMA.into()),
             txn: None,
             time_zone: vars.get("time_zone").and_then(|z| mizzle_types::TimeZone::parse(z)).unwrap_or_default(),
-            fk_checks: fk_checks_on(&vars),
+            hot: Hot::of(&vars),
             today: std::cell::Cell::new(None),
             vars,
             user_vars: HashMap::new(),
@@ -1049,7 +1080,7 @@ impl Session {
 
     /// True when autocommit is on.
     pub fn autocommit(&self) -> bool {
-        self.vars.get("autocommit").map(|v| v == "ON").unwrap_or(true)
+        self.hot.autocommit
     }
 
     /// Warnings of the last statement.
@@ -1079,14 +1110,12 @@ impl Session {
     }
 
     fn session_isolation(&self) -> IsolationLevel {
-        parse_iso(self.vars.get("transaction_isolation").map(|s| s.as_str()).unwrap_or("REPEATABLE-READ"))
+        self.hot.isolation
     }
 
     fn begin_txn(&mut self, explicit: bool, iso: Option<IsolationLevel>, ro: Option<bool>) -> Txn {
         let isolation = iso.or(self.next_isolation.take()).unwrap_or_else(|| self.session_isolation());
-        let read_only = ro
-            .or(self.next_read_only.take())
-            .unwrap_or_else(|| self.vars.get("transaction_read_only").is_some_and(|v| v == "ON"));
+        let read_only = ro.or(self.next_read_only.take()).unwrap_or(self.hot.read_only);
         let txn = self.cat.txns.begin(TxnOptions { isolation, read_only });
         self.txn = Some(TxnState { txn: txn.clone(), explicit });
         txn
@@ -1118,12 +1147,7 @@ impl Session {
     /// The durability commits of this session ask for
     /// (`innodb_flush_log_at_trx_commit`: 1 full, 2 normal, 0 off).
     fn commit_sync(&self) -> Option<mizzle_txn::SyncMode> {
-        match self.vars.get("innodb_flush_log_at_trx_commit").map(|s| s.as_str()) {
-            Some("1") => Some(mizzle_txn::SyncMode::Full),
-            Some("2") => Some(mizzle_txn::SyncMode::Normal),
-            Some("0") => Some(mizzle_txn::SyncMode::Off),
-            _ => None,
-        }
+        self.hot.commit_sync
     }
 
     fn rollback_current(&mut self) {
@@ -1162,7 +1186,7 @@ impl Session {
             version: vars::VERSION,
             now: self.now(),
             time_zone: &self.time_zone,
-            foreign_key_checks: self.fk_checks,
+            foreign_key_checks: self.hot.fk_checks,
         }
     }
 
@@ -2370,7 +2394,7 @@ impl Session {
                     self.time_zone = mizzle_types::TimeZone::parse(&text).unwrap_or_default();
                 }
                 self.vars.insert(name.to_string(), text);
-                self.fk_checks = fk_checks_on(&self.vars);
+                self.hot = Hot::of(&self.vars);
             }
         }
         Ok(())
