@@ -87,8 +87,8 @@ struct Keyed<K> {
     keys: K,
     /// Bit `i`: key `i` is text with `Collation::has_ascii_order`.
     ascii: u64,
-    /// For a single key with bit 0 of `ascii`: its
-    /// `Collation::ascii_prefix`, compared before the texts (0 otherwise).
+    /// With bit 0 of `ascii`: the first key's `Collation::ascii_prefix`,
+    /// compared before the keys (0 otherwise).
     prefix: u64,
     pos: usize,
     row: Row,
@@ -154,10 +154,7 @@ pub fn sort_rows(
         for (pos, row) in rows.into_iter().enumerate() {
             let mut ascii = 0u64;
             let k = key(0, &row, &mut ascii, ctx)?;
-            let prefix = match (&k, collations[0]) {
-                (Value::Text(t), Some(c)) if ascii & 1 != 0 => c.ascii_prefix(t),
-                _ => 0,
-            };
+            let prefix = first_prefix(std::slice::from_ref(&k), &collations, ascii);
             keyed.push(Keyed { keys: k, ascii, prefix, pos, row });
         }
         return Ok(order(keyed, keys, &cols, &collations, top));
@@ -172,9 +169,19 @@ pub fn sort_rows(
                 k.push(key(i, &row, &mut ascii, ctx)?);
             }
         }
-        keyed.push(Keyed { keys: k, ascii, prefix: 0, pos, row });
+        let prefix = first_prefix(&k, &collations, ascii);
+        keyed.push(Keyed { keys: k, ascii, prefix, pos, row });
     }
     Ok(order(keyed, keys, &cols, &collations, top))
+}
+
+/// The first key's `Collation::ascii_prefix` when it is an ASCII-ordered
+/// text (bit 0 of `ascii`), else 0.
+fn first_prefix(keys: &[Value], collations: &[Option<Collation>], ascii: u64) -> u64 {
+    match (keys.first(), collations.first().copied().flatten()) {
+        (Some(Value::Text(t)), Some(c)) if ascii & 1 != 0 => c.ascii_prefix(t),
+        _ => 0,
+    }
 }
 
 /// Orders computed rows (see [`sort_rows`]).
@@ -199,9 +206,10 @@ fn order<K: KeySlice>(
                 }
                 o
             }
-            // Two ASCII texts of a single key whose first eight ranks
-            // differ are ordered by them (`Collation::ascii_prefix`).
-            None if keys.len() == 1 && a.ascii & b.ascii & 1 != 0 && a.prefix != b.prefix => {
+            // Two ASCII texts of the first key whose first eight ranks
+            // differ are ordered by them (`Collation::ascii_prefix`), and
+            // the first key decides.
+            None if a.ascii & b.ascii & 1 != 0 && a.prefix != b.prefix => {
                 let o = a.prefix.cmp(&b.prefix);
                 if keys[0].desc {
                     o.reverse()
