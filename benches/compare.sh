@@ -13,7 +13,10 @@
 #        e.g. benches/compare.sh --rows 1000000
 # Environment: ROUNDS (default 3), ENGINES (default "mizzle mizzle-memory
 # sqlite"), CARGO_TARGET_DIR (default <repo>/target), TABLE (a file the
-# ratio table is also written to, for scripts such as benches/report.sh).
+# ratio table is also written to, for scripts such as benches/report.sh),
+# BENCH_FEATURES (cargo features of the workload program, e.g. "mimalloc":
+# its Rust allocations through mimalloc, as mizzled's; SQLite's C code
+# keeps malloc; default none, the system allocator).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,7 +26,7 @@ if [ $# -eq 0 ]; then
     set -- --quick
 fi
 
-(cd "$root" && cargo build -p mizzle-bench --release --bin workload)
+(cd "$root" && cargo build -p mizzle-bench --release --bin workload ${BENCH_FEATURES:+--features "$BENCH_FEATURES"})
 bin="${CARGO_TARGET_DIR:-$root/target}/release/workload"
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/mizzle-compare.XXXXXX")

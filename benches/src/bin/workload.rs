@@ -31,6 +31,16 @@ use mizzle_bench::catalogue::Catalogue;
 use mizzle_bench::data::{self, to_i64, SbtestGen};
 use mizzle_bench::rng::SplitMix64;
 
+/// With the `mimalloc` feature the program allocates through mimalloc, as
+/// mizzled does (the Rust side only: SQLite's C code calls malloc). Off by
+/// default: the figures of record use the system allocator.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The Rust allocator this build uses, for the output's first line.
+const ALLOCATOR_NAME: &str = if cfg!(feature = "mimalloc") { "mimalloc" } else { "system" };
+
 // ---------------------------------------------------------------------------
 // Arguments and configuration
 
@@ -1091,11 +1101,12 @@ fn main() -> Result<()> {
         EngineKind::MizzleMemory => Box::new(mizzle_engine::MizzleEngine::in_memory()?),
     };
     println!(
-        "# engine={} version={} storage={} rows={} point_ops={} range_ops={} durable_commits={} agg_reps={} \
-         join_rows={} conc_secs={} threads={}",
+        "# engine={} version={} storage={} allocator={} rows={} point_ops={} range_ops={} durable_commits={} \
+         agg_reps={} join_rows={} conc_secs={} threads={}",
         args.engine.name(),
         engine.version(),
         engine.storage(),
+        ALLOCATOR_NAME,
         cfg.rows,
         cfg.point_ops,
         cfg.range_ops,
