@@ -762,18 +762,23 @@ mod tests {
         }
     }
 
+    /// A xorshift generator from `seed`: each call gives a number below
+    /// its argument.
+    fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
+        move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        }
+    }
+
     #[test]
     fn ascii_prefixes_that_differ_order_as_compare_ascii() {
         // Lengths around the prefix's eight characters, trailing spaces
         // (trimmed under PAD SPACE), case and punctuation.
         let alphabet = [b'a', b'A', b'b', b'z', b'0', b'9', b'-', b' ', b'_', b'~'];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let mut decided = 0;
         for _ in 0..50_000 {
             let mut word = || -> String { (0..next(12)).map(|_| char::from(alphabet[next(alphabet.len())])).collect() };
@@ -797,13 +802,7 @@ mod tests {
     fn the_ascii_fast_path_agrees_with_icu() {
         let icu = icu_collator(&PRIMARY, Strength::Primary);
         let alphabet: Vec<char> = (0x20u8..0x7F).map(char::from).collect();
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let word = |next: &mut dyn FnMut(usize) -> usize| -> String {
             let len = next(6);
             (0..len).map(|_| alphabet[next(alphabet.len())]).collect()
