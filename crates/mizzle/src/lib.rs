@@ -761,6 +761,12 @@ impl Statement<'_> {
     }
 
     fn run(&mut self, params: &[Value]) -> Result<Output, Error> {
+        self.run_raw(params).map(to_output)
+    }
+
+    /// Runs the statement to its end (its commit durable) and returns its
+    /// output as the session made it. The session is not borrowed after.
+    fn run_raw(&mut self, params: &[Value]) -> Result<StatementOutput, Error> {
         let mut s = self.session.inner.borrow_mut();
         let ex = s.execute_prepared(&mut self.prepared, params).map_err(err)?;
         let ex = s.block_on(ex, Some(&mut self.prepared)).map_err(err)?;
@@ -768,7 +774,6 @@ impl Statement<'_> {
         let outs = ex.finish().map_err(err)?;
         outs.into_iter()
             .last()
-            .map(to_output)
             .ok_or_else(|| Error::new(ErrorCode::Internal, "internal error (a bug in mizzle): no output"))
     }
 
@@ -813,19 +818,11 @@ impl Statement<'_> {
         if self.prepared.returns_rows() == Some(false) {
             return Err(Error::new(ErrorCode::WrongUsage, "the statement returns no result set; use execute()"));
         }
-        let out = {
-            let mut s = self.session.inner.borrow_mut();
-            let ex = s.execute_prepared(&mut self.prepared, params.as_ref()).map_err(err)?;
-            let ex = s.block_on(ex, Some(&mut self.prepared)).map_err(err)?;
-            drop(s);
-            ex.finish().map_err(err)?.pop()
-        };
-        let (columns, rows) = match out {
-            Some(StatementOutput::Rows { columns, rows }) => (columns, rows),
-            Some(StatementOutput::Done { .. }) => {
+        let (columns, rows) = match self.run_raw(params.as_ref())? {
+            StatementOutput::Rows { columns, rows } => (columns, rows),
+            StatementOutput::Done { .. } => {
                 return Err(Error::new(ErrorCode::WrongUsage, "the statement returned no result set"))
             }
-            None => return Err(Error::new(ErrorCode::Internal, "internal error (a bug in mizzle): no output")),
         };
         let mut result = Ok(rows.len() as u64);
         for values in &rows {

@@ -9,7 +9,11 @@
 //!    result is the same prefix a full stable sort gives.
 //! 4. A key ordered by a collation's weight strings is compared with
 //!    `Collation::compare`, whose order is the weight strings' order
-//!    (`collation::tests::sort_keys_order_as_compare` checks it).
+//!    (`collation::tests::sort_keys_order_as_compare` checks it). Two
+//!    printable-ASCII texts of the first key are compared first by their
+//!    `Collation::ascii_prefix` (eight primary ranks in a `u64`); only
+//!    equal prefixes go on to the texts (`ascii_prefixes_that_differ_order_as_compare_ascii`
+//!    checks that differing prefixes order as `compare`).
 
 use std::cmp::Ordering;
 
@@ -211,7 +215,7 @@ fn order<K: KeySlice>(
             // the first key decides.
             None if a.ascii & b.ascii & 1 != 0 && a.prefix != b.prefix => {
                 let o = a.prefix.cmp(&b.prefix);
-                if keys[0].desc {
+                if keys.first().is_some_and(|k| k.desc) {
                     o.reverse()
                 } else {
                     o
