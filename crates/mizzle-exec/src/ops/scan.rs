@@ -24,6 +24,14 @@
 //!    across a daylight-saving change (local time goes back in a fold);
 //!    unless the zone's offset is fixed, every row is then checked against
 //!    the range in session time.
+//! 6. Late decoding (`Late`): a filter that is a chain of ANDs, over a
+//!    scan without row checks or locks whose other columns include one that
+//!    allocates when decoded (text, blobs, DECIMAL, ...), runs its first
+//!    conjunct on a row holding only that conjunct's columns; the rest of
+//!    the row is decoded only if it is not FALSE. The conjuncts run in
+//!    their order with AND's short-circuit (stop at the first FALSE; after
+//!    a NULL the others still run), so results, warnings and errors are
+//!    those of the whole filter.
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -482,11 +490,67 @@ fn key_columns<'t>(table: &'t TableDef, access: &Access) -> &'t [usize] {
     }
 }
 
+/// A filter split for late decoding (invariant 6).
+struct Late {
+    /// The first conjunct, and the columns it reads (decoded first).
+    first: Compiled,
+    first_cols: Vec<usize>,
+    /// The other conjuncts, in order, and the other wanted columns.
+    rest: Compiled,
+    rest_cols: Vec<usize>,
+}
+
+/// What the first conjunct made of a row decoded late.
+enum Early {
+    /// FALSE: the row is rejected (its vector can be reused).
+    Rejected(Row),
+    /// The whole row, and whether the first conjunct was TRUE (NULL:
+    /// rejected once the other conjuncts ran).
+    Decoded(Row, bool),
+}
+
+/// The conjuncts of an AND chain in evaluation order (left to right).
+fn conjuncts(e: &Expr) -> Vec<&Expr> {
+    let (mut out, mut stack) = (Vec::new(), vec![e]);
+    while let Some(x) = stack.pop() {
+        match x {
+            Expr::And(l, r) => {
+                stack.push(r);
+                stack.push(l);
+            }
+            x => out.push(x),
+        }
+    }
+    out
+}
+
+/// True for a column whose decoded value is a heap allocation.
+fn allocates(ty: SqlType) -> bool {
+    !matches!(
+        ty,
+        SqlType::Null
+            | SqlType::Bool
+            | SqlType::Int { .. }
+            | SqlType::Float
+            | SqlType::Double
+            | SqlType::Date
+            | SqlType::DateTime(_)
+            | SqlType::Timestamp(_)
+            | SqlType::Year
+            | SqlType::Time(_)
+            | SqlType::Bit(_)
+    )
+}
+
 /// A table scan operator.
 pub struct ScanOp {
     table: Arc<TableDef>,
     access: Access,
     filter: Option<Compiled>,
+    /// The filter's conjuncts (first, the others), until `with_columns`
+    /// decides on late decoding.
+    split: Option<(Expr, Expr)>,
+    late: Option<Late>,
     with_rowkey: bool,
     /// Columns to decode (`None`: all); the others are NULL.
     columns: Option<Vec<bool>>,
@@ -516,11 +580,19 @@ impl ScanOp {
             .filter_map(|&c| table.columns.get(c))
             .map(|c| (c.ty, c.collation))
             .collect();
+        let split = filter.as_ref().and_then(|f| {
+            let mut cs = conjuncts(f).into_iter().cloned();
+            let first = cs.next()?;
+            let rest = cs.reduce(|a, b| Expr::And(Box::new(a), Box::new(b)))?;
+            Some((first, rest))
+        });
         ScanOp {
             key_types,
             table,
             access,
             filter: filter.map(Compiled::new),
+            split,
+            late: None,
             with_rowkey: false,
             columns: None,
             lock: LockMode::None,
@@ -550,7 +622,32 @@ impl ScanOp {
             }
             v
         });
+        self.late = self.plan_late();
         self
+    }
+
+    /// Late decoding for this scan's filter, if it pays (invariant 6).
+    fn plan_late(&mut self) -> Option<Late> {
+        let (first, rest) = self.split.take()?;
+        if self.lock != LockMode::None {
+            return None;
+        }
+        let mut subquery = false;
+        first.walk(&mut |x| subquery |= matches!(x, Expr::Subquery(_)));
+        let mut first_cols = Vec::new();
+        first.columns_used(&mut first_cols);
+        first_cols.sort_unstable();
+        first_cols.dedup();
+        let n = self.table.columns.len();
+        if subquery || first_cols.is_empty() || first_cols.iter().any(|&c| c >= n) {
+            return None;
+        }
+        let wanted = |i: usize| self.columns.as_ref().is_none_or(|c| c.get(i).copied().unwrap_or(true));
+        let rest_cols: Vec<usize> = (0..n).filter(|&i| wanted(i) && first_cols.binary_search(&i).is_err()).collect();
+        if !rest_cols.iter().any(|&c| allocates(self.table.columns[c].ty)) {
+            return None;
+        }
+        Some(Late { first: Compiled::new(first), first_cols, rest: Compiled::new(rest), rest_cols })
     }
 
     /// Appends each row's key as a trailing value (invariant 3).
@@ -621,6 +718,42 @@ impl ScanOp {
         Ok(Open { source, space, intervals, points, checks, next: 0, cur: None })
     }
 
+    /// Decodes a stored row for late decoding (invariant 6): the first
+    /// conjunct's columns, then, unless it is FALSE, the other wanted ones.
+    fn decode_late(
+        &self,
+        late: &Late,
+        payload: &[u8],
+        key: &[u8],
+        mut row: Row,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<Early, ExecError> {
+        let r = RowRef::new(payload)?;
+        let cols = &self.table.columns;
+        row.clear();
+        row.resize(cols.len(), Value::Null);
+        if self.with_rowkey {
+            row.push(Value::bytes(key));
+        }
+        let fill = |row: &mut Row, which: &[usize]| -> Result<(), ExecError> {
+            for &i in which {
+                if let (Some(slot), Some(c)) = (row.get_mut(i), cols.get(i)) {
+                    if i < r.len() {
+                        *slot = r.get_as(i, c.ty)?;
+                    }
+                }
+            }
+            Ok(())
+        };
+        fill(&mut row, &late.first_cols)?;
+        let first = late.first.eval(&row, ctx)?.truth();
+        if first == Some(false) {
+            return Ok(Early::Rejected(row));
+        }
+        fill(&mut row, &late.rest_cols)?;
+        Ok(Early::Decoded(row, first == Some(true)))
+    }
+
     /// Decodes a stored row into `row` (empty; a spare vector or new).
     fn decode(&self, payload: &[u8], key: &[u8], mut row: Row) -> Result<Row, ExecError> {
         let r = RowRef::new(payload)?;
@@ -684,7 +817,7 @@ impl Operator for ScanOp {
                     let into = self.rows.take(self.table.columns.len() + usize::from(self.with_rowkey));
                     let row = ctx.txn.get_with(space, &key, |payload| self.decode(payload, &key, into))?;
                     let accepted = match row.transpose()? {
-                        Some(row) => self.accept(row, &key, ctx)?,
+                        Some(row) => self.accept(row, &key, None, ctx)?,
                         None => None,
                     };
                     self.spare_key = key;
@@ -711,6 +844,9 @@ impl Operator for ScanOp {
             let Some(mut cur) = o.cur.take() else { continue };
             let table_space = self.table.space;
             let width = self.table.columns.len() + usize::from(self.with_rowkey);
+            // Late decoding only where no row checks run (invariant 6).
+            let late =
+                self.late.as_ref().filter(|_| !is_index && self.open.as_ref().is_some_and(|o| o.checks.is_none()));
             let mut out = std::mem::take(&mut self.batch);
             let more = match cur.next_visible()? {
                 None => false,
@@ -718,7 +854,21 @@ impl Operator for ScanOp {
                     out.reserve(vis.len());
                     for n in 0..vis.len() {
                         let (k, v) = vis.get(n)?;
-                        let (row, rowkey) = if is_index {
+                        let mut first = None;
+                        let (row, rowkey) = if let Some(late) = late {
+                            let into = self.rows.take(width);
+                            match self.decode_late(late, v, k, into, ctx)? {
+                                Early::Rejected(row) => {
+                                    ctx.rows_examined += 1;
+                                    self.rows.keep(std::iter::once(row));
+                                    continue;
+                                }
+                                Early::Decoded(row, was_true) => {
+                                    first = Some(was_true);
+                                    (row, k)
+                                }
+                            }
+                        } else if is_index {
                             match ctx.txn.get(table_space, v)? {
                                 Some(payload) => {
                                     let into = self.rows.take(width);
@@ -730,7 +880,7 @@ impl Operator for ScanOp {
                             let into = self.rows.take(width);
                             (self.decode(v, k, into)?, k)
                         };
-                        if let Some(row) = self.accept(row, rowkey, ctx)? {
+                        if let Some(row) = self.accept(row, rowkey, first, ctx)? {
                             out.push(row);
                         }
                     }
@@ -752,18 +902,33 @@ impl Operator for ScanOp {
 
 impl ScanOp {
     /// Applies the range checks, the filter and the row lock to a fetched
-    /// row; `None` when the row is not selected.
-    fn accept(&self, row: Row, rowkey: &[u8], ctx: &mut Ctx<'_>) -> Result<Option<Row>, ExecError> {
+    /// row; `None` when the row is not selected. `first`: the row was
+    /// decoded late and its first conjunct was TRUE (or NULL: false); only
+    /// the other conjuncts run here.
+    fn accept(
+        &self,
+        row: Row,
+        rowkey: &[u8],
+        first: Option<bool>,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<Option<Row>, ExecError> {
         ctx.rows_examined += 1;
         if let Some(checks) = self.open.as_ref().and_then(|o| o.checks.as_ref()) {
             if !checks.iter().any(|c| c.passes(&row)) {
                 return Ok(None);
             }
         }
-        if let Some(f) = &self.filter {
+        let (filter, first_true) = match (first, &self.late) {
+            (Some(t), Some(late)) => (Some(&late.rest), t),
+            _ => (self.filter.as_ref(), true),
+        };
+        if let Some(f) = filter {
             if !f.holds(&row, ctx)? {
                 return Ok(None);
             }
+        }
+        if !first_true {
+            return Ok(None);
         }
         // A locking read waits for a row another transaction holds, or per
         // the statement's NOWAIT / SKIP LOCKED fails or leaves the row out.
