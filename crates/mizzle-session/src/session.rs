@@ -682,6 +682,9 @@ pub struct Session {
     /// Outputs of the statements of a text that ran before the one that
     /// failed the step ([`Session::take_outputs_before_error`]).
     outputs_before_error: Vec<StatementOutput>,
+    /// How many messages (errors and warnings) the statement before the
+    /// running one left: `@@warning_count`.
+    previous_warning_count: usize,
 }
 
 struct BindCatalog<'a> {
@@ -896,6 +899,7 @@ impl Session {
             temp_epoch: 0,
             killed: Arc::new(AtomicBool::new(false)),
             outputs_before_error: Vec::new(),
+            previous_warning_count: 0,
         };
         let c = Session::default_database_collation(&s.cat);
         s.set_database_vars(c);
@@ -1099,6 +1103,11 @@ impl Session {
     }
 
     fn variable(&self, name: &str, global: bool) -> Option<Value> {
+        if name == "warning_count" {
+            // Session-only and read-only, as in MySQL: the messages of the
+            // statement before the one reading it.
+            return (!global).then_some(Value::UInt(self.previous_warning_count as u64));
+        }
         let name = match name {
             "tx_isolation" => "transaction_isolation",
             "tx_read_only" => "transaction_read_only",
@@ -1838,6 +1847,7 @@ impl Session {
         let implicit = !self.txn.as_ref().is_some_and(|t| t.explicit);
         let policy = stmt.wait_policy();
         let previous = std::mem::take(&mut self.warnings);
+        self.previous_warning_count = previous.len();
         loop {
             txn.begin_statement()?;
             if policy != WaitPolicy::Wait {
