@@ -43,7 +43,7 @@ fn lc(s: &str) -> String {
 }
 
 fn note(ctx: &mut Ctx<'_>, code: ErrorCode, message: String) {
-    ctx.warn(Warning { code, message });
+    ctx.warn(Warning::new(code, message));
 }
 
 fn require_schema(schema: &str, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {

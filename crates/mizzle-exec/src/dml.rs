@@ -547,7 +547,7 @@ impl<'p> RowWriter<'p> {
                 if mizzle_types::SqlError::code(&e) != ErrorCode::NoReferencedRow {
                     return Err(e);
                 }
-                ctx.warn(Warning { code: ErrorCode::NoReferencedRow, message: e.to_string() });
+                ctx.warn(Warning::new(ErrorCode::NoReferencedRow, e.to_string()));
                 return Ok(());
             }
         }
@@ -563,14 +563,14 @@ impl<'p> RowWriter<'p> {
                 }
                 Some((which, existing_key)) => {
                     if p.ignore && p.on_duplicate.is_empty() && !p.replace {
-                        ctx.warn(Warning {
-                            code: ErrorCode::DuplicateEntry,
-                            message: format!(
+                        ctx.warn(Warning::new(
+                            ErrorCode::DuplicateEntry,
+                            format!(
                                 "Duplicate entry '{}' for key '{}'",
                                 dup_value(&key_cols(t, which), &shown_row(t, &row, ctx)),
                                 key_name(t, which)
                             ),
-                        });
+                        ));
                         break;
                     }
                     let Some(payload) = ctx.txn.get_latest(t.space, &existing_key)? else {

@@ -180,7 +180,7 @@ fn to_u64(v: &Value) -> Option<u64> {
 pub(crate) fn soften(e: TypeError, ctx: &mut Ctx<'_>) -> Result<Value, ExecError> {
     match e {
         TypeError::DivisionByZero if !ctx.strict => {
-            ctx.warn(Warning { code: ErrorCode::DivisionByZero, message: "Division by 0".into() });
+            ctx.warn(Warning::new(ErrorCode::DivisionByZero, "Division by 0"));
             Ok(Value::Null)
         }
         e => Err(ExecError::Type(e)),
@@ -517,10 +517,10 @@ fn eval_node(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecEr
                         if ctx.strict {
                             return Err(mizzle_types::TypeError::InvalidUtf8 { hex: bad }.into());
                         }
-                        ctx.warn(Warning {
-                            code: ErrorCode::InvalidCharacterString,
-                            message: format!("Invalid utf8mb4 character string: '{bad}'"),
-                        });
+                        ctx.warn(Warning::new(
+                            ErrorCode::InvalidCharacterString,
+                            format!("Invalid utf8mb4 character string: '{bad}'"),
+                        ));
                         return Ok(Value::Null);
                     }
                 }
@@ -552,10 +552,10 @@ fn eval_node(e: &Expr, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecEr
                     mizzle_types::ValueKind::Time => "TIME",
                     _ => "DOUBLE",
                 };
-                ctx.warn(Warning {
-                    code: ErrorCode::TruncatedWrongValue,
-                    message: format!("Truncated incorrect {tyname} value: '{}'", v.to_text_lossy()),
-                });
+                ctx.warn(Warning::new(
+                    ErrorCode::TruncatedWrongValue,
+                    format!("Truncated incorrect {tyname} value: '{}'", v.to_text_lossy()),
+                ));
             }
             c.value
         }

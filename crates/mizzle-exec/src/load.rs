@@ -304,10 +304,10 @@ pub(crate) fn lenient_value(v: &Value, col: &ColumnDef, err: TypeError, ctx: &mu
         // A local time in a daylight-saving gap is stored as the gap's end
         // with warning 1299, as MySQL does outside strict mode.
         if let Some((utc, true)) = mizzle_types::cast::cast_timestamp(v, fsp, ctx.session.time_zone) {
-            ctx.warn(Warning {
-                code: mizzle_types::ErrorCode::InvalidTimestamp,
-                message: format!("Invalid TIMESTAMP value in column '{}' at row {}", col.name, err_row(&err)),
-            });
+            ctx.warn(Warning::new(
+                mizzle_types::ErrorCode::InvalidTimestamp,
+                format!("Invalid TIMESTAMP value in column '{}' at row {}", col.name, err_row(&err)),
+            ));
             return Ok(Value::DateTime(utc));
         }
     }
@@ -318,7 +318,7 @@ pub(crate) fn lenient_value(v: &Value, col: &ColumnDef, err: TypeError, ctx: &mu
         _ if col.nullable => Value::Null,
         _ => return Err(err.into()),
     };
-    ctx.warn(Warning { code: err.code(), message: err.to_string() });
+    ctx.warn(Warning::new(err.code(), err.to_string()));
     Ok(fixed)
 }
 
@@ -363,13 +363,13 @@ fn load_inner(p: &LoadPlan, src: Box<dyn Read + '_>, ctx: &mut Ctx<'_>) -> Resul
             if !lenient {
                 return Err(ExecError::Load { code: ErrorCode::WarnTooFewRecords, message: msg });
             }
-            ctx.warn(Warning { code: ErrorCode::WarnTooFewRecords, message: msg });
+            ctx.warn(Warning::new(ErrorCode::WarnTooFewRecords, msg));
         } else if rec.len() > nfields {
             let msg = format!("Row {rown} was truncated; it contained more data than there were input columns");
             if !lenient {
                 return Err(ExecError::Load { code: ErrorCode::WarnTooManyRecords, message: msg });
             }
-            ctx.warn(Warning { code: ErrorCode::WarnTooManyRecords, message: msg });
+            ctx.warn(Warning::new(ErrorCode::WarnTooManyRecords, msg));
         }
         let mut row = vec![Value::Null; ncols];
         let mut given = vec![false; ncols];

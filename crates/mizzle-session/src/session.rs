@@ -1809,7 +1809,7 @@ impl Session {
                  was rolled back"
             ),
         );
-        self.warnings = vec![Warning { code, message: e.to_string() }];
+        self.warnings = vec![Warning::error(code, e.to_string())];
         e
     }
 
@@ -1937,7 +1937,7 @@ impl Session {
             self.rollback_current();
         }
         // SHOW WARNINGS after an error shows the error.
-        self.warnings = vec![Warning { code, message: e.to_string() }];
+        self.warnings = vec![Warning::error(code, e.to_string())];
         e
     }
 

@@ -686,11 +686,60 @@ mod tests {
     }
 }
 
-/// A warning attached to a statement's result (`SHOW WARNINGS`).
+/// A message attached to a statement's result (`SHOW WARNINGS`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
     /// Identity of the condition.
     pub code: ErrorCode,
     /// Message text.
     pub message: String,
+    /// `SHOW WARNINGS`'s `Level`.
+    pub level: Level,
+}
+
+/// The level of a statement's message, as `SHOW WARNINGS` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Nothing wrong: what an `IF [NOT] EXISTS` skipped.
+    Note,
+    /// The statement ran, with something to say.
+    Warning,
+    /// The statement failed with this error.
+    Error,
+}
+
+impl Level {
+    /// `Note`, `Warning` or `Error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Note => "Note",
+            Level::Warning => "Warning",
+            Level::Error => "Error",
+        }
+    }
+}
+
+impl Warning {
+    /// A message of a statement that ran: a note for the conditions MySQL
+    /// reports as notes (what `IF EXISTS` / `IF NOT EXISTS` skipped: a
+    /// table, database, routine or account that is or is not there), a
+    /// warning otherwise.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Warning {
+        let level = match code {
+            ErrorCode::TableExists
+            | ErrorCode::UnknownTable
+            | ErrorCode::DatabaseExists
+            | ErrorCode::DatabaseMissingOnDrop
+            | ErrorCode::DoesNotExist
+            | ErrorCode::UserAlreadyExists
+            | ErrorCode::UserDoesNotExist => Level::Note,
+            _ => Level::Warning,
+        };
+        Warning { code, message: message.into(), level }
+    }
+
+    /// The error a statement failed with.
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Warning {
+        Warning { code, message: message.into(), level: Level::Error }
+    }
 }

@@ -24,7 +24,7 @@ pub mod value;
 pub use collation::Collation;
 pub use datetime::{Date, DateTime, Time};
 pub use decimal::Decimal;
-pub use error::{ErrorClass, ErrorCode, SqlError, TypeError, Warning};
+pub use error::{ErrorClass, ErrorCode, Level, SqlError, TypeError, Warning};
 pub use members::Members;
 pub use sqltype::{IntWidth, SqlType, ValueKind};
 pub use timezone::TimeZone;

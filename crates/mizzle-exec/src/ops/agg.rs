@@ -315,7 +315,7 @@ fn finish(call: &AggCall, st: AggState, ctx: &mut Ctx<'_>) -> Result<Value, Exec
                     cut -= 1;
                 }
                 s.truncate(cut);
-                ctx.warn(Warning { code: ErrorCode::DataTruncated, message: "Row was cut by GROUP_CONCAT()".into() });
+                ctx.warn(Warning::new(ErrorCode::DataTruncated, "Row was cut by GROUP_CONCAT()"));
             }
             if binary {
                 Value::Bytes(std::sync::Arc::from(s))

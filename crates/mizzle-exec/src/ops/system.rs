@@ -321,7 +321,7 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
             .system
             .previous_warnings()
             .into_iter()
-            .map(|w| vec![t("Warning"), Value::Int(w.code.number() as i64), t(&w.message)])
+            .map(|w| vec![t(w.level.as_str()), Value::Int(w.code.number() as i64), t(&w.message)])
             .collect(),
         SystemTable::Engines => ctx
             .system

@@ -458,10 +458,10 @@ impl Session {
                     let a = self.resolve(u);
                     if self.account_exists(txn, &a)? {
                         if *if_not_exists {
-                            warnings.push(Warning {
-                                code: ErrorCode::UserAlreadyExists,
-                                message: format!("Authorization ID {} already exists.", a.quoted()),
-                            });
+                            warnings.push(Warning::new(
+                                ErrorCode::UserAlreadyExists,
+                                format!("Authorization ID {} already exists.", a.quoted()),
+                            ));
                         } else {
                             failed.push(a);
                         }
@@ -903,10 +903,10 @@ fn ddl_needs(d: &Ddl, out: &mut Vec<Need>) {
 /// IF EXISTS, else one more account the statement fails for (1396).
 fn missing_account(a: AccountId, if_exists: bool, warnings: &mut Vec<Warning>, failed: &mut Vec<AccountId>) {
     if if_exists {
-        warnings.push(Warning {
-            code: ErrorCode::UserDoesNotExist,
-            message: format!("Authorization ID {} does not exist.", a.quoted()),
-        });
+        warnings.push(Warning::new(
+            ErrorCode::UserDoesNotExist,
+            format!("Authorization ID {} does not exist.", a.quoted()),
+        ));
     } else {
         failed.push(a);
     }

@@ -62,7 +62,7 @@ impl Session {
                 if self.temporary_table(&spec.schema, &spec.name).is_some() {
                     let message = format!("Table '{}' already exists", spec.name);
                     if *if_not_exists {
-                        let w = Warning { code: ErrorCode::TableExists, message };
+                        let w = Warning::new(ErrorCode::TableExists, message);
                         return Ok(Some((done(0), vec![w], None)));
                     }
                     return Err(SessionError::rule(ErrorCode::TableExists, message));
@@ -82,7 +82,7 @@ impl Session {
                         if !*if_exists {
                             return Err(SessionError::rule(ErrorCode::UnknownTable, message));
                         }
-                        warnings.push(Warning { code: ErrorCode::UnknownTable, message });
+                        warnings.push(Warning::new(ErrorCode::UnknownTable, message));
                     }
                 }
                 self.drop_temporary(names, txn, params)?;

@@ -62,7 +62,7 @@ impl FuncCtx<'_> {
 
     /// Records a warning for the statement.
     pub(crate) fn warn(&mut self, code: ErrorCode, message: String) {
-        self.warnings.push(Warning { code, message });
+        self.warnings.push(Warning::new(code, message));
     }
 
     /// The next number of the session's splitmix64 sequence.

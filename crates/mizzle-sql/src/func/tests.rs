@@ -235,7 +235,7 @@ fn mod_follows_mysql_and_warns_on_zero() {
     assert!(matches!(ev("mod", &[f(5.5), i(2)]), Value::Double(x) if x == 1.5));
     let (r, w) = run("mod", &[i(1), i(0)]);
     assert_eq!(r, Ok(Value::Null));
-    assert_eq!(w, vec![Warning { code: ErrorCode::DivisionByZero, message: "Division by 0".into() }]);
+    assert_eq!(w, vec![Warning::new(ErrorCode::DivisionByZero, "Division by 0")]);
     assert!(ev("mod", &[N, i(2)]).is_null());
 }
 
@@ -644,10 +644,7 @@ fn invalid_dates_are_null_with_warning_1292() {
         assert_eq!(r, Ok(Value::Null), "{name}");
         assert_eq!(
             w,
-            vec![Warning {
-                code: ErrorCode::TruncatedWrongValue,
-                message: "Incorrect datetime value: '2003-03-32'".into()
-            }],
+            vec![Warning::new(ErrorCode::TruncatedWrongValue, "Incorrect datetime value: '2003-03-32'")],
             "{name}"
         );
     }
