@@ -682,9 +682,11 @@ pub struct Session {
     /// Outputs of the statements of a text that ran before the one that
     /// failed the step ([`Session::take_outputs_before_error`]).
     outputs_before_error: Vec<StatementOutput>,
-    /// How many messages (errors and warnings) the statement before the
-    /// running one left: `@@warning_count`.
+    /// How many messages (errors, warnings and notes) the statement before
+    /// the running one left: `@@warning_count`; how many of them were
+    /// errors: `@@error_count`.
     previous_warning_count: usize,
+    previous_error_count: usize,
 }
 
 struct BindCatalog<'a> {
@@ -900,6 +902,7 @@ impl Session {
             killed: Arc::new(AtomicBool::new(false)),
             outputs_before_error: Vec::new(),
             previous_warning_count: 0,
+            previous_error_count: 0,
         };
         let c = Session::default_database_collation(&s.cat);
         s.set_database_vars(c);
@@ -1103,10 +1106,11 @@ impl Session {
     }
 
     fn variable(&self, name: &str, global: bool) -> Option<Value> {
-        if name == "warning_count" {
-            // Session-only and read-only, as in MySQL: the messages of the
-            // statement before the one reading it.
-            return (!global).then_some(Value::UInt(self.previous_warning_count as u64));
+        if name == "warning_count" || name == "error_count" {
+            // Session-only and read-only, as in MySQL: the messages (or
+            // errors) of the statement before the one reading it.
+            let n = if name == "warning_count" { self.previous_warning_count } else { self.previous_error_count };
+            return (!global).then_some(Value::UInt(n as u64));
         }
         let name = match name {
             "tx_isolation" => "transaction_isolation",
@@ -1848,6 +1852,7 @@ impl Session {
         let policy = stmt.wait_policy();
         let previous = std::mem::take(&mut self.warnings);
         self.previous_warning_count = previous.len();
+        self.previous_error_count = previous.iter().filter(|w| w.level == mizzle_types::Level::Error).count();
         loop {
             txn.begin_statement()?;
             if policy != WaitPolicy::Wait {
