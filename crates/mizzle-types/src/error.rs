@@ -721,15 +721,17 @@ impl Level {
 
 impl Warning {
     /// A message of a statement that ran: a note for the conditions MySQL
-    /// reports as notes (what `IF EXISTS` / `IF NOT EXISTS` skipped: a
-    /// table, database, routine or account that is or is not there), a
-    /// warning otherwise.
+    /// (and MariaDB, for `CREATE INDEX IF NOT EXISTS`) reports as notes
+    /// (what `IF EXISTS` / `IF NOT EXISTS` skipped: a table, database,
+    /// index, routine or account that is or is not there), a warning
+    /// otherwise.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Warning {
         let level = match code {
             ErrorCode::TableExists
             | ErrorCode::UnknownTable
             | ErrorCode::DatabaseExists
             | ErrorCode::DatabaseMissingOnDrop
+            | ErrorCode::DuplicateKeyName
             | ErrorCode::DoesNotExist
             | ErrorCode::UserAlreadyExists
             | ErrorCode::UserDoesNotExist => Level::Note,
