@@ -96,8 +96,7 @@ use mizzle_sql::bind::Binder;
 use mizzle_sql::plan::{BoundStatement, Ddl, OutCol, SessionStmt, TxnStmt, VarScope};
 use mizzle_sql::{BindError, Catalog, StatementRef};
 use mizzle_txn::{
-    Blocked, IsolationLevel, LockWait, PendingCommit, Published, SpaceId, Ts, Txn, TxnError, TxnId, TxnOptions,
-    WaitPolicy,
+    Blocked, IsolationLevel, LockWait, PendingCommit, Published, SpaceId, Ts, Txn, TxnError, TxnOptions, WaitPolicy,
 };
 use mizzle_types::{Collation, DateTime, ErrorCode, SqlError, SqlType, Value, Warning};
 use parking_lot::Mutex;
@@ -261,9 +260,9 @@ enum Wait {
 
 /// A parked execution: what it waits for, and the rest of its text.
 struct Suspended {
-    /// The transaction it runs in (an execution outlived by its
-    /// transaction was abandoned and cannot resume).
-    txn: TxnId,
+    /// The transaction it runs in, by `Txn::serial` (an execution outlived
+    /// by its transaction was abandoned and cannot resume).
+    txn: u64,
     /// The session's park count when it parked: only the newest park of a
     /// session can resume (the others were abandoned).
     seq: u64,
@@ -515,7 +514,8 @@ type TableVersion = (String, String, u64);
 /// The circumstances of a prepared plan's last dictionary check.
 #[derive(Clone, Copy, Debug)]
 struct Checked {
-    txn: TxnId,
+    /// The checking transaction (`Txn::serial`).
+    txn: u64,
     epoch: u64,
     snapshot: Ts,
     /// The checking transaction had no uncommitted dictionary changes, so
@@ -1129,7 +1129,10 @@ impl Session {
     fn begin_txn(&mut self, explicit: bool, iso: Option<IsolationLevel>, ro: Option<bool>) -> Txn {
         let isolation = iso.or(self.next_isolation.take()).unwrap_or_else(|| self.session_isolation());
         let read_only = ro.or(self.next_read_only.take()).unwrap_or(self.hot.read_only);
-        let txn = self.cat.txns.begin(TxnOptions { isolation, read_only });
+        let opts = TxnOptions { isolation, read_only };
+        // An autocommit statement's transaction draws its id only if it
+        // writes or waits: an autocommit read writes no shared cache line.
+        let txn = if explicit { self.cat.txns.begin(opts) } else { self.cat.txns.begin_deferred(opts) };
         self.txn = Some(TxnState { txn: txn.clone(), explicit });
         txn
     }
@@ -1333,7 +1336,7 @@ impl Session {
         self.suspended = true;
         self.park_seq += 1;
         ex.warnings = self.warnings.len();
-        let txn = self.txn.as_ref().map_or(TxnId(0), |t| t.txn.id());
+        let txn = self.txn.as_ref().map_or(0, |t| t.txn.serial());
         ex.suspended = Some(Box::new(Suspended {
             txn,
             seq: self.park_seq,
@@ -1485,7 +1488,7 @@ impl Session {
         let Wait::Lock(wait) = &s.wait else {
             return Err(SessionError::rule(ErrorCode::Internal, "internal error (a bug): unknown park"));
         };
-        let current = self.txn.as_ref().filter(|t| t.txn.id() == s.txn);
+        let current = self.txn.as_ref().filter(|t| t.txn.serial() == s.txn);
         let Some((txn, implicit)) = current.map(|t| (t.txn.clone(), !t.explicit)) else {
             return Err(SessionError::rule(
                 ErrorCode::WrongUsage,
@@ -2081,9 +2084,9 @@ impl Session {
                 }
                 let snapshot = txn.snapshot_ts().unwrap_or(Ts(0));
                 let committed_view = !txn.wrote_space(DICT_SPACE);
-                let stamp = Checked { txn: txn.id(), epoch: self.ddl_epoch, snapshot, committed_view };
+                let stamp = Checked { txn: txn.serial(), epoch: self.ddl_epoch, snapshot, committed_view };
                 let unchanged = match (&p.plan, p.checked) {
-                    (Some(_), Some(c)) if stable && c.txn == txn.id() && c.epoch == self.ddl_epoch => true,
+                    (Some(_), Some(c)) if stable && c.txn == txn.serial() && c.epoch == self.ddl_epoch => true,
                     (Some((_, versions)), Some(c)) if c.committed_view && committed_view => {
                         let same = self.cat.dict_watch.last_commit() <= c.snapshot.min(snapshot);
                         let implicit = !self.txn.as_ref().is_some_and(|t| t.explicit);

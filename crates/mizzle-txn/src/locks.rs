@@ -56,7 +56,9 @@
 //!     released), so no cycle is reported that would untie itself.
 //! L4. The victim is the member of the cycle that has written the fewest
 //!     versions (the least work to undo and to do again); among equals the
-//!     youngest, the largest id (ids come from the clock, so it began last).
+//!     youngest, the largest id (ids come from the clock, so it began last;
+//!     an autocommit statement's transaction, begun deferred, draws its id
+//!     at its first write or wait, so it counts as young from then).
 //! L5. Lock order: a transaction's own state lock, then the graph lock,
 //!     then status shard locks. The graph lock is never held with a stripe
 //!     lock, and no lock is held while anyone waits. A ticket's callbacks

@@ -217,6 +217,11 @@ struct Mark {
 }
 
 struct State {
+    /// The transaction's id: drawn from the shared clock at begin, or, for
+    /// a transaction begun with [`TxnManager::begin_deferred`] or declared
+    /// read-only, at its first need of one ([`Txn::writer_id`]); `TxnId(0)`
+    /// (no writer has it) until then.
+    id: TxnId,
     phase: Phase,
     snapshot: Ts,
     registered: Option<Ts>,
@@ -258,7 +263,10 @@ struct State {
 
 struct Inner {
     shared: Arc<Shared>,
-    id: TxnId,
+    /// Unique among this process's transactions, drawn without shared
+    /// state ([`crate::ids::next_serial`]): what callers compare to tell
+    /// transactions apart, whether or not an id was drawn.
+    serial: u64,
     isolation: IsolationLevel,
     read_only: bool,
     slot: usize,
@@ -272,10 +280,32 @@ pub struct Txn {
 }
 
 impl TxnManager {
-    /// Starts a transaction and takes its snapshot.
+    /// Starts a transaction. Its snapshot is taken at its first read or
+    /// write (T5). A declared read-only transaction draws its id only if it
+    /// needs one (see [`TxnManager::begin_deferred`]).
     pub fn begin(&self, opts: TxnOptions) -> Txn {
+        self.start(opts, opts.read_only)
+    }
+
+    /// [`TxnManager::begin`] for a transaction that will probably only read
+    /// (an autocommit statement): its id is drawn from the shared clock at
+    /// its first write, lock wait or in-flight marker, not at begin, so a
+    /// transaction that only reads begins and commits without writing any
+    /// cache line that other transactions write (no increment of the
+    /// shared clock). Until then it has no id (`TxnId(0)`, which no writer
+    /// has: it owns no version), and its first statement's mark is 0 (it
+    /// has no earlier writes to see); the versions it writes after drawing
+    /// take later ticks than its id, as for any transaction (V1). The one
+    /// difference: the deadlock victim among transactions of equal weight
+    /// is the one whose id is largest (`locks` L4), which for these is the
+    /// one that first wrote or waited last rather than began last.
+    pub fn begin_deferred(&self, opts: TxnOptions) -> Txn {
+        self.start(opts, true)
+    }
+
+    fn start(&self, opts: TxnOptions, defer_id: bool) -> Txn {
         let shared = self.shared.clone();
-        let id = TxnId(shared.tick().0);
+        let id = if defer_id { TxnId(0) } else { TxnId(shared.tick().0) };
         // The snapshot registry shard of this thread (`status::this_thread_slot`).
         let slot = crate::status::this_thread_slot();
         let validator = opts.isolation == IsolationLevel::Serializable;
@@ -289,11 +319,12 @@ impl TxnManager {
         Txn {
             inner: Arc::new(Inner {
                 shared,
-                id,
+                serial: crate::ids::next_serial(),
                 isolation: opts.isolation,
                 read_only: opts.read_only,
                 slot,
                 st: Mutex::new(State {
+                    id,
                     phase: Phase::Active,
                     snapshot: Ts(0),
                     registered: None,
@@ -320,9 +351,28 @@ impl TxnManager {
 }
 
 impl Txn {
-    /// This transaction's id.
+    /// This transaction's id; `TxnId(0)` while a deferred one has drawn
+    /// none ([`TxnManager::begin_deferred`]).
     pub fn id(&self) -> TxnId {
-        self.inner.id
+        self.inner.st.lock().id
+    }
+
+    /// A number no other transaction of this process has, available
+    /// without drawing an id (to tell transactions apart).
+    pub fn serial(&self) -> u64 {
+        self.inner.serial
+    }
+
+    /// The id, drawn from the shared clock now if the transaction has none
+    /// yet (see [`TxnManager::begin_deferred`]). Called before anything
+    /// that names the transaction to others: a version, a status entry, an
+    /// in-flight marker, a lock wait, and a view that must see the
+    /// transaction's own writes.
+    fn writer_id(&self, st: &mut State) -> TxnId {
+        if st.id == TxnId(0) {
+            st.id = TxnId(self.inner.shared.tick().0);
+        }
+        st.id
     }
 
     /// Its isolation level.
@@ -367,7 +417,7 @@ impl Txn {
     pub fn view(&self) -> ReadView {
         let mut st = self.inner.st.lock();
         self.ensure_snapshot(&mut st);
-        ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt }
+        ReadView { txn: st.id, snapshot: st.snapshot, stmt: st.stmt }
     }
 
     fn check_active(st: &State) -> Result<(), TxnError> {
@@ -398,7 +448,8 @@ impl Txn {
         if !spaces.contains(&space) {
             spaces.push(space);
         }
-        sh.put_record(records::marker_key(self.inner.id), records::marker_value(&spaces))?;
+        let id = self.writer_id(st);
+        sh.put_record(records::marker_key(id), records::marker_value(&spaces))?;
         st.marked = true;
         Ok(())
     }
@@ -437,7 +488,7 @@ impl Txn {
         Self::check_active(&st)?;
         if st.blocked.take().is_some() {
             // The blocked statement was abandoned, not resumed.
-            sh.locks.cancel(self.inner.id, false);
+            sh.locks.cancel(st.id, false);
             st.restart_snapshot = false;
         }
         if self.inner.isolation == IsolationLevel::ReadCommitted {
@@ -518,7 +569,7 @@ impl Txn {
         let committed = match &b {
             Blocked::Wait { ticket, .. } => {
                 if ticket.poll().is_none() {
-                    sh.locks.cancel(self.inner.id, false);
+                    sh.locks.cancel(st.id, false);
                 }
                 if let Some(WaitOutcome::Deadlock(report)) = ticket.poll() {
                     self.abort_locked(&mut st);
@@ -555,7 +606,7 @@ impl Txn {
         if !matches!(st.blocked, Some(Blocked::Wait { .. })) {
             return false;
         }
-        if sh.locks.cancel(self.inner.id, true) {
+        if sh.locks.cancel(st.id, true) {
             st.blocked = None;
             st.restart_snapshot = false;
             true
@@ -606,7 +657,8 @@ impl Txn {
         }
         let sh = &self.inner.shared;
         let writes = st.stmt_mark.map_or(st.log.len(), |m| m.log_len);
-        match sh.locks.register(self.inner.id, writes, holder, space, &sh.status) {
+        let id = self.writer_id(st);
+        match sh.locks.register(id, writes, holder, space, &sh.status) {
             Registration::HolderGone => Ok(Met::Again),
             Registration::Wait(ticket) => Err(self.block(st, Blocked::Wait { ticket, holder, space })),
             Registration::Deadlock(report) => {
@@ -646,14 +698,14 @@ impl Txn {
         let undone = st.log.overflowed || st.log.len() > m.log_len;
         if st.log.overflowed {
             let spaces = st.log.spaces.clone();
-            sh.delete_by_scan(self.inner.id, m.seq, &spaces)?;
+            sh.delete_by_scan(st.id, m.seq, &spaces)?;
         } else {
             sh.delete_keys(st.log.keys_from(m.log_len))?;
         }
         st.log.truncate(m.log_len);
         if undone {
             // Rows it held may be free now (M5).
-            sh.locks.release(self.inner.id);
+            sh.locks.release(st.id);
         }
         Ok(())
     }
@@ -729,7 +781,7 @@ impl Txn {
                 version::user_prefix(space, key, &mut k);
                 self.record(&mut st, ReadItem::Key(k));
             }
-            ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt }
+            ReadView { txn: st.id, snapshot: st.snapshot, stmt: st.stmt }
         };
         crate::cursor::point_get(&self.inner.shared, &view, space, key, f)
     }
@@ -767,7 +819,7 @@ impl Txn {
                 };
                 self.record(&mut st, ReadItem::Range(lo_full, hi_full));
             }
-            ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt }
+            ReadView { txn: st.id, snapshot: st.snapshot, stmt: st.stmt }
         };
         TxnCursor::open(self.inner.shared.clone(), view, space, lo, hi)
     }
@@ -791,12 +843,13 @@ impl Txn {
             return Err(TxnError::ReadOnly);
         }
         self.ensure_snapshot(&mut st);
+        let id = self.writer_id(&mut st);
         if !st.has_status {
-            self.inner.shared.status.set(self.inner.id, Status::Active);
+            self.inner.shared.status.set(id, Status::Active);
             st.has_status = true;
         }
         self.mark_space(&mut st, space)?;
-        let view = ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt };
+        let view = ReadView { txn: st.id, snapshot: st.snapshot, stmt: st.stmt };
         let mut written = Vec::with_capacity(key.len() + 13);
         for _ in 0..HOLDER_RETRIES {
             let mut older = true;
@@ -851,7 +904,7 @@ impl Txn {
         let mut st = self.inner.st.lock();
         Self::check_usable(&st)?;
         self.ensure_snapshot(&mut st);
-        let view = ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: st.stmt };
+        let view = ReadView { txn: st.id, snapshot: st.snapshot, stmt: st.stmt };
         for _ in 0..HOLDER_RETRIES {
             match self.inner.shared.probe(&view, space, key)? {
                 Check::Clear(n, _) => return Ok(Some(matches!(n, Newest::Present))),
@@ -874,7 +927,8 @@ impl Txn {
             Self::check_usable(&st)?;
             self.ensure_snapshot(&mut st);
             // Seeing every own write: a statement boundary in the future.
-            ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: Ts(u64::MAX) }
+            let id = self.writer_id(&mut st);
+            ReadView { txn: id, snapshot: st.snapshot, stmt: Ts(u64::MAX) }
         };
         crate::cursor::point_get(&self.inner.shared, &view, space, key, <[u8]>::to_vec)
     }
@@ -959,7 +1013,8 @@ impl Txn {
             let mut st = self.inner.st.lock();
             Self::check_usable(&st)?;
             self.ensure_snapshot(&mut st);
-            ReadView { txn: self.inner.id, snapshot: st.snapshot, stmt: Ts(u64::MAX) }
+            let id = self.writer_id(&mut st);
+            ReadView { txn: id, snapshot: st.snapshot, stmt: Ts(u64::MAX) }
         };
         TxnCursor::open(self.inner.shared.clone(), view, space, lo, hi)
     }
@@ -995,8 +1050,9 @@ impl Txn {
         if !probe.is_empty() {
             return Ok(false);
         }
+        let id = self.writer_id(&mut st);
         if !st.has_status {
-            shared.status.set(self.inner.id, Status::Active);
+            shared.status.set(id, Status::Active);
             st.has_status = true;
         }
         self.mark_space(&mut st, space)?;
@@ -1007,7 +1063,7 @@ impl Txn {
             for (key, payload) in pairs.by_ref().take(CHUNK) {
                 version::version_key(space, key, shared.tick(), &mut written);
                 let mut val = Vec::with_capacity(version::HEADER_LEN + payload.len());
-                version::encode_value(Kind::Put, self.inner.id, payload, &mut val);
+                version::encode_value(Kind::Put, id, payload, &mut val);
                 st.log.push(space, &written, false);
                 b.put(written.clone(), val);
             }
@@ -1076,7 +1132,7 @@ impl Txn {
         }
         let sh = &self.inner.shared;
         if st.blocked.take().is_some() {
-            sh.locks.cancel(self.inner.id, false);
+            sh.locks.cancel(st.id, false);
         }
         st.restart_snapshot = false;
         if !st.has_status {
@@ -1084,20 +1140,20 @@ impl Txn {
             self.release_resources(st);
             return;
         }
-        sh.status.set(self.inner.id, Status::Aborted { cleaned: None });
+        sh.status.set(st.id, Status::Aborted { cleaned: None });
         let cleaned = if st.log.overflowed {
             let spaces = st.log.spaces.clone();
-            sh.delete_by_scan(self.inner.id, Ts(0), &spaces).is_ok()
+            sh.delete_by_scan(st.id, Ts(0), &spaces).is_ok()
         } else {
             sh.delete_keys(st.log.keys_from(0)).is_ok()
         };
         if cleaned {
             // Readers that fetched these versions before the delete have
             // snapshots older than this tick; see status invariant 1.
-            sh.status.set(self.inner.id, Status::Aborted { cleaned: Some(sh.tick()) });
+            sh.status.set(st.id, Status::Aborted { cleaned: Some(sh.tick()) });
             // Every version is gone: the marker may go (R1). If this fails,
             // recovery finds the marker and cleans again.
-            if st.marked && sh.delete_record(records::marker_key(self.inner.id)).is_ok() {
+            if st.marked && sh.delete_record(records::marker_key(st.id)).is_ok() {
                 st.marked = false;
             }
         }
@@ -1105,7 +1161,7 @@ impl Txn {
         st.phase = Phase::Aborted;
         self.release_resources(st);
         // Its versions are gone or dead (M5).
-        sh.locks.release(self.inner.id);
+        sh.locks.release(st.id);
     }
 
     /// Rolls back everything. Idempotent.
@@ -1129,7 +1185,7 @@ impl Txn {
         Self::check_active(&st)?;
         if st.blocked.take().is_some() {
             // The blocked statement was undone; the commit goes without it.
-            sh.locks.cancel(self.inner.id, false);
+            sh.locks.cancel(st.id, false);
             st.restart_snapshot = false;
         }
         if st.log.is_empty() {
@@ -1137,12 +1193,12 @@ impl Txn {
             // Writes undone by statement or savepoint rollbacks may have
             // left a marker; no version of it remains (R1).
             if st.marked {
-                sh.delete_record(records::marker_key(self.inner.id))?;
+                sh.delete_record(records::marker_key(st.id))?;
                 st.marked = false;
             }
             st.phase = Phase::Committed;
             if st.has_status {
-                sh.status.set(self.inner.id, Status::Committed(st.snapshot));
+                sh.status.set(st.id, Status::Committed(st.snapshot));
             }
             self.release_resources(&mut st);
             return Ok(PendingCommit { txn: self.clone(), ticket: DurableTicket::ready(), done: true });
@@ -1163,7 +1219,7 @@ impl Txn {
             (log.spaces.clone(), keys)
         };
         let c = match sh.commit_prepare(
-            self.inner.id,
+            st.id,
             st.reads_from.map_or(st.snapshot, |f| f.min(st.snapshot)),
             &reads,
             summary,
@@ -1174,7 +1230,7 @@ impl Txn {
                 return Err(e);
             }
         };
-        let ticket = match sh.commit_durable(self.inner.id, sync) {
+        let ticket = match sh.commit_durable(st.id, sync) {
             Ok(t) => t,
             Err(e) => {
                 sh.commit_withdraw(c);
@@ -1213,7 +1269,7 @@ impl Txn {
         let outcome = st.ticket.take().map(|t| t.wait()).unwrap_or(Ok(()));
         match outcome {
             Ok(()) => {
-                sh.commit_publish(self.inner.id, c, st.log.gc_keys());
+                sh.commit_publish(st.id, c, st.log.gc_keys());
                 st.commit_ts = Some(c);
                 st.phase = Phase::Committed;
                 st.log = WriteLog::default();
@@ -1239,35 +1295,35 @@ impl Drop for Inner {
         // The last handle is gone: settle the transaction.
         let st = self.st.get_mut();
         if st.blocked.take().is_some() {
-            self.shared.locks.cancel(self.id, false);
+            self.shared.locks.cancel(st.id, false);
         }
         match st.phase {
             Phase::Active if !st.has_status => {}
             Phase::Active => {
                 let sh = &self.shared;
-                sh.status.set(self.id, Status::Aborted { cleaned: None });
+                sh.status.set(st.id, Status::Aborted { cleaned: None });
                 let cleaned = if st.log.overflowed {
                     let spaces = st.log.spaces.clone();
-                    sh.delete_by_scan(self.id, Ts(0), &spaces).is_ok()
+                    sh.delete_by_scan(st.id, Ts(0), &spaces).is_ok()
                 } else {
                     sh.delete_keys(st.log.keys_from(0)).is_ok()
                 };
                 if cleaned {
-                    sh.status.set(self.id, Status::Aborted { cleaned: Some(sh.tick()) });
+                    sh.status.set(st.id, Status::Aborted { cleaned: Some(sh.tick()) });
                     if st.marked {
-                        let _ = sh.delete_record(records::marker_key(self.id));
+                        let _ = sh.delete_record(records::marker_key(st.id));
                     }
                 }
-                sh.locks.release(self.id);
+                sh.locks.release(st.id);
             }
             Phase::Preparing(c) => {
                 let ok = st.ticket.take().map(|t| t.wait().is_ok()).unwrap_or(true);
                 if ok {
-                    self.shared.commit_publish(self.id, c, st.log.gc_keys());
+                    self.shared.commit_publish(st.id, c, st.log.gc_keys());
                 } else {
                     self.shared.commit_withdraw(c);
-                    self.shared.status.set(self.id, Status::Aborted { cleaned: None });
-                    self.shared.locks.release(self.id);
+                    self.shared.status.set(st.id, Status::Aborted { cleaned: None });
+                    self.shared.locks.release(st.id);
                 }
             }
             Phase::Committed | Phase::Aborted => {}

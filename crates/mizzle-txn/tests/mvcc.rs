@@ -4,7 +4,7 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use mizzle_plugin_api::storage::KvBatch;
-use mizzle_txn::{IsolationLevel, SpaceId, Txn, TxnError, TxnManager, TxnOptions};
+use mizzle_txn::{IsolationLevel, SpaceId, Txn, TxnError, TxnId, TxnManager, TxnOptions};
 use storage_memory::MemoryEngine;
 
 const S: SpaceId = SpaceId(100);
@@ -464,4 +464,76 @@ fn in_place_batches_match_copied_batches() {
     }
     assert_eq!(in_place, scan_all(&t));
     assert_eq!(in_place.len(), 1199);
+}
+
+#[test]
+fn a_deferred_reader_draws_nothing_from_the_shared_clock() {
+    let m = mgr();
+    autocommit_put(&m, "a", "1");
+    let before = m.begin(TxnOptions::default());
+    for _ in 0..3 {
+        let r = m.begin_deferred(TxnOptions::default());
+        r.begin_statement().expect("statement");
+        assert_eq!(get(&r, "a"), Some("1".into()));
+        assert_eq!(scan_all(&r).len(), 1);
+        r.end_statement(true).expect("end");
+        assert_eq!(r.id(), TxnId(0), "a reader has no id");
+        r.commit_blocking().expect("commit");
+        assert_eq!(r.id(), TxnId(0));
+    }
+    // Nothing ticked the clock between the two eager begins (an eager
+    // begin draws one tick; a snapshot reads the clock without drawing).
+    let after = m.begin(TxnOptions::default());
+    assert_eq!(after.id().0, before.id().0 + 1);
+    assert_ne!(before.serial(), after.serial());
+}
+
+#[test]
+fn a_deferred_transaction_that_writes_follows_the_own_write_rules() {
+    let m = mgr();
+    autocommit_put(&m, "a", "0");
+    let t = m.begin_deferred(TxnOptions::default());
+    t.begin_statement().expect("statement");
+    assert_eq!(get(&t, "a"), Some("0".into()));
+    put(&t, "a", "1").expect("put");
+    let id = t.id();
+    assert_ne!(id, TxnId(0), "drawn at the first write");
+    assert_eq!(get(&t, "a"), Some("0".into()), "a statement does not see its own writes");
+    t.begin_statement().expect("statement");
+    assert_eq!(get(&t, "a"), Some("1".into()), "the next one does");
+    put(&t, "b", "2").expect("put");
+    assert_eq!(t.id(), id, "drawn once");
+    // Another transaction sees none of it until the commit, and waits on
+    // the row it holds.
+    let o = rr(&m);
+    assert_eq!(get(&o, "a"), Some("0".into()));
+    assert!(matches!(put(&o, "a", "x"), Err(TxnError::Blocked)));
+    o.rollback();
+    t.commit_blocking().expect("commit");
+    let r = rr(&m);
+    assert_eq!(scan_all(&r), vec![("a".into(), "1".into()), ("b".into(), "2".into())]);
+    // A statement undone before the first write leaves nothing either.
+    let u = m.begin_deferred(TxnOptions::default());
+    u.begin_statement().expect("statement");
+    put(&u, "c", "3").expect("put");
+    u.end_statement(false).expect("undo");
+    u.commit_blocking().expect("commit");
+    assert_eq!(get(&rr(&m), "c"), None);
+}
+
+#[test]
+fn serials_differ_across_threads() {
+    let m = Arc::new(mgr());
+    let mut all: Vec<u64> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..4)
+            .map(|_| {
+                let m = m.clone();
+                s.spawn(move || (0..100).map(|_| m.begin_deferred(TxnOptions::default()).serial()).collect::<Vec<_>>())
+            })
+            .collect();
+        hs.into_iter().flat_map(|h| h.join().expect("thread")).collect()
+    });
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 400);
 }

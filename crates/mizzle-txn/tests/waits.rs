@@ -6,7 +6,9 @@
 //! without `->` must print `ok`. Each data command runs as a statement of
 //! its own (`begin_statement`, the operation, `end_statement`) unless the
 //! transaction opened one with `stmt` (then it runs inside it until `end`).
-//! Commands: `begin rc|rr|ser`, `get K`, `put K V`, `insert K V`,
+//! Commands: `begin rc|rr|ser [deferred|eager]` (the id drawn at the
+//! first write or wait, `TxnManager::begin_deferred`, or at begin; without
+//! the word, as the run says: [`check`] runs every script both ways), `get K`, `put K V`, `insert K V`,
 //! `delete K`, `lock K` (FOR UPDATE), `share K` (FOR SHARE), `policy
 //! wait|nowait|skip`, `stmt`, `end`, `savepoint S`, `rollback_to S`,
 //! `commit`, `rollback`, `resume` (after a block: resume and run the
@@ -16,6 +18,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use mizzle_txn::{Blocked, IsolationLevel, SpaceId, Txn, TxnError, TxnId, TxnManager, TxnOptions, WaitPolicy};
+
+/// How a script's `begin` without `deferred` or `eager` draws the id.
+#[derive(Clone, Copy, Debug)]
+enum Ids {
+    AtBegin,
+    Deferred,
+}
 use storage_memory::MemoryEngine;
 
 const S: SpaceId = SpaceId(100);
@@ -31,18 +40,25 @@ struct Client {
 struct Harness {
     m: TxnManager,
     clients: HashMap<String, Client>,
-    names: HashMap<TxnId, String>,
+    ids: Ids,
 }
 
 impl Harness {
-    fn new() -> Harness {
-        Harness { m: TxnManager::new(Arc::new(MemoryEngine::new())), clients: HashMap::new(), names: HashMap::new() }
+    fn new(ids: Ids) -> Harness {
+        Harness { m: TxnManager::new(Arc::new(MemoryEngine::new())), clients: HashMap::new(), ids }
+    }
+
+    /// The client whose transaction has `id` (deferred ones have theirs
+    /// once they wrote or waited, which any transaction named in a wait or
+    /// a deadlock has).
+    fn name(&self, id: TxnId) -> Option<String> {
+        self.clients.iter().find(|(_, c)| c.txn.id() == id).map(|(n, _)| n.clone())
     }
 
     fn error(&self, e: &TxnError) -> String {
         match e {
             TxnError::Deadlock { report } => {
-                let v = self.names.get(&report.victim).cloned().unwrap_or_else(|| format!("{:?}", report.victim));
+                let v = self.name(report.victim).unwrap_or_else(|| format!("{:?}", report.victim));
                 format!("deadlock 1213, victim {v}")
             }
             TxnError::WriteConflict { .. } => "conflict 1213".into(),
@@ -125,7 +141,7 @@ impl Harness {
                         if let Some(c) = self.clients.get_mut(who) {
                             c.blocked = Some(cmd.to_string());
                         }
-                        format!("waits for {}", self.names.get(&holder).cloned().unwrap_or_default())
+                        format!("waits for {}", self.name(holder).unwrap_or_default())
                     }
                     Some(Blocked::Retry { .. }) => {
                         if let Some(c) = self.clients.get_mut(who) {
@@ -148,8 +164,13 @@ impl Harness {
                     "ser" => IsolationLevel::Serializable,
                     _ => IsolationLevel::RepeatableRead,
                 };
-                let txn = self.m.begin(TxnOptions { isolation, read_only: false });
-                self.names.insert(txn.id(), who.to_string());
+                let opts = TxnOptions { isolation, read_only: false };
+                let deferred = match words.get(2).copied() {
+                    Some("deferred") => true,
+                    Some("eager") => false,
+                    _ => matches!(self.ids, Ids::Deferred),
+                };
+                let txn = if deferred { self.m.begin_deferred(opts) } else { self.m.begin(opts) };
                 self.clients.insert(who.to_string(), Client { txn, blocked: None, in_stmt: false });
                 "ok".into()
             }
@@ -225,11 +246,17 @@ impl Harness {
     }
 }
 
-/// Runs a script and panics with the whole transcript at the first line
-/// whose result differs from what it expects.
+/// Runs a script, with ids drawn at begin and then deferred, and panics
+/// with the whole transcript at the first line whose result differs from
+/// what it expects.
 fn check(script: &str) {
-    let mut h = Harness::new();
-    let mut transcript = String::new();
+    check_with(script, Ids::AtBegin);
+    check_with(script, Ids::Deferred);
+}
+
+fn check_with(script: &str, ids: Ids) {
+    let mut h = Harness::new(ids);
+    let mut transcript = format!("(ids {ids:?})\n");
     for line in script.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
         let (cmd, expected) = match line.split_once("->") {
             Some((c, e)) => (c.trim(), e.trim()),
@@ -547,7 +574,7 @@ fn a_blocked_statement_refuses_further_reads_until_resumed() {
 
 #[test]
 fn lock_stats_count_waits_and_deadlocks() {
-    let mut h = Harness::new();
+    let mut h = Harness::new(Ids::AtBegin);
     for (who, cmd) in [("t1", "begin rr"), ("t2", "begin rr"), ("t1", "put a 1"), ("t2", "put b 2")] {
         h.run(who, cmd);
     }
@@ -559,4 +586,69 @@ fn lock_stats_count_waits_and_deadlocks() {
     let last = s.last_deadlock.expect("last deadlock kept");
     assert_eq!(last.cycle.len(), 2);
     assert_eq!(last.spaces(), vec![S]);
+}
+
+#[test]
+fn a_deferred_id_is_drawn_at_the_first_write_so_the_younger_writer_is_the_victim() {
+    // Both began before either wrote; t2 wrote first. Among equals the
+    // victim is the largest id: drawn at begin that is t2 (began last),
+    // drawn at the first write it is t1 (wrote last). Either is a correct
+    // deadlock resolution; the rule that picks it is ours (locks L4).
+    check_with(
+        "
+        t1: begin rr eager
+        t2: begin rr eager
+        t2: put b 2
+        t1: put a 1
+        t1: put b 1 -> waits for t2
+        t2: put a 2 -> deadlock 1213, victim t2
+        t1: resume -> ok
+        t1: commit
+        t3: begin rr
+        t3: get a -> = 1
+        t3: get b -> = 1
+        ",
+        Ids::AtBegin,
+    );
+    check_with(
+        "
+        t1: begin rr deferred
+        t2: begin rr deferred
+        t2: put b 2
+        t1: put a 1
+        t1: put b 1 -> waits for t2
+        t2: put a 2 -> waits for t1
+        t1: resume -> deadlock 1213, victim t1
+        t2: resume -> ok
+        t2: commit
+        t3: begin rr
+        t3: get a -> = 2
+        t3: get b -> = 2
+        ",
+        Ids::AtBegin,
+    );
+}
+
+#[test]
+fn a_reader_that_waits_for_a_lock_draws_an_id_and_runs_again() {
+    // Run with ids at begin and deferred (`check`): t2 has read nothing
+    // before its locking read waits, so it runs again on a newer snapshot.
+    check(
+        "
+        t0: begin rr
+        t0: put r 0
+        t0: commit
+        t1: begin rr
+        t1: put r 1
+        t2: begin rr
+        t2: share r -> waits for t1
+        t1: commit
+        t2: resume -> ok
+        t2: get r -> = 1
+        t2: put r 2
+        t2: commit
+        t3: begin rr
+        t3: get r -> = 2
+        ",
+    );
 }
