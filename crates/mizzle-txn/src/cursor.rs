@@ -17,7 +17,7 @@ use mizzle_plugin_api::storage::{Cursor, KeyRange, KvBatch};
 
 use crate::error::TxnError;
 use crate::ids::{SpaceId, TxnId};
-use crate::manager::{ReadView, Shared};
+use crate::manager::{ReadView, Shared, SlotHandle};
 use crate::version::{self, Kind};
 
 /// Versions of one key passed over before the cursor seeks instead.
@@ -25,7 +25,7 @@ const SEEK_AFTER: usize = 16;
 
 /// A cursor over visible pairs of one space.
 pub struct TxnCursor {
-    shared: Arc<Shared>,
+    shared: Arc<SlotHandle>,
     view: ReadView,
     inner: Box<dyn Cursor>,
     buf: KvBatch,
@@ -78,7 +78,7 @@ fn engine_bound(space: SpaceId, b: Bound<&[u8]>, lower: bool) -> Bound<Vec<u8>> 
 
 impl TxnCursor {
     pub(crate) fn open(
-        shared: Arc<Shared>,
+        shared: Arc<SlotHandle>,
         view: ReadView,
         space: SpaceId,
         lo: Bound<&[u8]>,
@@ -232,7 +232,7 @@ impl<'c> Visible<'c> {
 /// `f` of the visible value of one key, read in place from the engine's
 /// batch (no copy of the value).
 pub(crate) fn point_get<R>(
-    shared: &Arc<Shared>,
+    shared: &Shared,
     view: &ReadView,
     space: SpaceId,
     key: &[u8],
@@ -302,7 +302,7 @@ impl Drop for TxnCursor {
 /// The position in `batch` of the visible version of `key` (a put), or
 /// `None` (no version visible, or a tombstone).
 fn point_find(
-    shared: &Arc<Shared>,
+    shared: &Shared,
     view: &ReadView,
     space: SpaceId,
     key: &[u8],

@@ -661,10 +661,30 @@ impl Shared {
     }
 }
 
+/// A handle on [`Shared`] for the transactions and cursors of one
+/// snapshot-registry slot (`status::this_thread_slot`): they hold and count
+/// references on their slot's handle instead of on `Shared`, so threads in
+/// different slots write no common reference count when a transaction
+/// begins or ends. Aligned so that two handles share no cache line.
+#[repr(align(128))]
+pub(crate) struct SlotHandle {
+    shared: Arc<Shared>,
+}
+
+impl std::ops::Deref for SlotHandle {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
+}
+
 /// The entry point: owns the shared state of one database's transactions.
 #[derive(Clone)]
 pub struct TxnManager {
     pub(crate) shared: Arc<Shared>,
+    /// One handle per snapshot-registry slot.
+    handles: Arc<[Arc<SlotHandle>]>,
 }
 
 impl TxnManager {
@@ -676,7 +696,15 @@ impl TxnManager {
 
     /// A manager whose clock starts at `start`.
     pub(crate) fn with_clock(engine: Arc<dyn StorageEngine>, start: u64) -> TxnManager {
-        TxnManager { shared: Arc::new(Shared::new(engine, start)) }
+        let shared = Arc::new(Shared::new(engine, start));
+        let handles =
+            (0..crate::status::SNAP_SHARDS).map(|_| Arc::new(SlotHandle { shared: shared.clone() })).collect();
+        TxnManager { shared, handles }
+    }
+
+    /// The handle for transactions of registry slot `slot`.
+    pub(crate) fn handle(&self, slot: usize) -> Arc<SlotHandle> {
+        self.handles[slot % self.handles.len()].clone()
     }
 
     /// The storage engine underneath.

@@ -102,7 +102,7 @@ impl StatusTable {
     }
 }
 
-const SNAP_SHARDS: usize = 16;
+pub(crate) const SNAP_SHARDS: usize = 16;
 
 /// One shard of the registry: (snapshot time, count) pairs in no order, on
 /// cache lines of its own (a snapshot is opened and closed by every

@@ -69,7 +69,7 @@ use crate::cursor::TxnCursor;
 use crate::error::TxnError;
 use crate::ids::{IsolationLevel, SpaceId, Ts, TxnId};
 use crate::locks::{LockWait, Registration, WaitOutcome};
-use crate::manager::{Check, Newest, ReadItem, ReadView, Shared, TxnManager, Written};
+use crate::manager::{Check, Newest, ReadItem, ReadView, SlotHandle, TxnManager, Written};
 use crate::records;
 use crate::status::Status;
 use crate::version::{self, Kind};
@@ -262,7 +262,8 @@ struct State {
 }
 
 struct Inner {
-    shared: Arc<Shared>,
+    /// The shared state, through this thread's slot handle.
+    shared: Arc<SlotHandle>,
     /// Unique among this process's transactions, drawn without shared
     /// state ([`crate::ids::next_serial`]): what callers compare to tell
     /// transactions apart, whether or not an id was drawn.
@@ -304,10 +305,10 @@ impl TxnManager {
     }
 
     fn start(&self, opts: TxnOptions, defer_id: bool) -> Txn {
-        let shared = self.shared.clone();
-        let id = if defer_id { TxnId(0) } else { TxnId(shared.tick().0) };
         // The snapshot registry shard of this thread (`status::this_thread_slot`).
         let slot = crate::status::this_thread_slot();
+        let shared = self.handle(slot);
+        let id = if defer_id { TxnId(0) } else { TxnId(shared.tick().0) };
         let validator = opts.isolation == IsolationLevel::Serializable;
         if validator {
             shared.active_validators.fetch_add(1, Ordering::SeqCst);
