@@ -639,6 +639,9 @@ pub struct Session {
     next_read_only: Option<bool>,
     prepared: HashMap<String, Prepared>,
     warnings: Vec<Warning>,
+    /// The last statement was a diagnostic one that left the messages
+    /// before it in `warnings` (its own count is 0).
+    kept_warnings: bool,
     last_insert_id: u64,
     row_count: i64,
     found_rows: u64,
@@ -882,6 +885,7 @@ impl Session {
             next_read_only: None,
             prepared: HashMap::new(),
             warnings: Vec::new(),
+            kept_warnings: false,
             last_insert_id: 0,
             row_count: -1,
             found_rows: 0,
@@ -1090,9 +1094,21 @@ impl Session {
         self.hot.autocommit
     }
 
-    /// Warnings of the last statement.
+    /// The messages `SHOW WARNINGS` shows now: the last statement's, or,
+    /// after a diagnostic statement (`SHOW WARNINGS`, `SHOW ERRORS`, `SHOW
+    /// COUNT(*) ...`), which leaves them in place, those before it.
     pub fn warnings(&self) -> &[Warning] {
         &self.warnings
+    }
+
+    /// The last statement's own messages: none after a diagnostic
+    /// statement (what a client reports as the statement's warning count).
+    pub fn statement_warnings(&self) -> &[Warning] {
+        if self.kept_warnings {
+            &[]
+        } else {
+            &self.warnings
+        }
     }
 
     /// `LAST_INSERT_ID()`.
@@ -1335,7 +1351,7 @@ impl Session {
     ) -> Execution {
         self.suspended = true;
         self.park_seq += 1;
-        ex.warnings = self.warnings.len();
+        ex.warnings = self.statement_warnings().len();
         let txn = self.txn.as_ref().map_or(0, |t| t.txn.serial());
         ex.suspended = Some(Box::new(Suspended {
             txn,
@@ -1405,7 +1421,7 @@ impl Session {
                 }
             }
         }
-        ex.warnings = self.warnings.len();
+        ex.warnings = self.statement_warnings().len();
         // The last commit: published now if durable (always, on a
         // non-persistent engine); otherwise the execution parks on it at
         // the end of the text (`finish` may block on it instead).
@@ -1853,7 +1869,8 @@ impl Session {
         let txn = self.ensure_txn();
         let implicit = !self.txn.as_ref().is_some_and(|t| t.explicit);
         let policy = stmt.wait_policy();
-        let previous = std::mem::take(&mut self.warnings);
+        let mut previous = std::mem::take(&mut self.warnings);
+        self.kept_warnings = false;
         self.previous_warning_count = previous.len();
         self.previous_error_count = previous.iter().filter(|w| w.level == mizzle_types::Level::Error).count();
         loop {
@@ -1867,11 +1884,15 @@ impl Session {
                     // The statement stays open until the cursor ends.
                     c.implicit = implicit;
                     c.previous = previous;
+                    c.diagnostic = stmt.is_diagnostic();
                     return Ok(Step::Stream(c));
                 }
                 Ok(Ran::Out(out, warnings)) => {
                     txn.end_statement(true)?;
-                    self.warnings = warnings;
+                    // A diagnostic statement leaves the messages it shows in
+                    // place (MySQL: only nondiagnostic statements clear them).
+                    self.kept_warnings = warnings.is_empty() && stmt.is_diagnostic();
+                    self.warnings = if self.kept_warnings { std::mem::take(&mut previous) } else { warnings };
                     // `SET autocommit = 1` committed the transaction.
                     let set_commit = self.stmt_commit.take();
                     let pending = if implicit { self.commit_current()? } else { None };
@@ -2198,6 +2219,7 @@ impl Session {
                         implicit: false,
                         params: params.to_vec(),
                         previous: Vec::new(),
+                        diagnostic: false,
                         now: info.now,
                         rest: Vec::new(),
                         rows: 0,

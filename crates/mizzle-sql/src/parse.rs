@@ -33,7 +33,8 @@
 //!    `SHOW mizzle_show_create_database[_if_not_exists] d`, which it
 //!    parses as a list of words. `SHOW TABLE STATUS [FROM d] [LIKE p |
 //!    WHERE e]` becomes a SELECT over information_schema.TABLES under
-//!    MySQL's column names ([`table_status_select`]).
+//!    MySQL's column names ([`table_status_select`]). `SHOW COUNT(*)
+//!    {WARNINGS | ERRORS}` becomes `SHOW mizzle_count_{warnings | errors}`.
 
 use sqlparser::ast::Statement;
 use sqlparser::dialect::MySqlDialect;
@@ -161,6 +162,19 @@ impl<'a> StatementRef<'a> {
             Ok(BoundStatement::Txn(t)) => Ok(t),
             Ok(_) => Err(BindError::Internal("transaction control bound to another statement".into())),
             Err(e) => Err(e),
+        }
+    }
+
+    /// A diagnostic statement (`SHOW WARNINGS`, `SHOW ERRORS`, `SHOW
+    /// COUNT(*) WARNINGS|ERRORS`): it reports the previous statement's
+    /// messages and, as in MySQL, leaves them in place for the next one.
+    pub fn is_diagnostic(self) -> bool {
+        match self.ast() {
+            Statement::ShowVariable { variable } if variable.len() == 1 => {
+                let w = variable[0].value.to_ascii_lowercase();
+                matches!(w.as_str(), "warnings" | "errors") || w == SHOW_COUNT_WARNINGS || w == SHOW_COUNT_ERRORS
+            }
+            _ => false,
         }
     }
 
@@ -580,6 +594,10 @@ pub(crate) const ALTER_DB_CHARSET: &str = "mizzle_charset";
 pub(crate) const ALTER_DB_COLLATE: &str = "mizzle_collate";
 /// See [`ALTER_DB_CHARSET`]: the statement names no database.
 pub(crate) const ALTER_DB_CURRENT: &str = "mizzle_current";
+/// `SHOW COUNT(*) WARNINGS` is rewritten to `SHOW <this>` (invariant 7).
+pub(crate) const SHOW_COUNT_WARNINGS: &str = "mizzle_count_warnings";
+/// `SHOW COUNT(*) ERRORS`, likewise.
+pub(crate) const SHOW_COUNT_ERRORS: &str = "mizzle_count_errors";
 /// `SHOW CREATE DATABASE d` is rewritten to `SHOW <this> d` (invariant 7).
 pub(crate) const SHOW_CREATE_DB: &str = "mizzle_show_create_database";
 /// `SHOW CREATE DATABASE IF NOT EXISTS d`, likewise.
@@ -593,7 +611,7 @@ pub(crate) const SHOW_CREATE_DB_IF_NOT_EXISTS: &str = "mizzle_show_create_databa
 /// read as that form is left for the parser to refuse.
 fn alter_database_statements(sql: &str) -> Option<String> {
     let lower = sql.to_ascii_lowercase();
-    let status = lower.contains("status");
+    let status = lower.contains("status") || lower.contains("count");
     if !status
         && (!(lower.contains("alter") || lower.contains("show"))
             || !(lower.contains("database") || lower.contains("schema")))
@@ -639,6 +657,21 @@ fn alter_database_statements(sql: &str) -> Option<String> {
                 let name = format!("`{}`", w.value.replace('`', "``"));
                 edits.push((Some(toks[i].span.start), end_of(j + 1), format!("SHOW {marker} {name}")));
             }
+            continue;
+        }
+        if at_start
+            && word(i).as_deref() == Some("SHOW")
+            && word(i + 1).as_deref() == Some("COUNT")
+            && matches!(toks.get(i + 2).map(|t| &t.token), Some(Token::LParen))
+            && matches!(toks.get(i + 3).map(|t| &t.token), Some(Token::Mul))
+            && matches!(toks.get(i + 4).map(|t| &t.token), Some(Token::RParen))
+        {
+            let marker = match word(i + 5).as_deref() {
+                Some("WARNINGS") => SHOW_COUNT_WARNINGS,
+                Some("ERRORS") => SHOW_COUNT_ERRORS,
+                _ => continue,
+            };
+            edits.push((Some(toks[i].span.start), end_of(i + 6), format!("SHOW {marker}")));
             continue;
         }
         if at_start
@@ -1016,6 +1049,22 @@ mod tests {
             .join()
             .expect("no panic");
         assert!(matches!(r, Err(BindError::NestedTooDeeply(_))));
+    }
+
+    #[test]
+    fn show_count_warnings_and_errors_are_diagnostic_statements() {
+        for (sql, diagnostic) in [
+            ("SHOW COUNT(*) WARNINGS", true),
+            ("show count( * ) errors", true),
+            ("SHOW WARNINGS", true),
+            ("SHOW ERRORS", true),
+            ("SHOW VARIABLES", false),
+            ("SELECT COUNT(*) FROM warnings", false),
+            ("SHOW COUNT(*) TABLES", false),
+        ] {
+            let parsed = parse(sql).unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+            assert_eq!(parsed.iter().next().map(|s| s.is_diagnostic()), Some(diagnostic), "{sql}");
+        }
     }
 
     #[test]

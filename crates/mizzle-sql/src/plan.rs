@@ -119,8 +119,12 @@ pub enum SystemTable {
     CreateView { view: Arc<ViewDef> },
     /// `SHOW [SESSION|GLOBAL] VARIABLES`.
     Variables,
-    /// `SHOW WARNINGS` / `SHOW ERRORS`.
-    Warnings,
+    /// `SHOW WARNINGS` / `SHOW ERRORS` (the messages of level `Error` only).
+    Warnings { errors_only: bool },
+    /// `SHOW COUNT(*) WARNINGS` / `SHOW COUNT(*) ERRORS`: one row, the
+    /// number of messages (of level `Error` only), as `@@warning_count` /
+    /// `@@error_count` give it.
+    WarningCount { errors_only: bool },
     /// `SHOW ENGINES`.
     Engines,
     /// `SHOW PLUGINS`.

@@ -714,9 +714,11 @@ impl Session {
         self.run("ROLLBACK").map(|_| ())
     }
 
-    /// Warnings of the last statement as (code, message).
+    /// Warnings of the last statement as (code, message) (none after
+    /// `SHOW WARNINGS` and the other diagnostic statements, which leave the
+    /// statement before's messages for `SHOW WARNINGS` to show again).
     pub fn warnings(&self) -> Vec<(u16, String)> {
-        self.inner.borrow().warnings().iter().map(|w| (w.code.number(), w.message.clone())).collect()
+        self.inner.borrow().statement_warnings().iter().map(|w| (w.code.number(), w.message.clone())).collect()
     }
 
     /// A handle that stops this session's running statement from another

@@ -461,7 +461,7 @@ impl SqlSession {
 
     /// Number of warnings of the last statement.
     pub fn warning_count(&self) -> u16 {
-        u16::try_from(self.inner.warnings().len()).unwrap_or(u16::MAX)
+        u16::try_from(self.inner.statement_warnings().len()).unwrap_or(u16::MAX)
     }
 
     /// Columns of a table, for COM_FIELD_LIST.

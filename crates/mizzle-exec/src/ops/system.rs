@@ -317,12 +317,18 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
         }
         SystemTable::Variables => ctx.system.variables().into_iter().map(|(k, v)| vec![t(&k), t(&v)]).collect(),
         SystemTable::Status => ctx.system.status().into_iter().map(|(k, v)| vec![t(&k), t(&v)]).collect(),
-        SystemTable::Warnings => ctx
+        SystemTable::Warnings { errors_only } => ctx
             .system
             .previous_warnings()
             .into_iter()
+            .filter(|w| !errors_only || w.level == mizzle_types::Level::Error)
             .map(|w| vec![t(w.level.as_str()), Value::Int(w.code.number() as i64), t(&w.message)])
             .collect(),
+        SystemTable::WarningCount { errors_only } => {
+            let all = ctx.system.previous_warnings();
+            let n = all.iter().filter(|w| !errors_only || w.level == mizzle_types::Level::Error).count();
+            vec![vec![Value::Int(i64::try_from(n).unwrap_or(i64::MAX))]]
+        }
         SystemTable::Engines => ctx
             .system
             .engines()

@@ -51,6 +51,8 @@ pub struct RowCursor {
     pub(super) params: Vec<Value>,
     /// Warnings of the statement before (`SHOW WARNINGS` in a subquery).
     pub(super) previous: Vec<Warning>,
+    /// A diagnostic statement: the previous warnings stay once it ends.
+    pub(super) diagnostic: bool,
     /// `NOW()` of the statement.
     pub(super) now: DateTime,
     /// Rows of the last operator batch not handed out yet.
@@ -177,7 +179,9 @@ impl RowCursor {
     /// Ends the exhausted statement (and an autocommit transaction).
     fn finish(&mut self, s: &mut Session) -> Result<(), SessionError> {
         s.streaming = false;
-        s.warnings = self.state.as_mut().map(|st| st.take_warnings()).unwrap_or_default();
+        let own = self.state.as_mut().map(|st| st.take_warnings()).unwrap_or_default();
+        s.kept_warnings = self.diagnostic && own.is_empty();
+        s.warnings = if s.kept_warnings { std::mem::take(&mut self.previous) } else { own };
         s.found_rows = self.rows;
         s.row_count = -1;
         if let Err(e) = self.txn.end_statement(true) {

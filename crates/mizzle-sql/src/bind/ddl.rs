@@ -230,7 +230,9 @@ pub fn system_columns(t: &SystemTable) -> Vec<OutCol> {
             ]
         }
         SystemTable::Variables | SystemTable::Status => vec![text("Variable_name"), text("Value")],
-        SystemTable::Warnings => vec![text("Level"), col("Code", SqlType::BIGINT), text("Message")],
+        SystemTable::Warnings { .. } => vec![text("Level"), col("Code", SqlType::BIGINT), text("Message")],
+        SystemTable::WarningCount { errors_only: false } => vec![col("@@session.warning_count", SqlType::BIGINT)],
+        SystemTable::WarningCount { errors_only: true } => vec![col("@@session.error_count", SqlType::BIGINT)],
         SystemTable::Engines => {
             vec![text("Engine"), text("Support"), text("Comment"), text("Transactions"), text("XA"), text("Savepoints")]
         }
@@ -747,7 +749,10 @@ impl<'a> Binder<'a> {
         let ws: Vec<&str> = w.iter().map(|s| s.as_str()).collect();
         let q = |t: SystemTable| Ok(BoundStatement::Query(Box::new(system(t))));
         match ws.as_slice() {
-            ["warnings"] | ["errors"] => q(SystemTable::Warnings),
+            ["warnings"] => q(SystemTable::Warnings { errors_only: false }),
+            ["errors"] => q(SystemTable::Warnings { errors_only: true }),
+            [w] if *w == crate::parse::SHOW_COUNT_WARNINGS => q(SystemTable::WarningCount { errors_only: false }),
+            [w] if *w == crate::parse::SHOW_COUNT_ERRORS => q(SystemTable::WarningCount { errors_only: true }),
             ["engines"] | ["storage", "engines"] => q(SystemTable::Engines),
             ["plugins"] => q(SystemTable::Plugins),
             ["processlist"] | ["full", "processlist"] => q(SystemTable::ProcessList),
