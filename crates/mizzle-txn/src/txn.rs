@@ -40,8 +40,10 @@
 //!
 //! Invariants:
 //! T1. Every version this transaction wrote is in its write log (or, after
-//!     the log overflowed, findable by scanning the spaces it touched), so a
-//!     rollback removes all of them.
+//!     the log overflowed, findable by scanning the spaces it touched; or,
+//!     for a space it filled with [`Txn::load_new_space`], by scanning that
+//!     space, which one entry of the log names), so a rollback removes all
+//!     of them.
 //! T2. A statement is atomic: [`Txn::end_statement`] with `ok == false`
 //!     removes exactly the versions written since [`Txn::begin_statement`];
 //!     a blocked statement's versions are removed when it blocks.
@@ -147,6 +149,10 @@ struct WriteLog {
     older: Vec<bool>,
     spaces: Vec<SpaceId>,
     overflowed: bool,
+    /// Spaces filled by `load_new_space`, each with the index of the
+    /// empty entry that stands for its versions in the log (they are not
+    /// listed one by one: undoing past that entry scans the space).
+    loads: Vec<(usize, SpaceId)>,
 }
 
 impl WriteLog {
@@ -166,6 +172,23 @@ impl WriteLog {
         self.older.push(older);
     }
 
+    /// Records that `space` was filled by `load_new_space`: one empty entry
+    /// (skipped by [`WriteLog::keys_from`]) marks where, so undoing to a
+    /// mark before it scans the space (T1).
+    fn push_load(&mut self, space: SpaceId) {
+        if !self.spaces.contains(&space) {
+            self.spaces.push(space);
+        }
+        self.loads.push((self.ends.len(), space));
+        self.ends.push(self.buf.len());
+        self.older.push(false);
+    }
+
+    /// The spaces loaded at or after entry `from`.
+    fn loads_from(&self, from: usize) -> Vec<SpaceId> {
+        self.loads.iter().filter(|(i, _)| *i >= from).map(|(_, s)| *s).collect()
+    }
+
     /// The `space prefix | user key`s GC should visit after the commit:
     /// keys that had older versions (none if the log overflowed; a full
     /// pass finds those).
@@ -173,11 +196,16 @@ impl WriteLog {
         if self.overflowed {
             return Vec::new();
         }
-        let mut ks: Vec<Vec<u8>> = self
-            .keys_from(0)
-            .zip(&self.older)
-            .filter(|(_, &o)| o)
-            .map(|(k, _)| k[..k.len() - version::SUFFIX_LEN].to_vec())
+        // Entry by entry (not `keys_from`, which skips the empty entries of
+        // loads): `older` runs parallel to the entries.
+        let mut ks: Vec<Vec<u8>> = (0..self.ends.len())
+            .filter(|&i| self.older.get(i).copied().unwrap_or(false))
+            .map(|i| {
+                let s = if i == 0 { 0 } else { self.ends[i - 1] };
+                &self.buf[s..self.ends[i]]
+            })
+            .filter(|k| k.len() >= version::SUFFIX_LEN)
+            .map(|k| k[..k.len() - version::SUFFIX_LEN].to_vec())
             .collect();
         ks.sort_unstable();
         ks.dedup();
@@ -193,10 +221,12 @@ impl WriteLog {
     }
 
     fn keys_from(&self, from: usize) -> impl Iterator<Item = &[u8]> {
-        (from..self.ends.len()).map(move |i| {
-            let s = if i == 0 { 0 } else { self.ends[i - 1] };
-            &self.buf[s..self.ends[i]]
-        })
+        (from..self.ends.len())
+            .map(move |i| {
+                let s = if i == 0 { 0 } else { self.ends[i - 1] };
+                &self.buf[s..self.ends[i]]
+            })
+            .filter(|k| !k.is_empty())
     }
 
     fn truncate(&mut self, n: usize) {
@@ -204,6 +234,7 @@ impl WriteLog {
             let b = if n == 0 { 0 } else { self.ends[n - 1] };
             self.ends.truncate(n);
             self.older.truncate(n);
+            self.loads.retain(|(i, _)| *i < n);
             self.buf.truncate(b);
         }
     }
@@ -702,6 +733,10 @@ impl Txn {
             sh.delete_by_scan(st.id, m.seq, &spaces)?;
         } else {
             sh.delete_keys(st.log.keys_from(m.log_len))?;
+            let loaded = st.log.loads_from(m.log_len);
+            if !loaded.is_empty() {
+                sh.delete_by_scan(st.id, m.seq, &loaded)?;
+            }
         }
         st.log.truncate(m.log_len);
         if undone {
@@ -1057,6 +1092,9 @@ impl Txn {
             st.has_status = true;
         }
         self.mark_space(&mut st, space)?;
+        // Logged before the first batch: an error part way leaves versions
+        // that the log's entry makes a rollback find (T1).
+        st.log.push_load(space);
         let mut written = Vec::new();
         let mut pairs = pairs.into_iter().peekable();
         while pairs.peek().is_some() {
@@ -1065,7 +1103,6 @@ impl Txn {
                 version::version_key(space, key, shared.tick(), &mut written);
                 let mut val = Vec::with_capacity(version::HEADER_LEN + payload.len());
                 version::encode_value(Kind::Put, id, payload, &mut val);
-                st.log.push(space, &written, false);
                 b.put(written.clone(), val);
             }
             // Backpressure (no shared lock is held here).
@@ -1147,6 +1184,7 @@ impl Txn {
             sh.delete_by_scan(st.id, Ts(0), &spaces).is_ok()
         } else {
             sh.delete_keys(st.log.keys_from(0)).is_ok()
+                && sh.delete_by_scan(st.id, Ts(0), &st.log.loads_from(0)).is_ok()
         };
         if cleaned {
             // Readers that fetched these versions before the delete have
@@ -1208,7 +1246,9 @@ impl Txn {
         let limit = sh.summary_key_limit();
         let log = &st.log;
         let summary = || {
-            let keys = if !log.overflowed && log.len() <= limit {
+            // A loaded space's keys are not listed: the summary names
+            // spaces only (as for a log too long to list).
+            let keys = if !log.overflowed && log.loads.is_empty() && log.len() <= limit {
                 let mut ks: Vec<Vec<u8>> =
                     log.keys_from(0).map(|k| k[..k.len() - version::SUFFIX_LEN].to_vec()).collect();
                 ks.sort_unstable();
@@ -1308,6 +1348,7 @@ impl Drop for Inner {
                     sh.delete_by_scan(st.id, Ts(0), &spaces).is_ok()
                 } else {
                     sh.delete_keys(st.log.keys_from(0)).is_ok()
+                        && sh.delete_by_scan(st.id, Ts(0), &st.log.loads_from(0)).is_ok()
                 };
                 if cleaned {
                     sh.status.set(st.id, Status::Aborted { cleaned: Some(sh.tick()) });

@@ -435,6 +435,57 @@ fn bulk_load_rolls_back_with_its_statement_and_transaction() {
 }
 
 #[test]
+fn a_bulk_load_is_undone_by_what_undoes_its_statement_and_nothing_later() {
+    const T: SpaceId = SpaceId(101);
+    let all = |t: &Txn, space: SpaceId| -> Vec<String> {
+        let mut c = t.scan(space, Bound::Unbounded, Bound::Unbounded).expect("scan");
+        let mut b = KvBatch::new();
+        let mut out = Vec::new();
+        while c.next_batch(&mut b, 100).expect("batch") {
+            out.extend(b.iter().map(|(k, _)| String::from_utf8_lossy(k).into_owned()));
+        }
+        out
+    };
+    let keys: Vec<String> = (0..5000).map(|i| format!("k{i:05}")).collect();
+    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let m = mgr();
+    let t = rr(&m);
+    put(&t, "before", "1").expect("put");
+    t.begin_statement().expect("stmt");
+    assert_eq!(t.load_new_space(T, borrowed(&pairs(&refs))), Ok(true));
+    t.begin_statement().expect("stmt");
+    // A later statement that fails undoes only itself: the load stays.
+    put(&t, "later", "2").expect("put");
+    t.end_statement(false).expect("undo the later statement");
+    t.begin_statement().expect("stmt");
+    assert_eq!(all(&t, T).len(), 5000);
+    assert_eq!(get(&t, "later"), None);
+    // Undone past the load (a savepoint taken before it): the space empties,
+    // the write before it stays.
+    t.savepoint("s").expect("savepoint");
+    put(&t, "x", "3").expect("put");
+    t.rollback_to_savepoint("s").expect("to savepoint");
+    assert_eq!(all(&t, T).len(), 5000, "the load came before the savepoint");
+    t.commit_blocking().expect("commit");
+    let r = rr(&m);
+    assert_eq!(all(&r, T).len(), 5000);
+    assert_eq!(get(&r, "before"), Some("1".into()));
+    // Loaded after a savepoint, undone by it; then loaded again and the
+    // transaction dropped without a rollback: nothing remains.
+    let u = rr(&m);
+    u.savepoint("s").expect("savepoint");
+    assert_eq!(u.load_new_space(SpaceId(102), borrowed(&pairs(&refs))), Ok(true));
+    u.rollback_to_savepoint("s").expect("to savepoint");
+    u.begin_statement().expect("stmt");
+    assert_eq!(all(&u, SpaceId(102)).len(), 0);
+    assert_eq!(u.load_new_space(SpaceId(102), borrowed(&pairs(&refs))), Ok(true));
+    drop(u);
+    assert_eq!(all(&rr(&m), SpaceId(102)).len(), 0, "a dropped handle rolls the load back");
+    let engine_keys = m.engine().approximate_keys();
+    assert!(engine_keys <= 5002 + 2, "only the committed load and rows remain: {engine_keys}");
+}
+
+#[test]
 fn bulk_load_refuses_a_space_that_holds_versions() {
     let m = mgr();
     autocommit_put(&m, "a", "1");
