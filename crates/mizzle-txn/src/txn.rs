@@ -1246,9 +1246,13 @@ impl Txn {
         let limit = sh.summary_key_limit();
         let log = &st.log;
         let summary = || {
-            // A loaded space's keys are not listed: the summary names
-            // spaces only (as for a log too long to list).
-            let keys = if !log.overflowed && log.loads.is_empty() && log.len() <= limit {
+            // A loaded space's keys are not listed (`keys_from` skips its
+            // entry): the space is new, so no other transaction can have
+            // read in it, and its keys had no older versions for GC. A
+            // spaces-only summary here would fail every concurrent
+            // transaction that read the dictionary (CI caught it: DDL
+            // of two suites running side by side over the wire).
+            let keys = if !log.overflowed && log.len() <= limit {
                 let mut ks: Vec<Vec<u8>> =
                     log.keys_from(0).map(|k| k[..k.len() - version::SUFFIX_LEN].to_vec()).collect();
                 ks.sort_unstable();

@@ -486,6 +486,24 @@ fn a_bulk_load_is_undone_by_what_undoes_its_statement_and_nothing_later() {
 }
 
 #[test]
+fn a_bulk_load_does_not_widen_its_commit_to_whole_spaces() {
+    // The loader also writes key "x" of S; a concurrent serializable
+    // transaction read key "y" of S. Validation must compare keys: the
+    // load's keys are not listed (its space is new), but the loader's other
+    // keys are, so the reader's commit does not fail.
+    let m = mgr();
+    autocommit_put(&m, "y", "0");
+    let loader = rr(&m);
+    put(&loader, "x", "1").expect("put");
+    assert_eq!(loader.load_new_space(SpaceId(103), borrowed(&pairs(&["a", "b"]))), Ok(true));
+    let reader = begin(&m, IsolationLevel::Serializable);
+    assert_eq!(get(&reader, "y"), Some("0".into()));
+    loader.commit_blocking().expect("loader commits");
+    reader.put(SpaceId(104), b"z", b"1").expect("reader writes elsewhere");
+    reader.commit_blocking().expect("no conflict: the loader wrote x, the reader read y");
+}
+
+#[test]
 fn bulk_load_refuses_a_space_that_holds_versions() {
     let m = mgr();
     autocommit_put(&m, "a", "1");
