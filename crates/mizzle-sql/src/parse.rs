@@ -34,7 +34,9 @@
 //!    parses as a list of words. `SHOW TABLE STATUS [FROM d] [LIKE p |
 //!    WHERE e]` becomes a SELECT over information_schema.TABLES under
 //!    MySQL's column names ([`table_status_select`]). `SHOW COUNT(*)
-//!    {WARNINGS | ERRORS}` becomes `SHOW mizzle_count_{warnings | errors}`.
+//!    {WARNINGS | ERRORS}` becomes `SHOW mizzle_count_{warnings | errors}`,
+//!    and `SHOW {WARNINGS | ERRORS} LIMIT [o,] n` becomes `SHOW
+//!    mizzle_{warnings | errors}_limit_<o>_<n>`.
 
 use sqlparser::ast::Statement;
 use sqlparser::dialect::MySqlDialect;
@@ -172,7 +174,11 @@ impl<'a> StatementRef<'a> {
         match self.ast() {
             Statement::ShowVariable { variable } if variable.len() == 1 => {
                 let w = variable[0].value.to_ascii_lowercase();
-                matches!(w.as_str(), "warnings" | "errors") || w == SHOW_COUNT_WARNINGS || w == SHOW_COUNT_ERRORS
+                matches!(w.as_str(), "warnings" | "errors")
+                    || w == SHOW_COUNT_WARNINGS
+                    || w == SHOW_COUNT_ERRORS
+                    || w.starts_with(SHOW_WARNINGS_LIMIT)
+                    || w.starts_with(SHOW_ERRORS_LIMIT)
             }
             _ => false,
         }
@@ -598,6 +604,11 @@ pub(crate) const ALTER_DB_CURRENT: &str = "mizzle_current";
 pub(crate) const SHOW_COUNT_WARNINGS: &str = "mizzle_count_warnings";
 /// `SHOW COUNT(*) ERRORS`, likewise.
 pub(crate) const SHOW_COUNT_ERRORS: &str = "mizzle_count_errors";
+/// `SHOW WARNINGS LIMIT [o,] n` is rewritten to `SHOW <this>o_n` (the
+/// parser keeps only the words after SHOW, so the numbers go into one).
+pub(crate) const SHOW_WARNINGS_LIMIT: &str = "mizzle_warnings_limit_";
+/// `SHOW ERRORS LIMIT [o,] n`, likewise.
+pub(crate) const SHOW_ERRORS_LIMIT: &str = "mizzle_errors_limit_";
 /// `SHOW CREATE DATABASE d` is rewritten to `SHOW <this> d` (invariant 7).
 pub(crate) const SHOW_CREATE_DB: &str = "mizzle_show_create_database";
 /// `SHOW CREATE DATABASE IF NOT EXISTS d`, likewise.
@@ -611,7 +622,7 @@ pub(crate) const SHOW_CREATE_DB_IF_NOT_EXISTS: &str = "mizzle_show_create_databa
 /// read as that form is left for the parser to refuse.
 fn alter_database_statements(sql: &str) -> Option<String> {
     let lower = sql.to_ascii_lowercase();
-    let status = lower.contains("status") || lower.contains("count");
+    let status = lower.contains("status") || lower.contains("count") || lower.contains("limit");
     if !status
         && (!(lower.contains("alter") || lower.contains("show"))
             || !(lower.contains("database") || lower.contains("schema")))
@@ -672,6 +683,25 @@ fn alter_database_statements(sql: &str) -> Option<String> {
                 _ => continue,
             };
             edits.push((Some(toks[i].span.start), end_of(i + 6), format!("SHOW {marker}")));
+            continue;
+        }
+        if at_start
+            && word(i).as_deref() == Some("SHOW")
+            && matches!(word(i + 1).as_deref(), Some("WARNINGS" | "ERRORS"))
+            && word(i + 2).as_deref() == Some("LIMIT")
+        {
+            let number = |k: usize| match toks.get(k).map(|t| &t.token) {
+                Some(Token::Number(n, _)) => n.parse::<u64>().ok(),
+                _ => None,
+            };
+            let (offset, count, last) = match (number(i + 3), toks.get(i + 4).map(|t| &t.token), number(i + 5)) {
+                (Some(o), Some(Token::Comma), Some(n)) => (o, n, i + 5),
+                (Some(n), _, _) => (0, n, i + 3),
+                _ => continue,
+            };
+            let marker =
+                if word(i + 1).as_deref() == Some("WARNINGS") { SHOW_WARNINGS_LIMIT } else { SHOW_ERRORS_LIMIT };
+            edits.push((Some(toks[i].span.start), end_of(last + 1), format!("SHOW {marker}{offset}_{count}")));
             continue;
         }
         if at_start
@@ -1061,6 +1091,8 @@ mod tests {
             ("SHOW VARIABLES", false),
             ("SELECT COUNT(*) FROM warnings", false),
             ("SHOW COUNT(*) TABLES", false),
+            ("SHOW WARNINGS LIMIT 1", true),
+            ("show errors limit 2, 3", true),
         ] {
             let parsed = parse(sql).unwrap_or_else(|e| panic!("{sql}: {e:?}"));
             assert_eq!(parsed.iter().next().map(|s| s.is_diagnostic()), Some(diagnostic), "{sql}");

@@ -119,8 +119,9 @@ pub enum SystemTable {
     CreateView { view: Arc<ViewDef> },
     /// `SHOW [SESSION|GLOBAL] VARIABLES`.
     Variables,
-    /// `SHOW WARNINGS` / `SHOW ERRORS` (the messages of level `Error` only).
-    Warnings { errors_only: bool },
+    /// `SHOW WARNINGS` / `SHOW ERRORS` (the messages of level `Error` only),
+    /// with `LIMIT [offset,] count` as (offset, count).
+    Warnings { errors_only: bool, limit: Option<(u64, u64)> },
     /// `SHOW COUNT(*) WARNINGS` / `SHOW COUNT(*) ERRORS`: one row, the
     /// number of messages (of level `Error` only), as `@@warning_count` /
     /// `@@error_count` give it.

@@ -317,13 +317,19 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
         }
         SystemTable::Variables => ctx.system.variables().into_iter().map(|(k, v)| vec![t(&k), t(&v)]).collect(),
         SystemTable::Status => ctx.system.status().into_iter().map(|(k, v)| vec![t(&k), t(&v)]).collect(),
-        SystemTable::Warnings { errors_only } => ctx
-            .system
-            .previous_warnings()
-            .into_iter()
-            .filter(|w| !errors_only || w.level == mizzle_types::Level::Error)
-            .map(|w| vec![t(w.level.as_str()), Value::Int(w.code.number() as i64), t(&w.message)])
-            .collect(),
+        SystemTable::Warnings { errors_only, limit } => {
+            let (skip, take) = limit.map_or((0, usize::MAX), |(o, n)| {
+                (usize::try_from(o).unwrap_or(usize::MAX), usize::try_from(n).unwrap_or(usize::MAX))
+            });
+            ctx.system
+                .previous_warnings()
+                .into_iter()
+                .filter(|w| !errors_only || w.level == mizzle_types::Level::Error)
+                .skip(skip)
+                .take(take)
+                .map(|w| vec![t(w.level.as_str()), Value::Int(w.code.number() as i64), t(&w.message)])
+                .collect()
+        }
         SystemTable::WarningCount { errors_only } => {
             let all = ctx.system.previous_warnings();
             let n = all.iter().filter(|w| !errors_only || w.level == mizzle_types::Level::Error).count();

@@ -749,8 +749,21 @@ impl<'a> Binder<'a> {
         let ws: Vec<&str> = w.iter().map(|s| s.as_str()).collect();
         let q = |t: SystemTable| Ok(BoundStatement::Query(Box::new(system(t))));
         match ws.as_slice() {
-            ["warnings"] => q(SystemTable::Warnings { errors_only: false }),
-            ["errors"] => q(SystemTable::Warnings { errors_only: true }),
+            ["warnings"] => q(SystemTable::Warnings { errors_only: false, limit: None }),
+            ["errors"] => q(SystemTable::Warnings { errors_only: true, limit: None }),
+            [w] if w.starts_with(crate::parse::SHOW_WARNINGS_LIMIT)
+                || w.starts_with(crate::parse::SHOW_ERRORS_LIMIT) =>
+            {
+                let errors_only = w.starts_with(crate::parse::SHOW_ERRORS_LIMIT);
+                let rest = w
+                    .trim_start_matches(crate::parse::SHOW_WARNINGS_LIMIT)
+                    .trim_start_matches(crate::parse::SHOW_ERRORS_LIMIT);
+                let limit = rest
+                    .split_once('_')
+                    .and_then(|(o, n)| Some((o.parse::<u64>().ok()?, n.parse::<u64>().ok()?)))
+                    .ok_or_else(|| BindError::Internal("malformed SHOW WARNINGS LIMIT rewrite".into()))?;
+                q(SystemTable::Warnings { errors_only, limit: Some(limit) })
+            }
             [w] if *w == crate::parse::SHOW_COUNT_WARNINGS => q(SystemTable::WarningCount { errors_only: false }),
             [w] if *w == crate::parse::SHOW_COUNT_ERRORS => q(SystemTable::WarningCount { errors_only: true }),
             ["engines"] | ["storage", "engines"] => q(SystemTable::Engines),
