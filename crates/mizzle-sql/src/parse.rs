@@ -173,12 +173,11 @@ impl<'a> StatementRef<'a> {
     pub fn is_diagnostic(self) -> bool {
         match self.ast() {
             Statement::ShowVariable { variable } if variable.len() == 1 => {
-                let w = variable[0].value.to_ascii_lowercase();
-                matches!(w.as_str(), "warnings" | "errors")
-                    || w == SHOW_COUNT_WARNINGS
-                    || w == SHOW_COUNT_ERRORS
-                    || w.starts_with(SHOW_WARNINGS_LIMIT)
-                    || w.starts_with(SHOW_ERRORS_LIMIT)
+                let w = variable[0].value.as_str();
+                let starts = |p: &str| w.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+                ["warnings", "errors", SHOW_COUNT_WARNINGS, SHOW_COUNT_ERRORS].iter().any(|x| w.eq_ignore_ascii_case(x))
+                    || starts(SHOW_WARNINGS_LIMIT)
+                    || starts(SHOW_ERRORS_LIMIT)
             }
             _ => false,
         }
@@ -622,7 +621,11 @@ pub(crate) const SHOW_CREATE_DB_IF_NOT_EXISTS: &str = "mizzle_show_create_databa
 /// read as that form is left for the parser to refuse.
 fn alter_database_statements(sql: &str) -> Option<String> {
     let lower = sql.to_ascii_lowercase();
-    let status = lower.contains("status") || lower.contains("count") || lower.contains("limit");
+    // `SHOW COUNT(*) WARNINGS` and `SHOW WARNINGS LIMIT`: only texts that
+    // name warnings or errors pay the second tokenization, not every query
+    // with COUNT or LIMIT.
+    let status = lower.contains("status")
+        || (lower.contains("show") && (lower.contains("warnings") || lower.contains("errors")));
     if !status
         && (!(lower.contains("alter") || lower.contains("show"))
             || !(lower.contains("database") || lower.contains("schema")))

@@ -71,7 +71,7 @@ use crate::cursor::TxnCursor;
 use crate::error::TxnError;
 use crate::ids::{IsolationLevel, SpaceId, Ts, TxnId};
 use crate::locks::{LockWait, Registration, WaitOutcome};
-use crate::manager::{Check, Newest, ReadItem, ReadView, SlotHandle, TxnManager, Written};
+use crate::manager::{Check, Newest, ReadItem, ReadView, Shared, SlotHandle, TxnManager, Written};
 use crate::records;
 use crate::status::Status;
 use crate::version::{self, Kind};
@@ -200,10 +200,7 @@ impl WriteLog {
         // loads): `older` runs parallel to the entries.
         let mut ks: Vec<Vec<u8>> = (0..self.ends.len())
             .filter(|&i| self.older.get(i).copied().unwrap_or(false))
-            .map(|i| {
-                let s = if i == 0 { 0 } else { self.ends[i - 1] };
-                &self.buf[s..self.ends[i]]
-            })
+            .map(|i| self.entry(i))
             .filter(|k| k.len() >= version::SUFFIX_LEN)
             .map(|k| k[..k.len() - version::SUFFIX_LEN].to_vec())
             .collect();
@@ -221,12 +218,13 @@ impl WriteLog {
     }
 
     fn keys_from(&self, from: usize) -> impl Iterator<Item = &[u8]> {
-        (from..self.ends.len())
-            .map(move |i| {
-                let s = if i == 0 { 0 } else { self.ends[i - 1] };
-                &self.buf[s..self.ends[i]]
-            })
-            .filter(|k| !k.is_empty())
+        (from..self.ends.len()).map(move |i| self.entry(i)).filter(|k| !k.is_empty())
+    }
+
+    /// Entry `i`'s engine key (empty for a load's entry).
+    fn entry(&self, i: usize) -> &[u8] {
+        let s = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.buf[s..self.ends[i]]
     }
 
     fn truncate(&mut self, n: usize) {
@@ -237,6 +235,22 @@ impl WriteLog {
             self.loads.retain(|(i, _)| *i < n);
             self.buf.truncate(b);
         }
+    }
+}
+
+/// Deletes the versions `writer` wrote from log entry `from` on, whose
+/// sequence numbers are above `after` (T1): the logged keys, or, after an
+/// overflow, by scanning every touched space; a loaded space by scanning it.
+fn delete_logged(sh: &Shared, writer: TxnId, log: &WriteLog, from: usize, after: Ts) -> Result<(), TxnError> {
+    if log.overflowed {
+        return sh.delete_by_scan(writer, after, &log.spaces);
+    }
+    sh.delete_keys(log.keys_from(from))?;
+    let loaded = log.loads_from(from);
+    if loaded.is_empty() {
+        Ok(())
+    } else {
+        sh.delete_by_scan(writer, after, &loaded)
     }
 }
 
@@ -728,16 +742,7 @@ impl Txn {
     fn undo_to(&self, st: &mut State, m: Mark) -> Result<(), TxnError> {
         let sh = &self.inner.shared;
         let undone = st.log.overflowed || st.log.len() > m.log_len;
-        if st.log.overflowed {
-            let spaces = st.log.spaces.clone();
-            sh.delete_by_scan(st.id, m.seq, &spaces)?;
-        } else {
-            sh.delete_keys(st.log.keys_from(m.log_len))?;
-            let loaded = st.log.loads_from(m.log_len);
-            if !loaded.is_empty() {
-                sh.delete_by_scan(st.id, m.seq, &loaded)?;
-            }
-        }
+        delete_logged(sh, st.id, &st.log, m.log_len, m.seq)?;
         st.log.truncate(m.log_len);
         if undone {
             // Rows it held may be free now (M5).
@@ -1179,13 +1184,7 @@ impl Txn {
             return;
         }
         sh.status.set(st.id, Status::Aborted { cleaned: None });
-        let cleaned = if st.log.overflowed {
-            let spaces = st.log.spaces.clone();
-            sh.delete_by_scan(st.id, Ts(0), &spaces).is_ok()
-        } else {
-            sh.delete_keys(st.log.keys_from(0)).is_ok()
-                && sh.delete_by_scan(st.id, Ts(0), &st.log.loads_from(0)).is_ok()
-        };
+        let cleaned = delete_logged(sh, st.id, &st.log, 0, Ts(0)).is_ok();
         if cleaned {
             // Readers that fetched these versions before the delete have
             // snapshots older than this tick; see status invariant 1.
@@ -1347,13 +1346,7 @@ impl Drop for Inner {
             Phase::Active => {
                 let sh = &self.shared;
                 sh.status.set(st.id, Status::Aborted { cleaned: None });
-                let cleaned = if st.log.overflowed {
-                    let spaces = st.log.spaces.clone();
-                    sh.delete_by_scan(st.id, Ts(0), &spaces).is_ok()
-                } else {
-                    sh.delete_keys(st.log.keys_from(0)).is_ok()
-                        && sh.delete_by_scan(st.id, Ts(0), &st.log.loads_from(0)).is_ok()
-                };
+                let cleaned = delete_logged(sh, st.id, &st.log, 0, Ts(0)).is_ok();
                 if cleaned {
                     sh.status.set(st.id, Status::Aborted { cleaned: Some(sh.tick()) });
                     if st.marked {

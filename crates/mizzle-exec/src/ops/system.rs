@@ -324,15 +324,14 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
             ctx.system
                 .previous_warnings()
                 .into_iter()
-                .filter(|w| !errors_only || w.level == mizzle_types::Level::Error)
+                .filter(|w| shown(w, *errors_only))
                 .skip(skip)
                 .take(take)
                 .map(|w| vec![t(w.level.as_str()), Value::Int(w.code.number() as i64), t(&w.message)])
                 .collect()
         }
         SystemTable::WarningCount { errors_only } => {
-            let all = ctx.system.previous_warnings();
-            let n = all.iter().filter(|w| !errors_only || w.level == mizzle_types::Level::Error).count();
+            let n = ctx.system.previous_warnings().iter().filter(|w| shown(w, *errors_only)).count();
             vec![vec![Value::Int(i64::try_from(n).unwrap_or(i64::MAX))]]
         }
         SystemTable::Engines => ctx
@@ -696,4 +695,9 @@ fn constraint_rows(v: mizzle_sql::plan::ConstraintView, ctx: &mut Ctx<'_>) -> Re
         }
     }
     Ok(out)
+}
+
+/// Whether `SHOW WARNINGS` (or, with `errors_only`, `SHOW ERRORS`) lists `w`.
+fn shown(w: &mizzle_types::Warning, errors_only: bool) -> bool {
+    !errors_only || w.level == mizzle_types::Level::Error
 }

@@ -754,10 +754,10 @@ impl<'a> Binder<'a> {
             [w] if w.starts_with(crate::parse::SHOW_WARNINGS_LIMIT)
                 || w.starts_with(crate::parse::SHOW_ERRORS_LIMIT) =>
             {
-                let errors_only = w.starts_with(crate::parse::SHOW_ERRORS_LIMIT);
-                let rest = w
-                    .trim_start_matches(crate::parse::SHOW_WARNINGS_LIMIT)
-                    .trim_start_matches(crate::parse::SHOW_ERRORS_LIMIT);
+                let (errors_only, rest) = match w.strip_prefix(crate::parse::SHOW_ERRORS_LIMIT) {
+                    Some(rest) => (true, rest),
+                    None => (false, w.strip_prefix(crate::parse::SHOW_WARNINGS_LIMIT).unwrap_or_default()),
+                };
                 let limit = rest
                     .split_once('_')
                     .and_then(|(o, n)| Some((o.parse::<u64>().ok()?, n.parse::<u64>().ok()?)))
