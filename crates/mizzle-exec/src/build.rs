@@ -12,8 +12,6 @@
 //!    counts as reading every column, so correlated references are never
 //!    missed.
 
-use std::collections::{HashMap, HashSet};
-
 use mizzle_sql::expr::Expr;
 use mizzle_sql::plan::{JoinKind, Plan, SetOpKind};
 use mizzle_types::{GroupKey, Value};
@@ -24,6 +22,7 @@ use crate::ctx::Ctx;
 use crate::error::ExecError;
 use crate::eval::eval;
 use crate::ops::agg::AggOp;
+use crate::ops::hashkey::{KeyMap, KeySet};
 use crate::ops::join::{HashJoinOp, NestedLoopOp};
 use crate::ops::recursive::{RecursiveCteOp, WorkTableOp};
 use crate::ops::scan::ScanOp;
@@ -298,6 +297,7 @@ fn build_needing(plan: &Plan, mut needs: Needs, ctx: &mut Ctx<'_>) -> Result<Box
             if let Some(c) = &cond {
                 mark(c, &mut needs);
             }
+            let above = needs.clone().filter(|v| v.len() == lw + rw);
             let (mut ln, mut rn) = match &needs {
                 Some(v) if v.len() == lw + rw => (Some(v[..lw].to_vec()), Some(v[lw..].to_vec())),
                 _ => (None, None),
@@ -313,7 +313,7 @@ fn build_needing(plan: &Plan, mut needs: Needs, ctx: &mut Ctx<'_>) -> Result<Box
                 Box::new(NestedLoopOp::new(l, r, *kind, cond, right_width))
             } else {
                 let equi = equi.iter().map(|(a, b)| (fold(a, ctx), fold(b, ctx))).collect();
-                Box::new(HashJoinOp::new(l, r, *kind, equi, cond, right_width))
+                Box::new(HashJoinOp::new(l, r, *kind, equi, cond, right_width, above.as_deref()))
             }
         }
         Plan::Aggregate { input, groups, aggs, .. } => {
@@ -370,7 +370,7 @@ fn build_needing(plan: &Plan, mut needs: Needs, ctx: &mut Ctx<'_>) -> Result<Box
             };
             Box::new(LimitOp { input: input_op, skip: offset, left: limit, start: (offset, limit) })
         }
-        Plan::Distinct { input } => Box::new(DistinctOp { input: build(input, ctx)?, seen: HashSet::new() }),
+        Plan::Distinct { input } => Box::new(DistinctOp { input: build(input, ctx)?, seen: KeySet::default() }),
         Plan::SetOp { kind, all, left, right, cols } => {
             // Text columns under a collation other than LEGACY compare by
             // their weight strings, as DISTINCT does.
@@ -686,7 +686,7 @@ impl Operator for LimitOp {
 
 struct DistinctOp {
     input: Box<dyn Operator>,
-    seen: HashSet<GroupKey>,
+    seen: KeySet,
 }
 
 impl Operator for DistinctOp {
@@ -699,10 +699,10 @@ impl Operator for DistinctOp {
         while let Some(batch) = self.input.next(ctx)? {
             let mut out = Vec::new();
             for r in batch {
-                let k = GroupKey(r);
-                if !self.seen.contains(&k) {
-                    out.push(k.0.clone());
-                    self.seen.insert(k);
+                // One hash per row; a new row is copied once, for the set.
+                if let hashbrown::hash_set::Entry::Vacant(v) = self.seen.entry(GroupKey(r)) {
+                    out.push(v.get().0.clone());
+                    v.insert();
                 }
             }
             if !out.is_empty() {
@@ -720,8 +720,8 @@ struct SetOp {
     left: Box<dyn Operator>,
     right: Box<dyn Operator>,
     state: u8,
-    seen: HashSet<GroupKey>,
-    counts: HashMap<GroupKey, usize>,
+    seen: KeySet,
+    counts: KeyMap<usize>,
     /// Columns compared by weight string under a collation.
     weights: Vec<(usize, mizzle_types::Collation)>,
 }
@@ -734,7 +734,7 @@ impl SetOp {
         right: Box<dyn Operator>,
         weights: Vec<(usize, mizzle_types::Collation)>,
     ) -> SetOp {
-        SetOp { kind, all, left, right, state: 0, seen: HashSet::new(), counts: HashMap::new(), weights }
+        SetOp { kind, all, left, right, state: 0, seen: KeySet::default(), counts: KeyMap::default(), weights }
     }
 
     /// The row's comparison key: the row, with the text of collated
@@ -937,7 +937,7 @@ pub fn empty() -> Box<dyn Operator> {
 }
 
 /// Every row `op` returns.
-fn drain(op: &mut dyn Operator, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
+pub(crate) fn drain(op: &mut dyn Operator, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
     // The first batch is the result's vector (a point select's only one).
     let Some(mut out) = op.next(ctx)? else { return Ok(Vec::new()) };
     while let Some(mut b) = op.next(ctx)? {

@@ -209,41 +209,16 @@ fn run(n: &Node, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecError> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use mizzle_dictionary::Dictionary;
     use mizzle_sql::expr::{CmpOp, Expr};
     use mizzle_sql::func::ScalarFunc;
-    use mizzle_txn::{TxnManager, TxnOptions};
     use mizzle_types::ops::ArithOp;
     use mizzle_types::sqltype::IntWidth;
-    use mizzle_types::{DateTime, Decimal, SqlType, TimeZone, Value, Warning};
+    use mizzle_types::{Decimal, SqlType, Value};
     use proptest::prelude::*;
-    use storage_memory::MemoryEngine;
 
     use super::Compiled;
-    use crate::ctx::{Ctx, SessionInfo, SystemInfo};
     use crate::eval::eval;
-
-    struct NoSystem;
-
-    impl SystemInfo for NoSystem {
-        fn variables(&self) -> Vec<(String, String)> {
-            Vec::new()
-        }
-        fn status(&self) -> Vec<(String, String)> {
-            Vec::new()
-        }
-        fn previous_warnings(&self) -> Vec<Warning> {
-            Vec::new()
-        }
-        fn engines(&self) -> Vec<(String, String, bool)> {
-            Vec::new()
-        }
-        fn plugins(&self) -> Vec<(String, String, String)> {
-            Vec::new()
-        }
-    }
+    use crate::testctx::with_ctx;
 
     const BIGINT: SqlType = SqlType::Int { width: IntWidth::Big, unsigned: false };
 
@@ -316,30 +291,6 @@ mod tests {
                 inner.prop_map(|x| Expr::IsNull { arg: Box::new(x), negated: false }),
             ]
         })
-    }
-
-    /// Runs `f` with a fresh context over an empty in-memory engine.
-    fn with_ctx<R>(params: &[Value], strict: bool, f: impl FnOnce(&mut Ctx<'_>) -> R) -> R {
-        let mgr = TxnManager::new(Arc::new(MemoryEngine::new()));
-        let txn = mgr.begin(TxnOptions::default());
-        let dict = Dictionary::new();
-        let tz = TimeZone::utc();
-        let session = SessionInfo {
-            database: None,
-            last_insert_id: 0,
-            row_count: 0,
-            found_rows: 0,
-            connection_id: 1,
-            user: "u",
-            current_user: "u@localhost",
-            version: "8",
-            now: DateTime::from_unix_micros(0).expect("the epoch"),
-            time_zone: &tz,
-            foreign_key_checks: true,
-        };
-        let mut ctx = Ctx::new(&txn, &dict, params, &session, &NoSystem);
-        ctx.strict = strict;
-        f(&mut ctx)
     }
 
     /// Evaluates `e` over `row` both ways in fresh contexts; the values (or

@@ -21,6 +21,8 @@ pub mod keys;
 pub mod load;
 pub mod ops;
 mod stored_time;
+#[cfg(test)]
+mod testctx;
 
 pub use build::{collect, Row};
 pub use ctx::{Ctx, SessionInfo, SystemInfo};

@@ -11,7 +11,12 @@
 //! 5. The hash join keeps the right rows' values in one vector, chained per key in
 //!    input order (a head/tail per key in the map, a next index per row), so
 //!    building allocates nothing per key beyond the key itself and probing
-//!    allocates nothing but output rows.
+//!    allocates nothing but output rows. It keeps only the right columns the
+//!    operators above read, each row the same number of values (row `i` is
+//!    `values[i * stride..]`), and its output rows carry NULL in the columns
+//!    nobody reads, left and right (as a scan leaves columns undecoded): a
+//!    probe touches the table, one stretch of `values` and, for a key with
+//!    more than one row, the chain.
 //! 6. Keys that are one integer each (the common join on an integer column)
 //!    are stored inline in the table, hashed by a seeded multiply-shift
 //!    hash; the first key of another shape moves every entry into the
@@ -34,6 +39,8 @@ struct Probe {
     li: usize,
     /// Next candidate for the current left row.
     ri: usize,
+    /// The last row of the current left row's chain (hash join).
+    last: usize,
     /// The current left row had a match.
     matched: bool,
     /// The current left row's key was looked up (hash join; `ri` then
@@ -44,12 +51,6 @@ struct Probe {
 /// End of a hash chain.
 const NONE: u32 = u32::MAX;
 
-/// Row `i` of a hash join's right rows.
-fn right_row<'a>(values: &'a [Value], starts: &[usize], i: usize) -> Option<&'a [Value]> {
-    let (&a, &b) = (starts.get(i)?, starts.get(i + 1)?);
-    values.get(a..b)
-}
-
 /// Hash join.
 pub struct HashJoinOp {
     left: Box<dyn Operator>,
@@ -59,11 +60,15 @@ pub struct HashJoinOp {
     right_keys: Vec<Compiled>,
     cond: Option<Compiled>,
     right_width: usize,
-    /// Right rows with a non-NULL key (invariant 5), their values one after
-    /// another: row `i` is `values[starts[i]..starts[i + 1]]`.
+    /// The left columns read above the join (`None`: all of them).
+    left_cols: Option<Vec<usize>>,
+    /// The right columns read above the join, in order (invariant 5).
+    right_cols: Vec<usize>,
+    /// Right rows with a non-NULL key (invariant 5), the kept columns of
+    /// each one after another: row `i` is `values[i * stride..][..stride]`
+    /// with `stride = right_cols.len()`.
     values: Vec<Value>,
-    starts: Vec<usize>,
-    /// The next row with the same key, per row.
+    /// The next row with the same key, per row (one entry per right row).
     next: Vec<u32>,
     /// First and last row of each key.
     table: KeyIndex<(u32, u32)>,
@@ -76,7 +81,9 @@ pub struct HashJoinOp {
 }
 
 impl HashJoinOp {
-    /// A hash join on `equi` pairs (left expression, right expression).
+    /// A hash join on `equi` pairs (left expression, right expression)
+    /// whose output columns `needs` are read above it (`None`: all; the
+    /// residual condition's columns among them).
     pub fn new(
         left: Box<dyn Operator>,
         right: Box<dyn Operator>,
@@ -84,8 +91,15 @@ impl HashJoinOp {
         equi: Vec<(Expr, Expr)>,
         cond: Option<Expr>,
         right_width: usize,
+        needs: Option<&[bool]>,
     ) -> HashJoinOp {
         let (left_keys, right_keys) = equi.into_iter().map(|(l, r)| (Compiled::new(l), Compiled::new(r))).unzip();
+        let split = needs.filter(|v| v.len() >= right_width).map(|v| v.split_at(v.len() - right_width));
+        let left_cols = split.map(|(l, _)| l.iter().enumerate().filter(|(_, &n)| n).map(|(i, _)| i).collect());
+        let right_cols = match split {
+            Some((_, r)) => r.iter().enumerate().filter(|(_, &n)| n).map(|(i, _)| i).collect(),
+            None => (0..right_width).collect(),
+        };
         HashJoinOp {
             left,
             right: Some(right),
@@ -94,8 +108,9 @@ impl HashJoinOp {
             right_keys,
             cond: cond.map(Compiled::new),
             right_width,
+            left_cols,
+            right_cols,
             values: Vec::new(),
-            starts: vec![0],
             next: Vec::new(),
             table: KeyIndex::new(),
             probe_key: GroupKey(Vec::new()),
@@ -123,8 +138,9 @@ impl HashJoinOp {
                     .ok()
                     .filter(|&i| i != NONE)
                     .ok_or_else(|| ExecError::Internal("hash join input over 4 billion rows".into()))?;
-                self.values.append(r);
-                self.starts.push(self.values.len());
+                for &c in &self.right_cols {
+                    self.values.push(r.get_mut(c).map(std::mem::take).unwrap_or(Value::Null));
+                }
                 self.next.push(NONE);
                 let next = &mut self.next;
                 self.table.upsert(
@@ -144,6 +160,40 @@ impl HashJoinOp {
     }
 }
 
+/// The columns a hash join keeps (invariant 5).
+struct Kept<'a> {
+    left: Option<&'a [usize]>,
+    right: &'a [usize],
+    right_width: usize,
+}
+
+impl Kept<'_> {
+    /// A joined row of `lrow` and a kept right row, NULL in the columns
+    /// nobody reads, in a spare vector.
+    fn joined(&self, spare: &mut SpareRows, lrow: &[Value], rrow: &[Value]) -> Row {
+        let mut row = spare.take(lrow.len() + self.right_width);
+        match self.left {
+            None => row.extend(lrow.iter().cloned()),
+            Some(cols) => {
+                row.resize(lrow.len(), Value::Null);
+                for &c in cols {
+                    if let (Some(slot), Some(v)) = (row.get_mut(c), lrow.get(c)) {
+                        *slot = v.clone();
+                    }
+                }
+            }
+        }
+        let base = row.len();
+        row.resize(base + self.right_width, Value::Null);
+        for (&c, v) in self.right.iter().zip(rrow) {
+            if let Some(slot) = row.get_mut(base + c) {
+                *slot = v.clone();
+            }
+        }
+        row
+    }
+}
+
 impl Operator for HashJoinOp {
     fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
         if self.done {
@@ -158,7 +208,9 @@ impl Operator for HashJoinOp {
         loop {
             if self.probe.is_none() {
                 match self.left.next(ctx)? {
-                    Some(batch) => self.probe = Some(Probe { batch, li: 0, ri: 0, matched: false, keyed: false }),
+                    Some(batch) => {
+                        self.probe = Some(Probe { batch, li: 0, ri: 0, last: 0, matched: false, keyed: false })
+                    }
                     None => {
                         self.done = true;
                         return Ok(if out.is_empty() { None } else { Some(out) });
@@ -177,14 +229,23 @@ impl Operator for HashJoinOp {
                         null |= v.is_null();
                         key.push(v);
                     }
-                    let head = if null { None } else { self.table.get(&self.probe_key).map(|&(h, _)| h) };
-                    p.ri = head.map_or(NONE as usize, |h| h as usize);
+                    let chain = if null { None } else { self.table.get(&self.probe_key).copied() };
+                    (p.ri, p.last) = chain.map_or((NONE as usize, NONE as usize), |(h, t)| (h as usize, t as usize));
                     p.keyed = true;
                     p.matched = false;
                 }
-                while let Some(rrow) = right_row(&self.values, &self.starts, p.ri) {
-                    let row = concat(self.spare.take(lrow.len() + rrow.len()), lrow, rrow);
-                    p.ri = self.next.get(p.ri).map_or(NONE as usize, |&n| n as usize);
+                let kept =
+                    Kept { left: self.left_cols.as_deref(), right: &self.right_cols, right_width: self.right_width };
+                let stride = kept.right.len();
+                while p.ri < self.next.len() {
+                    let rrow = self.values.get(p.ri * stride..(p.ri + 1) * stride).unwrap_or_default();
+                    let row = kept.joined(&mut self.spare, lrow, rrow);
+                    // The last row of a chain is known from the table: a
+                    // unique key's probe reads no `next`.
+                    p.ri = match self.next.get(p.ri) {
+                        Some(&n) if p.ri != p.last => n as usize,
+                        _ => NONE as usize,
+                    };
                     let ok = match &self.cond {
                         Some(c) => c.holds(&row, ctx)?,
                         None => true,
@@ -274,7 +335,9 @@ impl Operator for NestedLoopOp {
         loop {
             if self.probe.is_none() {
                 match self.left.next(ctx)? {
-                    Some(batch) => self.probe = Some(Probe { batch, li: 0, ri: 0, matched: false, keyed: false }),
+                    Some(batch) => {
+                        self.probe = Some(Probe { batch, li: 0, ri: 0, last: 0, matched: false, keyed: false })
+                    }
                     None => {
                         self.done = true;
                         return Ok(if out.is_empty() { None } else { Some(out) });
@@ -317,5 +380,114 @@ impl Operator for NestedLoopOp {
                 return Ok(Some(out));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mizzle_sql::expr::Expr;
+    use mizzle_sql::plan::JoinKind;
+    use mizzle_types::sqltype::IntWidth;
+    use mizzle_types::{SqlType, Value};
+
+    use super::HashJoinOp;
+    use crate::build::{drain, Row, RowsOp};
+    use crate::testctx::with_ctx;
+
+    const BIGINT: SqlType = SqlType::Int { width: IntWidth::Big, unsigned: false };
+
+    fn col(index: usize) -> Expr {
+        Expr::Column { index, ty: BIGINT }
+    }
+
+    /// Left (id, key, text) and right (key, grp, name): key 1 has two right
+    /// rows (a chain), key 2 one, key 3 none; a NULL key on either side
+    /// matches nothing.
+    fn join(kind: JoinKind, needs: Option<&[bool]>) -> Vec<Row> {
+        let l = |id: i64, key: Value| vec![Value::Int(id), key, Value::text(&format!("l{id}"))];
+        let r = |key: Value, grp: i64| vec![key, Value::Int(grp), Value::text(&format!("r{grp}"))];
+        let left = vec![l(10, Value::Int(1)), l(11, Value::Int(3)), l(12, Value::Null), l(13, Value::Int(2))];
+        let right = vec![r(Value::Int(1), 100), r(Value::Int(2), 200), r(Value::Null, 300), r(Value::Int(1), 101)];
+        let mut op = HashJoinOp::new(
+            Box::new(RowsOp { rows: Some(left) }),
+            Box::new(RowsOp { rows: Some(right) }),
+            kind,
+            vec![(col(1), col(0))],
+            None,
+            3,
+            needs,
+        );
+        with_ctx(&[], true, |ctx| drain(&mut op, ctx)).expect("join")
+    }
+
+    fn ints(row: &[Value]) -> Vec<Option<i64>> {
+        row.iter()
+            .map(|v| match v {
+                Value::Int(i) => Some(*i),
+                Value::Null => None,
+                _ => Some(-1),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_hash_join_follows_chains_in_input_order_and_keeps_every_column_by_default() {
+        let rows = join(JoinKind::Inner, None);
+        let got: Vec<_> = rows.iter().map(|r| ints(r)).collect();
+        // Texts are -1 in `ints`; checked by value below.
+        assert_eq!(
+            got,
+            vec![
+                vec![Some(10), Some(1), Some(-1), Some(1), Some(100), Some(-1)],
+                vec![Some(10), Some(1), Some(-1), Some(1), Some(101), Some(-1)],
+                vec![Some(13), Some(2), Some(-1), Some(2), Some(200), Some(-1)],
+            ]
+        );
+        assert_eq!(rows[1][2], Value::text("l10"));
+        assert_eq!(rows[1][5], Value::text("r101"));
+    }
+
+    #[test]
+    fn a_hash_join_fills_only_the_columns_read_above_it() {
+        // Read above: the left id and the right grp.
+        let needs = [true, false, false, false, true, false];
+        let rows = join(JoinKind::Inner, Some(&needs));
+        let got: Vec<_> = rows.iter().map(|r| ints(r)).collect();
+        assert_eq!(
+            got,
+            vec![
+                vec![Some(10), None, None, None, Some(100), None],
+                vec![Some(10), None, None, None, Some(101), None],
+                vec![Some(13), None, None, None, Some(200), None],
+            ]
+        );
+        // Nothing read on the right: the rows still count.
+        let needs = [false, true, false, false, false, false];
+        let rows = join(JoinKind::Inner, Some(&needs));
+        assert_eq!(
+            rows.iter().map(|r| ints(r)).collect::<Vec<_>>(),
+            vec![
+                vec![None, Some(1), None, None, None, None],
+                vec![None, Some(1), None, None, None, None],
+                vec![None, Some(2), None, None, None, None],
+            ]
+        );
+    }
+
+    #[test]
+    fn a_left_hash_join_pads_unmatched_rows_once() {
+        let needs = [true, false, false, false, true, false];
+        let rows = join(JoinKind::Left, Some(&needs));
+        let got: Vec<_> = rows.iter().map(|r| (ints(r)[0], ints(r)[4])).collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some(10), Some(100)),
+                (Some(10), Some(101)),
+                (Some(11), None),
+                (Some(12), None),
+                (Some(13), Some(200))
+            ]
+        );
     }
 }
