@@ -96,7 +96,7 @@ pub(crate) enum SubResult {
     /// EXISTS.
     Exists(bool),
     /// The set of values of a one-column subquery.
-    Set { values: Vec<Value>, hashed: std::collections::HashSet<GroupKey>, has_null: bool, uniform: Option<u8> },
+    Set { values: Vec<Value>, hashed: crate::ops::hashkey::KeySet, has_null: bool, uniform: Option<u8> },
 }
 
 /// The part of a [`Ctx`] that lives as long as its statement, kept

@@ -11,7 +11,6 @@
 //!    different outer row.
 
 use std::cmp::Ordering;
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use mizzle_sql::expr::{BitOp, CmpOp, Expr, SessionFunc, Subquery, SubqueryKind};
@@ -741,7 +740,7 @@ fn run_subquery(s: &Subquery, ctx: &mut Ctx<'_>) -> Result<SubResult, ExecError>
         }
         SubqueryKind::In { .. } | SubqueryKind::Quantified { .. } => {
             let mut values = Vec::new();
-            let mut hashed = HashSet::new();
+            let mut hashed = crate::ops::hashkey::KeySet::default();
             let mut has_null = false;
             while let Some(batch) = op.next(ctx)? {
                 for r in batch {

@@ -592,6 +592,14 @@ impl fmt::Display for Value {
 #[derive(Clone, Debug)]
 pub struct GroupKey(pub Vec<Value>);
 
+/// A copy of a borrowed key, for hash tables that look a key up borrowed
+/// and store it only when it is new (`hashbrown`'s `entry_ref`).
+impl From<&GroupKey> for GroupKey {
+    fn from(k: &GroupKey) -> GroupKey {
+        k.clone()
+    }
+}
+
 impl PartialEq for GroupKey {
     fn eq(&self, other: &Self) -> bool {
         self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(a, b)| a.group_eq(b))

@@ -9,8 +9,6 @@
 //! 3. Sums of integers are exact (i128, then DECIMAL); results take the
 //!    aggregate's bound type (DECIMAL for SUM/AVG of exact values).
 
-use std::collections::HashSet;
-
 use mizzle_sql::expr::{AggCall, AggFunc, Expr};
 use mizzle_types::{Decimal, ErrorCode, GroupKey, TypeError, Value, ValueKind, Warning};
 
@@ -19,7 +17,7 @@ use crate::compile::Compiled;
 use crate::ctx::Ctx;
 use crate::error::ExecError;
 use crate::eval::eval;
-use crate::ops::hashkey::KeyIndex;
+use crate::ops::hashkey::{KeyIndex, KeySet};
 
 const GROUP_CONCAT_MAX_LEN: usize = 1024;
 
@@ -102,7 +100,7 @@ enum Acc {
 
 struct AggState {
     acc: Acc,
-    seen: Option<HashSet<GroupKey>>,
+    seen: Option<KeySet>,
 }
 
 fn init(call: &AggCall) -> AggState {
@@ -120,7 +118,7 @@ fn init(call: &AggCall) -> AggState {
         AggFunc::AnyValue => Acc::Any(None),
         AggFunc::JsonArrayAgg | AggFunc::JsonObjectAgg => Acc::Json(None),
     };
-    AggState { acc, seen: call.distinct.then(HashSet::new) }
+    AggState { acc, seen: call.distinct.then(KeySet::default) }
 }
 
 fn start_sum(v: &Value) -> Sum {
@@ -377,15 +375,10 @@ impl AggOp {
                     for g in &group_exprs {
                         key.0.push(g.eval(row, ctx)?);
                     }
-                    match index.get(&key) {
-                        Some(&i) => i,
-                        None => {
-                            groups.push((key.0.clone(), self.aggs.iter().map(init).collect()));
-                            let i = groups.len() - 1;
-                            index.upsert(key.0.clone(), |_| {}, || i);
-                            i
-                        }
-                    }
+                    *index.get_or_insert(&key, || {
+                        groups.push((key.0.clone(), self.aggs.iter().map(init).collect()));
+                        groups.len() - 1
+                    })
                 };
                 let (_, states) = &mut groups[slot];
                 for ((call, st), compiled) in self.aggs.iter().zip(states.iter_mut()).zip(&arg_exprs) {

@@ -11,9 +11,20 @@
 //! 2. The first key of another shape, inserted or looked up, moves every
 //!    entry into the general table of [`GroupKey`]s, so lookups always
 //!    answer as the general table would.
+//! 3. General keys ([`KeySet`], [`KeyMap`]: GROUP BY, DISTINCT, set
+//!    operations, IN lists, the general join table) are hashed by
+//!    `hashbrown`'s default hasher (foldhash, seeded at random per table):
+//!    several times faster than SipHash on the byte strings that text and
+//!    weight-string keys hash, and, like invariant 1's hash, seeded so that
+//!    keys chosen in advance do not collide by design.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
+
+/// A set of general keys (invariant 3).
+pub type KeySet = hashbrown::HashSet<GroupKey>;
+/// A map from general keys (invariant 3).
+pub type KeyMap<V> = hashbrown::HashMap<GroupKey, V>;
 
 use mizzle_types::{GroupKey, Value};
 
@@ -67,7 +78,7 @@ fn int_key(key: &[Value]) -> Option<i128> {
 pub enum KeyIndex<V> {
     /// Every key so far is one integer (invariant 1).
     Ints(HashMap<i128, V, IntHash>),
-    General(HashMap<GroupKey, V>),
+    General(KeyMap<V>),
 }
 
 impl<V> Default for KeyIndex<V> {
@@ -121,10 +132,29 @@ impl<V> KeyIndex<V> {
         self.generalize();
         if let KeyIndex::General(m) = self {
             match m.entry(GroupKey(key)) {
-                std::collections::hash_map::Entry::Occupied(mut e) => update(e.get_mut()),
-                std::collections::hash_map::Entry::Vacant(e) => {
+                hashbrown::hash_map::Entry::Occupied(mut e) => update(e.get_mut()),
+                hashbrown::hash_map::Entry::Vacant(e) => {
                     e.insert(insert());
                 }
+            }
+        }
+    }
+
+    /// The value of `key`, inserting `insert()` (and a copy of the key)
+    /// first if it has none: one hash either way.
+    pub fn get_or_insert(&mut self, key: &GroupKey, insert: impl FnOnce() -> V) -> &V {
+        let k = int_key(&key.0);
+        if k.is_none() {
+            self.generalize();
+        }
+        match (self, k) {
+            (KeyIndex::Ints(m), Some(k)) => m.entry(k).or_insert_with(insert),
+            (KeyIndex::General(m), _) => m.entry_ref(key).or_insert_with(insert),
+            (me @ KeyIndex::Ints(_), None) => {
+                // Unreachable (generalized above); answered as the general
+                // table would be.
+                me.generalize();
+                me.get_or_insert(key, insert)
             }
         }
     }
@@ -173,6 +203,26 @@ mod tests {
         assert!(matches!(t, KeyIndex::General(_)));
         assert_eq!(t.get(&key(Value::Int(1))), Some(&0));
         assert_eq!(t.get(&key(Value::UInt(u64::MAX))), Some(&3));
+    }
+
+    #[test]
+    fn get_or_insert_inserts_a_key_once_in_either_form() {
+        let mut t: KeyIndex<usize> = KeyIndex::new();
+        let mut made = 0;
+        for v in [Value::Int(5), Value::UInt(5), Value::Int(6), Value::Int(5)] {
+            t.get_or_insert(&key(v), || {
+                made += 1;
+                made
+            });
+        }
+        assert_eq!(made, 2);
+        assert!(matches!(t, KeyIndex::Ints(_)));
+        assert_eq!(t.get(&key(Value::UInt(6))), Some(&2));
+        // A text key moves the table; the integers keep their values.
+        assert_eq!(*t.get_or_insert(&key(Value::text("a")), || 3), 3);
+        assert_eq!(*t.get_or_insert(&key(Value::text("a")), || 4), 3);
+        assert_eq!(*t.get_or_insert(&key(Value::Int(5)), || 9), 1);
+        assert!(matches!(t, KeyIndex::General(_)));
     }
 
     #[test]

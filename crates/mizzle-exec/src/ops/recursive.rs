@@ -29,7 +29,6 @@
 //! The CTE is materialized before its first row is returned (as MySQL
 //! does): an outer LIMIT does not stop the recursion.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use mizzle_sql::plan::{OutCol, Plan};
@@ -39,6 +38,7 @@ use mizzle_types::GroupKey;
 use crate::build::{build, collect, Operator, Row, BATCH};
 use crate::ctx::Ctx;
 use crate::error::ExecError;
+use crate::ops::hashkey::KeySet;
 
 /// The recursive CTE operator.
 pub struct RecursiveCteOp {
@@ -84,7 +84,7 @@ impl RecursiveCteOp {
     fn run(&self, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
         let cap = self.limit.map(|l| l.saturating_add(self.offset));
         let full = |n: usize| cap.is_some_and(|c| n as u64 >= c);
-        let mut seen: HashSet<GroupKey> = HashSet::new();
+        let mut seen = KeySet::default();
         let mut all: Vec<Row> = Vec::new();
         let mut work: Vec<Row> = Vec::new();
         for r in collect(&self.anchor, ctx)? {
@@ -121,7 +121,7 @@ impl RecursiveCteOp {
     fn round(
         &self,
         ctx: &mut Ctx<'_>,
-        seen: &mut HashSet<GroupKey>,
+        seen: &mut KeySet,
         all: &mut Vec<Row>,
         fresh: &mut Vec<Row>,
         full: &dyn Fn(usize) -> bool,
