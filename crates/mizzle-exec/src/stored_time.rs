@@ -18,7 +18,7 @@
 use mizzle_dictionary::{ColumnDef, TableDef};
 use mizzle_sql::expr::Expr;
 use mizzle_sql::func::ScalarFunc;
-use mizzle_types::cast::{assign, assign_timestamp, Target};
+use mizzle_types::cast::{assign, assign_owned, assign_timestamp, Target};
 use mizzle_types::{SqlType, Value};
 
 use crate::ctx::Ctx;
@@ -82,7 +82,11 @@ pub(crate) fn eval_for_column(
     if v.is_null() {
         return Ok(v);
     }
-    assign_column(&v, col, row, ctx)
+    match col.ty {
+        SqlType::Timestamp(_) => assign_column(&v, col, row, ctx),
+        // Moved, not copied: most values already fit (`assign_owned`).
+        ty => Ok(assign_owned(v, ty, &Target { column: &col.name, row })?),
+    }
 }
 
 /// A stored row as the session sees it (its TIMESTAMP columns in session

@@ -1247,10 +1247,9 @@ impl Txn {
         let summary = || {
             // A loaded space's keys are not listed (`keys_from` skips its
             // entry): the space is new, so no other transaction can have
-            // read in it, and its keys had no older versions for GC. A
-            // spaces-only summary here would fail every concurrent
-            // transaction that read the dictionary (CI caught it: DDL
-            // of two suites running side by side over the wire).
+            // read in it, and its keys had no older versions for GC. The
+            // other keys stay listed: a summary of spaces only would fail
+            // every concurrent transaction that read the dictionary.
             let keys = if !log.overflowed && log.len() <= limit {
                 let mut ks: Vec<Vec<u8>> =
                     log.keys_from(0).map(|k| k[..k.len() - version::SUFFIX_LEN].to_vec()).collect();

@@ -295,6 +295,24 @@ pub struct Target<'a> {
     pub row: u64,
 }
 
+/// [`assign`] of an owned value: an integer already in a signed integer
+/// column's range, or a text that fits a TEXT column, is returned as it is
+/// (a text's reference count is not touched again); anything else converts
+/// as [`assign`] does, with the same result.
+pub fn assign_owned(v: Value, ty: SqlType, at: &Target<'_>) -> Result<Value, TypeError> {
+    match (&v, ty) {
+        (Value::Int(i), SqlType::Int { width, unsigned: false }) => {
+            let (lo, hi) = width.signed_range();
+            if (lo..=hi).contains(i) {
+                return Ok(v);
+            }
+        }
+        (Value::Text(s), SqlType::Text(max)) if s.len() as u64 <= u64::from(max) => return Ok(v),
+        _ => {}
+    }
+    assign(&v, ty, at)
+}
+
 /// Converts `v` for storing into a column of type `ty` in strict mode.
 pub fn assign(v: &Value, ty: SqlType, at: &Target<'_>) -> Result<Value, TypeError> {
     if v.is_null() {
@@ -647,6 +665,39 @@ pub fn parse_date_literal(s: &str) -> Result<Value, TypeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn assign_owned_agrees_with_assign() {
+        let at = Target { column: "c", row: 1 };
+        let values = [
+            Value::Int(5),
+            Value::Int(300),
+            Value::Int(-129),
+            Value::Int(i64::MIN),
+            Value::UInt(7),
+            Value::text("abc"),
+            Value::text("12"),
+            Value::text(&"x".repeat(300)),
+            Value::Double(2.5),
+            Value::Null,
+        ];
+        let types = [
+            SqlType::Int { width: IntWidth::Tiny, unsigned: false },
+            SqlType::Int { width: IntWidth::Big, unsigned: false },
+            SqlType::Int { width: IntWidth::Int, unsigned: true },
+            SqlType::Text(255),
+            SqlType::Text(u32::MAX),
+            SqlType::Varchar(2),
+            SqlType::Double,
+        ];
+        for v in &values {
+            for ty in types {
+                let want = assign(v, ty, &at).map_err(|e| e.to_string());
+                let got = assign_owned(v.clone(), ty, &at).map_err(|e| e.to_string());
+                assert_eq!(format!("{got:?}"), format!("{want:?}"), "{v:?} into {ty:?}");
+            }
+        }
+    }
 
     fn at() -> Target<'static> {
         Target { column: "c", row: 1 }
