@@ -242,12 +242,13 @@ pub fn done_status(affected: u64, warnings: usize, elapsed: Option<Duration>) ->
     )
 }
 
-/// The warnings of a statement, one line each, as `SHOW WARNINGS` would
-/// summarise them: `Warning (Code 1265): Data truncated ...`.
-pub fn warning_lines(warnings: &[(u16, String)]) -> String {
+/// The messages of a statement, one line each, as the `mysql` client
+/// prints them: `Warning (Code 1265): Data truncated ...`, `Note (Code
+/// 1051): Unknown table ...`.
+pub fn warning_lines(messages: &[mizzle::Message]) -> String {
     let mut out = String::new();
-    for (code, message) in warnings {
-        let _ = writeln!(out, "Warning (Code {code}): {message}");
+    for m in messages {
+        let _ = writeln!(out, "{} (Code {}): {}", m.level.as_str(), m.code, m.text);
     }
     out
 }
@@ -385,9 +386,13 @@ mod tests {
 
     #[test]
     fn warning_lines_name_code_and_message() {
+        let m = |level, code, text: &str| mizzle::Message { level, code, text: text.into() };
         assert_eq!(
-            warning_lines(&[(1265, "Data truncated for column 'a' at row 1".into())]),
-            "Warning (Code 1265): Data truncated for column 'a' at row 1\n"
+            warning_lines(&[
+                m(mizzle::Level::Warning, 1265, "Data truncated for column 'a' at row 1"),
+                m(mizzle::Level::Note, 1051, "Unknown table 'db.t'"),
+            ]),
+            "Warning (Code 1265): Data truncated for column 'a' at row 1\nNote (Code 1051): Unknown table 'db.t'\n"
         );
     }
 

@@ -184,7 +184,7 @@ impl Shell {
         let elapsed = self.timing.then(|| started.elapsed());
         match result {
             Ok(outputs) => {
-                let warnings = self.session.warnings();
+                let warnings = self.session.messages();
                 let mut text = String::new();
                 for output in outputs {
                     match output {

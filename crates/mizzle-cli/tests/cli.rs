@@ -215,6 +215,17 @@ fn warnings_are_counted_and_listed_after_the_result() {
 }
 
 #[test]
+fn a_note_is_listed_with_its_level() {
+    let r = mizzle(&["--no-timing", "-e", "CREATE DATABASE d; USE d; DROP TABLE IF EXISTS nope"], b"");
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout.ends_with("Query OK, 0 rows affected, 1 warning\nNote (Code 1051): Unknown table 'd.nope'\n\n"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
 fn binary_values_that_are_not_utf8_print_as_hex() {
     let r = mizzle(&["--no-timing", "-e", "SELECT x'00FF' AS b, x'6869' AS t"], b"");
     assert_eq!(r.code, Some(0), "{}", r.stderr);

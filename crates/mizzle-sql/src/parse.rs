@@ -35,8 +35,8 @@
 //!    WHERE e]` becomes a SELECT over information_schema.TABLES under
 //!    MySQL's column names ([`table_status_select`]). `SHOW COUNT(*)
 //!    {WARNINGS | ERRORS}` becomes `SHOW mizzle_count_{warnings | errors}`,
-//!    and `SHOW {WARNINGS | ERRORS} LIMIT [o,] n` becomes `SHOW
-//!    mizzle_{warnings | errors}_limit_<o>_<n>`.
+//!    and `SHOW {WARNINGS | ERRORS} LIMIT [o,] n` (or `LIMIT n OFFSET o`)
+//!    becomes `SHOW mizzle_{warnings | errors}_limit_<o>_<n>`.
 
 use sqlparser::ast::Statement;
 use sqlparser::dialect::MySqlDialect;
@@ -697,8 +697,10 @@ fn alter_database_statements(sql: &str) -> Option<String> {
                 Some(Token::Number(n, _)) => n.parse::<u64>().ok(),
                 _ => None,
             };
+            // `LIMIT n`, `LIMIT o, n` and `LIMIT n OFFSET o`, as SELECT's.
             let (offset, count, last) = match (number(i + 3), toks.get(i + 4).map(|t| &t.token), number(i + 5)) {
                 (Some(o), Some(Token::Comma), Some(n)) => (o, n, i + 5),
+                (Some(n), _, Some(o)) if word(i + 4).as_deref() == Some("OFFSET") => (o, n, i + 5),
                 (Some(n), _, _) => (0, n, i + 3),
                 _ => continue,
             };
@@ -1096,6 +1098,7 @@ mod tests {
             ("SHOW COUNT(*) TABLES", false),
             ("SHOW WARNINGS LIMIT 1", true),
             ("show errors limit 2, 3", true),
+            ("SHOW WARNINGS LIMIT 1 OFFSET 1", true),
         ] {
             let parsed = parse(sql).unwrap_or_else(|e| panic!("{sql}: {e:?}"));
             assert_eq!(parsed.iter().next().map(|s| s.is_diagnostic()), Some(diagnostic), "{sql}");

@@ -33,8 +33,21 @@ pub use mizzle_session::CancelHandle;
 pub use mizzle_session::ColumnInfo as Column;
 use mizzle_session::{CatalogState, StatementOutput};
 pub use mizzle_txn::{BackupReport, DeadlockReport, IsolationLevel, LockStats};
+pub use mizzle_types::error::Level;
 use mizzle_types::SqlError;
 pub use mizzle_types::{Date, DateTime, Decimal, ErrorCode, SqlType, Value};
+
+/// A statement's message, as a row of `SHOW WARNINGS`
+/// ([`Session::messages`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// `Note`, `Warning` or `Error`.
+    pub level: Level,
+    /// The MySQL error number.
+    pub code: u16,
+    /// The text.
+    pub text: String,
+}
 
 /// An error with its MySQL identity. `Display` prints it the way the
 /// `mysql` client does: `ERROR 1062 (23000): Duplicate entry ...`.
@@ -719,6 +732,18 @@ impl Session {
     /// statement before's messages for `SHOW WARNINGS` to show again).
     pub fn warnings(&self) -> Vec<(u16, String)> {
         self.inner.borrow().statement_warnings().iter().map(|w| (w.code.number(), w.message.clone())).collect()
+    }
+
+    /// [`Session::warnings`] with each message's level, as `SHOW WARNINGS`
+    /// shows it: `Note` for what an `IF [NOT] EXISTS` skipped, `Warning`,
+    /// or `Error`.
+    pub fn messages(&self) -> Vec<Message> {
+        self.inner
+            .borrow()
+            .statement_warnings()
+            .iter()
+            .map(|w| Message { level: w.level, code: w.code.number(), text: w.message.clone() })
+            .collect()
     }
 
     /// A handle that stops this session's running statement from another
