@@ -4,10 +4,13 @@
 //! or `valgrind --tool=callgrind --toggle-collect='mizzle::Statement::query*'
 //! target/release/examples/point_loop 100000` (the load is not counted).
 //! `point`: `SELECT c FROM sbtest1 WHERE id = ?` (W2); `range`: 100 rows by
-//! primary key (W3a); `order`: the same ranges `ORDER BY c` (W3b); `agg`:
+//! primary key (W3a); `order`: the same ranges `ORDER BY c` (W3b);
+//! `distinct`: sysbench's `SELECT DISTINCT c` over the same ranges; `agg`:
 //! the W5a group-by over all rows; `sort`: every row by `c DESC, id` (the
 //! criterion `sort` bench); `join`: the W5b join and group-by;
-//! `index`: the W1b `CREATE INDEX` (n indexes on `k`, named k_1..k_n).
+//! `index`: the W1b `CREATE INDEX` (n indexes on `k`, named k_1..k_n);
+//! `textinsert`: sysbench's `oltp_insert`, a text INSERT per autocommit
+//! statement (parsed and planned each time).
 //! Prints ns per statement.
 
 use std::hint::black_box;
@@ -52,16 +55,40 @@ fn main() {
         println!("{n} index builds: {ns:.0} ns each");
         return;
     }
+    if mode == "textinsert" {
+        // sysbench's oltp_insert: a text INSERT per autocommit statement,
+        // parsed and planned each time.
+        let texts: Vec<String> = (0..n)
+            .map(|i| {
+                let r = gen.next_row(&mut rng, ROWS);
+                format!(
+                    "INSERT INTO sbtest1 (id, k, c, pad) VALUES ({}, {}, '{}', '{}')",
+                    ROWS + 1 + i,
+                    r.k,
+                    r.c,
+                    r.pad
+                )
+            })
+            .collect();
+        let start = Instant::now();
+        for t in &texts {
+            s.execute(t, []).expect("text insert");
+        }
+        let ns = start.elapsed().as_nanos() as f64 / n as f64;
+        println!("{n} text inserts: {ns:.0} ns each");
+        return;
+    }
     let sql = match mode.as_str() {
         "point" => "SELECT c FROM sbtest1 WHERE id = ?",
         "range" => "SELECT c FROM sbtest1 WHERE id BETWEEN ? AND ?",
         "order" => "SELECT c FROM sbtest1 WHERE id BETWEEN ? AND ? ORDER BY c",
+        "distinct" => "SELECT DISTINCT c FROM sbtest1 WHERE id BETWEEN ? AND ? ORDER BY c",
         "agg" => "SELECT k % 100, COUNT(*), SUM(LENGTH(c)) FROM sbtest1 GROUP BY 1",
         "sort" => "SELECT id, c FROM sbtest1 ORDER BY c DESC, id",
         "join" => {
             "SELECT jb.grp, COUNT(*), SUM(ja.val) FROM ja JOIN jb ON ja.b_code = jb.code GROUP BY jb.grp ORDER BY jb.grp"
         }
-        other => panic!("unknown mode {other}: point, range, order, agg, sort or join"),
+        other => panic!("unknown mode {other}: point, range, order, distinct, agg, sort or join"),
     };
     let mut st = s.prepare(sql).expect("prepare");
     let mut rng = SplitMix64::new(2);
