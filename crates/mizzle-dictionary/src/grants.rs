@@ -10,15 +10,23 @@
 //!    ignored when read.
 //! 2. Only hashes are stored, never a password: `mysql_native_password`
 //!    keeps `*` and the 40 upper-case hex digits of `SHA1(SHA1(pw))` (as
-//!    MySQL does); `caching_sha2_password` keeps `$sha2$` and the 64 hex
-//!    digits of `SHA256(SHA256(pw))` (the fast-path entry; MySQL's own
-//!    `$A$005$` salted form is not used); an empty string means no
-//!    password.
+//!    MySQL does); `caching_sha2_password` keeps mizzle's salted form
+//!    `$mzsha2$ROUNDS$SALT$HASH`: 16 random salt bytes and
+//!    [`SHA2_ROUNDS`] chained SHA-256 (`h1 = SHA256(salt | pw)`, `hN =
+//!    SHA256(hN-1 | salt | pw)`), in lower-case hex ([`salted_sha2`]; not
+//!    MySQL's `$A$005$` sha256crypt). An older unsalted form, `$sha2$`
+//!    and the 64 hex digits of `SHA256(SHA256(pw))`, is still read by the
+//!    server, never written. An empty string means no password.
 //!
 //! Does not read or write the tables: the session does, through SQL.
 
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
+
+/// Chained SHA-256 rounds of the salted `caching_sha2_password` form.
+pub const SHA2_ROUNDS: u32 = 5000;
+/// The prefix of the salted `caching_sha2_password` form (invariant 2).
+pub const SALTED_SHA2_PREFIX: &str = "$mzsha2$";
 
 /// One privilege MySQL names (static privileges of MySQL 8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -303,12 +311,53 @@ pub fn auth_string(plugin: &str, password: &str) -> Option<String> {
         return Some(String::new());
     }
     Some(if plugin == "caching_sha2_password" {
-        let once = Sha256::digest(password.as_bytes());
-        format!("$sha2${}", hex(&Sha256::digest(once), false))
+        // A salt from the operating system; without one (never seen on
+        // Linux) the zero salt still leaves the 5,000 rounds.
+        let mut salt = [0u8; 16];
+        let _ = getrandom::fill(&mut salt);
+        let h = salted_sha2(SHA2_ROUNDS, &salt, password.as_bytes());
+        format!("{SALTED_SHA2_PREFIX}{SHA2_ROUNDS}${}${}", hex(&salt, false), hex(&h, false))
     } else {
         let once = Sha1::digest(password.as_bytes());
         format!("*{}", hex(&Sha1::digest(once), true))
     })
+}
+
+/// The salted hash of `password` (invariant 2).
+pub fn salted_sha2(rounds: u32, salt: &[u8], password: &[u8]) -> [u8; 32] {
+    let mut h: [u8; 32] = Sha256::new().chain_update(salt).chain_update(password).finalize().into();
+    for _ in 1..rounds {
+        h = Sha256::new().chain_update(h).chain_update(salt).chain_update(password).finalize().into();
+    }
+    h
+}
+
+/// The rounds, salt and hash of a salted stored string; `None` if `auth`
+/// is not one (or is malformed, or asks for more than a million rounds).
+pub fn parse_salted_sha2(auth: &str) -> Option<(u32, [u8; 16], [u8; 32])> {
+    let rest = auth.strip_prefix(SALTED_SHA2_PREFIX)?;
+    let mut parts = rest.split('$');
+    let rounds: u32 = parts.next()?.parse().ok().filter(|r| (1..=1_000_000).contains(r))?;
+    let salt = unhex::<16>(parts.next()?)?;
+    let hash = unhex::<32>(parts.next()?)?;
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((rounds, salt, hash))
+}
+
+/// `N` bytes from `2 * N` hex digits (either case); `None` otherwise.
+pub fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let bytes = s.as_bytes();
+    if bytes.len() != N * 2 {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (o, pair) in out.iter_mut().zip(bytes.chunks(2)) {
+        let text = std::str::from_utf8(pair).ok()?;
+        *o = u8::from_str_radix(text, 16).ok()?;
+    }
+    Some(out)
 }
 
 fn hex(b: &[u8], upper: bool) -> String {
@@ -351,7 +400,33 @@ mod tests {
         );
         assert_eq!(auth_string("mysql_native_password", "").as_deref(), Some(""));
         let s = auth_string("caching_sha2_password", "pw").unwrap_or_default();
-        assert!(s.starts_with("$sha2$") && s.len() == 6 + 64, "{s}");
+        let (rounds, salt, hash) = parse_salted_sha2(&s).unwrap_or_else(|| panic!("not salted: {s}"));
+        assert_eq!(rounds, SHA2_ROUNDS);
+        assert_eq!(hash, salted_sha2(rounds, &salt, b"pw"));
+        assert_ne!(hash, salted_sha2(rounds, &salt, b"pW"));
+        let again = auth_string("caching_sha2_password", "pw").unwrap_or_default();
+        assert_ne!(s, again, "a new salt each time");
+        assert!(!s.contains(&hex(&Sha256::digest(Sha256::digest(b"pw")), false)), "no unsalted hash in {s}");
         assert_eq!(auth_string("sha256_password", "pw"), None);
+    }
+
+    #[test]
+    fn malformed_salted_strings_are_refused() {
+        let good = auth_string("caching_sha2_password", "pw").unwrap_or_default();
+        assert!(parse_salted_sha2(&good).is_some());
+        for bad in [
+            "",
+            "$sha2$00",
+            "$mzsha2$",
+            "$mzsha2$0$00000000000000000000000000000000$",
+            "$mzsha2$2000000$00000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000",
+            "$mzsha2$5000$zz000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000",
+            "$mzsha2$5000$00000000000000000000000000000000$00",
+            &format!("{good}$extra"),
+        ] {
+            assert!(parse_salted_sha2(bad).is_none(), "{bad}");
+        }
+        assert_eq!(unhex::<2>("0aFf"), Some([0x0a, 0xff]));
+        assert_eq!(unhex::<2>("0aF"), None);
     }
 }

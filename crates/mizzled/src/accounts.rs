@@ -7,10 +7,11 @@
 //! - `mysql_native_password`: `*` and 40 upper-case hex digits of
 //!   `SHA1(SHA1(pw))`, as MySQL stores it;
 //! - `caching_sha2_password`: `$mzsha2$ROUNDS$SALT$HASH` (what
-//!   [`auth_string`] makes): 16 random salt bytes and `ROUNDS` (5,000)
-//!   chained SHA-256 (`h1 = SHA256(salt | pw)`, `hN = SHA256(hN-1 | salt |
-//!   pw)`), in hex; mizzle's own salted form, not MySQL's `$A$005$`
-//!   sha256crypt. The fast-path entry `SHA256(SHA256(pw))` is then kept
+//!   [`auth_string`] and `CREATE USER` make, through
+//!   `mizzle_dictionary::grants`): 16 random salt bytes and `ROUNDS`
+//!   (5,000) chained SHA-256 (`h1 = SHA256(salt | pw)`, `hN = SHA256(hN-1
+//!   | salt | pw)`), in hex; mizzle's own salted form, not MySQL's
+//!   `$A$005$` sha256crypt. The fast-path entry `SHA256(SHA256(pw))` is then kept
 //!   only in memory (`Accounts::sha2_cache`), filled by a full
 //!   authentication (the password over TLS), as MySQL's cache is; a
 //!   restart empties it. The older `$sha2$` + hex `SHA256(SHA256(pw))`
@@ -41,6 +42,7 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
+use mizzle_dictionary::grants;
 use mizzle_plugin_api::auth::{compiled_in, AccountRecord, Authenticator};
 use mizzle_plugin_api::registry::PluginDescriptor;
 use mizzle_protocol::{AuthPlugin, Credential, CredentialStore, NativeHash, Sha2CacheEntry};
@@ -117,64 +119,13 @@ pub struct Accounts {
     /// Full `caching_sha2_password` authentications that succeeded.
     pub sha2_full_auths: std::sync::atomic::AtomicU64,
 }
-/// Chained SHA-256 rounds of the salted `caching_sha2_password` form.
-const SHA2_ROUNDS: u32 = 5000;
-const SALTED_PREFIX: &str = "$mzsha2$";
-
-fn salted_sha2(rounds: u32, salt: &[u8], password: &[u8]) -> [u8; 32] {
-    use sha2::{Digest, Sha256};
-    let mut h: [u8; 32] = Sha256::new().chain_update(salt).chain_update(password).finalize().into();
-    for _ in 1..rounds {
-        h = Sha256::new().chain_update(h).chain_update(salt).chain_update(password).finalize().into();
-    }
-    h
-}
-
-/// The parts of a salted stored string: rounds, salt, hash.
-fn parse_salted(auth: &str) -> Option<(u32, [u8; 16], [u8; 32])> {
-    let rest = auth.strip_prefix(SALTED_PREFIX)?;
-    let mut parts = rest.split('$');
-    let rounds: u32 = parts.next()?.parse().ok().filter(|r| (1..=1_000_000).contains(r))?;
-    let salt = unhex::<16>(parts.next()?)?;
-    let hash = unhex::<32>(parts.next()?)?;
-    if parts.next().is_some() {
-        return None;
-    }
-    Some((rounds, salt, hash))
-}
-
-/// The `authentication_string` of `password` under `plugin`.
+/// The `authentication_string` of `password` under `plugin`
+/// (`mizzle_dictionary::grants::auth_string`, which `CREATE USER` uses
+/// too; an unknown plugin gets `mysql_native_password`'s form).
 pub fn auth_string(plugin: &str, password: &str) -> String {
-    if password.is_empty() {
-        return String::new();
-    }
-    if plugin == "caching_sha2_password" {
-        let mut salt = [0u8; 16];
-        if getrandom::fill(&mut salt).is_err() {
-            tracing::error!("no random source for a password salt");
-        }
-        let h = salted_sha2(SHA2_ROUNDS, &salt, password.as_bytes());
-        format!("{SALTED_PREFIX}{SHA2_ROUNDS}${}${}", hex(&salt), hex(&h))
-    } else {
-        format!("*{}", hex(&NativeHash::of_password(password.as_bytes()).0).to_ascii_uppercase())
-    }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    let bytes = s.as_bytes();
-    if bytes.len() != N * 2 {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (o, pair) in out.iter_mut().zip(bytes.chunks(2)) {
-        let text = std::str::from_utf8(pair).ok()?;
-        *o = u8::from_str_radix(text, 16).ok()?;
-    }
-    Some(out)
+    grants::auth_string(plugin, password)
+        .or_else(|| grants::auth_string("mysql_native_password", password))
+        .unwrap_or_default()
 }
 
 /// The credential of a stored row, or `None` if its string is malformed.
@@ -184,18 +135,18 @@ pub fn parse_credential(plugin: &str, auth: &str) -> Option<Credential> {
             if auth.is_empty() {
                 return Some(Credential::NativePassword(None));
             }
-            let h = unhex::<20>(auth.strip_prefix('*')?)?;
+            let h = grants::unhex::<20>(auth.strip_prefix('*')?)?;
             Some(Credential::NativePassword(Some(NativeHash(h))))
         }
         "caching_sha2_password" => {
             if auth.is_empty() {
                 return Some(Credential::CachingSha2Password { cached: None, empty_password: true });
             }
-            if parse_salted(auth).is_some() {
+            if grants::parse_salted_sha2(auth).is_some() {
                 // The fast-path entry lives in the server's cache.
                 return Some(Credential::CachingSha2Password { cached: None, empty_password: false });
             }
-            let h = unhex::<32>(auth.strip_prefix("$sha2$")?)?;
+            let h = grants::unhex::<32>(auth.strip_prefix("$sha2$")?)?;
             Some(Credential::CachingSha2Password { cached: Some(Sha2CacheEntry(h)), empty_password: false })
         }
         _ => None,
@@ -383,11 +334,11 @@ impl Accounts {
         let Some((row, c)) = self.account(user, ip) else { return false };
         match c {
             Credential::CachingSha2Password { empty_password: false, .. } => {
-                let ok = match parse_salted(&row.stored) {
+                let ok = match grants::parse_salted_sha2(&row.stored) {
                     Some((rounds, salt, hash)) => {
-                        mizzle_protocol::auth::constant_time_eq(&hash, &salted_sha2(rounds, &salt, password))
+                        mizzle_protocol::auth::constant_time_eq(&hash, &grants::salted_sha2(rounds, &salt, password))
                     }
-                    None => match unhex::<32>(row.stored.strip_prefix("$sha2$").unwrap_or("")) {
+                    None => match grants::unhex::<32>(row.stored.strip_prefix("$sha2$").unwrap_or("")) {
                         Some(h) => {
                             mizzle_protocol::auth::constant_time_eq(&h, &Sha2CacheEntry::of_password(password).0)
                         }
@@ -481,7 +432,7 @@ mod tests {
             Credential::CachingSha2Password { cached: Some(Sha2CacheEntry::of_password(b"pw")), empty_password: false };
         assert_eq!(a.credential("s", ip), Some(warm));
         assert_eq!(a.sha2_full_auths.load(std::sync::atomic::Ordering::Relaxed), 1);
-        assert!(parse_salted("$mzsha2$0$00$00").is_none());
+        assert!(grants::parse_salted_sha2("$mzsha2$0$00$00").is_none());
     }
 
     #[test]

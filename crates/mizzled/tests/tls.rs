@@ -54,7 +54,11 @@ fn rust_client_over_tls_and_caching_sha2_full_authentication() {
     let big: Option<String> = root.query_first("SELECT REPEAT('x', 300000)").expect("big value");
     assert_eq!(big.map(|s| s.len()), Some(300_000));
     add_sha2_account(&mut root, "sha", "sha-pw");
-    add_sha2_account(&mut root, "cold", "cold-pw");
+    // Made by SQL: CREATE USER stores the same salted form.
+    root.query_drop("CREATE USER cold IDENTIFIED WITH caching_sha2_password BY 'cold-pw'").expect("create user");
+    let stored: Option<String> =
+        root.query_first("SELECT authentication_string FROM mysql.user WHERE user = 'cold'").expect("stored");
+    assert!(stored.as_deref().is_some_and(|s| s.starts_with("$mzsha2$")), "salted: {stored:?}");
     assert_eq!(full_auths(&mut root), 0);
 
     // The cache is empty: without TLS the password cannot be sent (no RSA
@@ -74,6 +78,10 @@ fn rust_client_over_tls_and_caching_sha2_full_authentication() {
     assert!(Conn::new(opts(&server, "sha", "wrong", true)).is_err());
     assert!(Conn::new(opts(&server, "cold", "wrong", true)).is_err());
     assert_eq!(full_auths(&mut root), 1);
+    // The account CREATE USER made logs in by full authentication.
+    Conn::new(opts(&server, "cold", "cold-pw", true)).expect("cold over TLS");
+    assert_eq!(full_auths(&mut root), 2);
+    Conn::new(opts(&server, "cold", "cold-pw", false)).expect("fast path without TLS");
 }
 
 #[test]
