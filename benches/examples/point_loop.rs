@@ -8,6 +8,9 @@
 //! `distinct`: sysbench's `SELECT DISTINCT c` over the same ranges; `agg`:
 //! the W5a group-by over all rows; `sort`: every row by `c DESC, id` (the
 //! criterion `sort` bench); `join`: the W5b join and group-by;
+//! `pointjoin`: one row of `ja` by primary key joined with its `jb` row by
+//! `jb`'s unique `code` (an index lookup join; before lookup joins, a hash
+//! join over all of `jb`);
 //! `index`: the W1b `CREATE INDEX` (n indexes on `k`, named k_1..k_n);
 //! `textinsert`: sysbench's `oltp_insert`, a text INSERT per autocommit
 //! statement (parsed and planned each time).
@@ -43,7 +46,7 @@ fn main() {
         }
     }
     s.commit().expect("commit");
-    if mode == "join" {
+    if mode == "join" || mode == "pointjoin" {
         load_join_tables(&s);
     }
     if mode == "index" {
@@ -88,7 +91,8 @@ fn main() {
         "join" => {
             "SELECT jb.grp, COUNT(*), SUM(ja.val) FROM ja JOIN jb ON ja.b_code = jb.code GROUP BY jb.grp ORDER BY jb.grp"
         }
-        other => panic!("unknown mode {other}: point, range, order, distinct, agg, sort or join"),
+        "pointjoin" => "SELECT ja.val, jb.name FROM ja JOIN jb ON ja.b_code = jb.code WHERE ja.id = ?",
+        other => panic!("unknown mode {other}: point, range, order, distinct, agg, sort, join or pointjoin"),
     };
     let mut st = s.prepare(sql).expect("prepare");
     let mut rng = SplitMix64::new(2);
@@ -101,7 +105,9 @@ fn main() {
             Ok(())
         };
         match mode.as_str() {
-            "point" => st.query_each(params![to_i64(rng.range(1, ROWS))], &mut read).expect("point select"),
+            "point" | "pointjoin" => {
+                st.query_each(params![to_i64(rng.range(1, ROWS))], &mut read).expect("point select")
+            }
             "agg" | "join" | "sort" => st.query_each(params![], &mut read).expect("whole-table query"),
             _ => {
                 let lo = to_i64(rng.range(1, ROWS - 99));

@@ -23,7 +23,7 @@ use crate::error::ExecError;
 use crate::eval::eval;
 use crate::ops::agg::AggOp;
 use crate::ops::hashkey::{KeyMap, KeySet};
-use crate::ops::join::{HashJoinOp, NestedLoopOp};
+use crate::ops::join::{HashJoinOp, LookupJoinOp, NestedLoopOp};
 use crate::ops::recursive::{RecursiveCteOp, WorkTableOp};
 use crate::ops::scan::ScanOp;
 use crate::ops::sort::SortOp;
@@ -307,8 +307,13 @@ fn build_needing(plan: &Plan, mut needs: Needs, ctx: &mut Ctx<'_>) -> Result<Box
                 mark(b, &mut rn);
             }
             let l = build_needing(left, ln, ctx)?;
-            let r = build_needing(right, rn, ctx)?;
             let right_width = rw;
+            if let Some(lookup) = mizzle_sql::optimize::lookup_join(left, right, *kind, equi) {
+                // Optimizer rule 5; the equalities are in the right scan.
+                let r = build_needing(&lookup, rn, ctx)?;
+                return Ok(Box::new(LookupJoinOp::new(l, r, *kind, cond, right_width)));
+            }
+            let r = build_needing(right, rn, ctx)?;
             if equi.is_empty() {
                 Box::new(NestedLoopOp::new(l, r, *kind, cond, right_width))
             } else {

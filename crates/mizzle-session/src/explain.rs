@@ -4,6 +4,7 @@
 //! 1. Lines name the operator, the table and access path for scans, the
 //!    join algorithm, and the expressions' shapes; no line holds row data.
 
+use mizzle_sql::optimize::lookup_join;
 use mizzle_sql::plan::{Access, JoinKind, Plan, SetOpKind};
 
 fn access(a: &Access, t: &mizzle_dictionary::TableDef) -> String {
@@ -29,9 +30,15 @@ fn walk(p: &Plan, depth: usize, out: &mut Vec<String>) {
         ),
         Plan::Filter { .. } => "-> Filter".into(),
         Plan::Project { exprs, .. } => format!("-> Project {} column(s)", exprs.len()),
-        Plan::Join { kind, equi, cond, .. } => format!(
+        Plan::Join { left, right, kind, equi, cond } => format!(
             "-> {} {}{}",
-            if equi.is_empty() { "Nested loop" } else { "Hash" },
+            if equi.is_empty() {
+                "Nested loop"
+            } else if lookup_join(left, right, *kind, equi).is_some() {
+                "Index lookup"
+            } else {
+                "Hash"
+            },
             match kind {
                 JoinKind::Inner => "inner join",
                 JoinKind::Left => "left join",
@@ -88,7 +95,15 @@ fn walk(p: &Plan, depth: usize, out: &mut Vec<String>) {
                 walk(r, depth + 1, out);
             }
         }
-        Plan::Join { left, right, .. } | Plan::SetOp { left, right, .. } => {
+        Plan::Join { left, right, kind, equi, .. } => {
+            walk(left, depth + 1, out);
+            // A lookup join reads the right table by key once per left row.
+            match lookup_join(left, right, *kind, equi) {
+                Some(r) => walk(&r, depth + 1, out),
+                None => walk(right, depth + 1, out),
+            }
+        }
+        Plan::SetOp { left, right, .. } => {
             walk(left, depth + 1, out);
             walk(right, depth + 1, out);
         }

@@ -9,7 +9,8 @@
 //!    (nested loop with the predicate), or else the next one (cross join).
 //!    A projection restores the original column order.
 //! 2. **Left joins.** ON conjuncts over the right side alone move into it;
-//!    hashable equalities become hash keys.
+//!    hashable equalities become hash keys. WHERE conjuncts over the left
+//!    side alone (without subqueries) move into the left input.
 //! 3. **Access paths.** A scan's filter is searched for equalities, IN lists
 //!    and ranges on a prefix of the primary key or an index; the best key
 //!    gives the scan's ranges. An expression equal (as bound, not as text)
@@ -17,6 +18,12 @@
 //!    first, so its index serves it (MySQL's substitution of generated
 //!    columns).
 //! 4. Subquery plans inside expressions are optimized too.
+//! 5. **Index lookup joins** ([`lookup_join`], chosen when operators are
+//!    built and shown by EXPLAIN; the plan itself is unchanged): an inner
+//!    or left join whose left input is bounded (it reads through key
+//!    ranges, a LIMIT or literal rows) and whose right input is a full
+//!    scan of a table with a key on the join columns reads the right
+//!    table by that key once per left row, instead of hashing all of it.
 //!
 //! Invariants:
 //! 1. Every rewrite preserves the rows (as a multiset, and their order
@@ -281,6 +288,22 @@ fn with_filters(plan: Plan, preds: Vec<Expr>) -> Plan {
             };
             Plan::Scan { table, alias, access, filter, cols, lock }
         }
+        // A condition on the preserved side of a left join alone holds for
+        // a joined row exactly when it holds for its left row, padded or
+        // not: it filters the left input, which may then read by key.
+        Plan::Join { left, right, kind: JoinKind::Left, equi, cond } => {
+            let (wl, wr) = (left.width(), right.width());
+            let (below, above): (Vec<Expr>, Vec<Expr>) = pred
+                .conjuncts()
+                .into_iter()
+                .partition(|c| !has_subquery(c) && rels_used(c, &[0, wl], &[wl, wr]) == [0]);
+            let join =
+                Plan::Join { left: Box::new(with_filters(*left, below)), right, kind: JoinKind::Left, equi, cond };
+            match Expr::and_all(above) {
+                Some(pred) => Plan::Filter { input: Box::new(join), pred },
+                None => join,
+            }
+        }
         other => Plan::Filter { input: Box::new(other), pred },
     }
 }
@@ -506,6 +529,80 @@ fn is_run_constant(e: &Expr) -> bool {
         _ => {}
     });
     ok
+}
+
+/// `e` evaluated with one more outer row pushed (rule 5): a column of the
+/// current row becomes a column of the newest outer row, and outer
+/// columns move one level further out.
+fn as_outer(e: Expr) -> Expr {
+    e.map(&mut |x| match x {
+        Expr::Column { index, ty } => Expr::Outer { depth: 1, index, ty },
+        Expr::Outer { depth, index, ty } => Expr::Outer { depth: depth + 1, index, ty },
+        other => other,
+    })
+}
+
+/// True if `p` returns few rows without reading a whole table (rule 5):
+/// a scan through key ranges, literal rows, a LIMIT, or a lookup join
+/// over such an input. No statistics: a key range may still cover much
+/// of a table.
+pub fn is_bounded(p: &Plan) -> bool {
+    match p {
+        Plan::Scan { access, .. } => !matches!(access, Access::Full),
+        Plan::Values { .. } | Plan::Empty { .. } => true,
+        Plan::Limit { limit: Some(_), .. } => true,
+        Plan::Filter { input, .. }
+        | Plan::Project { input, .. }
+        | Plan::Sort { input, .. }
+        | Plan::Distinct { input }
+        | Plan::Limit { input, .. } => is_bounded(input),
+        Plan::Join { left, right, kind, equi, .. } => lookup_join(left, right, *kind, equi).is_some(),
+        _ => false,
+    }
+}
+
+/// Rule 5: the right input of an index lookup join of `left` and `right`
+/// on `equi`, if the join should be one: `left` is bounded, `right` a
+/// full scan whose filter has no subquery, and the join's equalities
+/// (with the left side read from the newest outer row, which the join
+/// pushes for each left row) give the right table a key access. The
+/// returned scan holds every equality in its ranges or filter, so each
+/// right row it returns for a left row satisfies all of them, compared
+/// as the bound equalities compare.
+pub fn lookup_join(left: &Plan, right: &Plan, kind: JoinKind, equi: &[(Expr, Expr)]) -> Option<Plan> {
+    if equi.is_empty() || !matches!(kind, JoinKind::Inner | JoinKind::Left) {
+        return None;
+    }
+    let Plan::Scan { table, alias, access: Access::Full, filter, cols, lock } = right else { return None };
+    if filter.as_ref().is_some_and(has_subquery) || equi.iter().any(|(l, r)| has_subquery(l) || has_subquery(r)) {
+        return None;
+    }
+    if !is_bounded(left) {
+        return None;
+    }
+    let mut conjuncts: Vec<Expr> = equi
+        .iter()
+        .map(|(l, r)| Expr::Cmp { op: CmpOp::Eq, left: Box::new(r.clone()), right: Box::new(as_outer(l.clone())) })
+        .collect();
+    if let Some(f) = filter {
+        // The right scan's own filter runs with the left row pushed too.
+        conjuncts.push(f.clone().map(&mut |x| match x {
+            Expr::Outer { depth, index, ty } => Expr::Outer { depth: depth + 1, index, ty },
+            other => other,
+        }));
+    }
+    let whole = Expr::and_all(conjuncts)?;
+    match choose_access(table, &whole) {
+        (Access::Full, _) => None,
+        (access, filter) => Some(Plan::Scan {
+            table: table.clone(),
+            alias: alias.clone(),
+            access,
+            filter,
+            cols: cols.clone(),
+            lock: *lock,
+        }),
+    }
 }
 
 /// What a conjunct says about column `col`.

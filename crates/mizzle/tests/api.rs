@@ -369,3 +369,69 @@ fn query_each_reads_rows_borrowed_and_reuses_them_across_executions() {
     // A statement that returns no rows is refused.
     assert!(ins.query_each(params![1000, "x", 1], |_| Ok(())).is_err());
 }
+
+#[test]
+fn a_prepared_lookup_join_rewinds_its_kept_tree_for_each_execution() {
+    let db = Database::open_in_memory().expect("db");
+    let s = db.session();
+    s.execute("CREATE TABLE o (id INT PRIMARY KEY, c INT)", []).expect("create o");
+    s.execute("CREATE TABLE c (id INT PRIMARY KEY, name TEXT, grp INT, KEY g (grp))", []).expect("create c");
+    for id in 1..=200i64 {
+        // Customer 0 and every id above 150 do not exist; orders 7, 14, ...
+        // have no customer at all.
+        let c = if id % 7 == 0 { None } else { Some(id % 160) };
+        s.execute("INSERT INTO o VALUES (?, ?)", params![id, c]).expect("order");
+        if id <= 150 {
+            s.execute("INSERT INTO c VALUES (?, ?, ?)", params![id, format!("c{id}"), id % 3]).expect("customer");
+        }
+    }
+    let plan: Vec<String> = s
+        .query("EXPLAIN SELECT o.id, c.name FROM o LEFT JOIN c ON c.id = o.c WHERE o.id BETWEEN ? AND ?", params![1, 2])
+        .expect("explain")
+        .iter()
+        .map(|r| r.get::<String>(0).expect("line"))
+        .collect();
+    assert!(plan.iter().any(|l| l.contains("Index lookup left join")), "{plan:?}");
+    let want = |lo: i64, hi: i64| -> Vec<(i64, Option<String>)> {
+        (lo..=hi.min(200))
+            .map(|id| {
+                let c = (id % 7 != 0).then_some(id % 160).filter(|&c| (1..=150).contains(&c));
+                (id, c.map(|c| format!("c{c}")))
+            })
+            .collect()
+    };
+    let mut left =
+        s.prepare("SELECT o.id, c.name FROM o LEFT JOIN c ON c.id = o.c WHERE o.id BETWEEN ? AND ?").expect("left");
+    let mut inner =
+        s.prepare("SELECT o.id, c.name FROM o JOIN c ON c.id = o.c WHERE o.id BETWEEN ? AND ?").expect("inner");
+    // Through the secondary index: every customer of the order's group.
+    let mut by_grp = s.prepare("SELECT COUNT(*) FROM o JOIN c ON c.grp = o.c WHERE o.id = ?").expect("by group");
+    for (lo, hi) in [(1i64, 30i64), (140, 200), (7, 7), (150, 170), (1, 30), (300, 400)] {
+        let mut got = Vec::new();
+        left.query_each(params![lo, hi], |r| {
+            got.push((r.get::<i64>(0)?, r.get::<Option<String>>(1)?));
+            Ok(())
+        })
+        .expect("left join");
+        assert_eq!(got, want(lo, hi), "left join {lo}..={hi}");
+        let mut got = Vec::new();
+        inner
+            .query_each(params![lo, hi], |r| {
+                got.push((r.get::<i64>(0)?, r.get::<Option<String>>(1)?));
+                Ok(())
+            })
+            .expect("inner join");
+        let matched: Vec<_> = want(lo, hi).into_iter().filter(|(_, n)| n.is_some()).collect();
+        assert_eq!(got, matched, "inner join {lo}..={hi}");
+    }
+    for id in [1i64, 2, 3, 7, 5] {
+        let n: i64 = by_grp.query(params![id]).expect("count").iter().next().expect("row").get(0).expect("n");
+        // Order `id` has customer `id` (below 150, not a multiple of 7):
+        // the customers whose grp equals that number, none above 2.
+        let want = match (id % 7 != 0).then_some(id) {
+            Some(g) if g <= 2 => (1..=150).filter(|c| c % 3 == g).count() as i64,
+            _ => 0,
+        };
+        assert_eq!(n, want, "order {id}");
+    }
+}

@@ -1,9 +1,15 @@
-//! Joins: hash join for equality predicates, nested loops otherwise; inner
+//! Joins: index lookup joins for equalities a key of the right table
+//! serves when the left input is bounded (`mizzle_sql::optimize` rule 5),
+//! hash join for other equality predicates, nested loops otherwise; inner
 //! and left outer.
 //!
 //! Invariants:
-//! 1. The right input is read once and kept in memory; the left input
-//!    streams.
+//! 1. The hash and nested-loop joins read the right input once and keep it
+//!    in memory; the left input streams. The lookup join reads the right
+//!    input again for each left row (rewound), with that row pushed as the
+//!    newest outer row (`Ctx::outer`) only while the right input runs: the
+//!    right scan's key ranges and filter read the left row's columns as
+//!    outer columns, and nothing else sees the pushed row.
 //! 2. A NULL join key matches nothing (SQL equality).
 //! 3. For a left join, a left row with no right row satisfying both the keys
 //!    and the residual condition is emitted once, padded with NULLs.
@@ -272,6 +278,138 @@ impl Operator for HashJoinOp {
             if let Some(p) = self.probe.take() {
                 self.left.recycle(p.batch);
             }
+            if !out.is_empty() {
+                return Ok(Some(out));
+            }
+        }
+    }
+
+    fn recycle(&mut self, batch: Vec<Row>) {
+        self.spare.keep(batch);
+    }
+}
+
+/// Index lookup join: the right input (a scan whose key ranges read the
+/// newest outer row) is rewound and read once per left row (invariant 1).
+pub struct LookupJoinOp {
+    left: Box<dyn Operator>,
+    right: Box<dyn Operator>,
+    kind: JoinKind,
+    cond: Option<Compiled>,
+    right_width: usize,
+    /// The current left batch and the index of its next row.
+    probe: Option<(Vec<Row>, usize)>,
+    /// The right rows of one left row.
+    matches: Vec<Row>,
+    done: bool,
+    spare: SpareRows,
+}
+
+impl LookupJoinOp {
+    /// A lookup join of `left` with `right`, whose ranges read each left
+    /// row as the newest outer row; `cond` is checked on the joined rows.
+    pub fn new(
+        left: Box<dyn Operator>,
+        right: Box<dyn Operator>,
+        kind: JoinKind,
+        cond: Option<Expr>,
+        right_width: usize,
+    ) -> LookupJoinOp {
+        LookupJoinOp {
+            left,
+            right,
+            kind,
+            cond: cond.map(Compiled::new),
+            right_width,
+            probe: None,
+            matches: Vec::new(),
+            done: false,
+            spare: SpareRows::default(),
+        }
+    }
+
+    /// Reads the right rows of `lrow` into `self.matches`, with `lrow`
+    /// pushed as the newest outer row meanwhile (popped on every path).
+    fn lookup(&mut self, lrow: Row, ctx: &mut Ctx<'_>) -> Result<Row, ExecError> {
+        if !self.right.reset() {
+            return Err(ExecError::Internal("a lookup join's right input cannot be rewound".into()));
+        }
+        ctx.outer.push(lrow);
+        let depth = ctx.outer.len();
+        let mut read = || -> Result<(), ExecError> {
+            while let Some(batch) = self.right.next(ctx)? {
+                self.matches.extend(batch);
+            }
+            Ok(())
+        };
+        let result = read();
+        // The right input pushes and pops its own levels in balance.
+        debug_assert_eq!(ctx.outer.len(), depth);
+        let lrow = ctx.outer.pop().unwrap_or_default();
+        result.map(|()| lrow)
+    }
+}
+
+impl Operator for LookupJoinOp {
+    fn reset(&mut self) -> bool {
+        if let Some((batch, _)) = self.probe.take() {
+            self.left.recycle(batch);
+        }
+        self.matches.clear();
+        self.done = false;
+        self.left.reset() && self.right.reset()
+    }
+
+    fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        loop {
+            let (mut batch, li) = match self.probe.take() {
+                Some(p) => p,
+                None => match self.left.next(ctx)? {
+                    Some(b) => (b, 0),
+                    None => {
+                        self.done = true;
+                        return Ok(if out.is_empty() { None } else { Some(out) });
+                    }
+                },
+            };
+            let mut li = li;
+            while li < batch.len() {
+                // One stop point per left row (ctx invariant 3).
+                ctx.check_stop()?;
+                let lrow = std::mem::take(&mut batch[li]);
+                self.matches.clear();
+                let lrow = self.lookup(lrow, ctx)?;
+                let mut matched = false;
+                for rrow in &self.matches {
+                    let row = concat(self.spare.take(lrow.len() + rrow.len()), &lrow, rrow);
+                    let ok = match &self.cond {
+                        Some(c) => c.holds(&row, ctx)?,
+                        None => true,
+                    };
+                    if ok {
+                        matched = true;
+                        out.push(row);
+                    } else {
+                        self.spare.keep(std::iter::once(row));
+                    }
+                }
+                // The right rows go back to the scan, for its next lookup.
+                self.right.recycle(std::mem::take(&mut self.matches));
+                if !matched && is_left(self.kind) {
+                    out.push(pad(&lrow, self.right_width));
+                }
+                batch[li] = lrow;
+                li += 1;
+                if out.len() >= BATCH {
+                    self.probe = Some((batch, li));
+                    return Ok(Some(out));
+                }
+            }
+            self.left.recycle(batch);
             if !out.is_empty() {
                 return Ok(Some(out));
             }
