@@ -8,6 +8,8 @@
 //! `distinct`: sysbench's `SELECT DISTINCT c` over the same ranges; `agg`:
 //! the W5a group-by over all rows; `sort`: every row by `c DESC, id` (the
 //! criterion `sort` bench); `join`: the W5b join and group-by;
+//! `page`: keyset pagination, `SELECT c FROM sbtest1 WHERE id > ? ORDER
+//! BY id LIMIT 10` (the primary key's order, no sort);
 //! `pointjoin`: one row of `ja` by primary key joined with its `jb` row by
 //! `jb`'s unique `code` (an index lookup join; before lookup joins, a hash
 //! join over all of `jb`);
@@ -91,8 +93,9 @@ fn main() {
         "join" => {
             "SELECT jb.grp, COUNT(*), SUM(ja.val) FROM ja JOIN jb ON ja.b_code = jb.code GROUP BY jb.grp ORDER BY jb.grp"
         }
+        "page" => "SELECT c FROM sbtest1 WHERE id > ? ORDER BY id LIMIT 10",
         "pointjoin" => "SELECT ja.val, jb.name FROM ja JOIN jb ON ja.b_code = jb.code WHERE ja.id = ?",
-        other => panic!("unknown mode {other}: point, range, order, distinct, agg, sort, join or pointjoin"),
+        other => panic!("unknown mode {other}: point, range, order, distinct, agg, sort, join pointjoin or page"),
     };
     let mut st = s.prepare(sql).expect("prepare");
     let mut rng = SplitMix64::new(2);
@@ -105,7 +108,7 @@ fn main() {
             Ok(())
         };
         match mode.as_str() {
-            "point" | "pointjoin" => {
+            "point" | "pointjoin" | "page" => {
                 st.query_each(params![to_i64(rng.range(1, ROWS))], &mut read).expect("point select")
             }
             "agg" | "join" | "sort" => st.query_each(params![], &mut read).expect("whole-table query"),

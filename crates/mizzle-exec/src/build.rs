@@ -60,6 +60,15 @@ pub trait Operator: Send {
     fn recycle(&mut self, batch: Vec<Row>) {
         drop(batch);
     }
+
+    /// Tells the operator that at most `rows` of its rows will be read (a
+    /// LIMIT above it), before its first `next`. Only a size hint: the
+    /// operator still returns every row asked for. An operator that returns
+    /// its input's rows one for one passes it on; a scan then reads its
+    /// first storage batch no larger. The default ignores it.
+    fn limit_hint(&mut self, rows: usize) {
+        let _ = rows;
+    }
 }
 
 /// Spare row vectors, cleared, kept by an operator that builds rows
@@ -373,6 +382,10 @@ fn build_needing(plan: &Plan, mut needs: Needs, ctx: &mut Ctx<'_>) -> Result<Box
                 }
                 _ => build_needing(input, needs, ctx)?,
             };
+            let mut input_op = input_op;
+            if let Some(rows) = limit.and_then(|l| usize::try_from(l.saturating_add(offset)).ok()) {
+                input_op.limit_hint(rows);
+            }
             Box::new(LimitOp { input: input_op, skip: offset, left: limit, start: (offset, limit) })
         }
         Plan::Distinct { input } => Box::new(DistinctOp { input: build(input, ctx)?, seen: KeySet::default() }),
@@ -609,6 +622,10 @@ impl ProjectOp {
 impl Operator for ProjectOp {
     fn reset(&mut self) -> bool {
         self.input.reset()
+    }
+
+    fn limit_hint(&mut self, rows: usize) {
+        self.input.limit_hint(rows);
     }
 
     fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {

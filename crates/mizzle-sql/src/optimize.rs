@@ -24,6 +24,11 @@
 //!    ranges, a LIMIT or literal rows) and whose right input is a full
 //!    scan of a table with a key on the join columns reads the right
 //!    table by that key once per left row, instead of hashing all of it.
+//! 6. **Sorts the key order gives.** An ascending ORDER BY on columns that
+//!    the scan below it (through filters and column projections) reads in
+//!    key order — a prefix of its primary key or index, leaving out
+//!    columns its one range fixes — needs no sort ([`scan_gives_order`]);
+//!    a LIMIT above it then stops the scan early.
 //!
 //! Invariants:
 //! 1. Every rewrite preserves the rows (as a multiset, and their order
@@ -38,7 +43,7 @@ use mizzle_types::{SqlType, ValueKind};
 use recursive::recursive;
 
 use crate::bind::map_plan_exprs;
-use crate::expr::{CmpOp, Expr};
+use crate::expr::{CmpOp, Expr, SortKey};
 use crate::plan::{Access, JoinKind, KeyRange, Plan};
 
 /// Optimizes a plan.
@@ -108,9 +113,124 @@ fn opt(p: Plan) -> Plan {
                 _ => {}
             }
             opt_node_exprs(&mut other);
-            other
+            // Rule 6: a sort the scan's key order already gives.
+            match other {
+                Plan::Sort { input, keys } if scan_gives_order(&input, &keys) => *input,
+                other => other,
+            }
         }
     }
+}
+
+/// Rule 6: true if `input` returns its rows ordered by `keys` already,
+/// ties included as a stable sort of the scan's order leaves them: `keys`
+/// are ascending, each a column (under the column's own collation, or a
+/// binary one) of a scan reached through projections of columns and
+/// filters, and, leaving out key columns a single range fixes to one
+/// value, they are a prefix of the key the scan reads in (its primary key,
+/// or the index's columns followed, for a non-unique index, by the primary
+/// key). Scans read their ranges in key order (exec's scan invariant 2),
+/// and key order is the sort order of the columns' types and collations
+/// (key invariant 1 and exec's keys invariant 3); types whose ORDER BY is
+/// not their key order (ENUM, SET, floating point, TIMESTAMP in session
+/// time, JSON, BIT) are left to the sort.
+fn scan_gives_order(input: &Plan, keys: &[SortKey]) -> bool {
+    // (column, collation the key compares under) per sort key.
+    let mut cols: Vec<(usize, Option<mizzle_types::Collation>)> = Vec::with_capacity(keys.len());
+    for k in keys {
+        if k.desc {
+            return false;
+        }
+        // Text sorts by its collation's weights (`Weight` over the column,
+        // under its implicit `Collate` marker or bare).
+        let (arg, weighed) = match &k.expr {
+            Expr::Weight { arg, collation } => (&**arg, Some(*collation)),
+            e => (e, None),
+        };
+        match arg {
+            Expr::Column { index, .. } => cols.push((*index, weighed)),
+            Expr::Collate { arg, collation, explicit: false } if weighed.is_none_or(|w| w == *collation) => {
+                match &**arg {
+                    Expr::Column { index, .. } => cols.push((*index, Some(*collation))),
+                    _ => return false,
+                }
+            }
+            _ => return false,
+        }
+    }
+    let mut p = input;
+    let (table, access) = loop {
+        match p {
+            Plan::Filter { input, .. } => p = input,
+            Plan::Project { input, exprs, .. } => {
+                // A column moved up, bare or under its implicit collation
+                // marker (checked against the column's own below).
+                for c in &mut cols {
+                    match exprs.get(c.0) {
+                        Some(Expr::Column { index, .. }) => c.0 = *index,
+                        Some(Expr::Collate { arg, explicit: false, .. }) => match &**arg {
+                            Expr::Column { index, .. } => c.0 = *index,
+                            _ => return false,
+                        },
+                        _ => return false,
+                    }
+                }
+                p = input;
+            }
+            Plan::Scan { table, access, .. } => break (table, access),
+            _ => return false,
+        }
+    };
+    let usable = |(i, coll): &(usize, Option<mizzle_types::Collation>)| {
+        let Some(c) = table.columns.get(*i) else { return false };
+        let text = matches!(c.ty, SqlType::Char(_) | SqlType::Varchar(_) | SqlType::Text(_));
+        let ordered = text
+            || matches!(
+                c.ty,
+                SqlType::Bool
+                    | SqlType::Int { .. }
+                    | SqlType::Decimal { .. }
+                    | SqlType::Binary(_)
+                    | SqlType::Varbinary(_)
+                    | SqlType::Date
+                    | SqlType::DateTime(_)
+                    | SqlType::Time(_)
+                    | SqlType::Year
+            );
+        let same_order = match coll {
+            Some(k) => text && *k == c.collation,
+            None => !text || c.collation == mizzle_types::Collation::LEGACY,
+        };
+        ordered && same_order
+    };
+    if table.primary_key.is_empty() || !cols.iter().all(usable) {
+        return false;
+    }
+    let (key, ranges): (Vec<usize>, &[KeyRange]) = match access {
+        Access::Full => (table.primary_key.clone(), &[]),
+        Access::Primary(r) => (table.primary_key.clone(), r),
+        Access::Index { index, ranges } => {
+            let Some(ix) = table.indexes.get(*index) else { return false };
+            let mut k = ix.columns.clone();
+            if !ix.unique {
+                k.extend(&table.primary_key);
+            }
+            (k, ranges)
+        }
+    };
+    let fixed: &[usize] = match ranges {
+        [one] => key.get(..one.eq.len()).unwrap_or(&[]),
+        _ => &[],
+    };
+    // A column repeated in ORDER BY orders nothing the second time.
+    let mut wanted: Vec<usize> = Vec::new();
+    for (c, _) in &cols {
+        if !fixed.contains(c) && !wanted.contains(c) {
+            wanted.push(*c);
+        }
+    }
+    let order: Vec<usize> = key.iter().copied().filter(|c| !fixed.contains(c)).collect();
+    order.starts_with(&wanted)
 }
 
 /// Optimizes subqueries in the expressions of one node only.

@@ -43,7 +43,14 @@ pub struct TxnCursor {
     /// or pruned), and that visibility: rows written together skip the
     /// status lookup.
     known: Option<(TxnId, bool)>,
+    /// Versions asked of the engine at the next refill of `next_visible`:
+    /// [`FULL_BATCH`], or fewer at first when the reader wants few rows
+    /// ([`TxnCursor::first_batch`]), growing fourfold per refill.
+    batch: usize,
 }
+
+/// Versions asked of the engine per refill once a cursor is under way.
+const FULL_BATCH: usize = 1024;
 
 fn engine_bound(space: SpaceId, b: Bound<&[u8]>, lower: bool) -> Bound<Vec<u8>> {
     let mut p = Vec::new();
@@ -99,6 +106,7 @@ impl TxnCursor {
             exhausted: false,
             visible: Vec::new(),
             known: None,
+            batch: FULL_BATCH,
         })
     }
 
@@ -119,13 +127,28 @@ impl TxnCursor {
         Ok(!out.is_empty())
     }
 
+    /// Asks the engine for about `versions` versions (at least 16) at the
+    /// first refill of [`TxnCursor::next_visible`] instead of 1,024, four
+    /// times more at each later one: a reader that wants few rows (a LIMIT)
+    /// does not copy and judge a thousand.
+    pub fn first_batch(&mut self, versions: usize) {
+        self.batch = versions.clamp(16, FULL_BATCH);
+    }
+
     /// The next visible (user key, value) pairs, read in place from the
     /// cursor's engine batch (no copy); `None` once nothing is left.
     pub fn next_visible(&mut self) -> Result<Option<Visible<'_>>, TxnError> {
         self.visible.clear();
         loop {
-            if self.pos >= self.buf.len() && (!self.visible.is_empty() || !self.refill(1024)?) {
+            if self.pos >= self.buf.len() && !self.visible.is_empty() {
                 break;
+            }
+            if self.pos >= self.buf.len() {
+                let n = self.batch;
+                self.batch = n.saturating_mul(4).min(FULL_BATCH);
+                if !self.refill(n)? {
+                    break;
+                }
             }
             if let Some(i) = self.step()? {
                 self.visible.push(i);

@@ -536,6 +536,34 @@ fn in_place_batches_match_copied_batches() {
 }
 
 #[test]
+fn a_small_first_batch_grows_and_misses_nothing() {
+    let m = mgr();
+    // Several versions per key (3000 puts over 1200 keys) and a deletion:
+    // the small first refills end inside a key's versions.
+    for i in 0..3000 {
+        autocommit_put(&m, &format!("k{:05}", i % 1200), &format!("v{i}"));
+    }
+    let t = rr(&m);
+    t.delete(S, b"k00007").expect("delete");
+    t.begin_statement().expect("stmt");
+    let mut c = t.scan(S, Bound::Unbounded, Bound::Unbounded).expect("scan");
+    c.first_batch(10);
+    let mut sizes = Vec::new();
+    let mut rows = Vec::new();
+    while let Some(v) = c.next_visible().expect("batch") {
+        sizes.push(v.len());
+        for n in 0..v.len() {
+            let (k, val) = v.get(n).expect("pair");
+            rows.push((String::from_utf8_lossy(k).into_owned(), String::from_utf8_lossy(val).into_owned()));
+        }
+    }
+    assert_eq!(rows, scan_all(&t));
+    // The first batch holds at most 16 versions' rows; later ones grow.
+    assert!(sizes[0] <= 16 && sizes.len() > 3, "{sizes:?}");
+    assert!(sizes.iter().any(|&n| n > 16), "{sizes:?}");
+}
+
+#[test]
 fn a_deferred_reader_draws_nothing_from_the_shared_clock() {
     let m = mgr();
     autocommit_put(&m, "a", "1");

@@ -565,6 +565,9 @@ pub struct ScanOp {
     spare: (Vec<Interval>, Vec<bool>, Vec<RangeCheck>),
     /// A point read's key vector, given back for the next execution.
     spare_key: Vec<u8>,
+    /// At most this many rows will be read (`Operator::limit_hint`): the
+    /// size of each cursor's first storage batch.
+    first_batch: Option<usize>,
     /// Row vectors given back by the consumer (`Operator::recycle`),
     /// decoded into again.
     rows: SpareRows,
@@ -600,6 +603,7 @@ impl ScanOp {
             done: false,
             spare: (Vec::new(), Vec::new(), Vec::new()),
             spare_key: Vec::new(),
+            first_batch: None,
             rows: SpareRows::default(),
             batch: Vec::new(),
         }
@@ -783,6 +787,12 @@ impl Operator for ScanOp {
         true
     }
 
+    fn limit_hint(&mut self, rows: usize) {
+        // Rows the filter rejects or that are not visible need more
+        // versions than rows; later batches grow (`TxnCursor::first_batch`).
+        self.first_batch = Some(rows);
+    }
+
     fn recycle(&mut self, mut batch: Vec<Row>) {
         self.rows.keep(batch.drain(..));
         if self.batch.capacity() == 0 {
@@ -837,7 +847,11 @@ impl Operator for ScanOp {
                     Some(k) => Bound::Excluded(k.as_slice()),
                     None => Bound::Unbounded,
                 };
-                o.cur = Some(ctx.txn.scan(o.space, lo, hi)?);
+                let mut cur = ctx.txn.scan(o.space, lo, hi)?;
+                if let Some(n) = self.first_batch {
+                    cur.first_batch(n);
+                }
+                o.cur = Some(cur);
             }
             let is_index = matches!(o.source, Source::Index);
             // The cursor leaves `self` while its batch is read in place.
