@@ -588,3 +588,35 @@ fn sorts_aggregates_distinct_and_limits_rewind_for_the_next_execution() {
     assert!(!limited.keeps_operators());
     assert_eq!(col(run_prepared(&mut s, &mut limited, &[int(3)]), 0), vec![int(1), int(2), int(3)]);
 }
+
+#[test]
+fn joins_rewind_for_the_next_execution() {
+    let (g, cat) = setup();
+    g.gate.store(false, Ordering::SeqCst);
+    let mut s = Session::new(cat);
+    s.execute_blocking("CREATE TABLE jl (id INT PRIMARY KEY, r INT)", &[]).expect("create");
+    s.execute_blocking("CREATE TABLE jr (id INT PRIMARY KEY, v INT)", &[]).expect("create");
+    for i in 1..=20i64 {
+        s.execute_blocking("INSERT INTO jl VALUES (?, ?)", &[Value::Int(i), Value::Int(i % 5)]).expect("insert");
+        s.execute_blocking("INSERT INTO jr VALUES (?, ?)", &[Value::Int(i % 8), Value::Int(i)]).ok();
+    }
+    let int = |v: i64| Value::Int(v);
+    // jr holds ids 0..=7 (the first insert of each id won).
+    let count = |rows: Vec<Vec<Value>>| rows[0][0].clone();
+    for sql in [
+        // Hash join: the left side is a full scan.
+        "SELECT COUNT(*) FROM jl JOIN jr ON jr.id = jl.r WHERE jl.r < ?",
+        // Index lookup join: the left side reads a key range.
+        "SELECT COUNT(*) FROM jl JOIN jr ON jr.id = jl.r WHERE jl.id < ? * 4",
+        // Nested loop: no equality.
+        "SELECT COUNT(*) FROM jl JOIN jr ON jr.id < jl.r WHERE jl.id < ? * 4 + 1 - 1",
+    ] {
+        let mut p = s.prepare(sql).expect("prepare");
+        let first = count(run_prepared(&mut s, &mut p, &[int(3)]));
+        assert!(p.keeps_operators(), "{sql}");
+        let other = count(run_prepared(&mut s, &mut p, &[int(5)]));
+        assert_ne!(first, other, "{sql}: another parameter, another count");
+        assert_eq!(count(run_prepared(&mut s, &mut p, &[int(3)])), first, "{sql}: the same again");
+        assert_eq!(count(run_prepared(&mut s, &mut p, &[int(0)])), int(0), "{sql}: nothing");
+    }
+}

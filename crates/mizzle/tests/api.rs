@@ -371,7 +371,7 @@ fn query_each_reads_rows_borrowed_and_reuses_them_across_executions() {
 }
 
 #[test]
-fn a_prepared_lookup_join_rewinds_its_kept_tree_for_each_execution() {
+fn prepared_joins_rewind_their_kept_trees_for_each_execution() {
     let db = Database::open_in_memory().expect("db");
     let s = db.session();
     s.execute("CREATE TABLE o (id INT PRIMARY KEY, c INT)", []).expect("create o");
@@ -423,6 +423,25 @@ fn a_prepared_lookup_join_rewinds_its_kept_tree_for_each_execution() {
             .expect("inner join");
         let matched: Vec<_> = want(lo, hi).into_iter().filter(|(_, n)| n.is_some()).collect();
         assert_eq!(got, matched, "inner join {lo}..={hi}");
+    }
+    // A hash join (the left side is a full scan) and a nested-loop join
+    // (no equality), their kept trees rewound with other parameters.
+    let mut hash = s.prepare("SELECT COUNT(*), SUM(c.id) FROM o JOIN c ON c.id = o.c WHERE o.c < ?").expect("hash");
+    let mut nested = s.prepare("SELECT COUNT(*) FROM o JOIN c ON c.id < o.c WHERE o.id <= ?").expect("nested");
+    let orders = |f: &dyn Fn(i64, i64) -> bool| -> Vec<(i64, i64)> {
+        (1..=200i64).filter(|id| id % 7 != 0).map(|id| (id, id % 160)).filter(|&(id, c)| f(id, c)).collect()
+    };
+    for limit in [50i64, 10, 151, 0, 50] {
+        let r = hash.query(params![limit]).expect("hash join");
+        let row = r.iter().next().expect("row");
+        let matched = orders(&|_, c| c < limit && (1..=150).contains(&c));
+        assert_eq!(row.get::<i64>(0).expect("count"), matched.len() as i64, "hash join, c < {limit}");
+        let sum: i64 = matched.iter().map(|&(_, c)| c).sum();
+        assert_eq!(row.get::<Option<i64>>(1).expect("sum"), (sum > 0).then_some(sum), "hash join, c < {limit}");
+        let n: i64 = nested.query(params![limit]).expect("nested").iter().next().expect("row").get(0).expect("n");
+        // Each order `id <= limit` matches the customers below its c.
+        let want: i64 = orders(&|id, _| id <= limit).iter().map(|&(_, c)| (c - 1).clamp(0, 150)).sum();
+        assert_eq!(n, want, "nested loop, id <= {limit}");
     }
     for id in [1i64, 2, 3, 7, 5] {
         let n: i64 = by_grp.query(params![id]).expect("count").iter().next().expect("row").get(0).expect("n");

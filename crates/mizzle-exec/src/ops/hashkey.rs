@@ -93,6 +93,15 @@ impl<V> KeyIndex<V> {
         KeyIndex::Ints(HashMap::with_hasher(IntHash::new()))
     }
 
+    /// Empties the table for another run (a rewound join): the inline
+    /// form keeps its memory; a general table starts inline again.
+    pub fn clear(&mut self) {
+        match self {
+            KeyIndex::Ints(m) => m.clear(),
+            KeyIndex::General(_) => *self = KeyIndex::new(),
+        }
+    }
+
     /// True when nothing was inserted.
     pub fn is_empty(&self) -> bool {
         match self {

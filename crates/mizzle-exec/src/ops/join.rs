@@ -4,8 +4,9 @@
 //! and left outer.
 //!
 //! Invariants:
-//! 1. The hash and nested-loop joins read the right input once and keep it
-//!    in memory; the left input streams. The lookup join reads the right
+//! 1. The hash and nested-loop joins read the right input once per run
+//!    and keep it in memory (a rewound join, `Operator::reset`, empties it
+//!    and reads it again); the left input streams. The lookup join reads the right
 //!    input again for each left row (rewound), with that row pushed as the
 //!    newest outer row (`Ctx::outer`) only while the right input runs: the
 //!    right scan's key ranges and filter read the left row's columns as
@@ -60,7 +61,9 @@ const NONE: u32 = u32::MAX;
 /// Hash join.
 pub struct HashJoinOp {
     left: Box<dyn Operator>,
-    right: Option<Box<dyn Operator>>,
+    right: Box<dyn Operator>,
+    /// The table holds this run's right input.
+    built: bool,
     kind: JoinKind,
     left_keys: Vec<Compiled>,
     right_keys: Vec<Compiled>,
@@ -108,7 +111,8 @@ impl HashJoinOp {
         };
         HashJoinOp {
             left,
-            right: Some(right),
+            right,
+            built: false,
             kind,
             left_keys,
             right_keys,
@@ -127,8 +131,11 @@ impl HashJoinOp {
     }
 
     fn build_table(&mut self, ctx: &mut Ctx<'_>) -> Result<(), ExecError> {
-        let Some(mut right) = self.right.take() else { return Ok(()) };
-        while let Some(mut batch) = right.next(ctx)? {
+        if self.built {
+            return Ok(());
+        }
+        self.built = true;
+        while let Some(mut batch) = self.right.next(ctx)? {
             for r in &mut batch {
                 let mut key = Vec::with_capacity(self.right_keys.len());
                 let mut null = false;
@@ -160,7 +167,7 @@ impl HashJoinOp {
                     || (i, i),
                 );
             }
-            right.recycle(batch);
+            self.right.recycle(batch);
         }
         Ok(())
     }
@@ -201,6 +208,18 @@ impl Kept<'_> {
 }
 
 impl Operator for HashJoinOp {
+    fn reset(&mut self) -> bool {
+        if let Some(p) = self.probe.take() {
+            self.left.recycle(p.batch);
+        }
+        self.values.clear();
+        self.next.clear();
+        self.table.clear();
+        self.built = false;
+        self.done = false;
+        self.left.reset() && self.right.reset()
+    }
+
     fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
         if self.done {
             return Ok(None);
@@ -424,7 +443,9 @@ impl Operator for LookupJoinOp {
 /// Nested-loop join over a materialised right input.
 pub struct NestedLoopOp {
     left: Box<dyn Operator>,
-    right: Option<Box<dyn Operator>>,
+    right: Box<dyn Operator>,
+    /// `rows` holds this run's right input.
+    built: bool,
     rows: Vec<Row>,
     kind: JoinKind,
     cond: Option<Compiled>,
@@ -444,7 +465,8 @@ impl NestedLoopOp {
     ) -> NestedLoopOp {
         NestedLoopOp {
             left,
-            right: Some(right),
+            right,
+            built: false,
             rows: Vec::new(),
             kind,
             cond: cond.map(Compiled::new),
@@ -456,12 +478,23 @@ impl NestedLoopOp {
 }
 
 impl Operator for NestedLoopOp {
+    fn reset(&mut self) -> bool {
+        if let Some(p) = self.probe.take() {
+            self.left.recycle(p.batch);
+        }
+        self.rows.clear();
+        self.built = false;
+        self.done = false;
+        self.left.reset() && self.right.reset()
+    }
+
     fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
         if self.done {
             return Ok(None);
         }
-        if let Some(mut r) = self.right.take() {
-            while let Some(b) = r.next(ctx)? {
+        if !self.built {
+            self.built = true;
+            while let Some(b) = self.right.next(ctx)? {
                 self.rows.extend(b);
             }
         }
