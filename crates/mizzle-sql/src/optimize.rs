@@ -683,7 +683,8 @@ pub fn is_bounded(p: &Plan) -> bool {
 
 /// Rule 5: the right input of an index lookup join of `left` and `right`
 /// on `equi`, if the join should be one: `left` is bounded, `right` a
-/// full scan whose filter has no subquery, and the join's equalities
+/// full scan (or a projection without subqueries over one: a view, a
+/// derived table) whose filter has no subquery, and the join's equalities
 /// (with the left side read from the newest outer row, which the join
 /// pushes for each left row) give the right table a key access. The
 /// returned scan holds every equality in its ranges or filter, so each
@@ -693,36 +694,72 @@ pub fn lookup_join(left: &Plan, right: &Plan, kind: JoinKind, equi: &[(Expr, Exp
     if equi.is_empty() || !matches!(kind, JoinKind::Inner | JoinKind::Left) {
         return None;
     }
-    let Plan::Scan { table, alias, access: Access::Full, filter, cols, lock } = right else { return None };
+    // The right input: a scan, or a projection over one (a view or a
+    // derived table), whose expressions then run with the left row pushed.
+    let (scan, project) = match right {
+        Plan::Scan { .. } => (right, None),
+        Plan::Project { input, exprs, cols } if matches!(**input, Plan::Scan { .. }) => {
+            if exprs.iter().any(has_subquery) {
+                return None;
+            }
+            (&**input, Some((exprs, cols)))
+        }
+        _ => return None,
+    };
+    let Plan::Scan { table, alias, access: Access::Full, filter, cols, lock } = scan else { return None };
     if filter.as_ref().is_some_and(has_subquery) || equi.iter().any(|(l, r)| has_subquery(l) || has_subquery(r)) {
         return None;
     }
     if !is_bounded(left) {
         return None;
     }
+    let deeper = |e: Expr| {
+        e.map(&mut |x| match x {
+            Expr::Outer { depth, index, ty } => Expr::Outer { depth: depth + 1, index, ty },
+            other => other,
+        })
+    };
+    // A right key over the projection, over the scan's columns instead: a
+    // projected column (bare, or under its implicit collation marker, which
+    // the key's own `Weight`/`Collate` already carries) becomes the column.
+    let through = |r: &Expr| -> Expr {
+        match project {
+            None => r.clone(),
+            Some((exprs, _)) => r.clone().map(&mut |x| match x {
+                Expr::Column { index, ty } => match exprs.get(index) {
+                    Some(Expr::Collate { arg, explicit: false, .. }) if matches!(**arg, Expr::Column { .. }) => {
+                        (**arg).clone()
+                    }
+                    Some(e) => e.clone(),
+                    None => Expr::Column { index, ty },
+                },
+                other => other,
+            }),
+        }
+    };
     let mut conjuncts: Vec<Expr> = equi
         .iter()
-        .map(|(l, r)| Expr::Cmp { op: CmpOp::Eq, left: Box::new(r.clone()), right: Box::new(as_outer(l.clone())) })
+        .map(|(l, r)| Expr::Cmp { op: CmpOp::Eq, left: Box::new(through(r)), right: Box::new(as_outer(l.clone())) })
         .collect();
     if let Some(f) = filter {
         // The right scan's own filter runs with the left row pushed too.
-        conjuncts.push(f.clone().map(&mut |x| match x {
-            Expr::Outer { depth, index, ty } => Expr::Outer { depth: depth + 1, index, ty },
-            other => other,
-        }));
+        conjuncts.push(deeper(f.clone()));
     }
     let whole = Expr::and_all(conjuncts)?;
-    match choose_access(table, &whole) {
-        (Access::Full, _) => None,
-        (access, filter) => Some(Plan::Scan {
-            table: table.clone(),
-            alias: alias.clone(),
-            access,
-            filter,
-            cols: cols.clone(),
-            lock: *lock,
-        }),
-    }
+    let (access, filter) = match choose_access(table, &whole) {
+        (Access::Full, _) => return None,
+        found => found,
+    };
+    let scan =
+        Plan::Scan { table: table.clone(), alias: alias.clone(), access, filter, cols: cols.clone(), lock: *lock };
+    Some(match project {
+        None => scan,
+        Some((exprs, pcols)) => Plan::Project {
+            input: Box::new(scan),
+            exprs: exprs.iter().cloned().map(deeper).collect(),
+            cols: pcols.clone(),
+        },
+    })
 }
 
 /// What a conjunct says about column `col`.
