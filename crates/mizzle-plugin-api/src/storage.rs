@@ -339,6 +339,14 @@ pub trait StorageEngine: Send + Sync {
     /// A cursor over `range` in ascending key order.
     fn scan(&self, range: KeyRange) -> Result<Box<dyn Cursor>, StorageError>;
 
+    /// A cursor over `range` in descending key order, if the engine has
+    /// one; its `seek` is never called. `None` (the default): the caller
+    /// reads the range ascending and reverses it itself.
+    fn scan_rev(&self, range: KeyRange) -> Result<Option<Box<dyn Cursor>>, StorageError> {
+        let _ = range;
+        Ok(None)
+    }
+
     /// [`StorageEngine::scan_first`] over every key that starts with
     /// `prefix` (the MVCC point read: the versions of one key). The default
     /// builds the range; engines that read from borrowed bounds override

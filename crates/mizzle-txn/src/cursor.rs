@@ -9,6 +9,13 @@
 //!
 //! Skipping old versions: after a key is decided, its remaining versions
 //! are skipped; when many remain, the cursor seeks past them instead.
+//!
+//! Descending cursors ([`TxnCursor::open_desc`]) read the engine's versions
+//! in descending order (its descending cursor, or, for an engine without
+//! one, the whole range read ascending and consumed from its end), gather
+//! each user key's versions — which then arrive oldest first — and judge
+//! them newest first, as the ascending cursor does (invariant 1 holds
+//! alike). They copy what they return into their own batch.
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -47,6 +54,21 @@ pub struct TxnCursor {
     /// [`FULL_BATCH`], or fewer at first when the reader wants few rows
     /// ([`TxnCursor::first_batch`]), growing fourfold per refill.
     batch: usize,
+    /// The state of a descending cursor (`None`: ascending).
+    desc: Option<Box<Desc>>,
+}
+
+/// A descending cursor's state.
+struct Desc {
+    /// The engine's cursor runs ascending (no descending one): `buf` then
+    /// holds the whole range and is consumed from its end.
+    reversed: bool,
+    /// Versions of the user key being gathered, as read (oldest first).
+    group: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The user key of `group`.
+    user: Vec<u8>,
+    /// The (version key, version value) pairs of the current call.
+    out: KvBatch,
 }
 
 /// Versions asked of the engine per refill once a cursor is under way.
@@ -93,7 +115,11 @@ impl TxnCursor {
     ) -> Result<TxnCursor, TxnError> {
         let range = KeyRange { start: engine_bound(space, lo, true), end: engine_bound(space, hi, false) };
         let inner = shared.engine.scan(range)?;
-        Ok(TxnCursor {
+        Ok(TxnCursor::over(shared, view, inner))
+    }
+
+    fn over(shared: Arc<SlotHandle>, view: ReadView, inner: Box<dyn Cursor>) -> TxnCursor {
+        TxnCursor {
             shared,
             view,
             inner,
@@ -107,13 +133,135 @@ impl TxnCursor {
             visible: Vec::new(),
             known: None,
             batch: FULL_BATCH,
-        })
+            desc: None,
+        }
+    }
+
+    /// [`TxnCursor::open`] in descending key order (module documentation).
+    pub(crate) fn open_desc(
+        shared: Arc<SlotHandle>,
+        view: ReadView,
+        space: SpaceId,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+    ) -> Result<TxnCursor, TxnError> {
+        let range = KeyRange { start: engine_bound(space, lo, true), end: engine_bound(space, hi, false) };
+        let (inner, reversed) = match shared.engine.scan_rev(range.clone())? {
+            Some(c) => (c, false),
+            None => (shared.engine.scan(range)?, true),
+        };
+        let mut c = TxnCursor::over(shared, view, inner);
+        c.desc = Some(Box::new(Desc { reversed, group: Vec::new(), user: Vec::new(), out: KvBatch::new() }));
+        Ok(c)
+    }
+
+    /// The next version in descending key order, copied; `None` at the end.
+    fn next_desc(&mut self) -> Result<Option<(Vec<u8>, Vec<u8>)>, TxnError> {
+        let reversed = self.desc.as_ref().is_some_and(|d| d.reversed);
+        if reversed {
+            if !self.exhausted {
+                // The whole range, ascending, then read from its end.
+                let mut all = KvBatch::new();
+                while self.inner.next_batch(&mut self.buf, FULL_BATCH)? {
+                    for (k, v) in self.buf.iter() {
+                        all.push(k, v);
+                    }
+                }
+                self.buf = all;
+                self.pos = self.buf.len();
+                self.exhausted = true;
+            }
+            if self.pos == 0 {
+                return Ok(None);
+            }
+            self.pos -= 1;
+            return Ok(Some((self.buf.key(self.pos).to_vec(), self.buf.value(self.pos).to_vec())));
+        }
+        if self.pos >= self.buf.len() {
+            let n = self.batch;
+            self.batch = n.saturating_mul(4).min(FULL_BATCH);
+            if self.exhausted || !self.inner.next_batch(&mut self.buf, n)? {
+                self.exhausted = true;
+                return Ok(None);
+            }
+            self.pos = 0;
+        }
+        let i = self.pos;
+        self.pos += 1;
+        Ok(Some((self.buf.key(i).to_vec(), self.buf.value(i).to_vec())))
+    }
+
+    /// Judges the gathered versions of one user key newest first and keeps
+    /// the visible put, if any, in the output batch.
+    fn judge_group(&mut self) -> Result<(), TxnError> {
+        let Some(d) = self.desc.as_mut() else { return Ok(()) };
+        for (k, v) in d.group.iter().rev() {
+            let vk = version::parse_key(k)?;
+            let vv = version::parse_value(v)?;
+            let visible = match self.known {
+                Some((w, vis)) if w == vv.writer => vis,
+                _ => {
+                    let (vis, settled) = self.shared.visibility(&self.view, vv.writer, vk.seq);
+                    if settled {
+                        self.known = Some((vv.writer, vis));
+                    }
+                    vis
+                }
+            };
+            if visible {
+                if vv.kind == Kind::Put {
+                    d.out.push(k, v);
+                }
+                break;
+            }
+        }
+        d.group.clear();
+        Ok(())
+    }
+
+    /// [`TxnCursor::next_visible`] of a descending cursor.
+    fn next_visible_desc(&mut self) -> Result<Option<Visible<'_>>, TxnError> {
+        self.visible.clear();
+        let want = self.batch.max(16);
+        if let Some(d) = self.desc.as_mut() {
+            d.out.clear();
+        }
+        loop {
+            let Some((k, v)) = self.next_desc()? else {
+                self.judge_group()?;
+                break;
+            };
+            let user = version::parse_key(&k)?.user_key.to_vec();
+            let Some(d) = self.desc.as_mut() else { break };
+            if d.user != user && !d.group.is_empty() {
+                self.judge_group()?;
+            }
+            let Some(d) = self.desc.as_mut() else { break };
+            d.user = user;
+            d.group.push((k, v));
+            // The group just begun stays for the next call.
+            if d.out.len() >= want {
+                break;
+            }
+        }
+        let Some(d) = self.desc.as_ref() else { return Ok(None) };
+        self.visible.extend(0..d.out.len());
+        Ok((!self.visible.is_empty()).then_some(Visible { buf: &d.out, idx: &self.visible }))
     }
 
     /// Clears `out` and fills it with up to about `max_pairs` visible
     /// (user key, value) pairs; returns `false` once nothing is left.
     pub fn next_batch(&mut self, out: &mut KvBatch, max_pairs: usize) -> Result<bool, TxnError> {
         out.clear();
+        if self.desc.is_some() {
+            if let Some(v) = self.next_visible()? {
+                for n in 0..v.len() {
+                    let (k, val) = v.get(n)?;
+                    out.push(k, val);
+                }
+            }
+            return Ok(!out.is_empty());
+        }
         let max_pairs = max_pairs.max(1);
         while out.len() < max_pairs {
             if self.pos >= self.buf.len() && !self.refill(max_pairs.clamp(16, 1024))? {
@@ -138,6 +286,9 @@ impl TxnCursor {
     /// The next visible (user key, value) pairs, read in place from the
     /// cursor's engine batch (no copy); `None` once nothing is left.
     pub fn next_visible(&mut self) -> Result<Option<Visible<'_>>, TxnError> {
+        if self.desc.is_some() {
+            return self.next_visible_desc();
+        }
         self.visible.clear();
         loop {
             if self.pos >= self.buf.len() && !self.visible.is_empty() {

@@ -829,6 +829,15 @@ impl Txn {
 
     /// A cursor over the visible keys of `space` between the bounds (user keys).
     pub fn scan(&self, space: SpaceId, lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> Result<TxnCursor, TxnError> {
+        self.scan_dir(space, lo, hi, false)
+    }
+
+    /// [`Txn::scan`] in descending key order.
+    pub fn scan_desc(&self, space: SpaceId, lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> Result<TxnCursor, TxnError> {
+        self.scan_dir(space, lo, hi, true)
+    }
+
+    fn scan_dir(&self, space: SpaceId, lo: Bound<&[u8]>, hi: Bound<&[u8]>, desc: bool) -> Result<TxnCursor, TxnError> {
         let view = {
             let mut st = self.inner.st.lock();
             Self::check_usable(&st)?;
@@ -862,7 +871,11 @@ impl Txn {
             }
             ReadView { txn: st.id, snapshot: st.snapshot, stmt: st.stmt }
         };
-        TxnCursor::open(self.inner.shared.clone(), view, space, lo, hi)
+        if desc {
+            TxnCursor::open_desc(self.inner.shared.clone(), view, space, lo, hi)
+        } else {
+            TxnCursor::open(self.inner.shared.clone(), view, space, lo, hi)
+        }
     }
 
     /// Writes a version of `key` (W1); `Ok(None)` when `policy` is

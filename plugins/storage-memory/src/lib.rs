@@ -220,6 +220,10 @@ impl StorageEngine for MemoryEngine {
         Ok(Box::new(MemoryCursor { map: self.map.clone(), next: range.start, end: range.end, done: false }))
     }
 
+    fn scan_rev(&self, range: KeyRange) -> Result<Option<Box<dyn Cursor>>, StorageError> {
+        Ok(Some(Box::new(MemoryCursorRev { map: self.map.clone(), start: range.start, next: range.end, done: false })))
+    }
+
     fn scan_first(&self, range: KeyRange, out: &mut KvBatch, max_pairs: usize) -> Result<bool, StorageError> {
         self.first_pairs(bound_ref(&range.start), bound_ref(&range.end), out, max_pairs)
     }
@@ -341,6 +345,50 @@ fn before_end(k: &[u8], hi: Bound<&[u8]>) -> bool {
     }
 }
 
+/// A descending cursor: each batch reads down from `next` (the range's
+/// end, then just below the last key returned) to `start`.
+struct MemoryCursorRev {
+    map: Arc<Map>,
+    start: Bound<Vec<u8>>,
+    next: Bound<Vec<u8>>,
+    done: bool,
+}
+
+impl Cursor for MemoryCursorRev {
+    fn next_batch(&mut self, out: &mut KvBatch, max_pairs: usize) -> Result<bool, StorageError> {
+        out.clear();
+        if self.done {
+            return Ok(false);
+        }
+        let max_pairs = max_pairs.max(1);
+        let lo = bound_ref(&self.start);
+        let hi = bound_ref(&self.next);
+        if inverted(lo, hi) {
+            self.done = true;
+            return Ok(false);
+        }
+        let mut last: Option<Vec<u8>> = None;
+        let map = self.map.read();
+        for (k, v) in map.range::<[u8], _>((lo, hi)).rev() {
+            out.push(k.as_slice(), v);
+            if out.len() >= max_pairs || out.byte_len() >= 1 << 20 {
+                last = Some(k.as_slice().to_vec());
+                break;
+            }
+        }
+        drop(map);
+        match last {
+            Some(k) => self.next = Bound::Excluded(k),
+            None => self.done = true,
+        }
+        Ok(!out.is_empty())
+    }
+
+    fn seek(&mut self, _key: &[u8]) {
+        // Never called on a descending cursor (`StorageEngine::scan_rev`).
+    }
+}
+
 struct MemoryCursor {
     map: Arc<Map>,
     next: Bound<Vec<u8>>,
@@ -435,6 +483,9 @@ mod tests {
         }
         fn scan(&self, range: KeyRange) -> Result<Box<dyn Cursor>, StorageError> {
             self.0.scan(range)
+        }
+        fn scan_rev(&self, range: KeyRange) -> Result<Option<Box<dyn Cursor>>, StorageError> {
+            self.0.scan_rev(range)
         }
         fn write(&self, batch: WriteBatch, durability: Durability) -> Result<DurableTicket, StorageError> {
             self.0.write(batch, durability)
