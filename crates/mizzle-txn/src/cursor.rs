@@ -58,13 +58,16 @@ pub struct TxnCursor {
     desc: Option<Box<Desc>>,
 }
 
+/// One version, copied: (version key, version value).
+type Pair = (Vec<u8>, Vec<u8>);
+
 /// A descending cursor's state.
 struct Desc {
     /// The engine's cursor runs ascending (no descending one): `buf` then
     /// holds the whole range and is consumed from its end.
     reversed: bool,
     /// Versions of the user key being gathered, as read (oldest first).
-    group: Vec<(Vec<u8>, Vec<u8>)>,
+    group: Vec<Pair>,
     /// The user key of `group`.
     user: Vec<u8>,
     /// The (version key, version value) pairs of the current call.
@@ -156,7 +159,7 @@ impl TxnCursor {
     }
 
     /// The next version in descending key order, copied; `None` at the end.
-    fn next_desc(&mut self) -> Result<Option<(Vec<u8>, Vec<u8>)>, TxnError> {
+    fn next_desc(&mut self) -> Result<Option<Pair>, TxnError> {
         let reversed = self.desc.as_ref().is_some_and(|d| d.reversed);
         if reversed {
             if !self.exhausted {
