@@ -9,7 +9,9 @@
 //! the W5a group-by over all rows; `sort`: every row by `c DESC, id` (the
 //! criterion `sort` bench); `join`: the W5b join and group-by;
 //! `page`: keyset pagination, `SELECT c FROM sbtest1 WHERE id > ? ORDER
-//! BY id LIMIT 10` (the primary key's order, no sort);
+//! BY id LIMIT 10` (the primary key's order, no sort); `lastpage`: the
+//! same backwards, `WHERE id < ? ORDER BY id DESC LIMIT 10` (a descending
+//! scan);
 //! `pointjoin`: one row of `ja` by primary key joined with its `jb` row by
 //! `jb`'s unique `code` (an index lookup join; before lookup joins, a hash
 //! join over all of `jb`);
@@ -94,8 +96,9 @@ fn main() {
             "SELECT jb.grp, COUNT(*), SUM(ja.val) FROM ja JOIN jb ON ja.b_code = jb.code GROUP BY jb.grp ORDER BY jb.grp"
         }
         "page" => "SELECT c FROM sbtest1 WHERE id > ? ORDER BY id LIMIT 10",
+        "lastpage" => "SELECT c FROM sbtest1 WHERE id < ? ORDER BY id DESC LIMIT 10",
         "pointjoin" => "SELECT ja.val, jb.name FROM ja JOIN jb ON ja.b_code = jb.code WHERE ja.id = ?",
-        other => panic!("unknown mode {other}: point, range, order, distinct, agg, sort, join pointjoin or page"),
+        other => panic!("unknown mode {other}: point, range, order, distinct, agg, sort, join, pointjoin, page or lastpage"),
     };
     let mut st = s.prepare(sql).expect("prepare");
     let mut rng = SplitMix64::new(2);
@@ -108,7 +111,7 @@ fn main() {
             Ok(())
         };
         match mode.as_str() {
-            "point" | "pointjoin" | "page" => {
+            "point" | "pointjoin" | "page" | "lastpage" => {
                 st.query_each(params![to_i64(rng.range(1, ROWS))], &mut read).expect("point select")
             }
             "agg" | "join" | "sort" => st.query_each(params![], &mut read).expect("whole-table query"),

@@ -268,12 +268,15 @@ fn build_needing(plan: &Plan, mut needs: Needs, ctx: &mut Ctx<'_>) -> Result<Box
             let rows = rows.iter().map(|r| r.iter().map(|e| fold(e, ctx)).collect()).collect();
             Box::new(ValuesOp { rows, done: false })
         }
-        Plan::Scan { table, access, filter, lock, cols, .. } => {
+        Plan::Scan { table, access, filter, lock, cols, desc, .. } => {
             let filter = filter.as_ref().map(|f| fold(f, ctx));
             if let Some(f) = &filter {
                 mark(f, &mut needs);
             }
-            let scan = ScanOp::new(table.clone(), access.clone(), filter).with_lock(*lock).with_columns(needs);
+            let scan = ScanOp::new(table.clone(), access.clone(), filter)
+                .with_lock(*lock)
+                .with_columns(needs)
+                .with_desc(*desc);
             // A multi-table UPDATE/DELETE's scan: its last column is the row key.
             if mizzle_sql::plan::scan_emits_rowkey(table, cols) {
                 Box::new(scan.with_rowkey())
@@ -480,9 +483,9 @@ fn limit_count(e: &Expr, ctx: &mut Ctx<'_>) -> Result<u64, ExecError> {
 /// keys (scan invariant 3); filters, sorts and limits pass them through.
 pub fn build_dml_input(plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Box<dyn Operator>, ExecError> {
     Ok(match plan {
-        Plan::Scan { table, access, filter, .. } => {
+        Plan::Scan { table, access, filter, desc, .. } => {
             let filter = filter.as_ref().map(|f| fold(f, ctx));
-            Box::new(ScanOp::new(table.clone(), access.clone(), filter).with_rowkey())
+            Box::new(ScanOp::new(table.clone(), access.clone(), filter).with_rowkey().with_desc(*desc))
         }
         Plan::Filter { input, pred } => {
             let pred = fold(pred, ctx);

@@ -22,10 +22,11 @@ fn walk(p: &Plan, depth: usize, out: &mut Vec<String>) {
     let pad = "    ".repeat(depth);
     let line = match p {
         Plan::Values { rows, .. } => format!("-> Rows: {} literal row(s)", rows.len()),
-        Plan::Scan { table, alias, access: a, filter, .. } => format!(
-            "-> Table scan on {alias} ({}): {}{}",
+        Plan::Scan { table, alias, access: a, filter, desc, .. } => format!(
+            "-> Table scan on {alias} ({}): {}{}{}",
             table.name,
             access(a, table),
+            if *desc { ", descending" } else { "" },
             if filter.is_some() { ", with filter" } else { "" }
         ),
         Plan::Filter { .. } => "-> Filter".into(),

@@ -24,7 +24,8 @@
 //!    ranges, a LIMIT or literal rows) and whose right input is a full
 //!    scan of a table with a key on the join columns reads the right
 //!    table by that key once per left row, instead of hashing all of it.
-//! 6. **Sorts the key order gives.** An ascending ORDER BY on columns that
+//! 6. **Sorts the key order gives.** An ORDER BY, all ascending or all
+//!    descending (the scan then reads backwards), on columns that
 //!    the scan below it (through filters and column projections) reads in
 //!    key order — a prefix of its primary key or index, leaving out
 //!    columns its one range fixes — needs no sort ([`scan_gives_order`]);
@@ -68,7 +69,7 @@ fn opt(p: Plan) -> Plan {
     match p {
         Plan::Filter { .. } | Plan::Join { kind: JoinKind::Inner, .. } => region(p),
         Plan::Join { left, right, kind: JoinKind::Left, equi, cond } => left_join(*left, *right, equi, cond),
-        Plan::Scan { table, alias, access, filter, cols, lock } => {
+        Plan::Scan { table, alias, access, filter, cols, lock, desc } => {
             let mut filter = filter;
             if let Some(f) = &mut filter {
                 let mut tmp = Plan::Filter { input: Box::new(Plan::Empty { cols: vec![] }), pred: f.clone() };
@@ -81,7 +82,7 @@ fn opt(p: Plan) -> Plan {
                 (Access::Full, Some(f)) => choose_access(&table, &f),
                 other => other,
             };
-            Plan::Scan { table, alias, access, filter, cols, lock }
+            Plan::Scan { table, alias, access, filter, cols, lock, desc }
         }
         mut other => {
             // Recurse into children, then optimize subqueries in this node.
@@ -113,18 +114,25 @@ fn opt(p: Plan) -> Plan {
                 _ => {}
             }
             opt_node_exprs(&mut other);
-            // Rule 6: a sort the scan's key order already gives.
+            // Rule 6: a sort the scan's key order, read forwards or
+            // backwards, already gives.
             match other {
-                Plan::Sort { input, keys } if scan_gives_order(&input, &keys) => *input,
+                Plan::Sort { mut input, keys } => match scan_gives_order(&input, &keys) {
+                    Some(desc) => {
+                        set_scan_desc(&mut input, desc);
+                        *input
+                    }
+                    None => Plan::Sort { input, keys },
+                },
                 other => other,
             }
         }
     }
 }
 
-/// Rule 6: true if `input` returns its rows ordered by `keys` already,
-/// ties included as a stable sort of the scan's order leaves them: `keys`
-/// are ascending, each a column (under the column's own collation, or a
+/// Rule 6: `Some(desc)` if `input` returns its rows ordered by `keys` when
+/// its scan reads forwards (`desc` false) or backwards (true): the keys are
+/// all ascending or all descending, each a column (under the column's own collation, or a
 /// binary one) of a scan reached through projections of columns and
 /// filters, and, leaving out key columns a single range fixes to one
 /// value, they are a prefix of the key the scan reads in (its primary key,
@@ -133,12 +141,30 @@ fn opt(p: Plan) -> Plan {
 /// and key order is the sort order of the columns' types and collations
 /// (key invariant 1 and exec's keys invariant 3); types whose ORDER BY is
 /// not their key order (ENUM, SET, floating point, TIMESTAMP in session
-/// time, JSON, BIT) are left to the sort.
-fn scan_gives_order(input: &Plan, keys: &[SortKey]) -> bool {
+/// time, JSON, BIT) are left to the sort. Ties come out in the scan's key
+/// order, forwards or backwards (SQL leaves their order open; MySQL reading
+/// an index backwards gives them backwards too).
+fn scan_gives_order(input: &Plan, keys: &[SortKey]) -> Option<bool> {
+    let desc = keys.first()?.desc;
+    scan_gives_order_in(input, keys, desc).then_some(desc)
+}
+
+/// Reads the scan below a sort (rule 6) backwards or forwards.
+fn set_scan_desc(p: &mut Plan, backwards: bool) {
+    match p {
+        Plan::Filter { input, .. } | Plan::Project { input, .. } => set_scan_desc(input, backwards),
+        Plan::Scan { desc, .. } => *desc = backwards,
+        _ => {}
+    }
+}
+
+/// [`scan_gives_order`] for keys all in direction `desc` (a key of the
+/// other direction: false).
+fn scan_gives_order_in(input: &Plan, keys: &[SortKey], desc: bool) -> bool {
     // (column, collation the key compares under) per sort key.
     let mut cols: Vec<(usize, Option<mizzle_types::Collation>)> = Vec::with_capacity(keys.len());
     for k in keys {
-        if k.desc {
+        if k.desc != desc {
             return false;
         }
         // Text sorts by its collation's weights (`Weight` over the column,
@@ -397,7 +423,7 @@ fn flatten(p: Plan, base: usize, rels: &mut Vec<Rel>, conjuncts: &mut Vec<Expr>)
 fn with_filters(plan: Plan, preds: Vec<Expr>) -> Plan {
     let Some(pred) = Expr::and_all(preds) else { return plan };
     match plan {
-        Plan::Scan { table, alias, access, filter, cols, lock } => {
+        Plan::Scan { table, alias, access, filter, cols, lock, desc } => {
             let f = match filter {
                 Some(old) => Expr::And(Box::new(old), Box::new(pred)),
                 None => pred,
@@ -406,7 +432,7 @@ fn with_filters(plan: Plan, preds: Vec<Expr>) -> Plan {
                 Access::Full => choose_access(&table, &f),
                 a => (a, Some(f)),
             };
-            Plan::Scan { table, alias, access, filter, cols, lock }
+            Plan::Scan { table, alias, access, filter, cols, lock, desc }
         }
         // A condition on the preserved side of a left join alone holds for
         // a joined row exactly when it holds for its left row, padded or
@@ -706,7 +732,7 @@ pub fn lookup_join(left: &Plan, right: &Plan, kind: JoinKind, equi: &[(Expr, Exp
         }
         _ => return None,
     };
-    let Plan::Scan { table, alias, access: Access::Full, filter, cols, lock } = scan else { return None };
+    let Plan::Scan { table, alias, access: Access::Full, filter, cols, lock, desc } = scan else { return None };
     if filter.as_ref().is_some_and(has_subquery) || equi.iter().any(|(l, r)| has_subquery(l) || has_subquery(r)) {
         return None;
     }
@@ -750,8 +776,15 @@ pub fn lookup_join(left: &Plan, right: &Plan, kind: JoinKind, equi: &[(Expr, Exp
         (Access::Full, _) => return None,
         found => found,
     };
-    let scan =
-        Plan::Scan { table: table.clone(), alias: alias.clone(), access, filter, cols: cols.clone(), lock: *lock };
+    let scan = Plan::Scan {
+        table: table.clone(),
+        alias: alias.clone(),
+        access,
+        filter,
+        cols: cols.clone(),
+        lock: *lock,
+        desc: *desc,
+    };
     Some(match project {
         None => scan,
         Some((exprs, pcols)) => Plan::Project {

@@ -256,6 +256,9 @@ pub enum Plan {
         filter: Option<Expr>,
         cols: Vec<OutCol>,
         lock: LockMode,
+        /// Rows in descending key order (optimizer rule 6: an ORDER BY ...
+        /// DESC the key gives read backwards).
+        desc: bool,
     },
     /// Rows of `input` for which `pred` is true.
     Filter { input: Box<Plan>, pred: Expr },

@@ -32,6 +32,9 @@
 //!    their order with AND's short-circuit (stop at the first FALSE; after
 //!    a NULL the others still run), so results, warnings and errors are
 //!    those of the whole filter.
+//! 7. A descending scan (`with_desc`, optimizer rule 6) returns the same
+//!    rows in descending key order: its intervals from the last, each read
+//!    by a descending cursor (`Txn::scan_desc`).
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -568,6 +571,9 @@ pub struct ScanOp {
     /// At most this many rows will be read (`Operator::limit_hint`): the
     /// size of each cursor's first storage batch.
     first_batch: Option<usize>,
+    /// Read in descending key order: the last interval first, each one
+    /// backwards (invariant 7).
+    desc: bool,
     /// Row vectors given back by the consumer (`Operator::recycle`),
     /// decoded into again.
     rows: SpareRows,
@@ -604,9 +610,16 @@ impl ScanOp {
             spare: (Vec::new(), Vec::new(), Vec::new()),
             spare_key: Vec::new(),
             first_batch: None,
+            desc: false,
             rows: SpareRows::default(),
             batch: Vec::new(),
         }
+    }
+
+    /// Reads in descending key order (invariant 7).
+    pub fn with_desc(mut self, desc: bool) -> ScanOp {
+        self.desc = desc;
+        self
     }
 
     /// Locks each row it returns (`FOR UPDATE` / `FOR SHARE`).
@@ -813,11 +826,13 @@ impl Operator for ScanOp {
             ctx.check_stop()?;
             let Some(o) = self.open.as_mut() else { return Ok(None) };
             if o.cur.is_none() {
-                let Some(iv) = o.intervals.get_mut(o.next) else {
+                // Descending: the intervals from the last (invariant 7).
+                let at = if self.desc { o.intervals.len().checked_sub(o.next + 1) } else { Some(o.next) };
+                let Some(iv) = at.and_then(|at| o.intervals.get_mut(at)) else {
                     self.done = true;
                     return Ok(None);
                 };
-                let point = o.points.get(o.next).copied().unwrap_or(false);
+                let point = at.and_then(|at| o.points.get(at)).copied().unwrap_or(false);
                 o.next += 1;
                 if point {
                     // Each interval is read once: its key can leave it.
@@ -847,7 +862,8 @@ impl Operator for ScanOp {
                     Some(k) => Bound::Excluded(k.as_slice()),
                     None => Bound::Unbounded,
                 };
-                let mut cur = ctx.txn.scan(o.space, lo, hi)?;
+                let mut cur =
+                    if self.desc { ctx.txn.scan_desc(o.space, lo, hi)? } else { ctx.txn.scan(o.space, lo, hi)? };
                 if let Some(n) = self.first_batch {
                     cur.first_batch(n);
                 }

@@ -337,6 +337,7 @@ impl<'a> Binder<'a> {
                 filter: None,
                 cols: scope.clone(),
                 lock: crate::plan::LockMode::None,
+                desc: false,
             };
             if let Some(w) = selection {
                 let pred = self.bind_scalar(w, &scope, ExprCtx::plain("where clause"))?;

@@ -253,8 +253,8 @@ pub fn map_plan_exprs(p: &mut Plan, f: &mut dyn FnMut(Expr) -> Expr) {
 /// expressions: MySQL locks the rows the statement's own blocks read).
 fn set_lock(p: Plan, lock: LockMode) -> Plan {
     match p {
-        Plan::Scan { table, alias, access, filter, cols, .. } => {
-            Plan::Scan { table, alias, access, filter, cols, lock }
+        Plan::Scan { table, alias, access, filter, cols, desc, .. } => {
+            Plan::Scan { table, alias, access, filter, cols, lock, desc }
         }
         Plan::Filter { input, pred } => Plan::Filter { input: Box::new(set_lock(*input, lock)), pred },
         Plan::Project { input, exprs, cols } => Plan::Project { input: Box::new(set_lock(*input, lock)), exprs, cols },
@@ -1344,6 +1344,7 @@ impl<'a> Binder<'a> {
                                 filter: None,
                                 cols: cols.clone(),
                                 lock: LockMode::None,
+                                desc: false,
                             },
                             cols,
                         ))
