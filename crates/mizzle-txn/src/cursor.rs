@@ -23,7 +23,7 @@ use std::sync::Arc;
 use mizzle_plugin_api::storage::{Cursor, KeyRange, KvBatch};
 
 use crate::error::TxnError;
-use crate::ids::{SpaceId, TxnId};
+use crate::ids::{SpaceId, Ts, TxnId};
 use crate::manager::{ReadView, Shared, SlotHandle};
 use crate::version::{self, Kind};
 
@@ -201,17 +201,7 @@ impl TxnCursor {
         for (k, v) in d.group.iter().rev() {
             let vk = version::parse_key(k)?;
             let vv = version::parse_value(v)?;
-            let visible = match self.known {
-                Some((w, vis)) if w == vv.writer => vis,
-                _ => {
-                    let (vis, settled) = self.shared.visibility(&self.view, vv.writer, vk.seq);
-                    if settled {
-                        self.known = Some((vv.writer, vis));
-                    }
-                    vis
-                }
-            };
-            if visible {
+            if visible(&self.shared, &self.view, &mut self.known, vv.writer, vk.seq) {
                 if vv.kind == Kind::Put {
                     d.out.push(k, v);
                 }
@@ -355,23 +345,29 @@ impl TxnCursor {
             self.seek_to = None;
         }
         let vv = version::parse_value(v)?;
-        let visible = match self.known {
-            Some((w, vis)) if w == vv.writer => vis,
-            _ => {
-                let (vis, settled) = self.shared.visibility(&self.view, vv.writer, vk.seq);
-                if settled {
-                    self.known = Some((vv.writer, vis));
-                }
-                vis
-            }
-        };
-        if visible {
+        if visible(&self.shared, &self.view, &mut self.known, vv.writer, vk.seq) {
             self.decided = true;
             if vv.kind == Kind::Put {
                 return Ok(Some(i));
             }
         }
         Ok(None)
+    }
+}
+
+/// Whether a version by `writer` at `seq` is visible to `view`; `known`
+/// keeps the last writer whose visibility is final, so rows written
+/// together skip the status lookup.
+fn visible(shared: &SlotHandle, view: &ReadView, known: &mut Option<(TxnId, bool)>, writer: TxnId, seq: Ts) -> bool {
+    match *known {
+        Some((w, vis)) if w == writer => vis,
+        _ => {
+            let (vis, settled) = shared.visibility(view, writer, seq);
+            if settled {
+                *known = Some((writer, vis));
+            }
+            vis
+        }
     }
 }
 

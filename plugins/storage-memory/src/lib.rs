@@ -217,11 +217,23 @@ impl StorageEngine for MemoryEngine {
     }
 
     fn scan(&self, range: KeyRange) -> Result<Box<dyn Cursor>, StorageError> {
-        Ok(Box::new(MemoryCursor { map: self.map.clone(), next: range.start, end: range.end, done: false }))
+        Ok(Box::new(MemoryCursor {
+            map: self.map.clone(),
+            start: range.start,
+            end: range.end,
+            desc: false,
+            done: false,
+        }))
     }
 
     fn scan_rev(&self, range: KeyRange) -> Result<Option<Box<dyn Cursor>>, StorageError> {
-        Ok(Some(Box::new(MemoryCursorRev { map: self.map.clone(), start: range.start, next: range.end, done: false })))
+        Ok(Some(Box::new(MemoryCursor {
+            map: self.map.clone(),
+            start: range.start,
+            end: range.end,
+            desc: true,
+            done: false,
+        })))
     }
 
     fn scan_first(&self, range: KeyRange, out: &mut KvBatch, max_pairs: usize) -> Result<bool, StorageError> {
@@ -345,55 +357,31 @@ fn before_end(k: &[u8], hi: Bound<&[u8]>) -> bool {
     }
 }
 
-/// A descending cursor: each batch reads down from `next` (the range's
-/// end, then just below the last key returned) to `start`.
-struct MemoryCursorRev {
-    map: Arc<Map>,
-    start: Bound<Vec<u8>>,
-    next: Bound<Vec<u8>>,
-    done: bool,
-}
-
-impl Cursor for MemoryCursorRev {
-    fn next_batch(&mut self, out: &mut KvBatch, max_pairs: usize) -> Result<bool, StorageError> {
-        out.clear();
-        if self.done {
-            return Ok(false);
-        }
-        let max_pairs = max_pairs.max(1);
-        let lo = bound_ref(&self.start);
-        let hi = bound_ref(&self.next);
-        if inverted(lo, hi) {
-            self.done = true;
-            return Ok(false);
-        }
-        let mut last: Option<Vec<u8>> = None;
-        let map = self.map.read();
-        for (k, v) in map.range::<[u8], _>((lo, hi)).rev() {
-            out.push(k.as_slice(), v);
-            if out.len() >= max_pairs || out.byte_len() >= 1 << 20 {
-                last = Some(k.as_slice().to_vec());
-                break;
-            }
-        }
-        drop(map);
-        match last {
-            Some(k) => self.next = Bound::Excluded(k),
-            None => self.done = true,
-        }
-        Ok(!out.is_empty())
-    }
-
-    fn seek(&mut self, _key: &[u8]) {
-        // Never called on a descending cursor (`StorageEngine::scan_rev`).
-    }
-}
-
+/// A cursor over `start..end`: ascending, each batch reads up from
+/// `start` (then just above the last key returned); descending (`desc`,
+/// `StorageEngine::scan_rev`), down from `end` (then just below it).
 struct MemoryCursor {
     map: Arc<Map>,
-    next: Bound<Vec<u8>>,
+    start: Bound<Vec<u8>>,
     end: Bound<Vec<u8>>,
+    desc: bool,
     done: bool,
+}
+
+/// Pushes pairs of `pairs` into `out` until it is full; the last key pushed
+/// when it filled up (`None`: `pairs` ran out).
+fn fill<'a>(
+    out: &mut KvBatch,
+    pairs: impl Iterator<Item = (&'a Key, &'a Box<[u8]>)>,
+    max_pairs: usize,
+) -> Option<Vec<u8>> {
+    for (k, v) in pairs {
+        out.push(k.as_slice(), v);
+        if out.len() >= max_pairs || out.byte_len() >= 1 << 20 {
+            return Some(k.as_slice().to_vec());
+        }
+    }
+    None
 }
 
 impl Cursor for MemoryCursor {
@@ -403,37 +391,39 @@ impl Cursor for MemoryCursor {
             return Ok(false);
         }
         let max_pairs = max_pairs.max(1);
-        let lo = bound_ref(&self.next);
+        let lo = bound_ref(&self.start);
         let hi = bound_ref(&self.end);
         if inverted(lo, hi) {
             self.done = true;
             return Ok(false);
         }
-        let mut last: Option<Vec<u8>> = None;
         let map = self.map.read();
-        for (k, v) in range_from(&map, lo).take_while(|(k, _)| before_end(k.as_slice(), hi)) {
-            out.push(k.as_slice(), v);
-            if out.len() >= max_pairs || out.byte_len() >= 1 << 20 {
-                last = Some(k.as_slice().to_vec());
-                break;
-            }
-        }
+        let last = if self.desc {
+            fill(out, map.range::<[u8], _>((lo, hi)).rev(), max_pairs)
+        } else {
+            fill(out, range_from(&map, lo).take_while(|(k, _)| before_end(k.as_slice(), hi)), max_pairs)
+        };
         drop(map);
         match last {
-            Some(k) => self.next = Bound::Excluded(k),
+            Some(k) if self.desc => self.end = Bound::Excluded(k),
+            Some(k) => self.start = Bound::Excluded(k),
             None => self.done = true,
         }
         Ok(!out.is_empty())
     }
 
     fn seek(&mut self, key: &[u8]) {
-        let ahead = match &self.next {
+        // Never called on a descending cursor (`StorageEngine::scan_rev`).
+        if self.desc {
+            return;
+        }
+        let ahead = match &self.start {
             Bound::Included(k) => key > k.as_slice(),
             Bound::Excluded(k) => key > k.as_slice(),
             Bound::Unbounded => true,
         };
         if ahead {
-            self.next = Bound::Included(key.to_vec());
+            self.start = Bound::Included(key.to_vec());
         }
     }
 }
