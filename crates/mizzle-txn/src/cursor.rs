@@ -58,16 +58,14 @@ pub struct TxnCursor {
     desc: Option<Box<Desc>>,
 }
 
-/// One version, copied: (version key, version value).
-type Pair = (Vec<u8>, Vec<u8>);
-
 /// A descending cursor's state.
 struct Desc {
     /// The engine's cursor runs ascending (no descending one): `buf` then
     /// holds the whole range and is consumed from its end.
     reversed: bool,
-    /// Versions of the user key being gathered, as read (oldest first).
-    group: Vec<Pair>,
+    /// Versions of the user key being gathered, as read (oldest first),
+    /// copied: an engine batch may end inside a key's versions.
+    group: KvBatch,
     /// The user key of `group`.
     user: Vec<u8>,
     /// The (version key, version value) pairs of the current call.
@@ -109,16 +107,28 @@ fn engine_bound(space: SpaceId, b: Bound<&[u8]>, lower: bool) -> Bound<Vec<u8>> 
 }
 
 impl TxnCursor {
+    /// A cursor over the user keys of `space` between the bounds, in
+    /// descending key order when `desc` (module documentation).
     pub(crate) fn open(
         shared: Arc<SlotHandle>,
         view: ReadView,
         space: SpaceId,
         lo: Bound<&[u8]>,
         hi: Bound<&[u8]>,
+        desc: bool,
     ) -> Result<TxnCursor, TxnError> {
         let range = KeyRange { start: engine_bound(space, lo, true), end: engine_bound(space, hi, false) };
-        let inner = shared.engine.scan(range)?;
-        Ok(TxnCursor::over(shared, view, inner))
+        if !desc {
+            let inner = shared.engine.scan(range)?;
+            return Ok(TxnCursor::over(shared, view, inner));
+        }
+        let (inner, reversed) = match shared.engine.scan_rev(range.clone())? {
+            Some(c) => (c, false),
+            None => (shared.engine.scan(range)?, true),
+        };
+        let mut c = TxnCursor::over(shared, view, inner);
+        c.desc = Some(Box::new(Desc { reversed, group: KvBatch::new(), user: Vec::new(), out: KvBatch::new() }));
+        Ok(c)
     }
 
     fn over(shared: Arc<SlotHandle>, view: ReadView, inner: Box<dyn Cursor>) -> TxnCursor {
@@ -140,26 +150,9 @@ impl TxnCursor {
         }
     }
 
-    /// [`TxnCursor::open`] in descending key order (module documentation).
-    pub(crate) fn open_desc(
-        shared: Arc<SlotHandle>,
-        view: ReadView,
-        space: SpaceId,
-        lo: Bound<&[u8]>,
-        hi: Bound<&[u8]>,
-    ) -> Result<TxnCursor, TxnError> {
-        let range = KeyRange { start: engine_bound(space, lo, true), end: engine_bound(space, hi, false) };
-        let (inner, reversed) = match shared.engine.scan_rev(range.clone())? {
-            Some(c) => (c, false),
-            None => (shared.engine.scan(range)?, true),
-        };
-        let mut c = TxnCursor::over(shared, view, inner);
-        c.desc = Some(Box::new(Desc { reversed, group: Vec::new(), user: Vec::new(), out: KvBatch::new() }));
-        Ok(c)
-    }
-
-    /// The next version in descending key order, copied; `None` at the end.
-    fn next_desc(&mut self) -> Result<Option<Pair>, TxnError> {
+    /// The position in `buf` of the next version in descending key order;
+    /// `None` at the end.
+    fn next_desc(&mut self) -> Result<Option<usize>, TxnError> {
         let reversed = self.desc.as_ref().is_some_and(|d| d.reversed);
         if reversed {
             if !self.exhausted {
@@ -178,7 +171,7 @@ impl TxnCursor {
                 return Ok(None);
             }
             self.pos -= 1;
-            return Ok(Some((self.buf.key(self.pos).to_vec(), self.buf.value(self.pos).to_vec())));
+            return Ok(Some(self.pos));
         }
         if self.pos >= self.buf.len() {
             let n = self.batch;
@@ -189,49 +182,32 @@ impl TxnCursor {
             }
             self.pos = 0;
         }
-        let i = self.pos;
         self.pos += 1;
-        Ok(Some((self.buf.key(i).to_vec(), self.buf.value(i).to_vec())))
-    }
-
-    /// Judges the gathered versions of one user key newest first and keeps
-    /// the visible put, if any, in the output batch.
-    fn judge_group(&mut self) -> Result<(), TxnError> {
-        let Some(d) = self.desc.as_mut() else { return Ok(()) };
-        for (k, v) in d.group.iter().rev() {
-            let vk = version::parse_key(k)?;
-            let vv = version::parse_value(v)?;
-            if visible(&self.shared, &self.view, &mut self.known, vv.writer, vk.seq) {
-                if vv.kind == Kind::Put {
-                    d.out.push(k, v);
-                }
-                break;
-            }
-        }
-        d.group.clear();
-        Ok(())
+        Ok(Some(self.pos - 1))
     }
 
     /// [`TxnCursor::next_visible`] of a descending cursor.
     fn next_visible_desc(&mut self) -> Result<Option<Visible<'_>>, TxnError> {
         self.visible.clear();
         let want = self.batch.max(16);
-        if let Some(d) = self.desc.as_mut() {
+        if let Some(d) = self.desc.as_deref_mut() {
             d.out.clear();
         }
         loop {
-            let Some((k, v)) = self.next_desc()? else {
-                self.judge_group()?;
+            let next = self.next_desc()?;
+            let Some(d) = self.desc.as_deref_mut() else { break };
+            let Some(i) = next else {
+                judge_group(d, &self.shared, &self.view, &mut self.known)?;
                 break;
             };
-            let user = version::parse_key(&k)?.user_key.to_vec();
-            let Some(d) = self.desc.as_mut() else { break };
-            if d.user != user && !d.group.is_empty() {
-                self.judge_group()?;
+            let (k, v) = (self.buf.key(i), self.buf.value(i));
+            let user = version::parse_key(k)?.user_key;
+            if d.user.as_slice() != user && !d.group.is_empty() {
+                judge_group(d, &self.shared, &self.view, &mut self.known)?;
             }
-            let Some(d) = self.desc.as_mut() else { break };
-            d.user = user;
-            d.group.push((k, v));
+            d.user.clear();
+            d.user.extend_from_slice(user);
+            d.group.push(k, v);
             // The group just begun stays for the next call.
             if d.out.len() >= want {
                 break;
@@ -353,6 +329,29 @@ impl TxnCursor {
         }
         Ok(None)
     }
+}
+
+/// Judges the versions `d` gathered for one user key newest first, keeps
+/// the visible put, if any, in `d.out`, and empties the group.
+fn judge_group(
+    d: &mut Desc,
+    shared: &SlotHandle,
+    view: &ReadView,
+    known: &mut Option<(TxnId, bool)>,
+) -> Result<(), TxnError> {
+    for n in (0..d.group.len()).rev() {
+        let (k, v) = (d.group.key(n), d.group.value(n));
+        let vk = version::parse_key(k)?;
+        let vv = version::parse_value(v)?;
+        if visible(shared, view, known, vv.writer, vk.seq) {
+            if vv.kind == Kind::Put {
+                d.out.push(k, v);
+            }
+            break;
+        }
+    }
+    d.group.clear();
+    Ok(())
 }
 
 /// Whether a version by `writer` at `seq` is visible to `view`; `known`

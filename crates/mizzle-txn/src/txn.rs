@@ -871,11 +871,7 @@ impl Txn {
             }
             ReadView { txn: st.id, snapshot: st.snapshot, stmt: st.stmt }
         };
-        if desc {
-            TxnCursor::open_desc(self.inner.shared.clone(), view, space, lo, hi)
-        } else {
-            TxnCursor::open(self.inner.shared.clone(), view, space, lo, hi)
-        }
+        TxnCursor::open(self.inner.shared.clone(), view, space, lo, hi, desc)
     }
 
     /// Writes a version of `key` (W1); `Ok(None)` when `policy` is
@@ -1070,7 +1066,7 @@ impl Txn {
             let id = self.writer_id(&mut st);
             ReadView { txn: id, snapshot: st.snapshot, stmt: Ts(u64::MAX) }
         };
-        TxnCursor::open(self.inner.shared.clone(), view, space, lo, hi)
+        TxnCursor::open(self.inner.shared.clone(), view, space, lo, hi, false)
     }
 
     /// Deletes `key`.

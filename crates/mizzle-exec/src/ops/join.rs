@@ -357,7 +357,13 @@ impl LookupJoinOp {
         let depth = ctx.outer.len();
         let mut read = || -> Result<(), ExecError> {
             while let Some(batch) = self.right.next(ctx)? {
-                self.matches.extend(batch);
+                // The scan's own batch vector when it is the first: given
+                // back to it with the rows (`recycle`), it is reused.
+                if self.matches.is_empty() {
+                    self.matches = batch;
+                } else {
+                    self.matches.extend(batch);
+                }
             }
             Ok(())
         };
