@@ -9,7 +9,9 @@
 //!    AUTO_INCREMENT id the child was given;
 //! 2. money is conserved: the balances of `acct_a` and `acct_b` sum to
 //!    their initial total (each transfer debits one table and credits the
-//!    other in one transaction);
+//!    other in one transaction), and each balance is what the transfers
+//!    the ledger rows record make it (the ledger row is written in the
+//!    transfer's transaction);
 //! 3. each worker's ledger sequence numbers are exactly `1..=max` (a worker
 //!    starts `seq + 1` only after `seq` committed, so a hole means a lost
 //!    commit or a half-applied one);
@@ -23,7 +25,9 @@
 //! recovery).
 //!
 //! `MIZZLE_CRASH_CYCLES` sets the number of kill/recover cycles (default
-//! 50), `MIZZLE_CRASH_SEED` the seed. The long run:
+//! 50), `MIZZLE_CRASH_SEED` the seed; with `MIZZLE_CRASH_KEEP` set, the
+//! database as each checked crash left it is copied beside it
+//! (`*.before-recovery`), and a failing run leaves both behind. The long run:
 //! `MIZZLE_CRASH_CYCLES=1000 cargo test --release -p mizzle --test crash -- --nocapture`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -206,8 +210,18 @@ fn child_worker(db: &Database, w: i64, seed: u64, out: &Mutex<std::io::Stdout>) 
             let amount = rng.range(1, 50) as i64;
             let r = (|| -> Result<i64, mizzle::Error> {
                 s.execute("BEGIN", [])?;
-                s.execute("UPDATE acct_a SET bal = bal - ? WHERE id = ?", params![amount, from])?;
-                s.execute("UPDATE acct_b SET bal = bal + ? WHERE id = ?", params![amount, to])?;
+                let debit = s.execute("UPDATE acct_a SET bal = bal - ? WHERE id = ?", params![amount, from])?;
+                let credit = s.execute("UPDATE acct_b SET bal = bal + ? WHERE id = ?", params![amount, to])?;
+                if debit.rows_affected != 1 || credit.rows_affected != 1 {
+                    // Every account exists: an UPDATE that finds no row
+                    // read wrong. Stop the whole child before it commits
+                    // (the parent reports an early exit with this line).
+                    eprintln!(
+                        "worker {w} seq {seq}: UPDATE acct_a id {from} changed {} rows, acct_b id {to} {} rows",
+                        debit.rows_affected, credit.rows_affected
+                    );
+                    std::process::exit(3);
+                }
                 if ddl {
                     s.execute(&format!("CREATE TABLE ddl_{w}_{seq} (x INT PRIMARY KEY)"), [])?;
                     s.execute(&format!("INSERT INTO ddl_{w}_{seq} VALUES (?)"), params![seq])?;
@@ -219,7 +233,10 @@ fn child_worker(db: &Database, w: i64, seed: u64, out: &Mutex<std::io::Stdout>) 
                     }
                     s.execute("DELETE FROM bulk WHERE w = ?", params![w])?;
                 }
-                let e = s.execute("INSERT INTO ledger (worker, seq) VALUES (?, ?)", params![w, seq])?;
+                let e = s.execute(
+                    "INSERT INTO ledger (worker, seq, src, dst, amount) VALUES (?, ?, ?, ?, ?)",
+                    params![w, seq, from, to, amount],
+                )?;
                 s.execute("COMMIT", [])?;
                 Ok(e.last_insert_id as i64)
             })();
@@ -253,7 +270,8 @@ fn setup(dir: &Path) {
     s.execute("CREATE TABLE acct_a (id INT PRIMARY KEY, bal BIGINT NOT NULL)", []).expect("a");
     s.execute("CREATE TABLE acct_b (id INT PRIMARY KEY, bal BIGINT NOT NULL)", []).expect("b");
     s.execute(
-        "CREATE TABLE ledger (id BIGINT AUTO_INCREMENT PRIMARY KEY, worker INT NOT NULL, seq BIGINT NOT NULL, UNIQUE KEY ws (worker, seq))",
+        "CREATE TABLE ledger (id BIGINT AUTO_INCREMENT PRIMARY KEY, worker INT NOT NULL, seq BIGINT NOT NULL, \
+         src INT, dst INT, amount INT, UNIQUE KEY ws (worker, seq))",
         [],
     )
     .expect("ledger");
@@ -272,7 +290,31 @@ fn verify(dir: &Path, acks: &[Ack], cycle: usize) {
     let total = s
         .query("SELECT CAST((SELECT SUM(bal) FROM acct_a) + (SELECT SUM(bal) FROM acct_b) AS SIGNED)", [])
         .expect("sum");
-    assert_eq!(int(&total.get(0).expect("row").values()[0]), 2 * ACCOUNTS * INITIAL, "cycle {cycle}: money");
+    let total = int(&total.get(0).expect("row").values()[0]);
+    // 2b. each balance is what the ledger's transfers make it: names the
+    // account and the amount when money is lost (a half-applied or lost
+    // transfer) before the sum check below says only that it is.
+    let mut expected_a = vec![INITIAL; ACCOUNTS as usize + 1];
+    let mut expected_b = vec![INITIAL; ACCOUNTS as usize + 1];
+    let moves = s.query("SELECT src, dst, amount FROM ledger WHERE worker >= 0", []).expect("transfers");
+    for r in moves.iter() {
+        let v = r.values();
+        expected_a[int(&v[0]) as usize] -= int(&v[2]);
+        expected_b[int(&v[1]) as usize] += int(&v[2]);
+    }
+    let mut wrong = Vec::new();
+    for (table, expected) in [("acct_a", &expected_a), ("acct_b", &expected_b)] {
+        let rows = s.query(&format!("SELECT id, bal FROM {table} ORDER BY id"), []).expect("balances");
+        for r in rows.iter() {
+            let v = r.values();
+            let (id, bal) = (int(&v[0]), int(&v[1]));
+            if bal != expected[id as usize] {
+                wrong.push(format!("{table}.{id}: {bal}, ledger says {}", expected[id as usize]));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "cycle {cycle}: balances differ from the ledger (total {total}): {wrong:?}");
+    assert_eq!(total, 2 * ACCOUNTS * INITIAL, "cycle {cycle}: money");
     // 1. and 3.
     let rows = s.query("SELECT worker, seq, id FROM ledger ORDER BY worker, seq", []).expect("ledger");
     let mut ledger: BTreeMap<(i64, i64), i64> = BTreeMap::new();
@@ -329,6 +371,19 @@ fn verify(dir: &Path, acks: &[Ack], cycle: usize) {
         e.last_insert_id
     );
     s.execute("DELETE FROM ledger WHERE worker = -1", []).expect("remove probe");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("copy dir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).expect("copy file");
+        }
+    }
 }
 
 #[test]
@@ -393,6 +448,13 @@ fn killed_writers_lose_no_acknowledged_commit() {
         let _ = reader.join();
         acks.extend(got.lock().expect("acks").iter().copied());
         if cycle % 2 == 1 || cycle + 1 == cycles {
+            if std::env::var_os("MIZZLE_CRASH_KEEP").is_some() {
+                // Keeps the database as the crash left it, before recovery
+                // runs, for a failing cycle to be replayed and studied.
+                let copy = dir.with_extension("before-recovery");
+                let _ = std::fs::remove_dir_all(&copy);
+                copy_dir(&dir, &copy);
+            }
             verify(&dir, &acks, cycle);
         }
     }

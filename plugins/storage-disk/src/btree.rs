@@ -163,9 +163,17 @@ impl TreeVersion {
             Bound::Included(k) | Bound::Excluded(k) => Some(k),
             Bound::Unbounded => None,
         };
-        // Whether the range provably ends inside the leaf reached: at some
-        // level a separator to the right of the path lies beyond `hi`, or
-        // the path took the last child at every level.
+        // Whether the range provably ends inside the leaf reached: the
+        // leaf's right fence (the separator after the path's child at the
+        // deepest level where the path did not take the last child) lies
+        // at or beyond `hi`, or the path took the last child at every
+        // level. A fence from a higher level is no bound: the leaves
+        // between the path and it hold keys below it. (Until December 2026
+        // the first fence met, the highest, decided: a range whose end lay
+        // below it but whose rest continued into the next leaf was cut at
+        // the leaf's end, so a key with versions spanning two leaves lost
+        // its older ones to the MVCC point read, and an UPDATE could find
+        // no row.)
         let mut ends_inside = false;
         let mut rightmost = true;
         let mut held: Option<PageRef> = None;
@@ -187,15 +195,14 @@ impl TreeVersion {
             };
             if i + 1 < b.len() {
                 rightmost = false;
-                if !ends_inside {
-                    // The fence is the page prefix followed by the suffix.
-                    let suffix = b.sep_suffix(i + 1).map_err(|f| store.corrupt(f))?;
-                    ends_inside = match hi {
-                        Bound::Included(h) => cmp_concat(h, b.prefix(), suffix).is_lt(),
-                        Bound::Excluded(h) => cmp_concat(h, b.prefix(), suffix).is_le(),
-                        Bound::Unbounded => false,
-                    };
-                }
+                // The fence is the page prefix followed by the suffix; a
+                // deeper level's fence replaces this one.
+                let suffix = b.sep_suffix(i + 1).map_err(|f| store.corrupt(f))?;
+                ends_inside = match hi {
+                    Bound::Included(h) => cmp_concat(h, b.prefix(), suffix).is_lt(),
+                    Bound::Excluded(h) => cmp_concat(h, b.prefix(), suffix).is_le(),
+                    Bound::Unbounded => false,
+                };
             }
             no = b.child(i).map_err(|f| store.corrupt(f))?;
         }
