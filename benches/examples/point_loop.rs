@@ -1,4 +1,5 @@
-//! A loop of prepared statements on the in-memory engine, for profilers:
+//! A loop of prepared statements on the in-memory engine (or the disk
+//! engine, below), for profilers:
 //! `cargo build --release -p mizzle-bench --example point_loop` then
 //! `perf record -g target/release/examples/point_loop 2000000 [point|range]`
 //! or `valgrind --tool=callgrind --toggle-collect='mizzle::Statement::query*'
@@ -18,7 +19,8 @@
 //! `index`: the W1b `CREATE INDEX` (n indexes on `k`, named k_1..k_n);
 //! `textinsert`: sysbench's `oltp_insert`, a text INSERT per autocommit
 //! statement (parsed and planned each time).
-//! Prints ns per statement.
+//! Prints ns per statement. With `POINT_LOOP_DIR=DIR` the database is a
+//! new disk database in DIR (removed first) instead of the memory engine.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -32,7 +34,15 @@ const ROWS: u64 = 100_000;
 fn main() {
     let n: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
     let mode = std::env::args().nth(2).unwrap_or_else(|| "point".into());
-    let db = Database::open_in_memory().expect("open");
+    // `POINT_LOOP_DIR=DIR`: a disk database created afresh in DIR.
+    let dir = std::env::var_os("POINT_LOOP_DIR").map(std::path::PathBuf::from);
+    if let Some(d) = &dir {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    let db = match &dir {
+        Some(d) => Database::open(d).expect("open on disk"),
+        None => Database::open_in_memory().expect("open"),
+    };
     let s = db.session();
     s.execute(
         "CREATE TABLE sbtest1 (id INTEGER PRIMARY KEY, k INTEGER NOT NULL DEFAULT 0, c TEXT NOT NULL, pad TEXT NOT NULL)",

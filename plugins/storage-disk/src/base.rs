@@ -63,6 +63,18 @@ impl Base {
         tree.range_with(lo, hi, bufs)
     }
 
+    /// A descending iterator over `tree` between the bounds (from `hi`
+    /// down to `lo`), reusing the allocations in `bufs`.
+    pub fn iter_rev(
+        &self,
+        tree: &Arc<Tree>,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        bufs: IterBuffers,
+    ) -> Result<TreeIter, StorageError> {
+        tree.range_rev_with(lo, hi, bufs)
+    }
+
     /// Every key of `tree` between the bounds.
     pub fn keys_between(
         &self,

@@ -309,6 +309,23 @@ impl TreeVersion {
         it.seek(start)?;
         Ok(it)
     }
+
+    /// A descending iterator over the keys in `[start, end]` (per the
+    /// bounds): its pairs come from the last key at or below `end` down to
+    /// `start`, reusing the allocations of an earlier iterator.
+    pub fn range_rev_with(
+        self: &Arc<Self>,
+        start: Bound<&[u8]>,
+        end: Bound<&[u8]>,
+        bufs: IterBuffers,
+    ) -> Result<TreeIter, StorageError> {
+        let mut it = TreeIter::with_buffers(self.clone(), bufs);
+        it.rev = true;
+        // In descending order the lower bound is where iteration stops.
+        it.set_end(start);
+        it.seek_back(end)?;
+        Ok(it)
+    }
 }
 
 /// Compares `a` with the concatenation `p1 ‖ p2` without building it.
@@ -343,14 +360,22 @@ struct Frame {
     count: usize,
 }
 
-/// An ascending iterator over one tree version. Seek to a start bound,
-/// then take pairs until the end bound. Keys and inline values are
-/// borrowed from the iterator (no allocation per pair).
+/// An iterator over one tree version, ascending (seek to a start bound,
+/// then take pairs until the end bound) or descending
+/// ([`TreeVersion::range_rev_with`]: from an upper bound down to a lower
+/// one). Keys and inline values are borrowed from the iterator (no
+/// allocation per pair).
 pub struct TreeIter {
     version: Arc<TreeVersion>,
     path: Vec<Frame>,
     leaf: Option<(PageNo, PageRef)>,
+    /// Ascending: the leaf entry returned next. Descending: the number of
+    /// the leaf's entries still ahead (the next is `pos - 1`).
     pos: usize,
+    /// Descending order.
+    rev: bool,
+    /// Where iteration stops: the upper bound ascending, the lower one
+    /// descending.
     end: Bound<Vec<u8>>,
     /// The end bound's buffer while the bound is unbounded (kept for reuse).
     spare_end: Vec<u8>,
@@ -391,6 +416,7 @@ impl TreeIter {
             path: b.path,
             leaf: None,
             pos: 0,
+            rev: false,
             end: Bound::Unbounded,
             spare_end: b.end,
             key: b.key,
@@ -492,6 +518,93 @@ impl TreeIter {
         Ok(())
     }
 
+    /// Positions a descending iterator so that the next pair is the last
+    /// one at or below `end` (inclusive or exclusive).
+    fn seek_back(&mut self, end: Bound<&[u8]>) -> Result<(), StorageError> {
+        self.path.clear();
+        self.leaf = None;
+        self.pos = 0;
+        let meta = *self.version.meta();
+        self.done = meta.root.0 == 0;
+        if self.done {
+            return Ok(());
+        }
+        let key = match end {
+            Bound::Included(k) | Bound::Excluded(k) => Some(k),
+            Bound::Unbounded => None,
+        };
+        let store = self.version.store();
+        let mut no = meta.root;
+        for _ in 1..meta.height {
+            let p = store.read(no)?;
+            check_generation(store, &p, no, meta.generation)?;
+            let b = BranchView::new(&p, no).map_err(|f| store.corrupt(f))?;
+            let count = b.len();
+            let child = match key {
+                Some(k) => b.child_for(k).map_err(|f| store.corrupt(f))?,
+                None => count.saturating_sub(1),
+            };
+            let next = b.child(child).map_err(|f| store.corrupt(f))?;
+            self.path.push(Frame { no, page: p, child, count });
+            no = next;
+        }
+        let p = store.read(no)?;
+        check_generation(store, &p, no, meta.generation)?;
+        let leaf = LeafView::new(&p, no).map_err(|f| store.corrupt(f))?;
+        self.pos = match end {
+            Bound::Unbounded => leaf.len(),
+            Bound::Included(k) => match leaf.search(k).map_err(|f| store.corrupt(f))? {
+                Ok(i) => i + 1,
+                Err(i) => i,
+            },
+            Bound::Excluded(k) => match leaf.search(k).map_err(|f| store.corrupt(f))? {
+                Ok(i) | Err(i) => i,
+            },
+        };
+        self.leaf = Some((no, p));
+        Ok(())
+    }
+
+    /// Moves a descending iterator past the last entry of the previous
+    /// leaf; sets `done` at the beginning.
+    fn prev_leaf(&mut self) -> Result<(), StorageError> {
+        let meta = *self.version.meta();
+        let store = self.version.store();
+        self.leaf = None;
+        self.pos = 0;
+        // Climb to the lowest branch with a child to the left.
+        while let Some(top) = self.path.last_mut() {
+            if top.child > 0 {
+                top.child -= 1;
+                break;
+            }
+            self.path.pop();
+        }
+        let Some(top) = self.path.last() else {
+            self.done = true;
+            return Ok(());
+        };
+        let b = BranchView::new(&top.page, top.no).map_err(|f| store.corrupt(f))?;
+        let mut no = b.child(top.child).map_err(|f| store.corrupt(f))?;
+        // Descend along last children.
+        while self.path.len() + 1 < usize::from(meta.height) {
+            let p = store.read(no)?;
+            check_generation(store, &p, no, meta.generation)?;
+            let b = BranchView::new(&p, no).map_err(|f| store.corrupt(f))?;
+            let count = b.len();
+            let last =
+                count.checked_sub(1).ok_or_else(|| store.corrupt(PageFault::new(no, "a branch without children")))?;
+            let next = b.child(last).map_err(|f| store.corrupt(f))?;
+            self.path.push(Frame { no, page: p, child: last, count });
+            no = next;
+        }
+        let p = store.read(no)?;
+        check_generation(store, &p, no, meta.generation)?;
+        self.pos = LeafView::new(&p, no).map_err(|f| store.corrupt(f))?.len();
+        self.leaf = Some((no, p));
+        Ok(())
+    }
+
     /// Moves to the first entry of the next leaf; sets `done` at the end.
     fn next_leaf(&mut self) -> Result<(), StorageError> {
         let meta = *self.version.meta();
@@ -528,9 +641,12 @@ impl TreeIter {
         Ok(())
     }
 
-    /// The next pair, or `None` past the end bound or the last key. The
-    /// slices stay valid until the next call.
+    /// The next pair in the iterator's order, or `None` past its end bound
+    /// or the last key. The slices stay valid until the next call.
     pub fn next_pair(&mut self) -> Result<Option<Pair<'_>>, StorageError> {
+        if self.rev {
+            return self.prev_pair();
+        }
         // Find a leaf with an entry at `pos`.
         loop {
             if self.done {
@@ -563,6 +679,44 @@ impl TreeIter {
             return Ok(None);
         }
         *pos += 1;
+        let v: &[u8] = match e.value {
+            ValueRef::Inline(v) => v,
+            ValueRef::Overflow { first, len } => {
+                value.clear();
+                read_overflow(store, first, len, version.generation(), value)?;
+                value
+            }
+        };
+        Ok(Some((key, v)))
+    }
+
+    /// `next_pair` of a descending iterator.
+    fn prev_pair(&mut self) -> Result<Option<Pair<'_>>, StorageError> {
+        // Find a leaf with an entry before `pos`.
+        while !self.done && self.pos == 0 {
+            self.prev_leaf()?;
+        }
+        if self.done {
+            return Ok(None);
+        }
+        let TreeIter { version, leaf, pos, end, key, value, done, .. } = self;
+        let store = version.store();
+        let Some((no, p)) = leaf.as_ref() else { return Ok(None) };
+        let view = LeafView::new(p, *no).map_err(|f| store.corrupt(f))?;
+        let e = view.entry(*pos - 1).map_err(|f| store.corrupt(f))?;
+        key.clear();
+        key.extend_from_slice(view.prefix());
+        key.extend_from_slice(e.suffix);
+        let past_start = match end {
+            Bound::Included(k) => key.as_slice() < k.as_slice(),
+            Bound::Excluded(k) => key.as_slice() <= k.as_slice(),
+            Bound::Unbounded => false,
+        };
+        if past_start {
+            *done = true;
+            return Ok(None);
+        }
+        *pos -= 1;
         let v: &[u8] = match e.value {
             ValueRef::Inline(v) => v,
             ValueRef::Overflow { first, len } => {

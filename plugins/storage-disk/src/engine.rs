@@ -488,19 +488,22 @@ impl Inner {
     }
 
     /// Fills `out` with up to `max` pairs of `[lo, hi)` (bounds as given)
-    /// merged from the view; returns the bound to resume from, or `None`
-    /// when the range is exhausted.
+    /// merged from the view, in ascending order or, with `desc`, from the
+    /// top of the range down; returns the bound to resume from (the new
+    /// lower bound, or with `desc` the new upper one), or `None` when the
+    /// range is exhausted.
     fn fill(
         &self,
         lo: Bound<&[u8]>,
         hi: Bound<&[u8]>,
         out: &mut KvBatch,
         max: usize,
+        desc: bool,
     ) -> Result<Option<Bound<Vec<u8>>>, StorageError> {
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut sc) => self.fill_with(&mut sc, lo, hi, out, max),
+            Ok(mut sc) => self.fill_with(&mut sc, lo, hi, out, max, desc),
             // Not reachable (fill does not call itself), but never panic.
-            Err(_) => self.fill_with(&mut Scratch::default(), lo, hi, out, max),
+            Err(_) => self.fill_with(&mut Scratch::default(), lo, hi, out, max, desc),
         })
     }
 
@@ -511,6 +514,7 @@ impl Inner {
         hi: Bound<&[u8]>,
         out: &mut KvBatch,
         max: usize,
+        desc: bool,
     ) -> Result<Option<Bound<Vec<u8>>>, StorageError> {
         out.clear();
         let max = max.max(1);
@@ -522,11 +526,11 @@ impl Inner {
         if view.active.is_empty() {
             parts[0].clear();
         } else {
-            parts[0].copy_from(&view.active.read(), lo, hi, max);
+            parts[0].copy_from(&view.active.read(), lo, hi, max, desc);
         }
         let nparts = match &view.frozen {
             Some(f) => {
-                parts[1].copy_from(&f.read(), lo, hi, max);
+                parts[1].copy_from(&f.read(), lo, hi, max, desc);
                 2
             }
             None => 1,
@@ -539,7 +543,7 @@ impl Inner {
             }
             // A short read with nothing recent in range (a key's versions
             // after a checkpoint): one leaf, upper levels pinned.
-            if max <= SHORT_READ {
+            if max <= SHORT_READ && !desc {
                 match view.tree.scan_leaf(lo, hi, out, max, head_key, head_val)? {
                     LeafScan::Complete => return Ok(None),
                     LeafScan::Full => return Ok(Some(Bound::Excluded(out.key(out.len() - 1).to_vec()))),
@@ -547,9 +551,15 @@ impl Inner {
                 }
             }
         }
-        let cap: Option<&[u8]> = parts.iter().filter(|p| p.truncated).filter_map(|p| p.last_key()).min();
-        let mut tree_it =
-            if tree_above { None } else { Some(self.base.iter(&view.tree, lo, hi, std::mem::take(iter_bufs))?) };
+        // A source cut short caps the batch at its last copied key: the
+        // lowest such key ascending, the highest descending.
+        let cut = parts.iter().filter(|p| p.truncated).filter_map(|p| p.last_key());
+        let cap: Option<&[u8]> = if desc { cut.max() } else { cut.min() };
+        let mut tree_it = match (tree_above, desc) {
+            (true, _) => None,
+            (false, false) => Some(self.base.iter(&view.tree, lo, hi, std::mem::take(iter_bufs))?),
+            (false, true) => Some(self.base.iter_rev(&view.tree, lo, hi, std::mem::take(iter_bufs))?),
+        };
         // The iterator's allocations go back to the scratch however this
         // ends; its version and pages are released (no pinning: D2).
         let result = if parts.iter().all(|p| p.ends.is_empty()) {
@@ -557,7 +567,7 @@ impl Inner {
             // checkpoint): the tree's pairs go straight to `out`.
             tree_only(&mut tree_it, out, max)
         } else {
-            merge_sources(parts, cap, &mut tree_it, head_key, head_val, last, out, max)
+            merge_sources(parts, cap, &mut tree_it, head_key, head_val, last, out, max, desc)
         };
         if let Some(it) = tree_it {
             *iter_bufs = it.into_buffers();
@@ -583,7 +593,8 @@ fn tree_only(
     Ok(Some(Bound::Excluded(out.key(out.len() - 1).to_vec())))
 }
 
-/// The merge loop of `Inner::fill`.
+/// The merge loop of `Inner::fill`: every source (and the tree iterator)
+/// runs in the same direction, ascending or (`desc`) descending.
 #[allow(clippy::too_many_arguments)]
 fn merge_sources(
     parts: &[MemPart],
@@ -594,7 +605,10 @@ fn merge_sources(
     last: &mut Vec<u8>,
     out: &mut KvBatch,
     max: usize,
+    desc: bool,
 ) -> Result<Option<Bound<Vec<u8>>>, StorageError> {
+    // `a` comes before `b` in the merge's order (or ties with it).
+    let first = |a: &[u8], b: &[u8]| if desc { a >= b } else { a <= b };
     let mut has_head = match tree_it.as_mut() {
         Some(it) => next_tree_pair(it, head_key, head_val)?,
         None => false,
@@ -602,18 +616,19 @@ fn merge_sources(
     let mut pos = [0usize; 2];
     let mut have_last = false;
     loop {
-        // The smallest key among the sources; ties go to the newest
+        // The first key among the sources in the merge's order (the
+        // smallest, or descending the largest); ties go to the newest
         // (the active memtable, then the frozen one, then the tree).
         let mut best: Option<&[u8]> = if has_head { Some(head_key.as_slice()) } else { None };
         for (i, p) in parts.iter().enumerate() {
             if let Some(k) = p.key(pos[i]) {
-                if best.is_none_or(|b| k <= b) {
+                if best.is_none_or(|b| first(k, b)) {
                     best = Some(k);
                 }
             }
         }
         let Some(key) = best else { break };
-        if cap.is_some_and(|c| key > c) {
+        if cap.is_some_and(|c| !first(key, c)) {
             return Ok(cap.map(|c| Bound::Excluded(c.to_vec())));
         }
         if out.len() >= max {
@@ -698,17 +713,24 @@ impl MemPart {
         self.truncated = false;
     }
 
-    fn copy_from(&mut self, m: &Memtable, lo: Bound<&[u8]>, hi: Bound<&[u8]>, max: usize) {
+    /// Copies `m`'s entries in the range, from its bottom or (`desc`) its
+    /// top, in that order.
+    fn copy_from(&mut self, m: &Memtable, lo: Bound<&[u8]>, hi: Bound<&[u8]>, max: usize, desc: bool) {
         self.clear();
         if m.is_empty() {
             return;
         }
+        if desc {
+            self.copy_entries(m.between_rev(lo, hi), max);
+        } else {
+            self.copy_entries(m.from(lo).take_while(|(k, _)| before(k, hi)), max);
+        }
+    }
+
+    fn copy_entries<'a>(&mut self, entries: impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)>, max: usize) {
         // Tombstones produce nothing, so copy somewhat more than `max`.
         let limit = max + 64;
-        for (k, v) in m.from(lo) {
-            if !before(k, hi) {
-                break;
-            }
+        for (k, v) in entries {
             if self.ends.len() >= limit {
                 self.truncated = true;
                 break;
@@ -784,7 +806,17 @@ impl StorageEngine for DiskEngine {
     }
 
     fn scan(&self, range: KeyRange) -> Result<Box<dyn Cursor>, StorageError> {
-        Ok(Box::new(DiskCursor { inner: self.inner.clone(), next: range.start, end: range.end, done: false }))
+        Ok(Box::new(DiskCursor { inner: self.inner.clone(), lo: range.start, hi: range.end, desc: false, done: false }))
+    }
+
+    fn scan_rev(&self, range: KeyRange) -> Result<Option<Box<dyn Cursor>>, StorageError> {
+        Ok(Some(Box::new(DiskCursor {
+            inner: self.inner.clone(),
+            lo: range.start,
+            hi: range.end,
+            desc: true,
+            done: false,
+        })))
     }
 
     fn scan_first(&self, range: KeyRange, out: &mut KvBatch, max_pairs: usize) -> Result<bool, StorageError> {
@@ -794,11 +826,11 @@ impl StorageEngine for DiskEngine {
             out.clear();
             return Ok(false);
         }
-        Ok(self.inner.fill(lo, hi, out, max_pairs)?.is_some())
+        Ok(self.inner.fill(lo, hi, out, max_pairs, false)?.is_some())
     }
 
     fn scan_prefix_first(&self, prefix: &[u8], out: &mut KvBatch, max_pairs: usize) -> Result<bool, StorageError> {
-        KeyRange::with_prefix_bounds(prefix, |lo, hi| Ok(self.inner.fill(lo, hi, out, max_pairs)?.is_some()))
+        KeyRange::with_prefix_bounds(prefix, |lo, hi| Ok(self.inner.fill(lo, hi, out, max_pairs, false)?.is_some()))
     }
 
     fn write(&self, batch: WriteBatch, durability: Durability) -> Result<DurableTicket, StorageError> {
@@ -941,10 +973,14 @@ impl Drop for WaitTimer<'_> {
     }
 }
 
+/// A cursor over the view, ascending (its lower bound moves up) or
+/// descending (its upper bound moves down); each batch reads the view
+/// current at that moment.
 struct DiskCursor {
     inner: Arc<Inner>,
-    next: Bound<Vec<u8>>,
-    end: Bound<Vec<u8>>,
+    lo: Bound<Vec<u8>>,
+    hi: Bound<Vec<u8>>,
+    desc: bool,
     done: bool,
 }
 
@@ -954,17 +990,20 @@ impl Cursor for DiskCursor {
         if self.done {
             return Ok(false);
         }
-        let lo = bound_ref(&self.next);
-        let hi = bound_ref(&self.end);
-        if empty_range(lo, hi) {
-            self.done = true;
-            return Ok(false);
-        }
         loop {
-            let resume = self.inner.fill(bound_ref(&self.next), bound_ref(&self.end), out, max_pairs)?;
+            let (lo, hi) = (bound_ref(&self.lo), bound_ref(&self.hi));
+            if empty_range(lo, hi) {
+                self.done = true;
+                return Ok(!out.is_empty());
+            }
+            let resume = self.inner.fill(lo, hi, out, max_pairs, self.desc)?;
             match resume {
                 Some(b) => {
-                    self.next = b;
+                    if self.desc {
+                        self.hi = b;
+                    } else {
+                        self.lo = b;
+                    }
                     if !out.is_empty() {
                         return Ok(true);
                     }
@@ -979,12 +1018,16 @@ impl Cursor for DiskCursor {
     }
 
     fn seek(&mut self, key: &[u8]) {
-        let ahead = match &self.next {
+        if self.desc {
+            // Never called on a descending cursor (`scan_rev`'s contract).
+            return;
+        }
+        let ahead = match &self.lo {
             Bound::Included(k) | Bound::Excluded(k) => key > k.as_slice(),
             Bound::Unbounded => true,
         };
         if ahead {
-            self.next = Bound::Included(key.to_vec());
+            self.lo = Bound::Included(key.to_vec());
             self.done = false;
         }
     }

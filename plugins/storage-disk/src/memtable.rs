@@ -63,6 +63,22 @@ impl Memtable {
         self.map.range::<[u8], _>((lo, Bound::Unbounded)).map(|(k, v)| (k.as_slice(), v.as_deref()))
     }
 
+    /// Entries between the bounds, in descending key order.
+    pub fn between_rev<'a>(
+        &'a self,
+        lo: Bound<&'a [u8]>,
+        hi: Bound<&'a [u8]>,
+    ) -> impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + 'a {
+        // `BTreeMap::range` panics on an inverted range: give it an empty one.
+        let inverted = match (lo, hi) {
+            (Bound::Included(a), Bound::Included(b)) => a > b,
+            (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) => a >= b,
+            _ => false,
+        };
+        let (lo, hi) = if inverted { (Bound::Unbounded, Bound::Excluded(&[][..])) } else { (lo, hi) };
+        self.map.range::<[u8], _>((lo, hi)).rev().map(|(k, v)| (k.as_slice(), v.as_deref()))
+    }
+
     /// Every key in `[lo, hi)` order-wise between the bounds.
     pub fn keys_between(&self, lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> Vec<Vec<u8>> {
         self.from(lo).take_while(|(k, _)| before(k, hi)).map(|(k, _)| k.to_vec()).collect()
