@@ -782,6 +782,20 @@ pub(crate) fn kind_code(v: &Value) -> u8 {
     }
 }
 
+/// The non-NULL values an uncorrelated `x IN (SELECT ...)` subquery
+/// returns (`e` is the `Expr::Subquery`), from the statement's cache that
+/// the IN test itself reads: a scan's list range (optimizer rule 3) runs
+/// the subquery once for both.
+pub(crate) fn in_subquery_values(e: &Expr, ctx: &mut Ctx<'_>) -> Result<Vec<Value>, ExecError> {
+    let Expr::Subquery(s) = e else {
+        return Err(ExecError::Internal("a list range without its subquery".into()));
+    };
+    match &*subquery_result(s, &[], ctx)? {
+        SubResult::Set { values, .. } => Ok(values.clone()),
+        _ => Err(ExecError::Internal("IN subquery result kind".into())),
+    }
+}
+
 fn eval_subquery(s: &Subquery, row: &[Value], ctx: &mut Ctx<'_>) -> Result<Value, ExecError> {
     match &s.kind {
         SubqueryKind::Scalar => match &*subquery_result(s, row, ctx)? {

@@ -7,13 +7,21 @@
 use mizzle_sql::optimize::lookup_join;
 use mizzle_sql::plan::{Access, JoinKind, Plan, SetOpKind};
 
+fn ranges(r: &[mizzle_sql::plan::KeyRange]) -> String {
+    if r.iter().any(|x| x.list) {
+        format!("{} range(s), one per subquery value", r.len())
+    } else {
+        format!("{} range(s)", r.len())
+    }
+}
+
 fn access(a: &Access, t: &mizzle_dictionary::TableDef) -> String {
     match a {
         Access::Full => "full scan".into(),
-        Access::Primary(r) => format!("primary key lookup ({} range(s))", r.len()),
-        Access::Index { index, ranges } => {
+        Access::Primary(r) => format!("primary key lookup ({})", ranges(r)),
+        Access::Index { index, ranges: r } => {
             let name = t.indexes.get(*index).map(|i| i.name.as_str()).unwrap_or("?");
-            format!("index {name} ({} range(s))", ranges.len())
+            format!("index {name} ({})", ranges(r))
         }
     }
 }

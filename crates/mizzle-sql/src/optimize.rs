@@ -44,7 +44,7 @@ use mizzle_types::{SqlType, ValueKind};
 use recursive::recursive;
 
 use crate::bind::map_plan_exprs;
-use crate::expr::{CmpOp, Expr, SortKey};
+use crate::expr::{CmpOp, Expr, SortKey, SubqueryKind};
 use crate::plan::{Access, JoinKind, KeyRange, Plan};
 
 /// Optimizes a plan.
@@ -245,7 +245,8 @@ fn scan_gives_order_in(input: &Plan, keys: &[SortKey], desc: bool) -> bool {
         }
     };
     let fixed: &[usize] = match ranges {
-        [one] => key.get(..one.eq.len()).unwrap_or(&[]),
+        // A list range's last column takes many values.
+        [one] => key.get(..one.eq.len() - usize::from(one.list)).unwrap_or(&[]),
         _ => &[],
     };
     // A column repeated in ORDER BY orders nothing the second time.
@@ -799,6 +800,8 @@ pub fn lookup_join(left: &Plan, right: &Plan, kind: JoinKind, equi: &[(Expr, Exp
 enum ColPred {
     Eq(Expr),
     In(Vec<Expr>),
+    /// `col IN (uncorrelated subquery)`: the whole `Expr::Subquery`.
+    InSubquery(Expr),
     Lower(Expr, bool),
     Upper(Expr, bool),
     Between(Expr, Expr),
@@ -874,6 +877,20 @@ fn analyse(c: &Expr) -> Vec<(usize, ColPred)> {
             },
             _ => vec![],
         },
+        // A plain numeric column: the subquery's values, of any type, are
+        // compared with it as numbers both by the IN test and by the
+        // scan's key conversion (text and temporal columns compare under
+        // collations and conversions the values would have to share).
+        Expr::Subquery(s) if !s.correlated => match &s.kind {
+            SubqueryKind::In { arg, negated: false } => match &**arg {
+                Expr::Column {
+                    index,
+                    ty: SqlType::Int { .. } | SqlType::Decimal { .. } | SqlType::Float | SqlType::Double,
+                } => vec![(*index, ColPred::InSubquery(c.clone()))],
+                _ => vec![],
+            },
+            _ => vec![],
+        },
         Expr::InList { arg, list, negated: false } => match col_of(arg) {
             Some(i) if list.iter().all(is_run_constant) && !list.is_empty() => {
                 match list.iter().map(|v| value_of(arg, v)).collect::<Option<Vec<_>>>() {
@@ -944,7 +961,7 @@ fn key_ranges(key: &[usize], preds: &[Pred], unique: bool) -> Option<(usize, Vec
     }
     if k == key.len() {
         let score = if unique { 1000 } else { 100 } + 10 * k;
-        return Some((score, vec![KeyRange { eq, lower: None, upper: None }], used));
+        return Some((score, vec![KeyRange { eq, lower: None, upper: None, list: false }], used));
     }
     let col = key[k];
     // An IN list on the next column: one range per value.
@@ -958,11 +975,27 @@ fn key_ranges(key: &[usize], preds: &[Pred], unique: bool) -> Option<(usize, Vec
             .map(|v| {
                 let mut e = eq.clone();
                 e.push(v);
-                KeyRange { eq: e, lower: None, upper: None }
+                KeyRange { eq: e, lower: None, upper: None, list: false }
             })
             .collect();
         let full = k + 1 == key.len();
         return Some((if full && unique { 500 } else { 50 } + 10 * k, ranges, used));
+    }
+    // An IN subquery on the next column: one range per value it returns,
+    // found when the scan opens. Its conjunct stays in the filter (not
+    // `used`): the IN test decides, the ranges only narrow the read.
+    if let Some(sub) = preds.iter().find_map(|p| match &p.what {
+        ColPred::InSubquery(s) if p.col == col => Some(s.clone()),
+        _ => None,
+    }) {
+        let full = k + 1 == key.len();
+        let mut e = eq;
+        e.push(sub);
+        return Some((
+            if full && unique { 400 } else { 40 } + 10 * k,
+            vec![KeyRange { eq: e, lower: None, upper: None, list: true }],
+            used,
+        ));
     }
     let mut lower: Option<(Expr, bool)> = None;
     let mut upper: Option<(Expr, bool)> = None;
@@ -991,10 +1024,10 @@ fn key_ranges(key: &[usize], preds: &[Pred], unique: bool) -> Option<(usize, Vec
         if k == 0 {
             return None;
         }
-        return Some((10 * k, vec![KeyRange { eq, lower: None, upper: None }], used));
+        return Some((10 * k, vec![KeyRange { eq, lower: None, upper: None, list: false }], used));
     }
     let bonus = if lower.is_some() && upper.is_some() { 8 } else { 5 };
-    Some((10 * k + bonus, vec![KeyRange { eq, lower, upper }], used))
+    Some((10 * k + bonus, vec![KeyRange { eq, lower, upper, list: false }], used))
 }
 
 /// Rule 3: the best access path for a scan with `filter`, and the filter

@@ -67,6 +67,11 @@ pub struct KeyRange {
     pub lower: Option<(Expr, bool)>,
     /// Upper bound on the same column.
     pub upper: Option<(Expr, bool)>,
+    /// The last of `eq` is an uncorrelated `x IN (SELECT ...)` subquery
+    /// (no bounds then): the range stands for one range per value the
+    /// subquery returns. The IN conjunct stays in the scan's filter, so
+    /// these ranges only need to hold every row it accepts.
+    pub list: bool,
 }
 
 /// Row locks requested by `SELECT ... FOR UPDATE / FOR SHARE`.

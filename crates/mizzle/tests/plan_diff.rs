@@ -5,6 +5,9 @@
 //! (hash joins, sorts). Generation is seeded (xorshift); a mismatch names
 //! its seed and query, and `PLAN_DIFF_SEEDS` raises the number of seeds.
 //!
+//! `key IN (SELECT ...)` reads one key range per subquery value on the
+//! keyed tables, the whole table on the others.
+//!
 //! Joins compare their rows as multisets; ordered queries compare rows in
 //! order, with the primary key last in ORDER BY so that the order is total.
 
@@ -118,6 +121,26 @@ fn check_seed(seed: u64, queries: usize) {
         let keyed = format!("SELECT id, y, t, z FROM b WHERE {filter} ORDER BY {order}{limit}");
         let plain = keyed.replace("FROM b ", "FROM bp ");
         assert_eq!(rows(&s, &keyed), rows(&s, &plain), "seed {seed}: {keyed}");
+
+        // `key IN (SELECT ...)`: one range per value the subquery returns
+        // (values of any type, NULLs, duplicates), maybe with more
+        // conjuncts, ordered by the key or not.
+        let (col, sub) = match r.below(6) {
+            0 => ("id", "SELECT x FROM ap"),
+            1 => ("y", "SELECT x FROM ap WHERE id < 10"),
+            2 => ("z", "SELECT x - 3 FROM ap"),
+            3 => ("id", "SELECT s FROM ap"),
+            4 => ("y", "SELECT x / 2 FROM ap"),
+            _ => ("z", "SELECT id * 1.5 FROM ap WHERE x IS NOT NULL"),
+        };
+        let more = r.pick(&["", " AND t IS NOT NULL", " AND id > 3"]);
+        let keyed = format!("SELECT id, y, t, z FROM b WHERE {col} IN ({sub}){more} ORDER BY id");
+        let plain = keyed.replace("FROM b ", "FROM bp ");
+        assert_eq!(rows(&s, &keyed), rows(&s, &plain), "seed {seed}: {keyed}");
+        let keyed = format!("DELETE FROM b WHERE {col} IN ({sub}) AND id = {}", r.below(30));
+        let plain = keyed.replace("FROM b ", "FROM bp ");
+        let (k, p) = (s.execute(&keyed, []).map(|e| e.rows_affected), s.execute(&plain, []).map(|e| e.rows_affected));
+        assert_eq!(k.map_err(|e| e.to_string()), p.map_err(|e| e.to_string()), "seed {seed}: {keyed}");
     }
     // UPDATE ... ORDER BY ... LIMIT changes the same rows either way (the
     // new z values are unique: ids are below 100).
@@ -159,4 +182,6 @@ fn the_keyed_plans_are_the_ones_tested() {
     assert!(sorted.contains("Sort"), "{sorted}");
     let backwards = plan("SELECT id FROM b WHERE y > 1 ORDER BY y DESC, id DESC");
     assert!(backwards.contains("descending") && !backwards.contains("Sort"), "{backwards}");
+    let listed = plan("SELECT id FROM b WHERE y IN (SELECT x FROM ap)");
+    assert!(listed.contains("one per subquery value"), "{listed}");
 }

@@ -51,7 +51,7 @@ use crate::build::{Operator, Row, SpareRows};
 use crate::compile::Compiled;
 use crate::ctx::Ctx;
 use crate::error::ExecError;
-use crate::eval::{compare, eval};
+use crate::eval::{compare, eval, in_subquery_values};
 use mizzle_sql::expr::CmpOp;
 
 /// How a constant relates to the values of a key column type.
@@ -699,14 +699,35 @@ impl ScanOp {
         let mut exact = true;
         // One range on the primary key that turns out to be a point is read
         // with a point get and merged with nothing: its interval needs no end.
-        let lone_point = rs.len() == 1 && matches!(source, Source::Primary);
+        let lone_point = rs.len() == 1 && !rs[0].list && matches!(source, Source::Primary);
         for r in rs {
-            let mut point = false;
-            let reused = (old_checks.pop().map(RangeCheck::recycled).unwrap_or_default(), std::mem::take(&mut key));
-            if let Some((iv, check)) = interval((types, cols), r, ctx, &mut exact, &mut point, lone_point, reused)? {
-                points.push(point && matches!(source, Source::Primary));
-                intervals.push(iv);
-                checks.push(check);
+            // A list range: one range per value of its subquery (see
+            // `KeyRange::list`), each with the value as its last equality.
+            let expanded: Vec<KeyRange>;
+            let one = std::slice::from_ref(r);
+            let each: &[KeyRange] = match r.eq.split_last() {
+                Some((sub, fixed)) if r.list => {
+                    expanded = in_subquery_values(sub, ctx)?
+                        .into_iter()
+                        .map(|v| {
+                            let mut eq = fixed.to_vec();
+                            eq.push(Expr::Literal(v, SqlType::Null));
+                            KeyRange { eq, lower: None, upper: None, list: false }
+                        })
+                        .collect();
+                    &expanded
+                }
+                _ => one,
+            };
+            for r in each {
+                let mut point = false;
+                let reused = (old_checks.pop().map(RangeCheck::recycled).unwrap_or_default(), std::mem::take(&mut key));
+                if let Some((iv, check)) = interval((types, cols), r, ctx, &mut exact, &mut point, lone_point, reused)?
+                {
+                    points.push(point && matches!(source, Source::Primary));
+                    intervals.push(iv);
+                    checks.push(check);
+                }
             }
         }
         let checks = if exact {
