@@ -86,7 +86,6 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use parking_lot::{Condvar, Mutex};
 
 use crate::conn::{Conn, Next, Park};
-use crate::exec::Waiter;
 use crate::server::Shared;
 
 const LISTENER: Token = Token(0);
@@ -598,23 +597,6 @@ fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
             Ok((mut task, Next::Close)) => {
                 task.close_after_flush = true;
                 task
-            }
-            Ok((mut task, Next::Park(Park::Wait(Waiter::Durable(ticket)))))
-                if local.is_empty() && pool.injector.is_empty() =>
-            {
-                // A commit waits for its log record and this worker has
-                // nothing else to run: flush it here (the ticket's helper,
-                // as a blocking waiter does; it declines when a group
-                // round is running or other commits overlap) rather than
-                // wake the log writer and be woken back.
-                ticket.help();
-                if ticket.poll().is_some() {
-                    task.resume = true;
-                    pool.push_local(&local, task);
-                } else {
-                    park(&pool, task, Park::Wait(Waiter::Durable(ticket)));
-                }
-                continue;
             }
             Ok((task, Next::Park(p))) => {
                 park(&pool, task, p);
