@@ -51,28 +51,21 @@ impl Base {
         tree.get(key)
     }
 
-    /// An ascending iterator over `tree` between the bounds, reusing the
-    /// allocations in `bufs`.
+    /// An iterator over `tree` between the bounds, ascending or (`desc`)
+    /// from `hi` down to `lo`, reusing the allocations in `bufs`.
     pub fn iter(
         &self,
         tree: &Arc<Tree>,
         lo: Bound<&[u8]>,
         hi: Bound<&[u8]>,
         bufs: IterBuffers,
+        desc: bool,
     ) -> Result<TreeIter, StorageError> {
-        tree.range_with(lo, hi, bufs)
-    }
-
-    /// A descending iterator over `tree` between the bounds (from `hi`
-    /// down to `lo`), reusing the allocations in `bufs`.
-    pub fn iter_rev(
-        &self,
-        tree: &Arc<Tree>,
-        lo: Bound<&[u8]>,
-        hi: Bound<&[u8]>,
-        bufs: IterBuffers,
-    ) -> Result<TreeIter, StorageError> {
-        tree.range_rev_with(lo, hi, bufs)
+        if desc {
+            tree.range_rev_with(lo, hi, bufs)
+        } else {
+            tree.range_with(lo, hi, bufs)
+        }
     }
 
     /// Every key of `tree` between the bounds.

@@ -474,53 +474,20 @@ impl TreeIter {
     /// Positions the iterator so that the next pair is the first one after
     /// `start` (inclusive or exclusive). May move backwards.
     pub fn seek(&mut self, start: Bound<&[u8]>) -> Result<(), StorageError> {
-        self.path.clear();
-        self.leaf = None;
-        self.pos = 0;
-        let meta = *self.version.meta();
-        self.done = meta.root.0 == 0;
-        if self.done {
-            return Ok(());
-        }
-        let key = match start {
-            Bound::Included(k) | Bound::Excluded(k) => Some(k),
-            Bound::Unbounded => None,
-        };
-        let store = self.version.store();
-        let mut no = meta.root;
-        for _ in 1..meta.height {
-            let p = store.read(no)?;
-            check_generation(store, &p, no, meta.generation)?;
-            let b = BranchView::new(&p, no).map_err(|f| store.corrupt(f))?;
-            let child = match key {
-                Some(k) => b.child_for(k).map_err(|f| store.corrupt(f))?,
-                None => 0,
-            };
-            let next = b.child(child).map_err(|f| store.corrupt(f))?;
-            let count = b.len();
-            self.path.push(Frame { no, page: p, child, count });
-            no = next;
-        }
-        let p = store.read(no)?;
-        check_generation(store, &p, no, meta.generation)?;
-        let leaf = LeafView::new(&p, no).map_err(|f| store.corrupt(f))?;
-        self.pos = match start {
-            Bound::Unbounded => 0,
-            Bound::Included(k) => match leaf.search(k).map_err(|f| store.corrupt(f))? {
-                Ok(i) | Err(i) => i,
-            },
-            Bound::Excluded(k) => match leaf.search(k).map_err(|f| store.corrupt(f))? {
-                Ok(i) => i + 1,
-                Err(i) => i,
-            },
-        };
-        self.leaf = Some((no, p));
-        Ok(())
+        self.descend(start, false)
     }
 
     /// Positions a descending iterator so that the next pair is the last
     /// one at or below `end` (inclusive or exclusive).
     fn seek_back(&mut self, end: Bound<&[u8]>) -> Result<(), StorageError> {
+        self.descend(end, true)
+    }
+
+    /// Descends to the leaf holding `bound` (the first leaf, or with
+    /// `back` the last, when unbounded) and sets `pos`: ascending, to the
+    /// first entry after the bound; descending (`back`), past the last
+    /// entry at or below it.
+    fn descend(&mut self, bound: Bound<&[u8]>, back: bool) -> Result<(), StorageError> {
         self.path.clear();
         self.leaf = None;
         self.pos = 0;
@@ -529,7 +496,7 @@ impl TreeIter {
         if self.done {
             return Ok(());
         }
-        let key = match end {
+        let key = match bound {
             Bound::Included(k) | Bound::Excluded(k) => Some(k),
             Bound::Unbounded => None,
         };
@@ -542,7 +509,8 @@ impl TreeIter {
             let count = b.len();
             let child = match key {
                 Some(k) => b.child_for(k).map_err(|f| store.corrupt(f))?,
-                None => count.saturating_sub(1),
+                None if back => count.saturating_sub(1),
+                None => 0,
             };
             let next = b.child(child).map_err(|f| store.corrupt(f))?;
             self.path.push(Frame { no, page: p, child, count });
@@ -551,69 +519,42 @@ impl TreeIter {
         let p = store.read(no)?;
         check_generation(store, &p, no, meta.generation)?;
         let leaf = LeafView::new(&p, no).map_err(|f| store.corrupt(f))?;
-        self.pos = match end {
-            Bound::Unbounded => leaf.len(),
-            Bound::Included(k) => match leaf.search(k).map_err(|f| store.corrupt(f))? {
-                Ok(i) => i + 1,
-                Err(i) => i,
-            },
-            Bound::Excluded(k) => match leaf.search(k).map_err(|f| store.corrupt(f))? {
-                Ok(i) | Err(i) => i,
-            },
+        let found = match key {
+            Some(k) => Some(leaf.search(k).map_err(|f| store.corrupt(f))?),
+            None => None,
+        };
+        // Ascending, the first entry to return; descending, one past it.
+        self.pos = match (bound, found) {
+            (Bound::Unbounded, _) | (_, None) => {
+                if back {
+                    leaf.len()
+                } else {
+                    0
+                }
+            }
+            (Bound::Included(_), Some(Ok(i))) => i + usize::from(back),
+            (Bound::Excluded(_), Some(Ok(i))) => i + usize::from(!back),
+            (_, Some(Err(i))) => i,
         };
         self.leaf = Some((no, p));
         Ok(())
     }
 
-    /// Moves a descending iterator past the last entry of the previous
-    /// leaf; sets `done` at the beginning.
-    fn prev_leaf(&mut self) -> Result<(), StorageError> {
+    /// Moves to the leaf after the current one (with `back`, the one
+    /// before), at its first entry (with `back`, past its last); sets
+    /// `done` past the end.
+    fn step_leaf(&mut self, back: bool) -> Result<(), StorageError> {
         let meta = *self.version.meta();
         let store = self.version.store();
         self.leaf = None;
         self.pos = 0;
-        // Climb to the lowest branch with a child to the left.
+        // Climb to the lowest branch with a child on that side.
         while let Some(top) = self.path.last_mut() {
-            if top.child > 0 {
+            if back && top.child > 0 {
                 top.child -= 1;
                 break;
             }
-            self.path.pop();
-        }
-        let Some(top) = self.path.last() else {
-            self.done = true;
-            return Ok(());
-        };
-        let b = BranchView::new(&top.page, top.no).map_err(|f| store.corrupt(f))?;
-        let mut no = b.child(top.child).map_err(|f| store.corrupt(f))?;
-        // Descend along last children.
-        while self.path.len() + 1 < usize::from(meta.height) {
-            let p = store.read(no)?;
-            check_generation(store, &p, no, meta.generation)?;
-            let b = BranchView::new(&p, no).map_err(|f| store.corrupt(f))?;
-            let count = b.len();
-            let last =
-                count.checked_sub(1).ok_or_else(|| store.corrupt(PageFault::new(no, "a branch without children")))?;
-            let next = b.child(last).map_err(|f| store.corrupt(f))?;
-            self.path.push(Frame { no, page: p, child: last, count });
-            no = next;
-        }
-        let p = store.read(no)?;
-        check_generation(store, &p, no, meta.generation)?;
-        self.pos = LeafView::new(&p, no).map_err(|f| store.corrupt(f))?.len();
-        self.leaf = Some((no, p));
-        Ok(())
-    }
-
-    /// Moves to the first entry of the next leaf; sets `done` at the end.
-    fn next_leaf(&mut self) -> Result<(), StorageError> {
-        let meta = *self.version.meta();
-        let store = self.version.store();
-        self.leaf = None;
-        self.pos = 0;
-        // Climb to the lowest branch with a child to the right.
-        while let Some(top) = self.path.last_mut() {
-            if top.child + 1 < top.count {
+            if !back && top.child + 1 < top.count {
                 top.child += 1;
                 break;
             }
@@ -625,18 +566,26 @@ impl TreeIter {
         };
         let b = BranchView::new(&top.page, top.no).map_err(|f| store.corrupt(f))?;
         let mut no = b.child(top.child).map_err(|f| store.corrupt(f))?;
-        // Descend along first children.
+        // Descend along first children (with `back`, last children).
         while self.path.len() + 1 < usize::from(meta.height) {
             let p = store.read(no)?;
             check_generation(store, &p, no, meta.generation)?;
             let b = BranchView::new(&p, no).map_err(|f| store.corrupt(f))?;
-            let next = b.child(0).map_err(|f| store.corrupt(f))?;
             let count = b.len();
-            self.path.push(Frame { no, page: p, child: 0, count });
+            let child = if back {
+                count.checked_sub(1).ok_or_else(|| store.corrupt(PageFault::new(no, "a branch without children")))?
+            } else {
+                0
+            };
+            let next = b.child(child).map_err(|f| store.corrupt(f))?;
+            self.path.push(Frame { no, page: p, child, count });
             no = next;
         }
         let p = store.read(no)?;
         check_generation(store, &p, no, meta.generation)?;
+        if back {
+            self.pos = LeafView::new(&p, no).map_err(|f| store.corrupt(f))?.len();
+        }
         self.leaf = Some((no, p));
         Ok(())
     }
@@ -644,79 +593,54 @@ impl TreeIter {
     /// The next pair in the iterator's order, or `None` past its end bound
     /// or the last key. The slices stay valid until the next call.
     pub fn next_pair(&mut self) -> Result<Option<Pair<'_>>, StorageError> {
-        if self.rev {
-            return self.prev_pair();
-        }
-        // Find a leaf with an entry at `pos`.
+        let back = self.rev;
+        // Find a leaf with an entry to return: at `pos` ascending, before
+        // it descending.
         loop {
             if self.done {
                 return Ok(None);
             }
-            let count = match &self.leaf {
-                Some((no, p)) => LeafView::new(p, *no).map_err(|f| self.version.store().corrupt(f))?.len(),
-                None => 0,
+            let ready = if back {
+                self.pos > 0
+            } else {
+                match &self.leaf {
+                    Some((no, p)) => {
+                        self.pos < LeafView::new(p, *no).map_err(|f| self.version.store().corrupt(f))?.len()
+                    }
+                    None => false,
+                }
             };
-            if self.pos < count {
+            if ready {
                 break;
             }
-            self.next_leaf()?;
+            self.step_leaf(back)?;
         }
         let TreeIter { version, leaf, pos, end, key, value, done, .. } = self;
         let store = version.store();
         let Some((no, p)) = leaf.as_ref() else { return Ok(None) };
         let view = LeafView::new(p, *no).map_err(|f| store.corrupt(f))?;
-        let e = view.entry(*pos).map_err(|f| store.corrupt(f))?;
+        let at = if back { *pos - 1 } else { *pos };
+        let e = view.entry(at).map_err(|f| store.corrupt(f))?;
         key.clear();
         key.extend_from_slice(view.prefix());
         key.extend_from_slice(e.suffix);
-        let past_end = match end {
-            Bound::Included(k) => key.as_slice() > k.as_slice(),
-            Bound::Excluded(k) => key.as_slice() >= k.as_slice(),
-            Bound::Unbounded => false,
+        // The end bound: above it ascending, below it descending.
+        let past_end = match (end, back) {
+            (Bound::Included(k), false) => key.as_slice() > k.as_slice(),
+            (Bound::Excluded(k), false) => key.as_slice() >= k.as_slice(),
+            (Bound::Included(k), true) => key.as_slice() < k.as_slice(),
+            (Bound::Excluded(k), true) => key.as_slice() <= k.as_slice(),
+            (Bound::Unbounded, _) => false,
         };
         if past_end {
             *done = true;
             return Ok(None);
         }
-        *pos += 1;
-        let v: &[u8] = match e.value {
-            ValueRef::Inline(v) => v,
-            ValueRef::Overflow { first, len } => {
-                value.clear();
-                read_overflow(store, first, len, version.generation(), value)?;
-                value
-            }
-        };
-        Ok(Some((key, v)))
-    }
-
-    /// `next_pair` of a descending iterator.
-    fn prev_pair(&mut self) -> Result<Option<Pair<'_>>, StorageError> {
-        // Find a leaf with an entry before `pos`.
-        while !self.done && self.pos == 0 {
-            self.prev_leaf()?;
+        if back {
+            *pos -= 1;
+        } else {
+            *pos += 1;
         }
-        if self.done {
-            return Ok(None);
-        }
-        let TreeIter { version, leaf, pos, end, key, value, done, .. } = self;
-        let store = version.store();
-        let Some((no, p)) = leaf.as_ref() else { return Ok(None) };
-        let view = LeafView::new(p, *no).map_err(|f| store.corrupt(f))?;
-        let e = view.entry(*pos - 1).map_err(|f| store.corrupt(f))?;
-        key.clear();
-        key.extend_from_slice(view.prefix());
-        key.extend_from_slice(e.suffix);
-        let past_start = match end {
-            Bound::Included(k) => key.as_slice() < k.as_slice(),
-            Bound::Excluded(k) => key.as_slice() <= k.as_slice(),
-            Bound::Unbounded => false,
-        };
-        if past_start {
-            *done = true;
-            return Ok(None);
-        }
-        *pos -= 1;
         let v: &[u8] = match e.value {
             ValueRef::Inline(v) => v,
             ValueRef::Overflow { first, len } => {

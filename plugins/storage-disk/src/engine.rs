@@ -555,10 +555,10 @@ impl Inner {
         // lowest such key ascending, the highest descending.
         let cut = parts.iter().filter(|p| p.truncated).filter_map(|p| p.last_key());
         let cap: Option<&[u8]> = if desc { cut.max() } else { cut.min() };
-        let mut tree_it = match (tree_above, desc) {
-            (true, _) => None,
-            (false, false) => Some(self.base.iter(&view.tree, lo, hi, std::mem::take(iter_bufs))?),
-            (false, true) => Some(self.base.iter_rev(&view.tree, lo, hi, std::mem::take(iter_bufs))?),
+        let mut tree_it = if tree_above {
+            None
+        } else {
+            Some(self.base.iter(&view.tree, lo, hi, std::mem::take(iter_bufs), desc)?)
         };
         // The iterator's allocations go back to the scratch however this
         // ends; its version and pages are released (no pinning: D2).
