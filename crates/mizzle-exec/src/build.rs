@@ -342,7 +342,8 @@ fn build_needing(plan: &Plan, mut needs: Needs, ctx: &mut Ctx<'_>) -> Result<Box
             for a in aggs {
                 a.args.iter().chain(a.order_by.iter().map(|k| &k.expr)).for_each(|e| mark(e, &mut below));
             }
-            Box::new(AggOp::new(build_needing(input, below, ctx)?, groups, aggs.clone()))
+            let ordered = mizzle_sql::optimize::groups_in_key_order(input, &groups);
+            Box::new(AggOp::new(build_needing(input, below, ctx)?, groups, aggs.clone()).streaming(ordered))
         }
         Plan::Sort { input, keys } => {
             for k in keys {

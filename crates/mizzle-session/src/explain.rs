@@ -54,9 +54,12 @@ fn walk(p: &Plan, depth: usize, out: &mut Vec<String>) {
             },
             if cond.is_some() { " with condition" } else { "" }
         ),
-        Plan::Aggregate { groups, aggs, .. } => {
-            format!("-> Aggregate: {} group key(s), {} aggregate(s)", groups.len(), aggs.len())
-        }
+        Plan::Aggregate { input, groups, aggs, .. } => format!(
+            "-> Aggregate: {} group key(s), {} aggregate(s){}",
+            groups.len(),
+            aggs.len(),
+            if mizzle_sql::optimize::groups_in_key_order(input, groups) { ", streaming in key order" } else { "" }
+        ),
         Plan::Sort { keys, .. } => format!("-> Sort: {} key(s)", keys.len()),
         Plan::Limit { .. } => "-> Limit".into(),
         Plan::Distinct { .. } => "-> Distinct".into(),

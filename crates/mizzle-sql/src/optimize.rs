@@ -149,10 +149,28 @@ fn scan_gives_order(input: &Plan, keys: &[SortKey]) -> Option<bool> {
     scan_gives_order_in(input, keys, desc).then_some(desc)
 }
 
+/// Rule 7: true if `input`'s rows come grouped by `groups` — every run of
+/// rows equal on them adjacent — because its scan reads in an order the
+/// groups, taken as ascending sort keys in the order given, are a prefix
+/// of (rule 6's test; which way the scan reads does not matter, and
+/// rows equal on the keys are equal on their key columns' encodings, so
+/// they are adjacent). The aggregation then folds each group as its rows
+/// arrive and hands it on when the next begins (exec's `AggOp` streams),
+/// instead of holding every group in a hash table.
+pub fn groups_in_key_order(input: &Plan, groups: &[Expr]) -> bool {
+    if groups.is_empty() {
+        return false;
+    }
+    let keys: Vec<SortKey> = groups.iter().map(|g| SortKey { expr: g.clone(), desc: false }).collect();
+    scan_gives_order(input, &keys).is_some()
+}
+
 /// Reads the scan below a sort (rule 6) backwards or forwards.
 fn set_scan_desc(p: &mut Plan, backwards: bool) {
     match p {
-        Plan::Filter { input, .. } | Plan::Project { input, .. } => set_scan_desc(input, backwards),
+        Plan::Filter { input, .. } | Plan::Project { input, .. } | Plan::Aggregate { input, .. } => {
+            set_scan_desc(input, backwards)
+        }
         Plan::Scan { desc, .. } => *desc = backwards,
         _ => {}
     }
@@ -200,6 +218,22 @@ fn scan_gives_order_in(input: &Plan, keys: &[SortKey], desc: bool) -> bool {
                         },
                         _ => return false,
                     }
+                }
+                p = input;
+            }
+            // A streaming aggregation (rule 7) gives its groups in the
+            // order its input gives their rows: a sort key that is a plain
+            // column group key is that column below (collated text keys
+            // group by weight and show another column: left to the sort).
+            Plan::Aggregate { input, groups, .. } => {
+                for c in &mut cols {
+                    match groups.get(c.0) {
+                        Some(Expr::Column { index, .. }) if c.1.is_none() => c.0 = *index,
+                        _ => return false,
+                    }
+                }
+                if !groups_in_key_order(input, groups) {
+                    return false;
                 }
                 p = input;
             }

@@ -6,7 +6,8 @@
 //! its seed and query, and `PLAN_DIFF_SEEDS` raises the number of seeds.
 //!
 //! `key IN (SELECT ...)` reads one key range per subquery value on the
-//! keyed tables, the whole table on the others.
+//! keyed tables, the whole table on the others; GROUP BY streams in key
+//! order on the keyed tables and hashes on the others.
 //!
 //! Joins compare their rows as multisets; ordered queries compare rows in
 //! order, with the primary key last in ORDER BY so that the order is total.
@@ -122,6 +123,36 @@ fn check_seed(seed: u64, queries: usize) {
         let plain = keyed.replace("FROM b ", "FROM bp ");
         assert_eq!(rows(&s, &keyed), rows(&s, &plain), "seed {seed}: {keyed}");
 
+        // GROUP BY in key order (streaming) against hashing: the groups'
+        // aggregates, ordered by their smallest id (a text group may show
+        // any of its spellings, so the key itself is left out).
+        let (group, filter) = match r.below(4) {
+            0 => ("y", format!("y > {}", r.pick(INTS))),
+            1 => ("t", format!("t >= {}", r.pick(STRS))),
+            2 => ("y, z", format!("y BETWEEN {} AND {}", r.pick(INTS), r.pick(INTS))),
+            _ => ("id", format!("id < {}", r.below(30))),
+        };
+        let keyed = format!(
+            "SELECT COUNT(*), SUM(id), MIN(id), COUNT(z) FROM b WHERE {filter} GROUP BY {group} ORDER BY MIN(id)"
+        );
+        let plain = keyed.replace("FROM b ", "FROM bp ");
+        assert_eq!(rows(&s, &keyed), rows(&s, &plain), "seed {seed}: {keyed}");
+        // Ordered by numeric group keys (no sort on the keyed table).
+        let (group, filter) = match r.below(3) {
+            0 => ("y", format!("y > {}", r.pick(INTS))),
+            1 => ("y, z", format!("y >= {}", r.pick(INTS))),
+            _ => ("id", format!("id > {}", r.below(30))),
+        };
+        let order = match r.below(2) {
+            0 => group.to_string(),
+            _ => group.split(", ").map(|c| format!("{c} DESC")).collect::<Vec<_>>().join(", "),
+        };
+        let limit = if r.below(2) == 0 { format!(" LIMIT {}", r.below(6)) } else { String::new() };
+        let keyed =
+            format!("SELECT {group}, COUNT(*), SUM(id) FROM b WHERE {filter} GROUP BY {group} ORDER BY {order}{limit}");
+        let plain = keyed.replace("FROM b ", "FROM bp ");
+        assert_eq!(rows(&s, &keyed), rows(&s, &plain), "seed {seed}: {keyed}");
+
         // `key IN (SELECT ...)`: one range per value the subquery returns
         // (values of any type, NULLs, duplicates), maybe with more
         // conjuncts, ordered by the key or not.
@@ -182,6 +213,12 @@ fn the_keyed_plans_are_the_ones_tested() {
     assert!(sorted.contains("Sort"), "{sorted}");
     let backwards = plan("SELECT id FROM b WHERE y > 1 ORDER BY y DESC, id DESC");
     assert!(backwards.contains("descending") && !backwards.contains("Sort"), "{backwards}");
+    let streamed = plan("SELECT COUNT(*) FROM b WHERE y > 0 GROUP BY y");
+    assert!(streamed.contains("streaming in key order"), "{streamed}");
+    let unsorted = plan("SELECT y, COUNT(*) FROM b WHERE y > 0 GROUP BY y ORDER BY y DESC");
+    assert!(unsorted.contains("streaming") && !unsorted.contains("Sort"), "{unsorted}");
+    let hashed = plan("SELECT COUNT(*) FROM bp WHERE y > 0 GROUP BY y");
+    assert!(!hashed.contains("streaming"), "{hashed}");
     let listed = plan("SELECT id FROM b WHERE y IN (SELECT x FROM ap)");
     assert!(listed.contains("one per subquery value"), "{listed}");
 }

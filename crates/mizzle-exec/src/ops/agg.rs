@@ -339,27 +339,65 @@ fn finish(call: &AggCall, st: AggState, ctx: &mut Ctx<'_>) -> Result<Value, Exec
     })
 }
 
-/// The aggregation operator.
+/// The aggregation operator. Hashes rows into groups, or, when its input
+/// comes grouped (`streaming`: optimizer rule 7, the scan's key order),
+/// folds each run of equal keys as it arrives and hands a group on when
+/// the next one begins, holding one group at a time. Both give the groups
+/// in order of first appearance.
 pub struct AggOp {
     input: Option<Box<dyn Operator>>,
     groups: Vec<Expr>,
     aggs: Vec<AggCall>,
     out: Option<std::vec::IntoIter<Row>>,
+    ordered: bool,
+    stream: Option<Stream>,
+}
+
+/// The state of a streaming aggregation between batches.
+struct Stream {
+    group_exprs: Vec<Compiled>,
+    arg_exprs: Vec<Vec<Compiled>>,
+    /// The group being folded: its key and states.
+    cur: Option<(GroupKey, Vec<AggState>)>,
+    key: GroupKey,
+    args: Vec<Value>,
+    done: bool,
 }
 
 impl AggOp {
     /// Aggregates `input` by `groups`.
     pub fn new(input: Box<dyn Operator>, groups: Vec<Expr>, aggs: Vec<AggCall>) -> AggOp {
-        AggOp { input: Some(input), groups, aggs, out: None }
+        AggOp { input: Some(input), groups, aggs, out: None, ordered: false, stream: None }
     }
 
-    fn run(&mut self, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
-        // The input stays, so the operator can run again (`reset`).
-        let Some(input) = self.input.as_mut() else { return Ok(Vec::new()) };
-        let mut index: KeyIndex<usize> = KeyIndex::new();
+    /// Aggregates by streaming when `ordered`: the input's rows come
+    /// grouped by the group keys (rows with equal keys adjacent).
+    pub fn streaming(mut self, ordered: bool) -> AggOp {
+        self.ordered = ordered && !self.groups.is_empty();
+        self
+    }
+
+    fn compiled(&self) -> (Vec<Compiled>, Vec<Vec<Compiled>>) {
         let group_exprs: Vec<Compiled> = self.groups.iter().cloned().map(Compiled::new).collect();
         let arg_exprs: Vec<Vec<Compiled>> =
             self.aggs.iter().map(|a| a.args.iter().cloned().map(Compiled::new).collect()).collect();
+        (group_exprs, arg_exprs)
+    }
+
+    /// The group's output row: its key, then each aggregate's value.
+    fn finish_group(&self, key: Vec<Value>, states: Vec<AggState>, ctx: &mut Ctx<'_>) -> Result<Row, ExecError> {
+        let mut row = key;
+        for (call, st) in self.aggs.iter().zip(states) {
+            row.push(finish(call, st, ctx)?);
+        }
+        Ok(row)
+    }
+
+    fn run(&mut self, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
+        let (group_exprs, arg_exprs) = self.compiled();
+        // The input stays, so the operator can run again (`reset`).
+        let Some(input) = self.input.as_mut() else { return Ok(Vec::new()) };
+        let mut index: KeyIndex<usize> = KeyIndex::new();
         let mut key = GroupKey(Vec::with_capacity(self.groups.len()));
         let mut args = Vec::new();
         let mut groups: Vec<(Vec<mizzle_types::Value>, Vec<AggState>)> = Vec::new();
@@ -389,23 +427,78 @@ impl AggOp {
         }
         let mut out = Vec::with_capacity(groups.len());
         for (key, states) in groups {
-            let mut row = key;
-            for (call, st) in self.aggs.iter().zip(states) {
-                row.push(finish(call, st, ctx)?);
-            }
-            out.push(row);
+            out.push(self.finish_group(key, states, ctx)?);
         }
         Ok(out)
+    }
+
+    /// The next batch of finished groups of a streaming aggregation.
+    fn next_streaming(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
+        let mut st = match self.stream.take() {
+            Some(st) => st,
+            None => {
+                let (group_exprs, arg_exprs) = self.compiled();
+                Stream {
+                    group_exprs,
+                    arg_exprs,
+                    cur: None,
+                    key: GroupKey(Vec::with_capacity(self.groups.len())),
+                    args: Vec::new(),
+                    done: false,
+                }
+            }
+        };
+        let mut out: Vec<Row> = Vec::new();
+        while out.len() < BATCH && !st.done {
+            let batch = match self.input.as_mut() {
+                Some(input) => input.next(ctx)?,
+                None => None,
+            };
+            let Some(batch) = batch else {
+                st.done = true;
+                if let Some((key, states)) = st.cur.take() {
+                    out.push(self.finish_group(key.0, states, ctx)?);
+                }
+                break;
+            };
+            for row in &batch {
+                st.key.0.clear();
+                for g in &st.group_exprs {
+                    st.key.0.push(g.eval(row, ctx)?);
+                }
+                if st.cur.as_ref().is_none_or(|(k, _)| *k != st.key) {
+                    let fresh = (st.key.clone(), self.aggs.iter().map(init).collect());
+                    if let Some((key, states)) = st.cur.replace(fresh) {
+                        out.push(self.finish_group(key.0, states, ctx)?);
+                    }
+                }
+                if let Some((_, states)) = st.cur.as_mut() {
+                    for ((call, s), compiled) in self.aggs.iter().zip(states.iter_mut()).zip(&st.arg_exprs) {
+                        update(call, compiled, s, row, &mut st.args, ctx)?;
+                    }
+                }
+            }
+            if let Some(input) = self.input.as_mut() {
+                input.recycle(batch);
+            }
+        }
+        let finished = st.done;
+        self.stream = Some(st);
+        Ok(if out.is_empty() && finished { None } else { Some(out) })
     }
 }
 
 impl Operator for AggOp {
     fn reset(&mut self) -> bool {
         self.out = None;
+        self.stream = None;
         self.input.as_mut().is_some_and(|i| i.reset())
     }
 
     fn next(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<Row>>, ExecError> {
+        if self.ordered {
+            return self.next_streaming(ctx);
+        }
         if self.out.is_none() {
             let rows = self.run(ctx)?;
             self.out = Some(rows.into_iter());
