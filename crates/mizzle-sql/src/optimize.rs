@@ -150,19 +150,38 @@ fn scan_gives_order(input: &Plan, keys: &[SortKey]) -> Option<bool> {
 }
 
 /// Rule 7: true if `input`'s rows come grouped by `groups` — every run of
-/// rows equal on them adjacent — because its scan reads in an order the
-/// groups, taken as ascending sort keys in the order given, are a prefix
-/// of (rule 6's test; which way the scan reads does not matter, and
-/// rows equal on the keys are equal on their key columns' encodings, so
-/// they are adjacent). The aggregation then folds each group as its rows
-/// arrive and hands it on when the next begins (exec's `AggOp` streams),
-/// instead of holding every group in a hash table.
+/// rows equal on them adjacent — because its scan reads in an order that
+/// the groups, taken as ascending sort keys in some order (up to four keys
+/// are tried in every order: `GROUP BY b, a` groups as `a, b` does), are a
+/// prefix of (rule 6's test; which way the scan reads does not matter,
+/// and rows equal on the keys are equal on their key columns' encodings,
+/// so they are adjacent). The aggregation then folds each group as its
+/// rows arrive and hands it on when the next begins (exec's `AggOp`
+/// streams), instead of holding every group in a hash table.
 pub fn groups_in_key_order(input: &Plan, groups: &[Expr]) -> bool {
-    if groups.is_empty() {
+    if groups.is_empty() || groups.len() > 4 {
         return false;
     }
-    let keys: Vec<SortKey> = groups.iter().map(|g| SortKey { expr: g.clone(), desc: false }).collect();
-    scan_gives_order(input, &keys).is_some()
+    let mut order: Vec<usize> = (0..groups.len()).collect();
+    loop {
+        let keys: Vec<SortKey> = order.iter().map(|&i| SortKey { expr: groups[i].clone(), desc: false }).collect();
+        if scan_gives_order(input, &keys).is_some() {
+            return true;
+        }
+        if !next_permutation(&mut order) {
+            return false;
+        }
+    }
+}
+
+/// Steps `v` to its next permutation in lexicographic order; false (and
+/// `v` unchanged) after the last.
+fn next_permutation(v: &mut [usize]) -> bool {
+    let Some(i) = (1..v.len()).rev().find(|&i| v[i - 1] < v[i]) else { return false };
+    let Some(j) = (i..v.len()).rev().find(|&j| v[j] > v[i - 1]) else { return false };
+    v.swap(i - 1, j);
+    v[i..].reverse();
+    true
 }
 
 /// Reads the scan below a sort (rule 6) backwards or forwards.
@@ -1168,5 +1187,27 @@ pub fn optimize_statement(s: crate::plan::BoundStatement) -> crate::plan::BoundS
         }
         B::Explain { analyze, tree, stmt } => B::Explain { analyze, tree, stmt: Box::new(optimize_statement(*stmt)) },
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_permutation;
+
+    #[test]
+    fn next_permutation_visits_every_order_once() {
+        let mut v = vec![0, 1, 2, 3];
+        let mut seen = vec![v.clone()];
+        while next_permutation(&mut v) {
+            seen.push(v.clone());
+        }
+        assert_eq!(seen.len(), 24);
+        let mut sorted = seen.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted, seen, "lexicographic, no repeats");
+        assert_eq!(v, vec![3, 2, 1, 0], "left at the last");
+        let mut one = vec![0];
+        assert!(!next_permutation(&mut one));
     }
 }

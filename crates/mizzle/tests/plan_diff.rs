@@ -129,7 +129,7 @@ fn check_seed(seed: u64, queries: usize) {
         let (group, filter) = match r.below(4) {
             0 => ("y", format!("y > {}", r.pick(INTS))),
             1 => ("t", format!("t >= {}", r.pick(STRS))),
-            2 => ("y, z", format!("y BETWEEN {} AND {}", r.pick(INTS), r.pick(INTS))),
+            2 => (r.pick(&["y, z", "z, y"]), format!("y BETWEEN {} AND {}", r.pick(INTS), r.pick(INTS))),
             _ => ("id", format!("id < {}", r.below(30))),
         };
         let keyed = format!(
