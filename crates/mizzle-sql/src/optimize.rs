@@ -299,7 +299,7 @@ fn scan_gives_order_in(input: &Plan, keys: &[SortKey], desc: bool) -> bool {
     };
     let fixed: &[usize] = match ranges {
         // A list range's last column takes many values.
-        [one] => key.get(..one.eq.len() - usize::from(one.list)).unwrap_or(&[]),
+        [one] => key.get(..one.eq.len().saturating_sub(usize::from(one.list))).unwrap_or(&[]),
         _ => &[],
     };
     // A column repeated in ORDER BY orders nothing the second time.
