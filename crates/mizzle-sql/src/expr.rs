@@ -324,6 +324,12 @@ pub struct Subquery {
     /// Positions in the immediately enclosing block's row that the subquery
     /// reads (its depth-1 outer references), for result caching.
     pub outer_refs: Vec<usize>,
+    /// The collation of its (first) column when that is text under a
+    /// collation other than `Collation::LEGACY`, and whether the column
+    /// comes straight from a table column (implicit coercibility) rather
+    /// than an expression (coercible): comparisons with the subquery
+    /// reconcile collations with it as with any operand.
+    pub collation: Option<(Collation, bool)>,
     /// Result type (the column's for scalar subqueries, BIGINT otherwise).
     pub ty: SqlType,
     /// Identity within the statement, for caching results.

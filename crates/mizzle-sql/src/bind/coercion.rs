@@ -101,9 +101,14 @@ pub(crate) fn expr_collation(e: &Expr) -> Option<Derivation> {
         _ if !is_text(e.ty()) => None,
         Expr::Literal(Value::Null, _) => None,
         Expr::Literal(..) | Expr::Param { .. } => Some((connection(), Coercibility::Coercible)),
-        Expr::Column { .. } | Expr::Outer { .. } | Expr::Subquery(_) => {
-            Some((Collation::LEGACY, Coercibility::Implicit))
-        }
+        // A subquery's text column keeps its collation: implicit from a
+        // table column, coercible from an expression (a literal).
+        Expr::Subquery(s) => match s.collation {
+            Some((c, true)) => Some((c, Coercibility::Implicit)),
+            Some((c, false)) => Some((c, Coercibility::Coercible)),
+            None => Some((Collation::LEGACY, Coercibility::Implicit)),
+        },
+        Expr::Column { .. } | Expr::Outer { .. } => Some((Collation::LEGACY, Coercibility::Implicit)),
         Expr::Session { .. } => Some((connection(), Coercibility::SysConst)),
         // MySQL 8 gives the JSON functions' text (JSON_UNQUOTE and `->>`,
         // JSON_TYPE, JSON_QUOTE, JSON_PRETTY) utf8mb4_bin, coercible like

@@ -924,7 +924,30 @@ impl<'a> Binder<'a> {
             }
             ast::InTarget::Subquery(q) => {
                 let arg = self.bind_scalar(expr, scope, ctx)?;
-                self.bind_subquery(q, SubqueryKind::In { arg: Box::new(arg), negated }, SqlType::BIGINT)
+                let bound = self.bind_subquery(q, SubqueryKind::In { arg: Box::new(arg), negated }, SqlType::BIGINT)?;
+                // Texts compare under the collation the two sides
+                // reconcile to (the column's, against a subquery of
+                // literals): the argument and the subquery's values are
+                // both weighed under it.
+                let Expr::Subquery(mut s) = bound else { return Ok(bound) };
+                let col_ty = s.plan.columns().first().map_or(SqlType::Null, |c| c.ty);
+                // The subquery as an operand of its column's type.
+                let probe = Expr::Subquery(Box::new(Subquery { ty: col_ty, ..(*s).clone() }));
+                let SubqueryKind::In { arg, negated } = std::mem::replace(&mut s.kind, SubqueryKind::Exists) else {
+                    return Err(BindError::NotSupported("this form of IN".into()));
+                };
+                let c = comparison_collation(&arg, &probe, "in")?;
+                let weighed = weigh(Expr::Column { index: 0, ty: col_ty }, c);
+                if matches!(weighed, Expr::Weight { .. }) {
+                    let cols = s.plan.columns();
+                    let input = (*s.plan).clone();
+                    s.plan =
+                        Arc::new(crate::plan::Plan::Project { input: Box::new(input), exprs: vec![weighed], cols });
+                    s.kind = SubqueryKind::In { arg: Box::new(weigh(*arg, c)), negated };
+                } else {
+                    s.kind = SubqueryKind::In { arg, negated };
+                }
+                Ok(Expr::Subquery(s))
             }
             _ => Err(BindError::NotSupported("this form of IN".into())),
         }
@@ -958,7 +981,22 @@ impl<'a> Binder<'a> {
         };
         let ty = if ty == SqlType::Null && matches!(kind, SubqueryKind::Scalar) { SqlType::Null } else { ty };
         let id = self.next_subquery_id();
-        Ok(Expr::Subquery(Box::new(Subquery { plan: Arc::new(plan), kind, correlated, outer_refs: refs, ty, id })))
+        // Its column's derivation, from the select item when the plan shows
+        // it (a table column is implicit, a literal coercible), else the
+        // column's collation as coercible (a UNION's, say).
+        let collation = match top_derivation(&plan) {
+            Some((c, how)) if c != Collation::LEGACY => Some((c, how <= super::coercion::Coercibility::Implicit)),
+            _ => cols.first().and_then(|c| c.collation.map(|coll| (coll, false))),
+        };
+        Ok(Expr::Subquery(Box::new(Subquery {
+            plan: Arc::new(plan),
+            kind,
+            correlated,
+            outer_refs: refs,
+            ty,
+            id,
+            collation,
+        })))
     }
 
     pub(crate) fn call_lib(&mut self, name: &str, args: Vec<Expr>) -> Result<Expr, BindError> {
@@ -1309,6 +1347,20 @@ impl<'a> Binder<'a> {
 fn decode_hex(h: &str) -> Option<Vec<u8>> {
     let h = if h.len() % 2 == 1 { format!("0{h}") } else { h.to_string() };
     (0..h.len()).step_by(2).map(|i| h.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok())).collect()
+}
+
+/// The collation derivation of a plan's first output column, read from the
+/// projection that makes it (through filters, sorts, limits and DISTINCT).
+fn top_derivation(p: &crate::plan::Plan) -> Option<super::coercion::Derivation> {
+    use crate::plan::Plan;
+    match p {
+        Plan::Project { exprs, .. } => exprs.first().and_then(super::coercion::expr_collation),
+        Plan::Filter { input, .. }
+        | Plan::Sort { input, .. }
+        | Plan::Limit { input, .. }
+        | Plan::Distinct { input } => top_derivation(input),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
