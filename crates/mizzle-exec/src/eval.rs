@@ -782,16 +782,19 @@ pub(crate) fn kind_code(v: &Value) -> u8 {
     }
 }
 
-/// The non-NULL values an uncorrelated `x IN (SELECT ...)` subquery
-/// returns (`e` is the `Expr::Subquery`), from the statement's cache that
-/// the IN test itself reads: a scan's list range (optimizer rule 3) runs
-/// the subquery once for both.
-pub(crate) fn in_subquery_values(e: &Expr, ctx: &mut Ctx<'_>) -> Result<Vec<Value>, ExecError> {
+/// Calls `f` with each non-NULL value an uncorrelated `x IN (SELECT ...)`
+/// subquery returns (`e` is the `Expr::Subquery`), from the statement's
+/// cache that the IN test itself reads: a scan's list range (optimizer
+/// rule 3) runs the subquery once for both.
+pub(crate) fn in_subquery_values(e: &Expr, ctx: &mut Ctx<'_>, f: impl FnMut(&Value)) -> Result<(), ExecError> {
     let Expr::Subquery(s) = e else {
         return Err(ExecError::Internal("a list range without its subquery".into()));
     };
     match &*subquery_result(s, &[], ctx)? {
-        SubResult::Set { values, .. } => Ok(values.clone()),
+        SubResult::Set { values, .. } => {
+            values.iter().for_each(f);
+            Ok(())
+        }
         _ => Err(ExecError::Internal("IN subquery result kind".into())),
     }
 }

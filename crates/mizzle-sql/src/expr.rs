@@ -325,10 +325,11 @@ pub struct Subquery {
     /// reads (its depth-1 outer references), for result caching.
     pub outer_refs: Vec<usize>,
     /// The collation of its (first) column when that is text under a
-    /// collation other than `Collation::LEGACY`, and whether the column
-    /// comes straight from a table column (implicit coercibility) rather
-    /// than an expression (coercible): comparisons with the subquery
-    /// reconcile collations with it as with any operand.
+    /// collation other than `Collation::LEGACY`, and whether its
+    /// derivation is at least as strong as a column's (implicit, as a table
+    /// column's, or explicit) rather than coercible (a literal's):
+    /// comparisons with the subquery reconcile collations with it as with
+    /// any operand.
     pub collation: Option<(Collation, bool)>,
     /// Result type (the column's for scalar subqueries, BIGINT otherwise).
     pub ty: SqlType,

@@ -29,13 +29,19 @@
 //!    the scan below it (through filters and column projections) reads in
 //!    key order — a prefix of its primary key or index, leaving out
 //!    columns its one range fixes — needs no sort ([`scan_gives_order`]);
-//!    a LIMIT above it then stops the scan early.
+//!    a LIMIT above it then stops the scan early. A streaming aggregation
+//!    (rule 7) passes the order of its plain-column group keys through.
+//! 7. **Grouping the key order gives** ([`groups_in_key_order`]): GROUP BY
+//!    keys the scan below reads in order stream (exec's `AggOp` holds one
+//!    group at a time).
 //!
 //! Invariants:
 //! 1. Every rewrite preserves the rows (as a multiset, and their order
 //!    where an ORDER BY fixes it) and the column layout of its input plan.
-//! 2. A scan keeps its whole filter even when ranges were derived from it,
-//!    so ranges only ever need to be supersets (see exec's scan).
+//! 2. A conjunct a scan's ranges express exactly leaves its filter (the
+//!    scan checks those rows itself: exec's scan invariant 1); the one
+//!    exception, an `IN (SELECT ...)` list range, keeps its conjunct, so
+//!    that range only needs to be a superset.
 
 use std::sync::Arc;
 

@@ -61,11 +61,7 @@ impl Base {
         bufs: IterBuffers,
         desc: bool,
     ) -> Result<TreeIter, StorageError> {
-        if desc {
-            tree.range_rev_with(lo, hi, bufs)
-        } else {
-            tree.range_with(lo, hi, bufs)
-        }
+        tree.range_with(lo, hi, bufs, desc)
     }
 
     /// Every key of `tree` between the bounds.

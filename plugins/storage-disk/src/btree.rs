@@ -294,36 +294,25 @@ impl TreeVersion {
     /// An iterator over the keys in `[start, end]` (per the bounds), in
     /// ascending order, pinning this version.
     pub fn range(self: &Arc<Self>, start: Bound<&[u8]>, end: Bound<&[u8]>) -> Result<TreeIter, StorageError> {
-        self.range_with(start, end, IterBuffers::default())
+        self.range_with(start, end, IterBuffers::default(), false)
     }
 
-    /// [`TreeVersion::range`] reusing the allocations of an earlier iterator.
+    /// [`TreeVersion::range`] reusing the allocations of an earlier
+    /// iterator, ascending or (`desc`) from the last key at or below `end`
+    /// down to `start`.
     pub fn range_with(
         self: &Arc<Self>,
         start: Bound<&[u8]>,
         end: Bound<&[u8]>,
         bufs: IterBuffers,
+        desc: bool,
     ) -> Result<TreeIter, StorageError> {
         let mut it = TreeIter::with_buffers(self.clone(), bufs);
-        it.set_end(end);
-        it.seek(start)?;
-        Ok(it)
-    }
-
-    /// A descending iterator over the keys in `[start, end]` (per the
-    /// bounds): its pairs come from the last key at or below `end` down to
-    /// `start`, reusing the allocations of an earlier iterator.
-    pub fn range_rev_with(
-        self: &Arc<Self>,
-        start: Bound<&[u8]>,
-        end: Bound<&[u8]>,
-        bufs: IterBuffers,
-    ) -> Result<TreeIter, StorageError> {
-        let mut it = TreeIter::with_buffers(self.clone(), bufs);
-        it.rev = true;
-        // In descending order the lower bound is where iteration stops.
-        it.set_end(start);
-        it.seek_back(end)?;
+        it.rev = desc;
+        // Iteration stops at the bound it moves towards: the lower one
+        // descending.
+        it.set_end(if desc { start } else { end });
+        it.descend(if desc { end } else { start }, desc)?;
         Ok(it)
     }
 }
@@ -472,15 +461,10 @@ impl TreeIter {
     }
 
     /// Positions the iterator so that the next pair is the first one after
-    /// `start` (inclusive or exclusive). May move backwards.
+    /// `start` (inclusive or exclusive); for a descending iterator, the last
+    /// one at or below it. May move either way.
     pub fn seek(&mut self, start: Bound<&[u8]>) -> Result<(), StorageError> {
-        self.descend(start, false)
-    }
-
-    /// Positions a descending iterator so that the next pair is the last
-    /// one at or below `end` (inclusive or exclusive).
-    fn seek_back(&mut self, end: Bound<&[u8]>) -> Result<(), StorageError> {
-        self.descend(end, true)
+        self.descend(start, self.rev)
     }
 
     /// Descends to the leaf holding `bound` (the first leaf, or with

@@ -63,7 +63,7 @@ use crate::base::{self, Tree};
 use crate::btree::LeafScan;
 use crate::ids::Lsn;
 use crate::ioerr::{storage_error, Op};
-use crate::memtable::{before, Memtable};
+use crate::memtable::{before, empty_range, Memtable};
 use crate::record;
 use crate::vfs::{StdFs, Vfs, VfsLock};
 use crate::wal::{Wal, WalOptions};
@@ -769,15 +769,6 @@ fn bound_ref(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
         Bound::Included(k) => Bound::Included(k.as_slice()),
         Bound::Excluded(k) => Bound::Excluded(k.as_slice()),
         Bound::Unbounded => Bound::Unbounded,
-    }
-}
-
-/// True for an empty range.
-fn empty_range(lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> bool {
-    match (lo, hi) {
-        (Bound::Included(a), Bound::Included(b)) => a > b,
-        (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) => a >= b,
-        _ => false,
     }
 }
 

@@ -70,12 +70,7 @@ impl Memtable {
         hi: Bound<&'a [u8]>,
     ) -> impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + 'a {
         // `BTreeMap::range` panics on an inverted range: give it an empty one.
-        let inverted = match (lo, hi) {
-            (Bound::Included(a), Bound::Included(b)) => a > b,
-            (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) => a >= b,
-            _ => false,
-        };
-        let (lo, hi) = if inverted { (Bound::Unbounded, Bound::Excluded(&[][..])) } else { (lo, hi) };
+        let (lo, hi) = if empty_range(lo, hi) { (Bound::Unbounded, Bound::Excluded(&[][..])) } else { (lo, hi) };
         self.map.range::<[u8], _>((lo, hi)).rev().map(|(k, v)| (k.as_slice(), v.as_deref()))
     }
 
@@ -108,6 +103,15 @@ impl Memtable {
     pub fn counts(&self) -> (u64, u64) {
         let puts = self.map.values().filter(|v| v.is_some()).count() as u64;
         (puts, self.map.len() as u64 - puts)
+    }
+}
+
+/// True for a range that holds no key (inverted, or one key excluded).
+pub fn empty_range(lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> bool {
+    match (lo, hi) {
+        (Bound::Included(a), Bound::Included(b)) => a > b,
+        (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) => a >= b,
+        _ => false,
     }
 }
 

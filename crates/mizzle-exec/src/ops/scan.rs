@@ -703,18 +703,15 @@ impl ScanOp {
         for r in rs {
             // A list range: one range per value of its subquery (see
             // `KeyRange::list`), each with the value as its last equality.
-            let expanded: Vec<KeyRange>;
+            let mut expanded: Vec<KeyRange> = Vec::new();
             let one = std::slice::from_ref(r);
             let each: &[KeyRange] = match r.eq.split_last() {
                 Some((sub, fixed)) if r.list => {
-                    expanded = in_subquery_values(sub, ctx)?
-                        .into_iter()
-                        .map(|v| {
-                            let mut eq = fixed.to_vec();
-                            eq.push(Expr::Literal(v, SqlType::Null));
-                            KeyRange { eq, lower: None, upper: None, list: false }
-                        })
-                        .collect();
+                    in_subquery_values(sub, ctx, |v| {
+                        let mut eq = fixed.to_vec();
+                        eq.push(Expr::Literal(v.clone(), SqlType::Null));
+                        expanded.push(KeyRange { eq, lower: None, upper: None, list: false });
+                    })?;
                     &expanded
                 }
                 _ => one,

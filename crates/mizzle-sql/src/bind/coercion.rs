@@ -101,8 +101,9 @@ pub(crate) fn expr_collation(e: &Expr) -> Option<Derivation> {
         _ if !is_text(e.ty()) => None,
         Expr::Literal(Value::Null, _) => None,
         Expr::Literal(..) | Expr::Param { .. } => Some((connection(), Coercibility::Coercible)),
-        // A subquery's text column keeps its collation: implicit from a
-        // table column, coercible from an expression (a literal).
+        // A subquery's text column keeps its collation and strength
+        // (`Subquery::collation`: implicit for a table column, coercible
+        // for a literal); `true` stands for implicit or stronger.
         Expr::Subquery(s) => match s.collation {
             Some((c, true)) => Some((c, Coercibility::Implicit)),
             Some((c, false)) => Some((c, Coercibility::Coercible)),
