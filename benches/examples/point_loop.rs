@@ -29,11 +29,11 @@ use mizzle::{params, Database};
 use mizzle_bench::data::{self, to_i64, SbtestGen, SEED_LOAD};
 use mizzle_bench::rng::SplitMix64;
 
-const ROWS: u64 = 100_000;
-
 fn main() {
     let n: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
     let mode = std::env::args().nth(2).unwrap_or_else(|| "point".into());
+    // `POINT_LOOP_ROWS=N`: rows in sbtest1 (and the join tables), 100,000 by default.
+    let rows: u64 = std::env::var("POINT_LOOP_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     // `POINT_LOOP_DIR=DIR`: a disk database created afresh in DIR.
     let dir = std::env::var_os("POINT_LOOP_DIR").map(std::path::PathBuf::from);
     if let Some(d) = &dir {
@@ -54,14 +54,14 @@ fn main() {
     s.begin().expect("begin");
     {
         let mut st = s.prepare("INSERT INTO sbtest1 (id, k, c, pad) VALUES (?, ?, ?, ?)").expect("prepare");
-        for id in 1..=ROWS {
-            let r = gen.next_row(&mut rng, ROWS);
+        for id in 1..=rows {
+            let r = gen.next_row(&mut rng, rows);
             st.execute(params![to_i64(id), r.k, r.c, r.pad]).expect("insert");
         }
     }
     s.commit().expect("commit");
     if mode == "join" || mode == "pointjoin" {
-        load_join_tables(&s);
+        load_join_tables(&s, rows);
     }
     if mode == "index" {
         let start = Instant::now();
@@ -77,10 +77,10 @@ fn main() {
         // parsed and planned each time.
         let texts: Vec<String> = (0..n)
             .map(|i| {
-                let r = gen.next_row(&mut rng, ROWS);
+                let r = gen.next_row(&mut rng, rows);
                 format!(
                     "INSERT INTO sbtest1 (id, k, c, pad) VALUES ({}, {}, '{}', '{}')",
-                    ROWS + 1 + i,
+                    rows + 1 + i,
                     r.k,
                     r.c,
                     r.pad
@@ -122,11 +122,11 @@ fn main() {
         };
         match mode.as_str() {
             "point" | "pointjoin" | "page" | "lastpage" => {
-                st.query_each(params![to_i64(rng.range(1, ROWS))], &mut read).expect("point select")
+                st.query_each(params![to_i64(rng.range(1, rows))], &mut read).expect("point select")
             }
             "agg" | "join" | "sort" => st.query_each(params![], &mut read).expect("whole-table query"),
             _ => {
-                let lo = to_i64(rng.range(1, ROWS - 99));
+                let lo = to_i64(rng.range(1, rows - 99));
                 st.query_each(params![lo, lo + 99], &mut read).expect("range select")
             }
         };
@@ -137,7 +137,7 @@ fn main() {
 }
 
 /// The W5b tables, filled as the workload fills them.
-fn load_join_tables(s: &mizzle::Session) {
+fn load_join_tables(s: &mizzle::Session, rows: u64) {
     s.execute("CREATE TABLE ja (id INTEGER PRIMARY KEY, b_code INTEGER NOT NULL, val INTEGER NOT NULL)", [])
         .expect("ja");
     s.execute(
@@ -148,14 +148,14 @@ fn load_join_tables(s: &mizzle::Session) {
     s.execute("CREATE UNIQUE INDEX jb_code ON jb (code)", []).expect("jb_code");
     s.begin().expect("begin");
     let mut ins = s.prepare("INSERT INTO jb (id, code, grp, name) VALUES (?, ?, ?, ?)").expect("prepare");
-    for id in 1..=ROWS {
-        let (code, grp, name) = data::jb_row(id, ROWS);
+    for id in 1..=rows {
+        let (code, grp, name) = data::jb_row(id, rows);
         ins.execute(params![to_i64(id), code, grp, name]).expect("jb row");
     }
     let mut ins = s.prepare("INSERT INTO ja (id, b_code, val) VALUES (?, ?, ?)").expect("prepare");
     let mut rng = SplitMix64::new(data::SEED_JOIN);
-    for id in 1..=ROWS {
-        let (b_code, val) = data::ja_row(&mut rng, ROWS);
+    for id in 1..=rows {
+        let (b_code, val) = data::ja_row(&mut rng, rows);
         ins.execute(params![to_i64(id), b_code, val]).expect("ja row");
     }
     s.commit().expect("commit");

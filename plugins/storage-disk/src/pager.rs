@@ -96,7 +96,11 @@ impl Store {
             return Ok(p);
         }
         let p = self.load(no)?;
-        Ok(self.cache.insert_loaded(no, p))
+        let (page, evicted) = self.cache.insert_loaded(no, p);
+        if let Some(old) = evicted {
+            SPARE_PAGE.with(|s| s.replace(Some(old)));
+        }
+        Ok(page)
     }
 
     /// Page `no`, from the cache if it is there, else from disk without
@@ -116,8 +120,11 @@ impl Store {
         let offset =
             no.0.checked_mul(PAGE_SIZE as u64)
                 .ok_or_else(|| self.corrupt(PageFault::new(no, "page number beyond any file")))?;
-        let mut buf = vec![0u8; PAGE_SIZE];
-        let n = read_full_at(self.file.as_ref(), &mut buf, offset)
+        let mut page = page_buffer();
+        let Some(buf) = Arc::get_mut(&mut page) else {
+            return Err(internal("a fresh page buffer is shared".to_string()));
+        };
+        let n = read_full_at(self.file.as_ref(), buf, offset)
             .map_err(|e| storage_error(&e, Op::Read, &format!("{} page {}", self.name, no.0)))?;
         self.loads.fetch_add(1, Ordering::Relaxed);
         if n < PAGE_SIZE {
@@ -126,9 +133,28 @@ impl Store {
                 format!("the file ends {n} bytes into the page (the file is truncated)"),
             )));
         }
-        page::check_page(&buf, no).map_err(|f| self.corrupt(f))?;
-        Ok(Arc::from(buf))
+        page::check_page(buf, no).map_err(|f| self.corrupt(f))?;
+        Ok(page)
     }
+}
+
+thread_local! {
+    /// The page the cache last evicted on this thread's load, kept to be
+    /// read into by the next load instead of allocating (and zeroing) a
+    /// new buffer and freeing the old one.
+    static SPARE_PAGE: std::cell::Cell<Option<PageRef>> = const { std::cell::Cell::new(None) };
+}
+
+/// A buffer of `PAGE_SIZE` bytes nobody else holds: the spare page if no
+/// reader still holds it, else a new zeroed one (allocated as the `Arc`
+/// itself: no copy from a vector).
+fn page_buffer() -> PageRef {
+    if let Some(mut spare) = SPARE_PAGE.with(std::cell::Cell::take) {
+        if spare.len() == PAGE_SIZE && Arc::get_mut(&mut spare).is_some() {
+            return spare;
+        }
+    }
+    std::iter::repeat_n(0u8, PAGE_SIZE).collect()
 }
 
 /// Which pages are free, and the pager's health.

@@ -110,19 +110,19 @@ impl Shard {
     }
 
     /// Puts `page` into a slot (replacing the page of the same number, or a
-    /// victim of the CLOCK sweep).
-    fn put(&mut self, no: u64, page: PageRef, referenced: bool) {
+    /// victim of the CLOCK sweep); returns the page it displaced, for the
+    /// caller to drop (or reuse) outside the lock.
+    fn put(&mut self, no: u64, page: PageRef, referenced: bool) -> Option<PageRef> {
         if let Some(&i) = self.map.get(&no) {
             if let Some(slot) = self.slots.get_mut(i) {
-                slot.page = page;
                 slot.referenced |= referenced;
-                return;
+                return Some(std::mem::replace(&mut slot.page, page));
             }
         }
         if self.slots.len() < self.capacity {
             self.map.insert(no, self.slots.len());
             self.slots.push(Slot { no, page, referenced });
-            return;
+            return None;
         }
         // CLOCK: at most two sweeps find a clear bit.
         let n = self.slots.len();
@@ -134,13 +134,13 @@ impl Shard {
                 slot.referenced = false;
                 continue;
             }
-            let old = slot.no;
-            *slot = Slot { no, page, referenced };
-            self.map.remove(&old);
+            let old = std::mem::replace(slot, Slot { no, page, referenced });
+            self.map.remove(&old.no);
             self.map.insert(no, i);
             self.evictions += 1;
-            return;
+            return Some(old.page);
         }
+        None
     }
 
     fn remove(&mut self, no: u64) {
@@ -206,20 +206,26 @@ impl PageCache {
     }
 
     /// Adds a page just loaded from disk, unless another reader added it
-    /// meanwhile; returns the cached copy.
-    pub fn insert_loaded(&self, no: PageNo, page: PageRef) -> PageRef {
+    /// meanwhile; returns the cached copy, and the page it no longer holds
+    /// (the one evicted to make room, or `page` itself when another reader
+    /// came first), which the caller drops or reuses outside the lock.
+    pub fn insert_loaded(&self, no: PageNo, page: PageRef) -> (PageRef, Option<PageRef>) {
         let mut s = self.shard(no).lock();
         if let Some(existing) = s.map.get(&no.0).and_then(|&i| s.slots.get(i)) {
-            return existing.page.clone();
+            let existing = existing.page.clone();
+            drop(s);
+            return (existing, Some(page));
         }
-        s.put(no.0, page.clone(), true);
-        page
+        let evicted = s.put(no.0, page.clone(), true);
+        drop(s);
+        (page, evicted)
     }
 
     /// Replaces page `no` with content this process just wrote; it enters
     /// with a clear reference bit.
     pub fn insert_written(&self, no: PageNo, page: PageRef) {
-        self.shard(no).lock().put(no.0, page, false);
+        let displaced = self.shard(no).lock().put(no.0, page, false);
+        drop(displaced);
     }
 
     /// Forgets page `no`.
@@ -263,6 +269,24 @@ mod tests {
         assert_eq!(st.resident, 8);
         assert_eq!(st.evictions, 8);
         assert!(c.get(PageNo(15)).is_some());
+    }
+
+    #[test]
+    fn insertion_hands_back_the_page_it_no_longer_holds() {
+        let c = PageCache::new(8);
+        for n in 0..8 {
+            assert!(c.insert_loaded(PageNo(n), page(n as u8)).1.is_none());
+        }
+        // A second load of a cached page: the cached copy, the new one back.
+        let (kept, spare) = c.insert_loaded(PageNo(3), page(99));
+        assert_eq!((kept[0], spare.map(|p| p[0])), (3, Some(99)));
+        // A full cache: the CLOCK victim comes back, and is gone from the cache.
+        let (kept, evicted) = c.insert_loaded(PageNo(40), page(40));
+        assert_eq!(kept[0], 40);
+        let evicted = evicted.expect("a full cache evicts");
+        let no = u64::from(evicted[0]);
+        assert!(no < 8);
+        assert!(c.peek(PageNo(no)).is_none());
     }
 
     #[test]
