@@ -69,6 +69,16 @@
 //!    at every turn of leadership (`Pool::sweep`; busy ones close when
 //!    their command ends, as `Conn::killed` holds); `run` returns once no
 //!    connection is left.
+//! 6. Under the sleep lock, `Sleepers::leaderless` is true only while no
+//!    worker holds the poller: a worker takes the poller only while it
+//!    holds the sleep lock, clearing the flag in the same critical
+//!    section, and the one that drops it sets the flag again only if
+//!    nobody took it meanwhile (`hand_over`). So a worker with nothing to
+//!    do that finds the poller held sleeps. (Until 2026-12-05 the poller
+//!    was taken first and the flag cleared after, under a lock the idle
+//!    workers kept taking: they spun through `find` for ~1,000 rounds per
+//!    hand-over, a third of the workers' CPU under sysbench oltp_insert,
+//!    and delayed the new leader.)
 //!
 //! Not done here: a per-task fairness budget (a worker runs a task's
 //! buffered commands back to back).
@@ -428,6 +438,12 @@ impl Pool {
     /// for a worker about to sleep.
     fn hand_over(&self) {
         let mut s = self.sleep.lock();
+        // Another worker may have taken the poller since it was dropped
+        // (and cleared the flag): it leads, and hands over in turn
+        // (invariant 6).
+        if self.poller.is_locked() {
+            return;
+        }
         s.leaderless = true;
         if s.count > 0 {
             self.wake.notify_one();
@@ -542,8 +558,10 @@ fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
                 // Nothing queued: lead (poll for readiness), unless another
                 // worker does; then sleep until work is queued or the poller
                 // is free.
+                // The poller is taken only under the sleep lock, together
+                // with clearing `leaderless` (invariant 6).
+                let mut s = pool.sleep.lock();
                 let Some(mut p) = pool.poller.try_lock() else {
-                    let mut s = pool.sleep.lock();
                     if pool.injector.is_empty() && !s.leaderless && !pool.stop.load(Ordering::Relaxed) {
                         s.count += 1;
                         let _ = pool.wake.wait_for(&mut s, Duration::from_millis(200));
@@ -551,7 +569,8 @@ fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
                     }
                     continue;
                 };
-                pool.sleep.lock().leaderless = false;
+                s.leaderless = false;
+                drop(s);
                 pool.polling.store(true, Ordering::SeqCst);
                 std::sync::atomic::fence(Ordering::SeqCst);
                 if pool.injector.is_empty() {
