@@ -268,6 +268,15 @@ impl<'a> RowRef<'a> {
 
     /// Decodes column `i`.
     pub fn get(&self, i: usize) -> Result<Value, TypeError> {
+        let mut v = Value::Null;
+        self.get_into(i, &mut v)?;
+        Ok(v)
+    }
+
+    /// Decodes column `i` into `slot` (left as it was on an error). Writing
+    /// in place spares a row decoder the copies of a returned `Value`
+    /// through temporaries.
+    pub fn get_into(&self, i: usize, slot: &mut Value) -> Result<(), TypeError> {
         let raw = self.raw(i)?;
         let (&tag, p) = raw.split_first().ok_or_else(corrupt)?;
         let fixed = |n: usize| -> Result<&[u8], TypeError> {
@@ -277,7 +286,7 @@ impl<'a> RowRef<'a> {
                 Err(CORRUPT)
             }
         };
-        Ok(match tag {
+        *slot = match tag {
             0 => Value::Null,
             1 => Value::Int(match p.len() {
                 1 => p[0] as i8 as i64,
@@ -326,15 +335,28 @@ impl<'a> RowRef<'a> {
             14 => Value::UInt(u64::from_le_bytes(arr8(fixed(8)?))),
             10 => Value::Time(Time::from_micros(i64::from_le_bytes(arr8(fixed(8)?))).ok_or_else(corrupt)?),
             _ => return Err(TypeError::Corrupt { what: "unknown column tag" }),
-        })
+        };
+        Ok(())
     }
 
     /// Decodes column `i` of a column of type `ty`: ENUM and SET columns
     /// give their text.
     pub fn get_as(&self, i: usize, ty: SqlType) -> Result<Value, TypeError> {
         let (SqlType::Enum(m) | SqlType::Set(m)) = ty else { return self.get(i) };
+        Self::member_text(self.raw(i)?.first(), self.get(i)?, m)
+    }
+
+    /// [`RowRef::get_as`] into `slot` (see [`RowRef::get_into`]).
+    pub fn get_as_into(&self, i: usize, ty: SqlType, slot: &mut Value) -> Result<(), TypeError> {
+        let (SqlType::Enum(m) | SqlType::Set(m)) = ty else { return self.get_into(i, slot) };
+        *slot = Self::member_text(self.raw(i)?.first(), self.get(i)?, m)?;
+        Ok(())
+    }
+
+    /// An ENUM's or SET's stored number as its text (`tag` 13 or 14).
+    fn member_text(tag: Option<&u8>, v: Value, m: crate::members::Members) -> Result<Value, TypeError> {
         let bad = TypeError::Corrupt { what: "stored ENUM or SET value names no member" };
-        match (self.raw(i)?.first(), self.get(i)?) {
+        match (tag, v) {
             (Some(13), Value::UInt(0)) => Ok(Value::text("")),
             (Some(13), Value::UInt(n)) => Ok(Value::text(usize::try_from(n).ok().and_then(|n| m.get(n)).ok_or(bad)?)),
             (Some(14), Value::UInt(mask)) => Ok(Value::Text(Arc::from(m.set_text(mask).ok_or(bad)?.as_str()))),
@@ -442,12 +464,41 @@ mod tests {
         assert_eq!(r.get(1).expect("raw"), Value::UInt(0b101));
         for (i, v) in vals.iter().enumerate() {
             assert_eq!(&r.get_as(i, types[i]).expect("decodes"), v);
+            let mut slot = Value::Int(7);
+            r.get_as_into(i, types[i], &mut slot).expect("decodes in place");
+            assert_eq!(&slot, v);
         }
         // A stored index beyond the members is corruption, not a panic.
         let mut bad = Vec::new();
         encode_row_typed(&[Value::text("bb")], [e], &mut bad);
         let short = SqlType::Enum(crate::Members::intern(&["a"], crate::Collation::LEGACY));
         assert!(RowRef::new(&bad).expect("valid").get_as(0, short).is_err());
+        let mut slot = Value::Int(7);
+        assert!(RowRef::new(&bad).expect("valid").get_as_into(0, short, &mut slot).is_err());
+        assert_eq!(slot, Value::Int(7), "a failed decode leaves the slot as it was");
+    }
+
+    #[test]
+    fn decoding_in_place_matches_decoding_by_value() {
+        let vals = vec![
+            Value::Null,
+            Value::Int(-3),
+            Value::UInt(9),
+            Value::Double(0.5),
+            Value::text("héllo"),
+            Value::bytes(&[1, 2]),
+        ];
+        let mut buf = Vec::new();
+        encode_row(&vals, &mut buf);
+        let r = RowRef::new(&buf).expect("valid");
+        for (i, v) in vals.iter().enumerate() {
+            let mut slot = Value::text("old");
+            r.get_into(i, &mut slot).expect("decodes");
+            assert_eq!(&slot, v);
+        }
+        let mut slot = Value::Int(1);
+        assert!(r.get_into(vals.len(), &mut slot).is_err());
+        assert_eq!(slot, Value::Int(1));
     }
 
     #[test]

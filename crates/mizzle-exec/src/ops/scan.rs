@@ -774,7 +774,7 @@ impl ScanOp {
             for &i in which {
                 if let (Some(slot), Some(c)) = (row.get_mut(i), cols.get(i)) {
                     if i < r.len() {
-                        *slot = r.get_as(i, c.ty)?;
+                        r.get_as_into(i, c.ty, slot)?;
                     }
                 }
             }
@@ -793,10 +793,14 @@ impl ScanOp {
     fn decode(&self, payload: &[u8], key: &[u8], mut row: Row) -> Result<Row, ExecError> {
         let r = RowRef::new(payload)?;
         let n = self.table.columns.len();
-        row.reserve(n + usize::from(self.with_rowkey));
-        for i in 0..n {
+        row.resize(n, Value::Null);
+        row.reserve(usize::from(self.with_rowkey));
+        // Decoded in place (`get_as_into`): no copies of each value.
+        for (i, (slot, c)) in row.iter_mut().zip(&self.table.columns).enumerate() {
             let wanted = self.columns.as_ref().is_none_or(|c| c.get(i).copied().unwrap_or(true));
-            row.push(if wanted && i < r.len() { r.get_as(i, self.table.columns[i].ty)? } else { Value::Null });
+            if wanted && i < r.len() {
+                r.get_as_into(i, c.ty, slot)?;
+            }
         }
         if self.with_rowkey {
             row.push(Value::bytes(key));
