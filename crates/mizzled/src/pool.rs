@@ -555,6 +555,7 @@ fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
         let mut task = match pool.find(&local) {
             Some(t) => t,
             None => {
+                sched.idle_rounds.fetch_add(1, Ordering::Relaxed);
                 // Nothing queued: lead (poll for readiness), unless another
                 // worker does; then sleep until work is queued or the poller
                 // is free.

@@ -145,6 +145,9 @@ pub struct SchedStats {
     pub wait_us: AtomicU64,
     /// Tasks handed to workers.
     pub dispatched: AtomicU64,
+    /// Times a pool worker found nothing queued (then led, or slept, or
+    /// looked again): a few per command; far more means workers spin.
+    pub idle_rounds: AtomicU64,
 }
 
 /// What every connection shares.
@@ -219,6 +222,7 @@ impl Shared {
             ),
             ("Mizzle_scheduler_active_workers".into(), active.to_string()),
             ("Mizzle_scheduler_dispatched".into(), dispatched.to_string()),
+            ("Mizzle_scheduler_idle_rounds".into(), s.idle_rounds.load(Ordering::Relaxed).to_string()),
             ("Mizzle_scheduler_queue_length".into(), s.queued.load(Ordering::Relaxed).to_string()),
             ("Mizzle_scheduler_wait_time_avg_us".into(), avg.to_string()),
             ("Mizzle_scheduler_wait_time_us".into(), wait.to_string()),

@@ -125,4 +125,21 @@ fn more_connections_than_workers_are_all_served() {
         c.query("SELECT client, COUNT(*) FROM t GROUP BY client ORDER BY client").expect("count");
     let want = u64::from(ROUNDS.div_ceil(TXN_EVERY));
     assert_eq!(counts, (0..PLAIN_CLIENTS).map(|k| (k, want)).collect::<Vec<_>>(), "every commit is there once");
+    // Workers with nothing to do sleep while another leads (pool.rs
+    // invariant 6): fewer idle rounds than tasks (0.1-0.3 per task in
+    // release builds), plus the sleeps' and the poll's timeouts. Workers
+    // that spun past the sleep made 10-150 per task in six of seven runs
+    // with the bug put back (the spin needs a race in the hand-over).
+    let status: Vec<(String, String)> = c.query("SHOW STATUS LIKE 'Mizzle_scheduler_%'").expect("status");
+    let get = |name: &str| -> u64 {
+        status
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in SHOW STATUS: {status:?}"))
+    };
+    let (idle, dispatched) = (get("Mizzle_scheduler_idle_rounds"), get("Mizzle_scheduler_dispatched"));
+    eprintln!("idle rounds {idle}, tasks dispatched {dispatched}");
+    assert!(dispatched > u64::from(ROUNDS), "the commands went through the workers: {dispatched}");
+    assert!(idle <= 2 * dispatched + 1_000, "workers spin: {idle} idle rounds for {dispatched} tasks");
 }
