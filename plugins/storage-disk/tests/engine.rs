@@ -421,6 +421,62 @@ fn a_database_many_times_the_cache_works() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
+/// Concurrent readers of a database many times the cache: almost every
+/// read misses, evicts a page another thread may still hold, and reads
+/// into a recycled buffer (`pager.rs`, `SPARE_PAGE`); every value read is
+/// checked against the model.
+#[test]
+fn concurrent_reads_through_a_cache_that_evicts_on_every_miss() {
+    let root = std::env::temp_dir().join(format!("mizzle-disk-evict-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let o = DiskOptions { cache_bytes: 128 << 10, memtable_bytes: 512 << 10, ..DiskOptions::default() };
+    let mut model = BTreeMap::new();
+    {
+        let e = DiskEngine::open(&root, o.clone()).expect("open");
+        let mut rng = Rng(11);
+        for round in 0..30u32 {
+            let mut b = WriteBatch::new();
+            for _ in 0..500 {
+                let k = format!("key{:08}", rng.below(100_000)).into_bytes();
+                let v = format!("{round}:{}", "x".repeat(rng.below(400) as usize)).into_bytes();
+                model.insert(k.clone(), v.clone());
+                b.put(k, v);
+            }
+            e.write(b, Durability::Relaxed).expect("write");
+        }
+        e.checkpoint().expect("checkpoint");
+    }
+    let e: Arc<dyn StorageEngine> = Arc::new(DiskEngine::open(&root, o).expect("reopen"));
+    let keys: Vec<&Vec<u8>> = model.keys().collect();
+    std::thread::scope(|s| {
+        for t in 0..4u64 {
+            let (e, keys, model) = (e.clone(), &keys, &model);
+            s.spawn(move || {
+                let mut rng = Rng(500 + t);
+                let mut out = KvBatch::new();
+                for i in 0..3_000 {
+                    let k = keys[rng.below(keys.len() as u64) as usize];
+                    assert_eq!(e.get(k).expect("get").as_ref(), model.get(k), "thread {t} read {i}");
+                    if i % 16 == 0 {
+                        // A short scan from the key: the model's next pairs.
+                        let from = KeyRange { start: Bound::Included(k.to_vec()), end: Bound::Unbounded };
+                        e.scan_first(from, &mut out, 8).expect("scan_first");
+                        let got: Vec<(Vec<u8>, Vec<u8>)> = out.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
+                        let want: Vec<(Vec<u8>, Vec<u8>)> =
+                            model.range(k.clone()..).take(8).map(|(k, v)| (k.clone(), v.clone())).collect();
+                        assert_eq!(got, want, "thread {t} scan {i}");
+                    }
+                }
+            });
+        }
+    });
+    let stat = |name: &str| e.stats().into_iter().find(|(n, _)| n == name).map_or(0, |(_, v)| v);
+    let (misses, evictions) = (stat("page_cache_misses"), stat("page_cache_evictions"));
+    drop(e);
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(misses > 1_000 && evictions > 1_000, "the reads missed the cache: {misses} misses, {evictions} evictions");
+}
+
 #[test]
 fn the_data_file_stops_growing_under_steady_updates() {
     let fs = FaultyFs::new();
