@@ -472,6 +472,7 @@ fn concurrent_reads_through_a_cache_that_evicts_on_every_miss() {
     });
     let stat = |name: &str| e.stats().into_iter().find(|(n, _)| n == name).map_or(0, |(_, v)| v);
     let (misses, evictions) = (stat("page_cache_misses"), stat("page_cache_evictions"));
+    eprintln!("{} keys; {misses} cache misses, {evictions} evictions", model.len());
     drop(e);
     let _ = std::fs::remove_dir_all(&root);
     assert!(misses > 1_000 && evictions > 1_000, "the reads missed the cache: {misses} misses, {evictions} evictions");
