@@ -14,6 +14,12 @@
 //!    `Collation::ascii_prefix` (eight primary ranks in a `u64`); only
 //!    equal prefixes go on to the texts (`ascii_prefixes_that_differ_order_as_compare_ascii`
 //!    checks that differing prefixes order as `compare`).
+//! 5. Rows with computed keys are ordered through 16-byte handles (the
+//!    first key's ASCII prefix, whether it has one, the row's place): the
+//!    sort moves handles, not the rows' records, and reads a record only
+//!    when two prefixes do not decide (`tests` compares the result with a
+//!    reference sort, limits and both directions included). `point_loop 5
+//!    sort` (100,000 rows by `c DESC, id`): 75-77 ms → 60-62 ms.
 
 use std::cmp::Ordering;
 
@@ -225,10 +231,37 @@ fn order<K: KeySlice>(
         };
         o.then(a.pos.cmp(&b.pos))
     };
-    if let Some(n) = top {
-        if n == 0 {
-            return Vec::new();
+    if top == Some(0) {
+        return Vec::new();
+    }
+    // Computed keys: sort 16-byte handles (the first key's ASCII prefix,
+    // whether it has one, the row's place) rather than the rows' `Keyed`
+    // records, looking at those only when two prefixes do not decide.
+    if cols.is_none() && keyed.len() > 1 && u32::try_from(keyed.len()).is_ok() {
+        let desc = keys.first().is_some_and(|k| k.desc);
+        let mut handles: Vec<(u64, u32, u32)> =
+            keyed.iter().enumerate().map(|(i, k)| (k.prefix, (k.ascii & 1) as u32, i as u32)).collect();
+        let by_handle = |a: &(u64, u32, u32), b: &(u64, u32, u32)| -> Ordering {
+            if a.1 & b.1 != 0 && a.0 != b.0 {
+                let o = a.0.cmp(&b.0);
+                return if desc { o.reverse() } else { o };
+            }
+            match (keyed.get(a.2 as usize), keyed.get(b.2 as usize)) {
+                (Some(x), Some(y)) => cmp(x, y),
+                _ => a.2.cmp(&b.2),
+            }
+        };
+        if let Some(n) = top {
+            if n < handles.len() {
+                handles.select_nth_unstable_by(n - 1, by_handle);
+                handles.truncate(n);
+            }
         }
+        handles.sort_unstable_by(by_handle);
+        let mut rows: Vec<Row> = keyed.into_iter().map(|k| k.row).collect();
+        return handles.iter().map(|h| rows.get_mut(h.2 as usize).map(std::mem::take).unwrap_or_default()).collect();
+    }
+    if let Some(n) = top {
         if n < keyed.len() {
             keyed.select_nth_unstable_by(n - 1, cmp);
             keyed.truncate(n);
@@ -265,6 +298,111 @@ impl Operator for SortOp {
         // The rows are the input's, reordered.
         if let Some(input) = self.input.as_mut() {
             input.recycle(batch);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cmp::Ordering;
+
+    use mizzle_sql::expr::{Expr, SortKey};
+    use mizzle_types::{Collation, SqlType, Value};
+
+    use super::sort_rows;
+    use crate::build::Row;
+    use crate::testctx::with_ctx;
+
+    /// Texts that stress the orders the sort takes shortcuts for: ASCII
+    /// texts whose first eight characters differ or agree, case and
+    /// trailing-space variants (equal under the collation), non-ASCII and
+    /// NULL.
+    fn text(n: u64) -> Value {
+        const PARTS: [&str; 12] = [
+            "abcdefgh",
+            "abcdefgh1",
+            "ABCDEFGH",
+            "abcdefgh ",
+            "abcdefgz",
+            "b",
+            "",
+            "été",
+            "Zebra",
+            "zebra",
+            "a-b",
+            "abcdefghA",
+        ];
+        match n % 13 {
+            12 => Value::Null,
+            i => Value::text(PARTS[i as usize]),
+        }
+    }
+
+    /// The order MySQL gives: the text under the collation (NULL first
+    /// ascending, last descending), then the integer ascending, then input
+    /// order (the sort is stable).
+    fn reference(rows: &[Row], c: Collation, desc: bool) -> Vec<Row> {
+        let mut v: Vec<(usize, &Row)> = rows.iter().enumerate().collect();
+        v.sort_by(|(i, a), (j, b)| {
+            let o = match (&a[0], &b[0]) {
+                (Value::Null, Value::Null) => Ordering::Equal,
+                (Value::Null, _) => Ordering::Less,
+                (_, Value::Null) => Ordering::Greater,
+                (Value::Text(x), Value::Text(y)) => c.compare(x, y),
+                _ => unreachable!("texts and NULLs only"),
+            };
+            let o = if desc { o.reverse() } else { o };
+            o.then_with(|| a[1].sort_cmp(&b[1])).then(i.cmp(j))
+        });
+        v.into_iter().map(|(_, r)| r.clone()).collect()
+    }
+
+    #[test]
+    fn computed_keys_sort_as_the_reference_with_ties_limits_and_both_directions() {
+        let c = Collation::Utf8mb4_0900AiCi;
+        let mut state = 7u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        for round in 0..40 {
+            let n = 1 + (next() % 60) as usize;
+            let rows: Vec<Row> = (0..n).map(|_| vec![text(next()), Value::Int((next() % 4) as i64)]).collect();
+            let desc = round % 2 == 1;
+            let keys = vec![
+                SortKey {
+                    expr: Expr::Weight {
+                        arg: Box::new(Expr::Column { index: 0, ty: SqlType::Varchar(20) }),
+                        collation: c,
+                    },
+                    desc,
+                },
+                SortKey { expr: Expr::Column { index: 1, ty: SqlType::BIGINT }, desc: false },
+            ];
+            let want = reference(&rows, c, desc);
+            for top in [None, Some(0), Some(1), Some(n / 2), Some(n), Some(n + 3)] {
+                let got = with_ctx(&[], true, |ctx| sort_rows(rows.clone(), &keys, top, ctx)).expect("sort");
+                let k = top.map_or(n, |t| t.min(n));
+                assert_eq!(got, want[..k].to_vec(), "round {round}, {n} rows, desc {desc}, top {top:?}");
+            }
+            // One computed key alone (the single-key path).
+            let one = &keys[..1];
+            let got = with_ctx(&[], true, |ctx| sort_rows(rows.clone(), one, None, ctx)).expect("sort");
+            let firsts = |v: &[Row]| v.iter().map(|r| r[0].clone()).collect::<Vec<_>>();
+            let mut want_one: Vec<(usize, &Row)> = rows.iter().enumerate().collect();
+            want_one.sort_by(|(i, a), (j, b)| {
+                let o = match (&a[0], &b[0]) {
+                    (Value::Null, Value::Null) => Ordering::Equal,
+                    (Value::Null, _) => Ordering::Less,
+                    (_, Value::Null) => Ordering::Greater,
+                    (Value::Text(x), Value::Text(y)) => c.compare(x, y),
+                    _ => unreachable!("texts and NULLs only"),
+                };
+                (if desc { o.reverse() } else { o }).then(i.cmp(j))
+            });
+            let want_one: Vec<Row> = want_one.into_iter().map(|(_, r)| r.clone()).collect();
+            assert_eq!(got, want_one, "round {round}: one key, desc {desc}");
+            assert_eq!(firsts(&got).len(), n);
         }
     }
 }
