@@ -39,10 +39,11 @@
 //!   `Queued` with `resume` set ([`park`]).
 //!
 //! Leadership: a worker with nothing queued watches for work for `SPIN`
-//! (30 µs, reading the queues and the poller's lock state, taking no
+//! (30 µs, reading the injector and the poller's lock state, taking no
 //! lock), then takes the poller if it is free (`try_lock`) and polls;
-//! otherwise it sleeps until work is queued or the poller is handed over (`Sleepers::leaderless`, under the sleep lock, so a
-//! hand-over is never missed). Work queued while every free worker sleeps
+//! otherwise it sleeps until work is queued or the poller is handed over
+//! (`Sleepers::leaderless`, under the sleep lock, so a hand-over is never
+//! missed). Work queued while every free worker sleeps
 //! wakes one; queued while the leader polls, it wakes the leader (`polling`
 //! is set before the leader looks at the injector, and read after the
 //! push, both sequentially consistent). So a command needs one thread
@@ -572,11 +573,9 @@ fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
                 // lock: a thread that sleeps leaves its vCPU idle, and
                 // waking an idle vCPU is slow.
                 let spin_until = Instant::now() + SPIN;
-                while pool.injector.is_empty()
-                    && pool.poller.is_locked()
-                    && local.is_empty()
-                    && Instant::now() < spin_until
-                {
+                // (Only this worker queues on `local`, which `find` found
+                // empty.)
+                while pool.injector.is_empty() && pool.poller.is_locked() && Instant::now() < spin_until {
                     std::hint::spin_loop();
                 }
                 // The poller is taken only under the sleep lock, together

@@ -351,8 +351,8 @@ struct Frame {
 
 /// An iterator over one tree version, ascending (seek to a start bound,
 /// then take pairs until the end bound) or descending
-/// ([`TreeVersion::range_rev_with`]: from an upper bound down to a lower
-/// one). Keys and inline values are borrowed from the iterator (no
+/// ([`TreeVersion::range_with`] with `desc`: from an upper bound down to a
+/// lower one). Keys and inline values are borrowed from the iterator (no
 /// allocation per pair).
 pub struct TreeIter {
     version: Arc<TreeVersion>,

@@ -122,7 +122,7 @@ impl Store {
                 .ok_or_else(|| self.corrupt(PageFault::new(no, "page number beyond any file")))?;
         let mut page = page_buffer();
         let Some(buf) = Arc::get_mut(&mut page) else {
-            return Err(internal("a fresh page buffer is shared".to_string()));
+            return Err(internal("a fresh page buffer is shared"));
         };
         let n = read_full_at(self.file.as_ref(), buf, offset)
             .map_err(|e| storage_error(&e, Op::Read, &format!("{} page {}", self.name, no.0)))?;

@@ -793,6 +793,7 @@ impl ScanOp {
     fn decode(&self, payload: &[u8], key: &[u8], mut row: Row) -> Result<Row, ExecError> {
         let r = RowRef::new(payload)?;
         let n = self.table.columns.len();
+        row.clear();
         row.resize(n, Value::Null);
         row.reserve(usize::from(self.with_rowkey));
         // Decoded in place (`get_as_into`): no copies of each value.
