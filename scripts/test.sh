@@ -25,6 +25,16 @@ done
 
 echo "== sql-tests/suite and sql-tests/isolation over the wire (release mizzled on a free loopback port)"
 cargo build --release -p mizzled
+# A hang fails the run within minutes, with the server's threads printed,
+# instead of running CI out of time.
+dump_threads() {
+    echo "mizzled (pid $1) is stuck; its threads:"
+    if command -v gdb >/dev/null 2>&1; then
+        gdb -p "$1" -batch -ex "thread apply all bt 25" 2>/dev/null | grep -E '^(Thread|#)' | head -400 || true
+    else
+        echo "(gdb is not installed: no stacks)"
+    fi
+}
 WIRE_DIR=$(mktemp -d /tmp/mizzle-wire.XXXXXX)
 ./target/release/mizzled --datadir "$WIRE_DIR/data" --bind 127.0.0.1 --port 0 --initial-password slt-pw \
     --max-connections 500 --secure-file-priv sql-tests --local-infile --log warn >"$WIRE_DIR/out" 2>"$WIRE_DIR/err" &
@@ -32,15 +42,26 @@ WIRE_PID=$!
 for _ in $(seq 1 300); do grep -q "ready for connections" "$WIRE_DIR/out" && break; sleep 0.1; done
 WIRE_ADDR=$(sed -n 's/^mizzled: ready for connections on //p' "$WIRE_DIR/out")
 wire_status=0
-MIZZLE_SLT_PASSWORD=slt-pw "$SLT" --server "$WIRE_ADDR" --jobs 2 --quiet sql-tests/suite sql-tests/isolation || wire_status=$?
+MIZZLE_SLT_PASSWORD=slt-pw timeout 900 "$SLT" --server "$WIRE_ADDR" --jobs 2 --quiet sql-tests/suite sql-tests/isolation \
+    || wire_status=$?
 CORPUS="${MIZZLE_SLT_CORPUS:-../shared/sqllogictest}"
 if [ "$wire_status" -eq 0 ] && [ -d "$CORPUS" ]; then
     BASELINE=$(grep -v '^#' sql-tests/corpus-baseline.txt | tr -d '[:space:]')
     echo "== corpus $CORPUS over the wire (baseline: $BASELINE passed records)"
-    MIZZLE_SLT_PASSWORD=slt-pw "$SLT" --server "$WIRE_ADDR" --jobs 2 --quiet --min-passed "$BASELINE" "$CORPUS" \
+    MIZZLE_SLT_PASSWORD=slt-pw timeout 2400 "$SLT" --server "$WIRE_ADDR" --jobs 2 --quiet --min-passed "$BASELINE" "$CORPUS" \
         || wire_status=$?
 fi
-kill -TERM "$WIRE_PID"; wait "$WIRE_PID" || wire_status=1
+[ "$wire_status" -ne 124 ] || { echo "the over-the-wire run timed out"; dump_threads "$WIRE_PID"; }
+# Clean shutdown within a minute, or the threads are printed and it fails.
+kill -TERM "$WIRE_PID"
+for _ in $(seq 1 600); do kill -0 "$WIRE_PID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$WIRE_PID" 2>/dev/null; then
+    echo "mizzled did not stop within 60 s of SIGTERM"
+    dump_threads "$WIRE_PID"
+    kill -KILL "$WIRE_PID"
+    wire_status=1
+fi
+wait "$WIRE_PID" || wire_status=1
 rm -rf "$WIRE_DIR"
 [ "$wire_status" -eq 0 ] || { echo "over-the-wire run failed"; exit 1; }
 

@@ -620,3 +620,28 @@ fn joins_rewind_for_the_next_execution() {
         assert_eq!(count(run_prepared(&mut s, &mut p, &[int(0)])), int(0), "{sql}: nothing");
     }
 }
+
+#[test]
+fn dropping_a_session_with_temporary_tables_does_not_wait_for_other_commits() {
+    let (g, cat) = setup();
+    let mut tmp = Session::new(cat.clone());
+    tmp.execute_blocking("CREATE TEMPORARY TABLE tt (a INT PRIMARY KEY)", &[]).expect("create");
+    let ex = tmp.execute("INSERT INTO tt VALUES (1), (2)", &[]).expect("insert");
+    while g.held() > 0 {
+        g.complete_next(Ok(()));
+    }
+    tmp.resume(ex).expect("resume").finish().expect("finish");
+    // Another session's commit is prepared, not yet durable: commits
+    // after it cannot become visible before it does.
+    let mut a = Session::new(cat.clone());
+    let ex = a.execute("INSERT INTO t VALUES (1)", &[]).expect("insert");
+    assert!(parked_on_commit(&ex));
+    // The session's end deletes its temporary rows in a commit of its own,
+    // which nobody waits for: on a server's worker, waiting there for the
+    // other commit (published only when its session runs again, perhaps
+    // on this very worker) would hang every worker that drops a session.
+    must_not_block(move || drop(tmp));
+    g.complete_next(Ok(()));
+    a.resume(ex).expect("resume").finish().expect("finish");
+    assert_eq!(count(&mut Session::new(cat)), 1);
+}

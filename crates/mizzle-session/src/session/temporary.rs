@@ -19,7 +19,10 @@
 //! 4. When the session is dropped its temporary tables' rows are deleted
 //!    in a transaction of their own, best effort: if a parked statement of
 //!    the session still holds one of the rows, or the process dies, the
-//!    rows stay in the engine, unreachable.
+//!    rows stay in the engine, unreachable. Nobody waits for that commit
+//!    (`detach`): it never waits for other sessions' commits to become
+//!    visible, which, on a server's worker, could wait for a session
+//!    queued behind that very worker.
 
 use std::sync::Arc;
 
@@ -166,8 +169,12 @@ impl Session {
         let t = self.cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: false });
         let cleared = t.begin_statement().is_ok() && spaces.iter().all(|&s| clear_space(&t, s).is_ok());
         if cleared && t.end_statement(true).is_ok() {
+            // Nobody waits for this commit: it publishes when durable
+            // without waiting for earlier commits to become visible (a
+            // server's worker drops sessions, and the earlier commits may
+            // be published only by sessions waiting for a worker).
             if let Ok(p) = t.commit_with(Some(SyncMode::Off)) {
-                let _ = p.finish();
+                super::detach(p);
             }
         }
     }
