@@ -53,6 +53,11 @@ impl Clock for SystemClock {
     }
 }
 
+/// Status rows a front end adds (`CatalogState::register_front_end_status`):
+/// called on the thread running `SHOW STATUS`, so it must be quick and
+/// take no lock a statement may hold.
+pub type StatusSource = Arc<dyn Fn() -> Vec<(String, String)> + Send + Sync>;
+
 /// Shared state of one catalog.
 pub struct CatalogState {
     /// Wall-clock time for NOW() and friends.
@@ -68,6 +73,11 @@ pub struct CatalogState {
     /// Plugins a front end registered after opening (a server's
     /// authentication plugin), listed after `plugins`.
     pub front_end_plugins: RwLock<Vec<PluginRow>>,
+    /// A front end's own status rows (a server's connections and
+    /// scheduler), shown by `SHOW STATUS` and
+    /// `performance_schema.global_status` after the catalog's, replacing
+    /// rows of the same name.
+    front_end_status: RwLock<Option<StatusSource>>,
     /// Name of the storage engine holding this catalog's data.
     pub engine_name: String,
     next_connection: AtomicU64,
@@ -106,6 +116,7 @@ impl CatalogState {
             globals: RwLock::new(globals),
             plugins,
             front_end_plugins: RwLock::new(Vec::new()),
+            front_end_status: RwLock::new(None),
             engine_name: engine_name.to_string(),
             next_connection: AtomicU64::new(1),
         }))
@@ -127,6 +138,18 @@ impl CatalogState {
         if !v.iter().any(|p| p.kind == row.kind && p.name.eq_ignore_ascii_case(&row.name)) {
             v.push(row);
         }
+    }
+
+    /// Adds a front end's status rows to every session's `SHOW STATUS`
+    /// (replacing an earlier source).
+    pub fn register_front_end_status(&self, source: StatusSource) {
+        *self.front_end_status.write() = Some(source);
+    }
+
+    /// The front end's status rows (none without a front end).
+    pub(crate) fn front_end_status(&self) -> Vec<(String, String)> {
+        let source = self.front_end_status.read().clone();
+        source.map(|f| f()).unwrap_or_default()
     }
 
     /// A fresh connection id.

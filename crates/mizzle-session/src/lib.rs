@@ -13,7 +13,7 @@ pub mod explain;
 pub mod session;
 pub mod vars;
 
-pub use catalog::{CatalogState, Clock, PluginRow, SystemClock, DEFAULT_SCHEMA};
+pub use catalog::{CatalogState, Clock, PluginRow, StatusSource, SystemClock, DEFAULT_SCHEMA};
 pub use error::SessionError;
 pub use session::{
     administrator_privileges, AccountId, Batch, CancelHandle, ColumnInfo, Execution, LocalFiles, Park, Prepared,

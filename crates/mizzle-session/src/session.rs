@@ -754,7 +754,7 @@ impl SystemInfo for Sys<'_> {
             Some(d) => self.s.describe_deadlock(d),
             None => String::new(),
         };
-        vec![
+        let own: Vec<(String, String)> = vec![
             // MariaDB's name; MySQL 8 counts it as INNODB_METRICS lock_deadlocks.
             ("Innodb_deadlocks".into(), l.deadlocks.to_string()),
             ("Innodb_row_lock_current_waits".into(), l.current_waits.to_string()),
@@ -768,7 +768,12 @@ impl SystemInfo for Sys<'_> {
             ("Questions".into(), "0".into()),
             ("Threads_connected".into(), "1".into()),
             ("Uptime".into(), "0".into()),
-        ]
+        ];
+        // A front end's rows replace the catalog's of the same name; all
+        // in name order.
+        let mut rows: std::collections::BTreeMap<String, String> = own.into_iter().collect();
+        rows.extend(self.s.cat.front_end_status());
+        rows.into_iter().collect()
     }
 
     fn previous_warnings(&self) -> Vec<Warning> {

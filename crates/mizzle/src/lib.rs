@@ -389,6 +389,13 @@ impl Database {
         });
     }
 
+    /// Adds a front end's status rows (a server's connections and
+    /// scheduler) to `SHOW STATUS` and `performance_schema.global_status`
+    /// in every session; they replace the engine's rows of the same name.
+    pub fn register_front_end_status(&self, source: mizzle_session::StatusSource) {
+        self.cat.register_front_end_status(source);
+    }
+
     /// Runs a version-collection pass now (normally the kernel schedules it).
     pub fn collect_garbage(&self) -> Result<(), Error> {
         self.cat.txns.gc().map(|_| ()).map_err(err)

@@ -1,7 +1,10 @@
 //! Statements about the server rather than the database, answered by the
 //! server itself: `SHOW [FULL] PROCESSLIST`, `KILL [QUERY | CONNECTION] id`,
-//! the server's rows of `SHOW [GLOBAL | SESSION] STATUS [LIKE 'p']` and of
-//! `SHOW PLUGINS` (its schedulers and authentication plugins).
+//! and the server's rows of `SHOW PLUGINS` (its schedulers and
+//! authentication plugins). The server's rows of `SHOW STATUS` reach every
+//! session through the catalog instead (`Engine::register_status`), so
+//! `SHOW STATUS WHERE …` and `performance_schema.global_status` have them
+//! too.
 //!
 //! The session cannot see other connections or server counters, so these
 //! are recognised in the query text before it reaches the session.
@@ -10,9 +13,6 @@
 //! 1. Only text that is exactly one such statement (an optional trailing
 //!    `;`, any case and spacing) is recognised; anything else goes to the
 //!    session unchanged, so its errors are the session's.
-//! 2. `SHOW STATUS` is the session's result with the server's rows
-//!    replacing or joining it, then filtered by the LIKE pattern
-//!    (case-insensitive, `%` and `_`, `\` escapes), sorted by name.
 
 use std::sync::Arc;
 
@@ -34,11 +34,6 @@ pub enum AdminStmt {
         /// `KILL QUERY`.
         query_only: bool,
     },
-    /// `SHOW [GLOBAL | SESSION] STATUS [LIKE 'pattern']`.
-    Status {
-        /// The LIKE pattern, unquoted.
-        like: Option<String>,
-    },
     /// `SHOW PLUGINS`.
     Plugins,
 }
@@ -56,48 +51,8 @@ pub fn recognise(sql: &str) -> Option<AdminStmt> {
         ["KILL", id] => id.parse().ok().map(|id| AdminStmt::Kill { id, query_only: false }),
         ["KILL", "CONNECTION", id] => id.parse().ok().map(|id| AdminStmt::Kill { id, query_only: false }),
         ["KILL", "QUERY", id] => id.parse().ok().map(|id| AdminStmt::Kill { id, query_only: true }),
-        ["SHOW", rest @ ..] => {
-            let rest = match rest {
-                ["GLOBAL" | "SESSION" | "LOCAL", r @ ..] => r,
-                r => r,
-            };
-            match rest {
-                ["STATUS"] => Some(AdminStmt::Status { like: None }),
-                ["STATUS", "LIKE", ..] => {
-                    // The pattern is a quoted literal; keep its original case.
-                    let at = text.to_ascii_uppercase().find(" LIKE ")? + " LIKE ".len();
-                    let lit = text.get(at..)?.trim();
-                    let q = lit.chars().next().filter(|c| *c == '\'' || *c == '"')?;
-                    let inner = lit.strip_prefix(q)?.strip_suffix(q)?;
-                    if inner.contains(q) {
-                        return None;
-                    }
-                    Some(AdminStmt::Status { like: Some(inner.to_owned()) })
-                }
-                _ => None,
-            }
-        }
         _ => None,
     }
-}
-
-/// SQL LIKE, case-insensitive (ASCII), `%`, `_` and `\` escapes.
-pub fn like(pattern: &str, text: &str) -> bool {
-    fn go(p: &[char], t: &[char]) -> bool {
-        match p.split_first() {
-            None => t.is_empty(),
-            Some(('%', rest)) => (0..=t.len()).any(|i| t.get(i..).is_some_and(|tail| go(rest, tail))),
-            Some(('_', rest)) => t.split_first().is_some_and(|(_, tt)| go(rest, tt)),
-            Some(('\\', rest)) if !rest.is_empty() => match (rest.split_first(), t.split_first()) {
-                (Some((pc, pr)), Some((tc, tr))) => pc.eq_ignore_ascii_case(tc) && go(pr, tr),
-                _ => false,
-            },
-            Some((pc, rest)) => t.split_first().is_some_and(|(tc, tr)| pc.eq_ignore_ascii_case(tc) && go(rest, tr)),
-        }
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    go(&p, &t)
 }
 
 fn col(name: &str, ty: SqlType, nullable: bool) -> ColumnInfo {
@@ -169,30 +124,6 @@ pub fn merge_plugins(session_rows: Vec<Vec<Value>>, server: Vec<Vec<Value>>) -> 
     rows
 }
 
-/// Merges server rows into the session's `SHOW STATUS` rows and applies
-/// the pattern (invariant 2).
-pub fn merge_status(
-    session_rows: Vec<Vec<Value>>,
-    server: Vec<(String, String)>,
-    like_pattern: Option<&str>,
-) -> Vec<Vec<Value>> {
-    let mut map: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
-    for r in session_rows {
-        if let (Some(Value::Text(n)), Some(v)) = (r.first(), r.get(1)) {
-            let mut s = Vec::new();
-            v.write_text(&mut s);
-            map.insert(n.to_string(), String::from_utf8_lossy(&s).into_owned());
-        }
-    }
-    for (n, v) in server {
-        map.insert(n, v);
-    }
-    map.into_iter()
-        .filter(|(n, _)| like_pattern.is_none_or(|p| like(p, n)))
-        .map(|(n, v)| vec![Value::text(&n), Value::text(&v)])
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,32 +134,9 @@ mod tests {
         assert_eq!(recognise("KILL 7"), Some(AdminStmt::Kill { id: 7, query_only: false }));
         assert_eq!(recognise("kill  query 9 ;"), Some(AdminStmt::Kill { id: 9, query_only: true }));
         assert_eq!(recognise("KILL CONNECTION x"), None);
-        assert_eq!(
-            recognise("SHOW GLOBAL STATUS LIKE 'Threads%'"),
-            Some(AdminStmt::Status { like: Some("Threads%".into()) })
-        );
-        assert_eq!(recognise("show status"), Some(AdminStmt::Status { like: None }));
+        assert_eq!(recognise("SHOW GLOBAL STATUS LIKE 'Threads%'"), None);
         assert_eq!(recognise("SHOW plugins;"), Some(AdminStmt::Plugins));
         assert_eq!(recognise("SHOW STATUS WHERE x = 1"), None);
         assert_eq!(recognise("SELECT 1; KILL 3"), None);
-    }
-
-    #[test]
-    fn like_matches_as_mysql() {
-        assert!(like("threads%", "Threads_connected"));
-        assert!(like("Threads\\_connected", "Threads_connected"));
-        assert!(!like("Threads\\_connected", "ThreadsXconnected"));
-        assert!(like("_ptime", "Uptime"));
-        assert!(!like("Up", "Uptime"));
-    }
-
-    #[test]
-    fn server_rows_replace_session_rows() {
-        let session = vec![
-            vec![Value::text("Threads_connected"), Value::text("1")],
-            vec![Value::text("Uptime"), Value::text("0")],
-        ];
-        let merged = merge_status(session, vec![("Threads_connected".into(), "5".into())], Some("threads%"));
-        assert_eq!(merged, vec![vec![Value::text("Threads_connected"), Value::text("5")]]);
     }
 }

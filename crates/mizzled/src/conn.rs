@@ -1256,18 +1256,6 @@ impl Conn {
                 }
                 Err(e) => self.err(first, &e),
             },
-            AdminStmt::Status { like } => match self.session.query("SHOW STATUS") {
-                Ok(mut outcome) => {
-                    if let Some(Output::Rows { columns, rows }) = outcome.outputs.pop() {
-                        let rows = admin::merge_status(rows, self.shared.status_rows(), like.as_deref());
-                        let outcome = Outcome { outputs: vec![Output::Rows { columns, rows }], warnings: 0 };
-                        self.write_outcome(first, outcome, false);
-                    } else {
-                        self.ok(first, 0, 0, "", false);
-                    }
-                }
-                Err(e) => self.err(first, &e),
-            },
         }
     }
 

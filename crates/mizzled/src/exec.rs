@@ -258,6 +258,11 @@ impl Engine {
         self.db.register_front_end_plugin(d);
     }
 
+    /// Adds the server's status rows to every session's `SHOW STATUS`.
+    pub fn register_status(&self, source: mizzle_session::StatusSource) {
+        self.db.register_front_end_status(source);
+    }
+
     /// Creates the grant tables that are missing, and upgrades a
     /// `secure_file_priv` (`None`: server-side LOAD DATA refused, 1290)
     /// and `local_infile`.

@@ -292,7 +292,7 @@ impl Shared {
             ..HandshakeConfig::default()
         };
         handshake.server_version = mizzle_session::vars::VERSION.to_owned();
-        Arc::new(Shared {
+        let shared = Arc::new(Shared {
             engine,
             accounts,
             handshake,
@@ -305,7 +305,12 @@ impl Shared {
             shutdown: AtomicBool::new(false),
             started: Instant::now(),
             max_connections,
-        })
+        });
+        // Every session's SHOW STATUS shows the server's rows (weakly held:
+        // the catalog outlives nothing it points back to).
+        let weak = Arc::downgrade(&shared);
+        shared.engine.register_status(Arc::new(move || weak.upgrade().map(|s| s.status_rows()).unwrap_or_default()));
+        shared
     }
 
     /// Admits a client without a socket (tests, fuzzing): its entry and session.

@@ -424,6 +424,29 @@ fn system(t: SystemTable) -> Plan {
 }
 
 impl<'a> Binder<'a> {
+    /// `performance_schema.<name>` as a plan: the status and session
+    /// variable tables, MySQL 8's replacements for `SHOW STATUS` and `SHOW
+    /// VARIABLES` (the same rows, under the columns `VARIABLE_NAME` and
+    /// `VARIABLE_VALUE`). Status has no per-session counters, so
+    /// `global_status` and `session_status` hold the same rows.
+    pub(crate) fn performance_schema(&mut self, name: &str, alias: &str) -> Result<(Plan, Vec<OutCol>), BindError> {
+        let table = match norm(name).as_str() {
+            "global_status" | "session_status" => SystemTable::Status,
+            "session_variables" => SystemTable::Variables,
+            other => {
+                return Err(BindError::NoSuchTable { schema: "performance_schema".into(), name: other.to_string() })
+            }
+        };
+        let inner = system_columns(&table);
+        let exprs = inner.iter().enumerate().map(|(index, c)| Expr::Column { index, ty: c.ty }).collect();
+        let cols: Vec<OutCol> = [text("VARIABLE_NAME"), text("VARIABLE_VALUE")]
+            .into_iter()
+            .map(|c| OutCol { table: Some(alias.to_string()), ..c })
+            .collect();
+        let sys = Plan::System { table, cols: inner };
+        Ok((Plan::Project { input: Box::new(sys), exprs, cols: cols.clone() }, cols))
+    }
+
     /// `information_schema.<name>` as a plan.
     pub(crate) fn information_schema(&mut self, name: &str, alias: &str) -> Result<(Plan, Vec<OutCol>), BindError> {
         let (table, cols): (SystemTable, Vec<OutCol>) = match norm(name).as_str() {

@@ -1320,6 +1320,11 @@ impl<'a> Binder<'a> {
                     Self::register_alias(aliases, &a)?;
                     return self.information_schema(&tname, &a);
                 }
+                if norm(&schema) == "performance_schema" {
+                    let a = alias_name.unwrap_or_else(|| tname.clone());
+                    Self::register_alias(aliases, &a)?;
+                    return self.performance_schema(&tname, &a);
+                }
                 let rel = self.require_relation(&schema, &tname)?;
                 let a = alias_name.unwrap_or_else(|| tname.clone());
                 Self::register_alias(aliases, &a)?;
