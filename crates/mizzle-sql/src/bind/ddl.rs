@@ -175,6 +175,12 @@ fn text(name: &str) -> OutCol {
     col(name, SqlType::Varchar(256))
 }
 
+/// A variable's name: compared without regard to case, as MySQL's
+/// `utf8mb3_general_ci` names are (`SHOW VARIABLES LIKE 'AUTOCOMMIT'`).
+fn name_text(name: &str) -> OutCol {
+    OutCol { collation: Some(mizzle_types::Collation::Utf8mb4GeneralCi), ..text(name) }
+}
+
 /// The output columns of each built-in table.
 pub fn system_columns(t: &SystemTable) -> Vec<OutCol> {
     match t {
@@ -229,7 +235,7 @@ pub fn system_columns(t: &SystemTable) -> Vec<OutCol> {
                 text("collation_connection"),
             ]
         }
-        SystemTable::Variables | SystemTable::Status => vec![text("Variable_name"), text("Value")],
+        SystemTable::Variables | SystemTable::Status => vec![name_text("Variable_name"), text("Value")],
         SystemTable::Warnings { .. } => vec![text("Level"), col("Code", SqlType::BIGINT), text("Message")],
         SystemTable::WarningCount { errors_only: false } => vec![col("@@session.warning_count", SqlType::BIGINT)],
         SystemTable::WarningCount { errors_only: true } => vec![col("@@session.error_count", SqlType::BIGINT)],
@@ -439,7 +445,7 @@ impl<'a> Binder<'a> {
         };
         let inner = system_columns(&table);
         let exprs = inner.iter().enumerate().map(|(index, c)| Expr::Column { index, ty: c.ty }).collect();
-        let cols: Vec<OutCol> = [text("VARIABLE_NAME"), text("VARIABLE_VALUE")]
+        let cols: Vec<OutCol> = [name_text("VARIABLE_NAME"), text("VARIABLE_VALUE")]
             .into_iter()
             .map(|c| OutCol { table: Some(alias.to_string()), ..c })
             .collect();
@@ -501,10 +507,13 @@ impl<'a> Binder<'a> {
             Some(ShowStatementFilter::Like(p)) | Some(ShowStatementFilter::ILike(p)) => {
                 let c = plan.columns();
                 let ty = c.first().map(|c| c.ty).unwrap_or(SqlType::LONGTEXT);
+                // Under the column's collation (a variable's name matches
+                // without regard to case).
+                let arg = super::expr::collated(Expr::Column { index: 0, ty }, c.first().and_then(|c| c.collation));
                 Ok(Plan::Filter {
                     input: Box::new(plan),
                     pred: Expr::Like {
-                        arg: Box::new(Expr::Column { index: 0, ty }),
+                        arg: Box::new(arg),
                         pattern: Box::new(Expr::lit(Value::text(p))),
                         escape: '\\',
                         negated: false,
