@@ -4,7 +4,8 @@
 //! read, so a worker finds the next command already complete). Every answer
 //! is checked, and every client has a deadline: a lost wake-up or a lost
 //! readiness edge (a connection that nobody serves) fails the test instead
-//! of hanging it.
+//! of hanging it. Sessions that end with temporary tables while others
+//! commit must not hold the only worker.
 
 mod harness;
 
@@ -142,4 +143,75 @@ fn more_connections_than_workers_are_all_served() {
     eprintln!("idle rounds {idle}, tasks dispatched {dispatched}");
     assert!(dispatched > u64::from(ROUNDS), "the commands went through the workers: {dispatched}");
     assert!(idle <= 2 * dispatched + 1_000, "workers spin: {idle} idle rounds for {dispatched} tasks");
+}
+
+/// Connects, fills a temporary table, commits into a shared table and
+/// leaves, `rounds` times: each session's end deletes its temporary rows in
+/// a commit of its own, on the worker that closes the connection.
+fn temporary_table_client(server: &Server, client: u32, rounds: u32) -> Result<(), String> {
+    for round in 0..rounds {
+        let mut c = server.connect_root(Some("tmpstress"));
+        c.query_drop("CREATE TEMPORARY TABLE tt (a INT PRIMARY KEY)").map_err(|e| e.to_string())?;
+        c.query_drop("INSERT INTO tt VALUES (1), (2), (3)").map_err(|e| e.to_string())?;
+        c.exec_drop("INSERT INTO t (client, n) VALUES (?, ?)", (client, round)).map_err(|e| e.to_string())?;
+        drop(c);
+    }
+    Ok(())
+}
+
+/// Ends the test process at once, killing the server first (a stuck
+/// server would not stop on SIGTERM, and the harness's drop waits for it).
+fn give_up(server: &Server, why: &str) -> ! {
+    eprintln!("{why}");
+    let _ = std::process::Command::new("kill").arg("-KILL").arg(server.pid().to_string()).status();
+    std::process::exit(1);
+}
+
+#[test]
+fn sessions_ending_with_temporary_tables_do_not_hold_the_only_worker() {
+    // One worker: a session's end that waited for another connection's
+    // commit to be published (which needs that worker) would hang it
+    // (until 2026-12-05 the temporary tables' clean-up commit waited so;
+    // with that put back, the worker hung in both runs tried).
+    const CLIENTS: u32 = 6;
+    const ROUNDS: u32 = 25;
+    let server = Server::start_with("pool-temp", &["--workers", "1", "--scheduler", "pool"]);
+    {
+        let mut c = server.connect_root(None);
+        c.query_drop("CREATE DATABASE tmpstress").expect("create database");
+        c.query_drop(
+            "CREATE TABLE tmpstress.t (id INT AUTO_INCREMENT PRIMARY KEY, client INT NOT NULL, n INT NOT NULL)",
+        )
+        .expect("create table");
+    }
+    let (tx, rx) = mpsc::channel();
+    std::thread::scope(|scope| {
+        for client in 0..CLIENTS {
+            let (tx, server) = (tx.clone(), &server);
+            scope.spawn(move || {
+                let _ = tx.send(temporary_table_client(server, client, ROUNDS).map(|()| None));
+            });
+        }
+        // The sessions end on the server after their clients leave: a
+        // query after them must still be answered.
+        let mut done = 0;
+        while done < CLIENTS {
+            match rx.recv_timeout(Duration::from_secs(120)) {
+                Ok(Ok(_)) => done += 1,
+                Ok(Err(e)) => give_up(&server, &format!("a client failed: {e}")),
+                Err(_) => give_up(&server, "a client got no answer for 120 s: the worker is stuck"),
+            }
+        }
+        let (tx, server) = (tx.clone(), &server);
+        scope.spawn(move || {
+            let mut c = server.connect_root(Some("tmpstress"));
+            let n = c.query_first::<u64, _>("SELECT COUNT(*) FROM t").map_err(|e| e.to_string());
+            let _ = tx.send(n);
+        });
+        match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(Ok(n)) => assert_eq!(n, Some(u64::from(CLIENTS * ROUNDS)), "every commit is there once"),
+            Ok(Err(e)) => give_up(&server, &format!("the count failed: {e}")),
+            Err(_) => give_up(&server, "the count got no answer for 120 s: the worker is stuck"),
+        }
+    });
 }
