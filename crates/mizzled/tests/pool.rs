@@ -210,8 +210,8 @@ fn sessions_ending_with_temporary_tables_do_not_hold_the_only_worker() {
         });
         match rx.recv_timeout(Duration::from_secs(120)) {
             Ok(Ok(n)) => assert_eq!(n, Some(u64::from(CLIENTS * ROUNDS)), "every commit is there once"),
-            Ok(Err(e)) => give_up(&server, &format!("the count failed: {e}")),
-            Err(_) => give_up(&server, "the count got no answer for 120 s: the worker is stuck"),
+            Ok(Err(e)) => give_up(server, &format!("the count failed: {e}")),
+            Err(_) => give_up(server, "the count got no answer for 120 s: the worker is stuck"),
         }
     });
 }
