@@ -1,5 +1,7 @@
 //! Starts a `mizzled` binary on a free loopback port with a fresh data
-//! directory, and stops it (SIGTERM, then waits) when dropped.
+//! directory, and stops it (SIGTERM, then waits) when dropped. A server
+//! that does not stop within `STOP_DEADLINE` is killed and reported, so a
+//! stuck server fails its test instead of hanging the test run.
 
 #![allow(dead_code)]
 
@@ -90,13 +92,41 @@ impl Server {
         self.child.as_ref().map(|c| c.id()).unwrap_or(0)
     }
 
-    /// Sends SIGTERM and waits; returns whether it exited successfully.
+    /// Sends SIGTERM and waits; returns whether it exited successfully
+    /// (false if it had to be killed after `STOP_DEADLINE`).
     pub fn stop(&mut self) -> bool {
         let Some(mut child) = self.child.take() else { return true };
         let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-        match child.wait() {
-            Ok(s) => s.success(),
-            Err(_) => false,
+        wait_or_kill(&mut child) == Stopped::Exited(true)
+    }
+}
+
+/// How long a server may take to stop after SIGTERM.
+const STOP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
+#[derive(Debug, PartialEq, Eq)]
+enum Stopped {
+    /// It exited by itself (successfully or not).
+    Exited(bool),
+    /// It was still running at `STOP_DEADLINE` and was killed.
+    Killed,
+}
+
+/// Waits for `child` to exit; after `STOP_DEADLINE` kills it.
+fn wait_or_kill(child: &mut Child) -> Stopped {
+    let deadline = std::time::Instant::now() + STOP_DEADLINE;
+    loop {
+        match child.try_wait() {
+            Ok(Some(s)) => return Stopped::Exited(s.success()),
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            _ => {
+                eprintln!("mizzled (pid {}) did not stop within {STOP_DEADLINE:?} of SIGTERM: killed", child.id());
+                let _ = child.kill();
+                let _ = child.wait();
+                return Stopped::Killed;
+            }
         }
     }
 }
@@ -105,7 +135,12 @@ impl Drop for Server {
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
-            let _ = c.wait();
+            let stopped = wait_or_kill(&mut c);
+            let _ = std::fs::remove_dir_all(&self.datadir);
+            if stopped == Stopped::Killed && !std::thread::panicking() {
+                // Stopping within the deadline is part of every test.
+                panic!("mizzled did not stop within {STOP_DEADLINE:?} of SIGTERM (killed)");
+            }
         }
         let _ = std::fs::remove_dir_all(&self.datadir);
     }
