@@ -72,6 +72,17 @@ wait "$WIRE_PID" || wire_status=1
 rm -rf "$WIRE_DIR" "$COUNTS_DIR"
 [ "$wire_status" -eq 0 ] || { echo "over-the-wire run failed"; exit 1; }
 
+# A short slice of the chaos clients (scripts/chaos.sh: lock waits, DDL,
+# temporary tables, KILL QUERY, vanishing clients) on a one-worker server.
+if python3 -c 'import pymysql' >/dev/null 2>&1; then
+    echo "== chaos clients against mizzled (one worker, 15 s)"
+    DUR=15 THREADS=12 ./scripts/chaos.sh
+elif [ -n "${CI:-}" ]; then
+    echo "PyMySQL is missing (needed by scripts/chaos.sh)"; exit 1
+else
+    echo "== chaos clients skipped (no PyMySQL)"
+fi
+
 CORPUS="${MIZZLE_SLT_CORPUS:-../shared/sqllogictest}"
 if [ -d "$CORPUS" ]; then
     BASELINE=$(grep -v '^#' sql-tests/corpus-baseline.txt | tr -d '[:space:]')
