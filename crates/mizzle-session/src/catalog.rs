@@ -75,8 +75,8 @@ pub struct CatalogState {
     pub front_end_plugins: RwLock<Vec<PluginRow>>,
     /// A front end's own status rows (a server's connections and
     /// scheduler), shown by `SHOW STATUS` and
-    /// `performance_schema.global_status` after the catalog's, replacing
-    /// rows of the same name.
+    /// `performance_schema.global_status` merged with the catalog's in
+    /// name order, replacing rows of the same name.
     front_end_status: RwLock<Option<StatusSource>>,
     /// Name of the storage engine holding this catalog's data.
     pub engine_name: String,

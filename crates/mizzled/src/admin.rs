@@ -6,8 +6,8 @@
 //! `SHOW STATUS WHERE …` and `performance_schema.global_status` have them
 //! too.
 //!
-//! The session cannot see other connections or server counters, so these
-//! are recognised in the query text before it reaches the session.
+//! The session cannot see other connections or the server's plugins, so
+//! these are recognised in the query text before it reaches the session.
 //!
 //! Invariants:
 //! 1. Only text that is exactly one such statement (an optional trailing
