@@ -164,6 +164,9 @@ pub struct WalStats {
     pub records_appended: u64,
     /// Records replayed by open.
     pub records_recovered: u64,
+    /// Times the writer thread woke from a wait (for work, its interval,
+    /// a committer's flush or a commit delay) since open.
+    pub writer_wakeups: u64,
     /// The last LSN appended.
     pub last_lsn: Lsn,
     /// The last LSN written to a file.
@@ -246,6 +249,10 @@ struct State {
     /// A round's I/O is running (on the writer thread or on a committer
     /// flushing its own record); `Shared::io` belongs to it.
     busy: bool,
+    /// The writer thread waits for a committer's own flush to end (it saw
+    /// `busy`): that flush's end must wake it. Otherwise the end of a
+    /// committer's flush wakes the writer only if it left work for it.
+    writer_waits_busy: bool,
     /// When the last sync finished (the interval for unwaited records).
     last_sync: std::time::Instant,
     /// How many of the recent syncs saw another commit ask for a durable
@@ -259,6 +266,7 @@ struct State {
     syncs: u64,
     records_appended: u64,
     records_recovered: u64,
+    writer_wakeups: u64,
 }
 
 /// Takes the tickets of `map` at or below `mark`.
@@ -274,6 +282,19 @@ fn take_through(map: &mut BTreeMap<u64, Vec<DurableTicket>>, mark: u64, out: &mu
 }
 
 impl State {
+    /// Something the writer would act on now or time from now: records,
+    /// waiters, rotations, a sync target, a blocked appender, a close.
+    fn has_work(&self) -> bool {
+        !self.slots.is_empty()
+            || !self.tickets.is_empty()
+            || !self.written_tickets.is_empty()
+            || !self.rotations.is_empty()
+            || self.room_waiters > 0
+            || self.sync_target > self.durable_lsn
+            || self.written_lsn > self.durable_lsn
+            || self.closing
+    }
+
     /// The tickets the progress made so far completes: written tickets up
     /// to the written LSN, durable ones up to the durable LSN.
     fn settle(&mut self) -> Vec<DurableTicket> {
@@ -413,6 +434,7 @@ impl Wal {
                 spare: Spare::Absent,
                 held: false,
                 busy: false,
+                writer_waits_busy: false,
                 last_sync: std::time::Instant::now(),
                 overlap: 0,
                 sync_us: 0,
@@ -421,6 +443,7 @@ impl Wal {
                 syncs: 0,
                 records_appended: 0,
                 records_recovered: rec.applied,
+                writer_wakeups: 0,
             }),
             io: Mutex::new(writer::Io::new(cur, last)),
             work: Condvar::new(),
@@ -736,6 +759,7 @@ impl Wal {
             syncs: st.syncs,
             records_appended: st.records_appended,
             records_recovered: st.records_recovered,
+            writer_wakeups: st.writer_wakeups,
             last_lsn: Lsn(st.last_lsn()),
             written_lsn: Lsn(st.written_lsn),
             durable_lsn: Lsn(st.durable_lsn),

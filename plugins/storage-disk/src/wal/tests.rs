@@ -872,6 +872,37 @@ fn quiet_appends_are_written_within_the_interval_and_waiters_wake_the_writer() {
 }
 
 #[test]
+fn a_committer_flushing_its_own_record_does_not_wake_an_idle_writer() {
+    // Each `help` below runs the whole round on this thread; the writer has
+    // nothing to do before, during or after it. Waking it at the end of
+    // every flush cost a thread wake-up per commit on the CPU the client
+    // needed next.
+    let fs = FaultyFs::new();
+    let (wal, _) = open(&fs, 0, &opts(SyncMode::Full)).expect("open");
+    // Let the writer settle into its idle wait.
+    std::thread::sleep(Duration::from_millis(50));
+    let before = wal.stats().writer_wakeups;
+    for lsn in 1..=50 {
+        let r = rec(lsn, len_for(lsn));
+        let at = wal.append_quiet_with(r.len(), |b| b.copy_from_slice(&r)).expect("append");
+        let t = wal.ticket(at);
+        t.help();
+        assert_eq!(t.poll(), Some(Ok(())), "record {lsn} flushed by its committer");
+    }
+    let woke = wal.stats().writer_wakeups - before;
+    assert!(woke < 5, "the idle writer was woken {woke} times by 50 committers' own flushes");
+    assert_eq!(wal.stats().durable_lsn, Lsn(50));
+    // A writer that waits for a committer's flush (it saw the round busy)
+    // is still woken when it ends, and flushes what was appended meanwhile.
+    let r = rec(51, len_for(51));
+    let at = wal.append_quiet_with(r.len(), |b| b.copy_from_slice(&r)).expect("append");
+    let t = wal.ticket(at);
+    t.on_complete(|_| {});
+    wait_until("the parked ticket", || t.poll().is_some());
+    assert_eq!(t.poll(), Some(Ok(())));
+}
+
+#[test]
 fn wait_for_room_blocks_while_the_backlog_is_over_the_limit() {
     let fs = FaultyFs::new();
     let o = WalOptions { backlog_bytes: 1000, ..opts(SyncMode::Off) };
