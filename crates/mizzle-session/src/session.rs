@@ -772,6 +772,11 @@ impl SystemInfo for Sys<'_> {
         // A front end's rows replace the catalog's of the same name; all
         // in name order.
         let mut rows: std::collections::BTreeMap<String, String> = own.into_iter().collect();
+        // The storage engine's counters (the disk engine's log syncs,
+        // checkpoints, page cache), as `Mizzle_engine_<name>`.
+        rows.extend(
+            self.s.cat.txns.engine().stats().into_iter().map(|(k, v)| (format!("Mizzle_engine_{k}"), v.to_string())),
+        );
         rows.extend(self.s.cat.front_end_status());
         rows.into_iter().collect()
     }

@@ -295,3 +295,25 @@ fn foreign_keys_survive_a_reopen() {
     let e = s.execute("DROP TABLE p", []).expect_err("referenced");
     assert_eq!(e.number(), 3730, "{e}");
 }
+
+#[test]
+fn show_status_has_the_disk_engines_counters() {
+    let d = TempDir::new("status");
+    let db = Database::open(d.path()).expect("create");
+    let s = db.session();
+    let syncs = |s: &mizzle::Session| -> i64 {
+        let rows = s.query("SHOW GLOBAL STATUS LIKE 'Mizzle_engine_log_syncs'", []).expect("status");
+        assert_eq!(rows.len(), 1, "one Mizzle_engine_log_syncs row");
+        rows.get(0).expect("row").get::<String>(1).expect("value").parse().expect("a number")
+    };
+    s.execute("CREATE TABLE t (id INT PRIMARY KEY)", []).expect("create");
+    let before = syncs(&s);
+    for i in 0..5 {
+        s.execute("INSERT INTO t VALUES (?)", params![i]).expect("insert");
+    }
+    // Each autocommit insert waits for its commit to be durable: at least
+    // one log sync happened since (more than one, unless grouped).
+    assert!(syncs(&s) > before, "durable commits sync the log");
+    let rows = s.query("SHOW STATUS LIKE 'Mizzle_engine_checkpoints'", []).expect("status");
+    assert_eq!(rows.len(), 1);
+}
