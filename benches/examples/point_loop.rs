@@ -19,6 +19,7 @@
 //! `index`: the W1b `CREATE INDEX` (n indexes on `k`, named k_1..k_n);
 //! `textinsert`: sysbench's `oltp_insert`, a text INSERT per autocommit
 //! statement (parsed and planned each time).
+//! `POINT_LOOP_UPDATES=N` runs N autocommit updates of random rows first.
 //! Prints ns per statement. With `POINT_LOOP_DIR=DIR` the database is a
 //! new disk database in DIR (removed first) instead of the memory engine;
 //! `POINT_LOOP_ROWS=N` loads N rows instead of 100,000 (the join tables
@@ -62,6 +63,17 @@ fn main() {
         }
     }
     s.commit().expect("commit");
+    // `POINT_LOOP_UPDATES=N`: N autocommit updates of random rows before
+    // the loop, so recent versions sit in the disk engine's memtable beside
+    // its tree, as under a read-write load (the scans then merge them).
+    let updates: u64 = std::env::var("POINT_LOOP_UPDATES").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    if updates > 0 {
+        let mut st = s.prepare("UPDATE sbtest1 SET k = k + 1 WHERE id = ?").expect("prepare update");
+        let mut urng = SplitMix64::new(7);
+        for _ in 0..updates {
+            st.execute(params![to_i64(urng.range(1, rows))]).expect("update");
+        }
+    }
     if mode == "join" || mode == "pointjoin" {
         load_join_tables(&s, rows);
     }
