@@ -19,7 +19,8 @@
 //! `index`: the W1b `CREATE INDEX` (n indexes on `k`, named k_1..k_n);
 //! `textinsert`: sysbench's `oltp_insert`, a text INSERT per autocommit
 //! statement (parsed and planned each time).
-//! `POINT_LOOP_UPDATES=N` runs N autocommit updates of random rows first.
+//! `POINT_LOOP_UPDATES=N` runs N autocommit updates of random rows first;
+//! `POINT_LOOP_SYNC=off|normal` opens the disk database in that sync mode.
 //! Prints ns per statement. With `POINT_LOOP_DIR=DIR` the database is a
 //! new disk database in DIR (removed first) instead of the memory engine;
 //! `POINT_LOOP_ROWS=N` loads N rows instead of 100,000 (the join tables
@@ -43,7 +44,16 @@ fn main() {
         let _ = std::fs::remove_dir_all(d);
     }
     let db = match &dir {
-        Some(d) => Database::open(d).expect("open on disk"),
+        // `POINT_LOOP_SYNC=normal|off`: commits do not wait for `fdatasync`
+        // (to see a statement's own cost on disk).
+        Some(d) => {
+            let sync = match std::env::var("POINT_LOOP_SYNC").as_deref() {
+                Ok("off") => mizzle::SyncMode::Off,
+                Ok("normal") => mizzle::SyncMode::Normal,
+                _ => mizzle::SyncMode::Full,
+            };
+            Database::open_with(d, mizzle::OpenOptions { sync, ..Default::default() }).expect("open on disk")
+        }
         None => Database::open_in_memory().expect("open"),
     };
     let s = db.session();
