@@ -978,6 +978,15 @@ impl Session {
     /// Selects the current database (like `USE`), checking that it exists
     /// and that the session's account holds some privilege in it (1044).
     pub fn set_database(&mut self, db: Option<String>) -> Result<(), SessionError> {
+        // `information_schema` and `performance_schema` exist in every
+        // catalog (as MySQL spells them, whatever the case given).
+        let db = db.map(|d| mizzle_sql::plan::system_schema(&d).map_or(d, str::to_string));
+        if let Some(d) = db.as_deref().filter(|d| mizzle_sql::plan::system_schema(d).is_some()) {
+            self.check_use(d)?;
+            self.set_database_vars(None);
+            self.database = Some(d.to_string());
+            return Ok(());
+        }
         if let Some(d) = &db {
             self.check_use(d)?;
             let t = self.cat.txns.begin(TxnOptions { isolation: IsolationLevel::ReadCommitted, read_only: true });

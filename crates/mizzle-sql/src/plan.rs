@@ -107,6 +107,33 @@ pub enum SetOpKind {
     Except,
 }
 
+/// The tables of `information_schema` this engine has, as `SHOW TABLES
+/// FROM information_schema` lists them (MySQL 8 names them in capitals).
+pub const INFORMATION_SCHEMA_TABLES: &[&str] = &[
+    "CHARACTER_SETS",
+    "CHECK_CONSTRAINTS",
+    "COLLATIONS",
+    "COLUMNS",
+    "KEY_COLUMN_USAGE",
+    "REFERENTIAL_CONSTRAINTS",
+    "SCHEMATA",
+    "STATISTICS",
+    "TABLES",
+    "TABLE_CONSTRAINTS",
+    "VIEWS",
+];
+
+/// The tables of `performance_schema` this engine has.
+pub const PERFORMANCE_SCHEMA_TABLES: &[&str] = &["global_status", "session_status", "session_variables"];
+
+/// The schema name `information_schema` or `performance_schema` (either
+/// case) in its lower-case spelling: schemas that hold only the engine's
+/// built-in tables, cannot be created, dropped or written to, and exist in
+/// every catalog.
+pub fn system_schema(name: &str) -> Option<&'static str> {
+    ["information_schema", "performance_schema"].into_iter().find(|s| s.eq_ignore_ascii_case(name))
+}
+
 /// Built-in tables (SHOW and information_schema).
 #[derive(Clone, Debug, PartialEq)]
 pub enum SystemTable {

@@ -200,13 +200,42 @@ pub fn system_rows(table: &SystemTable, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, E
     let txn = ctx.txn;
     Ok(match table {
         SystemTable::Schemata => {
+            // `information_schema` first, then by name, `performance_schema`
+            // among the catalog's schemas (MySQL's order).
+            let mut names: Vec<String> = dict
+                .list_schemas(txn)?
+                .into_iter()
+                .map(|s| s.name)
+                .filter(|n| mizzle_sql::plan::system_schema(n).is_none())
+                .collect();
+            names.push("performance_schema".to_string());
+            names.sort();
             let mut v: Vec<Row> = vec![vec![t("information_schema")]];
-            for s in dict.list_schemas(txn)? {
-                if ctx.system.visible(&s.name, None) {
-                    v.push(vec![t(&s.name)]);
+            for name in names {
+                if ctx.system.visible(&name, None) {
+                    v.push(vec![t(&name)]);
                 }
             }
             v
+        }
+        SystemTable::Tables { schema: Some(schema), full } if mizzle_sql::plan::system_schema(schema).is_some() => {
+            let (names, kind) = if schema == "information_schema" {
+                (mizzle_sql::plan::INFORMATION_SCHEMA_TABLES, "SYSTEM VIEW")
+            } else {
+                (mizzle_sql::plan::PERFORMANCE_SCHEMA_TABLES, "BASE TABLE")
+            };
+            let mut out = Vec::new();
+            for name in names {
+                if !ctx.system.visible(schema, Some(name)) {
+                    continue;
+                }
+                let mut row = vec![t(name)];
+                if *full {
+                    row.push(t(kind));
+                }
+                out.push(row);
+            }
+            out
         }
         SystemTable::Tables { schema: Some(schema), full } => {
             let mut out = Vec::new();
@@ -453,14 +482,20 @@ fn info_rows(v: mizzle_sql::plan::InfoView, ctx: &mut Ctx<'_>) -> Result<Vec<Row
     use mizzle_sql::plan::InfoView as V;
     let uint = |n: Option<u64>| n.map_or(Value::Null, Value::UInt);
     let mut out = Vec::new();
+    // `performance_schema`'s row, placed by name among the catalog's.
+    let mut perf_row = (v == V::Schemata && ctx.system.visible("performance_schema", None))
+        .then(|| vec![t("def"), t("performance_schema"), t("utf8mb4"), t("utf8mb4_0900_ai_ci"), Value::Null, t("NO")]);
     if v == V::Schemata {
         out.push(vec![t("def"), t("information_schema"), t("utf8mb3"), t("utf8mb3_general_ci"), Value::Null, t("NO")]);
     }
     for s in ctx.dict.list_schemas(ctx.txn)? {
-        if !ctx.system.visible(&s.name, None) {
+        if !ctx.system.visible(&s.name, None) || mizzle_sql::plan::system_schema(&s.name).is_some() {
             continue;
         }
         if v == V::Schemata {
+            if s.name.as_str() > "performance_schema" {
+                out.extend(perf_row.take());
+            }
             out.push(vec![t("def"), t(&s.name), t(s.collation.charset()), t(s.collation.name()), Value::Null, t("NO")]);
             continue;
         }
@@ -577,6 +612,7 @@ fn info_rows(v: mizzle_sql::plan::InfoView, ctx: &mut Ctx<'_>) -> Result<Vec<Row
             }
         }
     }
+    out.extend(perf_row);
     Ok(out)
 }
 

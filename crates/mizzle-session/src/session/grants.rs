@@ -362,10 +362,36 @@ impl Session {
     /// (invariant 2); nothing to do without an account.
     #[inline]
     pub(crate) fn check_privileges(&mut self, b: &BoundStatement) -> Result<(), SessionError> {
+        if let BoundStatement::Ddl(d) = b {
+            self.check_system_schemas(d)?;
+        }
         if self.account.is_none() {
             return Ok(());
         }
         self.check_slow(b)
+    }
+
+    /// DDL that would create, change or drop anything in
+    /// `information_schema` or `performance_schema`, the schemas themselves
+    /// included, is refused for every account, the embedded session's too
+    /// (1044, as MySQL refuses it to root): they hold only built-in
+    /// tables. Reading them (`CREATE VIEW ... AS SELECT ... FROM
+    /// information_schema.TABLES`) is allowed.
+    #[inline(never)]
+    fn check_system_schemas(&self, d: &Ddl) -> Result<(), SessionError> {
+        let mut needs = Vec::new();
+        ddl_needs(d, &mut needs);
+        for n in &needs {
+            let db = match n {
+                Need::Schema(db, _) | Need::AnyInSchema(db) => db,
+                Need::Table(db, _, p) if *p != Privs::of(Priv::Select) => db,
+                _ => continue,
+            };
+            if let Some(sys) = mizzle_sql::plan::system_schema(db) {
+                return Err(db_denied(&self.me(), sys));
+            }
+        }
+        Ok(())
     }
 
     #[inline(never)]

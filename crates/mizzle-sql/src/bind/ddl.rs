@@ -665,6 +665,9 @@ impl<'a> Binder<'a> {
                     _ => return Err(BindError::NotSupported("this form of USE".into())),
                 };
                 let name = n.to_string().trim_matches('`').to_string();
+                if let Some(sys) = crate::plan::system_schema(&name) {
+                    return Ok(BoundStatement::Session(SessionStmt::Use(sys.to_string())));
+                }
                 if !self.cat.schema_exists(&name)? {
                     return Err(BindError::UnknownDatabase(name));
                 }
@@ -692,9 +695,11 @@ impl<'a> Binder<'a> {
                     },
                     None => self.default_schema()?,
                 };
-                if !self.cat.schema_exists(&schema)? {
-                    return Err(BindError::UnknownDatabase(schema));
-                }
+                let schema = match crate::plan::system_schema(&schema) {
+                    Some(sys) => sys.to_string(),
+                    None if !self.cat.schema_exists(&schema)? => return Err(BindError::UnknownDatabase(schema)),
+                    None => schema,
+                };
                 let f = Self::show_filter(show_options).cloned();
                 let p = system(SystemTable::Tables { schema: Some(schema), full: *full });
                 BoundStatement::Query(Box::new(self.like_filter(p, f.as_ref())?))
