@@ -41,6 +41,12 @@ pub enum AdminStmt {
 /// Recognises `sql` (invariant 1).
 pub fn recognise(sql: &str) -> Option<AdminStmt> {
     let text = sql.trim().trim_end_matches(';').trim();
+    // Every text query passes here: look at the first word before
+    // splitting (and upper-casing) the whole text.
+    let first = text.split_whitespace().next().unwrap_or("");
+    if !first.eq_ignore_ascii_case("SHOW") && !first.eq_ignore_ascii_case("KILL") {
+        return None;
+    }
     let words: Vec<&str> = text.split_whitespace().collect();
     let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
     let u: Vec<&str> = upper.iter().map(String::as_str).collect();
