@@ -429,6 +429,43 @@ fn system(t: SystemTable) -> Plan {
     Plan::System { table: t, cols }
 }
 
+/// A definition for SHOW COLUMNS / DESCRIBE of a built-in table of
+/// `schema`: its columns, no keys, no space of its own.
+fn system_table_def(schema: &str, name: &str, cols: &[OutCol]) -> mizzle_dictionary::TableDef {
+    let columns = cols
+        .iter()
+        .map(|c| mizzle_dictionary::ColumnDef {
+            name: c.name.clone(),
+            ty: c.ty,
+            nullable: c.nullable,
+            default: None,
+            auto_increment: false,
+            comment: String::new(),
+            collation: c.collation.unwrap_or(Collation::LEGACY),
+            generated: None,
+            on_update: None,
+            hidden: false,
+        })
+        .collect();
+    mizzle_dictionary::TableDef {
+        schema: schema.to_string(),
+        name: name.to_string(),
+        space: mizzle_txn::SpaceId(0),
+        columns,
+        primary_key: Vec::new(),
+        indexes: Vec::new(),
+        checks: Vec::new(),
+        auto_increment: None,
+        auto_increment_start: 1,
+        engine: if schema == "performance_schema" { "PERFORMANCE_SCHEMA" } else { "MEMORY" }.to_string(),
+        comment: String::new(),
+        version: 0,
+        foreign_keys: Vec::new(),
+        referenced_by: Vec::new(),
+        collation: Collation::SERVER_DEFAULT,
+    }
+}
+
 impl<'a> Binder<'a> {
     /// `performance_schema.<name>` as a plan: the status and session
     /// variable tables, MySQL 8's replacements for `SHOW STATUS` and `SHOW
@@ -536,8 +573,18 @@ impl<'a> Binder<'a> {
         }
     }
 
-    fn show_table(&self, name: &ast::ObjectName) -> Result<std::sync::Arc<mizzle_dictionary::TableDef>, BindError> {
+    fn show_table(&mut self, name: &ast::ObjectName) -> Result<std::sync::Arc<mizzle_dictionary::TableDef>, BindError> {
         let (schema, t) = self.object_name(name)?;
+        if let Some(sys) = crate::plan::system_schema(&schema) {
+            // A built-in table (DESCRIBE information_schema.TABLES): its
+            // columns as the view binds them, in a definition of its own.
+            let (_, cols) = if sys == "information_schema" {
+                self.information_schema(&t, &t)?
+            } else {
+                self.performance_schema(&t, &t)?
+            };
+            return Ok(std::sync::Arc::new(system_table_def(sys, &t, &cols)));
+        }
         match self.require_relation(&schema, &t)? {
             Relation::Table(t) => Ok(t),
             Relation::View(_) => Err(BindError::WrongObject { schema, name: t, kind: "BASE TABLE" }),
