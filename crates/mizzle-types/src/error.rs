@@ -65,6 +65,9 @@ error_codes! {
     DbAccessDenied = (1044, "42000", User),
     /// ER_KILL_DENIED_ERROR: KILL of another account's connection.
     KillDenied = (1095, "HY000", User),
+    /// ER_NO_SYSTEM_SCHEMA_ACCESS: dropping the `mysql` schema, which
+    /// holds the accounts and grants.
+    NoSystemSchemaAccess = (3552, "HY000", User),
     /// ER_NONEXISTING_GRANT: SHOW GRANTS / REVOKE for a grant that is not there.
     NonexistingGrant = (1141, "42000", User),
     /// ER_TABLEACCESS_DENIED_ERROR: a command on a table without its privilege.
@@ -672,6 +675,7 @@ mod tests {
         assert_eq!(ErrorCode::Syntax.number(), 1064);
         assert_eq!(ErrorCode::WriteConflict.class(), ErrorClass::Retryable);
         assert_eq!(ErrorCode::CteMaxRecursionDepth.number(), 3636);
+        assert_eq!(ErrorCode::NoSystemSchemaAccess.number(), 3552);
         assert_eq!(ErrorCode::CteRecursiveRequiresSingleReference.number(), 3577);
         assert_eq!(ErrorCode::WindowNoSuchWindow.number(), 3579);
         assert_eq!(ErrorCode::WindowInvalidUse.number(), 3593);

@@ -379,6 +379,16 @@ impl Session {
     /// information_schema.TABLES`) is allowed.
     #[inline(never)]
     fn check_system_schemas(&self, d: &Ddl) -> Result<(), SessionError> {
+        // The `mysql` schema holds the accounts and grants: dropping it
+        // would leave a server nobody can log in to (MySQL 8: 3552).
+        if let Ddl::DropSchema { name, .. } = d {
+            if name == "mysql" {
+                return Err(SessionError::rule(
+                    ErrorCode::NoSystemSchemaAccess,
+                    "Access to system schema 'mysql' is rejected.".to_string(),
+                ));
+            }
+        }
         let mut needs = Vec::new();
         ddl_needs(d, &mut needs);
         for n in &needs {
