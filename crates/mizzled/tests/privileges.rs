@@ -110,3 +110,42 @@ fn account_gets_what_it_was_granted_and_nothing_else() {
     assert!(!ok);
     assert!(err.contains("ERROR 1045 (28000)"), "{err}");
 }
+
+/// The `mysql` schema holds every account and grant: dropping it is
+/// refused (3552, as MySQL 8). Dropping `mysql.user` itself is allowed to
+/// root, as in MySQL 8; logins then fail cleanly, and a restart recreates
+/// the administrator as a first start does.
+#[test]
+fn the_grant_tables_cannot_be_dropped_whole_and_a_lost_account_table_comes_back_at_restart() {
+    use mysql::prelude::Queryable;
+    let mut server = Server::start("grant-tables");
+    let mut c = server.connect_root(None);
+    let code = |e: mysql::Error| match e {
+        mysql::Error::MySqlError(m) => m.code,
+        other => panic!("not a server error: {other}"),
+    };
+    let e = c.query_drop("DROP DATABASE mysql").expect_err("the mysql schema cannot be dropped");
+    assert_eq!(code(e), 3552);
+    let e = c.query_drop("DROP DATABASE IF EXISTS mysql").expect_err("not with IF EXISTS either");
+    assert_eq!(code(e), 3552);
+    // Still there: a new login works.
+    let mut again = server.connect_root(None);
+    let n: Option<i64> = again.query_first("SELECT COUNT(*) FROM mysql.user").expect("accounts readable");
+    assert!(n.unwrap_or(0) >= 1, "root's row is still there");
+    drop(again);
+    c.query_drop("DROP TABLE mysql.user").expect("root may drop the account table, as in MySQL 8");
+    drop(c);
+    let opts = mysql::OptsBuilder::new()
+        .ip_or_hostname(Some("127.0.0.1"))
+        .tcp_port(server.port())
+        .user(Some("root"))
+        .pass(Some(ROOT_PASSWORD))
+        .prefer_socket(false);
+    assert!(mysql::Conn::new(opts).is_err(), "no account table: no login");
+    let dir = server.datadir.clone();
+    assert!(server.stop(), "clean stop");
+    let restarted = Server::start_in(dir, &[]);
+    let mut c = restarted.connect_root(None);
+    let n: Option<i64> = c.query_first("SELECT COUNT(*) FROM mysql.user").expect("recreated");
+    assert_eq!(n, Some(1), "only root comes back");
+}
