@@ -11,6 +11,7 @@
 
 pub mod account;
 pub mod bind;
+pub mod dialect;
 pub mod error;
 pub mod expr;
 pub mod func;

@@ -955,7 +955,7 @@ fn parse_sql(sql: &str) -> Result<Parsed, BindError> {
 }
 
 fn parse_text(sql: &str) -> Result<Parsed, BindError> {
-    let dialect = MySqlDialect {};
+    let dialect = crate::dialect::Mizzle::default();
     let parser = Parser::new(&dialect).with_recursion_limit(PARSER_RECURSION_LIMIT);
     let mut parser = parser.try_with_sql(sql).map_err(map_err)?;
     let text_len = sql.len();
