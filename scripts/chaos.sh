@@ -20,7 +20,11 @@ kill -TERM "$PID"
 for _ in $(seq 1 300); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$PID" 2>/dev/null; then
     echo "mizzled did not stop within 30 s of SIGTERM; its threads:"
-    gdb -p "$PID" -batch -ex "thread apply all bt 20" 2>/dev/null | grep -E '^(Thread|#)' | head -300
+    if command -v gdb >/dev/null 2>&1; then
+        gdb -p "$PID" -batch -ex "thread apply all bt 20" 2>/dev/null | grep -E '^(Thread|#)' | head -300
+    else
+        echo "(gdb is not installed: no stacks)"
+    fi
     kill -KILL "$PID"
     status=1
 fi

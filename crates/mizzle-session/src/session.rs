@@ -980,11 +980,10 @@ impl Session {
     pub fn set_database(&mut self, db: Option<String>) -> Result<(), SessionError> {
         // `information_schema` and `performance_schema` exist in every
         // catalog (as MySQL spells them, whatever the case given).
-        let db = db.map(|d| mizzle_sql::plan::system_schema(&d).map_or(d, str::to_string));
-        if let Some(d) = db.as_deref().filter(|d| mizzle_sql::plan::system_schema(d).is_some()) {
-            self.check_use(d)?;
+        if let Some(sys) = db.as_deref().and_then(mizzle_sql::plan::system_schema) {
+            self.check_use(sys)?;
             self.set_database_vars(None);
-            self.database = Some(d.to_string());
+            self.database = Some(sys.to_string());
             return Ok(());
         }
         if let Some(d) = &db {

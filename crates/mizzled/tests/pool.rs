@@ -89,12 +89,7 @@ fn pipelining_client(server: &Server, client: u32, depth: u32) -> Result<(), Str
 #[test]
 fn more_connections_than_workers_are_all_served() {
     let server = Server::start_with("pool", &["--workers", "2", "--scheduler", "pool"]);
-    {
-        let mut c = server.connect_root(None);
-        c.query_drop("CREATE DATABASE stress").expect("create database");
-        c.query_drop("CREATE TABLE stress.t (id INT AUTO_INCREMENT PRIMARY KEY, client INT NOT NULL, n INT NOT NULL)")
-            .expect("create table");
-    }
+    commit_table(&server, "stress");
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|scope| {
         for client in 0..PLAIN_CLIENTS {
@@ -157,6 +152,17 @@ fn temporary_table_client(server: &Server, client: u32, rounds: u32) -> Result<(
     Ok(())
 }
 
+/// Creates database `db` and its table `t`, where each client commits one
+/// row (`client`, `n`) per round.
+fn commit_table(server: &Server, db: &str) {
+    let mut c = server.connect_root(None);
+    c.query_drop(format!("CREATE DATABASE {db}")).expect("create database");
+    c.query_drop(format!(
+        "CREATE TABLE {db}.t (id INT AUTO_INCREMENT PRIMARY KEY, client INT NOT NULL, n INT NOT NULL)"
+    ))
+    .expect("create table");
+}
+
 /// Ends the test process at once, killing the server first (a stuck
 /// server would not stop on SIGTERM, and the harness's drop waits for it).
 fn give_up(server: &Server, why: &str) -> ! {
@@ -174,14 +180,7 @@ fn sessions_ending_with_temporary_tables_do_not_hold_the_only_worker() {
     const CLIENTS: u32 = 6;
     const ROUNDS: u32 = 25;
     let server = Server::start_with("pool-temp", &["--workers", "1", "--scheduler", "pool"]);
-    {
-        let mut c = server.connect_root(None);
-        c.query_drop("CREATE DATABASE tmpstress").expect("create database");
-        c.query_drop(
-            "CREATE TABLE tmpstress.t (id INT AUTO_INCREMENT PRIMARY KEY, client INT NOT NULL, n INT NOT NULL)",
-        )
-        .expect("create table");
-    }
+    commit_table(&server, "tmpstress");
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|scope| {
         for client in 0..CLIENTS {

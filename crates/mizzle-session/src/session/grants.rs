@@ -393,7 +393,7 @@ impl Session {
         ddl_needs(d, &mut needs);
         for n in &needs {
             let db = match n {
-                Need::Schema(db, _) | Need::AnyInSchema(db) => db,
+                Need::Schema(db, _) => db,
                 Need::Table(db, _, p) if *p != Privs::of(Priv::Select) => db,
                 _ => continue,
             };
