@@ -8,14 +8,15 @@
 //! 3. [`API_VERSION`] changes whenever a trait or the C-ABI table changes
 //!    shape; the kernel refuses plugins built for another version.
 //!
-//! Storage engines ([`storage`]) and authentication ([`auth`]) have
-//! traits; schedulers are described in the registry only; replication
-//! logs and query observers arrive with their issues.
+//! Storage engines ([`storage`]), authentication ([`auth`]) and
+//! schedulers ([`scheduler`]) have traits; replication logs and query
+//! observers arrive with their issues.
 
 pub mod auth;
 pub mod conformance;
 pub mod durability;
 pub mod registry;
+pub mod scheduler;
 pub mod storage;
 
 pub use mizzle_types;

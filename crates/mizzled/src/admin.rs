@@ -81,10 +81,10 @@ pub fn processlist_columns() -> Arc<Vec<ColumnInfo>> {
 }
 
 /// The server's plugins as `SHOW PLUGINS` rows (Name, Status, Type,
-/// Library, License): both schedulers (the one running ACTIVE), both
-/// account stores (the one in use ACTIVE) and the two password methods of
-/// the protocol.
-pub fn server_plugins(pool: bool, account_store: &str) -> Vec<Vec<Value>> {
+/// Library, License): the scheduler plugins (the one running, named
+/// `scheduler`, ACTIVE), both account stores (the one in use ACTIVE) and
+/// the two password methods of the protocol.
+pub fn server_plugins(scheduler: &str, account_store: &str) -> Vec<Vec<Value>> {
     let row = |name: &str, active: bool, kind: &str| {
         vec![
             Value::text(name),
@@ -94,14 +94,20 @@ pub fn server_plugins(pool: bool, account_store: &str) -> Vec<Vec<Value>> {
             Value::text("Apache-2.0"),
         ]
     };
-    vec![
-        row("pool", pool, "SCHEDULER"),
-        row("thread", !pool, "SCHEDULER"),
+    let mut rows: Vec<Vec<Value>> = crate::server::scheduler_plugins()
+        .iter()
+        .map(|p| {
+            let name = p.descriptor().name;
+            row(&name, name == scheduler, "SCHEDULER")
+        })
+        .collect();
+    rows.extend([
         row("native", account_store == "native", "AUTHENTICATION"),
         row("file", account_store == "file", "AUTHENTICATION"),
         row("mysql_native_password", true, "AUTHENTICATION"),
         row("caching_sha2_password", true, "AUTHENTICATION"),
-    ]
+    ]);
+    rows
 }
 
 /// The session's `SHOW PLUGINS` rows with the server's joined: the

@@ -54,7 +54,7 @@
 //! Not done here: compression, cursors (COM_STMT_FETCH answers ERR).
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -69,8 +69,10 @@ use mizzle_protocol::{
 use mizzle_session::ColumnInfo;
 use mizzle_types::{ErrorCode, SqlError, SqlType, Value};
 
+pub use mizzle_plugin_api::scheduler::{Next, Park};
+
 use crate::admin::{self, AdminStmt};
-use crate::exec::{Outcome, Output, Pending, PreparedSql, SqlSession, Step, Waiter};
+use crate::exec::{Outcome, Output, Pending, PreparedSql, SqlSession, Step};
 
 /// A streamed result's output is handed to the scheduler once it holds
 /// this many bytes (invariant 5).
@@ -122,30 +124,6 @@ enum Flow {
     Close,
     Park(Park),
     /// A result streams: send the output, then resume.
-    Stream,
-}
-
-/// Why a connection waits without reading.
-pub enum Park {
-    /// A statement waits for durability or a lock.
-    Wait(Waiter),
-    /// A failed login waits out its delay (then the ERR goes out and the
-    /// connection closes).
-    Delay(Duration),
-}
-
-/// What the scheduler does next with a connection (after sending
-/// [`Conn::output`]).
-pub enum Next {
-    /// Wait for more input, then call [`Conn::on_input`].
-    Read,
-    /// Close the connection.
-    Close,
-    /// Do not read; once the wait is over (or its deadline passed, or the
-    /// delay elapsed) call [`Conn::resume`].
-    Park(Park),
-    /// A result is streaming: send the output, and once the client has
-    /// taken all of it call [`Conn::resume`] for more (do not read).
     Stream,
 }
 
@@ -244,60 +222,6 @@ fn random_scramble() -> Scramble {
     Scramble::from_random(b)
 }
 
-/// Serves one connection to its end over a blocking stream (the `thread`
-/// scheduler): waits block the thread.
-/// `logged_in` runs once when the client has logged in (to lift the
-/// connect timeout).
-pub fn serve<S: Read + Write>(
-    mut stream: S,
-    shared: Arc<Shared>,
-    entry: Arc<ConnEntry>,
-    session: SqlSession,
-    logged_in: impl FnOnce(),
-) {
-    let mut logged_in = Some(logged_in);
-    let mut conn = Conn::new(shared, entry, session);
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut next = Next::Read;
-    loop {
-        if write_all(&mut stream, conn.output()).is_err() {
-            return;
-        }
-        next = match next {
-            Next::Close => return,
-            Next::Read => {
-                if conn.killed() {
-                    return;
-                }
-                if conn.entry.authenticated.load(Ordering::Relaxed) {
-                    if let Some(f) = logged_in.take() {
-                        f();
-                    }
-                }
-                conn.entry.set_command("Sleep", None);
-                let n = match stream.read(&mut buf) {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => n,
-                };
-                if conn.killed() {
-                    return;
-                }
-                conn.on_input(buf.get(..n).unwrap_or_default())
-            }
-            Next::Park(Park::Wait(w)) => {
-                w.block();
-                conn.resume()
-            }
-            Next::Park(Park::Delay(d)) => {
-                std::thread::sleep(d);
-                conn.resume()
-            }
-            // The output was written above.
-            Next::Stream => conn.resume(),
-        };
-    }
-}
-
 /// The collation column definitions carry: the client's when it is a
 /// utf8mb4 one, else `utf8mb4_general_ci` (every client is answered in
 /// utf8mb4).
@@ -306,16 +230,6 @@ fn text_collation(client: Collation) -> Collation {
         45 | 46 | 224..=247 | 255..=323 => client,
         _ => Collation::UTF8MB4_GENERAL_CI,
     }
-}
-
-/// Writes and clears `out`.
-pub fn write_all<S: Write>(stream: &mut S, out: &mut Vec<u8>) -> std::io::Result<()> {
-    if out.is_empty() {
-        return Ok(());
-    }
-    let r = stream.write_all(out).and_then(|_| stream.flush());
-    out.clear();
-    r
 }
 
 impl Conn {
@@ -982,7 +896,7 @@ impl Conn {
             Step::Wait(pending) => {
                 let waiter = pending.waiter().killed_by(self.entry.cancel.lock().clone());
                 self.parked = Some((pending, cont));
-                Flow::Park(Park::Wait(waiter))
+                Flow::Park(Park::Wait(Box::new(waiter)))
             }
             Step::Done(result) => {
                 let seq = self.resp_seq;
@@ -1245,8 +1159,8 @@ impl Conn {
             AdminStmt::Plugins => match self.session.query("SHOW PLUGINS") {
                 Ok(mut outcome) => {
                     if let Some(Output::Rows { columns, rows }) = outcome.outputs.pop() {
-                        let pool = self.shared.sched.pool.load(Ordering::Relaxed);
-                        let server = admin::server_plugins(pool, &self.shared.accounts.store_name());
+                        let scheduler = self.shared.scheduler.lock().clone();
+                        let server = admin::server_plugins(&scheduler, &self.shared.accounts.store_name());
                         let rows = admin::merge_plugins(rows, server);
                         let outcome = Outcome { outputs: vec![Output::Rows { columns, rows }], warnings: 0 };
                         self.write_outcome(first, outcome, false);
@@ -1355,6 +1269,65 @@ fn unknown_stmt(id: u32, op: &str) -> ServerError {
         ErrorCode::UnknownPreparedStatement,
         format!("Unknown prepared statement handler ({id}) given to {op}"),
     )
+}
+
+/// The scheduler's view of a connection (`mizzle_plugin_api::scheduler`).
+impl mizzle_plugin_api::scheduler::Connection for Conn {
+    fn id(&self) -> u64 {
+        self.entry.id
+    }
+
+    fn on_input(&mut self, bytes: &[u8]) -> Next {
+        let next = Conn::on_input(self, bytes);
+        self.mark_idle(&next);
+        next
+    }
+
+    fn resume(&mut self) -> Next {
+        let next = Conn::resume(self);
+        self.mark_idle(&next);
+        next
+    }
+
+    fn output(&mut self) -> &mut Vec<u8> {
+        Conn::output(self)
+    }
+
+    fn input_ready(&self, more: &[u8]) -> bool {
+        Conn::input_ready(self, more)
+    }
+
+    fn killed(&self) -> bool {
+        Conn::killed(self)
+    }
+
+    fn logged_in(&self) -> bool {
+        self.entry.authenticated.load(Ordering::Relaxed)
+    }
+
+    fn login_deadline(&self) -> (Duration, Box<dyn FnOnce() + Send>) {
+        let watched = Arc::downgrade(&self.entry);
+        let stop = move || {
+            if let Some(e) = watched.upgrade().filter(|e| !e.authenticated.load(Ordering::Relaxed)) {
+                e.stop_reading();
+            }
+        };
+        (crate::server::CONNECT_TIMEOUT, Box::new(stop))
+    }
+
+    fn set_kick(&self, kick: Box<dyn FnOnce() + Send>) {
+        self.entry.set_kick(kick);
+    }
+}
+
+impl Conn {
+    /// A connection waiting for its next command shows as `Sleep` in
+    /// `SHOW PROCESSLIST` (and is not counted in `Threads_running`).
+    fn mark_idle(&self, next: &Next) {
+        if matches!(next, Next::Read) {
+            self.entry.set_command("Sleep", None);
+        }
+    }
 }
 
 /// Drives a [`Conn`] without sockets: an in-memory database, `root`

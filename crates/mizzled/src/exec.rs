@@ -147,6 +147,17 @@ impl Waiter {
     }
 }
 
+/// A parked connection's wait, as the scheduler sees it.
+impl mizzle_plugin_api::scheduler::Wait for Waiter {
+    fn block(&self) {
+        Waiter::block(self);
+    }
+
+    fn on_ready(&self, wake: Box<dyn FnOnce() + Send>) -> Option<Instant> {
+        Waiter::on_ready(self, wake)
+    }
+}
+
 impl Pending {
     /// The columns of the streaming query this step parked on.
     pub fn columns(&self) -> Option<Arc<Vec<ColumnInfo>>> {

@@ -3,8 +3,11 @@
 //! connect over TCP to an on-disk mizzle database.
 //!
 //! Modules, from the socket in:
-//! 1. [`server`]: listener, connection table, the `thread` scheduler,
-//!    shutdown on SIGTERM / SIGINT; [`pool`]: the `pool` scheduler.
+//! 1. [`server`]: listener, connection table, shutdown on SIGTERM /
+//!    SIGINT, and the host the scheduler plugins run connections for;
+//!    [`pool`] and [`per_thread`]: the `pool` and `thread` schedulers
+//!    (`mizzle_plugin_api::scheduler`; they see connections only through
+//!    that API).
 //! 2. [`conn`]: one connection's handshake and commands over
 //!    `mizzle_protocol` (sans-IO).
 //! 3. [`accounts`]: the `native` (`mysql.user`) and `file` account
@@ -17,9 +20,9 @@
 //!    and `SessionError` (so the session's step API changes one module).
 //! 2. Nothing a client sends panics the server: protocol decoding is
 //!    checked (`mizzle_protocol` invariant 1), and a panic inside one
-//!    connection's thread is caught, logged and ends that connection only.
-//!
-//! Not yet: TLS, privileges, `KILL QUERY` of a running statement.
+//!    connection's step is caught by its scheduler, logged, and ends that
+//!    connection only.
+//! 3. The schedulers use nothing of this crate: only the plugin API.
 
 #![forbid(unsafe_code)]
 
@@ -28,6 +31,7 @@ pub mod admin;
 pub mod config;
 pub mod conn;
 pub mod exec;
+pub mod per_thread;
 pub mod pool;
 pub mod server;
 pub mod tls;

@@ -16,7 +16,7 @@
 //!                          or the leader through the Waker)
 //! ```
 //!
-//! A connection is a [`Task`] (socket, sans-IO [`Conn`], unread input). It
+//! A connection is a [`Task`] (socket, sans-IO [`Connection`], unread input). It
 //! is in exactly one place at a time (invariant 1): in `Idle`, in a queue,
 //! on a worker, or in a park slot.
 //!
@@ -59,7 +59,7 @@
 //!    saw while the task was away is marked in `Idle::missed`, under the
 //!    same lock, so whoever files it reads again first; and bytes it read
 //!    go to a worker as soon as, together with what the connection already
-//!    holds, they make a whole packet (`Conn::input_ready`: a packet split
+//!    holds, they make a whole packet (`Connection::input_ready`: a packet split
 //!    across reads has its header in the connection, so the new bytes
 //!    alone cannot tell).
 //! 3. Idle connections hold no thread; the thread count is the workers,
@@ -69,7 +69,7 @@
 //!    session drops, rolling back) and the worker goes on.
 //! 5. Shutdown: the leader stops listening, and idle connections are closed
 //!    at every turn of leadership (`Pool::sweep`; busy ones close when
-//!    their command ends, as `Conn::killed` holds); `run` returns once no
+//!    their command ends, as `Connection::killed` holds); `run` returns once no
 //!    connection is left.
 //! 6. Under the sleep lock, `Sleepers::leaderless` is true only while no
 //!    worker holds the poller: a worker takes the poller only while it
@@ -97,8 +97,8 @@ use mio::net::{TcpListener as MioListener, TcpStream as MioStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use parking_lot::{Condvar, Mutex};
 
-use crate::conn::{Conn, Next, Park};
-use crate::server::Shared;
+use mizzle_plugin_api::registry::PluginDescriptor;
+use mizzle_plugin_api::scheduler::{compiled_in, Connection, Next, Park, Scheduler, SchedulerHost};
 
 const LISTENER: Token = Token(0);
 const WAKER: Token = Token(1);
@@ -107,7 +107,7 @@ const WAKER: Token = Token(1);
 pub struct Task {
     token: Token,
     stream: MioStream,
-    conn: Conn,
+    conn: Box<dyn Connection>,
     input: Vec<u8>,
     resume: bool,
     close_after_flush: bool,
@@ -164,13 +164,13 @@ struct Pool {
     wake: Condvar,
     stop: AtomicBool,
     timer: Arc<Timer>,
-    shared: Arc<Shared>,
+    host: Arc<dyn SchedulerHost>,
 }
 
 impl Pool {
     fn push(&self, mut task: Box<Task>) {
         task.queued_at = Instant::now();
-        self.shared.sched.queued.fetch_add(1, Ordering::Relaxed);
+        self.host.stats().queued.fetch_add(1, Ordering::Relaxed);
         self.injector.push(task);
         // Either a sleeper is woken, or the leader: it set `polling` before
         // it looked at the injector, so one of the two sees the other.
@@ -191,7 +191,7 @@ impl Pool {
     /// it already holds; other workers may steal it).
     fn push_local(&self, local: &Deque<Box<Task>>, mut task: Box<Task>) {
         task.queued_at = Instant::now();
-        self.shared.sched.queued.fetch_add(1, Ordering::Relaxed);
+        self.host.stats().queued.fetch_add(1, Ordering::Relaxed);
         local.push(task);
     }
 
@@ -334,9 +334,9 @@ impl Pool {
     fn close(&self, mut task: Box<Task>) -> Option<Box<Task>> {
         let _ = self.registry.deregister(&mut task.stream);
         self.idle.lock().missed.remove(&task.token);
-        let id = task.conn.entry().id;
+        let id = task.conn.id();
         drop(task);
-        self.shared.forget(id);
+        self.host.closed(id);
         None
     }
 
@@ -354,7 +354,7 @@ impl Pool {
             }
             return;
         }
-        if self.shared.shutting_down() {
+        if self.host.shutting_down() {
             if let Some(mut l) = listener.take() {
                 let _ = poll.registry().deregister(&mut l);
             }
@@ -399,26 +399,20 @@ impl Pool {
             };
             let _ = stream.set_nodelay(true);
             let std_stream = std::net::TcpStream::from(stream);
-            let Some((entry, session)) = self.shared.admit(&std_stream, peer) else { continue };
+            let Some(conn) = self.host.admit(&std_stream, peer) else { continue };
             let _ = std_stream.set_nonblocking(true);
             let mut stream = MioStream::from_std(std_stream);
             let token = Token(*next_token);
             *next_token = next_token.wrapping_add(1).max(2);
             if self.registry.register(&mut stream, token, Interest::READABLE).is_err() {
-                self.shared.forget(entry.id);
+                let id = conn.id();
+                drop(conn);
+                self.host.closed(id);
                 continue;
             }
-            // A client that does not log in within CONNECT_TIMEOUT is dropped.
-            let watched = Arc::downgrade(&entry);
-            self.timer.at(
-                Instant::now() + crate::server::CONNECT_TIMEOUT,
-                Box::new(move || {
-                    if let Some(e) = watched.upgrade().filter(|e| !e.authenticated.load(Ordering::Relaxed)) {
-                        e.stop_reading();
-                    }
-                }),
-            );
-            let conn = Conn::new(self.shared.clone(), entry, session);
+            // A client that does not log in in time is dropped.
+            let (timeout, at_deadline) = conn.login_deadline();
+            self.timer.at(Instant::now() + timeout, at_deadline);
             let task = Box::new(Task {
                 token,
                 stream,
@@ -539,9 +533,9 @@ fn park(pool: &Arc<Pool>, mut task: Box<Task>, park: Park) {
             let kick = wake.clone();
             // `KILL` wakes it too (the session then stops a lock wait).
             if let Some(t) = slot.lock().as_ref() {
-                t.conn.entry().set_kick(Box::new(kick));
+                t.conn.set_kick(Box::new(kick));
             }
-            if let Some(deadline) = w.on_ready(wake) {
+            if let Some(deadline) = w.on_ready(Box::new(wake)) {
                 pool.timer.at(deadline, Box::new(again));
             }
         }
@@ -558,7 +552,7 @@ fn park(pool: &Arc<Pool>, mut task: Box<Task>, park: Park) {
 const SPIN: Duration = Duration::from_micros(30);
 
 fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
-    let sched = &pool.shared.sched;
+    let sched = pool.host.stats();
     let mut buf = vec![0u8; 64 * 1024];
     let mut ready: Vec<Box<Task>> = Vec::new();
     while !pool.stop.load(Ordering::Relaxed) {
@@ -597,7 +591,7 @@ fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
                     pool.lead(&mut p, &mut buf, &mut ready);
                 }
                 pool.polling.store(false, Ordering::SeqCst);
-                if pool.shared.shutting_down() {
+                if pool.host.shutting_down() {
                     pool.sweep(&mut buf);
                 }
                 drop(p);
@@ -619,7 +613,7 @@ fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
         sched.wait_us.fetch_add(waited, Ordering::Relaxed);
         sched.dispatched.fetch_add(1, Ordering::Relaxed);
         sched.active.fetch_add(1, Ordering::Relaxed);
-        let (id, token) = (task.conn.entry().id, task.token);
+        let (id, token) = (task.conn.id(), task.token);
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
             let next = if task.resume {
                 task.resume = false;
@@ -648,7 +642,7 @@ fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
             Err(_) => {
                 tracing::error!(id, "a connection panicked (a bug); closed, its transaction rolled back");
                 pool.idle.lock().missed.remove(&token);
-                pool.shared.forget(id);
+                pool.host.closed(id);
                 continue;
             }
         };
@@ -660,10 +654,31 @@ fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
     }
 }
 
+/// The `pool` scheduler plugin.
+pub struct PoolScheduler;
+
+impl Scheduler for PoolScheduler {
+    fn descriptor(&self) -> PluginDescriptor {
+        compiled_in(
+            "pool",
+            "a fixed pool of workers taking turns watching every connection; idle and parked connections hold no thread",
+        )
+    }
+
+    fn run(
+        &self,
+        listener: std::net::TcpListener,
+        host: Arc<dyn SchedulerHost>,
+        workers: usize,
+    ) -> std::io::Result<()> {
+        run(listener, host, workers)
+    }
+}
+
 /// Serves connections from `listener` with `workers` threads until
 /// shutdown; returns when every connection is closed and the workers have
 /// stopped.
-pub fn run(listener: std::net::TcpListener, shared: Arc<Shared>, workers: usize) -> std::io::Result<()> {
+fn run(listener: std::net::TcpListener, shared: Arc<dyn SchedulerHost>, workers: usize) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
     let mut listener = MioListener::from_std(listener);
     let poll = Poll::new()?;
@@ -690,9 +705,9 @@ pub fn run(listener: std::net::TcpListener, shared: Arc<Shared>, workers: usize)
         wake: Condvar::new(),
         stop: AtomicBool::new(false),
         timer: timer.clone(),
-        shared: shared.clone(),
+        host: shared.clone(),
     });
-    shared.sched.workers.store(workers, Ordering::Relaxed);
+    shared.stats().workers.store(workers, Ordering::Relaxed);
     let mut threads = Vec::new();
     for (i, local) in deques.into_iter().enumerate() {
         let p = pool.clone();

@@ -21,12 +21,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use mizzle_plugin_api::scheduler::{Connection, Scheduler, SchedulerHost, SchedulerStats};
 use mizzle_protocol::{AuthPlugin, HandshakeConfig};
 use parking_lot::Mutex;
 
 use crate::accounts::{Accounts, Bootstrap};
 use crate::config::{AuthKind, Config, SchedulerKind};
-use crate::conn::{self, ServerError};
+use crate::conn::{Conn, ServerError};
 use crate::exec::{CancelHandle, Engine, SqlSession};
 use mizzle_types::ErrorCode;
 
@@ -130,27 +131,6 @@ pub struct Stats {
     pub connections: AtomicU64,
 }
 
-/// Scheduler counters (`SHOW STATUS`).
-#[derive(Default)]
-pub struct SchedStats {
-    /// The pool scheduler runs (else `thread`).
-    pub pool: AtomicBool,
-    /// Pool workers.
-    pub workers: std::sync::atomic::AtomicUsize,
-    /// Tasks queued for a worker now.
-    pub queued: std::sync::atomic::AtomicUsize,
-    /// Workers running a task now.
-    pub active: std::sync::atomic::AtomicUsize,
-    /// Total time tasks waited in the queue, in microseconds.
-    pub wait_us: AtomicU64,
-    /// Tasks handed to workers.
-    pub dispatched: AtomicU64,
-    /// Times a pool worker found nothing queued (then led, or slept, or
-    /// looked again): under load fewer than the tasks dispatched
-    /// (`tests/pool.rs`: 0.1-0.3 per task); far more means workers spin.
-    pub idle_rounds: AtomicU64,
-}
-
 /// What every connection shares.
 pub struct Shared {
     /// The database.
@@ -165,7 +145,9 @@ pub struct Shared {
     /// Counters.
     pub stats: Stats,
     /// Scheduler counters.
-    pub sched: SchedStats,
+    pub sched: SchedulerStats,
+    /// The running scheduler's name (`pool` or `thread`).
+    pub scheduler: Mutex<String>,
     /// TLS, when the server offers it (CLIENT_SSL in the greeting).
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Clients without TLS are refused after authentication (3159).
@@ -209,14 +191,15 @@ impl Shared {
         let conns = self.conns.lock();
         let running = conns.values().filter(|e| e.info.lock().command != "Sleep").count();
         let s = &self.sched;
-        let pool = s.pool.load(Ordering::Relaxed);
+        let scheduler = self.scheduler.lock().clone();
+        let pool = scheduler == "pool";
         let dispatched = s.dispatched.load(Ordering::Relaxed);
         let wait = s.wait_us.load(Ordering::Relaxed);
         let avg = wait.checked_div(dispatched).unwrap_or(0);
         let active = if pool { s.active.load(Ordering::Relaxed) } else { running };
         vec![
             ("Connections".into(), self.stats.connections.load(Ordering::Relaxed).to_string()),
-            ("Mizzle_scheduler".into(), if pool { "pool" } else { "thread" }.into()),
+            ("Mizzle_scheduler".into(), scheduler),
             (
                 "Mizzle_sha2_full_authentications".into(),
                 self.accounts.sha2_full_auths.load(Ordering::Relaxed).to_string(),
@@ -298,7 +281,8 @@ impl Shared {
             handshake,
             max_allowed_packet,
             stats: Stats::default(),
-            sched: SchedStats::default(),
+            sched: SchedulerStats::default(),
+            scheduler: Mutex::new(String::new()),
             tls,
             require_secure_transport,
             conns: Mutex::new(HashMap::new()),
@@ -435,18 +419,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         config.require_secure_transport,
     );
     watch_signals(shared.clone(), local)?;
-    let pool = config.scheduler == SchedulerKind::Pool;
-    shared.sched.pool.store(pool, Ordering::Relaxed);
-    tracing::info!(address = %local, datadir = %config.datadir.display(), scheduler = if pool { "pool" } else { "thread" }, "ready for connections");
+    let scheduler = scheduler_plugin(config.scheduler);
+    let name = scheduler.descriptor().name;
+    *shared.scheduler.lock() = name.clone();
+    tracing::info!(address = %local, datadir = %config.datadir.display(), scheduler = %name, "ready for connections");
     println!("mizzled: ready for connections on {local}");
-    if pool {
-        crate::pool::run(listener, shared.clone(), config.workers)?;
-    } else {
-        let threads = accept_loop(&listener, &shared);
-        for t in threads {
-            let _ = t.join();
-        }
-    }
+    scheduler.run(listener, Arc::new(Host(shared.clone())), config.workers)?;
     tracing::info!("all connections closed; checkpointing");
     shared.engine.checkpoint().map_err(|e| anyhow::anyhow!("final checkpoint failed: {e}"))?;
     tracing::info!("shut down cleanly");
@@ -481,49 +459,40 @@ fn watch_signals(shared: Arc<Shared>, local: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) -> Vec<std::thread::JoinHandle<()>> {
-    let mut threads: Vec<std::thread::JoinHandle<()>> = Vec::new();
-    for stream in listener.incoming() {
-        if shared.shutting_down() {
-            break;
-        }
-        threads.retain(|t| !t.is_finished());
-        let Ok(stream) = stream else { continue };
-        let Ok(peer) = stream.peer_addr() else { continue };
-        let _ = stream.set_nodelay(true);
-        if let Some(t) = start_connection(stream, peer, shared) {
-            threads.push(t);
-        }
-    }
-    threads
+/// The compiled-in scheduler plugins, `pool` first (the default).
+pub fn scheduler_plugins() -> Vec<Box<dyn Scheduler>> {
+    vec![Box::new(crate::pool::PoolScheduler), Box::new(crate::per_thread::ThreadScheduler)]
 }
 
-fn start_connection(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) -> Option<std::thread::JoinHandle<()>> {
-    let (entry, session) = shared.admit(&stream, peer)?;
-    let id = entry.id;
-    let sh = shared.clone();
-    // A client that does not log in within CONNECT_TIMEOUT is dropped.
-    let _ = stream.set_read_timeout(Some(CONNECT_TIMEOUT));
-    let spawned = std::thread::Builder::new().name(format!("conn-{id}")).spawn(move || {
-        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let timeouts = stream.try_clone();
-            conn::serve(stream, sh.clone(), entry, session, move || {
-                if let Ok(s) = timeouts {
-                    let _ = s.set_read_timeout(None);
-                }
-            });
-        }));
-        if caught.is_err() {
-            tracing::error!(id, "connection thread panicked (a bug); connection closed, its transaction rolled back");
-        }
-        sh.forget(id);
-    });
-    match spawned {
-        Ok(t) => Some(t),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot start a connection thread");
-            shared.forget(id);
-            None
-        }
+fn scheduler_plugin(kind: SchedulerKind) -> Box<dyn Scheduler> {
+    match kind {
+        SchedulerKind::Pool => Box::new(crate::pool::PoolScheduler),
+        SchedulerKind::Thread => Box::new(crate::per_thread::ThreadScheduler),
+    }
+}
+
+/// What the scheduler plugins run connections for.
+struct Host(Arc<Shared>);
+
+impl SchedulerHost for Host {
+    fn admit(&self, stream: &TcpStream, peer: SocketAddr) -> Option<Box<dyn Connection>> {
+        let (entry, session) = self.0.admit(stream, peer)?;
+        Some(Box::new(Conn::new(self.0.clone(), entry, session)))
+    }
+
+    fn closed(&self, id: u64) {
+        self.0.forget(id);
+    }
+
+    fn shutting_down(&self) -> bool {
+        self.0.shutting_down()
+    }
+
+    fn connection_count(&self) -> usize {
+        self.0.connection_count()
+    }
+
+    fn stats(&self) -> &SchedulerStats {
+        &self.0.sched
     }
 }

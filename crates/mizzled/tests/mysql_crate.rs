@@ -188,6 +188,12 @@ fn processlist_shows_connections_and_kill_ends_one() {
             .expect("processlist");
         assert_eq!(rows.len(), 2, "{scheduler}: {rows:?}");
         assert!(rows.iter().any(|(id, user, _)| *id == b_id && user == "root"), "{rows:?}");
+        // b ran a query and waits for the next: it sleeps (the pool showed
+        // it as Query until 2026-12-05, and counted it as running).
+        assert!(rows.iter().any(|(id, _, command)| *id == b_id && command == "Sleep"), "{scheduler}: {rows:?}");
+        let running: Option<(String, u64)> =
+            a.query_first("SHOW GLOBAL STATUS LIKE 'Threads_running'").expect("Threads_running");
+        assert_eq!(running.map(|r| r.1), Some(1), "{scheduler}: only the connection asking runs");
         let status: Option<(String, String)> = a.query_first("SHOW STATUS LIKE 'Mizzle_scheduler'").expect("status");
         assert_eq!(status.map(|s| s.1).as_deref(), Some(scheduler));
         let err = a.query_drop("KILL 999999").expect_err("unknown id");
