@@ -319,19 +319,11 @@ impl Drop for CommitSlot {
 }
 
 /// Lets `p` finish without anyone waiting: at once if its ticket is
-/// complete, otherwise from the ticket's completion callback (on the
-/// completing thread, which must not wait for other sessions' commits to
-/// become visible: `finish_detached`).
+/// complete, otherwise from the ticket's completion callback, never
+/// waiting for other sessions' commits to become visible — what dropping a
+/// `PendingCommit` does (named here so the call sites say so).
 fn detach(p: PendingCommit) {
-    if p.ticket().poll().is_some() {
-        // Complete: finishing does not wait for durability.
-        let _ = p.finish_detached();
-        return;
-    }
-    let t = p.ticket().clone();
-    t.on_complete(move |_| {
-        let _ = p.finish_detached();
-    });
+    drop(p);
 }
 
 /// What a parked execution waits on (see [`Execution::parked`]).

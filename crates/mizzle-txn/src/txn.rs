@@ -1431,15 +1431,6 @@ impl PendingCommit {
         }
         Ok(Some(Published { txn: self.txn.clone(), c: Some(c), ticket: self.ticket.clone() }))
     }
-
-    /// [`PendingCommit::finish`] for a commit nobody waits for (its
-    /// session is gone): publishes it without waiting for it to become
-    /// visible (M4 is the committer's guarantee, and there is no
-    /// committer), so it may run on the thread that completed the ticket.
-    pub fn finish_detached(mut self) -> Result<(), TxnError> {
-        self.done = true;
-        self.txn.finish_commit_then(false).map(|_| ())
-    }
 }
 
 /// A published commit that may not be visible yet (M4): earlier-timed
@@ -1473,10 +1464,25 @@ impl Published {
     }
 }
 
+/// Dropping a pending commit never blocks: it is published once durable —
+/// at once if its ticket is complete, otherwise from the ticket's
+/// completion callback (on the thread that completes it). Nobody waits for it to become visible (M4 is
+/// the committer's guarantee, and the committer let it go), so a thread
+/// that drops one never waits for other sessions' commits, which may be
+/// published only by sessions waiting for that thread (a server's worker).
 impl Drop for PendingCommit {
     fn drop(&mut self) {
-        if !self.done {
-            let _ = self.txn.finish_commit();
+        if self.done {
+            return;
         }
+        self.done = true;
+        if self.ticket.poll().is_some() {
+            let _ = self.txn.finish_commit_then(false);
+            return;
+        }
+        let txn = self.txn.clone();
+        self.ticket.on_complete(move |_| {
+            let _ = txn.finish_commit_then(false);
+        });
     }
 }

@@ -1,17 +1,18 @@
 //! The listener, the table of live connections (for `SHOW PROCESSLIST`,
-//! `KILL` and shutdown), and the `thread` scheduler: one thread per
-//! connection, blocking on its socket and on its session's waits.
+//! `KILL` and shutdown), and [`Host`], what the scheduler plugin (`pool`
+//! or `thread`, `mizzle_plugin_api::scheduler`) runs connections for.
 //!
 //! Shutdown (SIGTERM / SIGINT): the listener stops accepting; every
 //! connection's socket is shut for reading, so a connection finishes the
 //! command it is running (an in-flight commit becomes durable and is
 //! acknowledged) and then sees the end of its input; the server waits for
-//! every connection thread, checkpoints and closes the database.
+//! the scheduler to close every connection, checkpoints and closes the
+//! database.
 //!
 //! Invariants:
 //! 1. At most `max_connections` clients are served; one more gets ERR 1040
 //!    in place of the greeting and is closed.
-//! 2. A connection is in the table from accept to the end of its thread;
+//! 2. A connection is in the table from admission until its scheduler reports it closed;
 //!    its entry's `killed` flag, once set, ends it at its next read.
 //! 3. Nothing is written to the database after the final checkpoint.
 
