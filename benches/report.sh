@@ -5,7 +5,7 @@
 # what bounds each figure (the text in benches/bounds.md, kept by hand from
 # profiles).
 #
-# Usage: benches/report.sh            (everything: about an hour on 2 cores)
+# Usage: benches/report.sh            (everything: 17 minutes on 2 cores on 2026-12-05)
 #        QUICK=1 benches/report.sh    (100,000 rows only, 1 round: minutes)
 # Environment: ROUNDS (default 3), OUT (default <repo>/BENCHMARKS.md).
 set -euo pipefail
