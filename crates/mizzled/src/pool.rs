@@ -549,6 +549,10 @@ fn park(pool: &Arc<Pool>, mut task: Box<Task>, park: Park) {
 /// → 1,581, oltp_insert 3,448 → 3,981; 8 and 32 clients unchanged within
 /// noise (a busy pool seldom runs out of work). 100 and 250 µs did worse
 /// with one client (the spinning worker takes the CPU the client needs).
+/// Not watching after a park on a commit (2026-12-05: a trace showed the
+/// log writer, woken by the park on the same vCPU, waiting ~35 µs for the
+/// watching worker) did worse too: oltp_insert with one client 3,900 /
+/// 3,406 / 3,734 → 2,997 / 3,192 / 3,216 tps, alternating.
 const SPIN: Duration = Duration::from_micros(30);
 
 fn worker(pool: Arc<Pool>, local: Deque<Box<Task>>) {
