@@ -21,7 +21,7 @@
 //! Not here: the wire exchange (mizzle-protocol), failed-login delays
 //! (the server's, per client address).
 
-use crate::registry::{PluginDescriptor, PluginKind, PluginOrigin};
+use crate::registry::{PluginDescriptor, PluginKind};
 
 /// One account as a plugin stores it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,13 +54,7 @@ pub trait Authenticator: Send + Sync {
 
 /// A compiled-in authentication plugin's descriptor.
 pub fn compiled_in(name: &str, description: &str) -> PluginDescriptor {
-    PluginDescriptor {
-        name: name.to_string(),
-        kind: PluginKind::Authentication,
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        description: description.to_string(),
-        origin: PluginOrigin::CompiledIn,
-    }
+    PluginDescriptor::compiled_in(PluginKind::Authentication, name, description)
 }
 
 #[cfg(test)]

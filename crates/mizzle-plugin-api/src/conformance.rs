@@ -5,12 +5,17 @@
 //! one line: `conformance::run_all(|| open_engine()).expect("conforms")`.
 //! Persistent engines also run [`run_persistent`]: reopen and crash checks
 //! over a [`PersistentHarness`] the engine's test provides.
+//! [`HeldDurability`] serves the tests of the layers above an engine: it
+//! holds durable writes' tickets until the test completes them.
 //! This module is not used at run time.
 
 use std::ops::Bound;
 use std::sync::Arc;
 
-use crate::storage::{Durability, KeyRange, KvBatch, StorageEngine, WriteBatch};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::durability::DurableTicket;
+use crate::storage::{Cursor, Durability, EngineInfo, KeyRange, KvBatch, StorageEngine, StorageError, WriteBatch};
 
 type Check = fn(&dyn StorageEngine) -> Result<(), String>;
 type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
@@ -369,4 +374,95 @@ fn a_second_open_is_refused_while_open(h: &mut dyn PersistentHarness) -> Result<
     ensure(h.open().is_err(), "a second open of the same directory fails")?;
     drop(e);
     h.open().map(|_| ())
+}
+
+/// An engine that looks persistent and, while holding, answers every
+/// durable write with a pending ticket the test completes by hand (in the
+/// order they were handed out), so a test of the transaction layer, a
+/// session or a scheduler can see commits waiting for durability, finish
+/// them in any order, or fail their sync. Everything else goes to `inner`.
+pub struct HeldDurability {
+    inner: Arc<dyn StorageEngine>,
+    holding: AtomicBool,
+    held: parking_lot::Mutex<Vec<DurableTicket>>,
+}
+
+impl HeldDurability {
+    /// Wraps `inner`, holding tickets from the start if `holding`.
+    pub fn new(inner: Arc<dyn StorageEngine>, holding: bool) -> HeldDurability {
+        HeldDurability { inner, holding: AtomicBool::new(holding), held: parking_lot::Mutex::new(Vec::new()) }
+    }
+
+    /// Whether later durable writes get held tickets (earlier ones stay held).
+    pub fn set_holding(&self, on: bool) {
+        self.holding.store(on, Ordering::SeqCst);
+    }
+
+    /// Tickets held and not yet completed.
+    pub fn held(&self) -> usize {
+        self.held.lock().len()
+    }
+
+    /// Completes held ticket `i` with `r`; false if there is none.
+    pub fn complete_at(&self, i: usize, r: Result<(), StorageError>) -> bool {
+        let t = {
+            let mut h = self.held.lock();
+            if i >= h.len() {
+                return false;
+            }
+            h.remove(i)
+        };
+        t.complete(r);
+        true
+    }
+
+    /// Completes the oldest held ticket with `r`; false if there is none.
+    pub fn complete_next(&self, r: Result<(), StorageError>) -> bool {
+        self.complete_at(0, r)
+    }
+
+    /// Completes every held ticket with `r`; returns how many there were.
+    pub fn complete_all(&self, r: &Result<(), StorageError>) -> usize {
+        let held: Vec<DurableTicket> = std::mem::take(&mut *self.held.lock());
+        for t in &held {
+            t.complete(r.clone());
+        }
+        held.len()
+    }
+}
+
+impl StorageEngine for HeldDurability {
+    fn info(&self) -> EngineInfo {
+        EngineInfo { name: "held-durability".into(), persistent: true }
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.inner.get(key)
+    }
+
+    fn scan(&self, range: KeyRange) -> Result<Box<dyn Cursor>, StorageError> {
+        self.inner.scan(range)
+    }
+
+    fn scan_first(&self, range: KeyRange, out: &mut KvBatch, max_pairs: usize) -> Result<bool, StorageError> {
+        self.inner.scan_first(range, out, max_pairs)
+    }
+
+    fn write(&self, batch: WriteBatch, durability: Durability) -> Result<DurableTicket, StorageError> {
+        let t = self.inner.write(batch, durability)?;
+        if matches!(durability, Durability::Relaxed) || !self.holding.load(Ordering::SeqCst) {
+            return Ok(t);
+        }
+        let held = DurableTicket::pending();
+        self.held.lock().push(held.clone());
+        Ok(held)
+    }
+
+    fn approximate_size(&self) -> u64 {
+        self.inner.approximate_size()
+    }
+
+    fn approximate_keys(&self) -> u64 {
+        self.inner.approximate_keys()
+    }
 }

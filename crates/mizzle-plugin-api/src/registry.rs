@@ -62,3 +62,17 @@ pub struct PluginDescriptor {
     /// Compiled in or loaded.
     pub origin: PluginOrigin,
 }
+
+impl PluginDescriptor {
+    /// A plugin of `kind` compiled into this build (its version is the
+    /// workspace's).
+    pub fn compiled_in(kind: PluginKind, name: &str, description: &str) -> PluginDescriptor {
+        PluginDescriptor {
+            name: name.to_string(),
+            kind,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            description: description.to_string(),
+            origin: PluginOrigin::CompiledIn,
+        }
+    }
+}

@@ -35,7 +35,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::registry::{PluginDescriptor, PluginKind, PluginOrigin};
+use crate::registry::{PluginDescriptor, PluginKind};
 
 /// A scheduler plugin (object-safe, `Send + Sync`).
 pub trait Scheduler: Send + Sync {
@@ -158,11 +158,5 @@ pub struct SchedulerStats {
 
 /// A compiled-in scheduler's descriptor.
 pub fn compiled_in(name: &str, description: &str) -> PluginDescriptor {
-    PluginDescriptor {
-        name: name.to_string(),
-        kind: PluginKind::Scheduler,
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        description: description.to_string(),
-        origin: PluginOrigin::CompiledIn,
-    }
+    PluginDescriptor::compiled_in(PluginKind::Scheduler, name, description)
 }

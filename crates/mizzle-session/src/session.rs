@@ -310,22 +310,6 @@ impl CommitSlot {
     }
 }
 
-impl Drop for CommitSlot {
-    fn drop(&mut self) {
-        for p in self.commits.get_mut().drain(..) {
-            detach(p);
-        }
-    }
-}
-
-/// Lets `p` finish without anyone waiting: at once if its ticket is
-/// complete, otherwise from the ticket's completion callback, never
-/// waiting for other sessions' commits to become visible — what dropping a
-/// `PendingCommit` does (named here so the call sites say so).
-fn detach(p: PendingCommit) {
-    drop(p);
-}
-
 /// What a parked execution waits on (see [`Execution::parked`]).
 pub enum Park<'a> {
     /// A lock held by another transaction; resume once the ticket
@@ -365,9 +349,9 @@ impl Drop for Execution {
     fn drop(&mut self) {
         // Never waits: the session (or the ticket's callback) settles it.
         if let Some(p) = self.pending.take() {
-            match &self.home {
-                Some(h) => h.put(p),
-                None => detach(p),
+            // Without a session, the drop leaves it to its ticket.
+            if let Some(h) = &self.home {
+                h.put(p);
             }
         }
     }

@@ -2,95 +2,26 @@
 //! park the caller sees (`Execution::parked` / `ticket`), never a wait
 //! inside the session; dropping a pending commit does not block; a failed
 //! sync reaches the session at its next step; a panicking statement fails
-//! alone. The engine here is the memory engine behind a gate that holds
-//! every commit's durability ticket until the test completes it.
+//! alone. The engine here is the memory engine behind
+//! `conformance::HeldDurability`, which holds every commit's durability
+//! ticket until the test completes it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use mizzle_plugin_api::durability::DurableTicket;
-use mizzle_plugin_api::storage::{
-    Cursor, Durability, EngineInfo, KeyRange, KvBatch, StorageEngine, StorageError, WriteBatch,
-};
+use mizzle_plugin_api::conformance::HeldDurability;
+use mizzle_plugin_api::storage::StorageError;
 use mizzle_session::{CatalogState, Execution, Park, Prepared, Session, SessionError, StatementOutput};
 use mizzle_types::{SqlError, Value};
-use parking_lot::Mutex;
 use storage_memory::MemoryEngine;
 
-/// A persistent-looking memory engine whose commit tickets stay pending
-/// until the test completes them (while `gate` is on).
-struct Gated {
-    inner: MemoryEngine,
-    gate: AtomicBool,
-    held: Mutex<Vec<DurableTicket>>,
-}
-
-impl StorageEngine for Gated {
-    fn info(&self) -> EngineInfo {
-        EngineInfo { name: "gated".into(), persistent: true }
-    }
-
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        self.inner.get(key)
-    }
-
-    fn scan(&self, range: KeyRange) -> Result<Box<dyn Cursor>, StorageError> {
-        self.inner.scan(range)
-    }
-
-    fn scan_first(&self, range: KeyRange, out: &mut KvBatch, max_pairs: usize) -> Result<bool, StorageError> {
-        self.inner.scan_first(range, out, max_pairs)
-    }
-
-    fn write(&self, batch: WriteBatch, durability: Durability) -> Result<DurableTicket, StorageError> {
-        let t = self.inner.write(batch, durability)?;
-        if matches!(durability, Durability::Relaxed) || !self.gate.load(Ordering::SeqCst) {
-            return Ok(t);
-        }
-        let held = DurableTicket::pending();
-        self.held.lock().push(held.clone());
-        Ok(held)
-    }
-
-    fn approximate_size(&self) -> u64 {
-        self.inner.approximate_size()
-    }
-
-    fn approximate_keys(&self) -> u64 {
-        self.inner.approximate_keys()
-    }
-}
-
-impl Gated {
-    fn held(&self) -> usize {
-        self.held.lock().len()
-    }
-
-    /// Completes held ticket `i` (in the order they were handed out).
-    fn complete_at(&self, i: usize, r: Result<(), StorageError>) {
-        let t = self.held.lock().remove(i);
-        t.complete(r);
-    }
-
-    /// Completes the oldest held ticket.
-    fn complete_next(&self, r: Result<(), StorageError>) {
-        let t = {
-            let mut h = self.held.lock();
-            assert!(!h.is_empty(), "no commit is waiting for durability");
-            h.remove(0)
-        };
-        t.complete(r);
-    }
-}
-
-fn setup() -> (Arc<Gated>, Arc<CatalogState>) {
-    let g = Arc::new(Gated { inner: MemoryEngine::new(), gate: AtomicBool::new(false), held: Mutex::new(Vec::new()) });
+fn setup() -> (Arc<HeldDurability>, Arc<CatalogState>) {
+    let g = Arc::new(HeldDurability::new(Arc::new(MemoryEngine::new()), false));
     let cat = CatalogState::open(g.clone(), "gated", Vec::new()).expect("open");
     cat.bootstrap().expect("bootstrap");
     let mut s = Session::new(cat.clone());
     s.execute_blocking("CREATE TABLE t (id INT PRIMARY KEY)", &[]).expect("create");
-    g.gate.store(true, Ordering::SeqCst);
+    g.set_holding(true);
     (g, cat)
 }
 
@@ -121,13 +52,13 @@ fn a_multi_statement_text_parks_between_commits() {
     assert_eq!(count(&mut b), 0, "the first commit is not published before it is durable");
     let ex = a.resume(ex).expect("early resume");
     assert!(parked_on_commit(&ex), "resuming early keeps it parked");
-    g.complete_next(Ok(()));
+    assert!(g.complete_next(Ok(())), "no commit is waiting for durability");
     let ex = a.resume(ex).expect("resume");
     assert!(parked_on_commit(&ex), "parked on the last commit, at the end of the text");
     assert_eq!(ex.outputs.len(), 2);
     assert!(ex.ticket().is_some_and(|t| t.poll().is_none()), "the last commit is pending");
     assert_eq!(count(&mut b), 1);
-    g.complete_next(Ok(()));
+    assert!(g.complete_next(Ok(())), "no commit is waiting for durability");
     let ex = a.resume(ex).expect("resume settles the last commit without blocking");
     assert!(ex.parked().is_none());
     assert_eq!(count(&mut b), 2);
@@ -141,7 +72,7 @@ fn a_multi_statement_text_parks_between_commits() {
         while g2.held() == 0 {
             std::thread::yield_now();
         }
-        g2.complete_next(Ok(()));
+        assert!(g2.complete_next(Ok(())), "no commit is waiting for durability");
     });
     ex.finish().expect("finish blocks until durable");
     let _ = waiter.join();
@@ -157,7 +88,7 @@ fn a_commit_durable_before_an_earlier_one_yields_until_visible() {
     let ex_y = y.execute("INSERT INTO t VALUES (2)", &[]).expect("y");
     assert_eq!(g.held(), 2);
     // Y's commit (the later one) becomes durable first.
-    g.complete_at(1, Ok(()));
+    assert!(g.complete_at(1, Ok(())), "no such held commit");
     let ex_y = y.resume(ex_y).expect("y publishes");
     assert!(
         matches!(ex_y.parked(), Some(Park::Durable(t)) if t.poll().is_some()),
@@ -165,7 +96,7 @@ fn a_commit_durable_before_an_earlier_one_yields_until_visible() {
     );
     let ex_y = y.resume(ex_y).expect("still yielding");
     assert!(ex_y.parked().is_some());
-    g.complete_next(Ok(()));
+    assert!(g.complete_next(Ok(())), "no commit is waiting for durability");
     let ex_y = y.resume(ex_y).expect("X is durable but not published: still yielding");
     assert!(ex_y.parked().is_some(), "Y depends on X's session being resumed, and does not block on it");
     let ex_x = x.resume(ex_x).expect("x publishes");
@@ -188,21 +119,21 @@ fn w_value(s: &mut Session) -> Value {
 #[test]
 fn a_write_meeting_a_commit_not_yet_visible_yields_instead_of_blocking() {
     let (g, cat) = setup();
-    g.gate.store(false, Ordering::SeqCst);
+    g.set_holding(false);
     let mut a = Session::new(cat.clone());
     a.execute_blocking("CREATE TABLE w (id INT PRIMARY KEY, v INT)", &[]).expect("create");
     a.execute_blocking("INSERT INTO w VALUES (1, 1)", &[]).expect("insert");
     let mut b = Session::new(cat.clone());
     b.execute_blocking("SET SESSION transaction_isolation = 'READ-COMMITTED'", &[]).expect("set");
     let mut c = Session::new(cat.clone());
-    g.gate.store(true, Ordering::SeqCst);
+    g.set_holding(true);
 
     // A's commit is drawn first and stays pending; C's, later, becomes
     // durable and is published, but is not visible while A's is pending.
     let ex_a = a.execute("INSERT INTO t VALUES (1)", &[]).expect("a");
     let ex_c = c.execute("UPDATE w SET v = 2 WHERE id = 1", &[]).expect("c");
     assert_eq!(g.held(), 2);
-    g.complete_at(1, Ok(()));
+    assert!(g.complete_at(1, Ok(())), "no such held commit");
     let ex_c = c.resume(ex_c).expect("c publishes");
     assert!(ex_c.parked().is_some(), "C is published, not visible");
 
@@ -224,18 +155,18 @@ fn a_write_meeting_a_commit_not_yet_visible_yields_instead_of_blocking() {
     let ex_b = b.resume(ex_b).expect("still yielding");
     assert!(ex_b.parked().is_some(), "C is still not visible");
 
-    g.complete_next(Ok(()));
+    assert!(g.complete_next(Ok(())), "no commit is waiting for durability");
     let ex_a = a.resume(ex_a).expect("a publishes");
     assert!(ex_a.parked().is_none());
     let ex_c = c.resume(ex_c).expect("c visible");
     assert!(ex_c.parked().is_none());
     let ex_b = b.resume(ex_b).expect("b runs again on a snapshot that shows C's commit");
     assert!(ex_b.parked().is_some(), "B's own commit is pending");
-    g.complete_next(Ok(()));
+    assert!(g.complete_next(Ok(())), "no commit is waiting for durability");
     let ex_b = b.resume(ex_b).expect("b publishes");
     assert!(ex_b.parked().is_none());
     drop((ex_a, ex_b, ex_c));
-    g.gate.store(false, Ordering::SeqCst);
+    g.set_holding(false);
     assert_eq!(w_value(&mut Session::new(cat)), Value::Int(12), "B's update follows C's: nothing lost");
 }
 
@@ -246,7 +177,7 @@ fn begin_and_set_autocommit_park_on_their_implicit_commit() {
     let ex = a.execute("BEGIN; INSERT INTO t VALUES (1); BEGIN; SELECT COUNT(*) FROM t", &[]).expect("execute");
     assert!(parked_on_commit(&ex), "BEGIN's commit parks the next statement");
     assert_eq!(ex.outputs.len(), 3);
-    g.complete_next(Ok(()));
+    assert!(g.complete_next(Ok(())), "no commit is waiting for durability");
     let ex = a.resume(ex).expect("resume");
     let outs = ex.finish().expect("finish");
     assert_eq!(
@@ -260,7 +191,7 @@ fn begin_and_set_autocommit_park_on_their_implicit_commit() {
         .expect("execute");
     assert!(parked_on_commit(&ex), "SET autocommit = 1's commit parks the next statement");
     assert_eq!(ex.outputs.len(), 3);
-    g.complete_next(Ok(()));
+    assert!(g.complete_next(Ok(())), "no commit is waiting for durability");
     let outs = a.resume(ex).expect("resume").finish().expect("finish");
     assert_eq!(
         outs.last(),
@@ -272,7 +203,7 @@ fn begin_and_set_autocommit_park_on_their_implicit_commit() {
     a.execute_blocking("INSERT INTO t VALUES (3)", &[]).expect("insert");
     let ex = a.start_transaction(None, None).expect("start");
     assert!(ex.ticket().is_some_and(|t| t.poll().is_none()), "the commit is pending, not waited for");
-    g.complete_next(Ok(()));
+    assert!(g.complete_next(Ok(())), "no commit is waiting for durability");
     ex.finish().expect("finish");
     assert_eq!(count(&mut a), 3);
 }
@@ -305,7 +236,7 @@ fn dropping_a_pending_commit_does_not_block() {
     let ex = a.execute("SELECT COUNT(*) FROM t", &[]).expect("select");
     assert!(parked_on_commit(&ex));
     assert!(ex.outputs.is_empty(), "nothing ran before the commit was durable");
-    g.complete_next(Ok(()));
+    assert!(g.complete_next(Ok(())), "no commit is waiting for durability");
     let outs = a.resume(ex).expect("resume").finish().expect("finish");
     assert_eq!(outs[0], StatementOutput::Rows { columns: columns_of(&outs), rows: vec![vec![Value::Int(1)]] });
 
@@ -318,7 +249,7 @@ fn dropping_a_pending_commit_does_not_block() {
         drop(ex);
         drop(b);
     });
-    g.complete_next(Ok(()));
+    assert!(g.complete_next(Ok(())), "no commit is waiting for durability");
     assert_eq!(count(&mut Session::new(cat)), 2);
 }
 
@@ -328,29 +259,32 @@ fn resume_after_a_failed_sync_reports_the_error() {
     let mut a = Session::new(cat);
     let ex = a.execute("INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)", &[]).expect("execute");
     assert!(parked_on_commit(&ex));
-    g.complete_next(Err(StorageError::Io("injected sync failure".into())));
+    assert!(
+        g.complete_next(Err(StorageError::Io("injected sync failure".into()))),
+        "no commit is waiting for durability"
+    );
     let e = a.resume(ex).err().expect("the failed sync is reported");
     assert_eq!(e.code(), SessionError::from(mizzle_txn::TxnError::Storage(StorageError::Io(String::new()))).code());
     assert!(e.to_string().contains("injected sync failure"), "{e}");
     assert_eq!(g.held(), 0, "the second statement did not run");
-    g.gate.store(false, Ordering::SeqCst);
+    g.set_holding(false);
     assert_eq!(count(&mut a), 0, "the failed commit left nothing");
 
     // A dropped commit that fails: the next step reports it.
-    g.gate.store(true, Ordering::SeqCst);
+    g.set_holding(true);
     let ex = a.execute("INSERT INTO t VALUES (3)", &[]).expect("insert");
     drop(ex);
-    g.complete_next(Err(StorageError::Io("second failure".into())));
+    assert!(g.complete_next(Err(StorageError::Io("second failure".into()))), "no commit is waiting for durability");
     let e = a.execute("SELECT 1", &[]).err().expect("reported at the next step");
     assert!(e.to_string().contains("dropped") && e.to_string().contains("second failure"), "{e}");
-    g.gate.store(false, Ordering::SeqCst);
+    g.set_holding(false);
     assert_eq!(count(&mut a), 0, "and the session goes on");
 }
 
 #[test]
 fn a_panicking_statement_fails_with_1105_and_the_session_goes_on() {
     let (g, cat) = setup();
-    g.gate.store(false, Ordering::SeqCst);
+    g.set_holding(false);
     let mut a = Session::new(cat.clone());
     let mut b = Session::new(cat);
     a.debug_panic_in_next_statement();
@@ -396,7 +330,7 @@ fn ids(outs: &[Vec<Value>]) -> Vec<i64> {
 #[test]
 fn a_query_streams_batch_by_batch_and_the_text_goes_on_after_it() {
     let (g, cat) = setup();
-    g.gate.store(false, Ordering::SeqCst);
+    g.set_holding(false);
     let mut a = Session::new(cat.clone());
     let mut b = Session::new(cat);
     a.execute_blocking("SET cte_max_recursion_depth = 10000", &[]).expect("depth");
@@ -435,7 +369,7 @@ fn a_query_streams_batch_by_batch_and_the_text_goes_on_after_it() {
 #[test]
 fn a_dropped_cursor_ends_its_statement_and_the_session_goes_on() {
     let (g, cat) = setup();
-    g.gate.store(false, Ordering::SeqCst);
+    g.set_holding(false);
     let mut a = Session::new(cat);
     a.execute_blocking("INSERT INTO t VALUES (1), (2), (3)", &[]).expect("fill");
     // Autocommit: the transaction ends with the cursor.
@@ -460,7 +394,7 @@ fn a_dropped_cursor_ends_its_statement_and_the_session_goes_on() {
 #[test]
 fn a_panic_while_pulling_a_batch_fails_the_statement_with_1105() {
     let (g, cat) = setup();
-    g.gate.store(false, Ordering::SeqCst);
+    g.set_holding(false);
     let mut a = Session::new(cat);
     a.execute_blocking("INSERT INTO t VALUES (1), (2), (3)", &[]).expect("fill");
     a.execute_blocking("BEGIN", &[]).expect("begin");
@@ -493,7 +427,7 @@ fn stream_prepared(s: &mut Session, p: &mut Prepared, params: &[Value], batch: u
 #[test]
 fn a_prepared_streaming_query_kept_between_executions_reads_each_ones_parameters() {
     let (g, cat) = setup();
-    g.gate.store(false, Ordering::SeqCst);
+    g.set_holding(false);
     let mut s = Session::new(cat);
     for i in 1..=50 {
         s.execute_blocking("INSERT INTO t VALUES (?)", &[Value::Int(i)]).expect("insert");
@@ -541,7 +475,7 @@ fn run_prepared(s: &mut Session, p: &mut Prepared, params: &[Value]) -> Vec<Vec<
 #[test]
 fn sorts_aggregates_distinct_and_limits_rewind_for_the_next_execution() {
     let (g, cat) = setup();
-    g.gate.store(false, Ordering::SeqCst);
+    g.set_holding(false);
     let mut s = Session::new(cat);
     s.execute_blocking("CREATE TABLE g (id INT PRIMARY KEY, n INT, c VARCHAR(5))", &[]).expect("create");
     for i in 1..=30i64 {
@@ -592,7 +526,7 @@ fn sorts_aggregates_distinct_and_limits_rewind_for_the_next_execution() {
 #[test]
 fn joins_rewind_for_the_next_execution() {
     let (g, cat) = setup();
-    g.gate.store(false, Ordering::SeqCst);
+    g.set_holding(false);
     let mut s = Session::new(cat);
     s.execute_blocking("CREATE TABLE jl (id INT PRIMARY KEY, r INT)", &[]).expect("create");
     s.execute_blocking("CREATE TABLE jr (id INT PRIMARY KEY, v INT)", &[]).expect("create");
@@ -628,7 +562,7 @@ fn dropping_a_session_with_temporary_tables_does_not_wait_for_other_commits() {
     tmp.execute_blocking("CREATE TEMPORARY TABLE tt (a INT PRIMARY KEY)", &[]).expect("create");
     let ex = tmp.execute("INSERT INTO tt VALUES (1), (2)", &[]).expect("insert");
     while g.held() > 0 {
-        g.complete_next(Ok(()));
+        assert!(g.complete_next(Ok(())), "no commit is waiting for durability");
     }
     tmp.resume(ex).expect("resume").finish().expect("finish");
     // Another session's commit is prepared, not yet durable: commits
@@ -641,7 +575,7 @@ fn dropping_a_session_with_temporary_tables_does_not_wait_for_other_commits() {
     // other commit (published only when its session runs again, perhaps
     // on this very worker) would hang every worker that drops a session.
     must_not_block(move || drop(tmp));
-    g.complete_next(Ok(()));
+    assert!(g.complete_next(Ok(())), "no commit is waiting for durability");
     a.resume(ex).expect("resume").finish().expect("finish");
     assert_eq!(count(&mut Session::new(cat)), 1);
 }

@@ -221,7 +221,8 @@ impl Drop for RowCursor {
             // The autocommit query's transaction ends with its cursor (it
             // only read, so rolling back loses nothing and never waits).
             CursorEnd::Open if self.implicit => self.txn.rollback(),
-            CursorEnd::Done(Some(p)) => detach(p),
+            // A commit left pending is settled by its ticket (dropping
+            // a `PendingCommit` never waits).
             _ => {}
         }
     }

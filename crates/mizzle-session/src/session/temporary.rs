@@ -20,7 +20,7 @@
 //!    in a transaction of their own, best effort: if a parked statement of
 //!    the session still holds one of the rows, or the process dies, the
 //!    rows stay in the engine, unreachable. Nobody waits for that commit
-//!    (`detach`): it never waits for other sessions' commits to become
+//!    (it is dropped pending): it never waits for other sessions' commits to become
 //!    visible, which, on a server's worker, could wait for a session
 //!    queued behind that very worker.
 
@@ -173,9 +173,7 @@ impl Session {
             // without waiting for earlier commits to become visible (a
             // server's worker drops sessions, and the earlier commits may
             // be published only by sessions waiting for a worker).
-            if let Ok(p) = t.commit_with(Some(SyncMode::Off)) {
-                super::detach(p);
-            }
+            drop(t.commit_with(Some(SyncMode::Off)));
         }
     }
 }
