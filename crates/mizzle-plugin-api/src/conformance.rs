@@ -376,6 +376,17 @@ fn a_second_open_is_refused_while_open(h: &mut dyn PersistentHarness) -> Result<
     h.open().map(|_| ())
 }
 
+/// Runs `f` on another thread; true if it returned within `limit` (a test
+/// that something never blocks: a blocked `f` is left behind).
+pub fn finishes_within(limit: std::time::Duration, f: impl FnOnce() + Send + 'static) -> bool {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        f();
+        let _ = tx.send(());
+    });
+    rx.recv_timeout(limit).is_ok()
+}
+
 /// An engine that looks persistent and, while holding, answers every
 /// durable write with a pending ticket the test completes by hand (in the
 /// order they were handed out), so a test of the transaction layer, a

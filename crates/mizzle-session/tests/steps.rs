@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use mizzle_plugin_api::conformance::HeldDurability;
+use mizzle_plugin_api::conformance::{self, HeldDurability};
 use mizzle_plugin_api::storage::StorageError;
 use mizzle_session::{CatalogState, Execution, Park, Prepared, Session, SessionError, StatementOutput};
 use mizzle_types::{SqlError, Value};
@@ -217,12 +217,7 @@ fn columns_of(outs: &[StatementOutput]) -> Arc<Vec<mizzle_session::ColumnInfo>> 
 
 /// Runs `f` on another thread and fails if it does not return promptly.
 fn must_not_block(f: impl FnOnce() + Send + 'static) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        f();
-        let _ = tx.send(());
-    });
-    assert!(rx.recv_timeout(Duration::from_secs(10)).is_ok(), "blocked");
+    assert!(conformance::finishes_within(Duration::from_secs(10), f), "blocked");
 }
 
 #[test]

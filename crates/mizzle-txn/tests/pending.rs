@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use mizzle_plugin_api::conformance::HeldDurability;
+use mizzle_plugin_api::conformance::{self, HeldDurability};
 use mizzle_plugin_api::storage::StorageError;
 use mizzle_txn::{IsolationLevel, PendingCommit, SpaceId, Txn, TxnManager, TxnOptions};
 use storage_memory::MemoryEngine;
@@ -43,13 +43,9 @@ fn commit_put(m: &TxnManager, k: &str, v: &str) -> PendingCommit {
     t.commit().expect("commit")
 }
 
+/// Runs `f` on another thread and fails if it does not return promptly.
 fn must_not_block(f: impl FnOnce() + Send + 'static) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        f();
-        let _ = tx.send(());
-    });
-    assert!(rx.recv_timeout(Duration::from_secs(10)).is_ok(), "blocked");
+    assert!(conformance::finishes_within(Duration::from_secs(10), f), "blocked");
 }
 
 #[test]
